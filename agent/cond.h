@@ -1,0 +1,72 @@
+/* cond.h - Falco's condition language: parse, compile, evaluate.
+ *
+ * A condition is compiled once (macros inlined, lists expanded, fields
+ * resolved, globs/regexes precompiled, `in` sets hashed, pmatch prefix
+ * trees built) into an immutable struct vg_cond that evaluates without
+ * allocating.  Grammar and semantics follow Falco: or < and < not,
+ * parentheses, comparison operators, `exists`, modifiers, transformers,
+ * val(field), field arguments [n] / [key].
+ *
+ * The compiler never reads YAML: it asks the caller's environment for
+ * macros (their text and where that text starts, for error positions)
+ * and lists.
+ */
+#ifndef VIGIL_COND_H
+#define VIGIL_COND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "fields.h"
+
+/* A position in a rules file; line and col are 1-based. */
+struct vg_pos {
+	const char *file;
+	int line, col;
+};
+
+struct vg_cond_env {
+	void *ctx;
+	/* Text of macro `name` and the position of its first character (the
+	 * compiler advances line/col over the text itself); NULL if unknown. */
+	const char *(*macro)(void *ctx, const char *name, struct vg_pos *pos);
+	/* Items of list `name` (already flattened); returns the count, -1 if
+	 * there is no such list. */
+	int (*list)(void *ctx, const char *name, const char *const **items);
+	/* Field resolver; NULL means vg_field_find (tests install fakes). */
+	const struct vg_field *(*field)(void *ctx, const char *name, size_t len,
+					struct vg_farg *arg, size_t *keylen);
+};
+
+struct vg_cond_err {
+	struct vg_pos pos; /* where the error is */
+	char msg[512];
+};
+
+struct vg_cond;
+
+/* Compile `text` found at `where` (its first character).  NULL on error with
+ * *err filled ("unknown field proc.nme", "expected ')'", "undefined macro
+ * x"...).  Unknown event types in `evt.type = X` are an error too. */
+struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
+				const struct vg_cond_env *env, struct vg_cond_err *err);
+void vg_cond_free(struct vg_cond *c);
+
+/* Per-thread evaluation scratch (field values); reuse it across events. */
+struct vg_cond_scratch;
+struct vg_cond_scratch *vg_cond_scratch_new(void);
+void vg_cond_scratch_free(struct vg_cond_scratch *s);
+
+bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+
+/* Event types the condition can match: types[t] = 1 for each t < VG_T_MAX
+ * that can match.  A condition that does not constrain evt.type sets all. */
+void vg_cond_evttypes(const struct vg_cond *c, uint8_t types[VG_T_MAX]);
+
+/* The fields a condition reads (for warnings and docs): calls fn per field. */
+void vg_cond_fields(const struct vg_cond *c, void (*fn)(void *ctx, const struct vg_field *f),
+		    void *ctx);
+
+#endif
