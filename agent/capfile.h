@@ -1,0 +1,35 @@
+/* capfile.h - capture files: `vigil record` writes them, `vigil replay` reads them.
+ *
+ * A capture file is text, one JSON object per line: a header
+ *   {"vigil_capture": 1, "vigil_version": "...", "hostname": "...", "created": "..."}
+ * then one event per line in the evjson.h format ("decoded" omitted).  The
+ * header is optional when reading, so test fixtures can be written by hand;
+ * blank lines and lines starting with '#' are ignored.  A file whose header
+ * announces a newer format version is refused.
+ */
+#ifndef VIGIL_CAPFILE_H
+#define VIGIL_CAPFILE_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+#define VG_CAPFILE_VERSION 1
+
+struct vg_capfile;
+
+struct vg_capfile *vg_capfile_create(const char *path, const char *hostname, char *err,
+				     size_t errlen);
+/* Append one event.  Returns 0 or -1 (errno set). */
+int vg_capfile_write(struct vg_capfile *f, const struct vg_evt *ev);
+
+struct vg_capfile *vg_capfile_open(const char *path, char *err, size_t errlen);
+/* Read the next record into buf (cap >= VG_EVENT_MAX).  Returns 1 with
+ * *size set, 0 at the end, -1 with err = "FILE:LINE: message". */
+int vg_capfile_next(struct vg_capfile *f, void *buf, size_t cap, size_t *size, char *err,
+		    size_t errlen);
+
+/* Close; for a written file, returns -1 if flushing failed. */
+int vg_capfile_close(struct vg_capfile *f);
+
+#endif

@@ -1,0 +1,338 @@
+/* config.c - see config.h.
+ *
+ * The keys are a table (dotted path, type, offset): parsing, defaults and
+ * error messages all come from it, so adding a key is one line. */
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+enum ktype { K_STR, K_STRLIST, K_U64, K_BOOL };
+
+struct key {
+	const char *path;
+	enum ktype type;
+	size_t off;
+	const char *def;          /* default, as YAML text would give it */
+	const char *const *enums; /* allowed values of a K_STR, NULL-ended */
+	int (*check)(uint64_t v, char *why, size_t len);
+};
+
+static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const formats[] = {"json", "text", NULL};
+static const char *const priorities[] = {"emergency", "alert",         "critical", "error",
+					 "warning",   "notice",        "informational", "info",
+					 "debug",     NULL};
+
+static int check_ring(uint64_t v, char *why, size_t len)
+{
+	if (v < 4096 || (v & (v - 1)) != 0) {
+		snprintf(why, len, "must be a power of two >= 4096, got %llu",
+			 (unsigned long long)v);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_positive(uint64_t v, char *why, size_t len)
+{
+	if (v == 0) {
+		snprintf(why, len, "must be greater than 0");
+		return -1;
+	}
+	return 0;
+}
+
+#define OFF(f) offsetof(struct vg_config, f)
+static const struct key keys[] = {
+	{"rules_dirs", K_STRLIST, OFF(rules_dirs), "/etc/vigil/rules", NULL, NULL},
+	{"log_level", K_STR, OFF(log_level), "info", log_levels, NULL},
+	{"node_name", K_STR, OFF(node_name), "", NULL, NULL},
+	{"capture.ringbuf_bytes", K_U64, OFF(capture.ringbuf_bytes), "8388608", NULL, check_ring},
+	{"capture.ignore_self", K_BOOL, OFF(capture.ignore_self), "true", NULL, NULL},
+	{"state.max_procs", K_U64, OFF(state.max_procs), "32768", NULL, check_positive},
+	{"state.max_fds", K_U64, OFF(state.max_fds), "1024", NULL, check_positive},
+	{"state.max_env_bytes", K_U64, OFF(state.max_env_bytes), "4096", NULL, NULL},
+	{"outputs.stdout.enabled", K_BOOL, OFF(outputs.stdout_enabled), "true", NULL, NULL},
+	{"outputs.stdout.format", K_STR, OFF(outputs.stdout_format), "json", formats, NULL},
+	{"outputs.min_priority", K_STR, OFF(outputs.min_priority), "debug", priorities, NULL},
+	{"outputs.file.enabled", K_BOOL, OFF(outputs.file_enabled), "false", NULL, NULL},
+	{"outputs.file.path", K_STR, OFF(outputs.file_path), "/var/log/vigil/alerts.json", NULL,
+	 NULL},
+	{"outputs.file.format", K_STR, OFF(outputs.file_format), "json", formats, NULL},
+	{"metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, NULL},
+	{"metrics.listen", K_STR, OFF(metrics.listen), "0.0.0.0:8765", NULL, NULL},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void set_str(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = vg_xstrdup(v);
+}
+
+static void clear_list(struct vg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_rules_dirs; i++)
+		free(cfg->rules_dirs[i]);
+	cfg->n_rules_dirs = 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const t[] = {"true", "yes", "on", "True", "TRUE", NULL};
+	static const char *const f[] = {"false", "no", "off", "False", "FALSE", NULL};
+	for (int i = 0; t[i]; i++)
+		if (!strcmp(s, t[i]))
+			return *out = true, 0;
+	for (int i = 0; f[i]; i++)
+		if (!strcmp(s, f[i]))
+			return *out = false, 0;
+	return -1;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Set a scalar key from text; why gets the reason on failure. */
+static int set_scalar(struct vg_config *cfg, const struct key *k, const char *v, char *why,
+		      size_t len)
+{
+	char *base = (char *)cfg + k->off;
+	switch (k->type) {
+	case K_STR:
+		if (k->enums) {
+			int ok = 0;
+			for (int i = 0; k->enums[i]; i++)
+				ok |= !strcasecmp(v, k->enums[i]);
+			if (!ok) {
+				size_t n = snprintf(why, len, "invalid value '%s' (one of:", v);
+				for (int i = 0; k->enums[i] && n < len; i++)
+					n += snprintf(why + n, len - n, " %s", k->enums[i]);
+				if (n < len)
+					snprintf(why + n, len - n, ")");
+				return -1;
+			}
+		}
+		set_str((char **)base, v);
+		return 0;
+	case K_U64: {
+		uint64_t u;
+		if (parse_u64(v, &u)) {
+			snprintf(why, len, "expected an unsigned integer, got '%s'", v);
+			return -1;
+		}
+		if (k->check && k->check(u, why, len))
+			return -1;
+		*(uint64_t *)base = u;
+		return 0;
+	}
+	case K_BOOL:
+		if (parse_bool(v, (bool *)base)) {
+			snprintf(why, len, "expected true or false, got '%s'", v);
+			return -1;
+		}
+		return 0;
+	case K_STRLIST:
+		clear_list(cfg);
+		cfg->rules_dirs[cfg->n_rules_dirs++] = vg_xstrdup(v);
+		return 0;
+	}
+	return -1;
+}
+
+void vg_config_defaults(struct vg_config *cfg)
+{
+	char why[128];
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++)
+		set_scalar(cfg, &keys[i], keys[i].def, why, sizeof(why));
+}
+
+void vg_config_free(struct vg_config *cfg)
+{
+	clear_list(cfg);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == K_STR) {
+			char **slot = (char **)((char *)cfg + keys[i].off);
+			free(*slot);
+			*slot = NULL;
+		}
+}
+
+struct loader {
+	struct vg_config *cfg;
+	yaml_document_t *doc;
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
+{
+	int off = snprintf(l->err, l->errlen, "%s:%zu:%zu: ", l->path, n->start_mark.line + 1,
+			   n->start_mark.column + 1);
+	if (off < 0 || (size_t)off >= l->errlen)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(l->err + off, l->errlen - off, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *node_kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return "a scalar";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+static int load_value(struct loader *l, const struct key *k, const char *path, yaml_node_t *v)
+{
+	char why[256];
+	if (k->type == K_STRLIST) {
+		if (v->type == YAML_SCALAR_NODE)
+			return set_scalar(l->cfg, k, (char *)v->data.scalar.value, why, sizeof(why));
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(l, v, "key '%s': expected a list of paths, got %s", path,
+				    node_kind(v));
+		clear_list(l->cfg);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
+			if (e->type != YAML_SCALAR_NODE)
+				return fail(l, e, "key '%s': expected a path, got %s", path,
+					    node_kind(e));
+			if (l->cfg->n_rules_dirs == VG_CONFIG_MAX_RULES_DIRS)
+				return fail(l, e, "key '%s': at most %d entries", path,
+					    VG_CONFIG_MAX_RULES_DIRS);
+			l->cfg->rules_dirs[l->cfg->n_rules_dirs++] =
+				vg_xstrdup((char *)e->data.scalar.value);
+		}
+		return 0;
+	}
+	if (v->type != YAML_SCALAR_NODE)
+		return fail(l, v, "key '%s': expected a scalar, got %s", path, node_kind(v));
+	if (set_scalar(l->cfg, k, (char *)v->data.scalar.value, why, sizeof(why)))
+		return fail(l, v, "key '%s': %s", path, why);
+	return 0;
+}
+
+static int load_mapping(struct loader *l, yaml_node_t *map, const char *prefix)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
+		if (kn->type != YAML_SCALAR_NODE)
+			return fail(l, kn, "keys must be scalars");
+		char path[256];
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
+			 (char *)kn->data.scalar.value);
+		const struct key *k = NULL;
+		int is_section = 0;
+		size_t plen = strlen(path);
+		for (size_t i = 0; i < NKEYS; i++) {
+			if (!strcmp(keys[i].path, path))
+				k = &keys[i];
+			else if (!strncmp(keys[i].path, path, plen) && keys[i].path[plen] == '.')
+				is_section = 1;
+		}
+		if (k) {
+			if (load_value(l, k, path, vn))
+				return -1;
+		} else if (is_section) {
+			if (vn->type == YAML_SCALAR_NODE && !*vn->data.scalar.value)
+				continue; /* "section:" with nothing below */
+			if (vn->type != YAML_MAPPING_NODE)
+				return fail(l, vn, "key '%s': expected a mapping, got %s", path,
+					    node_kind(vn));
+			if (load_mapping(l, vn, path))
+				return -1;
+		} else {
+			return fail(l, kn, "unknown key '%s'", path);
+		}
+	}
+	return 0;
+}
+
+int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, char *err,
+		   size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	int rc = 0;
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+			 parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "invalid YAML");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return -1;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	struct loader l = {cfg, &doc, path, err, errlen};
+	if (!root) {
+		rc = 0; /* empty file: all defaults */
+	} else if (root->type == YAML_SCALAR_NODE && !*root->data.scalar.value) {
+		rc = 0;
+	} else if (root->type != YAML_MAPPING_NODE) {
+		rc = fail(&l, root, "the configuration must be a mapping, got %s", node_kind(root));
+	} else {
+		rc = load_mapping(&l, root, "");
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+void vg_config_env(struct vg_config *cfg)
+{
+	const char *v = getenv("VIGIL_NODE_NAME");
+	if (!v || !*v)
+		v = getenv("NODE_NAME");
+	if (v && *v)
+		set_str(&cfg->node_name, v);
+	v = getenv("VIGIL_LOG_LEVEL");
+	if (v && *v) {
+		char why[128];
+		for (size_t i = 0; i < NKEYS; i++)
+			if (!strcmp(keys[i].path, "log_level"))
+				set_scalar(cfg, &keys[i], v, why, sizeof(why));
+	}
+}

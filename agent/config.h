@@ -1,0 +1,65 @@
+/* config.h - the agent's YAML configuration (default /etc/vigil/vigil.yaml).
+ *
+ * Every key has a default, so an empty file (or none) is a valid
+ * configuration.  An unknown key or a value of the wrong type is an error
+ * naming file:line:col and the key's dotted path.  A few keys can be set
+ * from the environment, which wins over the file (a DaemonSet sets them):
+ * VIGIL_NODE_NAME or NODE_NAME, VIGIL_LOG_LEVEL.
+ */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_CONFIG_DEFAULT_PATH "/etc/vigil/vigil.yaml"
+#define VG_CONFIG_MAX_RULES_DIRS 16
+
+struct vg_config {
+	char *rules_dirs[VG_CONFIG_MAX_RULES_DIRS]; /* files or directories */
+	size_t n_rules_dirs;
+	char *log_level; /* error | warning | info | debug */
+	char *node_name; /* "" = the host name */
+
+	struct {
+		uint64_t ringbuf_bytes; /* power of two, >= 4096 */
+		bool ignore_self;       /* do not capture vigil's own syscalls */
+	} capture;
+
+	struct {
+		uint64_t max_procs;
+		uint64_t max_fds;
+		uint64_t max_env_bytes;
+	} state;
+
+	struct {
+		bool stdout_enabled;
+		char *stdout_format;  /* json | text */
+		char *min_priority;   /* Emergency..Debug */
+		bool file_enabled;
+		char *file_path;
+		char *file_format;
+	} outputs;
+
+	struct {
+		bool enabled;
+		char *listen; /* host:port */
+	} metrics;
+};
+
+/* Fill *cfg with every default.  Always succeeds (strings are static until
+ * a file sets them; vg_config_free handles both). */
+void vg_config_defaults(struct vg_config *cfg);
+
+/* Load path over the defaults.  missing_ok: a missing file keeps the
+ * defaults.  Returns 0, or -1 with err = "FILE:LINE:COL: message". */
+int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, char *err,
+		   size_t errlen);
+
+/* Apply the environment overrides. */
+void vg_config_env(struct vg_config *cfg);
+
+void vg_config_free(struct vg_config *cfg);
+
+#endif

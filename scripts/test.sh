@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs vigil's whole test suite on a fresh Debian 12 machine, as root:
+#   1. installs the Debian packages it needs (scripts/deps.sh)
+#   2. builds and runs the unit tests, plain and under ASan+UBSan
+#   3. checks formatting
+#   4. builds the libFuzzer targets with clang and runs each for a short time
+#   5. runs the live eBPF tests (root) on the plain build
+# Exits non-zero on the first failing stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+stage "dependencies"
+scripts/deps.sh
+
+stage "build (plain)"
+scripts/build.sh build
+stage "unit tests (plain)"
+(cd build && ctest -L unit --output-on-failure -j2)
+
+stage "build (ASan+UBSan)"
+BUILD_TYPE=Debug scripts/build.sh build-asan -DVIGIL_SANITIZE=ON
+stage "unit tests (ASan+UBSan)"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest -L unit --output-on-failure -j2)
+
+stage "format"
+cmake --build build --target check-format
+
+stage "fuzzers (${FUZZ_SECONDS}s each)"
+CC=clang BUILD_TYPE=Debug scripts/build.sh build-fuzz -DVIGIL_FUZZ=ON
+shopt -s nullglob
+fuzzers=(build-fuzz/fuzz_*)
+if [ ${#fuzzers[@]} -eq 0 ]; then
+  echo "no fuzz targets built" >&2
+  exit 1
+fi
+for f in "${fuzzers[@]}"; do
+  name=$(basename "$f")
+  corpus=build-fuzz/corpus-$name
+  mkdir -p "$corpus"
+  seeds=tests/fuzz/seeds/${name#fuzz_}
+  args=("$corpus")
+  [ -d "$seeds" ] && args+=("$seeds")
+  echo "-- $name"
+  "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 "${args[@]}" \
+    >"build-fuzz/$name.log" 2>&1 || { tail -50 "build-fuzz/$name.log"; exit 1; }
+  grep -E '^Done|#[0-9]+.*DONE' "build-fuzz/$name.log" | tail -1 || true
+done
+
+stage "live tests (root, real eBPF)"
+VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+
+stage "all tests passed"
