@@ -1,4 +1,4 @@
-/* embedded.h - the default rules compiled into the binary (rules/*.yaml),
+/* embedded.h - the default rules (the YAML files of rules/) compiled into the binary,
  * used when no rules file or directory is configured or present. */
 #ifndef VIGIL_EMBEDDED_H
 #define VIGIL_EMBEDDED_H

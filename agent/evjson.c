@@ -216,14 +216,13 @@ static int perr(struct parse *p, const char *key, const char *what)
 }
 
 /* A number (or absent: keeps *out).  Accepts JSON numbers and numeric strings. */
-static int get_u64(struct parse *p, const cJSON *o, const char *key, uint64_t *out)
+static int get_u64(struct parse *p, const cJSON *o, const char *key, __u64 *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (!v)
 		return 0;
 	if (cJSON_IsNumber(v)) {
-		*out = v->valuedouble < 0 ? (uint64_t)(int64_t)v->valuedouble
-					  : (uint64_t)v->valuedouble;
+		*out = v->valuedouble < 0 ? (__u64)(int64_t)v->valuedouble : (__u64)v->valuedouble;
 		return 0;
 	}
 	if (cJSON_IsString(v)) {
@@ -237,7 +236,7 @@ static int get_u64(struct parse *p, const cJSON *o, const char *key, uint64_t *o
 
 static int get_u32(struct parse *p, const cJSON *o, const char *key, uint32_t *out)
 {
-	uint64_t v = *out;
+	__u64 v = *out;
 	if (get_u64(p, o, key, &v))
 		return -1;
 	*out = (uint32_t)v;
@@ -341,7 +340,7 @@ static int parse_sock(struct parse *p, const cJSON *s)
 	const cJSON *fam = cJSON_GetObjectItemCaseSensitive(s, "family");
 	if (fam && parse_family(p, fam, &k->family))
 		return -1;
-	uint64_t v;
+	__u64 v;
 	v = k->type;
 	if (get_u64(p, s, "type", &v))
 		return -1;
@@ -390,7 +389,7 @@ static int parse_type(struct parse *p, const cJSON *o)
 {
 	struct vg_hdr *h = &p->r->h;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type");
-	uint64_t nr = 0;
+	__u64 nr = 0;
 	int have_nr = cJSON_GetObjectItemCaseSensitive(o, "nr") != NULL;
 	if (get_u64(p, o, "nr", &nr))
 		return -1;
@@ -425,7 +424,7 @@ static int parse_obj(struct parse *p, const cJSON *o)
 		return -1;
 	if (!cJSON_GetObjectItemCaseSensitive(o, "pid"))
 		return perr(p, "pid", "required");
-	uint64_t v;
+	__u64 v;
 	h->loginuid = (uint32_t)-1;
 	if (get_u64(p, o, "ts", &h->ts) || get_u32(p, o, "pid", &h->pid))
 		return -1;
