@@ -35,6 +35,7 @@ enum pkind {
 	PK_DOMAIN,   /* arg as address family */
 	PK_TUPLE,    /* the record's socket tuple */
 	PK_SOCKADDR, /* the record's local address (bind) */
+	PK_PEER,     /* the record's remote address (connect) */
 	PK_PTRACE,   /* ptrace request */
 	PK_BPFCMD,   /* bpf command */
 	PK_PID,	     /* arg as pid */
@@ -135,7 +136,7 @@ static const struct pdesc sys_params[VG_NR_MAX] = {
 			  {"flags", PK_FLAGS_O, 2}),
 	[VG_NR_socket] = PS({"fd", PK_FDRET, 0}, {"domain", PK_DOMAIN, 0}, {"type", PK_UINT, 1},
 			    {"proto", PK_UINT, 2}),
-	[VG_NR_connect] = PS(RES, {"tuple", PK_TUPLE, 0}, FD0),
+	[VG_NR_connect] = PS(RES, {"tuple", PK_TUPLE, 0}, FD0, {"addr", PK_PEER, 0}),
 	[VG_NR_accept] = PS({"fd", PK_FDRET, 0}, {"tuple", PK_TUPLE, 0}),
 	[VG_NR_accept4] = PS({"fd", PK_FDRET, 0}, {"tuple", PK_TUPLE, 0}, {"flags", PK_INT, 3}),
 	[VG_NR_sendto] = PS(RES, FD0, {"size", PK_UINT, 2}, {"tuple", PK_TUPLE, 0}),
@@ -632,7 +633,9 @@ static void fd_render(const struct vg_evt *ev, int64_t fd, char *res, size_t cap
 			 f->name ? f->name : "");
 }
 
-static void tuple_render(const struct vg_evt *ev, bool local_only, char *out, size_t cap)
+enum tuple_part { T_BOTH, T_LOCAL, T_REMOTE };
+
+static void tuple_render(const struct vg_evt *ev, enum tuple_part part, char *out, size_t cap)
 {
 	const struct vg_event *r = ev->raw;
 	out[0] = '\0';
@@ -651,8 +654,10 @@ static void tuple_render(const struct vg_evt *ev, bool local_only, char *out, si
 	int nr = r->h.nr;
 	bool server = nr == VG_NR_accept || nr == VG_NR_accept4 ||
 		      (ev->fdi && ev->fdi->is_server && nr != VG_NR_connect);
-	if (local_only)
+	if (part == T_LOCAL)
 		snprintf(out, cap, "%s:%u", l, s->lport);
+	else if (part == T_REMOTE)
+		snprintf(out, cap, "%s:%u", rr, s->rport);
 	else if (server)
 		snprintf(out, cap, "%s:%u->%s:%u", rr, s->rport, l, s->lport);
 	else
@@ -778,9 +783,14 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 		break;
 	case PK_TUPLE:
 	case PK_SOCKADDR:
+	case PK_PEER:
 		if (!(r->h.flags & VG_F_SOCK))
 			return false;
-		tuple_render(ev, ps->kind == PK_SOCKADDR, raw, rawcap);
+		tuple_render(ev,
+			     ps->kind == PK_TUPLE      ? T_BOTH
+			     : ps->kind == PK_SOCKADDR ? T_LOCAL
+						       : T_REMOTE,
+			     raw, rawcap);
 		break;
 	case PK_PTRACE:
 		snprintf(raw, rawcap, "%" PRIu64, a);

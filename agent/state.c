@@ -520,8 +520,11 @@ static struct proc_ent *proc_of(struct vg_state *st, const struct vg_hdr *h)
 		c[VG_COMM_LEN - 1] = '\0';
 		bool same = strcmp(c, par->p.comm) == 0;
 		inherit(e, par, same);
-		if (same) /* known from the parent, but not measured for this one */
+		if (same) {
+			/* known from the parent, but not measured for this one */
 			e->p.known &= ~(uint32_t)(VG_PK_START | VG_PK_VPID);
+			vg_fdtab_copy(e->fds, par->fds, st->max_fds, &st->stats.fd_evictions);
+		}
 	}
 	return e;
 }

@@ -640,7 +640,8 @@ static void test_network(void **unused)
 	CHECK("fd.types[4]", "ipv4");
 	CHECK("fd.types[2]", "file");
 	CHECK("evt.args", "res=0 tuple=10.0.0.1:3456->93.184.216.34:443 "
-			  "fd=4(<4>10.0.0.1:3456->93.184.216.34:443)");
+			  "fd=4(<4>10.0.0.1:3456->93.184.216.34:443) addr=93.184.216.34:443");
+	CHECK("evt.arg.addr", "93.184.216.34:443");
 	CHECK("evt.arg.tuple", "10.0.0.1:3456->93.184.216.34:443");
 	CHECK("evt.is_open_read", "<unset>");
 	CHECK("fs.path.name", "<unset>");

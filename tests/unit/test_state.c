@@ -640,6 +640,11 @@ static void test_missed_fork(void **unused)
 	static const char *const argv[] = {"nginx", "-g", "daemon off;", NULL};
 	exec_rec(1200, 1, "nginx", "/usr/sbin/nginx", argv, "/srv");
 	must_apply(st);
+	rb_sys(&B, VG_NR_socket, 1200, 6);
+	B.r.arg[0] = 2;
+	B.r.arg[1] = 1;
+	strcpy(B.r.h.comm, "nginx");
+	must_apply(st);
 	/* a worker seen without its fork: same comm, so the same program */
 	rb_sys(&B, VG_NR_kill, 1201, 0);
 	B.r.h.ppid = 1200;
@@ -649,6 +654,8 @@ static void test_missed_fork(void **unused)
 	assert_string_equal(EV.proc->cmdline, "nginx -g daemon off;");
 	assert_string_equal(EV.proc->cwd, "/srv");
 	assert_false(EV.proc->known & VG_PK_START);
+	/* and its fds, as a fork would */
+	assert_non_null(vg_state_fd(st, EV.proc, 6));
 	/* another comm: it exec'd something we did not see; only cwd */
 	rb_sys(&B, VG_NR_kill, 1202, 0);
 	B.r.h.ppid = 1200;
@@ -656,6 +663,7 @@ static void test_missed_fork(void **unused)
 	must_apply(st);
 	assert_null(EV.proc->exepath);
 	assert_null(EV.proc->cmdline);
+	assert_null(vg_state_fd(st, EV.proc, 6));
 	assert_string_equal(EV.proc->cwd, "/srv");
 	assert_false(EV.proc->known & VG_PK_EXEC);
 	vg_state_free(st);
