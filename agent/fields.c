@@ -530,6 +530,8 @@ FN(f_proc_env)
 		return;
 	}
 	/* the whole environment, variables separated by spaces */
+	if (out->used >= VG_FVALS_BUF)
+		return;
 	if (out->used + len + 1 > VG_FVALS_BUF)
 		len = VG_FVALS_BUF - out->used - 1;
 	char *d = out->buf + out->used;
