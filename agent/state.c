@@ -452,12 +452,19 @@ static void rebuild_cmdline(struct proc_ent *e)
 	free(buf);
 }
 
+/* comm is kept NUL-padded to its full size, so one memcmp tells a change */
+static void norm_comm(char out[VG_COMM_LEN], const char *comm)
+{
+	size_t n = strnlen(comm, VG_COMM_LEN - 1);
+	memcpy(out, comm, n);
+	memset(out + n, 0, VG_COMM_LEN - n);
+}
+
 static void set_comm(struct proc_ent *e, const char *comm)
 {
 	char c[VG_COMM_LEN];
-	memcpy(c, comm, VG_COMM_LEN);
-	c[VG_COMM_LEN - 1] = '\0';
-	if (strcmp(c, e->p.comm) == 0 && e->rs[PS_CMDLINE])
+	norm_comm(c, comm);
+	if (memcmp(c, e->p.comm, VG_COMM_LEN) == 0 && e->rs[PS_CMDLINE])
 		return;
 	memcpy(e->p.comm, c, VG_COMM_LEN);
 	if (e->rs[PS_ARGV] || e->rs[PS_CMDLINE])
@@ -516,9 +523,8 @@ static struct proc_ent *proc_of(struct vg_state *st, const struct vg_hdr *h)
 	struct proc_ent *par = h->ppid ? lookup(st, h->ppid) : NULL;
 	if (par) {
 		char c[VG_COMM_LEN];
-		memcpy(c, h->comm, VG_COMM_LEN);
-		c[VG_COMM_LEN - 1] = '\0';
-		bool same = strcmp(c, par->p.comm) == 0;
+		norm_comm(c, h->comm);
+		bool same = memcmp(c, par->p.comm, VG_COMM_LEN) == 0;
 		inherit(e, par, same);
 		if (same) {
 			/* known from the parent, but not measured for this one */
@@ -579,8 +585,7 @@ static void apply_exec(struct vg_state *st, struct proc_ent *e, const struct vg_
 	}
 	p->seeded = r->h.kind == VG_K_PROC;
 
-	memcpy(p->comm, r->h.comm, VG_COMM_LEN);
-	p->comm[VG_COMM_LEN - 1] = '\0';
+	norm_comm(p->comm, r->h.comm);
 	const char *fn = ev->str[VG_X_FILENAME];
 	if (ev->str[VG_X_ARGS]) {
 		set_argv(e, ev->str[VG_X_ARGS], ev->slen[VG_X_ARGS]);
@@ -667,9 +672,28 @@ static void path_push(char *out, size_t cap, size_t *n, const char *s)
 
 /* out = normalised dir + "/" + path (path alone when absolute or dir is
  * NULL). A relative path with no dir stays relative ("." when empty). */
+/* An absolute path with no "//", no "." or ".." component and no trailing
+ * '/' is already normal: the common case, copied as is. */
+static bool path_is_normal(const char *p, size_t *len)
+{
+	const char *c = p;
+	if (*c != '/')
+		return false;
+	for (; *c; c++)
+		if (c[0] == '/' && (c[1] == '/' || c[1] == '.' || (c[1] == '\0' && c != p)))
+			return false;
+	*len = (size_t)(c - p);
+	return true;
+}
+
 static void path_normalize(char *out, size_t cap, const char *dir, const char *path)
 {
 	size_t n = 0;
+	if (path_is_normal(path, &n) && n < cap) {
+		memcpy(out, path, n + 1);
+		return;
+	}
+	n = 0;
 	out[0] = '\0';
 	const char *first = path[0] == '/' || !dir ? path : dir;
 	if (first[0] == '/') {
@@ -784,10 +808,8 @@ static bool same_ends(const struct vg_sock *a, const struct vg_sock *b)
 }
 
 /* Take the record's socket tuple into f; rename f when its ends changed. */
-static void take_sock(struct vg_state *st, struct vg_fd *f, const struct vg_event *r,
-		      const struct vg_evt *ev)
+static void take_sock(struct vg_fd *f, const struct vg_event *r, const struct vg_evt *ev)
 {
-	(void)st;
 	if (!(r->h.flags & VG_F_SOCK))
 		return;
 	struct vg_sock s = r->sock;
@@ -903,7 +925,7 @@ static void do_socket(struct vg_state *st, struct proc_ent *e, const struct vg_e
 	sock_normalize(&f->sock);
 	set_type(f, fdtype_of_family(f->sock.family));
 	if ((r->h.flags & VG_F_SOCK) && r->sock.family == f->sock.family)
-		take_sock(st, f, r, ev);
+		take_sock(f, r, ev);
 }
 
 static void do_pair(struct vg_state *st, struct proc_ent *e, const struct vg_event *r,
@@ -939,7 +961,7 @@ static void do_net(struct vg_state *st, struct proc_ent *e, const struct vg_even
 		if (!f)
 			return;
 		f->is_server = false;
-		take_sock(st, f, r, ev);
+		take_sock(f, r, ev);
 		f->connected = ret == 0 || ret == -K_EINPROGRESS;
 		break;
 	case VG_NR_accept:
@@ -956,7 +978,7 @@ static void do_net(struct vg_state *st, struct proc_ent *e, const struct vg_even
 		f->connected = true;
 		if (nr == VG_NR_accept4 && (r->arg[3] & K_O_CLOEXEC))
 			f->flags |= K_O_CLOEXEC;
-		take_sock(st, f, r, ev);
+		take_sock(f, r, ev);
 		break;
 	case VG_NR_bind:
 	case VG_NR_listen:
@@ -965,7 +987,7 @@ static void do_net(struct vg_state *st, struct proc_ent *e, const struct vg_even
 		if (!f || ret < 0)
 			return;
 		f->is_server = true;
-		take_sock(st, f, r, ev);
+		take_sock(f, r, ev);
 		break;
 	default: /* sendto, recvfrom, sendmsg, recvmsg */
 		ev->fd = arg_fd(r->arg[0]);
@@ -974,19 +996,18 @@ static void do_net(struct vg_state *st, struct proc_ent *e, const struct vg_even
 			return;
 		if (!f->connected && f->name[0] == '\0')
 			f->is_server = nr == VG_NR_recvfrom || nr == VG_NR_recvmsg;
-		take_sock(st, f, r, ev);
+		take_sock(f, r, ev);
 		break;
 	}
 }
 
-static void set_cwd(struct proc_ent *e, const struct vg_evt *ev, const char *dir, char *scratch)
+static void set_cwd(struct proc_ent *e, const char *dir, char *scratch)
 {
 	if (!dir || !*dir)
 		return;
 	path_normalize(scratch, VG_STR_MAX, e->p.cwd, dir);
 	if (scratch[0] == '/')
 		set_rs(e, PS_CWD, rs_str(scratch));
-	(void)ev;
 }
 
 /* The two ids of set*uid/set*gid calls that change the effective id. */
@@ -1109,7 +1130,7 @@ static void apply_syscall(struct vg_state *st, struct proc_ent *e, const struct 
 		break;
 	case VG_NR_chdir:
 		if (ret == 0)
-			set_cwd(e, ev, ev->str[VG_S_CWD] ? ev->str[VG_S_CWD] : ev->path, scratch);
+			set_cwd(e, ev->str[VG_S_CWD] ? ev->str[VG_S_CWD] : ev->path, scratch);
 		break;
 	case VG_NR_fchdir:
 		ev->fd = arg_fd(r->arg[0]);
@@ -1117,7 +1138,7 @@ static void apply_syscall(struct vg_state *st, struct proc_ent *e, const struct 
 			const char *dir = ev->str[VG_S_CWD];
 			if (!dir && (f = vg_fdtab_get(e->fds, ev->fd)) && f->type == VG_FD_DIR)
 				dir = f->name;
-			set_cwd(e, ev, dir, scratch);
+			set_cwd(e, dir, scratch);
 		}
 		break;
 	case VG_NR_fchmod:
