@@ -599,10 +599,16 @@ static void ancestors(const struct vg_evt *ev, const struct vg_farg *arg, struct
 	}
 	if (!ev->st)
 		return;
-	for (int i = 1; i <= VG_FVALS_MAX; i++) {
-		const struct vg_proc *a = vg_state_ancestor(ev->st, ev->proc, i);
-		if (!a)
-			break;
+	/* one step at a time, stopping at a pid seen before (stale loops) */
+	uint32_t seen[VG_FVALS_MAX + 1];
+	int n = 0;
+	seen[n++] = ev->proc->pid;
+	const struct vg_proc *a = ev->proc;
+	while (n <= VG_FVALS_MAX && (a = vg_state_ancestor(ev->st, a, 1))) {
+		for (int i = 0; i < n; i++)
+			if (seen[i] == a->pid)
+				return;
+		seen[n++] = a->pid;
 		one(a, out);
 	}
 }

@@ -826,6 +826,18 @@ static void test_unknown_process(void **unused)
 	CHECK("evt.args", "res=0 pid=70(cat) sig=9(SIGKILL)");
 	CHECK("evt.arg.pid", "cat");
 	CHECK("evt.arg.sig", "SIGKILL");
+
+	/* stale pids pointing at each other: the ancestor list stops */
+	rb_sys(&B, VG_NR_kill, 911, 0);
+	B.r.h.ppid = 910;
+	strcpy(B.r.h.comm, "b");
+	must_apply();
+	rb_sys(&B, VG_NR_kill, 910, 0);
+	B.r.h.ppid = 911;
+	strcpy(B.r.h.comm, "a");
+	must_apply();
+	CHECK("proc.aname", "b");
+	CHECK("proc.apid", "911");
 }
 
 static void test_syscall_args(void **unused)
