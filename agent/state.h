@@ -110,6 +110,11 @@ void vg_state_get_stats(const struct vg_state *st, struct vg_state_stats *out);
  * CRI-O, podman, k3s).  Writes "host" when no runtime layout matches. */
 void vg_container_id(const char *cgroup_path, char out[VG_CONTAINER_ID_LEN]);
 
+/* Pod uid (36 chars, dashed) from a kubelet cgroup path: "pod<uid>" under
+ * kubepods (cgroupfs) or "kubepods-<qos>-pod<uid_with_underscores>.slice"
+ * (systemd).  Returns 0, or -ENOENT (out = "") outside kubepods. */
+int vg_container_pod_uid(const char *cgroup_path, char out[37]);
+
 /* Scan proc_root and call emit() with one VG_K_PROC record per process
  * (parents before children).  Returns the number of processes or -errno. */
 typedef int (*vg_record_cb)(void *ctx, const struct vg_event *raw, size_t size);
