@@ -24,6 +24,11 @@ enum vg_pseudo_type {
 	VG_T_MAX,
 };
 
+/* Syscall numbers by name: VG_NR_openat, VG_NR_execve, ... */
+#define VG_NR_ROW(name, nr, ...) VG_NR_##name = (nr),
+enum vg_nr { VG_SYSCALLS(VG_NR_ROW) };
+#undef VG_NR_ROW
+
 struct vg_proc; /* state.h */
 struct vg_fd;   /* state.h */
 struct vg_state; /* state.h */

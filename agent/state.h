@@ -43,6 +43,8 @@ struct vg_fd {
 	const char *name;  /* path, "memfd:x", or rendered tuple "1.2.3.4:5->6.7.8.9:10" */
 	struct vg_sock sock; /* for sockets */
 	bool connected;
+	bool is_server;    /* accepted, bound or listening: local end is the server */
+	uint64_t name_num; /* evt.num of the event that last changed name (fd.name_changed) */
 };
 
 struct vg_proc {
@@ -70,7 +72,15 @@ struct vg_proc {
 	const char *cgroup;       /* cgroup path as captured */
 	char container_id[VG_CONTAINER_ID_LEN]; /* "host" or 12 hex */
 	bool seeded;              /* came from /proc, not from a live exec */
+	uint32_t known;           /* VG_PK_* bits: which members hold real data */
 };
+
+/* vg_proc.known: a process first seen through an unrelated event has only
+ * what its header carries (pid, ppid, comm, uids); the rest is unknown and
+ * its fields read as unset. */
+#define VG_PK_EXEC 0x1  /* exec/proc record seen: caps, ids, tty, exe inode, env */
+#define VG_PK_START 0x2 /* start_ns is known */
+#define VG_PK_VPID 0x4  /* vpid is known */
 
 struct vg_state_opts {
 	size_t max_procs;  /* default 32768 */
@@ -78,6 +88,11 @@ struct vg_state_opts {
 	size_t max_env;    /* bytes of environment kept, default 4096 */
 	const char *proc_root; /* "/proc" (tests point it elsewhere) */
 	const char *etc_root;  /* "/etc" for passwd/group (tests point it elsewhere) */
+	/* Replays: record timestamps (h.ts, start_ns) already hold wall-clock
+	 * ns and are used as is; live records carry CLOCK_BOOTTIME, converted
+	 * with the offset measured once in vg_state_new(). */
+	bool ts_is_wall;
+	const char *hostname; /* evt.hostname; NULL: uname() nodename */
 };
 
 struct vg_state_stats {
@@ -106,9 +121,62 @@ const struct vg_fd *vg_state_fd(struct vg_state *st, const struct vg_proc *p, in
 
 void vg_state_get_stats(const struct vg_state *st, struct vg_state_stats *out);
 
+/* Call fn for every fd of p (oldest first) until it returns non-zero. */
+void vg_state_fds(struct vg_state *st, const struct vg_proc *p,
+		  int (*fn)(void *ctx, const struct vg_fd *fd), void *ctx);
+
+/* uid/gid to name through the etc_root files; "" when unknown. */
+const char *vg_state_user_name(struct vg_state *st, uint32_t uid);
+const char *vg_state_group_name(struct vg_state *st, uint32_t gid);
+const char *vg_state_hostname(const struct vg_state *st);
+
+/* Container and pod metadata, filled by whoever knows it (the Kubernetes
+ * module).  vigil's state only knows the container id; everything here is
+ * optional: NULL strings, privileged < 0 and start_ts == 0 mean unknown and
+ * the matching fields read as unset. */
+struct vg_label {
+	const char *key, *value;
+};
+
+struct vg_mount {
+	const char *source, *dest;
+	const char *mode;        /* e.g. "ro" / "" */
+	bool rw;
+	const char *propagation; /* e.g. "rprivate" */
+};
+
+struct vg_container_meta {
+	const char *name;        /* container.name */
+	const char *image;       /* container.image ("repo:tag") */
+	const char *image_repo;  /* container.image.repository */
+	const char *image_tag;   /* container.image.tag */
+	int privileged;          /* container.privileged: 1, 0, or -1 unknown */
+	uint64_t start_ts;       /* container.start_ts, wall ns; 0 unknown */
+	const struct vg_mount *mounts;
+	size_t nmounts;          /* mounts known only when mounts != NULL */
+	const char *pod_name, *pod_uid, *ns_name;
+	const struct vg_label *pod_labels;
+	size_t npod_labels;
+	const struct vg_label *ns_labels;
+	size_t nns_labels;
+};
+
+/* The look-up returns the metadata of a container id, or NULL.  What it
+ * returns must stay valid until the next vg_state_apply() (the engine reads
+ * it while evaluating the event). */
+typedef const struct vg_container_meta *(*vg_meta_lookup_fn)(void *ctx, const char *container_id);
+void vg_state_set_meta_lookup(struct vg_state *st, vg_meta_lookup_fn fn, void *ctx);
+/* Metadata of p's container; NULL when unknown or on the host. */
+const struct vg_container_meta *vg_state_meta(struct vg_state *st, const struct vg_proc *p);
+
 /* Container id from a cgroup path (docker, containerd cgroupfs and systemd,
  * CRI-O, podman, k3s).  Writes "host" when no runtime layout matches. */
 void vg_container_id(const char *cgroup_path, char out[VG_CONTAINER_ID_LEN]);
+
+/* Pod uid (36 chars, dashed) from a kubelet cgroup path: "pod<uid>" under
+ * kubepods (cgroupfs) or "kubepods-<qos>-pod<uid_with_underscores>.slice"
+ * (systemd).  Returns 0, or -ENOENT (out = "") outside kubepods. */
+int vg_container_pod_uid(const char *cgroup_path, char out[37]);
 
 /* Scan proc_root and call emit() with one VG_K_PROC record per process
  * (parents before children).  Returns the number of processes or -errno. */
