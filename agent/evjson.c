@@ -32,9 +32,22 @@ static int is_list_slot(int kind, int slot)
 	return is_exec_layout(kind) && (slot == VG_X_ARGS || slot == VG_X_ENV);
 }
 
+/* A 64-bit value as JSON: a number when a double holds it exactly (read as
+ * signed, so -100 stays -100), else a hex string, which the parser takes
+ * back (pointers in raw syscall arguments are the usual case). */
+static cJSON *num64(uint64_t v)
+{
+	int64_t s = (int64_t)v;
+	if (s >= -(1ll << 53) && s <= (1ll << 53))
+		return cJSON_CreateNumber((double)s);
+	char hex[24];
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)v);
+	return cJSON_CreateString(hex);
+}
+
 static void add_u64(cJSON *o, const char *k, uint64_t v)
 {
-	cJSON_AddNumberToObject(o, k, (double)v);
+	cJSON_AddItemToObject(o, k, num64(v));
 }
 
 static cJSON *str_list(const char *p, size_t len)
@@ -141,14 +154,14 @@ char *vg_evjson_render(const struct vg_evt *ev, int with_decoded)
 	comm[VG_COMM_LEN] = 0;
 	cJSON_AddStringToObject(o, "comm", comm);
 	add_u64(o, "cgroup_id", r->h.cgroup_id);
-	cJSON_AddNumberToObject(o, "ret", (double)r->h.ret);
+	add_u64(o, "ret", (uint64_t)r->h.ret);
 	if (r->h.flags)
 		add_u64(o, "flags", r->h.flags);
 
 	if (kind == VG_K_SYSCALL) {
 		cJSON *a = cJSON_AddArrayToObject(o, "args");
 		for (int i = 0; i < 6; i++)
-			cJSON_AddItemToArray(a, cJSON_CreateNumber((double)r->arg[i]));
+			cJSON_AddItemToArray(a, num64(r->arg[i]));
 	} else if (is_exec_layout(kind)) {
 		const struct vg_exec_info *x = &r->exec;
 		cJSON *e = cJSON_AddObjectToObject(o, "exec");
@@ -188,8 +201,8 @@ char *vg_evjson_render(const struct vg_evt *ev, int with_decoded)
 		cJSON_AddItemToObject(o, "sock", render_sock(&r->sock));
 	if (r->h.flags & (VG_F_FDPAIR | VG_F_OPENHOW)) {
 		cJSON *a = cJSON_AddArrayToObject(o, "aux");
-		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)r->aux[0]));
-		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)r->aux[1]));
+		cJSON_AddItemToArray(a, num64((uint64_t)r->aux[0]));
+		cJSON_AddItemToArray(a, num64((uint64_t)r->aux[1]));
 	}
 	if (with_decoded)
 		cJSON_AddItemToObject(o, "decoded", render_decoded(ev));
@@ -215,22 +228,28 @@ static int perr(struct parse *p, const char *key, const char *what)
 	return -1;
 }
 
-/* A number (or absent: keeps *out).  Accepts JSON numbers and numeric strings. */
-static int get_u64(struct parse *p, const cJSON *o, const char *key, __u64 *out)
+/* A JSON number, or a numeric string (decimal, 0x hex, negative). */
+static int num_value(const cJSON *v, __u64 *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!v)
-		return 0;
 	if (cJSON_IsNumber(v)) {
 		*out = v->valuedouble < 0 ? (__u64)(int64_t)v->valuedouble : (__u64)v->valuedouble;
 		return 0;
 	}
-	if (cJSON_IsString(v)) {
+	if (cJSON_IsString(v) && *v->valuestring) {
 		char *end;
 		*out = strtoull(v->valuestring, &end, 0);
-		if (*v->valuestring && !*end)
+		if (!*end)
 			return 0;
 	}
+	return -1;
+}
+
+/* A number (or absent: keeps *out). */
+static int get_u64(struct parse *p, const cJSON *o, const char *key, __u64 *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v || !num_value(v, out))
+		return 0;
 	return perr(p, key, "expected a number");
 }
 
@@ -457,10 +476,8 @@ static int parse_obj(struct parse *p, const cJSON *o)
 			const cJSON *e;
 			cJSON_ArrayForEach(e, a)
 			{
-				if (!cJSON_IsNumber(e))
+				if (num_value(e, &r->arg[i++]))
 					return perr(p, "args", "expected numbers");
-				r->arg[i++] = e->valuedouble < 0 ? (uint64_t)(int64_t)e->valuedouble
-								 : (uint64_t)e->valuedouble;
 			}
 		}
 	} else if (is_exec_layout(kind)) {
@@ -519,8 +536,12 @@ static int parse_obj(struct parse *p, const cJSON *o)
 	if (aux) {
 		if (!cJSON_IsArray(aux) || cJSON_GetArraySize(aux) != 2)
 			return perr(p, "aux", "expected two numbers");
-		r->aux[0] = (int64_t)cJSON_GetArrayItem(aux, 0)->valuedouble;
-		r->aux[1] = (int64_t)cJSON_GetArrayItem(aux, 1)->valuedouble;
+		__u64 a0, a1;
+		if (num_value(cJSON_GetArrayItem(aux, 0), &a0) ||
+		    num_value(cJSON_GetArrayItem(aux, 1), &a1))
+			return perr(p, "aux", "expected two numbers");
+		r->aux[0] = (int64_t)a0;
+		r->aux[1] = (int64_t)a1;
 		if (!(h->flags & (VG_F_FDPAIR | VG_F_OPENHOW)))
 			h->flags |= VG_F_FDPAIR;
 	}
