@@ -13,6 +13,12 @@
  * The cgroup v2 id is the inode of the cgroup's directory, looked up in the
  * cgroup2 mount of the same root as proc_root: "/proc" uses /sys/fs/cgroup,
  * "/host/proc" (a DaemonSet mounting the host's root) uses /host/sys/fs/cgroup.
+ *
+ * Record conventions beyond the EXEC layout: h.nr is 0; VG_X_FILENAME repeats
+ * the exe path (the kernel does not keep the name given to execve); exec.tty
+ * is stat's tty_nr, i.e. the kernel's new_encode_dev() of the tty (what glibc's
+ * makedev() gives); VG_EXE_UPPER is never set (overlayfs layers are not
+ * visible from /proc).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -291,8 +297,10 @@ static size_t read_list(int pdir, const char *name, char *buf, size_t max, int w
 		*trunc = 1;
 		return last ? (size_t)(last - buf) + 1 : 0;
 	}
-	if (len == max)
+	if (len == max) {
 		len--;
+		*trunc = 1;
+	}
 	buf[len] = '\0';
 	return len + 1;
 }
