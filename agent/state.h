@@ -180,6 +180,9 @@ int vg_container_pod_uid(const char *cgroup_path, char out[37]);
 
 /* Scan proc_root and call emit() with one VG_K_PROC record per process
  * (parents before children).  Returns the number of processes or -errno. */
+/* (The record passed to emit() is valid only during the call; emit() returns
+ * 0 to go on, or nonzero to stop the scan, which then returns that value if
+ * negative, else -ECANCELED.) */
 typedef int (*vg_record_cb)(void *ctx, const struct vg_event *raw, size_t size);
 int vg_procscan(const char *proc_root, vg_record_cb emit, void *ctx);
 
