@@ -74,6 +74,13 @@ static void put_str(struct vg_fvals *out, const char *s)
 		vg_fvals_str(out, s, strlen(s));
 }
 
+/* A string that may not outlive the call: copied into the scratch buffer. */
+static void put_copy(struct vg_fvals *out, const char *s)
+{
+	if (s)
+		vg_fvals_strcpy(out, s, strlen(s));
+}
+
 static void put_bool(struct vg_fvals *out, bool b)
 {
 	vg_fvals_u64(out, b ? 1 : 0);
@@ -838,6 +845,18 @@ FN(f_user_name)
 	put_str(out, P->user);
 }
 
+FN(f_user_homedir)
+{
+	if (ev->st)
+		put_copy(out, vg_state_user_home(ev->st, P->uid));
+}
+
+FN(f_user_shell)
+{
+	if (ev->st)
+		put_copy(out, vg_state_user_shell(ev->st, P->uid));
+}
+
 FN(f_user_loginuid)
 {
 	vg_fvals_s64(out, (int32_t)P->loginuid);
@@ -1135,7 +1154,20 @@ METASTR(f_container_image_repo, image_repo)
 METASTR(f_container_image_tag, image_tag)
 METASTR(f_k8s_ns_name, ns_name)
 METASTR(f_k8s_pod_name, pod_name)
-METASTR(f_k8s_pod_uid, pod_uid)
+
+/* The pod uid is known from the cgroup path before the Kubernetes module
+ * knows the pod. */
+FN(f_k8s_pod_uid)
+{
+	const struct vg_container_meta *m = meta(ev);
+	if (m && m->pod_uid) {
+		put_str(out, m->pod_uid);
+		return;
+	}
+	char uid[37];
+	if (P->cgroup && vg_container_pod_uid(P->cgroup, uid) == 0)
+		vg_fvals_strcpy(out, uid, strlen(uid));
+}
 
 FN(f_container_privileged)
 {
@@ -1471,6 +1503,8 @@ static const struct vg_field fields[] = {
 	 "inheritable capabilities, names separated by spaces"},
 	{"user.uid", U, 0, f_user_uid, "effective user id"},
 	{"user.name", S, 0, f_user_name, "effective user name (\"\" when unknown)"},
+	{"user.homedir", S, 0, f_user_homedir, "home directory of the effective user"},
+	{"user.shell", S, 0, f_user_shell, "login shell of the effective user"},
 	{"user.loginuid", I, 0, f_user_loginuid, "audit login user id, -1 when not set"},
 	{"user.loginname", S, 0, f_user_loginname, "name of the audit login user"},
 	{"group.gid", U, 0, f_group_gid, "effective group id"},
@@ -1536,7 +1570,8 @@ static const struct vg_field fields[] = {
 	 "nanoseconds since the container started"},
 	{"k8s.ns.name", S, 0, f_k8s_ns_name, "Kubernetes namespace of the pod"},
 	{"k8s.pod.name", S, 0, f_k8s_pod_name, "Kubernetes pod name"},
-	{"k8s.pod.uid", S, 0, f_k8s_pod_uid, "Kubernetes pod uid"},
+	{"k8s.pod.uid", S, 0, f_k8s_pod_uid,
+	 "Kubernetes pod uid (from the cgroup path until the pod is known)"},
 	{"k8s.pod.labels", S, 0, f_k8s_pod_labels, "pod labels as key:value, comma-separated"},
 	{"k8s.pod.label", S, KEY | REQ, f_k8s_pod_label, "value of one pod label, [KEY]"},
 	{"k8s.ns.labels", S, 0, f_k8s_ns_labels, "namespace labels as key:value, comma-separated"},

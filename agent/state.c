@@ -32,15 +32,7 @@
 #include "fdtab.h"
 #include "rstr.h"
 #include "state.h"
-
-/* users.h comes from another branch; until it is merged the look-ups are
- * optional. */
-struct vg_users;
-struct vg_users *vg_users_new(const char *etc_root) __attribute__((weak));
-void vg_users_free(struct vg_users *u) __attribute__((weak));
-const char *vg_users_user(struct vg_users *u, uint32_t uid) __attribute__((weak));
-const char *vg_users_group(struct vg_users *u, uint32_t gid) __attribute__((weak));
-void vg_container_id(const char *cgroup_path, char out[VG_CONTAINER_ID_LEN]) __attribute__((weak));
+#include "users.h"
 
 #define K_O_WRONLY 01
 #define K_O_RDWR 02
@@ -162,8 +154,7 @@ struct vg_state *vg_state_new(const struct vg_state_opts *opts)
 		if (uname(&u) == 0)
 			snprintf(st->hostname, sizeof(st->hostname), "%s", u.nodename);
 	}
-	if (vg_users_new)
-		st->users = vg_users_new(o.etc_root ? o.etc_root : "/etc");
+	st->users = vg_users_new(o.etc_root ? o.etc_root : "/etc");
 	return st;
 }
 
@@ -200,8 +191,7 @@ void vg_state_free(struct vg_state *st)
 		vg_rstr_put(st->ucache[i].r);
 		vg_rstr_put(st->gcache[i].r);
 	}
-	if (st->users && vg_users_free)
-		vg_users_free(st->users);
+	vg_users_free(st->users);
 	free(st->b);
 	free(st);
 }
@@ -344,13 +334,25 @@ static struct vg_rstr *cached_name(struct name_slot *cache, uint32_t id, const c
 
 const char *vg_state_user_name(struct vg_state *st, uint32_t uid)
 {
-	const char *n = st->users && vg_users_user ? vg_users_user(st->users, uid) : NULL;
+	const char *n = st->users ? vg_users_user(st->users, uid) : NULL;
 	return n ? n : "";
 }
 
 const char *vg_state_group_name(struct vg_state *st, uint32_t gid)
 {
-	const char *n = st->users && vg_users_group ? vg_users_group(st->users, gid) : NULL;
+	const char *n = st->users ? vg_users_group(st->users, gid) : NULL;
+	return n ? n : "";
+}
+
+const char *vg_state_user_home(struct vg_state *st, uint32_t uid)
+{
+	const char *n = st->users ? vg_users_home(st->users, uid) : NULL;
+	return n ? n : "";
+}
+
+const char *vg_state_user_shell(struct vg_state *st, uint32_t uid)
+{
+	const char *n = st->users ? vg_users_shell(st->users, uid) : NULL;
 	return n ? n : "";
 }
 
@@ -397,8 +399,7 @@ static void set_cgroup(struct vg_state *st, struct proc_ent *e, uint64_t cgid, c
 {
 	set_rs(e, PS_CGROUP, vg_rstr_new(path, len));
 	char id[VG_CONTAINER_ID_LEN] = "";
-	if (vg_container_id)
-		vg_container_id(path, id);
+	vg_container_id(path, id);
 	memcpy(e->p.container_id, id, sizeof(id));
 	e->cgroup_id = cgid;
 	if (cgid && id[0]) {

@@ -125,9 +125,12 @@ void vg_state_get_stats(const struct vg_state *st, struct vg_state_stats *out);
 void vg_state_fds(struct vg_state *st, const struct vg_proc *p,
 		  int (*fn)(void *ctx, const struct vg_fd *fd), void *ctx);
 
-/* uid/gid to name through the etc_root files; "" when unknown. */
+/* uid/gid to name, home and shell through the etc_root files; "" when
+ * unknown.  The string is valid until the next look-up: copy it. */
 const char *vg_state_user_name(struct vg_state *st, uint32_t uid);
 const char *vg_state_group_name(struct vg_state *st, uint32_t gid);
+const char *vg_state_user_home(struct vg_state *st, uint32_t uid);
+const char *vg_state_user_shell(struct vg_state *st, uint32_t uid);
 const char *vg_state_hostname(const struct vg_state *st);
 
 /* Container and pod metadata, filled by whoever knows it (the Kubernetes

@@ -124,7 +124,8 @@ static void syscall_rec(int nr, uint32_t pid, int64_t ret)
 static int setup_scene(void **unused)
 {
 	(void)unused;
-	struct vg_state_opts o = {.ts_is_wall = true, .hostname = "node-1"};
+	struct vg_state_opts o = {
+		.ts_is_wall = true, .hostname = "node-1", .etc_root = "tests/unit/etc"};
 	ST = vg_state_new(&o);
 	assert_non_null(ST);
 
@@ -732,7 +733,8 @@ static void test_exec_event(void **unused)
 	CHECK("proc.ppid", "70");
 	CHECK("evt.res", "<unset>");
 	CHECK("evt.args",
-	      "res=0 exe=cat args=/etc/shadow tid=70 pid=80 ptid=70 cwd=/root uid=0 gid=0");
+	      "res=0 exe=cat args=/etc/shadow tid=70 pid=80 ptid=70 cwd=/root uid=0(root) "
+	      "gid=0(root)");
 
 	static const char *const argv[] = {"x", "--run", NULL};
 	exec_rec(80, 70, "x", "/memfd:x (deleted)", argv, "/tmp");
@@ -753,7 +755,7 @@ static void test_exec_event(void **unused)
 	CHECK("evt.arg.args", "--run");
 	CHECK("evt.arg.cwd", "/tmp");
 	CHECK("evt.arg.filename", "/memfd:x (deleted)");
-	CHECK("evt.arg.uid", "1000");
+	CHECK("evt.arg.uid", "alice");
 	CHECK("evt.arg.pid", "80");
 	CHECK("evt.arg.ptid", "70");
 	CHECK("proc.exepath", "/memfd:x (deleted)");
@@ -1030,16 +1032,24 @@ static const struct vg_container_meta *lookup_meta(void *ctx, const char *id)
 	return strcmp(id, "4b9a3d9c1f0e") == 0 ? &meta : NULL;
 }
 
+#define POD_UID "0d2f5b8e-7f5a-4c1e-9d1b-3c2a1f0e9b8a"
+#define CID "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8"
+
+/* pid runs sh in the cgroup given */
+static void exec_in(uint32_t pid, const char *cgroup)
+{
+	static const char *const argv[] = {"sh", NULL};
+	exec_rec(pid, 1, "sh", "/bin/sh", argv, "/");
+	rb_str(&B, VG_X_CGROUP, cgroup);
+	B.r.h.ts = TS0;
+	must_apply();
+}
+
 static void test_container_meta(void **unused)
 {
 	(void)unused;
 	vg_state_set_meta_lookup(ST, lookup_meta, NULL);
-	/* cat joins a container (its cgroup is one the table knows) */
-	struct vg_proc *p = vg_state_proc(ST, 70);
-	memcpy(p->container_id, "4b9a3d9c1f0e", 13);
-	syscall_rec(VG_NR_kill, 70, 0);
-	must_apply();
-	assert_ptr_equal(EV.proc, p);
+	exec_in(95, "/kubepods/besteffort/pod" POD_UID "/" CID);
 	CHECK("container.id", "4b9a3d9c1f0e");
 	CHECK("container.name", "web-1");
 	assert_string_equal(asked, "4b9a3d9c1f0e");
@@ -1059,7 +1069,7 @@ static void test_container_meta(void **unused)
 	CHECK("container.mount.source[/host/*]", "/proc");
 	CHECK("k8s.ns.name", "shop");
 	CHECK("k8s.pod.name", "web-7d4b9");
-	CHECK("k8s.pod.uid", "0d2f5b8e-7f5a-4c1e-9d1b-3c2a1f0e9b8a");
+	CHECK("k8s.pod.uid", POD_UID);
 	CHECK("k8s.pod.labels", "app:web, tier:front");
 	CHECK("k8s.pod.label[tier]", "front");
 	CHECK("k8s.pod.label.app", "web");
@@ -1069,33 +1079,77 @@ static void test_container_meta(void **unused)
 	CHECK("k8s.ns.label.team", "blue");
 
 	/* host processes never ask */
-	memcpy(p->container_id, "host", 5);
 	asked = NULL;
-	syscall_rec(VG_NR_kill, 70, 0);
-	must_apply();
+	exec_in(96, "/system.slice/ssh.service");
 	CHECK("container.id", "host");
 	CHECK("container.name", "<unset>");
+	CHECK("k8s.pod.uid", "<unset>");
 	assert_null(asked);
-	/* an unknown container */
-	memcpy(p->container_id, "aaaaaaaaaaaa", 13);
+
+	/* a container the look-up does not know: the pod uid still comes
+	 * from the cgroup path */
+	exec_in(97, "/kubepods/burstable/pod11111111-2222-3333-4444-555555555555/"
+		    "aaaaaaaaaaaa8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8");
+	CHECK("container.id", "aaaaaaaaaaaa");
 	CHECK("container.image", "<unset>");
 	assert_string_equal(asked, "aaaaaaaaaaaa");
-	vg_state_set_meta_lookup(ST, NULL, NULL);
-	memcpy(p->container_id, "4b9a3d9c1f0e", 13);
+	CHECK("k8s.pod.uid", "11111111-2222-3333-4444-555555555555");
 	CHECK("k8s.pod.name", "<unset>");
+
+	/* no look-up installed: nothing but the id and the pod uid */
+	vg_state_set_meta_lookup(ST, NULL, NULL);
+	exec_in(95, "/kubepods/besteffort/pod" POD_UID "/" CID);
+	CHECK("container.id", "4b9a3d9c1f0e");
+	CHECK("k8s.pod.name", "<unset>");
+	CHECK("k8s.pod.uid", POD_UID);
+	CHECK("container.mount.dest[/proc*]", "<unset>");
 }
 
 static void test_names(void **unused)
 {
 	(void)unused;
-	/* user and group names come from the users module: with no entry
-	 * the names are "" (never unset), the login name too */
+	/* names from the passwd and group files of etc_root */
+	syscall_rec(VG_NR_kill, 70, 0);
+	B.r.h.uid = 1000;
+	B.r.h.gid = 33;
+	B.r.h.loginuid = 1000;
+	must_apply();
+	CHECK("user.uid", "1000");
+	CHECK("user.name", "alice");
+	CHECK("user.homedir", "/home/alice");
+	CHECK("user.shell", "/bin/bash");
+	CHECK("group.gid", "33");
+	CHECK("group.name", "www-data");
+	CHECK("user.loginuid", "1000");
+	CHECK("user.loginname", "alice");
+
+	/* setuid renders its argument as a user name (evt.arg.uid=nobody) */
+	syscall_rec(VG_NR_setuid, 70, 0);
+	B.r.h.uid = 1000;
+	B.r.arg[0] = 65534;
+	must_apply();
+	CHECK("evt.arg.uid", "nobody");
+	CHECK("user.name", "nobody"); /* the call succeeded: the process is nobody now */
+	CHECK("evt.args", "res=0 uid=65534(nobody)");
+	syscall_rec(VG_NR_setresgid, 70, 0);
+	B.r.h.uid = 65534;
+	B.r.arg[0] = (uint32_t)-1;
+	B.r.arg[1] = 1000;
+	B.r.arg[2] = (uint32_t)-1;
+	must_apply();
+	CHECK("evt.arg.egid", "alice");
+	CHECK("evt.arg.rgid", "4294967295");
+	CHECK("group.name", "alice");
+
+	/* with no entry the names are "" (never unset), the login name too */
 	syscall_rec(VG_NR_kill, 70, 0);
 	B.r.h.uid = 4243;
 	B.r.h.gid = 4243;
 	B.r.h.loginuid = (uint32_t)-1;
 	must_apply();
 	CHECK("user.name", "");
+	CHECK("user.homedir", "");
+	CHECK("user.shell", "");
 	CHECK("group.name", "");
 	CHECK("user.loginname", "");
 	CHECK("user.loginuid", "-1");

@@ -836,6 +836,89 @@ static void test_malformed(void **unused)
 	vg_state_free(st);
 }
 
+#define CID "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8"
+
+static void test_containers(void **unused)
+{
+	(void)unused;
+	struct vg_state *st = new_state(0, 0);
+	static const char *const argv[] = {"sh", NULL};
+
+	/* the exec record's cgroup path names the container */
+	exec_rec(1700, 1, "sh", "/bin/sh", argv, "/");
+	rb_str(&B, VG_X_CGROUP,
+	       "/kubepods/besteffort/pod0d2f5b8e-7f5a-4c1e-9d1b-3c2a1f0e9b8a/" CID);
+	B.r.h.cgroup_id = 777;
+	must_apply(st);
+	assert_string_equal(EV.proc->container_id, "4b9a3d9c1f0e");
+	exec_rec(1800, 1, "sshd", "/usr/sbin/sshd", argv, "/");
+	rb_str(&B, VG_X_CGROUP, "/system.slice/ssh.service");
+	B.r.h.cgroup_id = 5;
+	must_apply(st);
+	assert_string_equal(EV.proc->container_id, "host");
+
+	/* children inherit it */
+	fork_rec(1700, 1, "sh", 1701);
+	B.r.h.cgroup_id = 777;
+	must_apply(st);
+	assert_string_equal(EV.proc->container_id, "4b9a3d9c1f0e");
+
+	/* a process never seen before, in a cgroup seen before */
+	rb_sys(&B, VG_NR_kill, 1900, 0);
+	B.r.h.cgroup_id = 777;
+	must_apply(st);
+	assert_string_equal(EV.proc->container_id, "4b9a3d9c1f0e");
+	/* in an unknown cgroup, with no parent known: unknown */
+	rb_sys(&B, VG_NR_kill, 1901, 0);
+	B.r.h.cgroup_id = 778;
+	must_apply(st);
+	assert_string_equal(EV.proc->container_id, "");
+
+	/* a host process moved into the container's cgroup (runc exec) */
+	rb_sys(&B, VG_NR_kill, 1800, 0);
+	B.r.h.cgroup_id = 777;
+	strcpy(B.r.h.comm, "sshd");
+	must_apply(st);
+	assert_string_equal(EV.proc->container_id, "4b9a3d9c1f0e");
+	/* and back */
+	rb_sys(&B, VG_NR_kill, 1800, 0);
+	B.r.h.cgroup_id = 5;
+	strcpy(B.r.h.comm, "sshd");
+	must_apply(st);
+	assert_string_equal(EV.proc->container_id, "host");
+	vg_state_free(st);
+}
+
+static void test_user_names(void **unused)
+{
+	(void)unused;
+	struct vg_state *st = new_state(0, 0);
+	rb_sys(&B, VG_NR_kill, 2000, 0);
+	B.r.h.uid = 1000;
+	B.r.h.gid = 33;
+	B.r.h.loginuid = 0;
+	must_apply(st);
+	assert_string_equal(EV.proc->user, "alice");
+	assert_string_equal(EV.proc->group, "www-data");
+	assert_string_equal(EV.proc->loginname, "root");
+	assert_string_equal(vg_state_user_home(st, 1000), "/home/alice");
+	assert_string_equal(vg_state_user_shell(st, 0), "/bin/bash");
+	assert_string_equal(vg_state_group_name(st, 65534), "nogroup");
+	/* setuid: the name follows the id */
+	rb_sys(&B, VG_NR_setuid, 2000, 0);
+	B.r.h.uid = 1000;
+	B.r.arg[0] = 33;
+	must_apply(st);
+	assert_string_equal(EV.proc->user, "www-data");
+	rb_sys(&B, VG_NR_kill, 2000, 0);
+	B.r.h.uid = 4242;
+	B.r.h.loginuid = (uint32_t)-1;
+	must_apply(st);
+	assert_string_equal(EV.proc->user, "");
+	assert_string_equal(EV.proc->loginname, "");
+	vg_state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -847,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_exit),	       cmocka_unit_test(test_missed_fork),
 		cmocka_unit_test(test_clone_fallback), cmocka_unit_test(test_setuid),
 		cmocka_unit_test(test_timestamps),     cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_containers),     cmocka_unit_test(test_user_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
