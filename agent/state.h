@@ -108,7 +108,12 @@ struct vg_state *vg_state_new(const struct vg_state_opts *opts);
 void vg_state_free(struct vg_state *st);
 
 /* Apply one record (size bytes) and fill *ev.  Returns 0, or -EINVAL for a
- * malformed record (nothing changed).  ev stays valid until the next call. */
+ * malformed record (nothing changed).  ev stays valid until the next call.
+ * (-ENOMEM when a new table entry cannot be allocated: the record is lost.)
+ * Validation: h.size within size and VG_EVENT_MAX, a known kind, pid and tid
+ * non-zero, string slots packed in slot order, each NUL-terminated, without
+ * inner NUL except argv/env, followed by at most 7 bytes of padding; a
+ * syscall number vigil knows (execve/execveat for VG_K_EXEC). */
 int vg_state_apply(struct vg_state *st, const struct vg_event *raw, size_t size,
 		   struct vg_evt *ev);
 
