@@ -80,7 +80,9 @@ static int header(struct vg_capfile *f, const char *line, char *err, size_t errl
 	}
 	int rc = 1;
 	if (!cJSON_IsNumber(v) || v->valueint < 1 || v->valueint > VG_CAPFILE_VERSION) {
-		snprintf(err, errlen, "%s:%zu: capture format version %s not supported (this vigil reads up to %d)",
+		snprintf(err, errlen,
+			 "%s:%zu: capture format version %s not supported (this vigil reads up to "
+			 "%d)",
 			 f->path, f->line, cJSON_IsNumber(v) ? "newer" : "unknown",
 			 VG_CAPFILE_VERSION);
 		rc = -1;

@@ -20,15 +20,15 @@ struct key {
 	const char *path;
 	enum ktype type;
 	size_t off;
-	const char *def;          /* default, as YAML text would give it */
+	const char *def;	  /* default, as YAML text would give it */
 	const char *const *enums; /* allowed values of a K_STR, NULL-ended */
 	int (*check)(uint64_t v, char *why, size_t len);
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
 static const char *const formats[] = {"json", "text", NULL};
-static const char *const priorities[] = {"emergency", "alert",         "critical", "error",
-					 "warning",   "notice",        "informational", "info",
+static const char *const priorities[] = {"emergency", "alert",	"critical",	 "error",
+					 "warning",   "notice", "informational", "info",
 					 "debug",     NULL};
 
 static int check_ring(uint64_t v, char *why, size_t len)
@@ -217,7 +217,8 @@ static int load_value(struct loader *l, const struct key *k, const char *path, y
 	char why[256];
 	if (k->type == K_STRLIST) {
 		if (v->type == YAML_SCALAR_NODE)
-			return set_scalar(l->cfg, k, (char *)v->data.scalar.value, why, sizeof(why));
+			return set_scalar(l->cfg, k, (char *)v->data.scalar.value, why,
+					  sizeof(why));
 		if (v->type != YAML_SEQUENCE_NODE)
 			return fail(l, v, "key '%s': expected a list of paths, got %s", path,
 				    node_kind(v));

@@ -24,7 +24,7 @@ struct vg_config {
 
 	struct {
 		uint64_t ringbuf_bytes; /* power of two, >= 4096 */
-		bool ignore_self;       /* do not capture vigil's own syscalls */
+		bool ignore_self;	/* do not capture vigil's own syscalls */
 	} capture;
 
 	struct {
@@ -35,8 +35,8 @@ struct vg_config {
 
 	struct {
 		bool stdout_enabled;
-		char *stdout_format;  /* json | text */
-		char *min_priority;   /* Emergency..Debug */
+		char *stdout_format; /* json | text */
+		char *min_priority;  /* Emergency..Debug */
 		bool file_enabled;
 		char *file_path;
 		char *file_format;

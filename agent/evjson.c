@@ -12,14 +12,14 @@
 
 static const char *const kind_names[] = {
 	[VG_K_SYSCALL] = "syscall", [VG_K_EXEC] = "exec", [VG_K_FORK] = "fork",
-	[VG_K_EXIT] = "exit",       [VG_K_PROC] = "proc",
+	[VG_K_EXIT] = "exit",	    [VG_K_PROC] = "proc",
 };
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
 /* JSON names of the string slots, per record layout */
 static const char *const sys_slots[VG_NSTR] = {"path", "path2", "base", "base2", "xstr", "cwd"};
-static const char *const exec_slots[VG_NSTR] = {"filename", "argv",   "env",
-						"exepath",  "cwd",    "cgroup"};
+static const char *const exec_slots[VG_NSTR] = {"filename", "argv", "env",
+						"exepath",  "cwd",  "cgroup"};
 
 static int is_exec_layout(int kind)
 {
@@ -425,7 +425,8 @@ static int parse_type(struct parse *p, const cJSON *o)
 	}
 	if (h->kind == VG_K_SYSCALL) {
 		if (nr >= VG_NR_MAX || !vg_syscall_desc((int)nr))
-			return perr(p, have_nr ? "nr" : "type", "a syscall vigil knows is required");
+			return perr(p, have_nr ? "nr" : "type",
+				    "a syscall vigil knows is required");
 	} else if (h->kind == VG_K_EXEC && !have_nr && !(t && *t->valuestring)) {
 		nr = 59; /* execve */
 	}

@@ -58,7 +58,8 @@ static void test_empty_and_missing(void **state)
 	assert_int_equal(cfg.capture.ringbuf_bytes, 8388608);
 	vg_config_free(&cfg);
 	vg_config_defaults(&cfg);
-	assert_int_equal(vg_config_load(&cfg, "/nonexistent/vigil.yaml", true, err, sizeof(err)), 0);
+	assert_int_equal(vg_config_load(&cfg, "/nonexistent/vigil.yaml", true, err, sizeof(err)),
+			 0);
 	assert_int_equal(vg_config_load(&cfg, "/nonexistent/vigil.yaml", false, err, sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "/nonexistent/vigil.yaml"));
@@ -145,7 +146,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_empty_and_missing),
-		cmocka_unit_test(test_values),   cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_values),	 cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

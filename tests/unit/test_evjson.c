@@ -111,8 +111,9 @@ static void test_handwritten(void **state)
 	(void)state;
 	static char buf[VG_EVENT_MAX];
 	char err[256];
-	int n = vg_evjson_parse("{\"type\":\"openat\",\"pid\":7,\"ret\":3,\"path\":\"/etc/shadow\"}",
-				buf, sizeof(buf), err, sizeof(err));
+	int n = vg_evjson_parse(
+		"{\"type\":\"openat\",\"pid\":7,\"ret\":3,\"path\":\"/etc/shadow\"}", buf,
+		sizeof(buf), err, sizeof(err));
 	assert_true(n > 0);
 	struct vg_event *r = (struct vg_event *)buf;
 	assert_int_equal(r->h.kind, VG_K_SYSCALL);
@@ -208,7 +209,8 @@ static void test_capfile(void **state)
 	assert_non_null(strstr(err, ":1: capture format version"));
 	vg_capfile_close(r);
 	f = fopen(path, "w");
-	fputs("# a fixture\n\n{\"type\":\"open\",\"pid\":1,\"path\":\"/a\"}\n{\"type\":\"open\"}\n", f);
+	fputs("# a fixture\n\n{\"type\":\"open\",\"pid\":1,\"path\":\"/a\"}\n{\"type\":\"open\"}\n",
+	      f);
 	fclose(f);
 	r = vg_capfile_open(path, err, sizeof(err));
 	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)), 1);
@@ -222,8 +224,10 @@ static void test_capfile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_syscall), cmocka_unit_test(test_roundtrip_exec_fork_exit),
-		cmocka_unit_test(test_handwritten),       cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_roundtrip_syscall),
+		cmocka_unit_test(test_roundtrip_exec_fork_exit),
+		cmocka_unit_test(test_handwritten),
+		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_capfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
