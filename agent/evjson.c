@@ -50,6 +50,15 @@ static void add_u64(cJSON *o, const char *k, uint64_t v)
 	cJSON_AddItemToObject(o, k, num64(v));
 }
 
+/* Timestamps in ns since the epoch need 61 bits: a decimal string keeps
+ * them exact and readable. */
+static void add_ts(cJSON *o, const char *k, uint64_t v)
+{
+	char dec[24];
+	snprintf(dec, sizeof(dec), "%llu", (unsigned long long)v);
+	cJSON_AddStringToObject(o, k, dec);
+}
+
 static cJSON *str_list(const char *p, size_t len)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -139,7 +148,7 @@ char *vg_evjson_render(const struct vg_evt *ev, int with_decoded)
 				kind > 0 && (size_t)kind < NKINDS ? kind_names[kind] : "unknown");
 	cJSON_AddStringToObject(o, "type", ev->name ? ev->name : "");
 	add_u64(o, "nr", r->h.nr);
-	add_u64(o, "ts", ev->ts);
+	add_ts(o, "ts", ev->ts);
 	char t[40];
 	vg_rfc3339(ev->ts, t);
 	cJSON_AddStringToObject(o, "time", t);

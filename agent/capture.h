@@ -1,0 +1,45 @@
+/* capture.h - the eBPF capture: load, attach, choose syscalls, read the ring.
+ *
+ * vg_capture_open() loads bpf/vigil.bpf.c (CO-RE, through its generated
+ * skeleton), sizes the ring buffer and attaches the four programs.
+ * Nothing is captured but exec/fork/exit until vg_capture_set_interest()
+ * names the syscalls; calling it again while running narrows or widens
+ * the set at once (one map write per syscall, no reload).
+ */
+#ifndef VIGIL_CAPTURE_H
+#define VIGIL_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil.h"
+
+struct vg_capture_opts {
+	uint64_t ringbuf_bytes; /* power of two >= 4096; 0 = 8 MiB */
+	bool ignore_self;	/* drop this process's own syscalls in the kernel */
+};
+
+typedef int (*vg_capture_cb)(void *ctx, const struct vg_event *ev, size_t size);
+
+struct vg_capture;
+
+struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err, size_t errlen);
+void vg_capture_close(struct vg_capture *cap);
+
+/* want[nr] != 0: capture syscall nr (only syscalls of VG_SYSCALLS). */
+int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX], char *err,
+			    size_t errlen);
+
+/* Wait up to timeout_ms for records and hand each to cb.  Returns the
+ * number of records, or a negative errno (-EINTR on a signal).  A callback
+ * returning non-zero stops the batch. */
+int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, void *ctx);
+
+/* Per-CPU counters summed: events emitted and dropped (ring full) by category. */
+int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out);
+
+/* The ring's epoll fd, for callers that multiplex. */
+int vg_capture_fd(struct vg_capture *cap);
+
+#endif

@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vigil.bpf.c - the kernel side of vigil's capture.
+ *
+ * One tp_btf/sys_exit program sees every syscall exit.  Its first act is a
+ * lookup in the interest map (one array element, written by user space);
+ * a syscall nobody asked for returns there.  For the others, the row of
+ * bpf/syscalls.h tells where the paths, sockets and strings are, so this
+ * program is generic: adding a syscall is a table row, not code.
+ *
+ * The sched_process_{exec,fork,exit} tracepoints keep user space's process
+ * tree right; they are always on.
+ *
+ * Records are built in a per-CPU scratch buffer and copied to the one ring
+ * buffer with their real size; a full ring is counted, per category.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "vigil.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AT_FDCWD -100
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define S_ISUID 0004000
+
+#define PATH_DEPTH 40  /* components walked per path */
+#define CGROUP_DEPTH 8 /* cgroup path components kept */
+#define ENV_MAX 2048   /* bytes of environment per exec */
+#define HALF (VG_STR_MAX - 1)
+
+/* Set by user space before load. */
+const volatile __u32 vg_self_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_NR_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_sc_desc);
+} vg_interest SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* user space resizes before load */
+} vg_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_stats);
+} vg_stats_map SEC(".maps");
+
+/* The record under construction, with slack after it so that a string
+ * write at any masked offset stays inside the buffer (the verifier must
+ * see every access bounded). */
+#define DATA_MASK 0x7fff
+struct scratch {
+	char rec[sizeof(struct vg_event) + DATA_MASK + 1 + VG_STR_MAX];
+	char path[2 * VG_STR_MAX]; /* path assembled backwards */
+};
+#define E(s) ((struct vg_event *)(s)->rec)
+
+/* One scratch per CPU, indexed by CPU number: a per-CPU array cannot hold
+ * values this large.  User space sets max_entries to the number of CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} vg_scratch SEC(".maps");
+
+/* kernels before 6.15 call kernfs_node's parent "parent" */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&vg_scratch, &cpu);
+}
+
+static __always_inline void count(int cat, int dropped)
+{
+	__u32 zero = 0;
+	struct vg_stats *s = bpf_map_lookup_elem(&vg_stats_map, &zero);
+	if (!s)
+		return;
+	cat &= 7;
+	if (cat >= VG_CAT_MAX)
+		return;
+	if (dropped)
+		s->dropped[cat]++;
+	else
+		s->seen[cat]++;
+}
+
+static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind,
+				     __u16 nr, __s64 ret)
+{
+	struct vg_hdr *h = &E(s)->h;
+	__u64 pt = bpf_get_current_pid_tgid();
+	h->ts = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->tid = (__u32)pt;
+	h->pid = pt >> 32;
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->uid = BPF_CORE_READ(t, cred, euid.val);
+	h->gid = BPF_CORE_READ(t, cred, egid.val);
+	h->loginuid = (__u32)-1;
+	if (bpf_core_field_exists(t->loginuid))
+		h->loginuid = BPF_CORE_READ(t, loginuid.val);
+	h->ret = ret;
+	h->kind = kind;
+	h->nr = nr;
+	h->flags = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	for (int i = 0; i < VG_NSTR; i++)
+		E(s)->len[i] = 0;
+}
+
+/* Copy the record (header + used bytes of data) to the ring. */
+static __always_inline void submit(struct scratch *s, __u32 used, int cat)
+{
+	__u32 size = sizeof(struct vg_event) + (used & DATA_MASK);
+	E(s)->h.size = size;
+	if (size > VG_EVENT_MAX)
+		return;
+	/* the record and its data are contiguous in the scratch buffer */
+	if (bpf_ringbuf_output(&vg_ring, E(s), size, 0))
+		count(cat, 1);
+	else
+		count(cat, 0);
+}
+
+static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot,
+					  const void *uptr)
+{
+	if (!uptr)
+		return off;
+	long n = bpf_probe_read_user_str(&E(s)->data[off & DATA_MASK], VG_STR_MAX, uptr);
+	if (n <= 0)
+		return off;
+	if (n == VG_STR_MAX)
+		E(s)->h.flags |= VG_F_TRUNC;
+	E(s)->len[slot & 7] = n;
+	return off + n;
+}
+
+static __always_inline __u32 put_kernel_str(struct scratch *s, __u32 off, int slot,
+					    const void *kptr)
+{
+	if (!kptr)
+		return off;
+	long n = bpf_probe_read_kernel_str(&E(s)->data[off & DATA_MASK], VG_STR_MAX, kptr);
+	if (n <= 0)
+		return off;
+	E(s)->len[slot & 7] = n;
+	return off + n;
+}
+
+/* Copy a user memory block that is a NUL-separated list (argv, env). */
+static __always_inline __u32 put_user_block(struct scratch *s, __u32 off, int slot,
+					    unsigned long start, unsigned long end, __u32 max)
+{
+	if (!start || end <= start)
+		return off;
+	__u64 n = end - start;
+	if (n > max) {
+		n = max;
+		E(s)->h.flags |= VG_F_TRUNC;
+	}
+	if (n == 0 || n > HALF)
+		n = HALF;
+	/* the mask is repeated in the call: the verifier must see the size
+	 * bounded in the very register passed */
+	if (bpf_probe_read_user(&E(s)->data[off & DATA_MASK], n & HALF, (void *)start))
+		return off;
+	/* make sure it ends with a NUL even when truncated */
+	E(s)->data[(off + n - 1) & DATA_MASK] = 0;
+	E(s)->len[slot & 7] = n;
+	return off + n;
+}
+
+/* One step of the path walk: prepend d's name, or cross to the parent
+ * mount at a mount's root.  A bpf_loop() callback, so the verifier checks
+ * it once instead of once per iteration and per path. */
+struct walk {
+	struct scratch *s;
+	struct dentry *d, *root_d;
+	struct vfsmount *vm, *root_m;
+	struct mount *m;
+	__u32 pos;
+};
+
+static long walk_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	struct scratch *s = w->s;
+	/* locals: CO-RE relocations apply to kernel types, not to struct walk */
+	struct dentry *d = w->d;
+	struct vfsmount *vm = w->vm;
+	struct mount *m = w->m;
+	if (d == w->root_d && vm == w->root_m)
+		return 1;
+	struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+		if (d != mnt_root || m == mp)
+			return 1; /* the global root, or a detached tree */
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = mp;
+		w->vm = &mp->mnt;
+		return 0;
+	}
+	struct qstr q = BPF_CORE_READ(d, d_name);
+	__u32 len = q.len & HALF;
+	__u32 pos = w->pos;
+	if (len + 1 > pos || pos > HALF)
+		return 1;
+	pos -= len;
+	bpf_probe_read_kernel(&s->path[pos & HALF], len, q.name);
+	pos -= 1;
+	s->path[pos & HALF] = '/';
+	w->pos = pos;
+	w->d = parent;
+	return 0;
+}
+
+/* Copy the path assembled in s->path[pos..] (NUL at VG_STR_MAX-1) into a
+ * string slot; "/" when nothing was assembled. */
+static __always_inline __u32 put_assembled(struct scratch *s, __u32 off, int slot, __u32 pos)
+{
+	if (pos >= VG_STR_MAX - 1) {
+		pos = VG_STR_MAX - 2;
+		s->path[pos & HALF] = '/';
+	}
+	__u32 n = (VG_STR_MAX - pos) & HALF;
+	if (n == 0)
+		return off;
+	bpf_probe_read_kernel(&E(s)->data[off & DATA_MASK], n, &s->path[pos & HALF]);
+	E(s)->len[slot & 7] = n;
+	return off + n;
+}
+
+/* Absolute path of p, stopping at the task's root (so a container's
+ * process sees container paths), written into a string slot.  It follows
+ * dentry parents to the mount's root, then continues from the mountpoint
+ * in the parent mount, as d_path() does, for at most PATH_DEPTH steps. */
+static __always_inline __u32 put_path(struct scratch *s, __u32 off, int slot, struct path *p,
+				      struct path *root)
+{
+	struct walk w = {};
+	w.s = s;
+	w.d = BPF_CORE_READ(p, dentry);
+	w.vm = BPF_CORE_READ(p, mnt);
+	w.m = container_of(w.vm, struct mount, mnt);
+	w.root_d = BPF_CORE_READ(root, dentry);
+	w.root_m = BPF_CORE_READ(root, mnt);
+	w.pos = VG_STR_MAX - 1;
+	if (!w.d)
+		return off;
+	s->path[VG_STR_MAX - 1] = 0;
+	bpf_loop(PATH_DEPTH, walk_step, &w, 0);
+	return put_assembled(s, off, slot, w.pos);
+}
+
+static __always_inline struct file *fd_file(struct task_struct *t, long fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	struct file **arr = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+static __always_inline __u64 reg_arg(struct pt_regs *regs, int i)
+{
+	switch (i) {
+	case 0:
+		return BPF_CORE_READ(regs, di);
+	case 1:
+		return BPF_CORE_READ(regs, si);
+	case 2:
+		return BPF_CORE_READ(regs, dx);
+	case 3:
+		return BPF_CORE_READ(regs, r10);
+	case 4:
+		return BPF_CORE_READ(regs, r8);
+	case 5:
+		return BPF_CORE_READ(regs, r9);
+	}
+	return 0;
+}
+
+/* A raw argument by a run-time index: a switch, because the verifier does
+ * not accept a variable offset into the record. */
+static __always_inline __u64 argi(struct scratch *s, int i)
+{
+	struct vg_event *e = E(s);
+	switch (i) {
+	case 0:
+		return e->arg[0];
+	case 1:
+		return e->arg[1];
+	case 2:
+		return e->arg[2];
+	case 3:
+		return e->arg[3];
+	case 4:
+		return e->arg[4];
+	case 5:
+		return e->arg[5];
+	}
+	return 0;
+}
+
+/* The directory a relative path is relative to: dirfd's file, or cwd. */
+static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot,
+				      struct task_struct *t, int dirfd_arg)
+{
+	struct path root = BPF_CORE_READ(t, fs, root);
+	long dirfd = AT_FDCWD;
+	if (dirfd_arg >= 0 && dirfd_arg < 6)
+		dirfd = (int)argi(s, dirfd_arg);
+	if (dirfd == AT_FDCWD) {
+		struct path pwd = BPF_CORE_READ(t, fs, pwd);
+		return put_path(s, off, slot, &pwd, &root);
+	}
+	struct file *f = fd_file(t, dirfd);
+	if (!f)
+		return off;
+	struct path fp = BPF_CORE_READ(f, f_path);
+	return put_path(s, off, slot, &fp, &root);
+}
+
+static __always_inline void sock_from_fd(struct scratch *s, struct task_struct *t, long fd)
+{
+	struct file *f = fd_file(t, fd);
+	if (!f)
+		return;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return;
+	struct socket *so = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(so, sk);
+	if (!sk)
+		return;
+	struct vg_sock *v = &E(s)->sock;
+	__builtin_memset(v, 0, sizeof(*v));
+	v->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	v->type = BPF_CORE_READ(sk, sk_type);
+	v->proto = BPF_CORE_READ(sk, sk_protocol);
+	if (v->family == AF_INET) {
+		__u32 la = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 ra = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(v->laddr, &la, 4);
+		__builtin_memcpy(v->raddr, &ra, 4);
+	} else if (v->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&v->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&v->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	v->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	v->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	E(s)->h.flags |= VG_F_SOCK;
+}
+
+struct sa_in {
+	__u16 family;
+	__u16 port;
+	__u32 addr;
+};
+
+struct sa_in6 {
+	__u16 family;
+	__u16 port;
+	__u32 flowinfo;
+	__u8 addr[16];
+};
+
+/* Fill the peer from a user sockaddr when the kernel socket has none
+ * (unconnected UDP), and the unix path into VG_S_CWD. */
+static __always_inline __u32 sock_from_user(struct scratch *s, __u32 off, const void *ua,
+					    __u32 ualen)
+{
+	if (!ua || ualen < 2)
+		return off;
+	__u16 fam = 0;
+	bpf_probe_read_user(&fam, sizeof(fam), ua);
+	struct vg_sock *v = &E(s)->sock;
+	if (!(E(s)->h.flags & VG_F_SOCK)) {
+		__builtin_memset(v, 0, sizeof(*v));
+		v->family = fam;
+		E(s)->h.flags |= VG_F_SOCK;
+	}
+	if (fam == AF_INET && ualen >= sizeof(struct sa_in) && !v->rport) {
+		struct sa_in a = {};
+		bpf_probe_read_user(&a, sizeof(a), ua);
+		__builtin_memcpy(v->raddr, &a.addr, 4);
+		v->rport = bpf_ntohs(a.port);
+	} else if (fam == AF_INET6 && ualen >= sizeof(struct sa_in6) && !v->rport) {
+		struct sa_in6 a = {};
+		bpf_probe_read_user(&a, sizeof(a), ua);
+		__builtin_memcpy(v->raddr, a.addr, 16);
+		v->rport = bpf_ntohs(a.port);
+	} else if (fam == AF_UNIX && ualen > 2) {
+		off = put_user_str(s, off, VG_S_CWD, (const char *)ua + 2);
+	}
+	return off;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr >= VG_NR_MAX)
+		return 0;
+	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
+	if (!d || !d->cat)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (tgid == vg_self_tgid)
+		return 0;
+	/* a successful execve is reported by sched_process_exec */
+	if ((d->flags & VG_SC_EXEC) && ret == 0)
+		return 0;
+
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
+	fill_hdr(s, t, VG_K_SYSCALL, nr, ret);
+	for (int i = 0; i < 6; i++)
+		E(s)->arg[i] = reg_arg(regs, i);
+	E(s)->aux[0] = E(s)->aux[1] = 0;
+	__u32 off = 0;
+
+	/* strings go in slot order: user space reads them packed that way */
+	char first0 = 0, first1 = 0;
+	if (d->p0 >= 0 && d->p0 < 6) {
+		const char *u = (const char *)argi(s, d->p0);
+		bpf_probe_read_user(&first0, 1, u);
+		off = put_user_str(s, off, VG_S_PATH0, u);
+	}
+	if (d->p1 >= 0 && d->p1 < 6) {
+		const char *u = (const char *)argi(s, d->p1);
+		bpf_probe_read_user(&first1, 1, u);
+		off = put_user_str(s, off, VG_S_PATH1, u);
+	}
+	if (E(s)->len[VG_S_PATH0] && first0 != '/' && !(d->flags & VG_SC_P0RAW))
+		off = put_base(s, off, VG_S_BASE0, t, d->d0);
+	if (E(s)->len[VG_S_PATH1] && first1 != '/' && !(d->flags & VG_SC_P1RAW))
+		off = put_base(s, off, VG_S_BASE1, t, d->d1);
+	if (d->xs >= 0 && d->xs < 6)
+		off = put_user_str(s, off, VG_S_XSTR, (const char *)argi(s, d->xs));
+	if ((d->flags & VG_SC_CWD) && ret == 0) {
+		struct path root = BPF_CORE_READ(t, fs, root);
+		struct path pwd = BPF_CORE_READ(t, fs, pwd);
+		off = put_path(s, off, VG_S_CWD, &pwd, &root);
+	}
+	if (d->sfd >= 0 && d->sfd <= VG_A_RET) {
+		long fd = d->sfd == VG_A_RET ? ret : (int)argi(s, d->sfd);
+		sock_from_fd(s, t, fd);
+	}
+	if (d->sa >= 0 && d->sa < 6 && d->sal >= 0 && d->sal < 6) {
+		__u32 alen = (__u32)argi(s, d->sal);
+		if (d->flags & VG_SC_SALPTR) {
+			alen = 0;
+			bpf_probe_read_user(&alen, sizeof(alen), (void *)argi(s, d->sal));
+		}
+		off = sock_from_user(s, off, (const void *)argi(s, d->sa), alen);
+	}
+	if (d->fdp >= 0 && d->fdp < 6 && ret == 0) {
+		int fds[2] = {-1, -1};
+		if (!bpf_probe_read_user(fds, sizeof(fds), (void *)argi(s, d->fdp))) {
+			E(s)->aux[0] = fds[0];
+			E(s)->aux[1] = fds[1];
+			E(s)->h.flags |= VG_F_FDPAIR;
+		}
+	}
+	if (d->flags & VG_SC_OPENHOW) {
+		__u64 how[2] = {};
+		if (!bpf_probe_read_user(how, sizeof(how), (void *)E(s)->arg[2])) {
+			E(s)->aux[0] = how[0];
+			E(s)->aux[1] = how[1];
+			E(s)->h.flags |= VG_F_OPENHOW;
+		}
+	}
+	submit(s, off, d->cat);
+	return 0;
+}
+
+static __always_inline __u32 tty_dev(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	if (!tty)
+		return 0;
+	int major = BPF_CORE_READ(tty, driver, major);
+	int minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	/* the kernel's new_encode_dev(), as /proc/PID/stat's tty_nr */
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
+}
+
+static __always_inline __u32 exe_flags(struct file *exe, struct inode *ino)
+{
+	__u32 fl = 0;
+	char name[6] = {};
+	const unsigned char *n = BPF_CORE_READ(exe, f_path.dentry, d_name.name);
+	bpf_probe_read_kernel(name, sizeof(name), n);
+	if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
+	    name[4] == 'd' && name[5] == ':')
+		fl |= VG_EXE_MEMFD;
+	if (BPF_CORE_READ(ino, i_mode) & S_ISUID)
+		fl |= VG_EXE_SETUID;
+	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	if (magic == OVERLAYFS_SUPER_MAGIC && bpf_core_type_exists(struct ovl_inode)) {
+		struct ovl_inode *oi = container_of(ino, struct ovl_inode, vfs_inode);
+		if (BPF_CORE_READ(oi, __upperdentry))
+			fl |= VG_EXE_UPPER;
+	}
+	return fl;
+}
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+struct cgwalk {
+	struct scratch *s;
+	struct kernfs_node *kn;
+	__u32 pos;
+};
+
+static long cg_step(__u64 i, void *ctx)
+{
+	struct cgwalk *w = ctx;
+	struct scratch *s = w->s;
+	struct kernfs_node *kn = w->kn;
+	if (!kn)
+		return 1;
+	struct kernfs_node *parent = kn_parent(kn);
+	if (!parent)
+		return 1; /* the hierarchy's root has no name of its own */
+	const char *name = BPF_CORE_READ(kn, name);
+	char buf[128];
+	long n = bpf_probe_read_kernel_str(buf, sizeof(buf), name);
+	if (n <= 1)
+		return 1;
+	__u32 len = (n - 1) & 127;
+	__u32 pos = w->pos;
+	if (len + 1 > pos || pos > HALF)
+		return 1;
+	pos -= len;
+	bpf_probe_read_kernel(&s->path[pos & HALF], len, buf);
+	pos -= 1;
+	s->path[pos & HALF] = '/';
+	w->pos = pos;
+	w->kn = parent;
+	return 0;
+}
+
+/* The task's cgroup path, from the v1 cpu hierarchy when the task is
+ * placed in one, else from the default (v2) hierarchy. */
+static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct task_struct *t)
+{
+	int id = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
+	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, subsys[id & 15], cgroup, kn);
+	if (!kn || !kn_parent(kn))
+		kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
+	struct cgwalk w = {.s = s, .kn = kn, .pos = VG_STR_MAX - 1};
+	s->path[VG_STR_MAX - 1] = 0;
+	bpf_loop(CGROUP_DEPTH, cg_step, &w, 0);
+	return put_assembled(s, off, VG_X_CGROUP, w.pos);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid)
+		return 0;
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	__u16 nr = BPF_CORE_READ(regs, orig_ax);
+	fill_hdr(s, t, VG_K_EXEC, nr, 0);
+	struct vg_exec_info *x = &E(s)->exec;
+	const struct cred *cr = BPF_CORE_READ(t, cred);
+	x->cap_eff = BPF_CORE_READ(cr, cap_effective.val);
+	x->cap_perm = BPF_CORE_READ(cr, cap_permitted.val);
+	x->cap_inh = BPF_CORE_READ(cr, cap_inheritable.val);
+	x->ruid = BPF_CORE_READ(cr, uid.val);
+	x->rgid = BPF_CORE_READ(cr, gid.val);
+	x->start_ns = BPF_CORE_READ(t, start_boottime);
+	x->tty = tty_dev(t);
+
+	struct pid *sidp = BPF_CORE_READ(t, signal, pids[PIDTYPE_SID]);
+	struct pid *pgp = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
+	x->sid = BPF_CORE_READ(sidp, numbers[0].nr);
+	x->pgid = BPF_CORE_READ(pgp, numbers[0].nr);
+	struct pid *tp = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	x->vpid = BPF_CORE_READ(tp, numbers[level & 31].nr);
+	x->vpgid = BPF_CORE_READ(pgp, numbers[level & 31].nr);
+	x->pidns_ino = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
+
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	struct inode *ino = BPF_CORE_READ(exe, f_inode);
+	x->exe_ino = BPF_CORE_READ(ino, i_ino);
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		x->exe_ctime_ns = (__u64)BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ull +
+				  BPF_CORE_READ(ino, i_ctime_nsec);
+		x->exe_mtime_ns = (__u64)BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ull +
+				  BPF_CORE_READ(ino, i_mtime_nsec);
+	}
+	x->exe_flags = exe_flags(exe, ino);
+
+	__u32 off = 0;
+	off = put_kernel_str(s, off, VG_X_FILENAME, BPF_CORE_READ(bprm, filename));
+	off = put_user_block(s, off, VG_X_ARGS, BPF_CORE_READ(mm, arg_start),
+			     BPF_CORE_READ(mm, arg_end), VG_STR_MAX);
+	off = put_user_block(s, off, VG_X_ENV, BPF_CORE_READ(mm, env_start),
+			     BPF_CORE_READ(mm, env_end), ENV_MAX);
+	struct path root = BPF_CORE_READ(t, fs, root);
+	struct path ep = BPF_CORE_READ(exe, f_path);
+	off = put_path(s, off, VG_X_EXEPATH, &ep, &root);
+	struct path pwd = BPF_CORE_READ(t, fs, pwd);
+	off = put_path(s, off, VG_X_CWD, &pwd, &root);
+	off = put_cgroup(s, off, t);
+	submit(s, off, VG_CAT_NONE);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 cpid = BPF_CORE_READ(child, pid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (cpid != ctgid)
+		return 0; /* a thread: the process tree does not change */
+	if (BPF_CORE_READ(parent, tgid) == vg_self_tgid)
+		return 0;
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	fill_hdr(s, parent, VG_K_FORK, 0, 0);
+	E(s)->fork.child_pid = ctgid;
+	E(s)->fork.child_tid = cpid;
+	struct pid *tp = BPF_CORE_READ(child, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	E(s)->fork.child_vpid = BPF_CORE_READ(tp, numbers[level & 31].nr);
+	E(s)->fork.start_ns = BPF_CORE_READ(child, start_boottime);
+	submit(s, 0, VG_CAT_NONE);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vg_exit, struct task_struct *t, bool group_dead)
+{
+	if (!group_dead)
+		return 0;
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid)
+		return 0;
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	fill_hdr(s, t, VG_K_EXIT, 0, BPF_CORE_READ(t, exit_code));
+	submit(s, 0, VG_CAT_NONE);
+	return 0;
+}
