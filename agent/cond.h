@@ -38,6 +38,10 @@ struct vg_cond_env {
 	/* Field resolver; NULL means vg_field_find (tests install fakes). */
 	const struct vg_field *(*field)(void *ctx, const char *name, size_t len,
 					struct vg_farg *arg, size_t *keylen);
+	/* Event type id of a name; NULL means vg_evtype_by_name.  Names that
+	 * are not known (-1) match nothing: Falco rules may name syscalls
+	 * vigil does not capture. */
+	int (*evtype)(void *ctx, const char *name);
 };
 
 struct vg_cond_err {
@@ -49,7 +53,7 @@ struct vg_cond;
 
 /* Compile `text` found at `where` (its first character).  NULL on error with
  * *err filled ("unknown field proc.nme", "expected ')'", "undefined macro
- * x"...).  Unknown event types in `evt.type = X` are an error too. */
+ * x"...). */
 struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 				const struct vg_cond_env *env, struct vg_cond_err *err);
 void vg_cond_free(struct vg_cond *c);

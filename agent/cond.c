@@ -1,0 +1,1459 @@
+/* cond.c - Falco's condition language: parse, compile, evaluate (see cond.h).
+ *
+ * Parsing and compiling are one pass: each comparison is compiled as soon
+ * as it is read, against the field's type, so the tree that comes out
+ * holds typed constants, hashed sets, compiled regexes and bitmaps of
+ * event types, and evaluating it reads field values and compares, nothing
+ * else.  Macros are parsed from their own text (at their own position, so
+ * errors point into the macro) and inlined where they are used.
+ */
+#include "cond.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- compiled form ------------------------------------------------------ */
+
+enum nkind { N_AND, N_OR, N_NOT, N_CHECK, N_CONST };
+
+enum op {
+	OP_EQ,
+	OP_NE,
+	OP_LT,
+	OP_LE,
+	OP_GT,
+	OP_GE,
+	OP_CONTAINS,
+	OP_ICONTAINS,
+	OP_BCONTAINS,
+	OP_STARTSWITH,
+	OP_BSTARTSWITH,
+	OP_ENDSWITH,
+	OP_GLOB,
+	OP_IGLOB,
+	OP_REGEX,
+	OP_IN,
+	OP_INTERSECTS,
+	OP_PMATCH,
+	OP_EXISTS,
+};
+
+static const struct {
+	const char *name;
+	enum op op;
+} op_names[] = {
+	{"=", OP_EQ},
+	{"==", OP_EQ},
+	{"!=", OP_NE},
+	{"<", OP_LT},
+	{"<=", OP_LE},
+	{">", OP_GT},
+	{">=", OP_GE},
+	{"contains", OP_CONTAINS},
+	{"icontains", OP_ICONTAINS},
+	{"bcontains", OP_BCONTAINS},
+	{"startswith", OP_STARTSWITH},
+	{"bstartswith", OP_BSTARTSWITH},
+	{"endswith", OP_ENDSWITH},
+	{"glob", OP_GLOB},
+	{"iglob", OP_IGLOB},
+	{"regex", OP_REGEX},
+	{"in", OP_IN},
+	{"intersects", OP_INTERSECTS},
+	{"pmatch", OP_PMATCH},
+	{"exists", OP_EXISTS},
+};
+
+enum xform { X_TOLOWER, X_TOUPPER, X_B64, X_BASENAME, X_LEN };
+static const char *const xform_names[] = {"tolower", "toupper", "b64", "basename", "len"};
+#define MAX_XF 4
+
+/* how a set of several values is compared (Falco's list modifiers) */
+enum quant { Q_DEFAULT, Q_ANY, Q_ALL, Q_ONE };
+
+struct fref {
+	const struct vg_field *f;
+	struct vg_farg arg;
+	char *key; /* owned copy of the [key] argument */
+	uint8_t xf[MAX_XF];
+	int nxf;
+	int type; /* value type after the transformers */
+};
+
+/* a typed constant */
+struct konst {
+	int type;
+	char *s; /* VG_FT_STR (also kept for the other types, for messages) */
+	uint32_t len;
+	uint64_t u;
+	int64_t i;
+	uint8_t family, prefix, ip[16];
+};
+
+/* a set of constants: strings are hashed, the rest scanned */
+struct kset {
+	struct konst *k;
+	uint32_t n;
+	uint32_t *slots; /* open addressing, index+1, 0 = empty */
+	uint32_t mask;
+	int icase;
+};
+
+struct node {
+	enum nkind kind;
+	union {
+		struct {
+			struct node **kids;
+			int n;
+		} list;
+		struct node *kid;
+		bool value;
+		struct {
+			struct fref lhs;
+			enum op op;
+			enum quant quant;
+			int rhs_field; /* compare against val(field) */
+			struct fref rhs;
+			struct konst k;
+			struct kset set;
+			regex_t re;
+			int has_re;
+			uint8_t *types; /* evt.type fast path: bitmap of VG_T_MAX */
+		} chk;
+	};
+};
+
+struct vg_cond {
+	struct node *root;
+};
+
+struct vg_cond_scratch {
+	struct vg_fvals lhs, rhs;
+	char xbuf[VG_FVALS_BUF];
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static uint32_t hash_bytes(const char *p, size_t n, int icase)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (icase)
+			c = (unsigned char)tolower(c);
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static int bytes_eq(const char *a, size_t an, const char *b, size_t bn, int icase)
+{
+	if (an != bn)
+		return 0;
+	return icase ? !strncasecmp(a, b, an) : !memcmp(a, b, an);
+}
+
+static const char *memmem_icase(const char *h, size_t hn, const char *n, size_t nn)
+{
+	if (nn == 0)
+		return h;
+	for (size_t i = 0; i + nn <= hn; i++)
+		if (!strncasecmp(h + i, n, nn))
+			return h + i;
+	return NULL;
+}
+
+static void kset_build(struct kset *s, int icase)
+{
+	s->icase = icase;
+	uint32_t cap = 8;
+	while (cap < s->n * 2)
+		cap <<= 1;
+	s->mask = cap - 1;
+	s->slots = vg_xcalloc(cap, sizeof(uint32_t));
+	for (uint32_t i = 0; i < s->n; i++) {
+		uint32_t h = hash_bytes(s->k[i].s, s->k[i].len, icase) & s->mask;
+		while (s->slots[h])
+			h = (h + 1) & s->mask;
+		s->slots[h] = i + 1;
+	}
+}
+
+static int kset_has_str(const struct kset *s, const char *p, size_t n)
+{
+	uint32_t h = hash_bytes(p, n, s->icase) & s->mask;
+	while (s->slots[h]) {
+		const struct konst *k = &s->k[s->slots[h] - 1];
+		if (bytes_eq(k->s, k->len, p, n, s->icase))
+			return 1;
+		h = (h + 1) & s->mask;
+	}
+	return 0;
+}
+
+/* ---- lexer and parser --------------------------------------------------- */
+
+struct parser {
+	const char *p;   /* next character */
+	struct vg_pos pos; /* of *p */
+	const struct vg_cond_env *env;
+	struct vg_cond_err *err;
+	int failed;
+	const char *stack[64]; /* macros being expanded, to catch loops */
+	int depth;
+};
+
+static void perr(struct parser *ps, const struct vg_pos *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void perr(struct parser *ps, const struct vg_pos *at, const char *fmt, ...)
+{
+	if (ps->failed)
+		return; /* keep the first, innermost error */
+	ps->failed = 1;
+	ps->err->pos = *at;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void advance(struct parser *ps, size_t n)
+{
+	for (size_t i = 0; i < n && *ps->p; i++, ps->p++) {
+		if (*ps->p == '\n') {
+			ps->pos.line++;
+			ps->pos.col = 1;
+		} else {
+			ps->pos.col++;
+		}
+	}
+}
+
+static void skip_ws(struct parser *ps)
+{
+	while (*ps->p && isspace((unsigned char)*ps->p))
+		advance(ps, 1);
+}
+
+static int is_ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
+}
+
+/* A keyword or operator word at the cursor, not followed by an identifier char. */
+static int at_word(struct parser *ps, const char *w)
+{
+	size_t n = strlen(w);
+	return !strncmp(ps->p, w, n) && !is_ident_char(ps->p[n]);
+}
+
+/* Read an identifier (field or macro name) with an optional [arg]. */
+static char *read_ident(struct parser *ps, size_t *name_len)
+{
+	const char *start = ps->p;
+	size_t n = 0;
+	while (is_ident_char(ps->p[n]))
+		n++;
+	if (n == 0)
+		return NULL;
+	*name_len = n;
+	if (ps->p[n] == '[') {
+		int depth = 0;
+		size_t i = n;
+		for (; ps->p[i]; i++) {
+			if (ps->p[i] == '[')
+				depth++;
+			else if (ps->p[i] == ']' && --depth == 0)
+				break;
+		}
+		if (ps->p[i] != ']') {
+			perr(ps, &ps->pos, "unbalanced '[' in '%.*s'", (int)n, start);
+			return NULL;
+		}
+		n = i + 1;
+	}
+	char *s = vg_xstrndup(start, n);
+	advance(ps, n);
+	return s;
+}
+
+/* A quoted string with escapes; the cursor is on the quote. */
+static char *read_quoted(struct parser *ps, uint32_t *len)
+{
+	char q = *ps->p;
+	struct vg_pos at = ps->pos;
+	advance(ps, 1);
+	size_t cap = 64, n = 0;
+	char *out = vg_xmalloc(cap);
+	while (*ps->p && *ps->p != q) {
+		char c = *ps->p;
+		if (c == '\\' && ps->p[1]) {
+			advance(ps, 1);
+			c = *ps->p;
+			switch (c) {
+			case 'n':
+				c = '\n';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			default:
+				break; /* \\ \" \' and anything else: the char itself */
+			}
+		}
+		if (n + 2 > cap)
+			out = vg_xrealloc(out, cap *= 2);
+		out[n++] = c;
+		advance(ps, 1);
+	}
+	if (*ps->p != q) {
+		perr(ps, &at, "unterminated string");
+		free(out);
+		return NULL;
+	}
+	advance(ps, 1);
+	out[n] = 0;
+	*len = (uint32_t)n;
+	return out;
+}
+
+/* A value: quoted, or a bare word up to whitespace, ',', '(' or ')'. */
+static char *read_value(struct parser *ps, uint32_t *len, int *quoted)
+{
+	skip_ws(ps);
+	*quoted = 0;
+	if (*ps->p == '"' || *ps->p == '\'') {
+		*quoted = 1;
+		return read_quoted(ps, len);
+	}
+	size_t n = 0;
+	while (ps->p[n] && !isspace((unsigned char)ps->p[n]) && ps->p[n] != ',' &&
+	       ps->p[n] != '(' && ps->p[n] != ')')
+		n++;
+	if (n == 0) {
+		if (*ps->p)
+			perr(ps, &ps->pos, "expected a value, found '%c'", *ps->p);
+		else
+			perr(ps, &ps->pos, "expected a value, found the end of the condition");
+		return NULL;
+	}
+	char *s = vg_xstrndup(ps->p, n);
+	*len = (uint32_t)n;
+	advance(ps, n);
+	return s;
+}
+
+static const struct vg_field *resolve_field(struct parser *ps, const char *name, size_t len,
+					    struct vg_farg *arg, size_t *keylen)
+{
+	if (ps->env->field)
+		return ps->env->field(ps->env->ctx, name, len, arg, keylen);
+	return vg_field_find(name, len, arg, keylen);
+}
+
+static int evtype_id(struct parser *ps, const char *name)
+{
+	if (ps->env->evtype)
+		return ps->env->evtype(ps->env->ctx, name);
+	return vg_evtype_by_name(name);
+}
+
+/* Resolve "name" or "name[arg]" into a field reference; 0 if not a field. */
+static int make_fref(struct parser *ps, const char *text, size_t name_len, struct fref *fr,
+		     const struct vg_pos *at)
+{
+	memset(fr, 0, sizeof(*fr));
+	size_t keylen = 0;
+	struct vg_farg arg = {0};
+	const struct vg_field *f = resolve_field(ps, text, name_len, &arg, &keylen);
+	if (!f)
+		return 0;
+	fr->f = f;
+	fr->type = f->type;
+	if (arg.kind == 2 && arg.key) { /* dotted key: evt.arg.flags */
+		fr->key = vg_xstrndup(arg.key, keylen);
+		fr->arg.kind = 2;
+		fr->arg.key = fr->key;
+	}
+	if (text[name_len] == '[') {
+		size_t alen = strlen(text) - name_len - 2;
+		const char *a = text + name_len + 1;
+		if (!(f->flags & (VG_FF_ARG_INDEX | VG_FF_ARG_KEY))) {
+			perr(ps, at, "field %s takes no argument", f->name);
+			return -1;
+		}
+		char *end;
+		long long idx = strtoll(a, &end, 10);
+		if ((f->flags & VG_FF_ARG_INDEX) && alen && end == a + alen) {
+			fr->arg.kind = 1;
+			fr->arg.index = idx;
+		} else if (f->flags & VG_FF_ARG_KEY) {
+			free(fr->key);
+			fr->key = vg_xstrndup(a, alen);
+			fr->arg.kind = 2;
+			fr->arg.key = fr->key;
+		} else {
+			perr(ps, at, "field %s needs a numeric index, got '%.*s'", f->name,
+			     (int)alen, a);
+			return -1;
+		}
+	} else if ((f->flags & VG_FF_ARG_REQ) && !fr->arg.kind) {
+		perr(ps, at, "field %s needs an argument, e.g. %s[...]", f->name, f->name);
+		return -1;
+	}
+	return 1;
+}
+
+static void fref_free(struct fref *fr)
+{
+	free(fr->key);
+}
+
+/* lhs: field, or transformer(lhs).  Returns 1 field, 0 not a field (text
+ * is then the identifier read, for a macro), -1 error. */
+static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg_pos *at)
+{
+	skip_ws(ps);
+	*at = ps->pos;
+	for (int x = 0; x < (int)(sizeof(xform_names) / sizeof(xform_names[0])); x++) {
+		size_t n = strlen(xform_names[x]);
+		if (!strncmp(ps->p, xform_names[x], n) && ps->p[n] == '(') {
+			advance(ps, n + 1);
+			char *dummy = NULL;
+			struct vg_pos inner;
+			int r = parse_lhs(ps, fr, &dummy, &inner);
+			if (r == 0) {
+				perr(ps, &inner, "%s() needs a field, found '%s'", xform_names[x],
+				     dummy);
+				free(dummy);
+				return -1;
+			}
+			free(dummy);
+			if (r < 0)
+				return -1;
+			skip_ws(ps);
+			if (*ps->p != ')') {
+				perr(ps, &ps->pos, "expected ')' after the field in %s()",
+				     xform_names[x]);
+				fref_free(fr);
+				return -1;
+			}
+			advance(ps, 1);
+			if (fr->nxf == MAX_XF) {
+				perr(ps, at, "too many nested transformers");
+				fref_free(fr);
+				return -1;
+			}
+			if (x == X_LEN) {
+				fr->type = VG_FT_U64;
+			} else if (fr->type != VG_FT_STR) {
+				perr(ps, at, "%s() applies to string fields, %s is %s", xform_names[x],
+				     fr->f->name, vg_ftype_name(fr->f->type));
+				fref_free(fr);
+				return -1;
+			}
+			fr->xf[fr->nxf++] = (uint8_t)x;
+			return 1;
+		}
+	}
+	size_t name_len = 0;
+	char *text = read_ident(ps, &name_len);
+	if (!text) {
+		if (!ps->failed)
+			perr(ps, at, "unexpected %s%.1s%s", *ps->p ? "'" : "end of condition",
+			     ps->p, *ps->p ? "'" : "");
+		return -1;
+	}
+	int r = make_fref(ps, text, name_len, fr, at);
+	if (r <= 0)
+		*ident = text;
+	else
+		free(text);
+	return r;
+}
+
+static int read_op(struct parser *ps, enum op *op)
+{
+	skip_ws(ps);
+	const char *p = ps->p;
+	if (p[0] == '=' && p[1] == '=')
+		return advance(ps, 2), *op = OP_EQ, 1;
+	if (p[0] == '=')
+		return advance(ps, 1), *op = OP_EQ, 1;
+	if (p[0] == '!' && p[1] == '=')
+		return advance(ps, 2), *op = OP_NE, 1;
+	if (p[0] == '<' && p[1] == '=')
+		return advance(ps, 2), *op = OP_LE, 1;
+	if (p[0] == '<')
+		return advance(ps, 1), *op = OP_LT, 1;
+	if (p[0] == '>' && p[1] == '=')
+		return advance(ps, 2), *op = OP_GE, 1;
+	if (p[0] == '>')
+		return advance(ps, 1), *op = OP_GT, 1;
+	for (size_t i = 7; i < sizeof(op_names) / sizeof(op_names[0]); i++)
+		if (at_word(ps, op_names[i].name)) {
+			advance(ps, strlen(op_names[i].name));
+			*op = op_names[i].op;
+			return 1;
+		}
+	return 0;
+}
+
+static const char *op_name(enum op op)
+{
+	for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++)
+		if (op_names[i].op == op)
+			return op_names[i].name;
+	return "?";
+}
+
+static int parse_ip(const char *s, struct konst *k, int allow_net)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *slash = strchr(buf, '/');
+	int prefix = -1;
+	if (slash) {
+		if (!allow_net)
+			return -1;
+		*slash = 0;
+		char *end;
+		prefix = (int)strtol(slash + 1, &end, 10);
+		if (*end || slash[1] == 0)
+			return -1;
+	}
+	memset(k->ip, 0, sizeof(k->ip));
+	if (inet_pton(AF_INET, buf, k->ip) == 1) {
+		k->family = 4;
+		if (prefix < 0)
+			prefix = 32;
+		if (prefix > 32)
+			return -1;
+	} else if (inet_pton(AF_INET6, buf, k->ip) == 1) {
+		k->family = 6;
+		if (prefix < 0)
+			prefix = 128;
+		if (prefix > 128)
+			return -1;
+	} else {
+		return -1;
+	}
+	k->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Convert the text s into a constant of the lhs type.  Returns -1 with a
+ * reason in why. */
+static int make_konst(char *s, uint32_t len, int type, enum op op, struct konst *k, char *why,
+		      size_t wlen)
+{
+	memset(k, 0, sizeof(*k));
+	k->s = s;
+	k->len = len;
+	k->type = type;
+	if (op == OP_BCONTAINS || op == OP_BSTARTSWITH) {
+		/* hex bytes */
+		if (len % 2) {
+			snprintf(why, wlen, "'%s' is not an even number of hex digits", s);
+			return -1;
+		}
+		for (uint32_t i = 0; i < len; i += 2) {
+			int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+			if (hi < 0 || lo < 0) {
+				snprintf(why, wlen, "'%s' is not hex bytes", s);
+				return -1;
+			}
+			s[i / 2] = (char)(hi << 4 | lo);
+		}
+		k->len = len / 2;
+		k->type = VG_FT_STR;
+		return 0;
+	}
+	if (op == OP_CONTAINS || op == OP_ICONTAINS || op == OP_STARTSWITH ||
+	    op == OP_ENDSWITH || op == OP_GLOB || op == OP_IGLOB || op == OP_REGEX ||
+	    op == OP_PMATCH) {
+		k->type = VG_FT_STR;
+		return 0;
+	}
+	char *end;
+	switch (type) {
+	case VG_FT_STR:
+		return 0;
+	case VG_FT_U64:
+	case VG_FT_ABSTIME:
+	case VG_FT_RELTIME:
+		if (!len)
+			goto num;
+		if (s[0] == '-') {
+			k->i = strtoll(s, &end, 0);
+			k->u = (uint64_t)k->i;
+		} else {
+			k->u = strtoull(s, &end, 0);
+			k->i = (int64_t)k->u;
+		}
+		if (*end)
+			goto num;
+		return 0;
+	case VG_FT_S64:
+		if (!len)
+			goto num;
+		k->i = strtoll(s, &end, 0);
+		k->u = (uint64_t)k->i;
+		if (*end)
+			goto num;
+		return 0;
+	case VG_FT_BOOL:
+		if (!strcasecmp(s, "true"))
+			k->u = 1;
+		else if (!strcasecmp(s, "false"))
+			k->u = 0;
+		else {
+			snprintf(why, wlen, "expected true or false, got '%s'", s);
+			return -1;
+		}
+		return 0;
+	case VG_FT_IP:
+	case VG_FT_NET:
+		if (parse_ip(s, k, type == VG_FT_NET || op == OP_IN || op == OP_INTERSECTS)) {
+			snprintf(why, wlen, "'%s' is not an IP address%s", s,
+				 type == VG_FT_NET ? " or network" : "");
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+num:
+	snprintf(why, wlen, "expected a number, got '%s'", s);
+	return -1;
+}
+
+static void konst_free(struct konst *k)
+{
+	free(k->s);
+}
+
+static struct node *new_node(enum nkind kind)
+{
+	struct node *n = vg_xcalloc(1, sizeof(*n));
+	n->kind = kind;
+	return n;
+}
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	switch (n->kind) {
+	case N_AND:
+	case N_OR:
+		for (int i = 0; i < n->list.n; i++)
+			node_free(n->list.kids[i]);
+		free(n->list.kids);
+		break;
+	case N_NOT:
+		node_free(n->kid);
+		break;
+	case N_CHECK:
+		fref_free(&n->chk.lhs);
+		fref_free(&n->chk.rhs);
+		konst_free(&n->chk.k);
+		for (uint32_t i = 0; i < n->chk.set.n; i++)
+			konst_free(&n->chk.set.k[i]);
+		free(n->chk.set.k);
+		free(n->chk.set.slots);
+		if (n->chk.has_re)
+			regfree(&n->chk.re);
+		free(n->chk.types);
+		break;
+	case N_CONST:
+		break;
+	}
+	free(n);
+}
+
+/* Append the items of a parenthesised list (list names expanded). */
+static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct kset *set)
+{
+	size_t cap = 8;
+	set->k = vg_xcalloc(cap, sizeof(struct konst));
+	skip_ws(ps);
+	if (*ps->p != '(') {
+		/* Falco also accepts a bare list name after in/intersects/pmatch */
+		uint32_t len;
+		int quoted;
+		struct vg_pos at = ps->pos;
+		char *w = read_value(ps, &len, &quoted);
+		if (!w)
+			return -1;
+		const char *const *items;
+		int n = quoted ? -1 : ps->env->list ? ps->env->list(ps->env->ctx, w, &items) : -1;
+		if (n < 0) {
+			perr(ps, &at, "'%s' needs a list in parentheses, found '%s'", op_name(op), w);
+			free(w);
+			return -1;
+		}
+		free(w);
+		for (int i = 0; i < n; i++) {
+			if (set->n == cap)
+				set->k = vg_xrealloc(set->k, (cap *= 2) * sizeof(struct konst));
+			char why[200];
+			char *s = vg_xstrdup(items[i]);
+			if (make_konst(s, (uint32_t)strlen(s), lhs->type, op, &set->k[set->n], why,
+				       sizeof(why))) {
+				perr(ps, &at, "%s: %s", lhs->f->name, why);
+				free(s);
+				return -1;
+			}
+			set->n++;
+		}
+		return 0;
+	}
+	advance(ps, 1);
+	for (;;) {
+		skip_ws(ps);
+		if (*ps->p == ')') {
+			advance(ps, 1);
+			return 0;
+		}
+		struct vg_pos at = ps->pos;
+		uint32_t len;
+		int quoted;
+		char *w = read_value(ps, &len, &quoted);
+		if (!w)
+			return -1;
+		const char *const *items = NULL;
+		int n = -1;
+		if (!quoted && ps->env->list)
+			n = ps->env->list(ps->env->ctx, w, &items);
+		int count = n >= 0 ? n : 1;
+		for (int i = 0; i < count; i++) {
+			char *s = n >= 0 ? vg_xstrdup(items[i]) : w;
+			uint32_t slen = n >= 0 ? (uint32_t)strlen(s) : len;
+			if (set->n == cap)
+				set->k = vg_xrealloc(set->k, (cap *= 2) * sizeof(struct konst));
+			char why[200];
+			if (make_konst(s, slen, lhs->type, op, &set->k[set->n], why, sizeof(why))) {
+				perr(ps, &at, "%s: %s", lhs->f->name, why);
+				free(s);
+				if (n >= 0)
+					free(w);
+				return -1;
+			}
+			set->n++;
+		}
+		if (n >= 0)
+			free(w);
+		skip_ws(ps);
+		if (*ps->p == ',') {
+			advance(ps, 1);
+			continue;
+		}
+		if (*ps->p != ')') {
+			perr(ps, &ps->pos, "expected ',' or ')' in the list, found '%c'",
+			     *ps->p ? *ps->p : ' ');
+			return -1;
+		}
+	}
+}
+
+static int is_evtype_field(const struct fref *fr)
+{
+	return fr->nxf == 0 && !strcmp(fr->f->name, "evt.type");
+}
+
+/* lhs op rhs, with lhs already read */
+static struct node *parse_check(struct parser *ps, struct fref *lhs, const struct vg_pos *at)
+{
+	struct node *n = new_node(N_CHECK);
+	n->chk.lhs = *lhs;
+	memset(lhs, 0, sizeof(*lhs));
+	struct fref *L = &n->chk.lhs;
+	enum op op;
+	if (!read_op(ps, &op)) {
+		perr(ps, &ps->pos, "expected an operator after %s, found '%.10s'", L->f->name,
+		     *ps->p ? ps->p : "end of condition");
+		goto fail;
+	}
+	n->chk.op = op;
+	if (op == OP_EXISTS)
+		return n;
+	skip_ws(ps);
+	/* modifiers for list-valued fields */
+	static const char *const quants[] = {NULL, "anyof", "allof", "oneof"};
+	for (int q = 1; q <= 3; q++)
+		if (at_word(ps, quants[q])) {
+			n->chk.quant = (enum quant)q;
+			advance(ps, strlen(quants[q]));
+			skip_ws(ps);
+		}
+	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
+		if (parse_list(ps, L, op, &n->chk.set))
+			goto fail;
+		if (L->type == VG_FT_STR)
+			kset_build(&n->chk.set, 0);
+	} else if (!strncmp(ps->p, "val(", 4)) {
+		struct vg_pos vat = ps->pos;
+		advance(ps, 4);
+		char *ident = NULL;
+		struct vg_pos fat;
+		int r = parse_lhs(ps, &n->chk.rhs, &ident, &fat);
+		if (r == 0)
+			perr(ps, &fat, "val() needs a field, found '%s'", ident);
+		free(ident);
+		if (r <= 0)
+			goto fail;
+		skip_ws(ps);
+		if (*ps->p != ')') {
+			perr(ps, &ps->pos, "expected ')' to close val(");
+			goto fail;
+		}
+		advance(ps, 1);
+		n->chk.rhs_field = 1;
+		if (n->chk.rhs.type != L->type) {
+			perr(ps, &vat, "cannot compare %s (%s) with %s (%s)", L->f->name,
+			     vg_ftype_name(L->type), n->chk.rhs.f->name,
+			     vg_ftype_name(n->chk.rhs.type));
+			goto fail;
+		}
+	} else {
+		struct vg_pos vat = ps->pos;
+		uint32_t len;
+		int quoted;
+		char *v = read_value(ps, &len, &quoted);
+		if (!v)
+			goto fail;
+		char why[200];
+		if (make_konst(v, len, L->type, op, &n->chk.k, why, sizeof(why))) {
+			free(v);
+			perr(ps, &vat, "%s: %s", L->f->name, why);
+			goto fail;
+		}
+		if (op == OP_REGEX) {
+			int rc = regcomp(&n->chk.re, v, REG_EXTENDED | REG_NOSUB);
+			if (rc) {
+				char msg[128];
+				regerror(rc, &n->chk.re, msg, sizeof(msg));
+				perr(ps, &vat, "invalid regex '%s': %s", v, msg);
+				goto fail;
+			}
+			n->chk.has_re = 1;
+		}
+		if (n->chk.k.type == VG_FT_STR && L->type != VG_FT_STR) {
+			perr(ps, &vat, "operator %s applies to strings, %s is %s", op_name(op),
+			     L->f->name, vg_ftype_name(L->type));
+			goto fail;
+		}
+		if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
+		    (L->type == VG_FT_IP || L->type == VG_FT_NET || L->type == VG_FT_BOOL)) {
+			perr(ps, &vat, "operator %s does not apply to %s (%s)", op_name(op),
+			     L->f->name, vg_ftype_name(L->type));
+			goto fail;
+		}
+	}
+	/* evt.type: compare type ids through a bitmap */
+	if (is_evtype_field(L) && (op == OP_EQ || op == OP_NE || op == OP_IN)) {
+		n->chk.types = vg_xcalloc(VG_T_MAX, 1);
+		if (op == OP_IN) {
+			for (uint32_t i = 0; i < n->chk.set.n; i++) {
+				int t = evtype_id(ps, n->chk.set.k[i].s);
+				if (t >= 0 && t < VG_T_MAX)
+					n->chk.types[t] = 1;
+			}
+		} else {
+			int t = evtype_id(ps, n->chk.k.s);
+			if (t >= 0 && t < VG_T_MAX)
+				n->chk.types[t] = 1;
+		}
+	}
+	(void)at;
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+static struct node *parse_or(struct parser *ps);
+
+static struct node *expand_macro(struct parser *ps, const char *name, const struct vg_pos *at)
+{
+	struct vg_pos mpos = {0};
+	const char *text = ps->env->macro ? ps->env->macro(ps->env->ctx, name, &mpos) : NULL;
+	if (!text) {
+		perr(ps, at, "undefined macro or unknown field '%s'", name);
+		return NULL;
+	}
+	for (int i = 0; i < ps->depth; i++)
+		if (!strcmp(ps->stack[i], name)) {
+			perr(ps, at, "macro '%s' refers to itself", name);
+			return NULL;
+		}
+	if (ps->depth == (int)(sizeof(ps->stack) / sizeof(ps->stack[0]))) {
+		perr(ps, at, "macros nested too deep at '%s'", name);
+		return NULL;
+	}
+	struct parser sub = *ps;
+	sub.p = text;
+	sub.pos = mpos;
+	if (!sub.pos.line)
+		sub.pos.line = sub.pos.col = 1;
+	sub.stack[sub.depth++] = name;
+	struct node *n = parse_or(&sub);
+	if (n) {
+		skip_ws(&sub);
+		if (*sub.p) {
+			perr(&sub, &sub.pos, "unexpected '%.10s' in macro '%s'", sub.p, name);
+			node_free(n);
+			n = NULL;
+		}
+	}
+	ps->failed = sub.failed;
+	return n;
+}
+
+static struct node *parse_unary(struct parser *ps)
+{
+	skip_ws(ps);
+	if (ps->failed)
+		return NULL;
+	if (at_word(ps, "not")) {
+		advance(ps, 3);
+		struct node *kid = parse_unary(ps);
+		if (!kid)
+			return NULL;
+		struct node *n = new_node(N_NOT);
+		n->kid = kid;
+		return n;
+	}
+	if (*ps->p == '(') {
+		struct vg_pos at = ps->pos;
+		advance(ps, 1);
+		struct node *n = parse_or(ps);
+		if (!n)
+			return NULL;
+		skip_ws(ps);
+		if (*ps->p != ')') {
+			perr(ps, *ps->p ? &ps->pos : &at,
+			     *ps->p ? "expected ')', found '%.10s'" : "unbalanced '(': no ')'%.0s",
+			     ps->p);
+			node_free(n);
+			return NULL;
+		}
+		advance(ps, 1);
+		return n;
+	}
+	struct fref fr;
+	char *ident = NULL;
+	struct vg_pos at;
+	int r = parse_lhs(ps, &fr, &ident, &at);
+	if (r < 0) {
+		free(ident);
+		return NULL;
+	}
+	if (r == 0) {
+		/* not a field: a macro, unless an operator follows (a typo in a field) */
+		enum op op;
+		const char *save = ps->p;
+		struct vg_pos savepos = ps->pos;
+		int has_op = read_op(ps, &op);
+		ps->p = save;
+		ps->pos = savepos;
+		if (has_op || strchr(ident, '[')) {
+			perr(ps, &at, "unknown field '%s'", ident);
+			free(ident);
+			return NULL;
+		}
+		struct node *n = expand_macro(ps, ident, &at);
+		free(ident);
+		return n;
+	}
+	return parse_check(ps, &fr, &at);
+}
+
+static struct node *parse_chain(struct parser *ps, enum nkind kind)
+{
+	const char *word = kind == N_OR ? "or" : "and";
+	struct node *first = kind == N_OR ? parse_chain(ps, N_AND) : parse_unary(ps);
+	if (!first)
+		return NULL;
+	struct node *n = NULL;
+	for (;;) {
+		skip_ws(ps);
+		if (!at_word(ps, word))
+			break;
+		advance(ps, strlen(word));
+		struct node *next = kind == N_OR ? parse_chain(ps, N_AND) : parse_unary(ps);
+		if (!next) {
+			node_free(n ? n : first);
+			return NULL;
+		}
+		if (!n) {
+			n = new_node(kind);
+			n->list.kids = vg_xmalloc(sizeof(struct node *) * 2);
+			n->list.kids[0] = first;
+			n->list.n = 1;
+		} else {
+			n->list.kids =
+				vg_xrealloc(n->list.kids, sizeof(struct node *) * (n->list.n + 1));
+		}
+		n->list.kids[n->list.n++] = next;
+	}
+	return n ? n : first;
+}
+
+static struct node *parse_or(struct parser *ps)
+{
+	return parse_chain(ps, N_OR);
+}
+
+struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
+				const struct vg_cond_env *env, struct vg_cond_err *err)
+{
+	static const struct vg_cond_env none = {0};
+	struct parser ps = {0};
+	ps.p = text;
+	ps.pos = where ? *where : (struct vg_pos){NULL, 1, 1};
+	if (!ps.pos.line)
+		ps.pos.line = ps.pos.col = 1;
+	ps.env = env ? env : &none;
+	ps.err = err;
+	err->msg[0] = 0;
+	err->pos = ps.pos;
+	skip_ws(&ps);
+	if (!*ps.p) {
+		perr(&ps, &ps.pos, "empty condition");
+		return NULL;
+	}
+	struct node *root = parse_or(&ps);
+	if (root) {
+		skip_ws(&ps);
+		if (*ps.p) {
+			perr(&ps, &ps.pos,
+			     *ps.p == ')' ? "unbalanced ')'%.0s" : "unexpected '%.10s'", ps.p);
+			node_free(root);
+			root = NULL;
+		}
+	}
+	if (!root)
+		return NULL;
+	struct vg_cond *c = vg_xcalloc(1, sizeof(*c));
+	c->root = root;
+	return c;
+}
+
+void vg_cond_free(struct vg_cond *c)
+{
+	if (!c)
+		return;
+	node_free(c->root);
+	free(c);
+}
+
+/* ---- evaluation --------------------------------------------------------- */
+
+struct vg_cond_scratch *vg_cond_scratch_new(void)
+{
+	return vg_xcalloc(1, sizeof(struct vg_cond_scratch));
+}
+
+void vg_cond_scratch_free(struct vg_cond_scratch *s)
+{
+	free(s);
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Apply the transformers of fr to every value of v (strings are rewritten
+ * into xbuf). */
+static void transform(const struct fref *fr, struct vg_fvals *v, char *xbuf)
+{
+	size_t used = 0;
+	for (int x = 0; x < fr->nxf; x++) {
+		for (uint32_t i = 0; i < v->n; i++) {
+			struct vg_fval *f = &v->v[i];
+			const char *p = f->s.p;
+			uint32_t n = f->s.len;
+			switch (fr->xf[x]) {
+			case X_LEN:
+				f->u = n;
+				continue;
+			case X_BASENAME: {
+				uint32_t j = n;
+				while (j > 0 && p[j - 1] != '/')
+					j--;
+				f->s.p = p + j;
+				f->s.len = n - j;
+				continue;
+			}
+			default:
+				break;
+			}
+			if (used + n + 1 > VG_FVALS_BUF)
+				return; /* out of room: leave the rest untransformed */
+			char *d = xbuf + used;
+			uint32_t out = 0;
+			if (fr->xf[x] == X_B64) {
+				uint32_t acc = 0;
+				int bits = 0;
+				for (uint32_t j = 0; j < n; j++) {
+					int b = b64val(p[j]);
+					if (b < 0)
+						continue; /* padding and line breaks */
+					acc = acc << 6 | (uint32_t)b;
+					bits += 6;
+					if (bits >= 8) {
+						bits -= 8;
+						d[out++] = (char)(acc >> bits);
+					}
+				}
+			} else {
+				int up = fr->xf[x] == X_TOUPPER;
+				for (uint32_t j = 0; j < n; j++)
+					d[out++] = (char)(up ? toupper((unsigned char)p[j])
+							     : tolower((unsigned char)p[j]));
+			}
+			d[out] = 0;
+			f->s.p = d;
+			f->s.len = out;
+			used += out + 1;
+		}
+	}
+	if (fr->nxf && fr->xf[fr->nxf - 1] == X_LEN)
+		v->type = VG_FT_U64;
+}
+
+static int ip_in_net(const struct vg_fval *v, const struct konst *k)
+{
+	if (v->ip.family != k->family)
+		return 0;
+	int bits = k->prefix;
+	int bytes = bits / 8;
+	if (memcmp(v->ip.b, k->ip, (size_t)bytes))
+		return 0;
+	int rem = bits % 8;
+	if (!rem)
+		return 1;
+	uint8_t mask = (uint8_t)(0xff << (8 - rem));
+	return (v->ip.b[bytes] & mask) == (k->ip[bytes] & mask);
+}
+
+/* NUL-terminated copy for libc matchers when the value is not terminated */
+static const char *cstr(const struct vg_fval *v, char *tmp, size_t cap)
+{
+	if (v->s.p[v->s.len] == 0)
+		return v->s.p;
+	size_t n = v->s.len < cap - 1 ? v->s.len : cap - 1;
+	memcpy(tmp, v->s.p, n);
+	tmp[n] = 0;
+	return tmp;
+}
+
+static int cmp_num(int type, const struct vg_fval *v, const struct konst *k)
+{
+	if (type == VG_FT_S64)
+		return v->i < k->i ? -1 : v->i > k->i;
+	return v->u < k->u ? -1 : v->u > k->u;
+}
+
+/* one value against one constant */
+static int match_one(const struct node *n, int type, const struct vg_fval *v, const struct konst *k)
+{
+	const enum op op = n->chk.op;
+	if (type == VG_FT_STR || k->type == VG_FT_STR) {
+		const char *p = v->s.p;
+		uint32_t len = v->s.len;
+		char tmp[4096];
+		switch (op) {
+		case OP_EQ:
+		case OP_IN:
+		case OP_INTERSECTS:
+			return len == k->len && !memcmp(p, k->s, len);
+		case OP_NE:
+			return !(len == k->len && !memcmp(p, k->s, len));
+		case OP_CONTAINS:
+		case OP_BCONTAINS:
+			return memmem(p, len, k->s, k->len) != NULL;
+		case OP_ICONTAINS:
+			return memmem_icase(p, len, k->s, k->len) != NULL;
+		case OP_STARTSWITH:
+		case OP_BSTARTSWITH:
+			return len >= k->len && !memcmp(p, k->s, k->len);
+		case OP_ENDSWITH:
+			return len >= k->len && !memcmp(p + len - k->len, k->s, k->len);
+		case OP_GLOB:
+			return !fnmatch(k->s, cstr(v, tmp, sizeof(tmp)), 0);
+		case OP_IGLOB:
+			return !fnmatch(k->s, cstr(v, tmp, sizeof(tmp)), FNM_CASEFOLD);
+		case OP_REGEX:
+			return !regexec(&n->chk.re, cstr(v, tmp, sizeof(tmp)), 0, NULL, 0);
+		case OP_PMATCH:
+			if (len < k->len || memcmp(p, k->s, k->len))
+				return 0;
+			return len == k->len || p[k->len] == '/' ||
+			       (k->len && k->s[k->len - 1] == '/');
+		case OP_LT:
+		case OP_LE:
+		case OP_GT:
+		case OP_GE: {
+			size_t m = len < k->len ? len : k->len;
+			int c = memcmp(p, k->s, m);
+			if (!c)
+				c = len < k->len ? -1 : len > k->len;
+			return op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
+		}
+		default:
+			return 0;
+		}
+	}
+	if (type == VG_FT_IP || type == VG_FT_NET) {
+		int in = ip_in_net(v, k);
+		return op == OP_NE ? !in : in;
+	}
+	int c = cmp_num(type, v, k);
+	switch (op) {
+	case OP_EQ:
+	case OP_IN:
+	case OP_INTERSECTS:
+		return c == 0;
+	case OP_NE:
+		return c != 0;
+	case OP_LT:
+		return c < 0;
+	case OP_LE:
+		return c <= 0;
+	case OP_GT:
+		return c > 0;
+	case OP_GE:
+		return c >= 0;
+	default:
+		return 0;
+	}
+}
+
+/* one value against the check's set (in, intersects, pmatch) */
+static int match_set(const struct node *n, int type, const struct vg_fval *v)
+{
+	const struct kset *s = &n->chk.set;
+	if (type == VG_FT_STR && n->chk.op != OP_PMATCH)
+		return kset_has_str(s, v->s.p, v->s.len);
+	if (type == VG_FT_STR) { /* pmatch: the value or one of its parents is listed */
+		const char *p = v->s.p;
+		uint32_t len = v->s.len;
+		for (uint32_t j = 1; j <= len; j++)
+			if ((j == len || p[j] == '/') &&
+			    (kset_has_str(s, p, j) || (j < len && kset_has_str(s, p, j + 1))))
+				return 1;
+		return 0;
+	}
+	for (uint32_t i = 0; i < s->n; i++)
+		if (match_one(n, type, v, &s->k[i]))
+			return 1;
+	return 0;
+}
+
+static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	const struct fref *L = &n->chk.lhs;
+	enum op op = n->chk.op;
+	if (n->chk.types) {
+		int t = ev->type;
+		int in = t >= 0 && t < VG_T_MAX && n->chk.types[t];
+		return op == OP_NE ? !in : in;
+	}
+	struct vg_fvals *lv = &s->lhs;
+	vg_field_extract(L->f, ev, &L->arg, lv);
+	if (op == OP_EXISTS)
+		return lv->n > 0;
+	if (lv->n == 0)
+		return false; /* unset: every comparison is false */
+	if (L->nxf)
+		transform(L, lv, s->xbuf);
+	int type = L->type;
+	if (n->chk.rhs_field) {
+		struct vg_fvals *rv = &s->rhs;
+		vg_field_extract(n->chk.rhs.f, ev, &n->chk.rhs.arg, rv);
+		if (rv->n == 0)
+			return false;
+		if (n->chk.rhs.nxf)
+			transform(&n->chk.rhs, rv, s->xbuf + VG_FVALS_BUF / 2);
+		for (uint32_t i = 0; i < lv->n; i++)
+			for (uint32_t j = 0; j < rv->n; j++) {
+				struct konst k = {0};
+				k.type = type;
+				if (type == VG_FT_STR) {
+					k.s = (char *)rv->v[j].s.p;
+					k.len = rv->v[j].s.len;
+				} else if (type == VG_FT_IP || type == VG_FT_NET) {
+					k.family = rv->v[j].ip.family;
+					k.prefix = k.family == 4 ? 32 : 128;
+					memcpy(k.ip, rv->v[j].ip.b, 16);
+				} else {
+					k.u = rv->v[j].u;
+					k.i = rv->v[j].i;
+				}
+				if (match_one(n, type, &lv->v[i], &k))
+					return true;
+			}
+		return false;
+	}
+	int is_set = op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH;
+	/* several values: any must match, except != (none may equal) and the
+	 * allof / oneof modifiers */
+	uint32_t hits = 0;
+	for (uint32_t i = 0; i < lv->n; i++) {
+		int m = is_set ? match_set(n, type, &lv->v[i]) : match_one(n, type, &lv->v[i], &n->chk.k);
+		if (op == OP_NE && !m)
+			return false;
+		if (m) {
+			hits++;
+			if (op != OP_NE && n->chk.quant <= Q_ANY)
+				return true;
+		}
+	}
+	switch (n->chk.quant) {
+	case Q_ALL:
+		return hits == lv->n;
+	case Q_ONE:
+		return hits == 1;
+	default:
+		return op == OP_NE;
+	}
+}
+
+static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	switch (n->kind) {
+	case N_AND:
+		for (int i = 0; i < n->list.n; i++)
+			if (!eval(n->list.kids[i], ev, s))
+				return false;
+		return true;
+	case N_OR:
+		for (int i = 0; i < n->list.n; i++)
+			if (eval(n->list.kids[i], ev, s))
+				return true;
+		return false;
+	case N_NOT:
+		return !eval(n->kid, ev, s);
+	case N_CHECK:
+		return eval_check(n, ev, s);
+	case N_CONST:
+		return n->value;
+	}
+	return false;
+}
+
+bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	return eval(c->root, ev, s);
+}
+
+/* ---- event types -------------------------------------------------------- */
+
+/* Fill types with what n can match; returns 1 when the set is exact (n is
+ * true for exactly those types), 0 when it is an over-approximation. */
+static int evttypes(const struct node *n, uint8_t *types)
+{
+	switch (n->kind) {
+	case N_CHECK:
+		if (n->chk.types) {
+			for (int t = 0; t < VG_T_MAX; t++)
+				types[t] = n->chk.op == OP_NE ? !n->chk.types[t] : n->chk.types[t];
+			return 1;
+		}
+		memset(types, 1, VG_T_MAX);
+		return 0;
+	case N_CONST:
+		memset(types, n->value, VG_T_MAX);
+		return 1;
+	case N_NOT: {
+		int exact = evttypes(n->kid, types);
+		if (!exact) {
+			memset(types, 1, VG_T_MAX);
+			return 0;
+		}
+		for (int t = 0; t < VG_T_MAX; t++)
+			types[t] = !types[t];
+		return 1;
+	}
+	case N_AND:
+	case N_OR: {
+		uint8_t tmp[VG_T_MAX];
+		int exact = evttypes(n->list.kids[0], types);
+		for (int i = 1; i < n->list.n; i++) {
+			exact &= evttypes(n->list.kids[i], tmp);
+			for (int t = 0; t < VG_T_MAX; t++)
+				types[t] = n->kind == N_AND ? (types[t] && tmp[t]) : (types[t] || tmp[t]);
+		}
+		return exact;
+	}
+	}
+	memset(types, 1, VG_T_MAX);
+	return 0;
+}
+
+void vg_cond_evttypes(const struct vg_cond *c, uint8_t types[VG_T_MAX])
+{
+	evttypes(c->root, types);
+}
+
+static void fields_of(const struct node *n, void (*fn)(void *, const struct vg_field *), void *ctx)
+{
+	switch (n->kind) {
+	case N_AND:
+	case N_OR:
+		for (int i = 0; i < n->list.n; i++)
+			fields_of(n->list.kids[i], fn, ctx);
+		break;
+	case N_NOT:
+		fields_of(n->kid, fn, ctx);
+		break;
+	case N_CHECK:
+		fn(ctx, n->chk.lhs.f);
+		if (n->chk.rhs_field)
+			fn(ctx, n->chk.rhs.f);
+		break;
+	case N_CONST:
+		break;
+	}
+}
+
+void vg_cond_fields(const struct vg_cond *c, void (*fn)(void *ctx, const struct vg_field *f),
+		    void *ctx)
+{
+	fields_of(c->root, fn, ctx);
+}
