@@ -202,7 +202,7 @@ static int kset_has_str(const struct kset *s, const char *p, size_t n)
 /* ---- lexer and parser --------------------------------------------------- */
 
 struct parser {
-	const char *p;   /* next character */
+	const char *p;	   /* next character */
 	struct vg_pos pos; /* of *p */
 	const struct vg_cond_env *env;
 	struct vg_cond_err *err;
@@ -459,8 +459,8 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 			if (x == X_LEN) {
 				fr->type = VG_FT_U64;
 			} else if (fr->type != VG_FT_STR) {
-				perr(ps, at, "%s() applies to string fields, %s is %s", xform_names[x],
-				     fr->f->name, vg_ftype_name(fr->f->type));
+				perr(ps, at, "%s() applies to string fields, %s is %s",
+				     xform_names[x], fr->f->name, vg_ftype_name(fr->f->type));
 				fref_free(fr);
 				return -1;
 			}
@@ -591,9 +591,8 @@ static int make_konst(char *s, uint32_t len, int type, enum op op, struct konst 
 		k->type = VG_FT_STR;
 		return 0;
 	}
-	if (op == OP_CONTAINS || op == OP_ICONTAINS || op == OP_STARTSWITH ||
-	    op == OP_ENDSWITH || op == OP_GLOB || op == OP_IGLOB || op == OP_REGEX ||
-	    op == OP_PMATCH) {
+	if (op == OP_CONTAINS || op == OP_ICONTAINS || op == OP_STARTSWITH || op == OP_ENDSWITH ||
+	    op == OP_GLOB || op == OP_IGLOB || op == OP_REGEX || op == OP_PMATCH) {
 		k->type = VG_FT_STR;
 		return 0;
 	}
@@ -693,6 +692,27 @@ static void node_free(struct node *n)
 	free(n);
 }
 
+/* List items are condition text in Falco: an item written with quotes
+ * ('"10.0.0.0/8"') stands for the string inside them. */
+static char *list_item(const char *item, uint32_t *len)
+{
+	size_t n = strlen(item);
+	if (n >= 2 && (item[0] == '"' || item[0] == '\'') && item[n - 1] == item[0]) {
+		char *out = vg_xmalloc(n);
+		size_t k = 0;
+		for (size_t i = 1; i + 1 < n; i++) {
+			if (item[i] == '\\' && i + 2 < n)
+				i++;
+			out[k++] = item[i];
+		}
+		out[k] = 0;
+		*len = (uint32_t)k;
+		return out;
+	}
+	*len = (uint32_t)n;
+	return vg_xstrdup(item);
+}
+
 /* Append the items of a parenthesised list (list names expanded). */
 static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct kset *set)
 {
@@ -710,7 +730,8 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 		const char *const *items;
 		int n = quoted ? -1 : ps->env->list ? ps->env->list(ps->env->ctx, w, &items) : -1;
 		if (n < 0) {
-			perr(ps, &at, "'%s' needs a list in parentheses, found '%s'", op_name(op), w);
+			perr(ps, &at, "'%s' needs a list in parentheses, found '%s'", op_name(op),
+			     w);
 			free(w);
 			return -1;
 		}
@@ -719,9 +740,9 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 			if (set->n == cap)
 				set->k = vg_xrealloc(set->k, (cap *= 2) * sizeof(struct konst));
 			char why[200];
-			char *s = vg_xstrdup(items[i]);
-			if (make_konst(s, (uint32_t)strlen(s), lhs->type, op, &set->k[set->n], why,
-				       sizeof(why))) {
+			uint32_t slen;
+			char *s = list_item(items[i], &slen);
+			if (make_konst(s, slen, lhs->type, op, &set->k[set->n], why, sizeof(why))) {
 				perr(ps, &at, "%s: %s", lhs->f->name, why);
 				free(s);
 				return -1;
@@ -749,8 +770,8 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 			n = ps->env->list(ps->env->ctx, w, &items);
 		int count = n >= 0 ? n : 1;
 		for (int i = 0; i < count; i++) {
-			char *s = n >= 0 ? vg_xstrdup(items[i]) : w;
-			uint32_t slen = n >= 0 ? (uint32_t)strlen(s) : len;
+			uint32_t slen = len;
+			char *s = n >= 0 ? list_item(items[i], &slen) : w;
 			if (set->n == cap)
 				set->k = vg_xrealloc(set->k, (cap *= 2) * sizeof(struct konst));
 			char why[200];
@@ -1233,7 +1254,10 @@ static int match_one(const struct node *n, int type, const struct vg_fval *v, co
 			int c = memcmp(p, k->s, m);
 			if (!c)
 				c = len < k->len ? -1 : len > k->len;
-			return op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
+			return op == OP_LT   ? c < 0
+			       : op == OP_LE ? c <= 0
+			       : op == OP_GT ? c > 0
+					     : c >= 0;
 		}
 		default:
 			return 0;
@@ -1335,7 +1359,8 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 	 * allof / oneof modifiers */
 	uint32_t hits = 0;
 	for (uint32_t i = 0; i < lv->n; i++) {
-		int m = is_set ? match_set(n, type, &lv->v[i]) : match_one(n, type, &lv->v[i], &n->chk.k);
+		int m = is_set ? match_set(n, type, &lv->v[i])
+			       : match_one(n, type, &lv->v[i], &n->chk.k);
 		if (op == OP_NE && !m)
 			return false;
 		if (m) {
@@ -1417,7 +1442,8 @@ static int evttypes(const struct node *n, uint8_t *types)
 		for (int i = 1; i < n->list.n; i++) {
 			exact &= evttypes(n->list.kids[i], tmp);
 			for (int t = 0; t < VG_T_MAX; t++)
-				types[t] = n->kind == N_AND ? (types[t] && tmp[t]) : (types[t] || tmp[t]);
+				types[t] = n->kind == N_AND ? (types[t] && tmp[t])
+							    : (types[t] || tmp[t]);
 		}
 		return exact;
 	}

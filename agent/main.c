@@ -2,9 +2,13 @@
 #include "capfile.h"
 #include "capture.h"
 #include "config.h"
+#include "embedded.h"
+#include "engine.h"
 #include "evjson.h"
 #include "fields.h"
 #include "log.h"
+#include "output.h"
+#include "rules.h"
 #include "state.h"
 #include "util.h"
 #include "version.h"
@@ -442,6 +446,274 @@ static int cmd_version(void)
 	return 0;
 }
 
+/* ---- rules ------------------------------------------------------------- */
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add a file, or the *.yaml / *.yml files of a directory in name order.
+ * Returns 1 if something was found at path, 0 if path does not exist. */
+static int add_rules_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return 0;
+	if (!S_ISDIR(st.st_mode)) {
+		vg_ruleset_add_file(rs, path, d);
+		return 1;
+	}
+	DIR *dir = opendir(path);
+	if (!dir) {
+		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
+		return 1;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' ||
+		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
+			continue;
+		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
+		size_t len = strlen(path) + strlen(de->d_name) + 2;
+		names[n] = vg_xmalloc(len);
+		snprintf(names[n++], len, "%s/%s", path, de->d_name);
+	}
+	closedir(dir);
+	qsort(names, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		vg_ruleset_add_file(rs, names[i], d);
+		free(names[i]);
+	}
+	free(names);
+	return 1;
+}
+
+/* The rules of -r, else of the configuration's rules_dirs, else the
+ * embedded defaults.  Returns the engine (never NULL); *errors counts
+ * the diagnostics of severity error. */
+static struct vg_engine *load_engine(const struct opts *o, const struct vg_config *cfg,
+				     struct vg_diag *d, const char **origin)
+{
+	struct vg_ruleset *rs = vg_ruleset_new();
+	int found = 0;
+	if (o->nrules) {
+		for (size_t i = 0; i < o->nrules; i++)
+			if (!add_rules_path(rs, o->rules[i], d))
+				vg_diag_add(d, 1, o->rules[i], 0, 0, "no such file or directory");
+		found = 1;
+		*origin = "the command line";
+	} else {
+		for (size_t i = 0; i < cfg->n_rules_dirs; i++)
+			found |= add_rules_path(rs, cfg->rules_dirs[i], d);
+		*origin = "rules_dirs";
+	}
+	if (!found) {
+		for (const struct vg_embedded *e = vg_embedded_rules; e->name; e++)
+			vg_ruleset_add_text(rs, e->name, e->text, strlen(e->text), d);
+		*origin = "the embedded default rules";
+	}
+	struct vg_engine *eng = vg_engine_build(rs, d);
+	vg_ruleset_free(rs);
+	return eng;
+}
+
+static void print_counts(FILE *f, const struct vg_engine *e, const struct vg_diag *d)
+{
+	struct vg_engine_stats s;
+	vg_engine_get_stats(e, &s);
+	fprintf(f,
+		"%zu rules (%zu enabled, %zu disabled, %zu failed, %zu skipped), %zu macros, %zu "
+		"lists; "
+		"%zu errors, %zu warnings\n",
+		s.rules_total, s.rules_enabled, s.rules_disabled, s.rules_failed, s.rules_skipped,
+		s.macros, s.lists, d->errors, d->warnings);
+}
+
+static int cmd_validate(const struct opts *o)
+{
+	if (o->nargs == 0) {
+		fprintf(stderr, "vigil: validate needs at least one rules file\n");
+		return 2;
+	}
+	struct vg_diag d = {0};
+	struct vg_ruleset *rs = vg_ruleset_new();
+	for (int i = 0; i < o->nargs; i++)
+		if (!add_rules_path(rs, o->args[i], &d))
+			vg_diag_add(&d, 1, o->args[i], 0, 0, "no such file or directory");
+	struct vg_engine *e = vg_engine_build(rs, &d);
+	vg_diag_print(&d, stderr);
+	print_counts(stdout, e, &d);
+	int rc = d.errors ? 1 : 0;
+	vg_engine_free(e);
+	vg_ruleset_free(rs);
+	vg_diag_free(&d);
+	return rc;
+}
+
+/* ---- alerts ------------------------------------------------------------ */
+
+struct alerter {
+	struct vg_alert_ctx *actx;
+	int text;
+	int min_prio;
+	uint64_t alerts;
+};
+
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+{
+	struct alerter *a = ctx;
+	if (r->priority > a->min_prio)
+		return;
+	a->alerts++;
+	if (a->text) {
+		vg_alert_text(r, ev, a->actx, a->actx->buf, sizeof(a->actx->buf));
+		printf("%s\n", a->actx->buf);
+	} else {
+		char *s = vg_alert_json(r, ev, a->actx);
+		printf("%s\n", s);
+		free(s);
+	}
+	fflush(stdout);
+}
+
+static int setup_alerter(struct alerter *a, const struct vg_config *cfg)
+{
+	memset(a, 0, sizeof(*a));
+	a->actx = vg_xcalloc(1, sizeof(*a->actx));
+	a->actx->hostname = hostname(cfg);
+	a->text = !strcasecmp(cfg->outputs.stdout_format, "text");
+	a->min_prio = vg_priority_parse(cfg->outputs.min_priority);
+	if (a->min_prio < 0)
+		a->min_prio = VG_PRIO_DEBUG;
+	return 0;
+}
+
+struct matcher {
+	struct vg_engine *eng;
+	struct vg_cond_scratch *scratch;
+	struct alerter al;
+};
+
+static int match_event(struct loop *l, struct vg_evt *ev)
+{
+	struct matcher *m = l->ctx;
+	vg_engine_match(m->eng, ev, m->scratch, on_match, &m->al);
+	return 0;
+}
+
+static int cmd_replay(const struct opts *o)
+{
+	if (o->nargs != 1) {
+		fprintf(stderr, "vigil: replay needs one capture file\n");
+		return 2;
+	}
+	struct vg_config cfg;
+	if (load_config(o, &cfg))
+		return 2;
+	struct vg_diag d = {0};
+	const char *origin;
+	struct vg_engine *eng = load_engine(o, &cfg, &d, &origin);
+	vg_diag_print(&d, stderr);
+	int rc = 1;
+	struct vg_state *st = new_state(&cfg, 1);
+	struct vg_evt *ev = vg_xcalloc(1, sizeof(*ev));
+	char *buf = vg_xmalloc(VG_EVENT_MAX);
+	struct matcher m = {eng, vg_cond_scratch_new(), {0}};
+	setup_alerter(&m.al, &cfg);
+	char err[1024];
+	struct vg_capfile *f = NULL;
+	if (d.errors) {
+		fprintf(stderr, "vigil: the rules have errors\n");
+		goto out;
+	}
+	f = vg_capfile_open(o->args[0], err, sizeof(err));
+	if (!f) {
+		fprintf(stderr, "vigil: %s\n", err);
+		goto out;
+	}
+	for (;;) {
+		size_t size;
+		int r = vg_capfile_next(f, buf, VG_EVENT_MAX, &size, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "vigil: %s\n", err);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (vg_state_apply(st, (struct vg_event *)buf, size, ev)) {
+			fprintf(stderr, "vigil: %s: a record is inconsistent\n", o->args[0]);
+			goto out;
+		}
+		if (o->events) {
+			char *s = vg_evjson_render(ev, 1);
+			printf("%s\n", s);
+			free(s);
+		} else {
+			vg_engine_match(eng, ev, m.scratch, on_match, &m.al);
+		}
+	}
+	rc = 0;
+out:
+	vg_capfile_close(f);
+	free(buf);
+	free(ev);
+	free(m.al.actx);
+	vg_cond_scratch_free(m.scratch);
+	vg_state_free(st);
+	vg_engine_free(eng);
+	vg_diag_free(&d);
+	vg_config_free(&cfg);
+	return rc;
+}
+
+static int cmd_run(const struct opts *o)
+{
+	struct vg_config cfg;
+	if (load_config(o, &cfg))
+		return 2;
+	struct vg_diag d = {0};
+	const char *origin;
+	struct vg_engine *eng = load_engine(o, &cfg, &d, &origin);
+	vg_diag_print(&d, stderr);
+	struct vg_engine_stats es;
+	vg_engine_get_stats(eng, &es);
+	if (d.errors)
+		vg_log(VG_LOG_WARNING, "%zu rule errors: running with the %zu rules that compiled",
+		       d.errors, es.rules_enabled);
+	vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s", es.rules_enabled, origin);
+	uint8_t want[VG_NR_MAX];
+	vg_engine_interest(eng, want);
+	struct vg_evt *ev = vg_xcalloc(1, sizeof(*ev));
+	struct matcher m = {eng, vg_cond_scratch_new(), {0}};
+	setup_alerter(&m.al, &cfg);
+	struct loop l = {0};
+	l.st = new_state(&cfg, 0);
+	l.ev = ev;
+	l.pid = -1;
+	l.on_event = match_event;
+	l.ctx = &m;
+	install_signals();
+	int rc = run_loop(&l, &cfg, want, o->duration) ? 1 : 0;
+	vg_log(VG_LOG_INFO, "stopped after %llu alerts", (unsigned long long)m.al.alerts);
+	vg_state_free(l.st);
+	free(ev);
+	free(m.al.actx);
+	vg_cond_scratch_free(m.scratch);
+	vg_engine_free(eng);
+	vg_diag_free(&d);
+	vg_config_free(&cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -455,6 +727,12 @@ int main(int argc, char **argv)
 		return cmd_capture(&o, 0);
 	if (!strcmp(o.cmd, "record"))
 		return cmd_capture(&o, 1);
+	if (!strcmp(o.cmd, "validate"))
+		return cmd_validate(&o);
+	if (!strcmp(o.cmd, "replay"))
+		return cmd_replay(&o);
+	if (!strcmp(o.cmd, "run"))
+		return cmd_run(&o);
 	if (!strcmp(o.cmd, "help")) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -1,0 +1,207 @@
+/* engine.c - see engine.h. */
+#include "engine.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vg_engine {
+	struct vg_rule *rules; /* compiled rules, enabled or not */
+	size_t nrules;
+	/* per event type, the enabled rules that can match it (load order) */
+	uint32_t *idx_start; /* VG_T_MAX + 1 offsets into idx */
+	const struct vg_rule **idx;
+	struct vg_engine_stats stats;
+};
+
+/* what the state needs whatever the rules say */
+static const int state_syscalls[] = {
+	VG_NR_clone,	 VG_NR_clone3, VG_NR_fork,     VG_NR_vfork,	 VG_NR_execve,
+	VG_NR_execveat,	 VG_NR_close,  VG_NR_chdir,    VG_NR_fchdir,	 VG_NR_dup,
+	VG_NR_dup2,	 VG_NR_dup3,   VG_NR_open,     VG_NR_openat,	 VG_NR_openat2,
+	VG_NR_creat,	 VG_NR_socket, VG_NR_connect,  VG_NR_accept,	 VG_NR_accept4,
+	VG_NR_bind,	 VG_NR_pipe,   VG_NR_pipe2,    VG_NR_socketpair, VG_NR_memfd_create,
+	VG_NR_setuid,	 VG_NR_setgid, VG_NR_setreuid, VG_NR_setregid,	 VG_NR_setresuid,
+	VG_NR_setresgid, VG_NR_capset, VG_NR_chroot,
+};
+
+struct env_ctx {
+	struct vg_ruleset *rs;
+};
+
+static const char *env_macro(void *ctx, const char *name, struct vg_pos *pos)
+{
+	struct env_ctx *e = ctx;
+	const struct vg_macro_def *m = vg_ruleset_macro(e->rs, name);
+	if (!m)
+		return NULL;
+	*pos = m->cond.pos;
+	return m->cond.text;
+}
+
+static int env_list(void *ctx, const char *name, const char *const **items)
+{
+	struct env_ctx *e = ctx;
+	return vg_ruleset_list_items(e->rs, name, items);
+}
+
+static int is_unknown_filter(const char *msg)
+{
+	return !strncmp(msg, "unknown field", 13) ||
+	       !strncmp(msg, "undefined macro or unknown field", 32);
+}
+
+struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
+{
+	struct vg_engine *e = vg_xcalloc(1, sizeof(*e));
+	const struct vg_rule_def *const *defs;
+	size_t n = vg_ruleset_rules(rs, &defs);
+	e->rules = vg_xcalloc(n ? n : 1, sizeof(struct vg_rule));
+	e->stats.rules_total = n;
+	e->stats.macros = vg_ruleset_count_macros(rs);
+	e->stats.lists = vg_ruleset_count_lists(rs);
+	struct env_ctx ctx = {rs};
+	struct vg_cond_env env = {&ctx, env_macro, env_list, NULL, NULL};
+	uint8_t *active = vg_xcalloc(n ? n : 1, 1);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct vg_rule_def *def = defs[i];
+		if (strcmp(def->source, "syscall")) {
+			e->stats.rules_skipped++;
+			continue;
+		}
+		struct vg_cond_err err;
+		struct vg_cond *c = vg_cond_compile(def->cond.text, &def->cond.pos, &env, &err);
+		if (!c) {
+			if (def->skip_if_unknown_filter && is_unknown_filter(err.msg)) {
+				e->stats.rules_skipped++;
+				continue;
+			}
+			vg_diag_add(d, 1, err.pos.file ? err.pos.file : def->pos.file, err.pos.line,
+				    err.pos.col, "%s (rule '%s')", err.msg, def->name);
+			e->stats.rules_failed++;
+			continue;
+		}
+		struct vg_output *out = vg_output_compile(def->output.text, &def->output.pos, &err);
+		if (!out) {
+			vg_diag_add(d, 1, err.pos.file ? err.pos.file : def->pos.file, err.pos.line,
+				    err.pos.col, "%s (rule '%s')", err.msg, def->name);
+			vg_cond_free(c);
+			e->stats.rules_failed++;
+			continue;
+		}
+		struct vg_rule *r = &e->rules[e->nrules];
+		r->name = vg_xstrdup(def->name);
+		r->desc = vg_xstrdup(def->desc);
+		r->source = vg_xstrdup(def->source);
+		r->priority = def->priority;
+		char **tags = vg_xcalloc(def->ntags + 1, sizeof(char *));
+		for (size_t t = 0; t < def->ntags; t++)
+			tags[t] = vg_xstrdup(def->tags[t]);
+		r->tags = (const char *const *)tags;
+		r->ntags = def->ntags;
+		r->cond = c;
+		r->out = out;
+		r->index = e->nrules;
+		vg_cond_evttypes(c, r->types);
+		r->types[VG_T_PROCSNAP] = 0; /* /proc snapshots only seed the state */
+		int all = 1;
+		for (int t = 0; t < VG_NR_MAX && all; t++)
+			if (vg_syscall_desc(t) && !r->types[t])
+				all = 0;
+		if (all && def->warn_evttypes)
+			vg_diag_add(d, 0, def->pos.file, def->pos.line, def->pos.col,
+				    "rule '%s' does not restrict evt.type: it is evaluated on "
+				    "every event",
+				    def->name);
+		active[e->nrules] = def->enabled;
+		if (def->enabled)
+			e->stats.rules_enabled++;
+		else
+			e->stats.rules_disabled++;
+		e->nrules++;
+	}
+
+	/* the index, as offsets: idx[idx_start[t] .. idx_start[t+1]) */
+	e->idx_start = vg_xcalloc(VG_T_MAX + 1, sizeof(uint32_t));
+	size_t total = 0;
+	for (int t = 0; t < VG_T_MAX; t++) {
+		e->idx_start[t] = (uint32_t)total;
+		for (size_t i = 0; i < e->nrules; i++)
+			total += active[i] && e->rules[i].types[t];
+	}
+	e->idx_start[VG_T_MAX] = (uint32_t)total;
+	e->idx = vg_xcalloc(total ? total : 1, sizeof(*e->idx));
+	size_t k = 0;
+	for (int t = 0; t < VG_T_MAX; t++)
+		for (size_t i = 0; i < e->nrules; i++)
+			if (active[i] && e->rules[i].types[t])
+				e->idx[k++] = &e->rules[i];
+	free(active);
+	return e;
+}
+
+void vg_engine_free(struct vg_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nrules; i++) {
+		struct vg_rule *r = &e->rules[i];
+		free((char *)r->name);
+		free((char *)r->desc);
+		free((char *)r->source);
+		for (size_t t = 0; t < r->ntags; t++)
+			free((char *)r->tags[t]);
+		free((char **)r->tags);
+		vg_cond_free(r->cond);
+		vg_output_free(r->out);
+	}
+	free(e->rules);
+	free(e->idx_start);
+	free(e->idx);
+	free(e);
+}
+
+void vg_engine_get_stats(const struct vg_engine *e, struct vg_engine_stats *out)
+{
+	*out = e->stats;
+}
+
+size_t vg_engine_rule_count(const struct vg_engine *e)
+{
+	return e->nrules;
+}
+
+const struct vg_rule *vg_engine_rule(const struct vg_engine *e, size_t i)
+{
+	return i < e->nrules ? &e->rules[i] : NULL;
+}
+
+int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct vg_cond_scratch *s,
+		    vg_match_fn fn, void *ctx)
+{
+	int t = ev->type;
+	if (t < 0 || t >= VG_T_MAX)
+		return 0;
+	int hits = 0;
+	for (uint32_t i = e->idx_start[t]; i < e->idx_start[t + 1]; i++) {
+		const struct vg_rule *r = e->idx[i];
+		if (vg_cond_eval(r->cond, ev, s)) {
+			hits++;
+			if (fn)
+				fn(ctx, r, ev);
+		}
+	}
+	return hits;
+}
+
+void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX])
+{
+	memset(want, 0, VG_NR_MAX);
+	for (int t = 0; t < VG_NR_MAX; t++)
+		if (vg_syscall_desc(t) && e->idx_start[t + 1] > e->idx_start[t])
+			want[t] = 1;
+	for (size_t i = 0; i < sizeof(state_syscalls) / sizeof(state_syscalls[0]); i++)
+		want[state_syscalls[i]] = 1;
+}

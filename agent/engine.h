@@ -1,0 +1,65 @@
+/* engine.h - a compiled rule set: rules indexed by event type, matched per event.
+ *
+ * vg_engine_build() compiles every enabled rule of a rule set (rules.h)
+ * with the condition compiler; a rule that does not compile is reported
+ * with its position and left out, the rest still run.  Each rule is
+ * indexed under the event types its condition can match, so an event only
+ * meets the rules that can fire on it.  An engine is immutable once built:
+ * hot reload builds a new one and swaps the pointer.
+ */
+#ifndef VIGIL_ENGINE_H
+#define VIGIL_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cond.h"
+#include "output.h"
+#include "rules.h"
+
+struct vg_rule {
+	const char *name;
+	const char *desc;
+	const char *source;
+	int priority;
+	const char *const *tags;
+	size_t ntags;
+	struct vg_cond *cond;
+	struct vg_output *out;
+	uint8_t types[VG_T_MAX]; /* event types the condition can match */
+	size_t index;		 /* position in the engine (load order) */
+};
+
+struct vg_engine_stats {
+	size_t rules_total;    /* rules in the rule set */
+	size_t rules_enabled;  /* compiled and active */
+	size_t rules_disabled; /* enabled: false */
+	size_t rules_failed;   /* did not compile */
+	size_t rules_skipped;  /* other sources, or skip-if-unknown-filter */
+	size_t macros, lists;
+};
+
+struct vg_engine;
+
+/* Never NULL: an engine with the rules that compiled.  Errors and warnings
+ * go to d. */
+struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d);
+void vg_engine_free(struct vg_engine *e);
+void vg_engine_get_stats(const struct vg_engine *e, struct vg_engine_stats *out);
+
+size_t vg_engine_rule_count(const struct vg_engine *e);
+const struct vg_rule *vg_engine_rule(const struct vg_engine *e, size_t i);
+
+typedef void (*vg_match_fn)(void *ctx, const struct vg_rule *r, const struct vg_evt *ev);
+
+/* Evaluate the rules indexed under ev's type, in load order; call fn for
+ * every rule that matches.  Returns the number of matches. */
+int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct vg_cond_scratch *s,
+		    vg_match_fn fn, void *ctx);
+
+/* The syscalls the kernel must capture: those the enabled rules can match,
+ * plus the ones the state needs (fds, cwd, credentials). */
+void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX]);
+
+#endif

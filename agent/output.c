@@ -1,0 +1,277 @@
+/* output.c - see output.h. */
+#include "output.h"
+#include "engine.h"
+#include "rules.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct piece {
+	char *lit; /* literal text, or NULL for a field */
+	size_t litlen;
+	const struct vg_field *f;
+	struct vg_farg arg;
+	char *key;   /* owned [key] */
+	char *label; /* the field as written, for output_fields */
+};
+
+struct vg_output {
+	struct piece *p;
+	size_t n;
+};
+
+static int field_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.';
+}
+
+static void add_piece(struct vg_output *o, struct piece pc)
+{
+	o->p = vg_xrealloc(o->p, (o->n + 1) * sizeof(*o->p));
+	o->p[o->n++] = pc;
+}
+
+struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
+				    struct vg_cond_err *err)
+{
+	struct vg_output *o = vg_xcalloc(1, sizeof(*o));
+	struct vg_pos pos = where ? *where : (struct vg_pos){NULL, 1, 1};
+	const char *lit = fmt;
+	const char *c = fmt;
+	while (*c) {
+		if (*c != '%' || !field_char(c[1])) {
+			if (*c == '\n')
+				pos.line++, pos.col = 1;
+			else
+				pos.col++;
+			c++;
+			continue;
+		}
+		if (c > lit)
+			add_piece(o, (struct piece){vg_xstrndup(lit, (size_t)(c - lit)),
+						    (size_t)(c - lit),
+						    NULL,
+						    {0},
+						    NULL,
+						    NULL});
+		const char *name = c + 1;
+		size_t n = 0;
+		while (field_char(name[n]))
+			n++;
+		while (n && name[n - 1] == '.')
+			n--; /* "%proc.name." ends a sentence */
+		size_t total = n;
+		struct piece pc = {0};
+		size_t keylen = 0;
+		pc.f = vg_field_find(name, n, &pc.arg, &keylen);
+		if (!pc.f) {
+			err->pos = pos;
+			snprintf(err->msg, sizeof(err->msg), "unknown field '%%%.*s' in output",
+				 (int)n, name);
+			vg_output_free(o);
+			return NULL;
+		}
+		if (pc.arg.kind == 2)
+			pc.key = vg_xstrndup(pc.arg.key, keylen);
+		if (name[n] == '[' && (pc.f->flags & (VG_FF_ARG_INDEX | VG_FF_ARG_KEY))) {
+			const char *close = strchr(name + n, ']');
+			if (close) {
+				const char *a = name + n + 1;
+				size_t alen = (size_t)(close - a);
+				char *end;
+				long long idx = strtoll(a, &end, 10);
+				free(pc.key);
+				pc.key = NULL;
+				if ((pc.f->flags & VG_FF_ARG_INDEX) && alen && end == close) {
+					pc.arg.kind = 1;
+					pc.arg.index = idx;
+				} else {
+					pc.key = vg_xstrndup(a, alen);
+					pc.arg.kind = 2;
+				}
+				total = (size_t)(close + 1 - name);
+			}
+		}
+		pc.arg.key = pc.key;
+		pc.label = vg_xstrndup(name, total);
+		add_piece(o, pc);
+		pos.col += (int)total + 1;
+		c = name + total;
+		lit = c;
+	}
+	if (c > lit)
+		add_piece(o, (struct piece){vg_xstrndup(lit, (size_t)(c - lit)),
+					    (size_t)(c - lit),
+					    NULL,
+					    {0},
+					    NULL,
+					    NULL});
+	return o;
+}
+
+void vg_output_free(struct vg_output *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->p[i].lit);
+		free(o->p[i].key);
+		free(o->p[i].label);
+	}
+	free(o->p);
+	free(o);
+}
+
+static size_t put(char *buf, size_t cap, size_t len, const char *s, size_t n)
+{
+	if (len + 1 >= cap)
+		return len;
+	if (n > cap - 1 - len)
+		n = cap - 1 - len;
+	memcpy(buf + len, s, n);
+	len += n;
+	buf[len] = 0;
+	return len;
+}
+
+/* the values of one field as text: "<NA>", "v", or "(a,b)" */
+static size_t render_vals(const struct vg_fvals *v, char *buf, size_t cap, size_t len)
+{
+	char tmp[4096];
+	if (v->n == 0)
+		return put(buf, cap, len, "<NA>", 4);
+	if (v->n > 1)
+		len = put(buf, cap, len, "(", 1);
+	for (uint32_t i = 0; i < v->n; i++) {
+		if (i)
+			len = put(buf, cap, len, ",", 1);
+		size_t n = vg_fval_format(v, i, tmp, sizeof(tmp));
+		len = put(buf, cap, len, tmp, n);
+	}
+	if (v->n > 1)
+		len = put(buf, cap, len, ")", 1);
+	return len;
+}
+
+size_t vg_output_render(const struct vg_output *o, const struct vg_evt *ev,
+			struct vg_fvals *scratch, char *buf, size_t cap)
+{
+	size_t len = 0;
+	if (cap)
+		buf[0] = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct piece *pc = &o->p[i];
+		if (pc->lit) {
+			len = put(buf, cap, len, pc->lit, pc->litlen);
+			continue;
+		}
+		vg_field_extract(pc->f, ev, &pc->arg, scratch);
+		len = render_vals(scratch, buf, cap, len);
+	}
+	return len;
+}
+
+static void time_prefix(uint64_t ns, char *out, size_t cap)
+{
+	time_t sec = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(out, cap, "%02d:%02d:%02d.%09llu", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned long long)(ns % 1000000000ull));
+}
+
+size_t vg_alert_text(const struct vg_rule *r, const struct vg_evt *ev, struct vg_alert_ctx *ctx,
+		     char *buf, size_t cap)
+{
+	char t[40];
+	time_prefix(ev->ts, t, sizeof(t));
+	int n = snprintf(buf, cap, "%s: %s ", t, vg_priority_name(r->priority));
+	if (n < 0 || (size_t)n >= cap)
+		return cap ? cap - 1 : 0;
+	return (size_t)n + vg_output_render(r->out, ev, &ctx->scratch, buf + n, cap - (size_t)n);
+}
+
+static cJSON *json_value(const struct vg_fvals *v)
+{
+	if (v->n == 0)
+		return cJSON_CreateNull();
+	char tmp[4096];
+	if (v->n == 1) {
+		switch (v->type) {
+		case VG_FT_U64:
+		case VG_FT_ABSTIME:
+		case VG_FT_RELTIME:
+			return cJSON_CreateNumber((double)v->v[0].u);
+		case VG_FT_S64:
+			return cJSON_CreateNumber((double)v->v[0].i);
+		case VG_FT_BOOL:
+			return cJSON_CreateBool(v->v[0].u != 0);
+		default:
+			vg_fval_format(v, 0, tmp, sizeof(tmp));
+			return cJSON_CreateString(tmp);
+		}
+	}
+	char buf[8192];
+	render_vals(v, buf, sizeof(buf), 0);
+	return cJSON_CreateString(buf);
+}
+
+static const char *k8s_value(const char *field, const struct vg_evt *ev, struct vg_fvals *s,
+			     char *out, size_t cap)
+{
+	struct vg_farg arg = {0};
+	size_t keylen;
+	const struct vg_field *f = vg_field_find(field, strlen(field), &arg, &keylen);
+	if (!f)
+		return NULL;
+	vg_field_extract(f, ev, &arg, s);
+	if (s->n == 0)
+		return NULL;
+	vg_fval_format(s, 0, out, cap);
+	return out;
+}
+
+char *vg_alert_json(const struct vg_rule *r, const struct vg_evt *ev, struct vg_alert_ctx *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+	char t[40];
+	vg_rfc3339(ev->ts, t);
+	cJSON_AddStringToObject(o, "time", t);
+	cJSON_AddStringToObject(o, "rule", r->name);
+	cJSON_AddStringToObject(o, "priority", vg_priority_name(r->priority));
+	cJSON_AddStringToObject(o, "source", r->source ? r->source : "syscall");
+	cJSON_AddStringToObject(o, "hostname", ctx->hostname ? ctx->hostname : "");
+	vg_alert_text(r, ev, ctx, ctx->buf, sizeof(ctx->buf));
+	cJSON_AddStringToObject(o, "output", ctx->buf);
+	cJSON *fields = cJSON_AddObjectToObject(o, "output_fields");
+	const struct vg_output *out = r->out;
+	for (size_t i = 0; i < out->n; i++) {
+		const struct piece *pc = &out->p[i];
+		if (pc->lit || cJSON_GetObjectItemCaseSensitive(fields, pc->label))
+			continue;
+		vg_field_extract(pc->f, ev, &pc->arg, &ctx->scratch);
+		cJSON_AddItemToObject(fields, pc->label, json_value(&ctx->scratch));
+	}
+	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+	for (size_t i = 0; i < r->ntags; i++)
+		cJSON_AddItemToArray(tags, cJSON_CreateString(r->tags[i]));
+	char ns[256], pod[256], uid[64];
+	if (k8s_value("k8s.ns.name", ev, &ctx->scratch, ns, sizeof(ns)) &&
+	    k8s_value("k8s.pod.name", ev, &ctx->scratch, pod, sizeof(pod))) {
+		cJSON *k = cJSON_AddObjectToObject(o, "k8s");
+		cJSON_AddStringToObject(k, "namespace", ns);
+		cJSON_AddStringToObject(k, "pod", pod);
+		if (k8s_value("k8s.pod.uid", ev, &ctx->scratch, uid, sizeof(uid)))
+			cJSON_AddStringToObject(k, "uid", uid);
+	}
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!s)
+		abort(); /* cJSON fails only on out-of-memory */
+	return s;
+}
