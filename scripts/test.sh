@@ -12,6 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+# the official Falco rules are test data kept outside the project
+if [ -z "${VIGIL_FALCO_RULES:-}" ]; then
+  for d in "$ROOT/../shared/falco-rules" /work/shared/falco-rules; do
+    [ -f "$d/falco_rules.yaml" ] && { VIGIL_FALCO_RULES=$(cd "$d" && pwd); break; }
+  done
+fi
+export VIGIL_FALCO_RULES=${VIGIL_FALCO_RULES:-$ROOT/../shared/falco-rules}
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 
@@ -54,7 +61,7 @@ for f in "${fuzzers[@]}"; do
 done
 
 stage "official Falco rules load and compile unmodified"
-FALCO=${VIGIL_FALCO_RULES:-$ROOT/../shared/falco-rules}
+FALCO=$VIGIL_FALCO_RULES
 out=$(build/vigil validate "$FALCO/falco_rules.yaml" "$FALCO/falco-incubating_rules.yaml" \
   "$FALCO/falco-sandbox_rules.yaml")
 echo "$out"
