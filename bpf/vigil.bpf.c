@@ -107,8 +107,8 @@ static __always_inline void count(int cat, int dropped)
 		s->seen[cat]++;
 }
 
-static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind,
-				     __u16 nr, __s64 ret)
+static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind, __u16 nr,
+				     __s64 ret)
 {
 	struct vg_hdr *h = &E(s)->h;
 	__u64 pt = bpf_get_current_pid_tgid();
@@ -150,8 +150,7 @@ static __always_inline void submit(struct scratch *s, __u32 used, int cat)
 		count(cat, 0);
 }
 
-static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot,
-					  const void *uptr)
+static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot, const void *uptr)
 {
 	if (!uptr)
 		return off;
@@ -330,8 +329,8 @@ static __always_inline __u64 argi(struct scratch *s, int i)
 }
 
 /* The directory a relative path is relative to: dirfd's file, or cwd. */
-static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot,
-				      struct task_struct *t, int dirfd_arg)
+static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, struct task_struct *t,
+				      int dirfd_arg)
 {
 	struct path root = BPF_CORE_READ(t, fs, root);
 	long dirfd = AT_FDCWD;
