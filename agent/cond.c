@@ -867,7 +867,7 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			goto fail;
 		char why[200];
 		if (make_konst(v, len, L->type, op, &n->chk.k, why, sizeof(why))) {
-			free(v);
+			/* v is n->chk.k.s now: node_free() releases it */
 			perr(ps, &vat, "%s: %s", L->f->name, why);
 			goto fail;
 		}
