@@ -894,7 +894,8 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 		}
 	}
 	/* evt.type: compare type ids through a bitmap */
-	if (is_evtype_field(L) && (op == OP_EQ || op == OP_NE || op == OP_IN)) {
+	if (is_evtype_field(L) && !n->chk.rhs_field &&
+	    (op == OP_EQ || op == OP_NE || op == OP_IN)) {
 		n->chk.types = vg_xcalloc(VG_T_MAX, 1);
 		if (op == OP_IN) {
 			for (uint32_t i = 0; i < n->chk.set.n; i++) {
