@@ -1298,9 +1298,10 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 	if (type == VG_FT_STR) { /* pmatch: the value or one of its parents is listed */
 		const char *p = v->s.p;
 		uint32_t len = v->s.len;
-		for (uint32_t j = 1; j <= len; j++)
-			if ((j == len || p[j] == '/') &&
-			    (kset_has_str(s, p, j) || (j < len && kset_has_str(s, p, j + 1))))
+		/* j = 0 with a leading '/' tries the root "/" */
+		for (uint32_t j = 0; j <= len; j++)
+			if ((j == len || p[j] == '/') && ((j && kset_has_str(s, p, j)) ||
+							  (j < len && kset_has_str(s, p, j + 1))))
 				return 1;
 		return 0;
 	}

@@ -30,8 +30,7 @@ static inline int sc_apply(struct scene *s, struct rb *b, struct vg_evt *ev)
 }
 
 static inline void sc_exec_rec(struct rb *b, uint32_t pid, uint32_t ppid, const char *comm,
-			       const char *exepath, const char *const *argv,
-			       const char *const *env)
+			       const char *exepath, const char *const *argv, const char *const *env)
 {
 	rb_init(b, VG_K_EXEC, VG_NR_execve, pid, ppid, comm);
 	rb_str(b, VG_X_FILENAME, exepath);
@@ -48,8 +47,8 @@ static inline void sc_exec_rec(struct rb *b, uint32_t pid, uint32_t ppid, const 
 	b->r.exec.start_ns = SC_TS0 - 1000000000ull;
 }
 
-static inline int sc_fork(struct scene *s, uint32_t parent, uint32_t grandparent,
-			  const char *comm, uint32_t child)
+static inline int sc_fork(struct scene *s, uint32_t parent, uint32_t grandparent, const char *comm,
+			  uint32_t child)
 {
 	struct rb *b = &s->scratch;
 	rb_init(b, VG_K_FORK, VG_NR_clone, parent, grandparent, comm);

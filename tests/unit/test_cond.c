@@ -228,7 +228,7 @@ static void test_string_ops(void **unused)
 	T_EXEC("proc.cmdline icontains \"LS -LA\"");
 	F_EXEC("proc.cmdline icontains \"ls -lb\"");
 	/* bcontains / bstartswith take hex bytes */
-	T_EXEC("proc.name bcontains 617368");  /* "ash" */
+	T_EXEC("proc.name bcontains 617368"); /* "ash" */
 	T_EXEC("proc.name bcontains 617368");
 	T_EXEC("proc.name bcontains 6173");
 	F_EXEC("proc.name bcontains 7a7368"); /* "zsh" */
@@ -412,12 +412,24 @@ static void test_unset(void **unused)
 	(void)unused;
 	/* evt.buffer never has a value */
 	static const char *const ops[] = {
-		"evt.buffer = x",	    "evt.buffer == x",		"evt.buffer != x",
-		"evt.buffer < x",	    "evt.buffer > x",		"evt.buffer contains x",
-		"evt.buffer icontains x",   "evt.buffer bcontains 78",	"evt.buffer startswith x",
-		"evt.buffer bstartswith 78", "evt.buffer endswith x",	"evt.buffer glob \"*\"",
-		"evt.buffer iglob \"*\"",    "evt.buffer regex \".*\"",	"evt.buffer in (x, y)",
-		"evt.buffer intersects (x)", "evt.buffer pmatch (/)",	"evt.buffer exists",
+		"evt.buffer = x",
+		"evt.buffer == x",
+		"evt.buffer != x",
+		"evt.buffer < x",
+		"evt.buffer > x",
+		"evt.buffer contains x",
+		"evt.buffer icontains x",
+		"evt.buffer bcontains 78",
+		"evt.buffer startswith x",
+		"evt.buffer bstartswith 78",
+		"evt.buffer endswith x",
+		"evt.buffer glob \"*\"",
+		"evt.buffer iglob \"*\"",
+		"evt.buffer regex \".*\"",
+		"evt.buffer in (x, y)",
+		"evt.buffer intersects (x)",
+		"evt.buffer pmatch (/)",
+		"evt.buffer exists",
 		"evt.buffer = val(proc.name)",
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -649,13 +661,13 @@ static void test_long_values(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scene),	     cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_compare_ops),  cmocka_unit_test(test_string_ops),
-		cmocka_unit_test(test_modifiers),    cmocka_unit_test(test_transformers),
-		cmocka_unit_test(test_val),	     cmocka_unit_test(test_field_args),
-		cmocka_unit_test(test_lists),	     cmocka_unit_test(test_ip),
-		cmocka_unit_test(test_unset),	     cmocka_unit_test(test_evttypes),
-		cmocka_unit_test(test_errors),	     cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_scene),	    cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_compare_ops), cmocka_unit_test(test_string_ops),
+		cmocka_unit_test(test_modifiers),   cmocka_unit_test(test_transformers),
+		cmocka_unit_test(test_val),	    cmocka_unit_test(test_field_args),
+		cmocka_unit_test(test_lists),	    cmocka_unit_test(test_ip),
+		cmocka_unit_test(test_unset),	    cmocka_unit_test(test_evttypes),
+		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_long_values),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
