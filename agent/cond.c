@@ -137,7 +137,8 @@ struct vg_cond {
 
 struct vg_cond_scratch {
 	struct vg_fvals lhs, rhs;
-	char xbuf[VG_FVALS_BUF];
+	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
+	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1335,7 +1336,7 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 		if (rv->n == 0)
 			return false;
 		if (n->chk.rhs.nxf)
-			transform(&n->chk.rhs, rv, s->xbuf + VG_FVALS_BUF / 2);
+			transform(&n->chk.rhs, rv, s->rxbuf);
 		for (uint32_t i = 0; i < lv->n; i++)
 			for (uint32_t j = 0; j < rv->n; j++) {
 				struct konst k = {0};
