@@ -641,8 +641,8 @@ static void test_errors(void **unused)
 	expect_err("proc.pid = 1 or self_loop", "macros.yaml", 1, 5, "refers to itself");
 }
 
-/* Compiling and evaluating must not need more than the scratch: a long
- * argument through transformers on both sides of val(). */
+/* Transformers on both sides of val() over long, many-valued fields: each
+ * side needs its own room in the scratch. */
 static void test_long_values(void **unused)
 {
 	(void)unused;
@@ -650,12 +650,20 @@ static void test_long_values(void **unused)
 	memset(big, 'a', sizeof(big) - 1);
 	const char *argv[] = {"bash", "-c", big, NULL};
 	struct rb *b = &S.scratch;
-	sc_exec_rec(b, 90, 60, "bash", "/bin/bash", argv, NULL);
 	struct vg_evt ev;
-	assert_int_equal(sc_apply(&S, b, &ev), 0);
-	assert_true(ev_on("toupper(proc.cmdline) = val(toupper(proc.cmdline))", &ev));
-	assert_true(ev_on("tolower(proc.args) = val(tolower(proc.args))", &ev));
+	/* 90 -> 91 -> 92, children of bash(60), each with a 3000-byte argument */
+	for (uint32_t pid = 90; pid <= 92; pid++) {
+		assert_int_equal(sc_fork(&S, pid == 90 ? 60 : pid - 1, pid == 90 ? 50 : pid - 2,
+					 "bash", pid),
+				 0);
+		sc_exec_rec(b, pid, pid == 90 ? 60 : pid - 1, "bash", "/bin/bash", argv, NULL);
+		assert_int_equal(sc_apply(&S, b, &ev), 0);
+	}
 	assert_true(ev_on("len(proc.cmdline) > 3000", &ev));
+	assert_true(ev_on("toupper(proc.cmdline) = val(toupper(proc.cmdline))", &ev));
+	assert_true(ev_on("proc.acmdline contains \"-c aaaa\"", &ev));
+	assert_true(ev_on("toupper(proc.acmdline) = val(toupper(proc.acmdline[1]))", &ev));
+	assert_true(ev_on("tolower(proc.acmdline[2]) = val(tolower(proc.acmdline))", &ev));
 }
 
 int main(void)
