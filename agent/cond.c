@@ -457,14 +457,15 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 				fref_free(fr);
 				return -1;
 			}
-			if (x == X_LEN) {
-				fr->type = VG_FT_U64;
-			} else if (fr->type != VG_FT_STR) {
+			/* len() too: it counts the bytes of a string value */
+			if (fr->type != VG_FT_STR) {
 				perr(ps, at, "%s() applies to string fields, %s is %s",
-				     xform_names[x], fr->f->name, vg_ftype_name(fr->f->type));
+				     xform_names[x], fr->f->name, vg_ftype_name(fr->type));
 				fref_free(fr);
 				return -1;
 			}
+			if (x == X_LEN)
+				fr->type = VG_FT_U64;
 			fr->xf[fr->nxf++] = (uint8_t)x;
 			return 1;
 		}
