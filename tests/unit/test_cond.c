@@ -598,6 +598,10 @@ static void test_errors(void **unused)
 	expect_err(t, "t.yaml", 1, col_of(t, "\""), "unterminated string");
 	t = "tolower(proc.pid) = 1";
 	expect_err(t, "t.yaml", 1, 1, "string");
+	t = "len(proc.pid) = 1";
+	expect_err(t, "t.yaml", 1, 1, "len() applies to string fields");
+	t = "len(len(proc.name)) = 1";
+	expect_err(t, "t.yaml", 1, 1, "len() applies to string fields");
 	t = "proc.name = val(nosuch)";
 	expect_err(t, "t.yaml", 1, col_of(t, "nosuch"), "val() needs a field");
 	t = "proc.name = val(proc.pid)";
