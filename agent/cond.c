@@ -210,7 +210,13 @@ struct parser {
 	int failed;
 	const char *stack[64]; /* macros being expanded, to catch loops */
 	int depth;
+	int nest; /* open parentheses, nots and transformers: bounds the recursion */
 };
+
+#define MAX_NEST 200
+
+/* Enter one level of nesting; 0 (error set) when too deep. */
+static int nest_in(struct parser *ps);
 
 static void perr(struct parser *ps, const struct vg_pos *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -431,10 +437,13 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 	for (int x = 0; x < (int)(sizeof(xform_names) / sizeof(xform_names[0])); x++) {
 		size_t n = strlen(xform_names[x]);
 		if (!strncmp(ps->p, xform_names[x], n) && ps->p[n] == '(') {
+			if (!nest_in(ps))
+				return -1;
 			advance(ps, n + 1);
 			char *dummy = NULL;
 			struct vg_pos inner;
 			int r = parse_lhs(ps, fr, &dummy, &inner);
+			ps->nest--;
 			if (r == 0) {
 				perr(ps, &inner, "%s() needs a field, found '%s'", xform_names[x],
 				     dummy);
@@ -956,7 +965,29 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 	return n;
 }
 
+static int nest_in(struct parser *ps)
+{
+	if (ps->nest >= MAX_NEST) {
+		perr(ps, &ps->pos, "condition nested too deep (more than %d levels)", MAX_NEST);
+		return 0;
+	}
+	ps->nest++;
+	return 1;
+}
+
+static struct node *parse_unary_1(struct parser *ps);
+
 static struct node *parse_unary(struct parser *ps)
+{
+	skip_ws(ps);
+	if (!nest_in(ps))
+		return NULL;
+	struct node *n = parse_unary_1(ps);
+	ps->nest--;
+	return n;
+}
+
+static struct node *parse_unary_1(struct parser *ps)
 {
 	skip_ws(ps);
 	if (ps->failed)
