@@ -222,7 +222,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	default:
 		break;
 	}
-	(void)len;
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 

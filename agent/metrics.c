@@ -301,8 +301,10 @@ static struct vg_metric_family *add_family(struct vg_metrics *m, const struct vg
 		family_free(f);
 		return NULL;
 	}
-	if (f->nlabels == 0 && kind == KIND_SERIES)
-		insert_series(f, NULL, hash_values(f, NULL), hash_values(f, NULL) & f->tmask);
+	if (f->nlabels == 0 && kind == KIND_SERIES) {
+		uint32_t h = hash_values(f, NULL);
+		insert_series(f, NULL, h, h & f->tmask);
+	}
 	if (m->tail)
 		m->tail->next = f;
 	else

@@ -497,7 +497,7 @@ static void test_tls_h2_curl(void **state)
 	}
 	char dir[] = "/tmp/vigil-httpd-h2-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char cert[64], key[64], out[64], url[64];
+	char cert[64], key[64], out[64];
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
 	snprintf(out, sizeof(out), "%s/body", dir);
@@ -524,7 +524,6 @@ static void test_tls_h2_curl(void **state)
 	struct vg_httpd *h = vg_httpd_start(&cfg, err, sizeof(err));
 	if (!h)
 		fail_msg("start: %s", err);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d/metrics", vg_httpd_port(h));
 
 	for (int round = 0; round < 3; round++) {
 		char *argv[] = {"curl",
@@ -582,7 +581,6 @@ static void test_tls_h2_curl(void **state)
 		free(body);
 		unlink(status_path);
 	}
-	(void)url;
 	vg_httpd_stop(h);
 	free(want);
 	vg_metrics_free(m);
