@@ -423,9 +423,12 @@ static int make_fref(struct parser *ps, const char *text, size_t name_len, struc
 	return 1;
 }
 
+/* Idempotent: parse_lhs() frees on error and so may the node holding fr. */
 static void fref_free(struct fref *fr)
 {
 	free(fr->key);
+	fr->key = NULL;
+	fr->arg.key = NULL;
 }
 
 /* lhs: field, or transformer(lhs).  Returns 1 field, 0 not a field (text
