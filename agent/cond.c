@@ -844,6 +844,12 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			skip_ws(ps);
 		}
 	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
+		if (op == OP_PMATCH && L->type != VG_FT_STR) {
+			/* its constants would be strings, compared as such */
+			perr(ps, at, "operator pmatch applies to strings, %s is %s", L->f->name,
+			     vg_ftype_name(L->type));
+			goto fail;
+		}
 		if (parse_list(ps, L, op, &n->chk.set))
 			goto fail;
 		if (L->type == VG_FT_STR)
@@ -923,7 +929,6 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 				n->chk.types[t] = 1;
 		}
 	}
-	(void)at;
 	return n;
 fail:
 	node_free(n);
