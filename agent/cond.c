@@ -496,9 +496,12 @@ static int make_fref(struct parser *ps, const char *text, size_t name_len, struc
 	return 1;
 }
 
+/* Idempotent: parse_lhs() frees on error and so may the node holding fr. */
 static void fref_free(struct fref *fr)
 {
 	free(fr->key);
+	fr->key = NULL;
+	fr->arg.key = NULL;
 }
 
 /* lhs: field, or transformer(lhs).  Returns 1 field, 0 not a field (text
@@ -915,6 +918,12 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			skip_ws(ps);
 		}
 	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
+		if (op == OP_PMATCH && L->type != VG_FT_STR) {
+			/* its constants would be strings, compared as such */
+			perr(ps, at, "operator pmatch applies to strings, %s is %s", L->f->name,
+			     vg_ftype_name(L->type));
+			goto fail;
+		}
 		if (parse_list(ps, L, op, &n->chk.set))
 			goto fail;
 		if (L->type == VG_FT_STR)
@@ -994,7 +1003,6 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 				n->chk.types[t] = 1;
 		}
 	}
-	(void)at;
 	return n;
 fail:
 	node_free(n);

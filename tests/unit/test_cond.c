@@ -606,6 +606,16 @@ static void test_errors(void **unused)
 	expect_err(t, "t.yaml", 1, col_of(t, "nosuch"), "val() needs a field");
 	t = "proc.name = val(proc.pid)";
 	expect_err(t, "t.yaml", 1, col_of(t, "val("), "cannot compare");
+	t = "proc.name = val(toupper(proc.env[TERM] > 0";
+	expect_err(t, "t.yaml", 1, col_of(t, " > 0") + 1, "expected ')'");
+	t = "proc.name = val(len(proc.env[TERM]))";
+	expect_err(t, "t.yaml", 1, col_of(t, "val("), "cannot compare");
+	t = "proc.name = val(tolower(proc.pid))";
+	expect_err(t, "t.yaml", 1, col_of(t, "tolower"), "applies to string fields");
+	expect_err("fd.rport pmatch (/etc)", "t.yaml", 1, 1, "pmatch applies to strings");
+	expect_err("len(fd.name) pmatch (/etc)", "t.yaml", 1, 1, "pmatch applies to strings");
+	t = "fd.sport contains 4";
+	expect_err(t, "t.yaml", 1, col_of(t, "4"), "applies to strings");
 	t = "proc.name[1] = x";
 	expect_err(t, "t.yaml", 1, 1, "takes no argument");
 	t = "proc.aname[x] = bash";
