@@ -261,7 +261,7 @@ static void exec_record(struct rb *b, int kind, const struct bproc *p)
 	x->rgid = p->uid;
 	x->sid = p->ppid;
 	x->pgid = p->pid;
-	x->vpid = p->ctr >= 0 ? p->pid % 200 + 1 : p->pid;
+	x->vpid = p->ctr >= 0 ? p->pid % 200 + 2 : p->pid;
 	x->vpgid = x->vpid;
 	x->cap_eff = x->cap_perm = p->uid == 0 ? 0x1ffffffffffull : 0;
 	x->tty = p->prog->role == R_SHELL && p->ctr < 0 ? 34817 : 0;
@@ -772,7 +772,7 @@ static void gen_exec(struct trace *t, struct node *nd)
 	rb_init(B, VG_K_FORK, VG_NR_clone, par->pid, par->ppid, par->prog->comm);
 	B->r.h.uid = B->r.h.gid = par->uid;
 	B->r.fork.child_pid = B->r.fork.child_tid = c->pid;
-	B->r.fork.child_vpid = par->ctr >= 0 ? c->pid % 200 + 1 : c->pid;
+	B->r.fork.child_vpid = par->ctr >= 0 ? c->pid % 200 + 2 : c->pid;
 	B->r.fork.start_ns = B->ts * 1000;
 	trace_add(t, B);
 	exec_record(B, VG_K_EXEC, c);
