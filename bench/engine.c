@@ -15,6 +15,8 @@
  *
  *   bench_engine [EVENTS [SET...]]    (default 1200000 events, every set;
  *                                      the floor always runs)
+ *   bench_engine EVENTS profile SET   cost of each rule of SET (falco or
+ *                                      vigil) in CPU cycles, costliest first
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +24,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifdef __x86_64__
+#include <x86intrin.h>
+#endif
 
 #include "../tests/unit/recbuild.h"
 #include "embedded.h"
@@ -113,6 +118,7 @@ struct bproc {
 	int ctr;	    /* container index, -1 on the host */
 	int32_t fds[MAXFD]; /* open fds, oldest first */
 	uint8_t fdsock[MAXFD];
+	struct vg_sock fdtup[MAXFD]; /* tuple of a connected socket (family 0: none) */
 	int nfd, next_fd;
 	int listen_fd;	  /* server socket or -1 */
 	uint64_t exit_at; /* short-lived child: exit after this event count */
@@ -255,7 +261,7 @@ static void exec_record(struct rb *b, int kind, const struct bproc *p)
 	x->rgid = p->uid;
 	x->sid = p->ppid;
 	x->pgid = p->pid;
-	x->vpid = p->ctr >= 0 ? p->pid % 200 + 1 : p->pid;
+	x->vpid = p->ctr >= 0 ? p->pid % 200 + 2 : p->pid;
 	x->vpgid = x->vpid;
 	x->cap_eff = x->cap_perm = p->uid == 0 ? 0x1ffffffffffull : 0;
 	x->tty = p->prog->role == R_SHELL && p->ctr < 0 ? 34817 : 0;
@@ -417,6 +423,8 @@ static int fd_push(struct trace *t, struct bproc *p, int sock)
 		memmove(p->fds + old, p->fds + old + 1,
 			(size_t)(MAXFD - old - 1) * sizeof(p->fds[0]));
 		memmove(p->fdsock + old, p->fdsock + old + 1, (size_t)(MAXFD - old - 1));
+		memmove(p->fdtup + old, p->fdtup + old + 1,
+			(size_t)(MAXFD - old - 1) * sizeof(p->fdtup[0]));
 		p->nfd--;
 	}
 	int fd = 3;
@@ -426,8 +434,17 @@ static int fd_push(struct trace *t, struct bproc *p, int sock)
 			i = -1;
 		}
 	p->fds[p->nfd] = fd;
+	memset(&p->fdtup[p->nfd], 0, sizeof(p->fdtup[0]));
 	p->fdsock[p->nfd++] = (uint8_t)sock;
 	return fd;
+}
+
+/* Remember the tuple B carries as fd's (connected sockets keep theirs). */
+static void fd_keep_tuple(struct bproc *p, int fd)
+{
+	for (int i = 0; i < p->nfd; i++)
+		if (p->fds[i] == fd)
+			p->fdtup[i] = B->r.sock;
 }
 
 /* ---- paths ---- */
@@ -611,6 +628,7 @@ static void gen_connect(struct trace *t, struct bproc *p)
 	B->r.arg[0] = (uint64_t)fd;
 	B->r.arg[2] = 16;
 	rb_sock4(B, udp ? 2 : 1, udp ? 17 : 6, lip, (uint16_t)(32768 + below(28000)), rip, port);
+	fd_keep_tuple(p, fd);
 	trace_add(t, B);
 }
 
@@ -642,31 +660,31 @@ static void gen_accept(struct trace *t, struct bproc *p)
 	B->r.arg[0] = (uint64_t)p->listen_fd;
 	B->r.arg[3] = 0x80800;
 	rb_sock4(B, 1, 6, lip, server_port(p), rip, (uint16_t)(32768 + below(28000)));
+	fd_keep_tuple(p, fd);
 	trace_add(t, B);
 }
 
-static int sock_fd(const struct bproc *p)
+/* A connected socket of p (its slot), -1 when none. */
+static int sock_slot(const struct bproc *p)
 {
 	for (int i = p->nfd - 1; i >= 0; i--)
-		if (p->fdsock[i] && p->fds[i] != p->listen_fd)
-			return p->fds[i];
+		if (p->fdsock[i] && p->fdtup[i].family && p->fds[i] != p->listen_fd)
+			return i;
 	return -1;
 }
 
 static void gen_sendrecv(struct trace *t, struct bproc *p, int nr)
 {
-	int fd = sock_fd(p);
-	if (fd < 0) {
+	int i = sock_slot(p);
+	if (i < 0) {
 		gen_connect(t, p);
 		return;
 	}
-	char lip[32], rip[32];
-	ip4(lip, sizeof(lip), 0);
-	ip4(rip, sizeof(rip), 0);
 	sys_begin(B, p, nr, 64 + below(4000));
-	B->r.arg[0] = (uint64_t)fd;
+	B->r.arg[0] = (uint64_t)p->fds[i];
 	B->r.arg[2] = 4096;
-	rb_sock4(B, 1, 6, lip, (uint16_t)(32768 + below(28000)), rip, 443);
+	B->r.sock = p->fdtup[i];
+	B->r.h.flags |= VG_F_SOCK;
 	trace_add(t, B);
 }
 
@@ -704,6 +722,7 @@ static void gen_close(struct trace *t, struct bproc *p)
 	}
 	memmove(p->fds + i, p->fds + i + 1, (size_t)(p->nfd - i - 1) * sizeof(p->fds[0]));
 	memmove(p->fdsock + i, p->fdsock + i + 1, (size_t)(p->nfd - i - 1));
+	memmove(p->fdtup + i, p->fdtup + i + 1, (size_t)(p->nfd - i - 1) * sizeof(p->fdtup[0]));
 	p->nfd--;
 	close_rec(t, p, fd);
 }
@@ -753,7 +772,7 @@ static void gen_exec(struct trace *t, struct node *nd)
 	rb_init(B, VG_K_FORK, VG_NR_clone, par->pid, par->ppid, par->prog->comm);
 	B->r.h.uid = B->r.h.gid = par->uid;
 	B->r.fork.child_pid = B->r.fork.child_tid = c->pid;
-	B->r.fork.child_vpid = par->ctr >= 0 ? c->pid % 200 + 1 : c->pid;
+	B->r.fork.child_vpid = par->ctr >= 0 ? c->pid % 200 + 2 : c->pid;
 	B->r.fork.start_ns = B->ts * 1000;
 	trace_add(t, B);
 	exec_record(B, VG_K_EXEC, c);
@@ -795,6 +814,7 @@ static void gen_other(struct trace *t, struct bproc *p)
 			return;
 		}
 		int nfd = fd_push(t, p, p->fdsock[0]);
+		p->fdtup[p->nfd - 1] = p->fdtup[0];
 		sys_begin(B, p, VG_NR_dup3, nfd);
 		B->r.arg[0] = (uint64_t)p->fds[0];
 		B->r.arg[1] = (uint64_t)nfd;
@@ -1062,6 +1082,64 @@ static void measure(const char *name, struct vg_engine *e, const struct trace *t
 	free(h.per_rule);
 }
 
+/* Cycles spent in each rule's condition over one pass: where the engine's
+ * time goes, rule by rule (rdtsc around every evaluation). */
+static void profile_rules(const struct vg_engine *e, const struct trace *t, struct vg_evt *ev,
+			  struct vg_cond_scratch *s)
+{
+#ifdef __x86_64__
+	size_t n = vg_engine_rule_count(e);
+	uint64_t *cyc = calloc(n, sizeof(*cyc)), *evals = calloc(n, sizeof(*evals));
+	struct vg_state_opts o = {0};
+	o.proc_root = "/proc";
+	o.etc_root = "/etc";
+	o.ts_is_wall = true;
+	o.hostname = "bench-node";
+	struct vg_state *st = vg_state_new(&o);
+	uint64_t total = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vg_event *r = (const struct vg_event *)(t->arena + t->off[i]);
+		if (vg_state_apply(st, r, r->h.size, ev))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			const struct vg_rule *ru = vg_engine_rule(e, k);
+			if (ev->type < 0 || ev->type >= VG_T_MAX || !ru->types[ev->type])
+				continue;
+			uint64_t c0 = __rdtsc();
+			vg_cond_eval(ru->cond, ev, s);
+			uint64_t dc = __rdtsc() - c0;
+			cyc[k] += dc;
+			evals[k]++;
+			total += dc;
+		}
+	}
+	vg_state_free(st);
+	size_t(*ord)[2] = calloc(n ? n : 1, sizeof(*ord));
+	for (size_t k = 0; k < n; k++) {
+		ord[k][0] = cyc[k];
+		ord[k][1] = k;
+	}
+	qsort(ord, n, sizeof(*ord), cmp_desc);
+	printf("%zu events, %.0f cycles/event in conditions; costliest rules:\n", t->n,
+	       (double)total / (double)t->n);
+	printf("  share  cyc/event  evals/event  cyc/eval  rule\n");
+	for (size_t k = 0; k < n && k < 25; k++) {
+		size_t i = ord[k][1];
+		printf("  %4.1f%%  %9.1f  %11.3f  %8.0f  %s\n",
+		       100.0 * (double)cyc[i] / (double)total, (double)cyc[i] / (double)t->n,
+		       (double)evals[i] / (double)t->n,
+		       evals[i] ? (double)cyc[i] / (double)evals[i] : 0.0,
+		       vg_engine_rule(e, i)->name);
+	}
+	free(ord);
+	free(cyc);
+	free(evals);
+#else
+	(void)e, (void)t, (void)ev, (void)s;
+	fprintf(stderr, "bench_engine: profile needs x86_64 (rdtsc)\n");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	size_t want = 1200000;
@@ -1090,6 +1168,23 @@ int main(int argc, char **argv)
 
 	struct vg_evt *ev = calloc(1, sizeof(*ev));
 	struct vg_cond_scratch *s = vg_cond_scratch_new();
+	if (argc == 4 && !strcmp(argv[2], "profile")) {
+		struct vg_engine *e = !strcmp(argv[3], "falco")	  ? load_falco()
+				      : !strcmp(argv[3], "vigil") ? load_vigil()
+								  : NULL;
+		if (!e) {
+			fprintf(stderr, "bench_engine: profile falco|vigil\n");
+			return 2;
+		}
+		profile_rules(e, &t, ev, s);
+		vg_engine_free(e);
+		vg_cond_scratch_free(s);
+		free(ev);
+		free(t.arena);
+		free(t.off);
+		free(B);
+		return 0;
+	}
 	struct result r[3];
 	int nr = 0;
 	int want_falco = argc <= 2, want_vigil = argc <= 2;
