@@ -1,7 +1,8 @@
 /* libFuzzer target: the rules-file loader and the engine on arbitrary
  * bytes.  The bytes are loaded as a rules file (after a small fixed file,
  * so that appends and overrides have something to change), an engine is
- * built and run on three real events, and everything is freed. */
+ * built and run on three real events, every rule's output is rendered on
+ * each of them, and everything is freed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vg_alert_ctx ctx;
 	ctx.hostname = "fuzz";
 	const struct vg_evt *evs[] = {&S->exec, &S->open, &S->conn};
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		vg_engine_match(e, evs[i], SCR, on_match, &ctx);
+		/* every output on every event, matched or not */
+		for (size_t k = 0; k < vg_engine_rule_count(e); k++) {
+			char line[256];
+			vg_alert_text(vg_engine_rule(e, k), evs[i], &ctx, line, sizeof(line));
+			on_match(&ctx, vg_engine_rule(e, k), evs[i]);
+		}
+	}
 	uint8_t want[VG_NR_MAX];
 	vg_engine_interest(e, want);
 	vg_engine_free(e);
