@@ -69,6 +69,8 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 	}
 	if (opts->ignore_self)
 		cap->skel->rodata->vg_self_tgid = (uint32_t)getpid();
+	/* wake the consumer when 1/8 of the ring is used; it also polls */
+	cap->skel->rodata->vg_wakeup_bytes = ring / 8;
 	int rc = bpf_map__set_max_entries(cap->skel->maps.vg_ring, (uint32_t)ring);
 	if (rc) {
 		snprintf(err, errlen, "sizing the ring buffer: %s", strerror(-rc));
@@ -140,7 +142,14 @@ int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, vo
 		return -EINTR;
 	if (n < 0 && cap->stop)
 		return 0; /* the callback asked to stop */
-	return n;
+	if (n < 0)
+		return n;
+	/* the kernel side wakes us only in batches: take what is waiting
+	 * without a notification too */
+	int m = ring_buffer__consume(cap->rb);
+	if (m < 0 && !cap->stop)
+		return m;
+	return n + (m > 0 ? m : 0);
 }
 
 int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out)

@@ -19,8 +19,8 @@
 
 enum vg_pseudo_type {
 	VG_T_PROCEXIT = VG_NR_MAX, /* VG_K_EXIT */
-	VG_T_PROCFORK,             /* VG_K_FORK: a new process */
-	VG_T_PROCSNAP,             /* VG_K_PROC: a process seeded from /proc */
+	VG_T_PROCFORK,		   /* VG_K_FORK: a new process */
+	VG_T_PROCSNAP,		   /* VG_K_PROC: a process seeded from /proc */
 	VG_T_MAX,
 };
 
@@ -29,27 +29,27 @@ enum vg_pseudo_type {
 enum vg_nr { VG_SYSCALLS(VG_NR_ROW) };
 #undef VG_NR_ROW
 
-struct vg_proc; /* state.h */
-struct vg_fd;   /* state.h */
+struct vg_proc;	 /* state.h */
+struct vg_fd;	 /* state.h */
 struct vg_state; /* state.h */
 
 struct vg_evt {
 	const struct vg_event *raw; /* the record; valid while the event is */
 	const char *str[VG_NSTR];   /* raw string slots, NULL when absent */
-	uint32_t slen[VG_NSTR];     /* their lengths without the NUL */
+	uint32_t slen[VG_NSTR];	    /* their lengths without the NUL */
 
-	uint64_t ts;      /* wall clock, ns since the epoch */
-	uint64_t num;     /* sequence number (evt.num) */
-	int type;         /* syscall number or enum vg_pseudo_type */
+	uint64_t ts;	  /* wall clock, ns since the epoch */
+	uint64_t num;	  /* sequence number (evt.num) */
+	int type;	  /* syscall number or enum vg_pseudo_type */
 	const char *name; /* evt.type */
 
 	/* Absolute, normalised paths ("/a/./b/../c" -> "/a/c"); NULL if none */
 	const char *path;  /* from VG_S_PATH0 (+ VG_S_BASE0 or cwd) */
 	const char *path2; /* from VG_S_PATH1 */
 
-	int64_t fd;              /* the fd the event is about, -1 when none */
-	struct vg_proc *proc;    /* the process, state after the event; never NULL */
-	struct vg_state *st;     /* the state the event was decoded by (ancestors, fds) */
+	int64_t fd;		 /* the fd the event is about, -1 when none */
+	struct vg_proc *proc;	 /* the process, state after the event; never NULL */
+	struct vg_state *st;	 /* the state the event was decoded by (ancestors, fds) */
 	const struct vg_fd *fdi; /* fd-table entry for fd, NULL when unknown */
 
 	char buf[2][VG_STR_MAX]; /* storage for path and path2 */

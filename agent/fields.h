@@ -32,8 +32,10 @@ enum vg_ftype {
 #define VG_FF_ARG_INDEX 0x01 /* accepts [n] */
 #define VG_FF_ARG_KEY 0x02   /* accepts [key] (or .key for evt.arg.*, k8s.*.label.*) */
 #define VG_FF_ARG_REQ 0x04   /* the argument is mandatory */
-#define VG_FF_LIST 0x08      /* may yield several values */
-#define VG_FF_FLAGS 0x10     /* a flags word whose names also compare as strings (evt.arg.flags contains O_CREAT) */
+#define VG_FF_LIST 0x08	     /* may yield several values */
+#define VG_FF_FLAGS                                                                                \
+	0x10 /* a flags word whose names also compare as strings (evt.arg.flags contains O_CREAT)  \
+	      */
 
 struct vg_fval {
 	union {
@@ -55,10 +57,10 @@ struct vg_fval {
 #define VG_FVALS_BUF 8192
 
 struct vg_fvals {
-	uint32_t n;    /* number of values; 0 = unset */
-	uint8_t type;  /* enum vg_ftype of v[] */
+	uint32_t n;   /* number of values; 0 = unset */
+	uint8_t type; /* enum vg_ftype of v[] */
 	struct vg_fval v[VG_FVALS_MAX];
-	size_t used;   /* bytes of buf in use */
+	size_t used; /* bytes of buf in use */
 	char buf[VG_FVALS_BUF];
 };
 

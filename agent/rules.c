@@ -352,6 +352,24 @@ static struct vg_text text_of(struct loader *l, yaml_node_t *n)
 	return t;
 }
 
+/* An output is text for people: YAML's value (folded lines joined, no
+ * source indentation), trailing line breaks dropped.  Its position is
+ * exact on its first line. */
+static struct vg_text output_of(struct loader *l, yaml_node_t *n)
+{
+	struct vg_text raw = text_of(l, n);
+	struct vg_text t = {vg_xstrdup((const char *)n->data.scalar.value), raw.pos};
+	yaml_scalar_style_t st = n->data.scalar.style;
+	if ((st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE) &&
+	    raw.pos.line > (int)n->start_mark.line + 1)
+		t.pos.col += (int)strspn(raw.text, " ");
+	free(raw.text);
+	size_t k = strlen(t.text);
+	while (k && (t.text[k - 1] == '\n' || t.text[k - 1] == ' '))
+		t.text[--k] = 0;
+	return t;
+}
+
 static void text_append(struct vg_text *dst, const struct vg_text *add)
 {
 	size_t a = strlen(dst->text), b = strlen(add->text);
@@ -917,7 +935,7 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 			}
 		}
 		if (modes[RK_OUTPUT]) {
-			struct vg_text t = text_of(l, n[RK_OUTPUT]);
+			struct vg_text t = output_of(l, n[RK_OUTPUT]);
 			if (modes[RK_OUTPUT] == 1) {
 				text_append(&old->output, &t);
 				free(t.text);
@@ -980,7 +998,7 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 	r->name = vg_xstrdup(name);
 	r->pos = node_pos(l, item);
 	r->cond = text_of(l, n[RK_CONDITION]);
-	r->output = text_of(l, n[RK_OUTPUT]);
+	r->output = output_of(l, n[RK_OUTPUT]);
 	r->desc = vg_xstrdup(scalar(n[RK_DESC]));
 	r->source = vg_xstrdup(n[RK_SOURCE] ? scalar(n[RK_SOURCE]) : "syscall");
 	r->priority = prio;

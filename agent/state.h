@@ -37,55 +37,55 @@ enum vg_fdtype {
 
 struct vg_fd {
 	int64_t fd;
-	uint8_t type;      /* enum vg_fdtype */
-	char typechar;     /* Falco's fd.typechar */
-	uint32_t flags;    /* open flags */
-	const char *name;  /* path, "memfd:x", or rendered tuple "1.2.3.4:5->6.7.8.9:10" */
+	uint8_t type;	     /* enum vg_fdtype */
+	char typechar;	     /* Falco's fd.typechar */
+	uint32_t flags;	     /* open flags */
+	const char *name;    /* path, "memfd:x", or rendered tuple "1.2.3.4:5->6.7.8.9:10" */
 	struct vg_sock sock; /* for sockets */
 	bool connected;
-	bool is_server;    /* accepted, bound or listening: local end is the server */
+	bool is_server;	   /* accepted, bound or listening: local end is the server */
 	uint64_t name_num; /* evt.num of the event that last changed name (fd.name_changed) */
 };
 
 struct vg_proc {
-	uint32_t pid, ppid;       /* host pids (thread group ids) */
+	uint32_t pid, ppid; /* host pids (thread group ids) */
 	uint32_t vpid, vpgid, sid, pgid;
 	uint32_t uid, gid, ruid, rgid, loginuid;
 	uint64_t cap_eff, cap_perm, cap_inh;
-	uint64_t start_ns;        /* wall clock */
+	uint64_t start_ns; /* wall clock */
 	uint64_t exe_ino, exe_ctime_ns, exe_mtime_ns;
 	uint32_t tty;
-	uint32_t exe_flags;       /* VG_EXE_* */
-	char comm[VG_COMM_LEN];   /* proc.name */
-	const char *exe;          /* argv[0] (proc.exe) */
-	const char *exepath;      /* absolute executable path (proc.exepath) */
-	const char *args;         /* argv[1..] joined by spaces (proc.args) */
-	const char *argv;         /* argv NUL-separated, argv_len bytes */
+	uint32_t exe_flags;	/* VG_EXE_* */
+	char comm[VG_COMM_LEN]; /* proc.name */
+	const char *exe;	/* argv[0] (proc.exe) */
+	const char *exepath;	/* absolute executable path (proc.exepath) */
+	const char *args;	/* argv[1..] joined by spaces (proc.args) */
+	const char *argv;	/* argv NUL-separated, argv_len bytes */
 	size_t argv_len;
-	const char *cmdline;      /* "comm args" (proc.cmdline) */
-	const char *cwd;          /* ends without '/', except "/" */
-	const char *env;          /* NUL-separated, env_len bytes (bounded) */
+	const char *cmdline; /* "comm args" (proc.cmdline) */
+	const char *cwd;     /* ends without '/', except "/" */
+	const char *env;     /* NUL-separated, env_len bytes (bounded) */
 	size_t env_len;
-	const char *user;         /* user.name (uid resolved; "" when unknown) */
-	const char *group;        /* group.name */
-	const char *loginname;    /* user.loginname */
-	const char *cgroup;       /* cgroup path as captured */
+	const char *user;			/* user.name (uid resolved; "" when unknown) */
+	const char *group;			/* group.name */
+	const char *loginname;			/* user.loginname */
+	const char *cgroup;			/* cgroup path as captured */
 	char container_id[VG_CONTAINER_ID_LEN]; /* "host" or 12 hex */
-	bool seeded;              /* came from /proc, not from a live exec */
-	uint32_t known;           /* VG_PK_* bits: which members hold real data */
+	bool seeded;				/* came from /proc, not from a live exec */
+	uint32_t known;				/* VG_PK_* bits: which members hold real data */
 };
 
 /* vg_proc.known: a process first seen through an unrelated event has only
  * what its header carries (pid, ppid, comm, uids); the rest is unknown and
  * its fields read as unset. */
-#define VG_PK_EXEC 0x1  /* exec/proc record seen: caps, ids, tty, exe inode, env */
+#define VG_PK_EXEC 0x1	/* exec/proc record seen: caps, ids, tty, exe inode, env */
 #define VG_PK_START 0x2 /* start_ns is known */
-#define VG_PK_VPID 0x4  /* vpid is known */
+#define VG_PK_VPID 0x4	/* vpid is known */
 
 struct vg_state_opts {
-	size_t max_procs;  /* default 32768 */
-	size_t max_fds;    /* per process, default 1024 */
-	size_t max_env;    /* bytes of environment kept, default 4096 */
+	size_t max_procs;      /* default 32768 */
+	size_t max_fds;	       /* per process, default 1024 */
+	size_t max_env;	       /* bytes of environment kept, default 4096 */
 	const char *proc_root; /* "/proc" (tests point it elsewhere) */
 	const char *etc_root;  /* "/etc" for passwd/group (tests point it elsewhere) */
 	/* Replays: record timestamps (h.ts, start_ns) already hold wall-clock
@@ -96,10 +96,10 @@ struct vg_state_opts {
 };
 
 struct vg_state_stats {
-	uint64_t procs;            /* processes tracked now */
+	uint64_t procs; /* processes tracked now */
 	uint64_t proc_evictions;
 	uint64_t fd_evictions;
-	uint64_t bad_records;      /* malformed records rejected */
+	uint64_t bad_records; /* malformed records rejected */
 };
 
 struct vg_state;
@@ -114,8 +114,7 @@ void vg_state_free(struct vg_state *st);
  * non-zero, string slots packed in slot order, each NUL-terminated, without
  * inner NUL except argv/env, followed by at most 7 bytes of padding; a
  * syscall number vigil knows (execve/execveat for VG_K_EXEC). */
-int vg_state_apply(struct vg_state *st, const struct vg_event *raw, size_t size,
-		   struct vg_evt *ev);
+int vg_state_apply(struct vg_state *st, const struct vg_event *raw, size_t size, struct vg_evt *ev);
 
 /* Look up a process; NULL if not tracked. */
 struct vg_proc *vg_state_proc(struct vg_state *st, uint32_t pid);
@@ -148,20 +147,20 @@ struct vg_label {
 
 struct vg_mount {
 	const char *source, *dest;
-	const char *mode;        /* e.g. "ro" / "" */
+	const char *mode; /* e.g. "ro" / "" */
 	bool rw;
 	const char *propagation; /* e.g. "rprivate" */
 };
 
 struct vg_container_meta {
-	const char *name;        /* container.name */
-	const char *image;       /* container.image ("repo:tag") */
-	const char *image_repo;  /* container.image.repository */
-	const char *image_tag;   /* container.image.tag */
-	int privileged;          /* container.privileged: 1, 0, or -1 unknown */
-	uint64_t start_ts;       /* container.start_ts, wall ns; 0 unknown */
+	const char *name;	/* container.name */
+	const char *image;	/* container.image ("repo:tag") */
+	const char *image_repo; /* container.image.repository */
+	const char *image_tag;	/* container.image.tag */
+	int privileged;		/* container.privileged: 1, 0, or -1 unknown */
+	uint64_t start_ts;	/* container.start_ts, wall ns; 0 unknown */
 	const struct vg_mount *mounts;
-	size_t nmounts;          /* mounts known only when mounts != NULL */
+	size_t nmounts; /* mounts known only when mounts != NULL */
 	const char *pod_name, *pod_uid, *ns_name;
 	const struct vg_label *pod_labels;
 	size_t npod_labels;

@@ -24,12 +24,12 @@
 #define VG_A_RET 6
 
 /* row flags */
-#define VG_SC_SALPTR  0x01 /* sal is a pointer to a socklen_t */
-#define VG_SC_CWD     0x02 /* after success, capture the new cwd in S_EXTRA2 */
-#define VG_SC_P1RAW   0x04 /* p1 is not a path: do not resolve it */
+#define VG_SC_SALPTR 0x01  /* sal is a pointer to a socklen_t */
+#define VG_SC_CWD 0x02	   /* after success, capture the new cwd in S_EXTRA2 */
+#define VG_SC_P1RAW 0x04   /* p1 is not a path: do not resolve it */
 #define VG_SC_OPENHOW 0x08 /* arg 2 points to struct open_how: flags/mode to aux */
-#define VG_SC_EXEC    0x10 /* execve family: success is reported by the exec event */
-#define VG_SC_P0RAW   0x20 /* p0 is not a path: do not resolve it */
+#define VG_SC_EXEC 0x10	   /* execve family: success is reported by the exec event */
+#define VG_SC_P0RAW 0x20   /* p0 is not a path: do not resolve it */
 
 /* categories (value 0 means "not interesting" in the interest map) */
 enum vg_cat {

@@ -39,6 +39,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space before load. */
 const volatile __u32 vg_self_tgid = 0;
+/* Wake the consumer only once this much is waiting: a wake-up per record
+ * costs more than the record (the consumer also polls on a timer). */
+const volatile __u64 vg_wakeup_bytes = 256 * 1024;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -104,8 +107,8 @@ static __always_inline void count(int cat, int dropped)
 		s->seen[cat]++;
 }
 
-static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind,
-				     __u16 nr, __s64 ret)
+static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind, __u16 nr,
+				     __s64 ret)
 {
 	struct vg_hdr *h = &E(s)->h;
 	__u64 pt = bpf_get_current_pid_tgid();
@@ -113,12 +116,14 @@ static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, _
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->tid = (__u32)pt;
 	h->pid = pt >> 32;
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	h->uid = BPF_CORE_READ(t, cred, euid.val);
-	h->gid = BPF_CORE_READ(t, cred, egid.val);
+	/* t is a trusted BTF pointer: direct loads, no probe-read helper calls */
+	h->ppid = t->real_parent->tgid;
+	const struct cred *cr = t->cred;
+	h->uid = cr->euid.val;
+	h->gid = cr->egid.val;
 	h->loginuid = (__u32)-1;
 	if (bpf_core_field_exists(t->loginuid))
-		h->loginuid = BPF_CORE_READ(t, loginuid.val);
+		h->loginuid = t->loginuid.val;
 	h->ret = ret;
 	h->kind = kind;
 	h->nr = nr;
@@ -136,14 +141,16 @@ static __always_inline void submit(struct scratch *s, __u32 used, int cat)
 	if (size > VG_EVENT_MAX)
 		return;
 	/* the record and its data are contiguous in the scratch buffer */
-	if (bpf_ringbuf_output(&vg_ring, E(s), size, 0))
+	__u64 flags = bpf_ringbuf_query(&vg_ring, BPF_RB_AVAIL_DATA) >= vg_wakeup_bytes
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&vg_ring, E(s), size, flags))
 		count(cat, 1);
 	else
 		count(cat, 0);
 }
 
-static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot,
-					  const void *uptr)
+static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot, const void *uptr)
 {
 	if (!uptr)
 		return off;
@@ -289,23 +296,14 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 	return f;
 }
 
-static __always_inline __u64 reg_arg(struct pt_regs *regs, int i)
+static __always_inline void reg_args(struct pt_regs *regs, __u64 *a)
 {
-	switch (i) {
-	case 0:
-		return BPF_CORE_READ(regs, di);
-	case 1:
-		return BPF_CORE_READ(regs, si);
-	case 2:
-		return BPF_CORE_READ(regs, dx);
-	case 3:
-		return BPF_CORE_READ(regs, r10);
-	case 4:
-		return BPF_CORE_READ(regs, r8);
-	case 5:
-		return BPF_CORE_READ(regs, r9);
-	}
-	return 0;
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
 }
 
 /* A raw argument by a run-time index: a switch, because the verifier does
@@ -331,8 +329,8 @@ static __always_inline __u64 argi(struct scratch *s, int i)
 }
 
 /* The directory a relative path is relative to: dirfd's file, or cwd. */
-static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot,
-				      struct task_struct *t, int dirfd_arg)
+static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, struct task_struct *t,
+				      int dirfd_arg)
 {
 	struct path root = BPF_CORE_READ(t, fs, root);
 	long dirfd = AT_FDCWD;
@@ -427,7 +425,7 @@ static __always_inline __u32 sock_from_user(struct scratch *s, __u32 off, const 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 nr = BPF_CORE_READ(regs, orig_ax);
+	__u32 nr = regs->orig_ax;
 	if (nr >= VG_NR_MAX)
 		return 0;
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
@@ -445,22 +443,21 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 	fill_hdr(s, t, VG_K_SYSCALL, nr, ret);
-	for (int i = 0; i < 6; i++)
-		E(s)->arg[i] = reg_arg(regs, i);
+	reg_args(regs, E(s)->arg);
 	E(s)->aux[0] = E(s)->aux[1] = 0;
 	__u32 off = 0;
 
 	/* strings go in slot order: user space reads them packed that way */
 	char first0 = 0, first1 = 0;
 	if (d->p0 >= 0 && d->p0 < 6) {
-		const char *u = (const char *)argi(s, d->p0);
-		bpf_probe_read_user(&first0, 1, u);
-		off = put_user_str(s, off, VG_S_PATH0, u);
+		__u32 at = off;
+		off = put_user_str(s, off, VG_S_PATH0, (const char *)argi(s, d->p0));
+		first0 = E(s)->data[at & DATA_MASK];
 	}
 	if (d->p1 >= 0 && d->p1 < 6) {
-		const char *u = (const char *)argi(s, d->p1);
-		bpf_probe_read_user(&first1, 1, u);
-		off = put_user_str(s, off, VG_S_PATH1, u);
+		__u32 at = off;
+		off = put_user_str(s, off, VG_S_PATH1, (const char *)argi(s, d->p1));
+		first1 = E(s)->data[at & DATA_MASK];
 	}
 	if (E(s)->len[VG_S_PATH0] && first0 != '/' && !(d->flags & VG_SC_P0RAW))
 		off = put_base(s, off, VG_S_BASE0, t, d->d0);

@@ -18,71 +18,72 @@
 #include "syscalls.h"
 
 #define VG_COMM_LEN 16
-#define VG_STR_MAX 4096  /* one string slot, NUL included (PATH_MAX) */
+#define VG_STR_MAX 4096 /* one string slot, NUL included (PATH_MAX) */
 #define VG_NSTR 6
 #define VG_EVENT_MAX (32 * 1024) /* upper bound of one record */
 
 /* record kinds */
 enum vg_kind {
 	VG_K_SYSCALL = 1, /* sys_exit of an interesting syscall */
-	VG_K_EXEC = 2,    /* sched_process_exec: a successful execve/execveat */
-	VG_K_FORK = 3,    /* sched_process_fork of a new process (not a thread) */
-	VG_K_EXIT = 4,    /* sched_process_exit of a whole thread group */
-	VG_K_PROC = 5,    /* user space only: a process found in /proc (EXEC layout) */
+	VG_K_EXEC = 2,	  /* sched_process_exec: a successful execve/execveat */
+	VG_K_FORK = 3,	  /* sched_process_fork of a new process (not a thread) */
+	VG_K_EXIT = 4,	  /* sched_process_exit of a whole thread group */
+	VG_K_PROC = 5,	  /* user space only: a process found in /proc (EXEC layout) */
 };
 
 /* string slots of a VG_K_SYSCALL record */
 enum vg_sslot {
 	VG_S_PATH0 = 0, /* first path as the caller passed it */
 	VG_S_PATH1 = 1, /* second path (rename/link newpath, mount source) */
-	VG_S_BASE0 = 2, /* absolute dir PATH0 is relative to (dirfd or cwd), only if PATH0 is relative */
+	VG_S_BASE0 =
+		2, /* absolute dir PATH0 is relative to (dirfd or cwd), only if PATH0 is relative */
 	VG_S_BASE1 = 3, /* same for PATH1 */
-	VG_S_XSTR = 4,  /* extra string (symlink target, memfd name, fstype, module params) */
-	VG_S_CWD = 5,   /* cwd after chdir/fchdir (VG_SC_CWD), or unix socket path */
+	VG_S_XSTR = 4,	/* extra string (symlink target, memfd name, fstype, module params) */
+	VG_S_CWD = 5,	/* cwd after chdir/fchdir (VG_SC_CWD), or unix socket path */
 };
 
 /* string slots of a VG_K_EXEC record */
 enum vg_xslot {
 	VG_X_FILENAME = 0, /* bprm->filename, as passed to execve */
-	VG_X_ARGS = 1,     /* argv, NUL-separated (mm arg area, truncated) */
-	VG_X_ENV = 2,      /* environment, NUL-separated (bounded) */
+	VG_X_ARGS = 1,	   /* argv, NUL-separated (mm arg area, truncated) */
+	VG_X_ENV = 2,	   /* environment, NUL-separated (bounded) */
 	VG_X_EXEPATH = 3,  /* absolute path of the executable file (dentry walk) */
-	VG_X_CWD = 4,      /* absolute cwd */
+	VG_X_CWD = 4,	   /* absolute cwd */
 	VG_X_CGROUP = 5,   /* cgroup path of the task (last components, '/'-joined) */
 };
 
 /* exec flags */
-#define VG_EXE_UPPER 0x1 /* exe lies on an overlayfs upper layer */
-#define VG_EXE_MEMFD 0x2 /* exe is a memfd (fileless) */
+#define VG_EXE_UPPER 0x1  /* exe lies on an overlayfs upper layer */
+#define VG_EXE_MEMFD 0x2  /* exe is a memfd (fileless) */
 #define VG_EXE_SETUID 0x4 /* exe file has the setuid bit */
 
 /* header flags */
-#define VG_F_SOCK 0x1   /* sock is valid */
-#define VG_F_TRUNC 0x2  /* a string was truncated */
-#define VG_F_FDPAIR 0x4 /* aux[0], aux[1] hold the two fds (pipe, socketpair) */
+#define VG_F_SOCK 0x1	 /* sock is valid */
+#define VG_F_TRUNC 0x2	 /* a string was truncated */
+#define VG_F_FDPAIR 0x4	 /* aux[0], aux[1] hold the two fds (pipe, socketpair) */
 #define VG_F_OPENHOW 0x8 /* aux[0] = open_how.flags, aux[1] = open_how.mode */
 
 struct vg_hdr {
-	__u64 ts;        /* CLOCK_BOOTTIME ns */
+	__u64 ts;	 /* CLOCK_BOOTTIME ns */
 	__u64 cgroup_id; /* cgroup v2 id of the task */
 	__u32 tid, pid, ppid;
 	__u32 uid, gid; /* effective */
 	__u32 loginuid; /* (u32)-1 when unset */
-	__s64 ret;      /* syscall return value (0 for EXEC/FORK, exit code for EXIT) */
-	__u16 kind;     /* enum vg_kind */
-	__u16 nr;       /* syscall number (EXEC: execve or execveat) */
-	__u16 size;     /* whole record, strings included */
-	__u16 flags;    /* VG_F_* */
+	__s64 ret;	/* syscall return value (0 for EXEC/FORK, exit code for EXIT) */
+	__u16 kind;	/* enum vg_kind */
+	__u16 nr;	/* syscall number (EXEC: execve or execveat) */
+	__u16 size;	/* whole record, strings included */
+	__u16 flags;	/* VG_F_* */
 	char comm[VG_COMM_LEN];
 };
 
 /* socket tuple read from the kernel socket (plus the user sockaddr when the
  * kernel does not know the peer, e.g. unconnected UDP sendto) */
 struct vg_sock {
-	__u16 family;   /* AF_INET, AF_INET6, AF_UNIX, ... */
-	__u16 type;     /* SOCK_STREAM, SOCK_DGRAM, ... */
-	__u16 proto;    /* IPPROTO_TCP, IPPROTO_UDP, ... */
-	__u16 lport;    /* host byte order */
+	__u16 family; /* AF_INET, AF_INET6, AF_UNIX, ... */
+	__u16 type;   /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 proto;  /* IPPROTO_TCP, IPPROTO_UDP, ... */
+	__u16 lport;  /* host byte order */
 	__u16 rport;
 	__u16 pad;
 	__u8 laddr[16]; /* IPv4 in the first 4 bytes, network order */
@@ -91,14 +92,14 @@ struct vg_sock {
 
 struct vg_exec_info {
 	__u64 cap_eff, cap_perm, cap_inh;
-	__u64 start_ns;  /* task start, CLOCK_BOOTTIME */
+	__u64 start_ns; /* task start, CLOCK_BOOTTIME */
 	__u64 exe_ino;
 	__u64 exe_ctime_ns, exe_mtime_ns;
 	__u32 ruid, rgid;
-	__u32 tty;       /* dev_t of the controlling tty, 0 if none */
-	__u32 sid, pgid; /* host pids */
+	__u32 tty;	   /* dev_t of the controlling tty, 0 if none */
+	__u32 sid, pgid;   /* host pids */
 	__u32 vpid, vpgid; /* pid and pgid in the task's pid namespace */
-	__u32 exe_flags; /* VG_EXE_* */
+	__u32 exe_flags;   /* VG_EXE_* */
 	__u32 pidns_ino;
 	__u32 pad;
 };
@@ -135,7 +136,7 @@ struct vg_sc_desc {
 
 /* per-CPU counters (one array entry) */
 struct vg_stats {
-	__u64 seen[VG_CAT_MAX];    /* events emitted, by category (0: exec/fork/exit) */
+	__u64 seen[VG_CAT_MAX];	   /* events emitted, by category (0: exec/fork/exit) */
 	__u64 dropped[VG_CAT_MAX]; /* events lost because the ring was full */
 };
 

@@ -4,12 +4,21 @@
 #   2. builds and runs the unit tests, plain and under ASan+UBSan
 #   3. checks formatting
 #   4. builds the libFuzzer targets with clang and runs each for a short time
-#   5. runs the live eBPF tests (root) on the plain build
+#   5. checks that the official Falco rules load and compile unmodified
+#   6. replays hand-written capture fixtures through real rule files
+#   7. runs the live eBPF tests (root, real runc containers) on the plain build
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+# the official Falco rules are test data kept outside the project
+if [ -z "${VIGIL_FALCO_RULES:-}" ]; then
+  for d in "$ROOT/../shared/falco-rules" /work/shared/falco-rules; do
+    [ -f "$d/falco_rules.yaml" ] && { VIGIL_FALCO_RULES=$(cd "$d" && pwd); break; }
+  done
+fi
+export VIGIL_FALCO_RULES=${VIGIL_FALCO_RULES:-$ROOT/../shared/falco-rules}
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 
@@ -50,6 +59,19 @@ for f in "${fuzzers[@]}"; do
     >"build-fuzz/$name.log" 2>&1 || { tail -50 "build-fuzz/$name.log"; exit 1; }
   grep -E '^Done|#[0-9]+.*DONE' "build-fuzz/$name.log" | tail -1 || true
 done
+
+stage "official Falco rules load and compile unmodified"
+FALCO=$VIGIL_FALCO_RULES
+out=$(build/vigil validate "$FALCO/falco_rules.yaml" "$FALCO/falco-incubating_rules.yaml" \
+  "$FALCO/falco-sandbox_rules.yaml")
+echo "$out"
+echo "$out" | grep -q '^93 rules (81 enabled, 12 disabled, 0 failed, 0 skipped).*; 0 errors' || {
+  echo "the official Falco rules did not all load and compile" >&2
+  exit 1
+}
+
+stage "replay tests (capture fixtures through real rule files)"
+VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh

@@ -42,7 +42,10 @@ static inline void rb_init(struct rb *b, int kind, int nr, uint32_t pid, uint32_
 	b->r.h.ppid = ppid;
 	b->r.h.loginuid = (uint32_t)-1;
 	b->r.h.ts = ++b->ts * 1000;
-	strncpy(b->r.h.comm, comm ? comm : "test", VG_COMM_LEN - 1);
+	const char *c = comm ? comm : "test";
+	size_t cn = strnlen(c, VG_COMM_LEN - 1);
+	memcpy(b->r.h.comm, c, cn);
+	b->r.h.comm[cn] = '\0';
 }
 
 static inline void rb_sys(struct rb *b, int nr, uint32_t pid, int64_t ret)

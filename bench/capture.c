@@ -1,0 +1,202 @@
+/* bench/capture.c - what capture costs a syscall-heavy workload.
+ *
+ * One thread pinned to CPU 0 runs a loop (getppid, or open+close of a
+ * file) for a fixed time under three set-ups measured in the same run:
+ *   none    nothing attached
+ *   floor   bpf/floor.bpf.c: a tp_btf/sys_exit program that only counts
+ *   vigil   vigil's capture with the 41 syscalls the official Falco rules
+ *           use (plus close, which the state needs) interesting, a
+ *           consumer thread on CPU 1 draining the ring and decoding every
+ *           record into the process/fd state
+ * and prints ops/s and the ratios.  Machines here are shared: only the
+ * ratios within one run mean something.  Root only.
+ *
+ * usage: bench_capture [SECONDS_PER_RUN] [RUNS]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "event.h"
+#include "floor.skel.h"
+#include "state.h"
+
+static const char *const rule_syscalls[] = {
+	"accept",      "accept4",   "bpf",     "chmod",	   "connect", "creat",	     "dup",
+	"dup2",	       "dup3",	    "execve",  "execveat", "fchmod",  "fchmodat",    "finit_module",
+	"init_module", "link",	    "linkat",  "listen",   "mkdir",   "mkdirat",     "open",
+	"openat",      "openat2",   "ptrace",  "recvfrom", "recvmsg", "rename",	     "renameat",
+	"renameat2",   "rmdir",	    "sendmsg", "sendto",   "setns",   "setuid",	     "socket",
+	"symlink",     "symlinkat", "unlink",  "unlinkat", "unshare", "userfaultfd", "close",
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+enum loop_kind { L_GETPPID, L_OPENCLOSE };
+
+/* ops per second of one loop run for `secs` */
+static double run_loop(enum loop_kind k, double secs, const char *path)
+{
+	pin(0);
+	unsigned long ops = 0;
+	double end = now() + secs, t0 = now();
+	while (1) {
+		for (int i = 0; i < 1000; i++) {
+			if (k == L_GETPPID) {
+				getppid();
+			} else {
+				int fd = open(path, O_RDONLY);
+				if (fd >= 0)
+					close(fd);
+			}
+		}
+		ops += 1000;
+		if (now() >= end)
+			break;
+	}
+	return ops / (now() - t0);
+}
+
+struct consumer {
+	struct vg_capture *cap;
+	struct vg_state *st;
+	struct vg_evt *ev;
+	atomic_int stop;
+	unsigned long records;
+};
+
+static int on_record(void *ctx, const struct vg_event *raw, size_t size)
+{
+	struct consumer *c = ctx;
+	vg_state_apply(c->st, raw, size, c->ev);
+	c->records++;
+	return 0;
+}
+
+static void *consume(void *arg)
+{
+	struct consumer *c = arg;
+	pin(1);
+	while (!atomic_load(&c->stop))
+		vg_capture_poll(c->cap, 50, on_record, c);
+	vg_capture_poll(c->cap, 0, on_record, c);
+	return NULL;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 3;
+	int runs = argc > 2 ? atoi(argv[2]) : 3;
+	if (runs < 1 || runs > 15 || secs <= 0) {
+		fprintf(stderr, "usage: bench_capture [SECONDS_PER_RUN] [RUNS<=15]\n");
+		return 2;
+	}
+	char path[] = "/tmp/vigil-bench-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+
+	const char *loops[] = {"getppid", "open+close"};
+	double res[3][2][15];
+	unsigned long dropped = 0, records = 0;
+	char err[512];
+
+	for (int r = 0; r < runs; r++) {
+		for (int s = 0; s < 3; s++) {
+			struct floor_bpf *fl = NULL;
+			struct consumer c = {0};
+			pthread_t th;
+			if (s == 1) {
+				fl = floor_bpf__open_and_load();
+				if (!fl || floor_bpf__attach(fl)) {
+					fprintf(stderr, "floor program: %s\n", strerror(errno));
+					return 1;
+				}
+			} else if (s == 2) {
+				struct vg_capture_opts o = {.ringbuf_bytes = 8u << 20,
+							    .ignore_self = false};
+				c.cap = vg_capture_open(&o, err, sizeof(err));
+				if (!c.cap) {
+					fprintf(stderr, "capture: %s\n", err);
+					return 1;
+				}
+				uint8_t want[VG_NR_MAX] = {0};
+				for (size_t i = 0;
+				     i < sizeof(rule_syscalls) / sizeof(*rule_syscalls); i++)
+					want[vg_evtype_by_name(rule_syscalls[i])] = 1;
+				if (vg_capture_set_interest(c.cap, want, err, sizeof(err))) {
+					fprintf(stderr, "%s\n", err);
+					return 1;
+				}
+				struct vg_state_opts so = {0};
+				c.st = vg_state_new(&so);
+				c.ev = calloc(1, sizeof(*c.ev));
+				pthread_create(&th, NULL, consume, &c);
+			}
+			for (int l = 0; l < 2; l++)
+				res[s][l][r] = run_loop((enum loop_kind)l, secs, path);
+			if (fl)
+				floor_bpf__destroy(fl);
+			if (c.cap) {
+				atomic_store(&c.stop, 1);
+				pthread_join(th, NULL);
+				struct vg_stats st;
+				vg_capture_stats(c.cap, &st);
+				for (int i = 0; i < VG_CAT_MAX; i++)
+					dropped += st.dropped[i];
+				records += c.records;
+				vg_capture_close(c.cap);
+				vg_state_free(c.st);
+				free(c.ev);
+			}
+		}
+	}
+	unlink(path);
+
+	printf("capture benchmark: %d runs x %.1f s per loop, median ops/s\n", runs, secs);
+	printf("%-12s %14s %14s %14s %10s %10s\n", "loop", "none", "floor", "vigil", "floor/none",
+	       "vigil/floor");
+	for (int l = 0; l < 2; l++) {
+		double med[3];
+		for (int s = 0; s < 3; s++) {
+			qsort(res[s][l], (size_t)runs, sizeof(double), cmp_d);
+			med[s] = res[s][l][runs / 2];
+		}
+		printf("%-12s %14.0f %14.0f %14.0f %10.3f %10.3f   (vigil overhead vs none: "
+		       "%.1f%%)\n",
+		       loops[l], med[0], med[1], med[2], med[1] / med[0], med[2] / med[1],
+		       100.0 * (1 - med[2] / med[0]));
+	}
+	printf("vigil consumed %lu records, %lu dropped by the kernel ring\n", records, dropped);
+	return 0;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Live end-to-end tests of `vigil run`: real eBPF, real runc containers,
+rules evaluated on live events, Falco-compatible JSON alerts on stdout."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+from livelib import Container, Vigil, check, main
+
+RULES = """
+- list: test_shells
+  items: [sh, bash, ash]
+- macro: test_in_container
+  condition: container.id != host
+- rule: Test shell in container
+  desc: a shell started inside a container
+  condition: evt.type in (execve, execveat) and test_in_container and proc.name in (test_shells)
+  output: shell in container (proc=%proc.name cmd=%proc.cmdline container=%container.id parent=%proc.pname)
+  priority: WARNING
+  tags: [test, container]
+- rule: Test marker file opened
+  desc: a file with a marker name is opened for writing
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write=true and fd.name endswith /vigil-run-marker
+  output: marker written (file=%fd.name proc=%proc.name uid=%user.uid)
+  priority: NOTICE
+"""
+
+
+def run_with_rules(action, extra=None):
+    f = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    f.write(RULES)
+    f.close()
+    v = Vigil(["run", "-r", f.name] + (extra or []))
+    try:
+        action()
+        time.sleep(0.5)
+    finally:
+        rc = v.stop()
+        os.unlink(f.name)
+    check(rc == 0, "vigil run exit code %s: %s" % (rc, v.stderr()[-400:]))
+    return v.lines(), v.stderr()
+
+
+def test_shell_in_container_alert():
+    c = Container()
+    try:
+        alerts, err = run_with_rules(lambda: c.run(["/bin/sh", "-c", "/bin/echo hi"]))
+    finally:
+        c.close()
+    mine = [a for a in alerts if a["rule"] == "Test shell in container"
+            and a["output_fields"].get("container.id") == c.id[:12]]
+    check(len(mine) == 1, "expected one alert for the container shell, got %d: %s" % (len(mine), alerts))
+    a = mine[0]
+    for k in ("time", "rule", "priority", "source", "hostname", "output", "output_fields", "tags"):
+        check(k in a, "alert lacks %s" % k)
+    check(a["priority"] == "Warning" and a["source"] == "syscall", "priority/source %s" % a)
+    check(a["tags"] == ["test", "container"], "tags %s" % a["tags"])
+    check(a["output_fields"]["proc.name"] == "sh", "proc.name %s" % a["output_fields"])
+    check("shell in container (proc=sh" in a["output"], "output %s" % a["output"])
+    check(a["time"].endswith("Z") and len(a["time"]) == 30, "time format %s" % a["time"])
+
+
+def test_host_shell_is_not_alerted_and_file_rule_fires():
+    d = tempfile.mkdtemp(prefix="vigil-run-")
+    marker = os.path.join(d, "vigil-run-marker")
+
+    def act():
+        subprocess.run(["/bin/sh", "-c", "echo x > %s" % marker], check=True)
+
+    alerts, _ = run_with_rules(act)
+    shells = [a for a in alerts if a["rule"] == "Test shell in container"
+              and a["output_fields"].get("container.id") == "host"]
+    check(not shells, "a host shell was alerted as a container shell: %s" % shells)
+    files = [a for a in alerts if a["rule"] == "Test marker file opened"]
+    check(len(files) == 1, "marker alerts: %s" % files)
+    check(files[0]["output_fields"]["fd.name"] == marker, "fd.name %s" % files[0]["output_fields"])
+    check(files[0]["output_fields"]["user.uid"] == 0, "user.uid typed number: %s" % files[0]["output_fields"])
+    os.unlink(marker)
+    os.rmdir(d)
+
+
+def test_bad_rules_file_is_reported():
+    f = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    f.write("- rule: broken\n  desc: x\n  condition: proc.nme = sh\n  output: x\n  priority: INFO\n")
+    f.close()
+    r = subprocess.run([os.environ.get("VIGIL_BIN", "build/vigil"), "validate", f.name],
+                       capture_output=True, text=True)
+    os.unlink(f.name)
+    check(r.returncode == 1, "validate exit code %d" % r.returncode)
+    check("%s:3:14: error: unknown field 'proc.nme' (rule 'broken')" % f.name in r.stderr,
+          "message: %s" % r.stderr)
+
+
+if __name__ == "__main__":
+    main([test_shell_in_container_alert, test_host_shell_is_not_alerted_and_file_rule_fires,
+          test_bad_rules_file_is_reported])
