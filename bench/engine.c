@@ -761,23 +761,85 @@ static void gen_pathcall(struct trace *t, struct bproc *p, int nr)
 
 /* ---- processes ---- */
 
+/* fork + exec of pg by par, the child in container ctr (-1: host) */
+static struct bproc *spawn(struct trace *t, struct node *nd, struct bproc *par, int ctr,
+			   const struct prog *pg, uint32_t tty)
+{
+	struct bproc *c = proc_add(nd, par->pid, pg, ctr, par->uid, par->cwd);
+	if (!c)
+		return NULL;
+	rb_init(B, VG_K_FORK, VG_NR_clone, par->pid, par->ppid, par->prog->comm);
+	B->r.h.uid = B->r.h.gid = par->uid;
+	B->r.fork.child_pid = B->r.fork.child_tid = c->pid;
+	B->r.fork.child_vpid = ctr >= 0 ? c->pid % 200 + 2 : c->pid;
+	B->r.fork.start_ns = B->ts * 1000;
+	trace_add(t, B);
+	exec_record(B, VG_K_EXEC, c);
+	if (tty)
+		B->r.exec.tty = tty;
+	trace_add(t, B);
+	c->exit_at = nd->events + 20 + below(200);
+	return c;
+}
+
 static void gen_exec(struct trace *t, struct node *nd)
 {
 	int ctr;
 	struct bproc *par = pick_exec_parent(nd, &ctr);
-	const struct prog *pg = &PICK(child_progs);
-	struct bproc *c = proc_add(nd, par->pid, pg, ctr, par->uid, par->cwd);
-	if (!c)
+	spawn(t, nd, par, ctr, &PICK(child_progs), 0);
+}
+
+/* Now and then something an intruder does in a pod, so that the matching
+ * path (and not only the rejecting one) is measured too. */
+static void gen_incident(struct trace *t, struct node *nd, unsigned k)
+{
+	static const struct prog sh_tty = {"bash", "/usr/bin/bash", "-i", R_SHELL};
+	static const struct prog cat = {"cat", "/usr/bin/cat", "/etc/shadow", R_SYS};
+	static const struct prog miner = {"kdevtmpfsi", "/tmp/kdevtmpfsi", "", R_SYS};
+	struct bproc *app, *shim = NULL;
+	do {
+		app = pick_proc(nd);
+	} while (app->ctr < 0 || app->prog->role == R_SYS || app->prog->role == R_SHELL);
+	/* up to the container's shim (workers hang below the main process) */
+	for (uint32_t ppid = app->ppid; ppid && !shim;) {
+		struct bproc *q = NULL;
+		for (int i = 0; i < nd->n && !q; i++)
+			if (nd->p[i].alive && nd->p[i].pid == ppid)
+				q = &nd->p[i];
+		if (!q)
+			return;
+		if (q->ctr < 0)
+			shim = q;
+		ppid = q->ppid;
+	}
+	if (!shim)
 		return;
-	rb_init(B, VG_K_FORK, VG_NR_clone, par->pid, par->ppid, par->prog->comm);
-	B->r.h.uid = B->r.h.gid = par->uid;
-	B->r.fork.child_pid = B->r.fork.child_tid = c->pid;
-	B->r.fork.child_vpid = par->ctr >= 0 ? c->pid % 200 + 2 : c->pid;
-	B->r.fork.start_ns = B->ts * 1000;
-	trace_add(t, B);
-	exec_record(B, VG_K_EXEC, c);
-	trace_add(t, B);
-	c->exit_at = nd->events + 20 + below(200);
+	struct bproc *c;
+	switch (k % 3) {
+	case 0:
+		spawn(t, nd, shim, app->ctr, &sh_tty, 34816);
+		break;
+	case 1:
+		if ((c = spawn(t, nd, shim, app->ctr, &cat, 0))) {
+			int fd = fd_push(t, c, 0);
+			sys_begin(B, c, VG_NR_openat, fd);
+			B->r.arg[0] = (uint32_t)-100;
+			B->r.arg[2] = 0x80000;
+			rb_str(B, VG_S_PATH0, "/etc/shadow");
+			trace_add(t, B);
+		}
+		break;
+	default:
+		if ((c = spawn(t, nd, shim, app->ctr, &miner, 0))) {
+			int fd = fd_push(t, c, 1);
+			sys_begin(B, c, VG_NR_connect, 0);
+			B->r.arg[0] = (uint64_t)fd;
+			B->r.arg[2] = 16;
+			rb_sock4(B, 1, 6, "10.244.3.9", 41000, "45.9.148.21", 3333);
+			trace_add(t, B);
+		}
+		break;
+	}
 }
 
 static void gen_exit(struct trace *t, struct bproc *p)
@@ -880,6 +942,10 @@ static void build_trace(struct trace *t, size_t want)
 	size_t nseed = t->n;
 	while (t->n < want + nseed) {
 		nd.events++;
+		if (nd.events % 25000 == 0) {
+			gen_incident(t, &nd, (unsigned)(nd.events / 25000));
+			continue;
+		}
 		/* short-lived children end on schedule */
 		struct bproc *p = pick_proc(&nd);
 		if (p->exit_at && nd.events >= p->exit_at) {
