@@ -176,8 +176,9 @@ extendedKeyUsage=clientAuth"
 # --- servers -------------------------------------------------------------
 
 start_etcd() {
-	port_free "$ETCD_CLIENT_PORT" && port_free "$ETCD_PEER_PORT" ||
+	if ! port_free "$ETCD_CLIENT_PORT" || ! port_free "$ETCD_PEER_PORT"; then
 		die "etcd ports $ETCD_CLIENT_PORT/$ETCD_PEER_PORT are in use"
+	fi
 	local c=http://127.0.0.1:$ETCD_CLIENT_PORT p=http://127.0.0.1:$ETCD_PEER_PORT
 	launch etcd "$ETCD" --name=vigil-test --data-dir="$dir/etcd-data" \
 		--listen-client-urls="$c" --advertise-client-urls="$c" \
@@ -260,6 +261,7 @@ write_kubeconfigs() {
 		printf 'export VIGIL_K8S_ETCD=%q\n' "http://127.0.0.1:$ETCD_CLIENT_PORT"
 		printf 'export KUBECTL=%q HELM=%q ETCD=%q KUBE_APISERVER=%q\n' \
 			"$KUBECTL" "$HELM" "$ETCD" "$KUBE_APISERVER"
+		# shellcheck disable=SC2016 # $PATH expands when env is sourced
 		printf 'export PATH=%q:"$PATH"\n' "$dir/bin"
 	} >"$dir/env"
 }

@@ -34,7 +34,7 @@ HELM_VERSION=v4.1.4
 
 mode=paths
 case "${1:-}" in
---env) mode=env ;;
+--env) mode="env" ;;
 "") ;;
 *)
 	echo "usage: $0 [--env]" >&2
