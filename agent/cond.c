@@ -137,7 +137,8 @@ struct vg_cond {
 
 struct vg_cond_scratch {
 	struct vg_fvals lhs, rhs;
-	char xbuf[VG_FVALS_BUF];
+	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
+	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -456,14 +457,15 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 				fref_free(fr);
 				return -1;
 			}
-			if (x == X_LEN) {
-				fr->type = VG_FT_U64;
-			} else if (fr->type != VG_FT_STR) {
+			/* len() too: it counts the bytes of a string value */
+			if (fr->type != VG_FT_STR) {
 				perr(ps, at, "%s() applies to string fields, %s is %s",
-				     xform_names[x], fr->f->name, vg_ftype_name(fr->f->type));
+				     xform_names[x], fr->f->name, vg_ftype_name(fr->type));
 				fref_free(fr);
 				return -1;
 			}
+			if (x == X_LEN)
+				fr->type = VG_FT_U64;
 			fr->xf[fr->nxf++] = (uint8_t)x;
 			return 1;
 		}
@@ -867,7 +869,7 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			goto fail;
 		char why[200];
 		if (make_konst(v, len, L->type, op, &n->chk.k, why, sizeof(why))) {
-			free(v);
+			/* v is n->chk.k.s now: node_free() releases it */
 			perr(ps, &vat, "%s: %s", L->f->name, why);
 			goto fail;
 		}
@@ -894,7 +896,8 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 		}
 	}
 	/* evt.type: compare type ids through a bitmap */
-	if (is_evtype_field(L) && (op == OP_EQ || op == OP_NE || op == OP_IN)) {
+	if (is_evtype_field(L) && !n->chk.rhs_field &&
+	    (op == OP_EQ || op == OP_NE || op == OP_IN)) {
 		n->chk.types = vg_xcalloc(VG_T_MAX, 1);
 		if (op == OP_IN) {
 			for (uint32_t i = 0; i < n->chk.set.n; i++) {
@@ -1297,9 +1300,10 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 	if (type == VG_FT_STR) { /* pmatch: the value or one of its parents is listed */
 		const char *p = v->s.p;
 		uint32_t len = v->s.len;
-		for (uint32_t j = 1; j <= len; j++)
-			if ((j == len || p[j] == '/') &&
-			    (kset_has_str(s, p, j) || (j < len && kset_has_str(s, p, j + 1))))
+		/* j = 0 with a leading '/' tries the root "/" */
+		for (uint32_t j = 0; j <= len; j++)
+			if ((j == len || p[j] == '/') && ((j && kset_has_str(s, p, j)) ||
+							  (j < len && kset_has_str(s, p, j + 1))))
 				return 1;
 		return 0;
 	}
@@ -1333,7 +1337,7 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 		if (rv->n == 0)
 			return false;
 		if (n->chk.rhs.nxf)
-			transform(&n->chk.rhs, rv, s->xbuf + VG_FVALS_BUF / 2);
+			transform(&n->chk.rhs, rv, s->rxbuf);
 		for (uint32_t i = 0; i < lv->n; i++)
 			for (uint32_t j = 0; j < rv->n; j++) {
 				struct konst k = {0};

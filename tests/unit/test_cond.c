@@ -1,0 +1,685 @@
+/* Unit tests of the condition compiler (agent/cond.c) on real events built
+ * from raw records: grammar and precedence, every operator, modifiers,
+ * transformers, val(), field arguments, lists and macros, IP networks,
+ * unset fields, event-type sets, and error messages with their positions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cond.h"
+#include "event.h"
+#include "scene.h"
+
+static struct scene S;
+static struct vg_cond_scratch *SCR;
+
+/* ---- the test environment: macros and lists from small tables ---------- */
+
+static const struct {
+	const char *name, *text;
+	int line, col;
+} macros[] = {
+	{"is_shell", "proc.name in (shell_binaries)", 0, 0},
+	{"open_read", "evt.type in (open, openat) and evt.is_open_read=true", 0, 0},
+	{"shell_open_read", "open_read and is_shell", 0, 0},
+	{"cat_reads", "open_read and proc.name = cat", 0, 0},
+	{"never_true", "proc.name = nobody-at-all", 0, 0},
+	/* errors inside a macro are reported at the macro's own position */
+	{"bad_macro", "proc.name = x and\n  proc.nme = y", 7, 14},
+	{"loop_a", "proc.name = x or loop_b", 0, 0},
+	{"loop_b", "(loop_a)", 0, 0},
+	{"self_loop", "not self_loop", 0, 0},
+};
+
+static const char *const l_shells[] = {"bash", "sh", "zsh"};
+static const char *const l_editors[] = {"vi", "nano"};
+static const char *const l_sensitive[] = {"\"/etc/shadow\"", "/etc/passwd", "'/etc/sudoers'"};
+static const char *const l_nets[] = {"\"10.0.0.0/8\"", "\"93.184.0.0/16\""};
+static const char *const l_ports[] = {"80", "443", "8080"};
+static const char *const l_dirs[] = {"/etc", "/usr/bin"};
+
+static const struct {
+	const char *name;
+	const char *const *items;
+	int n;
+} lists[] = {
+	{"shell_binaries", l_shells, 3}, {"editors", l_editors, 2}, {"sensitive", l_sensitive, 3},
+	{"private_nets", l_nets, 2},	 {"web_ports", l_ports, 3}, {"sys_dirs", l_dirs, 2},
+};
+
+static const char *env_macro(void *ctx, const char *name, struct vg_pos *pos)
+{
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++)
+		if (!strcmp(macros[i].name, name)) {
+			pos->file = "macros.yaml";
+			pos->line = macros[i].line;
+			pos->col = macros[i].col;
+			return macros[i].text;
+		}
+	return NULL;
+}
+
+static int env_list(void *ctx, const char *name, const char *const **items)
+{
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (!strcmp(lists[i].name, name)) {
+			*items = lists[i].items;
+			return lists[i].n;
+		}
+	return -1;
+}
+
+static const struct vg_cond_env ENV = {NULL, env_macro, env_list, NULL, NULL};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct vg_cond *compile_ok(const char *text)
+{
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *c = vg_cond_compile(text, &at, &ENV, &err);
+	if (!c)
+		fail_msg("'%s' did not compile: %d:%d: %s", text, err.pos.line, err.pos.col,
+			 err.msg);
+	return c;
+}
+
+static bool ev_on(const char *text, const struct vg_evt *ev)
+{
+	struct vg_cond *c = compile_ok(text);
+	bool r = vg_cond_eval(c, ev, SCR);
+	/* the event-type set must never exclude a type the condition matched */
+	uint8_t types[VG_T_MAX];
+	vg_cond_evttypes(c, types);
+	if (r && !types[ev->type])
+		fail_msg("'%s' matched %s but its event types exclude it", text, ev->name);
+	vg_cond_free(c);
+	return r;
+}
+
+#define T_EXEC(text) assert_true(ev_on(text, &S.exec))
+#define F_EXEC(text) assert_false(ev_on(text, &S.exec))
+#define T_OPEN(text) assert_true(ev_on(text, &S.open))
+#define F_OPEN(text) assert_false(ev_on(text, &S.open))
+#define T_CONN(text) assert_true(ev_on(text, &S.conn))
+#define F_CONN(text) assert_false(ev_on(text, &S.conn))
+
+/* Compile must fail at line:col of file with a message containing want. */
+static void expect_err(const char *text, const char *file, int line, int col, const char *want)
+{
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *c = vg_cond_compile(text, &at, &ENV, &err);
+	if (c) {
+		vg_cond_free(c);
+		fail_msg("'%s' compiled, expected error '%s'", text, want);
+	}
+	if (!strstr(err.msg, want))
+		fail_msg("'%s': message '%s' lacks '%s'", text, err.msg, want);
+	if (err.pos.line != line || err.pos.col != col)
+		fail_msg("'%s': error '%s' at %d:%d, expected %d:%d", text, err.msg, err.pos.line,
+			 err.pos.col, line, col);
+	assert_non_null(err.pos.file);
+	assert_string_equal(err.pos.file, file);
+}
+
+/* column (1-based) of the first occurrence of what in text */
+static int col_of(const char *text, const char *what)
+{
+	const char *p = strstr(text, what);
+	assert_non_null(p);
+	return (int)(p - text) + 1;
+}
+
+static int setup(void **unused)
+{
+	(void)unused;
+	assert_int_equal(scene_init(&S), 0);
+	SCR = vg_cond_scratch_new();
+	return 0;
+}
+
+static int teardown(void **unused)
+{
+	(void)unused;
+	vg_cond_scratch_free(SCR);
+	scene_free(&S);
+	return 0;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_scene(void **unused)
+{
+	(void)unused;
+	assert_string_equal(S.exec.name, "execve");
+	assert_string_equal(S.open.name, "openat");
+	assert_string_equal(S.conn.name, "connect");
+	assert_string_equal(S.open.path, "/etc/shadow");
+}
+
+static void test_precedence(void **unused)
+{
+	(void)unused;
+	/* T = proc.name = bash, F = proc.name = zsh on the exec event */
+	T_EXEC("proc.name = bash");
+	F_EXEC("proc.name = zsh");
+	/* and binds tighter than or */
+	T_EXEC("proc.name = bash or proc.name = zsh and proc.name = zsh");
+	T_EXEC("proc.name = zsh and proc.name = zsh or proc.name = bash");
+	/* not binds tighter than and / or */
+	F_EXEC("not proc.name = bash and proc.name = zsh");
+	T_EXEC("not proc.name = zsh or proc.name = bash");
+	F_EXEC("not proc.name = zsh and not proc.name = bash");
+	T_EXEC("not not proc.name = bash");
+	/* parentheses override */
+	F_EXEC("(proc.name = bash or proc.name = zsh) and proc.name = zsh");
+	T_EXEC("not (proc.name = bash and proc.name = zsh)");
+	F_EXEC("not (proc.name = zsh or proc.name = bash)");
+	T_EXEC("((proc.name = bash))");
+	/* keywords need word boundaries: a field called "order" is not "or" */
+	T_EXEC("proc.name=bash and(proc.pid=60)");
+	T_EXEC("proc.name = bash\n\tand\n proc.pid = 60");
+}
+
+static void test_compare_ops(void **unused)
+{
+	(void)unused;
+	T_EXEC("proc.name = bash");
+	T_EXEC("proc.name == bash");
+	T_EXEC("proc.name = \"bash\"");
+	T_EXEC("proc.name = 'bash'");
+	F_EXEC("proc.name = bas");
+	T_EXEC("proc.name != zsh");
+	F_EXEC("proc.name != bash");
+	T_EXEC("proc.pid = 60");
+	T_EXEC("proc.pid < 61");
+	F_EXEC("proc.pid < 60");
+	T_EXEC("proc.pid <= 60");
+	F_EXEC("proc.pid <= 59");
+	T_EXEC("proc.pid > 59");
+	F_EXEC("proc.pid > 60");
+	T_EXEC("proc.pid >= 60");
+	F_EXEC("proc.pid >= 61");
+	T_EXEC("proc.pid != 61");
+	T_EXEC("proc.pid = 0x3c");
+	T_EXEC("proc.cmdnargs = 2");
+	T_EXEC("user.loginuid = -1");
+	T_EXEC("user.loginuid < 0");
+	T_OPEN("fd.num = 3");
+	T_OPEN("evt.is_open_read = true");
+	F_OPEN("evt.is_open_read = false");
+	T_OPEN("evt.is_open_write = FALSE");
+}
+
+static void test_string_ops(void **unused)
+{
+	(void)unused;
+	T_EXEC("proc.cmdline contains \"ls -la\"");
+	F_EXEC("proc.cmdline contains \"LS -LA\"");
+	T_EXEC("proc.cmdline icontains \"LS -LA\"");
+	F_EXEC("proc.cmdline icontains \"ls -lb\"");
+	/* bcontains / bstartswith take hex bytes */
+	T_EXEC("proc.name bcontains 617368"); /* "ash" */
+	T_EXEC("proc.name bcontains 617368");
+	T_EXEC("proc.name bcontains 6173");
+	F_EXEC("proc.name bcontains 7a7368"); /* "zsh" */
+	T_EXEC("proc.name bstartswith 6261"); /* "ba" */
+	F_EXEC("proc.name bstartswith 6173");
+	T_EXEC("proc.exepath startswith /bin/");
+	F_EXEC("proc.exepath startswith /usr/");
+	T_EXEC("proc.exepath endswith /bash");
+	F_EXEC("proc.exepath endswith /bas");
+	T_EXEC("proc.exepath glob \"/bin/*\"");
+	T_EXEC("proc.exepath glob \"/b?n/ba[rs]h\"");
+	F_EXEC("proc.exepath glob \"/BIN/*\"");
+	T_EXEC("proc.exepath iglob \"/BIN/BA*\"");
+	F_EXEC("proc.exepath iglob \"/sbin/*\"");
+	T_EXEC("proc.cmdline regex \"^bash -c .*la$\"");
+	T_EXEC("proc.cmdline regex \"l[st] -la\"");
+	F_EXEC("proc.cmdline regex \"^ls\"");
+	T_EXEC("proc.name in (zsh, bash)");
+	F_EXEC("proc.name in (zsh, sh)");
+	T_EXEC("proc.name in (\"bash\")");
+	T_EXEC("proc.pid in (1, 60, 70)");
+	F_EXEC("proc.pid in (1, 70)");
+	/* intersects: any value of a multi-valued field in the set */
+	T_EXEC("proc.aname intersects (sshd, nginx)");
+	F_EXEC("proc.aname intersects (nginx, apache2)");
+	/* pmatch: the path or one of its parent directories is listed */
+	T_OPEN("fd.name pmatch (/etc)");
+	T_OPEN("fd.name pmatch (/usr, /etc/)");
+	T_OPEN("fd.name pmatch (/etc/shadow)");
+	F_OPEN("fd.name pmatch (/et)");
+	F_OPEN("fd.name pmatch (/etc/shadow/x, /var)");
+	T_OPEN("fd.name pmatch (sys_dirs)");
+	T_OPEN("fd.name pmatch (/)");
+	/* exists */
+	T_EXEC("proc.name exists");
+	F_EXEC("evt.buffer exists");
+	T_EXEC("proc.env[TERM] exists");
+	F_EXEC("proc.env[NOPE] exists");
+	T_OPEN("fd.name exists and proc.name = cat");
+}
+
+static void test_modifiers(void **unused)
+{
+	(void)unused;
+	/* proc.aname without an index: the ancestors of bash, sshd and systemd */
+	T_EXEC("proc.aname = sshd");
+	F_EXEC("proc.aname = bash");
+	T_EXEC("proc.aname = anyof sshd");
+	F_EXEC("proc.aname = allof sshd");
+	T_EXEC("proc.aname = oneof sshd");
+	T_EXEC("proc.aname startswith anyof s");
+	T_EXEC("proc.aname startswith allof s");
+	F_EXEC("proc.aname startswith oneof s"); /* both do */
+	T_EXEC("proc.aname endswith allof d");
+	T_EXEC("proc.aname contains oneof h");
+	F_EXEC("proc.aname contains allof h");
+	T_EXEC("proc.aname in allof (bash, sshd, systemd)");
+	F_EXEC("proc.aname in allof (bash, sshd)");
+	T_EXEC("proc.aname in oneof (bash, sshd)");
+	F_EXEC("proc.aname in oneof (sshd, systemd)");
+	/* != on several values: none may be equal */
+	F_EXEC("proc.aname != sshd");
+	T_EXEC("proc.aname != nginx");
+}
+
+static void test_transformers(void **unused)
+{
+	(void)unused;
+	T_EXEC("toupper(proc.name) = BASH");
+	F_EXEC("toupper(proc.name) = bash");
+	T_EXEC("tolower(toupper(proc.name)) = bash");
+	T_EXEC("tolower(proc.cmdline) contains \"ls -la\"");
+	T_EXEC("basename(proc.exepath) = bash");
+	T_OPEN("basename(fd.name) = shadow");
+	T_EXEC("len(proc.name) = 4");
+	T_EXEC("len(proc.exepath) > 8");
+	F_EXEC("len(proc.exepath) > 9");
+	T_EXEC("len(basename(proc.exepath)) = 4");
+	T_EXEC("toupper(basename(proc.exepath)) in (BASH, ZSH)");
+	T_EXEC("b64(proc.env[B64]) = hello");
+	T_EXEC("toupper(b64(proc.env[B64])) = HELLO");
+	T_EXEC("len(b64(proc.env[B64])) = 5");
+	/* a transformer of an unset field stays unset */
+	F_EXEC("len(evt.buffer) = 0");
+	F_EXEC("toupper(evt.buffer) != X");
+}
+
+static void test_val(void **unused)
+{
+	(void)unused;
+	T_EXEC("proc.name = val(proc.exe)");
+	F_EXEC("proc.name = val(proc.pname)");
+	T_EXEC("proc.name != val(proc.pname)");
+	T_EXEC("proc.pid > val(proc.ppid)");
+	F_EXEC("proc.pid < val(proc.ppid)");
+	T_EXEC("proc.name = val(basename(proc.exepath))");
+	T_EXEC("toupper(proc.name) = val(toupper(proc.exe))");
+	T_OPEN("fd.name = val(evt.arg.name)");
+	T_CONN("fd.sip = val(fd.rip)");
+	F_CONN("fd.sip = val(fd.lip)");
+	/* val() of an unset field: false */
+	F_EXEC("proc.name = val(evt.buffer)");
+	F_EXEC("proc.name != val(evt.buffer)");
+}
+
+static void test_field_args(void **unused)
+{
+	(void)unused;
+	T_EXEC("proc.aname[0] = bash");
+	T_EXEC("proc.aname[1] = sshd");
+	T_EXEC("proc.aname[2] = systemd");
+	F_EXEC("proc.aname[2] = sshd");
+	F_EXEC("proc.aname[9] exists");
+	T_OPEN("proc.aname[1] = bash and proc.aname[3] = systemd");
+	T_OPEN("evt.arg.flags contains O_CLOEXEC");
+	F_OPEN("evt.arg.flags contains O_CREAT");
+	T_OPEN("evt.arg[2] = /etc/shadow");
+	T_OPEN("evt.arg.name = /etc/shadow");
+	T_EXEC("proc.env[TERM] = xterm");
+	F_EXEC("proc.env[TERM] = vt100");
+	T_EXEC("proc.env contains TERM=xterm");
+}
+
+static void test_lists(void **unused)
+{
+	(void)unused;
+	T_EXEC("proc.name in (shell_binaries)");
+	T_EXEC("proc.name in shell_binaries");
+	T_EXEC("proc.name in (editors, shell_binaries)");
+	T_EXEC("proc.name in (python, shell_binaries, perl)");
+	F_EXEC("proc.name in (editors)");
+	/* a quoted name is a string, not the list */
+	F_EXEC("proc.name in (\"shell_binaries\")");
+	T_EXEC("proc.name = shell_binaries or proc.name = bash");
+	/* quoted list items stand for the string inside the quotes */
+	T_OPEN("fd.name in (sensitive)");
+	F_OPEN("fd.name in (editors, \"/etc/passwd\")");
+	T_CONN("fd.sport in (web_ports)");
+	T_CONN("fd.snet in (private_nets)");
+	T_CONN("fd.cnet in (private_nets)");
+	/* macros inlined, macros using macros */
+	T_EXEC("is_shell");
+	F_EXEC("not is_shell");
+	T_OPEN("open_read");
+	F_EXEC("open_read");
+	F_OPEN("shell_open_read");
+	T_OPEN("cat_reads and not never_true");
+	T_OPEN("(cat_reads)");
+}
+
+static void test_ip(void **unused)
+{
+	(void)unused;
+	T_CONN("fd.sip = 93.184.216.34");
+	F_CONN("fd.sip = 93.184.216.35");
+	T_CONN("fd.sip != 93.184.216.35");
+	F_CONN("fd.sip != 93.184.216.34");
+	T_CONN("fd.sip in (1.1.1.1, 93.184.216.34)");
+	T_CONN("fd.cip = 10.0.0.1");
+	T_CONN("fd.snet = \"93.184.216.0/24\"");
+	T_CONN("fd.snet = 93.184.0.0/16");
+	F_CONN("fd.snet = 93.185.0.0/16");
+	T_CONN("fd.snet in (\"192.168.0.0/16\", \"93.184.216.32/28\")");
+	F_CONN("fd.snet in (\"192.168.0.0/16\", \"93.184.216.0/27\")");
+	T_CONN("fd.snet != \"10.0.0.0/8\"");
+	T_CONN("fd.cnet = 10.0.0.0/8");
+	T_CONN("fd.net = 10.0.0.0/8 and fd.net = 93.184.216.34/32");
+	T_CONN("fd.sport = 443 and fd.cport = 3456");
+	T_CONN("fd.sport in (80, 443)");
+	F_CONN("fd.sport > 1024");
+	T_CONN("fd.name = 10.0.0.1:3456->93.184.216.34:443");
+	T_CONN("fd.l4proto = tcp and fd.type = ipv4");
+	/* an IP field on an event without a socket is unset */
+	F_EXEC("fd.sip = 93.184.216.34");
+	F_EXEC("fd.sip != 93.184.216.34");
+	T_EXEC("not fd.sip = 93.184.216.34");
+}
+
+static void test_unset(void **unused)
+{
+	(void)unused;
+	/* evt.buffer never has a value */
+	static const char *const ops[] = {
+		"evt.buffer = x",
+		"evt.buffer == x",
+		"evt.buffer != x",
+		"evt.buffer < x",
+		"evt.buffer > x",
+		"evt.buffer contains x",
+		"evt.buffer icontains x",
+		"evt.buffer bcontains 78",
+		"evt.buffer startswith x",
+		"evt.buffer bstartswith 78",
+		"evt.buffer endswith x",
+		"evt.buffer glob \"*\"",
+		"evt.buffer iglob \"*\"",
+		"evt.buffer regex \".*\"",
+		"evt.buffer in (x, y)",
+		"evt.buffer intersects (x)",
+		"evt.buffer pmatch (/)",
+		"evt.buffer exists",
+		"evt.buffer = val(proc.name)",
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (ev_on(ops[i], &S.exec))
+			fail_msg("'%s' is true on an unset field", ops[i]);
+		char neg[128];
+		snprintf(neg, sizeof(neg), "not %s", ops[i]);
+		if (!ev_on(neg, &S.exec))
+			fail_msg("'%s' is false on an unset field", neg);
+	}
+	/* numeric fields unset too: fd.num on an exec */
+	F_EXEC("fd.num = 3");
+	F_EXEC("fd.num != 3");
+	F_EXEC("fd.num >= 0");
+	T_EXEC("not fd.num < 0");
+}
+
+static int count_types(const uint8_t *t)
+{
+	int n = 0;
+	for (int i = 0; i < VG_T_MAX; i++)
+		n += t[i] != 0;
+	return n;
+}
+
+static void types_of(const char *text, uint8_t *types)
+{
+	struct vg_cond *c = compile_ok(text);
+	vg_cond_evttypes(c, types);
+	vg_cond_free(c);
+}
+
+static void test_evttypes(void **unused)
+{
+	(void)unused;
+	uint8_t t[VG_T_MAX];
+	const int all = VG_T_MAX;
+
+	types_of("evt.type in (open, openat)", t);
+	assert_int_equal(count_types(t), 2);
+	assert_true(t[VG_NR_open] && t[VG_NR_openat]);
+
+	types_of("evt.type = openat", t);
+	assert_int_equal(count_types(t), 1);
+	assert_true(t[VG_NR_openat]);
+
+	types_of("not evt.type = execve", t);
+	assert_int_equal(count_types(t), all - 1);
+	assert_false(t[VG_NR_execve]);
+
+	types_of("evt.type != execve", t);
+	assert_int_equal(count_types(t), all - 1);
+	assert_false(t[VG_NR_execve]);
+
+	types_of("evt.type=open or proc.name=x", t);
+	assert_int_equal(count_types(t), all);
+
+	types_of("proc.name = bash", t);
+	assert_int_equal(count_types(t), all);
+
+	types_of("evt.type=open and proc.name=x", t);
+	assert_int_equal(count_types(t), 1);
+	assert_true(t[VG_NR_open]);
+
+	types_of("(evt.type = open or evt.type = connect) and not proc.name = x", t);
+	assert_int_equal(count_types(t), 2);
+	assert_true(t[VG_NR_open] && t[VG_NR_connect]);
+
+	types_of("evt.type in (open, openat) and (evt.type = openat or evt.type = execve)", t);
+	assert_int_equal(count_types(t), 1);
+	assert_true(t[VG_NR_openat]);
+
+	types_of("evt.type = open or evt.type = execve and proc.name = bash", t);
+	assert_int_equal(count_types(t), 2);
+
+	/* an inexact operand makes a negation cover everything */
+	types_of("not (evt.type = open and proc.name = x)", t);
+	assert_int_equal(count_types(t), all);
+	types_of("not (evt.type = open or proc.name = x)", t);
+	assert_true(t[VG_NR_execve] && t[VG_NR_connect]);
+
+	types_of("evt.type != open and evt.type != openat", t);
+	assert_int_equal(count_types(t), all - 2);
+	assert_false(t[VG_NR_open] || t[VG_NR_openat]);
+
+	types_of("not evt.type in (open, openat) and proc.name = cat", t);
+	assert_false(t[VG_NR_open] || t[VG_NR_openat]);
+	assert_true(t[VG_NR_execve]);
+
+	/* through macros */
+	types_of("open_read and proc.name = cat", t);
+	assert_int_equal(count_types(t), 2);
+	types_of("shell_open_read or is_shell", t);
+	assert_int_equal(count_types(t), all);
+
+	/* names vigil does not know match nothing, but do not widen */
+	types_of("evt.type in (openat, no_such_syscall)", t);
+	assert_int_equal(count_types(t), 1);
+
+	/* an evt.type check that is not a plain = / != / in: any type */
+	types_of("evt.type startswith open", t);
+	assert_int_equal(count_types(t), all);
+
+	/* soundness: on every event, a true condition keeps its type */
+	static const char *const conds[] = {
+		"evt.type = openat and fd.name = /etc/shadow",
+		"not evt.type = execve and proc.name = cat",
+		"not (evt.type = open) or proc.name = bash",
+		"evt.type startswith exec",
+		"evt.type in (execve, connect) and not proc.name = x",
+		"not (not evt.type = connect)",
+		"not (evt.type != connect and evt.type != execve)",
+		"evt.type = val(evt.type)",
+	};
+	const struct vg_evt *evs[] = {&S.exec, &S.open, &S.conn};
+	int matched = 0;
+	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
+		for (size_t j = 0; j < 3; j++)
+			matched += ev_on(conds[i], evs[j]);
+	assert_int_equal(matched, 14);
+}
+
+static void test_errors(void **unused)
+{
+	(void)unused;
+	expect_err("proc.nme = bash", "t.yaml", 1, 1, "unknown field 'proc.nme'");
+	const char *t = "proc.name = bash and proc.nope[1] = x";
+	expect_err(t, "t.yaml", 1, col_of(t, "proc.nope"), "unknown field 'proc.nope[1]'");
+	t = "proc.name = bash and no_such_macro";
+	expect_err(t, "t.yaml", 1, col_of(t, "no_such_macro"), "no_such_macro");
+	expect_err("(proc.name = bash", "t.yaml", 1, 1, "unbalanced '('");
+	t = "proc.name = bash)";
+	expect_err(t, "t.yaml", 1, col_of(t, ")"), "unbalanced ')'");
+	t = "((proc.name = bash) or (proc.pid = 1)";
+	expect_err(t, "t.yaml", 1, 1, "unbalanced '('");
+	t = "proc.name = ";
+	expect_err(t, "t.yaml", 1, 13, "expected a value");
+	t = "proc.name = )";
+	expect_err(t, "t.yaml", 1, 13, "expected a value");
+	t = "proc.name in (bash, ";
+	expect_err(t, "t.yaml", 1, 21, "expected a value");
+	t = "proc.name bash";
+	expect_err(t, "t.yaml", 1, col_of(t, "bash"), "expected an operator");
+	t = "proc.pid = abc";
+	expect_err(t, "t.yaml", 1, col_of(t, "abc"), "expected a number, got 'abc'");
+	t = "proc.pid in (1, 2x, 3)";
+	expect_err(t, "t.yaml", 1, col_of(t, "2x"), "expected a number, got '2x'");
+	t = "fd.sport > http";
+	expect_err(t, "t.yaml", 1, col_of(t, "http"), "expected a number");
+	t = "proc.cmdline regex \"a(b\"";
+	expect_err(t, "t.yaml", 1, col_of(t, "\"a("), "invalid regex");
+	t = "fd.sip = 300.1.1.1";
+	expect_err(t, "t.yaml", 1, col_of(t, "300"), "not an IP address");
+	t = "fd.sip = \"10.0.0.0/8\"";
+	expect_err(t, "t.yaml", 1, col_of(t, "\"10"), "not an IP address");
+	t = "proc.name bcontains 6g";
+	expect_err(t, "t.yaml", 1, col_of(t, "6g"), "hex");
+	t = "proc.name bcontains 616";
+	expect_err(t, "t.yaml", 1, col_of(t, "616"), "hex");
+	t = "evt.is_open_read = maybe";
+	expect_err(t, "t.yaml", 1, col_of(t, "maybe"), "true or false");
+	t = "proc.name = bash and";
+	expect_err(t, "t.yaml", 1, 21, "end of condition");
+	expect_err("", "t.yaml", 1, 1, "empty condition");
+	t = "proc.name = \"bash";
+	expect_err(t, "t.yaml", 1, col_of(t, "\""), "unterminated string");
+	t = "tolower(proc.pid) = 1";
+	expect_err(t, "t.yaml", 1, 1, "string");
+	t = "len(proc.pid) = 1";
+	expect_err(t, "t.yaml", 1, 1, "len() applies to string fields");
+	t = "len(len(proc.name)) = 1";
+	expect_err(t, "t.yaml", 1, 1, "len() applies to string fields");
+	t = "proc.name = val(nosuch)";
+	expect_err(t, "t.yaml", 1, col_of(t, "nosuch"), "val() needs a field");
+	t = "proc.name = val(proc.pid)";
+	expect_err(t, "t.yaml", 1, col_of(t, "val("), "cannot compare");
+	t = "proc.name[1] = x";
+	expect_err(t, "t.yaml", 1, 1, "takes no argument");
+	t = "proc.aname[x] = bash";
+	expect_err(t, "t.yaml", 1, 1, "numeric index");
+	t = "evt.arg = x";
+	expect_err(t, "t.yaml", 1, 1, "needs an argument");
+
+	/* multi-line: the error on line 3 */
+	t = "proc.name = bash and\n"
+	    "  (proc.pid > 1 or\n"
+	    "   proc.nme = x)";
+	expect_err(t, "t.yaml", 3, 4, "unknown field 'proc.nme'");
+	t = "proc.name = bash and\n"
+	    "  (proc.pid > 1 or\n"
+	    "   proc.pid = 1x)";
+	expect_err(t, "t.yaml", 3, 15, "expected a number");
+	t = "proc.name = bash and\n"
+	    "  (proc.pid > 1 or\n"
+	    "   proc.pid = 1";
+	expect_err(t, "t.yaml", 2, 3, "unbalanced '('");
+
+	/* the starting position is honoured */
+	struct vg_cond_err err;
+	struct vg_pos at = {"r.yaml", 40, 16};
+	assert_null(vg_cond_compile("proc.name = x or proc.nme = y", &at, &ENV, &err));
+	assert_string_equal(err.pos.file, "r.yaml");
+	assert_int_equal(err.pos.line, 40);
+	assert_int_equal(err.pos.col, 16 + 17);
+	assert_null(vg_cond_compile("proc.name = x or\n  proc.nme = y", &at, &ENV, &err));
+	assert_int_equal(err.pos.line, 41);
+	assert_int_equal(err.pos.col, 3);
+
+	/* errors inside macros point into the macro */
+	expect_err("proc.name = bash and bad_macro", "macros.yaml", 8, 3,
+		   "unknown field 'proc.nme'");
+	expect_err("loop_a", "macros.yaml", 1, col_of("(loop_a)", "loop_a"), "loop_a");
+	expect_err("proc.pid = 1 or self_loop", "macros.yaml", 1, 5, "refers to itself");
+}
+
+/* Transformers on both sides of val() over long, many-valued fields: each
+ * side needs its own room in the scratch. */
+static void test_long_values(void **unused)
+{
+	(void)unused;
+	static char big[3000];
+	memset(big, 'a', sizeof(big) - 1);
+	const char *argv[] = {"bash", "-c", big, NULL};
+	struct rb *b = &S.scratch;
+	struct vg_evt ev;
+	/* 90 -> 91 -> 92, children of bash(60), each with a 3000-byte argument */
+	for (uint32_t pid = 90; pid <= 92; pid++) {
+		assert_int_equal(sc_fork(&S, pid == 90 ? 60 : pid - 1, pid == 90 ? 50 : pid - 2,
+					 "bash", pid),
+				 0);
+		sc_exec_rec(b, pid, pid == 90 ? 60 : pid - 1, "bash", "/bin/bash", argv, NULL);
+		assert_int_equal(sc_apply(&S, b, &ev), 0);
+	}
+	assert_true(ev_on("len(proc.cmdline) > 3000", &ev));
+	assert_true(ev_on("toupper(proc.cmdline) = val(toupper(proc.cmdline))", &ev));
+	assert_true(ev_on("proc.acmdline contains \"-c aaaa\"", &ev));
+	assert_true(ev_on("toupper(proc.acmdline) = val(toupper(proc.acmdline[1]))", &ev));
+	assert_true(ev_on("tolower(proc.acmdline[2]) = val(tolower(proc.acmdline))", &ev));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scene),	    cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_compare_ops), cmocka_unit_test(test_string_ops),
+		cmocka_unit_test(test_modifiers),   cmocka_unit_test(test_transformers),
+		cmocka_unit_test(test_val),	    cmocka_unit_test(test_field_args),
+		cmocka_unit_test(test_lists),	    cmocka_unit_test(test_ip),
+		cmocka_unit_test(test_unset),	    cmocka_unit_test(test_evttypes),
+		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_long_values),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
