@@ -86,7 +86,54 @@ struct fref {
 	uint8_t xf[MAX_XF];
 	int nxf;
 	int type; /* value type after the transformers */
+	int slot; /* index in the field set's per-event cache, -1 for none */
 };
+
+struct fs_ent {
+	const struct vg_field *f;
+	int kind;
+	int64_t index;
+	char *key;
+};
+
+struct vg_cond_fieldset {
+	struct fs_ent *v;
+	int n;
+};
+
+struct vg_cond_fieldset *vg_cond_fieldset_new(void)
+{
+	return vg_xcalloc(1, sizeof(struct vg_cond_fieldset));
+}
+
+void vg_cond_fieldset_free(struct vg_cond_fieldset *fs)
+{
+	if (!fs)
+		return;
+	for (int i = 0; i < fs->n; i++)
+		free(fs->v[i].key);
+	free(fs->v);
+	free(fs);
+}
+
+/* The slot of (field, argument) in fs, added when new. */
+static int fs_slot(struct vg_cond_fieldset *fs, const struct fref *fr)
+{
+	for (int i = 0; i < fs->n; i++) {
+		const struct fs_ent *e = &fs->v[i];
+		if (e->f == fr->f && e->kind == fr->arg.kind && e->index == fr->arg.index &&
+		    ((!e->key && !fr->arg.key) ||
+		     (e->key && fr->arg.key && !strcmp(e->key, fr->arg.key))))
+			return i;
+	}
+	fs->v = vg_xrealloc(fs->v, (size_t)(fs->n + 1) * sizeof(*fs->v));
+	struct fs_ent *e = &fs->v[fs->n];
+	e->f = fr->f;
+	e->kind = fr->arg.kind;
+	e->index = fr->arg.index;
+	e->key = fr->arg.key ? vg_xstrdup(fr->arg.key) : NULL;
+	return fs->n++;
+}
 
 /* a typed constant */
 struct konst {
@@ -135,10 +182,24 @@ struct vg_cond {
 	struct node *root;
 };
 
+/* Field values already extracted for the current event: many rules read
+ * the same fields (proc.name, fd.name, evt.arg.flags), and some fields
+ * render text.  Indexed by the field set's slot; valid while gen matches. */
+struct fcache_ent {
+	uint64_t gen;
+	uint32_t hashed; /* bit i: hash[i] holds the hash of value i */
+	uint32_t hash[VG_FVALS_MAX];
+	struct vg_fvals vals;
+};
+
 struct vg_cond_scratch {
 	struct vg_fvals lhs, rhs;
 	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
 	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
+	const struct vg_evt *ev;  /* the event the cache holds values of */
+	uint64_t ev_num, ev_ts, gen;
+	int cap;
+	struct fcache_ent *ent;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -188,6 +249,18 @@ static void kset_build(struct kset *s, int icase)
 	}
 }
 
+static int kset_has_hashed(const struct kset *s, const char *p, size_t n, uint32_t hash)
+{
+	uint32_t h = hash & s->mask;
+	while (s->slots[h]) {
+		const struct konst *k = &s->k[s->slots[h] - 1];
+		if (bytes_eq(k->s, k->len, p, n, s->icase))
+			return 1;
+		h = (h + 1) & s->mask;
+	}
+	return 0;
+}
+
 static int kset_has_str(const struct kset *s, const char *p, size_t n)
 {
 	uint32_t h = hash_bytes(p, n, s->icase) & s->mask;
@@ -210,7 +283,13 @@ struct parser {
 	int failed;
 	const char *stack[64]; /* macros being expanded, to catch loops */
 	int depth;
+	int nest; /* open parentheses, nots and transformers: bounds the recursion */
 };
+
+#define MAX_NEST 200
+
+/* Enter one level of nesting; 0 (error set) when too deep. */
+static int nest_in(struct parser *ps);
 
 static void perr(struct parser *ps, const struct vg_pos *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -417,9 +496,12 @@ static int make_fref(struct parser *ps, const char *text, size_t name_len, struc
 	return 1;
 }
 
+/* Idempotent: parse_lhs() frees on error and so may the node holding fr. */
 static void fref_free(struct fref *fr)
 {
 	free(fr->key);
+	fr->key = NULL;
+	fr->arg.key = NULL;
 }
 
 /* lhs: field, or transformer(lhs).  Returns 1 field, 0 not a field (text
@@ -431,10 +513,13 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 	for (int x = 0; x < (int)(sizeof(xform_names) / sizeof(xform_names[0])); x++) {
 		size_t n = strlen(xform_names[x]);
 		if (!strncmp(ps->p, xform_names[x], n) && ps->p[n] == '(') {
+			if (!nest_in(ps))
+				return -1;
 			advance(ps, n + 1);
 			char *dummy = NULL;
 			struct vg_pos inner;
 			int r = parse_lhs(ps, fr, &dummy, &inner);
+			ps->nest--;
 			if (r == 0) {
 				perr(ps, &inner, "%s() needs a field, found '%s'", xform_names[x],
 				     dummy);
@@ -813,6 +898,7 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 	n->chk.lhs = *lhs;
 	memset(lhs, 0, sizeof(*lhs));
 	struct fref *L = &n->chk.lhs;
+	L->slot = L->nxf == 0 && ps->env->fieldset ? fs_slot(ps->env->fieldset, L) : -1;
 	enum op op;
 	if (!read_op(ps, &op)) {
 		perr(ps, &ps->pos, "expected an operator after %s, found '%.10s'", L->f->name,
@@ -832,6 +918,12 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			skip_ws(ps);
 		}
 	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
+		if (op == OP_PMATCH && L->type != VG_FT_STR) {
+			/* its constants would be strings, compared as such */
+			perr(ps, at, "operator pmatch applies to strings, %s is %s", L->f->name,
+			     vg_ftype_name(L->type));
+			goto fail;
+		}
 		if (parse_list(ps, L, op, &n->chk.set))
 			goto fail;
 		if (L->type == VG_FT_STR)
@@ -911,7 +1003,6 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 				n->chk.types[t] = 1;
 		}
 	}
-	(void)at;
 	return n;
 fail:
 	node_free(n);
@@ -956,7 +1047,29 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 	return n;
 }
 
+static int nest_in(struct parser *ps)
+{
+	if (ps->nest >= MAX_NEST) {
+		perr(ps, &ps->pos, "condition nested too deep (more than %d levels)", MAX_NEST);
+		return 0;
+	}
+	ps->nest++;
+	return 1;
+}
+
+static struct node *parse_unary_1(struct parser *ps);
+
 static struct node *parse_unary(struct parser *ps)
+{
+	skip_ws(ps);
+	if (!nest_in(ps))
+		return NULL;
+	struct node *n = parse_unary_1(ps);
+	ps->nest--;
+	return n;
+}
+
+static struct node *parse_unary_1(struct parser *ps)
 {
 	skip_ws(ps);
 	if (ps->failed)
@@ -1032,7 +1145,11 @@ static struct node *parse_chain(struct parser *ps, enum nkind kind)
 			node_free(n ? n : first);
 			return NULL;
 		}
-		if (!n) {
+		if (!n && first->kind == kind) {
+			n = first; /* extend "(a and b)" rather than nest it */
+			n->list.kids =
+				vg_xrealloc(n->list.kids, sizeof(struct node *) * (n->list.n + 1));
+		} else if (!n) {
 			n = new_node(kind);
 			n->list.kids = vg_xmalloc(sizeof(struct node *) * 2);
 			n->list.kids[0] = first;
@@ -1041,7 +1158,18 @@ static struct node *parse_chain(struct parser *ps, enum nkind kind)
 			n->list.kids =
 				vg_xrealloc(n->list.kids, sizeof(struct node *) * (n->list.n + 1));
 		}
-		n->list.kids[n->list.n++] = next;
+		if (next->kind == kind) { /* (a and b) and c: one flat list */
+			n->list.kids = vg_xrealloc(n->list.kids,
+						   sizeof(struct node *) *
+							   (size_t)(n->list.n + next->list.n));
+			memcpy(n->list.kids + n->list.n, next->list.kids,
+			       sizeof(struct node *) * (size_t)next->list.n);
+			n->list.n += next->list.n;
+			free(next->list.kids);
+			free(next);
+		} else {
+			n->list.kids[n->list.n++] = next;
+		}
 	}
 	return n ? n : first;
 }
@@ -1103,6 +1231,8 @@ struct vg_cond_scratch *vg_cond_scratch_new(void)
 
 void vg_cond_scratch_free(struct vg_cond_scratch *s)
 {
+	if (s)
+		free(s->ent);
 	free(s);
 }
 
@@ -1313,6 +1443,34 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 	return 0;
 }
 
+/* The values of fr for ev, from the cache or extracted into it; NULL when
+ * fr has no slot (compiled without a field set). */
+static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr,
+				const struct vg_evt *ev)
+{
+	if (fr->slot < 0)
+		return NULL;
+	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts) {
+		s->ev = ev;
+		s->ev_num = ev->num;
+		s->ev_ts = ev->ts;
+		s->gen++;
+	}
+	if (fr->slot >= s->cap) {
+		int cap = fr->slot + 16;
+		s->ent = vg_xrealloc(s->ent, (size_t)cap * sizeof(*s->ent));
+		memset(s->ent + s->cap, 0, (size_t)(cap - s->cap) * sizeof(*s->ent));
+		s->cap = cap;
+	}
+	struct fcache_ent *e = &s->ent[fr->slot];
+	if (e->gen != s->gen) {
+		e->gen = s->gen;
+		e->hashed = 0;
+		vg_field_extract(fr->f, ev, &fr->arg, &e->vals);
+	}
+	return e;
+}
+
 static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
 	const struct fref *L = &n->chk.lhs;
@@ -1322,8 +1480,16 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 		int in = t >= 0 && t < VG_T_MAX && n->chk.types[t];
 		return op == OP_NE ? !in : in;
 	}
-	struct vg_fvals *lv = &s->lhs;
-	vg_field_extract(L->f, ev, &L->arg, lv);
+	struct fcache_ent *ce = NULL;
+	struct vg_fvals *lv;
+	if (!L->nxf)
+		ce = fetch(s, L, ev);
+	if (ce) {
+		lv = &ce->vals;
+	} else { /* transformers rewrite the values: work on a copy */
+		lv = &s->lhs;
+		vg_field_extract(L->f, ev, &L->arg, lv);
+	}
 	if (op == OP_EXISTS)
 		return lv->n > 0;
 	if (lv->n == 0)
@@ -1363,8 +1529,18 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 	 * allof / oneof modifiers */
 	uint32_t hits = 0;
 	for (uint32_t i = 0; i < lv->n; i++) {
-		int m = is_set ? match_set(n, type, &lv->v[i])
-			       : match_one(n, type, &lv->v[i], &n->chk.k);
+		int m;
+		if (is_set && ce && type == VG_FT_STR && op != OP_PMATCH && !n->chk.set.icase) {
+			/* hash each cached value once per event, not once per rule */
+			if (!(ce->hashed & (1u << i))) {
+				ce->hash[i] = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
+				ce->hashed |= 1u << i;
+			}
+			m = kset_has_hashed(&n->chk.set, lv->v[i].s.p, lv->v[i].s.len, ce->hash[i]);
+		} else {
+			m = is_set ? match_set(n, type, &lv->v[i])
+				   : match_one(n, type, &lv->v[i], &n->chk.k);
+		}
 		if (op == OP_NE && !m)
 			return false;
 		if (m) {

@@ -42,7 +42,15 @@ struct vg_cond_env {
 	 * are not known (-1) match nothing: Falco rules may name syscalls
 	 * vigil does not capture. */
 	int (*evtype)(void *ctx, const char *name);
+	/* Optional: conditions compiled with the same field set read each
+	 * (field, argument) once per event, whichever rule asks first. */
+	struct vg_cond_fieldset *fieldset;
 };
+
+struct vg_cond_fieldset;
+struct vg_cond_fieldset *vg_cond_fieldset_new(void);
+/* Free only after every condition compiled with it. */
+void vg_cond_fieldset_free(struct vg_cond_fieldset *fs);
 
 struct vg_cond_err {
 	struct vg_pos pos; /* where the error is */

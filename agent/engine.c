@@ -7,7 +7,8 @@
 #include <string.h>
 
 struct vg_engine {
-	struct vg_rule *rules; /* compiled rules, enabled or not */
+	struct vg_cond_fieldset *fields; /* shared by every rule's condition */
+	struct vg_rule *rules;		 /* compiled rules, enabled or not */
 	size_t nrules;
 	/* per event type, the enabled rules that can match it (load order) */
 	uint32_t *idx_start; /* VG_T_MAX + 1 offsets into idx */
@@ -89,7 +90,8 @@ struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 	e->stats.macros = vg_ruleset_count_macros(rs);
 	e->stats.lists = vg_ruleset_count_lists(rs);
 	struct env_ctx ctx = {rs, NULL, 0, 0};
-	struct vg_cond_env env = {&ctx, env_macro, env_list, NULL, NULL};
+	e->fields = vg_cond_fieldset_new();
+	struct vg_cond_env env = {&ctx, env_macro, env_list, NULL, NULL, e->fields};
 	uint8_t *active = vg_xcalloc(n ? n : 1, 1);
 
 	for (size_t i = 0; i < n; i++) {
@@ -194,6 +196,7 @@ void vg_engine_free(struct vg_engine *e)
 		vg_output_free(r->out);
 	}
 	free(e->rules);
+	vg_cond_fieldset_free(e->fields);
 	free(e->idx_start);
 	free(e->idx);
 	free(e);

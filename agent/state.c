@@ -786,20 +786,60 @@ static bool ip_zero(const uint8_t *a, unsigned family)
 
 /* Falco's rendering: client end first, "->" between the two ends; only
  * the local end while there is no peer. */
+/* "a.b.c.d:port" without printf: sockets are renamed on every connect and
+ * accept, and snprintf+inet_ntop cost several thousand instructions. */
+static size_t put_endpoint(char *out, int family, const uint8_t *a, unsigned port)
+{
+	size_t n = 0;
+	if (family == AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			unsigned v = a[i];
+			if (v >= 100)
+				out[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				out[n++] = (char)('0' + v / 10 % 10);
+			out[n++] = (char)('0' + v % 10);
+			out[n++] = i < 3 ? '.' : ':';
+		}
+	} else {
+		if (!inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN))
+			out[0] = '\0';
+		n = strlen(out);
+		out[n++] = ':';
+	}
+	char digits[6];
+	int d = 0;
+	do
+		digits[d++] = (char)('0' + port % 10);
+	while ((port /= 10) && d < 5);
+	while (d)
+		out[n++] = digits[--d];
+	out[n] = '\0';
+	return n;
+}
+
+/* Falco's rendering: client end first, "->" between the two ends; only
+ * the local end while there is no peer. */
 static void render_tuple(const struct vg_sock *s, bool server, char *out, size_t cap)
 {
-	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	char buf[2 * (INET6_ADDRSTRLEN + 8) + 4];
 	int af = s->family == AF_INET ? AF_INET : AF_INET6;
-	if (!inet_ntop(af, s->laddr, l, sizeof(l)))
-		l[0] = '\0';
-	if (!inet_ntop(af, s->raddr, r, sizeof(r)))
-		r[0] = '\0';
-	if (s->rport == 0 && ip_zero(s->raddr, s->family))
-		snprintf(out, cap, "%s:%u", l, s->lport);
-	else if (server)
-		snprintf(out, cap, "%s:%u->%s:%u", r, s->rport, l, s->lport);
-	else
-		snprintf(out, cap, "%s:%u->%s:%u", l, s->lport, r, s->rport);
+	size_t n;
+	if (s->rport == 0 && ip_zero(s->raddr, s->family)) {
+		n = put_endpoint(buf, af, s->laddr, s->lport);
+	} else {
+		const uint8_t *a1 = server ? s->raddr : s->laddr,
+			      *a2 = server ? s->laddr : s->raddr;
+		unsigned p1 = server ? s->rport : s->lport, p2 = server ? s->lport : s->rport;
+		n = put_endpoint(buf, af, a1, p1);
+		buf[n++] = '-';
+		buf[n++] = '>';
+		n += put_endpoint(buf + n, af, a2, p2);
+	}
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, buf, n);
+	out[n] = '\0';
 }
 
 static bool same_ends(const struct vg_sock *a, const struct vg_sock *b)

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = malloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = 0;
-	static const struct vg_cond_env env = {NULL, env_macro, env_list, NULL, NULL};
+	static const struct vg_cond_env env = {NULL, env_macro, env_list, NULL, NULL, NULL};
 	struct vg_pos at = {"fuzz", 1, 1};
 	struct vg_cond_err err;
 	struct vg_cond *c = vg_cond_compile(text, &at, &env, &err);

@@ -77,7 +77,7 @@ static int env_list(void *ctx, const char *name, const char *const **items)
 	return -1;
 }
 
-static const struct vg_cond_env ENV = {NULL, env_macro, env_list, NULL, NULL};
+static const struct vg_cond_env ENV = {NULL, env_macro, env_list, NULL, NULL, NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -606,6 +606,16 @@ static void test_errors(void **unused)
 	expect_err(t, "t.yaml", 1, col_of(t, "nosuch"), "val() needs a field");
 	t = "proc.name = val(proc.pid)";
 	expect_err(t, "t.yaml", 1, col_of(t, "val("), "cannot compare");
+	t = "proc.name = val(toupper(proc.env[TERM] > 0";
+	expect_err(t, "t.yaml", 1, col_of(t, " > 0") + 1, "expected ')'");
+	t = "proc.name = val(len(proc.env[TERM]))";
+	expect_err(t, "t.yaml", 1, col_of(t, "val("), "cannot compare");
+	t = "proc.name = val(tolower(proc.pid))";
+	expect_err(t, "t.yaml", 1, col_of(t, "tolower"), "applies to string fields");
+	expect_err("fd.rport pmatch (/etc)", "t.yaml", 1, 1, "pmatch applies to strings");
+	expect_err("len(fd.name) pmatch (/etc)", "t.yaml", 1, 1, "pmatch applies to strings");
+	t = "fd.sport contains 4";
+	expect_err(t, "t.yaml", 1, col_of(t, "4"), "applies to strings");
 	t = "proc.name[1] = x";
 	expect_err(t, "t.yaml", 1, 1, "takes no argument");
 	t = "proc.aname[x] = bash";
@@ -670,6 +680,34 @@ static void test_long_values(void **unused)
 	assert_true(ev_on("tolower(proc.acmdline[2]) = val(tolower(proc.acmdline))", &ev));
 }
 
+/* Deep nesting is an error, not a stack overflow. */
+static void test_nesting(void **unused)
+{
+	(void)unused;
+	static char t[8192];
+	size_t n = 0;
+	for (int i = 0; i < 100; i++)
+		t[n++] = '(';
+	n += (size_t)sprintf(t + n, "proc.name = bash");
+	for (int i = 0; i < 100; i++)
+		t[n++] = ')';
+	t[n] = 0;
+	T_EXEC(t);
+	for (n = 0; n < 3000; n++)
+		t[n] = '(';
+	strcpy(t + n, "proc.name = bash");
+	expect_err(t, "t.yaml", 1, 201, "nested too deep");
+	for (n = 0; n < 1000; n++)
+		memcpy(t + 4 * n, "not ", 4);
+	strcpy(t + 4 * n, "proc.name = bash");
+	expect_err(t, "t.yaml", 1, 801, "nested too deep");
+	T_EXEC("not not not not proc.name = bash");
+	for (n = 0; n < 1000; n++)
+		memcpy(t + 8 * n, "tolower(", 8);
+	strcpy(t + 8 * n, "proc.name) = bash");
+	expect_err(t, "t.yaml", 1, 8 * 199 + 1, "nested too deep");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_lists),	    cmocka_unit_test(test_ip),
 		cmocka_unit_test(test_unset),	    cmocka_unit_test(test_evttypes),
 		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_nesting),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

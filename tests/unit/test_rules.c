@@ -188,6 +188,51 @@ static void test_basic(void **unused)
 	assert_int_equal(D.n, 0);
 }
 
+/* Outputs are YAML values: folded and multi-line texts are joined, not
+ * kept with their source line breaks and indentation. */
+static void test_output_text(void **unused)
+{
+	(void)unused;
+	load_ok("- rule: Folded\n  desc: d\n  condition: proc.pid = 1\n"
+		"  output: >\n    file opened\n    by %proc.name (%fd.name)\n"
+		"  priority: Debug\n"
+		"- rule: Plain\n  desc: d\n  condition: proc.pid = 1\n"
+		"  output: file opened\n    by %proc.name\n"
+		"  priority: Debug\n"
+		"- rule: Quoted\n  desc: d\n  condition: proc.pid = 1\n"
+		"  output: 'it''s %proc.name'\n"
+		"  priority: Debug\n");
+	const struct vg_rule_def *r = rule("Folded");
+	assert_string_equal(r->output.text, "file opened by %proc.name (%fd.name)");
+	assert_int_equal(r->output.pos.line, 5);
+	assert_int_equal(r->output.pos.col, 5);
+	r = rule("Plain");
+	assert_string_equal(r->output.text, "file opened by %proc.name");
+	assert_int_equal(r->output.pos.line, 11);
+	assert_int_equal(r->output.pos.col, 11);
+	r = rule("Quoted");
+	assert_string_equal(r->output.text, "it's %proc.name");
+	load_ok("- rule: Plain\n  output: >\n    and more\n  override:\n    output: append\n");
+	assert_string_equal(rule("Plain")->output.text, "file opened by %proc.name and more");
+	/* an unknown field in the first line of a folded output is exact */
+	struct vg_diag d = {0};
+	size_t before = D.n;
+	load_ok("- rule: BadOut\n  desc: d\n  condition: proc.pid = 1\n"
+		"  output: >\n      x %proc.nme\n  priority: Debug\n");
+	assert_int_equal(D.n, before);
+	struct vg_engine *e = vg_engine_build(RS, &d);
+	assert_int_equal(d.errors, 1);
+	size_t i = 0;
+	while (!d.v[i].error)
+		i++;
+	assert_non_null(strstr(d.v[i].msg, "%proc.nme"));
+	assert_non_null(strstr(d.v[i].msg, "rule 'BadOut'"));
+	assert_int_equal(d.v[i].line, 5);
+	assert_int_equal(d.v[i].col, 9);
+	vg_engine_free(e);
+	vg_diag_free(&d);
+}
+
 static void test_priorities(void **unused)
 {
 	(void)unused;
@@ -652,6 +697,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_priorities, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redefine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_lists, setup, teardown),
