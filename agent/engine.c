@@ -27,8 +27,15 @@ static const int state_syscalls[] = {
 	VG_NR_setresgid, VG_NR_capset, VG_NR_chroot,
 };
 
+/* Conditions and outputs are compiled from {text, 1, 1}, with the text's own
+ * address as the "file": an error position whose file is a text we handed
+ * out is mapped back through that text's segments to where it was written
+ * (appended conditions, exception terms and macros may come from several
+ * places and files). */
 struct env_ctx {
 	struct vg_ruleset *rs;
+	const struct vg_text **seen; /* macros handed to the compiler */
+	size_t nseen, capseen;
 };
 
 static const char *env_macro(void *ctx, const char *name, struct vg_pos *pos)
@@ -37,7 +44,11 @@ static const char *env_macro(void *ctx, const char *name, struct vg_pos *pos)
 	const struct vg_macro_def *m = vg_ruleset_macro(e->rs, name);
 	if (!m)
 		return NULL;
-	*pos = m->cond.pos;
+	if (e->nseen == e->capseen)
+		e->seen =
+			vg_xrealloc(e->seen, (e->capseen = e->capseen * 2 + 16) * sizeof(*e->seen));
+	e->seen[e->nseen++] = &m->cond;
+	*pos = (struct vg_pos){m->cond.text, 1, 1};
 	return m->cond.text;
 }
 
@@ -45,6 +56,22 @@ static int env_list(void *ctx, const char *name, const char *const **items)
 {
 	struct env_ctx *e = ctx;
 	return vg_ruleset_list_items(e->rs, name, items);
+}
+
+static struct vg_pos where_in(const struct vg_text *t)
+{
+	return (struct vg_pos){t->text, 1, 1};
+}
+
+static struct vg_pos locate(const struct env_ctx *e, const struct vg_text *own,
+			    const struct vg_pos *p, const struct vg_rule_def *def)
+{
+	if (p->file == own->text)
+		return vg_text_locate(own, p->line, p->col);
+	for (size_t i = 0; i < e->nseen; i++)
+		if (p->file == e->seen[i]->text)
+			return vg_text_locate(e->seen[i], p->line, p->col);
+	return p->file ? *p : def->pos;
 }
 
 static int is_unknown_filter(const char *msg)
@@ -62,7 +89,7 @@ struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 	e->stats.rules_total = n;
 	e->stats.macros = vg_ruleset_count_macros(rs);
 	e->stats.lists = vg_ruleset_count_lists(rs);
-	struct env_ctx ctx = {rs};
+	struct env_ctx ctx = {rs, NULL, 0, 0};
 	e->fields = vg_cond_fieldset_new();
 	struct vg_cond_env env = {&ctx, env_macro, env_list, NULL, NULL, e->fields};
 	uint8_t *active = vg_xcalloc(n ? n : 1, 1);
@@ -74,21 +101,29 @@ struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 			continue;
 		}
 		struct vg_cond_err err;
-		struct vg_cond *c = vg_cond_compile(def->cond.text, &def->cond.pos, &env, &err);
+		struct vg_pos at = where_in(&def->cond);
+		ctx.nseen = 0;
+		struct vg_cond *c = vg_cond_compile(def->cond.text, &at, &env, &err);
 		if (!c) {
+			struct vg_pos p = locate(&ctx, &def->cond, &err.pos, def);
 			if (def->skip_if_unknown_filter && is_unknown_filter(err.msg)) {
+				vg_diag_add(d, 0, p.file, p.line, p.col,
+					    "%s: rule skipped (skip-if-unknown-filter) (rule '%s')",
+					    err.msg, def->name);
 				e->stats.rules_skipped++;
 				continue;
 			}
-			vg_diag_add(d, 1, err.pos.file ? err.pos.file : def->pos.file, err.pos.line,
-				    err.pos.col, "%s (rule '%s')", err.msg, def->name);
+			vg_diag_add(d, 1, p.file, p.line, p.col, "%s (rule '%s')", err.msg,
+				    def->name);
 			e->stats.rules_failed++;
 			continue;
 		}
-		struct vg_output *out = vg_output_compile(def->output.text, &def->output.pos, &err);
+		at = where_in(&def->output);
+		struct vg_output *out = vg_output_compile(def->output.text, &at, &err);
 		if (!out) {
-			vg_diag_add(d, 1, err.pos.file ? err.pos.file : def->pos.file, err.pos.line,
-				    err.pos.col, "%s (rule '%s')", err.msg, def->name);
+			struct vg_pos p = locate(&ctx, &def->output, &err.pos, def);
+			vg_diag_add(d, 1, p.file, p.line, p.col, "%s (rule '%s')", err.msg,
+				    def->name);
 			vg_cond_free(c);
 			e->stats.rules_failed++;
 			continue;
@@ -141,6 +176,7 @@ struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 			if (active[i] && e->rules[i].types[t])
 				e->idx[k++] = &e->rules[i];
 	free(active);
+	free(ctx.seen);
 	return e;
 }
 

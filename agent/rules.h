@@ -1,13 +1,33 @@
 /* rules.h - load Falco rules files (libyaml) into a rule set.
  *
- * A rule set is the merge of rules files in load order: `list`, `macro`
- * and `rule` items, later definitions replacing earlier ones, `append:
- * true` and `override:` (append or replace per key) changing them,
- * `exceptions` turned into `and not (...)` terms, `enabled` toggles.
+ * A rule set is the merge of rules files in load order, with Falco's
+ * semantics:
+ *  - items: `rule`, `macro`, `list`, `required_engine_version` (a higher
+ *    version than VG_RULES_ENGINE_VERSION is a warning),
+ *    `required_plugin_versions` (accepted); a file may hold several YAML
+ *    documents; unknown items and keys, and duplicate keys, are errors;
+ *  - a later definition of a name replaces the earlier one in its place;
+ *  - `append: true` (deprecated) appends to a list's items, a macro's
+ *    condition, a rule's condition and exceptions;
+ *  - `override: {key: append|replace}`: append for condition, output,
+ *    desc, tags, exceptions, list items; replace for those and priority,
+ *    enabled, warn_evttypes, skip-if-unknown-filter, capture,
+ *    capture_duration.  Every other key of the item must be listed there;
+ *  - an item with only `rule` and `enabled` enables or disables a rule;
+ *  - exceptions stay a key of their own: the condition a rule compiles is
+ *    "(condition) and not (exc1 or exc2 ...)", rebuilt after each change.
+ *    Appending an exception whose name exists adds its values (only
+ *    values); a new name needs `fields`.  One field compares with `comps`
+ *    (default `in`) against the values; several fields compare each value
+ *    tuple field by field (default `=`, or `in` for a list value);
+ *  - appended conditions and outputs are joined with a space; outputs and
+ *    descriptions are the YAML value without surrounding whitespace.
  * Nothing is compiled here: engine.h compiles a rule set.
  *
  * Every problem is a diagnostic naming FILE:LINE:COL and the item; loading
- * goes on after an error so that one run reports them all.
+ * goes on after an error so that one run reports them all.  Texts keep where
+ * each piece was written (struct vg_text_seg), so that errors found when
+ * compiling are reported there too.
  */
 #ifndef VIGIL_RULES_H
 #define VIGIL_RULES_H
@@ -17,6 +37,10 @@
 #include <stdio.h>
 
 #include "cond.h"
+
+/* The Falco engine version whose rule language vigil implements; a file
+ * whose required_engine_version is higher loads with a warning. */
+#define VG_RULES_ENGINE_VERSION "0.57.0"
 
 enum vg_priority {
 	VG_PRIO_EMERGENCY = 0,
@@ -53,19 +77,37 @@ void vg_diag_add(struct vg_diag *d, int error, const char *file, int line, int c
 void vg_diag_print(const struct vg_diag *d, FILE *f);
 void vg_diag_free(struct vg_diag *d);
 
-/* A text with where it starts (for conditions and outputs). */
+/* Where a piece of a text comes from.  text[off..] (up to the next segment)
+ * starts at pos; positions advance over it character by character, unless
+ * `fixed` (generated text, such as the `and not (...)` of exceptions, is
+ * reported at the YAML node it was made from). */
+struct vg_text_seg {
+	size_t off;
+	struct vg_pos pos;
+	bool fixed;
+};
+
+/* A condition or output with where its pieces come from: the rule's own
+ * text, text appended by later items (possibly from other files), and
+ * generated exception terms.  segs[0].off == 0 and segs[0].pos == pos. */
 struct vg_text {
 	char *text;
 	struct vg_pos pos;
+	struct vg_text_seg *segs;
+	size_t nsegs;
 };
+
+/* The file position of a (line, col) that the condition compiler or
+ * vg_output_compile() reported for t->text compiled from {any, 1, 1}. */
+struct vg_pos vg_text_locate(const struct vg_text *t, int line, int col);
 
 struct vg_rule_def {
 	char *name;
-	struct vg_pos pos; /* of the item */
-	struct vg_text cond;
-	struct vg_text output;
+	struct vg_pos pos;     /* of the item */
+	struct vg_text cond;   /* with its exceptions: what the engine compiles */
+	struct vg_text output; /* the format, trimmed */
 	char *desc;
-	char *source;
+	char *source; /* "syscall" unless set */
 	int priority;
 	char **tags;
 	size_t ntags;

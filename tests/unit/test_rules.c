@@ -377,9 +377,9 @@ static void test_override(void **unused)
 	assert_string_equal(items("l2"), "c");
 	assert_string_equal(vg_ruleset_macro(RS, "m")->cond.text, "proc.name = z");
 	const struct vg_rule_def *r = rule("R");
-	assert_string_equal(r->cond.text, "evt.type = openat and not ((proc.name in (cat))) "
-					  "and fd.name = /etc/shadow and not ((proc.pname in "
-					  "(bash)))");
+	/* exceptions apply to the whole condition, appended text included */
+	assert_string_equal(r->cond.text, "(evt.type = openat and fd.name = /etc/shadow) and not "
+					  "((proc.name in (cat)) or (proc.pname in (bash)))");
 	assert_string_equal(r->output.text, "out2");
 	assert_string_equal(r->desc, "d2");
 	assert_int_equal(r->priority, VG_PRIO_CRITICAL);
@@ -393,9 +393,17 @@ static void test_override(void **unused)
 		"    enabled: replace\n");
 	r = rule("R");
 	assert_string_equal(tags(r), "only");
-	assert_string_equal(r->cond.text, "proc.pid = 2");
+	/* replacing the condition keeps the exceptions (a key of their own) */
+	assert_string_equal(r->cond.text, "(proc.pid = 2) and not ((proc.name in (cat)) or "
+					  "(proc.pname in (bash)))");
 	assert_string_equal(r->output.text, "out2 more");
 	assert_true(r->enabled);
+	/* replacing the exceptions drops the old ones */
+	load_ok("- rule: R\n  exceptions:\n  - name: e3\n    fields: proc.name\n    values: [vi]\n"
+		"  override:\n    exceptions: replace\n");
+	assert_string_equal(rule("R")->cond.text, "(proc.pid = 2) and not ((proc.name in (vi)))");
+	load_ok("- rule: R\n  exceptions: []\n  override:\n    exceptions: replace\n");
+	assert_string_equal(rule("R")->cond.text, "proc.pid = 2");
 
 	/* override names a key the item does not set */
 	size_t before = D.n;
@@ -487,10 +495,10 @@ static void test_exceptions_text(void **unused)
 		"    fields: [proc.name]\n"
 		"    values: []\n");
 	assert_string_equal(rule("One")->cond.text,
-			    "evt.type = openat and not ((proc.name in (cat, \"my app\")) or "
+			    "(evt.type = openat) and not ((proc.name in (cat, \"my app\")) or "
 			    "(fd.name pmatch (/tmp, /var/tmp)))");
 	assert_string_equal(rule("Multi")->cond.text,
-			    "evt.type = openat and not ((proc.name = cat and fd.name startswith "
+			    "(evt.type = openat) and not ((proc.name = cat and fd.name startswith "
 			    "/etc/) or (proc.name = vi and fd.name startswith \"/tmp/a b\") or "
 			    "(proc.name = less and fd.directory in (/etc, /var)) or (proc.name = "
 			    "trusted and fd.directory = /usr))");
@@ -500,7 +508,7 @@ static void test_exceptions_text(void **unused)
 	load_ok("- rule: None\n  exceptions:\n  - name: later\n    fields: [proc.name]\n"
 		"    values: [[vi]]\n  append: true\n");
 	assert_string_equal(rule("None")->cond.text,
-			    "evt.type = openat and not ((proc.name = vi))");
+			    "(evt.type = openat) and not ((proc.name = vi))");
 
 	/* malformed exceptions */
 	size_t before = D.n;
@@ -546,7 +554,7 @@ static void test_exceptions_engine(void **unused)
 		"    comps: [=, pmatch]\n"
 		"    values:\n    - [cat, [/etc]]\n    - [curl, [/nonexistent]]\n");
 	assert_string_equal(rule("Excepted")->cond.text,
-			    "evt.type = openat and fd.name = /etc/shadow and not ((proc.name in "
+			    "(evt.type = openat and fd.name = /etc/shadow) and not ((proc.name in "
 			    "(readers)))");
 	struct vg_engine *e = vg_engine_build(RS, &D);
 	assert_int_equal(D.errors, 0);
