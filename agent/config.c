@@ -305,6 +305,9 @@ static int load_value(struct loader *l, const struct key *k, const char *path, y
 	}
 	if (k->type == K_MAP && v->type == YAML_SCALAR_NODE && !*v->data.scalar.value)
 		return 0; /* "headers:" with nothing below */
+	if (k->type == K_MAP)
+		return fail(l, v, "key '%s': expected a mapping of names to values, got %s", path,
+			    node_kind(v));
 	if (v->type != YAML_SCALAR_NODE)
 		return fail(l, v, "key '%s': expected a scalar, got %s", path, node_kind(v));
 	if (set_scalar(l->cfg, k, (char *)v->data.scalar.value, why, sizeof(why)))

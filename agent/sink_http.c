@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,15 @@ static void finish(struct http *h, int ok, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(h->why, sizeof(h->why), fmt, ap);
 	va_end(ap);
+}
+
+static void lws_emit(int level, const char *line)
+{
+	(void)level;
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	vg_log(VG_LOG_DEBUG, "libwebsockets: %.*s", (int)n, line);
 }
 
 static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
@@ -310,6 +320,18 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 		goto fail;
 	}
 
+	/* lws only logs an unreadable file and goes on without TLS material */
+	const char *files[] = {o->ca_file, o->client_cert, o->client_key};
+	for (int i = 0; i < 3; i++) {
+		FILE *f = files[i] ? fopen(files[i], "r") : NULL;
+		if (files[i] && !f) {
+			snprintf(err, errlen, "cannot read %s: %s", files[i], strerror(errno));
+			goto fail;
+		}
+		if (f)
+			fclose(f);
+	}
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
 	struct lws_context_creation_info info = {0};
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
