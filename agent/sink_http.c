@@ -148,6 +148,10 @@ static const struct lws_protocols protocols[] = {
 /* One attempt; 0 on a 2xx answer. */
 static int attempt(struct vg_sink *s, struct http *h, const struct vg_alert *a)
 {
+	if (vg_sink_giving_up(s)) {
+		snprintf(h->why, sizeof(h->why), "shutting down");
+		return -1;
+	}
 	h->cur = a;
 	h->sent = 0;
 	h->done = 0;
