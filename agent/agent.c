@@ -384,11 +384,16 @@ static void report_drops(struct vg_agent *a, bool force)
 		return;
 	if (!force && !vg_ratelimit_ok(&a->drop_rl, vg_now_mono_ns()))
 		return;
-	vg_log(VG_LOG_WARNING,
-	       "%llu events dropped by the kernel ring buffer and %llu alerts by full sink "
-	       "queues since the last report (%llu kernel drops in all)",
-	       (unsigned long long)kernel, (unsigned long long)a->qdrops_pending,
-	       (unsigned long long)ktotal);
+	if (kernel)
+		vg_log(VG_LOG_WARNING,
+		       "kernel ring buffer full: %llu events dropped since the last report (%llu "
+		       "in all); raise capture.ringbuf_bytes",
+		       (unsigned long long)kernel, (unsigned long long)ktotal);
+	if (a->qdrops_pending)
+		vg_log(VG_LOG_WARNING,
+		       "sink queues full: %llu alerts dropped since the last report; raise "
+		       "outputs.queue_length or check the sinks",
+		       (unsigned long long)a->qdrops_pending);
 	if (a->disp)
 		drop_alert(a, kernel, a->qdrops_pending, ktotal);
 	a->kdrops_reported = ktotal;
