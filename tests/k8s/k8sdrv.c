@@ -1,0 +1,302 @@
+/* k8sdrv.c - the driver the Kubernetes end-to-end tests run: the k8s/
+ * library against a real kube-apiserver, printing what it sees as JSON
+ * lines on stdout.
+ *
+ *   k8sdrv [-k KUBECONFIG] get PATH
+ *       one GET; prints {"status":N,"message":..,"body":...}
+ *   k8sdrv [-k KUBECONFIG] watch [options]
+ *       runs an informer; prints one line per callback:
+ *       {"ev":"add"|"update"|"delete","key":K,"rv":RV,"labels":{..}}
+ *       {"ev":"synced","objects":N,...stats}  {"ev":"error","code":N,"reason":R,"message":M}
+ *       and with -E every raw watch event {"ev":"raw","type":T,"rv":RV}.
+ *       Reads commands on stdin: "dump" prints {"ev":"dump","keys":[sorted],...stats};
+ *       "quit" (or EOF) stops.
+ *       options: -p PATH -r RESOURCE -l LABELSEL -f FIELDSEL -m (metadata only)
+ *                -t WATCH_TIMEOUT_S -i IDLE_TIMEOUT_S -R INITIAL_RV -n PAGE_SIZE -E
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "k8s_client.h"
+#include "k8s_config.h"
+#include "k8s_informer.h"
+
+static struct k8s_config *cfg;
+static struct k8s_client *cli;
+
+static void out_json(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	printf("%s\n", s);
+	fflush(stdout);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	if (argc < 1) {
+		fprintf(stderr, "usage: k8sdrv get PATH\n");
+		return 2;
+	}
+	struct k8s_request r = {.path = argv[0], .resource = "test"};
+	cJSON *body = NULL;
+	char msg[512];
+	int st = k8s_client_do(cli, &r, &body, msg, sizeof(msg));
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "status", st);
+	cJSON_AddStringToObject(o, "message", msg);
+	if (body)
+		cJSON_AddItemToObject(o, "body", body);
+	out_json(o);
+	return st >= 200 && st < 300 ? 0 : 1;
+}
+
+/* --- watch ---------------------------------------------------------------- */
+
+static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct k8s_informer *inf;
+
+static void add_stats(cJSON *o)
+{
+	struct k8s_informer_stats st;
+	k8s_informer_stats(inf, &st);
+	cJSON_AddNumberToObject(o, "objects", (double)st.objects);
+	cJSON_AddNumberToObject(o, "lists", (double)st.lists);
+	cJSON_AddNumberToObject(o, "relists", (double)st.relists);
+	cJSON_AddNumberToObject(o, "watches", (double)st.watches);
+	cJSON_AddNumberToObject(o, "restarts", (double)st.restarts);
+	cJSON_AddNumberToObject(o, "errors", (double)st.errors);
+	cJSON_AddBoolToObject(o, "synced", st.synced);
+}
+
+static void emit(cJSON *o)
+{
+	pthread_mutex_lock(&out_mu);
+	out_json(o);
+	pthread_mutex_unlock(&out_mu);
+}
+
+static void obj_event(const char *ev, const cJSON *obj)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", ev);
+	char *key = k8s_object_key(obj);
+	cJSON_AddStringToObject(o, "key", key ? key : "");
+	free(key);
+	const char *rv = k8s_meta_str(obj, "resourceVersion");
+	cJSON_AddStringToObject(o, "rv", rv ? rv : "");
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(md, "labels");
+	cJSON_AddItemToObject(o, "labels",
+			      labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject());
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(obj, "kind");
+	if (cJSON_IsString(kind))
+		cJSON_AddStringToObject(o, "kind", kind->valuestring);
+	cJSON_AddBoolToObject(o, "has_spec", cJSON_HasObjectItem(obj, "spec"));
+	emit(o);
+}
+
+static void w_add(void *ctx, const cJSON *obj)
+{
+	(void)ctx;
+	obj_event("add", obj);
+}
+
+static void w_update(void *ctx, const cJSON *old, const cJSON *obj)
+{
+	(void)ctx;
+	(void)old;
+	obj_event("update", obj);
+}
+
+static void w_delete(void *ctx, const cJSON *obj)
+{
+	(void)ctx;
+	obj_event("delete", obj);
+}
+
+static void w_synced(void *ctx)
+{
+	(void)ctx;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "synced");
+	add_stats(o);
+	emit(o);
+}
+
+static void w_error(void *ctx, int code, const char *reason, const char *message)
+{
+	(void)ctx;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "error");
+	cJSON_AddNumberToObject(o, "code", code);
+	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_AddStringToObject(o, "message", message);
+	emit(o);
+}
+
+static void w_raw(void *ctx, const char *type, const cJSON *obj)
+{
+	(void)ctx;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "raw");
+	cJSON_AddStringToObject(o, "type", type);
+	const char *rv = k8s_meta_str(obj, "resourceVersion");
+	cJSON_AddStringToObject(o, "rv", rv ? rv : "");
+	if (!strcmp(type, "ERROR"))
+		cJSON_AddItemToObject(o, "status", cJSON_Duplicate(obj, 1));
+	emit(o);
+}
+
+static void collect_key(void *ctx, const cJSON *obj)
+{
+	char *key = k8s_object_key(obj);
+	if (key)
+		cJSON_AddItemToArray(ctx, cJSON_CreateString(key));
+	free(key);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void dump(void)
+{
+	cJSON *keys = cJSON_CreateArray();
+	k8s_informer_foreach(inf, collect_key, keys);
+	int n = cJSON_GetArraySize(keys);
+	char **v = calloc((size_t)n + 1, sizeof(*v));
+	for (int i = 0; i < n; i++)
+		v[i] = strdup(cJSON_GetArrayItem(keys, i)->valuestring);
+	qsort(v, (size_t)n, sizeof(*v), cmp_str);
+	cJSON_Delete(keys);
+	keys = cJSON_CreateArray();
+	for (int i = 0; i < n; i++) {
+		cJSON_AddItemToArray(keys, cJSON_CreateString(v[i]));
+		free(v[i]);
+	}
+	free(v);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "dump");
+	cJSON_AddItemToObject(o, "keys", keys);
+	add_stats(o);
+	emit(o);
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct k8s_informer_opts o = {
+		.path = "/api/v1/pods",
+		.on_add = w_add,
+		.on_update = w_update,
+		.on_delete = w_delete,
+		.on_synced = w_synced,
+		.on_error = w_error,
+	};
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "p:r:l:f:mt:i:R:n:E")) != -1) {
+		switch (opt) {
+		case 'p':
+			o.path = optarg;
+			break;
+		case 'r':
+			o.resource = optarg;
+			break;
+		case 'l':
+			o.label_selector = optarg;
+			break;
+		case 'f':
+			o.field_selector = optarg;
+			break;
+		case 'm':
+			o.metadata_only = true;
+			break;
+		case 't':
+			o.watch_timeout_min_s = o.watch_timeout_max_s = (unsigned)atoi(optarg);
+			break;
+		case 'i':
+			o.idle_timeout_s = (unsigned)atoi(optarg);
+			break;
+		case 'R':
+			o.initial_resource_version = optarg;
+			break;
+		case 'n':
+			o.page_size = (unsigned)atoi(optarg);
+			break;
+		case 'E':
+			o.on_event = w_raw;
+			break;
+		default:
+			return 2;
+		}
+	}
+	char err[512];
+	inf = k8s_informer_new(cli, &o, err, sizeof(err));
+	if (!inf) {
+		fprintf(stderr, "k8sdrv: %s\n", err);
+		return 1;
+	}
+	k8s_informer_start(inf);
+	char line[256];
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strncmp(line, "dump", 4))
+			dump();
+		else if (!strncmp(line, "quit", 4))
+			break;
+	}
+	k8s_informer_free(inf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *kc = NULL;
+	int opt;
+	while ((opt = getopt(argc, argv, "+k:")) != -1) {
+		switch (opt) {
+		case 'k':
+			kc = optarg;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: k8sdrv [-k KUBECONFIG] get|watch|event|lease ...\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	char err[1024];
+	cfg = k8s_config_auto(kc, err, sizeof(err));
+	if (!cfg) {
+		fprintf(stderr, "k8sdrv: %s\n", err);
+		return 1;
+	}
+	cli = k8s_client_new(cfg, NULL, err, sizeof(err));
+	if (!cli) {
+		fprintf(stderr, "k8sdrv: %s\n", err);
+		k8s_config_free(cfg);
+		return 1;
+	}
+	const char *cmd = argv[optind];
+	int rc = 2;
+	if (!strcmp(cmd, "get"))
+		rc = cmd_get(argc - optind - 1, argv + optind + 1);
+	else if (!strcmp(cmd, "watch"))
+		rc = cmd_watch(argc - optind, argv + optind);
+	else
+		fprintf(stderr, "k8sdrv: unknown command %s\n", cmd);
+	k8s_client_free(cli);
+	k8s_config_free(cfg);
+	return rc;
+}
