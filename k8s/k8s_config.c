@@ -604,6 +604,8 @@ static struct k8s_config *kc_build(struct kc *k, const char *context)
 		if (get_str(k, root, "current-context", "current-context", &context))
 			goto fail;
 		ctxref = map_get(k, root, "current-context");
+		if (!ctxref)
+			ctxref = root;
 		if (!context || !context[0]) {
 			kc_err(k, ctxref, "current-context", "not set (and no context was named)");
 			goto fail;
