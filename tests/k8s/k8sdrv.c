@@ -13,6 +13,9 @@
  *       "quit" (or EOF) stops.
  *       options: -p PATH -r RESOURCE -l LABELSEL -f FIELDSEL -m (metadata only)
  *                -t WATCH_TIMEOUT_S -i IDLE_TIMEOUT_S -R INITIAL_RV -n PAGE_SIZE -E
+ *   k8sdrv [-k KUBECONFIG] meta -N NODE [-t WATCH_TIMEOUT_S]
+ *       runs vg_k8smeta; prints {"ev":"publish","gen":N,"containers":N,"synced":B}
+ *       per snapshot; stdin "lookup ID" prints {"ev":"lookup","id":ID,"found":B,...meta}
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +30,7 @@
 #include "k8s_client.h"
 #include "k8s_config.h"
 #include "k8s_informer.h"
+#include "k8smeta.h"
 
 static struct k8s_config *cfg;
 static struct k8s_client *cli;
@@ -258,6 +262,90 @@ static int cmd_watch(int argc, char **argv)
 	return 0;
 }
 
+/* --- meta ------------------------------------------------------------------ */
+
+static struct vg_k8smeta *meta;
+
+static void m_publish(void *ctx, uint64_t gen)
+{
+	(void)ctx;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "publish");
+	cJSON_AddNumberToObject(o, "gen", (double)gen);
+	cJSON_AddNumberToObject(o, "containers", (double)vg_k8smeta_containers(meta));
+	cJSON_AddBoolToObject(o, "synced", vg_k8smeta_synced(meta));
+	emit(o);
+}
+
+static cJSON *labels_json(const struct vg_label *l, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddStringToObject(o, l[i].key, l[i].value);
+	return o;
+}
+
+static void lookup(const char *id)
+{
+	vg_k8smeta_reader_sync(meta);
+	const struct vg_container_meta *cm = vg_k8smeta_lookup(meta, id);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "lookup");
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddBoolToObject(o, "found", cm != NULL);
+	if (cm) {
+		cJSON_AddStringToObject(o, "pod", cm->pod_name);
+		cJSON_AddStringToObject(o, "uid", cm->pod_uid);
+		cJSON_AddStringToObject(o, "ns", cm->ns_name);
+		cJSON_AddStringToObject(o, "container", cm->name);
+		cJSON_AddStringToObject(o, "image", cm->image);
+		cJSON_AddStringToObject(o, "repo", cm->image_repo);
+		cJSON_AddStringToObject(o, "tag", cm->image_tag);
+		cJSON_AddNumberToObject(o, "privileged", cm->privileged);
+		cJSON_AddNumberToObject(o, "start_ts", (double)cm->start_ts);
+		cJSON_AddItemToObject(o, "pod_labels",
+				      labels_json(cm->pod_labels, cm->npod_labels));
+		cJSON_AddItemToObject(o, "ns_labels", labels_json(cm->ns_labels, cm->nns_labels));
+	}
+	emit(o);
+}
+
+static int cmd_meta(int argc, char **argv)
+{
+	struct vg_k8smeta_opts o = {.on_publish = m_publish};
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "N:t:")) != -1) {
+		switch (opt) {
+		case 'N':
+			o.node_name = optarg;
+			break;
+		case 't':
+			o.watch_timeout_s = (unsigned)atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	char err[512];
+	meta = vg_k8smeta_new(cli, &o, err, sizeof(err));
+	if (!meta) {
+		fprintf(stderr, "k8sdrv: %s\n", err);
+		return 1;
+	}
+	vg_k8smeta_start(meta);
+	char line[256];
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!strncmp(line, "lookup ", 7))
+			lookup(line + 7);
+		else if (!strncmp(line, "quit", 4))
+			break;
+	}
+	vg_k8smeta_free(meta);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *kc = NULL;
@@ -294,6 +382,8 @@ int main(int argc, char **argv)
 		rc = cmd_get(argc - optind - 1, argv + optind + 1);
 	else if (!strcmp(cmd, "watch"))
 		rc = cmd_watch(argc - optind, argv + optind);
+	else if (!strcmp(cmd, "meta"))
+		rc = cmd_meta(argc - optind, argv + optind);
 	else
 		fprintf(stderr, "k8sdrv: unknown command %s\n", cmd);
 	k8s_client_free(cli);
