@@ -290,3 +290,142 @@ double k8s_parse_retry_after(const char *v, uint64_t now_wall_ns)
 	double d = (double)t - (double)(now_wall_ns / 1000000000ull);
 	return d < 0 ? 0 : d;
 }
+
+/* --- map ---------------------------------------------------------------------------- */
+
+static uint64_t map_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key)
+{
+	if (!m->nb) {
+		m->nb = 64;
+		m->b = k8s_xcalloc(m->nb, sizeof(*m->b));
+	}
+	struct k8s_map_ent **pp = &m->b[map_hash(key) & (m->nb - 1)];
+	while (*pp && strcmp((*pp)->key, key))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+void *k8s_map_get(struct k8s_map *m, const char *key)
+{
+	struct k8s_map_ent *e = *map_slot(m, key);
+	return e ? e->val : NULL;
+}
+
+void *k8s_map_put(struct k8s_map *m, const char *key, void *val)
+{
+	struct k8s_map_ent **pp = map_slot(m, key);
+	if (*pp) {
+		void *old = (*pp)->val;
+		(*pp)->val = val;
+		return old;
+	}
+	struct k8s_map_ent *e = k8s_xcalloc(1, sizeof(*e));
+	e->key = k8s_xstrdup(key);
+	e->val = val;
+	*pp = e;
+	if (++m->n > m->nb) {
+		size_t nb = m->nb * 2;
+		struct k8s_map_ent **b = k8s_xcalloc(nb, sizeof(*b));
+		for (size_t i = 0; i < m->nb; i++) {
+			for (struct k8s_map_ent *x = m->b[i], *next; x; x = next) {
+				next = x->next;
+				size_t h = map_hash(x->key) & (nb - 1);
+				x->next = b[h];
+				b[h] = x;
+			}
+		}
+		free(m->b);
+		m->b = b;
+		m->nb = nb;
+	}
+	return NULL;
+}
+
+void *k8s_map_del(struct k8s_map *m, const char *key)
+{
+	struct k8s_map_ent **pp = map_slot(m, key);
+	if (!*pp)
+		return NULL;
+	struct k8s_map_ent *e = *pp;
+	*pp = e->next;
+	void *v = e->val;
+	free(e->key);
+	free(e);
+	m->n--;
+	return v;
+}
+
+void k8s_map_each(struct k8s_map *m, void (*fn)(void *ctx, const char *key, void *val), void *ctx)
+{
+	for (size_t i = 0; i < m->nb; i++)
+		for (struct k8s_map_ent *e = m->b[i]; e; e = e->next)
+			fn(ctx, e->key, e->val);
+}
+
+void k8s_map_free(struct k8s_map *m, void (*fn)(void *val))
+{
+	for (size_t i = 0; i < m->nb; i++) {
+		for (struct k8s_map_ent *e = m->b[i], *next; e; e = next) {
+			next = e->next;
+			if (fn)
+				fn(e->val);
+			free(e->key);
+			free(e);
+		}
+	}
+	free(m->b);
+	memset(m, 0, sizeof(*m));
+}
+
+/* --- token bucket ----------------------------------------------------------------------- */
+
+void k8s_bucket_init(struct k8s_bucket *b, double rate, double burst, uint64_t now_ns)
+{
+	b->rate = rate;
+	b->burst = burst < 1 ? 1 : burst;
+	b->tokens = b->burst;
+	b->last_ns = now_ns;
+}
+
+static void bucket_refill(struct k8s_bucket *b, uint64_t now_ns)
+{
+	if (now_ns > b->last_ns) {
+		b->tokens += (double)(now_ns - b->last_ns) / 1e9 * b->rate;
+		if (b->tokens > b->burst)
+			b->tokens = b->burst;
+	}
+	b->last_ns = now_ns;
+}
+
+bool k8s_bucket_take(struct k8s_bucket *b, uint64_t now_ns)
+{
+	bucket_refill(b, now_ns);
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
+uint64_t k8s_bucket_wait(struct k8s_bucket *b, uint64_t now_ns)
+{
+	bucket_refill(b, now_ns);
+	if (b->tokens >= 1)
+		return 0;
+	if (b->rate <= 0)
+		return UINT64_MAX;
+	return (uint64_t)((1 - b->tokens) / b->rate * 1e9) + 1;
+}
+
+bool k8s_bucket_full(struct k8s_bucket *b, uint64_t now_ns)
+{
+	bucket_refill(b, now_ns);
+	return b->tokens >= b->burst;
+}

@@ -71,4 +71,36 @@ double k8s_random01(void);
  * -1 when absent or invalid. */
 double k8s_parse_retry_after(const char *v, uint64_t now_wall_ns);
 
+/* A string-keyed hash map of pointers (single thread). */
+struct k8s_map_ent {
+	char *key;
+	void *val;
+	struct k8s_map_ent *next;
+};
+struct k8s_map {
+	struct k8s_map_ent **b;
+	size_t nb, n;
+};
+void *k8s_map_get(struct k8s_map *m, const char *key);
+/* Set; returns the previous value (NULL when new). */
+void *k8s_map_put(struct k8s_map *m, const char *key, void *val);
+/* Remove; returns the value (NULL when absent). */
+void *k8s_map_del(struct k8s_map *m, const char *key);
+/* Call fn for every entry; fn may not change the map. */
+void k8s_map_each(struct k8s_map *m, void (*fn)(void *ctx, const char *key, void *val), void *ctx);
+/* Free the map (values through fn when given). */
+void k8s_map_free(struct k8s_map *m, void (*fn)(void *val));
+
+/* A token bucket: rate tokens per second up to burst. */
+struct k8s_bucket {
+	double rate, burst, tokens;
+	uint64_t last_ns;
+};
+void k8s_bucket_init(struct k8s_bucket *b, double rate, double burst, uint64_t now_ns);
+/* Take one token at now; false when empty. */
+bool k8s_bucket_take(struct k8s_bucket *b, uint64_t now_ns);
+/* ns until a token is available (0 = now). */
+uint64_t k8s_bucket_wait(struct k8s_bucket *b, uint64_t now_ns);
+/* Is the bucket full (nothing to remember about it)? */
+bool k8s_bucket_full(struct k8s_bucket *b, uint64_t now_ns);
 #endif

@@ -16,6 +16,10 @@
  *   k8sdrv [-k KUBECONFIG] meta -N NODE [-t WATCH_TIMEOUT_S]
  *       runs vg_k8smeta; prints {"ev":"publish","gen":N,"containers":N,"synced":B}
  *       per snapshot; stdin "lookup ID" prints {"ev":"lookup","id":ID,"found":B,...meta}
+ *   k8sdrv [-k KUBECONFIG] events -N NODE [-o OBJ_RATE] [-b OBJ_BURST] [-O NODE_RATE]
+ *                                  [-B NODE_BURST] [-q QUEUE_MAX] [-a MAX_ATTEMPTS]
+ *       runs k8s_events; stdin: a JSON line {"rule","note","kind","ns","name","uid","n"}
+ *       emits n (default 1) occurrences; "stats" prints {"ev":"stats",...,"last_error"}
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +33,7 @@
 
 #include "k8s_client.h"
 #include "k8s_config.h"
+#include "k8s_events.h"
 #include "k8s_informer.h"
 #include "k8smeta.h"
 
@@ -346,6 +351,94 @@ static int cmd_meta(int argc, char **argv)
 	return 0;
 }
 
+/* --- events ---------------------------------------------------------------- */
+
+static int cmd_events(int argc, char **argv)
+{
+	struct k8s_events_opts o = {0};
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "N:o:b:O:B:q:a:")) != -1) {
+		switch (opt) {
+		case 'N':
+			o.node_name = optarg;
+			break;
+		case 'o':
+			o.object_rate = atof(optarg);
+			break;
+		case 'b':
+			o.object_burst = atof(optarg);
+			break;
+		case 'O':
+			o.node_rate = atof(optarg);
+			break;
+		case 'B':
+			o.node_burst = atof(optarg);
+			break;
+		case 'q':
+			o.queue_max = (size_t)atoi(optarg);
+			break;
+		case 'a':
+			o.max_attempts = (unsigned)atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	char err[512];
+	struct k8s_events *ev = k8s_events_new(cli, &o, err, sizeof(err));
+	if (!ev) {
+		fprintf(stderr, "k8sdrv: %s\n", err);
+		return 1;
+	}
+	static char line[1 << 16];
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!strncmp(line, "quit", 4))
+			break;
+		if (!strncmp(line, "stats", 5)) {
+			struct k8s_events_stats st;
+			k8s_events_stats(ev, &st);
+			cJSON *o2 = cJSON_CreateObject();
+			cJSON_AddStringToObject(o2, "ev", "stats");
+			cJSON_AddNumberToObject(o2, "emitted", (double)st.emitted);
+			cJSON_AddNumberToObject(o2, "created", (double)st.created);
+			cJSON_AddNumberToObject(o2, "patched", (double)st.patched);
+			cJSON_AddNumberToObject(o2, "throttled", (double)st.throttled);
+			cJSON_AddNumberToObject(o2, "dropped", (double)st.dropped);
+			cJSON_AddNumberToObject(o2, "failed", (double)st.failed);
+			cJSON_AddNumberToObject(o2, "retries", (double)st.retries);
+			cJSON_AddNumberToObject(o2, "pending", (double)st.pending);
+			char le[512];
+			k8s_events_last_error(ev, le, sizeof(le));
+			cJSON_AddStringToObject(o2, "last_error", le);
+			emit(o2);
+			continue;
+		}
+		cJSON *j = cJSON_Parse(line);
+		if (!j) {
+			fprintf(stderr, "k8sdrv: not JSON: %s\n", line);
+			continue;
+		}
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "n");
+		struct k8s_event_in in = {
+			.rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "rule")),
+			.note = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "note")),
+			.kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "kind")),
+			.namespace =
+				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "ns")),
+			.name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "name")),
+			.uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "uid")),
+		};
+		int count = cJSON_IsNumber(n) ? n->valueint : 1;
+		for (int i = 0; i < count; i++)
+			k8s_events_emit(ev, &in);
+		cJSON_Delete(j);
+	}
+	k8s_events_free(ev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *kc = NULL;
@@ -382,6 +475,8 @@ int main(int argc, char **argv)
 		rc = cmd_get(argc - optind - 1, argv + optind + 1);
 	else if (!strcmp(cmd, "watch"))
 		rc = cmd_watch(argc - optind, argv + optind);
+	else if (!strcmp(cmd, "events"))
+		rc = cmd_events(argc - optind, argv + optind);
 	else if (!strcmp(cmd, "meta"))
 		rc = cmd_meta(argc - optind, argv + optind);
 	else
