@@ -20,6 +20,11 @@
  *                                  [-B NODE_BURST] [-q QUEUE_MAX] [-a MAX_ATTEMPTS]
  *       runs k8s_events; stdin: a JSON line {"rule","note","kind","ns","name","uid","n"}
  *       emits n (default 1) occurrences; "stats" prints {"ev":"stats",...,"last_error"}
+ *   k8sdrv [-k KUBECONFIG] lease -n NS -l NAME -I IDENTITY [-d DURATION_S] [-r RETRY_S]
+ *       runs k8s_lease; prints {"ev":"leader","leader":B} on every change and
+ *       {"ev":"error",...}; stdin "quit" (or EOF) releases and stops.
+ *   k8sdrv [-k KUBECONFIG] status OBJECT_PATH RESOURCE STATUS_JSON
+ *       merge-patches OBJECT_PATH/status; prints {"status":N,"message":M}
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +40,7 @@
 #include "k8s_config.h"
 #include "k8s_events.h"
 #include "k8s_informer.h"
+#include "k8s_lease.h"
 #include "k8smeta.h"
 
 static struct k8s_config *cfg;
@@ -439,6 +445,102 @@ static int cmd_events(int argc, char **argv)
 	return 0;
 }
 
+/* --- lease ------------------------------------------------------------------ */
+
+static void l_change(void *ctx, bool leader)
+{
+	(void)ctx;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "leader");
+	cJSON_AddBoolToObject(o, "leader", leader);
+	emit(o);
+}
+
+static void l_error(void *ctx, int code, const char *message)
+{
+	w_error(ctx, code, "", message);
+}
+
+static int cmd_lease(int argc, char **argv)
+{
+	struct k8s_lease_opts o = {.on_change = l_change, .on_error = l_error};
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "n:l:I:d:r:")) != -1) {
+		switch (opt) {
+		case 'n':
+			o.namespace = optarg;
+			break;
+		case 'l':
+			o.name = optarg;
+			break;
+		case 'I':
+			o.identity = optarg;
+			break;
+		case 'd':
+			o.lease_duration_s = (unsigned)atoi(optarg);
+			o.renew_deadline_s = o.lease_duration_s * 2 / 3;
+			break;
+		case 'r':
+			o.retry_period_s = (unsigned)atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	char err[512];
+	struct k8s_lease *l = k8s_lease_new(cli, &o, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "k8sdrv: %s\n", err);
+		return 1;
+	}
+	k8s_lease_start(l);
+	char line[256];
+	while (fgets(line, sizeof(line), stdin))
+		if (!strncmp(line, "quit", 4))
+			break;
+	k8s_lease_free(l);
+	return 0;
+}
+
+struct status_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int status;
+	char msg[512];
+	bool done;
+};
+
+static void status_done(void *ctx, const struct k8s_response *r)
+{
+	struct status_wait *d = ctx;
+	pthread_mutex_lock(&d->mu);
+	d->status = r->status;
+	snprintf(d->msg, sizeof(d->msg), "%s", r->message);
+	d->done = true;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: k8sdrv status OBJECT_PATH RESOURCE STATUS_JSON\n");
+		return 2;
+	}
+	struct status_wait d = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	k8s_patch_status(cli, argv[0], argv[1], argv[2], status_done, &d);
+	pthread_mutex_lock(&d.mu);
+	while (!d.done)
+		pthread_cond_wait(&d.cv, &d.mu);
+	pthread_mutex_unlock(&d.mu);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "status", d.status);
+	cJSON_AddStringToObject(o, "message", d.msg);
+	out_json(o);
+	return d.status == 200 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *kc = NULL;
@@ -477,6 +579,10 @@ int main(int argc, char **argv)
 		rc = cmd_watch(argc - optind, argv + optind);
 	else if (!strcmp(cmd, "events"))
 		rc = cmd_events(argc - optind, argv + optind);
+	else if (!strcmp(cmd, "lease"))
+		rc = cmd_lease(argc - optind, argv + optind);
+	else if (!strcmp(cmd, "status"))
+		rc = cmd_status(argc - optind - 1, argv + optind + 1);
 	else if (!strcmp(cmd, "meta"))
 		rc = cmd_meta(argc - optind, argv + optind);
 	else
