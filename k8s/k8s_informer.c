@@ -538,7 +538,8 @@ static void watch_done(void *arg, const struct k8s_response *r)
 		do_watch(inf);
 		return;
 	}
-	report_error(inf, r->status, r->reason, r->message);
+	/* a stream that broke off is a transport error, whatever its status */
+	report_error(inf, r->status == 200 ? 0 : r->status, r->reason, r->message);
 	schedule(inf, do_watch, r->status == 429 ? r->retry_after_s : -1);
 }
 
@@ -649,7 +650,8 @@ struct k8s_informer *k8s_informer_new(struct k8s_client *c, const struct k8s_inf
 	struct k8s_informer *inf = k8s_xcalloc(1, sizeof(*inf));
 	inf->c = c;
 	inf->o = *o;
-	inf->resource = k8s_xstrdup(o->resource ? o->resource : o->path);
+	/* default label: the collection's last path segment ("pods") */
+	inf->resource = k8s_xstrdup(o->resource ? o->resource : strrchr(o->path, '/') + 1);
 	inf->path = k8s_xstrdup(o->path);
 	inf->lsel = dup_or_null(o->label_selector);
 	inf->fsel = dup_or_null(o->field_selector);

@@ -2,6 +2,9 @@
  * library against a real kube-apiserver, printing what it sees as JSON
  * lines on stdout.
  *
+ * -H prints every finished request as {"ev":"request","verb":V,"resource":R,"code":N}
+ * (the hook the agent feeds vigil_k8s_requests_total with).
+ *
  *   k8sdrv [-k KUBECONFIG] get PATH
  *       one GET; prints {"status":N,"message":..,"body":...}
  *   k8sdrv [-k KUBECONFIG] watch [options]
@@ -541,14 +544,31 @@ static int cmd_status(int argc, char **argv)
 	return d.status == 200 ? 0 : 1;
 }
 
+static void emit(cJSON *o);
+
+static void req_hook(void *ctx, const char *verb, const char *resource, int code)
+{
+	(void)ctx;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "request");
+	cJSON_AddStringToObject(o, "verb", verb);
+	cJSON_AddStringToObject(o, "resource", resource);
+	cJSON_AddNumberToObject(o, "code", code);
+	emit(o);
+}
+
 int main(int argc, char **argv)
 {
 	const char *kc = NULL;
+	struct k8s_client_opts copts = {0};
 	int opt;
-	while ((opt = getopt(argc, argv, "+k:")) != -1) {
+	while ((opt = getopt(argc, argv, "+k:H")) != -1) {
 		switch (opt) {
 		case 'k':
 			kc = optarg;
+			break;
+		case 'H':
+			copts.hook = req_hook;
 			break;
 		default:
 			return 2;
@@ -565,7 +585,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "k8sdrv: %s\n", err);
 		return 1;
 	}
-	cli = k8s_client_new(cfg, NULL, err, sizeof(err));
+	cli = k8s_client_new(cfg, &copts, err, sizeof(err));
 	if (!cli) {
 		fprintf(stderr, "k8sdrv: %s\n", err);
 		k8s_config_free(cfg);
