@@ -296,6 +296,24 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
 					   end);
 }
 
+/* lws reports a failed verification as a bare OpenSSL error: say what it
+ * most likely means. */
+static void tls_hint(struct k8s_client *c, char *msg, size_t len)
+{
+	if (!strstr(msg, "SSL") || !c->cfg->tls)
+		return;
+	struct k8s_buf b = {0};
+	k8s_buf_printf(&b,
+		       "TLS handshake with %s:%d failed (is the server certificate signed by %s "
+		       "and valid for %s?): %s",
+		       c->cfg->host, c->cfg->port, c->cfg->ca_file ? c->cfg->ca_file : "the CA",
+		       c->cfg->host, msg);
+	size_t n = b.len < len ? b.len : len - 1;
+	memcpy(msg, b.p, n);
+	msg[n] = '\0';
+	k8s_buf_free(&b);
+}
+
 static void drain(struct k8s_client *c)
 {
 	for (;;) {
@@ -349,6 +367,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			 in && len ? (const char *)in : "connection failed");
 		if (in && !len)
 			snprintf(call->errmsg, sizeof(call->errmsg), "%s", (const char *)in);
+		tls_hint(c, call->errmsg, sizeof(call->errmsg));
+		/* no later callback of this connection may find the call */
+		lws_set_wsi_user(wsi, NULL);
 		call->wsi = NULL;
 		if (c && c->connecting == call) {
 			c->connect_failed = true;
@@ -467,6 +488,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
 		if (!call)
 			return 0;
+		lws_set_wsi_user(wsi, NULL);
 		call->wsi = NULL;
 		finish(call, call->established ? "the API server closed the connection"
 					       : "connection closed before a response");

@@ -576,7 +576,7 @@ struct k8s_events *k8s_events_new(struct k8s_client *c, const struct k8s_events_
 	if (!e->o.series_window_s)
 		e->o.series_window_s = 600;
 	if (!e->o.max_attempts)
-		e->o.max_attempts = 5;
+		e->o.max_attempts = 8; /* about 80 s of backoff: outlives an API server restart */
 	pthread_mutex_init(&e->mu, NULL);
 	e->in_tail = &e->in_head;
 	k8s_bucket_init(&e->node_bucket, e->o.node_rate, e->o.node_burst, k8s_now_mono_ns());

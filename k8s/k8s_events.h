@@ -44,7 +44,7 @@ struct k8s_events_opts {
 	double node_rate;	  /* writes/s for the node; 0 = 5 */
 	double node_burst;	  /* 0 = 25 */
 	unsigned series_window_s; /* 0 = 600 */
-	unsigned max_attempts;	  /* per write; 0 = 5 */
+	unsigned max_attempts;	  /* per write; 0 = 8 */
 };
 
 struct k8s_event_in {

@@ -24,6 +24,12 @@ DIR = os.environ["VIGIL_K8S_DIR"]
 ADMIN = os.environ["VIGIL_K8S_ADMIN_KUBECONFIG"]
 AGENT_USER = os.environ["VIGIL_K8S_AGENT_USER"]
 CLUSTER = os.path.join(HERE, "cluster.sh")
+# node names unique to this run, so that a reused cluster holds no strangers
+RUN = secrets.token_hex(2)
+
+
+def N(name):
+    return f"{name}-{RUN}"
 
 
 def kubectl(*args, input=None, check=True, kubeconfig=None):
@@ -85,6 +91,7 @@ class Drv:
                                   stderr=subprocess.PIPE, text=True, bufsize=1)
         self.q = queue.Queue()
         self.lines = []
+        self.killed = False
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -135,6 +142,11 @@ class Drv:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+            raise AssertionError("the driver did not stop within 20 s")
+        # a clean exit: under ASan this also means no leak and no memory error
+        if not self.killed and self.p.returncode != 0:
+            raise AssertionError(f"driver exit {self.p.returncode}: "
+                                 f"{self.p.stderr.read()[-3000:]}")
         return self.p.returncode
 
 
@@ -192,21 +204,21 @@ READ_PODS = [{"apiGroups": [""], "resources": ["pods", "namespaces"],
 
 def test_informer_add_update_delete():
     ns = fresh_ns("inf")
-    make_pod(ns, "a", "node-1")
-    make_pod(ns, "elsewhere", "node-2")
-    d = Drv("watch", "-f", "spec.nodeName=node-1", "-n", "1")
+    make_pod(ns, "a", N("node-1"))
+    make_pod(ns, "elsewhere", N("node-2"))
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-1"), "-n", "1")
     try:
         d.wait(lambda e: e["ev"] == "synced", what="synced")
         assert d.seen(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/a"), "a not listed"
         assert not d.seen(lambda e: e.get("key") == f"{ns}/elsewhere"), "other node's pod seen"
-        make_pod(ns, "b", "node-1")
+        make_pod(ns, "b", N("node-1"))
         d.wait(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/b", what="add b")
         kubectl("label", "pod", "a", "-n", ns, "tier=gold")
         ev = d.wait(lambda e: e["ev"] == "update" and e["key"] == f"{ns}/a", what="update a")
         assert ev["labels"].get("tier") == "gold", ev
         del_pod(ns, "b")
         d.wait(lambda e: e["ev"] == "delete" and e["key"] == f"{ns}/b", what="delete b")
-        dump = wait_consistent(d, [ns], "node-1")
+        dump = wait_consistent(d, [ns], N("node-1"))
         assert dump["lists"] == 1 and dump["errors"] == 0, dump
     finally:
         d.close()
@@ -215,8 +227,8 @@ def test_informer_add_update_delete():
 def test_paging():
     ns = fresh_ns("page")
     for i in range(7):
-        make_pod(ns, f"p{i}", "node-page")
-    d = Drv("watch", "-f", "spec.nodeName=node-page", "-n", "2")
+        make_pod(ns, f"p{i}", N("node-page"))
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-page"), "-n", "2")
     try:
         ev = d.wait(lambda e: e["ev"] == "synced", what="synced")
         assert ev["objects"] == 7, ev
@@ -227,14 +239,14 @@ def test_paging():
 
 def test_watch_timeout_rewatch():
     ns = fresh_ns("rewatch")
-    make_pod(ns, "a", "node-rw")
-    d = Drv("watch", "-f", "spec.nodeName=node-rw", "-t", "2")
+    make_pod(ns, "a", N("node-rw"))
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-rw"), "-t", "2")
     try:
         d.wait(lambda e: e["ev"] == "synced", what="synced")
         time.sleep(7)
-        make_pod(ns, "late", "node-rw")
+        make_pod(ns, "late", N("node-rw"))
         d.wait(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/late", what="add after re-watch")
-        dump = wait_consistent(d, [ns], "node-rw")
+        dump = wait_consistent(d, [ns], N("node-rw"))
         # watches that ended after 2 s were re-established from the last
         # resourceVersion, without a relist
         assert dump["restarts"] >= 3, dump
@@ -299,15 +311,15 @@ def test_410_relist():
 
 def test_resource_version_too_large():
     ns = fresh_ns("toolarge")
-    make_pod(ns, "a", "node-tl")
+    make_pod(ns, "a", N("node-tl"))
     # a watch from a version the server has not reached stays silent; the
     # informer checks the version (504 ResourceVersionTooLarge) and relists
-    d = Drv("watch", "-f", "spec.nodeName=node-tl", "-R", "99999999", "-t", "5")
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-tl"), "-R", "99999999", "-t", "5")
     try:
         ev = d.wait(lambda e: e["ev"] == "synced", timeout=40, what="synced after too large")
         assert ev["objects"] == 1, ev
-        wait_consistent(d, [ns], "node-tl")
-        make_pod(ns, "b", "node-tl")
+        wait_consistent(d, [ns], N("node-tl"))
+        make_pod(ns, "b", N("node-tl"))
         d.wait(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/b", what="add b")
     finally:
         d.close()
@@ -330,9 +342,9 @@ def test_metadata_only_namespaces():
 
 def test_server_restart():
     ns = fresh_ns("restart")
-    make_pod(ns, "a", "node-rs")
-    make_pod(ns, "b", "node-rs")
-    d = Drv("watch", "-f", "spec.nodeName=node-rs", "-t", "100")
+    make_pod(ns, "a", N("node-rs"))
+    make_pod(ns, "b", N("node-rs"))
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-rs"), "-t", "100")
     try:
         d.wait(lambda e: e["ev"] == "synced", what="synced")
         subprocess.run([CLUSTER, "apiserver-down", DIR], check=True, capture_output=True)
@@ -340,21 +352,21 @@ def test_server_restart():
                what="a connection error while the server is down")
         time.sleep(3)
         subprocess.run([CLUSTER, "apiserver-up", DIR], check=True, capture_output=True)
-        make_pod(ns, "c", "node-rs")
+        make_pod(ns, "c", N("node-rs"))
         del_pod(ns, "a")
         d.wait(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/c", timeout=60,
                what="add after restart")
         d.wait(lambda e: e["ev"] == "delete" and e["key"] == f"{ns}/a", timeout=60,
                what="delete after restart")
-        wait_consistent(d, [ns], "node-rs")
+        wait_consistent(d, [ns], N("node-rs"))
     finally:
         d.close()
 
 
 def test_idle_timeout_dead_connection():
     ns = fresh_ns("idle")
-    make_pod(ns, "a", "node-id")
-    d = Drv("watch", "-f", "spec.nodeName=node-id", "-t", "100", "-i", "3")
+    make_pod(ns, "a", N("node-id"))
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-id"), "-t", "100", "-i", "3")
     pid = int(open(os.path.join(DIR, "kube-apiserver.pid")).read())
     try:
         d.wait(lambda e: e["ev"] == "synced", what="synced")
@@ -366,10 +378,10 @@ def test_idle_timeout_dead_connection():
             assert "no data from the API server for 3 s" in ev["message"], ev
         finally:
             os.kill(pid, 18)  # SIGCONT
-        make_pod(ns, "b", "node-id")
+        make_pod(ns, "b", N("node-id"))
         d.wait(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/b", timeout=60,
                what="add after the dead connection")
-        wait_consistent(d, [ns], "node-id")
+        wait_consistent(d, [ns], N("node-id"))
     finally:
         d.close()
 
@@ -387,8 +399,8 @@ def agent_kubeconfig(token_file):
 def test_forbidden_then_granted():
     unbind_agent("e2e-reader")
     ns = fresh_ns("rbac")
-    make_pod(ns, "a", "node-rb")
-    d = Drv("-H", "watch", "-f", "spec.nodeName=node-rb",
+    make_pod(ns, "a", N("node-rb"))
+    d = Drv("-H", "watch", "-f", "spec.nodeName=" + N("node-rb"),
             kubeconfig=os.environ["VIGIL_K8S_AGENT_KUBECONFIG"])
     try:
         ev = d.wait(lambda e: e["ev"] == "error", what="403")
@@ -399,7 +411,7 @@ def test_forbidden_then_granted():
         assert f'User "{AGENT_USER}" cannot list resource "pods"' in ev["message"], ev
         bind_agent("e2e-reader", READ_PODS)
         d.wait(lambda e: e["ev"] == "synced", timeout=60, what="synced once granted")
-        wait_consistent(d, [ns], "node-rb")
+        wait_consistent(d, [ns], N("node-rb"))
         assert d.seen(lambda e: e["ev"] == "request" and e["verb"] == "list"
                       and e["resource"] == "pods" and e["code"] == 200)
     finally:
@@ -410,14 +422,14 @@ def test_forbidden_then_granted():
 def test_401_token_rotation():
     bind_agent("e2e-reader", READ_PODS)
     ns = fresh_ns("token")
-    make_pod(ns, "a", "node-tk")
+    make_pod(ns, "a", N("node-tk"))
     tokens = os.path.join(DIR, "pki", "tokens.csv")
     old_line = open(tokens).read()
     old_token = old_line.split(",")[0]
     tf = os.path.join(DIR, "rotating.token")
     with open(tf, "w") as f:
         f.write(old_token + "\n")
-    d = Drv("watch", "-f", "spec.nodeName=node-tk", "-t", "100", kubeconfig=agent_kubeconfig(tf))
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-tk"), "-t", "100", kubeconfig=agent_kubeconfig(tf))
     try:
         d.wait(lambda e: e["ev"] == "synced", what="synced")
         # the server now accepts only a new token: the agent's gets 401
@@ -430,11 +442,11 @@ def test_401_token_rotation():
         with open(tf, "w") as f:
             f.write(new_token + "\n")
         t0 = time.time()
-        make_pod(ns, "b", "node-tk")
+        make_pod(ns, "b", N("node-tk"))
         d.wait(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/b", timeout=45,
                what="add with the rotated token")
         assert time.time() - t0 < 45
-        wait_consistent(d, [ns], "node-tk")
+        wait_consistent(d, [ns], N("node-tk"))
     finally:
         d.close()
         with open(tokens, "w") as f:
@@ -460,6 +472,7 @@ def test_tls_other_ca_rejected():
                        env=env, timeout=60)
     out = json.loads(p.stdout)
     assert p.returncode != 0 and out["status"] == 0, out
+    assert "TLS handshake" in out["message"] and f"{other}/ca.crt" in out["message"], out
     p = subprocess.run([DRV, "-k", ADMIN, "get", "/version"], capture_output=True, text=True,
                        timeout=60)
     assert json.loads(p.stdout)["status"] == 200, p.stdout
@@ -469,9 +482,9 @@ def test_meta_container_lookup():
     ns = fresh_ns("kmeta", {"team": "blue"})
     cid = secrets.token_hex(32)
     init_cid = secrets.token_hex(32)
-    make_pod(ns, "web", "node-m", labels={"app": "web"})
+    make_pod(ns, "web", N("node-m"), labels={"app": "web"})
     set_status(ns, "web", cid, init_cid)
-    d = Drv("meta", "-N", "node-m")
+    d = Drv("meta", "-N", N("node-m"))
     try:
         d.wait(lambda e: e["ev"] == "publish" and e["synced"], what="synced")
         ev = d.request(f"lookup {cid[:12]}", "lookup")
@@ -506,10 +519,10 @@ def vigil_events(ns):
 
 def test_events_series_and_throttling():
     ns = fresh_ns("events")
-    make_pod(ns, "web", "node-ev")
+    make_pod(ns, "web", N("node-ev"))
     uid = kjson("get", "pod", "web", "-n", ns)["metadata"]["uid"]
     note = "A shell was spawned in a container (user=root shell=sh cmd=sh -c ls) " + "é" * 600
-    d = Drv("events", "-N", "node-ev")
+    d = Drv("events", "-N", N("node-ev"))
     try:
         line = {"rule": "Terminal shell in container", "note": note, "kind": "Pod", "ns": ns,
                 "name": "web", "uid": uid, "n": 1000}
@@ -525,7 +538,7 @@ def test_events_series_and_throttling():
         assert len(evs) == 1, f"{len(evs)} Events for one rule on one pod"
         e = evs[0]
         assert e["type"] == "Warning" and e["reason"] == "TerminalShellInContainer", e
-        assert e["action"] == "Detected" and e["reportingInstance"] == "node-ev", e
+        assert e["action"] == "Detected" and e["reportingInstance"] == N("node-ev"), e
         assert e["regarding"] == {"apiVersion": "v1", "kind": "Pod", "namespace": ns,
                                   "name": "web", "uid": uid}, e["regarding"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["eventTime"]), e
@@ -561,11 +574,11 @@ def test_events_series_and_throttling():
         print(f"    60 alerts in 6 s -> {w2} API writes")
         # a host event goes to the Node, in namespace default
         d.send(json.dumps({"rule": "Write below etc", "note": "host write", "kind": "Node",
-                           "name": "node-ev"}))
+                           "name": N("node-ev")}))
         end = time.time() + 20
         while True:
             node_evs = [x for x in vigil_events("default")
-                        if x["regarding"].get("name") == "node-ev"]
+                        if x["regarding"].get("name") == N("node-ev")]
             if node_evs:
                 break
             assert time.time() < end, "no Node event"
@@ -581,7 +594,7 @@ def test_events_series_and_throttling():
 def test_events_forbidden_counted():
     unbind_agent("e2e-events")
     ns = fresh_ns("evforbid")
-    d = Drv("events", "-N", "node-x", kubeconfig=os.environ["VIGIL_K8S_AGENT_KUBECONFIG"])
+    d = Drv("events", "-N", N("node-x"), kubeconfig=os.environ["VIGIL_K8S_AGENT_KUBECONFIG"])
     try:
         d.send(json.dumps({"rule": "R", "note": "n", "kind": "Pod", "ns": ns, "name": "p",
                            "n": 3}))
@@ -610,6 +623,7 @@ def test_lease_election():
             lease = kjson("get", "lease", "writer", "-n", ns)
             assert lease["spec"]["holderIdentity"] == "node-a", lease
             # a leader that dies without releasing: b takes over after the duration
+            a.killed = True
             a.p.kill()
             a.p.wait()
             t0 = time.time()
