@@ -235,6 +235,7 @@ struct vg_k8smeta {
 	struct k8s_client *c;
 	struct vg_k8smeta_opts o;
 	char *node;
+	cJSON *pod_shape, *ns_shape;
 	struct k8s_informer *pods_inf, *ns_inf;
 
 	/* writer (service thread) */
@@ -470,6 +471,57 @@ static struct nsrec *nsrec_build(const cJSON *ns)
 
 /* --- informer callbacks (service thread) ------------------------------------------------ */
 
+/* Keep only the members listed (an object of the same shape: true = keep
+ * the whole value, an object = recurse, for arrays into each element). */
+static void keep_only(cJSON *obj, const cJSON *shape)
+{
+	if (!cJSON_IsObject(obj))
+		return;
+	cJSON *it = obj->child;
+	while (it) {
+		cJSON *next = it->next;
+		const cJSON *sh =
+			it->string ? cJSON_GetObjectItemCaseSensitive(shape, it->string) : NULL;
+		if (!sh) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(obj, it));
+		} else if (cJSON_IsObject(sh)) {
+			if (cJSON_IsArray(it)) {
+				cJSON *el;
+				cJSON_ArrayForEach(el, it) keep_only(el, sh);
+			} else {
+				keep_only(it, sh);
+			}
+		}
+		it = next;
+	}
+}
+
+/* What podrec_build reads, and resourceVersion (the informer compares it). */
+static const char POD_SHAPE[] =
+	"{\"metadata\":{\"name\":true,\"namespace\":true,\"uid\":true,\"labels\":true,"
+	"\"resourceVersion\":true},"
+	"\"spec\":{\"containers\":{\"name\":true,\"image\":true,\"securityContext\":{"
+	"\"privileged\":true}},\"initContainers\":{\"name\":true,\"image\":true,"
+	"\"securityContext\":{\"privileged\":true}},\"ephemeralContainers\":{\"name\":true,"
+	"\"image\":true,\"securityContext\":{\"privileged\":true}}},"
+	"\"status\":{\"containerStatuses\":{\"name\":true,\"image\":true,\"containerID\":true,"
+	"\"state\":{\"running\":true}},\"initContainerStatuses\":{\"name\":true,\"image\":"
+	"true,\"containerID\":true,\"state\":{\"running\":true}},"
+	"\"ephemeralContainerStatuses\":{\"name\":true,\"image\":true,\"containerID\":true,"
+	"\"state\":{\"running\":true}}}}";
+
+static void pod_prune(void *ctx, cJSON *obj)
+{
+	struct vg_k8smeta *m = ctx;
+	keep_only(obj, m->pod_shape);
+}
+
+static void ns_prune(void *ctx, cJSON *obj)
+{
+	struct vg_k8smeta *m = ctx;
+	keep_only(obj, m->ns_shape);
+}
+
 static void pod_set(void *ctx, const cJSON *obj)
 {
 	struct vg_k8smeta *m = ctx;
@@ -557,6 +609,9 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		m->o.publish_ms = 50;
 	pthread_mutex_init(&m->mu, NULL);
 	k8s_timer_init(&m->pub_timer, c, pub_fire, m);
+	m->pod_shape = cJSON_Parse(POD_SHAPE);
+	m->ns_shape = cJSON_Parse("{\"metadata\":{\"name\":true,\"labels\":true,"
+				  "\"resourceVersion\":true}}");
 	size_t fl = strlen(m->node) + 32;
 	char *fsel = vg_xmalloc(fl);
 	snprintf(fsel, fl, "spec.nodeName=%s", m->node);
@@ -567,6 +622,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		.watch_timeout_min_s = o->watch_timeout_s,
 		.watch_timeout_max_s = o->watch_timeout_s,
 		.idle_timeout_s = o->idle_timeout_s,
+		.transform = pod_prune,
 		.on_add = pod_set,
 		.on_update = pod_update,
 		.on_delete = pod_delete,
@@ -582,6 +638,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		.watch_timeout_min_s = o->watch_timeout_s,
 		.watch_timeout_max_s = o->watch_timeout_s,
 		.idle_timeout_s = o->idle_timeout_s,
+		.transform = ns_prune,
 		.on_add = ns_set,
 		.on_update = ns_update,
 		.on_delete = ns_delete,
@@ -632,6 +689,8 @@ void vg_k8smeta_free(struct vg_k8smeta *m)
 	snap_unref(m->pub);
 	snap_unref(m->cur);
 	pthread_mutex_destroy(&m->mu);
+	cJSON_Delete(m->pod_shape);
+	cJSON_Delete(m->ns_shape);
 	free(m->node);
 	free(m);
 }

@@ -175,6 +175,9 @@ bool k8s_status_needs_relist(const cJSON *st)
 
 /* --- state --------------------------------------------------------------------- */
 
+struct k8s_informer;
+static void prune(struct k8s_informer *inf, cJSON *obj);
+
 struct k8s_informer {
 	struct k8s_client *c;
 	struct k8s_informer_opts o; /* strings below are private copies */
@@ -339,7 +342,9 @@ static void list_done(void *arg, const struct k8s_response *r)
 			char *key = k8s_object_key(it);
 			if (!key)
 				continue;
-			cJSON_Delete(omap_put(&inf->pending, key, cJSON_Duplicate(it, 1)));
+			cJSON *copy = cJSON_Duplicate(it, 1);
+			prune(inf, copy);
+			cJSON_Delete(omap_put(&inf->pending, key, copy));
 		}
 		const cJSON *md = cJSON_GetObjectItemCaseSensitive(r->json, "metadata");
 		const cJSON *cont = cJSON_GetObjectItemCaseSensitive(md, "continue");
@@ -375,6 +380,14 @@ static void list_done(void *arg, const struct k8s_response *r)
 	}
 	report_error(inf, r->status, r->reason, r->message);
 	schedule(inf, do_list, r->status == 429 ? r->retry_after_s : -1);
+}
+
+static void prune(struct k8s_informer *inf, cJSON *obj)
+{
+	cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	cJSON_DeleteItemFromObjectCaseSensitive(md, "managedFields");
+	if (inf->o.transform)
+		inf->o.transform(inf->o.ctx, obj);
 }
 
 static void do_list(void *arg)
@@ -447,6 +460,7 @@ static int watch_line(void *arg, char *line, size_t len)
 	}
 	atomic_fetch_add(&inf->events, 1);
 	cJSON_DetachItemViaPointer(ev, obj);
+	prune(inf, obj);
 	set_rv(inf, rv);
 	if (!strcmp(t, "ADDED") || !strcmp(t, "MODIFIED")) {
 		pthread_mutex_lock(&inf->mu);

@@ -46,6 +46,9 @@ struct k8s_informer_opts {
 	 * expired or future one provokes 410 / ResourceVersionTooLarge). */
 	const char *initial_resource_version;
 
+	/* Prune an object before it is cached (memory: keep only what the
+	 * callbacks need).  metadata.managedFields is always dropped. */
+	void (*transform)(void *ctx, cJSON *obj);
 	void (*on_add)(void *ctx, const cJSON *obj);
 	void (*on_update)(void *ctx, const cJSON *old, const cJSON *obj);
 	void (*on_delete)(void *ctx, const cJSON *obj);
