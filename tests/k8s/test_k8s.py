@@ -611,6 +611,35 @@ def test_events_forbidden_counted():
         d.close()
 
 
+def test_events_survive_outage():
+    ns = fresh_ns("evoutage")
+    make_pod(ns, "web", N("node-eo"))
+    d = Drv("events", "-N", N("node-eo"))
+    try:
+        subprocess.run([CLUSTER, "apiserver-down", DIR], check=True, capture_output=True)
+        try:
+            # alerts while the API server is away are queued and retried
+            d.send(json.dumps({"rule": "Outage rule", "note": "during outage", "kind": "Pod",
+                               "ns": ns, "name": "web", "n": 3}))
+            time.sleep(8)
+            st = d.request("stats", "stats")
+            assert st["retries"] >= 1 and st["created"] == 0 and st["failed"] == 0, st
+        finally:
+            subprocess.run([CLUSTER, "apiserver-up", DIR], check=True, capture_output=True)
+        end = time.time() + 90
+        while True:
+            evs = [x for x in vigil_events(ns) if x["reason"] == "OutageRule"]
+            if evs:
+                break
+            assert time.time() < end, d.request("stats", "stats")
+            time.sleep(1)
+        assert evs[0]["series"]["count"] == 3, evs[0]
+        st = d.request("stats", "stats")
+        assert st["created"] == 1 and st["dropped"] == 0 and st["failed"] == 0, st
+    finally:
+        d.close()
+
+
 def test_lease_election():
     ns = fresh_ns("lease")
     a = Drv("lease", "-n", ns, "-l", "writer", "-I", "node-a", "-d", "4", "-r", "1")
@@ -675,6 +704,7 @@ TESTS = [
     test_status_patch,
     test_idle_timeout_dead_connection,
     test_server_restart,
+    test_events_survive_outage,
     test_401_token_rotation,
 ]
 
