@@ -41,7 +41,7 @@ struct k8s_call {
 	void *ctx;
 	unsigned idle_timeout_s;
 	int status;
-	bool started, established, complete, finished, stream_error;
+	bool started, established, complete, finished, stream_error, hooked;
 	struct k8s_buf resp;
 	char retry_after[64];
 	char errmsg[256];
@@ -211,7 +211,7 @@ static void finish(struct k8s_call *call, const char *transport_err)
 						k8s_now_wall_ns());
 	if (r.status == 401)
 		k8s_config_token_invalidate(c->cfg);
-	if (c->hook)
+	if (c->hook && !call->hooked)
 		c->hook(c->hook_ctx, call->verb, call->resource, r.status);
 	if (call->on_done && !atomic_load(&c->stopping))
 		call->on_done(call->ctx, &r);
@@ -438,6 +438,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 				 WSI_TOKEN_HTTP_RETRY_AFTER) < 0)
 			call->retry_after[0] = '\0';
 		call->last_rx = k8s_now_mono_ns();
+		/* a stream is counted when it starts, not minutes later */
+		if (call->on_data && c->hook) {
+			call->hooked = true;
+			c->hook(c->hook_ctx, call->verb, call->resource, call->status);
+		}
 		if (call->on_data && call->idle_timeout_s)
 			k8s_timer_arm(&call->timer, (uint64_t)call->idle_timeout_s * 1000000000ull);
 		else if (call->on_data)

@@ -13,9 +13,10 @@
  * request (so a rotated token file is picked up); a 401 makes the config
  * re-read the token file at once.
  *
- * Every finished request is reported to the request hook as (verb,
- * resource, code) so the agent can count vigil_k8s_requests_total; code is
- * the HTTP status, 0 when no response arrived.
+ * Every request is reported once to the request hook as (verb, resource,
+ * code) so the agent can count vigil_k8s_requests_total: when it ends, or
+ * for a stream (watch) when its response starts; code is the HTTP status,
+ * 0 when no response arrived.
  */
 #ifndef VIGIL_K8S_CLIENT_H
 #define VIGIL_K8S_CLIENT_H
