@@ -688,7 +688,135 @@ def test_status_patch():
     assert w["status"]["observedGeneration"] == 1 and w["spec"] == {"size": 1}, w
 
 
+def test_protocol_details_fake_server():
+    """What a real server will not do on demand: 429 with Retry-After, watch
+    events cut into tiny HTTP chunks, a relist that is itself expired.  A
+    scripted HTTP server on loopback answers the informer's requests."""
+    import http.server
+    import random
+    import urllib.parse
+
+    pod = lambda name, rv, **labels: {"kind": "Pod", "apiVersion": "v1", "metadata": {
+        "name": name, "namespace": "fake", "resourceVersion": rv, "labels": labels}}
+    log = []
+    t_start = time.time()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def send_json(self, code, obj, headers=()):
+            body = json.dumps(obj).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in headers:
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def chunked(self, lines, cut):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            data = "".join(json.dumps(x) + "\n" for x in lines).encode()
+            i = 0
+            while i < len(data):
+                n = cut(i)
+                part = data[i:i + n]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+                i += n
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+        def do_GET(self):
+            u = urllib.parse.urlparse(self.path)
+            q = dict(urllib.parse.parse_qsl(u.query))
+            n = len(log)
+            log.append((time.time() - t_start, q))
+            if n == 0:  # the first list: too many requests
+                return self.send_json(429, {"kind": "Status", "code": 429,
+                                            "reason": "TooManyRequests",
+                                            "message": "slow down"}, [("Retry-After", "2")])
+            if n == 1:
+                return self.send_json(200, {"kind": "PodList", "metadata": {
+                    "resourceVersion": "10"}, "items": [pod("a", "5")]})
+            if n == 2:  # watch: every event split into 1..3 byte chunks
+                rnd = random.Random(7)
+                return self.chunked([
+                    {"type": "ADDED", "object": pod("b", "11")},
+                    {"type": "MODIFIED", "object": pod("a", "12", tier="gold")},
+                    {"type": "BOOKMARK", "object": {"kind": "Pod", "metadata": {
+                        "resourceVersion": "15"}}},
+                    {"type": "DELETED", "object": pod("b", "16")},
+                ], lambda i: rnd.randint(1, 3))
+            if n == 3:  # re-watch from 16: expired
+                return self.chunked([{"type": "ERROR", "object": {
+                    "kind": "Status", "code": 410, "reason": "Expired",
+                    "message": "too old resource version: 16 (20)"}}], lambda i: 7)
+            if n == 4:  # relist from 16 (NotOlderThan): expired too
+                return self.send_json(410, {"kind": "Status", "code": 410, "reason": "Expired",
+                                            "message": "too old"})
+            if n == 5:  # relist from scratch
+                return self.send_json(200, {"kind": "PodList", "metadata": {
+                    "resourceVersion": "30"}, "items": [pod("a", "12", tier="gold"),
+                                                        pod("c", "29")]})
+            time.sleep(3)  # later watches: quiet
+            return self.chunked([], lambda i: 1)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    kc = os.path.join(DIR, "fake.kubeconfig")
+    with open(kc, "w") as f:
+        f.write(f"""apiVersion: v1
+kind: Config
+current-context: fake
+clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{srv.server_port}"}}}}]
+contexts: [{{name: fake, context: {{cluster: fake}}}}]
+""")
+    d = Drv("watch", "-t", "300", kubeconfig=kc)
+    try:
+        err = d.wait(lambda e: e["ev"] == "error", what="429")
+        assert err["code"] == 429 and err["message"] == "slow down", err
+        d.wait(lambda e: e["ev"] == "synced", timeout=10, what="synced")
+        d.wait(lambda e: e["ev"] == "delete" and e["key"] == "fake/b", what="delete b")
+        d.wait(lambda e: e["ev"] == "synced" and e["relists"] == 1, timeout=15,
+               what="the relist")
+        dump = d.request("dump", "dump")
+        assert dump["keys"] == ["fake/a", "fake/c"], dump
+        evs = [(e["ev"], e.get("key")) for e in d.lines if e["ev"] in ("add", "update",
+                                                                        "delete")]
+        assert evs == [("add", "fake/a"), ("add", "fake/b"), ("update", "fake/a"),
+                       ("delete", "fake/b"), ("add", "fake/c")], evs
+        upd = [e for e in d.lines if e["ev"] == "update"][0]
+        assert upd["labels"] == {"tier": "gold"}, upd
+        end = time.time() + 10
+        while len(log) < 7:  # the watch after the relist
+            assert time.time() < end, log
+            time.sleep(0.1)
+        # Retry-After: 2 s between the 429 and the next list
+        assert 1.9 <= log[1][0] - log[0][0] <= 4, log[:2]
+        assert log[2][1].get("watch") == "1" and log[2][1]["resourceVersion"] == "10", log[2]
+        assert log[2][1]["allowWatchBookmarks"] == "true", log[2]
+        assert log[2][1]["timeoutSeconds"] == "300", log[2]  # -t 300
+        # re-watch from the last version seen (the DELETED event's)
+        assert log[3][1]["resourceVersion"] == "16" and log[3][1].get("watch") == "1", log[3]
+        # 410: relist from that version, then from scratch
+        assert log[4][1].get("resourceVersion") == "16", log[4]
+        assert log[4][1].get("resourceVersionMatch") == "NotOlderThan", log[4]
+        assert "resourceVersion" not in log[5][1] and "watch" not in log[5][1], log[5]
+        assert log[6][1]["resourceVersion"] == "30", log[6]
+    finally:
+        d.close()
+        srv.shutdown()
+
+
 TESTS = [
+    test_protocol_details_fake_server,
     test_informer_add_update_delete,
     test_paging,
     test_watch_timeout_rewatch,
