@@ -7,6 +7,8 @@
 #   5. checks that the official Falco rules load and compile unmodified
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build
+#   8. runs the Kubernetes end-to-end tests: tools.sh, cluster.sh (a real
+#      etcd + kube-apiserver on loopback), k8s/ driven by tests/k8s/k8sdrv
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,5 +77,9 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+
+stage "kubernetes end-to-end (real kube-apiserver + etcd)"
+# run.sh stops the cluster it starts, also on failure
+tests/k8s/run.sh build
 
 stage "all tests passed"
