@@ -283,14 +283,14 @@ static void report_drops(struct loop *l)
 	l->drops_reported = dropped;
 }
 
-static int seed(struct loop *l)
+static int seed(struct loop *l, const char *proc_root)
 {
-	int n = vg_procscan("/proc", on_record, l);
+	int n = vg_procscan(proc_root, on_record, l);
 	if (n < 0) {
-		vg_log(VG_LOG_ERROR, "scanning /proc: %s", strerror(-n));
+		vg_log(VG_LOG_ERROR, "scanning %s: %s", proc_root, strerror(-n));
 		return -1;
 	}
-	vg_log(VG_LOG_DEBUG, "seeded %d processes from /proc", n);
+	vg_log(VG_LOG_DEBUG, "seeded %d processes from %s", n, proc_root);
 	return 0;
 }
 
@@ -301,6 +301,7 @@ static int run_loop(struct loop *l, const struct vg_config *cfg, const uint8_t w
 	struct vg_capture_opts co = {0};
 	co.ringbuf_bytes = cfg->capture.ringbuf_bytes;
 	co.ignore_self = cfg->capture.ignore_self;
+	co.self_tgid = vg_procscan_self(cfg->proc_root);
 	l->cap = vg_capture_open(&co, err, sizeof(err));
 	if (!l->cap) {
 		vg_log(VG_LOG_ERROR, "cannot start capture: %s", err);
@@ -312,7 +313,7 @@ static int run_loop(struct loop *l, const struct vg_config *cfg, const uint8_t w
 		return -1;
 	}
 	/* seed after the probes are attached so no process falls between */
-	if (seed(l)) {
+	if (seed(l, cfg->proc_root)) {
 		vg_capture_close(l->cap);
 		return -1;
 	}
@@ -357,7 +358,7 @@ static struct vg_state *new_state(const struct vg_config *cfg, int replay)
 	so.max_procs = cfg->state.max_procs;
 	so.max_fds = cfg->state.max_fds;
 	so.max_env = cfg->state.max_env_bytes;
-	so.proc_root = "/proc";
+	so.proc_root = cfg->proc_root;
 	so.etc_root = "/etc";
 	so.ts_is_wall = replay;
 	return vg_state_new(&so);
