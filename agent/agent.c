@@ -471,7 +471,7 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 	so.max_procs = a->cfg->state.max_procs;
 	so.max_fds = a->cfg->state.max_fds;
 	so.max_env = a->cfg->state.max_env_bytes;
-	so.proc_root = "/proc";
+	so.proc_root = a->cfg->proc_root;
 	so.etc_root = "/etc";
 	a->st = vg_state_new(&so);
 	a->ev = vg_xcalloc(1, sizeof(*a->ev));
@@ -513,6 +513,7 @@ int vg_agent_run(struct vg_agent *a)
 	struct vg_capture_opts co = {0};
 	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
 	co.ignore_self = a->cfg->capture.ignore_self;
+	co.self_tgid = vg_procscan_self(a->cfg->proc_root);
 	struct vg_capture *cap = vg_capture_open(&co, err, sizeof(err));
 	if (!cap) {
 		vg_log(VG_LOG_ERROR, "cannot start capture: %s", err);
@@ -524,13 +525,13 @@ int vg_agent_run(struct vg_agent *a)
 		return -1;
 	}
 	/* seed after the probes are attached so no process falls between */
-	int n = vg_procscan("/proc", on_record, a);
+	int n = vg_procscan(a->cfg->proc_root, on_record, a);
 	if (n < 0) {
-		vg_log(VG_LOG_ERROR, "scanning /proc: %s", strerror(-n));
+		vg_log(VG_LOG_ERROR, "scanning %s: %s", a->cfg->proc_root, strerror(-n));
 		vg_capture_close(cap);
 		return -1;
 	}
-	vg_log(VG_LOG_DEBUG, "seeded %d processes from /proc", n);
+	vg_log(VG_LOG_DEBUG, "seeded %d processes from %s", n, a->cfg->proc_root);
 	if (a->reg) { /* published for the collect callbacks from here on */
 		vg_metric_family_set_collect(a->m.events, NULL, NULL);
 		vg_metric_family_set_collect(a->m.events_dropped, NULL, NULL);

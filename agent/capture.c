@@ -68,7 +68,8 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 		goto fail;
 	}
 	if (opts->ignore_self)
-		cap->skel->rodata->vg_self_tgid = (uint32_t)getpid();
+		cap->skel->rodata->vg_self_tgid =
+			opts->self_tgid ? opts->self_tgid : (uint32_t)getpid();
 	/* wake the consumer when 1/8 of the ring is used; it also polls */
 	cap->skel->rodata->vg_wakeup_bytes = ring / 8;
 	int rc = bpf_map__set_max_entries(cap->skel->maps.vg_ring, (uint32_t)ring);

@@ -18,6 +18,7 @@
 struct vg_capture_opts {
 	uint64_t ringbuf_bytes; /* power of two >= 4096; 0 = 8 MiB */
 	bool ignore_self;	/* drop this process's own syscalls in the kernel */
+	uint32_t self_tgid;	/* this process in the kernel's pid namespace; 0: getpid() */
 };
 
 typedef int (*vg_capture_cb)(void *ctx, const struct vg_event *ev, size_t size);

@@ -28,6 +28,9 @@ struct vg_config {
 	size_t n_rules_dirs;
 	char *log_level; /* error | warning | info | debug */
 	char *node_name; /* "" = the host name */
+	/* The host's procfs: "/proc", or where a container mounts the host's
+	 * (its cgroup2 mount is expected at <parent>/sys/fs/cgroup). */
+	char *proc_root;
 
 	struct {
 		uint64_t ringbuf_bytes; /* power of two, >= 4096 */

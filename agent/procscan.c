@@ -567,3 +567,17 @@ int vg_procscan(const char *proc_root, vg_record_cb emit, void *ctx)
 	free(s);
 	return ret;
 }
+
+uint32_t vg_procscan_self(const char *proc_root)
+{
+	/* procfs resolves "self" in the pid namespace it was mounted for */
+	char path[PATH_MAX], buf[32];
+	snprintf(path, sizeof(path), "%s/self", proc_root);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *end;
+	unsigned long v = strtoul(buf, &end, 10);
+	return (*end || v == 0 || v > UINT32_MAX) ? 0 : (uint32_t)v;
+}

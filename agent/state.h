@@ -193,4 +193,9 @@ int vg_container_pod_uid(const char *cgroup_path, char out[37]);
 typedef int (*vg_record_cb)(void *ctx, const struct vg_event *raw, size_t size);
 int vg_procscan(const char *proc_root, vg_record_cb emit, void *ctx);
 
+/* This process's pid as proc_root's pid namespace numbers it (the host's,
+ * when a container mounts the host's /proc there: getpid() would give the
+ * container's).  Returns it, or 0 if proc_root/self cannot be read. */
+uint32_t vg_procscan_self(const char *proc_root);
+
 #endif

@@ -46,6 +46,7 @@ static void test_defaults(void **state)
 	assert_true(cfg.outputs.stdout_enabled);
 	assert_string_equal(cfg.outputs.stdout_format, "json");
 	assert_string_equal(cfg.metrics.listen, "0.0.0.0:8765");
+	assert_string_equal(cfg.proc_root, "/proc");
 	vg_config_free(&cfg);
 }
 
@@ -74,6 +75,7 @@ static void test_values(void **state)
 	int rc = load(&cfg,
 		      "rules_dirs: [/a, /b]\n"
 		      "log_level: debug\n"
+		      "proc_root: /host/proc\n"
 		      "capture:\n"
 		      "  ringbuf_bytes: 65536\n"
 		      "  ignore_self: false\n"
@@ -86,6 +88,7 @@ static void test_values(void **state)
 	assert_int_equal(cfg.n_rules_dirs, 2);
 	assert_string_equal(cfg.rules_dirs[1], "/b");
 	assert_string_equal(cfg.log_level, "debug");
+	assert_string_equal(cfg.proc_root, "/host/proc");
 	assert_int_equal(cfg.capture.ringbuf_bytes, 65536);
 	assert_false(cfg.capture.ignore_self);
 	assert_string_equal(cfg.outputs.stdout_format, "text");

@@ -349,6 +349,26 @@ static void test_real_proc(void **state)
 	free_recs(rs);
 }
 
+/* A container that mounts the host's /proc at /host/proc must give the BPF
+ * side its host pid: the pid of "self" in that procfs, not getpid(). */
+static void test_self(void **state)
+{
+	(void)state;
+	assert_int_equal(vg_procscan_self("/proc"), (uint32_t)getpid());
+	assert_int_equal(vg_procscan_self("tests/data/no-such-proc"), 0);
+	char dir[] = "/tmp/vigil-procself-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char link[PATH_MAX];
+	snprintf(link, sizeof(link), "%s/self", dir);
+	assert_int_equal(symlink("4242", link), 0);
+	assert_int_equal(vg_procscan_self(dir), 4242);
+	unlink(link);
+	assert_int_equal(symlink("notapid", link), 0);
+	assert_int_equal(vg_procscan_self(dir), 0);
+	unlink(link);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_thread_and_init),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_real_proc),
+		cmocka_unit_test(test_self),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,62 @@
+{{/* The chart's name, shortened to fit a label. */}}
+{{- define "vigil.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The release's objects' name: the release name, with the chart's name
+unless the release name already holds it. */}}
+{{- define "vigil.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vigil.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vigil.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "vigil.labels" -}}
+{{ include "vigil.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: agent
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "vigil.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "vigil.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is needed when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vigil.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* vigil.yaml: the chart's keys, then .Values.config merged over them. */}}
+{{- define "vigil.config" -}}
+{{- $dirs := list -}}
+{{- if .Values.defaultRules -}}
+{{- $dirs = append $dirs "/etc/vigil/rules" -}}
+{{- end -}}
+{{- $dirs = append $dirs "/etc/vigil/rules.d" -}}
+{{- $base := dict
+  "rules_dirs" $dirs
+  "proc_root" "/host/proc"
+  "metrics" (dict "enabled" true "listen" (printf "0.0.0.0:%d" (int .Values.metrics.port))) -}}
+{{- toYaml (mustMergeOverwrite $base (deepCopy (default (dict) .Values.config))) -}}
+{{- end -}}
