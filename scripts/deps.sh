@@ -8,7 +8,7 @@ PKGS=(
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
   libyaml-dev libcjson-dev libwebsockets-dev libssl-dev
   libcmocka-dev clang-format libclang-rt-14-dev
-  runc busybox-static iproute2 python3 procps curl prometheus
+  runc busybox-static iproute2 python3 procps curl prometheus openssl
 )
 
 missing=()
