@@ -57,6 +57,7 @@ struct vg_agent {
 	struct vg_ratelimit drop_rl;
 	uint64_t kdrops_reported; /* kernel drops already reported */
 	uint64_t qdrops_pending;  /* alert queue drops not yet reported */
+	bool ran;		  /* vg_agent_run got as far as the capture */
 };
 
 /* ---- rules ---------------------------------------------------------------- */
@@ -514,6 +515,7 @@ int vg_agent_run(struct vg_agent *a)
 	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
 	co.ignore_self = a->cfg->capture.ignore_self;
 	co.self_tgid = vg_procscan_self(a->cfg->proc_root);
+	a->ran = true;
 	struct vg_capture *cap = vg_capture_open(&co, err, sizeof(err));
 	if (!cap) {
 		vg_log(VG_LOG_ERROR, "cannot start capture: %s", err);
@@ -610,11 +612,13 @@ void vg_agent_free(struct vg_agent *a)
 			sent += ds.sent;
 			failed += ds.failed;
 		}
-		vg_log(VG_LOG_INFO,
-		       "stopped after %llu alerts (%llu deliveries, %llu failed) in %.3f s of "
-		       "draining",
-		       (unsigned long long)a->matches, (unsigned long long)sent,
-		       (unsigned long long)failed, (double)(vg_now_mono_ns() - start) / 1e9);
+		if (a->ran)
+			vg_log(VG_LOG_INFO,
+			       "stopped after %llu alerts (%llu deliveries, %llu failed) in %.3f "
+			       "s of draining",
+			       (unsigned long long)a->matches, (unsigned long long)sent,
+			       (unsigned long long)failed,
+			       (double)(vg_now_mono_ns() - start) / 1e9);
 	}
 	vg_httpd_stop(a->httpd);
 	vg_dispatch_free(a->disp);

@@ -5,6 +5,7 @@ receiver, kernel drops, SIGTERM draining and SIGUSR1 file reopening.
 
 Each test writes a small rule on opens of a file in its own temporary
 directory, so the number of alerts is exact."""
+import http.client
 import http.server
 import json
 import os
@@ -113,9 +114,10 @@ class Receiver:
     alert POSTed, checks its shape; can be stopped and restarted on the
     same port; may answer slowly."""
 
-    def __init__(self, port=None, delay=0.0):
+    def __init__(self, port=None, delay=0.0, tls=None):
         self.port = port or free_port()
         self.delay = delay
+        self.tls = tls  # an ssl.SSLContext for HTTPS
         self.alerts = []
         self.errors = []
         self.lock = threading.Lock()
@@ -148,6 +150,8 @@ class Receiver:
 
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        if self.tls:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -305,6 +309,68 @@ def test_http_sink_retries_and_counts():
         s.close()
 
 
+def make_pki(d):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate."""
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=d)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "1", "-subj", "/CN=vigil test CA")
+    for name, cn, ext in (("server", "127.0.0.1",
+                           "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                           "extendedKeyUsage=serverAuth\n"),
+                          ("client", "vigil-agent", "extendedKeyUsage=clientAuth\n")):
+        with open(os.path.join(d, name + ".ext"), "w") as f:
+            f.write(ext)
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out",
+            name + ".csr", "-subj", "/CN=" + cn)
+        run("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-days", "1", "-extfile", name + ".ext")
+    return {k: os.path.join(d, k) for k in ("ca.pem", "server.pem", "server.key",
+                                            "client.pem", "client.key")}
+
+
+def test_https_sink_mutual_tls_and_metrics_tls():
+    import ssl
+    pki_dir = tempfile.mkdtemp(prefix="vigil-pki-")
+    pki = make_pki(pki_dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki["server.pem"], pki["server.key"])
+    ctx.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: the agent must show its certificate
+    ctx.load_verify_locations(pki["ca.pem"])
+    rec = Receiver(tls=ctx)
+    s = Setup("  tls_cert: %s\n  tls_key: %s\n"
+              "outputs:\n  http:\n    enabled: true\n    url: https://127.0.0.1:%d/alerts\n"
+              "    ca_file: %s\n    client_cert: %s\n    client_key: %s\n"
+              "    headers:\n      X-Vigil-Test: mtls\n    retries: 2\n"
+              % (pki["server.pem"], pki["server.key"], rec.port, pki["ca.pem"],
+                 pki["client.pem"], pki["client.key"]))
+    v = s.start()
+    try:
+        s.touch(3)
+        wait_for("3 alerts over HTTPS", lambda: len(rec.rule()) >= 3)
+        port = v.metrics_port()
+        cctx = ssl.create_default_context(cafile=pki["ca.pem"])
+        with urllib.request.urlopen("https://127.0.0.1:%d/metrics" % port, context=cctx,
+                                    timeout=5) as r:
+            text = r.read().decode()
+        check('vigil_alerts_sent_total{sink="http"} 3' in text, "sent over https: %s" %
+              [x for x in text.splitlines() if "alerts_sent" in x])
+        try:
+            get("http://127.0.0.1:%d/metrics" % port, timeout=3)
+            check(False, "plain HTTP answered on a TLS listener")
+        except (OSError, http.client.HTTPException):
+            pass
+        rc = v.stop()
+        check(rc == 0, "exit %s" % rc)
+        check(not rec.errors, "malformed: %s" % rec.errors)
+        check(len(rec.rule()) == 3, "received %d" % len(rec.rule()))
+    finally:
+        v.close()
+        rec.down()
+        s.close()
+        shutil.rmtree(pki_dir, ignore_errors=True)
+
+
 def test_kernel_drops_raise_metric_and_alert():
     s = Setup("capture:\n  ringbuf_bytes: 4096\n")
     v = s.start()
@@ -426,6 +492,7 @@ if __name__ == "__main__":
     import sys
     tests = [test_rule_matches_equal_printed_alerts, test_file_sink_reopens_on_sigusr1,
              test_kernel_drops_raise_metric_and_alert, test_http_sink_retries_and_counts,
-             test_sigterm_under_load_drains_everything, test_prometheus_scrapes_the_agent]
+             test_sigterm_under_load_drains_everything, test_https_sink_mutual_tls_and_metrics_tls,
+             test_prometheus_scrapes_the_agent]
     only = [t for t in tests if t.__name__ in sys.argv[1:]]
     main(only or tests)
