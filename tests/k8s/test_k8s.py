@@ -512,6 +512,39 @@ def test_meta_container_lookup():
         d.close()
 
 
+def test_meta_reader_while_pods_change():
+    """The capture thread's reads stay valid while snapshots are replaced
+    under it (run with the ASan driver, this catches a freed snapshot)."""
+    ns = fresh_ns("kmhammer")
+    cid = secrets.token_hex(32)
+    make_pod(ns, "web", N("node-h"))
+    set_status(ns, "web", cid)
+    for i in range(5):
+        make_pod(ns, f"other{i}", N("node-h"))
+    d = Drv("meta", "-N", N("node-h"))
+    stop = threading.Event()
+
+    def churn():
+        i = 0
+        while not stop.is_set():
+            kubectl("label", "pod", "web", "-n", ns, f"round={i}", "--overwrite")
+            kubectl("label", "namespace", ns, f"round={i}", "--overwrite")
+            i += 1
+
+    t = threading.Thread(target=churn)
+    try:
+        d.wait(lambda e: e["ev"] == "publish" and e["synced"], what="synced")
+        t.start()
+        ev = d.request(f"hammer 8 {cid[:12]}", "hammer", timeout=30)
+        assert ev["loops"] > 1000 and ev["found"] == ev["loops"], ev
+        assert ev["gens"] >= 5, ev  # snapshots were replaced under the reader
+    finally:
+        stop.set()
+        if t.is_alive():
+            t.join()
+        d.close()
+
+
 def vigil_events(ns):
     items = kjson("get", "events.v1.events.k8s.io", "-n", ns)["items"]
     return [e for e in items if e.get("reportingController") == "vigil.dev/agent"]
@@ -827,6 +860,7 @@ TESTS = [
     test_resource_version_too_large,
     test_metadata_only_namespaces,
     test_meta_container_lookup,
+    test_meta_reader_while_pods_change,
     test_forbidden_then_granted,
     test_tls_other_ca_rejected,
     test_events_series_and_throttling,
