@@ -476,6 +476,13 @@ def test_tls_other_ca_rejected():
     p = subprocess.run([DRV, "-k", ADMIN, "get", "/version"], capture_output=True, text=True,
                        timeout=60)
     assert json.loads(p.stdout)["status"] == 200, p.stdout
+    # insecure-skip-tls-verify, when set explicitly, skips verification
+    kc = re.sub(r"certificate-authority: .*", "insecure-skip-tls-verify: true", kc)
+    with open(path, "w") as f:
+        f.write(kc)
+    p = subprocess.run([DRV, "-k", path, "get", "/version"], capture_output=True, text=True,
+                       timeout=60)
+    assert json.loads(p.stdout)["status"] == 200, p.stdout
 
 
 def test_meta_container_lookup():
