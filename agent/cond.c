@@ -199,7 +199,9 @@ struct vg_cond_scratch {
 	const struct vg_evt *ev;  /* the event the cache holds values of */
 	uint64_t ev_num, ev_ts, gen;
 	int cap;
-	struct fcache_ent *ent;
+	/* one allocation per slot: values may point into their own entry's
+	 * buffer, so entries must not move when the table grows */
+	struct fcache_ent **ent;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1231,8 +1233,11 @@ struct vg_cond_scratch *vg_cond_scratch_new(void)
 
 void vg_cond_scratch_free(struct vg_cond_scratch *s)
 {
-	if (s)
+	if (s) {
+		for (int i = 0; i < s->cap; i++)
+			free(s->ent[i]);
 		free(s->ent);
+	}
 	free(s);
 }
 
@@ -1462,7 +1467,9 @@ static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr
 		memset(s->ent + s->cap, 0, (size_t)(cap - s->cap) * sizeof(*s->ent));
 		s->cap = cap;
 	}
-	struct fcache_ent *e = &s->ent[fr->slot];
+	struct fcache_ent *e = s->ent[fr->slot];
+	if (!e)
+		e = s->ent[fr->slot] = vg_xcalloc(1, sizeof(*e));
 	if (e->gen != s->gen) {
 		e->gen = s->gen;
 		e->hashed = 0;

@@ -708,6 +708,39 @@ static void test_nesting(void **unused)
 	expect_err(t, "t.yaml", 1, 8 * 199 + 1, "nested too deep");
 }
 
+/* Conditions sharing a field set share a per-event value cache.  Values
+ * rendered into the cache (evt.arg) must survive the cache growing when a
+ * later condition reads many more fields of the same event. */
+static void test_field_cache(void **unused)
+{
+	(void)unused;
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *a = vg_cond_compile("evt.arg.name = /etc/shadow", &at, &env, &err);
+	assert_non_null(a);
+	static char many[8192];
+	size_t n = 0;
+	for (int i = 1; i <= 80; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%sproc.aname[%d] = nope%d",
+				      i > 1 ? " or " : "", i, i);
+	struct vg_cond *b = vg_cond_compile(many, &at, &env, &err);
+	assert_non_null(b);
+	for (int round = 0; round < 3; round++) {
+		assert_true(vg_cond_eval(a, &S.open, scr));
+		assert_false(vg_cond_eval(b, &S.open, scr));
+		assert_true(vg_cond_eval(a, &S.open, scr));
+		/* another event in between: the cache must not answer for it */
+		assert_false(vg_cond_eval(a, &S.exec, scr));
+	}
+	vg_cond_free(a);
+	vg_cond_free(b);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(env.fieldset);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -718,7 +751,7 @@ int main(void)
 		cmocka_unit_test(test_lists),	    cmocka_unit_test(test_ip),
 		cmocka_unit_test(test_unset),	    cmocka_unit_test(test_evttypes),
 		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_long_values),
-		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_nesting),	    cmocka_unit_test(test_field_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
