@@ -178,8 +178,24 @@ struct node {
 	};
 };
 
+/* The tree flattened into jumps: one instruction per comparison, with where
+ * to go when it is true and when it is false (AND, OR, NOT and constants
+ * become edges), so evaluating is a loop over comparisons, in the tree's
+ * order and with its short circuits, without recursion. */
+#define PC_TRUE (-1)
+#define PC_FALSE (-2)
+
+struct ins {
+	const struct node *chk;
+	const uint8_t *types; /* evt.type check: its bitmap, else NULL */
+	int t, f;	      /* next pc, or PC_TRUE / PC_FALSE */
+	uint8_t neg;	      /* evt.type check with != */
+};
+
 struct vg_cond {
 	struct node *root;
+	struct ins *prog;
+	int nprog, entry;
 };
 
 /* Field values already extracted for the current event: many rules read
@@ -1181,6 +1197,80 @@ static struct node *parse_or(struct parser *ps)
 	return parse_chain(ps, N_OR);
 }
 
+static int count_checks(const struct node *n)
+{
+	switch (n->kind) {
+	case N_AND:
+	case N_OR: {
+		int k = 0;
+		for (int i = 0; i < n->list.n; i++)
+			k += count_checks(n->list.kids[i]);
+		return k;
+	}
+	case N_NOT:
+		return count_checks(n->kid);
+	case N_CHECK:
+		return 1;
+	case N_CONST:
+		return 0;
+	}
+	return 0;
+}
+
+/* Emit n so that it continues at t when true and f when false; returns its
+ * entry.  Kids are emitted last first, since each one's targets are the
+ * entries of those after it; the program is reversed afterwards. */
+static int emit(struct vg_cond *c, const struct node *n, int t, int f)
+{
+	switch (n->kind) {
+	case N_AND:
+		for (int i = n->list.n - 1; i >= 0; i--)
+			t = emit(c, n->list.kids[i], t, f);
+		return t;
+	case N_OR:
+		for (int i = n->list.n - 1; i >= 0; i--)
+			f = emit(c, n->list.kids[i], t, f);
+		return f;
+	case N_NOT:
+		return emit(c, n->kid, f, t);
+	case N_CONST:
+		return n->value ? t : f;
+	case N_CHECK: {
+		struct ins *in = &c->prog[c->nprog];
+		in->chk = n;
+		in->types = n->chk.types;
+		in->neg = n->chk.op == OP_NE;
+		in->t = t;
+		in->f = f;
+		return c->nprog++;
+	}
+	}
+	return f;
+}
+
+static void flatten(struct vg_cond *c)
+{
+	int n = count_checks(c->root);
+	c->prog = vg_xcalloc(n ? (size_t)n : 1, sizeof(*c->prog));
+	c->entry = emit(c, c->root, PC_TRUE, PC_FALSE);
+	/* reverse, so that the program runs forwards (first comparison first) */
+	n = c->nprog;
+	for (int i = 0; i < n; i++) {
+		struct ins *in = &c->prog[i];
+		if (in->t >= 0)
+			in->t = n - 1 - in->t;
+		if (in->f >= 0)
+			in->f = n - 1 - in->f;
+	}
+	for (int i = 0; i < n / 2; i++) {
+		struct ins tmp = c->prog[i];
+		c->prog[i] = c->prog[n - 1 - i];
+		c->prog[n - 1 - i] = tmp;
+	}
+	if (c->entry >= 0)
+		c->entry = n - 1 - c->entry;
+}
+
 struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 				const struct vg_cond_env *env, struct vg_cond_err *err)
 {
@@ -1213,6 +1303,7 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 		return NULL;
 	struct vg_cond *c = vg_xcalloc(1, sizeof(*c));
 	c->root = root;
+	flatten(c);
 	return c;
 }
 
@@ -1221,6 +1312,7 @@ void vg_cond_free(struct vg_cond *c)
 	if (!c)
 		return;
 	node_free(c->root);
+	free(c->prog);
 	free(c);
 }
 
@@ -1590,6 +1682,23 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 }
 
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	int pc = c->entry;
+	const int t = ev->type;
+	const int tok = t >= 0 && t < VG_T_MAX;
+	while (pc >= 0) {
+		const struct ins *in = &c->prog[pc];
+		bool r;
+		if (in->types)
+			r = (tok && in->types[t]) ^ in->neg;
+		else
+			r = eval_check(in->chk, ev, s);
+		pc = r ? in->t : in->f;
+	}
+	return pc == PC_TRUE;
+}
+
+bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
 	return eval(c->root, ev, s);
 }

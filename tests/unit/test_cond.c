@@ -96,6 +96,9 @@ static bool ev_on(const char *text, const struct vg_evt *ev)
 {
 	struct vg_cond *c = compile_ok(text);
 	bool r = vg_cond_eval(c, ev, SCR);
+	/* the compiled program must agree with the tree it came from */
+	if (vg_cond_eval_tree(c, ev, SCR) != r)
+		fail_msg("'%s' on %s: program says %d, tree says %d", text, ev->name, r, !r);
 	/* the event-type set must never exclude a type the condition matched */
 	uint8_t types[VG_T_MAX];
 	vg_cond_evttypes(c, types);
@@ -741,17 +744,109 @@ static void test_field_cache(void **unused)
 	vg_cond_fieldset_free(env.fieldset);
 }
 
+/* Random and/or/not trees over comparisons of known truth: the compiled
+ * program (jumps) must agree with the tree and with the expected value. */
+static uint64_t rng = 0x243f6a8885a308d3ull;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 20) % n;
+}
+
+static bool gen_expr(char *out, size_t cap, size_t *n, int depth)
+{
+	static const struct {
+		const char *text;
+		bool val; /* on the exec event */
+	} atoms[] = {
+		{"proc.name = bash", true},
+		{"proc.name = zsh", false},
+		{"evt.type = execve", true},
+		{"evt.type in (open, openat)", false},
+		{"evt.type != execve", false},
+		{"evt.type != connect", true},
+		{"proc.name in (shell_binaries)", true},
+		{"fd.name = /etc/shadow", false}, /* unset on exec: false */
+		{"not fd.name exists", true},
+		{"proc.pname = sshd", true},
+		{"proc.aname[2] = systemd", true},
+		{"proc.cmdline contains nope", false},
+		{"never_true", false},
+		{"evt.type in ()", false},
+	};
+	size_t na = sizeof(atoms) / sizeof(atoms[0]);
+	uint32_t pick = depth > 3 ? 0 : rnd(5);
+	if (pick == 0) {
+		uint32_t a = rnd((uint32_t)na);
+		*n += (size_t)snprintf(out + *n, cap - *n, "%s", atoms[a].text);
+		return atoms[a].val;
+	}
+	if (pick == 1) {
+		*n += (size_t)snprintf(out + *n, cap - *n, "not (");
+		bool v = gen_expr(out, cap, n, depth + 1);
+		*n += (size_t)snprintf(out + *n, cap - *n, ")");
+		return !v;
+	}
+	bool is_and = pick <= 3;
+	int kids = 2 + (int)rnd(3);
+	bool v = is_and;
+	*n += (size_t)snprintf(out + *n, cap - *n, "(");
+	for (int i = 0; i < kids; i++) {
+		if (i)
+			*n += (size_t)snprintf(out + *n, cap - *n, is_and ? " and " : " or ");
+		bool k = gen_expr(out, cap, n, depth + 1);
+		v = is_and ? v && k : v || k;
+	}
+	*n += (size_t)snprintf(out + *n, cap - *n, ")");
+	return v;
+}
+
+static void test_program_vs_tree(void **unused)
+{
+	(void)unused;
+	static char text[65536];
+	int trues = 0;
+	for (int i = 0; i < 3000; i++) {
+		size_t n = 0;
+		bool want = gen_expr(text, sizeof(text), &n, 0);
+		struct vg_cond *c = compile_ok(text);
+		bool got = vg_cond_eval(c, &S.exec, SCR);
+		bool tree = vg_cond_eval_tree(c, &S.exec, SCR);
+		if (got != want || tree != want)
+			fail_msg("'%s': program %d, tree %d, expected %d", text, got, tree, want);
+		/* on other events the two must agree too */
+		assert_int_equal(vg_cond_eval(c, &S.open, SCR), vg_cond_eval_tree(c, &S.open, SCR));
+		assert_int_equal(vg_cond_eval(c, &S.conn, SCR), vg_cond_eval_tree(c, &S.conn, SCR));
+		trues += want;
+		vg_cond_free(c);
+	}
+	/* the generator must produce both outcomes */
+	assert_true(trues > 300 && trues < 2700);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scene),	    cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_compare_ops), cmocka_unit_test(test_string_ops),
-		cmocka_unit_test(test_modifiers),   cmocka_unit_test(test_transformers),
-		cmocka_unit_test(test_val),	    cmocka_unit_test(test_field_args),
-		cmocka_unit_test(test_lists),	    cmocka_unit_test(test_ip),
-		cmocka_unit_test(test_unset),	    cmocka_unit_test(test_evttypes),
-		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_long_values),
-		cmocka_unit_test(test_nesting),	    cmocka_unit_test(test_field_cache),
+		cmocka_unit_test(test_scene),
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_compare_ops),
+		cmocka_unit_test(test_string_ops),
+		cmocka_unit_test(test_modifiers),
+		cmocka_unit_test(test_transformers),
+		cmocka_unit_test(test_val),
+		cmocka_unit_test(test_field_args),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_ip),
+		cmocka_unit_test(test_unset),
+		cmocka_unit_test(test_evttypes),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_field_cache),
+		cmocka_unit_test(test_program_vs_tree),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
