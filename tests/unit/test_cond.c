@@ -827,6 +827,50 @@ static void test_program_vs_tree(void **unused)
 	assert_true(trues > 300 && trues < 2700);
 }
 
+/* Equal comparisons in conditions of one field set are computed once per
+ * event and shared; conditions of another field set (another engine) on
+ * the same scratch and event must not see those results. */
+static void test_memo(void **unused)
+{
+	(void)unused;
+	struct vg_cond_env e1 = ENV, e2 = ENV;
+	e1.fieldset = vg_cond_fieldset_new();
+	e2.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *a =
+		vg_cond_compile("proc.name = bash and proc.pname = sshd", &at, &e1, &err);
+	struct vg_cond *b = vg_cond_compile("not proc.name = bash", &at, &e1, &err);
+	struct vg_cond *c =
+		vg_cond_compile("proc.name in (bash, zsh) and proc.name != bash", &at, &e1, &err);
+	/* memo id 0 and field slot 0 in the other set are proc.name = zsh */
+	struct vg_cond *x = vg_cond_compile("proc.name = zsh", &at, &e2, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_non_null(x);
+	for (int round = 0; round < 2; round++) {
+		const struct vg_evt *evs[] = {&S.exec, &S.open, &S.conn};
+		for (int i = 0; i < 3; i++) {
+			const struct vg_evt *ev = evs[i];
+			bool bash = i == 0; /* exec is bash's, open is cat's, conn curl's */
+			assert_int_equal(vg_cond_eval(a, ev, scr), bash);
+			assert_int_equal(vg_cond_eval(x, ev, scr), false);
+			assert_int_equal(vg_cond_eval(b, ev, scr), !bash);
+			assert_int_equal(vg_cond_eval(c, ev, scr), false);
+			assert_int_equal(vg_cond_eval(a, ev, scr), bash);
+		}
+	}
+	vg_cond_free(a);
+	vg_cond_free(b);
+	vg_cond_free(c);
+	vg_cond_free(x);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(e1.fieldset);
+	vg_cond_fieldset_free(e2.fieldset);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -847,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_field_cache),
 		cmocka_unit_test(test_program_vs_tree),
+		cmocka_unit_test(test_memo),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
