@@ -4,7 +4,8 @@
 #   2. builds and runs the unit tests, plain and under ASan+UBSan
 #   3. checks formatting
 #   4. builds the libFuzzer targets with clang and runs each for a short time
-#   5. checks that the official Falco rules load and compile unmodified
+#   5. checks that the official Falco rules load and compile unmodified, and
+#      that their compiled conditions agree with the trees (bench_engine verify)
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build
 #   8. runs the Kubernetes end-to-end tests: tools.sh, cluster.sh (a real
@@ -71,6 +72,9 @@ echo "$out" | grep -q '^93 rules (81 enabled, 12 disabled, 0 failed, 0 skipped).
   echo "the official Falco rules did not all load and compile" >&2
   exit 1
 }
+
+stage "compiled conditions agree with their trees (all rules, generated trace)"
+build/bench_engine 300000 verify | tail -2
 
 stage "replay tests (capture fixtures through real rule files)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
