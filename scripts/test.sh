@@ -7,6 +7,9 @@
 #   5. checks that the official Falco rules load and compile unmodified
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build
+#   8. packaging: the Helm chart against a real kube-apiserver, the image built
+#      with buildah and run in runc as the DaemonSet would, the default rules
+#      silent under a benign workload (tests/pkg/run.sh)
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,5 +78,8 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+
+stage "packaging (chart, image, benign workload)"
+VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh
 
 stage "all tests passed"
