@@ -10,6 +10,7 @@ PKGS=(
   libcmocka-dev clang-format libclang-rt-14-dev
   runc busybox-static iproute2 python3 procps curl prometheus
   openssl unzip npm
+  buildah debootstrap python3-yaml
 )
 
 missing=()

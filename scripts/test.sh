@@ -9,7 +9,11 @@
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build
 #   8. runs the Kubernetes end-to-end tests: tools.sh, cluster.sh (a real
-#      etcd + kube-apiserver on loopback), k8s/ driven by tests/k8s/k8sdrv
+#      etcd + kube-apiserver on loopback), k8s/ driven by tests/k8s/k8sdrv,
+#      and `vigil run` in that cluster
+#   9. packaging: the Helm chart against a real kube-apiserver, the image built
+#      with buildah and run in runc as the DaemonSet would, the default rules
+#      silent under a benign workload (tests/pkg/run.sh)
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,5 +89,8 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
 stage "kubernetes end-to-end (real kube-apiserver + etcd)"
 # run.sh stops the cluster it starts, also on failure
 tests/k8s/run.sh build
+
+stage "packaging (chart, image, benign workload)"
+VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh
 
 stage "all tests passed"

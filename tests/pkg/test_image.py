@@ -299,56 +299,173 @@ def test_version(img, commit):
         b.close()
 
 
-def test_agent(img, privileged):
-    mode = "privileged" if privileged else "least-privilege"
-    caps = all_caps()
-    if not privileged:
-        want = chart_least_privilege_caps()
-        missing = [c for c in want if c not in caps]
-        if missing:
-            # only memlock accounting needs SYS_RESOURCE, and vigil goes on
-            # without it (kernels >= 5.11 charge BPF memory to the cgroup)
-            print("least-privilege: %s not held by this test (root lacks it), granting %s"
-                  % (",".join(missing), ",".join(c for c in want if c in caps)))
-        caps = [c for c in want if c in caps]
-    b = Bundle(img, "vigil-img-agent")
-    ctr = livelib.Container()
-    try:
-        daemonset_shape(b, privileged, caps)
-        b.start(["/usr/bin/vigil", "run"])
-        wait_for(lambda: "capture started" in b.stderr() or b.proc.poll() is not None, 60,
-                 "the agent to start")
-        check(b.proc.poll() is None, "%s agent exited: %s" % (mode, b.stderr()))
-        check("/host/proc" not in b.stderr(), "%s agent: %s" % (mode, b.stderr()))
-        interactive_shell(ctr)
+# Rules the test adds (mounted at /etc/vigil/rules.d, which the image's
+# configuration loads after its defaults).
+TEST_RULES = """
+- rule: Test shadow read under a seeded parent
+  desc: the parent started before vigil, so vigil knows it from /host/proc only
+  condition: evt.type in (open, openat) and fd.name = /etc/shadow and proc.name = cat
+  output: shadow read (parent_exe=%proc.pexepath parent=%proc.pname ppid=%proc.ppid)
+  priority: NOTICE
+- rule: Test vigil sees itself
+  desc: vigil opens /host/proc files after its probes are attached; with its
+    host pid known these never reach user space
+  condition: evt.type in (open, openat) and proc.name = vigil
+  output: vigil saw itself (%fd.name)
+  priority: NOTICE
+"""
 
+
+def least_privilege_caps(quiet=False):
+    held = all_caps()
+    want = chart_least_privilege_caps()
+    missing = [c for c in want if c not in held]
+    if missing and not quiet:
+        # only memlock accounting needs SYS_RESOURCE, and vigil goes on
+        # without it (kernels >= 5.11 charge BPF memory to the cgroup)
+        print("least-privilege: %s not held by this test (root lacks it), granting %s"
+              % (",".join(missing), ",".join(c for c in want if c in held)))
+    return [c for c in want if c in held]
+
+
+class Agent:
+    """The image's vigil in a runc container shaped like the DaemonSet, with
+    a busybox container started before it (its processes are seeded from
+    /host/proc) that reads /etc/shadow when told to."""
+
+    def __init__(self, img, privileged, caps):
+        self.b = Bundle(img, "vigil-img-agent")
+        self.old = livelib.Container()
+        self.old.name = "vigil-img-old"
+        self.rules = os.path.join(self.b.dir, "rules.d")
+        os.makedirs(self.rules)
+        with open(os.path.join(self.rules, "test.yaml"), "w") as f:
+            f.write(TEST_RULES)
+        daemonset_shape(self.b, privileged, caps)
+        self.b.cfg["mounts"].append({"destination": "/etc/vigil/rules.d", "type": "bind",
+                                     "source": self.rules, "options": ["rbind", "ro"]})
+
+    def start_old(self):
+        root = os.path.join(self.old.dir, "rootfs")
+        with open(os.path.join(root, "etc", "shadow"), "w") as f:
+            f.write("root:*:19000:0:99999:7:::\n")
+        subprocess.run(["runc", "spec", "-b", self.old.dir], check=True)
+        path = os.path.join(self.old.dir, "config.json")
+        with open(path) as f:
+            cfg = json.load(f)
+        cfg["process"]["terminal"] = False
+        cfg["process"]["args"] = ["/bin/sh", "-c",
+                                  "while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /etc/shadow; sleep 0.1"]
+        cfg["root"]["readonly"] = False
+        cfg["linux"]["cgroupsPath"] = "/kubepods/besteffort/pod%s/%s" % (self.old.pod_uid,
+                                                                         self.old.id)
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        # detached, its stdio must not be a pipe we wait on
+        r = subprocess.run(["runc", "run", "-d", "-b", self.old.dir, self.old.name],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
+        check(r.returncode == 0, "runc run -d failed for the old container")
+        return json.loads(sh("runc", "state", self.old.name))["pid"]
+
+    def start(self):
+        """Returns None once capturing, or vigil's stderr if it exited."""
+        self.b.start(["/usr/bin/vigil", "run"])
+        wait_for(lambda: "capture started" in self.b.stderr() or self.b.proc.poll() is not None,
+                 60, "the agent to start")
+        if self.b.proc.poll() is not None:
+            return self.b.stderr()
+        return None
+
+    def wait_alert(self, pred, what):
         def found():
-            for a in alerts(b.stdout()):
-                f = a.get("output_fields", {})
-                if a.get("rule") == "Interactive shell in a container" and \
-                        f.get("container.id") == ctr.id[:12]:
+            for a in alerts(self.b.stdout()):
+                if pred(a):
                     return a
             return None
         try:
-            a = wait_for(found, 20, "the alert of the shell (%s)" % mode)
+            return wait_for(found, 20, what)
         except Failure as e:
-            raise Failure("%s; container %s; agent stderr:\n%s\nagent stdout:\n%s" % (
-                e, ctr.id[:12], b.stderr()[-3000:], b.stdout()[-3000:]))
+            raise Failure("%s; agent stderr:\n%s\nagent stdout:\n%s" % (
+                e, self.b.stderr()[-3000:], self.b.stdout()[-3000:]))
+
+    def seeded_parent_alert(self):
+        with open(os.path.join(self.old.dir, "rootfs", "tmp", "go"), "w"):
+            pass
+        cid = self.old.id[:12]
+        return self.wait_alert(
+            lambda a: a["rule"] == "Test shadow read under a seeded parent" and
+            a["output_fields"].get("container.id", cid) == cid and
+            "parent=sh" in a["output"], "the shadow read under the seeded shell")
+
+    def close(self):
+        self.b.close()
+        subprocess.run(["runc", "delete", "-f", self.old.name], capture_output=True)
+        self.old.close()
+
+
+def test_agent(img, privileged):
+    mode = "privileged" if privileged else "least-privilege"
+    caps = all_caps() if privileged else least_privilege_caps()
+    ag = Agent(img, privileged, caps)
+    ctr = livelib.Container()
+    try:
+        old_pid = ag.start_old()
+        err = ag.start()
+        check(err is None, "%s agent exited: %s" % (mode, err))
+        interactive_shell(ctr)
+        cid = ctr.id[:12]
+        a = ag.wait_alert(lambda a: a["rule"] == "Interactive shell in a container" and
+                          a["output_fields"].get("container.id") == cid,
+                          "the alert of the shell (%s)" % mode)
         print("%s: %s" % (mode, a["output"]))
         check(a["output_fields"].get("proc.name") == "sh", "proc.name: %r" % a)
         check(a["hostname"] == "node-under-test", "hostname from NODE_NAME: %r" % a)
-        # vigil's own host pid is found through /host/proc/self, so its
-        # own syscalls are dropped in the kernel
-        for x in alerts(b.stdout()):
-            check("vigil" not in x["output_fields"].get("proc.name", ""),
-                  "vigil alerted on itself: %r" % x)
-        b.stop()
-        check(b.proc.returncode == 0, "%s agent exited %s: %s" % (mode, b.proc.returncode,
-                                                                 b.stderr()[-2000:]))
-        check("capture stopped" in b.stderr(), "no clean stop: %s" % b.stderr()[-2000:])
+        # a process that ran before vigil is known from /host/proc, by its
+        # host pid and with what only ptrace access reveals (its exe)
+        s = ag.seeded_parent_alert()
+        print("%s: %s" % (mode, s["output"]))
+        check(re.search(r"ppid=%d\)" % old_pid, s["output"]),
+              "the seeded shell's host pid %d: %s" % (old_pid, s["output"]))
+        check("parent_exe=/bin/busybox" in s["output"], "seeded exe: %s" % s["output"])
+        # vigil's own host pid is found through /host/proc/self, so its own
+        # syscalls are dropped in the kernel
+        for x in alerts(ag.b.stdout()):
+            check(x["rule"] != "Test vigil sees itself", "vigil saw itself: %r" % x)
+        ag.b.stop()
+        check(ag.b.proc.returncode == 0, "%s agent exited %s: %s" % (
+            mode, ag.b.proc.returncode, ag.b.stderr()[-2000:]))
+        check("capture stopped" in ag.b.stderr(), "no clean stop: %s" % ag.b.stderr()[-2000:])
     finally:
-        b.close()
+        ag.close()
         ctr.close()
+
+
+def test_each_capability_needed(img):
+    """Without any one of the least-privilege capabilities vigil fails (BPF,
+    PERFMON) or loses what the capability is there for (SYS_PTRACE)."""
+    full = least_privilege_caps(quiet=True)
+    for cap in full:
+        caps = [c for c in full if c != cap]
+        ag = Agent(img, False, caps)
+        try:
+            ag.start_old()
+            err = ag.start()
+            if cap in ("CAP_BPF", "CAP_PERFMON"):
+                check(err is not None, "vigil ran without %s" % cap)
+                check("loading the BPF programs failed" in err or "cannot start capture" in err,
+                      "unclear error without %s: %s" % (cap, err))
+                print("without %s: %s" % (cap, [x for x in err.splitlines() if "BPF" in x][0]))
+            elif cap == "CAP_SYS_PTRACE":
+                check(err is None, "vigil failed without %s: %s" % (cap, err))
+                s = ag.seeded_parent_alert()
+                check("parent_exe=/bin/busybox" not in s["output"],
+                      "the seeded exe was read without %s: %s" % (cap, s["output"]))
+                print("without %s: %s" % (cap, s["output"]))
+            else:
+                raise Failure("no test says why %s is needed" % cap)
+        finally:
+            ag.close()
 
 
 def main():
@@ -361,7 +478,8 @@ def main():
         for name, fn in (("contents", lambda: check_contents(img, commit)),
                          ("version", lambda: test_version(img, commit)),
                          ("agent_privileged", lambda: test_agent(img, True)),
-                         ("agent_least_privilege", lambda: test_agent(img, False))):
+                         ("agent_least_privilege", lambda: test_agent(img, False)),
+                         ("each_capability_needed", lambda: test_each_capability_needed(img))):
             start = time.time()
             try:
                 fn()
