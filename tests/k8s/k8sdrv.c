@@ -18,7 +18,9 @@
  *                -t WATCH_TIMEOUT_S -i IDLE_TIMEOUT_S -R INITIAL_RV -n PAGE_SIZE -E
  *   k8sdrv [-k KUBECONFIG] meta -N NODE [-t WATCH_TIMEOUT_S]
  *       runs vg_k8smeta; prints {"ev":"publish","gen":N,"containers":N,"synced":B}
- *       per snapshot; stdin "lookup ID" prints {"ev":"lookup","id":ID,"found":B,...meta}
+ *       per snapshot; stdin "lookup ID" prints {"ev":"lookup","id":ID,"found":B,...meta};
+ *       "hammer SECONDS ID" reads ID's metadata in a loop as the capture thread would
+ *       (sync + lookup + touch every string) and prints {"ev":"hammer","loops","found","gens"}
  *   k8sdrv [-k KUBECONFIG] events -N NODE [-o OBJ_RATE] [-b OBJ_BURST] [-O NODE_RATE]
  *                                  [-B NODE_BURST] [-q QUEUE_MAX] [-a MAX_ATTEMPTS]
  *       runs k8s_events; stdin: a JSON line {"rule","note","kind","ns","name","uid","n"}
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -324,6 +327,54 @@ static void lookup(const char *id)
 	emit(o);
 }
 
+static size_t touch(const struct vg_container_meta *cm)
+{
+	size_t n = strlen(cm->pod_name) + strlen(cm->pod_uid) + strlen(cm->ns_name) +
+		   strlen(cm->name) + strlen(cm->image) + strlen(cm->image_repo) +
+		   strlen(cm->image_tag);
+	for (size_t i = 0; i < cm->npod_labels; i++)
+		n += strlen(cm->pod_labels[i].key) + strlen(cm->pod_labels[i].value);
+	for (size_t i = 0; i < cm->nns_labels; i++)
+		n += strlen(cm->ns_labels[i].key) + strlen(cm->ns_labels[i].value);
+	return n;
+}
+
+static void hammer(const char *arg)
+{
+	double secs = atof(arg);
+	const char *id = strchr(arg, ' ');
+	id = id ? id + 1 : "";
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	unsigned long loops = 0, found = 0, gens = 0;
+	uint64_t last_gen = 0;
+	size_t sum = 0;
+	for (;;) {
+		vg_k8smeta_reader_sync(meta);
+		const struct vg_container_meta *cm = vg_k8smeta_lookup(meta, id);
+		if (cm) {
+			found++;
+			sum += touch(cm);
+		}
+		uint64_t g = vg_k8smeta_generation(meta);
+		if (g != last_gen) {
+			gens++;
+			last_gen = g;
+		}
+		loops++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= secs)
+			break;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ev", "hammer");
+	cJSON_AddNumberToObject(o, "loops", (double)loops);
+	cJSON_AddNumberToObject(o, "found", (double)found);
+	cJSON_AddNumberToObject(o, "gens", (double)gens);
+	cJSON_AddNumberToObject(o, "bytes", (double)sum);
+	emit(o);
+}
+
 static int cmd_meta(int argc, char **argv)
 {
 	struct vg_k8smeta_opts o = {.on_publish = m_publish};
@@ -353,6 +404,8 @@ static int cmd_meta(int argc, char **argv)
 		line[strcspn(line, "\r\n")] = '\0';
 		if (!strncmp(line, "lookup ", 7))
 			lookup(line + 7);
+		else if (!strncmp(line, "hammer ", 7))
+			hammer(line + 7);
 		else if (!strncmp(line, "quit", 4))
 			break;
 	}
