@@ -58,6 +58,7 @@ struct vg_agent {
 	struct vg_agent_meta meta;
 	struct vg_hold *hold;
 	struct vg_metric_series *m_held[3]; /* metadata, timeout, overflow */
+	uint64_t held_gen;		    /* metadata generation of the last scan */
 
 	/* drops */
 	struct vg_ratelimit drop_rl;
@@ -449,27 +450,47 @@ static int process_record(struct vg_agent *a, const struct vg_event *raw, size_t
 
 enum { HELD_METADATA, HELD_TIMEOUT, HELD_OVERFLOW };
 
-/* Release held records from the oldest on while their metadata is known or
- * their time is up (all: at shutdown). */
+struct release_ctx {
+	struct vg_agent *a;
+	uint64_t now;
+	bool all;
+	int why;
+};
+
+static bool held_ready(void *ctx, const struct vg_held *h)
+{
+	struct release_ctx *rc = ctx;
+	struct vg_agent *a = rc->a;
+	if (a->meta.lookup(a->meta.ctx, h->container_id))
+		rc->why = HELD_METADATA;
+	else if (rc->all || rc->now >= h->deadline_ns)
+		rc->why = HELD_TIMEOUT;
+	else
+		return false;
+	return true;
+}
+
+static int held_process(void *ctx, const struct vg_held *h)
+{
+	struct release_ctx *rc = ctx;
+	vg_metric_inc(rc->a->m_held[rc->why]);
+	return process_record(rc->a, h->rec, h->size);
+}
+
+/* Release the held records whose metadata is now known or whose time is up
+ * (all: at shutdown).  Scans only when the metadata changed or the oldest
+ * record's time is up, so a held flood costs little per record. */
 static int release_held(struct vg_agent *a, bool all)
 {
-	const struct vg_held *h;
-	uint64_t now = vg_now_mono_ns();
-	while ((h = vg_hold_head(a->hold))) {
-		int why;
-		if (a->meta.lookup(a->meta.ctx, h->container_id))
-			why = HELD_METADATA;
-		else if (all || now >= h->deadline_ns)
-			why = HELD_TIMEOUT;
-		else
-			break;
-		vg_metric_inc(a->m_held[why]);
-		int r = process_record(a, h->rec, h->size);
-		vg_hold_pop(a->hold);
-		if (r)
-			return r;
-	}
-	return 0;
+	const struct vg_held *head = vg_hold_head(a->hold);
+	if (!head)
+		return 0;
+	struct release_ctx rc = {a, vg_now_mono_ns(), all, 0};
+	uint64_t gen = a->meta.generation ? a->meta.generation(a->meta.ctx) : 0;
+	if (!all && gen == a->held_gen && rc.now < head->deadline_ns)
+		return 0;
+	a->held_gen = gen;
+	return vg_hold_release(a->hold, held_ready, held_process, &rc);
 }
 
 /* Should this record wait for its pod's metadata?  Yes when its cgroup

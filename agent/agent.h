@@ -100,6 +100,7 @@ uint64_t vg_agent_matches(const struct vg_agent *a);
 struct vg_agent_meta {
 	vg_meta_lookup_fn lookup;
 	void (*sync)(void *ctx);
+	uint64_t (*generation)(void *ctx); /* changes when the metadata does */
 	void *ctx;
 	unsigned hold_ms;
 };

@@ -1,7 +1,7 @@
-/* hold.c - a FIFO of copied records plus a count of held records per
+/* hold.c - a ring of copied records plus a count of held records per
  * cgroup id (open addressing; a cgroup leaves the table when its count
- * drops to zero, so the table stays as small as the set of containers
- * being held). */
+ * drops to zero).  A record released from the middle of the ring leaves a
+ * hole (rec == NULL) that the head skips later. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,8 @@ struct cg_count {
 
 struct vg_hold {
 	struct vg_held *ring;
-	size_t cap, head, len;
+	size_t cap, head, len; /* len counts holes between head and tail */
+	size_t live;	       /* records held */
 	size_t bytes, max_bytes;
 	struct cg_count *tab;
 	size_t tabcap; /* power of two, >= 2 * cap */
@@ -39,7 +40,7 @@ void vg_hold_free(struct vg_hold *h)
 {
 	if (!h)
 		return;
-	while (h->len)
+	while (h->live)
 		vg_hold_pop(h);
 	free(h->ring);
 	free(h->tab);
@@ -90,7 +91,7 @@ static void count_del(struct vg_hold *h, uint64_t cgid)
 int vg_hold_push(struct vg_hold *h, const void *rec, size_t size, uint64_t cgroup_id,
 		 const char *container_id, uint64_t deadline_ns)
 {
-	if (h->len == h->cap || (h->len && h->bytes + size > h->max_bytes))
+	if (h->len == h->cap || (h->live && h->bytes + size > h->max_bytes))
 		return -1;
 	struct vg_held *e = &h->ring[(h->head + h->len) % h->cap];
 	void *copy = vg_xmalloc(size ? size : 1);
@@ -101,6 +102,7 @@ int vg_hold_push(struct vg_hold *h, const void *rec, size_t size, uint64_t cgrou
 	snprintf(e->container_id, sizeof(e->container_id), "%s", container_id ? container_id : "");
 	e->deadline_ns = deadline_ns;
 	h->len++;
+	h->live++;
 	h->bytes += size;
 	if (cgroup_id)
 		count_add(h, cgroup_id);
@@ -109,7 +111,7 @@ int vg_hold_push(struct vg_hold *h, const void *rec, size_t size, uint64_t cgrou
 
 bool vg_hold_has(const struct vg_hold *h, uint64_t cgroup_id)
 {
-	if (!cgroup_id || !h->len)
+	if (!cgroup_id || !h->live)
 		return false;
 	return h->tab[slot_of(h, cgroup_id)].cgid == cgroup_id;
 }
@@ -119,21 +121,70 @@ const struct vg_held *vg_hold_head(const struct vg_hold *h)
 	return h->len ? &h->ring[h->head] : NULL;
 }
 
+static void drop_entry(struct vg_hold *h, struct vg_held *e)
+{
+	if (e->cgroup_id)
+		count_del(h, e->cgroup_id);
+	h->bytes -= e->size;
+	h->live--;
+	free((void *)e->rec);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Advance the head over holes. */
+static void skip_holes(struct vg_hold *h)
+{
+	while (h->len && !h->ring[h->head].rec) {
+		h->head = (h->head + 1) % h->cap;
+		h->len--;
+	}
+}
+
 void vg_hold_pop(struct vg_hold *h)
 {
 	if (!h->len)
 		return;
-	struct vg_held *e = &h->ring[h->head];
-	if (e->cgroup_id)
-		count_del(h, e->cgroup_id);
-	h->bytes -= e->size;
-	free((void *)e->rec);
-	memset(e, 0, sizeof(*e));
-	h->head = (h->head + 1) % h->cap;
-	h->len--;
+	drop_entry(h, &h->ring[h->head]);
+	skip_holes(h);
 }
 
 size_t vg_hold_count(const struct vg_hold *h)
 {
-	return h->len;
+	return h->live;
+}
+
+static bool in_list(const uint64_t *v, size_t n, uint64_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+int vg_hold_release(struct vg_hold *h, vg_hold_ready_fn ready, vg_hold_process_fn process,
+		    void *ctx)
+{
+	/* cgroups with a record that stays: their later records must wait */
+	uint64_t stay[64];
+	size_t nstay = 0;
+	int rc = 0;
+	for (size_t i = 0; i < h->len; i++) {
+		struct vg_held *e = &h->ring[(h->head + i) % h->cap];
+		if (!e->rec)
+			continue;
+		if (in_list(stay, nstay, e->cgroup_id))
+			continue;
+		if (!ready(ctx, e)) {
+			if (nstay == sizeof(stay) / sizeof(stay[0]))
+				break; /* enough for one scan; the rest waits its turn */
+			stay[nstay++] = e->cgroup_id;
+			continue;
+		}
+		rc = process(ctx, e);
+		drop_entry(h, e);
+		if (rc)
+			break;
+	}
+	skip_holes(h);
+	return rc;
 }

@@ -9,10 +9,11 @@
  *
  * Records are keyed by the cgroup id of their header: once one record of a
  * cgroup is held, every later record of that cgroup is held behind it, so a
- * container's records are never reordered among themselves.  Release is
- * FIFO across all cgroups (the head blocks the rest, for at most the hold
- * time).  The store is bounded by a record count and a byte budget; the
- * caller releases the oldest record when a push does not fit.
+ * container's records are never reordered among themselves.  Across
+ * cgroups a release scan may go past records that stay held, so a container
+ * no pod will ever claim does not delay the others.  The store is bounded by
+ * a record count and a byte budget; the caller releases the oldest record
+ * when a push does not fit.
  *
  * Single-threaded (the capture thread).
  */
@@ -49,6 +50,15 @@ bool vg_hold_has(const struct vg_hold *h, uint64_t cgroup_id);
 /* The oldest record, or NULL when empty. */
 const struct vg_held *vg_hold_head(const struct vg_hold *h);
 void vg_hold_pop(struct vg_hold *h);
+
+/* Scan from the oldest record: a record whose cgroup has no older record
+ * still held is given to ready(); when it says yes (non-zero) it goes to
+ * process() and leaves the store.  A non-zero process() result stops the
+ * scan and is returned; else 0. */
+typedef bool (*vg_hold_ready_fn)(void *ctx, const struct vg_held *r);
+typedef int (*vg_hold_process_fn)(void *ctx, const struct vg_held *r);
+int vg_hold_release(struct vg_hold *h, vg_hold_ready_fn ready, vg_hold_process_fn process,
+		    void *ctx);
 
 size_t vg_hold_count(const struct vg_hold *h);
 

@@ -126,6 +126,21 @@ static const char *jstr(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The JSON "output" is Falco's: "HH:MM:SS.nnnnnnnnn: Priority text".  An
+ * Event has its own time and type, so its note is the text alone. */
+static const char *strip_prefix(const char *out)
+{
+	static const char shape[] = "00:00:00.000000000: ";
+	size_t n = sizeof(shape) - 1;
+	for (size_t i = 0; i < n; i++) {
+		bool digit = shape[i] == '0';
+		if (!out[i] || (digit ? (out[i] < '0' || out[i] > '9') : out[i] != shape[i]))
+			return out;
+	}
+	const char *sp = strchr(out + n, ' ');
+	return sp ? sp + 1 : out;
+}
+
 static int events_deliver(struct vg_sink *s, const struct vg_alert *al, char *err, size_t errlen)
 {
 	struct vg_kube *k = s->impl;
@@ -152,8 +167,7 @@ static int events_deliver(struct vg_sink *s, const struct vg_alert *al, char *er
 		in.kind = "Node";
 		in.name = k->node;
 	}
-	if (!in.note)
-		in.note = al->rule;
+	in.note = in.note ? strip_prefix(in.note) : al->rule;
 	int rc = k8s_events_emit(k->events, &in);
 	cJSON_Delete(j);
 	if (rc) {
@@ -178,6 +192,11 @@ static const struct vg_sink_ops events_ops = {
 static void meta_sync(void *ctx)
 {
 	vg_k8smeta_reader_sync(ctx);
+}
+
+static uint64_t meta_generation(void *ctx)
+{
+	return vg_k8smeta_generation(ctx);
 }
 
 struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, char *err,
@@ -237,6 +256,7 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 	struct vg_agent_meta am = {
 		.lookup = vg_k8smeta_lookup,
 		.sync = meta_sync,
+		.generation = meta_generation,
 		.ctx = k->meta,
 		.hold_ms = (unsigned)cfg->kubernetes.hold_ms,
 	};

@@ -74,12 +74,62 @@ static void test_many_cgroups(void **state)
 	vg_hold_free(h);
 }
 
+struct scan {
+	uint64_t ready_cg; /* records of this cgroup are ready */
+	char seen[16];
+	size_t n;
+};
+
+static bool ready_cg(void *ctx, const struct vg_held *r)
+{
+	return r->cgroup_id == ((struct scan *)ctx)->ready_cg;
+}
+
+static int note(void *ctx, const struct vg_held *r)
+{
+	struct scan *s = ctx;
+	s->seen[s->n++] = *(const char *)r->rec;
+	return 0;
+}
+
+/* A release scan goes past a cgroup that stays held, keeps the order within
+ * each cgroup, and the head then skips the holes. */
+static void test_release_past_held(void **state)
+{
+	(void)state;
+	struct vg_hold *h = vg_hold_new(8, 1 << 20);
+	const char *recs = "abcde";
+	uint64_t cgs[] = {1, 2, 1, 2, 3};
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(vg_hold_push(h, recs + i, 1, cgs[i], "c", 0), 0);
+	struct scan s = {.ready_cg = 2};
+	assert_int_equal(vg_hold_release(h, ready_cg, note, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(s.seen, "bd", 2);
+	assert_int_equal(vg_hold_count(h), 3);
+	assert_false(vg_hold_has(h, 2));
+	assert_int_equal(*(const char *)vg_hold_head(h)->rec, 'a');
+	vg_hold_pop(h);						    /* a */
+	assert_int_equal(*(const char *)vg_hold_head(h)->rec, 'c'); /* b was a hole */
+	vg_hold_pop(h);
+	assert_int_equal(*(const char *)vg_hold_head(h)->rec, 'e'); /* d was a hole */
+	vg_hold_pop(h);
+	assert_null(vg_hold_head(h));
+	assert_int_equal(vg_hold_count(h), 0);
+	/* the ring is reusable after holes wrapped around */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(vg_hold_push(h, "z", 1, 5, "c", 0), 0);
+	assert_int_equal(vg_hold_push(h, "z", 1, 5, "c", 0), -1);
+	vg_hold_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_and_cgroups),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_many_cgroups),
+		cmocka_unit_test(test_release_past_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
