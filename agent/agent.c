@@ -1,5 +1,6 @@
 /* agent.c - see agent.h. */
 #include "agent.h"
+#include "hold.h"
 #include "alertq.h"
 #include "capture.h"
 #include "dispatch.h"
@@ -52,6 +53,12 @@ struct vg_agent {
 	struct vg_httpd *httpd;
 	struct vg_metric_series **match_series; /* by rule index */
 	struct vg_metric_series *m_procs, *m_evictions, *m_malformed;
+
+	/* pod metadata (kube.c) and records held until it arrives */
+	struct vg_agent_meta meta;
+	struct vg_hold *hold;
+	struct vg_metric_series *m_held[3]; /* metadata, timeout, overflow */
+	uint64_t held_gen;		    /* metadata generation of the last scan */
 
 	/* drops */
 	struct vg_ratelimit drop_rl;
@@ -429,9 +436,8 @@ static int on_event(struct vg_agent *a, struct vg_evt *ev)
 	return 0;
 }
 
-static int on_record(void *ctx, const struct vg_event *raw, size_t size)
+static int process_record(struct vg_agent *a, const struct vg_event *raw, size_t size)
 {
-	struct vg_agent *a = ctx;
 	if (vg_state_apply(a->st, raw, size, a->ev))
 		return 0; /* counted by the state as a bad record */
 	if (raw->h.kind == VG_K_PROC || !in_tree(a, a->ev))
@@ -443,8 +449,125 @@ static int on_record(void *ctx, const struct vg_event *raw, size_t size)
 	return 0;
 }
 
+enum { HELD_METADATA, HELD_TIMEOUT, HELD_OVERFLOW };
+
+struct release_ctx {
+	struct vg_agent *a;
+	uint64_t now;
+	bool all;
+	int why;
+};
+
+static bool held_ready(void *ctx, const struct vg_held *h)
+{
+	struct release_ctx *rc = ctx;
+	struct vg_agent *a = rc->a;
+	if (a->meta.lookup(a->meta.ctx, h->container_id))
+		rc->why = HELD_METADATA;
+	else if (rc->all || rc->now >= h->deadline_ns)
+		rc->why = HELD_TIMEOUT;
+	else
+		return false;
+	return true;
+}
+
+static int held_process(void *ctx, const struct vg_held *h)
+{
+	struct release_ctx *rc = ctx;
+	vg_metric_inc(rc->a->m_held[rc->why]);
+	return process_record(rc->a, h->rec, h->size);
+}
+
+/* Release the held records whose metadata is now known or whose time is up
+ * (all: at shutdown).  Scans only when the metadata changed or the oldest
+ * record's time is up, so a held flood costs little per record. */
+static int release_held(struct vg_agent *a, bool all)
+{
+	const struct vg_held *head = vg_hold_head(a->hold);
+	if (!head)
+		return 0;
+	struct release_ctx rc = {a, vg_now_mono_ns(), all, 0};
+	uint64_t gen = a->meta.generation ? a->meta.generation(a->meta.ctx) : 0;
+	if (!all && gen == a->held_gen && rc.now < head->deadline_ns)
+		return 0;
+	a->held_gen = gen;
+	return vg_hold_release(a->hold, held_ready, held_process, &rc);
+}
+
+/* Should this record wait for its pod's metadata?  Yes when its cgroup
+ * already has records waiting (order), or when it belongs to a container
+ * the metadata does not know yet. */
+static bool must_hold(struct vg_agent *a, const struct vg_event *raw, size_t size, char *cid)
+{
+	if (size < sizeof(struct vg_event) || raw->h.kind == VG_K_PROC)
+		return false;
+	bool queued = vg_hold_has(a->hold, raw->h.cgroup_id);
+	if (!vg_state_record_container(a->st, raw, size, cid))
+		return queued;
+	if (queued)
+		return true;
+	if (!cid[0] || !strcmp(cid, "host"))
+		return false;
+	return a->meta.lookup(a->meta.ctx, cid) == NULL;
+}
+
+static int on_record(void *ctx, const struct vg_event *raw, size_t size)
+{
+	struct vg_agent *a = ctx;
+	if (!a->hold)
+		return process_record(a, raw, size);
+	if (a->meta.sync)
+		a->meta.sync(a->meta.ctx);
+	int r = release_held(a, false);
+	if (r)
+		return r;
+	char cid[VG_CONTAINER_ID_LEN];
+	if (!must_hold(a, raw, size, cid))
+		return process_record(a, raw, size);
+	uint64_t deadline = vg_now_mono_ns() + (uint64_t)a->meta.hold_ms * 1000000ull;
+	while (vg_hold_push(a->hold, raw, size, raw->h.cgroup_id, cid, deadline)) {
+		/* full: the oldest goes through without waiting any longer */
+		const struct vg_held *h = vg_hold_head(a->hold);
+		vg_metric_inc(a->m_held[HELD_OVERFLOW]);
+		r = process_record(a, h->rec, h->size);
+		vg_hold_pop(a->hold);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
+{
+	a->meta = *m;
+	vg_state_set_meta_lookup(a->st, m->lookup, m->ctx);
+	if (m->hold_ms && !a->hold) {
+		a->hold = vg_hold_new(VG_AGENT_HOLD_RECORDS, VG_AGENT_HOLD_BYTES);
+		if (a->reg) {
+			char err[256];
+			struct vg_metric_desc d = {
+				.name = "vigil_events_held_total",
+				.help = "Events held back until their pod's metadata arrived, by "
+					"how "
+					"they were released (metadata, timeout, overflow).",
+				.type = VG_METRIC_COUNTER,
+				.labels = {"result", NULL},
+			};
+			struct vg_metric_family *f = vg_metrics_add(a->reg, &d, err, sizeof(err));
+			static const char *const why[] = {"metadata", "timeout", "overflow"};
+			for (int i = 0; f && i < 3; i++)
+				a->m_held[i] = vg_metric_series(f, (const char *[]){why[i]});
+		}
+	}
+}
+
 static void periodic(struct vg_agent *a)
 {
+	if (a->hold) {
+		if (a->meta.sync)
+			a->meta.sync(a->meta.ctx);
+		release_held(a, false);
+	}
 	if (a->reopen) {
 		a->reopen = 0;
 		if (a->disp)
@@ -561,6 +684,8 @@ int vg_agent_run(struct vg_agent *a)
 	}
 	/* drain what is already in the ring: nothing captured is lost on exit */
 	vg_capture_poll(cap, 0, on_record, a);
+	if (a->hold)
+		release_held(a, true);
 	periodic(a);
 	report_drops(a, true); /* the final count is always said */
 	vg_agent_set_ready(a, VG_READY_PROBES, false);
@@ -628,6 +753,7 @@ void vg_agent_free(struct vg_agent *a)
 	vg_cond_scratch_free(a->scratch);
 	vg_engine_free(a->eng);
 	vg_diag_free(&a->diag);
+	vg_hold_free(a->hold);
 	vg_state_free(a->st);
 	free(a->ev);
 	free(a);

@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "rules.h"
 #include "sink.h"
+#include "state.h"
 
 /* The internal alert raised when events or alerts are lost. */
 #define VG_AGENT_DROP_RULE "vigil internal: events dropped"
@@ -87,6 +88,23 @@ int vg_agent_metrics_port(const struct vg_agent *a);
 
 /* Alerts matched so far (every match, before priority filters). */
 uint64_t vg_agent_matches(const struct vg_agent *a);
+
+/* Pod metadata for the state (kube.c).  lookup is the state's metadata
+ * look-up; sync (optional) runs on the capture thread before each record so
+ * the look-up sees the newest snapshot.  With hold_ms > 0 the records of a
+ * container whose metadata is not known yet wait up to hold_ms for it
+ * (hold.h), in order; vigil_events_held_total{result} counts them.  Call
+ * before vg_agent_run(). */
+#define VG_AGENT_HOLD_RECORDS 8192
+#define VG_AGENT_HOLD_BYTES (16u << 20)
+struct vg_agent_meta {
+	vg_meta_lookup_fn lookup;
+	void (*sync)(void *ctx);
+	uint64_t (*generation)(void *ctx); /* changes when the metadata does */
+	void *ctx;
+	unsigned hold_ms;
+};
+void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m);
 
 /* --- rules, shared with validate and replay ------------------------------ */
 

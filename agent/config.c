@@ -26,6 +26,7 @@ struct key {
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const tristate[] = {"auto", "true", "false", NULL};
 static const char *const formats[] = {"json", "text", NULL};
 static const char *const priorities[] = {"emergency", "alert",	"critical",	 "error",
 					 "warning",   "notice", "informational", "info",
@@ -91,6 +92,17 @@ static const struct key keys[] = {
 	{"outputs.drain_timeout_ms", K_U64, OFF(outputs.drain_timeout_ms), "10000", NULL, NULL},
 	{"outputs.rate_limit.per_rule", K_U64, OFF(outputs.rate_limit_per_rule), "0", NULL, NULL},
 	{"outputs.rate_limit.burst", K_U64, OFF(outputs.rate_limit_burst), "20", NULL,
+	 check_positive},
+	{"kubernetes.enabled", K_STR, OFF(kubernetes.enabled), "auto", tristate, NULL},
+	{"kubernetes.kubeconfig", K_STR, OFF(kubernetes.kubeconfig), "", NULL, NULL},
+	{"kubernetes.namespace", K_STR, OFF(kubernetes.namespace), "", NULL, NULL},
+	{"kubernetes.hold_ms", K_U64, OFF(kubernetes.hold_ms), "2000", NULL, NULL},
+	{"kubernetes.rules", K_BOOL, OFF(kubernetes.rules), "true", NULL, NULL},
+	{"kubernetes.leader_election", K_BOOL, OFF(kubernetes.leader_election), "true", NULL, NULL},
+	{"kubernetes.events.enabled", K_BOOL, OFF(kubernetes.events_enabled), "true", NULL, NULL},
+	{"kubernetes.events.min_priority", K_STR, OFF(kubernetes.events_min_priority), "notice",
+	 priorities, NULL},
+	{"kubernetes.events.queue_length", K_U64, OFF(kubernetes.events_queue_length), "1000", NULL,
 	 check_positive},
 	{"metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, NULL},
 	{"metrics.listen", K_STR, OFF(metrics.listen), "0.0.0.0:8765", NULL, NULL},
@@ -401,6 +413,9 @@ void vg_config_env(struct vg_config *cfg)
 		v = getenv("NODE_NAME");
 	if (v && *v)
 		set_str(&cfg->node_name, v);
+	v = getenv("POD_NAMESPACE");
+	if (v && *v && !*cfg->kubernetes.namespace)
+		set_str(&cfg->kubernetes.namespace, v);
 	v = getenv("VIGIL_LOG_LEVEL");
 	if (v && *v) {
 		char why[128];

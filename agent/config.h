@@ -70,6 +70,18 @@ struct vg_config {
 	} outputs;
 
 	struct {
+		char *enabled;	      /* auto | true | false */
+		char *kubeconfig;     /* "" = $KUBECONFIG, else in-cluster */
+		char *namespace;      /* the agent's own (leases); "" = the config's */
+		uint64_t hold_ms;     /* wait for a new container's pod */
+		bool rules;	      /* watch ClusterRule, Rule, RuleLibrary */
+		bool leader_election; /* write rule status from one elected agent */
+		bool events_enabled;  /* alerts as Kubernetes Events */
+		char *events_min_priority;
+		uint64_t events_queue_length; /* series waiting to be written */
+	} kubernetes;
+
+	struct {
 		bool enabled;
 		char *listen;	/* host:port */
 		char *tls_cert; /* PEM; "" = plain HTTP */

@@ -1,5 +1,6 @@
 /* main.c - the vigil command line: parse arguments, wire the modules, run. */
 #include "agent.h"
+#include "kube.h"
 #include "capfile.h"
 #include "capture.h"
 #include "config.h"
@@ -462,10 +463,22 @@ static int cmd_run(const struct opts *o)
 		vg_config_free(&cfg);
 		return 1;
 	}
+	struct vg_kube *k = vg_kube_start(a, &cfg, err, sizeof(err));
+	if (!k && *err) {
+		fprintf(stderr, "vigil: %s\n", err);
+		if (!strcmp(cfg.kubernetes.enabled, "true")) {
+			vg_agent_free(a);
+			vg_config_free(&cfg);
+			return 1;
+		}
+		fprintf(stderr, "vigil: running without Kubernetes (kubernetes.enabled: auto)\n");
+	}
 	install_signals(a);
 	int rc = vg_agent_run(a) ? 1 : 0;
 	running = NULL;
+	vg_kube_stop(k);
 	vg_agent_free(a);
+	vg_kube_free(k, (unsigned)cfg.outputs.drain_timeout_ms);
 	vg_config_free(&cfg);
 	return rc;
 }

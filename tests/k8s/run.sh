@@ -40,4 +40,10 @@ trap 'exit 130' INT TERM
 "$here/cluster.sh" start "$dir"
 # shellcheck disable=SC1091
 . "$dir/env"
-K8SDRV=$build/k8sdrv python3 "$here/test_k8s.py" "$@"
+if (($# == 0)); then
+	K8SDRV=$build/k8sdrv python3 "$here/test_k8s.py"
+	# the agent itself in the cluster: real eBPF, runc containers, Events
+	VIGIL_BIN=$build/vigil python3 "$here/test_agent.py"
+else
+	K8SDRV=$build/k8sdrv python3 "$here/test_k8s.py" "$@"
+fi
