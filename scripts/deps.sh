@@ -9,13 +9,20 @@ PKGS=(
   libyaml-dev libcjson-dev libwebsockets-dev libssl-dev
   libcmocka-dev clang-format libclang-rt-14-dev
   runc busybox-static iproute2 python3 procps curl prometheus
-  openssl unzip npm
+  openssl unzip
   buildah debootstrap python3-yaml
 )
+
+# Commands that another package may already provide (this machine's Node.js
+# from NodeSource ships npm and conflicts with Debian's npm package).
+CMDS=(npm:npm)
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+for c in "${CMDS[@]}"; do
+  command -v "${c%%:*}" >/dev/null 2>&1 || missing+=("${c#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
