@@ -522,10 +522,11 @@ static void g_macros_lists(struct gen *g, const cJSON *spec)
 static void g_rule(struct gen *g, const cJSON *spec, const char *rule_name, const char *name_path)
 {
 	g_str(g, "- rule: ", rule_name, "%s", name_path);
-	const char *desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "description"));
+	const char *desc =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "description"));
 	g_str(g, "  desc: ", desc ? desc : "", "spec.description");
-	g_str(g, "  condition: ",
-	      cJSON_GetObjectItemCaseSensitive(spec, "condition")->valuestring, "spec.condition");
+	g_str(g, "  condition: ", cJSON_GetObjectItemCaseSensitive(spec, "condition")->valuestring,
+	      "spec.condition");
 	g_str(g, "  output: ", cJSON_GetObjectItemCaseSensitive(spec, "output")->valuestring,
 	      "spec.output");
 	g_str(g, "  priority: ", cJSON_GetObjectItemCaseSensitive(spec, "priority")->valuestring,
@@ -621,8 +622,8 @@ static void where(const struct obj *o, const char *file, int line, int col, char
 }
 
 /* The diagnostics of [from, to) as the object's message ("" if none). */
-static void diag_to_msg(struct obj *o, const struct vg_diag *d, size_t from, size_t to,
-			bool errors, const char *reason)
+static void diag_to_msg(struct obj *o, const struct vg_diag *d, size_t from, size_t to, bool errors,
+			const char *reason)
 {
 	char buf[1024] = "";
 	size_t len = 0, shown = 0;
@@ -784,8 +785,9 @@ static void obj_init(struct obj *o, const struct vg_crset_obj *in)
 		const char *bad_keys[] = {"namespaceSelector", "hostProcesses"};
 		for (int i = 0; i < 2; i++)
 			if (cJSON_GetObjectItemCaseSensitive(spec, bad_keys[i]))
-				bad(&c, "spec.%s: only a ClusterRule has it (a Rule sees its own "
-					"namespace only)",
+				bad(&c,
+				    "spec.%s: only a ClusterRule has it (a Rule sees its own "
+				    "namespace only)",
 				    bad_keys[i]);
 		o->scope.ns = o->ns;
 	}
@@ -798,8 +800,8 @@ static void obj_gen(struct obj *o)
 	struct gen g = {.line = 1};
 	g_macros_lists(&g, o->spec);
 	if (o->res.kind != VG_CR_RULELIBRARY) {
-		const char *rule = cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(o->spec, "rule"));
+		const char *rule =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->spec, "rule"));
 		g_rule(&g, o->spec, rule ? rule : o->name, rule ? "spec.rule" : "metadata.name");
 	}
 	if (!g.s)
@@ -968,8 +970,8 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 	/* the files' diagnostics are the caller's */
 	for (size_t i = 0; i < d.n; i++)
 		if (i < file_diags || (i >= src[0].diag_begin && i < src[0].diag_end))
-			vg_diag_add(files_diag, d.v[i].error, d.v[i].file, d.v[i].line,
-				    d.v[i].col, "%s", d.v[i].msg);
+			vg_diag_add(files_diag, d.v[i].error, d.v[i].file, d.v[i].line, d.v[i].col,
+				    "%s", d.v[i].msg);
 	vg_diag_free(&d);
 	free(src);
 	free(order);

@@ -176,8 +176,8 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	src->diag_end = d->n;
 }
 
-struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc, vg_scope_fn scope_fn,
-					struct vg_diag *d)
+struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
+					vg_scope_fn scope_fn, struct vg_diag *d)
 {
 	struct vg_engine *e = vg_xcalloc(1, sizeof(*e));
 	size_t n = 0;
