@@ -406,6 +406,16 @@ size_t vg_ruleset_count_lists(const struct vg_ruleset *rs)
 	return rs->nlists;
 }
 
+const struct vg_macro_def *vg_ruleset_macro_at(const struct vg_ruleset *rs, size_t i)
+{
+	return i < rs->nmacros ? rs->macros[i] : NULL;
+}
+
+const struct vg_list_def *vg_ruleset_list_at(const struct vg_ruleset *rs, size_t i)
+{
+	return i < rs->nlists ? &rs->lists[i]->def : NULL;
+}
+
 static void expand_into(struct vg_ruleset *rs, struct list_slot *l, const char ***out, size_t *n,
 			size_t *cap)
 {
