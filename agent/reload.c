@@ -268,6 +268,9 @@ static void publish(struct vg_reload *r, struct vg_crset *cs)
 	write_map(r, wide);
 	p->armed_ts = r->o.now(r->o.now_ctx);
 	atomic_store(&r->pending, p);
+	pthread_mutex_lock(&r->mu);
+	r->stats.published++;
+	pthread_mutex_unlock(&r->mu);
 }
 
 static void *worker(void *arg)

@@ -69,6 +69,7 @@ struct vg_reload_opts {
 
 struct vg_reload_stats {
 	uint64_t builds;     /* sets compiled (the first included) */
+	uint64_t published;  /* sets handed to the capture thread (the first excluded) */
 	uint64_t swaps;	     /* sets swapped in by vg_reload_poll */
 	uint64_t discarded;  /* sets replaced by a newer one before the swap */
 	uint64_t unchanged;  /* upserts ignored: same uid and generation */
