@@ -1,6 +1,7 @@
 /* main.c - the vigil command line: parse arguments, wire the modules, run. */
 #include "agent.h"
 #include "kube.h"
+#include "reload.h"
 #include "capfile.h"
 #include "capture.h"
 #include "config.h"
@@ -88,7 +89,10 @@ static void on_signal(int sig)
 		return;
 	if (sig == SIGUSR1)
 		vg_agent_reopen(running);
-	else
+	else if (sig == SIGHUP) {
+		if (vg_agent_reload(running)) /* capture and record have no rules */
+			vg_reload_request_files(vg_agent_reload(running));
+	} else
 		vg_agent_stop(running);
 }
 
@@ -100,6 +104,7 @@ static void install_signals(struct vg_agent *a)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
