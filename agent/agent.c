@@ -1,6 +1,8 @@
 /* agent.c - see agent.h. */
 #include "agent.h"
+#include "crset.h"
 #include "hold.h"
+#include "reload.h"
 #include "alertq.h"
 #include "capture.h"
 #include "dispatch.h"
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,8 +38,19 @@ struct vg_agent {
 	uint8_t want[VG_NR_MAX];
 	uint64_t count;
 
-	/* rules */
+	/* rules: the engine of the set reload.h swapped in last */
+	struct vg_reload *reload;
 	struct vg_engine *eng;
+	char **paths; /* the rule paths the reload reads */
+	size_t npaths;
+	const char *origin;
+	struct vg_capture *map_cap; /* where set_interest writes, once open */
+	_Atomic uint64_t builds;
+	vg_agent_build_fn build_hook;
+	void *build_ctx;
+	bool (*rules_gate)(void *ctx);
+	void *gate_ctx;
+	unsigned gate_ms;
 	struct vg_cond_scratch *scratch;
 	struct vg_diag diag;
 	uint64_t matches;
@@ -191,19 +205,114 @@ static void collect_drops(struct vg_metric_family *f, void *arg)
 	vg_metric_counter_set(vg_metric_labels(f, "kernel_ringbuf"), n);
 }
 
-static void set_rule_gauges(struct vg_agent *a)
+/* On the capture thread after a swap: the per-rule match counters follow
+ * the new engine's rule indexes. */
+static void on_swap(struct vg_agent *a)
 {
-	struct vg_engine_stats es;
-	vg_engine_get_stats(a->eng, &es);
-	struct vg_metric_family *f = a->m.rules_loaded;
-	vg_metric_set(vg_metric_labels(f, "rule", "accepted"), (double)es.rules_enabled);
-	vg_metric_set(vg_metric_labels(f, "rule", "rejected"), (double)es.rules_failed);
-	vg_metric_set(vg_metric_labels(f, "macro", "accepted"), (double)es.macros);
-	vg_metric_set(vg_metric_labels(f, "list", "accepted"), (double)es.lists);
-	vg_metric_set(vg_metric_series(a->m.rules_last_reload, NULL),
-		      (double)vg_now_wall_ns() / 1e9);
 	free(a->match_series);
 	a->match_series = vg_xcalloc(vg_engine_rule_count(a->eng) + 1, sizeof(*a->match_series));
+	if (a->reg)
+		vg_metric_set(vg_metric_series(a->m.rules_last_reload, NULL),
+			      (double)vg_now_wall_ns() / 1e9);
+}
+
+static void load_embedded(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
+{
+	(void)ctx;
+	for (const struct vg_embedded *e = vg_embedded_rules; e->name; e++)
+		vg_ruleset_add_text(rs, e->name, e->text, strlen(e->text), d);
+}
+
+static int set_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, size_t errlen)
+{
+	struct vg_agent *a = ctx;
+	if (!a->map_cap)
+		return 0;
+	return vg_capture_set_interest(a->map_cap, want, err, errlen);
+}
+
+/* After every build, on the reload worker (the first on the caller's). */
+static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag)
+{
+	struct vg_agent *a = ctx;
+	uint64_t n = atomic_fetch_add(&a->builds, 1);
+	size_t compiled, failed;
+	vg_crset_file_rules(cs, &compiled, &failed);
+	vg_diag_print(files_diag, stderr);
+	size_t rejected = failed;
+	for (int k = 0; k < VG_CR_NKINDS; k++) {
+		size_t acc, rej;
+		vg_crset_count(cs, k, &acc, &rej);
+		rejected += rej;
+		if (a->reg) {
+			const char *kind = vg_crset_kind_name(k);
+			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "accepted"),
+				      (double)acc);
+			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "rejected"),
+				      (double)rej);
+		}
+	}
+	const struct vg_crset_result *res;
+	size_t nres = vg_crset_results(cs, &res);
+	for (size_t i = 0; i < nres; i++)
+		if (!res[i].accepted)
+			vg_log(VG_LOG_WARNING, "%s", res[i].message);
+	if (a->reg) {
+		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "accepted"),
+			      (double)compiled);
+		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "rejected"),
+			      (double)failed);
+		if (n)
+			vg_metric_inc(vg_metric_labels(a->m.rules_reloads,
+						       rejected ? "partial" : "success"));
+	}
+	struct vg_engine_stats es;
+	vg_engine_get_stats(vg_crset_engine(cs), &es);
+	if (!n) {
+		if (failed)
+			vg_log(VG_LOG_WARNING,
+			       "%zu rules failed to compile: running with the %zu that did", failed,
+			       es.rules_enabled);
+		vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s (%zu custom resources)",
+		       es.rules_enabled, a->origin, nres);
+	} else {
+		vg_log(VG_LOG_INFO,
+		       "rules rebuilt: %zu enabled rules, %zu custom resources (%zu rejected)",
+		       es.rules_enabled, nres, rejected);
+	}
+	if (a->build_hook)
+		a->build_hook(a->build_ctx, cs);
+}
+
+static void setup_reload(struct vg_agent *a)
+{
+	const struct vg_agent_opts *o = &a->o;
+	struct vg_reload_opts ro = {0};
+	if (o->nrules) {
+		ro.paths = o->rules;
+		ro.npaths = o->nrules;
+		a->origin = "the command line";
+	} else {
+		for (size_t i = 0; i < a->cfg->n_rules_dirs; i++) {
+			struct stat st;
+			if (stat(a->cfg->rules_dirs[i], &st))
+				continue;
+			a->paths = vg_xrealloc(a->paths, (a->npaths + 1) * sizeof(char *));
+			a->paths[a->npaths++] = vg_xstrdup(a->cfg->rules_dirs[i]);
+		}
+		ro.paths = (const char *const *)a->paths;
+		ro.npaths = a->npaths;
+		a->origin = "rules_dirs";
+		if (!a->npaths) {
+			ro.load_more = load_embedded;
+			a->origin = "the embedded default rules";
+		}
+	}
+	ro.set_interest = set_interest;
+	ro.interest_ctx = a;
+	ro.on_build = on_build;
+	ro.build_ctx = a;
+	a->reload = vg_reload_new(&ro);
 }
 
 static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
@@ -438,6 +547,8 @@ static int on_event(struct vg_agent *a, struct vg_evt *ev)
 
 static int process_record(struct vg_agent *a, const struct vg_event *raw, size_t size)
 {
+	if (a->reload && vg_reload_poll(a->reload, raw->h.ts, &a->eng))
+		on_swap(a);
 	if (vg_state_apply(a->st, raw, size, a->ev))
 		return 0; /* counted by the state as a bad record */
 	if (raw->h.kind == VG_K_PROC || !in_tree(a, a->ev))
@@ -607,19 +718,8 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 		vg_agent_free(a);
 		return NULL;
 	}
-	const char *origin;
-	a->eng = vg_agent_load_rules(o->rules, o->nrules, a->cfg, &a->diag, &origin);
-	vg_diag_print(&a->diag, stderr);
-	struct vg_engine_stats es;
-	vg_engine_get_stats(a->eng, &es);
-	if (a->diag.errors)
-		vg_log(VG_LOG_WARNING, "%zu rule errors: running with the %zu rules that compiled",
-		       a->diag.errors, es.rules_enabled);
-	vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s", es.rules_enabled, origin);
 	a->scratch = vg_cond_scratch_new();
-	vg_engine_interest(a->eng, a->want);
-	set_rule_gauges(a);
-	vg_agent_set_ready(a, VG_READY_RULES, true);
+	setup_reload(a);
 	return a;
 }
 
@@ -644,7 +744,28 @@ int vg_agent_run(struct vg_agent *a)
 		vg_log(VG_LOG_ERROR, "cannot start capture: %s", err);
 		return -1;
 	}
-	if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
+	if (a->reload) {
+		/* custom resources first, so the first set already has them */
+		uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;
+		while (a->rules_gate && !a->rules_gate(a->gate_ctx) && vg_now_mono_ns() < until &&
+		       !a->stop) {
+			struct timespec ts = {0, 20 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		if (a->rules_gate && !a->rules_gate(a->gate_ctx))
+			vg_log(VG_LOG_WARNING,
+			       "starting before the rule custom resources are listed; "
+			       "they join with the first reload");
+		a->map_cap = cap;
+		a->eng = vg_reload_start(a->reload, err, sizeof(err));
+		if (*err) {
+			vg_log(VG_LOG_ERROR, "%s", err);
+			vg_capture_close(cap);
+			return -1;
+		}
+		on_swap(a);
+		vg_agent_set_ready(a, VG_READY_RULES, true);
+	} else if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
 		vg_log(VG_LOG_ERROR, "%s", err);
 		vg_capture_close(cap);
 		return -1;
@@ -673,6 +794,8 @@ int vg_agent_run(struct vg_agent *a)
 	int rc = 0;
 	while (!a->stop) {
 		int r = vg_capture_poll(cap, 100, on_record, a);
+		if (r == 0 && a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
+			on_swap(a);
 		if (r < 0 && r != -EINTR) {
 			vg_log(VG_LOG_ERROR, "polling the ring buffer: %s", strerror(-r));
 			rc = -1;
@@ -751,7 +874,13 @@ void vg_agent_free(struct vg_agent *a)
 	free(a->match_series);
 	free(a->actx);
 	vg_cond_scratch_free(a->scratch);
-	vg_engine_free(a->eng);
+	if (a->reload)
+		vg_reload_free(a->reload); /* owns the engine */
+	else
+		vg_engine_free(a->eng);
+	for (size_t i = 0; i < a->npaths; i++)
+		free(a->paths[i]);
+	free(a->paths);
 	vg_diag_free(&a->diag);
 	vg_hold_free(a->hold);
 	vg_state_free(a->st);
@@ -783,4 +912,23 @@ int vg_agent_metrics_port(const struct vg_agent *a)
 uint64_t vg_agent_matches(const struct vg_agent *a)
 {
 	return a->matches;
+}
+
+struct vg_reload *vg_agent_reload(struct vg_agent *a)
+{
+	return a->reload;
+}
+
+void vg_agent_set_build_hook(struct vg_agent *a, vg_agent_build_fn fn, void *ctx)
+{
+	a->build_hook = fn;
+	a->build_ctx = ctx;
+}
+
+void vg_agent_set_rules_gate(struct vg_agent *a, bool (*gate)(void *ctx), void *ctx,
+			     unsigned gate_ms)
+{
+	a->rules_gate = gate;
+	a->gate_ctx = ctx;
+	a->gate_ms = gate_ms;
 }

@@ -106,6 +106,18 @@ struct vg_agent_meta {
 };
 void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m);
 
+/* Rule custom resources (kube.c).  vg_agent_reload() is the reloader the
+ * informers feed (NULL in capture-only mode).  The build hook runs after
+ * every build on the reload worker, with the per-object results (status
+ * writer).  The gate makes vg_agent_run() wait up to gate_ms, before the
+ * first build, until gate() is true (the informers listed once). */
+struct vg_crset;
+struct vg_reload *vg_agent_reload(struct vg_agent *a);
+typedef void (*vg_agent_build_fn)(void *ctx, const struct vg_crset *cs);
+void vg_agent_set_build_hook(struct vg_agent *a, vg_agent_build_fn fn, void *ctx);
+void vg_agent_set_rules_gate(struct vg_agent *a, bool (*gate)(void *ctx), void *ctx,
+			     unsigned gate_ms);
+
 /* --- rules, shared with validate and replay ------------------------------ */
 
 /* Add a rules file, or the *.yaml / *.yml files of a directory in name

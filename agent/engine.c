@@ -14,6 +14,7 @@ struct vg_engine {
 	uint32_t *idx_start; /* VG_T_MAX + 1 offsets into idx */
 	const struct vg_rule **idx;
 	struct vg_engine_stats stats;
+	vg_scope_fn scope_fn;
 };
 
 /* what the state needs whatever the rules say */
@@ -82,18 +83,25 @@ static int is_unknown_filter(const char *msg)
 
 struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 {
-	struct vg_engine *e = vg_xcalloc(1, sizeof(*e));
+	struct vg_engine_src src = {.rs = rs};
+	return vg_engine_build_multi(&src, 1, NULL, d);
+}
+
+/* Compile the rules of one source into e->rules (active[] set per rule). */
+static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *active,
+		      struct vg_diag *d)
+{
+	struct vg_ruleset *rs = src->rs;
 	const struct vg_rule_def *const *defs;
 	size_t n = vg_ruleset_rules(rs, &defs);
-	e->rules = vg_xcalloc(n ? n : 1, sizeof(struct vg_rule));
-	e->stats.rules_total = n;
-	e->stats.macros = vg_ruleset_count_macros(rs);
-	e->stats.lists = vg_ruleset_count_lists(rs);
+	e->stats.rules_total += n;
+	e->stats.macros += vg_ruleset_count_macros(rs);
+	e->stats.lists += vg_ruleset_count_lists(rs);
 	struct env_ctx ctx = {rs, NULL, 0, 0};
-	e->fields = vg_cond_fieldset_new();
 	struct vg_cond_env env = {&ctx, env_macro, env_list, NULL, NULL, e->fields};
-	uint8_t *active = vg_xcalloc(n ? n : 1, 1);
-
+	src->diag_begin = d->n;
+	size_t failed0 = e->stats.rules_failed, skipped0 = e->stats.rules_skipped;
+	size_t nrules0 = e->nrules;
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_rule_def *def = defs[i];
 		if (strcmp(def->source, "syscall")) {
@@ -141,6 +149,7 @@ struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 		r->cond = c;
 		r->out = out;
 		r->index = e->nrules;
+		r->scope = src->scope;
 		vg_cond_evttypes(c, r->types);
 		r->types[VG_T_PROCSNAP] = 0; /* /proc snapshots only seed the state */
 		int all = 1;
@@ -160,6 +169,29 @@ struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 		e->nrules++;
 	}
 
+	free(ctx.seen);
+	src->compiled = e->nrules - nrules0;
+	src->failed = e->stats.rules_failed - failed0;
+	src->skipped = e->stats.rules_skipped - skipped0;
+	src->diag_end = d->n;
+}
+
+struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
+					vg_scope_fn scope_fn, struct vg_diag *d)
+{
+	struct vg_engine *e = vg_xcalloc(1, sizeof(*e));
+	size_t n = 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		const struct vg_rule_def *const *defs;
+		n += vg_ruleset_rules(src[i].rs, &defs);
+	}
+	e->rules = vg_xcalloc(n ? n : 1, sizeof(struct vg_rule));
+	e->fields = vg_cond_fieldset_new();
+	e->scope_fn = scope_fn;
+	uint8_t *active = vg_xcalloc(n ? n : 1, 1);
+	for (size_t i = 0; i < nsrc; i++)
+		build_src(e, &src[i], active, d);
+
 	/* the index, as offsets: idx[idx_start[t] .. idx_start[t+1]) */
 	e->idx_start = vg_xcalloc(VG_T_MAX + 1, sizeof(uint32_t));
 	size_t total = 0;
@@ -176,7 +208,6 @@ struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
 			if (active[i] && e->rules[i].types[t])
 				e->idx[k++] = &e->rules[i];
 	free(active);
-	free(ctx.seen);
 	return e;
 }
 
@@ -227,6 +258,8 @@ int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct v
 	for (uint32_t i = e->idx_start[t]; i < e->idx_start[t + 1]; i++) {
 		const struct vg_rule *r = e->idx[i];
 		if (vg_cond_eval(r->cond, ev, s)) {
+			if (r->scope && e->scope_fn && !e->scope_fn(r->scope, ev))
+				continue;
 			hits++;
 			if (fn)
 				fn(ctx, r, ev);

@@ -29,6 +29,7 @@ struct vg_rule {
 	struct vg_output *out;
 	uint8_t types[VG_T_MAX]; /* event types the condition can match */
 	size_t index;		 /* position in the engine (load order) */
+	const void *scope;	 /* NULL, or the scope of its source (see vg_engine_src) */
 };
 
 struct vg_engine_stats {
@@ -46,6 +47,25 @@ struct vg_engine;
  * go to d. */
 struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d);
 void vg_engine_free(struct vg_engine *e);
+
+/* Several rule sets in one engine (custom resources: one rule set per
+ * object, its parent holding the shared macros and lists).  A rule of a
+ * source with a scope matches an event only when scope_fn(scope, ev) also
+ * says so (checked after the condition: conditions rarely match).  The
+ * build reports per source what it did; diagnostics go to d in source
+ * order, those of source i at d->v[diag_begin .. diag_end). */
+typedef int (*vg_scope_fn)(const void *scope, const struct vg_evt *ev);
+
+struct vg_engine_src {
+	struct vg_ruleset *rs;
+	const void *scope; /* NULL: every event */
+	/* filled by the build */
+	size_t compiled, failed, skipped;
+	size_t diag_begin, diag_end;
+};
+
+struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t n, vg_scope_fn scope_fn,
+					struct vg_diag *d);
 void vg_engine_get_stats(const struct vg_engine *e, struct vg_engine_stats *out);
 
 size_t vg_engine_rule_count(const struct vg_engine *e);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -15,16 +16,25 @@
 #include "k8s_client.h"
 #include "k8s_config.h"
 #include "k8s_events.h"
+#include "crset.h"
 #include "k8s_informer.h"
+#include "k8s_lease.h"
 #include "httpd.h"
 #include "k8smeta.h"
 #include "kube.h"
 #include "log.h"
+#include "reload.h"
 #include "rules.h"
 #include "sink.h"
 #include "util.h"
 
 #define TICK_NS (1000ull * 1000000ull)
+
+struct vg_kube;
+struct cr_informer_ctx {
+	struct vg_kube *k;
+	int kind;
+};
 
 struct vg_kube {
 	struct vg_agent *a;
@@ -37,6 +47,18 @@ struct vg_kube {
 	struct k8s_timer tick;
 	bool ticking;
 	bool synced_logged;
+
+	/* rule custom resources */
+	struct vg_reload *reload;
+	struct k8s_informer *rules_inf[VG_CR_NKINDS];
+	struct cr_informer_ctx cr_ctx[VG_CR_NKINDS];
+	struct k8s_lease *lease;
+	char ns[254];		   /* the agent's namespace (the Lease) */
+	struct cr_status *written; /* what this agent last wrote, per object */
+	size_t nwritten;
+	struct cr_result *last; /* results of the newest build */
+	size_t nlast;
+	bool leader;
 
 	/* metrics (NULL when the agent serves none) */
 	const struct vg_vigil_metrics *m;
@@ -84,6 +106,8 @@ static void on_tick(void *ctx)
 	struct vg_kube *k = ctx;
 	informer_metrics(k, vg_k8smeta_pods(k->meta));
 	informer_metrics(k, vg_k8smeta_namespaces(k->meta));
+	for (int i = 0; i < VG_CR_NKINDS; i++)
+		informer_metrics(k, k->rules_inf[i]);
 	if (k->events && k->m) {
 		struct k8s_events_stats es;
 		k8s_events_stats(k->events, &es);
@@ -187,6 +211,328 @@ static const struct vg_sink_ops events_ops = {
 	.close = events_close,
 };
 
+/* ---- rule custom resources -------------------------------------------------- */
+
+static const char *const cr_resource[VG_CR_NKINDS] = {
+	[VG_CR_RULELIBRARY] = "rulelibraries",
+	[VG_CR_CLUSTERRULE] = "clusterrules",
+	[VG_CR_RULE] = "rules",
+};
+
+#define CR_API "/apis/vigil.dev/v1alpha1"
+
+/* One object's outcome, copied off the reload worker. */
+struct cr_result {
+	int kind;
+	char *ns, *name, *reason, *message;
+	int64_t generation;
+	bool accepted;
+};
+
+/* What the status writer last wrote for an object. */
+struct cr_status {
+	int kind;
+	char *ns, *name;
+	int64_t generation;
+	bool accepted;
+	char *message;
+};
+
+static void cr_upsert(void *ctx, const cJSON *obj)
+{
+	struct cr_informer_ctx *c = ctx;
+	vg_reload_upsert(c->k->reload, c->kind, obj);
+}
+
+static void cr_update(void *ctx, const cJSON *old, const cJSON *obj)
+{
+	(void)old;
+	cr_upsert(ctx, obj);
+}
+
+static void cr_delete(void *ctx, const cJSON *obj)
+{
+	struct cr_informer_ctx *c = ctx;
+	vg_reload_delete(c->k->reload, c->kind, k8s_meta_str(obj, "namespace"),
+			 k8s_meta_str(obj, "name"));
+}
+
+static void cr_error(void *ctx, int code, const char *reason, const char *message)
+{
+	struct cr_informer_ctx *c = ctx;
+	if (code == 404)
+		vg_log(VG_LOG_WARNING,
+		       "kubernetes: %s: the vigil.dev custom resource definitions are not "
+		       "installed "
+		       "(kubectl apply -f crds/); retrying",
+		       cr_resource[c->kind]);
+	else
+		vg_log(VG_LOG_WARNING, "kubernetes: watching %s: %d %s: %s", cr_resource[c->kind],
+		       code, reason ? reason : "", message ? message : "");
+}
+
+static bool rules_listed(void *ctx)
+{
+	struct vg_kube *k = ctx;
+	for (int i = 0; i < VG_CR_NKINDS; i++)
+		if (k->rules_inf[i] && !k8s_informer_synced(k->rules_inf[i]))
+			return false;
+	return true;
+}
+
+static void free_results(struct cr_result *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].ns);
+		free(r[i].name);
+		free(r[i].reason);
+		free(r[i].message);
+	}
+	free(r);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? vg_xstrdup(s) : NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static char *object_path(int kind, const char *ns, const char *name)
+{
+	char buf[700];
+	if (kind == VG_CR_RULE)
+		snprintf(buf, sizeof(buf), CR_API "/namespaces/%s/rules/%s", ns ? ns : "", name);
+	else
+		snprintf(buf, sizeof(buf), CR_API "/%s/%s", cr_resource[kind], name);
+	return vg_xstrdup(buf);
+}
+
+/* Does the object in the cache already carry this outcome (another agent,
+ * or this one before a restart, wrote it)? */
+static bool status_current(struct vg_kube *k, const struct cr_result *r)
+{
+	cJSON *o = k8s_informer_get(k->rules_inf[r->kind], r->ns, r->name);
+	if (!o)
+		return false;
+	bool same = false;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
+	const cJSON *og = cJSON_GetObjectItemCaseSensitive(st, "observedGeneration");
+	const cJSON *conds = cJSON_GetObjectItemCaseSensitive(st, "conditions");
+	const cJSON *c;
+	if (cJSON_IsNumber(og) && (int64_t)og->valuedouble == r->generation) {
+		cJSON_ArrayForEach(c, conds)
+		{
+			const char *type = jstr(c, "type"), *status = jstr(c, "status");
+			const char *msg = jstr(c, "message");
+			if (type && !strcmp(type, "Accepted") && status &&
+			    !strcmp(status, r->accepted ? "True" : "False") &&
+			    same_str(msg ? msg : "", r->message ? r->message : ""))
+				same = true;
+		}
+	}
+	cJSON_Delete(o);
+	return same;
+}
+
+static struct cr_status *written_of(struct vg_kube *k, const struct cr_result *r)
+{
+	for (size_t i = 0; i < k->nwritten; i++) {
+		struct cr_status *w = &k->written[i];
+		if (w->kind == r->kind && same_str(w->ns, r->ns) && !strcmp(w->name, r->name))
+			return w;
+	}
+	k->written = vg_xrealloc(k->written, (k->nwritten + 1) * sizeof(*k->written));
+	struct cr_status *w = &k->written[k->nwritten++];
+	memset(w, 0, sizeof(*w));
+	w->kind = r->kind;
+	w->ns = dup_or_null(r->ns);
+	w->name = vg_xstrdup(r->name);
+	w->generation = -1;
+	return w;
+}
+
+static void status_done(void *ctx, const struct k8s_response *resp)
+{
+	char *what = ctx;
+	if (resp->status < 200 || resp->status >= 300)
+		vg_log(VG_LOG_WARNING, "kubernetes: writing the status of %s: %d %s", what,
+		       resp->status, resp->message);
+	free(what);
+}
+
+/* Service thread: the leader writes each object's outcome once per
+ * generation, and a Warning Event on an object it rejects. */
+static void write_statuses(struct vg_kube *k)
+{
+	if (!k->leader)
+		return;
+	for (size_t i = 0; i < k->nlast; i++) {
+		const struct cr_result *r = &k->last[i];
+		struct cr_status *w = written_of(k, r);
+		if (w->generation == r->generation && w->accepted == r->accepted &&
+		    same_str(w->message, r->message))
+			continue;
+		w->generation = r->generation;
+		w->accepted = r->accepted;
+		free(w->message);
+		w->message = dup_or_null(r->message);
+		if (status_current(k, r))
+			continue;
+		char now[32];
+		k8s_micro_time(vg_now_wall_ns(), now);
+		now[19] = 0; /* metav1.Time: whole seconds */
+		cJSON *st = cJSON_CreateObject();
+		cJSON_AddNumberToObject(st, "observedGeneration", (double)r->generation);
+		cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "type", "Accepted");
+		cJSON_AddStringToObject(c, "status", r->accepted ? "True" : "False");
+		cJSON_AddStringToObject(c, "reason",
+					r->reason && *r->reason ? r->reason : "Compiled");
+		cJSON_AddStringToObject(c, "message", r->message ? r->message : "");
+		cJSON_AddNumberToObject(c, "observedGeneration", (double)r->generation);
+		char ltt[40];
+		snprintf(ltt, sizeof(ltt), "%sZ", now);
+		cJSON_AddStringToObject(c, "lastTransitionTime", ltt);
+		cJSON_AddItemToArray(conds, c);
+		char *body = cJSON_PrintUnformatted(st);
+		cJSON_Delete(st);
+		char *path = object_path(r->kind, r->ns, r->name);
+		char what[600];
+		snprintf(what, sizeof(what), "%s %s%s%s", vg_crset_kind_name(r->kind),
+			 r->ns ? r->ns : "", r->ns ? "/" : "", r->name);
+		k8s_patch_status(k->client, path, cr_resource[r->kind], body, status_done,
+				 vg_xstrdup(what));
+		free(path);
+		free(body);
+		if (!r->accepted && k->events) {
+			struct k8s_event_in in = {
+				.rule = "Rule rejected",
+				.note = r->message ? r->message : "rejected",
+				.kind = vg_crset_kind_name(r->kind),
+				.api_version = "vigil.dev/v1alpha1",
+				.namespace = r->ns,
+				.name = r->name,
+			};
+			cJSON *o = k8s_informer_get(k->rules_inf[r->kind], r->ns, r->name);
+			if (o)
+				in.uid = k8s_meta_str(o, "uid");
+			k8s_events_emit(k->events, &in);
+			cJSON_Delete(o);
+		}
+	}
+}
+
+struct results_msg {
+	struct vg_kube *k;
+	struct cr_result *r;
+	size_t n;
+};
+
+static void take_results(void *ctx)
+{
+	struct results_msg *m = ctx;
+	free_results(m->k->last, m->k->nlast);
+	m->k->last = m->r;
+	m->k->nlast = m->n;
+	write_statuses(m->k);
+	free(m);
+}
+
+/* Reload worker: copy the outcomes and hand them to the service thread. */
+static void on_build(void *ctx, const struct vg_crset *cs)
+{
+	struct vg_kube *k = ctx;
+	const struct vg_crset_result *res;
+	size_t n = vg_crset_results(cs, &res);
+	struct results_msg *m = vg_xcalloc(1, sizeof(*m));
+	m->k = k;
+	m->n = n;
+	m->r = vg_xcalloc(n + 1, sizeof(*m->r));
+	for (size_t i = 0; i < n; i++) {
+		m->r[i].kind = res[i].kind;
+		m->r[i].ns = dup_or_null(res[i].ns);
+		m->r[i].name = vg_xstrdup(res[i].name);
+		m->r[i].reason = dup_or_null(res[i].reason);
+		m->r[i].message = dup_or_null(res[i].message);
+		m->r[i].generation = res[i].generation;
+		m->r[i].accepted = res[i].accepted;
+	}
+	if (k8s_client_post(k->client, take_results, m)) {
+		free_results(m->r, m->n);
+		free(m);
+	}
+}
+
+static void on_leader(void *ctx, bool leader)
+{
+	struct vg_kube *k = ctx;
+	k->leader = leader;
+	vg_log(VG_LOG_INFO, "kubernetes: %s the rule status writer", leader ? "now" : "no longer");
+	if (leader) {
+		/* what the previous leader wrote is checked against the cache */
+		for (size_t i = 0; i < k->nwritten; i++)
+			k->written[i].generation = -1;
+		write_statuses(k);
+	}
+}
+
+static void lease_error(void *ctx, int code, const char *message)
+{
+	(void)ctx;
+	vg_log(VG_LOG_WARNING, "kubernetes: leader election: %d %s", code, message);
+}
+
+static int start_rules(struct vg_kube *k, char *err, size_t errlen)
+{
+	const struct vg_config *cfg = k->cfg;
+	snprintf(k->ns, sizeof(k->ns), "%s",
+		 *cfg->kubernetes.namespace ? cfg->kubernetes.namespace : k->kc->namespace);
+	for (int i = 0; i < VG_CR_NKINDS; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), CR_API "/%s", cr_resource[i]);
+		k->cr_ctx[i] = (struct cr_informer_ctx){k, i};
+		struct k8s_informer_opts io = {
+			.resource = cr_resource[i],
+			.path = path,
+			.on_add = cr_upsert,
+			.on_update = cr_update,
+			.on_delete = cr_delete,
+			.on_error = cr_error,
+			.ctx = &k->cr_ctx[i],
+		};
+		k->rules_inf[i] = k8s_informer_new(k->client, &io, err, errlen);
+		if (!k->rules_inf[i])
+			return -1;
+	}
+	vg_agent_set_build_hook(k->a, on_build, k);
+	vg_agent_set_rules_gate(k->a, rules_listed, k, 10000);
+	if (cfg->kubernetes.leader_election) {
+		struct k8s_lease_opts lo = {
+			.namespace = k->ns,
+			.name = "vigil-rule-status",
+			.identity = k->node,
+			.on_change = on_leader,
+			.on_error = lease_error,
+			.ctx = k,
+		};
+		k->lease = k8s_lease_new(k->client, &lo, err, errlen);
+		if (!k->lease)
+			return -1;
+	} else {
+		k->leader = true;
+	}
+	for (int i = 0; i < VG_CR_NKINDS; i++)
+		k8s_informer_start(k->rules_inf[i]);
+	if (k->lease)
+		k8s_lease_start(k->lease);
+	return 0;
+}
+
 /* ---- start and stop ------------------------------------------------------- */
 
 static void meta_sync(void *ctx)
@@ -261,6 +607,11 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 		.hold_ms = (unsigned)cfg->kubernetes.hold_ms,
 	};
 	vg_agent_set_meta(a, &am);
+	k->reload = vg_agent_reload(a);
+	if (cfg->kubernetes.rules && k->reload && start_rules(k, why, sizeof(why))) {
+		snprintf(err, errlen, "kubernetes rules: %s", why);
+		goto fail;
+	}
 	vg_agent_set_ready(a, VG_READY_INFORMERS, false);
 	vg_k8smeta_start(k->meta);
 	k8s_timer_init(&k->tick, k->client, on_tick, k);
@@ -281,6 +632,12 @@ void vg_kube_stop(struct vg_kube *k)
 	k8s_client_call(k->client, stop_tick, k);
 	vg_k8smeta_free(k->meta);
 	k->meta = NULL;
+	k8s_lease_free(k->lease); /* releases the lease for a quick hand-over */
+	k->lease = NULL;
+	for (int i = 0; i < VG_CR_NKINDS; i++) {
+		k8s_informer_free(k->rules_inf[i]);
+		k->rules_inf[i] = NULL;
+	}
 }
 
 void vg_kube_free(struct vg_kube *k, unsigned deadline_ms)
@@ -299,7 +656,17 @@ void vg_kube_free(struct vg_kube *k, unsigned deadline_ms)
 		k8s_events_free(k->events);
 	}
 	vg_k8smeta_free(k->meta);
+	k8s_lease_free(k->lease);
+	for (int i = 0; i < VG_CR_NKINDS; i++)
+		k8s_informer_free(k->rules_inf[i]);
 	k8s_client_free(k->client);
+	free_results(k->last, k->nlast);
+	for (size_t i = 0; i < k->nwritten; i++) {
+		free(k->written[i].ns);
+		free(k->written[i].name);
+		free(k->written[i].message);
+	}
+	free(k->written);
 	k8s_config_free(k->kc);
 	free(k);
 }

@@ -1,9 +1,11 @@
 /* main.c - the vigil command line: parse arguments, wire the modules, run. */
 #include "agent.h"
 #include "kube.h"
+#include "reload.h"
 #include "capfile.h"
 #include "capture.h"
 #include "config.h"
+#include "convert.h"
 #include "embedded.h"
 #include "engine.h"
 #include "evjson.h"
@@ -43,6 +45,8 @@ static const char usage_text[] =
 	"  record -o FILE [-s SYSCALLS] capture live events to a file (for replay)\n"
 	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture and\n"
 	"                               print alerts (--events: print decoded events)\n"
+	"  convert FILE...              turn Falco rules files into vigil custom\n"
+	"                               resources (YAML stream on stdout)\n"
 	"  fields                       list every supported field with its type\n"
 	"  version                      print the version\n"
 	"\n"
@@ -85,7 +89,10 @@ static void on_signal(int sig)
 		return;
 	if (sig == SIGUSR1)
 		vg_agent_reopen(running);
-	else
+	else if (sig == SIGHUP) {
+		if (vg_agent_reload(running)) /* capture and record have no rules */
+			vg_reload_request_files(vg_agent_reload(running));
+	} else
 		vg_agent_stop(running);
 }
 
@@ -97,6 +104,7 @@ static void install_signals(struct vg_agent *a)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -321,6 +329,19 @@ static void print_counts(FILE *f, const struct vg_engine *e, const struct vg_dia
 		s.macros, s.lists, d->errors, d->warnings);
 }
 
+static int cmd_convert(const struct opts *o)
+{
+	if (o->nargs == 0) {
+		fprintf(stderr, "vigil: convert needs at least one rules file\n");
+		return 2;
+	}
+	struct vg_diag d = {0};
+	int rc = vg_convert((const char *const *)o->args, (size_t)o->nargs, stdout, &d);
+	vg_diag_print(&d, stderr);
+	vg_diag_free(&d);
+	return rc ? 1 : 0;
+}
+
 static int cmd_validate(const struct opts *o)
 {
 	if (o->nargs == 0) {
@@ -500,6 +521,8 @@ int main(int argc, char **argv)
 		return cmd_validate(&o);
 	if (!strcmp(o.cmd, "replay"))
 		return cmd_replay(&o);
+	if (!strcmp(o.cmd, "convert"))
+		return cmd_convert(&o);
 	if (!strcmp(o.cmd, "run"))
 		return cmd_run(&o);
 	if (!strcmp(o.cmd, "help")) {

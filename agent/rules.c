@@ -256,6 +256,7 @@ struct vg_ruleset {
 	size_t nlists, caplists;
 	char **files; /* names kept alive for positions */
 	size_t nfiles;
+	struct vg_ruleset *parent; /* look-ups fall back to it */
 };
 
 static struct rule_slot *slot_of(struct vg_rule_def *r)
@@ -373,9 +374,20 @@ size_t vg_ruleset_rules(const struct vg_ruleset *rs, const struct vg_rule_def *c
 	return rs->nrules;
 }
 
+void vg_ruleset_set_parent(struct vg_ruleset *rs, struct vg_ruleset *parent)
+{
+	rs->parent = parent;
+	list_uncache(rs);
+}
+
 const struct vg_macro_def *vg_ruleset_macro(const struct vg_ruleset *rs, const char *name)
 {
-	return find_macro(rs, name);
+	for (; rs; rs = rs->parent) {
+		const struct vg_macro_def *m = find_macro(rs, name);
+		if (m)
+			return m;
+	}
+	return NULL;
 }
 
 const struct vg_list_def *vg_ruleset_list(const struct vg_ruleset *rs, const char *name)
@@ -394,6 +406,16 @@ size_t vg_ruleset_count_lists(const struct vg_ruleset *rs)
 	return rs->nlists;
 }
 
+const struct vg_macro_def *vg_ruleset_macro_at(const struct vg_ruleset *rs, size_t i)
+{
+	return i < rs->nmacros ? rs->macros[i] : NULL;
+}
+
+const struct vg_list_def *vg_ruleset_list_at(const struct vg_ruleset *rs, size_t i)
+{
+	return i < rs->nlists ? &rs->lists[i]->def : NULL;
+}
+
 static void expand_into(struct vg_ruleset *rs, struct list_slot *l, const char ***out, size_t *n,
 			size_t *cap)
 {
@@ -404,9 +426,16 @@ static void expand_into(struct vg_ruleset *rs, struct list_slot *l, const char *
 			expand_into(rs, sub, out, n, cap);
 			continue;
 		}
-		if (*n == *cap)
-			*out = vg_xrealloc(*out, (*cap = *cap ? *cap * 2 : 16) * sizeof(char *));
-		(*out)[(*n)++] = l->def.items[i];
+		const char *const *pitems = NULL;
+		int np = sub || !rs->parent
+				 ? -1
+				 : vg_ruleset_list_items(rs->parent, l->def.items[i], &pitems);
+		for (int k = 0; k < (np < 0 ? 1 : np); k++) {
+			if (*n == *cap)
+				*out = vg_xrealloc(*out,
+						   (*cap = *cap ? *cap * 2 : 16) * sizeof(char *));
+			(*out)[(*n)++] = np < 0 ? l->def.items[i] : pitems[k];
+		}
 	}
 	l->expanding = 0;
 }
@@ -415,7 +444,7 @@ int vg_ruleset_list_items(struct vg_ruleset *rs, const char *name, const char *c
 {
 	struct list_slot *l = find_list(rs, name);
 	if (!l)
-		return -1;
+		return rs->parent ? vg_ruleset_list_items(rs->parent, name, items) : -1;
 	if (!l->expanded) {
 		size_t cap = 0;
 		l->nexp = 0;

@@ -145,6 +145,16 @@ const struct vg_macro_def *vg_ruleset_macro(const struct vg_ruleset *rs, const c
 const struct vg_list_def *vg_ruleset_list(const struct vg_ruleset *rs, const char *name);
 size_t vg_ruleset_count_macros(const struct vg_ruleset *rs);
 size_t vg_ruleset_count_lists(const struct vg_ruleset *rs);
+/* The i-th macro / list of rs itself, in definition order; NULL past the end. */
+const struct vg_macro_def *vg_ruleset_macro_at(const struct vg_ruleset *rs, size_t i);
+const struct vg_list_def *vg_ruleset_list_at(const struct vg_ruleset *rs, size_t i);
+
+/* A ruleset whose look-ups (vg_ruleset_macro, vg_ruleset_list_items and
+ * nested list names) fall back to parent for names it does not define: a
+ * custom resource's own macros and lists shadow the shared ones.  Loading
+ * never modifies the parent (append/override see only rs's own items);
+ * parent must outlive rs. */
+void vg_ruleset_set_parent(struct vg_ruleset *rs, struct vg_ruleset *parent);
 
 /* Items of a list with nested lists expanded (cached); -1 if no such list. */
 int vg_ruleset_list_items(struct vg_ruleset *rs, const char *name, const char *const **items);

@@ -236,9 +236,156 @@ def test_host_process_event_on_node():
             pass
 
 
+CRDS = os.path.join(HERE, "..", "..", "crds")
+
+
+def apply_crds():
+    for f in sorted(os.listdir(CRDS)):
+        if f.endswith(".yaml"):
+            kubectl("apply", "--server-side", "-f", os.path.join(CRDS, f))
+    kubectl("wait", "--for", "condition=established", "--timeout=60s",
+            "crd/clusterrules.vigil.dev", "crd/rules.vigil.dev", "crd/rulelibraries.vigil.dev")
+
+
+def apply(obj):
+    kubectl("apply", "-f", "-", input=json.dumps(obj))
+
+
+def accepted(kind, name, ns=None):
+    args = ["get", kind, name, "-o", "json"] + (["-n", ns] if ns else [])
+    o = json.loads(kubectl(*args))
+    st = o.get("status") or {}
+    conds = [c for c in st.get("conditions", []) if c.get("type") == "Accepted"]
+    if st.get("observedGeneration") != o["metadata"]["generation"] or not conds:
+        return None
+    return conds[0]
+
+
+def test_namespaced_rule_scoping_status_and_rejection():
+    node = f"node-{RUN}-d"
+    apply_crds()
+    ns_a = fresh_ns("vra")
+    ns_b = fresh_ns("vrb")
+    ca, cb = Container(), Container()
+    agent = None
+    try:
+        make_pod(ns_a, "pa", node, {"app": "x"})
+        make_pod(ns_b, "pb", node, {"app": "x"})
+        set_container(ns_a, "pa", ca.id)
+        set_container(ns_b, "pb", cb.id)
+        # a namespaced Rule of team A, and a broken one
+        apply({"apiVersion": "vigil.dev/v1alpha1", "kind": "Rule",
+               "metadata": {"name": "ls-run", "namespace": ns_a},
+               "spec": {"rule": "Team A ls", "description": "ls runs",
+                        "condition": "evt.type in (execve, execveat) and evt.dir = < "
+                                     "and proc.name = ls",
+                        "output": "ls in %k8s.ns.name/%k8s.pod.name", "priority": "Warning"}})
+        apply({"apiVersion": "vigil.dev/v1alpha1", "kind": "Rule",
+               "metadata": {"name": "broken", "namespace": ns_a},
+               "spec": {"description": "typo", "condition": "proc.nmae = ls",
+                        "output": "x", "priority": "Notice"}})
+        agent = Agent(node, extra="  leader_election: true\n  namespace: default\n")
+        agent.wait_synced()
+        ok = wait_for(lambda: accepted("vr", "ls-run", ns_a), "status of ls-run")
+        check(ok["status"] == "True", f"ls-run status: {ok}")
+        bad = wait_for(lambda: accepted("vr", "broken", ns_a), "status of broken")
+        check(bad["status"] == "False" and "spec.condition" in bad["message"] and
+              "proc.nmae" in bad["message"], f"broken status: {bad}")
+
+        def warning():
+            ev = vigil_events(ns_a)
+            return [e for e in ev if e["regarding"].get("name") == "broken" and
+                    e["regarding"].get("kind") == "Rule"]
+        w = wait_for(warning, "a Warning Event on the rejected Rule")
+        check(w[0]["type"] == "Warning" and "proc.nmae" in w[0]["note"], w[0])
+        ca.run(["ls", "/"])
+        cb.run(["ls", "/"])
+        a = wait_for(lambda: alerts(agent, "Team A ls"), "the namespaced rule's alert")
+        time.sleep(1.0)
+        a = alerts(agent, "Team A ls")
+        check(len(a) == 1 and a[0]["k8s"]["namespace"] == ns_a,
+              f"the Rule of {ns_a} fired for: {[x.get('k8s') for x in a]}")
+        # the host never matches a namespaced Rule
+        subprocess.run(["ls", "/"], capture_output=True)
+        time.sleep(0.5)
+        check(len(alerts(agent, "Team A ls")) == 1, "a namespaced Rule fired on the host")
+        # kubectl get shows priority / accepted columns
+        out = kubectl("get", "vr", "-n", ns_a)
+        check("ls-run" in out and "Warning" in out and "True" in out, out)
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        ca.close()
+        cb.close()
+
+
+def test_hot_reload_loses_no_event():
+    """Events matching a ClusterRule keep flowing while the rule is changed
+    again and again: every event alerts exactly once."""
+    node = f"node-{RUN}-e"
+    apply_crds()
+    marker = f"/tmp/vigil-reload-{RUN}"
+    name = f"reload-{RUN}"
+
+    def rule(gen):
+        return {"apiVersion": "vigil.dev/v1alpha1", "kind": "ClusterRule",
+                "metadata": {"name": name},
+                "spec": {"rule": "Reload marker", "description": f"version {gen}",
+                         "condition": f"evt.type in (open, openat, openat2) and evt.dir = < "
+                                      f"and fd.name startswith {marker}",
+                         "output": f"marker %fd.name v{gen}", "priority": "Notice",
+                         "hostProcesses": True}}
+    apply(rule(0))
+    agent = None
+    try:
+        agent = Agent(node, rules="[]\n", extra="  events:\n    enabled: false\n")
+        agent.wait_synced()
+        wait_for(lambda: "loaded" in agent.stderr(), "rules loaded")
+        n = 400
+        stop = threading.Event()
+
+        def opener():
+            for i in range(n):
+                with open(f"{marker}-{i}", "w"):
+                    pass
+                time.sleep(0.01)
+            stop.set()
+        t = threading.Thread(target=opener)
+        t.start()
+        gen = 0
+        while not stop.is_set():
+            gen += 1
+            apply(rule(gen))
+            time.sleep(0.3)
+        t.join()
+        wait_for(lambda: len(alerts(agent, "Reload marker")) >= n, f"{n} alerts", timeout=20)
+        time.sleep(1)
+        got = [a["output_fields"]["fd.name"] for a in alerts(agent, "Reload marker")]
+        want = [f"{marker}-{i}" for i in range(n)]
+        check(sorted(got) == sorted(want),
+              f"{len(got)} alerts for {n} events; missing {sorted(set(want) - set(got))[:5]}, "
+              f"duplicated {len(got) - len(set(got))}")
+        versions = {a["output"].rsplit(" ", 1)[-1] for a in alerts(agent, "Reload marker")}
+        check(len(versions) >= 3, f"the rule was not swapped during the run: {versions}")
+        check(gen >= 3, f"only {gen} updates")
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        kubectl("delete", "clusterrule", name, "--ignore-not-found")
+        for i in range(400):
+            try:
+                os.unlink(f"{marker}-{i}")
+            except OSError:
+                pass
+
+
 TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
          test_events_of_unknown_container_wait_for_the_pod,
-         test_host_process_event_on_node]
+         test_host_process_event_on_node,
+         test_namespaced_rule_scoping_status_and_rejection,
+         test_hot_reload_loses_no_event]
 
 if __name__ == "__main__":
     names = sys.argv[1:]

@@ -397,7 +397,7 @@ def test_kernel_drops_raise_metric_and_alert():
 
 
 def test_sigterm_under_load_drains_everything():
-    rec = Receiver(delay=0.01)  # a slow receiver: the queue has work left at SIGTERM
+    rec = Receiver(delay=0.02)  # a slow receiver (50/s): the queue has work left at SIGTERM
     s = Setup("outputs:\n  drain_timeout_ms: 15000\n  file:\n    enabled: true\n"
               "    path: %s\n  http:\n    enabled: true\n    url: http://127.0.0.1:%d/\n"
               % ("ALERTS", rec.port))
@@ -410,7 +410,7 @@ def test_sigterm_under_load_drains_everything():
     load = None
     try:
         # load: opens that match no rule, and a marker about every 5 ms (a backlog at
-        # the 10 ms receiver, bounded well below the queue)
+        # the 20 ms receiver, bounded well below the queue and the drain deadline)
         load = subprocess.Popen(["python3", "-c",
                                  "import os,sys,time\nd=sys.argv[1]\ni=0\nt=0\n"
                                  "while True:\n"
@@ -420,7 +420,7 @@ def test_sigterm_under_load_drains_everything():
                                  "    t=time.time()\n"
                                  "    open(os.path.join(d,'mark-%d'%(i%500)),'w').close()\n",
                                  s.dir])
-        time.sleep(3)
+        time.sleep(2)
         t0 = time.time()
         v.proc.send_signal(signal.SIGTERM)
         rc = v.proc.wait(30)

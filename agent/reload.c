@@ -1,0 +1,394 @@
+/* reload.c - see reload.h.
+ *
+ * Threads: informers and signal handlers only queue work and write the
+ * eventfd; the worker builds, widens the map and publishes a `struct
+ * pending` through an atomic pointer; the capture thread takes it with an
+ * atomic exchange (the worker may take a stale one back the same way, so
+ * exactly one side owns it), keeps the running set, and hands the old
+ * one back through the retired list for the worker to narrow and free.
+ */
+#include "reload.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct entry {
+	int kind;
+	char *ns, *name, *uid;
+	int64_t generation;
+	cJSON *obj;
+};
+
+struct pending {
+	struct vg_crset *cs;
+	uint64_t armed_ts;
+	uint8_t want[VG_NR_MAX];
+};
+
+/* A swap the capture thread made: the set it let go, and the pending it
+ * took (its want; only the worker frees pendings, so that reap() may read
+ * the one waiting while the capture thread takes it). */
+struct retired {
+	struct vg_crset *old;
+	struct pending *p;
+	struct retired *next;
+};
+
+struct vg_reload {
+	struct vg_reload_opts o;
+	char **paths;
+
+	pthread_mutex_t mu; /* entries, dirty, retired, stats */
+	struct entry *e;
+	size_t n, cap;
+	bool dirty;
+	struct retired *retired;
+	struct vg_reload_stats stats;
+
+	atomic_int files_requested;
+	atomic_int stop;
+	int efd;
+	pthread_t worker;
+	bool started;
+
+	_Atomic(struct pending *) pending;
+	struct vg_crset *current; /* capture thread */
+	uint8_t map[VG_NR_MAX];	  /* what the kernel map holds (worker) */
+};
+
+static uint64_t boottime(void *ctx)
+{
+	(void)ctx;
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void wake(struct vg_reload *r)
+{
+	uint64_t one = 1;
+	ssize_t w = write(r->efd, &one, sizeof(one));
+	(void)w; /* a full counter still wakes the worker */
+}
+
+struct vg_reload *vg_reload_new(const struct vg_reload_opts *o)
+{
+	struct vg_reload *r = vg_xcalloc(1, sizeof(*r));
+	r->o = *o;
+	if (!r->o.now)
+		r->o.now = boottime;
+	if (!r->o.debounce_ms)
+		r->o.debounce_ms = 200;
+	r->paths = vg_xcalloc(o->npaths + 1, sizeof(char *));
+	for (size_t i = 0; i < o->npaths; i++)
+		r->paths[i] = vg_xstrdup(o->paths[i]);
+	r->o.paths = (const char *const *)r->paths;
+	pthread_mutex_init(&r->mu, NULL);
+	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->efd < 0)
+		abort(); /* only fails without memory or fds at start-up */
+	atomic_init(&r->pending, NULL);
+	return r;
+}
+
+static void entry_free(struct entry *e)
+{
+	free(e->ns);
+	free(e->name);
+	free(e->uid);
+	cJSON_Delete(e->obj);
+}
+
+static const char *md_str(const cJSON *obj, const char *key)
+{
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, key));
+}
+
+static struct entry *find(struct vg_reload *r, int kind, const char *ns, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->e[i].kind == kind && !strcmp(r->e[i].name, name) &&
+		    !strcmp(r->e[i].ns ? r->e[i].ns : "", ns ? ns : ""))
+			return &r->e[i];
+	return NULL;
+}
+
+bool vg_reload_upsert(struct vg_reload *r, int kind, const cJSON *obj)
+{
+	const char *name = md_str(obj, "name");
+	const char *ns = kind == VG_CR_RULE ? md_str(obj, "namespace") : NULL;
+	const char *uid = md_str(obj, "uid");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "generation");
+	int64_t gen = cJSON_IsNumber(g) ? (int64_t)g->valuedouble : 0;
+	if (!name)
+		return false;
+	pthread_mutex_lock(&r->mu);
+	struct entry *e = find(r, kind, ns, name);
+	if (e && e->generation == gen && !strcmp(e->uid ? e->uid : "", uid ? uid : "")) {
+		r->stats.unchanged++;
+		pthread_mutex_unlock(&r->mu);
+		return false;
+	}
+	if (!e) {
+		if (r->n == r->cap)
+			r->e = vg_xrealloc(r->e, (r->cap = r->cap * 2 + 16) * sizeof(*r->e));
+		e = &r->e[r->n++];
+		memset(e, 0, sizeof(*e));
+		e->kind = kind;
+		e->ns = ns ? vg_xstrdup(ns) : NULL;
+		e->name = vg_xstrdup(name);
+	} else {
+		free(e->uid);
+		cJSON_Delete(e->obj);
+	}
+	e->uid = uid ? vg_xstrdup(uid) : NULL;
+	e->generation = gen;
+	e->obj = cJSON_Duplicate(obj, 1);
+	r->dirty = true;
+	pthread_mutex_unlock(&r->mu);
+	wake(r);
+	return true;
+}
+
+bool vg_reload_delete(struct vg_reload *r, int kind, const char *ns, const char *name)
+{
+	pthread_mutex_lock(&r->mu);
+	struct entry *e = find(r, kind, kind == VG_CR_RULE ? ns : NULL, name);
+	if (e) {
+		entry_free(e);
+		*e = r->e[--r->n];
+		r->dirty = true;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (e)
+		wake(r);
+	return e != NULL;
+}
+
+void vg_reload_request_files(struct vg_reload *r)
+{
+	atomic_store(&r->files_requested, 1);
+	wake(r);
+}
+
+/* Build from the files and a copy of the objects (the lock is not held
+ * while compiling). */
+static struct vg_crset *build(struct vg_reload *r)
+{
+	pthread_mutex_lock(&r->mu);
+	size_t n = r->n;
+	struct vg_crset_obj *objs = vg_xcalloc(n + 1, sizeof(*objs));
+	for (size_t i = 0; i < n; i++)
+		objs[i] = (struct vg_crset_obj){r->e[i].kind, cJSON_Duplicate(r->e[i].obj, 1)};
+	r->dirty = false;
+	r->stats.builds++;
+	pthread_mutex_unlock(&r->mu);
+
+	struct vg_crset_input in = {r->o.paths,	   r->o.npaths, r->o.load_more,
+				    r->o.load_ctx, objs,	n};
+	struct vg_diag d = {0};
+	struct vg_crset *cs = vg_crset_build(&in, &d);
+	if (r->o.on_build)
+		r->o.on_build(r->o.build_ctx, cs, &d);
+	vg_diag_free(&d);
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete((cJSON *)objs[i].obj);
+	free(objs);
+	return cs;
+}
+
+static void write_map(struct vg_reload *r, const uint8_t want[VG_NR_MAX])
+{
+	if (!memcmp(want, r->map, VG_NR_MAX))
+		return;
+	memcpy(r->map, want, VG_NR_MAX);
+	if (!r->o.set_interest)
+		return;
+	char err[256];
+	int rc = r->o.set_interest(r->o.interest_ctx, want, err, sizeof(err));
+	pthread_mutex_lock(&r->mu);
+	r->stats.map_writes++;
+	r->stats.map_errors += rc != 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The sets the capture thread let go: narrow the map to the set in force
+ * (and whatever a set still waiting needs), then free them. */
+static void reap(struct vg_reload *r)
+{
+	pthread_mutex_lock(&r->mu);
+	struct retired *list = r->retired;
+	r->retired = NULL;
+	pthread_mutex_unlock(&r->mu);
+	if (!list)
+		return;
+	uint8_t want[VG_NR_MAX];
+	memcpy(want, list->p->want, VG_NR_MAX); /* the newest swap is first */
+	struct pending *p = atomic_load(&r->pending);
+	if (p)
+		for (int i = 0; i < VG_NR_MAX; i++)
+			want[i] |= p->want[i];
+	write_map(r, want);
+	while (list) {
+		struct retired *next = list->next;
+		vg_crset_free(list->old);
+		free(list->p);
+		free(list);
+		list = next;
+	}
+}
+
+static void publish(struct vg_reload *r, struct vg_crset *cs)
+{
+	struct pending *p = vg_xcalloc(1, sizeof(*p));
+	p->cs = cs;
+	vg_crset_interest(cs, p->want);
+	/* a set still waiting is replaced: take it back first */
+	struct pending *stale = atomic_exchange(&r->pending, NULL);
+	if (stale) {
+		vg_crset_free(stale->cs);
+		free(stale);
+		pthread_mutex_lock(&r->mu);
+		r->stats.discarded++;
+		pthread_mutex_unlock(&r->mu);
+	}
+	uint8_t wide[VG_NR_MAX];
+	for (int i = 0; i < VG_NR_MAX; i++)
+		wide[i] = r->map[i] | p->want[i];
+	write_map(r, wide);
+	p->armed_ts = r->o.now(r->o.now_ctx);
+	atomic_store(&r->pending, p);
+	pthread_mutex_lock(&r->mu);
+	r->stats.published++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *worker(void *arg)
+{
+	struct vg_reload *r = arg;
+	struct pollfd pfd = {r->efd, POLLIN, 0};
+	while (!atomic_load(&r->stop)) {
+		int rc = poll(&pfd, 1, -1);
+		if (rc < 0 && errno != EINTR)
+			break;
+		uint64_t v;
+		ssize_t rd = read(r->efd, &v, sizeof(v));
+		(void)rd;
+		if (atomic_load(&r->stop))
+			break;
+		reap(r);
+		pthread_mutex_lock(&r->mu);
+		bool dirty = r->dirty;
+		pthread_mutex_unlock(&r->mu);
+		bool files = atomic_exchange(&r->files_requested, 0);
+		if (!dirty && !files)
+			continue;
+		/* coalesce a burst (an informer's initial list, kubectl apply
+		 * of many objects) into one build */
+		struct timespec ts = {r->o.debounce_ms / 1000,
+				      (long)(r->o.debounce_ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		if (atomic_load(&r->stop))
+			break;
+		atomic_store(&r->files_requested, 0);
+		publish(r, build(r));
+		reap(r);
+	}
+	return NULL;
+}
+
+struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = 0;
+	r->current = build(r);
+	uint8_t want[VG_NR_MAX];
+	vg_crset_interest(r->current, want);
+	memcpy(r->map, want, VG_NR_MAX);
+	if (r->o.set_interest) {
+		int rc = r->o.set_interest(r->o.interest_ctx, want, err, errlen);
+		r->stats.map_writes++;
+		r->stats.map_errors += rc != 0;
+	}
+	if (!pthread_create(&r->worker, NULL, worker, r))
+		r->started = true;
+	else if (errlen)
+		snprintf(err, errlen, "cannot start the rule reload thread");
+	return vg_crset_engine(r->current);
+}
+
+bool vg_reload_poll(struct vg_reload *r, uint64_t ts, struct vg_engine **engine)
+{
+	struct pending *p = atomic_load_explicit(&r->pending, memory_order_acquire);
+	if (!p || ts < p->armed_ts)
+		return false;
+	p = atomic_exchange(&r->pending, NULL);
+	if (!p)
+		return false; /* taken back for a newer one */
+	struct retired *old = vg_xmalloc(sizeof(*old));
+	old->old = r->current;
+	old->p = p;
+	r->current = p->cs;
+	*engine = vg_crset_engine(p->cs);
+	pthread_mutex_lock(&r->mu);
+	old->next = r->retired;
+	r->retired = old;
+	r->stats.swaps++;
+	pthread_mutex_unlock(&r->mu);
+	wake(r);
+	return true;
+}
+
+bool vg_reload_pending(struct vg_reload *r)
+{
+	return atomic_load(&r->pending) != NULL;
+}
+
+void vg_reload_get_stats(struct vg_reload *r, struct vg_reload_stats *out)
+{
+	pthread_mutex_lock(&r->mu);
+	*out = r->stats;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void vg_reload_free(struct vg_reload *r)
+{
+	if (!r)
+		return;
+	atomic_store(&r->stop, 1);
+	wake(r);
+	if (r->started)
+		pthread_join(r->worker, NULL);
+	struct pending *p = atomic_exchange(&r->pending, NULL);
+	if (p) {
+		vg_crset_free(p->cs);
+		free(p);
+	}
+	for (struct retired *t = r->retired, *next; t; t = next) {
+		next = t->next;
+		vg_crset_free(t->old);
+		free(t->p);
+		free(t);
+	}
+	vg_crset_free(r->current);
+	for (size_t i = 0; i < r->n; i++)
+		entry_free(&r->e[i]);
+	free(r->e);
+	for (size_t i = 0; i < r->o.npaths; i++)
+		free(r->paths[i]);
+	free(r->paths);
+	close(r->efd);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}

@@ -1,0 +1,324 @@
+/* Unit tests of agent/reload.c with a fake capture (the kernel map is an
+ * array, the event clock a variable): same generation = no build, the swap
+ * at the first event stamped after the widened map (every event evaluated
+ * once, by the old set before and the new set after), widen before and
+ * narrow after the swap, a stale set replaced by a newer one, SIGHUP
+ * re-reading the files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reload.h"
+#include "scene.h"
+
+static struct scene S;
+static struct vg_cond_scratch *SCR;
+
+/* the fake kernel map and clock */
+static pthread_mutex_t MU = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t MAP[VG_NR_MAX];
+static int MAP_WRITES;
+static _Atomic uint64_t NOW;
+static char FILE_TEXT[2048];
+
+static int fake_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, size_t errlen)
+{
+	(void)ctx, (void)err, (void)errlen;
+	pthread_mutex_lock(&MU);
+	memcpy(MAP, want, VG_NR_MAX);
+	MAP_WRITES++;
+	pthread_mutex_unlock(&MU);
+	return 0;
+}
+
+static bool map_has(int nr)
+{
+	pthread_mutex_lock(&MU);
+	bool v = MAP[nr] != 0;
+	pthread_mutex_unlock(&MU);
+	return v;
+}
+
+static uint64_t fake_now(void *ctx)
+{
+	(void)ctx;
+	return atomic_load(&NOW);
+}
+
+static void load_files(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
+{
+	(void)ctx;
+	pthread_mutex_lock(&MU);
+	vg_ruleset_add_text(rs, "files.yaml", FILE_TEXT, strlen(FILE_TEXT), d);
+	pthread_mutex_unlock(&MU);
+}
+
+static void set_files(const char *text)
+{
+	pthread_mutex_lock(&MU);
+	snprintf(FILE_TEXT, sizeof(FILE_TEXT), "%s", text);
+	pthread_mutex_unlock(&MU);
+}
+
+static struct vg_reload *new_reload(void)
+{
+	memset(MAP, 0, sizeof(MAP));
+	MAP_WRITES = 0;
+	atomic_store(&NOW, 1000);
+	struct vg_reload_opts o = {.load_more = load_files,
+				   .set_interest = fake_interest,
+				   .now = fake_now,
+				   .debounce_ms = 1};
+	return vg_reload_new(&o);
+}
+
+/* Wait up to 5 s for fn() to be true. */
+static bool wait_for(bool (*fn)(struct vg_reload *), struct vg_reload *r)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (fn(r))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static uint64_t WANT_BUILDS, WANT_PUBLISHED;
+static bool builds_reached(struct vg_reload *r)
+{
+	struct vg_reload_stats s;
+	vg_reload_get_stats(r, &s);
+	return s.builds >= WANT_BUILDS;
+}
+
+/* the n-th set since start is waiting for its swap */
+static bool published(struct vg_reload *r)
+{
+	struct vg_reload_stats s;
+	vg_reload_get_stats(r, &s);
+	return s.published >= WANT_PUBLISHED && vg_reload_pending(r);
+}
+
+static bool discarded(struct vg_reload *r)
+{
+	struct vg_reload_stats s;
+	vg_reload_get_stats(r, &s);
+	return s.discarded >= 1;
+}
+
+static bool narrowed(struct vg_reload *r)
+{
+	(void)r;
+	return !map_has(VG_NR_ptrace);
+}
+
+static cJSON *obj(const char *name, const char *uid, int gen, const char *cond)
+{
+	char buf[1024];
+	snprintf(buf, sizeof(buf),
+		 "{\"metadata\":{\"name\":\"%s\",\"uid\":\"%s\",\"generation\":%d},"
+		 "\"spec\":{\"condition\":\"%s\",\"output\":\"o\",\"priority\":\"Info\","
+		 "\"hostProcesses\":true}}",
+		 name, uid, gen, cond);
+	cJSON *j = cJSON_Parse(buf);
+	assert_non_null(j);
+	return j;
+}
+
+static void upsert(struct vg_reload *r, const char *name, const char *uid, int gen,
+		   const char *cond, bool want)
+{
+	cJSON *j = obj(name, uid, gen, cond);
+	assert_int_equal(vg_reload_upsert(r, VG_CR_CLUSTERRULE, j), want);
+	cJSON_Delete(j);
+}
+
+struct hits {
+	char names[256];
+};
+
+static void on_match(void *ctx, const struct vg_rule *rule, const struct vg_evt *ev)
+{
+	(void)ev;
+	strcat(((struct hits *)ctx)->names, rule->name);
+	strcat(((struct hits *)ctx)->names, ";");
+}
+
+static const char RULES[] = "- rule: file-rule\n"
+			    "  desc: d\n"
+			    "  condition: evt.type = connect\n"
+			    "  output: o\n"
+			    "  priority: Notice\n";
+
+static void test_generation_skip(void **state)
+{
+	(void)state;
+	set_files(RULES);
+	struct vg_reload *r = new_reload();
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_int_equal(vg_engine_rule_count(eng), 1);
+	assert_true(map_has(VG_NR_connect));
+
+	upsert(r, "a", "u1", 1, "evt.type = openat", true);
+	WANT_BUILDS = 2;
+	assert_true(wait_for(builds_reached, r));
+	assert_true(wait_for(vg_reload_pending, r));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_int_equal(vg_engine_rule_count(eng), 2);
+
+	/* same uid and generation (a status or label update): nothing */
+	upsert(r, "a", "u1", 1, "evt.type = openat", false);
+	usleep(50000);
+	struct vg_reload_stats s;
+	vg_reload_get_stats(r, &s);
+	assert_int_equal(s.builds, 2);
+	assert_int_equal(s.unchanged, 1);
+	assert_false(vg_reload_pending(r));
+	assert_false(vg_reload_poll(r, UINT64_MAX, &eng));
+
+	/* a new generation, or the same generation of a new object */
+	upsert(r, "a", "u1", 2, "evt.type = openat", true);
+	WANT_BUILDS = 3;
+	assert_true(wait_for(builds_reached, r));
+	upsert(r, "a", "u2", 2, "evt.type = openat", true);
+	WANT_PUBLISHED = 3;
+	assert_true(wait_for(published, r));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	/* deleting rebuilds without it */
+	assert_true(vg_reload_delete(r, VG_CR_CLUSTERRULE, NULL, "a"));
+	assert_false(vg_reload_delete(r, VG_CR_CLUSTERRULE, NULL, "a"));
+	WANT_PUBLISHED = 4;
+	assert_true(wait_for(published, r));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_int_equal(vg_engine_rule_count(eng), 1);
+	vg_reload_free(r);
+}
+
+/* Events are evaluated by the old set until the first one stamped at or
+ * after the moment the widened map was written, then by the new set. */
+static void test_swap(void **state)
+{
+	(void)state;
+	set_files("");
+	struct vg_reload *r = new_reload();
+	upsert(r, "old-r", "u1", 1, "evt.type = ptrace or (evt.type = openat and proc.name = cat)",
+	       true);
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	assert_true(map_has(VG_NR_ptrace));
+	assert_false(map_has(VG_NR_unlinkat));
+
+	atomic_store(&NOW, 2000); /* the clock when the new set is armed */
+	assert_true(vg_reload_delete(r, VG_CR_CLUSTERRULE, NULL, "old-r"));
+	upsert(r, "new-r", "u2", 1,
+	       "evt.type = unlinkat or (evt.type = openat and proc.name = cat)", true);
+	assert_true(wait_for(vg_reload_pending, r));
+	/* widened before the swap: both sets' syscalls */
+	assert_true(map_has(VG_NR_ptrace));
+	assert_true(map_has(VG_NR_unlinkat));
+
+	struct hits h = {""};
+	const uint64_t ts[] = {1998, 1999, 2000, 2001, 2002};
+	int swaps = 0;
+	for (size_t i = 0; i < 5; i++) {
+		swaps += vg_reload_poll(r, ts[i], &eng);
+		vg_engine_match(eng, &S.open, SCR, on_match, &h);
+	}
+	assert_int_equal(swaps, 1);
+	assert_string_equal(h.names, "old-r;old-r;new-r;new-r;new-r;");
+	/* narrowed after the swap, old set freed by the worker */
+	assert_true(wait_for(narrowed, r));
+	assert_true(map_has(VG_NR_unlinkat));
+	struct vg_reload_stats s;
+	vg_reload_get_stats(r, &s);
+	assert_int_equal(s.swaps, 1);
+	vg_reload_free(r);
+}
+
+/* A set not taken yet is replaced by a newer one (never both swapped). */
+static void test_stale_replaced(void **state)
+{
+	(void)state;
+	set_files("");
+	struct vg_reload *r = new_reload();
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	upsert(r, "one", "u1", 1, "evt.type = openat", true);
+	WANT_BUILDS = 2;
+	assert_true(wait_for(builds_reached, r));
+	assert_true(wait_for(vg_reload_pending, r));
+	upsert(r, "two", "u2", 1, "evt.type = connect", true);
+	assert_true(wait_for(discarded, r));
+	assert_true(wait_for(vg_reload_pending, r));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_false(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_int_equal(vg_engine_rule_count(eng), 2);
+	struct vg_reload_stats s;
+	vg_reload_get_stats(r, &s);
+	assert_int_equal(s.discarded, 1);
+	assert_int_equal(s.swaps, 1);
+	vg_reload_free(r);
+}
+
+/* SIGHUP: the files are read again. */
+static void test_request_files(void **state)
+{
+	(void)state;
+	set_files(RULES);
+	struct vg_reload *r = new_reload();
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	assert_string_equal(vg_engine_rule(eng, 0)->name, "file-rule");
+	set_files("- rule: edited\n"
+		  "  desc: d\n"
+		  "  condition: evt.type = ptrace\n"
+		  "  output: o\n"
+		  "  priority: Notice\n");
+	vg_reload_request_files(r);
+	assert_true(wait_for(vg_reload_pending, r));
+	assert_true(map_has(VG_NR_ptrace));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_int_equal(vg_engine_rule_count(eng), 1);
+	assert_string_equal(vg_engine_rule(eng, 0)->name, "edited");
+	vg_reload_free(r);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (scene_init(&S))
+		return -1;
+	SCR = vg_cond_scratch_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vg_cond_scratch_free(SCR);
+	scene_free(&S);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_generation_skip),
+		cmocka_unit_test(test_swap),
+		cmocka_unit_test(test_stale_replaced),
+		cmocka_unit_test(test_request_files),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
