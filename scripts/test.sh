@@ -7,6 +7,7 @@
 #   5. checks that the official Falco rules load and compile unmodified
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build
+#   8. checks the CRDs and `vigil convert` against a real kube-apiserver
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,5 +76,8 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+
+stage "Kubernetes: CRDs and vigil convert (real kube-apiserver)"
+VIGIL_FALCO_RULES=$FALCO tests/k8s/test_crds.sh "$ROOT/build"
 
 stage "all tests passed"
