@@ -124,10 +124,14 @@ static void sel_free(struct selector *s)
 struct lmap;
 
 struct obj {
-	struct vg_crset_result res;
-	char *ns, *name, *label; /* label: "Kind ns/name" */
+	struct vg_crset_result res; /* about the object's own generation */
+	char *ns, *name, *label;    /* label: "Kind ns/name" */
 	char *msg;
-	const cJSON *spec;
+	bool active;	       /* a version of it is loaded into the set */
+	const cJSON *fallback; /* the last accepted version, if any */
+	bool using_fallback;   /* ... and it is the version loaded */
+	unsigned fails;	       /* failures so far (a change means: build again) */
+	const cJSON *spec;     /* of the version loaded */
 	char *yaml;
 	struct lmap *map;
 	size_t nmap;
@@ -580,22 +584,44 @@ static void g_rule(struct gen *g, const cJSON *spec, const char *rule_name, cons
 
 /* ---- messages --------------------------------------------------------------------- */
 
-static void obj_reject(struct obj *o, const char *reason, const char *fmt, ...)
+static bool obj_version(struct obj *o, const cJSON *json, struct chk *c);
+
+/* The version of o loaded failed (reason, message).  The result reports
+ * the object's own generation: the first failure is its.  Then the last
+ * accepted version, if any, is loaded in its place ("never lose what was
+ * running"), and o stays active with it. */
+static void obj_fail(struct obj *o, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void obj_reject(struct obj *o, const char *reason, const char *fmt, ...)
+static void obj_fail(struct obj *o, const char *reason, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	o->fails++;
+	o->active = false;
+	if (o->using_fallback)
+		return; /* the old version no longer compiles either */
 	o->res.accepted = false;
 	o->res.reason = reason;
 	free(o->msg);
-	size_t n = strlen(o->label) + strlen(msg) + 3;
+	size_t n = strlen(o->label) + strlen(msg) + 64;
 	o->msg = vg_xmalloc(n);
 	snprintf(o->msg, n, "%s: %s", o->label, msg);
+	if (!o->fallback)
+		return;
+	o->using_fallback = true;
+	struct chk c = {0};
+	if (!obj_version(o, o->fallback, &c))
+		return;
+	o->active = true;
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(o->fallback, "metadata"), "generation");
+	size_t len = strlen(o->msg);
+	snprintf(o->msg + len, n - len, " (generation %lld stays in force)",
+		 cJSON_IsNumber(g) ? (long long)g->valuedouble : 0LL);
 }
 
 /* A position in the object's text as "path:LINE:COL", or the file's. */
@@ -653,12 +679,26 @@ static void diag_to_msg(struct obj *o, const struct vg_diag *d, size_t from, siz
 	if (!shown)
 		return;
 	if (errors) {
-		obj_reject(o, reason, "%s", buf);
+		obj_fail(o, reason, "%s", buf);
 	} else {
 		free(o->msg);
 		size_t n = strlen(o->label) + len + 16;
 		o->msg = vg_xmalloc(n);
 		snprintf(o->msg, n, "%s: warning: %s", o->label, buf);
+	}
+}
+
+/* Drop the diagnostics after the first n. */
+static void diag_truncate(struct vg_diag *d, size_t n)
+{
+	while (d->n > n) {
+		struct vg_diag_entry *e = &d->v[--d->n];
+		if (e->error)
+			d->errors--;
+		else
+			d->warnings--;
+		free(e->file);
+		free(e->msg);
 	}
 }
 
@@ -713,6 +753,8 @@ static void add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
 	free(names);
 }
 
+static void obj_gen(struct obj *o);
+
 static void obj_init(struct obj *o, const struct vg_crset_obj *in)
 {
 	o->res.kind = in->kind;
@@ -733,7 +775,6 @@ static void obj_init(struct obj *o, const struct vg_crset_obj *in)
 		snprintf(o->label, n, "%s %s", vg_crset_kind_name(in->kind), o->name);
 	o->res.name = o->name;
 	o->res.ns = o->ns;
-	o->spec = cJSON_GetObjectItemCaseSensitive(in->obj, "spec");
 
 	struct chk c = {0};
 	if (in->kind < 0 || in->kind >= VG_CR_NKINDS)
@@ -742,57 +783,80 @@ static void obj_init(struct obj *o, const struct vg_crset_obj *in)
 		bad(&c, "metadata.name: required");
 	else if (in->kind == VG_CR_RULE && (!ns || !*ns))
 		bad(&c, "metadata.namespace: required");
-	else if (!cJSON_IsObject(o->spec))
-		bad(&c, "spec: required object");
 	if (c.bad) {
-		obj_reject(o, "InvalidSpec", "%s", c.msg);
+		obj_fail(o, "InvalidSpec", "%s", c.msg);
 		return;
+	}
+	o->fallback = in->fallback;
+	o->active = true;
+	if (!obj_version(o, in->obj, &c))
+		obj_fail(o, "InvalidSpec", "%s", c.msg);
+}
+
+/* Check a version (json) of the object and make its rule text; false with
+ * c->msg when the spec is not valid. */
+static bool obj_version(struct obj *o, const cJSON *json, struct chk *c)
+{
+	free(o->yaml);
+	o->yaml = NULL;
+	for (size_t k = 0; k < o->nmap; k++)
+		free(o->map[k].path);
+	free(o->map);
+	o->map = NULL;
+	o->nmap = 0;
+	sel_free(&o->scope.pods);
+	sel_free(&o->scope.nss);
+	memset(&o->scope, 0, sizeof(o->scope));
+	o->spec = cJSON_GetObjectItemCaseSensitive(json, "spec");
+	int kind = o->res.kind;
+	if (!cJSON_IsObject(o->spec)) {
+		bad(c, "spec: required object");
+		return false;
 	}
 	const cJSON *spec = o->spec;
-	check_named(&c, arr_member(&c, spec, "macros", "spec"), "spec.macros", true);
-	check_named(&c, arr_member(&c, spec, "lists", "spec"), "spec.lists", false);
-	if (in->kind == VG_CR_RULELIBRARY) {
-		if (c.bad)
-			obj_reject(o, "InvalidSpec", "%s", c.msg);
-		return;
+	check_named(c, arr_member(c, spec, "macros", "spec"), "spec.macros", true);
+	check_named(c, arr_member(c, spec, "lists", "spec"), "spec.lists", false);
+	if (kind != VG_CR_RULELIBRARY) {
+		str_member(c, spec, "rule", "spec", false);
+		str_member(c, spec, "description", "spec", false);
+		str_member(c, spec, "condition", "spec", true);
+		str_member(c, spec, "output", "spec", true);
+		const char *prio = str_member(c, spec, "priority", "spec", true);
+		if (prio && vg_priority_parse(prio) < 0)
+			bad(c,
+			    "spec.priority: unknown priority '%s' (Emergency, Alert, Critical, "
+			    "Error, Warning, Notice, Informational, Debug)",
+			    prio);
+		const cJSON *en = cJSON_GetObjectItemCaseSensitive(spec, "enabled");
+		if (en && !cJSON_IsBool(en) && !cJSON_IsNull(en))
+			bad(c, "spec.enabled: must be true or false");
+		const cJSON *tags = arr_member(c, spec, "tags", "spec");
+		check_strings(c, tags, "spec.tags");
+		check_exceptions(c, arr_member(c, spec, "exceptions", "spec"));
+		parse_selector(c, cJSON_GetObjectItemCaseSensitive(spec, "podSelector"),
+			       "spec.podSelector", &o->scope.pods);
 	}
-	str_member(&c, spec, "rule", "spec", false);
-	str_member(&c, spec, "description", "spec", false);
-	str_member(&c, spec, "condition", "spec", true);
-	str_member(&c, spec, "output", "spec", true);
-	const char *prio = str_member(&c, spec, "priority", "spec", true);
-	if (prio && vg_priority_parse(prio) < 0)
-		bad(&c,
-		    "spec.priority: unknown priority '%s' (Emergency, Alert, Critical, Error, "
-		    "Warning, Notice, Informational, Debug)",
-		    prio);
-	const cJSON *en = cJSON_GetObjectItemCaseSensitive(spec, "enabled");
-	if (en && !cJSON_IsBool(en) && !cJSON_IsNull(en))
-		bad(&c, "spec.enabled: must be true or false");
-	const cJSON *tags = arr_member(&c, spec, "tags", "spec");
-	check_strings(&c, tags, "spec.tags");
-	check_exceptions(&c, arr_member(&c, spec, "exceptions", "spec"));
-	parse_selector(&c, cJSON_GetObjectItemCaseSensitive(spec, "podSelector"),
-		       "spec.podSelector", &o->scope.pods);
-	if (in->kind == VG_CR_CLUSTERRULE) {
-		parse_selector(&c, cJSON_GetObjectItemCaseSensitive(spec, "namespaceSelector"),
+	if (kind == VG_CR_CLUSTERRULE) {
+		parse_selector(c, cJSON_GetObjectItemCaseSensitive(spec, "namespaceSelector"),
 			       "spec.namespaceSelector", &o->scope.nss);
 		const cJSON *h = cJSON_GetObjectItemCaseSensitive(spec, "hostProcesses");
 		if (h && !cJSON_IsBool(h) && !cJSON_IsNull(h))
-			bad(&c, "spec.hostProcesses: must be true or false");
+			bad(c, "spec.hostProcesses: must be true or false");
 		o->scope.host = cJSON_IsTrue(h);
-	} else {
+	} else if (kind == VG_CR_RULE) {
 		const char *bad_keys[] = {"namespaceSelector", "hostProcesses"};
 		for (int i = 0; i < 2; i++)
 			if (cJSON_GetObjectItemCaseSensitive(spec, bad_keys[i]))
-				bad(&c,
+				bad(c,
 				    "spec.%s: only a ClusterRule has it (a Rule sees its own "
 				    "namespace only)",
 				    bad_keys[i]);
 		o->scope.ns = o->ns;
 	}
-	if (c.bad)
-		obj_reject(o, "InvalidSpec", "%s", c.msg);
+	if (c->bad)
+		return false;
+	obj_gen(o);
+	return true;
 }
 
 static void obj_gen(struct obj *o)
@@ -852,7 +916,7 @@ static bool check_macros(struct obj *o, struct vg_ruleset *rs)
 		}
 		char at[300];
 		where(o, err.pos.file, err.pos.line, err.pos.col, at, sizeof(at));
-		obj_reject(o, "CompileError", "%s: %s", at, err.msg);
+		obj_fail(o, "CompileError", "%s: %s", at, err.msg);
 		return false;
 	}
 	return true;
@@ -878,7 +942,7 @@ static struct vg_ruleset *load_base(const struct vg_crset_input *in, struct obj 
 	if (in->load_more)
 		in->load_more(in->load_ctx, rs, d);
 	for (size_t i = 0; i < nlibs; i++) {
-		if (!libs[i]->res.accepted)
+		if (!libs[i]->active)
 			continue;
 		struct vg_diag ld = {0};
 		vg_ruleset_add_text(rs, libs[i]->label, libs[i]->yaml, strlen(libs[i]->yaml), &ld);
@@ -896,8 +960,6 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 	struct obj **order = vg_xcalloc(in->nobjs + 1, sizeof(*order));
 	for (size_t i = 0; i < in->nobjs; i++) {
 		obj_init(&cs->objs[i], &in->objs[i]);
-		if (cs->objs[i].res.accepted)
-			obj_gen(&cs->objs[i]);
 		order[i] = &cs->objs[i];
 	}
 	if (in->nobjs)
@@ -912,61 +974,80 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 	struct vg_diag d = {0};
 	struct vg_ruleset *base = NULL;
 	for (;;) {
-		size_t rejected = 0, now = 0;
+		size_t fails = 0, now = 0;
 		for (size_t i = 0; i < nlibs; i++)
-			rejected += !order[i]->res.accepted;
+			fails += order[i]->fails;
 		vg_diag_free(&d);
 		vg_ruleset_free(base);
 		base = load_base(in, order, nlibs, &d);
 		for (size_t i = 0; i < nlibs; i++)
-			if (order[i]->res.accepted)
+			if (order[i]->active)
 				check_macros(order[i], base);
 		for (size_t i = 0; i < nlibs; i++)
-			now += !order[i]->res.accepted;
-		if (now == rejected)
+			now += order[i]->fails;
+		if (now == fails)
 			break;
 	}
 	cs->base = base;
 
-	/* one source per rule object, after the files (source 0) */
+	/* One source per rule object, after the files (source 0).  An object
+	 * that fails falls back to its last accepted version, if any: then
+	 * the engine is built once more. */
 	struct vg_engine_src *src = vg_xcalloc(in->nobjs + 1, sizeof(*src));
-	size_t nsrc = 0;
-	src[nsrc++].rs = base;
-	for (size_t i = nlibs; i < in->nobjs; i++) {
-		struct obj *o = order[i];
-		if (!o->res.accepted)
-			continue;
-		o->rs = vg_ruleset_new();
-		vg_ruleset_set_parent(o->rs, base);
-		struct vg_diag ld = {0};
-		vg_ruleset_add_text(o->rs, o->label, o->yaml, strlen(o->yaml), &ld);
-		diag_to_msg(o, &ld, 0, ld.n, true, "CompileError");
-		vg_diag_free(&ld);
-		if (!o->res.accepted || !check_macros(o, o->rs))
-			continue;
-		o->src_index = nsrc;
-		src[nsrc].rs = o->rs;
-		src[nsrc].scope = &o->scope;
-		nsrc++;
-	}
 	size_t file_diags = d.n;
-	cs->engine = vg_engine_build_multi(src, nsrc, scope_match, &d);
+	for (int round = 0; round < 2; round++) {
+		size_t nsrc = 0;
+		memset(src, 0, (in->nobjs + 1) * sizeof(*src));
+		src[nsrc++].rs = base;
+		for (size_t i = nlibs; i < in->nobjs; i++) {
+			struct obj *o = order[i];
+			o->src_index = 0;
+			while (o->active) {
+				unsigned fails = o->fails;
+				vg_ruleset_free(o->rs);
+				o->rs = vg_ruleset_new();
+				vg_ruleset_set_parent(o->rs, base);
+				struct vg_diag ld = {0};
+				vg_ruleset_add_text(o->rs, o->label, o->yaml, strlen(o->yaml), &ld);
+				diag_to_msg(o, &ld, 0, ld.n, true, "CompileError");
+				vg_diag_free(&ld);
+				if (fails == o->fails)
+					check_macros(o, o->rs);
+				if (fails == o->fails)
+					break;
+			}
+			if (!o->active)
+				continue;
+			o->src_index = nsrc;
+			src[nsrc].rs = o->rs;
+			src[nsrc].scope = &o->scope;
+			nsrc++;
+		}
+		diag_truncate(&d, file_diags);
+		vg_engine_free(cs->engine);
+		cs->engine = vg_engine_build_multi(src, nsrc, scope_match, &d);
+		bool again = false;
+		for (size_t i = nlibs; i < in->nobjs; i++) {
+			struct obj *o = order[i];
+			if (!o->active || !o->src_index)
+				continue;
+			struct vg_engine_src *s = &src[o->src_index];
+			if (s->failed || s->compiled != 1) {
+				unsigned fails = o->fails;
+				diag_to_msg(o, &d, s->diag_begin, s->diag_end, true,
+					    "CompileError");
+				if (fails == o->fails)
+					obj_fail(o, "CompileError", "the rule did not compile");
+				again |= o->active;
+			} else if (!o->using_fallback) {
+				diag_to_msg(o, &d, s->diag_begin, s->diag_end, false, "Compiled");
+			}
+		}
+		if (!again)
+			break;
+	}
 	cs->file_compiled = src[0].compiled;
 	cs->file_failed = src[0].failed;
-	for (size_t i = nlibs; i < in->nobjs; i++) {
-		struct obj *o = order[i];
-		if (!o->res.accepted || !o->src_index)
-			continue;
-		struct vg_engine_src *s = &src[o->src_index];
-		if (s->failed || s->compiled != 1)
-			diag_to_msg(o, &d, s->diag_begin, s->diag_end, true, "CompileError");
-		if (s->failed || s->compiled != 1) {
-			if (o->res.accepted)
-				obj_reject(o, "CompileError", "the rule did not compile");
-		} else {
-			diag_to_msg(o, &d, s->diag_begin, s->diag_end, false, "Compiled");
-		}
-	}
 	/* the files' diagnostics are the caller's */
 	for (size_t i = 0; i < d.n; i++)
 		if (i < file_diags || (i >= src[0].diag_begin && i < src[0].diag_end))
@@ -980,6 +1061,7 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 	for (size_t i = 0; i < in->nobjs; i++) {
 		struct obj *o = &cs->objs[i];
 		o->res.message = o->msg ? o->msg : "";
+		o->res.in_force = o->active;
 		cs->results[i] = o->res;
 	}
 	return cs;

@@ -55,6 +55,10 @@ int vg_crset_kind_parse(const char *name);
 struct vg_crset_obj {
 	int kind; /* enum vg_crset_kind */
 	const cJSON *obj;
+	/* Optional: the object's last accepted version.  When obj is
+	 * rejected, this version runs in its place (the result still reports
+	 * obj's rejection, and says which generation stays in force). */
+	const cJSON *fallback;
 };
 
 struct vg_crset_input {
@@ -75,7 +79,8 @@ struct vg_crset_result {
 	const char *ns; /* NULL for cluster-scoped objects */
 	const char *name;
 	int64_t generation;
-	bool accepted;
+	bool accepted;	     /* this generation compiled and runs */
+	bool in_force;	     /* this generation, or the fallback, runs */
 	const char *reason;  /* Compiled, InvalidSpec, CompileError */
 	const char *message; /* "" when accepted without remark */
 };

@@ -25,6 +25,8 @@ struct entry {
 	char *ns, *name, *uid;
 	int64_t generation;
 	cJSON *obj;
+	cJSON *last_good; /* the last version accepted, run when a later one is rejected */
+	int64_t last_good_gen;
 };
 
 struct pending {
@@ -105,6 +107,7 @@ static void entry_free(struct entry *e)
 	free(e->name);
 	free(e->uid);
 	cJSON_Delete(e->obj);
+	cJSON_Delete(e->last_good);
 }
 
 static const char *md_str(const cJSON *obj, const char *key)
@@ -148,6 +151,11 @@ bool vg_reload_upsert(struct vg_reload *r, int kind, const cJSON *obj)
 		e->ns = ns ? vg_xstrdup(ns) : NULL;
 		e->name = vg_xstrdup(name);
 	} else {
+		if (e->uid && (!uid || strcmp(e->uid, uid))) {
+			/* another object of the same name: its past is not ours */
+			cJSON_Delete(e->last_good);
+			e->last_good = NULL;
+		}
 		free(e->uid);
 		cJSON_Delete(e->obj);
 	}
@@ -188,8 +196,12 @@ static struct vg_crset *build(struct vg_reload *r)
 	pthread_mutex_lock(&r->mu);
 	size_t n = r->n;
 	struct vg_crset_obj *objs = vg_xcalloc(n + 1, sizeof(*objs));
-	for (size_t i = 0; i < n; i++)
-		objs[i] = (struct vg_crset_obj){r->e[i].kind, cJSON_Duplicate(r->e[i].obj, 1)};
+	for (size_t i = 0; i < n; i++) {
+		struct entry *e = &r->e[i];
+		objs[i] = (struct vg_crset_obj){e->kind, cJSON_Duplicate(e->obj, 1), NULL};
+		if (e->last_good && e->last_good_gen != e->generation)
+			objs[i].fallback = cJSON_Duplicate(e->last_good, 1);
+	}
 	r->dirty = false;
 	r->stats.builds++;
 	pthread_mutex_unlock(&r->mu);
@@ -201,8 +213,25 @@ static struct vg_crset *build(struct vg_reload *r)
 	if (r->o.on_build)
 		r->o.on_build(r->o.build_ctx, cs, &d);
 	vg_diag_free(&d);
-	for (size_t i = 0; i < n; i++)
+	/* remember what was accepted, for when a later generation is not */
+	const struct vg_crset_result *res;
+	vg_crset_results(cs, &res);
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (!res[i].accepted)
+			continue;
+		struct entry *e = find(r, res[i].kind, res[i].ns, res[i].name);
+		if (!e || e->generation != res[i].generation)
+			continue;
+		cJSON_Delete(e->last_good);
+		e->last_good = cJSON_Duplicate(objs[i].obj, 1);
+		e->last_good_gen = res[i].generation;
+	}
+	pthread_mutex_unlock(&r->mu);
+	for (size_t i = 0; i < n; i++) {
 		cJSON_Delete((cJSON *)objs[i].obj);
+		cJSON_Delete((cJSON *)objs[i].fallback);
+	}
 	free(objs);
 	return cs;
 }

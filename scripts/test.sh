@@ -14,6 +14,7 @@
 #   9. packaging: the Helm chart against a real kube-apiserver, the image built
 #      with buildah and run in runc as the DaemonSet would, the default rules
 #      silent under a benign workload (tests/pkg/run.sh)
+#  10. checks the CRDs and `vigil convert` against a real kube-apiserver
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,5 +93,8 @@ tests/k8s/run.sh build
 
 stage "packaging (chart, image, benign workload)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh
+
+stage "Kubernetes: CRDs and vigil convert (real kube-apiserver)"
+VIGIL_FALCO_RULES=$FALCO tests/k8s/test_crds.sh "$ROOT/build"
 
 stage "all tests passed"

@@ -96,7 +96,7 @@ static size_t to_objs(const cJSON *arr, struct vg_crset_obj **out)
 		int kind = vg_crset_kind_parse(
 			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "kind")));
 		if (kind >= 0)
-			(*out)[k++] = (struct vg_crset_obj){kind, o};
+			(*out)[k++] = (struct vg_crset_obj){kind, o, NULL};
 	}
 	return k;
 }

@@ -80,7 +80,7 @@ static void add_obj(struct objs *v, int kind, const char *json)
 	cJSON *j = cJSON_Parse(json);
 	assert_non_null(j);
 	v->json[v->n] = j;
-	v->o[v->n] = (struct vg_crset_obj){kind, j};
+	v->o[v->n] = (struct vg_crset_obj){kind, j, NULL};
 	v->n++;
 }
 
@@ -404,6 +404,66 @@ static void test_scoping(void **state)
 	free_objs(&v);
 }
 
+/* A rejected generation falls back to the last accepted one (a spec
+ * error, a compile error, a library), and says so. */
+static void test_fallback(void **state)
+{
+	(void)state;
+	struct objs v = {0}, old = {0};
+	add_obj(&v, VG_CR_CLUSTERRULE, CR("spec-err", "{\"condition\":\"evt.type = connect\"}"));
+	add_obj(&old, VG_CR_CLUSTERRULE,
+		CR("spec-err", "{\"condition\":\"evt.type = connect\",\"output\":\"o\","
+			       "\"priority\":\"Info\",\"hostProcesses\":true}"));
+	add_obj(&v, VG_CR_CLUSTERRULE,
+		CR("compile-err",
+		   "{\"condition\":\"evt.type = connect and libm and nope.x = 1\","
+		   "\"output\":\"o\",\"priority\":\"Info\",\"hostProcesses\":true}"));
+	add_obj(&old, VG_CR_CLUSTERRULE,
+		CR("compile-err", "{\"condition\":\"evt.type = connect and libm\",\"output\":\"o\","
+				  "\"priority\":\"Info\",\"hostProcesses\":true}"));
+	add_obj(&v, VG_CR_RULELIBRARY,
+		CR("lib", "{\"macros\":[{\"name\":\"libm\",\"condition\":\"proc.name =\"}]}"));
+	add_obj(&old, VG_CR_RULELIBRARY,
+		CR("lib", "{\"macros\":[{\"name\":\"libm\",\"condition\":\"proc.name = curl\"}]}"));
+	add_obj(&v, VG_CR_CLUSTERRULE,
+		CR("no-fallback", "{\"condition\":\"evt.type = connect and x.y = 1\","
+				  "\"output\":\"o\",\"priority\":\"Info\"}"));
+	for (size_t i = 0; i < 3; i++) {
+		/* the old versions are generation 2 */
+		cJSON *g = cJSON_GetObjectItem(cJSON_GetObjectItem(old.json[i], "metadata"),
+					       "generation");
+		cJSON_SetNumberValue(g, 2);
+		v.o[i].fallback = old.json[i];
+	}
+	struct vg_diag d = {0};
+	struct vg_crset *cs = build(&v, &d);
+	const struct vg_crset_result *r = result(cs, "spec-err");
+	assert_false(r->accepted);
+	assert_true(r->in_force);
+	assert_string_equal(r->reason, "InvalidSpec");
+	assert_string_equal(r->message, "ClusterRule spec-err: spec.output: required "
+					"(generation 2 stays in force)");
+	r = result(cs, "compile-err");
+	assert_false(r->accepted);
+	assert_true(r->in_force);
+	assert_string_equal(r->message, "ClusterRule compile-err: spec.condition:1:33: unknown "
+					"field 'nope.x' (generation 2 stays in force)");
+	r = result(cs, "lib");
+	assert_false(r->accepted);
+	assert_true(r->in_force);
+	assert_non_null(strstr(r->message, "(generation 2 stays in force)"));
+	r = result(cs, "no-fallback");
+	assert_false(r->accepted);
+	assert_false(r->in_force);
+	set_pod(NULL, NULL, NULL, NULL);
+	/* the old versions run: curl connects (libm = proc.name = curl) */
+	assert_string_equal(match(cs, &S.conn), "compile-err;spec-err;");
+	vg_crset_free(cs);
+	vg_diag_free(&d);
+	free_objs(&v);
+	free_objs(&old);
+}
+
 /* Rule files from paths; a missing path is an error of the files; the
  * interest set includes what the objects' rules need. */
 static void test_paths_interest(void **state)
@@ -467,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_merge_order),	  cmocka_unit_test(test_local_macros),
 		cmocka_unit_test(test_rejected_isolated), cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_scoping),		  cmocka_unit_test(test_paths_interest),
+		cmocka_unit_test(test_fallback),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -295,6 +295,61 @@ static void test_request_files(void **state)
 	vg_reload_free(r);
 }
 
+/* A later generation that does not compile leaves the accepted one
+ * running; a fixed generation replaces it. */
+static struct vg_crset_result LAST;
+static char LAST_MSG[512];
+static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag *d)
+{
+	(void)ctx, (void)d;
+	const struct vg_crset_result *r;
+	if (vg_crset_results(cs, &r) == 1) {
+		LAST = r[0];
+		snprintf(LAST_MSG, sizeof(LAST_MSG), "%s", r[0].message);
+	}
+}
+
+static void test_keeps_last_good(void **state)
+{
+	(void)state;
+	set_files("");
+	memset(MAP, 0, sizeof(MAP));
+	atomic_store(&NOW, 1000);
+	struct vg_reload_opts o = {.load_more = load_files,
+				   .set_interest = fake_interest,
+				   .now = fake_now,
+				   .on_build = on_build,
+				   .debounce_ms = 1};
+	struct vg_reload *r = vg_reload_new(&o);
+	upsert(r, "r", "u1", 1, "evt.type = openat and proc.name = cat", true);
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	assert_true(LAST.accepted);
+	upsert(r, "r", "u1", 2, "evt.type = openat and proc.nme = cat", true);
+	WANT_PUBLISHED = 1;
+	assert_true(wait_for(published, r));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_false(LAST.accepted);
+	assert_true(LAST.in_force);
+	assert_string_equal(LAST_MSG, "ClusterRule r: spec.condition:1:23: unknown field "
+				      "'proc.nme' (generation 1 stays in force)");
+	assert_int_equal(vg_engine_match(eng, &S.open, SCR, NULL, NULL), 1);
+	upsert(r, "r", "u1", 3, "evt.type = openat and proc.name = nobody", true);
+	WANT_PUBLISHED = 2;
+	assert_true(wait_for(published, r));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_true(LAST.accepted);
+	assert_int_equal(vg_engine_match(eng, &S.open, SCR, NULL, NULL), 0);
+	/* gen 4 broken again: gen 3 (the last accepted) stays */
+	upsert(r, "r", "u1", 4, "evt.type = openat and (", true);
+	WANT_PUBLISHED = 3;
+	assert_true(wait_for(published, r));
+	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_non_null(strstr(LAST_MSG, "(generation 3 stays in force)"));
+	assert_int_equal(vg_engine_rule_count(eng), 1);
+	vg_reload_free(r);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -315,10 +370,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_generation_skip),
-		cmocka_unit_test(test_swap),
-		cmocka_unit_test(test_stale_replaced),
-		cmocka_unit_test(test_request_files),
+		cmocka_unit_test(test_generation_skip), cmocka_unit_test(test_swap),
+		cmocka_unit_test(test_stale_replaced),	cmocka_unit_test(test_request_files),
+		cmocka_unit_test(test_keeps_last_good),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
