@@ -207,9 +207,14 @@ struct ins {
 	uint8_t neg;	      /* evt.type check with != */
 };
 
+#define TBITS_WORDS ((VG_T_MAX + 63) / 64)
+
 struct vg_cond {
 	struct node *root;
 	const struct vg_cond_fieldset *fs; /* what slots and memo ids refer to */
+	/* the event types the condition can match (vg_cond_evttypes); the
+	 * program is specialized for them */
+	uint64_t tbits[TBITS_WORDS];
 	struct ins *prog;
 	int nprog, entry;
 };
@@ -225,10 +230,9 @@ struct fcache_ent {
 };
 
 struct vg_cond_scratch {
-	/* results of comparisons on the current event, by memo id: valid
-	 * where mgen[id] == gen */
-	uint64_t *mgen;
-	uint8_t *mval;
+	/* results of comparisons on the current event, by memo id: gen << 1
+	 * | result, valid where the gen is the current one */
+	uint64_t *memo;
 	int mcap;
 	struct vg_fvals lhs, rhs;
 	char xbuf[VG_FVALS_BUF];	   /* transformed lhs values */
@@ -1300,6 +1304,8 @@ static int memo_id(struct vg_cond_fieldset *fs, const struct node *n)
 	return fs->nchk++;
 }
 
+static int evttypes(const struct node *n, uint8_t *types);
+
 static int count_checks(const struct node *n)
 {
 	switch (n->kind) {
@@ -1323,6 +1329,23 @@ static int count_checks(const struct node *n)
 /* Emit n so that it continues at t when true and f when false; returns its
  * entry.  Kids are emitted last first, since each one's targets are the
  * entries of those after it; the program is reversed afterwards. */
+/* Whether evt.type check n is true (1) or false (0) for every type the
+ * whole condition can match, or depends on the type (-1). */
+static int type_check_const(const struct vg_cond *c, const struct node *n)
+{
+	int seen_t = 0, seen_f = 0;
+	for (int t = 0; t < VG_T_MAX; t++) {
+		if (!(c->tbits[t / 64] >> (t % 64) & 1))
+			continue;
+		int in = n->chk.types[t] != 0;
+		if (n->chk.op == OP_NE)
+			in = !in;
+		seen_t |= in;
+		seen_f |= !in;
+	}
+	return seen_t && seen_f ? -1 : seen_t;
+}
+
 static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg_cond_fieldset *fs)
 {
 	switch (n->kind) {
@@ -1339,6 +1362,12 @@ static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg
 	case N_CONST:
 		return n->value ? t : f;
 	case N_CHECK: {
+		/* events outside the condition's types never reach the program,
+		 * so an evt.type check that those types decide is an edge (most
+		 * rules start with one the engine's index already made) */
+		int k = n->chk.types ? type_check_const(c, n) : -1;
+		if (k >= 0)
+			return k ? t : f;
 		struct ins *in = &c->prog[c->nprog];
 		in->chk = n;
 		in->types = n->chk.types;
@@ -1355,6 +1384,11 @@ static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg
 static void flatten(struct vg_cond *c, struct vg_cond_fieldset *fs)
 {
 	int n = count_checks(c->root);
+	uint8_t types[VG_T_MAX];
+	evttypes(c->root, types);
+	for (int t = 0; t < VG_T_MAX; t++)
+		if (types[t])
+			c->tbits[t / 64] |= 1ull << (t % 64);
 	c->prog = vg_xcalloc(n ? (size_t)n : 1, sizeof(*c->prog));
 	c->entry = emit(c, c->root, PC_TRUE, PC_FALSE, fs);
 	/* reverse, so that the program runs forwards (first comparison first) */
@@ -1434,8 +1468,7 @@ void vg_cond_scratch_free(struct vg_cond_scratch *s)
 		for (int i = 0; i < s->cap; i++)
 			free(s->ent[i]);
 		free(s->ent);
-		free(s->mgen);
-		free(s->mval);
+		free(s->memo);
 	}
 	free(s);
 }
@@ -1799,9 +1832,8 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 static void memo_grow(struct vg_cond_scratch *s, int id)
 {
 	int cap = id + 64;
-	s->mgen = vg_xrealloc(s->mgen, (size_t)cap * sizeof(*s->mgen));
-	s->mval = vg_xrealloc(s->mval, (size_t)cap);
-	memset(s->mgen + s->mcap, 0, (size_t)(cap - s->mcap) * sizeof(*s->mgen));
+	s->memo = vg_xrealloc(s->memo, (size_t)cap * sizeof(*s->memo));
+	memset(s->memo + s->mcap, 0, (size_t)(cap - s->mcap) * sizeof(*s->memo));
 	s->mcap = cap;
 }
 
@@ -1809,22 +1841,25 @@ bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_co
 {
 	int pc = c->entry;
 	const int t = ev->type;
-	const int tok = t >= 0 && t < VG_T_MAX;
 	scratch_event(s, c, ev);
+	if (t < 0 || t >= VG_T_MAX)
+		return eval(c->root, ev, s); /* not what the program is made for */
+	if (!(c->tbits[t / 64] >> (t % 64) & 1))
+		return false;
 	while (pc >= 0) {
 		const struct ins *in = &c->prog[pc];
 		bool r;
 		if (in->types) {
-			r = (tok && in->types[t]) ^ in->neg;
+			r = (in->types[t] != 0) ^ in->neg;
 		} else if (in->memo >= 0) {
 			if (in->memo >= s->mcap)
 				memo_grow(s, in->memo);
-			if (s->mgen[in->memo] == s->gen) {
-				r = s->mval[in->memo];
+			uint64_t m = s->memo[in->memo];
+			if (m >> 1 == s->gen) {
+				r = m & 1;
 			} else {
 				r = eval_check(in->chk, ev, s);
-				s->mgen[in->memo] = s->gen;
-				s->mval[in->memo] = r;
+				s->memo[in->memo] = s->gen << 1 | r;
 			}
 		} else {
 			r = eval_check(in->chk, ev, s);
