@@ -224,10 +224,12 @@ struct vg_cond {
 /* Field values already extracted for the current event: many rules read
  * the same fields (proc.name, fd.name, evt.arg.flags), and some fields
  * render text.  Indexed by the field set's slot; valid while gen matches. */
+/* gen, the first hashes and the values' head share the first cache line */
+#define FC_HASHES 4
 struct fcache_ent {
 	uint64_t gen;
 	uint32_t hashed; /* bit i: hash[i] holds the hash of value i */
-	uint32_t hash[VG_FVALS_MAX];
+	uint32_t hash[FC_HASHES];
 	struct vg_fvals vals;
 };
 
@@ -250,16 +252,27 @@ struct vg_cond_scratch {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* Eight bytes at a time: set lookups hash whole paths and command lines. */
 static uint32_t hash_bytes(const char *p, size_t n, int icase)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	while (n) {
+		size_t k = n < 8 ? n : 8;
+		unsigned char b[8] = {0};
+		memcpy(b, p, k);
 		if (icase)
-			c = (unsigned char)tolower(c);
-		h = (h ^ c) * 16777619u;
+			for (size_t i = 0; i < k; i++)
+				b[i] = (unsigned char)tolower(b[i]);
+		uint64_t w;
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+		p += k;
+		n -= k;
 	}
-	return h;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 static int bytes_eq(const char *a, size_t an, const char *b, size_t bn, int icase)
@@ -1697,6 +1710,16 @@ static void scratch_event(struct vg_cond_scratch *s, const struct vg_cond *c,
 	}
 }
 
+static struct fcache_ent *alloc_entry(void)
+{
+	size_t size = (sizeof(struct fcache_ent) + 63) & ~(size_t)63;
+	struct fcache_ent *e = aligned_alloc(64, size);
+	if (!e)
+		abort(); /* like vg_xcalloc */
+	memset(e, 0, size);
+	return e;
+}
+
 static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr,
 				const struct vg_evt *ev)
 {
@@ -1710,7 +1733,7 @@ static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr
 	}
 	struct fcache_ent *e = s->ent[fr->slot];
 	if (!e)
-		e = s->ent[fr->slot] = vg_xcalloc(1, sizeof(*e));
+		e = s->ent[fr->slot] = alloc_entry();
 	if (e->gen != s->gen) {
 		e->gen = s->gen;
 		e->hashed = 0;
@@ -1780,11 +1803,16 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 		int m;
 		if (is_set && ce && type == VG_FT_STR && op != OP_PMATCH && !n->chk.set.icase) {
 			/* hash each cached value once per event, not once per rule */
-			if (!(ce->hashed & (1u << i))) {
-				ce->hash[i] = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
+			uint32_t h;
+			if (i >= FC_HASHES) {
+				h = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
+			} else if (ce->hashed & (1u << i)) {
+				h = ce->hash[i];
+			} else {
+				h = ce->hash[i] = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
 				ce->hashed |= 1u << i;
 			}
-			m = kset_has_hashed(&n->chk.set, lv->v[i].s.p, lv->v[i].s.len, ce->hash[i]);
+			m = kset_has_hashed(&n->chk.set, lv->v[i].s.p, lv->v[i].s.len, h);
 		} else {
 			m = is_set ? match_set(n, type, &lv->v[i])
 				   : match_one(n, type, &lv->v[i], &n->chk.k);
