@@ -756,7 +756,7 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 	switch (ps->kind) {
 	case PK_RES:
 		fmt_s64(raw, rawcap, ret);
-		if (ret < 0 && (s = vg_errno_name((int)-ret)))
+		if (ret < 0 && (s = vg_errno_name(ret > -4096 ? (int)-ret : 0)))
 			cpy(res, rescap, s);
 		break;
 	case PK_RETINT:
@@ -765,7 +765,7 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 	case PK_FDRET:
 		fmt_s64(raw, rawcap, ret);
 		if (ret < 0) {
-			if ((s = vg_errno_name((int)-ret)))
+			if ((s = vg_errno_name(ret > -4096 ? (int)-ret : 0)))
 				cpy(res, rescap, s);
 		} else {
 			fd_render(ev, ret, res, rescap);

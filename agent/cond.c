@@ -207,28 +207,36 @@ struct ins {
 	uint8_t neg;	      /* evt.type check with != */
 };
 
+#define TBITS_WORDS ((VG_T_MAX + 63) / 64)
+
+/* One allocation, what evaluation reads first at the front: a rule's
+ * condition costs few cache lines to start. */
 struct vg_cond {
-	struct node *root;
+	int entry, nprog;
 	const struct vg_cond_fieldset *fs; /* what slots and memo ids refer to */
-	struct ins *prog;
-	int nprog, entry;
+	/* the event types the condition can match (vg_cond_evttypes); the
+	 * program is specialized for them */
+	uint64_t tbits[TBITS_WORDS];
+	struct node *root;
+	struct ins prog[];
 };
 
 /* Field values already extracted for the current event: many rules read
  * the same fields (proc.name, fd.name, evt.arg.flags), and some fields
  * render text.  Indexed by the field set's slot; valid while gen matches. */
+/* gen, the first hashes and the values' head share the first cache line */
+#define FC_HASHES 4
 struct fcache_ent {
 	uint64_t gen;
 	uint32_t hashed; /* bit i: hash[i] holds the hash of value i */
-	uint32_t hash[VG_FVALS_MAX];
+	uint32_t hash[FC_HASHES];
 	struct vg_fvals vals;
 };
 
 struct vg_cond_scratch {
-	/* results of comparisons on the current event, by memo id: valid
-	 * where mgen[id] == gen */
-	uint64_t *mgen;
-	uint8_t *mval;
+	/* results of comparisons on the current event, by memo id: gen << 1
+	 * | result, valid where the gen is the current one */
+	uint64_t *memo;
 	int mcap;
 	struct vg_fvals lhs, rhs;
 	char xbuf[VG_FVALS_BUF];	   /* transformed lhs values */
@@ -244,16 +252,27 @@ struct vg_cond_scratch {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* Eight bytes at a time: set lookups hash whole paths and command lines. */
 static uint32_t hash_bytes(const char *p, size_t n, int icase)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	while (n) {
+		size_t k = n < 8 ? n : 8;
+		unsigned char b[8] = {0};
+		memcpy(b, p, k);
 		if (icase)
-			c = (unsigned char)tolower(c);
-		h = (h ^ c) * 16777619u;
+			for (size_t i = 0; i < k; i++)
+				b[i] = (unsigned char)tolower(b[i]);
+		uint64_t w;
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+		p += k;
+		n -= k;
 	}
-	return h;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 static int bytes_eq(const char *a, size_t an, const char *b, size_t bn, int icase)
@@ -1300,6 +1319,8 @@ static int memo_id(struct vg_cond_fieldset *fs, const struct node *n)
 	return fs->nchk++;
 }
 
+static int evttypes(const struct node *n, uint8_t *types);
+
 static int count_checks(const struct node *n)
 {
 	switch (n->kind) {
@@ -1323,6 +1344,23 @@ static int count_checks(const struct node *n)
 /* Emit n so that it continues at t when true and f when false; returns its
  * entry.  Kids are emitted last first, since each one's targets are the
  * entries of those after it; the program is reversed afterwards. */
+/* Whether evt.type check n is true (1) or false (0) for every type the
+ * whole condition can match, or depends on the type (-1). */
+static int type_check_const(const struct vg_cond *c, const struct node *n)
+{
+	int seen_t = 0, seen_f = 0;
+	for (int t = 0; t < VG_T_MAX; t++) {
+		if (!(c->tbits[t / 64] >> (t % 64) & 1))
+			continue;
+		int in = n->chk.types[t] != 0;
+		if (n->chk.op == OP_NE)
+			in = !in;
+		seen_t |= in;
+		seen_f |= !in;
+	}
+	return seen_t && seen_f ? -1 : seen_t;
+}
+
 static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg_cond_fieldset *fs)
 {
 	switch (n->kind) {
@@ -1339,6 +1377,12 @@ static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg
 	case N_CONST:
 		return n->value ? t : f;
 	case N_CHECK: {
+		/* events outside the condition's types never reach the program,
+		 * so an evt.type check that those types decide is an edge (most
+		 * rules start with one the engine's index already made) */
+		int k = n->chk.types ? type_check_const(c, n) : -1;
+		if (k >= 0)
+			return k ? t : f;
 		struct ins *in = &c->prog[c->nprog];
 		in->chk = n;
 		in->types = n->chk.types;
@@ -1354,8 +1398,12 @@ static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg
 
 static void flatten(struct vg_cond *c, struct vg_cond_fieldset *fs)
 {
-	int n = count_checks(c->root);
-	c->prog = vg_xcalloc(n ? (size_t)n : 1, sizeof(*c->prog));
+	int n;
+	uint8_t types[VG_T_MAX];
+	evttypes(c->root, types);
+	for (int t = 0; t < VG_T_MAX; t++)
+		if (types[t])
+			c->tbits[t / 64] |= 1ull << (t % 64);
 	c->entry = emit(c, c->root, PC_TRUE, PC_FALSE, fs);
 	/* reverse, so that the program runs forwards (first comparison first) */
 	n = c->nprog;
@@ -1405,7 +1453,8 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 	}
 	if (!root)
 		return NULL;
-	struct vg_cond *c = vg_xcalloc(1, sizeof(*c));
+	struct vg_cond *c =
+		vg_xcalloc(1, sizeof(*c) + (size_t)count_checks(root) * sizeof(struct ins));
 	c->root = root;
 	c->fs = ps.env->fieldset;
 	flatten(c, ps.env->fieldset);
@@ -1417,7 +1466,6 @@ void vg_cond_free(struct vg_cond *c)
 	if (!c)
 		return;
 	node_free(c->root);
-	free(c->prog);
 	free(c);
 }
 
@@ -1434,8 +1482,7 @@ void vg_cond_scratch_free(struct vg_cond_scratch *s)
 		for (int i = 0; i < s->cap; i++)
 			free(s->ent[i]);
 		free(s->ent);
-		free(s->mgen);
-		free(s->mval);
+		free(s->memo);
 	}
 	free(s);
 }
@@ -1663,6 +1710,16 @@ static void scratch_event(struct vg_cond_scratch *s, const struct vg_cond *c,
 	}
 }
 
+static struct fcache_ent *alloc_entry(void)
+{
+	size_t size = (sizeof(struct fcache_ent) + 63) & ~(size_t)63;
+	struct fcache_ent *e = aligned_alloc(64, size);
+	if (!e)
+		abort(); /* like vg_xcalloc */
+	memset(e, 0, size);
+	return e;
+}
+
 static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr,
 				const struct vg_evt *ev)
 {
@@ -1676,7 +1733,7 @@ static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr
 	}
 	struct fcache_ent *e = s->ent[fr->slot];
 	if (!e)
-		e = s->ent[fr->slot] = vg_xcalloc(1, sizeof(*e));
+		e = s->ent[fr->slot] = alloc_entry();
 	if (e->gen != s->gen) {
 		e->gen = s->gen;
 		e->hashed = 0;
@@ -1746,11 +1803,16 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 		int m;
 		if (is_set && ce && type == VG_FT_STR && op != OP_PMATCH && !n->chk.set.icase) {
 			/* hash each cached value once per event, not once per rule */
-			if (!(ce->hashed & (1u << i))) {
-				ce->hash[i] = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
+			uint32_t h;
+			if (i >= FC_HASHES) {
+				h = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
+			} else if (ce->hashed & (1u << i)) {
+				h = ce->hash[i];
+			} else {
+				h = ce->hash[i] = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
 				ce->hashed |= 1u << i;
 			}
-			m = kset_has_hashed(&n->chk.set, lv->v[i].s.p, lv->v[i].s.len, ce->hash[i]);
+			m = kset_has_hashed(&n->chk.set, lv->v[i].s.p, lv->v[i].s.len, h);
 		} else {
 			m = is_set ? match_set(n, type, &lv->v[i])
 				   : match_one(n, type, &lv->v[i], &n->chk.k);
@@ -1799,9 +1861,8 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 static void memo_grow(struct vg_cond_scratch *s, int id)
 {
 	int cap = id + 64;
-	s->mgen = vg_xrealloc(s->mgen, (size_t)cap * sizeof(*s->mgen));
-	s->mval = vg_xrealloc(s->mval, (size_t)cap);
-	memset(s->mgen + s->mcap, 0, (size_t)(cap - s->mcap) * sizeof(*s->mgen));
+	s->memo = vg_xrealloc(s->memo, (size_t)cap * sizeof(*s->memo));
+	memset(s->memo + s->mcap, 0, (size_t)(cap - s->mcap) * sizeof(*s->memo));
 	s->mcap = cap;
 }
 
@@ -1809,22 +1870,25 @@ bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_co
 {
 	int pc = c->entry;
 	const int t = ev->type;
-	const int tok = t >= 0 && t < VG_T_MAX;
 	scratch_event(s, c, ev);
+	if (t < 0 || t >= VG_T_MAX)
+		return eval(c->root, ev, s); /* not what the program is made for */
+	if (!(c->tbits[t / 64] >> (t % 64) & 1))
+		return false;
 	while (pc >= 0) {
 		const struct ins *in = &c->prog[pc];
 		bool r;
 		if (in->types) {
-			r = (tok && in->types[t]) ^ in->neg;
+			r = (in->types[t] != 0) ^ in->neg;
 		} else if (in->memo >= 0) {
 			if (in->memo >= s->mcap)
 				memo_grow(s, in->memo);
-			if (s->mgen[in->memo] == s->gen) {
-				r = s->mval[in->memo];
+			uint64_t m = s->memo[in->memo];
+			if (m >> 1 == s->gen) {
+				r = m & 1;
 			} else {
 				r = eval_check(in->chk, ev, s);
-				s->mgen[in->memo] = s->gen;
-				s->mval[in->memo] = r;
+				s->memo[in->memo] = s->gen << 1 | r;
 			}
 		} else {
 			r = eval_check(in->chk, ev, s);

@@ -13,6 +13,7 @@ struct vg_engine {
 	/* per event type, the enabled rules that can match it (load order) */
 	uint32_t *idx_start; /* VG_T_MAX + 1 offsets into idx */
 	const struct vg_rule **idx;
+	const struct vg_cond **idx_cond; /* idx[i]->cond, without touching the rule */
 	struct vg_engine_stats stats;
 	vg_scope_fn scope_fn;
 };
@@ -202,11 +203,14 @@ struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
 	}
 	e->idx_start[VG_T_MAX] = (uint32_t)total;
 	e->idx = vg_xcalloc(total ? total : 1, sizeof(*e->idx));
+	e->idx_cond = vg_xcalloc(total ? total : 1, sizeof(*e->idx_cond));
 	size_t k = 0;
 	for (int t = 0; t < VG_T_MAX; t++)
 		for (size_t i = 0; i < e->nrules; i++)
-			if (active[i] && e->rules[i].types[t])
+			if (active[i] && e->rules[i].types[t]) {
+				e->idx_cond[k] = e->rules[i].cond;
 				e->idx[k++] = &e->rules[i];
+			}
 	free(active);
 	return e;
 }
@@ -230,6 +234,7 @@ void vg_engine_free(struct vg_engine *e)
 	vg_cond_fieldset_free(e->fields);
 	free(e->idx_start);
 	free(e->idx);
+	free(e->idx_cond);
 	free(e);
 }
 
@@ -256,13 +261,13 @@ int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct v
 		return 0;
 	int hits = 0;
 	for (uint32_t i = e->idx_start[t]; i < e->idx_start[t + 1]; i++) {
-		const struct vg_rule *r = e->idx[i];
-		if (vg_cond_eval(r->cond, ev, s)) {
+		if (vg_cond_eval(e->idx_cond[i], ev, s)) {
+			const struct vg_rule *r = e->idx[i];
 			if (r->scope && e->scope_fn && !e->scope_fn(r->scope, ev))
 				continue;
 			hits++;
 			if (fn)
-				fn(ctx, r, ev);
+				fn(ctx, e->idx[i], ev);
 		}
 	}
 	return hits;

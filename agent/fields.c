@@ -307,7 +307,7 @@ FN(f_evt_res)
 		put_str(out, "SUCCESS");
 		return;
 	}
-	const char *n = vg_errno_name((int)-r);
+	const char *n = vg_errno_name(r > -4096 ? (int)-r : 0);
 	if (n)
 		put_str(out, n);
 	else

@@ -680,11 +680,16 @@ static bool path_is_normal(const char *p, size_t *len)
 	const char *c = p;
 	if (*c != '/')
 		return false;
-	for (; *c; c++)
-		if (c[0] == '/' && (c[1] == '/' || c[1] == '.' || (c[1] == '\0' && c != p)))
+	for (;;) { /* c is at a '/': look at what follows, then jump to the next */
+		if (c[1] == '/' || c[1] == '.' || (c[1] == '\0' && c != p))
 			return false;
-	*len = (size_t)(c - p);
-	return true;
+		const char *next = strchr(c + 1, '/');
+		if (!next) {
+			*len = (size_t)(c - p) + 1 + strlen(c + 1);
+			return true;
+		}
+		c = next;
+	}
 }
 
 static void path_normalize(char *out, size_t cap, const char *dir, const char *path)
@@ -709,6 +714,17 @@ static void path_normalize(char *out, size_t cap, const char *dir, const char *p
 		out[0] = '.';
 		out[1] = '\0';
 	}
+}
+
+/* A path already normal is the record's own string (valid as long as the
+ * event); the others are normalized into buf (VG_STR_MAX bytes). */
+static const char *norm_path(char *buf, const char *dir, const char *path)
+{
+	size_t n;
+	if (path_is_normal(path, &n) && n < VG_STR_MAX)
+		return path;
+	path_normalize(buf, VG_STR_MAX, dir, path);
+	return buf;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1091,8 +1107,7 @@ static void apply_syscall(struct vg_state *st, struct proc_ent *e, const struct 
 			ev->path = ev->str[VG_S_PATH0];
 		} else {
 			const char *base = ev->str[VG_S_BASE0] ? ev->str[VG_S_BASE0] : e->p.cwd;
-			path_normalize(ev->buf[0], VG_STR_MAX, base, ev->str[VG_S_PATH0]);
-			ev->path = ev->buf[0];
+			ev->path = norm_path(ev->buf[0], base, ev->str[VG_S_PATH0]);
 		}
 	}
 	if (d->p1 >= 0 && ev->str[VG_S_PATH1]) {
@@ -1100,8 +1115,7 @@ static void apply_syscall(struct vg_state *st, struct proc_ent *e, const struct 
 			ev->path2 = ev->str[VG_S_PATH1];
 		} else {
 			const char *base = ev->str[VG_S_BASE1] ? ev->str[VG_S_BASE1] : e->p.cwd;
-			path_normalize(ev->buf[1], VG_STR_MAX, base, ev->str[VG_S_PATH1]);
-			ev->path2 = ev->buf[1];
+			ev->path2 = norm_path(ev->buf[1], base, ev->str[VG_S_PATH1]);
 		}
 	}
 

@@ -681,6 +681,41 @@ static void test_long_values(void **unused)
 	assert_true(ev_on("proc.acmdline contains \"-c aaaa\"", &ev));
 	assert_true(ev_on("toupper(proc.acmdline) = val(toupper(proc.acmdline[1]))", &ev));
 	assert_true(ev_on("tolower(proc.acmdline[2]) = val(tolower(proc.acmdline))", &ev));
+	/* 97 -> 96 -> 95 -> 94 -> 93 (c97..c93) -> 92 (bash): set lookups on
+	 * cached values past the hashes the cache keeps (bash is the fifth) */
+	for (uint32_t pid = 93; pid <= 97; pid++) {
+		char comm[16];
+		snprintf(comm, sizeof(comm), "c%u", pid);
+		const char *av[] = {comm, NULL};
+		char pcomm[16]; /* the fork record's comm is the parent's */
+		if (pid == 93)
+			strcpy(pcomm, "bash");
+		else
+			snprintf(pcomm, sizeof(pcomm), "c%u", pid - 1);
+		assert_int_equal(sc_fork(&S, pid - 1, pid - 2, pcomm, pid), 0);
+		sc_exec_rec(b, pid, pid - 1, comm, "/bin/c", av, NULL);
+		assert_int_equal(sc_apply(&S, b, &ev), 0);
+	}
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *c = vg_cond_compile("proc.aname in (nope, bash)", &at, &env, &err);
+	struct vg_cond *d = vg_cond_compile("proc.aname in (c94, nope)", &at, &env, &err);
+	struct vg_cond *x = vg_cond_compile("proc.aname in (nope, c97)", &at, &env, &err);
+	assert_non_null(c);
+	assert_non_null(d);
+	assert_non_null(x);
+	assert_true(ev_on("proc.aname[5] = bash and not proc.aname[4] = bash", &ev));
+	for (int i = 0; i < 2; i++) {
+		assert_true(vg_cond_eval(c, &ev, SCR));
+		assert_true(vg_cond_eval(d, &ev, SCR));
+		assert_false(vg_cond_eval(x, &ev, SCR));
+	}
+	vg_cond_free(c);
+	vg_cond_free(d);
+	vg_cond_free(x);
+	vg_cond_fieldset_free(env.fieldset);
 }
 
 /* Deep nesting is an error, not a stack overflow. */

@@ -599,6 +599,7 @@ static void test_arg_numbers(void **unused)
 	B.r.arg[1] = 0x80000000u;
 	must_apply();
 	CHECK("evt.args", "res=-9223372036854775808 fd=99 backlog=-2147483648");
+	CHECK("evt.res", "-9223372036854775808");
 	syscall_rec(VG_NR_socket, 70, -4095);
 	B.r.arg[0] = 12345;
 	B.r.arg[1] = UINT64_MAX;
