@@ -246,16 +246,29 @@ void k8s_lease_free(struct k8s_lease *l)
 	k8s_client_call(l->c, stop_fn, l);
 	if (atomic_load(&l->leader)) {
 		/* hand over at once: an empty holder lets the next candidate
-		 * take the lease without waiting for it to expire */
-		char patch[] = "{\"spec\":{\"holderIdentity\":null}}";
-		struct k8s_request r = {.method = "PATCH",
-					.path = l->path,
-					.content_type = K8S_CT_MERGE_PATCH,
-					.body = patch,
-					.body_len = strlen(patch),
-					.resource = "leases"};
+		 * take the lease without waiting for it to expire.  An update
+		 * (read, then write with its resourceVersion) rather than a
+		 * patch: the agent's Role grants get, create and update only. */
+		struct k8s_request g = {.path = l->path, .verb = "get", .resource = "leases"};
+		cJSON *obj = NULL;
 		char msg[256];
-		k8s_client_do(l->c, &r, NULL, msg, sizeof(msg));
+		int code = k8s_client_do(l->c, &g, &obj, msg, sizeof(msg));
+		cJSON *spec = obj ? cJSON_GetObjectItemCaseSensitive(obj, "spec") : NULL;
+		const cJSON *holder = cJSON_GetObjectItemCaseSensitive(spec, "holderIdentity");
+		if (code == 200 && cJSON_IsString(holder) && !strcmp(holder->valuestring, l->id)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(spec, "holderIdentity");
+			char *body = cJSON_PrintUnformatted(obj);
+			struct k8s_request r = {.method = "PUT",
+						.path = l->path,
+						.content_type = K8S_CT_JSON,
+						.body = body,
+						.body_len = strlen(body),
+						.verb = "update",
+						.resource = "leases"};
+			k8s_client_do(l->c, &r, NULL, msg, sizeof(msg));
+			free(body);
+		}
+		cJSON_Delete(obj);
 	}
 	free(l->seen_record);
 	free(l->ns);

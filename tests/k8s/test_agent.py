@@ -23,6 +23,9 @@ import livelib  # noqa: E402
 from livelib import Container, Failure, Vigil, check  # noqa: E402
 
 ADMIN = os.environ["VIGIL_K8S_ADMIN_KUBECONFIG"]
+# the agent runs as its service account, with exactly the chart's RBAC
+AGENT_KUBECONFIG = os.environ["VIGIL_K8S_AGENT_KUBECONFIG"]
+CHART = os.path.join(HERE, "..", "..", "charts", "vigil")
 RUN = secrets.token_hex(2)
 
 RULES = """
@@ -87,7 +90,8 @@ metrics:
   listen: 127.0.0.1:0
 kubernetes:
   enabled: "true"
-  kubeconfig: {ADMIN}
+  kubeconfig: {AGENT_KUBECONFIG}
+  namespace: vigil
   events:
     min_priority: debug
 {extra}""")
@@ -284,7 +288,7 @@ def test_namespaced_rule_scoping_status_and_rejection():
                "metadata": {"name": "broken", "namespace": ns_a},
                "spec": {"description": "typo", "condition": "proc.nmae = ls",
                         "output": "x", "priority": "Notice"}})
-        agent = Agent(node, extra="  leader_election: true\n  namespace: default\n")
+        agent = Agent(node, extra="  leader_election: true\n")
         agent.wait_synced()
         ok = wait_for(lambda: accepted("vr", "ls-run", ns_a), "status of ls-run")
         check(ok["status"] == "True", f"ls-run status: {ok}")
@@ -387,6 +391,21 @@ TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
          test_namespaced_rule_scoping_status_and_rejection,
          test_hot_reload_loses_no_event]
 
+def install_rbac():
+    """The chart's ClusterRole, Role and bindings for the agent's service
+    account (system:serviceaccount:vigil:vigil), rendered by helm."""
+    if "vigil" not in kubectl("get", "namespaces", "-o", "name"):
+        kubectl("create", "namespace", "vigil")
+    p = subprocess.run(["helm", "template", "vigil", CHART, "--namespace", "vigil",
+                        "--show-only", "templates/rbac.yaml"],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise Failure("helm template: " + p.stderr)
+    kubectl("apply", "-f", "-", input=p.stdout)
+
+
 if __name__ == "__main__":
     names = sys.argv[1:]
+    install_rbac()
+    apply_crds()
     livelib.main([t for t in TESTS if not names or t.__name__ in names])
