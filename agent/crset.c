@@ -640,6 +640,11 @@ static void where(const struct obj *o, const char *file, int line, int col, char
 			return;
 		}
 		int rl = line - m->line + 1;
+		if (rl == 1 && col < m->col - 1) { /* (m->col - 1: the opening quote) */
+			/* the item itself (e.g. "- rule:"), not its value */
+			snprintf(out, cap, "spec");
+			return;
+		}
 		int rc = rl == 1 ? col - m->col + 1 : col;
 		snprintf(out, cap, "%s:%d:%d", m->path, rl, rc < 1 ? 1 : rc);
 		return;

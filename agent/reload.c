@@ -189,6 +189,29 @@ void vg_reload_request_files(struct vg_reload *r)
 	wake(r);
 }
 
+static void update_metrics(struct vg_reload *r, const struct vg_crset *cs, bool reload)
+{
+	struct vg_vigil_metrics *m = r->o.metrics;
+	if (!m)
+		return;
+	size_t acc, rej, bad = 0;
+	for (int k = 0; k < VG_CR_NKINDS; k++) {
+		vg_crset_count(cs, k, &acc, &rej);
+		vg_metric_set(vg_metric_labels(m->rules_loaded, vg_crset_kind_name(k), "accepted"),
+			      (double)acc);
+		vg_metric_set(vg_metric_labels(m->rules_loaded, vg_crset_kind_name(k), "rejected"),
+			      (double)rej);
+		bad += rej;
+	}
+	vg_crset_file_rules(cs, &acc, &rej);
+	vg_metric_set(vg_metric_labels(m->rules_loaded, "file", "accepted"), (double)acc);
+	vg_metric_set(vg_metric_labels(m->rules_loaded, "file", "rejected"), (double)rej);
+	bad += rej;
+	if (reload)
+		vg_metric_inc(vg_metric_labels(m->rules_reloads, bad ? "partial" : "success"));
+	vg_metric_set(vg_metric_series(m->rules_last_reload, NULL), (double)vg_now_wall_ns() / 1e9);
+}
+
 /* Build from the files and a copy of the objects (the lock is not held
  * while compiling). */
 static struct vg_crset *build(struct vg_reload *r)
@@ -203,7 +226,7 @@ static struct vg_crset *build(struct vg_reload *r)
 			objs[i].fallback = cJSON_Duplicate(e->last_good, 1);
 	}
 	r->dirty = false;
-	r->stats.builds++;
+	bool reload = r->stats.builds++ > 0;
 	pthread_mutex_unlock(&r->mu);
 
 	struct vg_crset_input in = {r->o.paths,	   r->o.npaths, r->o.load_more,
@@ -212,6 +235,7 @@ static struct vg_crset *build(struct vg_reload *r)
 	struct vg_crset *cs = vg_crset_build(&in, &d);
 	if (r->o.on_build)
 		r->o.on_build(r->o.build_ctx, cs, &d);
+	update_metrics(r, cs, reload);
 	vg_diag_free(&d);
 	/* remember what was accepted, for when a later generation is not */
 	const struct vg_crset_result *res;

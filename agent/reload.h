@@ -45,6 +45,7 @@
 #include <cjson/cJSON.h>
 
 #include "crset.h"
+#include "metrics.h"
 
 struct vg_reload_opts {
 	const char *const *paths; /* rule files / directories (copied) */
@@ -65,6 +66,13 @@ struct vg_reload_opts {
 	void (*on_build)(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag);
 	void *build_ctx;
 	unsigned debounce_ms; /* 0: 200 */
+	/* Optional: after every build, vigil_rules_loaded{kind,state} (kind
+	 * RuleLibrary, ClusterRule, Rule, and "file" for the rules of rule
+	 * files; state accepted | rejected), vigil_rules_last_reload_timestamp_
+	 * seconds, and for each build after the first
+	 * vigil_rules_reloads_total{result}: "success", or "partial" when an
+	 * object was rejected or a file rule did not compile (the rest runs). */
+	struct vg_vigil_metrics *metrics;
 };
 
 struct vg_reload_stats {

@@ -464,6 +464,26 @@ static void test_fallback(void **state)
 	free_objs(&old);
 }
 
+/* Accepted with a warning: the message says so, about the object. */
+static void test_warning(void **state)
+{
+	(void)state;
+	struct objs v = {0};
+	add_obj(&v, VG_CR_CLUSTERRULE,
+		CR("everywhere", "{\"condition\":\"proc.name = x\",\"output\":\"o\","
+				 "\"priority\":\"Info\"}"));
+	struct vg_diag d = {0};
+	struct vg_crset *cs = build(&v, &d);
+	const struct vg_crset_result *r = result(cs, "everywhere");
+	assert_true(r->accepted);
+	assert_string_equal(r->message,
+			    "ClusterRule everywhere: warning: spec: rule 'everywhere' "
+			    "does not restrict evt.type: it is evaluated on every event");
+	vg_crset_free(cs);
+	vg_diag_free(&d);
+	free_objs(&v);
+}
+
 /* Rule files from paths; a missing path is an error of the files; the
  * interest set includes what the objects' rules need. */
 static void test_paths_interest(void **state)
@@ -527,7 +547,7 @@ int main(void)
 		cmocka_unit_test(test_merge_order),	  cmocka_unit_test(test_local_macros),
 		cmocka_unit_test(test_rejected_isolated), cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_scoping),		  cmocka_unit_test(test_paths_interest),
-		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_fallback),	  cmocka_unit_test(test_warning),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

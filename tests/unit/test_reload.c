@@ -315,11 +315,16 @@ static void test_keeps_last_good(void **state)
 	set_files("");
 	memset(MAP, 0, sizeof(MAP));
 	atomic_store(&NOW, 1000);
+	struct vg_metrics *reg = vg_metrics_new();
+	struct vg_vigil_metrics vm;
+	char merr[128];
+	assert_int_equal(vg_metrics_register_vigil(reg, &vm, merr, sizeof(merr)), 0);
 	struct vg_reload_opts o = {.load_more = load_files,
 				   .set_interest = fake_interest,
 				   .now = fake_now,
 				   .on_build = on_build,
-				   .debounce_ms = 1};
+				   .debounce_ms = 1,
+				   .metrics = &vm};
 	struct vg_reload *r = vg_reload_new(&o);
 	upsert(r, "r", "u1", 1, "evt.type = openat and proc.name = cat", true);
 	char err[128];
@@ -347,7 +352,19 @@ static void test_keeps_last_good(void **state)
 	assert_true(vg_reload_poll(r, UINT64_MAX, &eng));
 	assert_non_null(strstr(LAST_MSG, "(generation 3 stays in force)"));
 	assert_int_equal(vg_engine_rule_count(eng), 1);
+	size_t len;
+	char *text = vg_metrics_render(reg, &len);
+	assert_non_null(
+		strstr(text, "vigil_rules_loaded{kind=\"ClusterRule\",state=\"rejected\"} 1\n"));
+	assert_non_null(
+		strstr(text, "vigil_rules_loaded{kind=\"ClusterRule\",state=\"accepted\"} 0\n"));
+	assert_non_null(strstr(text, "vigil_rules_loaded{kind=\"file\",state=\"accepted\"} 0\n"));
+	assert_non_null(strstr(text, "vigil_rules_reloads_total{result=\"partial\"} 2\n"));
+	assert_non_null(strstr(text, "vigil_rules_reloads_total{result=\"success\"} 1\n"));
+	assert_null(strstr(text, "vigil_rules_last_reload_timestamp_seconds 0\n"));
+	free(text);
 	vg_reload_free(r);
+	vg_metrics_free(reg);
 }
 
 static int setup(void **state)
