@@ -306,8 +306,9 @@ static void tls_hint(struct k8s_client *c, char *msg, size_t len)
 	k8s_buf_printf(&b,
 		       "TLS handshake with %s:%d failed (is the server certificate signed by %s "
 		       "and valid for %s?): %s",
-		       c->cfg->host, c->cfg->port, c->cfg->ca_file ? c->cfg->ca_file : "the CA",
-		       c->cfg->host, msg);
+		       c->cfg->host, c->cfg->port,
+		       c->cfg->ca_file ? c->cfg->ca_file : "the configured CA data", c->cfg->host,
+		       msg);
 	size_t n = b.len < len ? b.len : len - 1;
 	memcpy(msg, b.p, n);
 	msg[n] = '\0';
@@ -529,7 +530,7 @@ struct k8s_client *k8s_client_new(struct k8s_config *cfg, const struct k8s_clien
 	struct k8s_client_opts o = {0};
 	if (opts)
 		o = *opts;
-	if (cfg->tls && !cfg->insecure && !cfg->ca_file) {
+	if (cfg->tls && !cfg->insecure && !cfg->ca_file && !cfg->ca_data) {
 		k8s_set_err(err, errlen, "%s: no CA to verify the API server with", cfg->source);
 		return NULL;
 	}
@@ -570,17 +571,25 @@ struct k8s_client *k8s_client_new(struct k8s_config *cfg, const struct k8s_clien
 	info.protocols = protocols;
 	/* trust the configured CA only, never the OS store */
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-	info.client_ssl_ca_filepath = cfg->ca_file;
-	info.client_ssl_cert_filepath = cfg->client_cert_file;
-	info.client_ssl_private_key_filepath = cfg->client_key_file;
+	/* inline material exists as files only while lws loads it */
+	struct k8s_tls_files tf;
+	if (k8s_config_tls_files(cfg, &tf, err, errlen))
+		goto fail;
+	info.client_ssl_ca_filepath = tf.ca;
+	info.client_ssl_cert_filepath = tf.cert;
+	info.client_ssl_private_key_filepath = tf.key;
 	info.timeout_secs = c->connect_timeout_s;
 	c->vh = lws_create_vhost(c->ctx, &info);
+	k8s_config_tls_files_done(&tf);
 	if (!c->vh) {
 		k8s_set_err(err, errlen,
 			    "%s: cannot set up TLS (CA %s, client certificate %s, key %s)",
-			    cfg->source, cfg->ca_file ? cfg->ca_file : "none",
-			    cfg->client_cert_file ? cfg->client_cert_file : "none",
-			    cfg->client_key_file ? cfg->client_key_file : "none");
+			    cfg->source,
+			    cfg->ca_file   ? cfg->ca_file
+			    : cfg->ca_data ? "data"
+					   : "none",
+			    cfg->client_cert_file ? cfg->client_cert_file : "data or none",
+			    cfg->client_key_file ? cfg->client_key_file : "data or none");
 		goto fail;
 	}
 	int rc = pthread_create(&c->thread, NULL, service_main, c);

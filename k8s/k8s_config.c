@@ -96,40 +96,18 @@ static char *join_path(const char *dir, const char *p)
 	return r;
 }
 
-static int ensure_tmpdir(struct k8s_config *c, char *err, size_t errlen)
+/* Write data to dir/name (0600) and return the path. */
+static char *write_private(const char *dir, const char *name, const char *data, char *err,
+			   size_t errlen)
 {
-	if (c->tmpdir)
-		return 0;
-	const char *base = getenv("TMPDIR");
-	if (!base || !base[0])
-		base = "/tmp";
-	size_t n = strlen(base) + 32;
-	char *t = k8s_xmalloc(n);
-	snprintf(t, n, "%s/vigil-k8s-XXXXXX", base);
-	if (!mkdtemp(t)) {
-		set_err(err, errlen, "cannot create a private directory under %s: %s", base,
-			strerror(errno));
-		free(t);
-		return -1;
-	}
-	c->tmpdir = t;
-	return 0;
-}
-
-/* Write data to tmpdir/name (0600) and return the path. */
-static char *write_private(struct k8s_config *c, const char *name, const unsigned char *data,
-			   size_t len, char *err, size_t errlen)
-{
-	if (ensure_tmpdir(c, err, errlen))
-		return NULL;
-	char *path = join_path(c->tmpdir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	char *path = join_path(dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		free(path);
 		return NULL;
 	}
-	size_t off = 0;
+	size_t len = strlen(data), off = 0;
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
 		if (w < 0) {
@@ -137,6 +115,7 @@ static char *write_private(struct k8s_config *c, const char *name, const unsigne
 				continue;
 			set_err(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
+			unlink(path);
 			free(path);
 			return NULL;
 		}
@@ -144,6 +123,60 @@ static char *write_private(struct k8s_config *c, const char *name, const unsigne
 	}
 	close(fd);
 	return path;
+}
+
+void k8s_config_tls_files_done(struct k8s_tls_files *f)
+{
+	for (int i = 0; i < 3; i++) {
+		if (f->owned[i])
+			unlink(f->owned[i]);
+		free(f->owned[i]);
+		f->owned[i] = NULL;
+	}
+	if (f->dir)
+		rmdir(f->dir);
+	free(f->dir);
+	memset(f, 0, sizeof(*f));
+}
+
+int k8s_config_tls_files(const struct k8s_config *c, struct k8s_tls_files *f, char *err,
+			 size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	f->ca = c->ca_file;
+	f->cert = c->client_cert_file;
+	f->key = c->client_key_file;
+	const char *data[3] = {c->ca_data, c->client_cert_data, c->client_key_data};
+	static const char *names[3] = {"ca.crt", "client.crt", "client.key"};
+	const char **slot[3] = {&f->ca, &f->cert, &f->key};
+	for (int i = 0; i < 3; i++) {
+		if (!data[i])
+			continue;
+		if (!f->dir) {
+			const char *base = getenv("TMPDIR");
+			if (!base || !base[0])
+				base = "/tmp";
+			size_t n = strlen(base) + 32;
+			f->dir = k8s_xmalloc(n);
+			snprintf(f->dir, n, "%s/vigil-k8s-XXXXXX", base);
+			if (!mkdtemp(f->dir)) {
+				set_err(err, errlen,
+					"cannot create a private directory under %s: %s", base,
+					strerror(errno));
+				free(f->dir);
+				f->dir = NULL;
+				k8s_config_tls_files_done(f);
+				return -1;
+			}
+		}
+		f->owned[i] = write_private(f->dir, names[i], data[i], err, errlen);
+		if (!f->owned[i]) {
+			k8s_config_tls_files_done(f);
+			return -1;
+		}
+		*slot[i] = f->owned[i];
+	}
+	return 0;
 }
 
 /* Standard base64 (whitespace ignored) into a new buffer; NULL if invalid. */
@@ -325,25 +358,17 @@ unsigned k8s_config_token_reads(struct k8s_config *c)
 
 /* --- lifecycle ---------------------------------------------------------------- */
 
-static void rm_private(struct k8s_config *c)
-{
-	if (!c->tmpdir)
-		return;
-	static const char *names[] = {"ca.crt", "client.crt", "client.key"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char *p = join_path(c->tmpdir, names[i]);
-		unlink(p);
-		free(p);
-	}
-	rmdir(c->tmpdir);
-}
-
 void k8s_config_free(struct k8s_config *c)
 {
 	if (!c)
 		return;
-	rm_private(c);
-	free(c->tmpdir);
+	free(c->ca_data);
+	free(c->client_cert_data);
+	if (c->client_key_data) {
+		/* do not leave the key in freed memory */
+		memset(c->client_key_data, 0, strlen(c->client_key_data));
+		free(c->client_key_data);
+	}
 	free(c->server);
 	free(c->host);
 	free(c->path_prefix);
@@ -548,8 +573,8 @@ static int find_named(struct kc *k, yaml_node_t *root, const char *key, const ch
 
 /* A file-or-data pair (certificate-authority / certificate-authority-data):
  * the path to use, a private copy for data. */
-static int file_or_data(struct kc *k, struct k8s_config *c, yaml_node_t *map, const char *prefix,
-			const char *fkey, const char *dkey, const char *tmpname, char **out)
+static int file_or_data(struct kc *k, yaml_node_t *map, const char *prefix, const char *fkey,
+			const char *dkey, char **file_out, char **data_out)
 {
 	char ff[128], fd[128];
 	snprintf(ff, sizeof(ff), "%s.%s", prefix, fkey);
@@ -560,7 +585,8 @@ static int file_or_data(struct kc *k, struct k8s_config *c, yaml_node_t *map, co
 	if (data && data[0]) {
 		size_t len;
 		unsigned char *raw = b64_decode(data, &len);
-		if (!raw) {
+		if (!raw || strlen((char *)raw) != len) {
+			free(raw);
 			kc_err(k, map_get(k, map, dkey), fd, "not valid base64");
 			return -1;
 		}
@@ -569,13 +595,7 @@ static int file_or_data(struct kc *k, struct k8s_config *c, yaml_node_t *map, co
 			kc_err(k, map_get(k, map, dkey), fd, "does not hold PEM data");
 			return -1;
 		}
-		char why[256];
-		*out = write_private(c, tmpname, raw, len, why, sizeof(why));
-		free(raw);
-		if (!*out) {
-			kc_err(k, map_get(k, map, dkey), fd, "%s", why);
-			return -1;
-		}
+		*data_out = (char *)raw;
 		return 0;
 	}
 	if (file && file[0]) {
@@ -585,7 +605,7 @@ static int file_or_data(struct kc *k, struct k8s_config *c, yaml_node_t *map, co
 			free(p);
 			return -1;
 		}
-		*out = p;
+		*file_out = p;
 	}
 	return 0;
 }
@@ -660,10 +680,10 @@ static struct k8s_config *kc_build(struct kc *k, const char *context)
 	snprintf(f, sizeof(f), "%s.insecure-skip-tls-verify", pre);
 	if (get_bool(k, cl, "insecure-skip-tls-verify", f, &c->insecure))
 		goto fail;
-	if (file_or_data(k, c, cl, pre, "certificate-authority", "certificate-authority-data",
-			 "ca.crt", &c->ca_file))
+	if (file_or_data(k, cl, pre, "certificate-authority", "certificate-authority-data",
+			 &c->ca_file, &c->ca_data))
 		goto fail;
-	if (c->tls && !c->ca_file && !c->insecure) {
+	if (c->tls && !c->ca_file && !c->ca_data && !c->insecure) {
 		kc_err(k, cl, pre,
 		       "no certificate-authority or certificate-authority-data (TLS is verified "
 		       "against the configured CA only; set insecure-skip-tls-verify: true to "
@@ -673,7 +693,8 @@ static struct k8s_config *kc_build(struct kc *k, const char *context)
 	if (c->insecure) {
 		/* a CA given together with insecure is not used */
 		free(c->ca_file);
-		c->ca_file = NULL;
+		free(c->ca_data);
+		c->ca_file = c->ca_data = NULL;
 	}
 
 	/* user */
@@ -692,14 +713,16 @@ static struct k8s_config *kc_build(struct kc *k, const char *context)
 				goto fail;
 			}
 		}
-		if (file_or_data(k, c, us, pre, "client-certificate", "client-certificate-data",
-				 "client.crt", &c->client_cert_file) ||
-		    file_or_data(k, c, us, pre, "client-key", "client-key-data", "client.key",
-				 &c->client_key_file))
+		if (file_or_data(k, us, pre, "client-certificate", "client-certificate-data",
+				 &c->client_cert_file, &c->client_cert_data) ||
+		    file_or_data(k, us, pre, "client-key", "client-key-data", &c->client_key_file,
+				 &c->client_key_data))
 			goto fail;
-		if (!c->client_cert_file != !c->client_key_file) {
+		bool has_cert = c->client_cert_file || c->client_cert_data;
+		bool has_key = c->client_key_file || c->client_key_data;
+		if (has_cert != has_key) {
 			snprintf(f, sizeof(f), "%s.%s", pre,
-				 c->client_cert_file ? "client-key" : "client-certificate");
+				 has_cert ? "client-key" : "client-certificate");
 			kc_err(k, us, f, "missing (a client certificate needs its key)");
 			goto fail;
 		}

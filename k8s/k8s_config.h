@@ -3,9 +3,11 @@
  * Two sources: in-cluster (the service host/port variables and the service
  * account's token, ca.crt and namespace files) and a kubeconfig file (its
  * current context, or a named one).  Certificates and keys given inline
- * ("-data" keys) are written to a private temporary directory that
- * k8s_config_free() removes: libwebsockets 4.1 loads only the first
- * certificate of an in-memory CA bundle, so the TLS layer always gets paths.
+ * ("-data" keys) stay in memory; libwebsockets 4.1 wants files (its
+ * in-memory CA loads only the first certificate of a bundle), so the client
+ * writes them to a private directory only while it loads its TLS context
+ * (k8s_config_tls_files) and removes them at once: a crash never leaves a
+ * private key behind in /tmp.
  *
  * TLS is always verified against the configured CA only; a config without a
  * CA is an error unless insecure-skip-tls-verify is set explicitly.
@@ -28,20 +30,33 @@
 struct k8s_token;
 
 struct k8s_config {
-	char *server;		/* "https://host:port[/prefix]" as configured */
-	char *host;		/* host name or address (IPv6 without brackets) */
-	int port;		/* 443 when the URL has none */
-	char *path_prefix;	/* "" or "/prefix" (no trailing slash) */
-	bool tls;		/* https (http only for tests and proxies) */
-	bool insecure;		/* insecure-skip-tls-verify: no CA, no host check */
-	char *ca_file;		/* PEM bundle; NULL only when insecure */
-	char *client_cert_file; /* PEM; both or neither */
-	char *client_key_file;
+	char *server;	   /* "https://host:port[/prefix]" as configured */
+	char *host;	   /* host name or address (IPv6 without brackets) */
+	int port;	   /* 443 when the URL has none */
+	char *path_prefix; /* "" or "/prefix" (no trailing slash) */
+	bool tls;	   /* https (http only for tests and proxies) */
+	bool insecure;	   /* insecure-skip-tls-verify: no CA, no host check */
+	/* PEM files as configured, or the same inline (decoded "-data"):
+	 * a CA (file or data) is required unless insecure; a client
+	 * certificate and its key come together. */
+	char *ca_file, *client_cert_file, *client_key_file;
+	char *ca_data, *client_cert_data, *client_key_data;
 	char *namespace; /* context / service-account namespace, else "default" */
 	char *source;	 /* "in-cluster" or "kubeconfig FILE (context NAME)" */
-	char *tmpdir;	 /* private copies of inline data; removed on free */
 	struct k8s_token *token;
 };
+
+/* The TLS material as file paths (NULL = none): the configured files, or
+ * inline data written (0600) to a fresh private directory that
+ * k8s_config_tls_files_done() removes. */
+struct k8s_tls_files {
+	const char *ca, *cert, *key;
+	char *dir;
+	char *owned[3];
+};
+int k8s_config_tls_files(const struct k8s_config *c, struct k8s_tls_files *f, char *err,
+			 size_t errlen);
+void k8s_config_tls_files_done(struct k8s_tls_files *f);
 
 /* In-cluster config.  sa_dir: the service-account directory (NULL =
  * K8S_SA_DIR; tests point it elsewhere).  Needs KUBERNETES_SERVICE_HOST and

@@ -94,26 +94,35 @@ static void test_current_context(void **state)
 	assert_false(c->insecure);
 	assert_string_equal(c->namespace, "team");
 	assert_string_equal(c->path_prefix, "");
-	/* inline data is written to private files */
-	assert_non_null(c->ca_file);
-	assert_non_null(c->client_cert_file);
-	assert_non_null(c->client_key_file);
+	/* inline data stays in memory ... */
+	assert_null(c->ca_file);
+	assert_string_equal(c->ca_data,
+			    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+	assert_non_null(c->client_cert_data);
+	assert_non_null(c->client_key_data);
+	/* ... and becomes private files only while the TLS context loads */
+	struct k8s_tls_files tf;
+	assert_int_equal(k8s_config_tls_files(c, &tf, err, 512), 0);
 	struct stat st;
-	assert_int_equal(stat(c->client_key_file, &st), 0);
+	assert_int_equal(stat(tf.key, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	FILE *f = fopen(c->ca_file, "r");
+	assert_int_equal(stat(tf.dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	FILE *f = fopen(tf.ca, "r");
 	char buf[128] = {0};
 	assert_true(fread(buf, 1, sizeof(buf) - 1, f) > 0);
 	fclose(f);
 	assert_string_equal(buf, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+	char *keep = strdup(tf.key), *keepdir = strdup(tf.dir);
+	k8s_config_tls_files_done(&tf);
+	assert_int_equal(stat(keep, &st), -1);
+	assert_int_equal(stat(keepdir, &st), -1);
+	free(keep);
+	free(keepdir);
 	char tok[64];
 	assert_int_equal(k8s_config_token(c, tok, sizeof(tok), err, 512), 0);
 	assert_string_equal(tok, "tok-1");
-	char *keep = strdup(c->client_key_file);
 	k8s_config_free(c);
-	/* the private copies go away with the config */
-	assert_int_equal(stat(keep, &st), -1);
-	free(keep);
 }
 
 static void test_named_context(void **state)
@@ -129,6 +138,12 @@ static void test_named_context(void **state)
 	snprintf(want, sizeof(want), "%s/ca.crt", dir); /* relative to the file */
 	assert_string_equal(c->ca_file, want);
 	assert_null(c->client_cert_file);
+	/* files as configured: used in place */
+	struct k8s_tls_files tf;
+	assert_int_equal(k8s_config_tls_files(c, &tf, err, 512), 0);
+	assert_string_equal(tf.ca, want);
+	assert_null(tf.dir);
+	k8s_config_tls_files_done(&tf);
 	char tok[64];
 	assert_int_equal(k8s_config_token(c, tok, sizeof(tok), err, 512), 0);
 	assert_string_equal(tok, "static-token");
