@@ -126,8 +126,9 @@ set +e
 "$vigil" replay -c "$tmp/vigil.yaml" "$tmp/no-such-capture" >/dev/null 2>"$tmp/err"
 rc=$?
 set -e
-[[ $rc == 1 ]] && grep -q no-such-capture "$tmp/err" ||
+if [[ $rc != 1 ]] || ! grep -q no-such-capture "$tmp/err"; then
 	fail "vigil refused the chart's configuration (rc $rc): $(cat "$tmp/err")"
+fi
 ok "vigil accepts the configuration the chart renders"
 
 # --- against the API server ------------------------------------------------
@@ -218,8 +219,8 @@ rights() { # the can-i --list rows of USER in NS, normalized
 	kubectl auth can-i --list --as="$1" -n "$2" | tail -n +2 | awk '{$1=$1; print}' | sort -u
 }
 for where in $ns default; do
-	comm -23 <(rights "$VIGIL_K8S_AGENT_USER" $where) \
-		<(rights system:serviceaccount:$ns:nobody $where) >"$tmp/granted-$where"
+	comm -23 <(rights "$VIGIL_K8S_AGENT_USER" "$where") \
+		<(rights system:serviceaccount:$ns:nobody "$where") >"$tmp/granted-$where"
 done
 cat >"$tmp/want-$ns" <<'EOF'
 clusterrules.vigil.dev [] [] [get list watch]
