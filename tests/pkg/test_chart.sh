@@ -69,7 +69,9 @@ echo "# helm $(helm version --template '{{.Version}}'), kubectl $(kubectl versio
 
 # --- static checks -----------------------------------------------------------
 all_on=(--set metrics.serviceMonitor.enabled=true --set-string 'customRules.a\.yaml=- list: x
-  items: [a]')
+  items: [a]' --set 'extraVolumes[0].name=alerts' --set 'extraVolumes[0].hostPath.path=/var/log/vigil'
+	--set 'extraVolumeMounts[0].name=alerts' --set 'extraVolumeMounts[0].mountPath=/var/log/vigil'
+	--set config.outputs.file.enabled=true)
 for mode in privileged leastPrivilege; do
 	quiet_helm lint --strict "$chart" --set securityMode=$mode >"$tmp/lint" ||
 		{ cat "$tmp/lint"; fail "helm lint --strict ($mode)"; }
