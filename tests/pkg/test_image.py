@@ -305,7 +305,7 @@ TEST_RULES = """
 - rule: Test shadow read under a seeded parent
   desc: the parent started before vigil, so vigil knows it from /host/proc only
   condition: evt.type in (open, openat) and fd.name = /etc/shadow and proc.name = cat
-  output: shadow read (parent_exe=%proc.pexepath parent=%proc.pname ppid=%proc.ppid)
+  output: shadow read (parent_exe=%proc.pexepath parent=%proc.pname ppid=%proc.ppid container=%container.id)
   priority: NOTICE
 - rule: Test vigil sees itself
   desc: vigil opens /host/proc files after its probes are attached; with its
@@ -425,9 +425,11 @@ def test_agent(img, privileged):
         # host pid and with what only ptrace access reveals (its exe)
         s = ag.seeded_parent_alert()
         print("%s: %s" % (mode, s["output"]))
-        check(re.search(r"ppid=%d\)" % old_pid, s["output"]),
+        check(re.search(r"ppid=%d " % old_pid, s["output"]),
               "the seeded shell's host pid %d: %s" % (old_pid, s["output"]))
         check("parent_exe=/bin/busybox" in s["output"], "seeded exe: %s" % s["output"])
+        check("container=%s)" % ag.old.id[:12] in s["output"],
+              "container id %s: %s" % (ag.old.id[:12], s["output"]))
         # vigil's own host pid is found through /host/proc/self, so its own
         # syscalls are dropped in the kernel
         for x in alerts(ag.b.stdout()):
