@@ -352,14 +352,70 @@ static const char *const capnames[] = {
 	"CAP_CHECKPOINT_RESTORE",
 };
 
+/* Formatting without printf: evt.arg.NAME is rendered for every event a
+ * rule reads it on (evt.arg.flags on every open), and vsnprintf's machinery
+ * cost more than the rest of the condition.  Each truncates like snprintf. */
+static size_t cpyn(char *out, size_t cap, const char *s, size_t n)
+{
+	if (cap == 0)
+		return 0;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return n;
+}
+
+static size_t cpy(char *out, size_t cap, const char *s)
+{
+	return cpyn(out, cap, s, strlen(s));
+}
+
+/* digits of v in base (8, 10 or 16, lower case) after prefix */
+static void fmt_base(char *out, size_t cap, const char *prefix, bool neg, uint64_t v, unsigned base)
+{
+	char tmp[32];
+	size_t i = sizeof(tmp);
+	do {
+		tmp[--i] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	if (neg)
+		tmp[--i] = '-';
+	size_t pl = strlen(prefix);
+	memcpy(tmp + i - pl, prefix, pl);
+	i -= pl;
+	cpyn(out, cap, tmp + i, sizeof(tmp) - i);
+}
+
+static void fmt_u64(char *out, size_t cap, uint64_t v)
+{
+	fmt_base(out, cap, "", false, v, 10);
+}
+
+static void fmt_s64(char *out, size_t cap, int64_t v)
+{
+	fmt_base(out, cap, "", v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 10);
+}
+
+static void fmt_hex(char *out, size_t cap, const char *prefix, uint64_t v)
+{
+	fmt_base(out, cap, prefix, false, v, 16);
+}
+
+static void fmt_oct(char *out, size_t cap, uint32_t v)
+{
+	fmt_base(out, cap, "0", false, v, 8);
+}
+
 /* Append s to out (length *n), separated by sep when not first. */
 static void put(char *out, size_t cap, size_t *n, const char *sep, const char *s)
 {
-	if (cap == 0)
+	if (cap == 0 || *n + 1 >= cap)
 		return;
-	int w = snprintf(out + *n, cap - *n, "%s%s", *n ? sep : "", s);
-	if (w > 0)
-		*n = *n + (size_t)w < cap ? *n + (size_t)w : cap - 1;
+	if (*n)
+		*n += cpy(out + *n, cap - *n, sep);
+	*n += cpy(out + *n, cap - *n, s);
 }
 
 size_t vg_caps_render(uint64_t caps, char *out, size_t cap)
@@ -564,7 +620,7 @@ static void enum_render(const struct fname *t, uint64_t v, char *out, size_t cap
 	out[0] = '\0';
 	for (; t->n; t++)
 		if (t->v == v) {
-			snprintf(out, cap, "%s", t->n);
+			cpy(out, cap, t->n);
 			return;
 		}
 }
@@ -628,9 +684,12 @@ static void fd_render(const struct vg_evt *ev, int64_t fd, char *res, size_t cap
 		f = ev->fdi;
 	else if (ev->st && ev->proc)
 		f = vg_state_fd(ev->st, ev->proc, fd);
-	if (f)
-		snprintf(res, cap, "<%c>%s", f->typechar ? f->typechar : 'o',
-			 f->name ? f->name : "");
+	if (f && cap > 3) {
+		res[0] = '<';
+		res[1] = f->typechar ? f->typechar : 'o';
+		res[2] = '>';
+		cpy(res + 3, cap - 3, f->name ? f->name : "");
+	}
 }
 
 enum tuple_part { T_BOTH, T_LOCAL, T_REMOTE };
@@ -666,7 +725,7 @@ static void tuple_render(const struct vg_evt *ev, enum tuple_part part, char *ou
 
 static void caps_param(uint64_t v, char *raw, size_t rawcap, char *res, size_t rescap)
 {
-	snprintf(raw, rawcap, "%" PRIx64, v);
+	fmt_hex(raw, rawcap, "", v);
 	vg_caps_render(v, res, rescap);
 }
 
@@ -696,33 +755,33 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 
 	switch (ps->kind) {
 	case PK_RES:
-		snprintf(raw, rawcap, "%" PRId64, ret);
+		fmt_s64(raw, rawcap, ret);
 		if (ret < 0 && (s = vg_errno_name((int)-ret)))
-			snprintf(res, rescap, "%s", s);
+			cpy(res, rescap, s);
 		break;
 	case PK_RETINT:
-		snprintf(raw, rawcap, "%" PRId64, ret);
+		fmt_s64(raw, rawcap, ret);
 		break;
 	case PK_FDRET:
-		snprintf(raw, rawcap, "%" PRId64, ret);
+		fmt_s64(raw, rawcap, ret);
 		if (ret < 0) {
 			if ((s = vg_errno_name((int)-ret)))
-				snprintf(res, rescap, "%s", s);
+				cpy(res, rescap, s);
 		} else {
 			fd_render(ev, ret, res, rescap);
 		}
 		break;
 	case PK_FD: {
 		int64_t fd = (int32_t)(uint32_t)a;
-		snprintf(raw, rawcap, "%" PRId64, fd);
+		fmt_s64(raw, rawcap, fd);
 		fd_render(ev, fd, res, rescap);
 		break;
 	}
 	case PK_DIRFD: {
 		int64_t fd = (int32_t)(uint32_t)a;
-		snprintf(raw, rawcap, "%" PRId64, fd);
+		fmt_s64(raw, rawcap, fd);
 		if (fd == -100)
-			snprintf(res, rescap, "AT_FDCWD");
+			cpy(res, rescap, "AT_FDCWD");
 		else
 			fd_render(ev, fd, res, rescap);
 		break;
@@ -733,52 +792,52 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 		const char *abs = ps->kind == PK_PATH0 ? ev->path : ev->path2;
 		if (r->h.kind == VG_K_SYSCALL && !ev->str[slot])
 			return false;
-		snprintf(raw, rawcap, "%s", ev->str[slot] ? ev->str[slot] : "");
+		cpy(raw, rawcap, ev->str[slot] ? ev->str[slot] : "");
 		if (abs && strcmp(abs, raw) != 0)
-			snprintf(res, rescap, "%s", abs);
+			cpy(res, rescap, abs);
 		break;
 	}
 	case PK_XSTR:
 		if (!ev->str[VG_S_XSTR])
 			return false;
-		snprintf(raw, rawcap, "%s", ev->str[VG_S_XSTR]);
+		cpy(raw, rawcap, ev->str[VG_S_XSTR]);
 		break;
 	case PK_OFLAGS: {
 		uint32_t f = open_flags(r);
-		snprintf(raw, rawcap, "%" PRIu32, f);
+		fmt_u64(raw, rawcap, f);
 		oflags_render(f, res, rescap);
 		break;
 	}
 	case PK_FLAGS_O:
-		snprintf(raw, rawcap, "%" PRIu32, (uint32_t)a);
+		fmt_u64(raw, rawcap, (uint32_t)a);
 		flags_render(oflags, (uint32_t)a, res, rescap);
 		break;
 	case PK_OMODE:
 	case PK_MODE: {
 		uint32_t m = ps->kind == PK_OMODE ? open_mode(r) : (uint32_t)a;
-		snprintf(raw, rawcap, "0%o", m);
+		fmt_oct(raw, rawcap, m);
 		flags_render(modebits, m, res, rescap);
 		break;
 	}
 	case PK_INT:
-		snprintf(raw, rawcap, "%" PRId32, (int32_t)(uint32_t)a);
+		fmt_s64(raw, rawcap, (int32_t)(uint32_t)a);
 		break;
 	case PK_UINT:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		break;
 	case PK_HEX:
-		snprintf(raw, rawcap, "0x%" PRIx64, a);
+		fmt_hex(raw, rawcap, "0x", a);
 		break;
 	case PK_UID:
 	case PK_GID:
-		snprintf(raw, rawcap, "%" PRIu32, (uint32_t)a);
+		fmt_u64(raw, rawcap, (uint32_t)a);
 		if (ev->st && (uint32_t)a != (uint32_t)-1)
-			snprintf(res, rescap, "%s",
-				 ps->kind == PK_UID ? vg_state_user_name(ev->st, (uint32_t)a)
-						    : vg_state_group_name(ev->st, (uint32_t)a));
+			cpy(res, rescap,
+			    ps->kind == PK_UID ? vg_state_user_name(ev->st, (uint32_t)a)
+					       : vg_state_group_name(ev->st, (uint32_t)a));
 		break;
 	case PK_DOMAIN:
-		snprintf(raw, rawcap, "%" PRIu32, (uint32_t)a);
+		fmt_u64(raw, rawcap, (uint32_t)a);
 		enum_render(domains, (uint32_t)a, res, rescap);
 		break;
 	case PK_TUPLE:
@@ -793,41 +852,41 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 			     raw, rawcap);
 		break;
 	case PK_PTRACE:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		enum_render(ptrace_reqs, a, res, rescap);
 		break;
 	case PK_BPFCMD:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		if (a < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]))
-			snprintf(res, rescap, "%s", bpf_cmds[a]);
+			cpy(res, rescap, bpf_cmds[a]);
 		break;
 	case PK_PID: {
 		int32_t pid = (int32_t)(uint32_t)a;
-		snprintf(raw, rawcap, "%" PRId32, pid);
+		fmt_s64(raw, rawcap, pid);
 		const struct vg_proc *t =
 			pid > 0 && ev->st ? vg_state_proc(ev->st, (uint32_t)pid) : NULL;
 		if (t)
-			snprintf(res, rescap, "%s", t->comm);
+			cpy(res, rescap, t->comm);
 		break;
 	}
 	case PK_SIG:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		enum_render(signames, a, res, rescap);
 		break;
 	case PK_NSFLAGS:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		flags_render(nsflags, a, res, rescap);
 		break;
 	case PK_ATFLAGS:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		flags_render(atflags, a, res, rescap);
 		break;
 	case PK_PRCTL:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		enum_render(prctl_opts, a, res, rescap);
 		break;
 	case PK_MFDFLAGS:
-		snprintf(raw, rawcap, "%" PRIu64, a);
+		fmt_u64(raw, rawcap, a);
 		flags_render(mfdflags, a, res, rescap);
 		break;
 	case PK_FD1:
@@ -835,47 +894,47 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 		if (!(r->h.flags & VG_F_FDPAIR))
 			return false;
 		int64_t fd = r->aux[ps->kind == PK_FD1 ? 0 : 1];
-		snprintf(raw, rawcap, "%" PRId64, fd);
+		fmt_s64(raw, rawcap, fd);
 		fd_render(ev, fd, res, rescap);
 		break;
 	}
 	case PK_EXE:
-		snprintf(raw, rawcap, "%s", p->exe ? p->exe : "");
+		cpy(raw, rawcap, p->exe ? p->exe : "");
 		break;
 	case PK_ARGS:
-		snprintf(raw, rawcap, "%s", p->args ? p->args : "");
+		cpy(raw, rawcap, p->args ? p->args : "");
 		break;
 	case PK_TID:
-		snprintf(raw, rawcap, "%" PRIu32, r->h.tid);
+		fmt_u64(raw, rawcap, r->h.tid);
 		break;
 	case PK_HPID:
-		snprintf(raw, rawcap, "%" PRIu32, p->pid);
+		fmt_u64(raw, rawcap, p->pid);
 		break;
 	case PK_PTID:
-		snprintf(raw, rawcap, "%" PRIu32, p->ppid);
+		fmt_u64(raw, rawcap, p->ppid);
 		break;
 	case PK_CWD:
-		snprintf(raw, rawcap, "%s", p->cwd ? p->cwd : "");
+		cpy(raw, rawcap, p->cwd ? p->cwd : "");
 		break;
 	case PK_COMM:
-		snprintf(raw, rawcap, "%s", p->comm);
+		cpy(raw, rawcap, p->comm);
 		break;
 	case PK_ENV:
 		env_render(p, raw, rawcap);
 		break;
 	case PK_TTY:
-		snprintf(raw, rawcap, "%" PRIu32, p->tty);
+		fmt_u64(raw, rawcap, p->tty);
 		break;
 	case PK_PGID:
-		snprintf(raw, rawcap, "%" PRIu32, p->vpgid);
+		fmt_u64(raw, rawcap, p->vpgid);
 		break;
 	case PK_LOGINUID:
-		snprintf(raw, rawcap, "%" PRId32, (int32_t)p->loginuid);
+		fmt_s64(raw, rawcap, (int32_t)p->loginuid);
 		if (p->loginname && *p->loginname)
-			snprintf(res, rescap, "%s", p->loginname);
+			cpy(res, rescap, p->loginname);
 		break;
 	case PK_EXEFLAGS:
-		snprintf(raw, rawcap, "%" PRIu32, p->exe_flags);
+		fmt_u64(raw, rawcap, p->exe_flags);
 		flags_render(exeflags, p->exe_flags, res, rescap);
 		break;
 	case PK_CAPINH:
@@ -888,31 +947,31 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 		caps_param(p->cap_eff, raw, rawcap, res, rescap);
 		break;
 	case PK_EXEINO:
-		snprintf(raw, rawcap, "%" PRIu64, p->exe_ino);
+		fmt_u64(raw, rawcap, p->exe_ino);
 		break;
 	case PK_EXECTIME:
-		snprintf(raw, rawcap, "%" PRIu64, p->exe_ctime_ns);
+		fmt_u64(raw, rawcap, p->exe_ctime_ns);
 		break;
 	case PK_EXEMTIME:
-		snprintf(raw, rawcap, "%" PRIu64, p->exe_mtime_ns);
+		fmt_u64(raw, rawcap, p->exe_mtime_ns);
 		break;
 	case PK_HUID:
-		snprintf(raw, rawcap, "%" PRIu32, p->uid);
+		fmt_u64(raw, rawcap, p->uid);
 		if (p->user && *p->user)
-			snprintf(res, rescap, "%s", p->user);
+			cpy(res, rescap, p->user);
 		break;
 	case PK_HGID:
-		snprintf(raw, rawcap, "%" PRIu32, p->gid);
+		fmt_u64(raw, rawcap, p->gid);
 		if (p->group && *p->group)
-			snprintf(res, rescap, "%s", p->group);
+			cpy(res, rescap, p->group);
 		break;
 	case PK_EXEPATH:
-		snprintf(raw, rawcap, "%s", p->exepath ? p->exepath : "");
+		cpy(raw, rawcap, p->exepath ? p->exepath : "");
 		break;
 	case PK_FILENAME:
 		if (!ev->str[VG_X_FILENAME])
 			return false;
-		snprintf(raw, rawcap, "%s", ev->str[VG_X_FILENAME]);
+		cpy(raw, rawcap, ev->str[VG_X_FILENAME]);
 		break;
 	default:
 		return false;

@@ -165,6 +165,9 @@ int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out)
 				out->seen[i] += per[c].seen[i];
 				out->dropped[i] += per[c].dropped[i];
 			}
+		for (int c = 0; c < cap->ncpus; c++)
+			for (int t = 0; t < VG_NR_MAX + 4; t++)
+				out->by_type[t] += per[c].by_type[t];
 	}
 	free(per);
 	return rc ? -errno : 0;

@@ -37,7 +37,8 @@ int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX
  * returning non-zero stops the batch. */
 int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, void *ctx);
 
-/* Per-CPU counters summed: events emitted and dropped (ring full) by category. */
+/* Per-CPU counters summed: events emitted and dropped (ring full) by category,
+ * emitted by type.  Any thread (one map read). */
 int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out);
 
 /* The ring's epoll fd, for callers that multiplex. */

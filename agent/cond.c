@@ -96,9 +96,19 @@ struct fs_ent {
 	char *key;
 };
 
+/* a distinct comparison, by its serialized form (see memo_id) */
+struct fs_check {
+	uint32_t hash, len;
+	char *key;
+};
+
 struct vg_cond_fieldset {
 	struct fs_ent *v;
 	int n;
+	struct fs_check *chk;
+	int nchk, capchk;
+	uint32_t *chk_slots; /* open addressing over chk, index+1, 0 = empty */
+	uint32_t chk_mask;
 };
 
 struct vg_cond_fieldset *vg_cond_fieldset_new(void)
@@ -113,6 +123,10 @@ void vg_cond_fieldset_free(struct vg_cond_fieldset *fs)
 	for (int i = 0; i < fs->n; i++)
 		free(fs->v[i].key);
 	free(fs->v);
+	for (int i = 0; i < fs->nchk; i++)
+		free(fs->chk[i].key);
+	free(fs->chk);
+	free(fs->chk_slots);
 	free(fs);
 }
 
@@ -178,8 +192,26 @@ struct node {
 	};
 };
 
+/* The tree flattened into jumps: one instruction per comparison, with where
+ * to go when it is true and when it is false (AND, OR, NOT and constants
+ * become edges), so evaluating is a loop over comparisons, in the tree's
+ * order and with its short circuits, without recursion. */
+#define PC_TRUE (-1)
+#define PC_FALSE (-2)
+
+struct ins {
+	const struct node *chk;
+	const uint8_t *types; /* evt.type check: its bitmap, else NULL */
+	int t, f;	      /* next pc, or PC_TRUE / PC_FALSE */
+	int memo;	      /* the comparison's id in the field set, -1 for none */
+	uint8_t neg;	      /* evt.type check with != */
+};
+
 struct vg_cond {
 	struct node *root;
+	const struct vg_cond_fieldset *fs; /* what slots and memo ids refer to */
+	struct ins *prog;
+	int nprog, entry;
 };
 
 /* Field values already extracted for the current event: many rules read
@@ -193,13 +225,21 @@ struct fcache_ent {
 };
 
 struct vg_cond_scratch {
+	/* results of comparisons on the current event, by memo id: valid
+	 * where mgen[id] == gen */
+	uint64_t *mgen;
+	uint8_t *mval;
+	int mcap;
 	struct vg_fvals lhs, rhs;
-	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
-	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
-	const struct vg_evt *ev;  /* the event the cache holds values of */
+	char xbuf[VG_FVALS_BUF];	   /* transformed lhs values */
+	char rxbuf[VG_FVALS_BUF];	   /* transformed val() values */
+	const struct vg_evt *ev;	   /* the event the cache holds values of */
+	const struct vg_cond_fieldset *fs; /* whose slots and ids the cache holds */
 	uint64_t ev_num, ev_ts, gen;
 	int cap;
-	struct fcache_ent *ent;
+	/* one allocation per slot: values may point into their own entry's
+	 * buffer, so entries must not move when the table grows */
+	struct fcache_ent **ent;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1179,6 +1219,162 @@ static struct node *parse_or(struct parser *ps)
 	return parse_chain(ps, N_OR);
 }
 
+struct keybuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void kb_put(struct keybuf *b, const void *p, size_t n)
+{
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2 + 64;
+		b->p = vg_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void kb_konst(struct keybuf *b, const struct konst *k)
+{
+	kb_put(b, &k->type, sizeof(k->type));
+	kb_put(b, &k->len, sizeof(k->len));
+	if (k->s)
+		kb_put(b, k->s, k->len);
+	kb_put(b, &k->u, sizeof(k->u));
+	kb_put(b, &k->i, sizeof(k->i));
+	kb_put(b, &k->family, 1);
+	kb_put(b, &k->prefix, 1);
+	kb_put(b, k->ip, sizeof(k->ip));
+}
+
+/* Rules share macros (open_read, container, spawned_process...), so the
+ * same comparison is made by many rules on one event.  Comparisons whose
+ * serialized form (field slot, operator, modifier, constants) is equal get
+ * one id in the field set, and each is computed once per event.  Only
+ * comparisons of a cached field against constants qualify: the others
+ * (transformers, val()) are rare. */
+static int memo_id(struct vg_cond_fieldset *fs, const struct node *n)
+{
+	const struct fref *L = &n->chk.lhs;
+	if (!fs || L->slot < 0 || L->nxf || n->chk.rhs_field || n->chk.types)
+		return -1;
+	struct keybuf b = {0};
+	int op = n->chk.op, q = n->chk.quant, ic = n->chk.set.icase;
+	kb_put(&b, &L->slot, sizeof(L->slot));
+	kb_put(&b, &op, sizeof(op));
+	kb_put(&b, &q, sizeof(q));
+	kb_put(&b, &ic, sizeof(ic));
+	kb_put(&b, &n->chk.set.n, sizeof(n->chk.set.n));
+	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
+		for (uint32_t i = 0; i < n->chk.set.n; i++)
+			kb_konst(&b, &n->chk.set.k[i]);
+	} else if (op != OP_EXISTS) {
+		kb_konst(&b, &n->chk.k);
+	}
+	uint32_t h = hash_bytes(b.p, b.n, 0);
+	if (fs->nchk * 2 >= (int)fs->chk_mask) { /* grow and rehash */
+		uint32_t cap = fs->chk_mask ? (fs->chk_mask + 1) * 2 : 256;
+		free(fs->chk_slots);
+		fs->chk_slots = vg_xcalloc(cap, sizeof(uint32_t));
+		fs->chk_mask = cap - 1;
+		for (int i = 0; i < fs->nchk; i++) {
+			uint32_t j = fs->chk[i].hash & fs->chk_mask;
+			while (fs->chk_slots[j])
+				j = (j + 1) & fs->chk_mask;
+			fs->chk_slots[j] = (uint32_t)i + 1;
+		}
+	}
+	uint32_t j = h & fs->chk_mask;
+	for (; fs->chk_slots[j]; j = (j + 1) & fs->chk_mask) {
+		const struct fs_check *c = &fs->chk[fs->chk_slots[j] - 1];
+		if (c->hash == h && c->len == b.n && !memcmp(c->key, b.p, b.n)) {
+			free(b.p);
+			return (int)fs->chk_slots[j] - 1;
+		}
+	}
+	if (fs->nchk == fs->capchk)
+		fs->chk = vg_xrealloc(fs->chk, (size_t)(fs->capchk = fs->capchk * 2 + 64) *
+						       sizeof(*fs->chk));
+	fs->chk[fs->nchk] = (struct fs_check){h, (uint32_t)b.n, b.p};
+	fs->chk_slots[j] = (uint32_t)fs->nchk + 1;
+	return fs->nchk++;
+}
+
+static int count_checks(const struct node *n)
+{
+	switch (n->kind) {
+	case N_AND:
+	case N_OR: {
+		int k = 0;
+		for (int i = 0; i < n->list.n; i++)
+			k += count_checks(n->list.kids[i]);
+		return k;
+	}
+	case N_NOT:
+		return count_checks(n->kid);
+	case N_CHECK:
+		return 1;
+	case N_CONST:
+		return 0;
+	}
+	return 0;
+}
+
+/* Emit n so that it continues at t when true and f when false; returns its
+ * entry.  Kids are emitted last first, since each one's targets are the
+ * entries of those after it; the program is reversed afterwards. */
+static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg_cond_fieldset *fs)
+{
+	switch (n->kind) {
+	case N_AND:
+		for (int i = n->list.n - 1; i >= 0; i--)
+			t = emit(c, n->list.kids[i], t, f, fs);
+		return t;
+	case N_OR:
+		for (int i = n->list.n - 1; i >= 0; i--)
+			f = emit(c, n->list.kids[i], t, f, fs);
+		return f;
+	case N_NOT:
+		return emit(c, n->kid, f, t, fs);
+	case N_CONST:
+		return n->value ? t : f;
+	case N_CHECK: {
+		struct ins *in = &c->prog[c->nprog];
+		in->chk = n;
+		in->types = n->chk.types;
+		in->neg = n->chk.op == OP_NE;
+		in->memo = memo_id(fs, n);
+		in->t = t;
+		in->f = f;
+		return c->nprog++;
+	}
+	}
+	return f;
+}
+
+static void flatten(struct vg_cond *c, struct vg_cond_fieldset *fs)
+{
+	int n = count_checks(c->root);
+	c->prog = vg_xcalloc(n ? (size_t)n : 1, sizeof(*c->prog));
+	c->entry = emit(c, c->root, PC_TRUE, PC_FALSE, fs);
+	/* reverse, so that the program runs forwards (first comparison first) */
+	n = c->nprog;
+	for (int i = 0; i < n; i++) {
+		struct ins *in = &c->prog[i];
+		if (in->t >= 0)
+			in->t = n - 1 - in->t;
+		if (in->f >= 0)
+			in->f = n - 1 - in->f;
+	}
+	for (int i = 0; i < n / 2; i++) {
+		struct ins tmp = c->prog[i];
+		c->prog[i] = c->prog[n - 1 - i];
+		c->prog[n - 1 - i] = tmp;
+	}
+	if (c->entry >= 0)
+		c->entry = n - 1 - c->entry;
+}
+
 struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 				const struct vg_cond_env *env, struct vg_cond_err *err)
 {
@@ -1211,6 +1407,8 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 		return NULL;
 	struct vg_cond *c = vg_xcalloc(1, sizeof(*c));
 	c->root = root;
+	c->fs = ps.env->fieldset;
+	flatten(c, ps.env->fieldset);
 	return c;
 }
 
@@ -1219,6 +1417,7 @@ void vg_cond_free(struct vg_cond *c)
 	if (!c)
 		return;
 	node_free(c->root);
+	free(c->prog);
 	free(c);
 }
 
@@ -1231,8 +1430,13 @@ struct vg_cond_scratch *vg_cond_scratch_new(void)
 
 void vg_cond_scratch_free(struct vg_cond_scratch *s)
 {
-	if (s)
+	if (s) {
+		for (int i = 0; i < s->cap; i++)
+			free(s->ent[i]);
 		free(s->ent);
+		free(s->mgen);
+		free(s->mval);
+	}
 	free(s);
 }
 
@@ -1445,24 +1649,34 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 
 /* The values of fr for ev, from the cache or extracted into it; NULL when
  * fr has no slot (compiled without a field set). */
-static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr,
-				const struct vg_evt *ev)
+/* A new event invalidates the cached values and results (called before any
+ * comparison). */
+static void scratch_event(struct vg_cond_scratch *s, const struct vg_cond *c,
+			  const struct vg_evt *ev)
 {
-	if (fr->slot < 0)
-		return NULL;
-	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts) {
+	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts || s->fs != c->fs) {
+		s->fs = c->fs;
 		s->ev = ev;
 		s->ev_num = ev->num;
 		s->ev_ts = ev->ts;
 		s->gen++;
 	}
+}
+
+static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr,
+				const struct vg_evt *ev)
+{
+	if (fr->slot < 0)
+		return NULL;
 	if (fr->slot >= s->cap) {
 		int cap = fr->slot + 16;
 		s->ent = vg_xrealloc(s->ent, (size_t)cap * sizeof(*s->ent));
 		memset(s->ent + s->cap, 0, (size_t)(cap - s->cap) * sizeof(*s->ent));
 		s->cap = cap;
 	}
-	struct fcache_ent *e = &s->ent[fr->slot];
+	struct fcache_ent *e = s->ent[fr->slot];
+	if (!e)
+		e = s->ent[fr->slot] = vg_xcalloc(1, sizeof(*e));
 	if (e->gen != s->gen) {
 		e->gen = s->gen;
 		e->hashed = 0;
@@ -1582,8 +1796,47 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 	return false;
 }
 
+static void memo_grow(struct vg_cond_scratch *s, int id)
+{
+	int cap = id + 64;
+	s->mgen = vg_xrealloc(s->mgen, (size_t)cap * sizeof(*s->mgen));
+	s->mval = vg_xrealloc(s->mval, (size_t)cap);
+	memset(s->mgen + s->mcap, 0, (size_t)(cap - s->mcap) * sizeof(*s->mgen));
+	s->mcap = cap;
+}
+
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
+	int pc = c->entry;
+	const int t = ev->type;
+	const int tok = t >= 0 && t < VG_T_MAX;
+	scratch_event(s, c, ev);
+	while (pc >= 0) {
+		const struct ins *in = &c->prog[pc];
+		bool r;
+		if (in->types) {
+			r = (tok && in->types[t]) ^ in->neg;
+		} else if (in->memo >= 0) {
+			if (in->memo >= s->mcap)
+				memo_grow(s, in->memo);
+			if (s->mgen[in->memo] == s->gen) {
+				r = s->mval[in->memo];
+			} else {
+				r = eval_check(in->chk, ev, s);
+				s->mgen[in->memo] = s->gen;
+				s->mval[in->memo] = r;
+			}
+		} else {
+			r = eval_check(in->chk, ev, s);
+		}
+		pc = r ? in->t : in->f;
+	}
+	return pc == PC_TRUE;
+}
+
+bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	scratch_event(s, c, ev);
 	return eval(c->root, ev, s);
 }
 

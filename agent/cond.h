@@ -72,6 +72,9 @@ struct vg_cond_scratch *vg_cond_scratch_new(void);
 void vg_cond_scratch_free(struct vg_cond_scratch *s);
 
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+/* The same by walking the tree: the reference vg_cond_eval's compiled form
+ * is tested against (slower). */
+bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
 
 /* Event types the condition can match: types[t] = 1 for each t < VG_T_MAX
  * that can match.  A condition that does not constrain evt.type sets all. */

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-enum ktype { K_STR, K_STRLIST, K_U64, K_BOOL };
+enum ktype { K_STR, K_STRLIST, K_U64, K_BOOL, K_MAP };
 
 struct key {
 	const char *path;
@@ -26,6 +26,7 @@ struct key {
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const tristate[] = {"auto", "true", "false", NULL};
 static const char *const formats[] = {"json", "text", NULL};
 static const char *const priorities[] = {"emergency", "alert",	"critical",	 "error",
 					 "warning",   "notice", "informational", "info",
@@ -68,8 +69,45 @@ static const struct key keys[] = {
 	{"outputs.file.path", K_STR, OFF(outputs.file_path), "/var/log/vigil/alerts.json", NULL,
 	 NULL},
 	{"outputs.file.format", K_STR, OFF(outputs.file_format), "json", formats, NULL},
+	{"outputs.stdout.min_priority", K_STR, OFF(outputs.stdout_min_priority), "debug",
+	 priorities, NULL},
+	{"outputs.file.min_priority", K_STR, OFF(outputs.file_min_priority), "debug", priorities,
+	 NULL},
+	{"outputs.http.enabled", K_BOOL, OFF(outputs.http_enabled), "false", NULL, NULL},
+	{"outputs.http.url", K_STR, OFF(outputs.http_url), "", NULL, NULL},
+	{"outputs.http.ca_file", K_STR, OFF(outputs.http_ca_file), "", NULL, NULL},
+	{"outputs.http.client_cert", K_STR, OFF(outputs.http_client_cert), "", NULL, NULL},
+	{"outputs.http.client_key", K_STR, OFF(outputs.http_client_key), "", NULL, NULL},
+	{"outputs.http.headers", K_MAP, OFF(outputs.http_headers), "", NULL, NULL},
+	{"outputs.http.timeout_ms", K_U64, OFF(outputs.http_timeout_ms), "5000", NULL,
+	 check_positive},
+	{"outputs.http.retries", K_U64, OFF(outputs.http_retries), "8", NULL, NULL},
+	{"outputs.http.backoff_ms", K_U64, OFF(outputs.http_backoff_ms), "200", NULL,
+	 check_positive},
+	{"outputs.http.backoff_max_ms", K_U64, OFF(outputs.http_backoff_max_ms), "5000", NULL,
+	 check_positive},
+	{"outputs.http.min_priority", K_STR, OFF(outputs.http_min_priority), "debug", priorities,
+	 NULL},
+	{"outputs.queue_length", K_U64, OFF(outputs.queue_length), "10000", NULL, check_positive},
+	{"outputs.drain_timeout_ms", K_U64, OFF(outputs.drain_timeout_ms), "10000", NULL, NULL},
+	{"outputs.rate_limit.per_rule", K_U64, OFF(outputs.rate_limit_per_rule), "0", NULL, NULL},
+	{"outputs.rate_limit.burst", K_U64, OFF(outputs.rate_limit_burst), "20", NULL,
+	 check_positive},
+	{"kubernetes.enabled", K_STR, OFF(kubernetes.enabled), "auto", tristate, NULL},
+	{"kubernetes.kubeconfig", K_STR, OFF(kubernetes.kubeconfig), "", NULL, NULL},
+	{"kubernetes.namespace", K_STR, OFF(kubernetes.namespace), "", NULL, NULL},
+	{"kubernetes.hold_ms", K_U64, OFF(kubernetes.hold_ms), "2000", NULL, NULL},
+	{"kubernetes.rules", K_BOOL, OFF(kubernetes.rules), "true", NULL, NULL},
+	{"kubernetes.leader_election", K_BOOL, OFF(kubernetes.leader_election), "true", NULL, NULL},
+	{"kubernetes.events.enabled", K_BOOL, OFF(kubernetes.events_enabled), "true", NULL, NULL},
+	{"kubernetes.events.min_priority", K_STR, OFF(kubernetes.events_min_priority), "notice",
+	 priorities, NULL},
+	{"kubernetes.events.queue_length", K_U64, OFF(kubernetes.events_queue_length), "1000", NULL,
+	 check_positive},
 	{"metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, NULL},
 	{"metrics.listen", K_STR, OFF(metrics.listen), "0.0.0.0:8765", NULL, NULL},
+	{"metrics.tls_cert", K_STR, OFF(metrics.tls_cert), "", NULL, NULL},
+	{"metrics.tls_key", K_STR, OFF(metrics.tls_key), "", NULL, NULL},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -84,6 +122,13 @@ static void clear_list(struct vg_config *cfg)
 	for (size_t i = 0; i < cfg->n_rules_dirs; i++)
 		free(cfg->rules_dirs[i]);
 	cfg->n_rules_dirs = 0;
+}
+
+static void clear_map(struct vg_config_headers *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i]);
+	h->n = 0;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -155,6 +200,13 @@ static int set_scalar(struct vg_config *cfg, const struct key *k, const char *v,
 		clear_list(cfg);
 		cfg->rules_dirs[cfg->n_rules_dirs++] = vg_xstrdup(v);
 		return 0;
+	case K_MAP:
+		clear_map((struct vg_config_headers *)base);
+		if (*v) {
+			snprintf(why, len, "expected a mapping of names to values");
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -175,6 +227,8 @@ void vg_config_free(struct vg_config *cfg)
 			char **slot = (char **)((char *)cfg + keys[i].off);
 			free(*slot);
 			*slot = NULL;
+		} else if (keys[i].type == K_MAP) {
+			clear_map((struct vg_config_headers *)((char *)cfg + keys[i].off));
 		}
 }
 
@@ -238,6 +292,35 @@ static int load_value(struct loader *l, const struct key *k, const char *path, y
 		}
 		return 0;
 	}
+	if (k->type == K_MAP && v->type == YAML_MAPPING_NODE) {
+		struct vg_config_headers *h = (struct vg_config_headers *)((char *)l->cfg + k->off);
+		clear_map(h);
+		for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
+		     p < v->data.mapping.pairs.top; p++) {
+			yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
+			yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
+			if (kn->type != YAML_SCALAR_NODE || !*kn->data.scalar.value)
+				return fail(l, kn, "key '%s': expected a name, got %s", path,
+					    node_kind(kn));
+			if (vn->type != YAML_SCALAR_NODE)
+				return fail(l, vn, "key '%s.%s': expected a scalar, got %s", path,
+					    (char *)kn->data.scalar.value, node_kind(vn));
+			if (h->n == VG_CONFIG_MAX_HEADERS)
+				return fail(l, kn, "key '%s': at most %d entries", path,
+					    VG_CONFIG_MAX_HEADERS);
+			size_t n = strlen((char *)kn->data.scalar.value) +
+				   strlen((char *)vn->data.scalar.value) + 3;
+			h->v[h->n] = vg_xmalloc(n);
+			snprintf(h->v[h->n++], n, "%s: %s", (char *)kn->data.scalar.value,
+				 (char *)vn->data.scalar.value);
+		}
+		return 0;
+	}
+	if (k->type == K_MAP && v->type == YAML_SCALAR_NODE && !*v->data.scalar.value)
+		return 0; /* "headers:" with nothing below */
+	if (k->type == K_MAP)
+		return fail(l, v, "key '%s': expected a mapping of names to values, got %s", path,
+			    node_kind(v));
 	if (v->type != YAML_SCALAR_NODE)
 		return fail(l, v, "key '%s': expected a scalar, got %s", path, node_kind(v));
 	if (set_scalar(l->cfg, k, (char *)v->data.scalar.value, why, sizeof(why)))
@@ -330,6 +413,9 @@ void vg_config_env(struct vg_config *cfg)
 		v = getenv("NODE_NAME");
 	if (v && *v)
 		set_str(&cfg->node_name, v);
+	v = getenv("POD_NAMESPACE");
+	if (v && *v && !*cfg->kubernetes.namespace)
+		set_str(&cfg->kubernetes.namespace, v);
 	v = getenv("VIGIL_LOG_LEVEL");
 	if (v && *v) {
 		char why[128];

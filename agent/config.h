@@ -15,6 +15,13 @@
 
 #define VG_CONFIG_DEFAULT_PATH "/etc/vigil/vigil.yaml"
 #define VG_CONFIG_MAX_RULES_DIRS 16
+#define VG_CONFIG_MAX_HEADERS 16
+
+/* A YAML mapping of strings, kept as "Name: value" lines (HTTP headers). */
+struct vg_config_headers {
+	char *v[VG_CONFIG_MAX_HEADERS];
+	size_t n;
+};
 
 struct vg_config {
 	char *rules_dirs[VG_CONFIG_MAX_RULES_DIRS]; /* files or directories */
@@ -40,14 +47,45 @@ struct vg_config {
 		bool stdout_enabled;
 		char *stdout_format; /* json | text */
 		char *min_priority;  /* Emergency..Debug */
+		char *stdout_min_priority;
 		bool file_enabled;
 		char *file_path;
 		char *file_format;
+		char *file_min_priority;
+		bool http_enabled;
+		char *http_url;
+		char *http_ca_file; /* "" = the system's CAs */
+		char *http_client_cert;
+		char *http_client_key;
+		struct vg_config_headers http_headers;
+		uint64_t http_timeout_ms;
+		uint64_t http_retries;
+		uint64_t http_backoff_ms;
+		uint64_t http_backoff_max_ms;
+		char *http_min_priority;
+		uint64_t queue_length;	      /* per sink */
+		uint64_t drain_timeout_ms;    /* at shutdown */
+		uint64_t rate_limit_per_rule; /* alerts/s per rule, 0 = unlimited */
+		uint64_t rate_limit_burst;
 	} outputs;
 
 	struct {
+		char *enabled;	      /* auto | true | false */
+		char *kubeconfig;     /* "" = $KUBECONFIG, else in-cluster */
+		char *namespace;      /* the agent's own (leases); "" = the config's */
+		uint64_t hold_ms;     /* wait for a new container's pod */
+		bool rules;	      /* watch ClusterRule, Rule, RuleLibrary */
+		bool leader_election; /* write rule status from one elected agent */
+		bool events_enabled;  /* alerts as Kubernetes Events */
+		char *events_min_priority;
+		uint64_t events_queue_length; /* series waiting to be written */
+	} kubernetes;
+
+	struct {
 		bool enabled;
-		char *listen; /* host:port */
+		char *listen;	/* host:port */
+		char *tls_cert; /* PEM; "" = plain HTTP */
+		char *tls_key;
 	} metrics;
 };
 

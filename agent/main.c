@@ -1,4 +1,6 @@
 /* main.c - the vigil command line: parse arguments, wire the modules, run. */
+#include "agent.h"
+#include "kube.h"
 #include "capfile.h"
 #include "capture.h"
 #include "config.h"
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,21 +76,27 @@ struct opts {
 	int nargs;
 };
 
-/* SIGINT/SIGTERM only set this flag; the loops poll it. */
-static volatile sig_atomic_t stop_requested;
+/* The running agent, for the signal handlers: they only set its flags. */
+static struct vg_agent *running;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (!running)
+		return;
+	if (sig == SIGUSR1)
+		vg_agent_reopen(running);
+	else
+		vg_agent_stop(running);
 }
 
-static void install_signals(void)
+static void install_signals(struct vg_agent *a)
 {
+	running = a;
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -182,16 +191,6 @@ static int load_config(const struct opts *o, struct vg_config *cfg)
 	return 0;
 }
 
-static const char *hostname(const struct vg_config *cfg)
-{
-	static char name[256];
-	if (cfg && cfg->node_name && *cfg->node_name)
-		return cfg->node_name;
-	if (!name[0] && gethostname(name, sizeof(name) - 1))
-		strcpy(name, "unknown");
-	return name;
-}
-
 /* ---- which syscalls to capture ----------------------------------------- */
 
 static int parse_syscalls(const char *list, uint8_t want[VG_NR_MAX])
@@ -217,158 +216,11 @@ static int parse_syscalls(const char *list, uint8_t want[VG_NR_MAX])
 	return rc;
 }
 
-/* ---- the capture loop shared by capture, record and run ----------------- */
-
-struct loop {
-	struct vg_state *st;
-	struct vg_capture *cap;
-	struct vg_evt *ev;
-	uint64_t count, limit;
-	long pid; /* only this pid and descendants, -1 for all */
-	int (*on_event)(struct loop *l, struct vg_evt *ev);
-	void *ctx;
-	struct vg_ratelimit drop_rl;
-	uint64_t drops_reported;
-};
-
-static int in_tree(struct loop *l, const struct vg_evt *ev)
-{
-	if (l->pid < 0)
-		return 1;
-	const struct vg_proc *p = ev->proc;
-	if (p->pid == (uint32_t)l->pid)
-		return 1;
-	for (int i = 1; i < 64; i++) {
-		p = vg_state_ancestor(l->st, p, 1);
-		if (!p)
-			return 0;
-		if (p->pid == (uint32_t)l->pid)
-			return 1;
-	}
-	return 0;
-}
-
-static int on_record(void *ctx, const struct vg_event *raw, size_t size)
-{
-	struct loop *l = ctx;
-	if (vg_state_apply(l->st, raw, size, l->ev))
-		return 0; /* counted by the state as a bad record */
-	if (raw->h.kind == VG_K_PROC || !in_tree(l, l->ev))
-		return 0;
-	if (l->on_event(l, l->ev))
-		return -1;
-	if (l->limit && ++l->count >= l->limit)
-		stop_requested = 1;
-	return 0;
-}
-
-static void report_drops(struct loop *l)
-{
-	struct vg_stats s;
-	if (vg_capture_stats(l->cap, &s))
-		return;
-	uint64_t dropped = 0;
-	for (int i = 0; i < VG_CAT_MAX; i++)
-		dropped += s.dropped[i];
-	if (dropped == l->drops_reported || !vg_ratelimit_ok(&l->drop_rl, vg_now_mono_ns()))
-		return;
-	vg_log(VG_LOG_WARNING,
-	       "kernel ring buffer full: %llu events dropped so far (proc %llu, file %llu, "
-	       "net %llu, other %llu); raise capture.ringbuf_bytes",
-	       (unsigned long long)dropped,
-	       (unsigned long long)s.dropped[VG_CAT_PROC] + s.dropped[0],
-	       (unsigned long long)s.dropped[VG_CAT_FILE],
-	       (unsigned long long)s.dropped[VG_CAT_NET],
-	       (unsigned long long)s.dropped[VG_CAT_OTHER]);
-	l->drops_reported = dropped;
-}
-
-static int seed(struct loop *l, const char *proc_root)
-{
-	int n = vg_procscan(proc_root, on_record, l);
-	if (n < 0) {
-		vg_log(VG_LOG_ERROR, "scanning %s: %s", proc_root, strerror(-n));
-		return -1;
-	}
-	vg_log(VG_LOG_DEBUG, "seeded %d processes from %s", n, proc_root);
-	return 0;
-}
-
-static int run_loop(struct loop *l, const struct vg_config *cfg, const uint8_t want[VG_NR_MAX],
-		    double duration)
-{
-	char err[512];
-	struct vg_capture_opts co = {0};
-	co.ringbuf_bytes = cfg->capture.ringbuf_bytes;
-	co.ignore_self = cfg->capture.ignore_self;
-	co.self_tgid = vg_procscan_self(cfg->proc_root);
-	l->cap = vg_capture_open(&co, err, sizeof(err));
-	if (!l->cap) {
-		vg_log(VG_LOG_ERROR, "cannot start capture: %s", err);
-		return -1;
-	}
-	if (vg_capture_set_interest(l->cap, want, err, sizeof(err))) {
-		vg_log(VG_LOG_ERROR, "%s", err);
-		vg_capture_close(l->cap);
-		return -1;
-	}
-	/* seed after the probes are attached so no process falls between */
-	if (seed(l, cfg->proc_root)) {
-		vg_capture_close(l->cap);
-		return -1;
-	}
-	l->drop_rl.interval_ns = 10ull * 1000000000ull;
-	vg_log(VG_LOG_INFO, "capture started");
-	uint64_t deadline = duration > 0 ? vg_now_mono_ns() + (uint64_t)(duration * 1e9) : 0;
-	int rc = 0;
-	while (!stop_requested) {
-		int n = vg_capture_poll(l->cap, 100, on_record, l);
-		if (n < 0 && n != -EINTR) {
-			vg_log(VG_LOG_ERROR, "polling the ring buffer: %s", strerror(-n));
-			rc = -1;
-			break;
-		}
-		report_drops(l);
-		if (deadline && vg_now_mono_ns() >= deadline)
-			break;
-	}
-	/* drain what is already in the ring: nothing captured is lost on exit */
-	vg_capture_poll(l->cap, 0, on_record, l);
-	l->drop_rl.last_ns = 0; /* the final count is always said */
-	report_drops(l);
-	struct vg_stats s;
-	if (!vg_capture_stats(l->cap, &s)) {
-		uint64_t seen = 0, dropped = 0;
-		for (int i = 0; i < VG_CAT_MAX; i++)
-			seen += s.seen[i], dropped += s.dropped[i];
-		struct vg_state_stats ss;
-		vg_state_get_stats(l->st, &ss);
-		vg_log(VG_LOG_INFO, "capture stopped: %llu events, %llu dropped, %llu malformed",
-		       (unsigned long long)seen, (unsigned long long)dropped,
-		       (unsigned long long)ss.bad_records);
-	}
-	vg_capture_close(l->cap);
-	l->cap = NULL;
-	return rc;
-}
-
-static struct vg_state *new_state(const struct vg_config *cfg, int replay)
-{
-	struct vg_state_opts so = {0};
-	so.max_procs = cfg->state.max_procs;
-	so.max_fds = cfg->state.max_fds;
-	so.max_env = cfg->state.max_env_bytes;
-	so.proc_root = cfg->proc_root;
-	so.etc_root = "/etc";
-	so.ts_is_wall = replay;
-	return vg_state_new(&so);
-}
-
 /* ---- capture and record ------------------------------------------------- */
 
-static int print_event(struct loop *l, struct vg_evt *ev)
+static int print_event(void *ctx, struct vg_evt *ev)
 {
-	(void)l;
+	(void)ctx;
 	char *s = vg_evjson_render(ev, 1);
 	int rc = printf("%s\n", s) < 0 ? -1 : 0;
 	free(s);
@@ -376,9 +228,9 @@ static int print_event(struct loop *l, struct vg_evt *ev)
 	return rc;
 }
 
-static int write_event(struct loop *l, struct vg_evt *ev)
+static int write_event(void *ctx, struct vg_evt *ev)
 {
-	return vg_capfile_write(l->ctx, ev);
+	return vg_capfile_write(ctx, ev);
 }
 
 static int cmd_capture(const struct opts *o, int record)
@@ -394,33 +246,41 @@ static int cmd_capture(const struct opts *o, int record)
 		return 2;
 	}
 	int rc = 1;
-	struct vg_evt *ev = vg_xcalloc(1, sizeof(*ev));
-	struct loop l = {0};
-	l.st = new_state(&cfg, 0);
-	l.ev = ev;
-	l.limit = o->count;
-	l.pid = o->pid;
-	l.on_event = print_event;
 	char err[512];
 	struct vg_capfile *cf = NULL;
+	struct vg_agent_opts ao = {0};
+	ao.cfg = &cfg;
+	ao.want = want;
+	ao.on_event = print_event;
+	ao.pid = o->pid;
+	ao.limit = o->count;
+	ao.duration = o->duration;
+	struct vg_agent *a = NULL;
 	if (record) {
-		cf = vg_capfile_create(o->output, hostname(&cfg), err, sizeof(err));
+		char host[256];
+		vg_agent_hostname(&cfg, host, sizeof(host));
+		cf = vg_capfile_create(o->output, host, err, sizeof(err));
 		if (!cf) {
 			fprintf(stderr, "vigil: %s\n", err);
 			goto out;
 		}
-		l.ctx = cf;
-		l.on_event = write_event;
+		ao.on_event = write_event;
+		ao.on_event_ctx = cf;
 	}
-	install_signals();
-	rc = run_loop(&l, &cfg, want, o->duration) ? 1 : 0;
+	a = vg_agent_new(&ao, err, sizeof(err));
+	if (!a) {
+		fprintf(stderr, "vigil: %s\n", err);
+		goto out;
+	}
+	install_signals(a);
+	rc = vg_agent_run(a) ? 1 : 0;
 out:
+	running = NULL;
+	vg_agent_free(a);
 	if (cf && vg_capfile_close(cf)) {
 		fprintf(stderr, "vigil: writing %s: %s\n", o->output, strerror(errno));
 		rc = 1;
 	}
-	vg_state_free(l.st);
-	free(ev);
 	vg_config_free(&cfg);
 	return rc;
 }
@@ -449,84 +309,6 @@ static int cmd_version(void)
 
 /* ---- rules ------------------------------------------------------------- */
 
-static int has_suffix(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && !strcmp(s + a - b, suf);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Add a file, or the *.yaml / *.yml files of a directory in name order.
- * Returns 1 if something was found at path, 0 if path does not exist. */
-static int add_rules_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
-{
-	struct stat st;
-	if (stat(path, &st))
-		return 0;
-	if (!S_ISDIR(st.st_mode)) {
-		vg_ruleset_add_file(rs, path, d);
-		return 1;
-	}
-	DIR *dir = opendir(path);
-	if (!dir) {
-		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
-		return 1;
-	}
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' ||
-		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
-			continue;
-		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
-		size_t len = strlen(path) + strlen(de->d_name) + 2;
-		names[n] = vg_xmalloc(len);
-		snprintf(names[n++], len, "%s/%s", path, de->d_name);
-	}
-	closedir(dir);
-	qsort(names, n, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		vg_ruleset_add_file(rs, names[i], d);
-		free(names[i]);
-	}
-	free(names);
-	return 1;
-}
-
-/* The rules of -r, else of the configuration's rules_dirs, else the
- * embedded defaults.  Returns the engine (never NULL); *errors counts
- * the diagnostics of severity error. */
-static struct vg_engine *load_engine(const struct opts *o, const struct vg_config *cfg,
-				     struct vg_diag *d, const char **origin)
-{
-	struct vg_ruleset *rs = vg_ruleset_new();
-	int found = 0;
-	if (o->nrules) {
-		for (size_t i = 0; i < o->nrules; i++)
-			if (!add_rules_path(rs, o->rules[i], d))
-				vg_diag_add(d, 1, o->rules[i], 0, 0, "no such file or directory");
-		found = 1;
-		*origin = "the command line";
-	} else {
-		for (size_t i = 0; i < cfg->n_rules_dirs; i++)
-			found |= add_rules_path(rs, cfg->rules_dirs[i], d);
-		*origin = "rules_dirs";
-	}
-	if (!found) {
-		for (const struct vg_embedded *e = vg_embedded_rules; e->name; e++)
-			vg_ruleset_add_text(rs, e->name, e->text, strlen(e->text), d);
-		*origin = "the embedded default rules";
-	}
-	struct vg_engine *eng = vg_engine_build(rs, d);
-	vg_ruleset_free(rs);
-	return eng;
-}
-
 static void print_counts(FILE *f, const struct vg_engine *e, const struct vg_diag *d)
 {
 	struct vg_engine_stats s;
@@ -548,7 +330,7 @@ static int cmd_validate(const struct opts *o)
 	struct vg_diag d = {0};
 	struct vg_ruleset *rs = vg_ruleset_new();
 	for (int i = 0; i < o->nargs; i++)
-		if (!add_rules_path(rs, o->args[i], &d))
+		if (!vg_agent_add_rules_path(rs, o->args[i], &d))
 			vg_diag_add(&d, 1, o->args[i], 0, 0, "no such file or directory");
 	struct vg_engine *e = vg_engine_build(rs, &d);
 	vg_diag_print(&d, stderr);
@@ -560,55 +342,29 @@ static int cmd_validate(const struct opts *o)
 	return rc;
 }
 
-/* ---- alerts ------------------------------------------------------------ */
+/* ---- replay ------------------------------------------------------------ */
 
-struct alerter {
+/* replay prints alerts synchronously: it is offline, nothing to protect. */
+struct printer {
 	struct vg_alert_ctx *actx;
 	int text;
 	int min_prio;
-	uint64_t alerts;
 };
 
-static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void print_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
 {
-	struct alerter *a = ctx;
-	if (r->priority > a->min_prio)
+	struct printer *p = ctx;
+	if (r->priority > p->min_prio)
 		return;
-	a->alerts++;
-	if (a->text) {
-		vg_alert_text(r, ev, a->actx, a->actx->buf, sizeof(a->actx->buf));
-		printf("%s\n", a->actx->buf);
+	if (p->text) {
+		vg_alert_text(r, ev, p->actx, p->actx->buf, sizeof(p->actx->buf));
+		printf("%s\n", p->actx->buf);
 	} else {
-		char *s = vg_alert_json(r, ev, a->actx);
+		char *s = vg_alert_json(r, ev, p->actx);
 		printf("%s\n", s);
 		free(s);
 	}
 	fflush(stdout);
-}
-
-static int setup_alerter(struct alerter *a, const struct vg_config *cfg)
-{
-	memset(a, 0, sizeof(*a));
-	a->actx = vg_xcalloc(1, sizeof(*a->actx));
-	a->actx->hostname = hostname(cfg);
-	a->text = !strcasecmp(cfg->outputs.stdout_format, "text");
-	a->min_prio = vg_priority_parse(cfg->outputs.min_priority);
-	if (a->min_prio < 0)
-		a->min_prio = VG_PRIO_DEBUG;
-	return 0;
-}
-
-struct matcher {
-	struct vg_engine *eng;
-	struct vg_cond_scratch *scratch;
-	struct alerter al;
-};
-
-static int match_event(struct loop *l, struct vg_evt *ev)
-{
-	struct matcher *m = l->ctx;
-	vg_engine_match(m->eng, ev, m->scratch, on_match, &m->al);
-	return 0;
 }
 
 static int cmd_replay(const struct opts *o)
@@ -622,14 +378,28 @@ static int cmd_replay(const struct opts *o)
 		return 2;
 	struct vg_diag d = {0};
 	const char *origin;
-	struct vg_engine *eng = load_engine(o, &cfg, &d, &origin);
+	struct vg_engine *eng = vg_agent_load_rules(o->rules, o->nrules, &cfg, &d, &origin);
 	vg_diag_print(&d, stderr);
 	int rc = 1;
-	struct vg_state *st = new_state(&cfg, 1);
+	struct vg_state_opts so = {0};
+	so.max_procs = cfg.state.max_procs;
+	so.max_fds = cfg.state.max_fds;
+	so.max_env = cfg.state.max_env_bytes;
+	so.proc_root = "/proc";
+	so.etc_root = "/etc";
+	so.ts_is_wall = 1; /* a capture's times are already wall clock */
+	struct vg_state *st = vg_state_new(&so);
 	struct vg_evt *ev = vg_xcalloc(1, sizeof(*ev));
 	char *buf = vg_xmalloc(VG_EVENT_MAX);
-	struct matcher m = {eng, vg_cond_scratch_new(), {0}};
-	setup_alerter(&m.al, &cfg);
+	struct vg_cond_scratch *scratch = vg_cond_scratch_new();
+	char host[256];
+	vg_agent_hostname(&cfg, host, sizeof(host));
+	struct printer p = {vg_xcalloc(1, sizeof(struct vg_alert_ctx)), 0, 0};
+	p.actx->hostname = host;
+	p.text = !strcasecmp(cfg.outputs.stdout_format, "text");
+	p.min_prio = vg_priority_parse(cfg.outputs.min_priority);
+	if (p.min_prio < 0)
+		p.min_prio = VG_PRIO_DEBUG;
 	char err[1024];
 	struct vg_capfile *f = NULL;
 	if (d.errors) {
@@ -659,7 +429,7 @@ static int cmd_replay(const struct opts *o)
 			printf("%s\n", s);
 			free(s);
 		} else {
-			vg_engine_match(eng, ev, m.scratch, on_match, &m.al);
+			vg_engine_match(eng, ev, scratch, print_match, &p);
 		}
 	}
 	rc = 0;
@@ -667,8 +437,8 @@ out:
 	vg_capfile_close(f);
 	free(buf);
 	free(ev);
-	free(m.al.actx);
-	vg_cond_scratch_free(m.scratch);
+	free(p.actx);
+	vg_cond_scratch_free(scratch);
 	vg_state_free(st);
 	vg_engine_free(eng);
 	vg_diag_free(&d);
@@ -681,36 +451,34 @@ static int cmd_run(const struct opts *o)
 	struct vg_config cfg;
 	if (load_config(o, &cfg))
 		return 2;
-	struct vg_diag d = {0};
-	const char *origin;
-	struct vg_engine *eng = load_engine(o, &cfg, &d, &origin);
-	vg_diag_print(&d, stderr);
-	struct vg_engine_stats es;
-	vg_engine_get_stats(eng, &es);
-	if (d.errors)
-		vg_log(VG_LOG_WARNING, "%zu rule errors: running with the %zu rules that compiled",
-		       d.errors, es.rules_enabled);
-	vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s", es.rules_enabled, origin);
-	uint8_t want[VG_NR_MAX];
-	vg_engine_interest(eng, want);
-	struct vg_evt *ev = vg_xcalloc(1, sizeof(*ev));
-	struct matcher m = {eng, vg_cond_scratch_new(), {0}};
-	setup_alerter(&m.al, &cfg);
-	struct loop l = {0};
-	l.st = new_state(&cfg, 0);
-	l.ev = ev;
-	l.pid = -1;
-	l.on_event = match_event;
-	l.ctx = &m;
-	install_signals();
-	int rc = run_loop(&l, &cfg, want, o->duration) ? 1 : 0;
-	vg_log(VG_LOG_INFO, "stopped after %llu alerts", (unsigned long long)m.al.alerts);
-	vg_state_free(l.st);
-	free(ev);
-	free(m.al.actx);
-	vg_cond_scratch_free(m.scratch);
-	vg_engine_free(eng);
-	vg_diag_free(&d);
+	struct vg_agent_opts ao = {0};
+	ao.cfg = &cfg;
+	ao.rules = o->rules;
+	ao.nrules = o->nrules;
+	ao.duration = o->duration;
+	char err[1024];
+	struct vg_agent *a = vg_agent_new(&ao, err, sizeof(err));
+	if (!a) {
+		fprintf(stderr, "vigil: %s\n", err);
+		vg_config_free(&cfg);
+		return 1;
+	}
+	struct vg_kube *k = vg_kube_start(a, &cfg, err, sizeof(err));
+	if (!k && *err) {
+		fprintf(stderr, "vigil: %s\n", err);
+		if (!strcmp(cfg.kubernetes.enabled, "true")) {
+			vg_agent_free(a);
+			vg_config_free(&cfg);
+			return 1;
+		}
+		fprintf(stderr, "vigil: running without Kubernetes (kubernetes.enabled: auto)\n");
+	}
+	install_signals(a);
+	int rc = vg_agent_run(a) ? 1 : 0;
+	running = NULL;
+	vg_kube_stop(k);
+	vg_agent_free(a);
+	vg_kube_free(k, (unsigned)cfg.outputs.drain_timeout_ms);
 	vg_config_free(&cfg);
 	return rc;
 }

@@ -1441,3 +1441,26 @@ void vg_state_get_stats(const struct vg_state *st, struct vg_state_stats *out)
 	*out = st->stats;
 	out->procs = st->nprocs;
 }
+
+int vg_state_record_container(const struct vg_state *st, const struct vg_event *raw, size_t size,
+			      char out[VG_CONTAINER_ID_LEN])
+{
+	out[0] = 0;
+	if (validate(raw, size))
+		return 0;
+	const struct vg_hdr *h = &raw->h;
+	if ((h->kind == VG_K_EXEC || h->kind == VG_K_PROC) && raw->len[VG_X_CGROUP]) {
+		size_t off = 0;
+		for (int i = 0; i < VG_X_CGROUP; i++)
+			off += raw->len[i];
+		vg_container_id(raw->data + off, out);
+		return 1;
+	}
+	if (!h->cgroup_id)
+		return 0;
+	const struct cgid_slot *s = cg_slot((struct vg_state *)st, h->cgroup_id);
+	if (s->cgid != h->cgroup_id)
+		return 0;
+	memcpy(out, s->id, VG_CONTAINER_ID_LEN);
+	return 1;
+}

@@ -176,6 +176,13 @@ void vg_state_set_meta_lookup(struct vg_state *st, vg_meta_lookup_fn fn, void *c
 /* Metadata of p's container; NULL when unknown or on the host. */
 const struct vg_container_meta *vg_state_meta(struct vg_state *st, const struct vg_proc *p);
 
+/* The container a raw record will be attributed to, before it is applied:
+ * from the cgroup path an exec record carries, else from the cgroup ids
+ * already seen.  Returns 1 with out set ("host" or 12 hex), 0 when not
+ * known yet (out = ""). */
+int vg_state_record_container(const struct vg_state *st, const struct vg_event *raw, size_t size,
+			      char out[VG_CONTAINER_ID_LEN]);
+
 /* Container id from a cgroup path (docker, containerd cgroupfs and systemd,
  * CRI-O, podman, k3s).  Writes "host" when no runtime layout matches. */
 void vg_container_id(const char *cgroup_path, char out[VG_CONTAINER_ID_LEN]);

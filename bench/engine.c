@@ -17,6 +17,9 @@
  *                                      the floor always runs)
  *   bench_engine EVENTS profile SET   cost of each rule of SET (falco or
  *                                      vigil) in CPU cycles, costliest first
+ *   bench_engine EVENTS verify        every rule of both sets on every event:
+ *                                      the compiled conditions must agree with
+ *                                      their trees (exit 1 when not)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -1206,6 +1209,41 @@ static void profile_rules(const struct vg_engine *e, const struct trace *t, stru
 #endif
 }
 
+/* Compiled program against tree walk, every enabled rule on every event of
+ * its types; returns the number of disagreements. */
+static size_t verify(const struct vg_engine *e, const char *name, const struct trace *t,
+		     struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	size_t n = vg_engine_rule_count(e), bad = 0, evals = 0, hits = 0;
+	struct vg_state_opts o = {0};
+	o.proc_root = "/proc";
+	o.etc_root = "/etc";
+	o.ts_is_wall = true;
+	o.hostname = "bench-node";
+	struct vg_state *st = vg_state_new(&o);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct vg_event *r = (const struct vg_event *)(t->arena + t->off[i]);
+		if (vg_state_apply(st, r, r->h.size, ev))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			const struct vg_rule *ru = vg_engine_rule(e, k);
+			if (ev->type < 0 || ev->type >= VG_T_MAX || !ru->types[ev->type])
+				continue;
+			bool a = vg_cond_eval(ru->cond, ev, s);
+			bool b = vg_cond_eval_tree(ru->cond, ev, s);
+			evals++;
+			hits += a;
+			if (a != b && bad++ < 10)
+				fprintf(stderr,
+					"%s: rule '%s' on record %zu (%s): program %d, tree %d\n",
+					name, ru->name, i, vg_evtype_name(ev->type), a, b);
+		}
+	}
+	vg_state_free(st);
+	printf("%s: %zu evaluations, %zu true, %zu disagreements\n", name, evals, hits, bad);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	size_t want = 1200000;
@@ -1250,6 +1288,20 @@ int main(int argc, char **argv)
 		free(t.off);
 		free(B);
 		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[2], "verify")) {
+		struct vg_engine *e1 = load_falco(), *e2 = load_vigil();
+		size_t bad =
+			e1 && e2 ? verify(e1, "falco", &t, ev, s) + verify(e2, "vigil", &t, ev, s)
+				 : 1;
+		vg_engine_free(e1);
+		vg_engine_free(e2);
+		vg_cond_scratch_free(s);
+		free(ev);
+		free(t.arena);
+		free(t.off);
+		free(B);
+		return bad ? 1 : 0;
 	}
 	struct result r[3];
 	int nr = 0;

@@ -92,7 +92,7 @@ static __always_inline struct scratch *scratch_get(void)
 	return bpf_map_lookup_elem(&vg_scratch, &cpu);
 }
 
-static __always_inline void count(int cat, int dropped)
+static __always_inline void count(int cat, int dropped, __u32 type)
 {
 	__u32 zero = 0;
 	struct vg_stats *s = bpf_map_lookup_elem(&vg_stats_map, &zero);
@@ -101,10 +101,13 @@ static __always_inline void count(int cat, int dropped)
 	cat &= 7;
 	if (cat >= VG_CAT_MAX)
 		return;
-	if (dropped)
+	if (dropped) {
 		s->dropped[cat]++;
-	else
-		s->seen[cat]++;
+		return;
+	}
+	s->seen[cat]++;
+	if (type < VG_NR_MAX + 4)
+		s->by_type[type]++;
 }
 
 static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind, __u16 nr,
@@ -144,10 +147,12 @@ static __always_inline void submit(struct scratch *s, __u32 used, int cat)
 	__u64 flags = bpf_ringbuf_query(&vg_ring, BPF_RB_AVAIL_DATA) >= vg_wakeup_bytes
 			      ? BPF_RB_FORCE_WAKEUP
 			      : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&vg_ring, E(s), size, flags))
-		count(cat, 1);
-	else
-		count(cat, 0);
+	/* the type label of vigil_events_total: exec and syscalls by number */
+	__u16 kind = E(s)->h.kind;
+	__u32 type = kind == VG_K_FORK	 ? VG_NR_MAX + VG_TYPE_FORK
+		     : kind == VG_K_EXIT ? VG_NR_MAX + VG_TYPE_EXIT
+					 : E(s)->h.nr;
+	count(cat, bpf_ringbuf_output(&vg_ring, E(s), size, flags) != 0, type);
 }
 
 static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot, const void *uptr)

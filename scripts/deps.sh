@@ -9,6 +9,7 @@ PKGS=(
   libyaml-dev libcjson-dev libwebsockets-dev libssl-dev
   libcmocka-dev clang-format libclang-rt-14-dev
   runc busybox-static iproute2 python3 procps curl prometheus
+  openssl unzip npm
   buildah debootstrap python3-yaml
 )
 

@@ -4,10 +4,14 @@
 #   2. builds and runs the unit tests, plain and under ASan+UBSan
 #   3. checks formatting
 #   4. builds the libFuzzer targets with clang and runs each for a short time
-#   5. checks that the official Falco rules load and compile unmodified
+#   5. checks that the official Falco rules load and compile unmodified, and
+#      that their compiled conditions agree with the trees (bench_engine verify)
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build
-#   8. packaging: the Helm chart against a real kube-apiserver, the image built
+#   8. runs the Kubernetes end-to-end tests: tools.sh, cluster.sh (a real
+#      etcd + kube-apiserver on loopback), k8s/ driven by tests/k8s/k8sdrv,
+#      and `vigil run` in that cluster
+#   9. packaging: the Helm chart against a real kube-apiserver, the image built
 #      with buildah and run in runc as the DaemonSet would, the default rules
 #      silent under a benign workload (tests/pkg/run.sh)
 # Exits non-zero on the first failing stage.
@@ -73,11 +77,18 @@ echo "$out" | grep -q '^93 rules (81 enabled, 12 disabled, 0 failed, 0 skipped).
   exit 1
 }
 
+stage "compiled conditions agree with their trees (all rules, generated trace)"
+build/bench_engine 300000 verify | tail -2
+
 stage "replay tests (capture fixtures through real rule files)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+
+stage "kubernetes end-to-end (real kube-apiserver + etcd)"
+# run.sh stops the cluster it starts, also on failure
+tests/k8s/run.sh build
 
 stage "packaging (chart, image, benign workload)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh

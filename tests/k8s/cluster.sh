@@ -87,7 +87,16 @@ launch() {
 	# A background job of a non-interactive shell is no process-group
 	# leader, so setsid(1) calls setsid() without forking: $! is the server.
 	setsid "$@" </dev/null >>"$dir/$name.log" 2>&1 &
-	echo $! >"$dir/$name.pid"
+	local pid=$! bin i
+	echo "$pid" >"$dir/$name.pid"
+	# Until the child has exec'd, its command line is this script's (which
+	# need not mention DIR/): wait for the exec so that alive() can tell.
+	bin=$(readlink -f "$1")
+	for ((i = 0; i < 100; i++)); do
+		[[ -e /proc/$pid ]] || break
+		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$bin" ]] && break
+		sleep 0.05
+	done
 }
 
 # fail_with_log NAME MESSAGE: the message and the end of the server's log.
@@ -261,6 +270,8 @@ write_kubeconfigs() {
 		printf 'export VIGIL_K8S_ETCD=%q\n' "http://127.0.0.1:$ETCD_CLIENT_PORT"
 		printf 'export KUBECTL=%q HELM=%q ETCD=%q KUBE_APISERVER=%q\n' \
 			"$KUBECTL" "$HELM" "$ETCD" "$KUBE_APISERVER"
+		printf 'export K8S_VERSION=%q ETCD_VERSION=%q HELM_VERSION=%q\n' \
+			"$K8S_VERSION" "$ETCD_VERSION" "$HELM_VERSION"
 		# shellcheck disable=SC2016 # $PATH expands when env is sourced
 		printf 'export PATH=%q:"$PATH"\n' "$dir/bin"
 	} >"$dir/env"

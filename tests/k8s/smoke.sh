@@ -224,8 +224,14 @@ etcd_pid=$(<"$tmp/etcd.pid")
 
 step_name="cluster stop"
 "$cluster" stop "$tmp" || die "cluster.sh stop failed"
+# A stopped server may stay a zombie until init reaps it: that counts as gone.
+gone() { [[ ! -e /proc/$1 || $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
 for p in "$api_pid" "$etcd_pid"; do
-	[[ -e /proc/$p ]] && die "process $p still runs after stop"
+	for ((i = 0; i < 50; i++)); do
+		gone "$p" && break
+		sleep 0.1
+	done
+	gone "$p" || die "process $p still runs after stop"
 done
 passed=$((passed + 1))
 echo "ok $passed - $step_name leaves no process behind"

@@ -6,6 +6,7 @@ on the JSON lines it printed.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -34,6 +35,14 @@ class Vigil:
     def __init__(self, args, ready_timeout=30):
         self.out = tempfile.NamedTemporaryFile(prefix="vigil-out-", delete=False)
         self.err = tempfile.NamedTemporaryFile(prefix="vigil-err-", delete=False)
+        self.cfg = None
+        if args and args[0] == "run" and "-c" not in args:
+            # the default metrics port may be taken on a shared machine
+            self.cfg = tempfile.NamedTemporaryFile("w", prefix="vigil-cfg-", suffix=".yaml",
+                                                   delete=False)
+            self.cfg.write("metrics:\n  listen: 127.0.0.1:0\n")
+            self.cfg.close()
+            args = args[:1] + ["-c", self.cfg.name] + args[1:]
         env = dict(os.environ, VIGIL_LOG_LEVEL="info")
         self.proc = subprocess.Popen([VIGIL] + args, stdout=self.out, stderr=self.err, env=env)
         deadline = time.time() + ready_timeout
@@ -70,9 +79,15 @@ class Vigil:
                     out.append(json.loads(line))
         return out
 
+    def metrics_port(self):
+        """The port `vigil run` serves metrics on (from its log)."""
+        m = re.search(r"metrics on \S+ \(port (\d+)\)", self.stderr())
+        check(m, "no metrics port in the log: %s" % self.stderr()[-400:])
+        return int(m.group(1))
+
     def close(self):
         self.stop()
-        for f in (self.out, self.err):
+        for f in [self.out, self.err] + ([self.cfg] if self.cfg else []):
             try:
                 os.unlink(f.name)
             except OSError:

@@ -96,6 +96,9 @@ static bool ev_on(const char *text, const struct vg_evt *ev)
 {
 	struct vg_cond *c = compile_ok(text);
 	bool r = vg_cond_eval(c, ev, SCR);
+	/* the compiled program must agree with the tree it came from */
+	if (vg_cond_eval_tree(c, ev, SCR) != r)
+		fail_msg("'%s' on %s: program says %d, tree says %d", text, ev->name, r, !r);
 	/* the event-type set must never exclude a type the condition matched */
 	uint8_t types[VG_T_MAX];
 	vg_cond_evttypes(c, types);
@@ -708,17 +711,187 @@ static void test_nesting(void **unused)
 	expect_err(t, "t.yaml", 1, 8 * 199 + 1, "nested too deep");
 }
 
+/* Conditions sharing a field set share a per-event value cache.  Values
+ * rendered into the cache (evt.arg) must survive the cache growing when a
+ * later condition reads many more fields of the same event. */
+static void test_field_cache(void **unused)
+{
+	(void)unused;
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *a = vg_cond_compile("evt.arg.name = /etc/shadow", &at, &env, &err);
+	assert_non_null(a);
+	static char many[8192];
+	size_t n = 0;
+	for (int i = 1; i <= 80; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%sproc.aname[%d] = nope%d",
+				      i > 1 ? " or " : "", i, i);
+	struct vg_cond *b = vg_cond_compile(many, &at, &env, &err);
+	assert_non_null(b);
+	for (int round = 0; round < 3; round++) {
+		assert_true(vg_cond_eval(a, &S.open, scr));
+		assert_false(vg_cond_eval(b, &S.open, scr));
+		assert_true(vg_cond_eval(a, &S.open, scr));
+		/* another event in between: the cache must not answer for it */
+		assert_false(vg_cond_eval(a, &S.exec, scr));
+	}
+	vg_cond_free(a);
+	vg_cond_free(b);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(env.fieldset);
+}
+
+/* Random and/or/not trees over comparisons of known truth: the compiled
+ * program (jumps) must agree with the tree and with the expected value. */
+static uint64_t rng = 0x243f6a8885a308d3ull;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 20) % n;
+}
+
+static bool gen_expr(char *out, size_t cap, size_t *n, int depth)
+{
+	static const struct {
+		const char *text;
+		bool val; /* on the exec event */
+	} atoms[] = {
+		{"proc.name = bash", true},
+		{"proc.name = zsh", false},
+		{"evt.type = execve", true},
+		{"evt.type in (open, openat)", false},
+		{"evt.type != execve", false},
+		{"evt.type != connect", true},
+		{"proc.name in (shell_binaries)", true},
+		{"fd.name = /etc/shadow", false}, /* unset on exec: false */
+		{"not fd.name exists", true},
+		{"proc.pname = sshd", true},
+		{"proc.aname[2] = systemd", true},
+		{"proc.cmdline contains nope", false},
+		{"never_true", false},
+		{"evt.type in ()", false},
+	};
+	size_t na = sizeof(atoms) / sizeof(atoms[0]);
+	uint32_t pick = depth > 3 ? 0 : rnd(5);
+	if (pick == 0) {
+		uint32_t a = rnd((uint32_t)na);
+		*n += (size_t)snprintf(out + *n, cap - *n, "%s", atoms[a].text);
+		return atoms[a].val;
+	}
+	if (pick == 1) {
+		*n += (size_t)snprintf(out + *n, cap - *n, "not (");
+		bool v = gen_expr(out, cap, n, depth + 1);
+		*n += (size_t)snprintf(out + *n, cap - *n, ")");
+		return !v;
+	}
+	bool is_and = pick <= 3;
+	int kids = 2 + (int)rnd(3);
+	bool v = is_and;
+	*n += (size_t)snprintf(out + *n, cap - *n, "(");
+	for (int i = 0; i < kids; i++) {
+		if (i)
+			*n += (size_t)snprintf(out + *n, cap - *n, is_and ? " and " : " or ");
+		bool k = gen_expr(out, cap, n, depth + 1);
+		v = is_and ? v && k : v || k;
+	}
+	*n += (size_t)snprintf(out + *n, cap - *n, ")");
+	return v;
+}
+
+static void test_program_vs_tree(void **unused)
+{
+	(void)unused;
+	static char text[65536];
+	int trues = 0;
+	for (int i = 0; i < 3000; i++) {
+		size_t n = 0;
+		bool want = gen_expr(text, sizeof(text), &n, 0);
+		struct vg_cond *c = compile_ok(text);
+		bool got = vg_cond_eval(c, &S.exec, SCR);
+		bool tree = vg_cond_eval_tree(c, &S.exec, SCR);
+		if (got != want || tree != want)
+			fail_msg("'%s': program %d, tree %d, expected %d", text, got, tree, want);
+		/* on other events the two must agree too */
+		assert_int_equal(vg_cond_eval(c, &S.open, SCR), vg_cond_eval_tree(c, &S.open, SCR));
+		assert_int_equal(vg_cond_eval(c, &S.conn, SCR), vg_cond_eval_tree(c, &S.conn, SCR));
+		trues += want;
+		vg_cond_free(c);
+	}
+	/* the generator must produce both outcomes */
+	assert_true(trues > 300 && trues < 2700);
+}
+
+/* Equal comparisons in conditions of one field set are computed once per
+ * event and shared; conditions of another field set (another engine) on
+ * the same scratch and event must not see those results. */
+static void test_memo(void **unused)
+{
+	(void)unused;
+	struct vg_cond_env e1 = ENV, e2 = ENV;
+	e1.fieldset = vg_cond_fieldset_new();
+	e2.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *a =
+		vg_cond_compile("proc.name = bash and proc.pname = sshd", &at, &e1, &err);
+	struct vg_cond *b = vg_cond_compile("not proc.name = bash", &at, &e1, &err);
+	struct vg_cond *c =
+		vg_cond_compile("proc.name in (bash, zsh) and proc.name != bash", &at, &e1, &err);
+	/* memo id 0 and field slot 0 in the other set are proc.name = zsh */
+	struct vg_cond *x = vg_cond_compile("proc.name = zsh", &at, &e2, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_non_null(x);
+	for (int round = 0; round < 2; round++) {
+		const struct vg_evt *evs[] = {&S.exec, &S.open, &S.conn};
+		for (int i = 0; i < 3; i++) {
+			const struct vg_evt *ev = evs[i];
+			bool bash = i == 0; /* exec is bash's, open is cat's, conn curl's */
+			assert_int_equal(vg_cond_eval(a, ev, scr), bash);
+			assert_int_equal(vg_cond_eval(x, ev, scr), false);
+			assert_int_equal(vg_cond_eval(b, ev, scr), !bash);
+			assert_int_equal(vg_cond_eval(c, ev, scr), false);
+			assert_int_equal(vg_cond_eval(a, ev, scr), bash);
+		}
+	}
+	vg_cond_free(a);
+	vg_cond_free(b);
+	vg_cond_free(c);
+	vg_cond_free(x);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(e1.fieldset);
+	vg_cond_fieldset_free(e2.fieldset);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scene),	    cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_compare_ops), cmocka_unit_test(test_string_ops),
-		cmocka_unit_test(test_modifiers),   cmocka_unit_test(test_transformers),
-		cmocka_unit_test(test_val),	    cmocka_unit_test(test_field_args),
-		cmocka_unit_test(test_lists),	    cmocka_unit_test(test_ip),
-		cmocka_unit_test(test_unset),	    cmocka_unit_test(test_evttypes),
-		cmocka_unit_test(test_errors),	    cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_scene),
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_compare_ops),
+		cmocka_unit_test(test_string_ops),
+		cmocka_unit_test(test_modifiers),
+		cmocka_unit_test(test_transformers),
+		cmocka_unit_test(test_val),
+		cmocka_unit_test(test_field_args),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_ip),
+		cmocka_unit_test(test_unset),
+		cmocka_unit_test(test_evttypes),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_field_cache),
+		cmocka_unit_test(test_program_vs_tree),
+		cmocka_unit_test(test_memo),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -145,12 +145,70 @@ static void test_env(void **state)
 	vg_config_free(&cfg);
 }
 
+static void test_outputs_keys(void **state)
+{
+	(void)state;
+	struct vg_config cfg;
+	char err[256];
+	assert_int_equal(load(&cfg,
+			      "outputs:\n"
+			      "  queue_length: 50\n"
+			      "  drain_timeout_ms: 3000\n"
+			      "  rate_limit: {per_rule: 5, burst: 7}\n"
+			      "  http:\n"
+			      "    enabled: true\n"
+			      "    url: https://sidekick:2801/\n"
+			      "    ca_file: /etc/ca.pem\n"
+			      "    headers:\n"
+			      "      Authorization: Bearer abc\n"
+			      "      X-Cluster: prod\n"
+			      "    retries: 3\n"
+			      "    min_priority: warning\n"
+			      "metrics:\n"
+			      "  tls_cert: /c.pem\n"
+			      "  tls_key: /k.pem\n",
+			      err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.outputs.queue_length, 50);
+	assert_int_equal(cfg.outputs.drain_timeout_ms, 3000);
+	assert_int_equal(cfg.outputs.rate_limit_per_rule, 5);
+	assert_int_equal(cfg.outputs.rate_limit_burst, 7);
+	assert_true(cfg.outputs.http_enabled);
+	assert_string_equal(cfg.outputs.http_url, "https://sidekick:2801/");
+	assert_string_equal(cfg.outputs.http_ca_file, "/etc/ca.pem");
+	assert_int_equal(cfg.outputs.http_headers.n, 2);
+	assert_string_equal(cfg.outputs.http_headers.v[0], "Authorization: Bearer abc");
+	assert_string_equal(cfg.outputs.http_headers.v[1], "X-Cluster: prod");
+	assert_int_equal(cfg.outputs.http_retries, 3);
+	assert_int_equal(cfg.outputs.http_timeout_ms, 5000);
+	assert_string_equal(cfg.outputs.http_min_priority, "warning");
+	assert_string_equal(cfg.metrics.tls_cert, "/c.pem");
+	vg_config_free(&cfg);
+
+	assert_int_equal(load(&cfg, "outputs:\n  http:\n    headers: [a, b]\n", err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, ":3:14: key 'outputs.http.headers': expected a mapping"));
+	vg_config_free(&cfg);
+	assert_int_equal(
+		load(&cfg, "outputs:\n  http:\n    headers:\n      X: [1]\n", err, sizeof(err)),
+		-1);
+	assert_non_null(strstr(err, ":4:10: key 'outputs.http.headers.X': expected a scalar"));
+	vg_config_free(&cfg);
+	assert_int_equal(load(&cfg, "outputs:\n  queue_length: 0\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2:17: key 'outputs.queue_length': must be greater than 0"));
+	vg_config_free(&cfg);
+	assert_int_equal(
+		load(&cfg, "outputs:\n  file:\n    min_priority: loud\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "key 'outputs.file.min_priority': invalid value 'loud'"));
+	vg_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_values),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_env),	 cmocka_unit_test(test_outputs_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

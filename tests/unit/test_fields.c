@@ -584,8 +584,27 @@ static void test_failed_open(void **unused)
 	CHECK("evt.is_open_read", "false");
 	CHECK("evt.is_open_write", "true");
 	CHECK("evt.is_open_exec", "true");
+	CHECK("evt.args", "fd=-2(ENOENT) name=/usr/local/bin/x flags=65(O_WRONLY|O_CREAT) "
+			  "mode=0755(S_IRUSR|S_IWUSR|S_IXUSR|S_IRGRP|S_IXGRP|S_IROTH|S_IXOTH)");
 	/* the failed open left no fd behind */
 	CHECK("fd.types", "file");
+}
+
+/* numbers at their limits (rendered without printf) */
+static void test_arg_numbers(void **unused)
+{
+	(void)unused;
+	syscall_rec(VG_NR_listen, 70, INT64_MIN);
+	B.r.arg[0] = 99;
+	B.r.arg[1] = 0x80000000u;
+	must_apply();
+	CHECK("evt.args", "res=-9223372036854775808 fd=99 backlog=-2147483648");
+	syscall_rec(VG_NR_socket, 70, -4095);
+	B.r.arg[0] = 12345;
+	B.r.arg[1] = UINT64_MAX;
+	B.r.arg[2] = 0;
+	must_apply();
+	CHECK("evt.args", "fd=-4095 domain=12345 type=18446744073709551615 proto=0");
 }
 
 static void test_network(void **unused)
@@ -1173,11 +1192,13 @@ int main(void)
 		cmocka_unit_test(test_open_event),
 		cmocka_unit_test(test_failed_open),
 		cmocka_unit_test(test_network),
+		cmocka_unit_test(test_arg_numbers),
 		cmocka_unit_test(test_exec_event),
 		cmocka_unit_test(test_unknown_process),
 		cmocka_unit_test(test_syscall_args),
 		cmocka_unit_test(test_container_meta),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_arg_numbers),
 		cmocka_unit_test(test_all_fields_covered),
 	};
 	return cmocka_run_group_tests(tests, setup_scene, teardown_scene);

@@ -1,0 +1,786 @@
+/* agent.c - see agent.h. */
+#include "agent.h"
+#include "hold.h"
+#include "alertq.h"
+#include "capture.h"
+#include "dispatch.h"
+#include "embedded.h"
+#include "httpd.h"
+#include "log.h"
+#include "output.h"
+#include "state.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct vg_agent {
+	struct vg_agent_opts o;
+	const struct vg_config *cfg;
+	char hostname[256];
+	volatile sig_atomic_t stop, reopen;
+
+	/* capture */
+	struct vg_state *st;
+	struct vg_capture *cap;
+	struct vg_evt *ev;
+	uint8_t want[VG_NR_MAX];
+	uint64_t count;
+
+	/* rules */
+	struct vg_engine *eng;
+	struct vg_cond_scratch *scratch;
+	struct vg_diag diag;
+	uint64_t matches;
+
+	/* alerts */
+	struct vg_dispatch *disp;
+	struct vg_alert_ctx *actx;
+	int max_prio; /* least severe priority a sink takes; -1 none */
+	bool text;
+
+	/* metrics */
+	struct vg_metrics *reg;
+	struct vg_vigil_metrics m;
+	struct vg_httpd *httpd;
+	struct vg_metric_series **match_series; /* by rule index */
+	struct vg_metric_series *m_procs, *m_evictions, *m_malformed;
+
+	/* pod metadata (kube.c) and records held until it arrives */
+	struct vg_agent_meta meta;
+	struct vg_hold *hold;
+	struct vg_metric_series *m_held[3]; /* metadata, timeout, overflow */
+	uint64_t held_gen;		    /* metadata generation of the last scan */
+
+	/* drops */
+	struct vg_ratelimit drop_rl;
+	uint64_t kdrops_reported; /* kernel drops already reported */
+	uint64_t qdrops_pending;  /* alert queue drops not yet reported */
+	bool ran;		  /* vg_agent_run got as far as the capture */
+};
+
+/* ---- rules ---------------------------------------------------------------- */
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vg_agent_add_rules_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return 0;
+	if (!S_ISDIR(st.st_mode)) {
+		vg_ruleset_add_file(rs, path, d);
+		return 1;
+	}
+	DIR *dir = opendir(path);
+	if (!dir) {
+		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
+		return 1;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' ||
+		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
+			continue;
+		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
+		size_t len = strlen(path) + strlen(de->d_name) + 2;
+		names[n] = vg_xmalloc(len);
+		snprintf(names[n++], len, "%s/%s", path, de->d_name);
+	}
+	closedir(dir);
+	qsort(names, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		vg_ruleset_add_file(rs, names[i], d);
+		free(names[i]);
+	}
+	free(names);
+	return 1;
+}
+
+struct vg_engine *vg_agent_load_rules(const char *const *paths, size_t n,
+				      const struct vg_config *cfg, struct vg_diag *d,
+				      const char **origin)
+{
+	struct vg_ruleset *rs = vg_ruleset_new();
+	int found = 0;
+	if (n) {
+		for (size_t i = 0; i < n; i++)
+			if (!vg_agent_add_rules_path(rs, paths[i], d))
+				vg_diag_add(d, 1, paths[i], 0, 0, "no such file or directory");
+		found = 1;
+		*origin = "the command line";
+	} else {
+		for (size_t i = 0; i < cfg->n_rules_dirs; i++)
+			found |= vg_agent_add_rules_path(rs, cfg->rules_dirs[i], d);
+		*origin = "rules_dirs";
+	}
+	if (!found) {
+		for (const struct vg_embedded *e = vg_embedded_rules; e->name; e++)
+			vg_ruleset_add_text(rs, e->name, e->text, strlen(e->text), d);
+		*origin = "the embedded default rules";
+	}
+	struct vg_engine *eng = vg_engine_build(rs, d);
+	vg_ruleset_free(rs);
+	return eng;
+}
+
+void vg_agent_hostname(const struct vg_config *cfg, char *out, size_t cap)
+{
+	if (cfg && cfg->node_name && *cfg->node_name) {
+		snprintf(out, cap, "%s", cfg->node_name);
+		return;
+	}
+	if (gethostname(out, cap - 1))
+		snprintf(out, cap, "unknown");
+	out[cap - 1] = 0;
+}
+
+/* ---- metrics -------------------------------------------------------------- */
+
+static const char *type_label(int t)
+{
+	if (t == VG_NR_MAX + VG_TYPE_EXIT)
+		return vg_evtype_name(VG_T_PROCEXIT);
+	if (t == VG_NR_MAX + VG_TYPE_FORK)
+		return vg_evtype_name(VG_T_PROCFORK);
+	const char *n = t < VG_NR_MAX ? vg_evtype_name(t) : NULL;
+	return n ? n : "unknown";
+}
+
+/* vigil_events_total and the kernel's drops, read from the per-CPU
+ * counters at scrape time (the httpd thread; a map read is thread-safe). */
+static void collect_events(struct vg_metric_family *f, void *arg)
+{
+	struct vg_agent *a = arg;
+	struct vg_stats s;
+	if (!a->cap || vg_capture_stats(a->cap, &s))
+		return;
+	for (int t = 0; t < VG_NR_MAX + 4; t++)
+		if (s.by_type[t])
+			vg_metric_counter_set(vg_metric_labels(f, type_label(t)), s.by_type[t]);
+}
+
+static void collect_drops(struct vg_metric_family *f, void *arg)
+{
+	struct vg_agent *a = arg;
+	struct vg_stats s;
+	if (!a->cap || vg_capture_stats(a->cap, &s))
+		return;
+	uint64_t n = 0;
+	for (int i = 0; i < VG_CAT_MAX; i++)
+		n += s.dropped[i];
+	vg_metric_counter_set(vg_metric_labels(f, "kernel_ringbuf"), n);
+}
+
+static void set_rule_gauges(struct vg_agent *a)
+{
+	struct vg_engine_stats es;
+	vg_engine_get_stats(a->eng, &es);
+	struct vg_metric_family *f = a->m.rules_loaded;
+	vg_metric_set(vg_metric_labels(f, "rule", "accepted"), (double)es.rules_enabled);
+	vg_metric_set(vg_metric_labels(f, "rule", "rejected"), (double)es.rules_failed);
+	vg_metric_set(vg_metric_labels(f, "macro", "accepted"), (double)es.macros);
+	vg_metric_set(vg_metric_labels(f, "list", "accepted"), (double)es.lists);
+	vg_metric_set(vg_metric_series(a->m.rules_last_reload, NULL),
+		      (double)vg_now_wall_ns() / 1e9);
+	free(a->match_series);
+	a->match_series = vg_xcalloc(vg_engine_rule_count(a->eng) + 1, sizeof(*a->match_series));
+}
+
+static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
+{
+	const struct vg_config *cfg = a->cfg;
+	a->reg = vg_metrics_new();
+	if (vg_metrics_register_vigil(a->reg, &a->m, err, errlen))
+		return -1;
+	vg_metric_family_set_collect(a->m.events, collect_events, a);
+	vg_metric_family_set_collect(a->m.events_dropped, collect_drops, a);
+	a->m_procs = vg_metric_series(a->m.processes_tracked, NULL);
+	a->m_evictions = vg_metric_series(a->m.process_evictions, NULL);
+	a->m_malformed = vg_metric_labels(a->m.events_dropped, "malformed");
+	if (!cfg->metrics.enabled)
+		return 0;
+	struct vg_httpd_config hc = {0};
+	hc.listen = cfg->metrics.listen;
+	hc.metrics = a->reg;
+	hc.required = VG_READY_PROBES | VG_READY_RULES;
+	hc.tls_cert = *cfg->metrics.tls_cert ? cfg->metrics.tls_cert : NULL;
+	hc.tls_key = *cfg->metrics.tls_key ? cfg->metrics.tls_key : NULL;
+	if (!hc.tls_cert != !hc.tls_key) {
+		snprintf(err, errlen, "metrics.tls_cert and metrics.tls_key go together");
+		return -1;
+	}
+	char why[512];
+	a->httpd = vg_httpd_start(&hc, why, sizeof(why));
+	if (!a->httpd) {
+		snprintf(err, errlen, "metrics: %s", why);
+		return -1;
+	}
+	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s", cfg->metrics.listen,
+	       vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "");
+	return 0;
+}
+
+/* ---- sinks ---------------------------------------------------------------- */
+
+/* The stricter (more severe) of the global and the sink's minimum. */
+static int sink_prio(const struct vg_config *cfg, const char *own)
+{
+	int g = vg_priority_parse(cfg->outputs.min_priority);
+	int s = vg_priority_parse(own);
+	if (g < 0)
+		g = VG_PRIO_DEBUG;
+	if (s < 0)
+		s = VG_PRIO_DEBUG;
+	return g < s ? g : s;
+}
+
+static int setup_sinks(struct vg_agent *a, char *err, size_t errlen)
+{
+	const struct vg_config *cfg = a->cfg;
+	struct vg_dispatch_opts dopt = {0};
+	dopt.queue_len = cfg->outputs.queue_length;
+	dopt.rule_rate = (double)cfg->outputs.rate_limit_per_rule;
+	dopt.rule_burst = (double)cfg->outputs.rate_limit_burst;
+	dopt.sent = a->m.alerts_sent;
+	dopt.failed = a->m.alerts_failed;
+	dopt.throttled = a->m.alerts_throttled;
+	dopt.events_dropped = a->m.events_dropped;
+	a->disp = vg_dispatch_new(&dopt);
+	char why[512];
+	if (cfg->outputs.stdout_enabled)
+		vg_dispatch_add(a->disp, vg_sink_stdout_new(
+						 !strcasecmp(cfg->outputs.stdout_format, "text"),
+						 sink_prio(cfg, cfg->outputs.stdout_min_priority)));
+	if (cfg->outputs.file_enabled) {
+		struct vg_sink *s = vg_sink_file_new(
+			cfg->outputs.file_path, !strcasecmp(cfg->outputs.file_format, "text"),
+			sink_prio(cfg, cfg->outputs.file_min_priority), why, sizeof(why));
+		if (!s) {
+			snprintf(err, errlen, "outputs.file: %s", why);
+			return -1;
+		}
+		vg_dispatch_add(a->disp, s);
+	}
+	if (cfg->outputs.http_enabled) {
+		struct vg_sink_http_opts ho = {0};
+		ho.url = cfg->outputs.http_url;
+		ho.ca_file = *cfg->outputs.http_ca_file ? cfg->outputs.http_ca_file : NULL;
+		ho.client_cert =
+			*cfg->outputs.http_client_cert ? cfg->outputs.http_client_cert : NULL;
+		ho.client_key = *cfg->outputs.http_client_key ? cfg->outputs.http_client_key : NULL;
+		ho.headers = (const char *const *)cfg->outputs.http_headers.v;
+		ho.nheaders = cfg->outputs.http_headers.n;
+		ho.timeout_ms = (unsigned)cfg->outputs.http_timeout_ms;
+		ho.retries = (unsigned)cfg->outputs.http_retries;
+		ho.backoff_ms = (unsigned)cfg->outputs.http_backoff_ms;
+		ho.backoff_max_ms = (unsigned)cfg->outputs.http_backoff_max_ms;
+		ho.min_priority = sink_prio(cfg, cfg->outputs.http_min_priority);
+		struct vg_sink *s = vg_sink_http_new(&ho, why, sizeof(why));
+		if (!s) {
+			snprintf(err, errlen, "outputs.http: %s", why);
+			return -1;
+		}
+		vg_dispatch_add(a->disp, s);
+	}
+	a->actx = vg_xcalloc(1, sizeof(*a->actx));
+	a->actx->hostname = a->hostname;
+	return 0;
+}
+
+void vg_agent_add_sink(struct vg_agent *a, struct vg_sink *s)
+{
+	if (a->disp)
+		vg_dispatch_add(a->disp, s);
+	else
+		s->ops->close(s);
+}
+
+/* ---- alerts --------------------------------------------------------------- */
+
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+{
+	struct vg_agent *a = ctx;
+	a->matches++;
+	if (a->match_series && !a->match_series[r->index])
+		a->match_series[r->index] =
+			vg_metric_labels(a->m.rule_matches, r->name, vg_priority_name(r->priority));
+	vg_metric_inc(a->match_series ? a->match_series[r->index] : NULL);
+	if (r->priority > a->max_prio ||
+	    vg_dispatch_throttled(a->disp, r->name, r->priority, vg_now_mono_ns()))
+		return;
+	char *json = vg_alert_json(r, ev, a->actx);
+	char *text = NULL;
+	if (a->text) {
+		vg_alert_text(r, ev, a->actx, a->actx->buf, sizeof(a->actx->buf));
+		text = vg_xstrdup(a->actx->buf);
+	}
+	vg_dispatch_emit(a->disp, vg_alert_new(r->name, r->priority, ev->ts, json, text));
+}
+
+/* The internal alert about lost events, in the same shape as a rule's. */
+static void drop_alert(struct vg_agent *a, uint64_t kernel, uint64_t queue, uint64_t ktotal)
+{
+	uint64_t now = vg_now_wall_ns();
+	char t[40], clock[40], out[512];
+	vg_rfc3339(now, t);
+	memcpy(clock, t + 11, 18); /* HH:MM:SS.nnnnnnnnn */
+	clock[18] = 0;
+	snprintf(out, sizeof(out),
+		 "%s: Warning %llu events dropped since the last report (kernel_ringbuf=%llu "
+		 "alert_queue=%llu); %llu kernel drops in all; raise capture.ringbuf_bytes or "
+		 "outputs.queue_length",
+		 clock, (unsigned long long)(kernel + queue), (unsigned long long)kernel,
+		 (unsigned long long)queue, (unsigned long long)ktotal);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "time", t);
+	cJSON_AddStringToObject(o, "rule", VG_AGENT_DROP_RULE);
+	cJSON_AddStringToObject(o, "priority", vg_priority_name(VG_PRIO_WARNING));
+	cJSON_AddStringToObject(o, "source", "internal");
+	cJSON_AddStringToObject(o, "hostname", a->hostname);
+	cJSON_AddStringToObject(o, "output", out);
+	cJSON *f = cJSON_AddObjectToObject(o, "output_fields");
+	cJSON_AddNumberToObject(f, "vigil.drops", (double)(kernel + queue));
+	cJSON_AddNumberToObject(f, "vigil.drops.kernel_ringbuf", (double)kernel);
+	cJSON_AddNumberToObject(f, "vigil.drops.alert_queue", (double)queue);
+	cJSON_AddNumberToObject(f, "vigil.drops.kernel_ringbuf_total", (double)ktotal);
+	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+	cJSON_AddItemToArray(tags, cJSON_CreateString("vigil"));
+	cJSON_AddItemToArray(tags, cJSON_CreateString("internal"));
+	char *json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!json)
+		abort();
+	vg_dispatch_emit(a->disp, vg_alert_new(VG_AGENT_DROP_RULE, VG_PRIO_WARNING, now, json,
+					       a->text ? vg_xstrdup(out) : NULL));
+}
+
+/* Say (log, internal alert) how many events and alerts were lost since the
+ * last report, at most once per VG_AGENT_DROP_INTERVAL_NS unless forced. */
+static void report_drops(struct vg_agent *a, bool force)
+{
+	struct vg_stats s;
+	uint64_t ktotal = a->kdrops_reported;
+	if (a->cap && !vg_capture_stats(a->cap, &s)) {
+		ktotal = 0;
+		for (int i = 0; i < VG_CAT_MAX; i++)
+			ktotal += s.dropped[i];
+	}
+	if (a->disp)
+		a->qdrops_pending += vg_dispatch_take_dropped(a->disp);
+	uint64_t kernel = ktotal - a->kdrops_reported;
+	if (!kernel && !a->qdrops_pending)
+		return;
+	if (!force && !vg_ratelimit_ok(&a->drop_rl, vg_now_mono_ns()))
+		return;
+	if (kernel)
+		vg_log(VG_LOG_WARNING,
+		       "kernel ring buffer full: %llu events dropped since the last report (%llu "
+		       "in all); raise capture.ringbuf_bytes",
+		       (unsigned long long)kernel, (unsigned long long)ktotal);
+	if (a->qdrops_pending)
+		vg_log(VG_LOG_WARNING,
+		       "sink queues full: %llu alerts dropped since the last report; raise "
+		       "outputs.queue_length or check the sinks",
+		       (unsigned long long)a->qdrops_pending);
+	if (a->disp)
+		drop_alert(a, kernel, a->qdrops_pending, ktotal);
+	a->kdrops_reported = ktotal;
+	a->qdrops_pending = 0;
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+static int in_tree(struct vg_agent *a, const struct vg_evt *ev)
+{
+	if (a->o.pid <= 0)
+		return 1;
+	const struct vg_proc *p = ev->proc;
+	if (p->pid == (uint32_t)a->o.pid)
+		return 1;
+	for (int i = 1; i < 64; i++) {
+		p = vg_state_ancestor(a->st, p, 1);
+		if (!p)
+			return 0;
+		if (p->pid == (uint32_t)a->o.pid)
+			return 1;
+	}
+	return 0;
+}
+
+/* The "on event" step: the engine, or the capture-only callback. */
+static int on_event(struct vg_agent *a, struct vg_evt *ev)
+{
+	if (a->o.on_event)
+		return a->o.on_event(a->o.on_event_ctx, ev);
+	vg_engine_match(a->eng, ev, a->scratch, on_match, a);
+	return 0;
+}
+
+static int process_record(struct vg_agent *a, const struct vg_event *raw, size_t size)
+{
+	if (vg_state_apply(a->st, raw, size, a->ev))
+		return 0; /* counted by the state as a bad record */
+	if (raw->h.kind == VG_K_PROC || !in_tree(a, a->ev))
+		return 0;
+	if (on_event(a, a->ev))
+		return -1;
+	if (a->o.limit && ++a->count >= a->o.limit)
+		a->stop = 1;
+	return 0;
+}
+
+enum { HELD_METADATA, HELD_TIMEOUT, HELD_OVERFLOW };
+
+struct release_ctx {
+	struct vg_agent *a;
+	uint64_t now;
+	bool all;
+	int why;
+};
+
+static bool held_ready(void *ctx, const struct vg_held *h)
+{
+	struct release_ctx *rc = ctx;
+	struct vg_agent *a = rc->a;
+	if (a->meta.lookup(a->meta.ctx, h->container_id))
+		rc->why = HELD_METADATA;
+	else if (rc->all || rc->now >= h->deadline_ns)
+		rc->why = HELD_TIMEOUT;
+	else
+		return false;
+	return true;
+}
+
+static int held_process(void *ctx, const struct vg_held *h)
+{
+	struct release_ctx *rc = ctx;
+	vg_metric_inc(rc->a->m_held[rc->why]);
+	return process_record(rc->a, h->rec, h->size);
+}
+
+/* Release the held records whose metadata is now known or whose time is up
+ * (all: at shutdown).  Scans only when the metadata changed or the oldest
+ * record's time is up, so a held flood costs little per record. */
+static int release_held(struct vg_agent *a, bool all)
+{
+	const struct vg_held *head = vg_hold_head(a->hold);
+	if (!head)
+		return 0;
+	struct release_ctx rc = {a, vg_now_mono_ns(), all, 0};
+	uint64_t gen = a->meta.generation ? a->meta.generation(a->meta.ctx) : 0;
+	if (!all && gen == a->held_gen && rc.now < head->deadline_ns)
+		return 0;
+	a->held_gen = gen;
+	return vg_hold_release(a->hold, held_ready, held_process, &rc);
+}
+
+/* Should this record wait for its pod's metadata?  Yes when its cgroup
+ * already has records waiting (order), or when it belongs to a container
+ * the metadata does not know yet. */
+static bool must_hold(struct vg_agent *a, const struct vg_event *raw, size_t size, char *cid)
+{
+	if (size < sizeof(struct vg_event) || raw->h.kind == VG_K_PROC)
+		return false;
+	bool queued = vg_hold_has(a->hold, raw->h.cgroup_id);
+	if (!vg_state_record_container(a->st, raw, size, cid))
+		return queued;
+	if (queued)
+		return true;
+	if (!cid[0] || !strcmp(cid, "host"))
+		return false;
+	return a->meta.lookup(a->meta.ctx, cid) == NULL;
+}
+
+static int on_record(void *ctx, const struct vg_event *raw, size_t size)
+{
+	struct vg_agent *a = ctx;
+	if (!a->hold)
+		return process_record(a, raw, size);
+	if (a->meta.sync)
+		a->meta.sync(a->meta.ctx);
+	int r = release_held(a, false);
+	if (r)
+		return r;
+	char cid[VG_CONTAINER_ID_LEN];
+	if (!must_hold(a, raw, size, cid))
+		return process_record(a, raw, size);
+	uint64_t deadline = vg_now_mono_ns() + (uint64_t)a->meta.hold_ms * 1000000ull;
+	while (vg_hold_push(a->hold, raw, size, raw->h.cgroup_id, cid, deadline)) {
+		/* full: the oldest goes through without waiting any longer */
+		const struct vg_held *h = vg_hold_head(a->hold);
+		vg_metric_inc(a->m_held[HELD_OVERFLOW]);
+		r = process_record(a, h->rec, h->size);
+		vg_hold_pop(a->hold);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
+{
+	a->meta = *m;
+	vg_state_set_meta_lookup(a->st, m->lookup, m->ctx);
+	if (m->hold_ms && !a->hold) {
+		a->hold = vg_hold_new(VG_AGENT_HOLD_RECORDS, VG_AGENT_HOLD_BYTES);
+		if (a->reg) {
+			char err[256];
+			struct vg_metric_desc d = {
+				.name = "vigil_events_held_total",
+				.help = "Events held back until their pod's metadata arrived, by "
+					"how "
+					"they were released (metadata, timeout, overflow).",
+				.type = VG_METRIC_COUNTER,
+				.labels = {"result", NULL},
+			};
+			struct vg_metric_family *f = vg_metrics_add(a->reg, &d, err, sizeof(err));
+			static const char *const why[] = {"metadata", "timeout", "overflow"};
+			for (int i = 0; f && i < 3; i++)
+				a->m_held[i] = vg_metric_series(f, (const char *[]){why[i]});
+		}
+	}
+}
+
+static void periodic(struct vg_agent *a)
+{
+	if (a->hold) {
+		if (a->meta.sync)
+			a->meta.sync(a->meta.ctx);
+		release_held(a, false);
+	}
+	if (a->reopen) {
+		a->reopen = 0;
+		if (a->disp)
+			vg_dispatch_reopen(a->disp);
+	}
+	if (a->reg) {
+		struct vg_state_stats ss;
+		vg_state_get_stats(a->st, &ss);
+		vg_metric_set(a->m_procs, (double)ss.procs);
+		vg_metric_counter_set(a->m_evictions, ss.proc_evictions);
+		vg_metric_counter_set(a->m_malformed, ss.bad_records);
+	}
+	report_drops(a, false);
+}
+
+struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t errlen)
+{
+	struct vg_agent *a = vg_xcalloc(1, sizeof(*a));
+	a->o = *o;
+	a->cfg = o->cfg;
+	vg_agent_hostname(a->cfg, a->hostname, sizeof(a->hostname));
+	a->drop_rl.interval_ns = VG_AGENT_DROP_INTERVAL_NS;
+	a->max_prio = -1;
+	struct vg_state_opts so = {0};
+	so.max_procs = a->cfg->state.max_procs;
+	so.max_fds = a->cfg->state.max_fds;
+	so.max_env = a->cfg->state.max_env_bytes;
+	so.proc_root = a->cfg->proc_root;
+	so.etc_root = "/etc";
+	a->st = vg_state_new(&so);
+	a->ev = vg_xcalloc(1, sizeof(*a->ev));
+	if (o->on_event) {
+		memcpy(a->want, o->want, VG_NR_MAX);
+		return a;
+	}
+	if (setup_metrics(a, err, errlen) || setup_sinks(a, err, errlen)) {
+		vg_agent_free(a);
+		return NULL;
+	}
+	const char *origin;
+	a->eng = vg_agent_load_rules(o->rules, o->nrules, a->cfg, &a->diag, &origin);
+	vg_diag_print(&a->diag, stderr);
+	struct vg_engine_stats es;
+	vg_engine_get_stats(a->eng, &es);
+	if (a->diag.errors)
+		vg_log(VG_LOG_WARNING, "%zu rule errors: running with the %zu rules that compiled",
+		       a->diag.errors, es.rules_enabled);
+	vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s", es.rules_enabled, origin);
+	a->scratch = vg_cond_scratch_new();
+	vg_engine_interest(a->eng, a->want);
+	set_rule_gauges(a);
+	vg_agent_set_ready(a, VG_READY_RULES, true);
+	return a;
+}
+
+int vg_agent_run(struct vg_agent *a)
+{
+	char err[512];
+	if (a->disp) {
+		a->max_prio = vg_dispatch_max_priority(a->disp);
+		a->text = vg_dispatch_wants_text(a->disp);
+		if (vg_dispatch_start(a->disp, err, sizeof(err))) {
+			vg_log(VG_LOG_ERROR, "%s", err);
+			return -1;
+		}
+	}
+	struct vg_capture_opts co = {0};
+	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
+	co.ignore_self = a->cfg->capture.ignore_self;
+	co.self_tgid = vg_procscan_self(a->cfg->proc_root);
+	a->ran = true;
+	struct vg_capture *cap = vg_capture_open(&co, err, sizeof(err));
+	if (!cap) {
+		vg_log(VG_LOG_ERROR, "cannot start capture: %s", err);
+		return -1;
+	}
+	if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
+		vg_log(VG_LOG_ERROR, "%s", err);
+		vg_capture_close(cap);
+		return -1;
+	}
+	/* seed after the probes are attached so no process falls between */
+	int n = vg_procscan(a->cfg->proc_root, on_record, a);
+	if (n < 0) {
+		vg_log(VG_LOG_ERROR, "scanning %s: %s", a->cfg->proc_root, strerror(-n));
+		vg_capture_close(cap);
+		return -1;
+	}
+	vg_log(VG_LOG_DEBUG, "seeded %d processes from %s", n, a->cfg->proc_root);
+	if (a->reg) { /* published for the collect callbacks from here on */
+		vg_metric_family_set_collect(a->m.events, NULL, NULL);
+		vg_metric_family_set_collect(a->m.events_dropped, NULL, NULL);
+	}
+	a->cap = cap;
+	if (a->reg) {
+		vg_metric_family_set_collect(a->m.events, collect_events, a);
+		vg_metric_family_set_collect(a->m.events_dropped, collect_drops, a);
+	}
+	vg_agent_set_ready(a, VG_READY_PROBES, true);
+	vg_log(VG_LOG_INFO, "capture started");
+	uint64_t deadline =
+		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
+	int rc = 0;
+	while (!a->stop) {
+		int r = vg_capture_poll(cap, 100, on_record, a);
+		if (r < 0 && r != -EINTR) {
+			vg_log(VG_LOG_ERROR, "polling the ring buffer: %s", strerror(-r));
+			rc = -1;
+			break;
+		}
+		periodic(a);
+		if (deadline && vg_now_mono_ns() >= deadline)
+			break;
+	}
+	/* drain what is already in the ring: nothing captured is lost on exit */
+	vg_capture_poll(cap, 0, on_record, a);
+	if (a->hold)
+		release_held(a, true);
+	periodic(a);
+	report_drops(a, true); /* the final count is always said */
+	vg_agent_set_ready(a, VG_READY_PROBES, false);
+	struct vg_stats s;
+	if (!vg_capture_stats(cap, &s)) {
+		uint64_t seen = 0, dropped = 0;
+		for (int i = 0; i < VG_CAT_MAX; i++)
+			seen += s.seen[i], dropped += s.dropped[i];
+		struct vg_state_stats ss;
+		vg_state_get_stats(a->st, &ss);
+		vg_log(VG_LOG_INFO, "capture stopped: %llu events, %llu dropped, %llu malformed",
+		       (unsigned long long)seen, (unsigned long long)dropped,
+		       (unsigned long long)ss.bad_records);
+	}
+	if (a->reg) { /* no scrape may read the capture once it is closed */
+		vg_metric_family_set_collect(a->m.events, NULL, NULL);
+		vg_metric_family_set_collect(a->m.events_dropped, NULL, NULL);
+	}
+	a->cap = NULL;
+	vg_capture_close(cap);
+	return rc;
+}
+
+void vg_agent_stop(struct vg_agent *a)
+{
+	a->stop = 1;
+}
+
+void vg_agent_reopen(struct vg_agent *a)
+{
+	a->reopen = 1;
+}
+
+void vg_agent_free(struct vg_agent *a)
+{
+	if (!a)
+		return;
+	if (a->disp) {
+		uint64_t start = vg_now_mono_ns();
+		uint64_t lost = vg_dispatch_stop(a->disp, start + a->cfg->outputs.drain_timeout_ms *
+									  1000000ull);
+		if (lost)
+			vg_log(VG_LOG_WARNING, "%llu alerts not delivered at shutdown",
+			       (unsigned long long)lost);
+		uint64_t sent = 0, failed = 0;
+		for (size_t i = 0; i < vg_dispatch_count(a->disp); i++) {
+			struct vg_dispatch_stats ds;
+			vg_dispatch_get_stats(a->disp, i, &ds);
+			sent += ds.sent;
+			failed += ds.failed;
+		}
+		if (a->ran)
+			vg_log(VG_LOG_INFO,
+			       "stopped after %llu alerts (%llu deliveries, %llu failed) in %.3f "
+			       "s of draining",
+			       (unsigned long long)a->matches, (unsigned long long)sent,
+			       (unsigned long long)failed,
+			       (double)(vg_now_mono_ns() - start) / 1e9);
+	}
+	vg_httpd_stop(a->httpd);
+	vg_dispatch_free(a->disp);
+	vg_metrics_free(a->reg);
+	free(a->match_series);
+	free(a->actx);
+	vg_cond_scratch_free(a->scratch);
+	vg_engine_free(a->eng);
+	vg_diag_free(&a->diag);
+	vg_hold_free(a->hold);
+	vg_state_free(a->st);
+	free(a->ev);
+	free(a);
+}
+
+const struct vg_vigil_metrics *vg_agent_metrics(const struct vg_agent *a)
+{
+	return a->reg ? &a->m : NULL;
+}
+
+struct vg_metrics *vg_agent_registry(struct vg_agent *a)
+{
+	return a->reg;
+}
+
+void vg_agent_set_ready(struct vg_agent *a, unsigned bits, bool ok)
+{
+	if (a->httpd)
+		vg_httpd_set_ready(a->httpd, bits, ok);
+}
+
+int vg_agent_metrics_port(const struct vg_agent *a)
+{
+	return a->httpd ? vg_httpd_port(a->httpd) : 0;
+}
+
+uint64_t vg_agent_matches(const struct vg_agent *a)
+{
+	return a->matches;
+}

@@ -1,0 +1,323 @@
+/* dispatch.c - see dispatch.h. */
+#include "dispatch.h"
+#include "log.h"
+#include "tbucket.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_SINKS 16
+#define POP_WAIT_MS 200
+/* rules with their own bucket; beyond, rules share the last slot's */
+#define MAX_BUCKETS 4096
+
+struct slot {
+	struct vg_dispatch *d;
+	struct vg_sink *sink;
+	struct vg_alertq *q;
+	pthread_t thread;
+	bool started, joined;
+	atomic_bool reopen;
+	_Atomic uint64_t sent, failed, dropped, throttled;
+	struct vg_metric_series *m_sent, *m_failed, *m_throttled;
+	struct vg_ratelimit log_rl; /* sink thread only */
+};
+
+struct bucket {
+	char *rule; /* NULL: free */
+	struct vg_tbucket tb;
+};
+
+struct vg_dispatch {
+	struct vg_dispatch_opts o;
+	struct slot s[MAX_SINKS];
+	size_t n;
+	bool stopped;
+	struct vg_metric_series *m_qdrop;
+	uint64_t dropped_untaken; /* producer only */
+	struct bucket *buckets;	  /* open addressing, MAX_BUCKETS */
+	size_t nbuckets;
+};
+
+struct vg_dispatch *vg_dispatch_new(const struct vg_dispatch_opts *o)
+{
+	struct vg_dispatch *d = vg_xcalloc(1, sizeof(*d));
+	d->o = *o;
+	if (!d->o.queue_len)
+		d->o.queue_len = 10000;
+	if (d->o.rule_burst < 1)
+		d->o.rule_burst = 1;
+	d->m_qdrop =
+		d->o.events_dropped ? vg_metric_labels(d->o.events_dropped, "alert_queue") : NULL;
+	return d;
+}
+
+void vg_dispatch_add(struct vg_dispatch *d, struct vg_sink *s)
+{
+	if (d->n == MAX_SINKS) { /* the configuration cannot name this many */
+		s->ops->close(s);
+		return;
+	}
+	struct slot *sl = &d->s[d->n++];
+	sl->d = d;
+	sl->sink = s;
+	sl->q = vg_alertq_new(d->o.queue_len);
+	sl->log_rl.interval_ns = 10ull * 1000000000ull;
+	if (d->o.sent)
+		sl->m_sent = vg_metric_labels(d->o.sent, s->name);
+	if (d->o.failed)
+		sl->m_failed = vg_metric_labels(d->o.failed, s->name);
+	if (d->o.throttled)
+		sl->m_throttled = vg_metric_labels(d->o.throttled, s->name);
+}
+
+size_t vg_dispatch_count(const struct vg_dispatch *d)
+{
+	return d->n;
+}
+
+const char *vg_dispatch_name(const struct vg_dispatch *d, size_t i)
+{
+	return i < d->n ? d->s[i].sink->name : NULL;
+}
+
+static void count(_Atomic uint64_t *c, struct vg_metric_series *m, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	vg_metric_add(m, n);
+}
+
+static void say_failure(struct slot *sl, const char *err)
+{
+	if (vg_ratelimit_ok(&sl->log_rl, vg_now_mono_ns()))
+		vg_log(VG_LOG_WARNING, "sink %s: %s", sl->sink->name, err);
+}
+
+static void *sink_thread(void *arg)
+{
+	struct slot *sl = arg;
+	struct vg_sink *s = sl->sink;
+	char err[512];
+	bool dirty = false;
+	for (;;) {
+		if (atomic_exchange(&sl->reopen, false) && s->ops->reopen &&
+		    s->ops->reopen(s, err, sizeof(err)))
+			say_failure(sl, err);
+		struct vg_alert *a = NULL;
+		int rc = vg_alertq_pop(sl->q, &a, POP_WAIT_MS);
+		if (rc == VG_ALERTQ_CLOSED)
+			break;
+		if (rc == VG_ALERTQ_OK) {
+			if (vg_sink_giving_up(s)) {
+				count(&sl->failed, sl->m_failed, 1);
+			} else if (s->ops->deliver(s, a, err, sizeof(err))) {
+				count(&sl->failed, sl->m_failed, 1);
+				say_failure(sl, err);
+			} else {
+				count(&sl->sent, sl->m_sent, 1);
+				dirty = true;
+			}
+			vg_alert_unref(a);
+		}
+		if (dirty && vg_alertq_len(sl->q) == 0) {
+			dirty = false;
+			if (s->ops->flush && s->ops->flush(s, err, sizeof(err)))
+				say_failure(sl, err);
+		}
+	}
+	if (s->ops->flush && s->ops->flush(s, err, sizeof(err)))
+		say_failure(sl, err);
+	return NULL;
+}
+
+int vg_dispatch_start(struct vg_dispatch *d, char *err, size_t errlen)
+{
+	/* signals belong to the main thread, whose loop polls their flags */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		int e = pthread_create(&d->s[i].thread, NULL, sink_thread, &d->s[i]);
+		if (e) {
+			snprintf(err, errlen, "cannot start the %s sink's thread: %s",
+				 d->s[i].sink->name, strerror(e));
+			rc = -1;
+			break;
+		}
+		d->s[i].started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+bool vg_dispatch_wants_text(const struct vg_dispatch *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->s[i].sink->wants_text)
+			return true;
+	return false;
+}
+
+int vg_dispatch_max_priority(const struct vg_dispatch *d)
+{
+	int m = -1;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->s[i].sink->min_priority > m)
+			m = d->s[i].sink->min_priority;
+	return m;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct vg_tbucket *bucket_for(struct vg_dispatch *d, const char *rule, uint64_t now)
+{
+	if (!d->buckets)
+		d->buckets = vg_xcalloc(MAX_BUCKETS, sizeof(*d->buckets));
+	size_t i = hash_str(rule) & (MAX_BUCKETS - 1);
+	for (size_t probe = 0; probe < MAX_BUCKETS; probe++, i = (i + 1) & (MAX_BUCKETS - 1)) {
+		struct bucket *b = &d->buckets[i];
+		if (b->rule && !strcmp(b->rule, rule))
+			return &b->tb;
+		if (!b->rule) {
+			if (d->nbuckets == MAX_BUCKETS - 1)
+				break; /* keep one free slot so probes end */
+			b->rule = vg_xstrdup(rule);
+			d->nbuckets++;
+			vg_tbucket_init(&b->tb, d->o.rule_rate, d->o.rule_burst, now);
+			return &b->tb;
+		}
+	}
+	return &d->buckets[hash_str(rule) & (MAX_BUCKETS - 1)].tb;
+}
+
+bool vg_dispatch_throttled(struct vg_dispatch *d, const char *rule, int priority, uint64_t now_ns)
+{
+	if (d->o.rule_rate <= 0 || vg_tbucket_take(bucket_for(d, rule, now_ns), now_ns))
+		return false;
+	for (size_t i = 0; i < d->n; i++)
+		if (priority <= d->s[i].sink->min_priority)
+			count(&d->s[i].throttled, d->s[i].m_throttled, 1);
+	return true;
+}
+
+void vg_dispatch_emit(struct vg_dispatch *d, struct vg_alert *a)
+{
+	for (size_t i = 0; i < d->n && !d->stopped; i++) {
+		struct slot *sl = &d->s[i];
+		if (a->priority > sl->sink->min_priority)
+			continue;
+		if (vg_alertq_push(sl->q, a) != VG_ALERTQ_OK) {
+			count(&sl->dropped, NULL, 1);
+			count(&sl->failed, sl->m_failed, 1);
+			vg_metric_inc(d->m_qdrop);
+			d->dropped_untaken++;
+		}
+	}
+	vg_alert_unref(a);
+}
+
+uint64_t vg_dispatch_take_dropped(struct vg_dispatch *d)
+{
+	uint64_t n = d->dropped_untaken;
+	d->dropped_untaken = 0;
+	return n;
+}
+
+void vg_dispatch_reopen(struct vg_dispatch *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		atomic_store(&d->s[i].reopen, true);
+		vg_alertq_kick(d->s[i].q);
+	}
+}
+
+static void join_until(struct slot *sl, uint64_t deadline_ns)
+{
+	if (!sl->started || sl->joined)
+		return;
+	uint64_t now_mono = vg_now_mono_ns();
+	if (deadline_ns > now_mono) {
+		/* pthread_timedjoin_np takes CLOCK_REALTIME */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+			     (deadline_ns - now_mono);
+		ts.tv_sec = (time_t)(t / 1000000000ull);
+		ts.tv_nsec = (long)(t % 1000000000ull);
+		if (pthread_timedjoin_np(sl->thread, NULL, &ts) == 0)
+			sl->joined = true;
+	}
+}
+
+uint64_t vg_dispatch_stop(struct vg_dispatch *d, uint64_t deadline_ns)
+{
+	if (d->stopped)
+		return 0;
+	d->stopped = true;
+	uint64_t before = 0, after = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		before += atomic_load(&d->s[i].failed);
+		vg_alertq_close(d->s[i].q);
+	}
+	for (size_t i = 0; i < d->n; i++)
+		join_until(&d->s[i], deadline_ns);
+	for (size_t i = 0; i < d->n; i++) {
+		struct slot *sl = &d->s[i];
+		atomic_store(&sl->sink->give_up, true);
+		if (sl->started && !sl->joined) {
+			pthread_join(sl->thread, NULL);
+			sl->joined = true;
+		}
+		/* a sink whose thread never ran: what is queued is lost */
+		struct vg_alert *a;
+		while (vg_alertq_pop(sl->q, &a, 0) == VG_ALERTQ_OK) {
+			count(&sl->failed, sl->m_failed, 1);
+			vg_alert_unref(a);
+		}
+		after += atomic_load(&sl->failed);
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		d->s[i].sink->ops->close(d->s[i].sink);
+		d->s[i].sink = NULL;
+	}
+	return after - before;
+}
+
+void vg_dispatch_get_stats(struct vg_dispatch *d, size_t i, struct vg_dispatch_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= d->n)
+		return;
+	out->sent = atomic_load(&d->s[i].sent);
+	out->failed = atomic_load(&d->s[i].failed);
+	out->dropped = atomic_load(&d->s[i].dropped);
+	out->throttled = atomic_load(&d->s[i].throttled);
+}
+
+void vg_dispatch_free(struct vg_dispatch *d)
+{
+	if (!d)
+		return;
+	vg_dispatch_stop(d, 0);
+	for (size_t i = 0; i < d->n; i++)
+		vg_alertq_free(d->s[i].q);
+	if (d->buckets)
+		for (size_t i = 0; i < MAX_BUCKETS; i++)
+			free(d->buckets[i].rule);
+	free(d->buckets);
+	free(d);
+}

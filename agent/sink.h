@@ -1,0 +1,80 @@
+/* sink.h - where alerts go: the interface every output implements.
+ *
+ * A sink is driven by one dispatcher thread of its own (dispatch.h), so its
+ * operations are never called concurrently and may block (a slow disk, an
+ * HTTP server retrying) without holding up capture.  Operations return 0
+ * or -1 with err set; the dispatcher counts and logs.
+ *
+ *   deliver  hand one alert over.  -1 means it is lost (the sink retried as
+ *            much as its configuration allows); counted as failed.
+ *   flush    push buffered output out (called when the queue runs empty
+ *            and before close); NULL if nothing is buffered.
+ *   reopen   reopen files (logrotate, SIGUSR1); NULL if not applicable.
+ *   close    release everything, free the sink's state.
+ *
+ * give_up: a sink that waits (retry backoff, network timeouts) stops
+ * waiting and fails the current alert once vg_sink_giving_up() is true,
+ * which the dispatcher sets when the shutdown deadline has passed.
+ */
+#ifndef VIGIL_SINK_H
+#define VIGIL_SINK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "alertq.h"
+
+struct vg_sink;
+
+struct vg_sink_ops {
+	int (*deliver)(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen);
+	int (*flush)(struct vg_sink *s, char *err, size_t errlen);
+	int (*reopen)(struct vg_sink *s, char *err, size_t errlen);
+	void (*close)(struct vg_sink *s);
+};
+
+struct vg_sink {
+	char name[32];	  /* the metrics' sink label: stdout, file, http, ... */
+	int min_priority; /* deliver alerts of this priority or more severe */
+	bool wants_text;  /* deliver reads a->text (else only a->json) */
+	const struct vg_sink_ops *ops;
+	void *impl; /* the implementation's state */
+	atomic_bool give_up;
+};
+
+static inline bool vg_sink_giving_up(const struct vg_sink *s)
+{
+	return atomic_load_explicit(&((struct vg_sink *)s)->give_up, memory_order_relaxed);
+}
+
+/* --- the built-in sinks ---------------------------------------------------- */
+
+/* Lines on a file descriptor the sink does not own (stdout): text or JSON. */
+struct vg_sink *vg_sink_stdout_new(bool text, int min_priority);
+
+/* Lines appended to a file (created 0640 with its directory missing is an
+ * error); reopen closes and reopens the path, so after logrotate renames
+ * it new alerts go to a new file.  NULL with err set if it cannot open. */
+struct vg_sink *vg_sink_file_new(const char *path, bool text, int min_priority, char *err,
+				 size_t errlen);
+
+/* HTTP(S) POST of each alert's JSON (Content-Type: application/json), the
+ * body Falcosidekick accepts.  A 2xx answer is success; a connection
+ * error, a timeout or any other status is retried retries times with
+ * exponential backoff (backoff_ms doubling up to backoff_max_ms). */
+struct vg_sink_http_opts {
+	const char *url;	 /* http://host[:port]/path or https://... */
+	const char *ca_file;	 /* PEM bundle to verify the server; NULL: system */
+	const char *client_cert; /* PEM, with client_key, for mutual TLS */
+	const char *client_key;
+	const char *const *headers; /* "Name: value" strings */
+	size_t nheaders;
+	unsigned timeout_ms; /* per attempt */
+	unsigned retries;
+	unsigned backoff_ms, backoff_max_ms;
+	int min_priority;
+};
+struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, size_t errlen);
+
+#endif

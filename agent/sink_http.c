@@ -1,0 +1,366 @@
+/* sink_http.c - the HTTP(S) POST sink on the libwebsockets client.
+ *
+ * The sink owns one lws context, used only by its dispatcher thread: each
+ * alert is one request on a fresh connection, serviced until the answer
+ * completes, fails or times out.  Failures are retried with exponential
+ * backoff; every wait checks give_up so shutdown is never held hostage
+ * by a dead receiver. */
+#include "log.h"
+#include "sink.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+
+#define CHUNK 4096
+
+struct http {
+	struct lws_context *ctx;
+	char *url; /* lws_parse_uri cut it into the pieces below */
+	const char *host;
+	char *path; /* with its leading '/' */
+	int port;
+	bool tls;
+	char **hname, **hvalue; /* custom headers, names lower case with ':' */
+	size_t nheaders;
+	unsigned timeout_ms, retries, backoff_ms, backoff_max_ms;
+
+	/* the request in flight */
+	struct lws *wsi;
+	const struct vg_alert *cur;
+	size_t sent;
+	int done; /* 0 running, 1 success, -1 failure */
+	int status;
+	char why[160];
+	unsigned char wbuf[LWS_PRE + CHUNK];
+};
+
+static void finish(struct http *h, int ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void finish(struct http *h, int ok, const char *fmt, ...)
+{
+	if (h->done)
+		return;
+	h->done = ok ? 1 : -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->why, sizeof(h->why), fmt, ap);
+	va_end(ap);
+}
+
+static void lws_emit(int level, const char *line)
+{
+	(void)level;
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	vg_log(VG_LOG_DEBUG, "libwebsockets: %.*s", (int)n, line);
+}
+
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+		      unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)value, (int)strlen(value), p,
+					   end);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	(void)user;
+	struct http *h = lws_context_user(lws_get_context(wsi));
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **p = (unsigned char **)in, *end = (*p) + len;
+		char clen[24];
+		snprintf(clen, sizeof(clen), "%zu", h->cur->json_len);
+		if (add_header(wsi, "content-type:", "application/json", p, end) ||
+		    add_header(wsi, "content-length:", clen, p, end))
+			return -1;
+		for (size_t i = 0; i < h->nheaders; i++)
+			if (add_header(wsi, h->hname[i], h->hvalue[i], p, end))
+				return -1;
+		lws_client_http_body_pending(wsi, 1);
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
+		size_t n = h->cur->json_len - h->sent;
+		if (n > CHUNK)
+			n = CHUNK;
+		bool last = h->sent + n == h->cur->json_len;
+		memcpy(h->wbuf + LWS_PRE, h->cur->json + h->sent, n);
+		if (lws_write(wsi, h->wbuf + LWS_PRE, n,
+			      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
+			finish(h, 0, "writing the request body failed");
+			return -1;
+		}
+		h->sent += n;
+		if (last)
+			lws_client_http_body_pending(wsi, 0);
+		else
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		h->status = (int)lws_http_client_http_response(wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+		char buf[LWS_PRE + 1024];
+		char *px = buf + LWS_PRE;
+		int lenx = (int)sizeof(buf) - LWS_PRE;
+		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+	}
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		return 0; /* the answer's body does not matter */
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		if (h->status >= 200 && h->status < 300)
+			finish(h, 1, "ok");
+		else
+			finish(h, 0, "HTTP status %d", h->status);
+		return -1; /* one request per connection */
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		finish(h, 0, "%s", in ? (const char *)in : "connection failed");
+		h->wsi = NULL;
+		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		finish(h, 0, "connection closed before the answer");
+		h->wsi = NULL;
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{"vigil-http-sink", callback, 0, 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* One attempt; 0 on a 2xx answer. */
+static int attempt(struct vg_sink *s, struct http *h, const struct vg_alert *a)
+{
+	if (vg_sink_giving_up(s)) {
+		snprintf(h->why, sizeof(h->why), "shutting down");
+		return -1;
+	}
+	h->cur = a;
+	h->sent = 0;
+	h->done = 0;
+	h->status = 0;
+	h->why[0] = 0;
+	struct lws_client_connect_info ci = {0};
+	ci.context = h->ctx;
+	ci.address = h->host;
+	ci.port = h->port;
+	ci.path = h->path;
+	ci.host = h->host;
+	ci.origin = h->host;
+	ci.method = "POST";
+	ci.protocol = protocols[0].name;
+	ci.local_protocol_name = protocols[0].name;
+	ci.alpn = "http/1.1";
+	ci.ssl_connection = (h->tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+	ci.pwsi = &h->wsi;
+	if (!lws_client_connect_via_info(&ci)) {
+		h->wsi = NULL;
+		finish(h, 0, "cannot start the connection");
+	}
+	uint64_t deadline = vg_now_mono_ns() + (uint64_t)h->timeout_ms * 1000000ull;
+	while (!h->done) {
+		if (vg_now_mono_ns() >= deadline || vg_sink_giving_up(s)) {
+			finish(h, 0, "timed out after %u ms", h->timeout_ms);
+			break;
+		}
+		lws_service(h->ctx, 0);
+	}
+	if (h->wsi) { /* still open after a timeout: close it now */
+		lws_set_timeout(h->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+		h->wsi = NULL;
+	}
+	h->cur = NULL;
+	return h->done == 1 ? 0 : -1;
+}
+
+/* Sleep ms in short steps, returning early when the sink gives up. */
+static void backoff_sleep(struct vg_sink *s, unsigned ms)
+{
+	uint64_t until = vg_now_mono_ns() + (uint64_t)ms * 1000000ull;
+	while (!vg_sink_giving_up(s)) {
+		uint64_t now = vg_now_mono_ns();
+		if (now >= until)
+			return;
+		uint64_t left = until - now;
+		if (left > 20000000ull)
+			left = 20000000ull;
+		struct timespec ts = {0, (long)left};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen)
+{
+	struct http *h = s->impl;
+	unsigned wait = h->backoff_ms;
+	for (unsigned i = 0;; i++) {
+		if (!attempt(s, h, a))
+			return 0;
+		if (i >= h->retries || vg_sink_giving_up(s))
+			break;
+		vg_log(VG_LOG_DEBUG, "sink %s: %s; retry %u in %u ms", s->name, h->why, i + 1,
+		       wait);
+		backoff_sleep(s, wait);
+		wait = wait * 2 > h->backoff_max_ms ? h->backoff_max_ms : wait * 2;
+	}
+	snprintf(err, errlen, "POST %s:%d%s: %s (after %u retries)", h->host, h->port, h->path,
+		 h->why, h->retries);
+	return -1;
+}
+
+static void http_free(struct http *h)
+{
+	if (h->ctx)
+		lws_context_destroy(h->ctx);
+	for (size_t i = 0; i < h->nheaders; i++) {
+		free(h->hname[i]);
+		free(h->hvalue[i]);
+	}
+	free(h->hname);
+	free(h->hvalue);
+	free(h->url);
+	free(h->path);
+	free(h);
+}
+
+static void http_close(struct vg_sink *s)
+{
+	http_free(s->impl);
+	free(s);
+}
+
+static const struct vg_sink_ops http_ops = {
+	.deliver = http_deliver,
+	.close = http_close,
+};
+
+static int parse_header(struct http *h, const char *hdr, char *err, size_t errlen)
+{
+	const char *colon = strchr(hdr, ':');
+	if (!colon || colon == hdr) {
+		snprintf(err, errlen, "header '%s': expected 'Name: value'", hdr);
+		return -1;
+	}
+	size_t n = (size_t)(colon - hdr);
+	char *name = vg_xmalloc(n + 2);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)hdr[i];
+		if (!isalnum(c) && c != '-' && c != '_') {
+			free(name);
+			snprintf(err, errlen, "header '%s': invalid name", hdr);
+			return -1;
+		}
+		name[i] = (char)tolower(c);
+	}
+	name[n] = ':';
+	name[n + 1] = 0;
+	const char *v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	h->hname[h->nheaders] = name;
+	h->hvalue[h->nheaders++] = vg_xstrdup(v);
+	return 0;
+}
+
+struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, size_t errlen)
+{
+	struct http *h = vg_xcalloc(1, sizeof(*h));
+	h->timeout_ms = o->timeout_ms ? o->timeout_ms : 5000;
+	h->retries = o->retries;
+	h->backoff_ms = o->backoff_ms ? o->backoff_ms : 1;
+	h->backoff_max_ms = o->backoff_max_ms < h->backoff_ms ? h->backoff_ms : o->backoff_max_ms;
+	if (!o->url || !*o->url) {
+		snprintf(err, errlen, "no URL");
+		goto fail;
+	}
+	h->url = vg_xstrdup(o->url);
+	const char *prot, *host, *path;
+	if (lws_parse_uri(h->url, &prot, &host, &h->port, &path) || !*host) {
+		snprintf(err, errlen, "invalid URL '%s'", o->url);
+		goto fail;
+	}
+	if (!strcmp(prot, "https"))
+		h->tls = true;
+	else if (strcmp(prot, "http")) {
+		snprintf(err, errlen, "URL '%s': the scheme must be http or https", o->url);
+		goto fail;
+	}
+	if (strstr(o->url, "://") == NULL) {
+		snprintf(err, errlen, "URL '%s': no scheme (http:// or https://)", o->url);
+		goto fail;
+	}
+	/* lws_parse_uri defaults the port to 80 for both schemes */
+	if (h->tls && h->port == 80 && !strstr(strstr(o->url, "://") + 3, ":80"))
+		h->port = 443;
+	h->host = host;
+	size_t plen = strlen(path);
+	h->path = vg_xmalloc(plen + 2);
+	h->path[0] = '/';
+	memcpy(h->path + 1, path, plen + 1);
+	h->hname = vg_xcalloc(o->nheaders + 1, sizeof(char *));
+	h->hvalue = vg_xcalloc(o->nheaders + 1, sizeof(char *));
+	for (size_t i = 0; i < o->nheaders; i++)
+		if (parse_header(h, o->headers[i], err, errlen))
+			goto fail;
+	if (!o->client_cert != !o->client_key) {
+		snprintf(err, errlen, "a client certificate needs its key (and the reverse)");
+		goto fail;
+	}
+
+	/* lws only logs an unreadable file and goes on without TLS material */
+	const char *files[] = {o->ca_file, o->client_cert, o->client_key};
+	for (int i = 0; i < 3; i++) {
+		FILE *f = files[i] ? fopen(files[i], "r") : NULL;
+		if (files[i] && !f) {
+			snprintf(err, errlen, "cannot read %s: %s", files[i], strerror(errno));
+			goto fail;
+		}
+		if (f)
+			fclose(f);
+	}
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+	struct lws_context_creation_info info = {0};
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.user = h;
+	info.gid = -1;
+	info.uid = -1;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = o->ca_file;
+	info.client_ssl_cert_filepath = o->client_cert;
+	info.client_ssl_private_key_filepath = o->client_key;
+	info.fd_limit_per_thread = 16;
+	h->ctx = lws_create_context(&info);
+	if (!h->ctx) {
+		snprintf(err, errlen,
+			 "cannot create the HTTP client (unreadable CA file or client "
+			 "certificate/key?)");
+		goto fail;
+	}
+	struct vg_sink *s = vg_xcalloc(1, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "http");
+	s->min_priority = o->min_priority;
+	s->ops = &http_ops;
+	s->impl = h;
+	return s;
+fail:
+	http_free(h);
+	return NULL;
+}

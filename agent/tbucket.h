@@ -1,0 +1,22 @@
+/* tbucket.h - a token bucket: at most `rate` per second on average, bursts
+ * of up to `burst`.  Not thread-safe: one owner. */
+#ifndef VIGIL_TBUCKET_H
+#define VIGIL_TBUCKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vg_tbucket {
+	double rate;	  /* tokens per second; <= 0: unlimited */
+	double burst;	  /* capacity, >= 1 */
+	double tokens;	  /* current fill */
+	uint64_t last_ns; /* time of the last refill (monotonic) */
+};
+
+/* A full bucket. */
+void vg_tbucket_init(struct vg_tbucket *b, double rate, double burst, uint64_t now_ns);
+
+/* Take one token at now_ns: true when allowed. */
+bool vg_tbucket_take(struct vg_tbucket *b, uint64_t now_ns);
+
+#endif

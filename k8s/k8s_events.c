@@ -1,0 +1,669 @@
+/* k8s_events.c - see k8s_events.h.
+ *
+ * Occurrences cross to the service thread through a mutex-guarded list; all
+ * series state lives on the service thread.  A series is "dirty" while it
+ * has occurrences the server has not seen (count > written); the flusher
+ * writes dirty series as the buckets allow, one write in flight per series.
+ */
+#include "k8s_events.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "k8s_util.h"
+
+#define NS_PER_S 1000000000ull
+
+/* --- pure helpers -------------------------------------------------------------- */
+
+void k8s_event_reason(const char *rule, char *out, size_t outlen)
+{
+	size_t max = outlen - 1 < K8S_EVENT_FIELD_MAX ? outlen - 1 : K8S_EVENT_FIELD_MAX;
+	size_t n = 0;
+	bool word_start = true;
+	for (const unsigned char *p = (const unsigned char *)(rule ? rule : ""); *p && n < max;
+	     p++) {
+		unsigned char ch = *p;
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9');
+		if (!alnum) {
+			word_start = true;
+			continue;
+		}
+		if (word_start && ch >= 'a' && ch <= 'z')
+			ch = (unsigned char)(ch - 'a' + 'A');
+		out[n++] = (char)ch;
+		word_start = false;
+	}
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, outlen, "VigilAlert");
+}
+
+size_t k8s_utf8_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return n;
+	/* step back over continuation bytes to the start of the sequence
+	 * that does not fit */
+	size_t cut = max;
+	while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+		cut--;
+	return cut;
+}
+
+void k8s_micro_time(uint64_t wall_ns, char out[32])
+{
+	time_t t = (time_t)(wall_ns / NS_PER_S);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char base[24];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%06uZ", base, (unsigned)(wall_ns % NS_PER_S / 1000));
+}
+
+void k8s_event_name(const char *object, uint64_t wall_ns, char *out, size_t outlen)
+{
+	char suffix[24];
+	snprintf(suffix, sizeof(suffix), ".%llx", (unsigned long long)wall_ns);
+	size_t room = 253 - strlen(suffix);
+	size_t ol = strlen(object);
+	if (ol > room)
+		ol = room;
+	/* a name must not end in '.' or '-' before the suffix */
+	while (ol && (object[ol - 1] == '.' || object[ol - 1] == '-'))
+		ol--;
+	snprintf(out, outlen, "%.*s%s", (int)ol, object, suffix);
+}
+
+char *k8s_event_body(const struct k8s_event_in *in, const char *controller, const char *node,
+		     const char *name, const char *ns, uint64_t first_ns, uint64_t count,
+		     uint64_t last_ns)
+{
+	char reason[K8S_EVENT_FIELD_MAX + 1], t[32];
+	k8s_event_reason(in->rule, reason, sizeof(reason));
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "apiVersion", "events.k8s.io/v1");
+	cJSON_AddStringToObject(o, "kind", "Event");
+	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(md, "name", name);
+	cJSON_AddStringToObject(md, "namespace", ns);
+	k8s_micro_time(first_ns, t);
+	cJSON_AddStringToObject(o, "eventTime", t);
+	if (count >= 2) {
+		cJSON *series = cJSON_AddObjectToObject(o, "series");
+		cJSON_AddNumberToObject(series, "count", (double)count);
+		k8s_micro_time(last_ns, t);
+		cJSON_AddStringToObject(series, "lastObservedTime", t);
+	}
+	cJSON_AddStringToObject(o, "reportingController", controller);
+	char inst[K8S_EVENT_FIELD_MAX + 1];
+	snprintf(inst, sizeof(inst), "%.*s", (int)k8s_utf8_cut(node, K8S_EVENT_FIELD_MAX), node);
+	cJSON_AddStringToObject(o, "reportingInstance", inst);
+	cJSON_AddStringToObject(o, "action", "Detected");
+	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON *reg = cJSON_AddObjectToObject(o, "regarding");
+	cJSON_AddStringToObject(reg, "apiVersion", in->api_version ? in->api_version : "v1");
+	cJSON_AddStringToObject(reg, "kind", in->kind ? in->kind : "Pod");
+	if (in->namespace && in->namespace[0])
+		cJSON_AddStringToObject(reg, "namespace", in->namespace);
+	cJSON_AddStringToObject(reg, "name", in->name ? in->name : "");
+	if (in->uid && in->uid[0])
+		cJSON_AddStringToObject(reg, "uid", in->uid);
+	const char *note = in->note ? in->note : "";
+	char *cut = k8s_xstrndup(note, k8s_utf8_cut(note, K8S_EVENT_NOTE_MAX));
+	cJSON_AddStringToObject(o, "note", cut);
+	free(cut);
+	cJSON_AddStringToObject(o, "type", "Warning");
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* --- state --------------------------------------------------------------------- */
+
+struct occ {
+	struct k8s_event_in in; /* private copies */
+	struct occ *next;
+};
+
+struct series {
+	char *key, *objkey;
+	struct k8s_event_in in; /* private copies (of the first occurrence) */
+	char name[256];
+	char ns[256];
+	uint64_t first_ns, last_ns; /* wall */
+	uint64_t count, written, inflight_count;
+	bool created, inflight, dirty, orphan;
+	unsigned attempts;
+	uint64_t not_before; /* mono */
+	struct k8s_backoff bo;
+	struct series *dprev, *dnext; /* dirty list */
+	struct series *aprev, *anext; /* every series, also orphans */
+	struct k8s_call *call;	      /* the write in flight */
+	void *wctx;
+};
+
+struct objbucket {
+	struct k8s_bucket b;
+	unsigned series; /* live series of this object */
+};
+
+struct k8s_events {
+	struct k8s_client *c;
+	struct k8s_events_opts o;
+	char *node, *controller;
+
+	pthread_mutex_t mu; /* incoming list, last error */
+	struct occ *in_head, **in_tail;
+	size_t in_n;
+	bool posted;
+	char last_error[512];
+
+	/* service thread */
+	struct k8s_map series;
+	struct k8s_map objs;
+	struct k8s_bucket node_bucket;
+	struct series *dirty;
+	size_t ndirty;
+	struct series *all;
+	struct k8s_timer timer;
+	uint64_t timer_at; /* mono; 0 = not armed */
+	uint64_t last_sweep;
+	bool stopped;
+
+	_Atomic uint64_t emitted, created, patched, throttled, dropped, failed, retries, pending;
+};
+
+static void in_free(struct k8s_event_in *in)
+{
+	free((char *)in->rule);
+	free((char *)in->note);
+	free((char *)in->kind);
+	free((char *)in->api_version);
+	free((char *)in->namespace);
+	free((char *)in->name);
+	free((char *)in->uid);
+}
+
+static char *dup0(const char *s)
+{
+	return k8s_xstrdup(s ? s : "");
+}
+
+static void in_copy(struct k8s_event_in *dst, const struct k8s_event_in *src)
+{
+	dst->rule = dup0(src->rule);
+	const char *note = src->note ? src->note : "";
+	dst->note = k8s_xstrndup(note, k8s_utf8_cut(note, K8S_EVENT_NOTE_MAX));
+	dst->kind = dup0(src->kind ? src->kind : "Pod");
+	dst->api_version = dup0(src->api_version ? src->api_version : "v1");
+	dst->namespace = dup0(src->namespace);
+	dst->name = dup0(src->name);
+	dst->uid = dup0(src->uid);
+	dst->time_ns = src->time_ns ? src->time_ns : k8s_now_wall_ns();
+}
+
+static void series_free(struct k8s_events *e, struct series *s)
+{
+	if (s->aprev)
+		s->aprev->anext = s->anext;
+	else if (e->all == s)
+		e->all = s->anext;
+	if (s->anext)
+		s->anext->aprev = s->aprev;
+	free(s->key);
+	free(s->objkey);
+	in_free(&s->in);
+	free(s);
+}
+
+static void set_dirty(struct k8s_events *e, struct series *s, bool on)
+{
+	if (s->dirty == on)
+		return;
+	s->dirty = on;
+	if (on) {
+		s->dnext = e->dirty;
+		s->dprev = NULL;
+		if (e->dirty)
+			e->dirty->dprev = s;
+		e->dirty = s;
+		e->ndirty++;
+	} else {
+		if (s->dprev)
+			s->dprev->dnext = s->dnext;
+		else
+			e->dirty = s->dnext;
+		if (s->dnext)
+			s->dnext->dprev = s->dprev;
+		s->dprev = s->dnext = NULL;
+		e->ndirty--;
+	}
+	atomic_store(&e->pending, e->ndirty);
+}
+
+static void set_error(struct k8s_events *e, const char *fmt, const char *a, int code,
+		      const char *msg)
+{
+	pthread_mutex_lock(&e->mu);
+	snprintf(e->last_error, sizeof(e->last_error), fmt, a, code, msg);
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* Forget a series (its object's bucket goes when no series uses it). */
+static void series_drop(struct k8s_events *e, struct series *s)
+{
+	set_dirty(e, s, false);
+	if (k8s_map_get(&e->series, s->key) == s)
+		k8s_map_del(&e->series, s->key);
+	struct objbucket *ob = k8s_map_get(&e->objs, s->objkey);
+	if (ob && --ob->series == 0)
+		free(k8s_map_del(&e->objs, s->objkey));
+	if (s->inflight)
+		s->orphan = true; /* freed when its write completes */
+	else
+		series_free(e, s);
+}
+
+static void flush(struct k8s_events *e);
+
+/* --- the flusher --------------------------------------------------------------- */
+
+struct wctx {
+	struct k8s_events *e;
+	struct series *s;
+};
+
+static void on_write(void *arg, const struct k8s_response *r)
+{
+	struct wctx *w = arg;
+	struct k8s_events *e = w->e;
+	struct series *s = w->s;
+	free(w);
+	s->inflight = false;
+	s->call = NULL;
+	s->wctx = NULL;
+	if (s->orphan) {
+		if (r->status >= 200 && r->status < 300)
+			atomic_fetch_add(s->created ? &e->patched : &e->created, 1);
+		series_free(e, s);
+		return;
+	}
+	uint64_t now = k8s_now_mono_ns();
+	if (r->status >= 200 && r->status < 300) {
+		atomic_fetch_add(s->created ? &e->patched : &e->created, 1);
+		s->created = true;
+		s->written = s->inflight_count;
+		s->attempts = 0;
+		s->bo.cur_ns = 0;
+	} else if (!s->created && r->status == 409) {
+		/* the name is taken (same object, same ns): take the next one */
+		s->first_ns++;
+		k8s_event_name(s->in.name, s->first_ns, s->name, sizeof(s->name));
+	} else if (s->created && r->status == 404) {
+		/* the Event expired or was deleted: start a new one */
+		s->created = false;
+		s->first_ns = k8s_now_wall_ns();
+		k8s_event_name(s->in.name, s->first_ns, s->name, sizeof(s->name));
+	} else if (r->status == 0 || r->status == 429 || r->status >= 500) {
+		set_error(e, "event %s: HTTP %d: %s", s->name, r->status, r->message);
+		if (++s->attempts >= e->o.max_attempts) {
+			atomic_fetch_add(&e->failed, s->count - s->written);
+			s->written = s->count;
+			s->attempts = 0;
+		} else {
+			atomic_fetch_add(&e->retries, 1);
+			uint64_t d = k8s_backoff_next(&s->bo, now, k8s_random01());
+			if (r->status == 429 && r->retry_after_s >= 0)
+				d = (uint64_t)((r->retry_after_s > 300 ? 300 : r->retry_after_s) *
+					       1e9);
+			s->not_before = now + d;
+		}
+	} else {
+		/* 4xx: this write cannot succeed (RBAC, validation) */
+		set_error(e, "event %s: HTTP %d: %s", s->name, r->status, r->message);
+		atomic_fetch_add(&e->failed, s->count - s->written);
+		s->written = s->count;
+	}
+	set_dirty(e, s, s->count > s->written);
+	flush(e);
+}
+
+static void start_write(struct k8s_events *e, struct series *s)
+{
+	char t[32];
+	char *body;
+	struct k8s_buf path = {0};
+	struct k8s_request r = {.resource = "events", .content_type = K8S_CT_JSON};
+	s->inflight_count = s->count;
+	if (!s->created) {
+		body = k8s_event_body(&s->in, e->controller, e->node, s->name, s->ns, s->first_ns,
+				      s->count, s->last_ns);
+		k8s_buf_printf(&path, "/apis/events.k8s.io/v1/namespaces/%s/events", s->ns);
+		r.method = "POST";
+	} else {
+		cJSON *o = cJSON_CreateObject();
+		cJSON *series = cJSON_AddObjectToObject(o, "series");
+		cJSON_AddNumberToObject(series, "count", (double)s->count);
+		k8s_micro_time(s->last_ns, t);
+		cJSON_AddStringToObject(series, "lastObservedTime", t);
+		body = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		k8s_buf_printf(&path, "/apis/events.k8s.io/v1/namespaces/%s/events/%s", s->ns,
+			       s->name);
+		r.method = "PATCH";
+		r.content_type = K8S_CT_MERGE_PATCH;
+	}
+	r.path = path.p;
+	r.body = body;
+	r.body_len = strlen(body);
+	struct wctx *w = k8s_xcalloc(1, sizeof(*w));
+	w->e = e;
+	w->s = s;
+	r.on_done = on_write;
+	r.ctx = w;
+	s->inflight = true;
+	s->wctx = w;
+	s->call = k8s_client_request(e->c, &r);
+	if (!s->call) {
+		s->inflight = false;
+		s->wctx = NULL;
+		free(w);
+	}
+	free(body);
+	k8s_buf_free(&path);
+}
+
+struct sweep {
+	struct k8s_events *e;
+	struct series **victims;
+	size_t n, cap;
+	uint64_t now_wall;
+};
+
+static void sweep_collect(void *ctx, const char *key, void *val)
+{
+	(void)key;
+	struct sweep *sw = ctx;
+	struct series *s = val;
+	uint64_t window = (uint64_t)sw->e->o.series_window_s * NS_PER_S;
+	if (s->dirty || s->inflight || sw->now_wall - s->last_ns <= window)
+		return;
+	if (sw->n == sw->cap) {
+		sw->cap = sw->cap ? sw->cap * 2 : 16;
+		sw->victims = k8s_xrealloc(sw->victims, sw->cap * sizeof(*sw->victims));
+	}
+	sw->victims[sw->n++] = s;
+}
+
+/* Forget series whose window has passed (nothing pending). */
+static void sweep(struct k8s_events *e)
+{
+	struct sweep sw = {.e = e, .now_wall = k8s_now_wall_ns()};
+	k8s_map_each(&e->series, sweep_collect, &sw);
+	for (size_t i = 0; i < sw.n; i++)
+		series_drop(e, sw.victims[i]);
+	free(sw.victims);
+}
+
+static void timer_fire(void *arg)
+{
+	struct k8s_events *e = arg;
+	e->timer_at = 0;
+	flush(e);
+}
+
+static void flush(struct k8s_events *e)
+{
+	if (e->stopped)
+		return;
+	uint64_t now = k8s_now_mono_ns();
+	uint64_t wake = 0;
+	for (struct series *s = e->dirty, *next; s; s = next) {
+		next = s->dnext;
+		if (s->inflight)
+			continue;
+		if (s->not_before > now) {
+			uint64_t w = s->not_before - now;
+			wake = !wake || w < wake ? w : wake;
+			continue;
+		}
+		struct objbucket *ob = k8s_map_get(&e->objs, s->objkey);
+		uint64_t w1 = ob ? k8s_bucket_wait(&ob->b, now) : 0;
+		uint64_t w2 = k8s_bucket_wait(&e->node_bucket, now);
+		uint64_t w = w1 > w2 ? w1 : w2;
+		if (w) {
+			wake = !wake || w < wake ? w : wake;
+			continue;
+		}
+		if (ob)
+			k8s_bucket_take(&ob->b, now);
+		k8s_bucket_take(&e->node_bucket, now);
+		set_dirty(e, s, false);
+		start_write(e, s);
+		if (s->inflight)
+			continue;
+		set_dirty(e, s, true); /* could not start: the client is stopping */
+	}
+	if (now - e->last_sweep > 30 * NS_PER_S) {
+		e->last_sweep = now;
+		sweep(e);
+	}
+	/* wake for the buckets, and every 30 s to sweep while series remain */
+	if (!wake && e->series.n)
+		wake = 30 * NS_PER_S;
+	if (wake && (!e->timer_at || now + wake < e->timer_at)) {
+		e->timer_at = now + wake;
+		k8s_timer_arm(&e->timer, wake);
+	}
+}
+
+/* One occurrence on the service thread. */
+static void take(struct k8s_events *e, struct occ *oc)
+{
+	char reason[K8S_EVENT_FIELD_MAX + 1];
+	k8s_event_reason(oc->in.rule, reason, sizeof(reason));
+	struct k8s_buf key = {0};
+	k8s_buf_printf(&key, "%s/%s/%s/%s", oc->in.kind, oc->in.namespace, oc->in.name, oc->in.uid);
+	char *objkey = k8s_xstrdup(key.p);
+	k8s_buf_printf(&key, "|%s", reason);
+	uint64_t window = (uint64_t)e->o.series_window_s * NS_PER_S;
+	struct series *s = k8s_map_get(&e->series, key.p);
+	if (s && oc->in.time_ns > s->last_ns + window) {
+		series_drop(e, s); /* too old: a new Event */
+		s = NULL;
+	}
+	if (s) {
+		if (s->count > s->written && !s->inflight && s->dirty)
+			atomic_fetch_add(&e->throttled, 1); /* merged into the pending write */
+		else if (s->inflight && s->count > s->inflight_count)
+			atomic_fetch_add(&e->throttled, 1);
+		s->count++;
+		if (oc->in.time_ns > s->last_ns)
+			s->last_ns = oc->in.time_ns;
+		if (!s->inflight)
+			set_dirty(e, s, true);
+		free(objkey);
+		k8s_buf_free(&key);
+		return;
+	}
+	if (e->ndirty >= e->o.queue_max) {
+		atomic_fetch_add(&e->dropped, 1);
+		free(objkey);
+		k8s_buf_free(&key);
+		return;
+	}
+	s = k8s_xcalloc(1, sizeof(*s));
+	s->anext = e->all;
+	if (e->all)
+		e->all->aprev = s;
+	e->all = s;
+	s->key = k8s_xstrdup(key.p);
+	s->objkey = objkey;
+	s->in = oc->in;
+	memset(&oc->in, 0, sizeof(oc->in));
+	s->first_ns = s->last_ns = s->in.time_ns;
+	s->count = 1;
+	snprintf(s->ns, sizeof(s->ns), "%s", s->in.namespace[0] ? s->in.namespace : "default");
+	k8s_event_name(s->in.name, s->first_ns, s->name, sizeof(s->name));
+	k8s_map_put(&e->series, s->key, s);
+	struct objbucket *ob = k8s_map_get(&e->objs, objkey);
+	if (!ob) {
+		ob = k8s_xcalloc(1, sizeof(*ob));
+		k8s_bucket_init(&ob->b, e->o.object_rate, e->o.object_burst, k8s_now_mono_ns());
+		k8s_map_put(&e->objs, objkey, ob);
+	}
+	ob->series++;
+	set_dirty(e, s, true);
+	k8s_buf_free(&key);
+}
+
+static void drain(void *arg)
+{
+	struct k8s_events *e = arg;
+	pthread_mutex_lock(&e->mu);
+	struct occ *list = e->in_head;
+	e->in_head = NULL;
+	e->in_tail = &e->in_head;
+	e->in_n = 0;
+	e->posted = false;
+	pthread_mutex_unlock(&e->mu);
+	while (list) {
+		struct occ *next = list->next;
+		if (!e->stopped)
+			take(e, list);
+		else
+			atomic_fetch_add(&e->dropped, 1);
+		in_free(&list->in);
+		free(list);
+		list = next;
+	}
+	flush(e);
+}
+
+/* --- public ------------------------------------------------------------------- */
+
+struct k8s_events *k8s_events_new(struct k8s_client *c, const struct k8s_events_opts *o, char *err,
+				  size_t errlen)
+{
+	if (!o->node_name || !o->node_name[0]) {
+		k8s_set_err(err, errlen, "events: the node name is not set");
+		return NULL;
+	}
+	struct k8s_events *e = k8s_xcalloc(1, sizeof(*e));
+	e->c = c;
+	e->o = *o;
+	e->node = k8s_xstrdup(o->node_name);
+	e->controller = k8s_xstrdup(o->controller ? o->controller : "vigil.dev/agent");
+	if (!e->o.queue_max)
+		e->o.queue_max = 1000;
+	if (e->o.object_rate <= 0)
+		e->o.object_rate = 0.2;
+	if (e->o.object_burst <= 0)
+		e->o.object_burst = 5;
+	if (e->o.node_rate <= 0)
+		e->o.node_rate = 5;
+	if (e->o.node_burst <= 0)
+		e->o.node_burst = 25;
+	if (!e->o.series_window_s)
+		e->o.series_window_s = 600;
+	if (!e->o.max_attempts)
+		e->o.max_attempts = 8; /* about 80 s of backoff: outlives an API server restart */
+	pthread_mutex_init(&e->mu, NULL);
+	e->in_tail = &e->in_head;
+	k8s_bucket_init(&e->node_bucket, e->o.node_rate, e->o.node_burst, k8s_now_mono_ns());
+	k8s_timer_init(&e->timer, c, timer_fire, e);
+	e->last_sweep = k8s_now_mono_ns();
+	return e;
+}
+
+int k8s_events_emit(struct k8s_events *e, const struct k8s_event_in *in)
+{
+	atomic_fetch_add(&e->emitted, 1);
+	struct occ *oc = k8s_xcalloc(1, sizeof(*oc));
+	in_copy(&oc->in, in);
+	pthread_mutex_lock(&e->mu);
+	/* a flood faster than the service thread drains is cut here */
+	if (e->in_n >= e->o.queue_max * 10) {
+		pthread_mutex_unlock(&e->mu);
+		in_free(&oc->in);
+		free(oc);
+		atomic_fetch_add(&e->dropped, 1);
+		return -1;
+	}
+	*e->in_tail = oc;
+	e->in_tail = &oc->next;
+	e->in_n++;
+	bool post = !e->posted;
+	e->posted = true;
+	pthread_mutex_unlock(&e->mu);
+	if (post && k8s_client_post(e->c, drain, e)) {
+		atomic_fetch_add(&e->dropped, 1);
+		return -1;
+	}
+	return 0;
+}
+
+void k8s_events_stats(struct k8s_events *e, struct k8s_events_stats *out)
+{
+	out->emitted = atomic_load(&e->emitted);
+	out->created = atomic_load(&e->created);
+	out->patched = atomic_load(&e->patched);
+	out->throttled = atomic_load(&e->throttled);
+	out->dropped = atomic_load(&e->dropped);
+	out->failed = atomic_load(&e->failed);
+	out->retries = atomic_load(&e->retries);
+	out->pending = atomic_load(&e->pending);
+}
+
+void k8s_events_last_error(struct k8s_events *e, char *buf, size_t len)
+{
+	pthread_mutex_lock(&e->mu);
+	snprintf(buf, len, "%s", e->last_error);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static void stop_fn(void *arg)
+{
+	struct k8s_events *e = arg;
+	e->stopped = true;
+	k8s_timer_cancel(&e->timer);
+	uint64_t lost = 0;
+	while (e->all) {
+		struct series *s = e->all;
+		lost += s->count - s->written;
+		if (s->inflight) {
+			k8s_call_cancel(s->call);
+			free(s->wctx);
+		}
+		series_free(e, s);
+	}
+	atomic_fetch_add(&e->dropped, lost);
+}
+
+void k8s_events_free(struct k8s_events *e)
+{
+	if (!e)
+		return;
+	k8s_client_call(e->c, stop_fn, e);
+	k8s_map_free(&e->series, NULL);
+	k8s_map_free(&e->objs, free);
+	while (e->in_head) {
+		struct occ *n = e->in_head->next;
+		in_free(&e->in_head->in);
+		free(e->in_head);
+		e->in_head = n;
+	}
+	pthread_mutex_destroy(&e->mu);
+	free(e->node);
+	free(e->controller);
+	free(e);
+}
