@@ -69,7 +69,9 @@ echo "# helm $(helm version --template '{{.Version}}'), kubectl $(kubectl versio
 
 # --- static checks -----------------------------------------------------------
 all_on=(--set metrics.serviceMonitor.enabled=true --set-string 'customRules.a\.yaml=- list: x
-  items: [a]')
+  items: [a]' --set 'extraVolumes[0].name=alerts' --set 'extraVolumes[0].hostPath.path=/var/log/vigil'
+	--set 'extraVolumeMounts[0].name=alerts' --set 'extraVolumeMounts[0].mountPath=/var/log/vigil'
+	--set config.outputs.file.enabled=true)
 for mode in privileged leastPrivilege; do
 	quiet_helm lint --strict "$chart" --set securityMode=$mode >"$tmp/lint" ||
 		{ cat "$tmp/lint"; fail "helm lint --strict ($mode)"; }
@@ -126,8 +128,9 @@ set +e
 "$vigil" replay -c "$tmp/vigil.yaml" "$tmp/no-such-capture" >/dev/null 2>"$tmp/err"
 rc=$?
 set -e
-[[ $rc == 1 ]] && grep -q no-such-capture "$tmp/err" ||
+if [[ $rc != 1 ]] || ! grep -q no-such-capture "$tmp/err"; then
 	fail "vigil refused the chart's configuration (rc $rc): $(cat "$tmp/err")"
+fi
 ok "vigil accepts the configuration the chart renders"
 
 # --- against the API server ------------------------------------------------
@@ -218,8 +221,8 @@ rights() { # the can-i --list rows of USER in NS, normalized
 	kubectl auth can-i --list --as="$1" -n "$2" | tail -n +2 | awk '{$1=$1; print}' | sort -u
 }
 for where in $ns default; do
-	comm -23 <(rights "$VIGIL_K8S_AGENT_USER" $where) \
-		<(rights system:serviceaccount:$ns:nobody $where) >"$tmp/granted-$where"
+	comm -23 <(rights "$VIGIL_K8S_AGENT_USER" "$where") \
+		<(rights system:serviceaccount:$ns:nobody "$where") >"$tmp/granted-$where"
 done
 cat >"$tmp/want-$ns" <<'EOF'
 clusterrules.vigil.dev [] [] [get list watch]

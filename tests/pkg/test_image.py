@@ -14,7 +14,8 @@
    /etc/vigil/vigil.yaml; once in privileged mode (all capabilities, no
    masked paths) and once in the chart's least-privilege mode (exactly the
    capabilities of charts/vigil/values.yaml, the default masked and
-   read-only paths).  A shell started with a controlling terminal in a
+   read-only paths).  /healthz, /readyz and /metrics answer on :8765 in the
+   container's network namespace.  A shell started with a controlling terminal in a
    separate busybox runc container must raise "Interactive shell in a
    container" with that container's id, and a process seeded from the
    host's /proc must carry its host pid.
@@ -171,6 +172,7 @@ def daemonset_shape(b, privileged, caps):
         c["mounts"].append({"destination": dst, "type": "bind", "source": src,
                             "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]})
     # pods are in cgroups like this one (kubelet's cgroupfs layout)
+    # (container id abababababab: the test rules look for it)
     c["linux"]["cgroupsPath"] = "/kubepods/burstable/pod%s/%s" % (
         "0a0a0a0a-1111-2222-3333-444444444444", "ab" * 32)
     if privileged:
@@ -305,12 +307,12 @@ TEST_RULES = """
 - rule: Test shadow read under a seeded parent
   desc: the parent started before vigil, so vigil knows it from /host/proc only
   condition: evt.type in (open, openat) and fd.name = /etc/shadow and proc.name = cat
-  output: shadow read (parent_exe=%proc.pexepath parent=%proc.pname ppid=%proc.ppid)
+  output: shadow read (parent_exe=%proc.pexepath parent=%proc.pname ppid=%proc.ppid container=%container.id)
   priority: NOTICE
 - rule: Test vigil sees itself
   desc: vigil opens /host/proc files after its probes are attached; with its
     host pid known these never reach user space
-  condition: evt.type in (open, openat) and proc.name = vigil
+  condition: evt.type in (open, openat) and proc.name = vigil and container.id = abababababab
   output: vigil saw itself (%fd.name)
   priority: NOTICE
 """
@@ -404,6 +406,27 @@ class Agent:
         self.old.close()
 
 
+def probe_endpoints(ag, mode):
+    """/healthz, /readyz and /metrics on :8765 inside the agent container's
+    network namespace, the way the kubelet's probes and Prometheus reach it."""
+    pid = json.loads(sh("runc", "state", ag.b.name))["pid"]
+
+    def get(path):
+        r = subprocess.run(["nsenter", "--net=/proc/%d/ns/net" % pid, "curl", "-s",
+                            "-o", "-", "-w", "\n%{http_code}",
+                            "http://127.0.0.1:8765" + path],
+                           capture_output=True, text=True, timeout=10)
+        body, _, code = r.stdout.rpartition("\n")
+        return code, body
+    wait_for(lambda: get("/readyz")[0] == "200", 20, "/readyz to answer 200 (%s)" % mode)
+    code, _ = get("/healthz")
+    check(code == "200", "/healthz: %s" % code)
+    code, body = get("/metrics")
+    check(code == "200" and "vigil_build_info{" in body,
+          "/metrics: %s %s" % (code, body[:300]))
+    print("%s: /healthz 200, /readyz 200, /metrics has vigil_build_info" % mode)
+
+
 def test_agent(img, privileged):
     mode = "privileged" if privileged else "least-privilege"
     caps = all_caps() if privileged else least_privilege_caps()
@@ -421,13 +444,16 @@ def test_agent(img, privileged):
         print("%s: %s" % (mode, a["output"]))
         check(a["output_fields"].get("proc.name") == "sh", "proc.name: %r" % a)
         check(a["hostname"] == "node-under-test", "hostname from NODE_NAME: %r" % a)
+        probe_endpoints(ag, mode)
         # a process that ran before vigil is known from /host/proc, by its
         # host pid and with what only ptrace access reveals (its exe)
         s = ag.seeded_parent_alert()
         print("%s: %s" % (mode, s["output"]))
-        check(re.search(r"ppid=%d\)" % old_pid, s["output"]),
+        check(re.search(r"ppid=%d " % old_pid, s["output"]),
               "the seeded shell's host pid %d: %s" % (old_pid, s["output"]))
         check("parent_exe=/bin/busybox" in s["output"], "seeded exe: %s" % s["output"])
+        check("container=%s)" % ag.old.id[:12] in s["output"],
+              "container id %s: %s" % (ag.old.id[:12], s["output"]))
         # vigil's own host pid is found through /host/proc/self, so its own
         # syscalls are dropped in the kernel
         for x in alerts(ag.b.stdout()):
