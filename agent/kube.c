@@ -63,7 +63,7 @@ struct vg_kube {
 	/* metrics (NULL when the agent serves none) */
 	const struct vg_vigil_metrics *m;
 	struct vg_metric_series *ev_throttled, *ev_failed;
-	uint64_t ev_throttled_seen, ev_failed_seen;
+	uint64_t ev_throttled_seen, ev_failed_seen, ev_lost_seen;
 };
 
 bool vg_kube_wanted(const struct vg_config *cfg)
@@ -108,13 +108,26 @@ static void on_tick(void *ctx)
 	informer_metrics(k, vg_k8smeta_namespaces(k->meta));
 	for (int i = 0; i < VG_CR_NKINDS; i++)
 		informer_metrics(k, k->rules_inf[i]);
-	if (k->events && k->m) {
+	if (k->events) {
 		struct k8s_events_stats es;
 		k8s_events_stats(k->events, &es);
+		/* drops (queue full) are counted by the dispatcher already */
+		uint64_t lost = es.failed + es.dropped;
+		if (lost != k->ev_lost_seen) {
+			/* at most once a second: say why, e.g. a 403 naming the verb */
+			char why[512];
+			k8s_events_last_error(k->events, why, sizeof(why));
+			vg_log(VG_LOG_WARNING,
+			       "kubernetes: %llu alerts could not be written as Events (%llu in "
+			       "all): %s",
+			       (unsigned long long)(lost - k->ev_lost_seen),
+			       (unsigned long long)lost, *why ? why : "queue full");
+		}
 		vg_metric_add(k->ev_throttled, es.throttled - k->ev_throttled_seen);
 		vg_metric_add(k->ev_failed, es.failed - k->ev_failed_seen);
 		k->ev_throttled_seen = es.throttled;
 		k->ev_failed_seen = es.failed;
+		k->ev_lost_seen = lost;
 	}
 	bool synced = vg_k8smeta_synced(k->meta);
 	vg_agent_set_ready(k->a, VG_READY_INFORMERS, synced);

@@ -33,7 +33,7 @@ RULES = """
   desc: a shell runs in a container (test rule)
   condition: evt.type in (execve, execveat) and evt.dir = < and proc.name = sh
     and container.id != host
-  output: shell in %k8s.ns.name/%k8s.pod.name container=%container.name
+  output: shell in %k8s.ns.name/%k8s.pod.name container=%container.name proc=%proc.name
     image=%container.image.repository:%container.image.tag app=%k8s.pod.label[app]
   priority: WARNING
   tags: [test]
@@ -136,7 +136,11 @@ def test_alert_carries_pod_metadata_and_becomes_event():
         set_container(ns, "web", c.id)
         agent = Agent(node)
         agent.wait_synced()
+        t0 = time.time()
         c.run(["sh", "-c", "true"])
+        ev = wait_for(lambda: vigil_events(ns), "a Kubernetes Event", timeout=10)
+        took = time.time() - t0
+        check(took <= 2.0, f"the Event took {took:.2f} s to show (over 2 s)")
         a = wait_for(lambda: alerts(agent), "the alert on stdout")[0]
         check(a.get("k8s") == {"namespace": ns, "pod": "web", "uid": uid},
               f"k8s object of the alert: {a.get('k8s')}")
@@ -156,7 +160,7 @@ def test_alert_carries_pod_metadata_and_becomes_event():
         check(e["reason"] == "ShellInTestPod", e["reason"])
         check(e["type"] == "Warning" and e["action"] == "Detected", e)
         check(e["reportingInstance"] == node, e["reportingInstance"])
-        check(e["note"].startswith(f"shell in {ns}/web"), e["note"])
+        check(e["note"].startswith(f"shell in {ns}/web") and "proc=sh" in e["note"], e["note"])
         # kubectl describe pod shows it
         d = kubectl("describe", "pod", "web", "-n", ns)
         check("ShellInTestPod" in d, "describe pod does not show the event:\n" + d[-600:])
@@ -325,71 +329,289 @@ def test_namespaced_rule_scoping_status_and_rejection():
 
 
 def test_hot_reload_loses_no_event():
-    """Events matching a ClusterRule keep flowing while the rule is changed
-    again and again: every event alerts exactly once."""
+    """A generator opens marker files at a steady pace while rules are added,
+    changed and deleted 50 times: the ClusterRule that matches every open
+    (changed again and again) alerts each exactly once; a second rule that
+    comes and goes alerts only while it is in force."""
     node = f"node-{RUN}-e"
-    apply_crds()
     marker = f"/tmp/vigil-reload-{RUN}"
-    name = f"reload-{RUN}"
+    name, extra = f"reload-{RUN}", f"reload-extra-{RUN}"
 
-    def rule(gen):
+    def rule(nm, rname, gen):
         return {"apiVersion": "vigil.dev/v1alpha1", "kind": "ClusterRule",
-                "metadata": {"name": name},
-                "spec": {"rule": "Reload marker", "description": f"version {gen}",
+                "metadata": {"name": nm},
+                "spec": {"rule": rname, "description": f"version {gen}",
                          "condition": f"evt.type in (open, openat, openat2) and evt.dir = < "
                                       f"and fd.name startswith {marker}",
                          "output": f"marker %fd.name v{gen}", "priority": "Notice",
                          "hostProcesses": True}}
-    apply(rule(0))
+    apply(rule(name, "Reload marker", 0))
     agent = None
+    n = 600
     try:
         agent = Agent(node, rules="[]\n", extra="  events:\n    enabled: false\n")
         agent.wait_synced()
         wait_for(lambda: "loaded" in agent.stderr(), "rules loaded")
-        n = 400
-        stop = threading.Event()
+        done = threading.Event()
 
         def opener():
             for i in range(n):
                 with open(f"{marker}-{i}", "w"):
                     pass
-                time.sleep(0.01)
-            stop.set()
+                time.sleep(0.012)
+            done.set()
         t = threading.Thread(target=opener)
         t.start()
-        gen = 0
-        while not stop.is_set():
-            gen += 1
-            apply(rule(gen))
-            time.sleep(0.3)
+        ops = 0
+        while ops < 50:
+            k = ops % 3
+            if k == 0:
+                apply(rule(name, "Reload marker", ops))           # change
+            elif k == 1:
+                apply(rule(extra, "Reload extra", ops))           # add
+            else:
+                kubectl("delete", "clusterrule", extra, "--wait=false")  # delete
+            ops += 1
+            time.sleep(0.1)
         t.join()
-        wait_for(lambda: len(alerts(agent, "Reload marker")) >= n, f"{n} alerts", timeout=20)
-        time.sleep(1)
+        check(done.is_set(), "the generator did not finish")
+        wait_for(lambda: len(alerts(agent, "Reload marker")) >= n, f"{n} alerts", timeout=30)
+        time.sleep(1.5)
         got = [a["output_fields"]["fd.name"] for a in alerts(agent, "Reload marker")]
         want = [f"{marker}-{i}" for i in range(n)]
         check(sorted(got) == sorted(want),
               f"{len(got)} alerts for {n} events; missing {sorted(set(want) - set(got))[:5]}, "
               f"duplicated {len(got) - len(set(got))}")
         versions = {a["output"].rsplit(" ", 1)[-1] for a in alerts(agent, "Reload marker")}
-        check(len(versions) >= 3, f"the rule was not swapped during the run: {versions}")
-        check(gen >= 3, f"only {gen} updates")
+        check(len(versions) >= 5, f"the rule was not swapped during the run: {versions}")
+        extra_alerts = alerts(agent, "Reload extra")
+        check(0 < len(extra_alerts) < n, f"the coming and going rule alerted "
+              f"{len(extra_alerts)} times for {n} events")
+        check(len({a["output_fields"]["fd.name"] for a in extra_alerts}) == len(extra_alerts),
+              "the coming and going rule alerted twice for one event")
         check(agent.stop() == 0, "exit code")
     finally:
         if agent:
             agent.close()
-        kubectl("delete", "clusterrule", name, "--ignore-not-found")
-        for i in range(400):
+        kubectl("delete", "clusterrule", name, extra, "--ignore-not-found")
+        for i in range(n):
             try:
                 os.unlink(f"{marker}-{i}")
             except OSError:
                 pass
 
 
-TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
-         test_events_of_unknown_container_wait_for_the_pod,
-         test_host_process_event_on_node,
-         test_namespaced_rule_scoping_status_and_rejection,
-         test_hot_reload_loses_no_event]
+def metric(agent, name, labels=None):
+    """The value of one series on the agent's /metrics (0 when absent)."""
+    import urllib.request
+    body = urllib.request.urlopen(
+        f"http://127.0.0.1:{agent.metrics_port()}/metrics", timeout=10).read().decode()
+    want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+                   if labels else "")
+    total = 0.0
+    for ln in body.splitlines():
+        if ln.startswith("#"):
+            continue
+        key, _, val = ln.rpartition(" ")
+        if labels is None and (key == name or key.startswith(name + "{")):
+            total += float(val)
+        elif key == want:
+            total += float(val)
+    return total
+
+
+def test_cluster_rules_accepted_and_rejected():
+    """kubectl get vcr shows ACCEPTED True/False; a rejected ClusterRule
+    (unknown field, syntax error) does not stop the others."""
+    node = f"node-{RUN}-f"
+    marker = f"/tmp/vigil-vcr-{RUN}"
+    good, badf, bads = f"good-{RUN}", f"badfield-{RUN}", f"badsyntax-{RUN}"
+
+    def vcr(name, cond):
+        return {"apiVersion": "vigil.dev/v1alpha1", "kind": "ClusterRule",
+                "metadata": {"name": name},
+                "spec": {"rule": name, "description": "test", "condition": cond,
+                         "output": "opened %fd.name", "priority": "Notice",
+                         "hostProcesses": True}}
+    apply(vcr(good, f"evt.type in (open, openat) and evt.dir = < and fd.name = {marker}"))
+    apply(vcr(badf, "evt.type = open and fd.nmae = /x"))
+    apply(vcr(bads, "evt.type = open and (fd.name = /x"))
+    agent = None
+    try:
+        agent = Agent(node, rules="[]\n")
+        agent.wait_synced()
+        g = wait_for(lambda: accepted("vcr", good), "status of the good ClusterRule")
+        f = wait_for(lambda: accepted("vcr", badf), "status of the bad-field ClusterRule")
+        x = wait_for(lambda: accepted("vcr", bads), "status of the bad-syntax ClusterRule")
+        check(g["status"] == "True", g)
+        check(f["status"] == "False" and "fd.nmae" in f["message"], f)
+        check(x["status"] == "False" and "spec.condition" in x["message"], x)
+        out = kubectl("get", "vcr", good, badf, bads)
+        lines = {ln.split()[0]: ln for ln in out.splitlines()[1:]}
+        check("True" in lines[good] and "False" in lines[badf] and "False" in lines[bads], out)
+        with open(marker, "w"):
+            pass
+        wait_for(lambda: alerts(agent, good), "the good rule still fires")
+        check(metric(agent, "vigil_rules_loaded", {"kind": "ClusterRule", "state": "rejected"})
+              >= 2, "rejected ClusterRules not in vigil_rules_loaded")
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        kubectl("delete", "vcr", good, badf, bads, "--ignore-not-found")
+        try:
+            os.unlink(marker)
+        except OSError:
+            pass
+
+
+def test_thousand_alerts_one_event_series():
+    node = f"node-{RUN}-g"
+    ns = fresh_ns("vg")
+    c = Container()
+    rules = """
+- rule: True in test pod
+  desc: test
+  condition: evt.type in (execve, execveat) and evt.dir = < and proc.name = true
+    and container.id != host
+  output: true ran in %k8s.pod.name
+  priority: NOTICE
+"""
+    agent = None
+    try:
+        make_pod(ns, "burst", node, {"app": "burst"})
+        set_container(ns, "burst", c.id)
+        agent = Agent(node, rules=rules, extra="  events:\n    min_priority: notice\n")
+        agent.wait_synced()
+        c.run(["sh", "-c", "i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done"],
+              timeout=120)
+        wait_for(lambda: len(alerts(agent, "True in test pod")) >= 1000, "1000 alerts",
+                 timeout=60)
+
+        def series_1000():
+            ev = vigil_events(ns)
+            return len(ev) == 1 and (ev[0].get("series") or {}).get("count") == 1000 and ev
+        ev = wait_for(series_1000, "one Event with series.count 1000", timeout=60)
+        check(ev[0]["reason"] == "TrueInTestPod", ev[0]["reason"])
+        writes = (metric(agent, "vigil_k8s_requests_total",
+                         {"verb": "create", "resource": "events", "code": "201"}) +
+                  metric(agent, "vigil_k8s_requests_total",
+                         {"verb": "patch", "resource": "events", "code": "200"}))
+        check(1 <= writes <= 20, f"{writes} Event writes for 1000 alerts")
+        thr = metric(agent, "vigil_alerts_throttled_total", {"sink": "k8s_events"})
+        check(thr >= 900, f"throttled count in metrics: {thr}")
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        c.close()
+
+
+def test_missing_verb_reported_not_a_crash():
+    """Without create on events the agent says so and keeps detecting."""
+    node = f"node-{RUN}-h"
+    marker = f"/tmp/vigil-rbac-{RUN}"
+    rules = """
+- rule: RBAC marker
+  desc: test
+  condition: evt.type in (open, openat) and evt.dir = < and fd.name = %s
+  output: opened %%fd.name
+  priority: WARNING
+""" % marker
+    role = json.loads(kubectl("get", "clusterrole", "vigil", "-o", "json"))
+    cut = dict(role)
+    cut["rules"] = [r for r in role["rules"] if "events.k8s.io" not in r.get("apiGroups", [])]
+    for k in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+        cut["metadata"].pop(k, None)
+    kubectl("replace", "-f", "-", input=json.dumps(cut))
+    agent = None
+    try:
+        agent = Agent(node, rules=rules)
+        agent.wait_synced()
+        with open(marker, "w"):
+            pass
+        wait_for(lambda: alerts(agent, "RBAC marker"), "the alert on stdout")
+        wait_for(lambda: "could not be written as Events" in agent.stderr() and
+                 "forbidden" in agent.stderr().lower(), "a clear 403 message", timeout=60)
+        check(agent.proc.poll() is None, "the agent died")
+        with open(marker, "w"):
+            pass
+        wait_for(lambda: len(alerts(agent, "RBAC marker")) >= 2, "detection goes on")
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        install_rbac()
+        try:
+            os.unlink(marker)
+        except OSError:
+            pass
+
+
+def test_api_server_outage():
+    """The API server stops for 30 s: detection goes on, the agent reconnects
+    and picks up a Rule applied right after the restart; Events from the
+    outage are delivered or counted."""
+    node = f"node-{RUN}-i"
+    ns = fresh_ns("vo")
+    c = Container()
+    marker = f"/tmp/vigil-outage-{RUN}"
+    rules = """
+- rule: Outage marker
+  desc: test
+  condition: evt.type in (open, openat) and evt.dir = < and fd.name startswith %s
+  output: opened %%fd.name
+  priority: WARNING
+""" % marker
+    agent = None
+    kdir = os.environ["VIGIL_K8S_DIR"]
+    cluster = os.path.join(HERE, "cluster.sh")
+    try:
+        make_pod(ns, "late-rule", node, {"app": "o"})
+        set_container(ns, "late-rule", c.id)
+        agent = Agent(node, rules=rules)
+        agent.wait_synced()
+        subprocess.run([cluster, "apiserver-down", kdir], check=True, capture_output=True)
+        down = time.time()
+        for i in range(3):
+            with open(f"{marker}-{i}", "w"):
+                pass
+            time.sleep(1)
+        wait_for(lambda: len(alerts(agent, "Outage marker")) >= 3, "detection while down")
+        time.sleep(max(0, 30 - (time.time() - down)))
+        subprocess.run([cluster, "apiserver-up", kdir], check=True, capture_output=True)
+        apply({"apiVersion": "vigil.dev/v1alpha1", "kind": "Rule",
+               "metadata": {"name": "after-outage", "namespace": ns},
+               "spec": {"rule": "After outage", "description": "applied after the restart",
+                        "condition": "evt.type in (execve, execveat) and evt.dir = < "
+                                     "and proc.name = ls",
+                        "output": "ls in %k8s.pod.name", "priority": "Warning"}})
+        ok = wait_for(lambda: accepted("vr", "after-outage", ns), "status after the outage",
+                      timeout=90)
+        check(ok["status"] == "True", ok)
+        c.run(["ls", "/"])
+        wait_for(lambda: alerts(agent, "After outage"), "the new Rule fires", timeout=30)
+
+        def outage_events_accounted():
+            ev = [e for e in vigil_events("default")
+                  if e["regarding"].get("name") == node and e["reason"] == "OutageMarker"]
+            if ev:
+                return ev
+            return metric(agent, "vigil_alerts_failed_total", {"sink": "k8s_events"}) >= 1
+        wait_for(outage_events_accounted, "outage Events delivered or counted", timeout=90)
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if subprocess.run([cluster, "status", kdir], capture_output=True).returncode != 0:
+            subprocess.run([cluster, "apiserver-up", kdir], capture_output=True)
+        if agent:
+            agent.close()
+        c.close()
+        for i in range(3):
+            try:
+                os.unlink(f"{marker}-{i}")
+            except OSError:
+                pass
+
 
 def install_rbac():
     """The chart's ClusterRole, Role and bindings for the agent's service
@@ -402,6 +624,17 @@ def install_rbac():
     if p.returncode != 0:
         raise Failure("helm template: " + p.stderr)
     kubectl("apply", "-f", "-", input=p.stdout)
+
+
+TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
+         test_events_of_unknown_container_wait_for_the_pod,
+         test_host_process_event_on_node,
+         test_namespaced_rule_scoping_status_and_rejection,
+         test_hot_reload_loses_no_event,
+         test_cluster_rules_accepted_and_rejected,
+         test_thousand_alerts_one_event_series,
+         test_missing_verb_reported_not_a_crash,
+         test_api_server_outage]
 
 
 if __name__ == "__main__":
