@@ -13,8 +13,9 @@ ClusterRole and Role, nothing else.
 A Pod bound to the node carries the id of a busybox runc container in its
 status; a shell with a terminal in that container must give an alert that
 names the pod, and a Kubernetes Event on it from vigil.dev/agent that the
-command of the chart's NOTES finds.  The agent must never be refused by the
-API server (a 403 in its log is a missing permission).
+command of the chart's NOTES finds; a ClusterRule gets its Accepted status
+from the agent (elected through its Lease).  The API server must refuse the
+agent nothing (no 401/403 in vigil_k8s_requests_total).
 
 Needs root, buildah, runc, the tools of tests/k8s/tools.sh.
 """
@@ -180,6 +181,24 @@ def main():
                 "reportingController=vigil.dev/agent", "-o", "yaml")
         check("regarding:" in out and "name: web" in out, "events.k8s.io view: " + out[:500])
 
+        # a ClusterRule: the elected agent writes its status (a PATCH of
+        # the status subresource the chart allows)
+        k("apply", "-f", "-", input=json.dumps({
+            "apiVersion": "vigil.dev/v1alpha1", "kind": "ClusterRule",
+            "metadata": {"name": "incluster-test"},
+            "spec": {"description": "test", "condition": "evt.type = execve and proc.name = nosuch",
+                     "output": "x %proc.name", "priority": "Notice"}}))
+
+        def accepted():
+            o = json.loads(k("get", "clusterrule", "incluster-test", "-o", "json"))
+            for c in o.get("status", {}).get("conditions", []):
+                if c.get("type") == "Accepted":
+                    return c
+            return None
+        c = ti.wait_for(accepted, 30, "the ClusterRule's Accepted condition")
+        print("ClusterRule status written by the agent: Accepted=%s" % c.get("status"))
+        check(c.get("status") == "True", "Accepted: %r" % c)
+
         # metrics, through the chart's port: every request the agent made
         # (lists, watches, Events) was allowed
         time.sleep(2)
@@ -190,6 +209,8 @@ def main():
         print("API requests:\n  " + "\n  ".join(reqs))
         check(any('code="201"' in x and 'resource="events"' in x for x in reqs),
               "no Event created according to vigil_k8s_requests_total")
+        check(any('verb="patch"' in x and 'clusterrules' in x and 'code="200"' in x
+                  for x in reqs), "no status PATCH according to vigil_k8s_requests_total")
         refused = [x for x in reqs if re.search(r'code="40[13]"', x)]
         check(not refused, "the API server refused the agent: %s" % refused)
         leases = k("get", "leases", "-n", NS, "-o", "name")
