@@ -331,7 +331,8 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 	struct vg_httpd_config hc = {0};
 	hc.listen = cfg->metrics.listen;
 	hc.metrics = a->reg;
-	hc.required = VG_READY_PROBES | VG_READY_RULES;
+	/* informers: met until Kubernetes is started (kube.c clears it) */
+	hc.required = VG_READY_PROBES | VG_READY_RULES | VG_READY_INFORMERS;
 	hc.tls_cert = *cfg->metrics.tls_cert ? cfg->metrics.tls_cert : NULL;
 	hc.tls_key = *cfg->metrics.tls_key ? cfg->metrics.tls_key : NULL;
 	if (!hc.tls_cert != !hc.tls_key) {
@@ -344,6 +345,7 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "metrics: %s", why);
 		return -1;
 	}
+	vg_httpd_set_ready(a->httpd, VG_READY_INFORMERS, true);
 	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s", cfg->metrics.listen,
 	       vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "");
 	return 0;

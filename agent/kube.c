@@ -100,6 +100,8 @@ static void informer_metrics(struct vg_kube *k, struct k8s_informer *inf)
 	vg_metric_set(vg_metric_series(k->m->k8s_cache_objects, res), (double)s.objects);
 }
 
+static bool rules_listed(void *ctx);
+
 /* Once a second on the service thread: metrics, readiness. */
 static void on_tick(void *ctx)
 {
@@ -129,7 +131,7 @@ static void on_tick(void *ctx)
 		k->ev_failed_seen = es.failed;
 		k->ev_lost_seen = lost;
 	}
-	bool synced = vg_k8smeta_synced(k->meta);
+	bool synced = vg_k8smeta_synced(k->meta) && rules_listed(k);
 	vg_agent_set_ready(k->a, VG_READY_INFORMERS, synced);
 	if (synced && !k->synced_logged) {
 		k->synced_logged = true;

@@ -136,6 +136,9 @@ def test_alert_carries_pod_metadata_and_becomes_event():
         set_container(ns, "web", c.id)
         agent = Agent(node)
         agent.wait_synced()
+        import urllib.request
+        r = urllib.request.urlopen(f"http://127.0.0.1:{agent.metrics_port()}/readyz", timeout=5)
+        check(r.status == 200, f"/readyz after the informers synced: {r.status}")
         t0 = time.time()
         c.run(["sh", "-c", "true"])
         ev = wait_for(lambda: vigil_events(ns), "a Kubernetes Event", timeout=10)
