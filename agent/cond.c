@@ -103,6 +103,8 @@ struct fs_check {
 };
 
 struct vg_cond_fieldset {
+	uint64_t id; /* unique in the process: a scratch tells field sets apart by it, not by
+			address (a new set may reuse a freed one's) */
 	struct fs_ent *v;
 	int n;
 	struct fs_check *chk;
@@ -113,7 +115,10 @@ struct vg_cond_fieldset {
 
 struct vg_cond_fieldset *vg_cond_fieldset_new(void)
 {
-	return vg_xcalloc(1, sizeof(struct vg_cond_fieldset));
+	static _Atomic uint64_t next_id = 1;
+	struct vg_cond_fieldset *fs = vg_xcalloc(1, sizeof(*fs));
+	fs->id = next_id++;
+	return fs;
 }
 
 void vg_cond_fieldset_free(struct vg_cond_fieldset *fs)
@@ -213,7 +218,7 @@ struct ins {
  * condition costs few cache lines to start. */
 struct vg_cond {
 	int entry, nprog;
-	const struct vg_cond_fieldset *fs; /* what slots and memo ids refer to */
+	uint64_t fs_id; /* the field set slots and memo ids refer to */
 	/* the event types the condition can match (vg_cond_evttypes); the
 	 * program is specialized for them */
 	uint64_t tbits[TBITS_WORDS];
@@ -239,10 +244,10 @@ struct vg_cond_scratch {
 	uint64_t *memo;
 	int mcap;
 	struct vg_fvals lhs, rhs;
-	char xbuf[VG_FVALS_BUF];	   /* transformed lhs values */
-	char rxbuf[VG_FVALS_BUF];	   /* transformed val() values */
-	const struct vg_evt *ev;	   /* the event the cache holds values of */
-	const struct vg_cond_fieldset *fs; /* whose slots and ids the cache holds */
+	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
+	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
+	const struct vg_evt *ev;  /* the event the cache holds values of */
+	uint64_t fs_id;		  /* the field set whose slots and ids the cache holds */
 	uint64_t ev_num, ev_ts, gen;
 	int cap;
 	/* one allocation per slot: values may point into their own entry's
@@ -1456,7 +1461,7 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 	struct vg_cond *c =
 		vg_xcalloc(1, sizeof(*c) + (size_t)count_checks(root) * sizeof(struct ins));
 	c->root = root;
-	c->fs = ps.env->fieldset;
+	c->fs_id = ps.env->fieldset ? ps.env->fieldset->id : 0;
 	flatten(c, ps.env->fieldset);
 	return c;
 }
@@ -1701,8 +1706,8 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 static void scratch_event(struct vg_cond_scratch *s, const struct vg_cond *c,
 			  const struct vg_evt *ev)
 {
-	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts || s->fs != c->fs) {
-		s->fs = c->fs;
+	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts || s->fs_id != c->fs_id) {
+		s->fs_id = c->fs_id;
 		s->ev = ev;
 		s->ev_num = ev->num;
 		s->ev_ts = ev->ts;

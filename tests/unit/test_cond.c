@@ -897,6 +897,15 @@ static void test_memo(void **unused)
 			assert_int_equal(vg_cond_eval(a, ev, scr), bash);
 		}
 	}
+	/* a set freed and a new one (maybe at the same address): same scratch,
+	 * same event, memo id 0 now proc.name = bash */
+	assert_false(vg_cond_eval(x, &S.exec, scr));
+	vg_cond_free(x);
+	vg_cond_fieldset_free(e2.fieldset);
+	e2.fieldset = vg_cond_fieldset_new();
+	x = vg_cond_compile("proc.name = bash", &at, &e2, &err);
+	assert_non_null(x);
+	assert_true(vg_cond_eval(x, &S.exec, scr));
 	vg_cond_free(a);
 	vg_cond_free(b);
 	vg_cond_free(c);
