@@ -210,6 +210,15 @@ struct ins {
 	int t, f;	      /* next pc, or PC_TRUE / PC_FALSE */
 	int memo;	      /* the comparison's id in the field set, -1 for none */
 	uint8_t neg;	      /* evt.type check with != */
+	/* A copy of the common comparison (one cached field against one
+	 * constant, no modifier) so that it is made without reading the
+	 * node: fslot >= 0 when it applies. */
+	uint8_t fop, ftype;
+	int fslot;
+	uint32_t klen;
+	const char *ks;
+	uint64_t ku;
+	int64_t ki;
 };
 
 #define TBITS_WORDS ((VG_T_MAX + 63) / 64)
@@ -1326,6 +1335,34 @@ static int memo_id(struct vg_cond_fieldset *fs, const struct node *n)
 
 static int evttypes(const struct node *n, uint8_t *types);
 
+static void fast_setup(struct ins *in, const struct node *n)
+{
+	const struct fref *L = &n->chk.lhs;
+	enum op op = n->chk.op;
+	in->fslot = -1;
+	if (n->chk.types || L->slot < 0 || L->nxf || n->chk.rhs_field || n->chk.quant != Q_DEFAULT)
+		return;
+	if (L->type == VG_FT_STR) {
+		if (n->chk.k.type != VG_FT_STR ||
+		    (op != OP_EQ && op != OP_NE && op != OP_STARTSWITH && op != OP_ENDSWITH &&
+		     op != OP_CONTAINS))
+			return;
+	} else if (L->type == VG_FT_U64 || L->type == VG_FT_S64 || L->type == VG_FT_BOOL) {
+		if (n->chk.k.type == VG_FT_STR || (op != OP_EQ && op != OP_NE && op != OP_LT &&
+						   op != OP_LE && op != OP_GT && op != OP_GE))
+			return;
+	} else {
+		return;
+	}
+	in->fslot = L->slot;
+	in->fop = (uint8_t)op;
+	in->ftype = (uint8_t)L->type;
+	in->ks = n->chk.k.s;
+	in->klen = n->chk.k.len;
+	in->ku = n->chk.k.u;
+	in->ki = n->chk.k.i;
+}
+
 static int count_checks(const struct node *n)
 {
 	switch (n->kind) {
@@ -1393,6 +1430,7 @@ static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg
 		in->types = n->chk.types;
 		in->neg = n->chk.op == OP_NE;
 		in->memo = memo_id(fs, n);
+		fast_setup(in, n);
 		in->t = t;
 		in->f = f;
 		return c->nprog++;
@@ -1863,6 +1901,53 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 	return false;
 }
 
+/* The comparison from the instruction's copy when its field is cached
+ * with one value (what eval_check concludes for one value: the comparison
+ * itself); -1 when that does not apply. */
+static int fast_check(const struct ins *in, const struct vg_cond_scratch *s)
+{
+	if (in->fslot < 0 || in->fslot >= s->cap)
+		return -1;
+	const struct fcache_ent *e = s->ent[in->fslot];
+	if (!e || e->gen != s->gen || e->vals.n != 1)
+		return -1;
+	const struct vg_fval *v = &e->vals.v[0];
+	if (in->ftype == VG_FT_STR) {
+		const char *p = v->s.p;
+		uint32_t len = v->s.len, kl = in->klen;
+		switch (in->fop) {
+		case OP_EQ:
+			return len == kl && !memcmp(p, in->ks, len);
+		case OP_NE:
+			return !(len == kl && !memcmp(p, in->ks, len));
+		case OP_STARTSWITH:
+			return len >= kl && !memcmp(p, in->ks, kl);
+		case OP_ENDSWITH:
+			return len >= kl && !memcmp(p + len - kl, in->ks, kl);
+		case OP_CONTAINS:
+			return memmem(p, len, in->ks, kl) != NULL;
+		}
+		return -1;
+	}
+	int c = in->ftype == VG_FT_S64 ? (v->i < in->ki ? -1 : v->i > in->ki)
+				       : (v->u < in->ku ? -1 : v->u > in->ku);
+	switch (in->fop) {
+	case OP_EQ:
+		return c == 0;
+	case OP_NE:
+		return c != 0;
+	case OP_LT:
+		return c < 0;
+	case OP_LE:
+		return c <= 0;
+	case OP_GT:
+		return c > 0;
+	case OP_GE:
+		return c >= 0;
+	}
+	return -1;
+}
+
 static void memo_grow(struct vg_cond_scratch *s, int id)
 {
 	int cap = id + 64;
@@ -1892,7 +1977,8 @@ bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_co
 			if (m >> 1 == s->gen) {
 				r = m & 1;
 			} else {
-				r = eval_check(in->chk, ev, s);
+				int k = fast_check(in, s);
+				r = k >= 0 ? k : eval_check(in->chk, ev, s);
 				s->memo[in->memo] = s->gen << 1 | r;
 			}
 		} else {
