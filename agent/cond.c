@@ -182,17 +182,17 @@ struct node {
 		} list;
 		struct node *kid;
 		bool value;
-		struct {
-			struct fref lhs;
+		struct {		/* what every evaluation reads first, rarely used last */
+			uint8_t *types; /* evt.type fast path: bitmap of VG_T_MAX */
 			enum op op;
 			enum quant quant;
 			int rhs_field; /* compare against val(field) */
-			struct fref rhs;
+			int has_re;
+			struct fref lhs;
 			struct konst k;
 			struct kset set;
+			struct fref rhs;
 			regex_t re;
-			int has_re;
-			uint8_t *types; /* evt.type fast path: bitmap of VG_T_MAX */
 		} chk;
 	};
 };
