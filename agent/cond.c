@@ -204,33 +204,33 @@ struct node {
 #define PC_TRUE (-1)
 #define PC_FALSE (-2)
 
-struct ins {
-	const struct node *chk;
-	const uint8_t *types; /* evt.type check: its bitmap, else NULL */
-	int t, f;	      /* next pc, or PC_TRUE / PC_FALSE */
+struct ins {		      /* 64 bytes; what a shared result needs in the first 16 */
 	int memo;	      /* the comparison's id in the field set, -1 for none */
-	uint8_t neg;	      /* evt.type check with != */
+	int t, f;	      /* next pc, or PC_TRUE / PC_FALSE */
+	int fslot;	      /* see below */
+	const uint8_t *types; /* evt.type check: its bitmap, else NULL */
+	const struct node *chk;
 	/* A copy of the common comparison (one cached field against one
 	 * constant, no modifier) so that it is made without reading the
 	 * node: fslot >= 0 when it applies. */
-	uint8_t fop, ftype;
-	int fslot;
-	uint32_t klen;
 	const char *ks;
 	uint64_t ku;
 	int64_t ki;
+	uint32_t klen;
+	uint8_t fop, ftype;
+	uint8_t neg; /* evt.type check with != */
 };
 
 #define TBITS_WORDS ((VG_T_MAX + 63) / 64)
 
-/* One allocation, what evaluation reads first at the front: a rule's
- * condition costs few cache lines to start. */
+/* One allocation, cache-line aligned, what evaluation reads first at the
+ * front: the header and the first instruction share a line. */
 struct vg_cond {
 	int entry, nprog;
 	uint64_t fs_id; /* the field set slots and memo ids refer to */
-	/* the event types the condition can match (vg_cond_evttypes); the
-	 * program is specialized for them */
-	uint64_t tbits[TBITS_WORDS];
+	/* the event types the condition can match (vg_cond_evttypes), after
+	 * the program; the program is specialized for them */
+	uint64_t *tbits;
 	struct node *root;
 	struct ins prog[];
 };
@@ -1496,8 +1496,14 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 	}
 	if (!root)
 		return NULL;
-	struct vg_cond *c =
-		vg_xcalloc(1, sizeof(*c) + (size_t)count_checks(root) * sizeof(struct ins));
+	size_t nins = (size_t)count_checks(root);
+	size_t size = sizeof(struct vg_cond) + nins * sizeof(struct ins) + TBITS_WORDS * 8;
+	size = (size + 63) & ~(size_t)63;
+	struct vg_cond *c = aligned_alloc(64, size);
+	if (!c)
+		abort(); /* like vg_xcalloc */
+	memset(c, 0, size);
+	c->tbits = (uint64_t *)&c->prog[nins];
 	c->root = root;
 	c->fs_id = ps.env->fieldset ? ps.env->fieldset->id : 0;
 	flatten(c, ps.env->fieldset);
@@ -1956,15 +1962,29 @@ static void memo_grow(struct vg_cond_scratch *s, int id)
 	s->mcap = cap;
 }
 
+static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
-	int pc = c->entry;
 	const int t = ev->type;
 	scratch_event(s, c, ev);
 	if (t < 0 || t >= VG_T_MAX)
 		return eval(c->root, ev, s); /* not what the program is made for */
 	if (!(c->tbits[t / 64] >> (t % 64) & 1))
 		return false;
+	return run(c, ev, s);
+}
+
+bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	scratch_event(s, c, ev);
+	return run(c, ev, s);
+}
+
+static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	int pc = c->entry;
+	const int t = ev->type;
 	while (pc >= 0) {
 		const struct ins *in = &c->prog[pc];
 		bool r;

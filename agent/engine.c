@@ -230,7 +230,8 @@ int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct v
 		return 0;
 	int hits = 0;
 	for (uint32_t i = e->idx_start[t]; i < e->idx_start[t + 1]; i++) {
-		if (vg_cond_eval(e->idx_cond[i], ev, s)) {
+		/* the index holds a rule under the types of its condition */
+		if (vg_cond_eval_typed(e->idx_cond[i], ev, s)) {
 			hits++;
 			if (fn)
 				fn(ctx, e->idx[i], ev);
