@@ -247,21 +247,22 @@ struct fcache_ent {
 	struct vg_fvals vals;
 };
 
-struct vg_cond_scratch {
+struct vg_cond_scratch { /* read for every comparison: one cache line */
 	/* results of comparisons on the current event, by memo id: gen << 1
 	 * | result, valid where the gen is the current one */
 	uint64_t *memo;
 	int mcap;
-	struct vg_fvals lhs, rhs;
-	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
-	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
-	const struct vg_evt *ev;  /* the event the cache holds values of */
-	uint64_t fs_id;		  /* the field set whose slots and ids the cache holds */
-	uint64_t ev_num, ev_ts, gen;
 	int cap;
 	/* one allocation per slot: values may point into their own entry's
 	 * buffer, so entries must not move when the table grows */
 	struct fcache_ent **ent;
+	const struct vg_evt *ev; /* the event the cache holds values of */
+	uint64_t fs_id;		 /* the field set whose slots and ids the cache holds */
+	uint64_t ev_num, ev_ts, gen;
+	/* rarely used, large */
+	struct vg_fvals lhs, rhs;
+	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
+	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
