@@ -103,6 +103,8 @@ struct fs_check {
 };
 
 struct vg_cond_fieldset {
+	uint64_t id; /* unique in the process: a scratch tells field sets apart by it, not by
+			address (a new set may reuse a freed one's) */
 	struct fs_ent *v;
 	int n;
 	struct fs_check *chk;
@@ -113,7 +115,10 @@ struct vg_cond_fieldset {
 
 struct vg_cond_fieldset *vg_cond_fieldset_new(void)
 {
-	return vg_xcalloc(1, sizeof(struct vg_cond_fieldset));
+	static _Atomic uint64_t next_id = 1;
+	struct vg_cond_fieldset *fs = vg_xcalloc(1, sizeof(*fs));
+	fs->id = next_id++;
+	return fs;
 }
 
 void vg_cond_fieldset_free(struct vg_cond_fieldset *fs)
@@ -177,17 +182,17 @@ struct node {
 		} list;
 		struct node *kid;
 		bool value;
-		struct {
-			struct fref lhs;
+		struct {		/* what every evaluation reads first, rarely used last */
+			uint8_t *types; /* evt.type fast path: bitmap of VG_T_MAX */
 			enum op op;
 			enum quant quant;
 			int rhs_field; /* compare against val(field) */
-			struct fref rhs;
+			int has_re;
+			struct fref lhs;
 			struct konst k;
 			struct kset set;
+			struct fref rhs;
 			regex_t re;
-			int has_re;
-			uint8_t *types; /* evt.type fast path: bitmap of VG_T_MAX */
 		} chk;
 	};
 };
@@ -199,24 +204,33 @@ struct node {
 #define PC_TRUE (-1)
 #define PC_FALSE (-2)
 
-struct ins {
-	const struct node *chk;
-	const uint8_t *types; /* evt.type check: its bitmap, else NULL */
-	int t, f;	      /* next pc, or PC_TRUE / PC_FALSE */
+struct ins {		      /* 64 bytes; what a shared result needs in the first 16 */
 	int memo;	      /* the comparison's id in the field set, -1 for none */
-	uint8_t neg;	      /* evt.type check with != */
+	int t, f;	      /* next pc, or PC_TRUE / PC_FALSE */
+	int fslot;	      /* see below */
+	const uint8_t *types; /* evt.type check: its bitmap, else NULL */
+	const struct node *chk;
+	/* A copy of the common comparison (one cached field against one
+	 * constant, no modifier) so that it is made without reading the
+	 * node: fslot >= 0 when it applies. */
+	const char *ks;
+	uint64_t ku;
+	int64_t ki;
+	uint32_t klen;
+	uint8_t fop, ftype;
+	uint8_t neg; /* evt.type check with != */
 };
 
 #define TBITS_WORDS ((VG_T_MAX + 63) / 64)
 
-/* One allocation, what evaluation reads first at the front: a rule's
- * condition costs few cache lines to start. */
+/* One allocation, cache-line aligned, what evaluation reads first at the
+ * front: the header and the first instruction share a line. */
 struct vg_cond {
 	int entry, nprog;
-	const struct vg_cond_fieldset *fs; /* what slots and memo ids refer to */
-	/* the event types the condition can match (vg_cond_evttypes); the
-	 * program is specialized for them */
-	uint64_t tbits[TBITS_WORDS];
+	uint64_t fs_id; /* the field set slots and memo ids refer to */
+	/* the event types the condition can match (vg_cond_evttypes), after
+	 * the program; the program is specialized for them */
+	uint64_t *tbits;
 	struct node *root;
 	struct ins prog[];
 };
@@ -233,21 +247,22 @@ struct fcache_ent {
 	struct vg_fvals vals;
 };
 
-struct vg_cond_scratch {
+struct vg_cond_scratch { /* read for every comparison: one cache line */
 	/* results of comparisons on the current event, by memo id: gen << 1
 	 * | result, valid where the gen is the current one */
 	uint64_t *memo;
 	int mcap;
-	struct vg_fvals lhs, rhs;
-	char xbuf[VG_FVALS_BUF];	   /* transformed lhs values */
-	char rxbuf[VG_FVALS_BUF];	   /* transformed val() values */
-	const struct vg_evt *ev;	   /* the event the cache holds values of */
-	const struct vg_cond_fieldset *fs; /* whose slots and ids the cache holds */
-	uint64_t ev_num, ev_ts, gen;
 	int cap;
 	/* one allocation per slot: values may point into their own entry's
 	 * buffer, so entries must not move when the table grows */
 	struct fcache_ent **ent;
+	const struct vg_evt *ev; /* the event the cache holds values of */
+	uint64_t fs_id;		 /* the field set whose slots and ids the cache holds */
+	uint64_t ev_num, ev_ts, gen;
+	/* rarely used, large */
+	struct vg_fvals lhs, rhs;
+	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
+	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1321,6 +1336,34 @@ static int memo_id(struct vg_cond_fieldset *fs, const struct node *n)
 
 static int evttypes(const struct node *n, uint8_t *types);
 
+static void fast_setup(struct ins *in, const struct node *n)
+{
+	const struct fref *L = &n->chk.lhs;
+	enum op op = n->chk.op;
+	in->fslot = -1;
+	if (n->chk.types || L->slot < 0 || L->nxf || n->chk.rhs_field || n->chk.quant != Q_DEFAULT)
+		return;
+	if (L->type == VG_FT_STR) {
+		if (n->chk.k.type != VG_FT_STR ||
+		    (op != OP_EQ && op != OP_NE && op != OP_STARTSWITH && op != OP_ENDSWITH &&
+		     op != OP_CONTAINS))
+			return;
+	} else if (L->type == VG_FT_U64 || L->type == VG_FT_S64 || L->type == VG_FT_BOOL) {
+		if (n->chk.k.type == VG_FT_STR || (op != OP_EQ && op != OP_NE && op != OP_LT &&
+						   op != OP_LE && op != OP_GT && op != OP_GE))
+			return;
+	} else {
+		return;
+	}
+	in->fslot = L->slot;
+	in->fop = (uint8_t)op;
+	in->ftype = (uint8_t)L->type;
+	in->ks = n->chk.k.s;
+	in->klen = n->chk.k.len;
+	in->ku = n->chk.k.u;
+	in->ki = n->chk.k.i;
+}
+
 static int count_checks(const struct node *n)
 {
 	switch (n->kind) {
@@ -1388,6 +1431,7 @@ static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg
 		in->types = n->chk.types;
 		in->neg = n->chk.op == OP_NE;
 		in->memo = memo_id(fs, n);
+		fast_setup(in, n);
 		in->t = t;
 		in->f = f;
 		return c->nprog++;
@@ -1453,10 +1497,16 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 	}
 	if (!root)
 		return NULL;
-	struct vg_cond *c =
-		vg_xcalloc(1, sizeof(*c) + (size_t)count_checks(root) * sizeof(struct ins));
+	size_t nins = (size_t)count_checks(root);
+	size_t size = sizeof(struct vg_cond) + nins * sizeof(struct ins) + TBITS_WORDS * 8;
+	size = (size + 63) & ~(size_t)63;
+	struct vg_cond *c = aligned_alloc(64, size);
+	if (!c)
+		abort(); /* like vg_xcalloc */
+	memset(c, 0, size);
+	c->tbits = (uint64_t *)&c->prog[nins];
 	c->root = root;
-	c->fs = ps.env->fieldset;
+	c->fs_id = ps.env->fieldset ? ps.env->fieldset->id : 0;
 	flatten(c, ps.env->fieldset);
 	return c;
 }
@@ -1701,8 +1751,8 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 static void scratch_event(struct vg_cond_scratch *s, const struct vg_cond *c,
 			  const struct vg_evt *ev)
 {
-	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts || s->fs != c->fs) {
-		s->fs = c->fs;
+	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts || s->fs_id != c->fs_id) {
+		s->fs_id = c->fs_id;
 		s->ev = ev;
 		s->ev_num = ev->num;
 		s->ev_ts = ev->ts;
@@ -1858,6 +1908,53 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 	return false;
 }
 
+/* The comparison from the instruction's copy when its field is cached
+ * with one value (what eval_check concludes for one value: the comparison
+ * itself); -1 when that does not apply. */
+static int fast_check(const struct ins *in, const struct vg_cond_scratch *s)
+{
+	if (in->fslot < 0 || in->fslot >= s->cap)
+		return -1;
+	const struct fcache_ent *e = s->ent[in->fslot];
+	if (!e || e->gen != s->gen || e->vals.n != 1)
+		return -1;
+	const struct vg_fval *v = &e->vals.v[0];
+	if (in->ftype == VG_FT_STR) {
+		const char *p = v->s.p;
+		uint32_t len = v->s.len, kl = in->klen;
+		switch (in->fop) {
+		case OP_EQ:
+			return len == kl && !memcmp(p, in->ks, len);
+		case OP_NE:
+			return !(len == kl && !memcmp(p, in->ks, len));
+		case OP_STARTSWITH:
+			return len >= kl && !memcmp(p, in->ks, kl);
+		case OP_ENDSWITH:
+			return len >= kl && !memcmp(p + len - kl, in->ks, kl);
+		case OP_CONTAINS:
+			return memmem(p, len, in->ks, kl) != NULL;
+		}
+		return -1;
+	}
+	int c = in->ftype == VG_FT_S64 ? (v->i < in->ki ? -1 : v->i > in->ki)
+				       : (v->u < in->ku ? -1 : v->u > in->ku);
+	switch (in->fop) {
+	case OP_EQ:
+		return c == 0;
+	case OP_NE:
+		return c != 0;
+	case OP_LT:
+		return c < 0;
+	case OP_LE:
+		return c <= 0;
+	case OP_GT:
+		return c > 0;
+	case OP_GE:
+		return c >= 0;
+	}
+	return -1;
+}
+
 static void memo_grow(struct vg_cond_scratch *s, int id)
 {
 	int cap = id + 64;
@@ -1866,15 +1963,29 @@ static void memo_grow(struct vg_cond_scratch *s, int id)
 	s->mcap = cap;
 }
 
+static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
-	int pc = c->entry;
 	const int t = ev->type;
 	scratch_event(s, c, ev);
 	if (t < 0 || t >= VG_T_MAX)
 		return eval(c->root, ev, s); /* not what the program is made for */
 	if (!(c->tbits[t / 64] >> (t % 64) & 1))
 		return false;
+	return run(c, ev, s);
+}
+
+bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	scratch_event(s, c, ev);
+	return run(c, ev, s);
+}
+
+static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	int pc = c->entry;
+	const int t = ev->type;
 	while (pc >= 0) {
 		const struct ins *in = &c->prog[pc];
 		bool r;
@@ -1887,7 +1998,8 @@ bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_co
 			if (m >> 1 == s->gen) {
 				r = m & 1;
 			} else {
-				r = eval_check(in->chk, ev, s);
+				int k = fast_check(in, s);
+				r = k >= 0 ? k : eval_check(in->chk, ev, s);
 				s->memo[in->memo] = s->gen << 1 | r;
 			}
 		} else {

@@ -72,6 +72,10 @@ struct vg_cond_scratch *vg_cond_scratch_new(void);
 void vg_cond_scratch_free(struct vg_cond_scratch *s);
 
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+/* The same for an event whose type the caller knows is one of
+ * vg_cond_evttypes(c) (0 <= type < VG_T_MAX): the engine's index. */
+bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev,
+			struct vg_cond_scratch *s);
 /* The same by walking the tree: the reference vg_cond_eval's compiled form
  * is tested against (slower). */
 bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);

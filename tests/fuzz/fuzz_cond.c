@@ -72,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = malloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = 0;
-	static const struct vg_cond_env env = {NULL, env_macro, env_list, NULL, NULL, NULL};
+	/* a field set per input: the value cache and shared results are used */
+	struct vg_cond_env env = {NULL, env_macro, env_list, NULL, NULL, vg_cond_fieldset_new()};
 	struct vg_pos at = {"fuzz", 1, 1};
 	struct vg_cond_err err;
 	struct vg_cond *c = vg_cond_compile(text, &at, &env, &err);
@@ -80,16 +81,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t types[VG_T_MAX];
 		vg_cond_evttypes(c, types);
 		const struct vg_evt *evs[] = {&S->exec, &S->open, &S->conn};
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 3; i++) {
+			bool r = vg_cond_eval(c, evs[i], SCR);
 			/* the event-type set must never exclude a matching event */
-			if (vg_cond_eval(c, evs[i], SCR) && !types[evs[i]->type])
+			if (r && !types[evs[i]->type])
 				abort();
+			/* the compiled program agrees with the tree, cached or not */
+			if (vg_cond_eval_tree(c, evs[i], SCR) != r ||
+			    vg_cond_eval(c, evs[i], SCR) != r)
+				abort();
+		}
 		int n = 0;
 		vg_cond_fields(c, on_field, &n);
 		vg_cond_free(c);
 	} else if (!err.msg[0] || err.pos.line < 1 || err.pos.col < 1) {
 		abort(); /* every failure says what and where */
 	}
+	vg_cond_fieldset_free(env.fieldset);
 	free(text);
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 static struct scene S;
 static struct vg_cond_scratch *SCR;
+static struct vg_cond_fieldset *FS;
 
 /* ---- the test environment: macros and lists from small tables ---------- */
 
@@ -99,6 +100,20 @@ static bool ev_on(const char *text, const struct vg_evt *ev)
 	/* the compiled program must agree with the tree it came from */
 	if (vg_cond_eval_tree(c, ev, SCR) != r)
 		fail_msg("'%s' on %s: program says %d, tree says %d", text, ev->name, r, !r);
+	/* and so must the program compiled with the field set every test shares
+	 * (values cached across conditions on one event, shared results, the
+	 * comparisons copied into the program) */
+	struct vg_cond_env env = ENV;
+	env.fieldset = FS;
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *cf = vg_cond_compile(text, &at, &env, &err);
+	assert_non_null(cf);
+	for (int i = 0; i < 2; i++)
+		if (vg_cond_eval(cf, ev, SCR) != r)
+			fail_msg("'%s' on %s: with a field set %d, without %d", text, ev->name, !r,
+				 r);
+	vg_cond_free(cf);
 	/* the event-type set must never exclude a type the condition matched */
 	uint8_t types[VG_T_MAX];
 	vg_cond_evttypes(c, types);
@@ -147,6 +162,7 @@ static int setup(void **unused)
 	(void)unused;
 	assert_int_equal(scene_init(&S), 0);
 	SCR = vg_cond_scratch_new();
+	FS = vg_cond_fieldset_new();
 	return 0;
 }
 
@@ -154,6 +170,7 @@ static int teardown(void **unused)
 {
 	(void)unused;
 	vg_cond_scratch_free(SCR);
+	vg_cond_fieldset_free(FS);
 	scene_free(&S);
 	return 0;
 }
@@ -897,6 +914,15 @@ static void test_memo(void **unused)
 			assert_int_equal(vg_cond_eval(a, ev, scr), bash);
 		}
 	}
+	/* a set freed and a new one (maybe at the same address): same scratch,
+	 * same event, memo id 0 now proc.name = bash */
+	assert_false(vg_cond_eval(x, &S.exec, scr));
+	vg_cond_free(x);
+	vg_cond_fieldset_free(e2.fieldset);
+	e2.fieldset = vg_cond_fieldset_new();
+	x = vg_cond_compile("proc.name = bash", &at, &e2, &err);
+	assert_non_null(x);
+	assert_true(vg_cond_eval(x, &S.exec, scr));
 	vg_cond_free(a);
 	vg_cond_free(b);
 	vg_cond_free(c);
@@ -904,6 +930,74 @@ static void test_memo(void **unused)
 	vg_cond_scratch_free(scr);
 	vg_cond_fieldset_free(e1.fieldset);
 	vg_cond_fieldset_free(e2.fieldset);
+}
+
+/* Comparisons made from the program's copy once the field's value is
+ * cached for the event (fd.name and fd.num read first by another
+ * condition): each operator both ways. */
+static void test_fast_compare(void **unused)
+{
+	(void)unused;
+	static const struct {
+		const char *text;
+		bool want; /* on the open of /etc/shadow, fd 3 */
+	} cases[] = {
+		{"fd.name startswith /etc", true},
+		{"fd.name startswith /usr", false},
+		{"fd.name endswith shadow", true},
+		{"fd.name endswith passwd", false},
+		{"fd.name contains /sh", true},
+		{"fd.name contains xyz", false},
+		{"fd.name = /etc/shadow", true},
+		{"fd.name = /etc/shado", false},
+		{"fd.name != /etc/passwd", true},
+		{"fd.name != /etc/shadow", false},
+		{"fd.num = 3", true},
+		{"fd.num = 4", false},
+		{"fd.num != 4", true},
+		{"fd.num != 3", false},
+		{"fd.num < 4", true},
+		{"fd.num < 3", false},
+		{"fd.num <= 3", true},
+		{"fd.num <= 2", false},
+		{"fd.num > 2", true},
+		{"fd.num > 3", false},
+		{"fd.num >= 3", true},
+		{"fd.num >= 4", false},
+		{"evt.is_open_read = true", true},
+		{"evt.is_open_read = false", false},
+		{"proc.pid = 70", true},
+		{"proc.pid = 71", false},
+	};
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *warm = vg_cond_compile(
+		"fd.name exists and fd.num exists and evt.is_open_read exists and proc.pid exists",
+		&at, &env, &err);
+	assert_non_null(warm);
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	struct vg_cond *c[sizeof(cases) / sizeof(cases[0])];
+	for (size_t i = 0; i < n; i++) {
+		c[i] = vg_cond_compile(cases[i].text, &at, &env, &err);
+		assert_non_null(c[i]);
+	}
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	for (int round = 0; round < 2; round++) {
+		assert_true(vg_cond_eval(warm, &S.open, scr));
+		for (size_t i = 0; i < n; i++) {
+			if (vg_cond_eval(c[i], &S.open, scr) != cases[i].want)
+				fail_msg("'%s' is not %d", cases[i].text, cases[i].want);
+			assert_int_equal(vg_cond_eval_tree(c[i], &S.open, scr), cases[i].want);
+		}
+		assert_false(vg_cond_eval(c[0], &S.exec, scr)); /* another event */
+	}
+	for (size_t i = 0; i < n; i++)
+		vg_cond_free(c[i]);
+	vg_cond_free(warm);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(env.fieldset);
 }
 
 int main(void)
@@ -927,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(test_field_cache),
 		cmocka_unit_test(test_program_vs_tree),
 		cmocka_unit_test(test_memo),
+		cmocka_unit_test(test_fast_compare),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
