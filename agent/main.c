@@ -63,7 +63,16 @@ static const char usage_text[] =
 	"  -h, --help            this help\n"
 	"\n"
 	"Without rules on the command line or in the configuration, vigil uses its\n"
-	"default rules, embedded in the binary.\n";
+	"default rules, embedded in the binary.\n"
+	"\n"
+	"Signals (run): SIGTERM/SIGINT stop after draining the alert queues;\n"
+	"SIGHUP re-reads the rule files (hot reload, no event lost); SIGUSR1\n"
+	"reopens the alert file (logrotate).\n"
+	"\n"
+	"In a cluster (kubernetes.* in the configuration, $KUBECONFIG or the\n"
+	"in-cluster service account), vigil also reads pod metadata, runs the\n"
+	"ClusterRule, Rule and RuleLibrary objects (hot-reloaded) and sends alerts\n"
+	"as Kubernetes Events.\n";
 
 struct opts {
 	const char *cmd;
