@@ -7,6 +7,7 @@
  * exactly one side owns it), keeps the running set, and hands the old
  * one back through the retired list for the worker to narrow and free.
  */
+#include "log.h"
 #include "reload.h"
 #include "util.h"
 
@@ -56,6 +57,7 @@ struct vg_reload {
 	struct vg_reload_stats stats;
 
 	atomic_int files_requested;
+	size_t file_errors; /* of the rule files in the set in force (worker) */
 	atomic_int stop;
 	int efd;
 	pthread_t worker;
@@ -233,6 +235,28 @@ static struct vg_crset *build(struct vg_reload *r)
 				    r->o.load_ctx, objs,	n};
 	struct vg_diag d = {0};
 	struct vg_crset *cs = vg_crset_build(&in, &d);
+	if (reload && d.errors > r->file_errors) {
+		/* A broken edit of a rule file loses nothing that runs: the set
+		 * in force stays until the files are fixed (and, with them, the
+		 * object changes that came meanwhile). */
+		vg_diag_print(&d, stderr);
+		vg_log(VG_LOG_ERROR,
+		       "the rule files have %zu errors: keeping the rules in force; fix them and "
+		       "send SIGHUP again",
+		       d.errors);
+		vg_diag_free(&d);
+		vg_crset_free(cs);
+		for (size_t i = 0; i < n; i++) {
+			cJSON_Delete((cJSON *)objs[i].obj);
+			cJSON_Delete((cJSON *)objs[i].fallback);
+		}
+		free(objs);
+		pthread_mutex_lock(&r->mu);
+		r->stats.rejected_files++;
+		pthread_mutex_unlock(&r->mu);
+		return NULL;
+	}
+	r->file_errors = d.errors;
 	if (r->o.on_build)
 		r->o.on_build(r->o.build_ctx, cs, &d);
 	update_metrics(r, cs, reload);
@@ -355,7 +379,9 @@ static void *worker(void *arg)
 		if (atomic_load(&r->stop))
 			break;
 		atomic_store(&r->files_requested, 0);
-		publish(r, build(r));
+		struct vg_crset *cs = build(r);
+		if (cs)
+			publish(r, cs);
 		reap(r);
 	}
 	return NULL;

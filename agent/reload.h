@@ -83,6 +83,7 @@ struct vg_reload_stats {
 	uint64_t unchanged;  /* upserts ignored: same uid and generation */
 	uint64_t map_writes; /* set_interest calls */
 	uint64_t map_errors;
+	uint64_t rejected_files; /* rebuilds dropped: the rule files got new errors */
 };
 
 struct vg_reload;

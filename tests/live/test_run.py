@@ -93,6 +93,66 @@ def test_bad_rules_file_is_reported():
           "message: %s" % r.stderr)
 
 
+def test_sighup_reloads_rule_files():
+    """SIGHUP re-reads the rule files: a rule added to the file fires, a
+    removed one stops, a broken edit keeps the running set."""
+    d = tempfile.mkdtemp(prefix="vigil-hup-")
+    rules = os.path.join(d, "rules.yaml")
+    m1, m2 = os.path.join(d, "one-marker"), os.path.join(d, "two-marker")
+
+    def rule(name, marker):
+        return ("- rule: %s\n  desc: test\n  condition: evt.type in (open, openat) and "
+                "evt.dir = < and fd.name = %s\n  output: opened %%fd.name\n"
+                "  priority: NOTICE\n" % (name, marker))
+    with open(rules, "w") as f:
+        f.write(rule("HUP one", m1))
+    v = Vigil(["run", "-r", rules])
+    try:
+        def touch(p):
+            with open(p, "w"):
+                pass
+
+        def names():
+            return [a["rule"] for a in v.lines()]
+
+        def wait(cond, what):
+            for _ in range(100):
+                if cond():
+                    return
+                time.sleep(0.1)
+            check(False, "timed out: %s; alerts %s; log %s" % (what, names(), v.stderr()[-500:]))
+        touch(m1)
+        touch(m2)
+        wait(lambda: names().count("HUP one") == 1, "the first rule")
+        with open(rules, "w") as f:
+            f.write(rule("HUP two", m2))
+        v.proc.send_signal(1)  # SIGHUP
+        wait(lambda: "rules rebuilt" in v.stderr(), "the rebuild")
+        time.sleep(0.5)
+        touch(m1)
+        touch(m2)
+        wait(lambda: names().count("HUP two") == 1, "the new rule")
+        time.sleep(0.3)
+        check(names().count("HUP one") == 1, "the removed rule still fires: %s" % names())
+        with open(rules, "w") as f:
+            f.write("- rule: broken\n  condition: fd.nmae = x\n")
+        v.proc.send_signal(1)
+        wait(lambda: "keeping the rules in force" in v.stderr() and
+             "rules.yaml:1:3: error" in v.stderr(), "the broken edit reported at its place")
+        time.sleep(0.5)
+        touch(m2)
+        wait(lambda: names().count("HUP two") == 2, "the running set kept after a broken edit")
+        check(v.proc.poll() is None, "vigil died on a broken rules file")
+    finally:
+        rc = v.stop()
+        v.close()
+        for p in (rules, m1, m2):
+            if os.path.exists(p):
+                os.unlink(p)
+        os.rmdir(d)
+    check(rc == 0, "exit code %s" % rc)
+
+
 if __name__ == "__main__":
     main([test_shell_in_container_alert, test_host_shell_is_not_alerted_and_file_rule_fires,
-          test_bad_rules_file_is_reported])
+          test_bad_rules_file_is_reported, test_sighup_reloads_rule_files])
