@@ -56,18 +56,6 @@ struct vg_metrics {
 	struct vg_metric_family *head, *tail;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 struct vg_metrics *vg_metrics_new(void)
 {
 	struct vg_metrics *m = vg_xcalloc(1, sizeof(*m));
@@ -214,31 +202,32 @@ static struct vg_metric_family *family_new(struct vg_metrics *m, const struct vg
 					   enum family_kind kind, char *err, size_t errlen)
 {
 	if (!valid_metric_name(d->name)) {
-		set_err(err, errlen, "metric name \"%s\": must match [a-zA-Z_:][a-zA-Z0-9_:]*",
-			d->name ? d->name : "(null)");
+		vg_set_err(err, errlen, "metric name \"%s\": must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+			   d->name ? d->name : "(null)");
 		return NULL;
 	}
 	if (d->type != VG_METRIC_COUNTER && d->type != VG_METRIC_GAUGE) {
-		set_err(err, errlen, "metric %s: unknown type %d", d->name, (int)d->type);
+		vg_set_err(err, errlen, "metric %s: unknown type %d", d->name, (int)d->type);
 		return NULL;
 	}
 	/* The exposition format names counter samples after the family; the
 	 * _total suffix is what Prometheus and promtool expect. */
 	if (d->type == VG_METRIC_COUNTER && !ends_with(d->name, "_total")) {
-		set_err(err, errlen, "metric %s: a counter's name must end in _total", d->name);
+		vg_set_err(err, errlen, "metric %s: a counter's name must end in _total", d->name);
 		return NULL;
 	}
 	size_t nlabels = 0;
 	while (nlabels <= VG_METRIC_MAX_LABELS && d->labels[nlabels])
 		nlabels++;
 	if (nlabels > VG_METRIC_MAX_LABELS) {
-		set_err(err, errlen, "metric %s: more than %d labels", d->name,
-			VG_METRIC_MAX_LABELS);
+		vg_set_err(err, errlen, "metric %s: more than %d labels", d->name,
+			   VG_METRIC_MAX_LABELS);
 		return NULL;
 	}
 	for (size_t i = 0; i < nlabels; i++) {
 		if (!valid_label_name(d->labels[i])) {
-			set_err(err, errlen,
+			vg_set_err(
+				err, errlen,
 				"metric %s: label name \"%s\": must match [a-zA-Z_][a-zA-Z0-9_]* "
 				"and not start with __",
 				d->name, d->labels[i]);
@@ -246,15 +235,15 @@ static struct vg_metric_family *family_new(struct vg_metrics *m, const struct vg
 		}
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(d->labels[i], d->labels[j])) {
-				set_err(err, errlen, "metric %s: label \"%s\" listed twice",
-					d->name, d->labels[i]);
+				vg_set_err(err, errlen, "metric %s: label \"%s\" listed twice",
+					   d->name, d->labels[i]);
 				return NULL;
 			}
 	}
 	size_t max = d->max_series ? d->max_series : VG_METRIC_DEFAULT_MAX_SERIES;
 	if (max > MAX_SERIES_LIMIT) {
-		set_err(err, errlen, "metric %s: max_series %zu above %d", d->name, max,
-			MAX_SERIES_LIMIT);
+		vg_set_err(err, errlen, "metric %s: max_series %zu above %d", d->name, max,
+			   MAX_SERIES_LIMIT);
 		return NULL;
 	}
 	if (nlabels == 0)
@@ -286,7 +275,7 @@ static struct vg_metric_family *add_family(struct vg_metrics *m, const struct vg
 					   enum family_kind kind, char *err, size_t errlen)
 {
 	if (!m || !d) {
-		set_err(err, errlen, "no registry or description");
+		vg_set_err(err, errlen, "no registry or description");
 		return NULL;
 	}
 	struct vg_metric_family *f = family_new(m, d, kind, err, errlen);
@@ -297,7 +286,7 @@ static struct vg_metric_family *add_family(struct vg_metrics *m, const struct vg
 	if (find_family(m, f->name)) {
 		pthread_mutex_unlock(&m->lock);
 		pthread_mutex_unlock(&m->render_lock);
-		set_err(err, errlen, "metric %s: registered twice", f->name);
+		vg_set_err(err, errlen, "metric %s: registered twice", f->name);
 		family_free(f);
 		return NULL;
 	}

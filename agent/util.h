@@ -43,6 +43,9 @@ static inline uint64_t vg_now_mono_ns(void)
 	return k8s_now_mono_ns();
 }
 
+/* Format a message into err (nothing when err is NULL or errlen 0). */
+#define vg_set_err k8s_set_err
+
 /* RFC 3339 UTC with nanoseconds: 2026-11-28T21:52:03.123456789Z (31 bytes). */
 void vg_rfc3339(uint64_t wall_ns, char out[40]);
 
