@@ -293,7 +293,7 @@ double k8s_parse_retry_after(const char *v, uint64_t now_wall_ns)
 
 /* --- map ---------------------------------------------------------------------------- */
 
-static uint64_t map_hash(const char *s)
+uint64_t k8s_hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
 	for (; *s; s++)
@@ -307,7 +307,7 @@ static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key)
 		m->nb = 64;
 		m->b = k8s_xcalloc(m->nb, sizeof(*m->b));
 	}
-	struct k8s_map_ent **pp = &m->b[map_hash(key) & (m->nb - 1)];
+	struct k8s_map_ent **pp = &m->b[k8s_hash_str(key) & (m->nb - 1)];
 	while (*pp && strcmp((*pp)->key, key))
 		pp = &(*pp)->next;
 	return pp;
@@ -337,7 +337,7 @@ void *k8s_map_put(struct k8s_map *m, const char *key, void *val)
 		for (size_t i = 0; i < m->nb; i++) {
 			for (struct k8s_map_ent *x = m->b[i], *next; x; x = next) {
 				next = x->next;
-				size_t h = map_hash(x->key) & (nb - 1);
+				size_t h = k8s_hash_str(x->key) & (nb - 1);
 				x->next = b[h];
 				b[h] = x;
 			}

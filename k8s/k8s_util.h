@@ -71,6 +71,9 @@ double k8s_random01(void);
  * -1 when absent or invalid. */
 double k8s_parse_retry_after(const char *v, uint64_t now_wall_ns);
 
+/* FNV-1a of a NUL-terminated string (the map's hash; fine for any table). */
+uint64_t k8s_hash_str(const char *s);
+
 /* A string-keyed hash map of pointers (single thread). */
 struct k8s_map_ent {
 	char *key;
