@@ -30,19 +30,11 @@ struct omap {
 	size_t nb, n;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct ent **omap_slot(struct omap *m, const char *key)
 {
 	if (!m->nb)
 		return NULL;
-	struct ent **pp = &m->b[hash_str(key) & (m->nb - 1)];
+	struct ent **pp = &m->b[k8s_hash_str(key) & (m->nb - 1)];
 	while (*pp && strcmp((*pp)->key, key))
 		pp = &(*pp)->next;
 	return pp;
@@ -62,7 +54,7 @@ static void omap_grow(struct omap *m)
 		struct ent *e = m->b[i];
 		while (e) {
 			struct ent *next = e->next;
-			size_t h = hash_str(e->key) & (nb - 1);
+			size_t h = k8s_hash_str(e->key) & (nb - 1);
 			e->next = b[h];
 			b[h] = e;
 			e = next;
