@@ -42,15 +42,6 @@ struct pss {
 	bool completing;  /* body written: complete on the next writeable */
 };
 
-static void lws_emit(int level, const char *line)
-{
-	(void)level;
-	size_t n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	vg_log(VG_LOG_DEBUG, "libwebsockets: %.*s", (int)n, line);
-}
-
 static void pss_reset(struct pss *p)
 {
 	free(p->body);
@@ -347,7 +338,7 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 			return NULL;
 	}
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+	lws_set_log_level(LLL_ERR | LLL_WARN, vg_log_lws);
 
 	struct vg_httpd *h = vg_xcalloc(1, sizeof(*h));
 	atomic_init(&h->stopping, false);

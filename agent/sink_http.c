@@ -54,15 +54,6 @@ static void finish(struct http *h, int ok, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void lws_emit(int level, const char *line)
-{
-	(void)level;
-	size_t n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	vg_log(VG_LOG_DEBUG, "libwebsockets: %.*s", (int)n, line);
-}
-
 static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
 		      unsigned char *end)
 {
@@ -335,7 +326,7 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 		if (f)
 			fclose(f);
 	}
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+	lws_set_log_level(LLL_ERR | LLL_WARN, vg_log_lws);
 	struct lws_context_creation_info info = {0};
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
