@@ -11,13 +11,11 @@
 #include "crset.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "state.h"
 
@@ -709,55 +707,6 @@ static void diag_truncate(struct vg_diag *d, size_t n)
 
 /* ---- loading ----------------------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_suffix(const char *s, const char *sfx)
-{
-	size_t a = strlen(s), b = strlen(sfx);
-	return a >= b && !strcmp(s + a - b, sfx);
-}
-
-static void add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
-{
-	struct stat st;
-	if (stat(path, &st)) {
-		vg_diag_add(d, 1, path, 0, 0, "%s", strerror(errno));
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		vg_ruleset_add_file(rs, path, d);
-		return;
-	}
-	DIR *dir = opendir(path);
-	if (!dir) {
-		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
-		return;
-	}
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' ||
-		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
-			continue;
-		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
-		size_t len = strlen(path) + strlen(de->d_name) + 2;
-		names[n] = vg_xmalloc(len);
-		snprintf(names[n++], len, "%s/%s", path, de->d_name);
-	}
-	closedir(dir);
-	if (n)
-		qsort(names, n, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		vg_ruleset_add_file(rs, names[i], d);
-		free(names[i]);
-	}
-	free(names);
-}
-
 static void obj_gen(struct obj *o);
 
 static void obj_init(struct obj *o, const struct vg_crset_obj *in)
@@ -943,7 +892,8 @@ static struct vg_ruleset *load_base(const struct vg_crset_input *in, struct obj 
 {
 	struct vg_ruleset *rs = vg_ruleset_new();
 	for (size_t i = 0; i < in->npaths; i++)
-		add_path(rs, in->paths[i], d);
+		if (!vg_ruleset_add_path(rs, in->paths[i], d))
+			vg_diag_add(d, 1, in->paths[i], 0, 0, "%s", strerror(errno));
 	if (in->load_more)
 		in->load_more(in->load_ctx, rs, d);
 	for (size_t i = 0; i < nlibs; i++) {

@@ -17,12 +17,14 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 /* ---- diagnostics -------------------------------------------------------- */
@@ -1810,4 +1812,52 @@ int vg_ruleset_add_file(struct vg_ruleset *rs, const char *path, struct vg_diag 
 	}
 	free(buf);
 	return rc;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vg_ruleset_add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return 0; /* errno says why */
+	if (!S_ISDIR(st.st_mode)) {
+		vg_ruleset_add_file(rs, path, d);
+		return 1;
+	}
+	DIR *dir = opendir(path);
+	if (!dir) {
+		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
+		return 1;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' ||
+		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
+			continue;
+		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
+		size_t len = strlen(path) + strlen(de->d_name) + 2;
+		names[n] = vg_xmalloc(len);
+		snprintf(names[n++], len, "%s/%s", path, de->d_name);
+	}
+	closedir(dir);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		vg_ruleset_add_file(rs, names[i], d);
+		free(names[i]);
+	}
+	free(names);
+	return 1;
 }
