@@ -144,6 +144,20 @@ void k8s_buf_free(struct k8s_buf *b)
 
 /* --- line splitter ---------------------------------------------------------------- */
 
+/* Append n bytes, keeping room for the NUL the line gets. */
+static void linebuf_append(struct k8s_linebuf *lb, const char *s, size_t n)
+{
+	if (lb->len + n + 1 > lb->cap) {
+		size_t cap = lb->cap ? lb->cap : 4096;
+		while (cap < lb->len + n + 1)
+			cap *= 2;
+		lb->p = k8s_xrealloc(lb->p, cap);
+		lb->cap = cap;
+	}
+	memcpy(lb->p + lb->len, s, n);
+	lb->len += n;
+}
+
 int k8s_linebuf_feed(struct k8s_linebuf *lb, const char *data, size_t len,
 		     int (*line)(void *ctx, char *line, size_t len), void *ctx)
 {
@@ -157,31 +171,16 @@ int k8s_linebuf_feed(struct k8s_linebuf *lb, const char *data, size_t len,
 		}
 		if (!nl) {
 			/* keep the partial line for the next chunk */
-			if (lb->len + take + 1 > lb->cap) {
-				size_t cap = lb->cap ? lb->cap : 4096;
-				while (cap < lb->len + take + 1)
-					cap *= 2;
-				lb->p = k8s_xrealloc(lb->p, cap);
-				lb->cap = cap;
-			}
-			memcpy(lb->p + lb->len, data, take);
-			lb->len += take;
+			linebuf_append(lb, data, take);
 			return 0;
 		}
 		char *l;
 		size_t ll;
 		char *tmp = NULL;
 		if (lb->len) {
-			if (lb->len + take + 1 > lb->cap) {
-				size_t cap = lb->cap ? lb->cap : 4096;
-				while (cap < lb->len + take + 1)
-					cap *= 2;
-				lb->p = k8s_xrealloc(lb->p, cap);
-				lb->cap = cap;
-			}
-			memcpy(lb->p + lb->len, data, take);
+			linebuf_append(lb, data, take);
 			l = lb->p;
-			ll = lb->len + take;
+			ll = lb->len;
 			lb->len = 0;
 		} else {
 			/* the whole line is in this chunk: a private NUL-terminated copy */
