@@ -382,12 +382,11 @@ static void prune(struct k8s_informer *inf, cJSON *obj)
 		inf->o.transform(inf->o.ctx, obj);
 }
 
-static void do_list(void *arg)
+/* A list request for path (freed); the metadata-only view lists partial
+ * objects. */
+static void start_list(struct k8s_informer *inf, char *path,
+		       void (*on_done)(void *arg, const struct k8s_response *r))
 {
-	struct k8s_informer *inf = arg;
-	if (inf->stopped)
-		return;
-	char *path = k8s_informer_list_path(&inf->o, inf->list_from_rv ? inf->rv : NULL, inf->cont);
 	struct k8s_request r = {
 		.path = path,
 		.accept = inf->o.metadata_only
@@ -397,11 +396,20 @@ static void do_list(void *arg)
 				  : K8S_CT_JSON,
 		.verb = "list",
 		.resource = inf->resource,
-		.on_done = list_done,
+		.on_done = on_done,
 		.ctx = inf,
 	};
 	inf->call = k8s_client_request(inf->c, &r);
 	free(path);
+}
+
+static void do_list(void *arg)
+{
+	struct k8s_informer *inf = arg;
+	if (inf->stopped)
+		return;
+	char *path = k8s_informer_list_path(&inf->o, inf->list_from_rv ? inf->rv : NULL, inf->cont);
+	start_list(inf, path, list_done);
 }
 
 /* --- watch ------------------------------------------------------------------------- */
@@ -578,20 +586,7 @@ static void do_probe(struct k8s_informer *inf)
 	struct k8s_informer_opts o = inf->o;
 	o.page_size = 1;
 	char *path = k8s_informer_list_path(&o, inf->rv, NULL);
-	struct k8s_request r = {
-		.path = path,
-		.accept = inf->o.metadata_only
-				  ? "application/"
-				    "json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
-				    "application/json"
-				  : K8S_CT_JSON,
-		.verb = "list",
-		.resource = inf->resource,
-		.on_done = probe_done,
-		.ctx = inf,
-	};
-	inf->call = k8s_client_request(inf->c, &r);
-	free(path);
+	start_list(inf, path, probe_done);
 }
 
 static void do_watch(void *arg)
