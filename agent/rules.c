@@ -954,6 +954,28 @@ static int check_override_keys(struct loader *l, yaml_node_t *item, yaml_node_t 
 	return 0;
 }
 
+/* The item's `append` and `override`, which exclude each other: *append,
+ * *ov (NULL when absent) and modes (see parse_override).  -1 (reported) when
+ * invalid. */
+static int read_modifiers(struct loader *l, yaml_node_t *item, const char *name,
+			  const char *const *keys, const char *const *appendable, int *modes,
+			  bool *append, yaml_node_t **ov)
+{
+	*append = false;
+	yaml_node_t *a = get(l, item, "append");
+	if (a && get_bool(l, a, "append", name, append))
+		return -1;
+	*ov = get(l, item, "override");
+	if (*ov && *append) {
+		lerr(l, *ov, name, "'override' and 'append: true' cannot be used together");
+		return -1;
+	}
+	if (*ov && (parse_override(l, *ov, name, keys, appendable, modes) ||
+		    check_override_keys(l, item, *ov, keys, modes, name)))
+		return -1;
+	return 0;
+}
+
 /* ---- lists and macros ---------------------------------------------------- */
 
 static void load_list(struct loader *l, yaml_node_t *item, const char *name)
@@ -967,18 +989,10 @@ static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 		lerr(l, item, name, "list has no 'items'");
 		return;
 	}
-	bool append = false;
-	yaml_node_t *a = get(l, item, "append");
-	if (a && get_bool(l, a, "append", name, &append))
-		return;
+	bool append;
+	yaml_node_t *ov;
 	int modes[1] = {0};
-	yaml_node_t *ov = get(l, item, "override");
-	if (ov && append) {
-		lerr(l, ov, name, "'override' and 'append: true' cannot be used together");
-		return;
-	}
-	if (ov && (parse_override(l, ov, name, okeys, okeys, modes) ||
-		   check_override_keys(l, item, ov, okeys, modes, name)))
+	if (read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
 		return;
 	size_t n;
 	char **v = strings_of(l, items, "items", name, &n);
@@ -1038,18 +1052,10 @@ static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
 	}
 	if (want_scalar(l, c, "condition", name))
 		return;
-	bool append = false;
-	yaml_node_t *a = get(l, item, "append");
-	if (a && get_bool(l, a, "append", name, &append))
-		return;
+	bool append;
+	yaml_node_t *ov;
 	int modes[1] = {0};
-	yaml_node_t *ov = get(l, item, "override");
-	if (ov && append) {
-		lerr(l, ov, name, "'override' and 'append: true' cannot be used together");
-		return;
-	}
-	if (ov && (parse_override(l, ov, name, okeys, okeys, modes) ||
-		   check_override_keys(l, item, ov, okeys, modes, name)))
+	if (read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
 		return;
 	struct vg_text t = cond_text(l, c);
 	struct vg_macro_def *old = find_macro(l->rs, name);
@@ -1563,18 +1569,10 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 		NULL};
 	if (check_keys(l, item, keys, "rule", name))
 		return;
-	bool append = false;
-	yaml_node_t *a = get(l, item, "append");
-	if (a && get_bool(l, a, "append", name, &append))
-		return;
+	bool append;
+	yaml_node_t *ov;
 	int modes[RK_N] = {0};
-	yaml_node_t *ov = get(l, item, "override");
-	if (ov && append) {
-		lerr(l, ov, name, "'override' and 'append: true' cannot be used together");
-		return;
-	}
-	if (ov && (parse_override(l, ov, name, override_keys, override_append, modes) ||
-		   check_override_keys(l, item, ov, override_keys, modes, name)))
+	if (read_modifiers(l, item, name, override_keys, override_append, modes, &append, &ov))
 		return;
 	struct rule_item ri;
 	if (read_rule_item(l, item, name, &ri))
