@@ -186,6 +186,18 @@ static void text_append(struct vg_text *dst, const struct vg_text *add)
 	*dst = tb_take(&b);
 }
 
+/* An override of a text: append t to dst, or replace dst with it.  Takes t. */
+static void text_modify(struct vg_text *dst, struct vg_text *t, bool append)
+{
+	if (append) {
+		text_append(dst, t);
+		text_free(t);
+	} else {
+		text_free(dst);
+		*dst = *t;
+	}
+}
+
 struct vg_pos vg_text_locate(const struct vg_text *t, int line, int col)
 {
 	/* the offset the compiler meant: it counts lines, and bytes within a
@@ -1066,13 +1078,7 @@ static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
 			text_free(&t);
 			return;
 		}
-		if (append || modes[0] == 1) {
-			text_append(&old->cond, &t);
-			text_free(&t);
-		} else {
-			text_free(&old->cond);
-			old->cond = t;
-		}
+		text_modify(&old->cond, &t, append || modes[0] == 1);
 		return;
 	}
 	if (old) {
@@ -1501,23 +1507,11 @@ static void modify_rule(struct loader *l, yaml_node_t *item, const char *name, s
 	struct vg_rule_def *r = &old->def;
 	if (modes[RK_CONDITION]) {
 		struct vg_text t = cond_text(l, n[RK_CONDITION]);
-		if (modes[RK_CONDITION] == 1) {
-			text_append(&old->base, &t);
-			text_free(&t);
-		} else {
-			text_free(&old->base);
-			old->base = t;
-		}
+		text_modify(&old->base, &t, modes[RK_CONDITION] == 1);
 	}
 	if (modes[RK_OUTPUT]) {
 		struct vg_text t = output_text(l, n[RK_OUTPUT]);
-		if (modes[RK_OUTPUT] == 1) {
-			text_append(&r->output, &t);
-			text_free(&t);
-		} else {
-			text_free(&r->output);
-			r->output = t;
-		}
+		text_modify(&r->output, &t, modes[RK_OUTPUT] == 1);
 	}
 	if (modes[RK_DESC]) {
 		char *s = trimmed_value(n[RK_DESC]);
