@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s_selector.h"
 #include "state.h"
 
 static const char *const kind_names[VG_CR_NKINDS] = {"RuleLibrary", "ClusterRule", "Rule"};
@@ -36,61 +37,30 @@ int vg_crset_kind_parse(const char *name)
 
 /* ---- scopes ---------------------------------------------------------------- */
 
-enum { OP_IN, OP_NOTIN, OP_EXISTS, OP_DOESNOTEXIST };
-
-struct req {
-	char *key;
-	int op;
-	char **values;
-	size_t nvalues;
+struct scope {
+	const char *ns;			 /* Rule: its namespace */
+	bool host;			 /* events outside pods */
+	struct k8s_selector *pods, *nss; /* NULL: everything */
 };
 
-struct selector {
-	struct req *reqs;
+struct labels {
+	const struct vg_label *l;
 	size_t n;
 };
 
-struct scope {
-	const char *ns; /* Rule: its namespace */
-	bool host;	/* events outside pods */
-	struct selector pods, nss;
-};
-
-static const char *label_get(const struct vg_label *l, size_t n, const char *key)
+static const char *label_get(void *ctx, const char *key)
 {
-	for (size_t i = 0; i < n; i++)
-		if (l[i].key && !strcmp(l[i].key, key))
-			return l[i].value ? l[i].value : "";
+	const struct labels *ls = ctx;
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->l[i].key && !strcmp(ls->l[i].key, key))
+			return ls->l[i].value ? ls->l[i].value : "";
 	return NULL;
 }
 
-static bool sel_match(const struct selector *s, const struct vg_label *l, size_t n)
+static bool sel_match(const struct k8s_selector *s, const struct vg_label *l, size_t n)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct req *r = &s->reqs[i];
-		const char *v = label_get(l, n, r->key);
-		bool in = false;
-		for (size_t k = 0; v && k < r->nvalues && !in; k++)
-			in = !strcmp(v, r->values[k]);
-		switch (r->op) {
-		case OP_IN:
-			if (!in)
-				return false;
-			break;
-		case OP_NOTIN: /* a missing label is not in any set */
-			if (in)
-				return false;
-			break;
-		case OP_EXISTS:
-			if (!v)
-				return false;
-			break;
-		default:
-			if (v)
-				return false;
-		}
-	}
-	return true;
+	struct labels ls = {l, n};
+	return k8s_selector_match(s, label_get, &ls);
 }
 
 static int scope_match(const void *p, const struct vg_evt *ev)
@@ -102,19 +72,8 @@ static int scope_match(const void *p, const struct vg_evt *ev)
 		return s->host;
 	if (s->ns && strcmp(s->ns, m->ns_name))
 		return 0;
-	return sel_match(&s->pods, m->pod_labels, m->npod_labels) &&
-	       sel_match(&s->nss, m->ns_labels, m->nns_labels);
-}
-
-static void sel_free(struct selector *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->reqs[i].key);
-		for (size_t k = 0; k < s->reqs[i].nvalues; k++)
-			free(s->reqs[i].values[k]);
-		free(s->reqs[i].values);
-	}
-	free(s->reqs);
+	return sel_match(s->pods, m->pod_labels, m->npod_labels) &&
+	       sel_match(s->nss, m->ns_labels, m->nns_labels);
 }
 
 /* ---- the set --------------------------------------------------------------- */
@@ -249,7 +208,10 @@ static void check_named(struct chk *c, const cJSON *a, const char *path, bool ma
 	}
 }
 
-static void parse_selector(struct chk *c, const cJSON *o, const char *path, struct selector *s)
+/* Every problem of a LabelSelector is reported with its path here; the
+ * selector that matches is k8s_selector's. */
+static void parse_selector(struct chk *c, const cJSON *o, const char *path,
+			   struct k8s_selector **out)
 {
 	if (!o || cJSON_IsNull(o))
 		return;
@@ -259,23 +221,14 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path, stru
 	}
 	const cJSON *ml = cJSON_GetObjectItemCaseSensitive(o, "matchLabels");
 	const cJSON *me = cJSON_GetObjectItemCaseSensitive(o, "matchExpressions");
-	size_t n = (size_t)cJSON_GetArraySize(ml) + (size_t)cJSON_GetArraySize(me);
-	s->reqs = vg_xcalloc(n + 1, sizeof(*s->reqs));
 	const cJSON *e;
 	if (ml && !cJSON_IsObject(ml) && !cJSON_IsNull(ml))
 		bad(c, "%s.matchLabels: must be an object", path);
 	else
 		cJSON_ArrayForEach(e, ml)
 		{
-			if (!cJSON_IsString(e)) {
+			if (!cJSON_IsString(e))
 				bad(c, "%s.matchLabels.%s: must be a string", path, e->string);
-				continue;
-			}
-			struct req *r = &s->reqs[s->n++];
-			r->key = vg_xstrdup(e->string);
-			r->op = OP_IN;
-			r->values = vg_xcalloc(1, sizeof(char *));
-			r->values[r->nvalues++] = vg_xstrdup(e->valuestring);
 		}
 	if (me && !cJSON_IsArray(me) && !cJSON_IsNull(me)) {
 		bad(c, "%s.matchExpressions: must be a list", path);
@@ -304,25 +257,25 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path, stru
 			continue;
 		}
 		int nv = cJSON_GetArraySize(vals);
-		if ((k <= OP_NOTIN) != (nv > 0)) {
+		if ((k <= 1) != (nv > 0)) {
 			bad(c, "%s.values: %s", p,
-			    k <= OP_NOTIN ? "In and NotIn need values"
-					  : "Exists and DoesNotExist take no values");
+			    k <= 1 ? "In and NotIn need values"
+				   : "Exists and DoesNotExist take no values");
 			continue;
 		}
-		struct req *r = &s->reqs[s->n++];
-		r->key = vg_xstrdup(key);
-		r->op = k;
-		r->values = vg_xcalloc((size_t)nv + 1, sizeof(char *));
 		const cJSON *v;
 		cJSON_ArrayForEach(v, vals)
 		{
 			if (!cJSON_IsString(v))
 				bad(c, "%s.values: must be strings", p);
-			else
-				r->values[r->nvalues++] = vg_xstrdup(v->valuestring);
 		}
 	}
+	if (c->bad)
+		return;
+	char err[256];
+	*out = k8s_selector_compile(o, err, sizeof(err));
+	if (!*out)
+		bad(c, "%s.%s", path, err);
 }
 
 static void check_exceptions(struct chk *c, const cJSON *a)
@@ -758,8 +711,8 @@ static bool obj_version(struct obj *o, const cJSON *json, struct chk *c)
 	free(o->map);
 	o->map = NULL;
 	o->nmap = 0;
-	sel_free(&o->scope.pods);
-	sel_free(&o->scope.nss);
+	k8s_selector_free(o->scope.pods);
+	k8s_selector_free(o->scope.nss);
 	memset(&o->scope, 0, sizeof(o->scope));
 	o->spec = cJSON_GetObjectItemCaseSensitive(json, "spec");
 	int kind = o->res.kind;
@@ -1038,8 +991,8 @@ void vg_crset_free(struct vg_crset *cs)
 		for (size_t k = 0; k < o->nmap; k++)
 			free(o->map[k].path);
 		free(o->map);
-		sel_free(&o->scope.pods);
-		sel_free(&o->scope.nss);
+		k8s_selector_free(o->scope.pods);
+		k8s_selector_free(o->scope.nss);
 	}
 	vg_ruleset_free(cs->base);
 	free(cs->objs);
