@@ -300,9 +300,13 @@ uint64_t k8s_hash_str(const char *s)
 	return h;
 }
 
-static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key)
+/* NULL on an empty map unless create: a look-up never writes, so readers
+ * may share a map under a lock the only writer skips when reading. */
+static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key, bool create)
 {
 	if (!m->nb) {
+		if (!create)
+			return NULL;
 		m->nb = 64;
 		m->b = k8s_xcalloc(m->nb, sizeof(*m->b));
 	}
@@ -314,13 +318,13 @@ static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key)
 
 void *k8s_map_get(struct k8s_map *m, const char *key)
 {
-	struct k8s_map_ent *e = *map_slot(m, key);
-	return e ? e->val : NULL;
+	struct k8s_map_ent **pp = map_slot(m, key, false);
+	return pp && *pp ? (*pp)->val : NULL;
 }
 
 void *k8s_map_put(struct k8s_map *m, const char *key, void *val)
 {
-	struct k8s_map_ent **pp = map_slot(m, key);
+	struct k8s_map_ent **pp = map_slot(m, key, true);
 	if (*pp) {
 		void *old = (*pp)->val;
 		(*pp)->val = val;
@@ -350,8 +354,8 @@ void *k8s_map_put(struct k8s_map *m, const char *key, void *val)
 
 void *k8s_map_del(struct k8s_map *m, const char *key)
 {
-	struct k8s_map_ent **pp = map_slot(m, key);
-	if (!*pp)
+	struct k8s_map_ent **pp = map_slot(m, key, false);
+	if (!pp || !*pp)
 		return NULL;
 	struct k8s_map_ent *e = *pp;
 	*pp = e->next;
