@@ -14,7 +14,6 @@
 #include "util.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,53 +82,6 @@ struct vg_agent {
 
 /* ---- rules ---------------------------------------------------------------- */
 
-static int has_suffix(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && !strcmp(s + a - b, suf);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int vg_agent_add_rules_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
-{
-	struct stat st;
-	if (stat(path, &st))
-		return 0;
-	if (!S_ISDIR(st.st_mode)) {
-		vg_ruleset_add_file(rs, path, d);
-		return 1;
-	}
-	DIR *dir = opendir(path);
-	if (!dir) {
-		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
-		return 1;
-	}
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' ||
-		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
-			continue;
-		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
-		size_t len = strlen(path) + strlen(de->d_name) + 2;
-		names[n] = vg_xmalloc(len);
-		snprintf(names[n++], len, "%s/%s", path, de->d_name);
-	}
-	closedir(dir);
-	qsort(names, n, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		vg_ruleset_add_file(rs, names[i], d);
-		free(names[i]);
-	}
-	free(names);
-	return 1;
-}
-
 struct vg_engine *vg_agent_load_rules(const char *const *paths, size_t n,
 				      const struct vg_config *cfg, struct vg_diag *d,
 				      const char **origin)
@@ -138,13 +90,13 @@ struct vg_engine *vg_agent_load_rules(const char *const *paths, size_t n,
 	int found = 0;
 	if (n) {
 		for (size_t i = 0; i < n; i++)
-			if (!vg_agent_add_rules_path(rs, paths[i], d))
+			if (!vg_ruleset_add_path(rs, paths[i], d))
 				vg_diag_add(d, 1, paths[i], 0, 0, "no such file or directory");
 		found = 1;
 		*origin = "the command line";
 	} else {
 		for (size_t i = 0; i < cfg->n_rules_dirs; i++)
-			found |= vg_agent_add_rules_path(rs, cfg->rules_dirs[i], d);
+			found |= vg_ruleset_add_path(rs, cfg->rules_dirs[i], d);
 		*origin = "rules_dirs";
 	}
 	if (!found) {

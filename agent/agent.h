@@ -120,10 +120,6 @@ void vg_agent_set_rules_gate(struct vg_agent *a, bool (*gate)(void *ctx), void *
 
 /* --- rules, shared with validate and replay ------------------------------ */
 
-/* Add a rules file, or the *.yaml / *.yml files of a directory in name
- * order.  Returns 1 if something was found at path, 0 if it does not exist. */
-int vg_agent_add_rules_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d);
-
 /* The rules of paths (when n > 0), else of cfg->rules_dirs, else the
  * embedded defaults; *origin says which.  Never NULL. */
 struct vg_engine *vg_agent_load_rules(const char *const *paths, size_t n,

@@ -11,14 +11,13 @@
 #include "crset.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "k8s_selector.h"
 #include "state.h"
 
 static const char *const kind_names[VG_CR_NKINDS] = {"RuleLibrary", "ClusterRule", "Rule"};
@@ -38,61 +37,30 @@ int vg_crset_kind_parse(const char *name)
 
 /* ---- scopes ---------------------------------------------------------------- */
 
-enum { OP_IN, OP_NOTIN, OP_EXISTS, OP_DOESNOTEXIST };
-
-struct req {
-	char *key;
-	int op;
-	char **values;
-	size_t nvalues;
+struct scope {
+	const char *ns;			 /* Rule: its namespace */
+	bool host;			 /* events outside pods */
+	struct k8s_selector *pods, *nss; /* NULL: everything */
 };
 
-struct selector {
-	struct req *reqs;
+struct labels {
+	const struct vg_label *l;
 	size_t n;
 };
 
-struct scope {
-	const char *ns; /* Rule: its namespace */
-	bool host;	/* events outside pods */
-	struct selector pods, nss;
-};
-
-static const char *label_get(const struct vg_label *l, size_t n, const char *key)
+static const char *label_get(void *ctx, const char *key)
 {
-	for (size_t i = 0; i < n; i++)
-		if (l[i].key && !strcmp(l[i].key, key))
-			return l[i].value ? l[i].value : "";
+	const struct labels *ls = ctx;
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->l[i].key && !strcmp(ls->l[i].key, key))
+			return ls->l[i].value ? ls->l[i].value : "";
 	return NULL;
 }
 
-static bool sel_match(const struct selector *s, const struct vg_label *l, size_t n)
+static bool sel_match(const struct k8s_selector *s, const struct vg_label *l, size_t n)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct req *r = &s->reqs[i];
-		const char *v = label_get(l, n, r->key);
-		bool in = false;
-		for (size_t k = 0; v && k < r->nvalues && !in; k++)
-			in = !strcmp(v, r->values[k]);
-		switch (r->op) {
-		case OP_IN:
-			if (!in)
-				return false;
-			break;
-		case OP_NOTIN: /* a missing label is not in any set */
-			if (in)
-				return false;
-			break;
-		case OP_EXISTS:
-			if (!v)
-				return false;
-			break;
-		default:
-			if (v)
-				return false;
-		}
-	}
-	return true;
+	struct labels ls = {l, n};
+	return k8s_selector_match(s, label_get, &ls);
 }
 
 static int scope_match(const void *p, const struct vg_evt *ev)
@@ -104,19 +72,8 @@ static int scope_match(const void *p, const struct vg_evt *ev)
 		return s->host;
 	if (s->ns && strcmp(s->ns, m->ns_name))
 		return 0;
-	return sel_match(&s->pods, m->pod_labels, m->npod_labels) &&
-	       sel_match(&s->nss, m->ns_labels, m->nns_labels);
-}
-
-static void sel_free(struct selector *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->reqs[i].key);
-		for (size_t k = 0; k < s->reqs[i].nvalues; k++)
-			free(s->reqs[i].values[k]);
-		free(s->reqs[i].values);
-	}
-	free(s->reqs);
+	return sel_match(s->pods, m->pod_labels, m->npod_labels) &&
+	       sel_match(s->nss, m->ns_labels, m->nns_labels);
 }
 
 /* ---- the set --------------------------------------------------------------- */
@@ -251,7 +208,10 @@ static void check_named(struct chk *c, const cJSON *a, const char *path, bool ma
 	}
 }
 
-static void parse_selector(struct chk *c, const cJSON *o, const char *path, struct selector *s)
+/* Every problem of a LabelSelector is reported with its path here; the
+ * selector that matches is k8s_selector's. */
+static void parse_selector(struct chk *c, const cJSON *o, const char *path,
+			   struct k8s_selector **out)
 {
 	if (!o || cJSON_IsNull(o))
 		return;
@@ -261,23 +221,14 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path, stru
 	}
 	const cJSON *ml = cJSON_GetObjectItemCaseSensitive(o, "matchLabels");
 	const cJSON *me = cJSON_GetObjectItemCaseSensitive(o, "matchExpressions");
-	size_t n = (size_t)cJSON_GetArraySize(ml) + (size_t)cJSON_GetArraySize(me);
-	s->reqs = vg_xcalloc(n + 1, sizeof(*s->reqs));
 	const cJSON *e;
 	if (ml && !cJSON_IsObject(ml) && !cJSON_IsNull(ml))
 		bad(c, "%s.matchLabels: must be an object", path);
 	else
 		cJSON_ArrayForEach(e, ml)
 		{
-			if (!cJSON_IsString(e)) {
+			if (!cJSON_IsString(e))
 				bad(c, "%s.matchLabels.%s: must be a string", path, e->string);
-				continue;
-			}
-			struct req *r = &s->reqs[s->n++];
-			r->key = vg_xstrdup(e->string);
-			r->op = OP_IN;
-			r->values = vg_xcalloc(1, sizeof(char *));
-			r->values[r->nvalues++] = vg_xstrdup(e->valuestring);
 		}
 	if (me && !cJSON_IsArray(me) && !cJSON_IsNull(me)) {
 		bad(c, "%s.matchExpressions: must be a list", path);
@@ -306,25 +257,25 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path, stru
 			continue;
 		}
 		int nv = cJSON_GetArraySize(vals);
-		if ((k <= OP_NOTIN) != (nv > 0)) {
+		if ((k <= 1) != (nv > 0)) {
 			bad(c, "%s.values: %s", p,
-			    k <= OP_NOTIN ? "In and NotIn need values"
-					  : "Exists and DoesNotExist take no values");
+			    k <= 1 ? "In and NotIn need values"
+				   : "Exists and DoesNotExist take no values");
 			continue;
 		}
-		struct req *r = &s->reqs[s->n++];
-		r->key = vg_xstrdup(key);
-		r->op = k;
-		r->values = vg_xcalloc((size_t)nv + 1, sizeof(char *));
 		const cJSON *v;
 		cJSON_ArrayForEach(v, vals)
 		{
 			if (!cJSON_IsString(v))
 				bad(c, "%s.values: must be strings", p);
-			else
-				r->values[r->nvalues++] = vg_xstrdup(v->valuestring);
 		}
 	}
+	if (c->bad)
+		return;
+	char err[256];
+	*out = k8s_selector_compile(o, err, sizeof(err));
+	if (!*out)
+		bad(c, "%s.%s", path, err);
 }
 
 static void check_exceptions(struct chk *c, const cJSON *a)
@@ -709,55 +660,6 @@ static void diag_truncate(struct vg_diag *d, size_t n)
 
 /* ---- loading ----------------------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_suffix(const char *s, const char *sfx)
-{
-	size_t a = strlen(s), b = strlen(sfx);
-	return a >= b && !strcmp(s + a - b, sfx);
-}
-
-static void add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
-{
-	struct stat st;
-	if (stat(path, &st)) {
-		vg_diag_add(d, 1, path, 0, 0, "%s", strerror(errno));
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		vg_ruleset_add_file(rs, path, d);
-		return;
-	}
-	DIR *dir = opendir(path);
-	if (!dir) {
-		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
-		return;
-	}
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' ||
-		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
-			continue;
-		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
-		size_t len = strlen(path) + strlen(de->d_name) + 2;
-		names[n] = vg_xmalloc(len);
-		snprintf(names[n++], len, "%s/%s", path, de->d_name);
-	}
-	closedir(dir);
-	if (n)
-		qsort(names, n, sizeof(char *), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		vg_ruleset_add_file(rs, names[i], d);
-		free(names[i]);
-	}
-	free(names);
-}
-
 static void obj_gen(struct obj *o);
 
 static void obj_init(struct obj *o, const struct vg_crset_obj *in)
@@ -809,8 +711,8 @@ static bool obj_version(struct obj *o, const cJSON *json, struct chk *c)
 	free(o->map);
 	o->map = NULL;
 	o->nmap = 0;
-	sel_free(&o->scope.pods);
-	sel_free(&o->scope.nss);
+	k8s_selector_free(o->scope.pods);
+	k8s_selector_free(o->scope.nss);
 	memset(&o->scope, 0, sizeof(o->scope));
 	o->spec = cJSON_GetObjectItemCaseSensitive(json, "spec");
 	int kind = o->res.kind;
@@ -943,7 +845,8 @@ static struct vg_ruleset *load_base(const struct vg_crset_input *in, struct obj 
 {
 	struct vg_ruleset *rs = vg_ruleset_new();
 	for (size_t i = 0; i < in->npaths; i++)
-		add_path(rs, in->paths[i], d);
+		if (!vg_ruleset_add_path(rs, in->paths[i], d))
+			vg_diag_add(d, 1, in->paths[i], 0, 0, "%s", strerror(errno));
 	if (in->load_more)
 		in->load_more(in->load_ctx, rs, d);
 	for (size_t i = 0; i < nlibs; i++) {
@@ -1088,8 +991,8 @@ void vg_crset_free(struct vg_crset *cs)
 		for (size_t k = 0; k < o->nmap; k++)
 			free(o->map[k].path);
 		free(o->map);
-		sel_free(&o->scope.pods);
-		sel_free(&o->scope.nss);
+		k8s_selector_free(o->scope.pods);
+		k8s_selector_free(o->scope.nss);
 	}
 	vg_ruleset_free(cs->base);
 	free(cs->objs);

@@ -175,19 +175,11 @@ int vg_dispatch_max_priority(const struct vg_dispatch *d)
 	return m;
 }
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct vg_tbucket *bucket_for(struct vg_dispatch *d, const char *rule, uint64_t now)
 {
 	if (!d->buckets)
 		d->buckets = vg_xcalloc(MAX_BUCKETS, sizeof(*d->buckets));
-	size_t i = hash_str(rule) & (MAX_BUCKETS - 1);
+	size_t i = k8s_hash_str(rule) & (MAX_BUCKETS - 1);
 	for (size_t probe = 0; probe < MAX_BUCKETS; probe++, i = (i + 1) & (MAX_BUCKETS - 1)) {
 		struct bucket *b = &d->buckets[i];
 		if (b->rule && !strcmp(b->rule, rule))
@@ -201,7 +193,7 @@ static struct vg_tbucket *bucket_for(struct vg_dispatch *d, const char *rule, ui
 			return &b->tb;
 		}
 	}
-	return &d->buckets[hash_str(rule) & (MAX_BUCKETS - 1)].tb;
+	return &d->buckets[k8s_hash_str(rule) & (MAX_BUCKETS - 1)].tb;
 }
 
 bool vg_dispatch_throttled(struct vg_dispatch *d, const char *rule, int priority, uint64_t now_ns)

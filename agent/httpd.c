@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,27 +41,6 @@ struct pss {
 	bool pending_405; /* answer once the request body has been read */
 	bool completing;  /* body written: complete on the next writeable */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static void lws_emit(int level, const char *line)
-{
-	(void)level;
-	size_t n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	vg_log(VG_LOG_DEBUG, "libwebsockets: %.*s", (int)n, line);
-}
 
 static void pss_reset(struct pss *p)
 {
@@ -245,7 +223,7 @@ static int parse_listen(const char *s, struct addr *a, char *err, size_t errlen)
 	if (s[0] == '[') {
 		he = strchr(s, ']');
 		if (!he || he[1] != ':') {
-			set_err(err, errlen, "listen \"%s\": expected [address]:port", s);
+			vg_set_err(err, errlen, "listen \"%s\": expected [address]:port", s);
 			return -1;
 		}
 		hs = s + 1;
@@ -253,18 +231,18 @@ static int parse_listen(const char *s, struct addr *a, char *err, size_t errlen)
 	} else {
 		colon = strrchr(s, ':');
 		if (!colon) {
-			set_err(err, errlen, "listen \"%s\": expected host:port", s);
+			vg_set_err(err, errlen, "listen \"%s\": expected host:port", s);
 			return -1;
 		}
 		hs = s;
 		he = colon;
 		if (memchr(hs, ':', (size_t)(he - hs))) {
-			set_err(err, errlen, "listen \"%s\": an IPv6 address needs brackets", s);
+			vg_set_err(err, errlen, "listen \"%s\": an IPv6 address needs brackets", s);
 			return -1;
 		}
 	}
 	if ((size_t)(he - hs) >= sizeof(a->host)) {
-		set_err(err, errlen, "listen \"%s\": host too long", s);
+		vg_set_err(err, errlen, "listen \"%s\": host too long", s);
 		return -1;
 	}
 	memcpy(a->host, hs, (size_t)(he - hs));
@@ -272,7 +250,7 @@ static int parse_listen(const char *s, struct addr *a, char *err, size_t errlen)
 	errno = 0;
 	long port = strtol(colon + 1, &end, 10);
 	if (!colon[1] || *end || errno || port < 0 || port > 65535) {
-		set_err(err, errlen, "listen \"%s\": port must be 0..65535", s);
+		vg_set_err(err, errlen, "listen \"%s\": port must be 0..65535", s);
 		return -1;
 	}
 	a->port = (int)port;
@@ -282,7 +260,7 @@ static int parse_listen(const char *s, struct addr *a, char *err, size_t errlen)
 	else if (inet_pton(AF_INET6, a->host, tmp) == 1)
 		a->family = AF_INET6;
 	else if (s[0] == '[') {
-		set_err(err, errlen, "listen \"%s\": not an IPv6 address", s);
+		vg_set_err(err, errlen, "listen \"%s\": not an IPv6 address", s);
 		return -1;
 	} else
 		a->family = AF_UNSPEC;
@@ -328,7 +306,7 @@ static int check_readable(const char *what, const char *path, char *err, size_t 
 {
 	if (access(path, R_OK) == 0)
 		return 0;
-	set_err(err, errlen, "tls %s %s: %s", what, path, strerror(errno));
+	vg_set_err(err, errlen, "tls %s %s: %s", what, path, strerror(errno));
 	return -1;
 }
 
@@ -352,7 +330,7 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 	bool tls = cfg->tls_cert || cfg->tls_key;
 	if (tls) {
 		if (!cfg->tls_cert || !cfg->tls_key) {
-			set_err(err, errlen, "tls: both a certificate and a key are needed");
+			vg_set_err(err, errlen, "tls: both a certificate and a key are needed");
 			return NULL;
 		}
 		if (check_readable("certificate", cfg->tls_cert, err, errlen) ||
@@ -360,7 +338,7 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 			return NULL;
 	}
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+	lws_set_log_level(LLL_ERR | LLL_WARN, vg_log_lws);
 
 	struct vg_httpd *h = vg_xcalloc(1, sizeof(*h));
 	atomic_init(&h->stopping, false);
@@ -377,7 +355,8 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	h->ctx = lws_create_context(&info);
 	if (!h->ctx) {
-		set_err(err, errlen, "listen %s: cannot create the libwebsockets context", listen);
+		vg_set_err(err, errlen, "listen %s: cannot create the libwebsockets context",
+			   listen);
 		free(h);
 		return NULL;
 	}
@@ -405,7 +384,7 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 	}
 	h->vh = lws_create_vhost(h->ctx, &info);
 	if (!h->vh) {
-		set_err(err, errlen, "listen %s: %s", listen, bind_error(&a));
+		vg_set_err(err, errlen, "listen %s: %s", listen, bind_error(&a));
 		lws_context_destroy(h->ctx);
 		free(h);
 		return NULL;
@@ -414,7 +393,7 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 
 	int rc = pthread_create(&h->thread, NULL, service_main, h);
 	if (rc) {
-		set_err(err, errlen, "listen %s: thread: %s", listen, strerror(rc));
+		vg_set_err(err, errlen, "listen %s: thread: %s", listen, strerror(rc));
 		lws_context_destroy(h->ctx);
 		free(h);
 		return NULL;

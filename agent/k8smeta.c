@@ -80,109 +80,6 @@ static void podrec_unref(struct podrec *r)
 	free(r);
 }
 
-/* --- a small string map (writer side) ---------------------------------------- */
-
-struct sent {
-	char *key;
-	void *val;
-	struct sent *next;
-};
-
-struct smap {
-	struct sent **b;
-	size_t nb, n;
-};
-
-static uint64_t hash_bytes(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static struct sent **smap_slot(struct smap *m, const char *key)
-{
-	if (!m->nb) {
-		m->nb = 64;
-		m->b = vg_xcalloc(m->nb, sizeof(*m->b));
-	}
-	struct sent **pp = &m->b[hash_bytes(key) & (m->nb - 1)];
-	while (*pp && strcmp((*pp)->key, key))
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void *smap_get(struct smap *m, const char *key)
-{
-	struct sent *e = *smap_slot(m, key);
-	return e ? e->val : NULL;
-}
-
-static void smap_grow(struct smap *m)
-{
-	size_t nb = m->nb * 2;
-	struct sent **b = vg_xcalloc(nb, sizeof(*b));
-	for (size_t i = 0; i < m->nb; i++) {
-		for (struct sent *e = m->b[i], *next; e; e = next) {
-			next = e->next;
-			size_t h = hash_bytes(e->key) & (nb - 1);
-			e->next = b[h];
-			b[h] = e;
-		}
-	}
-	free(m->b);
-	m->b = b;
-	m->nb = nb;
-}
-
-/* Set key to val; returns the previous value. */
-static void *smap_put(struct smap *m, const char *key, void *val)
-{
-	struct sent **pp = smap_slot(m, key);
-	if (*pp) {
-		void *old = (*pp)->val;
-		(*pp)->val = val;
-		return old;
-	}
-	struct sent *e = vg_xcalloc(1, sizeof(*e));
-	e->key = vg_xstrdup(key);
-	e->val = val;
-	*pp = e;
-	if (++m->n > m->nb)
-		smap_grow(m);
-	return NULL;
-}
-
-static void *smap_del(struct smap *m, const char *key)
-{
-	struct sent **pp = smap_slot(m, key);
-	if (!*pp)
-		return NULL;
-	struct sent *e = *pp;
-	*pp = e->next;
-	void *v = e->val;
-	free(e->key);
-	free(e);
-	m->n--;
-	return v;
-}
-
-static void smap_free(struct smap *m, void (*fn)(void *))
-{
-	for (size_t i = 0; i < m->nb; i++) {
-		for (struct sent *e = m->b[i], *next; e; e = next) {
-			next = e->next;
-			if (fn)
-				fn(e->val);
-			free(e->key);
-			free(e);
-		}
-	}
-	free(m->b);
-	memset(m, 0, sizeof(*m));
-}
-
 /* --- snapshots ------------------------------------------------------------------- */
 
 struct snap {
@@ -220,7 +117,7 @@ static const struct vg_container_meta *snap_find(const struct snap *s, const cha
 	if (!s || !s->nidx)
 		return NULL;
 	size_t mask = s->nidx - 1;
-	for (size_t i = hash_bytes(id) & mask;; i = (i + 1) & mask) {
+	for (size_t i = k8s_hash_str(id) & mask;; i = (i + 1) & mask) {
 		uint32_t v = s->idx[i];
 		if (!v)
 			return NULL;
@@ -239,8 +136,8 @@ struct vg_k8smeta {
 	struct k8s_informer *pods_inf, *ns_inf;
 
 	/* writer (service thread) */
-	struct smap pods; /* "ns/name" -> podrec */
-	struct smap nss;  /* name -> nsrec */
+	struct k8s_map pods; /* "ns/name" -> podrec */
+	struct k8s_map nss;  /* name -> nsrec */
 	struct k8s_timer pub_timer;
 	bool pub_armed, dirty;
 	bool pods_synced, ns_synced;
@@ -262,7 +159,7 @@ static void publish(struct vg_k8smeta *m)
 {
 	size_t nctr = 0;
 	for (size_t i = 0; i < m->pods.nb; i++)
-		for (struct sent *e = m->pods.b[i]; e; e = e->next)
+		for (struct k8s_map_ent *e = m->pods.b[i]; e; e = e->next)
 			nctr += ((struct podrec *)e->val)->nctrs;
 	struct snap *s = vg_xcalloc(1, sizeof(*s));
 	atomic_init(&s->ref, 1);
@@ -276,7 +173,7 @@ static void publish(struct vg_k8smeta *m)
 	s->pods = vg_xcalloc(m->pods.n ? m->pods.n : 1, sizeof(*s->pods));
 	s->nss = vg_xcalloc(m->nss.n ? m->nss.n : 1, sizeof(*s->nss));
 	for (size_t i = 0; i < m->nss.nb; i++) {
-		for (struct sent *e = m->nss.b[i]; e; e = e->next) {
+		for (struct k8s_map_ent *e = m->nss.b[i]; e; e = e->next) {
 			struct nsrec *r = e->val;
 			atomic_fetch_add(&r->ref, 1);
 			s->nss[s->nns++] = r;
@@ -284,11 +181,11 @@ static void publish(struct vg_k8smeta *m)
 	}
 	size_t mask = s->nidx - 1;
 	for (size_t i = 0; i < m->pods.nb; i++) {
-		for (struct sent *e = m->pods.b[i]; e; e = e->next) {
+		for (struct k8s_map_ent *e = m->pods.b[i]; e; e = e->next) {
 			struct podrec *p = e->val;
 			atomic_fetch_add(&p->ref, 1);
 			s->pods[s->npods++] = p;
-			struct nsrec *ns = smap_get(&m->nss, p->ns);
+			struct nsrec *ns = k8s_map_get(&m->nss, p->ns);
 			for (size_t k = 0; k < p->nctrs; k++) {
 				struct podctr *pc = &p->ctrs[k];
 				if (snap_find(s, pc->cid))
@@ -308,7 +205,7 @@ static void publish(struct vg_k8smeta *m)
 				cm->ns_labels = ns ? ns->labels : NULL;
 				cm->nns_labels = ns ? ns->nlabels : 0;
 				memcpy(s->ids[s->n], pc->cid, VG_CONTAINER_ID_LEN);
-				size_t j = hash_bytes(pc->cid) & mask;
+				size_t j = k8s_hash_str(pc->cid) & mask;
 				while (s->idx[j])
 					j = (j + 1) & mask;
 				s->idx[j] = (uint32_t)(++s->n);
@@ -528,7 +425,7 @@ static void pod_set(void *ctx, const cJSON *obj)
 	char *key = k8s_object_key(obj);
 	struct podrec *p = podrec_build(obj);
 	if (key && p)
-		podrec_unref(smap_put(&m->pods, key, p));
+		podrec_unref(k8s_map_put(&m->pods, key, p));
 	else
 		podrec_unref(p);
 	free(key);
@@ -546,7 +443,7 @@ static void pod_delete(void *ctx, const cJSON *obj)
 	struct vg_k8smeta *m = ctx;
 	char *key = k8s_object_key(obj);
 	if (key)
-		podrec_unref(smap_del(&m->pods, key));
+		podrec_unref(k8s_map_del(&m->pods, key));
 	free(key);
 	mark_dirty(m);
 }
@@ -556,7 +453,7 @@ static void ns_set(void *ctx, const cJSON *obj)
 	struct vg_k8smeta *m = ctx;
 	struct nsrec *r = nsrec_build(obj);
 	if (r)
-		nsrec_unref(smap_put(&m->nss, r->name, r));
+		nsrec_unref(k8s_map_put(&m->nss, r->name, r));
 	mark_dirty(m);
 }
 
@@ -571,7 +468,7 @@ static void ns_delete(void *ctx, const cJSON *obj)
 	struct vg_k8smeta *m = ctx;
 	const char *name = k8s_meta_str(obj, "name");
 	if (name)
-		nsrec_unref(smap_del(&m->nss, name));
+		nsrec_unref(k8s_map_del(&m->nss, name));
 	mark_dirty(m);
 }
 
@@ -684,8 +581,8 @@ void vg_k8smeta_free(struct vg_k8smeta *m)
 	k8s_informer_free(m->pods_inf);
 	k8s_informer_free(m->ns_inf);
 	k8s_client_call(m->c, stop_timer, m);
-	smap_free(&m->pods, unref_pod);
-	smap_free(&m->nss, unref_ns);
+	k8s_map_free(&m->pods, unref_pod);
+	k8s_map_free(&m->nss, unref_ns);
 	snap_unref(m->pub);
 	snap_unref(m->cur);
 	pthread_mutex_destroy(&m->mu);

@@ -48,3 +48,12 @@ int vg_ratelimit_ok(struct vg_ratelimit *rl, uint64_t now_ns)
 	rl->last_ns = now_ns;
 	return 1;
 }
+
+void vg_log_lws(int level, const char *line)
+{
+	(void)level;
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	vg_log(VG_LOG_DEBUG, "libwebsockets: %.*s", (int)n, line);
+}

@@ -15,6 +15,10 @@ void vg_log_set_level(enum vg_log_level lvl);
 int vg_log_parse_level(const char *s);
 void vg_log(enum vg_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The emitter for lws_set_log_level() (httpd, HTTP sink): libwebsockets'
+ * lines as debug messages, without their line end. */
+void vg_log_lws(int level, const char *line);
+
 /* A rate limiter: allows one message per interval_ns; *suppressed counts
  * the calls it refused since the last allowed one. */
 struct vg_ratelimit {

@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,18 +54,6 @@ struct vg_metrics {
 	pthread_mutex_t lock;
 	struct vg_metric_family *head, *tail;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 struct vg_metrics *vg_metrics_new(void)
 {
@@ -214,31 +201,32 @@ static struct vg_metric_family *family_new(struct vg_metrics *m, const struct vg
 					   enum family_kind kind, char *err, size_t errlen)
 {
 	if (!valid_metric_name(d->name)) {
-		set_err(err, errlen, "metric name \"%s\": must match [a-zA-Z_:][a-zA-Z0-9_:]*",
-			d->name ? d->name : "(null)");
+		vg_set_err(err, errlen, "metric name \"%s\": must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+			   d->name ? d->name : "(null)");
 		return NULL;
 	}
 	if (d->type != VG_METRIC_COUNTER && d->type != VG_METRIC_GAUGE) {
-		set_err(err, errlen, "metric %s: unknown type %d", d->name, (int)d->type);
+		vg_set_err(err, errlen, "metric %s: unknown type %d", d->name, (int)d->type);
 		return NULL;
 	}
 	/* The exposition format names counter samples after the family; the
 	 * _total suffix is what Prometheus and promtool expect. */
 	if (d->type == VG_METRIC_COUNTER && !ends_with(d->name, "_total")) {
-		set_err(err, errlen, "metric %s: a counter's name must end in _total", d->name);
+		vg_set_err(err, errlen, "metric %s: a counter's name must end in _total", d->name);
 		return NULL;
 	}
 	size_t nlabels = 0;
 	while (nlabels <= VG_METRIC_MAX_LABELS && d->labels[nlabels])
 		nlabels++;
 	if (nlabels > VG_METRIC_MAX_LABELS) {
-		set_err(err, errlen, "metric %s: more than %d labels", d->name,
-			VG_METRIC_MAX_LABELS);
+		vg_set_err(err, errlen, "metric %s: more than %d labels", d->name,
+			   VG_METRIC_MAX_LABELS);
 		return NULL;
 	}
 	for (size_t i = 0; i < nlabels; i++) {
 		if (!valid_label_name(d->labels[i])) {
-			set_err(err, errlen,
+			vg_set_err(
+				err, errlen,
 				"metric %s: label name \"%s\": must match [a-zA-Z_][a-zA-Z0-9_]* "
 				"and not start with __",
 				d->name, d->labels[i]);
@@ -246,15 +234,15 @@ static struct vg_metric_family *family_new(struct vg_metrics *m, const struct vg
 		}
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(d->labels[i], d->labels[j])) {
-				set_err(err, errlen, "metric %s: label \"%s\" listed twice",
-					d->name, d->labels[i]);
+				vg_set_err(err, errlen, "metric %s: label \"%s\" listed twice",
+					   d->name, d->labels[i]);
 				return NULL;
 			}
 	}
 	size_t max = d->max_series ? d->max_series : VG_METRIC_DEFAULT_MAX_SERIES;
 	if (max > MAX_SERIES_LIMIT) {
-		set_err(err, errlen, "metric %s: max_series %zu above %d", d->name, max,
-			MAX_SERIES_LIMIT);
+		vg_set_err(err, errlen, "metric %s: max_series %zu above %d", d->name, max,
+			   MAX_SERIES_LIMIT);
 		return NULL;
 	}
 	if (nlabels == 0)
@@ -286,7 +274,7 @@ static struct vg_metric_family *add_family(struct vg_metrics *m, const struct vg
 					   enum family_kind kind, char *err, size_t errlen)
 {
 	if (!m || !d) {
-		set_err(err, errlen, "no registry or description");
+		vg_set_err(err, errlen, "no registry or description");
 		return NULL;
 	}
 	struct vg_metric_family *f = family_new(m, d, kind, err, errlen);
@@ -297,7 +285,7 @@ static struct vg_metric_family *add_family(struct vg_metrics *m, const struct vg
 	if (find_family(m, f->name)) {
 		pthread_mutex_unlock(&m->lock);
 		pthread_mutex_unlock(&m->render_lock);
-		set_err(err, errlen, "metric %s: registered twice", f->name);
+		vg_set_err(err, errlen, "metric %s: registered twice", f->name);
 		family_free(f);
 		return NULL;
 	}
@@ -395,84 +383,39 @@ size_t vg_metric_family_size(const struct vg_metric_family *f)
 
 /* --- rendering ------------------------------------------------------------- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t more)
-{
-	if (b->len + more + 1 <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	b->p = vg_xrealloc(b->p, cap);
-	b->cap = cap;
-}
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	buf_reserve(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_fmt(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n <= 0)
-		return;
-	buf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 /* HELP escapes \ and newline; label values also escape the double quote. */
-static void buf_escaped(struct buf *b, const char *s, bool quote)
+static void buf_escaped(struct k8s_buf *b, const char *s, bool quote)
 {
 	for (const char *p = s; *p; p++) {
 		switch (*p) {
 		case '\\':
-			buf_add(b, "\\\\", 2);
+			k8s_buf_add(b, "\\\\", 2);
 			break;
 		case '\n':
-			buf_add(b, "\\n", 2);
+			k8s_buf_add(b, "\\n", 2);
 			break;
 		case '"':
 			if (quote)
-				buf_add(b, "\\\"", 2);
+				k8s_buf_add(b, "\\\"", 2);
 			else
-				buf_add(b, p, 1);
+				k8s_buf_add(b, p, 1);
 			break;
 		default:
-			buf_add(b, p, 1);
+			k8s_buf_add(b, p, 1);
 		}
 	}
 }
 
 /* The shortest of %.15g/%.16g/%.17g that reads back as the same double, so
  * 0.1 renders as 0.1 and integers without an exponent up to 1e15. */
-static void buf_double(struct buf *b, double v)
+static void buf_double(struct k8s_buf *b, double v)
 {
 	if (isnan(v)) {
-		buf_str(b, "NaN");
+		k8s_buf_adds(b, "NaN");
 		return;
 	}
 	if (isinf(v)) {
-		buf_str(b, v > 0 ? "+Inf" : "-Inf");
+		k8s_buf_adds(b, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
 	char tmp[40];
@@ -481,7 +424,7 @@ static void buf_double(struct buf *b, double v)
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
-	buf_str(b, tmp);
+	k8s_buf_adds(b, tmp);
 }
 
 static int cmp_series(const void *a, const void *b, void *arg)
@@ -497,38 +440,39 @@ static int cmp_series(const void *a, const void *b, void *arg)
 	return 0;
 }
 
-static void render_header(struct buf *b, const struct vg_metric_family *f)
+static void render_header(struct k8s_buf *b, const struct vg_metric_family *f)
 {
-	buf_str(b, "# HELP ");
-	buf_str(b, f->name);
-	buf_str(b, " ");
+	k8s_buf_adds(b, "# HELP ");
+	k8s_buf_adds(b, f->name);
+	k8s_buf_adds(b, " ");
 	buf_escaped(b, f->help, false);
-	buf_str(b, "\n# TYPE ");
-	buf_str(b, f->name);
-	buf_str(b, f->type == VG_METRIC_COUNTER ? " counter\n" : " gauge\n");
+	k8s_buf_adds(b, "\n# TYPE ");
+	k8s_buf_adds(b, f->name);
+	k8s_buf_adds(b, f->type == VG_METRIC_COUNTER ? " counter\n" : " gauge\n");
 }
 
-static void render_series(struct buf *b, const struct vg_metric_family *f, const struct series *s)
+static void render_series(struct k8s_buf *b, const struct vg_metric_family *f,
+			  const struct series *s)
 {
-	buf_str(b, f->name);
+	k8s_buf_adds(b, f->name);
 	if (f->nlabels) {
-		buf_str(b, "{");
+		k8s_buf_adds(b, "{");
 		for (size_t i = 0; i < f->nlabels; i++) {
 			if (i)
-				buf_str(b, ",");
-			buf_str(b, f->labels[i]);
-			buf_str(b, "=\"");
+				k8s_buf_adds(b, ",");
+			k8s_buf_adds(b, f->labels[i]);
+			k8s_buf_adds(b, "=\"");
 			buf_escaped(b, s->values[i], true);
-			buf_str(b, "\"");
+			k8s_buf_adds(b, "\"");
 		}
-		buf_str(b, "}");
+		k8s_buf_adds(b, "}");
 	}
-	buf_str(b, " ");
+	k8s_buf_adds(b, " ");
 	if (f->type == VG_METRIC_COUNTER)
-		buf_fmt(b, "%" PRIu64, vg_metric_counter_get(&s->pub));
+		k8s_buf_printf(b, "%" PRIu64, vg_metric_counter_get(&s->pub));
 	else
 		buf_double(b, vg_metric_gauge_get(&s->pub));
-	buf_str(b, "\n");
+	k8s_buf_adds(b, "\n");
 }
 
 /* /proc/self/stat fields after the command (which may hold spaces and
@@ -598,7 +542,7 @@ static int read_rss(double *bytes)
 
 /* A process family whose source cannot be read renders no sample: a wrong
  * 0 would be worse than a gap. */
-static void render_process(struct buf *b, const struct vg_metric_family *f)
+static void render_process(struct k8s_buf *b, const struct vg_metric_family *f)
 {
 	double v = 0, cpu = 0, start = 0, btime = 0;
 	int rc = -1;
@@ -621,17 +565,16 @@ static void render_process(struct buf *b, const struct vg_metric_family *f)
 	}
 	if (rc)
 		return;
-	buf_str(b, f->name);
-	buf_str(b, " ");
+	k8s_buf_adds(b, f->name);
+	k8s_buf_adds(b, " ");
 	buf_double(b, v);
-	buf_str(b, "\n");
+	k8s_buf_adds(b, "\n");
 }
 
 char *vg_metrics_render(struct vg_metrics *m, size_t *len)
 {
-	struct buf b = {0};
-	buf_reserve(&b, 0);
-	b.p[0] = '\0';
+	struct k8s_buf b = {0};
+	k8s_buf_add(&b, "", 0); /* an empty exposition is "", not NULL */
 	struct series **snap = NULL;
 	size_t snap_cap = 0;
 

@@ -36,6 +36,18 @@ static void add_piece(struct vg_output *o, struct piece pc)
 	o->p[o->n++] = pc;
 }
 
+/* The text between two fields (none when empty). */
+static void add_literal(struct vg_output *o, const char *lit, const char *end)
+{
+	if (end > lit)
+		add_piece(o, (struct piece){vg_xstrndup(lit, (size_t)(end - lit)),
+					    (size_t)(end - lit),
+					    NULL,
+					    {0},
+					    NULL,
+					    NULL});
+}
+
 struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 				    struct vg_cond_err *err)
 {
@@ -52,13 +64,7 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 			c++;
 			continue;
 		}
-		if (c > lit)
-			add_piece(o, (struct piece){vg_xstrndup(lit, (size_t)(c - lit)),
-						    (size_t)(c - lit),
-						    NULL,
-						    {0},
-						    NULL,
-						    NULL});
+		add_literal(o, lit, c);
 		const char *name = c + 1;
 		size_t n = 0;
 		while (field_char(name[n]))
@@ -104,13 +110,7 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 		c = name + total;
 		lit = c;
 	}
-	if (c > lit)
-		add_piece(o, (struct piece){vg_xstrndup(lit, (size_t)(c - lit)),
-					    (size_t)(c - lit),
-					    NULL,
-					    {0},
-					    NULL,
-					    NULL});
+	add_literal(o, lit, c);
 	return o;
 }
 

@@ -17,12 +17,14 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 /* ---- diagnostics -------------------------------------------------------- */
@@ -182,6 +184,18 @@ static void text_append(struct vg_text *dst, const struct vg_text *add)
 	tb_text(&b, add);
 	text_free(dst);
 	*dst = tb_take(&b);
+}
+
+/* An override of a text: append t to dst, or replace dst with it.  Takes t. */
+static void text_modify(struct vg_text *dst, struct vg_text *t, bool append)
+{
+	if (append) {
+		text_append(dst, t);
+		text_free(t);
+	} else {
+		text_free(dst);
+		*dst = *t;
+	}
 }
 
 struct vg_pos vg_text_locate(const struct vg_text *t, int line, int col)
@@ -952,6 +966,28 @@ static int check_override_keys(struct loader *l, yaml_node_t *item, yaml_node_t 
 	return 0;
 }
 
+/* The item's `append` and `override`, which exclude each other: *append,
+ * *ov (NULL when absent) and modes (see parse_override).  -1 (reported) when
+ * invalid. */
+static int read_modifiers(struct loader *l, yaml_node_t *item, const char *name,
+			  const char *const *keys, const char *const *appendable, int *modes,
+			  bool *append, yaml_node_t **ov)
+{
+	*append = false;
+	yaml_node_t *a = get(l, item, "append");
+	if (a && get_bool(l, a, "append", name, append))
+		return -1;
+	*ov = get(l, item, "override");
+	if (*ov && *append) {
+		lerr(l, *ov, name, "'override' and 'append: true' cannot be used together");
+		return -1;
+	}
+	if (*ov && (parse_override(l, *ov, name, keys, appendable, modes) ||
+		    check_override_keys(l, item, *ov, keys, modes, name)))
+		return -1;
+	return 0;
+}
+
 /* ---- lists and macros ---------------------------------------------------- */
 
 static void load_list(struct loader *l, yaml_node_t *item, const char *name)
@@ -965,18 +1001,10 @@ static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 		lerr(l, item, name, "list has no 'items'");
 		return;
 	}
-	bool append = false;
-	yaml_node_t *a = get(l, item, "append");
-	if (a && get_bool(l, a, "append", name, &append))
-		return;
+	bool append;
+	yaml_node_t *ov;
 	int modes[1] = {0};
-	yaml_node_t *ov = get(l, item, "override");
-	if (ov && append) {
-		lerr(l, ov, name, "'override' and 'append: true' cannot be used together");
-		return;
-	}
-	if (ov && (parse_override(l, ov, name, okeys, okeys, modes) ||
-		   check_override_keys(l, item, ov, okeys, modes, name)))
+	if (read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
 		return;
 	size_t n;
 	char **v = strings_of(l, items, "items", name, &n);
@@ -1036,18 +1064,10 @@ static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
 	}
 	if (want_scalar(l, c, "condition", name))
 		return;
-	bool append = false;
-	yaml_node_t *a = get(l, item, "append");
-	if (a && get_bool(l, a, "append", name, &append))
-		return;
+	bool append;
+	yaml_node_t *ov;
 	int modes[1] = {0};
-	yaml_node_t *ov = get(l, item, "override");
-	if (ov && append) {
-		lerr(l, ov, name, "'override' and 'append: true' cannot be used together");
-		return;
-	}
-	if (ov && (parse_override(l, ov, name, okeys, okeys, modes) ||
-		   check_override_keys(l, item, ov, okeys, modes, name)))
+	if (read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
 		return;
 	struct vg_text t = cond_text(l, c);
 	struct vg_macro_def *old = find_macro(l->rs, name);
@@ -1058,13 +1078,7 @@ static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
 			text_free(&t);
 			return;
 		}
-		if (append || modes[0] == 1) {
-			text_append(&old->cond, &t);
-			text_free(&t);
-		} else {
-			text_free(&old->cond);
-			old->cond = t;
-		}
+		text_modify(&old->cond, &t, append || modes[0] == 1);
 		return;
 	}
 	if (old) {
@@ -1493,23 +1507,11 @@ static void modify_rule(struct loader *l, yaml_node_t *item, const char *name, s
 	struct vg_rule_def *r = &old->def;
 	if (modes[RK_CONDITION]) {
 		struct vg_text t = cond_text(l, n[RK_CONDITION]);
-		if (modes[RK_CONDITION] == 1) {
-			text_append(&old->base, &t);
-			text_free(&t);
-		} else {
-			text_free(&old->base);
-			old->base = t;
-		}
+		text_modify(&old->base, &t, modes[RK_CONDITION] == 1);
 	}
 	if (modes[RK_OUTPUT]) {
 		struct vg_text t = output_text(l, n[RK_OUTPUT]);
-		if (modes[RK_OUTPUT] == 1) {
-			text_append(&r->output, &t);
-			text_free(&t);
-		} else {
-			text_free(&r->output);
-			r->output = t;
-		}
+		text_modify(&r->output, &t, modes[RK_OUTPUT] == 1);
 	}
 	if (modes[RK_DESC]) {
 		char *s = trimmed_value(n[RK_DESC]);
@@ -1561,18 +1563,10 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 		NULL};
 	if (check_keys(l, item, keys, "rule", name))
 		return;
-	bool append = false;
-	yaml_node_t *a = get(l, item, "append");
-	if (a && get_bool(l, a, "append", name, &append))
-		return;
+	bool append;
+	yaml_node_t *ov;
 	int modes[RK_N] = {0};
-	yaml_node_t *ov = get(l, item, "override");
-	if (ov && append) {
-		lerr(l, ov, name, "'override' and 'append: true' cannot be used together");
-		return;
-	}
-	if (ov && (parse_override(l, ov, name, override_keys, override_append, modes) ||
-		   check_override_keys(l, item, ov, override_keys, modes, name)))
+	if (read_modifiers(l, item, name, override_keys, override_append, modes, &append, &ov))
 		return;
 	struct rule_item ri;
 	if (read_rule_item(l, item, name, &ri))
@@ -1810,4 +1804,52 @@ int vg_ruleset_add_file(struct vg_ruleset *rs, const char *path, struct vg_diag 
 	}
 	free(buf);
 	return rc;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vg_ruleset_add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return 0; /* errno says why */
+	if (!S_ISDIR(st.st_mode)) {
+		vg_ruleset_add_file(rs, path, d);
+		return 1;
+	}
+	DIR *dir = opendir(path);
+	if (!dir) {
+		vg_diag_add(d, 1, path, 0, 0, "cannot read directory: %s", strerror(errno));
+		return 1;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' ||
+		    !(has_suffix(de->d_name, ".yaml") || has_suffix(de->d_name, ".yml")))
+			continue;
+		names = vg_xrealloc(names, (n + 1) * sizeof(char *));
+		size_t len = strlen(path) + strlen(de->d_name) + 2;
+		names[n] = vg_xmalloc(len);
+		snprintf(names[n++], len, "%s/%s", path, de->d_name);
+	}
+	closedir(dir);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		vg_ruleset_add_file(rs, names[i], d);
+		free(names[i]);
+	}
+	free(names);
+	return 1;
 }

@@ -136,6 +136,10 @@ void vg_ruleset_free(struct vg_ruleset *rs);
 /* Add a file, or a text (name is what diagnostics call it).  Returns the
  * number of errors this input added. */
 int vg_ruleset_add_file(struct vg_ruleset *rs, const char *path, struct vg_diag *d);
+/* Add a rules file, or the *.yaml / *.yml files of a directory in name
+ * order.  Returns 1 if something was found at path, 0 (errno set) if it
+ * cannot be stat'ed. */
+int vg_ruleset_add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d);
 int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *text, size_t len,
 			struct vg_diag *d);
 

@@ -5,6 +5,7 @@
  * completes, fails or times out.  Failures are retried with exponential
  * backoff; every wait checks give_up so shutdown is never held hostage
  * by a dead receiver. */
+#include "k8s_client.h"
 #include "log.h"
 #include "sink.h"
 #include "util.h"
@@ -17,8 +18,6 @@
 #include <time.h>
 
 #include <libwebsockets.h>
-
-#define CHUNK 4096
 
 struct http {
 	struct lws_context *ctx;
@@ -38,7 +37,6 @@ struct http {
 	int done; /* 0 running, 1 success, -1 failure */
 	int status;
 	char why[160];
-	unsigned char wbuf[LWS_PRE + CHUNK];
 };
 
 static void finish(struct http *h, int ok, const char *fmt, ...)
@@ -54,23 +52,6 @@ static void finish(struct http *h, int ok, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void lws_emit(int level, const char *line)
-{
-	(void)level;
-	size_t n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	vg_log(VG_LOG_DEBUG, "libwebsockets: %.*s", (int)n, line);
-}
-
-static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
-		      unsigned char *end)
-{
-	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-					   (const unsigned char *)value, (int)strlen(value), p,
-					   end);
-}
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
 {
@@ -81,32 +62,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		unsigned char **p = (unsigned char **)in, *end = (*p) + len;
 		char clen[24];
 		snprintf(clen, sizeof(clen), "%zu", h->cur->json_len);
-		if (add_header(wsi, "content-type:", "application/json", p, end) ||
-		    add_header(wsi, "content-length:", clen, p, end))
+		if (k8s_lws_add_header(wsi, "content-type:", "application/json", p, end) ||
+		    k8s_lws_add_header(wsi, "content-length:", clen, p, end))
 			return -1;
 		for (size_t i = 0; i < h->nheaders; i++)
-			if (add_header(wsi, h->hname[i], h->hvalue[i], p, end))
+			if (k8s_lws_add_header(wsi, h->hname[i], h->hvalue[i], p, end))
 				return -1;
 		lws_client_http_body_pending(wsi, 1);
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
-		size_t n = h->cur->json_len - h->sent;
-		if (n > CHUNK)
-			n = CHUNK;
-		bool last = h->sent + n == h->cur->json_len;
-		memcpy(h->wbuf + LWS_PRE, h->cur->json + h->sent, n);
-		if (lws_write(wsi, h->wbuf + LWS_PRE, n,
-			      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
+		if (k8s_lws_write_body(wsi, h->cur->json, h->cur->json_len, &h->sent)) {
 			finish(h, 0, "writing the request body failed");
 			return -1;
 		}
-		h->sent += n;
-		if (last)
-			lws_client_http_body_pending(wsi, 0);
-		else
-			lws_callback_on_writable(wsi);
 		return 0;
 	}
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
@@ -335,7 +305,7 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 		if (f)
 			fclose(f);
 	}
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_emit);
+	lws_set_log_level(LLL_ERR | LLL_WARN, vg_log_lws);
 	struct lws_context_creation_info info = {0};
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;

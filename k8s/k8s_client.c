@@ -288,12 +288,31 @@ static void start_call(struct k8s_client *c, struct k8s_call *call)
 
 /* --- the protocol callback ----------------------------------------------------- */
 
-static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
-		      unsigned char *end)
+int k8s_lws_add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+		       unsigned char *end)
 {
 	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
 					   (const unsigned char *)value, (int)strlen(value), p,
 					   end);
+}
+
+int k8s_lws_write_body(struct lws *wsi, const char *body, size_t len, size_t *off)
+{
+	size_t chunk = len - *off;
+	if (chunk > 4096)
+		chunk = 4096;
+	unsigned char buf[LWS_PRE + 4096];
+	memcpy(buf + LWS_PRE, body + *off, chunk);
+	bool last = *off + chunk >= len;
+	if (lws_write(wsi, buf + LWS_PRE, chunk, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+	    (int)chunk)
+		return -1;
+	*off += chunk;
+	if (last)
+		lws_client_http_body_pending(wsi, 0);
+	else
+		lws_callback_on_writable(wsi);
+	return 0;
 }
 
 /* lws reports a failed verification as a bare OpenSSL error: say what it
@@ -389,20 +408,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (tok[0]) {
 			char *auth = k8s_xmalloc(strlen(tok) + 8);
 			sprintf(auth, "Bearer %s", tok);
-			int bad = add_header(wsi, "authorization:", auth, p, end);
+			int bad = k8s_lws_add_header(wsi, "authorization:", auth, p, end);
 			free(auth);
 			if (bad)
 				return -1;
 		}
-		if (add_header(wsi, "accept:", call->accept ? call->accept : K8S_CT_JSON, p, end) ||
-		    add_header(wsi, "user-agent:", c->user_agent, p, end))
+		if (k8s_lws_add_header(wsi, "accept:", call->accept ? call->accept : K8S_CT_JSON, p,
+				       end) ||
+		    k8s_lws_add_header(wsi, "user-agent:", c->user_agent, p, end))
 			return -1;
 		if (call->body) {
 			char cl[32];
 			snprintf(cl, sizeof(cl), "%zu", call->body_len);
-			if (add_header(wsi, "content-type:",
-				       call->ctype ? call->ctype : K8S_CT_JSON, p, end) ||
-			    add_header(wsi, "content-length:", cl, p, end))
+			if (k8s_lws_add_header(wsi, "content-type:",
+					       call->ctype ? call->ctype : K8S_CT_JSON, p, end) ||
+			    k8s_lws_add_header(wsi, "content-length:", cl, p, end))
 				return -1;
 			lws_client_http_body_pending(wsi, 1);
 			lws_callback_on_writable(wsi);
@@ -413,21 +433,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
 		if (!call || !call->body)
 			return 0;
-		size_t chunk = call->body_len - call->body_off;
-		if (chunk > 4096)
-			chunk = 4096;
-		unsigned char buf[LWS_PRE + 4096];
-		memcpy(buf + LWS_PRE, call->body + call->body_off, chunk);
-		bool last = call->body_off + chunk >= call->body_len;
-		if (lws_write(wsi, buf + LWS_PRE, chunk,
-			      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)chunk)
-			return -1;
-		call->body_off += chunk;
-		if (last)
-			lws_client_http_body_pending(wsi, 0);
-		else
-			lws_callback_on_writable(wsi);
-		return 0;
+		return k8s_lws_write_body(wsi, call->body, call->body_len, &call->body_off);
 	}
 
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:

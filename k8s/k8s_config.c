@@ -27,18 +27,6 @@ struct k8s_token {
 	uint64_t (*now)(void);
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* --- small file helpers ---------------------------------------------------- */
 
 /* Whole file into a NUL-terminated buffer; NULL with errno set. */
@@ -103,7 +91,7 @@ static char *write_private(const char *dir, const char *name, const char *data, 
 	char *path = join_path(dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		k8s_set_err(err, errlen, "%s: %s", path, strerror(errno));
 		free(path);
 		return NULL;
 	}
@@ -113,7 +101,7 @@ static char *write_private(const char *dir, const char *name, const char *data, 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			k8s_set_err(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
 			unlink(path);
 			free(path);
@@ -160,9 +148,9 @@ int k8s_config_tls_files(const struct k8s_config *c, struct k8s_tls_files *f, ch
 			f->dir = k8s_xmalloc(n);
 			snprintf(f->dir, n, "%s/vigil-k8s-XXXXXX", base);
 			if (!mkdtemp(f->dir)) {
-				set_err(err, errlen,
-					"cannot create a private directory under %s: %s", base,
-					strerror(errno));
+				k8s_set_err(err, errlen,
+					    "cannot create a private directory under %s: %s", base,
+					    strerror(errno));
 				free(f->dir);
 				f->dir = NULL;
 				k8s_config_tls_files_done(f);
@@ -316,7 +304,8 @@ int k8s_config_token(struct k8s_config *c, char *buf, size_t len, char *err, siz
 				t->read_at = now;
 				t->stale = false;
 			} else {
-				set_err(err, errlen, "token file %s: %s", t->file, strerror(errno));
+				k8s_set_err(err, errlen, "token file %s: %s", t->file,
+					    strerror(errno));
 				/* try again at the next request, not a minute later */
 				t->stale = true;
 				if (!t->cur)
@@ -390,7 +379,8 @@ struct k8s_config *k8s_config_in_cluster(const char *sa_dir, char *err, size_t e
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
 	if (!host || !host[0] || !port || !port[0]) {
-		set_err(err, errlen,
+		k8s_set_err(
+			err, errlen,
 			"in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
 			"must be set (not running in a pod? give a kubeconfig)");
 		return NULL;
@@ -402,12 +392,13 @@ struct k8s_config *k8s_config_in_cluster(const char *sa_dir, char *err, size_t e
 	else
 		snprintf(url, sizeof(url), "https://%s:%s", host, port);
 	if (parse_server(c, url, why, sizeof(why))) {
-		set_err(err, errlen, "in-cluster config: KUBERNETES_SERVICE_HOST/PORT: %s", why);
+		k8s_set_err(err, errlen, "in-cluster config: KUBERNETES_SERVICE_HOST/PORT: %s",
+			    why);
 		goto fail;
 	}
 	c->ca_file = join_path(sa_dir, "ca.crt");
 	if (access(c->ca_file, R_OK)) {
-		set_err(err, errlen, "in-cluster config: %s: %s", c->ca_file, strerror(errno));
+		k8s_set_err(err, errlen, "in-cluster config: %s: %s", c->ca_file, strerror(errno));
 		goto fail;
 	}
 	c->token = token_new();
@@ -453,10 +444,10 @@ static void kc_err(struct kc *k, const yaml_node_t *n, const char *field, const 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (n)
-		set_err(k->err, k->errlen, "%s:%zu:%zu: %s: %s", k->name, n->start_mark.line + 1,
-			n->start_mark.column + 1, field, msg);
+		k8s_set_err(k->err, k->errlen, "%s:%zu:%zu: %s: %s", k->name,
+			    n->start_mark.line + 1, n->start_mark.column + 1, field, msg);
 	else
-		set_err(k->err, k->errlen, "%s: %s: %s", k->name, field, msg);
+		k8s_set_err(k->err, k->errlen, "%s: %s: %s", k->name, field, msg);
 }
 
 static yaml_node_t *node(struct kc *k, int idx)
@@ -760,14 +751,14 @@ struct k8s_config *k8s_config_kubeconfig_str(const char *text, size_t len, const
 	struct kc k = {.name = name, .dir = dir, .err = err, .errlen = errlen};
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser)) {
-		set_err(err, errlen, "%s: cannot initialize the YAML parser", name);
+		k8s_set_err(err, errlen, "%s: cannot initialize the YAML parser", name);
 		return NULL;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &k.doc)) {
-		set_err(err, errlen, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
-			parser.problem_mark.column + 1,
-			parser.problem ? parser.problem : "invalid YAML");
+		k8s_set_err(err, errlen, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
+			    parser.problem_mark.column + 1,
+			    parser.problem ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
 		return NULL;
 	}
@@ -783,7 +774,7 @@ struct k8s_config *k8s_config_kubeconfig(const char *path, const char *context, 
 	size_t len;
 	char *text = read_file(path, &len);
 	if (!text) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		k8s_set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	char *dir = k8s_xstrdup(path);

@@ -17,111 +17,16 @@
 
 #define NS_PER_S 1000000000ull
 
-/* --- the cache: a chained hash map key -> object ----------------------------- */
+/* --- the cache: a k8s_map key -> cJSON object ------------------------------ */
 
-struct ent {
-	char *key;
-	cJSON *obj;
-	struct ent *next;
-};
-
-struct omap {
-	struct ent **b;
-	size_t nb, n;
-};
-
-static uint64_t hash_str(const char *s)
+static void obj_delete(void *obj)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	cJSON_Delete(obj);
 }
 
-static struct ent **omap_slot(struct omap *m, const char *key)
+static void cache_clear(struct k8s_map *m)
 {
-	if (!m->nb)
-		return NULL;
-	struct ent **pp = &m->b[hash_str(key) & (m->nb - 1)];
-	while (*pp && strcmp((*pp)->key, key))
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static struct ent *omap_get(struct omap *m, const char *key)
-{
-	struct ent **pp = omap_slot(m, key);
-	return pp ? *pp : NULL;
-}
-
-static void omap_grow(struct omap *m)
-{
-	size_t nb = m->nb ? m->nb * 2 : 64;
-	struct ent **b = k8s_xcalloc(nb, sizeof(*b));
-	for (size_t i = 0; i < m->nb; i++) {
-		struct ent *e = m->b[i];
-		while (e) {
-			struct ent *next = e->next;
-			size_t h = hash_str(e->key) & (nb - 1);
-			e->next = b[h];
-			b[h] = e;
-			e = next;
-		}
-	}
-	free(m->b);
-	m->b = b;
-	m->nb = nb;
-}
-
-/* Insert or replace; returns the previous object (caller frees) or NULL. */
-static cJSON *omap_put(struct omap *m, char *key, cJSON *obj)
-{
-	if (m->n + 1 > m->nb)
-		omap_grow(m);
-	struct ent **pp = omap_slot(m, key);
-	if (*pp) {
-		cJSON *old = (*pp)->obj;
-		(*pp)->obj = obj;
-		free(key);
-		return old;
-	}
-	struct ent *e = k8s_xcalloc(1, sizeof(*e));
-	e->key = key;
-	e->obj = obj;
-	*pp = e;
-	m->n++;
-	return NULL;
-}
-
-/* Remove; returns the object (caller frees) or NULL. */
-static cJSON *omap_del(struct omap *m, const char *key)
-{
-	struct ent **pp = omap_slot(m, key);
-	if (!pp || !*pp)
-		return NULL;
-	struct ent *e = *pp;
-	*pp = e->next;
-	cJSON *obj = e->obj;
-	free(e->key);
-	free(e);
-	m->n--;
-	return obj;
-}
-
-static void omap_clear(struct omap *m)
-{
-	for (size_t i = 0; i < m->nb; i++) {
-		struct ent *e = m->b[i];
-		while (e) {
-			struct ent *next = e->next;
-			cJSON_Delete(e->obj);
-			free(e->key);
-			free(e);
-			e = next;
-		}
-	}
-	free(m->b);
-	memset(m, 0, sizeof(*m));
+	k8s_map_free(m, obj_delete);
 }
 
 /* --- object helpers ------------------------------------------------------------ */
@@ -184,10 +89,10 @@ struct k8s_informer {
 	char *resource, *path, *lsel, *fsel, *initial_rv;
 
 	pthread_mutex_t mu; /* the cache, for readers on other threads */
-	struct omap cache;
+	struct k8s_map cache;
 
 	/* service thread only */
-	struct omap pending; /* objects of the list in progress */
+	struct k8s_map pending; /* objects of the list in progress */
 	struct k8s_call *call;
 	struct k8s_timer retry;
 	void (*retry_fn)(void *);
@@ -292,34 +197,34 @@ static void schedule(struct k8s_informer *inf, void (*fn)(void *), double retry_
 /* Replace the cache with the complete list, calling back the difference. */
 static void list_complete(struct k8s_informer *inf)
 {
-	struct omap old = inf->cache;
-	struct omap *nw = &inf->pending;
+	struct k8s_map old = inf->cache;
+	struct k8s_map *nw = &inf->pending;
 	/* updates and adds, in the new list's order of buckets */
 	for (size_t i = 0; i < nw->nb; i++) {
-		for (struct ent *e = nw->b[i]; e; e = e->next) {
-			struct ent *o = omap_get(&old, e->key);
+		for (struct k8s_map_ent *e = nw->b[i]; e; e = e->next) {
+			cJSON *o = k8s_map_get(&old, e->key);
 			if (!o) {
 				if (inf->o.on_add)
-					inf->o.on_add(inf->o.ctx, e->obj);
+					inf->o.on_add(inf->o.ctx, e->val);
 				continue;
 			}
-			const char *rv1 = k8s_meta_str(o->obj, "resourceVersion");
-			const char *rv2 = k8s_meta_str(e->obj, "resourceVersion");
+			const char *rv1 = k8s_meta_str(o, "resourceVersion");
+			const char *rv2 = k8s_meta_str(e->val, "resourceVersion");
 			if (!rv1 || !rv2 || strcmp(rv1, rv2)) {
 				if (inf->o.on_update)
-					inf->o.on_update(inf->o.ctx, o->obj, e->obj);
+					inf->o.on_update(inf->o.ctx, o, e->val);
 			}
 		}
 	}
 	for (size_t i = 0; i < old.nb; i++)
-		for (struct ent *e = old.b[i]; e; e = e->next)
-			if (!omap_get(nw, e->key) && inf->o.on_delete)
-				inf->o.on_delete(inf->o.ctx, e->obj);
+		for (struct k8s_map_ent *e = old.b[i]; e; e = e->next)
+			if (!k8s_map_get(nw, e->key) && inf->o.on_delete)
+				inf->o.on_delete(inf->o.ctx, e->val);
 	pthread_mutex_lock(&inf->mu);
 	inf->cache = *nw;
 	memset(nw, 0, sizeof(*nw));
 	pthread_mutex_unlock(&inf->mu);
-	omap_clear(&old);
+	cache_clear(&old);
 	atomic_store(&inf->nobjects, inf->cache.n);
 	if (atomic_fetch_add(&inf->lists, 1))
 		atomic_fetch_add(&inf->relists, 1);
@@ -344,7 +249,8 @@ static void list_done(void *arg, const struct k8s_response *r)
 				continue;
 			cJSON *copy = cJSON_Duplicate(it, 1);
 			prune(inf, copy);
-			cJSON_Delete(omap_put(&inf->pending, key, copy));
+			cJSON_Delete(k8s_map_put(&inf->pending, key, copy));
+			free(key);
 		}
 		const cJSON *md = cJSON_GetObjectItemCaseSensitive(r->json, "metadata");
 		const cJSON *cont = cJSON_GetObjectItemCaseSensitive(md, "continue");
@@ -364,7 +270,7 @@ static void list_done(void *arg, const struct k8s_response *r)
 		return;
 	}
 	/* the list failed: drop the partial one */
-	omap_clear(&inf->pending);
+	cache_clear(&inf->pending);
 	bool had_cont = inf->cont != NULL;
 	free(inf->cont);
 	inf->cont = NULL;
@@ -390,12 +296,11 @@ static void prune(struct k8s_informer *inf, cJSON *obj)
 		inf->o.transform(inf->o.ctx, obj);
 }
 
-static void do_list(void *arg)
+/* A list request for path (freed); the metadata-only view lists partial
+ * objects. */
+static void start_list(struct k8s_informer *inf, char *path,
+		       void (*on_done)(void *arg, const struct k8s_response *r))
 {
-	struct k8s_informer *inf = arg;
-	if (inf->stopped)
-		return;
-	char *path = k8s_informer_list_path(&inf->o, inf->list_from_rv ? inf->rv : NULL, inf->cont);
 	struct k8s_request r = {
 		.path = path,
 		.accept = inf->o.metadata_only
@@ -405,11 +310,20 @@ static void do_list(void *arg)
 				  : K8S_CT_JSON,
 		.verb = "list",
 		.resource = inf->resource,
-		.on_done = list_done,
+		.on_done = on_done,
 		.ctx = inf,
 	};
 	inf->call = k8s_client_request(inf->c, &r);
 	free(path);
+}
+
+static void do_list(void *arg)
+{
+	struct k8s_informer *inf = arg;
+	if (inf->stopped)
+		return;
+	char *path = k8s_informer_list_path(&inf->o, inf->list_from_rv ? inf->rv : NULL, inf->cont);
+	start_list(inf, path, list_done);
 }
 
 /* --- watch ------------------------------------------------------------------------- */
@@ -464,8 +378,9 @@ static int watch_line(void *arg, char *line, size_t len)
 	set_rv(inf, rv);
 	if (!strcmp(t, "ADDED") || !strcmp(t, "MODIFIED")) {
 		pthread_mutex_lock(&inf->mu);
-		cJSON *old = omap_put(&inf->cache, key, obj);
+		cJSON *old = k8s_map_put(&inf->cache, key, obj);
 		pthread_mutex_unlock(&inf->mu);
+		free(key);
 		atomic_store(&inf->nobjects, inf->cache.n);
 		if (old) {
 			if (inf->o.on_update)
@@ -476,7 +391,7 @@ static int watch_line(void *arg, char *line, size_t len)
 		cJSON_Delete(old);
 	} else if (!strcmp(t, "DELETED")) {
 		pthread_mutex_lock(&inf->mu);
-		cJSON *old = omap_del(&inf->cache, key);
+		cJSON *old = k8s_map_del(&inf->cache, key);
 		pthread_mutex_unlock(&inf->mu);
 		atomic_store(&inf->nobjects, inf->cache.n);
 		free(key);
@@ -586,20 +501,7 @@ static void do_probe(struct k8s_informer *inf)
 	struct k8s_informer_opts o = inf->o;
 	o.page_size = 1;
 	char *path = k8s_informer_list_path(&o, inf->rv, NULL);
-	struct k8s_request r = {
-		.path = path,
-		.accept = inf->o.metadata_only
-				  ? "application/"
-				    "json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
-				    "application/json"
-				  : K8S_CT_JSON,
-		.verb = "list",
-		.resource = inf->resource,
-		.on_done = probe_done,
-		.ctx = inf,
-	};
-	inf->call = k8s_client_request(inf->c, &r);
-	free(path);
+	start_list(inf, path, probe_done);
 }
 
 static void do_watch(void *arg)
@@ -724,8 +626,8 @@ void k8s_informer_free(struct k8s_informer *inf)
 	if (!inf)
 		return;
 	k8s_client_call(inf->c, stop_fn, inf);
-	omap_clear(&inf->cache);
-	omap_clear(&inf->pending);
+	cache_clear(&inf->cache);
+	cache_clear(&inf->pending);
 	k8s_linebuf_free(&inf->lb);
 	pthread_mutex_destroy(&inf->mu);
 	free(inf->rv);
@@ -769,8 +671,8 @@ cJSON *k8s_informer_get(struct k8s_informer *inf, const char *ns, const char *na
 	else
 		snprintf(key, n, "%s", name);
 	pthread_mutex_lock(&inf->mu);
-	struct ent *e = omap_get(&inf->cache, key);
-	cJSON *r = e ? cJSON_Duplicate(e->obj, 1) : NULL;
+	cJSON *o = k8s_map_get(&inf->cache, key);
+	cJSON *r = o ? cJSON_Duplicate(o, 1) : NULL;
 	pthread_mutex_unlock(&inf->mu);
 	free(key);
 	return r;
@@ -781,7 +683,7 @@ void k8s_informer_foreach(struct k8s_informer *inf, void (*fn)(void *ctx, const 
 {
 	pthread_mutex_lock(&inf->mu);
 	for (size_t i = 0; i < inf->cache.nb; i++)
-		for (struct ent *e = inf->cache.b[i]; e; e = e->next)
-			fn(ctx, e->obj);
+		for (struct k8s_map_ent *e = inf->cache.b[i]; e; e = e->next)
+			fn(ctx, e->val);
 	pthread_mutex_unlock(&inf->mu);
 }

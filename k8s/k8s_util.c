@@ -144,6 +144,20 @@ void k8s_buf_free(struct k8s_buf *b)
 
 /* --- line splitter ---------------------------------------------------------------- */
 
+/* Append n bytes, keeping room for the NUL the line gets. */
+static void linebuf_append(struct k8s_linebuf *lb, const char *s, size_t n)
+{
+	if (lb->len + n + 1 > lb->cap) {
+		size_t cap = lb->cap ? lb->cap : 4096;
+		while (cap < lb->len + n + 1)
+			cap *= 2;
+		lb->p = k8s_xrealloc(lb->p, cap);
+		lb->cap = cap;
+	}
+	memcpy(lb->p + lb->len, s, n);
+	lb->len += n;
+}
+
 int k8s_linebuf_feed(struct k8s_linebuf *lb, const char *data, size_t len,
 		     int (*line)(void *ctx, char *line, size_t len), void *ctx)
 {
@@ -157,31 +171,16 @@ int k8s_linebuf_feed(struct k8s_linebuf *lb, const char *data, size_t len,
 		}
 		if (!nl) {
 			/* keep the partial line for the next chunk */
-			if (lb->len + take + 1 > lb->cap) {
-				size_t cap = lb->cap ? lb->cap : 4096;
-				while (cap < lb->len + take + 1)
-					cap *= 2;
-				lb->p = k8s_xrealloc(lb->p, cap);
-				lb->cap = cap;
-			}
-			memcpy(lb->p + lb->len, data, take);
-			lb->len += take;
+			linebuf_append(lb, data, take);
 			return 0;
 		}
 		char *l;
 		size_t ll;
 		char *tmp = NULL;
 		if (lb->len) {
-			if (lb->len + take + 1 > lb->cap) {
-				size_t cap = lb->cap ? lb->cap : 4096;
-				while (cap < lb->len + take + 1)
-					cap *= 2;
-				lb->p = k8s_xrealloc(lb->p, cap);
-				lb->cap = cap;
-			}
-			memcpy(lb->p + lb->len, data, take);
+			linebuf_append(lb, data, take);
 			l = lb->p;
-			ll = lb->len + take;
+			ll = lb->len;
 			lb->len = 0;
 		} else {
 			/* the whole line is in this chunk: a private NUL-terminated copy */
@@ -293,7 +292,7 @@ double k8s_parse_retry_after(const char *v, uint64_t now_wall_ns)
 
 /* --- map ---------------------------------------------------------------------------- */
 
-static uint64_t map_hash(const char *s)
+uint64_t k8s_hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
 	for (; *s; s++)
@@ -301,13 +300,17 @@ static uint64_t map_hash(const char *s)
 	return h;
 }
 
-static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key)
+/* NULL on an empty map unless create: a look-up never writes, so readers
+ * may share a map under a lock the only writer skips when reading. */
+static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key, bool create)
 {
 	if (!m->nb) {
+		if (!create)
+			return NULL;
 		m->nb = 64;
 		m->b = k8s_xcalloc(m->nb, sizeof(*m->b));
 	}
-	struct k8s_map_ent **pp = &m->b[map_hash(key) & (m->nb - 1)];
+	struct k8s_map_ent **pp = &m->b[k8s_hash_str(key) & (m->nb - 1)];
 	while (*pp && strcmp((*pp)->key, key))
 		pp = &(*pp)->next;
 	return pp;
@@ -315,13 +318,13 @@ static struct k8s_map_ent **map_slot(struct k8s_map *m, const char *key)
 
 void *k8s_map_get(struct k8s_map *m, const char *key)
 {
-	struct k8s_map_ent *e = *map_slot(m, key);
-	return e ? e->val : NULL;
+	struct k8s_map_ent **pp = map_slot(m, key, false);
+	return pp && *pp ? (*pp)->val : NULL;
 }
 
 void *k8s_map_put(struct k8s_map *m, const char *key, void *val)
 {
-	struct k8s_map_ent **pp = map_slot(m, key);
+	struct k8s_map_ent **pp = map_slot(m, key, true);
 	if (*pp) {
 		void *old = (*pp)->val;
 		(*pp)->val = val;
@@ -337,7 +340,7 @@ void *k8s_map_put(struct k8s_map *m, const char *key, void *val)
 		for (size_t i = 0; i < m->nb; i++) {
 			for (struct k8s_map_ent *x = m->b[i], *next; x; x = next) {
 				next = x->next;
-				size_t h = map_hash(x->key) & (nb - 1);
+				size_t h = k8s_hash_str(x->key) & (nb - 1);
 				x->next = b[h];
 				b[h] = x;
 			}
@@ -351,8 +354,8 @@ void *k8s_map_put(struct k8s_map *m, const char *key, void *val)
 
 void *k8s_map_del(struct k8s_map *m, const char *key)
 {
-	struct k8s_map_ent **pp = map_slot(m, key);
-	if (!*pp)
+	struct k8s_map_ent **pp = map_slot(m, key, false);
+	if (!pp || !*pp)
 		return NULL;
 	struct k8s_map_ent *e = *pp;
 	*pp = e->next;

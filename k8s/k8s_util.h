@@ -71,7 +71,11 @@ double k8s_random01(void);
  * -1 when absent or invalid. */
 double k8s_parse_retry_after(const char *v, uint64_t now_wall_ns);
 
-/* A string-keyed hash map of pointers (single thread). */
+/* FNV-1a of a NUL-terminated string (the map's hash; fine for any table). */
+uint64_t k8s_hash_str(const char *s);
+
+/* A string-keyed hash map of pointers (single writer; look-ups never
+ * change the map, so readers may share it under the writer's lock). */
 struct k8s_map_ent {
 	char *key;
 	void *val;

@@ -1,6 +1,7 @@
 /* k8s/ pure helpers: the watch line splitter across every chunking, the
  * backoff schedule and its jitter, Retry-After, query escaping, the list
- * and watch request paths, relist decisions on Status objects. */
+ * and watch request paths, relist decisions on Status objects, the string
+ * map. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -232,6 +233,49 @@ static void test_object_key(void **state)
 	cJSON_Delete(c);
 }
 
+/* The string map (the informer cache, k8smeta's pods and namespaces):
+ * replace, delete, growth past its first 64 buckets, and look-ups that
+ * never allocate (readers share the cache under a lock the writer skips). */
+static int freed;
+static void count_free(void *v)
+{
+	(void)v;
+	freed++;
+}
+
+static void test_map(void **state)
+{
+	(void)state;
+	struct k8s_map m = {0};
+	assert_null(k8s_map_get(&m, "a"));
+	assert_null(k8s_map_del(&m, "a"));
+	assert_null(m.b);
+	assert_int_equal(m.nb, 0);
+	static int vals[200];
+	char key[16];
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "ns/pod-%d", i);
+		assert_null(k8s_map_put(&m, key, &vals[i]));
+	}
+	assert_int_equal(m.n, 200);
+	assert_true(m.nb >= 200);
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "ns/pod-%d", i);
+		assert_ptr_equal(k8s_map_get(&m, key), &vals[i]);
+	}
+	int other = 0;
+	assert_ptr_equal(k8s_map_put(&m, "ns/pod-7", &other), &vals[7]);
+	assert_ptr_equal(k8s_map_get(&m, "ns/pod-7"), &other);
+	assert_ptr_equal(k8s_map_del(&m, "ns/pod-8"), &vals[8]);
+	assert_null(k8s_map_get(&m, "ns/pod-8"));
+	assert_null(k8s_map_get(&m, "ns/pod-200"));
+	assert_int_equal(m.n, 199);
+	freed = 0;
+	k8s_map_free(&m, count_free);
+	assert_int_equal(freed, 199);
+	assert_null(m.b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_relist_decision),
 		cmocka_unit_test(test_object_key),
+		cmocka_unit_test(test_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
