@@ -246,7 +246,8 @@ int vg_argfmt_find(const struct vg_evt *ev, const char *name, size_t len)
 	if (!d)
 		return -1;
 	for (int i = 0; i < d->n; i++)
-		if (strncmp(d->p[i].name, name, len) == 0 && d->p[i].name[len] == '\0')
+		if (d->p[i].name[0] == name[0] && strncmp(d->p[i].name, name, len) == 0 &&
+		    d->p[i].name[len] == '\0')
 			return i;
 	return -1;
 }
@@ -413,9 +414,17 @@ static void put(char *out, size_t cap, size_t *n, const char *sep, const char *s
 {
 	if (cap == 0 || *n + 1 >= cap)
 		return;
-	if (*n)
-		*n += cpy(out + *n, cap - *n, sep);
-	*n += cpy(out + *n, cap - *n, s);
+	/* byte by byte: names are short, and strlen + memcpy calls for each
+	 * flag cost more than the copy (flags are rendered on every open that
+	 * a rule tests them on) */
+	size_t i = *n;
+	if (i)
+		for (; *sep && i + 1 < cap; sep++)
+			out[i++] = *sep;
+	for (; *s && i + 1 < cap; s++)
+		out[i++] = *s;
+	out[i] = '\0';
+	*n = i;
 }
 
 size_t vg_caps_render(uint64_t caps, char *out, size_t cap)
