@@ -641,12 +641,13 @@ static void oflags_render(uint32_t f, char *out, size_t cap)
 	if ((f & 3) == 0)
 		put(out, cap, &n, "|", "O_RDONLY");
 	for (const struct fname *t = oflags; t->n; t++) {
+		if ((f & t->v) != t->v)
+			continue; /* most are clear: the cheap test first */
 		if (t->v == 010000 && (f & 04010000) == 04010000)
 			continue; /* shown as O_SYNC */
 		if (t->v == 0200000 && (f & 020200000) == 020200000)
 			continue; /* shown as O_TMPFILE */
-		if ((f & t->v) == t->v)
-			put(out, cap, &n, "|", t->n);
+		put(out, cap, &n, "|", t->n);
 	}
 }
 
@@ -985,6 +986,23 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 	default:
 		return false;
 	}
+	return true;
+}
+
+bool vg_argfmt_value(const struct vg_evt *ev, int i, char *out, size_t cap)
+{
+	const struct pdesc *d = params_of(ev);
+	if (!d || i < 0 || i >= d->n || cap == 0)
+		return false;
+	if (d->p[i].kind == PK_OFLAGS) { /* never empty: O_RDONLY at least */
+		oflags_render(open_flags(ev->raw), out, cap);
+		return true;
+	}
+	char res[VG_STR_MAX];
+	if (!vg_argfmt_render(ev, i, out, cap, res, sizeof(res)))
+		return false;
+	if (res[0])
+		cpy(out, cap, res);
 	return true;
 }
 
