@@ -2006,6 +2006,16 @@ bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev, struct
 	return run(c, ev, s);
 }
 
+void vg_cond_begin(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	scratch_event(s, c, ev);
+}
+
+bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	return run(c, ev, s);
+}
+
 static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
 	int pc = c->entry;
