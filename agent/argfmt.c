@@ -246,7 +246,8 @@ int vg_argfmt_find(const struct vg_evt *ev, const char *name, size_t len)
 	if (!d)
 		return -1;
 	for (int i = 0; i < d->n; i++)
-		if (strncmp(d->p[i].name, name, len) == 0 && d->p[i].name[len] == '\0')
+		if (d->p[i].name[0] == name[0] && strncmp(d->p[i].name, name, len) == 0 &&
+		    d->p[i].name[len] == '\0')
 			return i;
 	return -1;
 }
@@ -413,9 +414,17 @@ static void put(char *out, size_t cap, size_t *n, const char *sep, const char *s
 {
 	if (cap == 0 || *n + 1 >= cap)
 		return;
-	if (*n)
-		*n += cpy(out + *n, cap - *n, sep);
-	*n += cpy(out + *n, cap - *n, s);
+	/* byte by byte: names are short, and strlen + memcpy calls for each
+	 * flag cost more than the copy (flags are rendered on every open that
+	 * a rule tests them on) */
+	size_t i = *n;
+	if (i)
+		for (; *sep && i + 1 < cap; sep++)
+			out[i++] = *sep;
+	for (; *s && i + 1 < cap; s++)
+		out[i++] = *s;
+	out[i] = '\0';
+	*n = i;
 }
 
 size_t vg_caps_render(uint64_t caps, char *out, size_t cap)
@@ -632,12 +641,13 @@ static void oflags_render(uint32_t f, char *out, size_t cap)
 	if ((f & 3) == 0)
 		put(out, cap, &n, "|", "O_RDONLY");
 	for (const struct fname *t = oflags; t->n; t++) {
+		if ((f & t->v) != t->v)
+			continue; /* most are clear: the cheap test first */
 		if (t->v == 010000 && (f & 04010000) == 04010000)
 			continue; /* shown as O_SYNC */
 		if (t->v == 0200000 && (f & 020200000) == 020200000)
 			continue; /* shown as O_TMPFILE */
-		if ((f & t->v) == t->v)
-			put(out, cap, &n, "|", t->n);
+		put(out, cap, &n, "|", t->n);
 	}
 }
 
@@ -976,6 +986,23 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 	default:
 		return false;
 	}
+	return true;
+}
+
+bool vg_argfmt_value(const struct vg_evt *ev, int i, char *out, size_t cap)
+{
+	const struct pdesc *d = params_of(ev);
+	if (!d || i < 0 || i >= d->n || cap == 0)
+		return false;
+	if (d->p[i].kind == PK_OFLAGS) { /* never empty: O_RDONLY at least */
+		oflags_render(open_flags(ev->raw), out, cap);
+		return true;
+	}
+	char res[VG_STR_MAX];
+	if (!vg_argfmt_render(ev, i, out, cap, res, sizeof(res)))
+		return false;
+	if (res[0])
+		cpy(out, cap, res);
 	return true;
 }
 

@@ -28,6 +28,11 @@ int vg_argfmt_find(const struct vg_evt *ev, const char *name, size_t len);
 bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, char *res,
 		      size_t rescap);
 
+/* What evt.arg.NAME reads of parameter i: the resolved text when there is
+ * one, else the raw one (one render, into out, when the kind always has a
+ * resolved form).  false as vg_argfmt_render. */
+bool vg_argfmt_value(const struct vg_evt *ev, int i, char *out, size_t cap);
+
 /* evt.args: every parameter, "name=raw(res) name=raw ...". Returns length. */
 size_t vg_argfmt_all(const struct vg_evt *ev, char *out, size_t cap);
 

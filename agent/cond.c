@@ -297,12 +297,36 @@ static int bytes_eq(const char *a, size_t an, const char *b, size_t bn, int icas
 	return icase ? !strncasecmp(a, b, an) : !memcmp(a, b, an);
 }
 
+/* Substring search for the short needles of rule constants over short
+ * values (paths, names).  glibc's memmem clears a 256-byte shift table on
+ * every call, which costs more than the whole scan here: find the needle's
+ * first byte with memchr, then compare the rest. */
+static int has_sub(const char *h, size_t hn, const char *n, size_t nn)
+{
+	if (nn == 0)
+		return 1;
+	if (hn < nn)
+		return 0;
+	const char *end = h + (hn - nn) + 1;
+	const char c = n[0];
+	while (h < end) {
+		const char *q = memchr(h, c, (size_t)(end - h));
+		if (!q)
+			return 0;
+		if (!memcmp(q + 1, n + 1, nn - 1))
+			return 1;
+		h = q + 1;
+	}
+	return 0;
+}
+
 static const char *memmem_icase(const char *h, size_t hn, const char *n, size_t nn)
 {
 	if (nn == 0)
 		return h;
+	const int c = tolower((unsigned char)n[0]);
 	for (size_t i = 0; i + nn <= hn; i++)
-		if (!strncasecmp(h + i, n, nn))
+		if (tolower((unsigned char)h[i]) == c && !strncasecmp(h + i, n, nn))
 			return h + i;
 	return NULL;
 }
@@ -1661,7 +1685,7 @@ static int match_one(const struct node *n, int type, const struct vg_fval *v, co
 			return !(len == k->len && !memcmp(p, k->s, len));
 		case OP_CONTAINS:
 		case OP_BCONTAINS:
-			return memmem(p, len, k->s, k->len) != NULL;
+			return has_sub(p, len, k->s, k->len);
 		case OP_ICONTAINS:
 			return memmem_icase(p, len, k->s, k->len) != NULL;
 		case OP_STARTSWITH:
@@ -1932,7 +1956,7 @@ static int fast_check(const struct ins *in, const struct vg_cond_scratch *s)
 		case OP_ENDSWITH:
 			return len >= kl && !memcmp(p + len - kl, in->ks, kl);
 		case OP_CONTAINS:
-			return memmem(p, len, in->ks, kl) != NULL;
+			return has_sub(p, len, in->ks, kl);
 		}
 		return -1;
 	}
@@ -1979,6 +2003,16 @@ bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_co
 bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
 	scratch_event(s, c, ev);
+	return run(c, ev, s);
+}
+
+void vg_cond_begin(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	scratch_event(s, c, ev);
+}
+
+bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
 	return run(c, ev, s);
 }
 

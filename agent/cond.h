@@ -76,6 +76,12 @@ bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_co
  * vg_cond_evttypes(c) (0 <= type < VG_T_MAX): the engine's index. */
 bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev,
 			struct vg_cond_scratch *s);
+/* vg_cond_eval_typed for a run of conditions compiled against one field
+ * set, on one event: vg_cond_begin() once (and again after anything else
+ * used s), then vg_cond_eval_begun() for each. */
+void vg_cond_begin(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_evt *ev,
+			struct vg_cond_scratch *s);
 /* The same by walking the tree: the reference vg_cond_eval's compiled form
  * is tested against (slower). */
 bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);

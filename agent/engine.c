@@ -261,19 +261,27 @@ int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct v
 		return 0;
 	int hits = 0;
 	uint32_t end = e->idx_start[t + 1];
+	/* every condition shares the engine's field set: the event's cache
+	 * generation is settled once, not once per rule */
+	if (e->idx_start[t] < end)
+		vg_cond_begin(e->idx_cond[e->idx_start[t]], ev, s);
 	for (uint32_t i = e->idx_start[t]; i < end; i++) {
 		/* the next condition's first line while this one runs: the
 		 * rules of a type are a few dozen cache misses otherwise */
 		if (i + 1 < end)
 			__builtin_prefetch(e->idx_cond[i + 1]);
 		/* the index holds a rule under the types of its condition */
-		if (vg_cond_eval_typed(e->idx_cond[i], ev, s)) {
+		if (vg_cond_eval_begun(e->idx_cond[i], ev, s)) {
 			const struct vg_rule *r = e->idx[i];
 			if (r->scope && e->scope_fn && !e->scope_fn(r->scope, ev))
 				continue;
 			hits++;
-			if (fn)
+			if (fn) {
 				fn(ctx, e->idx[i], ev);
+				/* it may have evaluated other conditions with s */
+				if (i + 1 < end)
+					vg_cond_begin(e->idx_cond[i + 1], ev, s);
+			}
 		}
 	}
 	return hits;

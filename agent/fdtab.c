@@ -165,9 +165,12 @@ static void make_room(struct vg_fdtab *t, size_t cap, uint64_t *evictions)
 struct vg_fd *vg_fdtab_put(struct vg_fdtab *t, int64_t fd, size_t cap, uint64_t *evictions)
 {
 	vg_fdtab_del(t, fd);
-	struct fd_ent *e = calloc(1, sizeof(*e));
+	/* malloc, not calloc: glibc's calloc skips the per-thread cache, and
+	 * an fd entry is made and freed on every open and close */
+	struct fd_ent *e = malloc(sizeof(*e));
 	if (!e)
 		return NULL;
+	*e = (struct fd_ent){0};
 	make_room(t, cap, evictions);
 	e->f.fd = fd;
 	e->name = &empty_name;

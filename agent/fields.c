@@ -342,11 +342,9 @@ FN(f_evt_arg)
 		i = vg_argfmt_find(ev, arg->key, strlen(arg->key));
 	if (i < 0)
 		return;
-	char raw[VG_STR_MAX], res[VG_STR_MAX];
-	if (!vg_argfmt_render(ev, i, raw, sizeof(raw), res, sizeof(res)))
-		return;
-	const char *v = res[0] ? res : raw;
-	vg_fvals_strcpy(out, v, strlen(v));
+	char v[VG_STR_MAX];
+	if (vg_argfmt_value(ev, i, v, sizeof(v)))
+		vg_fvals_strcpy(out, v, strlen(v));
 }
 
 static bool is_open(int type)

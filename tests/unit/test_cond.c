@@ -247,6 +247,17 @@ static void test_string_ops(void **unused)
 	F_EXEC("proc.cmdline contains \"LS -LA\"");
 	T_EXEC("proc.cmdline icontains \"LS -LA\"");
 	F_EXEC("proc.cmdline icontains \"ls -lb\"");
+	/* the substring search past false starts of the first byte, at the
+	 * very end, over the whole value and one byte beyond it */
+	T_EXEC("proc.cmdline contains \"-la\"");
+	T_EXEC("proc.cmdline contains \"s -l\"");
+	T_EXEC("proc.cmdline contains a");
+	F_EXEC("proc.cmdline contains \"-lx\"");
+	T_EXEC("proc.cmdline contains \"bash -c ls -la\"");
+	F_EXEC("proc.cmdline contains \"bash -c ls -la \"");
+	F_EXEC("proc.cmdline contains \"a$\"");
+	T_EXEC("proc.cmdline icontains \"S -L\"");
+	T_EXEC("proc.cmdline in (\"bash -c ls -la\") or proc.cmdline contains oneof -la");
 	/* bcontains / bstartswith take hex bytes */
 	T_EXEC("proc.name bcontains 617368"); /* "ash" */
 	T_EXEC("proc.name bcontains 617368");

@@ -208,6 +208,39 @@ static void test_match(void **unused)
 	assert_int_equal(vg_engine_match(E, &odd, SCR, NULL, NULL), 0);
 }
 
+struct foreign {
+	struct vg_cond *c;
+	struct hits h;
+};
+
+/* A match callback that evaluates a condition of another field set with
+ * the engine's scratch (as output or a hook may). */
+static void on_match_foreign(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+{
+	struct foreign *f = ctx;
+	on_match(&f->h, r, ev);
+	assert_false(vg_cond_eval(f->c, ev, SCR));
+}
+
+static void test_match_callback_uses_scratch(void **unused)
+{
+	(void)unused;
+	/* its field and shared-result slots overlap the engine's (fd.name,
+	 * then a second field and a false comparison): the rules after the
+	 * callback must not read them as their own */
+	struct vg_cond_fieldset *fs = vg_cond_fieldset_new();
+	struct vg_cond_env env = {0};
+	env.fieldset = fs;
+	struct vg_cond_err err;
+	struct foreign f = {0};
+	f.c = vg_cond_compile("fd.name = nope or fd.directory = /nope", NULL, &env, &err);
+	assert_non_null(f.c);
+	assert_int_equal(vg_engine_match(E, &S.open, SCR, on_match_foreign, &f), 2);
+	assert_string_equal(f.h.names, "Read shadow|Reader opens");
+	vg_cond_free(f.c);
+	vg_cond_fieldset_free(fs);
+}
+
 static void test_index(void **unused)
 {
 	(void)unused;
@@ -434,9 +467,13 @@ static void test_alert_json(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stats_and_diags), cmocka_unit_test(test_match),
-		cmocka_unit_test(test_index),		cmocka_unit_test(test_interest),
-		cmocka_unit_test(test_output),		cmocka_unit_test(test_alert_json),
+		cmocka_unit_test(test_stats_and_diags),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match_callback_uses_scratch),
+		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_interest),
+		cmocka_unit_test(test_output),
+		cmocka_unit_test(test_alert_json),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
