@@ -173,6 +173,18 @@ int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out)
 	return rc ? -errno : 0;
 }
 
+int vg_capture_prog_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *runs)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(cap->skel->progs.vg_sys_exit), &info, &len))
+		return -errno;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+	return 0;
+}
+
 int vg_capture_fd(struct vg_capture *cap)
 {
 	return ring_buffer__epoll_fd(cap->rb);

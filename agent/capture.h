@@ -41,6 +41,12 @@ int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, vo
  * emitted by type.  Any thread (one map read). */
 int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out);
 
+/* Cumulative run time (ns) and run count of the sys_exit program, which the
+ * kernel keeps only while some process holds BPF_STATS_RUN_TIME enabled
+ * (bpf_enable_stats()); both stay 0 otherwise.  For benchmarks: unlike
+ * throughput, this cost per syscall is not skewed by other load. */
+int vg_capture_prog_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *runs);
+
 /* The ring's epoll fd, for callers that multiplex. */
 int vg_capture_fd(struct vg_capture *cap);
 

@@ -9,7 +9,12 @@
  *           consumer thread on CPU 1 draining the ring and decoding every
  *           record into the process/fd state
  * and prints ops/s and the ratios.  Machines here are shared: only the
- * ratios within one run mean something.  Root only.
+ * ratios within one run mean something.  After the timed loops of the
+ * vigil set-up, one more second of open+close runs with the kernel's BPF
+ * run-time statistics on (they cost a clock read per program run, so the
+ * ratios are measured without them) and the median nanoseconds vigil's
+ * sys_exit program takes per syscall are printed: a figure other load
+ * barely moves, to compare kernel-side changes.  Root only.
  *
  * usage: bench_capture [SECONDS_PER_RUN] [RUNS]
  */
@@ -23,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "capture.h"
 #include "event.h"
@@ -104,6 +111,24 @@ static void *consume(void *arg)
 	return NULL;
 }
 
+/* ns per run of the sys_exit program over 1 s of open+close; -1 if the
+ * kernel has no run-time statistics */
+static double prog_cost(struct vg_capture *cap, const char *path)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (fd < 0)
+		return -1;
+	uint64_t ns0, n0, ns1, n1;
+	double cost = -1;
+	if (!vg_capture_prog_runtime(cap, &ns0, &n0)) {
+		run_loop(L_OPENCLOSE, 1, path);
+		if (!vg_capture_prog_runtime(cap, &ns1, &n1) && n1 > n0)
+			cost = (double)(ns1 - ns0) / (double)(n1 - n0);
+	}
+	close(fd);
+	return cost;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -127,7 +152,7 @@ int main(int argc, char **argv)
 	close(fd);
 
 	const char *loops[] = {"getppid", "open+close"};
-	double res[3][2][15];
+	double res[3][2][15], prog_ns[15];
 	unsigned long dropped = 0, records = 0;
 	char err[512];
 
@@ -165,6 +190,8 @@ int main(int argc, char **argv)
 			}
 			for (int l = 0; l < 2; l++)
 				res[s][l][r] = run_loop((enum loop_kind)l, secs, path);
+			if (c.cap)
+				prog_ns[r] = prog_cost(c.cap, path);
 			if (fl)
 				floor_bpf__destroy(fl);
 			if (c.cap) {
@@ -197,6 +224,10 @@ int main(int argc, char **argv)
 		       loops[l], med[0], med[1], med[2], med[1] / med[0], med[2] / med[1],
 		       100.0 * (1 - med[2] / med[0]));
 	}
+	qsort(prog_ns, (size_t)runs, sizeof(double), cmp_d);
+	printf("vigil sys_exit program: %.0f ns per syscall on open+close (median; runs "
+	       "%.0f-%.0f)\n",
+	       prog_ns[runs / 2], prog_ns[0], prog_ns[runs - 1]);
 	printf("vigil consumed %lu records, %lu dropped by the kernel ring\n", records, dropped);
 	return 0;
 }
