@@ -15,6 +15,8 @@
 #      with buildah and run in runc as the DaemonSet would, the default rules
 #      silent under a benign workload (tests/pkg/run.sh)
 #  10. checks the CRDs and `vigil convert` against a real kube-apiserver
+#  11. runs the agent-level benchmarks in their short mode (bench/load.py
+#      --quick: they produce every figure; targets are not asserted)
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,5 +98,9 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh
 
 stage "Kubernetes: CRDs and vigil convert (real kube-apiserver)"
 VIGIL_FALCO_RULES=$FALCO tests/k8s/test_crds.sh "$ROOT/build"
+
+stage "benchmarks still run (bench/load.py --quick, no thresholds)"
+# it holds /tmp/vigil-bench.lock itself: one benchmark at a time on the machine
+bench/load.py --build "$ROOT/build" --quick
 
 stage "all tests passed"
