@@ -54,6 +54,7 @@ MIB = 1024 * 1024
 RULES_FILE = os.path.join(ROOT, "rules", "vigil_rules.yaml")
 SENSITIVE = "Sensitive file read by an untrusted program"
 PARTS = ("sustained", "stdout", "memory", "k8s")
+PACE = 0.3  # seconds between two alerting containers in the Event latency part
 
 
 class BenchError(Exception):
@@ -471,11 +472,14 @@ def bench_k8s_latency(a, cluster, results):
         agent.wait_synced()
         tail = Tail(agent.out.name)
         log("latency agent synced")
-        # at most 5 alerts per pod (the per-object bucket's burst) and about
-        # 2 a second in all (runc's pace; the node's bucket allows 5/s), so
-        # what is measured is the path, not the rate limits
+        # at most 5 alerts per pod (the per-object bucket's burst, refilled at
+        # 0.2/s) and one every PACE s in all (the node's bucket refills at 5/s
+        # after a burst of 25), so what is measured is the path, not the rate
+        # limits (unpaced, runc starts ~14 containers a second here)
+        t0 = time.time()
         for r in range(rounds):
             for p, c in enumerate(containers):
+                time.sleep(max(0, t0 + PACE * (r * npods + p) - time.time()))
                 c.run(["cat", "/etc/shadow"])
         want = npods * rounds
 
@@ -567,7 +571,8 @@ def summary(a, results, errors, context):
     if "k8s" in results:
         r = results["k8s"]
         w(f"alert latency, syscall -> Kubernetes Event seen by a watch (target: p99 <= 1 s),"
-          f" {len(r['ms'])}/{r['n']} alerts in runc containers of {r['pods']} pods:")
+          f" {len(r['ms'])}/{r['n']} alerts in runc containers of {r['pods']} pods,"
+          f" one every {PACE} s:")
         w(f"  p50 {percentile(r['ms'], 50):.0f} ms, p99 {percentile(r['ms'], 99):.0f} ms,"
           f" max {max(r['ms'], default=float('nan')):.0f} ms; missing {r['missing']}"
           f" -> {'met' if r['ms'] and not r['missing'] and percentile(r['ms'], 99) <= 1000 else 'NOT met'}"
