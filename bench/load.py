@@ -593,6 +593,12 @@ def summary(a, results, errors, context):
         w(f"  the agent alone ({r['procs_base']:.0f} processes, no cluster): RSS"
           f" {r['rss_base'] / MIB:.1f} MiB; the {r['procs'] - r['procs'] // 2} processes started"
           f" after it added {per_proc / 1024:.1f} KiB each")
+        if r["pods"]:
+            # what is left of the RSS at start once the base and the first
+            # half of the processes (at the same cost each) are taken out
+            pods_share = r["rss_start"] - r["rss_base"] - per_proc * (r["procs"] // 2)
+            w(f"  the {r['pods']} pods (and the Kubernetes client): about"
+              f" {pods_share / MIB:.1f} MiB, {pods_share / r['pods'] / 1024:.1f} KiB per pod")
     if "k8s" in results:
         r = results["k8s"]
         w(f"alert latency, syscall -> Kubernetes Event seen by a watch (target: p99 <= 1 s),"
