@@ -502,8 +502,12 @@ def bench_k8s_latency(a, cluster, results, key, pace):
         took = time.time() - t0
         want = npods * rounds
 
+        def pod_alerts():
+            return [x for x in tail.alerts(SENSITIVE)
+                    if (x[1].get("k8s") or {}).get("namespace") == ns]
+
         def all_seen():
-            al = [x for x in tail.alerts(SENSITIVE) if (x[1].get("k8s") or {}).get("namespace") == ns]
+            al = pod_alerts()
             if len(al) < want:
                 return None
             for p in range(npods):
@@ -514,7 +518,7 @@ def bench_k8s_latency(a, cluster, results, key, pace):
         try:
             al = wait_until(all_seen, f"{want} alerts and their Events", 60)
         except BenchError:
-            al = [x for x in tail.alerts(SENSITIVE) if (x[1].get("k8s") or {}).get("namespace") == ns]
+            al = pod_alerts()  # what came: the missing ones are counted below
         lat, out_lat, missing = [], [], 0
         for p in range(npods):
             pod = f"lat{p}"
@@ -527,6 +531,7 @@ def bench_k8s_latency(a, cluster, results, key, pace):
                     lat.append((min(seen) - t_sys) / 1e6)
                 else:
                     missing += 1
+        missing += max(0, want - len(al))  # not even on stdout
         results[key] = {"n": want, "pods": npods, "pace": pace, "took": took,
                         "alerts": len(al), "ms": lat, "missing": missing, "stdout_ms": out_lat}
         log(f"k8s latency: n={want} alerts={len(al)} events={len(lat)} missing={missing}")
@@ -559,8 +564,8 @@ def summary(a, results, errors, context):
           " on thr threads;")
         w("  agent CPU% of one core over the step and 1 s of drain; captured = all of the"
           " machine's events:")
-        w(f"  {'target/s':>9} {'thr':>3} {'achieved/s':>10} {'ratio':>6} {'captured':>10} {'drops':>8}"
-          f" {'agent CPU%':>10} {'CPU ns/evt':>10} {'alerts':>7}")
+        w(f"  {'target/s':>9} {'thr':>3} {'achieved/s':>10} {'ratio':>6} {'captured':>10}"
+          f" {'drops':>8} {'agent CPU%':>10} {'CPU ns/evt':>10} {'alerts':>7}")
         for s in results["sustained"]:
             w(f"  {fmt_rate(s['target']):>9} {s['threads']:>3} {s['achieved']:>10.0f}"
               f" {s['achieved'] / s['target']:>6.2f} {s['captured']:>10.0f} {s['drops']:>8.0f}"
