@@ -30,6 +30,7 @@ struct vg_rule {
 	uint8_t types[VG_T_MAX]; /* event types the condition can match */
 	size_t index;		 /* position in the engine (load order) */
 	const void *scope;	 /* NULL, or the scope of its source (see vg_engine_src) */
+	bool enabled;		 /* false: compiled but never matched (enabled: false) */
 };
 
 struct vg_engine_stats {
