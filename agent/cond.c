@@ -1932,16 +1932,22 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 	return false;
 }
 
-/* The comparison from the instruction's copy when its field is cached
- * with one value (what eval_check concludes for one value: the comparison
- * itself); -1 when that does not apply. */
-static int fast_check(const struct ins *in, const struct vg_cond_scratch *s)
+/* The comparison from the instruction's copy, its field read into the
+ * cache first when this event has not read it yet (most comparisons are
+ * the first to read their field): with one value, what eval_check
+ * concludes is the comparison itself, unset is false; -1 when that does
+ * not apply (several values). */
+static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const struct vg_evt *ev)
 {
-	if (in->fslot < 0 || in->fslot >= s->cap)
+	if (in->fslot < 0)
 		return -1;
-	const struct fcache_ent *e = s->ent[in->fslot];
-	if (!e || e->gen != s->gen || e->vals.n != 1)
-		return -1;
+	const struct fcache_ent *e;
+	if (in->fslot < s->cap && s->ent[in->fslot] && s->ent[in->fslot]->gen == s->gen)
+		e = s->ent[in->fslot];
+	else
+		e = fetch(s, &in->chk->chk.lhs, ev);
+	if (e->vals.n != 1)
+		return e->vals.n ? -1 : 0; /* unset: every comparison is false */
 	const struct vg_fval *v = &e->vals.v[0];
 	if (in->ftype == VG_FT_STR) {
 		const char *p = v->s.p;
@@ -2031,7 +2037,7 @@ static inline bool eval_memo(const struct ins *in, const struct vg_evt *ev,
 	uint64_t m = s->memo[in->memo];
 	if (m >> 1 == s->gen)
 		return m & 1;
-	int k = fast_check(in, s);
+	int k = fast_check(in, s, ev);
 	bool r = k >= 0 ? k : eval_check(in->chk, ev, s);
 	s->memo[in->memo] = s->gen << 1 | r;
 	return r;

@@ -1004,6 +1004,19 @@ static void test_fast_compare(void **unused)
 		}
 		assert_false(vg_cond_eval(c[0], &S.exec, scr)); /* another event */
 	}
+	/* each the first to read its field (a fresh scratch): the field is
+	 * read for the copy; on the exec, fd.* are unset and every comparison,
+	 * != too, is false */
+	for (size_t i = 0; i < n; i++) {
+		struct vg_cond_scratch *cold = vg_cond_scratch_new();
+		if (vg_cond_eval(c[i], &S.open, cold) != cases[i].want)
+			fail_msg("'%s' read first is not %d", cases[i].text, cases[i].want);
+		vg_cond_scratch_free(cold);
+		cold = vg_cond_scratch_new();
+		if (!strncmp(cases[i].text, "fd.", 3) && vg_cond_eval(c[i], &S.exec, cold))
+			fail_msg("'%s' is true on an event without an fd", cases[i].text);
+		vg_cond_scratch_free(cold);
+	}
 	for (size_t i = 0; i < n; i++)
 		vg_cond_free(c[i]);
 	vg_cond_free(warm);
