@@ -213,7 +213,10 @@ struct ins {		      /* 64 bytes; what a shared result needs in the first 16 */
 	/* A copy of the common comparison (one cached field against one
 	 * constant, no modifier) so that it is made without reading the
 	 * node: fslot >= 0 when it applies. */
-	const char *ks;
+	union {
+		const char *ks;
+		const struct kset *set; /* in (strings) */
+	};
 	uint64_t ku;
 	int64_t ki;
 	uint32_t klen;
@@ -267,19 +270,25 @@ struct vg_cond_scratch { /* read for every comparison: one cache line */
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* Eight bytes at a time: set lookups hash whole paths and command lines. */
+/* Eight bytes at a time: set lookups hash whole paths and command lines.
+ * Whole words are loaded as such, the tail byte by byte (a memcpy of a
+ * variable length is a libc call). */
 static uint32_t hash_bytes(const char *p, size_t n, int icase)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
 	while (n) {
 		size_t k = n < 8 ? n : 8;
-		unsigned char b[8] = {0};
-		memcpy(b, p, k);
-		if (icase)
-			for (size_t i = 0; i < k; i++)
-				b[i] = (unsigned char)tolower(b[i]);
-		uint64_t w;
-		memcpy(&w, b, 8);
+		uint64_t w = 0;
+		if (k == 8 && !icase) {
+			memcpy(&w, p, 8);
+		} else {
+			for (size_t i = 0; i < k; i++) {
+				unsigned char c = (unsigned char)p[i];
+				if (icase)
+					c = (unsigned char)tolower(c);
+				w |= (uint64_t)c << (8 * i);
+			}
+		}
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
 		h ^= h >> 29;
 		p += k;
@@ -1367,7 +1376,10 @@ static void fast_setup(struct ins *in, const struct node *n)
 	in->fslot = -1;
 	if (n->chk.types || L->slot < 0 || L->nxf || n->chk.rhs_field || n->chk.quant != Q_DEFAULT)
 		return;
-	if (L->type == VG_FT_STR) {
+	if (L->type == VG_FT_STR && op == OP_IN) {
+		if (n->chk.set.icase)
+			return;
+	} else if (L->type == VG_FT_STR) {
 		if (n->chk.k.type != VG_FT_STR ||
 		    (op != OP_EQ && op != OP_NE && op != OP_STARTSWITH && op != OP_ENDSWITH &&
 		     op != OP_CONTAINS))
@@ -1382,7 +1394,10 @@ static void fast_setup(struct ins *in, const struct node *n)
 	in->fslot = L->slot;
 	in->fop = (uint8_t)op;
 	in->ftype = (uint8_t)L->type;
-	in->ks = n->chk.k.s;
+	if (op == OP_IN)
+		in->set = &n->chk.set;
+	else
+		in->ks = n->chk.k.s;
 	in->klen = n->chk.k.len;
 	in->ku = n->chk.k.u;
 	in->ki = n->chk.k.i;
@@ -1941,7 +1956,7 @@ static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const str
 {
 	if (in->fslot < 0)
 		return -1;
-	const struct fcache_ent *e;
+	struct fcache_ent *e;
 	if (in->fslot < s->cap && s->ent[in->fslot] && s->ent[in->fslot]->gen == s->gen)
 		e = s->ent[in->fslot];
 	else
@@ -1963,6 +1978,12 @@ static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const str
 			return len >= kl && !memcmp(p + len - kl, in->ks, kl);
 		case OP_CONTAINS:
 			return has_sub(p, len, in->ks, kl);
+		case OP_IN: /* the value hashed once per event, whichever set asks */
+			if (!(e->hashed & 1)) {
+				e->hash[0] = hash_bytes(p, len, 0);
+				e->hashed |= 1;
+			}
+			return kset_has_hashed(in->set, p, len, e->hash[0]);
 		}
 		return -1;
 	}
