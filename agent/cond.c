@@ -6,6 +6,12 @@
  * event types, and evaluating it reads field values and compares, nothing
  * else.  Macros are parsed from their own text (at their own position, so
  * errors point into the macro) and inlined where they are used.
+ *
+ * Evaluation is a flat jump program per condition; comparisons equal
+ * across the conditions of one field set share one result per event, and
+ * field values one extraction.  A group (the engine's rules of one event
+ * type) also knows, per rule, the comparisons it needs: one made by any
+ * rule rules out at once every rule that needs the other result.
  */
 #include "cond.h"
 #include "util.h"
