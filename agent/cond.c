@@ -6,6 +6,12 @@
  * event types, and evaluating it reads field values and compares, nothing
  * else.  Macros are parsed from their own text (at their own position, so
  * errors point into the macro) and inlined where they are used.
+ *
+ * Evaluation is a flat jump program per condition; comparisons equal
+ * across the conditions of one field set share one result per event, and
+ * field values one extraction.  A group (the engine's rules of one event
+ * type) also knows, per rule, the comparisons it needs: one made by any
+ * rule rules out at once every rule that needs the other result.
  */
 #include "cond.h"
 #include "util.h"
@@ -213,7 +219,10 @@ struct ins {		      /* 64 bytes; what a shared result needs in the first 16 */
 	/* A copy of the common comparison (one cached field against one
 	 * constant, no modifier) so that it is made without reading the
 	 * node: fslot >= 0 when it applies. */
-	const char *ks;
+	union {
+		const char *ks;
+		const struct kset *set; /* in (strings) */
+	};
 	uint64_t ku;
 	int64_t ki;
 	uint32_t klen;
@@ -267,27 +276,51 @@ struct vg_cond_scratch { /* read for every comparison: one cache line */
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* Eight bytes at a time: set lookups hash whole paths and command lines. */
+/* Eight bytes at a time: set lookups hash whole paths and command lines.
+ * Whole words are loaded as such, the tail byte by byte (a memcpy of a
+ * variable length is a libc call). */
+static inline uint64_t hash_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ h >> 29;
+}
+
+static inline uint32_t hash_end(uint64_t h)
+{
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
 static uint32_t hash_bytes(const char *p, size_t n, int icase)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	if (!icase && n >= 8) {
+		for (; n >= 8; p += 8, n -= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			h = hash_mix(h, w);
+		}
+		if (n) { /* the tail from the word that ends it, bytes before dropped */
+			uint64_t w;
+			memcpy(&w, p + n - 8, 8);
+			return hash_end(hash_mix(h, w >> (8 * (8 - n))));
+		}
+		return hash_end(h);
+	}
 	while (n) {
 		size_t k = n < 8 ? n : 8;
-		unsigned char b[8] = {0};
-		memcpy(b, p, k);
-		if (icase)
-			for (size_t i = 0; i < k; i++)
-				b[i] = (unsigned char)tolower(b[i]);
-		uint64_t w;
-		memcpy(&w, b, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
+		uint64_t w = 0;
+		for (size_t i = 0; i < k; i++) {
+			unsigned char c = (unsigned char)p[i];
+			if (icase)
+				c = (unsigned char)tolower(c);
+			w |= (uint64_t)c << (8 * i);
+		}
+		h = hash_mix(h, w);
 		p += k;
 		n -= k;
 	}
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	return hash_end(h);
 }
 
 static int bytes_eq(const char *a, size_t an, const char *b, size_t bn, int icase)
@@ -1367,7 +1400,10 @@ static void fast_setup(struct ins *in, const struct node *n)
 	in->fslot = -1;
 	if (n->chk.types || L->slot < 0 || L->nxf || n->chk.rhs_field || n->chk.quant != Q_DEFAULT)
 		return;
-	if (L->type == VG_FT_STR) {
+	if (L->type == VG_FT_STR && op == OP_IN) {
+		if (n->chk.set.icase)
+			return;
+	} else if (L->type == VG_FT_STR) {
 		if (n->chk.k.type != VG_FT_STR ||
 		    (op != OP_EQ && op != OP_NE && op != OP_STARTSWITH && op != OP_ENDSWITH &&
 		     op != OP_CONTAINS))
@@ -1382,7 +1418,10 @@ static void fast_setup(struct ins *in, const struct node *n)
 	in->fslot = L->slot;
 	in->fop = (uint8_t)op;
 	in->ftype = (uint8_t)L->type;
-	in->ks = n->chk.k.s;
+	if (op == OP_IN)
+		in->set = &n->chk.set;
+	else
+		in->ks = n->chk.k.s;
 	in->klen = n->chk.k.len;
 	in->ku = n->chk.k.u;
 	in->ki = n->chk.k.i;
@@ -1932,16 +1971,22 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
 	return false;
 }
 
-/* The comparison from the instruction's copy when its field is cached
- * with one value (what eval_check concludes for one value: the comparison
- * itself); -1 when that does not apply. */
-static int fast_check(const struct ins *in, const struct vg_cond_scratch *s)
+/* The comparison from the instruction's copy, its field read into the
+ * cache first when this event has not read it yet (most comparisons are
+ * the first to read their field): with one value, what eval_check
+ * concludes is the comparison itself, unset is false; -1 when that does
+ * not apply (several values). */
+static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const struct vg_evt *ev)
 {
-	if (in->fslot < 0 || in->fslot >= s->cap)
+	if (in->fslot < 0)
 		return -1;
-	const struct fcache_ent *e = s->ent[in->fslot];
-	if (!e || e->gen != s->gen || e->vals.n != 1)
-		return -1;
+	struct fcache_ent *e;
+	if (in->fslot < s->cap && s->ent[in->fslot] && s->ent[in->fslot]->gen == s->gen)
+		e = s->ent[in->fslot];
+	else
+		e = fetch(s, &in->chk->chk.lhs, ev);
+	if (e->vals.n != 1)
+		return e->vals.n ? -1 : 0; /* unset: every comparison is false */
 	const struct vg_fval *v = &e->vals.v[0];
 	if (in->ftype == VG_FT_STR) {
 		const char *p = v->s.p;
@@ -1957,6 +2002,12 @@ static int fast_check(const struct ins *in, const struct vg_cond_scratch *s)
 			return len >= kl && !memcmp(p + len - kl, in->ks, kl);
 		case OP_CONTAINS:
 			return has_sub(p, len, in->ks, kl);
+		case OP_IN: /* the value hashed once per event, whichever set asks */
+			if (!(e->hashed & 1)) {
+				e->hash[0] = hash_bytes(p, len, 0);
+				e->hashed |= 1;
+			}
+			return kset_has_hashed(in->set, p, len, e->hash[0]);
 		}
 		return -1;
 	}
@@ -1987,7 +2038,13 @@ static void memo_grow(struct vg_cond_scratch *s, int id)
 	s->mcap = cap;
 }
 
-static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+static bool run_from(const struct vg_cond *c, int pc, const struct vg_evt *ev,
+		     struct vg_cond_scratch *s);
+
+static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+{
+	return run_from(c, c->entry, ev, s);
+}
 
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
 {
@@ -2016,9 +2073,24 @@ bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_evt *ev, struct
 	return run(c, ev, s);
 }
 
-static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+/* A comparison with a memo id: its shared result, computed when new. */
+static inline bool eval_memo(const struct ins *in, const struct vg_evt *ev,
+			     struct vg_cond_scratch *s)
 {
-	int pc = c->entry;
+	if (in->memo >= s->mcap)
+		memo_grow(s, in->memo);
+	uint64_t m = s->memo[in->memo];
+	if (m >> 1 == s->gen)
+		return m & 1;
+	int k = fast_check(in, s, ev);
+	bool r = k >= 0 ? k : eval_check(in->chk, ev, s);
+	s->memo[in->memo] = s->gen << 1 | r;
+	return r;
+}
+
+static bool run_from(const struct vg_cond *c, int pc, const struct vg_evt *ev,
+		     struct vg_cond_scratch *s)
+{
 	const int t = ev->type;
 	while (pc >= 0) {
 		const struct ins *in = &c->prog[pc];
@@ -2026,16 +2098,7 @@ static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond
 		if (in->types) {
 			r = (in->types[t] != 0) ^ in->neg;
 		} else if (in->memo >= 0) {
-			if (in->memo >= s->mcap)
-				memo_grow(s, in->memo);
-			uint64_t m = s->memo[in->memo];
-			if (m >> 1 == s->gen) {
-				r = m & 1;
-			} else {
-				int k = fast_check(in, s);
-				r = k >= 0 ? k : eval_check(in->chk, ev, s);
-				s->memo[in->memo] = s->gen << 1 | r;
-			}
+			r = eval_memo(in, ev, s);
 		} else {
 			r = eval_check(in->chk, ev, s);
 		}
@@ -2125,4 +2188,255 @@ void vg_cond_fields(const struct vg_cond *c, void (*fn)(void *ctx, const struct 
 		    void *ctx)
 {
 	fields_of(c->root, fn, ctx);
+}
+
+/* ---- groups: the conditions an event can still satisfy ------------------- */
+
+/* Most rules of an event type begin with the same few comparisons (their
+ * macros: open_write, open_read, spawned_process, container...), and most
+ * events fail them: evaluating each rule only to fail on a shared result
+ * costs a program start per rule.  A group finds, at build time, the
+ * comparisons each member needs to have a given result to be true
+ * ("literals"), and at run time makes each such comparison once, dropping
+ * every member it rules out.  A literal is only ever a necessary
+ * condition, so the members left are a superset of those that match. */
+
+#define LITS_MAX 32
+
+struct lits { /* code: memo id << 1 | the result the condition needs */
+	int n;
+	int never; /* the node cannot take the value at all on this type */
+	int v[LITS_MAX];
+};
+
+static int lits_has(const struct lits *a, int code)
+{
+	for (int i = 0; i < a->n; i++)
+		if (a->v[i] == code)
+			return 1;
+	return 0;
+}
+
+/* a subset of necessary literals is still necessary: dropping past the cap is safe */
+static void lits_add(struct lits *a, int code)
+{
+	if (a->n < LITS_MAX && !lits_has(a, code))
+		a->v[a->n++] = code;
+}
+
+static const struct ins *ins_of(const struct vg_cond *c, const struct node *n)
+{
+	for (int pc = 0; pc < c->nprog; pc++)
+		if (c->prog[pc].chk == n)
+			return &c->prog[pc];
+	return NULL;
+}
+
+/* Into out, literals that hold whenever n evaluates to val on an event of
+ * type t (evt.type checks are known there: constants). */
+static void necessary(const struct vg_cond *c, const struct node *n, int val, int t,
+		      struct lits *out)
+{
+	out->n = 0;
+	out->never = 0;
+	switch (n->kind) {
+	case N_CONST:
+		out->never = n->value != val;
+		return;
+	case N_NOT:
+		necessary(c, n->kid, !val, t, out);
+		return;
+	case N_CHECK: {
+		if (n->chk.types) {
+			int in = (n->chk.types[t] != 0) ^ (n->chk.op == OP_NE);
+			out->never = in != val;
+			return;
+		}
+		const struct ins *in = ins_of(c, n);
+		if (in && in->memo >= 0)
+			out->v[out->n++] = in->memo << 1 | val;
+		return;
+	}
+	case N_AND:
+	case N_OR: {
+		struct lits k;
+		/* and = true, or = false: every kid takes the value, each one's
+		 * literals hold; otherwise only those common to the kids that
+		 * can take it */
+		if ((n->kind == N_AND) == (val != 0)) {
+			for (int i = 0; i < n->list.n; i++) {
+				necessary(c, n->list.kids[i], val, t, &k);
+				if (k.never) {
+					out->n = 0;
+					out->never = 1;
+					return;
+				}
+				for (int j = 0; j < k.n; j++)
+					lits_add(out, k.v[j]);
+			}
+			return;
+		}
+		int some = 0;
+		for (int i = 0; i < n->list.n; i++) {
+			necessary(c, n->list.kids[i], val, t, &k);
+			if (k.never)
+				continue;
+			if (!some) {
+				*out = k;
+				some = 1;
+				continue;
+			}
+			int m = 0;
+			for (int j = 0; j < out->n; j++)
+				if (lits_has(&k, out->v[j]))
+					out->v[m++] = out->v[j];
+			out->n = m;
+		}
+		out->never = !some;
+		return;
+	}
+	}
+}
+
+/* Member i's chain: the comparisons its program makes first, in its order,
+ * as long as each is one it needs (followed along the needed result's
+ * edge); end_pc[i] is where the program goes when they all have them. */
+#define CHAIN_MAX 16
+
+struct gkey {
+	const struct ins *in; /* one member's instruction for the comparison */
+	uint64_t kill[2];     /* members ruled out when it is false / true */
+};
+
+struct vg_cond_group {
+	uint64_t init; /* members that can match this type at all */
+	int nkeys;
+	struct gkey *keys;
+	const struct vg_cond *c[64];
+	int end_pc[64];
+	uint16_t chain_start[65];	/* member i: chain[chain_start[i] .. [i + 1]) */
+	uint16_t chain[64 * CHAIN_MAX]; /* key index << 1 | the result needed */
+};
+
+static int key_of(struct gkey **k, int *nk, int *capk, const struct ins *in)
+{
+	for (int x = 0; x < *nk; x++)
+		if ((*k)[x].in->memo == in->memo)
+			return x;
+	if (*nk == *capk)
+		*k = vg_xrealloc(*k, (size_t)(*capk = *capk * 2 + 16) * sizeof(**k));
+	(*k)[*nk] = (struct gkey){in, {0, 0}};
+	return (*nk)++;
+}
+
+struct vg_cond_group *vg_cond_group_new(const struct vg_cond *const *c, size_t n, int type)
+{
+	if (n > 64 || type < 0 || type >= VG_T_MAX)
+		return NULL;
+	struct vg_cond_group *g = vg_xcalloc(1, sizeof(*g));
+	struct lits *L = vg_xcalloc(n ? n : 1, sizeof(*L));
+	int nk = 0, capk = 0, nchain = 0;
+	for (size_t i = 0; i < n; i++) {
+		g->c[i] = c[i];
+		necessary(c[i], c[i]->root, 1, type, &L[i]);
+		for (int j = 0; j < L[i].n && !L[i].never; j++)
+			if (lits_has(&L[i], L[i].v[j] ^ 1))
+				L[i].never = 1; /* needs one comparison both true and false */
+		g->chain_start[i] = (uint16_t)nchain;
+		g->end_pc[i] = PC_FALSE;
+		if (L[i].never)
+			continue;
+		g->init |= 1ull << i;
+		int pc = c[i]->entry, len = 0;
+		while (pc >= 0 && len < CHAIN_MAX) {
+			const struct ins *in = &c[i]->prog[pc];
+			if (in->types) { /* known for this type */
+				pc = ((in->types[type] != 0) ^ in->neg) ? in->t : in->f;
+				continue;
+			}
+			int need;
+			if (in->memo >= 0 && lits_has(&L[i], in->memo << 1 | 1))
+				need = 1;
+			else if (in->memo >= 0 && lits_has(&L[i], in->memo << 1))
+				need = 0;
+			else
+				break;
+			g->chain[nchain++] =
+				(uint16_t)(key_of(&g->keys, &nk, &capk, in) << 1 | need);
+			len++;
+			pc = need ? in->t : in->f;
+		}
+		g->end_pc[i] = pc;
+	}
+	for (size_t i = n; i < 64; i++)
+		g->chain_start[i + 1] = (uint16_t)nchain;
+	g->chain_start[n] = (uint16_t)nchain;
+	/* a chained comparison rules out every member that needs it, chained
+	 * or not */
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < L[i].n && !L[i].never; j++)
+			for (int x = 0; x < nk; x++)
+				if (g->keys[x].in->memo == L[i].v[j] >> 1)
+					g->keys[x].kill[!(L[i].v[j] & 1)] |= 1ull << i;
+	g->nkeys = nk;
+	free(L);
+	return g;
+}
+
+void vg_cond_group_free(struct vg_cond_group *g)
+{
+	if (g)
+		free(g->keys);
+	free(g);
+}
+
+uint64_t vg_cond_group_members(const struct vg_cond_group *g)
+{
+	return g->init;
+}
+
+int vg_cond_group_keys(const struct vg_cond_group *g)
+{
+	return g->nkeys;
+}
+
+void vg_cond_group_start(const struct vg_cond_group *g, struct vg_cond_group_it *it)
+{
+	it->alive = g->init;
+	it->done = 0;
+}
+
+int vg_cond_group_next(const struct vg_cond_group *g, const struct vg_evt *ev,
+		       struct vg_cond_scratch *s, struct vg_cond_group_it *it)
+{
+	uint64_t a = it->alive, done = it->done;
+	while (a) {
+		int i = __builtin_ctzll(a);
+		uint64_t bit = 1ull << i;
+		/* comparisons its program makes first anyway, each ruling out
+		 * every member that needs the other result; one made already
+		 * has ruled out every member it could */
+		for (int j = g->chain_start[i]; j < g->chain_start[i + 1] && (a & bit); j++) {
+			int x = g->chain[j] >> 1;
+			if (x < 64) {
+				if (done >> x & 1)
+					continue;
+				done |= 1ull << x;
+			}
+			const struct gkey *k = &g->keys[x];
+			a &= ~k->kill[eval_memo(k->in, ev, s)];
+		}
+		if (!(a & bit))
+			continue;
+		a &= ~bit;
+		if (a)
+			__builtin_prefetch(g->c[__builtin_ctzll(a)]);
+		if (run_from(g->c[i], g->end_pc[i], ev, s)) {
+			it->alive = a;
+			it->done = done;
+			return i;
+		}
+	}
+	it->alive = 0;
+	return -1;
 }

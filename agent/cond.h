@@ -90,6 +90,35 @@ bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct 
  * that can match.  A condition that does not constrain evt.type sets all. */
 void vg_cond_evttypes(const struct vg_cond *c, uint8_t types[VG_T_MAX]);
 
+/* A group: up to 64 conditions compiled against one field set, evaluated
+ * in order on events of one type (the engine's rules of that type).  Most
+ * share their first comparisons (macros: open_write, spawned_process...)
+ * and most events fail them.  The build finds for each member the
+ * comparisons it needs to have a given result to be true (its conjuncts,
+ * through macros, and those common to every branch of an or) and the ones
+ * its program makes first; evaluating walks the members in order, and each
+ * comparison a member's program makes first rules out, at once, every
+ * member that needs the other result.  Nothing is evaluated that the
+ * members would not evaluate themselves.  NULL when n > 64 or type is out
+ * of range. */
+struct vg_cond_group;
+struct vg_cond_group *vg_cond_group_new(const struct vg_cond *const *c, size_t n, int type);
+void vg_cond_group_free(struct vg_cond_group *g);
+/* The members that can be true on this type at all: bit i for c[i]. */
+uint64_t vg_cond_group_members(const struct vg_cond_group *g);
+/* Walking the members on one event: vg_cond_group_start, then (after
+ * vg_cond_begin) vg_cond_group_next returns each member true on ev, in
+ * order, and -1 when none is left. */
+struct vg_cond_group_it {
+	uint64_t alive; /* members not yet ruled out nor returned */
+	uint64_t done;	/* comparisons made (the first 64) */
+};
+void vg_cond_group_start(const struct vg_cond_group *g, struct vg_cond_group_it *it);
+int vg_cond_group_next(const struct vg_cond_group *g, const struct vg_evt *ev,
+		       struct vg_cond_scratch *s, struct vg_cond_group_it *it);
+/* How many distinct comparisons the members' programs make first (tests). */
+int vg_cond_group_keys(const struct vg_cond_group *g);
+
 /* The fields a condition reads (for warnings and docs): calls fn per field. */
 void vg_cond_fields(const struct vg_cond *c, void (*fn)(void *ctx, const struct vg_field *f),
 		    void *ctx);

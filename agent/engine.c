@@ -14,6 +14,10 @@ struct vg_engine {
 	uint32_t *idx_start; /* VG_T_MAX + 1 offsets into idx */
 	const struct vg_rule **idx;
 	const struct vg_cond **idx_cond; /* idx[i]->cond, without touching the rule */
+	/* per event type, its rules by 64 (idx_start[t] + 64 j ...): the
+	 * rules an event can still match, from comparisons they share */
+	struct vg_cond_group **groups; /* ngroups_before[t] + j */
+	uint32_t *group_start;	       /* VG_T_MAX + 1 offsets into groups */
 	struct vg_engine_stats stats;
 	vg_scope_fn scope_fn;
 };
@@ -163,6 +167,7 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 				    "every event",
 				    def->name);
 		active[e->nrules] = def->enabled;
+		r->enabled = def->enabled;
 		if (def->enabled)
 			e->stats.rules_enabled++;
 		else
@@ -212,6 +217,21 @@ struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
 				e->idx[k++] = &e->rules[i];
 			}
 	free(active);
+
+	e->group_start = vg_xcalloc(VG_T_MAX + 1, sizeof(uint32_t));
+	size_t ng = 0;
+	for (int t = 0; t < VG_T_MAX; t++) {
+		e->group_start[t] = (uint32_t)ng;
+		ng += (e->idx_start[t + 1] - e->idx_start[t] + 63) / 64;
+	}
+	e->group_start[VG_T_MAX] = (uint32_t)ng;
+	e->groups = vg_xcalloc(ng ? ng : 1, sizeof(*e->groups));
+	for (int t = 0; t < VG_T_MAX; t++)
+		for (uint32_t g = e->group_start[t]; g < e->group_start[t + 1]; g++) {
+			uint32_t first = e->idx_start[t] + 64 * (g - e->group_start[t]);
+			uint32_t n = e->idx_start[t + 1] - first;
+			e->groups[g] = vg_cond_group_new(e->idx_cond + first, n < 64 ? n : 64, t);
+		}
 	return e;
 }
 
@@ -235,6 +255,11 @@ void vg_engine_free(struct vg_engine *e)
 	free(e->idx_start);
 	free(e->idx);
 	free(e->idx_cond);
+	if (e->groups)
+		for (uint32_t g = 0; g < e->group_start[VG_T_MAX]; g++)
+			vg_cond_group_free(e->groups[g]);
+	free(e->groups);
+	free(e->group_start);
 	free(e);
 }
 
@@ -260,27 +285,27 @@ int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct v
 	if (t < 0 || t >= VG_T_MAX)
 		return 0;
 	int hits = 0;
-	uint32_t end = e->idx_start[t + 1];
+	uint32_t start = e->idx_start[t], end = e->idx_start[t + 1];
+	if (start == end)
+		return 0;
 	/* every condition shares the engine's field set: the event's cache
 	 * generation is settled once, not once per rule */
-	if (e->idx_start[t] < end)
-		vg_cond_begin(e->idx_cond[e->idx_start[t]], ev, s);
-	for (uint32_t i = e->idx_start[t]; i < end; i++) {
-		/* the next condition's first line while this one runs: the
-		 * rules of a type are a few dozen cache misses otherwise */
-		if (i + 1 < end)
-			__builtin_prefetch(e->idx_cond[i + 1]);
-		/* the index holds a rule under the types of its condition */
-		if (vg_cond_eval_begun(e->idx_cond[i], ev, s)) {
-			const struct vg_rule *r = e->idx[i];
+	vg_cond_begin(e->idx_cond[start], ev, s);
+	for (uint32_t g = e->group_start[t]; g < e->group_start[t + 1]; g++, start += 64) {
+		/* the rules of these 64 that can still match, in load order */
+		const struct vg_cond_group *grp = e->groups[g];
+		struct vg_cond_group_it it;
+		vg_cond_group_start(grp, &it);
+		int k;
+		while ((k = vg_cond_group_next(grp, ev, s, &it)) >= 0) {
+			const struct vg_rule *r = e->idx[start + (uint32_t)k];
 			if (r->scope && e->scope_fn && !e->scope_fn(r->scope, ev))
 				continue;
 			hits++;
 			if (fn) {
-				fn(ctx, e->idx[i], ev);
+				fn(ctx, r, ev);
 				/* it may have evaluated other conditions with s */
-				if (i + 1 < end)
-					vg_cond_begin(e->idx_cond[i + 1], ev, s);
+				vg_cond_begin(r->cond, ev, s);
 			}
 		}
 	}

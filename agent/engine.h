@@ -4,8 +4,10 @@
  * with the condition compiler; a rule that does not compile is reported
  * with its position and left out, the rest still run.  Each rule is
  * indexed under the event types its condition can match, so an event only
- * meets the rules that can fire on it.  An engine is immutable once built:
- * hot reload builds a new one and swaps the pointer.
+ * meets the rules that can fire on it, and those of a type are matched as
+ * groups of 64 (vg_cond_group): a comparison one rule makes rules out the
+ * others that need the other result before their conditions start.  An engine is immutable once
+ * built: hot reload builds a new one and swaps the pointer.
  */
 #ifndef VIGIL_ENGINE_H
 #define VIGIL_ENGINE_H
@@ -30,6 +32,7 @@ struct vg_rule {
 	uint8_t types[VG_T_MAX]; /* event types the condition can match */
 	size_t index;		 /* position in the engine (load order) */
 	const void *scope;	 /* NULL, or the scope of its source (see vg_engine_src) */
+	bool enabled;		 /* false: compiled but never matched (enabled: false) */
 };
 
 struct vg_engine_stats {

@@ -56,11 +56,13 @@ struct vg_fval {
 #define VG_FVALS_MAX 32
 #define VG_FVALS_BUF 8192
 
+/* What an extraction writes first shares a cache line with v[0]: a
+ * condition's field cache holds one of these per field. */
 struct vg_fvals {
 	uint32_t n;   /* number of values; 0 = unset */
 	uint8_t type; /* enum vg_ftype of v[] */
+	size_t used;  /* bytes of buf in use */
 	struct vg_fval v[VG_FVALS_MAX];
-	size_t used; /* bytes of buf in use */
 	char buf[VG_FVALS_BUF];
 };
 

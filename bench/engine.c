@@ -18,8 +18,9 @@
  *   bench_engine EVENTS profile SET   cost of each rule of SET (falco or
  *                                      vigil) in CPU cycles, costliest first
  *   bench_engine EVENTS verify        every rule of both sets on every event:
- *                                      the compiled conditions must agree with
- *                                      their trees (exit 1 when not)
+ *                                      the compiled conditions, and the rules
+ *                                      the engine's matching reports, must
+ *                                      agree with their trees (exit 1 when not)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -1209,12 +1210,30 @@ static void profile_rules(const struct vg_engine *e, const struct trace *t, stru
 #endif
 }
 
+struct seen {
+	uint8_t *fired; /* per rule: the engine's match called back for it */
+	size_t order_bad, last;
+};
+
+static void on_seen(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+{
+	struct seen *sn = ctx;
+	(void)ev;
+	if (sn->last != (size_t)-1 && r->index <= sn->last)
+		sn->order_bad++; /* matches come in load order, once each */
+	sn->last = r->index;
+	sn->fired[r->index] = 1;
+}
+
 /* Compiled program against tree walk, every enabled rule on every event of
- * its types; returns the number of disagreements. */
+ * its types, and the engine's matching (groups of rules ruled out by the
+ * comparisons they share) against the trees; returns the number of
+ * disagreements. */
 static size_t verify(const struct vg_engine *e, const char *name, const struct trace *t,
 		     struct vg_evt *ev, struct vg_cond_scratch *s)
 {
 	size_t n = vg_engine_rule_count(e), bad = 0, evals = 0, hits = 0;
+	struct seen sn = {calloc(n ? n : 1, 1), 0, 0};
 	struct vg_state_opts o = {0};
 	o.proc_root = "/proc";
 	o.etc_root = "/etc";
@@ -1225,10 +1244,17 @@ static size_t verify(const struct vg_engine *e, const char *name, const struct t
 		const struct vg_event *r = (const struct vg_event *)(t->arena + t->off[i]);
 		if (vg_state_apply(st, r, r->h.size, ev))
 			continue;
+		memset(sn.fired, 0, n ? n : 1);
+		sn.last = (size_t)-1;
+		vg_engine_match(e, ev, s, on_seen, &sn);
 		for (size_t k = 0; k < n; k++) {
 			const struct vg_rule *ru = vg_engine_rule(e, k);
-			if (ev->type < 0 || ev->type >= VG_T_MAX || !ru->types[ev->type])
+			if (ev->type < 0 || ev->type >= VG_T_MAX || !ru->types[ev->type]) {
+				if (sn.fired[k] && bad++ < 10)
+					fprintf(stderr, "%s: rule '%s' fired on record %zu (%s)\n",
+						name, ru->name, i, vg_evtype_name(ev->type));
 				continue;
+			}
 			bool a = vg_cond_eval(ru->cond, ev, s);
 			bool b = vg_cond_eval_tree(ru->cond, ev, s);
 			evals++;
@@ -1237,8 +1263,15 @@ static size_t verify(const struct vg_engine *e, const char *name, const struct t
 				fprintf(stderr,
 					"%s: rule '%s' on record %zu (%s): program %d, tree %d\n",
 					name, ru->name, i, vg_evtype_name(ev->type), a, b);
+			if (sn.fired[k] != (b && ru->enabled) && bad++ < 10)
+				fprintf(stderr,
+					"%s: rule '%s' on record %zu (%s): engine %d, tree %d\n",
+					name, ru->name, i, vg_evtype_name(ev->type), sn.fired[k],
+					b);
 		}
 	}
+	bad += sn.order_bad;
+	free(sn.fired);
 	vg_state_free(st);
 	printf("%s: %zu evaluations, %zu true, %zu disagreements\n", name, evals, hits, bad);
 	return bad;

@@ -80,7 +80,7 @@ echo "$out" | grep -q '^93 rules (81 enabled, 12 disabled, 0 failed, 0 skipped).
   exit 1
 }
 
-stage "compiled conditions agree with their trees (all rules, generated trace)"
+stage "compiled conditions and the engine's matching agree with their trees (all rules, generated trace)"
 build/bench_engine 300000 verify | tail -2
 
 stage "replay tests (capture fixtures through real rule files)"

@@ -3,7 +3,8 @@
  * The text is compiled with an environment that has a few macros (one of
  * them recursive) and lists, and the real field registry; when it
  * compiles, it is evaluated on three real events (exec, openat, connect),
- * its event types and fields are queried, and it is freed. */
+ * its event types and fields are queried, it is evaluated in a group with
+ * other conditions and its negation (vg_cond_group), and it is freed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,54 @@ static void on_field(void *ctx, const struct vg_field *f)
 	++*(int *)ctx;
 }
 
+/* The condition in a group with others of its field set (sharing macros,
+ * and its negation): the members the group returns on each event are
+ * exactly the true ones. */
+static void check_group(struct vg_cond *c, const char *text, struct vg_cond_env *env)
+{
+	static const char *const others[] = {"open_read and proc.name = cat", "not is_shell",
+					     "is_shell and proc.pname = sshd"};
+	struct vg_cond *m[5];
+	size_t n = 0;
+	struct vg_pos at = {"fuzz", 1, 1};
+	struct vg_cond_err err;
+	m[n++] = vg_cond_compile(others[0], &at, env, &err);
+	m[n++] = c;
+	m[n++] = vg_cond_compile(others[1], &at, env, &err);
+	size_t len = strlen(text);
+	char *neg = malloc(len + 8);
+	memcpy(neg, "not (", 5);
+	memcpy(neg + 5, text, len);
+	memcpy(neg + 5 + len, ")", 2);
+	struct vg_cond *cn = vg_cond_compile(neg, &at, env, &err);
+	free(neg);
+	if (cn)
+		m[n++] = cn;
+	m[n++] = vg_cond_compile(others[2], &at, env, &err);
+	for (size_t i = 0; i < n; i++)
+		if (!m[i])
+			abort();
+	const struct vg_evt *evs[] = {&S->exec, &S->open, &S->conn};
+	for (int e = 0; e < 3; e++) {
+		struct vg_cond_group *g =
+			vg_cond_group_new((const struct vg_cond *const *)m, n, evs[e]->type);
+		struct vg_cond_group_it it;
+		vg_cond_group_start(g, &it);
+		vg_cond_begin(m[0], evs[e], SCR);
+		uint64_t got = 0;
+		int i;
+		while ((i = vg_cond_group_next(g, evs[e], SCR, &it)) >= 0)
+			got |= 1ull << i;
+		vg_cond_group_free(g);
+		for (size_t k = 0; k < n; k++)
+			if (vg_cond_eval_tree(m[k], evs[e], SCR) != ((got >> k & 1) != 0))
+				abort();
+	}
+	for (size_t i = 0; i < n; i++)
+		if (m[i] != c)
+			vg_cond_free(m[i]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!S) {
@@ -91,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    vg_cond_eval(c, evs[i], SCR) != r)
 				abort();
 		}
+		check_group(c, text, &env);
 		int n = 0;
 		vg_cond_fields(c, on_field, &n);
 		vg_cond_free(c);

@@ -1004,9 +1004,225 @@ static void test_fast_compare(void **unused)
 		}
 		assert_false(vg_cond_eval(c[0], &S.exec, scr)); /* another event */
 	}
+	/* each the first to read its field (a fresh scratch): the field is
+	 * read for the copy; on the exec, fd.* are unset and every comparison,
+	 * != too, is false */
+	for (size_t i = 0; i < n; i++) {
+		struct vg_cond_scratch *cold = vg_cond_scratch_new();
+		if (vg_cond_eval(c[i], &S.open, cold) != cases[i].want)
+			fail_msg("'%s' read first is not %d", cases[i].text, cases[i].want);
+		vg_cond_scratch_free(cold);
+		cold = vg_cond_scratch_new();
+		if (!strncmp(cases[i].text, "fd.", 3) && vg_cond_eval(c[i], &S.exec, cold))
+			fail_msg("'%s' is true on an event without an fd", cases[i].text);
+		vg_cond_scratch_free(cold);
+	}
 	for (size_t i = 0; i < n; i++)
 		vg_cond_free(c[i]);
 	vg_cond_free(warm);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(env.fieldset);
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+/* A field that counts its extractions: whether a member's comparison was
+ * made at all. */
+static int count_calls;
+
+static void f_count(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out)
+{
+	(void)ev;
+	(void)arg;
+	count_calls++;
+	vg_fvals_str(out, "x", 1);
+}
+
+static const struct vg_field count_field = {"test.count", VG_FT_STR, VG_FF_ARG_INDEX, f_count,
+					    "counts"};
+
+static const struct vg_field *count_resolver(void *ctx, const char *name, size_t len,
+					     struct vg_farg *arg, size_t *keylen)
+{
+	(void)ctx;
+	if (len == 10 && !strncmp(name, "test.count", 10))
+		return &count_field;
+	return vg_field_find(name, len, arg, keylen);
+}
+
+/* The members the group returns on ev, as bits, checking each against
+ * vg_cond_eval and the tree. */
+static uint64_t group_run(struct vg_cond *const *c, size_t n, const struct vg_evt *ev,
+			  struct vg_cond_scratch *scr)
+{
+	struct vg_cond_group *g = vg_cond_group_new((const struct vg_cond *const *)c, n, ev->type);
+	assert_non_null(g);
+	struct vg_cond_group_it it;
+	vg_cond_group_start(g, &it);
+	vg_cond_begin(c[0], ev, scr);
+	uint64_t got = 0;
+	int i, last = -1;
+	while ((i = vg_cond_group_next(g, ev, scr, &it)) >= 0) {
+		assert_true(i > last); /* in order, once each */
+		last = i;
+		got |= 1ull << i;
+	}
+	vg_cond_group_free(g);
+	for (size_t k = 0; k < n; k++) {
+		bool want = vg_cond_eval_tree(c[k], ev, scr);
+		if (want != ((got >> k & 1) != 0))
+			fail_msg("member %zu on %s: group says %d, tree %d", k, ev->name,
+				 (int)(got >> k & 1), want);
+		assert_int_equal(vg_cond_eval(c[k], ev, scr), want);
+	}
+	return got;
+}
+
+static struct vg_cond *compile_fs(const char *text, struct vg_cond_env *env)
+{
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *c = vg_cond_compile(text, &at, env, &err);
+	if (!c)
+		fail_msg("'%s' did not compile: %s", text, err.msg);
+	return c;
+}
+
+/* Members whose conditions do not each need a shared comparison must be
+ * evaluated themselves: an or with the comparison in one branch only, a
+ * not over an and, a comparison needed false. */
+static void test_group_exact(void **unused)
+{
+	(void)unused;
+	static const struct {
+		const char *text;
+		bool exec, open; /* bash's exec, cat's open of /etc/shadow */
+	} cases[] = {
+		{"proc.name = zsh and proc.pname = sshd", false, false},
+		{"proc.name = zsh or proc.name = bash", true, false},
+		{"not (proc.name = zsh and proc.pname = sshd)", true, true},
+		{"not proc.name = zsh", true, true},
+		{"proc.name = cat and fd.name = /etc/shadow", false, true},
+		{"(proc.name = cat and fd.num = 3) or (proc.name = cat and fd.num = 4)", false,
+		 true},
+		{"(proc.name = cat and fd.num = 3) or (proc.name = bash and fd.num = 4)", false,
+		 true},
+		/* the evt.type branch that cannot be true on the type drops out */
+		{"(evt.type = execve and proc.name = bash) or (evt.type = openat and proc.name = "
+		 "zsh)",
+		 true, false},
+		{"(evt.type = execve and proc.name = cat) or (evt.type = openat and proc.name = "
+		 "cat)",
+		 false, true},
+		{"proc.name = zsh and not proc.name = zsh", false, false},
+		{"proc.name = cat and not proc.name = zsh", false, true},
+		{"not (proc.name != cat or proc.pname != bash)", false, true},
+		{"proc.name in (bash, cat) and not proc.name in (zsh)", true, true},
+		{"proc.name = zsh or not proc.name = zsh", true, true},
+		{"never_true or proc.name = bash", true, false},
+	};
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	struct vg_cond *c[sizeof(cases) / sizeof(cases[0])];
+	for (size_t i = 0; i < n; i++)
+		c[i] = compile_fs(cases[i].text, &env);
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	uint64_t want_exec = 0, want_open = 0;
+	for (size_t i = 0; i < n; i++) {
+		want_exec |= (uint64_t)cases[i].exec << i;
+		want_open |= (uint64_t)cases[i].open << i;
+	}
+	for (int round = 0; round < 2; round++) {
+		assert_true(group_run(c, n, &S.exec, scr) == want_exec);
+		assert_true(group_run(c, n, &S.open, scr) == want_open);
+	}
+	/* a member that needs one comparison both ways is never possible */
+	struct vg_cond_group *g =
+		vg_cond_group_new((const struct vg_cond *const *)c, n, S.exec.type);
+	assert_false(vg_cond_group_members(g) >> 9 & 1);
+	assert_true(vg_cond_group_members(g) >> 10 & 1);
+	vg_cond_group_free(g);
+	/* more than 64 members: no group */
+	struct vg_cond *many[65];
+	for (int i = 0; i < 65; i++)
+		many[i] = c[0];
+	assert_null(vg_cond_group_new((const struct vg_cond *const *)many, 65, S.exec.type));
+	for (size_t i = 0; i < n; i++)
+		vg_cond_free(c[i]);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(env.fieldset);
+}
+
+/* A comparison a member's program makes first rules out, without their
+ * being evaluated, the other members that need the other result. */
+static void test_group_rules_out(void **unused)
+{
+	(void)unused;
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	env.field = count_resolver;
+	struct vg_cond *c[3];
+	c[0] = compile_fs("proc.name = zsh and proc.pname = sshd", &env);
+	/* its program reads test.count first: ruled out by proc.name = zsh */
+	c[1] = compile_fs("(test.count[1] = x or proc.pname = nope) and proc.name = zsh", &env);
+	c[2] = compile_fs("(test.count[2] = x or proc.pname = nope) and proc.name = bash", &env);
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	count_calls = 0;
+	assert_true(group_run(c, 3, &S.exec, scr) == 1u << 2);
+	/* on the exec (bash), with nothing cached: read once, by member 2's
+	 * program; member 1, ruled out, never reads it */
+	vg_cond_scratch_free(scr);
+	scr = vg_cond_scratch_new();
+	count_calls = 0;
+	struct vg_cond_group *g =
+		vg_cond_group_new((const struct vg_cond *const *)c, 3, S.exec.type);
+	/* member 0 makes proc.name = zsh, then proc.pname = sshd */
+	assert_int_equal(vg_cond_group_keys(g), 2);
+	struct vg_cond_group_it it;
+	vg_cond_group_start(g, &it);
+	vg_cond_begin(c[0], &S.exec, scr);
+	assert_int_equal(vg_cond_group_next(g, &S.exec, scr, &it), 2);
+	assert_int_equal(count_calls, 1);
+	assert_int_equal(vg_cond_group_next(g, &S.exec, scr, &it), -1);
+	/* on the open (cat): members 0 and 1 ruled out, 2 false */
+	count_calls = 0;
+	vg_cond_group_start(g, &it);
+	vg_cond_begin(c[0], &S.open, scr);
+	assert_int_equal(vg_cond_group_next(g, &S.open, scr, &it), -1);
+	assert_int_equal(count_calls, 1); /* member 2's own program */
+	vg_cond_group_free(g);
+	for (int i = 0; i < 3; i++)
+		vg_cond_free(c[i]);
+	vg_cond_scratch_free(scr);
+	vg_cond_fieldset_free(env.fieldset);
+}
+
+/* Random conditions in groups: the members returned are exactly the true
+ * ones, on each event. */
+static void test_group_random(void **unused)
+{
+	(void)unused;
+	static char text[65536];
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	size_t seen = 0;
+	for (int round = 0; round < 60; round++) {
+		struct vg_cond *c[64];
+		size_t n = 1 + rnd(64);
+		for (size_t i = 0; i < n; i++) {
+			size_t len = 0;
+			gen_expr(text, sizeof(text), &len, 0);
+			c[i] = compile_fs(text, &env);
+		}
+		seen += (size_t)__builtin_popcountll(group_run(c, n, &S.exec, scr));
+		group_run(c, n, &S.open, scr);
+		group_run(c, n, &S.conn, scr);
+		for (size_t i = 0; i < n; i++)
+			vg_cond_free(c[i]);
+	}
+	assert_true(seen > 100);
 	vg_cond_scratch_free(scr);
 	vg_cond_fieldset_free(env.fieldset);
 }
@@ -1033,6 +1249,9 @@ int main(void)
 		cmocka_unit_test(test_program_vs_tree),
 		cmocka_unit_test(test_memo),
 		cmocka_unit_test(test_fast_compare),
+		cmocka_unit_test(test_group_exact),
+		cmocka_unit_test(test_group_rules_out),
+		cmocka_unit_test(test_group_random),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
