@@ -25,8 +25,8 @@
 #define FULLCAPS 0x1ffffffffffull
 
 struct recs {
-	struct vg_event *r[4096];
-	size_t n;
+	struct vg_event **r; /* grows: the host may run any number of processes */
+	size_t n, cap;
 	int stop_after; /* 0: never */
 };
 
@@ -34,7 +34,11 @@ static int collect(void *ctx, const struct vg_event *raw, size_t size)
 {
 	struct recs *rs = ctx;
 	assert_int_equal(raw->h.size, size);
-	assert_true(rs->n < 4096);
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 256;
+		rs->r = realloc(rs->r, rs->cap * sizeof(*rs->r));
+		assert_non_null(rs->r);
+	}
 	rs->r[rs->n] = malloc(size);
 	memcpy(rs->r[rs->n], raw, size);
 	rs->n++;
@@ -47,6 +51,7 @@ static void free_recs(struct recs *rs)
 {
 	for (size_t i = 0; i < rs->n; i++)
 		free(rs->r[i]);
+	free(rs->r);
 	free(rs);
 }
 
