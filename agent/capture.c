@@ -70,8 +70,10 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 	if (opts->ignore_self)
 		cap->skel->rodata->vg_self_tgid =
 			opts->self_tgid ? opts->self_tgid : (uint32_t)getpid();
-	/* wake the consumer when 1/8 of the ring is used; it also polls */
-	cap->skel->rodata->vg_wakeup_bytes = ring / 8;
+	/* wake the consumer when about 1/8 of the ring is used (each CPU
+	 * counts what it wrote); it also polls */
+	uint64_t wake = ring / 8 / (uint64_t)(cap->ncpus > 0 ? cap->ncpus : 1);
+	cap->skel->rodata->vg_wakeup_bytes = wake < 4096 ? 4096 : wake;
 	int rc = bpf_map__set_max_entries(cap->skel->maps.vg_ring, (uint32_t)ring);
 	if (rc) {
 		snprintf(err, errlen, "sizing the ring buffer: %s", strerror(-rc));

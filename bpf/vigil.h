@@ -138,6 +138,7 @@ struct vg_sc_desc {
 struct vg_stats {
 	__u64 seen[VG_CAT_MAX];	   /* events emitted, by category (0: exec/fork/exit) */
 	__u64 dropped[VG_CAT_MAX]; /* events lost because the ring was full */
+	__u64 unwoken;		   /* bytes written since this CPU last woke the consumer */
 	/* events emitted by type: the syscall number (exec: execve/execveat),
 	 * VG_NR_MAX + VG_TYPE_EXIT / VG_TYPE_FORK for process exits and forks */
 	__u64 by_type[VG_NR_MAX + 4];
