@@ -110,16 +110,18 @@ static __always_inline void count(struct vg_stats *s, int cat, int dropped, __u3
 		s->by_type[type]++;
 }
 
-static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind, __u16 nr,
-				     __s64 ret)
+/* t is the current task and pt its bpf_get_current_pid_tgid(). */
+static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u64 pt, __u16 kind,
+				     __u16 nr, __s64 ret)
 {
 	struct vg_hdr *h = &E(s)->h;
-	__u64 pt = bpf_get_current_pid_tgid();
 	h->ts = bpf_ktime_get_boot_ns();
-	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->tid = (__u32)pt;
 	h->pid = pt >> 32;
-	/* t is a trusted BTF pointer: direct loads, no probe-read helper calls */
+	/* t is a trusted BTF pointer: direct loads, no helper calls (the
+	 * cgroup id and comm helpers cost a call, and the first an RCU
+	 * read section the program already runs in) */
+	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
 	h->ppid = t->real_parent->tgid;
 	const struct cred *cr = t->cred;
 	h->uid = cr->euid.val;
@@ -131,7 +133,12 @@ static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, _
 	h->kind = kind;
 	h->nr = nr;
 	h->flags = 0;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	/* comm is NUL-terminated within its 16 bytes at all times (the
+	 * kernel pads it on every change); two loads instead of a strscpy */
+	const __u64 *c = (const __u64 *)t->comm;
+	__u64 *hc = (__u64 *)h->comm;
+	hc[0] = c[0];
+	hc[1] = c[1];
 	for (int i = 0; i < VG_NSTR; i++)
 		E(s)->len[i] = 0;
 }
@@ -443,8 +450,8 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
 	if (!d || !d->cat)
 		return 0;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (tgid == vg_self_tgid)
+	__u64 pt = bpf_get_current_pid_tgid();
+	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
 	/* a successful execve is reported by sched_process_exec */
 	if ((d->flags & VG_SC_EXEC) && ret == 0)
@@ -454,7 +461,7 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 	if (!s)
 		return 0;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	fill_hdr(s, t, VG_K_SYSCALL, nr, ret);
+	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret);
 	reg_args(regs, E(s)->arg);
 	E(s)->aux[0] = E(s)->aux[1] = 0;
 	__u32 off = 0;
@@ -603,14 +610,15 @@ static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct tas
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid)
+	__u64 pt = bpf_get_current_pid_tgid();
+	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	__u16 nr = BPF_CORE_READ(regs, orig_ax);
-	fill_hdr(s, t, VG_K_EXEC, nr, 0);
+	fill_hdr(s, t, pt, VG_K_EXEC, nr, 0);
 	struct vg_exec_info *x = &E(s)->exec;
 	const struct cred *cr = BPF_CORE_READ(t, cred);
 	x->cap_eff = BPF_CORE_READ(cr, cap_effective.val);
@@ -671,7 +679,8 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	fill_hdr(s, parent, VG_K_FORK, 0, 0);
+	/* the parent is the current task */
+	fill_hdr(s, parent, bpf_get_current_pid_tgid(), VG_K_FORK, 0, 0);
 	E(s)->fork.child_pid = ctgid;
 	E(s)->fork.child_tid = cpid;
 	struct pid *tp = BPF_CORE_READ(child, thread_pid);
@@ -687,12 +696,13 @@ int BPF_PROG(vg_exit, struct task_struct *t, bool group_dead)
 {
 	if (!group_dead)
 		return 0;
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid)
+	__u64 pt = bpf_get_current_pid_tgid();
+	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	fill_hdr(s, t, VG_K_EXIT, 0, BPF_CORE_READ(t, exit_code));
+	fill_hdr(s, t, pt, VG_K_EXIT, 0, BPF_CORE_READ(t, exit_code));
 	submit(s, 0, VG_CAT_NONE);
 	return 0;
 }
