@@ -143,13 +143,10 @@ static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, _
 		E(s)->len[i] = 0;
 }
 
-/* Copy the record (header + used bytes of data) to the ring. */
-static __always_inline void submit(struct scratch *s, __u32 used, int cat)
+/* Copy size bytes at rec to the ring, counting them (type: the label of
+ * vigil_events_total, exec and syscalls by number). */
+static __always_inline void ring_out(void *rec, __u32 size, int cat, __u32 type)
 {
-	__u32 size = sizeof(struct vg_event) + (used & DATA_MASK);
-	E(s)->h.size = size;
-	if (size > VG_EVENT_MAX)
-		return;
 	__u32 zero = 0;
 	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
 	if (!st)
@@ -160,13 +157,22 @@ static __always_inline void submit(struct scratch *s, __u32 used, int cat)
 		st->unwoken = 0;
 		flags = BPF_RB_FORCE_WAKEUP;
 	}
-	/* the type label of vigil_events_total: exec and syscalls by number */
+	count(st, cat, bpf_ringbuf_output(&vg_ring, rec, size, flags) != 0, type);
+}
+
+/* Copy the record (header + used bytes of data) to the ring. */
+static __always_inline void submit(struct scratch *s, __u32 used, int cat)
+{
+	__u32 size = sizeof(struct vg_event) + (used & DATA_MASK);
+	E(s)->h.size = size;
+	if (size > VG_EVENT_MAX)
+		return;
 	__u16 kind = E(s)->h.kind;
 	__u32 type = kind == VG_K_FORK	 ? VG_NR_MAX + VG_TYPE_FORK
 		     : kind == VG_K_EXIT ? VG_NR_MAX + VG_TYPE_EXIT
 					 : E(s)->h.nr;
 	/* the record and its data are contiguous in the scratch buffer */
-	count(st, cat, bpf_ringbuf_output(&vg_ring, E(s), size, flags) != 0, type);
+	ring_out(E(s), size, cat, type);
 }
 
 static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot, const void *uptr)
@@ -192,6 +198,41 @@ static __always_inline __u32 put_kernel_str(struct scratch *s, __u32 off, int sl
 		return off;
 	E(s)->len[slot & 7] = n;
 	return off + n;
+}
+
+/* Send a syscall record in its wire form (struct vg_sc_wire), rewritten in
+ * place: the wire header is laid out so that its aux, len and data fall on
+ * the struct vg_event's, at WIRE_AT bytes into the record, so only the
+ * header, the arguments and the socket tuple move. */
+#define WIRE_AT                                                                                    \
+	(__builtin_offsetof(struct vg_event, data) - __builtin_offsetof(struct vg_sc_wire, data))
+_Static_assert(__builtin_offsetof(struct vg_event, aux) ==
+			       WIRE_AT + __builtin_offsetof(struct vg_sc_wire, aux) &&
+		       __builtin_offsetof(struct vg_event, len) ==
+			       WIRE_AT + __builtin_offsetof(struct vg_sc_wire, len) &&
+		       WIRE_AT % 8 == 0 && WIRE_AT >= sizeof(struct vg_hdr),
+	       "struct vg_sc_wire must overlay struct vg_event's tail");
+
+static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
+{
+	struct vg_event *e = E(s);
+	struct vg_sc_wire *w = (struct vg_sc_wire *)(s->rec + WIRE_AT);
+	used &= DATA_MASK;
+	if (e->h.flags & VG_F_SOCK) {
+		/* before the arguments move over it */
+		used = (used + VG_SC_WIRE_SOCK_ALIGN - 1) & ~(VG_SC_WIRE_SOCK_ALIGN - 1);
+		__builtin_memcpy(&e->data[used & DATA_MASK], &e->sock, sizeof(e->sock));
+		used += sizeof(e->sock);
+	}
+	/* w->arg lies on e's sock, w->h on e's args: arguments first */
+	for (int i = 0; i < 6; i++)
+		w->arg[i] = e->arg[i];
+	__builtin_memcpy(&w->h, &e->h, sizeof(e->h));
+	__u32 size = sizeof(struct vg_sc_wire) + (used & DATA_MASK);
+	w->h.size = size;
+	if (size > VG_EVENT_MAX)
+		return;
+	ring_out(w, size, cat, w->h.nr);
 }
 
 /* Copy a user memory block that is a NUL-separated list (argv, env). */
@@ -517,7 +558,7 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 			E(s)->h.flags |= VG_F_OPENHOW;
 		}
 	}
-	submit(s, off, d->cat);
+	submit_sc(s, off, d->cat);
 	return 0;
 }
 

@@ -125,6 +125,23 @@ struct vg_event {
 	char data[]; /* strings */
 };
 
+/* The ring's form of a VG_K_SYSCALL record: struct vg_event without the
+ * exec/fork part of its union, and with the socket tuple only when
+ * VG_F_SOCK is set, after the strings at the next 8-byte boundary.  A
+ * syscall record is then ~150 bytes instead of ~250: writing the ring
+ * (and the consumer reading it) is what a record costs most.  User space
+ * (agent/capture.c) expands it back into a struct vg_event before anything
+ * else sees it; h.size is the wire size. */
+struct vg_sc_wire {
+	struct vg_hdr h;
+	__u64 arg[6];
+	__s64 aux[2];
+	__u16 len[VG_NSTR];
+	__u32 pad;
+	char data[];
+};
+#define VG_SC_WIRE_SOCK_ALIGN 8
+
 /* one row of the interest map, indexed by syscall number; cat == 0 means the
  * syscall is not captured.  Built by user space from VG_SYSCALLS. */
 struct vg_sc_desc {
