@@ -26,11 +26,7 @@ struct vg_capture {
 	struct vg_event *full; /* a syscall record expanded from its wire form */
 };
 
-/* Expand a syscall record from its wire form (struct vg_sc_wire) into out
- * (VG_EVENT_MAX bytes).  Returns the record's size, or 0 when it is not
- * well formed (it is then passed on as it came, for the state's validation
- * to reject and count). */
-static size_t sc_expand(const void *data, size_t size, struct vg_event *out)
+size_t vg_capture_expand(const void *data, size_t size, struct vg_event *out)
 {
 	const struct vg_sc_wire *w = data;
 	if (size < sizeof(*w) || w->h.size != size)
@@ -66,7 +62,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (cap->stop)
 		return 1;
 	if (size >= sizeof(struct vg_hdr) && ((const struct vg_hdr *)data)->kind == VG_K_SYSCALL) {
-		size_t full = sc_expand(data, size, cap->full);
+		/* a malformed one goes on as it came, for the state's
+		 * validation to reject and count */
+		size_t full = vg_capture_expand(data, size, cap->full);
 		if (full) {
 			data = cap->full;
 			size = full;
