@@ -221,7 +221,16 @@ static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
 	if (e->h.flags & VG_F_SOCK) {
 		/* before the arguments move over it */
 		used = (used + VG_SC_WIRE_SOCK_ALIGN - 1) & ~(VG_SC_WIRE_SOCK_ALIGN - 1);
-		__builtin_memcpy(&e->data[used & DATA_MASK], &e->sock, sizeof(e->sock));
+		/* by 4-byte words: both ends are 8-aligned, but struct vg_sock
+		 * is only 2-aligned, so a memcpy would go byte by byte */
+		_Static_assert(sizeof(e->sock) % 4 == 0 &&
+				       __builtin_offsetof(struct vg_event, sock) % 8 == 0 &&
+				       __builtin_offsetof(struct vg_event, data) % 8 == 0,
+			       "socket tuple copy by words");
+		const __u32 *from = (const __u32 *)&e->sock;
+		__u32 *to = (__u32 *)&e->data[used & DATA_MASK];
+		for (int i = 0; i < (int)(sizeof(e->sock) / 4); i++)
+			to[i] = from[i];
 		used += sizeof(e->sock);
 	}
 	/* w->arg lies on e's sock, w->h on e's args: arguments first */
