@@ -11,7 +11,8 @@
  * tree right; they are always on.
  *
  * Records are built in a per-CPU scratch buffer and copied to the one ring
- * buffer with their real size; a full ring is counted, per category.
+ * buffer with their real size (syscall records in their compact wire form);
+ * a full ring is counted, per category.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>

@@ -1,9 +1,11 @@
 /* vigil.h - records and maps shared by the BPF programs and user space.
  *
- * Every record in the ring buffer is a struct vg_event followed by up to
- * VG_NSTR strings packed back to back (each NUL-terminated; len[i] counts the
- * NUL, 0 means absent).  Records have variable size (h.size bytes in all);
- * user space must never read past h.size.
+ * A record is a struct vg_event followed by up to VG_NSTR strings packed
+ * back to back (each NUL-terminated; len[i] counts the NUL, 0 means
+ * absent).  Records have variable size (h.size bytes in all); user space
+ * must never read past h.size.  In the ring buffer, syscall records travel
+ * in a shorter form (struct vg_sc_wire below) that vg_capture_expand()
+ * turns back into a struct vg_event.
  *
  * This header is included by BPF C (after vmlinux.h) and by normal C (after
  * <stdint.h>), so it only uses the __u* types both sides have.
