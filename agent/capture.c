@@ -23,13 +23,53 @@ struct vg_capture {
 	vg_capture_cb cb;
 	void *cb_ctx;
 	int stop;
+	struct vg_event *full; /* a syscall record expanded from its wire form */
 };
+
+size_t vg_capture_expand(const void *data, size_t size, struct vg_event *out)
+{
+	const struct vg_sc_wire *w = data;
+	if (size < sizeof(*w) || w->h.size != size)
+		return 0;
+	size_t room = size - sizeof(*w), strs = 0;
+	for (int i = 0; i < VG_NSTR; i++)
+		strs += w->len[i];
+	if (strs > room)
+		return 0;
+	size_t full = sizeof(*out) + strs;
+	if (full > VG_EVENT_MAX)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->h = w->h;
+	memcpy(out->arg, w->arg, sizeof(out->arg));
+	memcpy(out->aux, w->aux, sizeof(out->aux));
+	memcpy(out->len, w->len, sizeof(out->len));
+	memcpy(out->data, w->data, strs);
+	if (w->h.flags & VG_F_SOCK) {
+		size_t at =
+			(strs + VG_SC_WIRE_SOCK_ALIGN - 1) & ~(size_t)(VG_SC_WIRE_SOCK_ALIGN - 1);
+		if (at + sizeof(out->sock) > room)
+			return 0;
+		memcpy(&out->sock, w->data + at, sizeof(out->sock));
+	}
+	out->h.size = (uint16_t)full;
+	return full;
+}
 
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct vg_capture *cap = ctx;
 	if (cap->stop)
 		return 1;
+	if (size >= sizeof(struct vg_hdr) && ((const struct vg_hdr *)data)->kind == VG_K_SYSCALL) {
+		/* a malformed one goes on as it came, for the state's
+		 * validation to reject and count */
+		size_t full = vg_capture_expand(data, size, cap->full);
+		if (full) {
+			data = cap->full;
+			size = full;
+		}
+	}
 	if (cap->cb(cap->cb_ctx, data, size)) {
 		cap->stop = 1;
 		return 1;
@@ -62,6 +102,7 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 
 	struct vg_capture *cap = vg_xcalloc(1, sizeof(*cap));
 	cap->ncpus = libbpf_num_possible_cpus();
+	cap->full = vg_xcalloc(1, VG_EVENT_MAX);
 	cap->skel = vigil_bpf__open();
 	if (!cap->skel) {
 		snprintf(err, errlen, "opening the BPF object: %s", strerror(errno));
@@ -70,8 +111,10 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 	if (opts->ignore_self)
 		cap->skel->rodata->vg_self_tgid =
 			opts->self_tgid ? opts->self_tgid : (uint32_t)getpid();
-	/* wake the consumer when 1/8 of the ring is used; it also polls */
-	cap->skel->rodata->vg_wakeup_bytes = ring / 8;
+	/* wake the consumer when about 1/8 of the ring is used (each CPU
+	 * counts what it wrote); it also polls */
+	uint64_t wake = ring / 8 / (uint64_t)(cap->ncpus > 0 ? cap->ncpus : 1);
+	cap->skel->rodata->vg_wakeup_bytes = wake < 4096 ? 4096 : wake;
 	int rc = bpf_map__set_max_entries(cap->skel->maps.vg_ring, (uint32_t)ring);
 	if (rc) {
 		snprintf(err, errlen, "sizing the ring buffer: %s", strerror(-rc));
@@ -112,6 +155,7 @@ void vg_capture_close(struct vg_capture *cap)
 		return;
 	ring_buffer__free(cap->rb);
 	vigil_bpf__destroy(cap->skel);
+	free(cap->full);
 	free(cap);
 }
 

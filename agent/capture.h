@@ -47,6 +47,11 @@ int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out);
  * throughput, this cost per syscall is not skewed by other load. */
 int vg_capture_prog_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *runs);
 
+/* Expand a syscall record from its ring form (struct vg_sc_wire, size
+ * bytes) into out (VG_EVENT_MAX bytes).  Returns the size of the struct
+ * vg_event record, or 0 when the wire record is not well formed. */
+size_t vg_capture_expand(const void *wire, size_t size, struct vg_event *out);
+
 /* The ring's epoll fd, for callers that multiplex. */
 int vg_capture_fd(struct vg_capture *cap);
 

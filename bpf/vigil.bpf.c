@@ -11,7 +11,8 @@
  * tree right; they are always on.
  *
  * Records are built in a per-CPU scratch buffer and copied to the one ring
- * buffer with their real size; a full ring is counted, per category.
+ * buffer with their real size (syscall records in their compact wire form);
+ * a full ring is counted, per category.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -39,9 +40,13 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space before load. */
 const volatile __u32 vg_self_tgid = 0;
-/* Wake the consumer only once this much is waiting: a wake-up per record
- * costs more than the record (the consumer also polls on a timer). */
-const volatile __u64 vg_wakeup_bytes = 256 * 1024;
+/* Wake the consumer once a CPU has written this much since its last
+ * wake-up: a wake-up per record costs more than the record (the consumer
+ * also polls on a timer).  Counted per CPU, because asking the ring how
+ * much is waiting (bpf_ringbuf_query) reads the consumer's position, a
+ * cache line the consumer on another CPU keeps writing: that miss cost
+ * ~40 ns per record. */
+const volatile __u64 vg_wakeup_bytes = 128 * 1024;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -92,12 +97,8 @@ static __always_inline struct scratch *scratch_get(void)
 	return bpf_map_lookup_elem(&vg_scratch, &cpu);
 }
 
-static __always_inline void count(int cat, int dropped, __u32 type)
+static __always_inline void count(struct vg_stats *s, int cat, int dropped, __u32 type)
 {
-	__u32 zero = 0;
-	struct vg_stats *s = bpf_map_lookup_elem(&vg_stats_map, &zero);
-	if (!s)
-		return;
 	cat &= 7;
 	if (cat >= VG_CAT_MAX)
 		return;
@@ -110,16 +111,18 @@ static __always_inline void count(int cat, int dropped, __u32 type)
 		s->by_type[type]++;
 }
 
-static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u16 kind, __u16 nr,
-				     __s64 ret)
+/* t is the current task and pt its bpf_get_current_pid_tgid(). */
+static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u64 pt, __u16 kind,
+				     __u16 nr, __s64 ret)
 {
 	struct vg_hdr *h = &E(s)->h;
-	__u64 pt = bpf_get_current_pid_tgid();
 	h->ts = bpf_ktime_get_boot_ns();
-	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->tid = (__u32)pt;
 	h->pid = pt >> 32;
-	/* t is a trusted BTF pointer: direct loads, no probe-read helper calls */
+	/* t is a trusted BTF pointer: direct loads, no helper calls (the
+	 * cgroup id and comm helpers cost a call, and the first an RCU
+	 * read section the program already runs in) */
+	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
 	h->ppid = t->real_parent->tgid;
 	const struct cred *cr = t->cred;
 	h->uid = cr->euid.val;
@@ -131,9 +134,31 @@ static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, _
 	h->kind = kind;
 	h->nr = nr;
 	h->flags = 0;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	/* comm is NUL-terminated within its 16 bytes at all times (the
+	 * kernel pads it on every change); two loads instead of a strscpy */
+	const __u64 *c = (const __u64 *)t->comm;
+	__u64 *hc = (__u64 *)h->comm;
+	hc[0] = c[0];
+	hc[1] = c[1];
 	for (int i = 0; i < VG_NSTR; i++)
 		E(s)->len[i] = 0;
+}
+
+/* Copy size bytes at rec to the ring, counting them (type: the label of
+ * vigil_events_total, exec and syscalls by number). */
+static __always_inline void ring_out(void *rec, __u32 size, int cat, __u32 type)
+{
+	__u32 zero = 0;
+	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
+	if (!st)
+		return;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	st->unwoken += size;
+	if (st->unwoken >= vg_wakeup_bytes) {
+		st->unwoken = 0;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
+	count(st, cat, bpf_ringbuf_output(&vg_ring, rec, size, flags) != 0, type);
 }
 
 /* Copy the record (header + used bytes of data) to the ring. */
@@ -143,16 +168,12 @@ static __always_inline void submit(struct scratch *s, __u32 used, int cat)
 	E(s)->h.size = size;
 	if (size > VG_EVENT_MAX)
 		return;
-	/* the record and its data are contiguous in the scratch buffer */
-	__u64 flags = bpf_ringbuf_query(&vg_ring, BPF_RB_AVAIL_DATA) >= vg_wakeup_bytes
-			      ? BPF_RB_FORCE_WAKEUP
-			      : BPF_RB_NO_WAKEUP;
-	/* the type label of vigil_events_total: exec and syscalls by number */
 	__u16 kind = E(s)->h.kind;
 	__u32 type = kind == VG_K_FORK	 ? VG_NR_MAX + VG_TYPE_FORK
 		     : kind == VG_K_EXIT ? VG_NR_MAX + VG_TYPE_EXIT
 					 : E(s)->h.nr;
-	count(cat, bpf_ringbuf_output(&vg_ring, E(s), size, flags) != 0, type);
+	/* the record and its data are contiguous in the scratch buffer */
+	ring_out(E(s), size, cat, type);
 }
 
 static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, int slot, const void *uptr)
@@ -178,6 +199,50 @@ static __always_inline __u32 put_kernel_str(struct scratch *s, __u32 off, int sl
 		return off;
 	E(s)->len[slot & 7] = n;
 	return off + n;
+}
+
+/* Send a syscall record in its wire form (struct vg_sc_wire), rewritten in
+ * place: the wire header is laid out so that its aux, len and data fall on
+ * the struct vg_event's, at WIRE_AT bytes into the record, so only the
+ * header, the arguments and the socket tuple move. */
+#define WIRE_AT                                                                                    \
+	(__builtin_offsetof(struct vg_event, data) - __builtin_offsetof(struct vg_sc_wire, data))
+_Static_assert(__builtin_offsetof(struct vg_event, aux) ==
+			       WIRE_AT + __builtin_offsetof(struct vg_sc_wire, aux) &&
+		       __builtin_offsetof(struct vg_event, len) ==
+			       WIRE_AT + __builtin_offsetof(struct vg_sc_wire, len) &&
+		       WIRE_AT % 8 == 0 && WIRE_AT >= sizeof(struct vg_hdr),
+	       "struct vg_sc_wire must overlay struct vg_event's tail");
+
+static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
+{
+	struct vg_event *e = E(s);
+	struct vg_sc_wire *w = (struct vg_sc_wire *)(s->rec + WIRE_AT);
+	used &= DATA_MASK;
+	if (e->h.flags & VG_F_SOCK) {
+		/* before the arguments move over it */
+		used = (used + VG_SC_WIRE_SOCK_ALIGN - 1) & ~(VG_SC_WIRE_SOCK_ALIGN - 1);
+		/* by 4-byte words: both ends are 8-aligned, but struct vg_sock
+		 * is only 2-aligned, so a memcpy would go byte by byte */
+		_Static_assert(sizeof(e->sock) % 4 == 0 &&
+				       __builtin_offsetof(struct vg_event, sock) % 8 == 0 &&
+				       __builtin_offsetof(struct vg_event, data) % 8 == 0,
+			       "socket tuple copy by words");
+		const __u32 *from = (const __u32 *)&e->sock;
+		__u32 *to = (__u32 *)&e->data[used & DATA_MASK];
+		for (int i = 0; i < (int)(sizeof(e->sock) / 4); i++)
+			to[i] = from[i];
+		used += sizeof(e->sock);
+	}
+	/* w->arg lies on e's sock, w->h on e's args: arguments first */
+	for (int i = 0; i < 6; i++)
+		w->arg[i] = e->arg[i];
+	__builtin_memcpy(&w->h, &e->h, sizeof(e->h));
+	__u32 size = sizeof(struct vg_sc_wire) + (used & DATA_MASK);
+	w->h.size = size;
+	if (size > VG_EVENT_MAX)
+		return;
+	ring_out(w, size, cat, w->h.nr);
 }
 
 /* Copy a user memory block that is a NUL-separated list (argv, env). */
@@ -436,8 +501,8 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
 	if (!d || !d->cat)
 		return 0;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (tgid == vg_self_tgid)
+	__u64 pt = bpf_get_current_pid_tgid();
+	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
 	/* a successful execve is reported by sched_process_exec */
 	if ((d->flags & VG_SC_EXEC) && ret == 0)
@@ -447,7 +512,7 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 	if (!s)
 		return 0;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	fill_hdr(s, t, VG_K_SYSCALL, nr, ret);
+	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret);
 	reg_args(regs, E(s)->arg);
 	E(s)->aux[0] = E(s)->aux[1] = 0;
 	__u32 off = 0;
@@ -503,7 +568,7 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 			E(s)->h.flags |= VG_F_OPENHOW;
 		}
 	}
-	submit(s, off, d->cat);
+	submit_sc(s, off, d->cat);
 	return 0;
 }
 
@@ -596,14 +661,15 @@ static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct tas
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid)
+	__u64 pt = bpf_get_current_pid_tgid();
+	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 	__u16 nr = BPF_CORE_READ(regs, orig_ax);
-	fill_hdr(s, t, VG_K_EXEC, nr, 0);
+	fill_hdr(s, t, pt, VG_K_EXEC, nr, 0);
 	struct vg_exec_info *x = &E(s)->exec;
 	const struct cred *cr = BPF_CORE_READ(t, cred);
 	x->cap_eff = BPF_CORE_READ(cr, cap_effective.val);
@@ -664,7 +730,8 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	fill_hdr(s, parent, VG_K_FORK, 0, 0);
+	/* the parent is the current task */
+	fill_hdr(s, parent, bpf_get_current_pid_tgid(), VG_K_FORK, 0, 0);
 	E(s)->fork.child_pid = ctgid;
 	E(s)->fork.child_tid = cpid;
 	struct pid *tp = BPF_CORE_READ(child, thread_pid);
@@ -680,12 +747,13 @@ int BPF_PROG(vg_exit, struct task_struct *t, bool group_dead)
 {
 	if (!group_dead)
 		return 0;
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid)
+	__u64 pt = bpf_get_current_pid_tgid();
+	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	fill_hdr(s, t, VG_K_EXIT, 0, BPF_CORE_READ(t, exit_code));
+	fill_hdr(s, t, pt, VG_K_EXIT, 0, BPF_CORE_READ(t, exit_code));
 	submit(s, 0, VG_CAT_NONE);
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* vigil.h - records and maps shared by the BPF programs and user space.
  *
- * Every record in the ring buffer is a struct vg_event followed by up to
- * VG_NSTR strings packed back to back (each NUL-terminated; len[i] counts the
- * NUL, 0 means absent).  Records have variable size (h.size bytes in all);
- * user space must never read past h.size.
+ * A record is a struct vg_event followed by up to VG_NSTR strings packed
+ * back to back (each NUL-terminated; len[i] counts the NUL, 0 means
+ * absent).  Records have variable size (h.size bytes in all); user space
+ * must never read past h.size.  In the ring buffer, syscall records travel
+ * in a shorter form (struct vg_sc_wire below) that vg_capture_expand()
+ * turns back into a struct vg_event.
  *
  * This header is included by BPF C (after vmlinux.h) and by normal C (after
  * <stdint.h>), so it only uses the __u* types both sides have.
@@ -125,6 +127,23 @@ struct vg_event {
 	char data[]; /* strings */
 };
 
+/* The ring's form of a VG_K_SYSCALL record: struct vg_event without the
+ * exec/fork part of its union, and with the socket tuple only when
+ * VG_F_SOCK is set, after the strings at the next 8-byte boundary.  A
+ * syscall record is then ~150 bytes instead of ~250: writing the ring
+ * (and the consumer reading it) is what a record costs most.  User space
+ * (agent/capture.c) expands it back into a struct vg_event before anything
+ * else sees it; h.size is the wire size. */
+struct vg_sc_wire {
+	struct vg_hdr h;
+	__u64 arg[6];
+	__s64 aux[2];
+	__u16 len[VG_NSTR];
+	__u32 pad;
+	char data[];
+};
+#define VG_SC_WIRE_SOCK_ALIGN 8
+
 /* one row of the interest map, indexed by syscall number; cat == 0 means the
  * syscall is not captured.  Built by user space from VG_SYSCALLS. */
 struct vg_sc_desc {
@@ -138,6 +157,7 @@ struct vg_sc_desc {
 struct vg_stats {
 	__u64 seen[VG_CAT_MAX];	   /* events emitted, by category (0: exec/fork/exit) */
 	__u64 dropped[VG_CAT_MAX]; /* events lost because the ring was full */
+	__u64 unwoken;		   /* bytes written since this CPU last woke the consumer */
 	/* events emitted by type: the syscall number (exec: execve/execveat),
 	 * VG_NR_MAX + VG_TYPE_EXIT / VG_TYPE_FORK for process exits and forks */
 	__u64 by_type[VG_NR_MAX + 4];
