@@ -520,6 +520,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		.watch_timeout_max_s = o->watch_timeout_s,
 		.idle_timeout_s = o->idle_timeout_s,
 		.transform = pod_prune,
+		.cache_keys_only = true, /* podrec holds what we need */
 		.on_add = pod_set,
 		.on_update = pod_update,
 		.on_delete = pod_delete,
@@ -536,6 +537,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		.watch_timeout_max_s = o->watch_timeout_s,
 		.idle_timeout_s = o->idle_timeout_s,
 		.transform = ns_prune,
+		.cache_keys_only = true, /* nsrec holds what we need */
 		.on_add = ns_set,
 		.on_update = ns_update,
 		.on_delete = ns_delete,

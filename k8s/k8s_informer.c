@@ -31,6 +31,26 @@ static void cache_clear(struct k8s_map *m)
 
 /* --- object helpers ------------------------------------------------------------ */
 
+/* Reduce obj to what the informer itself needs (opts.cache_keys_only). */
+static void keys_only(cJSON *obj)
+{
+	static const char *const keep[] = {"name", "namespace", "resourceVersion"};
+	for (cJSON *it = obj ? obj->child : NULL, *next; it; it = next) {
+		next = it->next;
+		if (!it->string || strcmp(it->string, "metadata") != 0)
+			cJSON_Delete(cJSON_DetachItemViaPointer(obj, it));
+	}
+	cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	for (cJSON *it = md ? md->child : NULL, *next; it; it = next) {
+		next = it->next;
+		size_t k = 0;
+		while (k < 3 && (!it->string || strcmp(it->string, keep[k]) != 0))
+			k++;
+		if (k == 3)
+			cJSON_Delete(cJSON_DetachItemViaPointer(md, it));
+	}
+}
+
 const char *k8s_meta_str(const cJSON *obj, const char *field)
 {
 	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -206,14 +226,15 @@ static void list_complete(struct k8s_informer *inf)
 			if (!o) {
 				if (inf->o.on_add)
 					inf->o.on_add(inf->o.ctx, e->val);
-				continue;
-			}
-			const char *rv1 = k8s_meta_str(o, "resourceVersion");
-			const char *rv2 = k8s_meta_str(e->val, "resourceVersion");
-			if (!rv1 || !rv2 || strcmp(rv1, rv2)) {
-				if (inf->o.on_update)
+			} else {
+				const char *rv1 = k8s_meta_str(o, "resourceVersion");
+				const char *rv2 = k8s_meta_str(e->val, "resourceVersion");
+				if ((!rv1 || !rv2 || strcmp(rv1, rv2)) && inf->o.on_update)
 					inf->o.on_update(inf->o.ctx, o, e->val);
 			}
+			/* not yet visible to readers: no lock */
+			if (inf->o.cache_keys_only)
+				keys_only(e->val);
 		}
 	}
 	for (size_t i = 0; i < old.nb; i++)
@@ -389,6 +410,11 @@ static int watch_line(void *arg, char *line, size_t len)
 			inf->o.on_add(inf->o.ctx, obj);
 		}
 		cJSON_Delete(old);
+		if (inf->o.cache_keys_only) {
+			pthread_mutex_lock(&inf->mu);
+			keys_only(obj);
+			pthread_mutex_unlock(&inf->mu);
+		}
 	} else if (!strcmp(t, "DELETED")) {
 		pthread_mutex_lock(&inf->mu);
 		cJSON *old = k8s_map_del(&inf->cache, key);
