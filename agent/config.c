@@ -57,7 +57,7 @@ static const struct key keys[] = {
 	{"log_level", K_STR, OFF(log_level), "info", log_levels, NULL},
 	{"node_name", K_STR, OFF(node_name), "", NULL, NULL},
 	{"proc_root", K_STR, OFF(proc_root), "/proc", NULL, NULL},
-	{"capture.ringbuf_bytes", K_U64, OFF(capture.ringbuf_bytes), "4194304", NULL, check_ring},
+	{"capture.ringbuf_bytes", K_U64, OFF(capture.ringbuf_bytes), "8388608", NULL, check_ring},
 	{"capture.ignore_self", K_BOOL, OFF(capture.ignore_self), "true", NULL, NULL},
 	{"state.max_procs", K_U64, OFF(state.max_procs), "32768", NULL, check_positive},
 	{"state.max_fds", K_U64, OFF(state.max_fds), "1024", NULL, check_positive},

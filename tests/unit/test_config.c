@@ -40,7 +40,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.n_rules_dirs, 1);
 	assert_string_equal(cfg.rules_dirs[0], "/etc/vigil/rules");
 	assert_string_equal(cfg.log_level, "info");
-	assert_int_equal(cfg.capture.ringbuf_bytes, 4194304);
+	assert_int_equal(cfg.capture.ringbuf_bytes, 8388608);
 	assert_true(cfg.capture.ignore_self);
 	assert_int_equal(cfg.state.max_procs, 32768);
 	assert_true(cfg.outputs.stdout_enabled);
@@ -56,7 +56,7 @@ static void test_empty_and_missing(void **state)
 	struct vg_config cfg;
 	char err[256];
 	assert_int_equal(load(&cfg, "", err, sizeof(err)), 0);
-	assert_int_equal(cfg.capture.ringbuf_bytes, 4194304);
+	assert_int_equal(cfg.capture.ringbuf_bytes, 8388608);
 	vg_config_free(&cfg);
 	vg_config_defaults(&cfg);
 	assert_int_equal(vg_config_load(&cfg, "/nonexistent/vigil.yaml", true, err, sizeof(err)),
