@@ -230,12 +230,15 @@ def test_informer_cache_keys_only():
     make_pod(ns, "a", N("node-keys"))
     make_pod(ns, "b", N("node-keys"))
     full = Drv("watch", "-f", "spec.nodeName=" + N("node-keys"))
-    d = Drv("watch", "-f", "spec.nodeName=" + N("node-keys"), "-K")
+    # one object per page: the add callbacks run page by page
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-keys"), "-K", "-n", "1")
     try:
         full.wait(lambda e: e["ev"] == "synced", what="synced (whole cache)")
-        d.wait(lambda e: e["ev"] == "synced", what="synced")
-        ev = d.seen(lambda e: e["ev"] == "add" and e["key"] == f"{ns}/a")[0]
-        assert ev["has_spec"], ev
+        ev = d.wait(lambda e: e["ev"] == "synced", what="synced")
+        assert ev["objects"] == 2, ev
+        adds = d.seen(lambda e: e["ev"] == "add")
+        assert sorted(e["key"] for e in adds) == [f"{ns}/a", f"{ns}/b"], adds
+        assert all(e["has_spec"] for e in adds), adds
         kubectl("label", "pod", "a", "-n", ns, "tier=gold")
         ev = d.wait(lambda e: e["ev"] == "update" and e["key"] == f"{ns}/a", what="update a")
         assert ev["labels"].get("tier") == "gold" and ev["has_spec"], ev
