@@ -9,6 +9,7 @@
  */
 #include "k8smeta.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -139,6 +140,7 @@ struct vg_k8smeta {
 	struct k8s_map pods; /* "ns/name" -> podrec */
 	struct k8s_map nss;  /* name -> nsrec */
 	struct k8s_timer pub_timer;
+	struct k8s_timer trim_timer;
 	bool pub_armed, dirty;
 	bool pods_synced, ns_synced;
 	uint64_t next_gen;
@@ -472,10 +474,21 @@ static void ns_delete(void *ctx, const cJSON *obj)
 	mark_dirty(m);
 }
 
+/* A list (5K pods: tens of MB of JSON pages and their cJSON trees) leaves
+ * the heap at its peak: the freed pages stay resident, interleaved with the
+ * records built meanwhile.  Hand them back once the list's buffers are
+ * gone (the client frees the last page after the callbacks). */
+static void trim_fire(void *arg)
+{
+	(void)arg;
+	malloc_trim(0);
+}
+
 static void pods_synced(void *ctx)
 {
 	struct vg_k8smeta *m = ctx;
 	m->pods_synced = true;
+	k8s_timer_arm(&m->trim_timer, 500000000ull);
 	if (m->ns_synced)
 		publish(m);
 }
@@ -506,6 +519,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		m->o.publish_ms = 50;
 	pthread_mutex_init(&m->mu, NULL);
 	k8s_timer_init(&m->pub_timer, c, pub_fire, m);
+	k8s_timer_init(&m->trim_timer, c, trim_fire, m);
 	m->pod_shape = cJSON_Parse(POD_SHAPE);
 	m->ns_shape = cJSON_Parse("{\"metadata\":{\"name\":true,\"labels\":true,"
 				  "\"resourceVersion\":true}}");
@@ -520,6 +534,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		.watch_timeout_max_s = o->watch_timeout_s,
 		.idle_timeout_s = o->idle_timeout_s,
 		.transform = pod_prune,
+		.cache_keys_only = true, /* podrec holds what we need */
 		.on_add = pod_set,
 		.on_update = pod_update,
 		.on_delete = pod_delete,
@@ -536,6 +551,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 		.watch_timeout_max_s = o->watch_timeout_s,
 		.idle_timeout_s = o->idle_timeout_s,
 		.transform = ns_prune,
+		.cache_keys_only = true, /* nsrec holds what we need */
 		.on_add = ns_set,
 		.on_update = ns_update,
 		.on_delete = ns_delete,
@@ -561,6 +577,7 @@ static void stop_timer(void *arg)
 {
 	struct vg_k8smeta *m = arg;
 	k8s_timer_cancel(&m->pub_timer);
+	k8s_timer_cancel(&m->trim_timer);
 	m->pub_armed = false;
 }
 

@@ -18,6 +18,11 @@
  *  - The container id of a process follows its cgroup: exec records carry
  *    the cgroup path, every header the cgroup id, and a small cache maps
  *    ids already seen to container ids.
+ *  - The strings of an exec (argv, env, cwd, exe path...) are interned:
+ *    the processes of one workload mostly share them byte for byte, and the
+ *    environment alone is often most of an entry's memory.  The intern
+ *    table holds a reference to each string; a string only it still holds
+ *    is dropped when its last process is freed, or by the next sweep.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,6 +90,14 @@ struct name_slot {
 	struct vg_rstr *r;
 };
 
+/* Open addressing (linear probing) set of the interned strings. */
+struct itab {
+	struct vg_rstr **slot;
+	size_t cap; /* power of two, 0 before the first string */
+	size_t n;
+	size_t sweep_at; /* n at which an insert first drops the unused ones */
+};
+
 struct vg_state {
 	size_t max_procs, max_fds, max_env;
 	bool ts_is_wall;
@@ -104,6 +117,7 @@ struct vg_state {
 	struct vg_state_stats stats;
 
 	struct vg_users *users;
+	struct itab itab;
 	struct name_slot ucache[NAME_SLOTS], gcache[NAME_SLOTS];
 	struct cgid_slot cg[CGID_SLOTS];
 
@@ -158,10 +172,126 @@ struct vg_state *vg_state_new(const struct vg_state_opts *opts)
 	return st;
 }
 
-static void proc_free(struct proc_ent *e)
+/* ------------------------------------------------------------------ */
+/* interned strings                                                    */
+
+#define ITAB_MIN_SWEEP 64
+
+static uint64_t itab_hash(const char *p, size_t len)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+		h ^= h >> 32;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p + i, len - i);
+	h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+	return h ^ (h >> 29);
+}
+
+static size_t itab_find(const struct itab *t, const char *p, size_t len)
+{
+	size_t m = t->cap - 1, i = (size_t)itab_hash(p, len) & m;
+	for (; t->slot[i]; i = (i + 1) & m) {
+		const struct vg_rstr *r = t->slot[i];
+		if (r->len == len && memcmp(r->s, p, len) == 0)
+			break;
+	}
+	return i;
+}
+
+/* Rebuild with cap slots, dropping the strings only the table holds. */
+static int itab_rebuild(struct itab *t, size_t cap)
+{
+	struct vg_rstr **slot = calloc(cap, sizeof(*slot));
+	if (!slot)
+		return -1;
+	struct itab nt = {.slot = slot, .cap = cap};
+	for (size_t i = 0; i < t->cap; i++) {
+		struct vg_rstr *r = t->slot[i];
+		if (!r)
+			continue;
+		if (r->refs == 1) {
+			vg_rstr_put(r);
+			continue;
+		}
+		nt.slot[itab_find(&nt, r->s, r->len)] = r;
+		nt.n++;
+	}
+	free(t->slot);
+	nt.sweep_at = 2 * nt.n > ITAB_MIN_SWEEP ? 2 * nt.n : ITAB_MIN_SWEEP;
+	*t = nt;
+	return 0;
+}
+
+/* A reference to the interned copy of p (len bytes), made when new; NULL on
+ * ENOMEM. */
+static struct vg_rstr *intern(struct vg_state *st, const char *p, size_t len)
+{
+	struct itab *t = &st->itab;
+	if (t->n + 1 >= t->sweep_at || t->cap == 0) {
+		/* sweep, then keep the load at most 1/2 up to the next sweep */
+		if (t->cap)
+			itab_rebuild(t, t->cap);
+		size_t cap = t->cap ? t->cap : 2 * ITAB_MIN_SWEEP;
+		while (cap < 2 * t->sweep_at)
+			cap *= 2;
+		if (cap != t->cap && itab_rebuild(t, cap))
+			return vg_rstr_new(p, len);
+	}
+	size_t i = itab_find(t, p, len);
+	if (t->slot[i])
+		return vg_rstr_ref(t->slot[i]);
+	struct vg_rstr *r = vg_rstr_new(p, len);
+	if (!r)
+		return NULL;
+	t->slot[i] = vg_rstr_ref(r);
+	t->n++;
+	return r;
+}
+
+/* Drop a reference to r; when the table then holds the last one, drop that
+ * too (found by content, so r may also be a string never interned). */
+static void intern_put(struct vg_state *st, struct vg_rstr *r)
+{
+	struct itab *t = &st->itab;
+	if (r && r->refs == 2 && t->cap) {
+		size_t m = t->cap - 1, i = itab_find(t, r->s, r->len);
+		if (t->slot[i] == r) {
+			/* backward-shift deletion keeps every probe chain whole */
+			t->slot[i] = NULL;
+			t->n--;
+			vg_rstr_put(r);
+			for (size_t j = (i + 1) & m; t->slot[j]; j = (j + 1) & m) {
+				struct vg_rstr *x = t->slot[j];
+				size_t home = (size_t)itab_hash(x->s, x->len) & m;
+				/* x may move to the hole i unless its home lies in (i, j] */
+				if (((j - home) & m) >= ((j - i) & m)) {
+					t->slot[i] = x;
+					t->slot[j] = NULL;
+					i = j;
+				}
+			}
+		}
+	}
+	vg_rstr_put(r);
+}
+
+static void itab_free(struct itab *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		vg_rstr_put(t->slot[i]);
+	free(t->slot);
+}
+
+static void proc_free(struct vg_state *st, struct proc_ent *e)
 {
 	for (int i = 0; i < PS_N; i++)
-		vg_rstr_put(e->rs[i]);
+		intern_put(st, e->rs[i]);
 	vg_fdtab_free(e->fds);
 	free(e);
 }
@@ -169,7 +299,7 @@ static void proc_free(struct proc_ent *e)
 static void reap(struct vg_state *st)
 {
 	if (st->zombie) {
-		proc_free(st->zombie);
+		proc_free(st, st->zombie);
 		st->zombie = NULL;
 	}
 	if (st->dead_fd) {
@@ -185,13 +315,14 @@ void vg_state_free(struct vg_state *st)
 	reap(st);
 	for (struct proc_ent *e = st->newest, *next; e; e = next) {
 		next = e->older;
-		proc_free(e);
+		proc_free(st, e);
 	}
 	for (int i = 0; i < NAME_SLOTS; i++) {
 		vg_rstr_put(st->ucache[i].r);
 		vg_rstr_put(st->gcache[i].r);
 	}
 	vg_users_free(st->users);
+	itab_free(&st->itab);
 	free(st->b);
 	free(st);
 }
@@ -295,7 +426,7 @@ static struct proc_ent *proc_create(struct vg_state *st, uint32_t pid)
 	while (st->nprocs >= st->max_procs && st->oldest) {
 		struct proc_ent *old = st->oldest;
 		detach(st, old);
-		proc_free(old);
+		proc_free(st, old);
 		st->stats.proc_evictions++;
 	}
 	e->p.pid = pid;
@@ -312,7 +443,7 @@ static struct proc_ent *proc_create(struct vg_state *st, uint32_t pid)
 static void proc_drop(struct vg_state *st, struct proc_ent *e)
 {
 	detach(st, e);
-	proc_free(e);
+	proc_free(st, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -435,7 +566,7 @@ const struct vg_container_meta *vg_state_meta(struct vg_state *st, const struct 
 /* ------------------------------------------------------------------ */
 /* header, exec info                                                   */
 
-static void rebuild_cmdline(struct proc_ent *e)
+static void rebuild_cmdline(struct vg_state *st, struct proc_ent *e)
 {
 	const char *args = e->p.args;
 	size_t cl = strlen(e->p.comm), al = args ? strlen(args) : 0;
@@ -449,7 +580,7 @@ static void rebuild_cmdline(struct proc_ent *e)
 		memcpy(buf + n, args, al);
 		n += al;
 	}
-	set_rs(e, PS_CMDLINE, vg_rstr_new(buf, n));
+	set_rs(e, PS_CMDLINE, intern(st, buf, n));
 	free(buf);
 }
 
@@ -461,7 +592,7 @@ static void norm_comm(char out[VG_COMM_LEN], const char *comm)
 	memset(out + n, 0, VG_COMM_LEN - n);
 }
 
-static void set_comm(struct proc_ent *e, const char *comm)
+static void set_comm(struct vg_state *st, struct proc_ent *e, const char *comm)
 {
 	char c[VG_COMM_LEN];
 	norm_comm(c, comm);
@@ -469,7 +600,7 @@ static void set_comm(struct proc_ent *e, const char *comm)
 		return;
 	memcpy(e->p.comm, c, VG_COMM_LEN);
 	if (e->rs[PS_ARGV] || e->rs[PS_CMDLINE])
-		rebuild_cmdline(e);
+		rebuild_cmdline(st, e);
 }
 
 static void from_header(struct vg_state *st, struct proc_ent *e, const struct vg_hdr *h)
@@ -479,7 +610,7 @@ static void from_header(struct vg_state *st, struct proc_ent *e, const struct vg
 	set_uid(st, e, h->uid);
 	set_gid(st, e, h->gid);
 	set_loginuid(st, e, h->loginuid);
-	set_comm(e, h->comm);
+	set_comm(st, e, h->comm);
 	follow_cgroup(st, e, h->cgroup_id);
 }
 
@@ -538,25 +669,27 @@ static struct proc_ent *proc_of(struct vg_state *st, const struct vg_hdr *h)
 
 static void path_normalize(char *out, size_t cap, const char *dir, const char *path);
 
-static void set_argv(struct proc_ent *e, const char *argv, size_t len)
+static void set_argv(struct vg_state *st, struct proc_ent *e, const char *argv, size_t len)
 {
-	set_rs(e, PS_ARGV, vg_rstr_new(argv, len));
+	set_rs(e, PS_ARGV, intern(st, argv, len));
 	size_t n0 = strnlen(argv, len);
-	set_rs(e, PS_EXE, vg_rstr_new(argv, n0));
+	set_rs(e, PS_EXE, intern(st, argv, n0));
 	if (n0 < len) {
 		const char *a = argv + n0 + 1;
 		size_t al = len - n0 - 1;
-		struct vg_rstr *r = vg_rstr_new(a, al);
-		if (r) {
+		char *buf = malloc(al + 1);
+		if (buf) {
 			for (size_t i = 0; i < al; i++)
-				if (r->s[i] == '\0')
-					r->s[i] = ' ';
+				buf[i] = a[i] ? a[i] : ' ';
+			set_rs(e, PS_ARGS, intern(st, buf, al));
+			free(buf);
+		} else {
+			set_rs(e, PS_ARGS, NULL);
 		}
-		set_rs(e, PS_ARGS, r);
 	} else {
-		set_rs(e, PS_ARGS, vg_rstr_new("", 0));
+		set_rs(e, PS_ARGS, intern(st, "", 0));
 	}
-	rebuild_cmdline(e);
+	rebuild_cmdline(st, e);
 }
 
 /* Exec and /proc records: the whole process description is replaced. */
@@ -589,20 +722,20 @@ static void apply_exec(struct vg_state *st, struct proc_ent *e, const struct vg_
 	norm_comm(p->comm, r->h.comm);
 	const char *fn = ev->str[VG_X_FILENAME];
 	if (ev->str[VG_X_ARGS]) {
-		set_argv(e, ev->str[VG_X_ARGS], ev->slen[VG_X_ARGS]);
+		set_argv(st, e, ev->str[VG_X_ARGS], ev->slen[VG_X_ARGS]);
 	} else {
 		const char *a0 = fn ? fn : p->comm;
-		set_argv(e, a0, strlen(a0));
+		set_argv(st, e, a0, strlen(a0));
 	}
 	if (ev->str[VG_X_CWD]) {
 		path_normalize(scratch, VG_STR_MAX, NULL, ev->str[VG_X_CWD]);
-		set_rs(e, PS_CWD, vg_rstr_new(scratch, strlen(scratch)));
+		set_rs(e, PS_CWD, intern(st, scratch, strlen(scratch)));
 	}
 	if (ev->str[VG_X_EXEPATH]) {
-		set_rs(e, PS_EXEPATH, vg_rstr_new(ev->str[VG_X_EXEPATH], ev->slen[VG_X_EXEPATH]));
+		set_rs(e, PS_EXEPATH, intern(st, ev->str[VG_X_EXEPATH], ev->slen[VG_X_EXEPATH]));
 	} else if (fn) {
 		path_normalize(scratch, VG_STR_MAX, p->cwd, fn);
-		set_rs(e, PS_EXEPATH, vg_rstr_new(scratch, strlen(scratch)));
+		set_rs(e, PS_EXEPATH, intern(st, scratch, strlen(scratch)));
 	}
 	if (ev->str[VG_X_ENV]) {
 		size_t n = ev->slen[VG_X_ENV];
@@ -612,7 +745,7 @@ static void apply_exec(struct vg_state *st, struct proc_ent *e, const struct vg_
 			while (n > 0 && ev->str[VG_X_ENV][n] != '\0')
 				n--;
 		}
-		set_rs(e, PS_ENV, vg_rstr_new(ev->str[VG_X_ENV], n));
+		set_rs(e, PS_ENV, intern(st, ev->str[VG_X_ENV], n));
 	} else {
 		set_rs(e, PS_ENV, NULL);
 	}

@@ -31,6 +31,26 @@ static void cache_clear(struct k8s_map *m)
 
 /* --- object helpers ------------------------------------------------------------ */
 
+/* Reduce obj to what the informer itself needs (opts.cache_keys_only). */
+static void keys_only(cJSON *obj)
+{
+	static const char *const keep[] = {"name", "namespace", "resourceVersion"};
+	for (cJSON *it = obj ? obj->child : NULL, *next; it; it = next) {
+		next = it->next;
+		if (!it->string || strcmp(it->string, "metadata") != 0)
+			cJSON_Delete(cJSON_DetachItemViaPointer(obj, it));
+	}
+	cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	for (cJSON *it = md ? md->child : NULL, *next; it; it = next) {
+		next = it->next;
+		size_t k = 0;
+		while (k < 3 && (!it->string || strcmp(it->string, keep[k]) != 0))
+			k++;
+		if (k == 3)
+			cJSON_Delete(cJSON_DetachItemViaPointer(md, it));
+	}
+}
+
 const char *k8s_meta_str(const cJSON *obj, const char *field)
 {
 	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -194,28 +214,31 @@ static void schedule(struct k8s_informer *inf, void (*fn)(void *), double retry_
 
 /* --- list -------------------------------------------------------------------------- */
 
+/* The add or update callback of a listed object against the cache. */
+static void list_callback(struct k8s_informer *inf, const char *key, const cJSON *obj)
+{
+	cJSON *o = k8s_map_get(&inf->cache, key);
+	if (!o) {
+		if (inf->o.on_add)
+			inf->o.on_add(inf->o.ctx, obj);
+		return;
+	}
+	const char *rv1 = k8s_meta_str(o, "resourceVersion");
+	const char *rv2 = k8s_meta_str(obj, "resourceVersion");
+	if ((!rv1 || !rv2 || strcmp(rv1, rv2)) && inf->o.on_update)
+		inf->o.on_update(inf->o.ctx, o, obj);
+}
+
 /* Replace the cache with the complete list, calling back the difference. */
 static void list_complete(struct k8s_informer *inf)
 {
 	struct k8s_map old = inf->cache;
 	struct k8s_map *nw = &inf->pending;
-	/* updates and adds, in the new list's order of buckets */
-	for (size_t i = 0; i < nw->nb; i++) {
-		for (struct k8s_map_ent *e = nw->b[i]; e; e = e->next) {
-			cJSON *o = k8s_map_get(&old, e->key);
-			if (!o) {
-				if (inf->o.on_add)
-					inf->o.on_add(inf->o.ctx, e->val);
-				continue;
-			}
-			const char *rv1 = k8s_meta_str(o, "resourceVersion");
-			const char *rv2 = k8s_meta_str(e->val, "resourceVersion");
-			if (!rv1 || !rv2 || strcmp(rv1, rv2)) {
-				if (inf->o.on_update)
-					inf->o.on_update(inf->o.ctx, o, e->val);
-			}
-		}
-	}
+	/* updates and adds, in the new list's order of buckets (cache_keys_only:
+	 * done page by page already) */
+	for (size_t i = 0; i < nw->nb && !inf->o.cache_keys_only; i++)
+		for (struct k8s_map_ent *e = nw->b[i]; e; e = e->next)
+			list_callback(inf, e->key, e->val);
 	for (size_t i = 0; i < old.nb; i++)
 		for (struct k8s_map_ent *e = old.b[i]; e; e = e->next)
 			if (!k8s_map_get(nw, e->key) && inf->o.on_delete)
@@ -249,6 +272,14 @@ static void list_done(void *arg, const struct k8s_response *r)
 				continue;
 			cJSON *copy = cJSON_Duplicate(it, 1);
 			prune(inf, copy);
+			if (inf->o.cache_keys_only) {
+				/* call back now and keep the keys: the list's whole
+				 * objects never pile up until its last page, and the
+				 * records the callbacks build are not strewn among
+				 * them (the heap would stay fragmented) */
+				list_callback(inf, key, copy);
+				keys_only(copy);
+			}
 			cJSON_Delete(k8s_map_put(&inf->pending, key, copy));
 			free(key);
 		}
@@ -389,6 +420,11 @@ static int watch_line(void *arg, char *line, size_t len)
 			inf->o.on_add(inf->o.ctx, obj);
 		}
 		cJSON_Delete(old);
+		if (inf->o.cache_keys_only) {
+			pthread_mutex_lock(&inf->mu);
+			keys_only(obj);
+			pthread_mutex_unlock(&inf->mu);
+		}
 	} else if (!strcmp(t, "DELETED")) {
 		pthread_mutex_lock(&inf->mu);
 		cJSON *old = k8s_map_del(&inf->cache, key);

@@ -49,6 +49,13 @@ struct k8s_informer_opts {
 	/* Prune an object before it is cached (memory: keep only what the
 	 * callbacks need).  metadata.managedFields is always dropped. */
 	void (*transform)(void *ctx, cJSON *obj);
+	/* Cache only metadata.name, namespace and resourceVersion of each
+	 * object once the callbacks have seen it whole (memory, when the
+	 * callbacks keep their own form): on_update's old, a relist's
+	 * on_delete and k8s_informer_get/foreach then see only those.  The
+	 * add/update callbacks of a list then run page by page, as each page
+	 * arrives (a list that fails midway may call some of them again). */
+	bool cache_keys_only;
 	void (*on_add)(void *ctx, const cJSON *obj);
 	void (*on_update)(void *ctx, const cJSON *old, const cJSON *obj);
 	void (*on_delete)(void *ctx, const cJSON *obj);

@@ -16,6 +16,8 @@
  *       "quit" (or EOF) stops.
  *       options: -p PATH -r RESOURCE -l LABELSEL -f FIELDSEL -m (metadata only)
  *                -t WATCH_TIMEOUT_S -i IDLE_TIMEOUT_S -R INITIAL_RV -n PAGE_SIZE -E
+ *                -K (cache keys only; dump adds "cached_extra": cached objects with
+ *                more than the key members; update lines add "old_has_spec")
  *   k8sdrv [-k KUBECONFIG] meta -N NODE [-t WATCH_TIMEOUT_S]
  *       runs vg_k8smeta; prints {"ev":"publish","gen":N,"containers":N,"synced":B}
  *       per snapshot; stdin "lookup ID" prints {"ev":"lookup","id":ID,"found":B,...meta};
@@ -105,7 +107,7 @@ static void emit(cJSON *o)
 	pthread_mutex_unlock(&out_mu);
 }
 
-static void obj_event(const char *ev, const cJSON *obj)
+static void obj_event_old(const char *ev, const cJSON *obj, int old_has_spec)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "ev", ev);
@@ -122,7 +124,14 @@ static void obj_event(const char *ev, const cJSON *obj)
 	if (cJSON_IsString(kind))
 		cJSON_AddStringToObject(o, "kind", kind->valuestring);
 	cJSON_AddBoolToObject(o, "has_spec", cJSON_HasObjectItem(obj, "spec"));
+	if (old_has_spec >= 0)
+		cJSON_AddBoolToObject(o, "old_has_spec", old_has_spec);
 	emit(o);
+}
+
+static void obj_event(const char *ev, const cJSON *obj)
+{
+	obj_event_old(ev, obj, -1);
 }
 
 static void w_add(void *ctx, const cJSON *obj)
@@ -134,8 +143,7 @@ static void w_add(void *ctx, const cJSON *obj)
 static void w_update(void *ctx, const cJSON *old, const cJSON *obj)
 {
 	(void)ctx;
-	(void)old;
-	obj_event("update", obj);
+	obj_event_old("update", obj, cJSON_HasObjectItem(old, "spec"));
 }
 
 static void w_delete(void *ctx, const cJSON *obj)
@@ -185,6 +193,28 @@ static void collect_key(void *ctx, const cJSON *obj)
 	free(key);
 }
 
+/* a cached object with members beyond metadata.name/namespace/resourceVersion */
+static void count_extra(void *ctx, const cJSON *obj)
+{
+	int extra = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj)
+	{
+		if (strcmp(it->string, "metadata") != 0) {
+			extra = 1;
+			continue;
+		}
+		const cJSON *m;
+		cJSON_ArrayForEach(m, it)
+		{
+			if (strcmp(m->string, "name") && strcmp(m->string, "namespace") &&
+			    strcmp(m->string, "resourceVersion"))
+				extra = 1;
+		}
+	}
+	*(int *)ctx += extra;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -209,6 +239,9 @@ static void dump(void)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "ev", "dump");
 	cJSON_AddItemToObject(o, "keys", keys);
+	int extra = 0;
+	k8s_informer_foreach(inf, count_extra, &extra);
+	cJSON_AddNumberToObject(o, "cached_extra", extra);
 	add_stats(o);
 	emit(o);
 }
@@ -225,7 +258,7 @@ static int cmd_watch(int argc, char **argv)
 	};
 	int opt;
 	optind = 1;
-	while ((opt = getopt(argc, argv, "p:r:l:f:mt:i:R:n:E")) != -1) {
+	while ((opt = getopt(argc, argv, "p:r:l:f:mt:i:R:n:EK")) != -1) {
 		switch (opt) {
 		case 'p':
 			o.path = optarg;
@@ -256,6 +289,9 @@ static int cmd_watch(int argc, char **argv)
 			break;
 		case 'E':
 			o.on_event = w_raw;
+			break;
+		case 'K':
+			o.cache_keys_only = true;
 			break;
 		default:
 			return 2;

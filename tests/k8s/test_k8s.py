@@ -224,6 +224,36 @@ def test_informer_add_update_delete():
         d.close()
 
 
+def test_informer_cache_keys_only():
+    """cache_keys_only: the callbacks see whole objects, the cache keeps keys."""
+    ns = fresh_ns("keys")
+    make_pod(ns, "a", N("node-keys"))
+    make_pod(ns, "b", N("node-keys"))
+    full = Drv("watch", "-f", "spec.nodeName=" + N("node-keys"))
+    # one object per page: the add callbacks run page by page
+    d = Drv("watch", "-f", "spec.nodeName=" + N("node-keys"), "-K", "-n", "1")
+    try:
+        full.wait(lambda e: e["ev"] == "synced", what="synced (whole cache)")
+        ev = d.wait(lambda e: e["ev"] == "synced", what="synced")
+        assert ev["objects"] == 2, ev
+        adds = d.seen(lambda e: e["ev"] == "add")
+        assert sorted(e["key"] for e in adds) == [f"{ns}/a", f"{ns}/b"], adds
+        assert all(e["has_spec"] for e in adds), adds
+        kubectl("label", "pod", "a", "-n", ns, "tier=gold")
+        ev = d.wait(lambda e: e["ev"] == "update" and e["key"] == f"{ns}/a", what="update a")
+        assert ev["labels"].get("tier") == "gold" and ev["has_spec"], ev
+        assert ev["old_has_spec"] is False, ev
+        del_pod(ns, "b")
+        d.wait(lambda e: e["ev"] == "delete" and e["key"] == f"{ns}/b", what="delete b")
+        dump = wait_consistent(d, [ns], N("node-keys"))
+        assert dump["cached_extra"] == 0 and dump["objects"] >= 1, dump
+        # the same informer without the option caches whole objects
+        assert full.request("dump", "dump")["cached_extra"] >= 1
+    finally:
+        d.close()
+        full.close()
+
+
 def test_paging():
     ns = fresh_ns("page")
     for i in range(7):
@@ -863,6 +893,7 @@ contexts: [{{name: fake, context: {{cluster: fake}}}}]
 TESTS = [
     test_protocol_details_fake_server,
     test_informer_add_update_delete,
+    test_informer_cache_keys_only,
     test_paging,
     test_watch_timeout_rewatch,
     test_410_relist,

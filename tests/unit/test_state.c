@@ -919,6 +919,76 @@ static void test_user_names(void **unused)
 	vg_state_free(st);
 }
 
+/* Exec strings are interned: processes with the same argv, env, cwd share
+ * one copy; exits and re-execs keep every other process's strings intact. */
+static void test_shared_strings(void **unused)
+{
+	(void)unused;
+	struct vg_state *st = new_state(0, 0);
+	seed_init(st);
+	static const char *const argv[] = {"sleep", "100000", NULL};
+	static const char *const env[] = {"HOME=/root", "PATH=/bin:/usr/bin", NULL};
+	const struct vg_proc *first = NULL;
+	for (uint32_t pid = 2000; pid < 2300; pid++) {
+		exec_rec(pid, 1, "sleep", "/usr/bin/sleep", argv, "/tmp");
+		rb_list(&B, VG_X_ENV, env);
+		must_apply(st);
+		if (!first)
+			first = EV.proc;
+		assert_ptr_equal(EV.proc->env, first->env);
+		assert_ptr_equal(EV.proc->argv, first->argv);
+		assert_ptr_equal(EV.proc->args, first->args);
+		assert_ptr_equal(EV.proc->cmdline, first->cmdline);
+		assert_ptr_equal(EV.proc->exepath, first->exepath);
+		assert_ptr_equal(EV.proc->cwd, first->cwd);
+		assert_string_equal(EV.proc->cmdline, "sleep 100000");
+	}
+	/* many distinct argument strings: sweeps, growth, deletions on exit */
+	char arg[32], want[64];
+	for (uint32_t pid = 3000; pid < 4000; pid++) {
+		snprintf(arg, sizeof(arg), "%u", pid * 7);
+		const char *const av[] = {"worker", arg, NULL};
+		exec_rec(pid, 1, "worker", "/usr/bin/worker", av, "/srv");
+		rb_list(&B, VG_X_ENV, env);
+		must_apply(st);
+		assert_ptr_equal(EV.proc->env, first->env);
+	}
+	for (uint32_t pid = 3000; pid < 4000; pid += 3) {
+		rb_init(&B, VG_K_EXIT, 0, pid, 1, "worker");
+		must_apply(st);
+	}
+	for (uint32_t pid = 3001; pid < 4000; pid += 3) {
+		/* a re-exec drops the old strings of this process */
+		snprintf(arg, sizeof(arg), "again-%u", pid);
+		const char *const av[] = {"worker", arg, NULL};
+		exec_rec(pid, 1, "worker", "/usr/bin/worker", av, "/srv");
+		must_apply(st);
+	}
+	for (uint32_t pid = 3000; pid < 4000; pid++) {
+		const struct vg_proc *p = vg_state_proc(st, pid);
+		if (pid % 3 == 0) {
+			assert_null(p);
+			continue;
+		}
+		assert_non_null(p);
+		if (pid % 3 == 1)
+			snprintf(want, sizeof(want), "worker again-%u", pid);
+		else
+			snprintf(want, sizeof(want), "worker %u", pid * 7);
+		assert_string_equal(p->cmdline, want);
+		assert_string_equal(p->exepath, "/usr/bin/worker");
+		assert_string_equal(p->cwd, "/srv");
+	}
+	/* an exited process's string comes back as a fresh copy */
+	snprintf(arg, sizeof(arg), "%u", 3000 * 7);
+	const char *const av[] = {"worker", arg, NULL};
+	exec_rec(5000, 1, "worker", "/usr/bin/worker", av, "/srv");
+	must_apply(st);
+	snprintf(want, sizeof(want), "worker %u", 3000 * 7);
+	assert_string_equal(EV.proc->cmdline, want);
+	vg_state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -931,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_clone_fallback), cmocka_unit_test(test_setuid),
 		cmocka_unit_test(test_timestamps),     cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_containers),     cmocka_unit_test(test_user_names),
+		cmocka_unit_test(test_shared_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
