@@ -246,15 +246,30 @@ struct vg_cond {
 
 /* Field values already extracted for the current event: many rules read
  * the same fields (proc.name, fd.name, evt.arg.flags), and some fields
- * render text.  Indexed by the field set's slot; valid while gen matches. */
-/* gen, the first hashes and the values' head share the first cache line */
-#define FC_HASHES 4
+ * render text.  Indexed by the field set's slot; valid while gen matches.
+ * One cache line per field, the entries side by side: a single value is
+ * held in the entry, several values and copied text in the per-event arena
+ * (an entry with the 8 KB text buffer of a struct vg_fvals inline made
+ * every field read of an event a cache and TLB miss of its own). */
+#define FC_HASHES 3
 struct fcache_ent {
 	uint64_t gen;
+	uint32_t n;	 /* number of values; 0 = unset */
 	uint32_t hashed; /* bit i: hash[i] holds the hash of value i */
 	uint32_t hash[FC_HASHES];
-	struct vg_fvals vals;
+	const struct vg_fval *v; /* the values when n > 1 (in the arena) */
+	struct vg_fval v0;	 /* the value when n == 1 */
 };
+_Static_assert(sizeof(struct fcache_ent) == 64, "a field-cache entry is one cache line");
+
+static inline const struct vg_fval *ent_vals(const struct fcache_ent *e)
+{
+	return e->n > 1 ? e->v : &e->v0;
+}
+
+/* The arena: chunks kept across events, reset (not freed) when the event
+ * changes.  A chunk always has room for one whole extraction. */
+#define ARENA_CHUNK (64 * 1024)
 
 struct vg_cond_scratch { /* read for every comparison: one cache line */
 	/* results of comparisons on the current event, by memo id: gen << 1
@@ -262,13 +277,14 @@ struct vg_cond_scratch { /* read for every comparison: one cache line */
 	uint64_t *memo;
 	int mcap;
 	int cap;
-	/* one allocation per slot: values may point into their own entry's
-	 * buffer, so entries must not move when the table grows */
-	struct fcache_ent **ent;
+	struct fcache_ent *ent;	 /* cap entries, 64-byte aligned */
 	const struct vg_evt *ev; /* the event the cache holds values of */
 	uint64_t fs_id;		 /* the field set whose slots and ids the cache holds */
 	uint64_t ev_num, ev_ts, gen;
-	/* rarely used, large */
+	char **chunk; /* the arena */
+	int nchunk, cur;
+	size_t aused; /* bytes used of chunk[cur] */
+	/* rarely used, large (lhs also receives what the cache then copies) */
 	struct vg_fvals lhs, rhs;
 	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
 	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
@@ -1592,8 +1608,9 @@ struct vg_cond_scratch *vg_cond_scratch_new(void)
 void vg_cond_scratch_free(struct vg_cond_scratch *s)
 {
 	if (s) {
-		for (int i = 0; i < s->cap; i++)
-			free(s->ent[i]);
+		for (int i = 0; i < s->nchunk; i++)
+			free(s->chunk[i]);
+		free(s->chunk);
 		free(s->ent);
 		free(s->memo);
 	}
@@ -1820,17 +1837,53 @@ static void scratch_event(struct vg_cond_scratch *s, const struct vg_cond *c,
 		s->ev_num = ev->num;
 		s->ev_ts = ev->ts;
 		s->gen++;
+		s->cur = 0;
+		s->aused = 0;
 	}
 }
 
-static struct fcache_ent *alloc_entry(void)
+static void *arena_alloc(struct vg_cond_scratch *s, size_t size)
 {
-	size_t size = (sizeof(struct fcache_ent) + 63) & ~(size_t)63;
-	struct fcache_ent *e = aligned_alloc(64, size);
-	if (!e)
-		abort(); /* like vg_xcalloc */
-	memset(e, 0, size);
-	return e;
+	size = (size + 7) & ~(size_t)7;
+	for (;;) {
+		if (s->cur == s->nchunk) {
+			s->chunk =
+				vg_xrealloc(s->chunk, (size_t)(s->nchunk + 1) * sizeof(*s->chunk));
+			s->chunk[s->nchunk++] = vg_xmalloc(ARENA_CHUNK);
+		}
+		if (s->aused + size <= ARENA_CHUNK) {
+			void *p = s->chunk[s->cur] + s->aused;
+			s->aused += size;
+			return p;
+		}
+		s->cur++;
+		s->aused = 0;
+	}
+}
+
+_Static_assert(VG_FVALS_MAX * sizeof(struct vg_fval) + VG_FVALS_BUF <= ARENA_CHUNK,
+	       "an arena chunk holds a whole extraction");
+
+/* Keep what x holds in e: its values, and the text it copied (values
+ * pointing into x's buffer are moved to the copy in the arena). */
+static void store(struct vg_cond_scratch *s, struct fcache_ent *e, const struct vg_fvals *x)
+{
+	e->n = x->n;
+	if (x->n == 0)
+		return;
+	struct vg_fval *v = x->n > 1 ? arena_alloc(s, x->n * sizeof(*v)) : &e->v0;
+	memcpy(v, x->v, x->n * sizeof(*v));
+	e->v = v;
+	if (x->used && x->type == VG_FT_STR) {
+		char *b = arena_alloc(s, x->used);
+		memcpy(b, x->buf, x->used);
+		uintptr_t lo = (uintptr_t)x->buf, hi = lo + x->used;
+		for (uint32_t i = 0; i < x->n; i++) {
+			uintptr_t p = (uintptr_t)v[i].s.p;
+			if (p >= lo && p < hi)
+				v[i].s.p = b + (p - lo);
+		}
+	}
 }
 
 static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr,
@@ -1838,19 +1891,25 @@ static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr
 {
 	if (fr->slot < 0)
 		return NULL;
-	if (fr->slot >= s->cap) {
+	if (fr->slot >= s->cap) { /* entries hold no pointers into themselves */
 		int cap = fr->slot + 16;
-		s->ent = vg_xrealloc(s->ent, (size_t)cap * sizeof(*s->ent));
-		memset(s->ent + s->cap, 0, (size_t)(cap - s->cap) * sizeof(*s->ent));
+		size_t size = (size_t)cap * sizeof(*s->ent);
+		struct fcache_ent *ne = aligned_alloc(64, size);
+		if (!ne)
+			abort(); /* like vg_xcalloc */
+		memset(ne, 0, size);
+		if (s->cap)
+			memcpy(ne, s->ent, (size_t)s->cap * sizeof(*s->ent));
+		free(s->ent);
+		s->ent = ne;
 		s->cap = cap;
 	}
-	struct fcache_ent *e = s->ent[fr->slot];
-	if (!e)
-		e = s->ent[fr->slot] = alloc_entry();
+	struct fcache_ent *e = &s->ent[fr->slot];
 	if (e->gen != s->gen) {
 		e->gen = s->gen;
 		e->hashed = 0;
-		vg_field_extract(fr->f, ev, &fr->arg, &e->vals);
+		vg_field_extract(fr->f, ev, &fr->arg, &s->lhs);
+		store(s, e, &s->lhs);
 	}
 	return e;
 }
@@ -1865,18 +1924,22 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 		return op == OP_NE ? !in : in;
 	}
 	struct fcache_ent *ce = NULL;
-	struct vg_fvals *lv;
+	struct vg_fvals *lv = &s->lhs;
 	if (!L->nxf)
 		ce = fetch(s, L, ev);
+	uint32_t ln;
+	const struct vg_fval *lvv;
 	if (ce) {
-		lv = &ce->vals;
+		ln = ce->n;
+		lvv = ent_vals(ce);
 	} else { /* transformers rewrite the values: work on a copy */
-		lv = &s->lhs;
 		vg_field_extract(L->f, ev, &L->arg, lv);
+		ln = lv->n;
+		lvv = lv->v;
 	}
 	if (op == OP_EXISTS)
-		return lv->n > 0;
-	if (lv->n == 0)
+		return ln > 0;
+	if (ln == 0)
 		return false; /* unset: every comparison is false */
 	if (L->nxf)
 		transform(L, lv, s->xbuf);
@@ -1888,7 +1951,7 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 			return false;
 		if (n->chk.rhs.nxf)
 			transform(&n->chk.rhs, rv, s->rxbuf);
-		for (uint32_t i = 0; i < lv->n; i++)
+		for (uint32_t i = 0; i < ln; i++)
 			for (uint32_t j = 0; j < rv->n; j++) {
 				struct konst k = {0};
 				k.type = type;
@@ -1903,7 +1966,7 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 					k.u = rv->v[j].u;
 					k.i = rv->v[j].i;
 				}
-				if (match_one(n, type, &lv->v[i], &k))
+				if (match_one(n, type, &lvv[i], &k))
 					return true;
 			}
 		return false;
@@ -1912,23 +1975,23 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 	/* several values: any must match, except != (none may equal) and the
 	 * allof / oneof modifiers */
 	uint32_t hits = 0;
-	for (uint32_t i = 0; i < lv->n; i++) {
+	for (uint32_t i = 0; i < ln; i++) {
 		int m;
 		if (is_set && ce && type == VG_FT_STR && op != OP_PMATCH && !n->chk.set.icase) {
 			/* hash each cached value once per event, not once per rule */
 			uint32_t h;
 			if (i >= FC_HASHES) {
-				h = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
+				h = hash_bytes(lvv[i].s.p, lvv[i].s.len, 0);
 			} else if (ce->hashed & (1u << i)) {
 				h = ce->hash[i];
 			} else {
-				h = ce->hash[i] = hash_bytes(lv->v[i].s.p, lv->v[i].s.len, 0);
+				h = ce->hash[i] = hash_bytes(lvv[i].s.p, lvv[i].s.len, 0);
 				ce->hashed |= 1u << i;
 			}
-			m = kset_has_hashed(&n->chk.set, lv->v[i].s.p, lv->v[i].s.len, h);
+			m = kset_has_hashed(&n->chk.set, lvv[i].s.p, lvv[i].s.len, h);
 		} else {
-			m = is_set ? match_set(n, type, &lv->v[i])
-				   : match_one(n, type, &lv->v[i], &n->chk.k);
+			m = is_set ? match_set(n, type, &lvv[i])
+				   : match_one(n, type, &lvv[i], &n->chk.k);
 		}
 		if (op == OP_NE && !m)
 			return false;
@@ -1940,7 +2003,7 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 	}
 	switch (n->chk.quant) {
 	case Q_ALL:
-		return hits == lv->n;
+		return hits == ln;
 	case Q_ONE:
 		return hits == 1;
 	default:
@@ -1981,13 +2044,13 @@ static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const str
 	if (in->fslot < 0)
 		return -1;
 	struct fcache_ent *e;
-	if (in->fslot < s->cap && s->ent[in->fslot] && s->ent[in->fslot]->gen == s->gen)
-		e = s->ent[in->fslot];
+	if (in->fslot < s->cap && s->ent[in->fslot].gen == s->gen)
+		e = &s->ent[in->fslot];
 	else
 		e = fetch(s, &in->chk->chk.lhs, ev);
-	if (e->vals.n != 1)
-		return e->vals.n ? -1 : 0; /* unset: every comparison is false */
-	const struct vg_fval *v = &e->vals.v[0];
+	if (e->n != 1)
+		return e->n ? -1 : 0; /* unset: every comparison is false */
+	const struct vg_fval *v = &e->v0;
 	if (in->ftype == VG_FT_STR) {
 		const char *p = v->s.p;
 		uint32_t len = v->s.len, kl = in->klen;

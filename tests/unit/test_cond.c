@@ -1024,6 +1024,78 @@ static void test_fast_compare(void **unused)
 	vg_cond_fieldset_free(env.fieldset);
 }
 
+/* Fields whose text is copied into the extraction buffer: the field cache
+ * must keep each field's text while other fields are read after it, for
+ * single and several values, and past any one arena chunk (test.text[i] is
+ * 7000 + 100 * i bytes of 'a' + i, each index its own cache slot). */
+static void f_multi(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out)
+{
+	(void)ev;
+	(void)arg;
+	vg_fvals_strcpy(out, "alpha", 5);
+	vg_fvals_strcpy(out, "beta", 4);
+	vg_fvals_strcpy(out, "gamma", 5);
+}
+
+static void f_text(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out)
+{
+	(void)ev;
+	static char t[8192];
+	size_t n = 7000 + (size_t)arg->index * 100;
+	memset(t, 'a' + (int)arg->index, n);
+	vg_fvals_strcpy(out, t, n);
+}
+
+static const struct vg_field multi_field = {"test.multi", VG_FT_STR, VG_FF_LIST, f_multi, "3"};
+static const struct vg_field text_field = {"test.text", VG_FT_STR, VG_FF_ARG_INDEX, f_text, "t"};
+
+static const struct vg_field *copy_resolver(void *ctx, const char *name, size_t len,
+					    struct vg_farg *arg, size_t *keylen)
+{
+	(void)ctx;
+	if (len == 10 && !strncmp(name, "test.multi", 10))
+		return &multi_field;
+	if (len == 9 && !strncmp(name, "test.text", 9))
+		return &text_field;
+	return vg_field_find(name, len, arg, keylen);
+}
+
+static void test_cache_copied_text(void **unused)
+{
+	(void)unused;
+	struct vg_cond_env env = ENV;
+	env.field = copy_resolver;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	/* c[i] reads test.text[i] first, c[14 + i] again after all the others */
+	struct vg_cond *c[28];
+	char text[96];
+	for (int i = 0; i < 12; i++) {
+		snprintf(text, sizeof(text), "test.text[%d] startswith %c%c", i, 'a' + i, 'a' + i);
+		c[i] = vg_cond_compile(text, &at, &env, &err);
+		snprintf(text, sizeof(text), "test.text[%d] endswith %c", i, 'a' + i);
+		c[14 + i] = vg_cond_compile(text, &at, &env, &err);
+	}
+	c[12] = vg_cond_compile("test.multi in (beta)", &at, &env, &err);
+	c[13] = vg_cond_compile("test.multi = gamma", &at, &env, &err);
+	c[26] = vg_cond_compile("test.multi endswith mma", &at, &env, &err);
+	c[27] = vg_cond_compile("test.multi = alpha and not test.multi contains x", &at, &env,
+				&err);
+	for (int i = 0; i < 28; i++)
+		assert_non_null(c[i]);
+	struct vg_evt ev = {0};
+	for (int round = 0; round < 3; round++) {
+		ev.num = (uint64_t)round + 1;
+		for (int i = 0; i < 28; i++)
+			if (!vg_cond_eval_typed(c[i], &ev, SCR))
+				fail_msg("round %d: condition %d false", round, i);
+	}
+	for (int i = 0; i < 28; i++)
+		vg_cond_free(c[i]);
+	vg_cond_fieldset_free(env.fieldset);
+}
+
 /* ---- groups ------------------------------------------------------------- */
 
 /* A field that counts its extractions: whether a member's comparison was
@@ -1249,6 +1321,7 @@ int main(void)
 		cmocka_unit_test(test_program_vs_tree),
 		cmocka_unit_test(test_memo),
 		cmocka_unit_test(test_fast_compare),
+		cmocka_unit_test(test_cache_copied_text),
 		cmocka_unit_test(test_group_exact),
 		cmocka_unit_test(test_group_rules_out),
 		cmocka_unit_test(test_group_random),
