@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -19,7 +18,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from livelib import Vigil, check, main
+from livelib import Vigil, check, free_port, main
 
 RULE = "Test output marker"
 DROP_RULE = "vigil internal: events dropped"
@@ -59,14 +58,6 @@ class Setup:
 
     def close(self):
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(url, timeout=5):

@@ -18,7 +18,6 @@ Needs root, runc, busybox-static, the tools of tests/k8s/tools.sh.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "live"))
 import livelib  # noqa: E402
-from livelib import Failure, check  # noqa: E402
+from livelib import Failure, check, free_port  # noqa: E402
 
 
 def cgroup2_root():
@@ -39,14 +38,6 @@ def cgroup2_root():
             if fstype == "cgroup2":
                 return mnt
     raise Failure("no cgroup2 mount")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Pod(livelib.Container):

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,19 +34,11 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(SRC, "tests", "live"))
 import livelib  # noqa: E402
 import test_image as ti  # noqa: E402
-from livelib import Failure, check  # noqa: E402
+from livelib import Failure, check, free_port  # noqa: E402
 
 NODE = "node-under-test"
 NS = "vigil"  # the namespace and service account of cluster.sh's agent identity
 CHART = os.path.join(SRC, "charts", "vigil")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Cluster:
