@@ -1717,6 +1717,28 @@ static const char *cstr(const struct vg_fval *v, char *tmp, size_t cap)
 	return tmp;
 }
 
+/* Whether a three-way comparison result c (<0, 0, >0) satisfies the
+ * ordering operator op; -1 when op is not one. */
+static inline int order_holds(int op, int c)
+{
+	switch (op) {
+	case OP_EQ:
+		return c == 0;
+	case OP_NE:
+		return c != 0;
+	case OP_LT:
+		return c < 0;
+	case OP_LE:
+		return c <= 0;
+	case OP_GT:
+		return c > 0;
+	case OP_GE:
+		return c >= 0;
+	default:
+		return -1;
+	}
+}
+
 static int cmp_num(int type, const struct vg_fval *v, const struct konst *k)
 {
 	if (type == VG_FT_S64)
@@ -1768,10 +1790,7 @@ static int match_one(const struct node *n, int type, const struct vg_fval *v, co
 			int c = memcmp(p, k->s, m);
 			if (!c)
 				c = len < k->len ? -1 : len > k->len;
-			return op == OP_LT   ? c < 0
-			       : op == OP_LE ? c <= 0
-			       : op == OP_GT ? c > 0
-					     : c >= 0;
+			return order_holds(op, c);
 		}
 		default:
 			return 0;
@@ -1781,25 +1800,9 @@ static int match_one(const struct node *n, int type, const struct vg_fval *v, co
 		int in = ip_in_net(v, k);
 		return op == OP_NE ? !in : in;
 	}
-	int c = cmp_num(type, v, k);
-	switch (op) {
-	case OP_EQ:
-	case OP_IN:
-	case OP_INTERSECTS:
-		return c == 0;
-	case OP_NE:
-		return c != 0;
-	case OP_LT:
-		return c < 0;
-	case OP_LE:
-		return c <= 0;
-	case OP_GT:
-		return c > 0;
-	case OP_GE:
-		return c >= 0;
-	default:
-		return 0;
-	}
+	/* in/intersects reach here one set member at a time: equality */
+	int r = order_holds(op == OP_IN || op == OP_INTERSECTS ? OP_EQ : op, cmp_num(type, v, k));
+	return r < 0 ? 0 : r;
 }
 
 /* one value against the check's set (in, intersects, pmatch) */
@@ -2076,21 +2079,7 @@ static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const str
 	}
 	int c = in->ftype == VG_FT_S64 ? (v->i < in->ki ? -1 : v->i > in->ki)
 				       : (v->u < in->ku ? -1 : v->u > in->ku);
-	switch (in->fop) {
-	case OP_EQ:
-		return c == 0;
-	case OP_NE:
-		return c != 0;
-	case OP_LT:
-		return c < 0;
-	case OP_LE:
-		return c <= 0;
-	case OP_GT:
-		return c > 0;
-	case OP_GE:
-		return c >= 0;
-	}
-	return -1;
+	return order_holds(in->fop, c);
 }
 
 static void memo_grow(struct vg_cond_scratch *s, int id)
