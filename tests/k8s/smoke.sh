@@ -13,39 +13,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cluster=$here/cluster.sh
-passed=0
-step_name="setup"
-
-die() {
-	echo "smoke: FAILED at step '$step_name': $*" >&2
-	exit 1
-}
-
-# check NAME CMD...: run CMD; on failure show its output and stop.
-check() {
-	step_name=$1
-	shift
-	local out
-	if ! out=$("$@" 2>&1); then
-		printf '%s\n' "$out" | tail -n 20 >&2
-		die "command failed: $*"
-	fi
-	passed=$((passed + 1))
-	echo "ok $passed - $step_name"
-	LAST=$out
-}
-
-# expect NAME WANT CMD...: run CMD and require WANT in its output.
-expect() {
-	local name=$1 want=$2
-	shift 2
-	check "$name" "$@"
-	if [[ $LAST != *"$want"* ]]; then
-		printf 'got: %s\n' "$LAST" | tail -n 20 >&2
-		passed=$((passed - 1))
-		die "expected '$want' in the output of: $*"
-	fi
-}
+suite=smoke
+# shellcheck source=steps.sh
+. "$here/steps.sh"
 
 now_ms() { date +%s%3N; }
 

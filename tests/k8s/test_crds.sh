@@ -29,38 +29,9 @@ if [[ -z $falco ]]; then
 		[[ -f $d/falco_rules.yaml ]] && { falco=$(cd "$d" && pwd); break; }
 	done
 fi
-passed=0
-step_name="setup"
-
-die() {
-	echo "test_crds: FAILED at step '$step_name': $*" >&2
-	exit 1
-}
-
-# check NAME CMD...: run CMD; on failure show its output and stop.
-check() {
-	step_name=$1
-	shift
-	local out
-	if ! out=$("$@" 2>&1); then
-		printf '%s\n' "$out" | tail -n 20 >&2
-		die "command failed: $*"
-	fi
-	passed=$((passed + 1))
-	echo "ok $passed - $step_name"
-	LAST=$out
-}
-
-# expect NAME WANT CMD...: run CMD and require WANT in its output.
-expect() {
-	local name=$1 want=$2
-	shift 2
-	check "$name" "$@"
-	if [[ $LAST != *"$want"* ]]; then
-		printf 'got: %s\n' "$LAST" | tail -n 20 >&2
-		die "expected '$want' in the output of: $*"
-	fi
-}
+suite=test_crds
+# shellcheck source=steps.sh
+. "$here/steps.sh"
 
 # reject NAME WANT YAML: kubectl apply of YAML must fail with WANT in its output.
 reject() {
