@@ -87,14 +87,15 @@ launch() {
 	# A background job of a non-interactive shell is no process-group
 	# leader, so setsid(1) calls setsid() without forking: $! is the server.
 	setsid "$@" </dev/null >>"$dir/$name.log" 2>&1 &
-	local pid=$! bin i
+	local pid=$! i
 	echo "$pid" >"$dir/$name.pid"
 	# Until the child has exec'd, its command line is this script's (which
-	# need not mention DIR/): wait for the exec so that alive() can tell.
-	bin=$(readlink -f "$1")
-	for ((i = 0; i < 100; i++)); do
+	# need not mention DIR/); and /proc/PID/exe switches to the server before
+	# the kernel has set up the new command line (empty for a moment while the
+	# binary loads).  Wait for the command line alive() checks, not the exe.
+	for ((i = 0; i < 200; i++)); do
 		[[ -e /proc/$pid ]] || break
-		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$bin" ]] && break
+		alive "$name" && break
 		sleep 0.05
 	done
 }
