@@ -1305,6 +1305,7 @@ int main(int argc, char **argv)
 
 	struct vg_evt *ev = calloc(1, sizeof(*ev));
 	struct vg_cond_scratch *s = vg_cond_scratch_new();
+	int rc = 0;
 	if (argc == 4 && !strcmp(argv[2], "profile")) {
 		struct vg_engine *e = !strcmp(argv[3], "falco")	  ? load_falco()
 				      : !strcmp(argv[3], "vigil") ? load_vigil()
@@ -1315,12 +1316,7 @@ int main(int argc, char **argv)
 		}
 		profile_rules(e, &t, ev, s);
 		vg_engine_free(e);
-		vg_cond_scratch_free(s);
-		free(ev);
-		free(t.arena);
-		free(t.off);
-		free(B);
-		return 0;
+		goto done;
 	}
 	if (argc == 3 && !strcmp(argv[2], "verify")) {
 		struct vg_engine *e1 = load_falco(), *e2 = load_vigil();
@@ -1329,12 +1325,8 @@ int main(int argc, char **argv)
 				 : 1;
 		vg_engine_free(e1);
 		vg_engine_free(e2);
-		vg_cond_scratch_free(s);
-		free(ev);
-		free(t.arena);
-		free(t.off);
-		free(B);
-		return bad ? 1 : 0;
+		rc = bad ? 1 : 0;
+		goto done;
 	}
 	struct result r[3];
 	int nr = 0;
@@ -1358,10 +1350,12 @@ int main(int argc, char **argv)
 	vg_engine_free(e0);
 	vg_engine_free(e1);
 	vg_engine_free(e2);
+	rc = (want_falco && !e1) || (want_vigil && !e2) ? 1 : 0;
+done:
 	vg_cond_scratch_free(s);
 	free(ev);
 	free(t.arena);
 	free(t.off);
 	free(B);
-	return (want_falco && !e1) || (want_vigil && !e2) ? 1 : 0;
+	return rc;
 }
