@@ -292,51 +292,24 @@ struct vg_cond_scratch { /* read for every comparison: one cache line */
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* Eight bytes at a time: set lookups hash whole paths and command lines.
- * Whole words are loaded as such, the tail byte by byte (a memcpy of a
- * variable length is a libc call). */
-static inline uint64_t hash_mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0xff51afd7ed558ccdull;
-	return h ^ h >> 29;
-}
-
-static inline uint32_t hash_end(uint64_t h)
-{
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h ^ h >> 32);
-}
-
+/* Set lookups hash whole paths and command lines: util.h's word-at-a-time
+ * hash, case-folded byte by byte for the icase sets (the same value as
+ * hashing the lowered string). */
 static uint32_t hash_bytes(const char *p, size_t n, int icase)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	if (!icase && n >= 8) {
-		for (; n >= 8; p += 8, n -= 8) {
-			uint64_t w;
-			memcpy(&w, p, 8);
-			h = hash_mix(h, w);
-		}
-		if (n) { /* the tail from the word that ends it, bytes before dropped */
-			uint64_t w;
-			memcpy(&w, p + n - 8, 8);
-			return hash_end(hash_mix(h, w >> (8 * (8 - n))));
-		}
-		return hash_end(h);
-	}
+	if (!icase)
+		return vg_hash_bytes(p, n);
+	uint64_t h = vg_hash_seed(n);
 	while (n) {
 		size_t k = n < 8 ? n : 8;
 		uint64_t w = 0;
-		for (size_t i = 0; i < k; i++) {
-			unsigned char c = (unsigned char)p[i];
-			if (icase)
-				c = (unsigned char)tolower(c);
-			w |= (uint64_t)c << (8 * i);
-		}
-		h = hash_mix(h, w);
+		for (size_t i = 0; i < k; i++)
+			w |= (uint64_t)(unsigned char)tolower((unsigned char)p[i]) << (8 * i);
+		h = vg_hash_mix(h, w);
 		p += k;
 		n -= k;
 	}
-	return hash_end(h);
+	return vg_hash_end(h);
 }
 
 static int bytes_eq(const char *a, size_t an, const char *b, size_t bn, int icase)

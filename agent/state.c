@@ -38,6 +38,7 @@
 #include "rstr.h"
 #include "state.h"
 #include "users.h"
+#include "util.h"
 
 #define K_O_WRONLY 01
 #define K_O_RDWR 02
@@ -177,25 +178,9 @@ struct vg_state *vg_state_new(const struct vg_state_opts *opts)
 
 #define ITAB_MIN_SWEEP 64
 
-static uint64_t itab_hash(const char *p, size_t len)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-		h ^= h >> 32;
-	}
-	uint64_t w = 0;
-	memcpy(&w, p + i, len - i);
-	h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
-	return h ^ (h >> 29);
-}
-
 static size_t itab_find(const struct itab *t, const char *p, size_t len)
 {
-	size_t m = t->cap - 1, i = (size_t)itab_hash(p, len) & m;
+	size_t m = t->cap - 1, i = (size_t)vg_hash_bytes(p, len) & m;
 	for (; t->slot[i]; i = (i + 1) & m) {
 		const struct vg_rstr *r = t->slot[i];
 		if (r->len == len && memcmp(r->s, p, len) == 0)
@@ -268,7 +253,7 @@ static void intern_put(struct vg_state *st, struct vg_rstr *r)
 			vg_rstr_put(r);
 			for (size_t j = (i + 1) & m; t->slot[j]; j = (j + 1) & m) {
 				struct vg_rstr *x = t->slot[j];
-				size_t home = (size_t)itab_hash(x->s, x->len) & m;
+				size_t home = (size_t)vg_hash_bytes(x->s, x->len) & m;
 				/* x may move to the hole i unless its home lies in (i, j] */
 				if (((j - home) & m) >= ((j - i) & m)) {
 					t->slot[i] = x;
