@@ -2,7 +2,7 @@
 # Runs vigil's whole test suite on a fresh Debian 12 machine, as root:
 #   1. installs the Debian packages it needs (scripts/deps.sh)
 #   2. builds and runs the unit tests, plain and under ASan+UBSan
-#   3. checks formatting
+#   3. checks formatting, and that crds/*.yaml are what crds/gen.py generates
 #   4. builds the libFuzzer targets with clang and runs each for a short time
 #   5. checks that the official Falco rules load and compile unmodified, and
 #      that their compiled conditions agree with the trees (bench_engine verify)
@@ -48,6 +48,9 @@ stage "unit tests (ASan+UBSan)"
 
 stage "format"
 cmake --build build --target check-format
+
+stage "CRDs up to date with their generator (crds/gen.py --check)"
+python3 -B crds/gen.py --check
 
 stage "fuzzers (${FUZZ_SECONDS}s each)"
 CC=clang BUILD_TYPE=Debug scripts/build.sh build-fuzz -DVIGIL_FUZZ=ON
