@@ -193,6 +193,9 @@ reject "missing condition" "spec.condition: Required value" \
 	"$(rule 'output: "o"' 'priority: Debug')"
 reject "a Rule has no hostProcesses" 'unknown field "spec.hostProcesses"' \
 	"$(rule 'condition: evt.type = execve' 'output: "o"' 'priority: Debug' 'hostProcesses: true')"
+reject "a Rule has no namespaceSelector" 'unknown field "spec.namespaceSelector"' \
+	"$(rule 'condition: evt.type = execve' 'output: "o"' 'priority: Debug' \
+		'namespaceSelector: {matchLabels: {team: a}}')"
 reject "comps: one per field (CEL)" "comps must have one operator per field" \
 	"$(rule 'condition: evt.type = execve' 'output: "o"' 'priority: Debug' \
 		'exceptions: [{name: e, fields: [proc.name, fd.name], comps: [in], values: [[a, b]]}]')"
