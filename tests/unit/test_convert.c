@@ -111,7 +111,7 @@ static char *convert_to_string(const char *const *files, size_t n, struct vg_dia
 	return buf;
 }
 
-static void first_hit(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void first_hit(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	(void)ev;
 	snprintf(ctx, 64, "%s", r->name);

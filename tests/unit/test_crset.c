@@ -101,7 +101,7 @@ struct hits {
 	char names[1024];
 };
 
-static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	(void)ev;
 	struct hits *h = ctx;
@@ -110,7 +110,7 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev
 }
 
 /* The rules that match ev, "a;b;" in load order. */
-static const char *match(struct vg_crset *cs, struct vg_evt *ev)
+static const char *match(struct vg_crset *cs, struct vg_event *ev)
 {
 	static struct hits h;
 	h.names[0] = 0;

@@ -147,7 +147,7 @@ struct hits {
 	char names[256];
 };
 
-static void on_match(void *ctx, const struct vg_rule *rule, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *rule, const struct vg_event *ev)
 {
 	(void)ev;
 	strcat(((struct hits *)ctx)->names, rule->name);

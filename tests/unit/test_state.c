@@ -19,7 +19,7 @@
 #define AT_FDCWD_U32 ((uint64_t)(uint32_t)-100)
 
 static struct rb B;
-static struct vg_evt EV;
+static struct vg_event EV;
 
 static struct vg_state *new_state(size_t max_procs, size_t max_fds)
 {
