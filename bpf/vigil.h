@@ -132,7 +132,7 @@ struct vg_rec {
  * VG_F_SOCK is set, after the strings at the next 8-byte boundary.  A
  * syscall record is then ~150 bytes instead of ~250: writing the ring
  * (and the consumer reading it) is what a record costs most.  User space
- * (agent/capture.c) expands it back into a struct vg_rec before anything
+ * (agent/capture/capture.c) expands it back into a struct vg_rec before anything
  * else sees it; h.size is the wire size. */
 struct vg_sc_wire {
 	struct vg_hdr h;

@@ -1,4 +1,4 @@
-/* Unit tests of the ring's compact syscall form (agent/capture.c
+/* Unit tests of the ring's compact syscall form (agent/capture/capture.c
  * vg_capture_expand): wire records built by hand, expanded records checked
  * field by field; malformed ones refused. */
 #include <setjmp.h>

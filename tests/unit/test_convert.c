@@ -1,4 +1,4 @@
-/* Unit tests of agent/convert.c (`vigil convert`): DNS-1123 names, the
+/* Unit tests of agent/cli/convert.c (`vigil convert`): DNS-1123 names, the
  * effective definitions of override/append/exceptions, errors with their
  * position, and the round trip: the objects converted from the three
  * official Falco files compile through crset to the same 93 rules.

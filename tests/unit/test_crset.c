@@ -1,4 +1,4 @@
-/* Unit tests of agent/crset.c: rule files + RuleLibrary + ClusterRule + Rule
+/* Unit tests of agent/engine/crset.c: rule files + RuleLibrary + ClusterRule + Rule
  * merged in order, local macros visible to their rule only, a rejected
  * object isolated with its position, namespace / selector / host scoping
  * (every selector operator, labels changed live), per-kind counts. */

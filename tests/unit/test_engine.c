@@ -1,4 +1,4 @@
-/* Unit tests of the engine (agent/engine.c) and the outputs (agent/output.c):
+/* Unit tests of the engine (agent/engine/engine.c) and the outputs (agent/engine/output.c):
  * every matching rule reported, the index by event type, disabled / failed /
  * skipped rules, the syscalls of interest, %field rendering and the JSON
  * alert. */

@@ -1,4 +1,4 @@
-/* Unit tests of event JSON (agent/evjson.c) and capture files (agent/capfile.c):
+/* Unit tests of event JSON (agent/capfile/evjson.c) and capture files (agent/capfile/capfile.c):
  * every record kind survives render -> parse unchanged, hand-written
  * fixtures parse with defaults, and bad input is refused with the key. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests of agent/reload.c with a fake capture (the kernel map is an
+/* Unit tests of agent/run/reload.c with a fake capture (the kernel map is an
  * array, the event clock a variable): same generation = no build, the swap
  * at the first event stamped after the widened map (every event evaluated
  * once, by the old set before and the new set after), widen before and

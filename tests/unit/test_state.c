@@ -1,4 +1,4 @@
-/* Unit tests of the state module (agent/state.c, fdtab.c, evtype.c):
+/* Unit tests of the state module (agent/state/state.c, fdtab.c, agent/event/evtype.c):
  * hand-built raw records in, tables and decoded events checked. */
 #include <setjmp.h>
 #include <stdarg.h>
