@@ -88,12 +88,12 @@ static double run_loop(enum loop_kind k, double secs, const char *path)
 struct consumer {
 	struct vg_capture *cap;
 	struct vg_state *st;
-	struct vg_evt *ev;
+	struct vg_event *ev;
 	atomic_int stop;
 	unsigned long records;
 };
 
-static int on_record(void *ctx, const struct vg_event *raw, size_t size)
+static int on_record(void *ctx, const struct vg_rec *raw, size_t size)
 {
 	struct consumer *c = ctx;
 	vg_state_apply(c->st, raw, size, c->ev);

@@ -1,6 +1,6 @@
 /* engine.c - single-thread throughput of decoding (state) and rule matching.
  *
- * Generates in memory a trace of raw records (struct vg_event) shaped like
+ * Generates in memory a trace of raw records (struct vg_rec) shaped like
  * a busy Kubernetes node: a few hundred processes seeded as /proc would
  * (host daemons, containers running web servers, databases and apps, an
  * ssh session), then a mix of exec (with its fork and exit), open/close,
@@ -1058,7 +1058,7 @@ struct hits {
 	size_t total;
 };
 
-static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	struct hits *h = ctx;
 	(void)ev;
@@ -1074,7 +1074,7 @@ static double now_s(void)
 }
 
 /* One pass over the trace with a fresh state; returns seconds. */
-static double pass(const struct trace *t, const struct vg_engine *e, struct vg_evt *ev,
+static double pass(const struct trace *t, const struct vg_engine *e, struct vg_event *ev,
 		   struct vg_cond_scratch *s, struct hits *h)
 {
 	struct vg_state_opts o = {0};
@@ -1093,7 +1093,7 @@ static double pass(const struct trace *t, const struct vg_engine *e, struct vg_e
 	size_t bad = 0;
 	double t0 = now_s();
 	for (size_t i = 0; i < t->n; i++) {
-		const struct vg_event *r = (const struct vg_event *)(t->arena + t->off[i]);
+		const struct vg_rec *r = (const struct vg_rec *)(t->arena + t->off[i]);
 		if (vg_state_apply(st, r, r->h.size, ev)) {
 			bad++;
 			continue;
@@ -1122,8 +1122,8 @@ static int cmp_desc(const void *a, const void *b)
 	return x[0] < y[0] ? 1 : x[0] > y[0] ? -1 : 0;
 }
 
-static void measure(const char *name, struct vg_engine *e, const struct trace *t, struct vg_evt *ev,
-		    struct vg_cond_scratch *s, struct result *res)
+static void measure(const char *name, struct vg_engine *e, const struct trace *t,
+		    struct vg_event *ev, struct vg_cond_scratch *s, struct result *res)
 {
 	size_t rules = vg_engine_rule_count(e);
 	struct hits h = {calloc(rules ? rules : 1, sizeof(size_t)), 0};
@@ -1154,7 +1154,7 @@ static void measure(const char *name, struct vg_engine *e, const struct trace *t
 
 /* Cycles spent in each rule's condition over one pass: where the engine's
  * time goes, rule by rule (rdtsc around every evaluation). */
-static void profile_rules(const struct vg_engine *e, const struct trace *t, struct vg_evt *ev,
+static void profile_rules(const struct vg_engine *e, const struct trace *t, struct vg_event *ev,
 			  struct vg_cond_scratch *s)
 {
 #ifdef __x86_64__
@@ -1168,7 +1168,7 @@ static void profile_rules(const struct vg_engine *e, const struct trace *t, stru
 	struct vg_state *st = vg_state_new(&o);
 	uint64_t total = 0;
 	for (size_t i = 0; i < t->n; i++) {
-		const struct vg_event *r = (const struct vg_event *)(t->arena + t->off[i]);
+		const struct vg_rec *r = (const struct vg_rec *)(t->arena + t->off[i]);
 		if (vg_state_apply(st, r, r->h.size, ev))
 			continue;
 		for (size_t k = 0; k < n; k++) {
@@ -1215,7 +1215,7 @@ struct seen {
 	size_t order_bad, last;
 };
 
-static void on_seen(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_seen(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	struct seen *sn = ctx;
 	(void)ev;
@@ -1230,7 +1230,7 @@ static void on_seen(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
  * comparisons they share) against the trees; returns the number of
  * disagreements. */
 static size_t verify(const struct vg_engine *e, const char *name, const struct trace *t,
-		     struct vg_evt *ev, struct vg_cond_scratch *s)
+		     struct vg_event *ev, struct vg_cond_scratch *s)
 {
 	size_t n = vg_engine_rule_count(e), bad = 0, evals = 0, hits = 0;
 	struct seen sn = {calloc(n ? n : 1, 1), 0, 0};
@@ -1241,7 +1241,7 @@ static size_t verify(const struct vg_engine *e, const char *name, const struct t
 	o.hostname = "bench-node";
 	struct vg_state *st = vg_state_new(&o);
 	for (size_t i = 0; i < t->n; i++) {
-		const struct vg_event *r = (const struct vg_event *)(t->arena + t->off[i]);
+		const struct vg_rec *r = (const struct vg_rec *)(t->arena + t->off[i]);
 		if (vg_state_apply(st, r, r->h.size, ev))
 			continue;
 		memset(sn.fired, 0, n ? n : 1);
@@ -1303,7 +1303,7 @@ int main(int argc, char **argv)
 		}
 	printf(" (types under 0.1%% not shown)\n");
 
-	struct vg_evt *ev = calloc(1, sizeof(*ev));
+	struct vg_event *ev = calloc(1, sizeof(*ev));
 	struct vg_cond_scratch *s = vg_cond_scratch_new();
 	int rc = 0;
 	if (argc == 4 && !strcmp(argv[2], "profile")) {

@@ -72,10 +72,10 @@ struct {
  * see every access bounded). */
 #define DATA_MASK 0x7fff
 struct scratch {
-	char rec[sizeof(struct vg_event) + DATA_MASK + 1 + VG_STR_MAX];
+	char rec[sizeof(struct vg_rec) + DATA_MASK + 1 + VG_STR_MAX];
 	char path[2 * VG_STR_MAX]; /* path assembled backwards */
 };
-#define E(s) ((struct vg_event *)(s)->rec)
+#define E(s) ((struct vg_rec *)(s)->rec)
 
 /* One scratch per CPU, indexed by CPU number: a per-CPU array cannot hold
  * values this large.  User space sets max_entries to the number of CPUs. */
@@ -164,9 +164,9 @@ static __always_inline void ring_out(void *rec, __u32 size, int cat, __u32 type)
 /* Copy the record (header + used bytes of data) to the ring. */
 static __always_inline void submit(struct scratch *s, __u32 used, int cat)
 {
-	__u32 size = sizeof(struct vg_event) + (used & DATA_MASK);
+	__u32 size = sizeof(struct vg_rec) + (used & DATA_MASK);
 	E(s)->h.size = size;
-	if (size > VG_EVENT_MAX)
+	if (size > VG_REC_MAX)
 		return;
 	__u16 kind = E(s)->h.kind;
 	__u32 type = kind == VG_K_FORK	 ? VG_NR_MAX + VG_TYPE_FORK
@@ -203,20 +203,20 @@ static __always_inline __u32 put_kernel_str(struct scratch *s, __u32 off, int sl
 
 /* Send a syscall record in its wire form (struct vg_sc_wire), rewritten in
  * place: the wire header is laid out so that its aux, len and data fall on
- * the struct vg_event's, at WIRE_AT bytes into the record, so only the
+ * the struct vg_rec's, at WIRE_AT bytes into the record, so only the
  * header, the arguments and the socket tuple move. */
 #define WIRE_AT                                                                                    \
-	(__builtin_offsetof(struct vg_event, data) - __builtin_offsetof(struct vg_sc_wire, data))
-_Static_assert(__builtin_offsetof(struct vg_event, aux) ==
+	(__builtin_offsetof(struct vg_rec, data) - __builtin_offsetof(struct vg_sc_wire, data))
+_Static_assert(__builtin_offsetof(struct vg_rec, aux) ==
 			       WIRE_AT + __builtin_offsetof(struct vg_sc_wire, aux) &&
-		       __builtin_offsetof(struct vg_event, len) ==
+		       __builtin_offsetof(struct vg_rec, len) ==
 			       WIRE_AT + __builtin_offsetof(struct vg_sc_wire, len) &&
 		       WIRE_AT % 8 == 0 && WIRE_AT >= sizeof(struct vg_hdr),
-	       "struct vg_sc_wire must overlay struct vg_event's tail");
+	       "struct vg_sc_wire must overlay struct vg_rec's tail");
 
 static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
 {
-	struct vg_event *e = E(s);
+	struct vg_rec *e = E(s);
 	struct vg_sc_wire *w = (struct vg_sc_wire *)(s->rec + WIRE_AT);
 	used &= DATA_MASK;
 	if (e->h.flags & VG_F_SOCK) {
@@ -225,8 +225,8 @@ static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
 		/* by 4-byte words: both ends are 8-aligned, but struct vg_sock
 		 * is only 2-aligned, so a memcpy would go byte by byte */
 		_Static_assert(sizeof(e->sock) % 4 == 0 &&
-				       __builtin_offsetof(struct vg_event, sock) % 8 == 0 &&
-				       __builtin_offsetof(struct vg_event, data) % 8 == 0,
+				       __builtin_offsetof(struct vg_rec, sock) % 8 == 0 &&
+				       __builtin_offsetof(struct vg_rec, data) % 8 == 0,
 			       "socket tuple copy by words");
 		const __u32 *from = (const __u32 *)&e->sock;
 		__u32 *to = (__u32 *)&e->data[used & DATA_MASK];
@@ -240,7 +240,7 @@ static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
 	__builtin_memcpy(&w->h, &e->h, sizeof(e->h));
 	__u32 size = sizeof(struct vg_sc_wire) + (used & DATA_MASK);
 	w->h.size = size;
-	if (size > VG_EVENT_MAX)
+	if (size > VG_REC_MAX)
 		return;
 	ring_out(w, size, cat, w->h.nr);
 }
@@ -380,7 +380,7 @@ static __always_inline void reg_args(struct pt_regs *regs, __u64 *a)
  * not accept a variable offset into the record. */
 static __always_inline __u64 argi(struct scratch *s, int i)
 {
-	struct vg_event *e = E(s);
+	struct vg_rec *e = E(s);
 	switch (i) {
 	case 0:
 		return e->arg[0];

@@ -1,11 +1,11 @@
 /* vigil.h - records and maps shared by the BPF programs and user space.
  *
- * A record is a struct vg_event followed by up to VG_NSTR strings packed
+ * A record is a struct vg_rec followed by up to VG_NSTR strings packed
  * back to back (each NUL-terminated; len[i] counts the NUL, 0 means
  * absent).  Records have variable size (h.size bytes in all); user space
  * must never read past h.size.  In the ring buffer, syscall records travel
  * in a shorter form (struct vg_sc_wire below) that vg_capture_expand()
- * turns back into a struct vg_event.
+ * turns back into a struct vg_rec.
  *
  * This header is included by BPF C (after vmlinux.h) and by normal C (after
  * <stdint.h>), so it only uses the __u* types both sides have.
@@ -22,7 +22,7 @@
 #define VG_COMM_LEN 16
 #define VG_STR_MAX 4096 /* one string slot, NUL included (PATH_MAX) */
 #define VG_NSTR 6
-#define VG_EVENT_MAX (32 * 1024) /* upper bound of one record */
+#define VG_REC_MAX (32 * 1024) /* upper bound of one record */
 
 /* record kinds */
 enum vg_kind {
@@ -113,7 +113,7 @@ struct vg_fork_info {
 	__u64 start_ns;
 };
 
-struct vg_event {
+struct vg_rec {
 	struct vg_hdr h;
 	union {
 		__u64 arg[6]; /* VG_K_SYSCALL: raw syscall arguments */
@@ -127,12 +127,12 @@ struct vg_event {
 	char data[]; /* strings */
 };
 
-/* The ring's form of a VG_K_SYSCALL record: struct vg_event without the
+/* The ring's form of a VG_K_SYSCALL record: struct vg_rec without the
  * exec/fork part of its union, and with the socket tuple only when
  * VG_F_SOCK is set, after the strings at the next 8-byte boundary.  A
  * syscall record is then ~150 bytes instead of ~250: writing the ring
  * (and the consumer reading it) is what a record costs most.  User space
- * (agent/capture.c) expands it back into a struct vg_event before anything
+ * (agent/capture/capture.c) expands it back into a struct vg_rec before anything
  * else sees it; h.size is the wire size. */
 struct vg_sc_wire {
 	struct vg_hdr h;

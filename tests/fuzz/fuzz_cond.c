@@ -89,7 +89,7 @@ static void check_group(struct vg_cond *c, const char *text, struct vg_cond_env 
 	for (size_t i = 0; i < n; i++)
 		if (!m[i])
 			abort();
-	const struct vg_evt *evs[] = {&S->exec, &S->open, &S->conn};
+	const struct vg_event *evs[] = {&S->exec, &S->open, &S->conn};
 	for (int e = 0; e < 3; e++) {
 		struct vg_cond_group *g =
 			vg_cond_group_new((const struct vg_cond *const *)m, n, evs[e]->type);
@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c) {
 		uint8_t types[VG_T_MAX];
 		vg_cond_evttypes(c, types);
-		const struct vg_evt *evs[] = {&S->exec, &S->open, &S->conn};
+		const struct vg_event *evs[] = {&S->exec, &S->open, &S->conn};
 		for (int i = 0; i < 3; i++) {
 			bool r = vg_cond_eval(c, evs[i], SCR);
 			/* the event-type set must never exclude a matching event */

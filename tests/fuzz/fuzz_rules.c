@@ -24,7 +24,7 @@ static const char BASE[] =
 	"  tags: [t]\n"
 	"  exceptions:\n  - name: e\n    fields: [proc.pname]\n    values: []\n";
 
-static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	char *s = vg_alert_json(r, ev, ctx);
 	free(s);
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vg_engine *e = vg_engine_build(rs, &d);
 	static struct vg_alert_ctx ctx;
 	ctx.hostname = "fuzz";
-	const struct vg_evt *evs[] = {&S->exec, &S->open, &S->conn};
+	const struct vg_event *evs[] = {&S->exec, &S->open, &S->conn};
 	for (int i = 0; i < 3; i++) {
 		vg_engine_match(e, evs[i], SCR, on_match, &ctx);
 		/* every output on every event, matched or not */

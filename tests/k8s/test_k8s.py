@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end tests of k8s/ (and agent/k8smeta) against a real kube-apiserver.
+"""End-to-end tests of k8s/ (and agent/kube/k8smeta) against a real kube-apiserver.
 
 Runs inside an environment set up by tests/k8s/run.sh (cluster.sh start; the
 variables of DIR/env).  Every test drives the library through the k8sdrv

@@ -155,10 +155,18 @@ class Container:
 
 
 def main(tests):
-    """Runs test functions in order; prints PASS/FAIL; exits non-zero on failure."""
+    """Runs test functions in order; prints PASS/FAIL; exits non-zero on failure.
+    Names on the command line run only those tests (one while debugging)."""
     if os.geteuid() != 0:
         print("live tests need root", file=sys.stderr)
         sys.exit(1)
+    only = set(sys.argv[1:])
+    unknown = only - {t.__name__ for t in tests}
+    if unknown:
+        print("no such test: %s" % " ".join(sorted(unknown)), file=sys.stderr)
+        sys.exit(2)
+    if only:
+        tests = [t for t in tests if t.__name__ in only]
     failed = 0
     for t in tests:
         start = time.time()

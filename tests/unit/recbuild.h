@@ -1,4 +1,4 @@
-/* recbuild.h - build raw records (struct vg_event) by hand for unit tests.
+/* recbuild.h - build raw records (struct vg_rec) by hand for unit tests.
  *
  *   struct rb b;
  *   rb_sys(&b, VG_NR_openat, 100, 3);            // syscall openat by pid 100, ret 3
@@ -22,8 +22,8 @@
 
 struct rb {
 	union {
-		struct vg_event r;
-		char buf[VG_EVENT_MAX];
+		struct vg_rec r;
+		char buf[VG_REC_MAX];
 	};
 	char str[VG_NSTR][VG_STR_MAX];
 	size_t slen[VG_NSTR]; /* bytes including the final NUL, 0 = absent */
@@ -33,7 +33,7 @@ struct rb {
 static inline void rb_init(struct rb *b, int kind, int nr, uint32_t pid, uint32_t ppid,
 			   const char *comm)
 {
-	memset(b->buf, 0, sizeof(struct vg_event));
+	memset(b->buf, 0, sizeof(struct vg_rec));
 	memset(b->slen, 0, sizeof(b->slen));
 	b->r.h.kind = (uint16_t)kind;
 	b->r.h.nr = (uint16_t)nr;
@@ -81,7 +81,7 @@ static inline size_t rb_size(struct rb *b)
 		memcpy(b->r.data + off, b->str[i], b->slen[i]);
 		off += b->slen[i];
 	}
-	b->r.h.size = (uint16_t)(sizeof(struct vg_event) + off);
+	b->r.h.size = (uint16_t)(sizeof(struct vg_rec) + off);
 	return b->r.h.size;
 }
 

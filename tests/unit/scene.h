@@ -21,10 +21,10 @@ struct scene {
 	struct vg_state *st;
 	struct rb scratch;
 	struct rb rexec, ropen, rconn;
-	struct vg_evt exec, open, conn, tmp;
+	struct vg_event exec, open, conn, tmp;
 };
 
-static inline int sc_apply(struct scene *s, struct rb *b, struct vg_evt *ev)
+static inline int sc_apply(struct scene *s, struct rb *b, struct vg_event *ev)
 {
 	return vg_state_apply(s->st, &b->r, rb_size(b), ev);
 }

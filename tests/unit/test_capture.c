@@ -1,4 +1,4 @@
-/* Unit tests of the ring's compact syscall form (agent/capture.c
+/* Unit tests of the ring's compact syscall form (agent/capture/capture.c
  * vg_capture_expand): wire records built by hand, expanded records checked
  * field by field; malformed ones refused. */
 #include <setjmp.h>
@@ -51,9 +51,9 @@ static void test_expand_strings_and_sock(void **state)
 {
 	(void)state;
 	unsigned char buf[1024];
-	struct vg_event *out = malloc(VG_EVENT_MAX);
+	struct vg_rec *out = malloc(VG_REC_MAX);
 	size_t n = vg_capture_expand(buf, build(buf, 1), out);
-	assert_int_equal(n, sizeof(struct vg_event) + 16);
+	assert_int_equal(n, sizeof(struct vg_rec) + 16);
 	assert_int_equal(out->h.size, n);
 	assert_int_equal(out->h.kind, VG_K_SYSCALL);
 	assert_int_equal(out->h.nr, 42);
@@ -84,10 +84,10 @@ static void test_expand_without_sock_zeroes_the_rest(void **state)
 {
 	(void)state;
 	unsigned char buf[1024];
-	struct vg_event *out = malloc(VG_EVENT_MAX);
-	memset(out, 0x55, VG_EVENT_MAX);
+	struct vg_rec *out = malloc(VG_REC_MAX);
+	memset(out, 0x55, VG_REC_MAX);
 	size_t n = vg_capture_expand(buf, build(buf, 0), out);
-	assert_int_equal(n, sizeof(struct vg_event) + 16);
+	assert_int_equal(n, sizeof(struct vg_rec) + 16);
 	assert_false(out->h.flags & VG_F_SOCK);
 	struct vg_sock zero = {0};
 	assert_memory_equal(&out->sock, &zero, sizeof(zero));
@@ -99,7 +99,7 @@ static void test_expand_refuses_malformed(void **state)
 {
 	(void)state;
 	unsigned char buf[1024];
-	struct vg_event *out = malloc(VG_EVENT_MAX);
+	struct vg_rec *out = malloc(VG_REC_MAX);
 	struct vg_sc_wire *w = (struct vg_sc_wire *)buf;
 	size_t size = build(buf, 1);
 	/* shorter than its header says */

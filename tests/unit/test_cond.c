@@ -1,4 +1,4 @@
-/* Unit tests of the condition compiler (agent/cond.c) on real events built
+/* Unit tests of the condition compiler (agent/engine/cond.c) on real events built
  * from raw records: grammar and precedence, every operator, modifiers,
  * transformers, val(), field arguments, lists and macros, IP networks,
  * unset fields, event-type sets, and error messages with their positions. */
@@ -93,7 +93,7 @@ static struct vg_cond *compile_ok(const char *text)
 	return c;
 }
 
-static bool ev_on(const char *text, const struct vg_evt *ev)
+static bool ev_on(const char *text, const struct vg_event *ev)
 {
 	struct vg_cond *c = compile_ok(text);
 	bool r = vg_cond_eval(c, ev, SCR);
@@ -575,7 +575,7 @@ static void test_evttypes(void **unused)
 		"not (evt.type != connect and evt.type != execve)",
 		"evt.type = val(evt.type)",
 	};
-	const struct vg_evt *evs[] = {&S.exec, &S.open, &S.conn};
+	const struct vg_event *evs[] = {&S.exec, &S.open, &S.conn};
 	int matched = 0;
 	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
 		for (size_t j = 0; j < 3; j++)
@@ -695,7 +695,7 @@ static void test_long_values(void **unused)
 	memset(big, 'a', sizeof(big) - 1);
 	const char *argv[] = {"bash", "-c", big, NULL};
 	struct rb *b = &S.scratch;
-	struct vg_evt ev;
+	struct vg_event ev;
 	/* 90 -> 91 -> 92, children of bash(60), each with a 3000-byte argument */
 	for (uint32_t pid = 90; pid <= 92; pid++) {
 		assert_int_equal(sc_fork(&S, pid == 90 ? 60 : pid - 1, pid == 90 ? 50 : pid - 2,
@@ -914,9 +914,9 @@ static void test_memo(void **unused)
 	assert_non_null(c);
 	assert_non_null(x);
 	for (int round = 0; round < 2; round++) {
-		const struct vg_evt *evs[] = {&S.exec, &S.open, &S.conn};
+		const struct vg_event *evs[] = {&S.exec, &S.open, &S.conn};
 		for (int i = 0; i < 3; i++) {
-			const struct vg_evt *ev = evs[i];
+			const struct vg_event *ev = evs[i];
 			bool bash = i == 0; /* exec is bash's, open is cat's, conn curl's */
 			assert_int_equal(vg_cond_eval(a, ev, scr), bash);
 			assert_int_equal(vg_cond_eval(x, ev, scr), false);
@@ -1028,7 +1028,7 @@ static void test_fast_compare(void **unused)
  * must keep each field's text while other fields are read after it, for
  * single and several values, and past any one arena chunk (test.text[i] is
  * 7000 + 100 * i bytes of 'a' + i, each index its own cache slot). */
-static void f_multi(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out)
+static void f_multi(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out)
 {
 	(void)ev;
 	(void)arg;
@@ -1037,7 +1037,7 @@ static void f_multi(const struct vg_evt *ev, const struct vg_farg *arg, struct v
 	vg_fvals_strcpy(out, "gamma", 5);
 }
 
-static void f_text(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out)
+static void f_text(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out)
 {
 	(void)ev;
 	static char t[8192];
@@ -1084,7 +1084,7 @@ static void test_cache_copied_text(void **unused)
 				&err);
 	for (int i = 0; i < 28; i++)
 		assert_non_null(c[i]);
-	struct vg_evt ev = {0};
+	struct vg_event ev = {0};
 	for (int round = 0; round < 3; round++) {
 		ev.num = (uint64_t)round + 1;
 		for (int i = 0; i < 28; i++)
@@ -1102,7 +1102,7 @@ static void test_cache_copied_text(void **unused)
  * made at all. */
 static int count_calls;
 
-static void f_count(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out)
+static void f_count(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out)
 {
 	(void)ev;
 	(void)arg;
@@ -1124,7 +1124,7 @@ static const struct vg_field *count_resolver(void *ctx, const char *name, size_t
 
 /* The members the group returns on ev, as bits, checking each against
  * vg_cond_eval and the tree. */
-static uint64_t group_run(struct vg_cond *const *c, size_t n, const struct vg_evt *ev,
+static uint64_t group_run(struct vg_cond *const *c, size_t n, const struct vg_event *ev,
 			  struct vg_cond_scratch *scr)
 {
 	struct vg_cond_group *g = vg_cond_group_new((const struct vg_cond *const *)c, n, ev->type);

@@ -1,4 +1,4 @@
-/* Unit tests of the configuration loader (agent/config.c). */
+/* Unit tests of the configuration loader (agent/base/config.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -22,8 +22,9 @@ static void expect_id(const char *path, const char *want)
 	char out[VG_CONTAINER_ID_LEN];
 	memset(out, 'X', sizeof(out));
 	vg_container_id(path, out);
+	/* printf's %s with NULL is undefined (and an error to gcc -O3) */
 	if (strcmp(out, want) != 0)
-		fail_msg("%s: got %s, want %s", path, out, want);
+		fail_msg("%s: got %s, want %s", path ? path : "(null)", out, want);
 }
 
 static void test_docker(void **state)
@@ -148,6 +149,7 @@ static void expect_pod(const char *path, const char *want)
 	char out[37];
 	memset(out, 'X', sizeof(out));
 	int rc = vg_container_pod_uid(path, out);
+	path = path ? path : "(null)"; /* for the messages: %s with NULL is undefined */
 	if (want) {
 		if (rc != 0 || strcmp(out, want) != 0)
 			fail_msg("%s: rc %d got '%s', want %s", path, rc, out, want);

@@ -1,4 +1,4 @@
-/* Unit tests of agent/convert.c (`vigil convert`): DNS-1123 names, the
+/* Unit tests of agent/cli/convert.c (`vigil convert`): DNS-1123 names, the
  * effective definitions of override/append/exceptions, errors with their
  * position, and the round trip: the objects converted from the three
  * official Falco files compile through crset to the same 93 rules.
@@ -111,7 +111,7 @@ static char *convert_to_string(const char *const *files, size_t n, struct vg_dia
 	return buf;
 }
 
-static void first_hit(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void first_hit(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	(void)ev;
 	snprintf(ctx, 64, "%s", r->name);

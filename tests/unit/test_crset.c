@@ -1,4 +1,4 @@
-/* Unit tests of agent/crset.c: rule files + RuleLibrary + ClusterRule + Rule
+/* Unit tests of agent/engine/crset.c: rule files + RuleLibrary + ClusterRule + Rule
  * merged in order, local macros visible to their rule only, a rejected
  * object isolated with its position, namespace / selector / host scoping
  * (every selector operator, labels changed live), per-kind counts. */
@@ -101,7 +101,7 @@ struct hits {
 	char names[1024];
 };
 
-static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	(void)ev;
 	struct hits *h = ctx;
@@ -110,7 +110,7 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev
 }
 
 /* The rules that match ev, "a;b;" in load order. */
-static const char *match(struct vg_crset *cs, struct vg_evt *ev)
+static const char *match(struct vg_crset *cs, struct vg_event *ev)
 {
 	static struct hits h;
 	h.names[0] = 0;

@@ -1,4 +1,4 @@
-/* Unit tests of the engine (agent/engine.c) and the outputs (agent/output.c):
+/* Unit tests of the engine (agent/engine/engine.c) and the outputs (agent/engine/output.c):
  * every matching rule reported, the index by event type, disabled / failed /
  * skipped rules, the syscalls of interest, %field rendering and the JSON
  * alert. */
@@ -119,7 +119,7 @@ struct hits {
 	int n;
 };
 
-static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	struct hits *h = ctx;
 	(void)ev;
@@ -127,7 +127,7 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev
 	snprintf(h->names + len, sizeof(h->names) - len, "%s%s", h->n++ ? "|" : "", r->name);
 }
 
-static const char *fired(const struct vg_evt *ev)
+static const char *fired(const struct vg_event *ev)
 {
 	static struct hits h;
 	memset(&h, 0, sizeof(h));
@@ -203,7 +203,7 @@ static void test_match(void **unused)
 	assert_string_equal(fired(&S.exec), "");
 	assert_int_equal(vg_engine_match(E, &S.open, SCR, NULL, NULL), 2);
 	/* an event type out of range meets no rule */
-	struct vg_evt odd = S.open;
+	struct vg_event odd = S.open;
 	odd.type = VG_T_MAX;
 	assert_int_equal(vg_engine_match(E, &odd, SCR, NULL, NULL), 0);
 }
@@ -215,7 +215,7 @@ struct foreign {
 
 /* A match callback that evaluates a condition of another field set with
  * the engine's scratch (as output or a hook may). */
-static void on_match_foreign(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_match_foreign(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	struct foreign *f = ctx;
 	on_match(&f->h, r, ev);
@@ -259,7 +259,7 @@ static void test_index(void **unused)
 
 	/* the same openat record relabelled as a connect event does not meet
 	 * the openat rules, only the rules indexed under connect */
-	struct vg_evt ev = S.open;
+	struct vg_event ev = S.open;
 	ev.type = VG_NR_connect;
 	assert_string_equal(fired(&ev), "");
 	/* a /proc snapshot never fires a rule, even one on every type */
@@ -314,7 +314,7 @@ static void test_interest(void **unused)
 	assert_true(want[VG_NR_kill] && want[VG_NR_mount] && want[VG_NR_ptrace]);
 }
 
-static const char *render(const char *fmt, const struct vg_evt *ev)
+static const char *render(const char *fmt, const struct vg_event *ev)
 {
 	static char buf[4096];
 	static struct vg_fvals fv;
@@ -442,7 +442,7 @@ static void test_alert_json(void **unused)
 	struct rb *b = &S.scratch;
 	static const char *const argv[] = {"sh", "-c", "echo \"hi\"\\\t\x01", NULL};
 	sc_exec_rec(b, 95, 60, "sh", "/bin/sh", argv, NULL);
-	struct vg_evt ev;
+	struct vg_event ev;
 	assert_int_equal(sc_apply(&S, b, &ev), 0);
 	s = vg_alert_json(&fake, &ev, ctx);
 	j = cJSON_Parse(s);

@@ -1,4 +1,4 @@
-/* Unit tests of event JSON (agent/evjson.c) and capture files (agent/capfile.c):
+/* Unit tests of event JSON (agent/capfile/evjson.c) and capture files (agent/capfile/capfile.c):
  * every record kind survives render -> parse unchanged, hand-written
  * fixtures parse with defaults, and bad input is refused with the key. */
 #include <setjmp.h>
@@ -29,18 +29,18 @@ static struct vg_state *new_state(void)
 static void roundtrip(struct rb *b)
 {
 	struct vg_state *st = new_state();
-	static struct vg_evt ev;
+	static struct vg_event ev;
 	size_t size = rb_size(b);
 	assert_int_equal(vg_state_apply(st, &b->r, size, &ev), 0);
 	char *js = vg_evjson_render(&ev, 1);
-	static char back[VG_EVENT_MAX];
+	static char back[VG_REC_MAX];
 	char err[256] = "";
 	int n = vg_evjson_parse(js, back, sizeof(back), err, sizeof(err));
 	if (n < 0)
 		fail_msg("parse failed: %s\n%s", err, js);
 	assert_int_equal(n, (int)size);
 	if (memcmp(back, &b->r, size) != 0) {
-		struct vg_event *r = (struct vg_event *)back;
+		struct vg_rec *r = (struct vg_rec *)back;
 		fail_msg("record changed in the round trip: %s (kind %d nr %d flags %x/%x)", js,
 			 r->h.kind, r->h.nr, r->h.flags, b->r.h.flags);
 	}
@@ -109,13 +109,13 @@ static void test_roundtrip_exec_fork_exit(void **state)
 static void test_handwritten(void **state)
 {
 	(void)state;
-	static char buf[VG_EVENT_MAX];
+	static char buf[VG_REC_MAX];
 	char err[256];
 	int n = vg_evjson_parse(
 		"{\"type\":\"openat\",\"pid\":7,\"ret\":3,\"path\":\"/etc/shadow\"}", buf,
 		sizeof(buf), err, sizeof(err));
 	assert_true(n > 0);
-	struct vg_event *r = (struct vg_event *)buf;
+	struct vg_rec *r = (struct vg_rec *)buf;
 	assert_int_equal(r->h.kind, VG_K_SYSCALL);
 	assert_int_equal(r->h.nr, VG_NR_openat);
 	assert_int_equal(r->h.tid, 7);
@@ -145,7 +145,7 @@ static void test_handwritten(void **state)
 
 static void expect_err(const char *js, const char *want)
 {
-	static char buf[VG_EVENT_MAX];
+	static char buf[VG_REC_MAX];
 	char err[256] = "";
 	assert_int_equal(vg_evjson_parse(js, buf, sizeof(buf), err, sizeof(err)), -1);
 	if (!strstr(err, want))
@@ -180,7 +180,7 @@ static void test_capfile(void **state)
 	assert_non_null(w);
 	struct vg_state *st = new_state();
 	static struct rb b;
-	static struct vg_evt ev;
+	static struct vg_event ev;
 	rb_sys(&b, VG_NR_unlinkat, 300, 0);
 	rb_str(&b, VG_S_PATH0, "/tmp/x");
 	size_t size = rb_size(&b);
@@ -190,7 +190,7 @@ static void test_capfile(void **state)
 	assert_int_equal(vg_capfile_close(w), 0);
 	struct vg_capfile *r = vg_capfile_open(path, err, sizeof(err));
 	assert_non_null(r);
-	static char buf[VG_EVENT_MAX];
+	static char buf[VG_REC_MAX];
 	size_t got;
 	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)), 1);
 	assert_int_equal(got, size);

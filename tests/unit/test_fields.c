@@ -1,4 +1,4 @@
-/* Unit tests of the field registry (agent/fields.c, argfmt.c): every field
+/* Unit tests of the field registry (agent/fields/fields.c, argfmt.c): every field
  * is extracted on representative events and compared to its expected text,
  * unset cases included.  The last test fails if a registered field was not
  * checked by any test. */
@@ -23,7 +23,7 @@
 #define TS0 1700000000123456789ull /* 2023-11-14 22:13:20.123456789 UTC */
 
 static struct rb B;
-static struct vg_evt EV;
+static struct vg_event EV;
 static struct vg_fvals V;
 static struct vg_state *ST;
 static bool covered[512];

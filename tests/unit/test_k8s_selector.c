@@ -19,7 +19,7 @@ static bool match(const char *sel, const char *labels)
 	char err[256];
 	struct k8s_selector *c = k8s_selector_compile(s, err, sizeof(err));
 	if (!c)
-		fail_msg("%s: %s", sel, err);
+		fail_msg("%s: %s", sel ? sel : "(null)", err); /* %s with NULL is undefined */
 	bool r = k8s_selector_match_json(c, l);
 	k8s_selector_free(c);
 	cJSON_Delete(s);

@@ -25,12 +25,12 @@
 #define FULLCAPS 0x1ffffffffffull
 
 struct recs {
-	struct vg_event **r; /* grows: the host may run any number of processes */
+	struct vg_rec **r; /* grows: the host may run any number of processes */
 	size_t n, cap;
 	int stop_after; /* 0: never */
 };
 
-static int collect(void *ctx, const struct vg_event *raw, size_t size)
+static int collect(void *ctx, const struct vg_rec *raw, size_t size)
 {
 	struct recs *rs = ctx;
 	assert_int_equal(raw->h.size, size);
@@ -56,7 +56,7 @@ static void free_recs(struct recs *rs)
 }
 
 /* string slot i of a record, NULL when absent; *len includes the NUL */
-static const char *slot(const struct vg_event *ev, int i, size_t *len)
+static const char *slot(const struct vg_rec *ev, int i, size_t *len)
 {
 	size_t off = 0;
 	for (int k = 0; k < i; k++)
@@ -65,7 +65,7 @@ static const char *slot(const struct vg_event *ev, int i, size_t *len)
 	return ev->len[i] ? ev->data + off : NULL;
 }
 
-static void expect_slot(const struct vg_event *ev, int i, const char *want, size_t want_len)
+static void expect_slot(const struct vg_rec *ev, int i, const char *want, size_t want_len)
 {
 	size_t len;
 	const char *s = slot(ev, i, &len);
@@ -79,12 +79,12 @@ static void expect_slot(const struct vg_event *ev, int i, const char *want, size
 			 (int)len, s ? s : "", len, want, want_len);
 }
 
-static void expect_str(const struct vg_event *ev, int i, const char *want)
+static void expect_str(const struct vg_rec *ev, int i, const char *want)
 {
 	expect_slot(ev, i, want, want ? strlen(want) + 1 : 0);
 }
 
-static const struct vg_event *find(struct recs *rs, uint32_t pid)
+static const struct vg_rec *find(struct recs *rs, uint32_t pid)
 {
 	for (size_t i = 0; i < rs->n; i++)
 		if (rs->r[i]->h.pid == pid)
@@ -107,7 +107,7 @@ static uint64_t dir_ino(const char *path)
 }
 
 /* exe fields are whatever the link target is on this machine, or 0 */
-static void expect_exe_stat(const struct vg_event *ev, const char *target, uint32_t more_flags)
+static void expect_exe_stat(const struct vg_rec *ev, const char *target, uint32_t more_flags)
 {
 	struct stat st;
 	uint64_t ino = 0, ct = 0, mt = 0;
@@ -147,7 +147,7 @@ static void test_order_and_skips(void **state)
 		assert_int_equal(rs->r[i]->h.tid, want[i]);
 		assert_int_equal(rs->r[i]->h.ret, 0);
 		assert_true(rs->r[i]->h.ts > 0);
-		size_t total = sizeof(struct vg_event);
+		size_t total = sizeof(struct vg_rec);
 		for (int k = 0; k < VG_NSTR; k++)
 			total += rs->r[i]->len[k];
 		assert_int_equal(rs->r[i]->h.size, total);
@@ -159,7 +159,7 @@ static void test_container_process(void **state)
 {
 	(void)state;
 	struct recs *rs = scan_fake();
-	const struct vg_event *ev = find(rs, 50);
+	const struct vg_rec *ev = find(rs, 50);
 	assert_int_equal(ev->h.ppid, 300);
 	assert_int_equal(ev->h.uid, 101);
 	assert_int_equal(ev->h.gid, 102);
@@ -192,7 +192,7 @@ static void test_container_process(void **state)
 	vg_container_id(slot(ev, VG_X_CGROUP, &len), cid);
 	assert_string_equal(cid, "3f4e1c0b9a8d");
 
-	const struct vg_event *shim = find(rs, 300);
+	const struct vg_rec *shim = find(rs, 300);
 	expect_slot(shim, VG_X_ARGS,
 		    "/usr/bin/containerd-shim-runc-v2\0-namespace\0k8s.io\0-id\0" ID,
 		    sizeof("/usr/bin/containerd-shim-runc-v2\0-namespace\0k8s.io\0-id\0" ID));
@@ -206,7 +206,7 @@ static void test_host_shell(void **state)
 {
 	(void)state;
 	struct recs *rs = scan_fake();
-	const struct vg_event *ev = find(rs, 400);
+	const struct vg_rec *ev = find(rs, 400);
 	assert_int_equal(ev->h.ppid, 1);
 	assert_int_equal(ev->h.uid, 1000);
 	assert_int_equal(ev->h.loginuid, 1000);
@@ -233,7 +233,7 @@ static void test_host_shell(void **state)
 	assert_true(ev->h.flags & VG_F_TRUNC);
 
 	/* setuid exe, real uid differs from the effective one, no environ file */
-	const struct vg_event *su = find(rs, 800);
+	const struct vg_rec *su = find(rs, 800);
 	assert_int_equal(su->h.ppid, 400);
 	assert_int_equal(su->h.uid, 0);
 	assert_int_equal(su->exec.ruid, 1000);
@@ -248,7 +248,7 @@ static void test_memfd_and_odd_comm(void **state)
 {
 	(void)state;
 	struct recs *rs = scan_fake();
-	const struct vg_event *ev = find(rs, 500);
+	const struct vg_rec *ev = find(rs, 500);
 	assert_string_equal(ev->h.comm, "x) y");
 	assert_int_equal(ev->h.ppid, 400);
 	assert_int_equal(ev->h.uid, 0);
@@ -273,7 +273,7 @@ static void test_kernel_thread_and_init(void **state)
 {
 	(void)state;
 	struct recs *rs = scan_fake();
-	const struct vg_event *kt = find(rs, 700);
+	const struct vg_rec *kt = find(rs, 700);
 	assert_int_equal(kt->h.ppid, 2);
 	assert_string_equal(kt->h.comm, "kworker/0:1-eve"); /* from stat, cut to 15 */
 	expect_str(kt, VG_X_ARGS, NULL);
@@ -285,9 +285,9 @@ static void test_kernel_thread_and_init(void **state)
 	assert_int_equal(kt->h.cgroup_id, dir_ino("tests/data/sys/fs/cgroup"));
 	assert_int_equal(kt->exec.exe_ino, 0);
 	assert_int_equal(kt->exec.exe_flags, 0);
-	assert_int_equal(kt->h.size, sizeof(struct vg_event) + 2 + 2);
+	assert_int_equal(kt->h.size, sizeof(struct vg_rec) + 2 + 2);
 
-	const struct vg_event *init = find(rs, 1);
+	const struct vg_rec *init = find(rs, 1);
 	assert_int_equal(init->h.ppid, 0);
 	assert_string_equal(init->h.comm, "systemd");
 	expect_slot(init, VG_X_ARGS, "/sbin/init\0splash", 18);
@@ -319,7 +319,7 @@ static void test_real_proc(void **state)
 	assert_true(n > 1);
 	assert_int_equal((size_t)n, rs->n);
 
-	const struct vg_event *me = find(rs, (uint32_t)getpid());
+	const struct vg_rec *me = find(rs, (uint32_t)getpid());
 	char exe[PATH_MAX], cwd[PATH_MAX], comm[32];
 	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	assert_true(el > 0);

@@ -1,4 +1,4 @@
-/* Unit tests of agent/reload.c with a fake capture (the kernel map is an
+/* Unit tests of agent/run/reload.c with a fake capture (the kernel map is an
  * array, the event clock a variable): same generation = no build, the swap
  * at the first event stamped after the widened map (every event evaluated
  * once, by the old set before and the new set after), widen before and
@@ -147,7 +147,7 @@ struct hits {
 	char names[256];
 };
 
-static void on_match(void *ctx, const struct vg_rule *rule, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *rule, const struct vg_event *ev)
 {
 	(void)ev;
 	strcat(((struct hits *)ctx)->names, rule->name);

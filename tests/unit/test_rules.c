@@ -1,4 +1,4 @@
-/* Unit tests of the rules-file loader (agent/rules.c): definitions and
+/* Unit tests of the rules-file loader (agent/engine/rules.c): definitions and
  * redefinitions, nested lists, append and override per key, enabled
  * toggles, exceptions (generated condition text, and their effect through
  * the engine), and diagnostics with FILE:LINE:COL and the item. */

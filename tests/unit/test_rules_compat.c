@@ -107,7 +107,7 @@ static bool has_error(size_t from, const char *file, int line, int col, const ch
 }
 
 /* The rules of a freshly built engine that fire on ev, joined by |. */
-static const char *fired(const struct vg_evt *ev)
+static const char *fired(const struct vg_event *ev)
 {
 	static char names[512];
 	struct vg_engine *e = vg_engine_build(RS, &D);

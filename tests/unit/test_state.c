@@ -1,4 +1,4 @@
-/* Unit tests of the state module (agent/state.c, fdtab.c, evtype.c):
+/* Unit tests of the state module (agent/state/state.c, fdtab.c, agent/event/evtype.c):
  * hand-built raw records in, tables and decoded events checked. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +19,7 @@
 #define AT_FDCWD_U32 ((uint64_t)(uint32_t)-100)
 
 static struct rb B;
-static struct vg_evt EV;
+static struct vg_event EV;
 
 static struct vg_state *new_state(size_t max_procs, size_t max_fds)
 {

@@ -158,7 +158,7 @@ static size_t render_vals(const struct vg_fvals *v, char *buf, size_t cap, size_
 	return len;
 }
 
-size_t vg_output_render(const struct vg_output *o, const struct vg_evt *ev,
+size_t vg_output_render(const struct vg_output *o, const struct vg_event *ev,
 			struct vg_fvals *scratch, char *buf, size_t cap)
 {
 	size_t len = 0;
@@ -185,7 +185,7 @@ static void time_prefix(uint64_t ns, char *out, size_t cap)
 		 (unsigned long long)(ns % 1000000000ull));
 }
 
-size_t vg_alert_text(const struct vg_rule *r, const struct vg_evt *ev, struct vg_alert_ctx *ctx,
+size_t vg_alert_text(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx,
 		     char *buf, size_t cap)
 {
 	char t[40];
@@ -221,7 +221,7 @@ static cJSON *json_value(const struct vg_fvals *v)
 	return cJSON_CreateString(buf);
 }
 
-static const char *k8s_value(const char *field, const struct vg_evt *ev, struct vg_fvals *s,
+static const char *k8s_value(const char *field, const struct vg_event *ev, struct vg_fvals *s,
 			     char *out, size_t cap)
 {
 	struct vg_farg arg = {0};
@@ -236,7 +236,7 @@ static const char *k8s_value(const char *field, const struct vg_evt *ev, struct 
 	return out;
 }
 
-char *vg_alert_json(const struct vg_rule *r, const struct vg_evt *ev, struct vg_alert_ctx *ctx)
+char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx)
 {
 	cJSON *o = cJSON_CreateObject();
 	char t[40];

@@ -48,7 +48,7 @@ struct scan {
 	int rootfd;
 	char *cgroot; /* "<root>/sys/fs/cgroup" */
 	long hz;
-	struct vg_event *ev; /* VG_EVENT_MAX bytes */
+	struct vg_rec *ev;   /* VG_REC_MAX bytes */
 	char *str[VG_NSTR];  /* VG_STR_MAX bytes each */
 	size_t len[VG_NSTR]; /* NUL included, 0 = absent */
 	char status[STATUS_MAX];
@@ -394,7 +394,7 @@ static size_t build(struct scan *s, uint32_t pid)
 	if (pdir < 0)
 		return 0;
 
-	struct vg_event *ev = s->ev;
+	struct vg_rec *ev = s->ev;
 	struct vg_hdr *h = &ev->h;
 	struct vg_exec_info *x = &ev->exec;
 	memset(ev, 0, sizeof(*ev));
@@ -536,7 +536,7 @@ int vg_procscan(const char *proc_root, vg_record_cb emit, void *ctx)
 	if (s->hz <= 0)
 		s->hz = 100;
 	s->cgroot = cgroup_root(proc_root);
-	s->ev = vg_xmalloc(VG_EVENT_MAX);
+	s->ev = vg_xmalloc(VG_REC_MAX);
 	for (int i = 0; i < VG_NSTR; i++)
 		s->str[i] = vg_xmalloc(VG_STR_MAX);
 

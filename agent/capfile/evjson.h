@@ -16,10 +16,10 @@
 
 /* One line (no newline) for ev; with_decoded adds the "decoded" object.
  * Returns a malloc'd string. */
-char *vg_evjson_render(const struct vg_evt *ev, int with_decoded);
+char *vg_evjson_render(const struct vg_event *ev, int with_decoded);
 
 /* Parse one JSON object into a raw record in buf (cap bytes, at least
- * VG_EVENT_MAX).  ts in the object is wall-clock ns.  Returns the record
+ * VG_REC_MAX).  ts in the object is wall-clock ns.  Returns the record
  * size, or -1 with err filled ("key 'pid': expected a number"). */
 int vg_evjson_parse(const char *text, void *buf, size_t cap, char *err, size_t errlen);
 

@@ -278,7 +278,7 @@ const struct vg_rule *vg_engine_rule(const struct vg_engine *e, size_t i)
 	return i < e->nrules ? &e->rules[i] : NULL;
 }
 
-int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct vg_cond_scratch *s,
+int vg_engine_match(const struct vg_engine *e, const struct vg_event *ev, struct vg_cond_scratch *s,
 		    vg_match_fn fn, void *ctx)
 {
 	int t = ev->type;

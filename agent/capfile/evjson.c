@@ -97,7 +97,7 @@ static cJSON *render_sock(const struct vg_sock *s)
 	return o;
 }
 
-static cJSON *render_decoded(const struct vg_evt *ev)
+static cJSON *render_decoded(const struct vg_event *ev)
 {
 	cJSON *d = cJSON_CreateObject();
 	if (ev->path)
@@ -139,9 +139,9 @@ static cJSON *render_decoded(const struct vg_evt *ev)
 	return d;
 }
 
-char *vg_evjson_render(const struct vg_evt *ev, int with_decoded)
+char *vg_evjson_render(const struct vg_event *ev, int with_decoded)
 {
-	const struct vg_event *r = ev->raw;
+	const struct vg_rec *r = ev->raw;
 	int kind = r->h.kind;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "kind",
@@ -225,7 +225,7 @@ char *vg_evjson_render(const struct vg_evt *ev, int with_decoded)
 /* ---- parsing ----------------------------------------------------------- */
 
 struct parse {
-	struct vg_event *r;
+	struct vg_rec *r;
 	size_t cap, used; /* bytes of r->data in use */
 	char *err;
 	size_t errlen;
@@ -445,7 +445,7 @@ static int parse_type(struct parse *p, const cJSON *o)
 
 static int parse_obj(struct parse *p, const cJSON *o)
 {
-	struct vg_event *r = p->r;
+	struct vg_rec *r = p->r;
 	struct vg_hdr *h = &r->h;
 	if (!cJSON_IsObject(o))
 		return perr(p, "(event)", "expected a JSON object");
@@ -561,12 +561,12 @@ static int parse_obj(struct parse *p, const cJSON *o)
 
 int vg_evjson_parse(const char *text, void *buf, size_t cap, char *err, size_t errlen)
 {
-	if (cap < VG_EVENT_MAX) {
+	if (cap < VG_REC_MAX) {
 		snprintf(err, errlen, "buffer too small");
 		return -1;
 	}
-	memset(buf, 0, sizeof(struct vg_event));
-	struct parse p = {buf, cap - sizeof(struct vg_event), 0, err, errlen};
+	memset(buf, 0, sizeof(struct vg_rec));
+	struct parse p = {buf, cap - sizeof(struct vg_rec), 0, err, errlen};
 	const char *end = NULL;
 	cJSON *o = cJSON_ParseWithOpts(text, &end, 0);
 	if (!o) {

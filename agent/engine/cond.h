@@ -71,20 +71,21 @@ struct vg_cond_scratch;
 struct vg_cond_scratch *vg_cond_scratch_new(void);
 void vg_cond_scratch_free(struct vg_cond_scratch *s);
 
-bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+bool vg_cond_eval(const struct vg_cond *c, const struct vg_event *ev, struct vg_cond_scratch *s);
 /* The same for an event whose type the caller knows is one of
  * vg_cond_evttypes(c) (0 <= type < VG_T_MAX): the engine's index. */
-bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev,
+bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_event *ev,
 			struct vg_cond_scratch *s);
 /* vg_cond_eval_typed for a run of conditions compiled against one field
  * set, on one event: vg_cond_begin() once (and again after anything else
  * used s), then vg_cond_eval_begun() for each. */
-void vg_cond_begin(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
-bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_evt *ev,
+void vg_cond_begin(const struct vg_cond *c, const struct vg_event *ev, struct vg_cond_scratch *s);
+bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_event *ev,
 			struct vg_cond_scratch *s);
 /* The same by walking the tree: the reference vg_cond_eval's compiled form
  * is tested against (slower). */
-bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s);
+bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_event *ev,
+		       struct vg_cond_scratch *s);
 
 /* Event types the condition can match: types[t] = 1 for each t < VG_T_MAX
  * that can match.  A condition that does not constrain evt.type sets all. */
@@ -114,7 +115,7 @@ struct vg_cond_group_it {
 	uint64_t done;	/* comparisons made (the first 64) */
 };
 void vg_cond_group_start(const struct vg_cond_group *g, struct vg_cond_group_it *it);
-int vg_cond_group_next(const struct vg_cond_group *g, const struct vg_evt *ev,
+int vg_cond_group_next(const struct vg_cond_group *g, const struct vg_event *ev,
 		       struct vg_cond_scratch *s, struct vg_cond_group_it *it);
 /* How many distinct comparisons the members' programs make first (tests). */
 int vg_cond_group_keys(const struct vg_cond_group *g);

@@ -33,7 +33,7 @@ struct vg_agent {
 	/* capture */
 	struct vg_state *st;
 	struct vg_capture *cap;
-	struct vg_evt *ev;
+	struct vg_event *ev;
 	uint8_t want[VG_NR_MAX];
 	uint64_t count;
 
@@ -380,7 +380,7 @@ void vg_agent_add_sink(struct vg_agent *a, struct vg_sink *s)
 
 /* ---- alerts --------------------------------------------------------------- */
 
-static void on_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	struct vg_agent *a = ctx;
 	a->matches++;
@@ -473,7 +473,7 @@ static void report_drops(struct vg_agent *a, bool force)
 
 /* ---- the loop ------------------------------------------------------------- */
 
-static int in_tree(struct vg_agent *a, const struct vg_evt *ev)
+static int in_tree(struct vg_agent *a, const struct vg_event *ev)
 {
 	if (a->o.pid <= 0)
 		return 1;
@@ -491,7 +491,7 @@ static int in_tree(struct vg_agent *a, const struct vg_evt *ev)
 }
 
 /* The "on event" step: the engine, or the capture-only callback. */
-static int on_event(struct vg_agent *a, struct vg_evt *ev)
+static int on_event(struct vg_agent *a, struct vg_event *ev)
 {
 	if (a->o.on_event)
 		return a->o.on_event(a->o.on_event_ctx, ev);
@@ -499,7 +499,7 @@ static int on_event(struct vg_agent *a, struct vg_evt *ev)
 	return 0;
 }
 
-static int process_record(struct vg_agent *a, const struct vg_event *raw, size_t size)
+static int process_record(struct vg_agent *a, const struct vg_rec *raw, size_t size)
 {
 	if (a->reload && vg_reload_poll(a->reload, raw->h.ts, &a->eng))
 		on_swap(a);
@@ -562,9 +562,9 @@ static int release_held(struct vg_agent *a, bool all)
 /* Should this record wait for its pod's metadata?  Yes when its cgroup
  * already has records waiting (order), or when it belongs to a container
  * the metadata does not know yet. */
-static bool must_hold(struct vg_agent *a, const struct vg_event *raw, size_t size, char *cid)
+static bool must_hold(struct vg_agent *a, const struct vg_rec *raw, size_t size, char *cid)
 {
-	if (size < sizeof(struct vg_event) || raw->h.kind == VG_K_PROC)
+	if (size < sizeof(struct vg_rec) || raw->h.kind == VG_K_PROC)
 		return false;
 	bool queued = vg_hold_has(a->hold, raw->h.cgroup_id);
 	if (!vg_state_record_container(a->st, raw, size, cid))
@@ -576,7 +576,7 @@ static bool must_hold(struct vg_agent *a, const struct vg_event *raw, size_t siz
 	return a->meta.lookup(a->meta.ctx, cid) == NULL;
 }
 
-static int on_record(void *ctx, const struct vg_event *raw, size_t size)
+static int on_record(void *ctx, const struct vg_rec *raw, size_t size)
 {
 	struct vg_agent *a = ctx;
 	if (!a->hold)

@@ -21,10 +21,10 @@ struct vg_capfile;
 struct vg_capfile *vg_capfile_create(const char *path, const char *hostname, char *err,
 				     size_t errlen);
 /* Append one event.  Returns 0 or -1 (errno set). */
-int vg_capfile_write(struct vg_capfile *f, const struct vg_evt *ev);
+int vg_capfile_write(struct vg_capfile *f, const struct vg_event *ev);
 
 struct vg_capfile *vg_capfile_open(const char *path, char *err, size_t errlen);
-/* Read the next record into buf (cap >= VG_EVENT_MAX).  Returns 1 with
+/* Read the next record into buf (cap >= VG_REC_MAX).  Returns 1 with
  * *size set, 0 at the end, -1 with err = "FILE:LINE: message". */
 int vg_capfile_next(struct vg_capfile *f, void *buf, size_t cap, size_t *size, char *err,
 		    size_t errlen);

@@ -23,10 +23,10 @@ struct vg_capture {
 	vg_capture_cb cb;
 	void *cb_ctx;
 	int stop;
-	struct vg_event *full; /* a syscall record expanded from its wire form */
+	struct vg_rec *full; /* a syscall record expanded from its wire form */
 };
 
-size_t vg_capture_expand(const void *data, size_t size, struct vg_event *out)
+size_t vg_capture_expand(const void *data, size_t size, struct vg_rec *out)
 {
 	const struct vg_sc_wire *w = data;
 	if (size < sizeof(*w) || w->h.size != size)
@@ -37,7 +37,7 @@ size_t vg_capture_expand(const void *data, size_t size, struct vg_event *out)
 	if (strs > room)
 		return 0;
 	size_t full = sizeof(*out) + strs;
-	if (full > VG_EVENT_MAX)
+	if (full > VG_REC_MAX)
 		return 0;
 	memset(out, 0, sizeof(*out));
 	out->h = w->h;
@@ -102,7 +102,7 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 
 	struct vg_capture *cap = vg_xcalloc(1, sizeof(*cap));
 	cap->ncpus = libbpf_num_possible_cpus();
-	cap->full = vg_xcalloc(1, VG_EVENT_MAX);
+	cap->full = vg_xcalloc(1, VG_REC_MAX);
 	cap->skel = vigil_bpf__open();
 	if (!cap->skel) {
 		snprintf(err, errlen, "opening the BPF object: %s", strerror(errno));

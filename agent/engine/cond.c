@@ -277,9 +277,9 @@ struct vg_cond_scratch { /* read for every comparison: one cache line */
 	uint64_t *memo;
 	int mcap;
 	int cap;
-	struct fcache_ent *ent;	 /* cap entries, 64-byte aligned */
-	const struct vg_evt *ev; /* the event the cache holds values of */
-	uint64_t fs_id;		 /* the field set whose slots and ids the cache holds */
+	struct fcache_ent *ent;	   /* cap entries, 64-byte aligned */
+	const struct vg_event *ev; /* the event the cache holds values of */
+	uint64_t fs_id;		   /* the field set whose slots and ids the cache holds */
 	uint64_t ev_num, ev_ts, gen;
 	char **chunk; /* the arena */
 	int nchunk, cur;
@@ -1805,7 +1805,7 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 /* A new event invalidates the cached values and results (called before any
  * comparison). */
 static void scratch_event(struct vg_cond_scratch *s, const struct vg_cond *c,
-			  const struct vg_evt *ev)
+			  const struct vg_event *ev)
 {
 	if (s->ev != ev || s->ev_num != ev->num || s->ev_ts != ev->ts || s->fs_id != c->fs_id) {
 		s->fs_id = c->fs_id;
@@ -1863,7 +1863,7 @@ static void store(struct vg_cond_scratch *s, struct fcache_ent *e, const struct 
 }
 
 static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr,
-				const struct vg_evt *ev)
+				const struct vg_event *ev)
 {
 	if (fr->slot < 0)
 		return NULL;
@@ -1890,7 +1890,7 @@ static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr
 	return e;
 }
 
-static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_cond_scratch *s)
+static bool eval_check(const struct node *n, const struct vg_event *ev, struct vg_cond_scratch *s)
 {
 	const struct fref *L = &n->chk.lhs;
 	enum op op = n->chk.op;
@@ -1987,7 +1987,7 @@ static bool eval_check(const struct node *n, const struct vg_evt *ev, struct vg_
 	}
 }
 
-static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_scratch *s)
+static bool eval(const struct node *n, const struct vg_event *ev, struct vg_cond_scratch *s)
 {
 	switch (n->kind) {
 	case N_AND:
@@ -2015,7 +2015,7 @@ static bool eval(const struct node *n, const struct vg_evt *ev, struct vg_cond_s
  * the first to read their field): with one value, what eval_check
  * concludes is the comparison itself, unset is false; -1 when that does
  * not apply (several values). */
-static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const struct vg_evt *ev)
+static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const struct vg_event *ev)
 {
 	if (in->fslot < 0)
 		return -1;
@@ -2063,15 +2063,15 @@ static void memo_grow(struct vg_cond_scratch *s, int id)
 	s->mcap = cap;
 }
 
-static bool run_from(const struct vg_cond *c, int pc, const struct vg_evt *ev,
+static bool run_from(const struct vg_cond *c, int pc, const struct vg_event *ev,
 		     struct vg_cond_scratch *s);
 
-static bool run(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+static bool run(const struct vg_cond *c, const struct vg_event *ev, struct vg_cond_scratch *s)
 {
 	return run_from(c, c->entry, ev, s);
 }
 
-bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+bool vg_cond_eval(const struct vg_cond *c, const struct vg_event *ev, struct vg_cond_scratch *s)
 {
 	const int t = ev->type;
 	scratch_event(s, c, ev);
@@ -2082,24 +2082,26 @@ bool vg_cond_eval(const struct vg_cond *c, const struct vg_evt *ev, struct vg_co
 	return run(c, ev, s);
 }
 
-bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+bool vg_cond_eval_typed(const struct vg_cond *c, const struct vg_event *ev,
+			struct vg_cond_scratch *s)
 {
 	scratch_event(s, c, ev);
 	return run(c, ev, s);
 }
 
-void vg_cond_begin(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+void vg_cond_begin(const struct vg_cond *c, const struct vg_event *ev, struct vg_cond_scratch *s)
 {
 	scratch_event(s, c, ev);
 }
 
-bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+bool vg_cond_eval_begun(const struct vg_cond *c, const struct vg_event *ev,
+			struct vg_cond_scratch *s)
 {
 	return run(c, ev, s);
 }
 
 /* A comparison with a memo id: its shared result, computed when new. */
-static inline bool eval_memo(const struct ins *in, const struct vg_evt *ev,
+static inline bool eval_memo(const struct ins *in, const struct vg_event *ev,
 			     struct vg_cond_scratch *s)
 {
 	if (in->memo >= s->mcap)
@@ -2113,7 +2115,7 @@ static inline bool eval_memo(const struct ins *in, const struct vg_evt *ev,
 	return r;
 }
 
-static bool run_from(const struct vg_cond *c, int pc, const struct vg_evt *ev,
+static bool run_from(const struct vg_cond *c, int pc, const struct vg_event *ev,
 		     struct vg_cond_scratch *s)
 {
 	const int t = ev->type;
@@ -2132,7 +2134,8 @@ static bool run_from(const struct vg_cond *c, int pc, const struct vg_evt *ev,
 	return pc == PC_TRUE;
 }
 
-bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_evt *ev, struct vg_cond_scratch *s)
+bool vg_cond_eval_tree(const struct vg_cond *c, const struct vg_event *ev,
+		       struct vg_cond_scratch *s)
 {
 	scratch_event(s, c, ev);
 	return eval(c->root, ev, s);
@@ -2431,7 +2434,7 @@ void vg_cond_group_start(const struct vg_cond_group *g, struct vg_cond_group_it 
 	it->done = 0;
 }
 
-int vg_cond_group_next(const struct vg_cond_group *g, const struct vg_evt *ev,
+int vg_cond_group_next(const struct vg_cond_group *g, const struct vg_event *ev,
 		       struct vg_cond_scratch *s, struct vg_cond_group_it *it)
 {
 	uint64_t a = it->alive, done = it->done;

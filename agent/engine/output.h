@@ -21,7 +21,7 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 void vg_output_free(struct vg_output *o);
 
 /* Render into buf (always NUL-terminated); returns the length. */
-size_t vg_output_render(const struct vg_output *o, const struct vg_evt *ev,
+size_t vg_output_render(const struct vg_output *o, const struct vg_event *ev,
 			struct vg_fvals *scratch, char *buf, size_t cap);
 
 struct vg_alert_ctx {
@@ -33,10 +33,10 @@ struct vg_alert_ctx {
 /* One Falco-compatible JSON alert line (no newline), malloc'd:
  * {"time","rule","priority","source","hostname","output","output_fields","tags"}
  * plus "k8s":{"namespace","pod","uid"} when known. */
-char *vg_alert_json(const struct vg_rule *r, const struct vg_evt *ev, struct vg_alert_ctx *ctx);
+char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx);
 
 /* The plain-text form: "TIME: Priority output". */
-size_t vg_alert_text(const struct vg_rule *r, const struct vg_evt *ev, struct vg_alert_ctx *ctx,
+size_t vg_alert_text(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx,
 		     char *buf, size_t cap);
 
 #endif

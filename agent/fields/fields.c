@@ -26,7 +26,7 @@
 #include "state.h"
 
 #define FN(name)                                                                                   \
-	static void name(const struct vg_evt *ev __attribute__((unused)),                          \
+	static void name(const struct vg_event *ev __attribute__((unused)),                        \
 			 const struct vg_farg *arg __attribute__((unused)),                        \
 			 struct vg_fvals *out __attribute__((unused)))
 
@@ -293,7 +293,7 @@ FN(f_evt_hostname)
 }
 
 /* Only syscall and exec events have a return value. */
-static bool has_res(const struct vg_evt *ev)
+static bool has_res(const struct vg_event *ev)
 {
 	return ev->raw->h.kind == VG_K_SYSCALL || ev->raw->h.kind == VG_K_EXEC;
 }
@@ -353,9 +353,9 @@ static bool is_open(int type)
 	       type == VG_NR_creat;
 }
 
-static uint32_t ev_open_flags(const struct vg_evt *ev)
+static uint32_t ev_open_flags(const struct vg_event *ev)
 {
-	const struct vg_event *r = ev->raw;
+	const struct vg_rec *r = ev->raw;
 	switch (ev->type) {
 	case VG_NR_open:
 		return (uint32_t)r->arg[1];
@@ -369,9 +369,9 @@ static uint32_t ev_open_flags(const struct vg_evt *ev)
 	return 0;
 }
 
-static uint32_t ev_open_mode(const struct vg_evt *ev)
+static uint32_t ev_open_mode(const struct vg_event *ev)
 {
-	const struct vg_event *r = ev->raw;
+	const struct vg_rec *r = ev->raw;
 	switch (ev->type) {
 	case VG_NR_open:
 		return (uint32_t)r->arg[2];
@@ -553,7 +553,7 @@ FN(f_proc_tty)
 		vg_fvals_u64(out, P->tty);
 }
 
-static const struct vg_proc *parent(const struct vg_evt *ev)
+static const struct vg_proc *parent(const struct vg_event *ev)
 {
 	return ev->st ? vg_state_ancestor(ev->st, ev->proc, 1) : NULL;
 }
@@ -588,7 +588,7 @@ FN(f_proc_pcmdline)
 
 /* Ancestor fields: [n] is the n-th ancestor (0 = the process itself); no
  * index means every ancestor from the parent up. */
-static void ancestors(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out,
+static void ancestors(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out,
 		      void (*one)(const struct vg_proc *, struct vg_fvals *))
 {
 	if (arg->kind == 1) {
@@ -670,7 +670,7 @@ FN(f_proc_acmdline)
 
 /* The session leader and the process-group leader are looked up by their
  * host pids. */
-static const struct vg_proc *leader(const struct vg_evt *ev, bool session)
+static const struct vg_proc *leader(const struct vg_event *ev, bool session)
 {
 	if (!exec_known(P) || !ev->st)
 		return NULL;
@@ -736,7 +736,7 @@ FN(f_proc_is_vpgid_leader)
 		put_bool(out, P->vpgid == P->vpid);
 }
 
-static void duration(const struct vg_evt *ev, const struct vg_proc *p, struct vg_fvals *out)
+static void duration(const struct vg_event *ev, const struct vg_proc *p, struct vg_fvals *out)
 {
 	if (!p || !(p->known & VG_PK_START))
 		return;
@@ -809,7 +809,7 @@ FN(f_thread_ismain)
 	put_bool(out, ev->raw->h.tid == ev->raw->h.pid);
 }
 
-static void caps(const struct vg_evt *ev, struct vg_fvals *out, uint64_t v)
+static void caps(const struct vg_event *ev, struct vg_fvals *out, uint64_t v)
 {
 	if (!exec_known(P))
 		return;
@@ -1127,7 +1127,7 @@ FN(f_fd_port)
 /* ------------------------------------------------------------------ */
 /* container.*, k8s.*                                                  */
 
-static const struct vg_container_meta *meta(const struct vg_evt *ev)
+static const struct vg_container_meta *meta(const struct vg_event *ev)
 {
 	return ev->st ? vg_state_meta(ev->st, ev->proc) : NULL;
 }
@@ -1212,7 +1212,7 @@ FN(f_container_mounts)
 /* container.mount.dest[SRC] / container.mount.source[DEST]: the other end
  * of the first mount whose end matches the glob, or of mount number n.
  * Falco answers "N/A" when no mount matches, and rules test for it. */
-static void mount_end(const struct vg_evt *ev, const struct vg_farg *arg, struct vg_fvals *out,
+static void mount_end(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out,
 		      bool want_dest)
 {
 	const struct vg_container_meta *m = meta(ev);
@@ -1330,7 +1330,7 @@ static bool is_symlink(int type)
 	return type == VG_NR_symlink || type == VG_NR_symlinkat;
 }
 
-static bool path_call(const struct vg_evt *ev)
+static bool path_call(const struct vg_event *ev)
 {
 	if (ev->raw->h.kind != VG_K_SYSCALL)
 		return false;

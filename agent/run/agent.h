@@ -38,7 +38,7 @@
 struct vg_agent;
 
 /* The capture-only step (capture, record): non-zero stops the loop. */
-typedef int (*vg_agent_event_fn)(void *ctx, struct vg_evt *ev);
+typedef int (*vg_agent_event_fn)(void *ctx, struct vg_event *ev);
 
 struct vg_agent_opts {
 	const struct vg_config *cfg; /* must outlive the agent */

@@ -1,9 +1,9 @@
 /* event.h - a decoded event, as the engine and the outputs see it.
  *
- * Raw records (struct vg_event, bpf/vigil.h) come from the kernel ring, from
+ * Raw records (struct vg_rec, bpf/vigil.h) come from the kernel ring, from
  * a replayed capture file, or from the /proc snapshot.  The state module
  * (state.h) applies each record to the process and fd tables and fills a
- * struct vg_evt; the engine reads fields from it (fields.h).
+ * struct vg_event; the engine reads fields from it (fields.h).
  *
  * Event types: a syscall's type is its number; the pseudo types below follow
  * the syscall numbers.  evt.type names are Falco's (the syscall name, and
@@ -33,10 +33,10 @@ struct vg_proc;	 /* state.h */
 struct vg_fd;	 /* state.h */
 struct vg_state; /* state.h */
 
-struct vg_evt {
-	const struct vg_event *raw; /* the record; valid while the event is */
-	const char *str[VG_NSTR];   /* raw string slots, NULL when absent */
-	uint32_t slen[VG_NSTR];	    /* their lengths without the NUL */
+struct vg_event {
+	const struct vg_rec *raw; /* the record; valid while the event is */
+	const char *str[VG_NSTR]; /* raw string slots, NULL when absent */
+	uint32_t slen[VG_NSTR];	  /* their lengths without the NUL */
 
 	uint64_t ts;	  /* wall clock, ns since the epoch */
 	uint64_t num;	  /* sequence number (evt.num) */

@@ -63,7 +63,7 @@ static bool sel_match(const struct k8s_selector *s, const struct vg_label *l, si
 	return k8s_selector_match(s, label_get, &ls);
 }
 
-static int scope_match(const void *p, const struct vg_evt *ev)
+static int scope_match(const void *p, const struct vg_event *ev)
 {
 	const struct scope *s = p;
 	const struct vg_container_meta *m =

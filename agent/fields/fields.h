@@ -72,7 +72,7 @@ struct vg_farg {
 	const char *key; /* NUL-terminated; owned by whoever compiled the field */
 };
 
-typedef void (*vg_field_fn)(const struct vg_evt *ev, const struct vg_farg *arg,
+typedef void (*vg_field_fn)(const struct vg_event *ev, const struct vg_farg *arg,
 			    struct vg_fvals *out);
 
 struct vg_field {
@@ -94,7 +94,7 @@ size_t vg_field_count(void);
 const struct vg_field *vg_field_at(size_t i);
 
 /* Extract: out->n = 0 first, then the field's function. */
-static inline void vg_field_extract(const struct vg_field *f, const struct vg_evt *ev,
+static inline void vg_field_extract(const struct vg_field *f, const struct vg_event *ev,
 				    const struct vg_farg *arg, struct vg_fvals *out)
 {
 	out->n = 0;

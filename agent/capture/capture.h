@@ -21,7 +21,7 @@ struct vg_capture_opts {
 	uint32_t self_tgid;	/* this process in the kernel's pid namespace; 0: getpid() */
 };
 
-typedef int (*vg_capture_cb)(void *ctx, const struct vg_event *ev, size_t size);
+typedef int (*vg_capture_cb)(void *ctx, const struct vg_rec *ev, size_t size);
 
 struct vg_capture;
 
@@ -48,9 +48,9 @@ int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out);
 int vg_capture_prog_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *runs);
 
 /* Expand a syscall record from its ring form (struct vg_sc_wire, size
- * bytes) into out (VG_EVENT_MAX bytes).  Returns the size of the struct
- * vg_event record, or 0 when the wire record is not well formed. */
-size_t vg_capture_expand(const void *wire, size_t size, struct vg_event *out);
+ * bytes) into out (VG_REC_MAX bytes).  Returns the size of the struct
+ * vg_rec record, or 0 when the wire record is not well formed. */
+size_t vg_capture_expand(const void *wire, size_t size, struct vg_rec *out);
 
 /* The ring's epoll fd, for callers that multiplex. */
 int vg_capture_fd(struct vg_capture *cap);

@@ -235,7 +235,7 @@ static int parse_syscalls(const char *list, uint8_t want[VG_NR_MAX])
 
 /* ---- capture and record ------------------------------------------------- */
 
-static int print_event(void *ctx, struct vg_evt *ev)
+static int print_event(void *ctx, struct vg_event *ev)
 {
 	(void)ctx;
 	char *s = vg_evjson_render(ev, 1);
@@ -245,7 +245,7 @@ static int print_event(void *ctx, struct vg_evt *ev)
 	return rc;
 }
 
-static int write_event(void *ctx, struct vg_evt *ev)
+static int write_event(void *ctx, struct vg_event *ev)
 {
 	return vg_capfile_write(ctx, ev);
 }
@@ -381,7 +381,7 @@ struct printer {
 	int min_prio;
 };
 
-static void print_match(void *ctx, const struct vg_rule *r, const struct vg_evt *ev)
+static void print_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
 {
 	struct printer *p = ctx;
 	if (r->priority > p->min_prio)
@@ -419,8 +419,8 @@ static int cmd_replay(const struct opts *o)
 	so.etc_root = "/etc";
 	so.ts_is_wall = 1; /* a capture's times are already wall clock */
 	struct vg_state *st = vg_state_new(&so);
-	struct vg_evt *ev = vg_xcalloc(1, sizeof(*ev));
-	char *buf = vg_xmalloc(VG_EVENT_MAX);
+	struct vg_event *ev = vg_xcalloc(1, sizeof(*ev));
+	char *buf = vg_xmalloc(VG_REC_MAX);
 	struct vg_cond_scratch *scratch = vg_cond_scratch_new();
 	char host[256];
 	vg_agent_hostname(&cfg, host, sizeof(host));
@@ -443,14 +443,14 @@ static int cmd_replay(const struct opts *o)
 	}
 	for (;;) {
 		size_t size;
-		int r = vg_capfile_next(f, buf, VG_EVENT_MAX, &size, err, sizeof(err));
+		int r = vg_capfile_next(f, buf, VG_REC_MAX, &size, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "vigil: %s\n", err);
 			goto out;
 		}
 		if (r == 0)
 			break;
-		if (vg_state_apply(st, (struct vg_event *)buf, size, ev)) {
+		if (vg_state_apply(st, (struct vg_rec *)buf, size, ev)) {
 			fprintf(stderr, "vigil: %s: a record is inconsistent\n", o->args[0]);
 			goto out;
 		}

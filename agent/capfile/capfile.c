@@ -46,7 +46,7 @@ struct vg_capfile *vg_capfile_create(const char *path, const char *hostname, cha
 	return c;
 }
 
-int vg_capfile_write(struct vg_capfile *f, const struct vg_evt *ev)
+int vg_capfile_write(struct vg_capfile *f, const struct vg_event *ev)
 {
 	char *s = vg_evjson_render(ev, 0);
 	int rc = fprintf(f->f, "%s\n", s) < 0 ? -1 : 0;

@@ -678,8 +678,8 @@ static void set_argv(struct vg_state *st, struct proc_ent *e, const char *argv, 
 }
 
 /* Exec and /proc records: the whole process description is replaced. */
-static void apply_exec(struct vg_state *st, struct proc_ent *e, const struct vg_event *r,
-		       const struct vg_evt *ev, char *scratch)
+static void apply_exec(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
+		       const struct vg_event *ev, char *scratch)
 {
 	const struct vg_exec_info *x = &r->exec;
 	struct vg_proc *p = &e->p;
@@ -983,7 +983,7 @@ static bool same_ends(const struct vg_sock *a, const struct vg_sock *b)
 }
 
 /* Take the record's socket tuple into f; rename f when its ends changed. */
-static void take_sock(struct vg_fd *f, const struct vg_event *r, const struct vg_evt *ev)
+static void take_sock(struct vg_fd *f, const struct vg_rec *r, const struct vg_event *ev)
 {
 	if (!(r->h.flags & VG_F_SOCK))
 		return;
@@ -1024,7 +1024,7 @@ static struct vg_fd *fd_new(struct vg_state *st, struct proc_ent *e, int64_t fd)
 /* The socket fd of a network call, created from the record's tuple when we
  * never saw it opened. */
 static struct vg_fd *sock_fd(struct vg_state *st, struct proc_ent *e, int64_t fd,
-			     const struct vg_event *r, bool server)
+			     const struct vg_rec *r, bool server)
 {
 	struct vg_fd *f = vg_fdtab_get(e->fds, fd);
 	if (!f && (r->h.flags & VG_F_SOCK) && fd >= 0) {
@@ -1040,7 +1040,7 @@ static int64_t arg_fd(uint64_t a)
 	return (int64_t)(int32_t)(uint32_t)a;
 }
 
-static uint32_t open_flags(const struct vg_event *r)
+static uint32_t open_flags(const struct vg_rec *r)
 {
 	switch (r->h.nr) {
 	case VG_NR_open:
@@ -1055,8 +1055,8 @@ static uint32_t open_flags(const struct vg_event *r)
 	return 0;
 }
 
-static void do_open(struct vg_state *st, struct proc_ent *e, const struct vg_event *r,
-		    struct vg_evt *ev)
+static void do_open(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
+		    struct vg_event *ev)
 {
 	uint32_t flags = open_flags(r);
 	uint8_t type = flags & K_O_DIRECTORY ? VG_FD_DIR : VG_FD_FILE;
@@ -1083,8 +1083,8 @@ static void do_open(struct vg_state *st, struct proc_ent *e, const struct vg_eve
 	f->name_num = ev->num;
 }
 
-static void do_socket(struct vg_state *st, struct proc_ent *e, const struct vg_event *r,
-		      struct vg_evt *ev)
+static void do_socket(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
+		      struct vg_event *ev)
 {
 	if (r->h.ret < 0)
 		return;
@@ -1103,8 +1103,8 @@ static void do_socket(struct vg_state *st, struct proc_ent *e, const struct vg_e
 		take_sock(f, r, ev);
 }
 
-static void do_pair(struct vg_state *st, struct proc_ent *e, const struct vg_event *r,
-		    struct vg_evt *ev, uint8_t type, uint32_t flags)
+static void do_pair(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
+		    struct vg_event *ev, uint8_t type, uint32_t flags)
 {
 	if (r->h.ret != 0 || !(r->h.flags & VG_F_FDPAIR))
 		return;
@@ -1123,8 +1123,8 @@ static void do_pair(struct vg_state *st, struct proc_ent *e, const struct vg_eve
 	}
 }
 
-static void do_net(struct vg_state *st, struct proc_ent *e, const struct vg_event *r,
-		   struct vg_evt *ev)
+static void do_net(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
+		   struct vg_event *ev)
 {
 	int nr = r->h.nr;
 	int64_t ret = r->h.ret;
@@ -1186,7 +1186,7 @@ static void set_cwd(struct proc_ent *e, const char *dir, char *scratch)
 }
 
 /* The two ids of set*uid/set*gid calls that change the effective id. */
-static bool new_eid(const struct vg_event *r, uint32_t *id)
+static bool new_eid(const struct vg_rec *r, uint32_t *id)
 {
 	uint64_t v;
 	switch (r->h.nr) {
@@ -1212,8 +1212,8 @@ static bool new_eid(const struct vg_event *r, uint32_t *id)
 static void fork_child(struct vg_state *st, struct proc_ent *par, uint32_t cpid, uint32_t cvpid,
 		       uint64_t start, struct proc_ent **out);
 
-static void apply_syscall(struct vg_state *st, struct proc_ent *e, const struct vg_event *r,
-			  struct vg_evt *ev)
+static void apply_syscall(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
+			  struct vg_event *ev)
 {
 	const struct vg_sc_desc *d = vg_syscall_desc(r->h.nr);
 	int nr = r->h.nr;
@@ -1386,16 +1386,16 @@ static bool multi_slot(int kind, int slot)
 	return (kind == VG_K_EXEC || kind == VG_K_PROC) && (slot == VG_X_ARGS || slot == VG_X_ENV);
 }
 
-static int validate(const struct vg_event *r, size_t size)
+static int validate(const struct vg_rec *r, size_t size)
 {
-	if (!r || size < sizeof(struct vg_event))
+	if (!r || size < sizeof(struct vg_rec))
 		return -EINVAL;
 	const struct vg_hdr *h = &r->h;
-	if (h->size < sizeof(struct vg_event) || h->size > size || h->size > VG_EVENT_MAX)
+	if (h->size < sizeof(struct vg_rec) || h->size > size || h->size > VG_REC_MAX)
 		return -EINVAL;
 	if (h->kind < VG_K_SYSCALL || h->kind > VG_K_PROC || h->pid == 0 || h->tid == 0)
 		return -EINVAL;
-	size_t room = h->size - sizeof(struct vg_event), off = 0;
+	size_t room = h->size - sizeof(struct vg_rec), off = 0;
 	for (int i = 0; i < VG_NSTR; i++) {
 		size_t l = r->len[i];
 		if (!l)
@@ -1431,7 +1431,7 @@ static int validate(const struct vg_event *r, size_t size)
 /* ------------------------------------------------------------------ */
 /* apply                                                               */
 
-int vg_state_apply(struct vg_state *st, const struct vg_event *raw, size_t size, struct vg_evt *ev)
+int vg_state_apply(struct vg_state *st, const struct vg_rec *raw, size_t size, struct vg_event *ev)
 {
 	if (validate(raw, size)) {
 		st->stats.bad_records++;
@@ -1574,7 +1574,7 @@ void vg_state_get_stats(const struct vg_state *st, struct vg_state_stats *out)
 	out->procs = st->nprocs;
 }
 
-int vg_state_record_container(const struct vg_state *st, const struct vg_event *raw, size_t size,
+int vg_state_record_container(const struct vg_state *st, const struct vg_rec *raw, size_t size,
 			      char out[VG_CONTAINER_ID_LEN])
 {
 	out[0] = 0;

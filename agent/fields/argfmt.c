@@ -210,7 +210,7 @@ static const struct pdesc exec_params = PS(EXEC_PARAMS);
 static const struct pdesc exit_params = PS({"status", PK_RETINT, 0}, {"ret", PK_RETINT, 0});
 static const struct pdesc fork_params = PS(CLONE_PARAMS);
 
-static const struct pdesc *params_of(const struct vg_evt *ev)
+static const struct pdesc *params_of(const struct vg_event *ev)
 {
 	switch (ev->raw->h.kind) {
 	case VG_K_SYSCALL:
@@ -228,19 +228,19 @@ static const struct pdesc *params_of(const struct vg_evt *ev)
 	return NULL;
 }
 
-int vg_argfmt_count(const struct vg_evt *ev)
+int vg_argfmt_count(const struct vg_event *ev)
 {
 	const struct pdesc *d = params_of(ev);
 	return d ? d->n : 0;
 }
 
-const char *vg_argfmt_name(const struct vg_evt *ev, int i)
+const char *vg_argfmt_name(const struct vg_event *ev, int i)
 {
 	const struct pdesc *d = params_of(ev);
 	return d && i >= 0 && i < d->n ? d->p[i].name : NULL;
 }
 
-int vg_argfmt_find(const struct vg_evt *ev, const char *name, size_t len)
+int vg_argfmt_find(const struct vg_event *ev, const char *name, size_t len)
 {
 	const struct pdesc *d = params_of(ev);
 	if (!d)
@@ -654,7 +654,7 @@ static void oflags_render(uint32_t f, char *out, size_t cap)
 /* ------------------------------------------------------------------ */
 /* rendering                                                           */
 
-static uint32_t open_flags(const struct vg_event *r)
+static uint32_t open_flags(const struct vg_rec *r)
 {
 	switch (r->h.nr) {
 	case VG_NR_open:
@@ -669,7 +669,7 @@ static uint32_t open_flags(const struct vg_event *r)
 	return 0;
 }
 
-static uint32_t open_mode(const struct vg_event *r)
+static uint32_t open_mode(const struct vg_rec *r)
 {
 	switch (r->h.nr) {
 	case VG_NR_open:
@@ -684,7 +684,7 @@ static uint32_t open_mode(const struct vg_event *r)
 	return 0;
 }
 
-static void fd_render(const struct vg_evt *ev, int64_t fd, char *res, size_t cap)
+static void fd_render(const struct vg_event *ev, int64_t fd, char *res, size_t cap)
 {
 	const struct vg_fd *f = NULL;
 	res[0] = '\0';
@@ -704,9 +704,9 @@ static void fd_render(const struct vg_evt *ev, int64_t fd, char *res, size_t cap
 
 enum tuple_part { T_BOTH, T_LOCAL, T_REMOTE };
 
-static void tuple_render(const struct vg_evt *ev, enum tuple_part part, char *out, size_t cap)
+static void tuple_render(const struct vg_event *ev, enum tuple_part part, char *out, size_t cap)
 {
-	const struct vg_event *r = ev->raw;
+	const struct vg_rec *r = ev->raw;
 	out[0] = '\0';
 	if (!(r->h.flags & VG_F_SOCK))
 		return;
@@ -749,14 +749,14 @@ static void env_render(const struct vg_proc *p, char *out, size_t cap)
 		put(out, cap, &n, " ", p->env + i);
 }
 
-bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, char *res,
+bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap, char *res,
 		      size_t rescap)
 {
 	const struct pdesc *d = params_of(ev);
 	if (!d || i < 0 || i >= d->n || rawcap == 0 || rescap == 0)
 		return false;
 	const struct pspec *ps = &d->p[i];
-	const struct vg_event *r = ev->raw;
+	const struct vg_rec *r = ev->raw;
 	const struct vg_proc *p = ev->proc;
 	uint64_t a = ps->arg >= 0 && ps->arg < 6 ? r->arg[ps->arg] : 0;
 	int64_t ret = r->h.ret;
@@ -989,7 +989,7 @@ bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, 
 	return true;
 }
 
-bool vg_argfmt_value(const struct vg_evt *ev, int i, char *out, size_t cap)
+bool vg_argfmt_value(const struct vg_event *ev, int i, char *out, size_t cap)
 {
 	const struct pdesc *d = params_of(ev);
 	if (!d || i < 0 || i >= d->n || cap == 0)
@@ -1006,7 +1006,7 @@ bool vg_argfmt_value(const struct vg_evt *ev, int i, char *out, size_t cap)
 	return true;
 }
 
-size_t vg_argfmt_all(const struct vg_evt *ev, char *out, size_t cap)
+size_t vg_argfmt_all(const struct vg_event *ev, char *out, size_t cap)
 {
 	char raw[VG_STR_MAX], res[VG_STR_MAX];
 	size_t n = 0;

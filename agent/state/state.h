@@ -3,7 +3,7 @@
  * vg_state_apply() is the one entry point: it decodes a raw record
  * (bpf/vigil.h), updates the tables (process table seeded by VG_K_PROC
  * records, fork/exec/exit, fd table from open/close/dup/socket/...), makes
- * paths absolute, and fills the struct vg_evt the engine reads.
+ * paths absolute, and fills the struct vg_event the engine reads.
  *
  * Every table has a cap; when full the least recently used entry is evicted
  * and counted.  All strings a struct vg_proc points to are owned by the
@@ -110,11 +110,11 @@ void vg_state_free(struct vg_state *st);
 /* Apply one record (size bytes) and fill *ev.  Returns 0, or -EINVAL for a
  * malformed record (nothing changed).  ev stays valid until the next call.
  * (-ENOMEM when a new table entry cannot be allocated: the record is lost.)
- * Validation: h.size within size and VG_EVENT_MAX, a known kind, pid and tid
+ * Validation: h.size within size and VG_REC_MAX, a known kind, pid and tid
  * non-zero, string slots packed in slot order, each NUL-terminated, without
  * inner NUL except argv/env, followed by at most 7 bytes of padding; a
  * syscall number vigil knows (execve/execveat for VG_K_EXEC). */
-int vg_state_apply(struct vg_state *st, const struct vg_event *raw, size_t size, struct vg_evt *ev);
+int vg_state_apply(struct vg_state *st, const struct vg_rec *raw, size_t size, struct vg_event *ev);
 
 /* Look up a process; NULL if not tracked. */
 struct vg_proc *vg_state_proc(struct vg_state *st, uint32_t pid);
@@ -180,7 +180,7 @@ const struct vg_container_meta *vg_state_meta(struct vg_state *st, const struct 
  * from the cgroup path an exec record carries, else from the cgroup ids
  * already seen.  Returns 1 with out set ("host" or 12 hex), 0 when not
  * known yet (out = ""). */
-int vg_state_record_container(const struct vg_state *st, const struct vg_event *raw, size_t size,
+int vg_state_record_container(const struct vg_state *st, const struct vg_rec *raw, size_t size,
 			      char out[VG_CONTAINER_ID_LEN]);
 
 /* Container id from a cgroup path (docker, containerd cgroupfs and systemd,
@@ -197,7 +197,7 @@ int vg_container_pod_uid(const char *cgroup_path, char out[37]);
 /* (The record passed to emit() is valid only during the call; emit() returns
  * 0 to go on, or nonzero to stop the scan, which then returns that value if
  * negative, else -ECANCELED.) */
-typedef int (*vg_record_cb)(void *ctx, const struct vg_event *raw, size_t size);
+typedef int (*vg_record_cb)(void *ctx, const struct vg_rec *raw, size_t size);
 int vg_procscan(const char *proc_root, vg_record_cb emit, void *ctx);
 
 /* This process's pid as proc_root's pid namespace numbers it (the host's,

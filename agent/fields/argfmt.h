@@ -17,24 +17,24 @@
 #include "event.h"
 
 /* Number of parameters of ev's type; their names. */
-int vg_argfmt_count(const struct vg_evt *ev);
-const char *vg_argfmt_name(const struct vg_evt *ev, int i);
+int vg_argfmt_count(const struct vg_event *ev);
+const char *vg_argfmt_name(const struct vg_event *ev, int i);
 /* Index of the parameter called name (len bytes), -1 when ev has none. */
-int vg_argfmt_find(const struct vg_evt *ev, const char *name, size_t len);
+int vg_argfmt_find(const struct vg_event *ev, const char *name, size_t len);
 
 /* Render parameter i.  raw and res are NUL-terminated (res "" when the
  * value has no resolved form).  false when i is out of range or the value
  * is not in the record. */
-bool vg_argfmt_render(const struct vg_evt *ev, int i, char *raw, size_t rawcap, char *res,
+bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap, char *res,
 		      size_t rescap);
 
 /* What evt.arg.NAME reads of parameter i: the resolved text when there is
  * one, else the raw one (one render, into out, when the kind always has a
  * resolved form).  false as vg_argfmt_render. */
-bool vg_argfmt_value(const struct vg_evt *ev, int i, char *out, size_t cap);
+bool vg_argfmt_value(const struct vg_event *ev, int i, char *out, size_t cap);
 
 /* evt.args: every parameter, "name=raw(res) name=raw ...". Returns length. */
-size_t vg_argfmt_all(const struct vg_evt *ev, char *out, size_t cap);
+size_t vg_argfmt_all(const struct vg_event *ev, char *out, size_t cap);
 
 /* "ENOENT" for 2; NULL when unknown (e is positive). */
 const char *vg_errno_name(int e);

@@ -57,7 +57,7 @@ void vg_engine_free(struct vg_engine *e);
  * says so (checked after the condition: conditions rarely match).  The
  * build reports per source what it did; diagnostics go to d in source
  * order, those of source i at d->v[diag_begin .. diag_end). */
-typedef int (*vg_scope_fn)(const void *scope, const struct vg_evt *ev);
+typedef int (*vg_scope_fn)(const void *scope, const struct vg_event *ev);
 
 struct vg_engine_src {
 	struct vg_ruleset *rs;
@@ -74,11 +74,11 @@ void vg_engine_get_stats(const struct vg_engine *e, struct vg_engine_stats *out)
 size_t vg_engine_rule_count(const struct vg_engine *e);
 const struct vg_rule *vg_engine_rule(const struct vg_engine *e, size_t i);
 
-typedef void (*vg_match_fn)(void *ctx, const struct vg_rule *r, const struct vg_evt *ev);
+typedef void (*vg_match_fn)(void *ctx, const struct vg_rule *r, const struct vg_event *ev);
 
 /* Evaluate the rules indexed under ev's type, in load order; call fn for
  * every rule that matches.  Returns the number of matches. */
-int vg_engine_match(const struct vg_engine *e, const struct vg_evt *ev, struct vg_cond_scratch *s,
+int vg_engine_match(const struct vg_engine *e, const struct vg_event *ev, struct vg_cond_scratch *s,
 		    vg_match_fn fn, void *ctx);
 
 /* The syscalls the kernel must capture: those the enabled rules can match,
