@@ -25,6 +25,8 @@
 #include "fields.h"
 #include "recbuild.h"
 #include "state.h"
+#include "state_int.h" /* vg_st_has_handler */
+#include "sysreg.h"
 
 #define AT_FDCWD_U32 ((uint64_t)(uint32_t)-100)
 
@@ -296,11 +298,175 @@ static void test_oflag_args(void **unused)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* the registry against bpf/syscalls.h                                 */
+
+#define BPF_ROW(name, nr, ...) {#name, nr},
+static const struct {
+	const char *name;
+	int nr;
+} bpf_rows[] = {VG_SYSCALLS(BPF_ROW)};
+#undef BPF_ROW
+
+static void check_params(const struct vg_sysreg *row, const char *what)
+{
+	if (!row)
+		fail_msg("%s: no registry row", what);
+	if (!row->params || row->nparams == 0)
+		fail_msg("%s: no parameter spec", what);
+	for (int i = 0; i < row->nparams; i++) {
+		const struct vg_param *p = &row->params[i];
+		if (!p->name || !p->name[0] || p->kind == 0 || p->kind >= VG_P_MAX)
+			fail_msg("%s: parameter %d is malformed", what, i);
+		if (p->arg < 0 || p->arg > 5)
+			fail_msg("%s: parameter %s reads argument %d", what, p->name, p->arg);
+		for (int j = 0; j < i; j++)
+			if (strcmp(row->params[j].name, p->name) == 0)
+				fail_msg("%s: parameter %s twice", what, p->name);
+	}
+	if (!vg_st_has_handler(row->apply))
+		fail_msg("%s: state handler family %d has no handler", what, row->apply);
+}
+
+static bool has_kind(const struct vg_sysreg *row, int kind)
+{
+	for (int i = 0; i < row->nparams; i++)
+		if (row->params[i].kind == kind)
+			return true;
+	return false;
+}
+
+/* Every syscall the BPF side can emit has a row with a parameter spec and
+ * a handler; every event that is not a syscall too (exec, fork, exit, the
+ * /proc snapshot); the registry has no syscall the BPF side does not know;
+ * and what a row says of arguments and paths fits the BPF row. */
+static void test_rows_cover_bpf(void **unused)
+{
+	(void)unused;
+	size_t n = sizeof(bpf_rows) / sizeof(bpf_rows[0]);
+	assert_true(n >= 60);
+	for (size_t i = 0; i < n; i++) {
+		int nr = bpf_rows[i].nr;
+		const struct vg_sysreg *row = vg_sysreg(nr);
+		check_params(row, bpf_rows[i].name);
+		const struct vg_sc_desc *d = vg_syscall_desc(nr);
+		assert_non_null(d);
+		if (has_kind(row, VG_P_PATH0) && d->p0 < 0)
+			fail_msg("%s: shows a path the BPF row does not capture", bpf_rows[i].name);
+		if (has_kind(row, VG_P_PATH1) && d->p1 < 0)
+			fail_msg("%s: shows a second path the BPF row does not capture",
+				 bpf_rows[i].name);
+		if (has_kind(row, VG_P_XSTR) && d->xs < 0)
+			fail_msg("%s: shows a string the BPF row does not capture",
+				 bpf_rows[i].name);
+		switch (row->paths) {
+		case VG_PATHS_LINK:
+			assert_true(d->xs >= 0);
+			/* fall through */
+		case VG_PATHS_NAME:
+			assert_true(d->p0 >= 0);
+			assert_false(d->flags & (VG_SC_EXEC | VG_SC_P0RAW));
+			break;
+		case VG_PATHS_MOVE:
+			assert_true(d->p0 >= 0 && d->p1 >= 0);
+			break;
+		}
+		switch (row->open) {
+		case VG_OPEN_ARGS:
+			assert_true(row->flags_arg >= 0 && row->flags_arg < 6);
+			/* fall through */
+		case VG_OPEN_CREAT:
+			assert_true(row->mode_arg >= 0 && row->mode_arg < 6);
+			break;
+		case VG_OPEN_HOW:
+			assert_true(d->flags & VG_SC_OPENHOW);
+			break;
+		}
+		if (row->apply == VG_SA_SETUID || row->apply == VG_SA_SETGID)
+			assert_true(row->id_arg >= 0 && row->id_arg < 6);
+		assert_true(row->cloexec_arg >= -1 && row->cloexec_arg < 6);
+		/* a row's type is the call of the same name */
+		assert_string_equal(vg_evtype_name(nr), bpf_rows[i].name);
+	}
+	for (int t = 0; t < VG_NR_MAX; t++)
+		if (vg_sysreg(t) && !vg_syscall_desc(t))
+			fail_msg("registry row %d has no VG_SYSCALLS row", t);
+
+	static const struct {
+		int kind, type;
+		const char *name;
+	} others[] = {
+		{VG_K_EXEC, VG_NR_execve, "exec"},	{VG_K_EXEC, VG_NR_execveat, "exec"},
+		{VG_K_PROC, VG_T_PROCSNAP, "procsnap"}, {VG_K_FORK, VG_T_PROCFORK, "procfork"},
+		{VG_K_EXIT, VG_T_PROCEXIT, "procexit"},
+	};
+	struct vg_rec r;
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.h.kind = (uint16_t)others[i].kind;
+		const struct vg_sysreg *row = vg_sysreg_rec(&r, others[i].type);
+		check_params(row, others[i].name);
+		assert_int_equal(row->apply, VG_SA_NONE);
+	}
+	/* a failed execve is a syscall: its own row, not the exec event's */
+	memset(&r, 0, sizeof(r));
+	r.h.kind = VG_K_SYSCALL;
+	assert_ptr_equal(vg_sysreg_rec(&r, VG_NR_execve), vg_sysreg(VG_NR_execve));
+	assert_ptr_not_equal(vg_sysreg(VG_NR_execve), vg_sysreg_at(VG_SR_EXEC));
+	assert_null(vg_sysreg(0)); /* read: not a vigil syscall */
+	assert_null(vg_sysreg(-1));
+	assert_null(vg_sysreg(VG_T_MAX));
+	assert_null(vg_sysreg_rec(&r, 0));
+}
+
+/* The single decoder gives, on its own, what test_open_decoding saw every
+ * stage make of the same records. */
+static void test_decoder(void **unused)
+{
+	(void)unused;
+	char out[512];
+	for (size_t i = 0; i < sizeof(ocases) / sizeof(ocases[0]); i++) {
+		const struct ocase *c = &ocases[i];
+		print_message("case %zu: %s flags %#o mode %#o\n", i, vg_evtype_name(c->nr),
+			      c->flags, c->mode);
+		open_rec(c);
+		const struct vg_sysreg *row = vg_sysreg(c->nr);
+		assert_non_null(row);
+		assert_int_not_equal(row->open, VG_OPEN_NONE);
+		uint32_t f = vg_open_flags(row, &B.r);
+		assert_int_equal(f, c->fdflags);
+		assert_int_equal(vg_oflags_render(f, out, sizeof(out)), strlen(c->flagstr));
+		assert_string_equal(out, c->flagstr);
+		uint32_t m = vg_open_mode(row, &B.r);
+		assert_int_equal(m, c->nr == VG_NR_openat2 && !c->openhow ? 0 : c->mode);
+		vg_mode_render(m, out, sizeof(out));
+		assert_string_equal(out, strcmp(c->modestr, "00") == 0 ? "" : c->modestr);
+	}
+	for (size_t i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++) {
+		vg_obits_render(fcases[i].flags, out, sizeof(out));
+		assert_string_equal(out,
+				    strcmp(fcases[i].flagstr, "0") == 0 ? "" : fcases[i].flagstr);
+	}
+	/* not an open-family call: nothing decoded */
+	rb_sys(&B, VG_NR_pipe2, 100, 0);
+	B.r.arg[1] = VG_O_CLOEXEC;
+	assert_int_equal(vg_open_flags(vg_sysreg(VG_NR_pipe2), &B.r), 0);
+	assert_int_equal(vg_open_mode(vg_sysreg(VG_NR_pipe2), &B.r), 0);
+	/* truncation: at cap - 1, never past */
+	memset(out, 'x', sizeof(out));
+	assert_int_equal(vg_oflags_render(VG_O_WRONLY | VG_O_CREAT, out, 10), 9);
+	assert_string_equal(out, "O_WRONLY|");
+	assert_int_equal(vg_oflags_render(VG_O_WRONLY, out, 0), 0);
+	assert_int_equal(out[0], 'O');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_decoding),
 		cmocka_unit_test(test_oflag_args),
+		cmocka_unit_test(test_rows_cover_bpf),
+		cmocka_unit_test(test_decoder),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
