@@ -56,7 +56,7 @@
 /* A pseudo event: parameters only. */
 #define PSEUDO(...) ROW(PS(__VA_ARGS__), 0, VG_SA_NONE, VG_PATHS_NONE, VG_OPEN_NONE, -1, -1, -1, -1)
 
-static const struct vg_sysreg rows[VG_SR_ROWS] = {
+const struct vg_sysreg vg_sysreg_rows[VG_SR_ROWS] = {
 	[VG_NR_open] = ROW(PS({"fd", VG_P_FDRET, 0}, {"name", VG_P_PATH0, 0},
 			      {"flags", VG_P_OFLAGS, 0}, {"mode", VG_P_OMODE, 0}),
 			   VG_SR_STATE, VG_SA_OPEN, VG_PATHS_NAME, VG_OPEN_ARGS, 1, 2, -1, -1),
@@ -221,33 +221,28 @@ static const struct vg_sysreg rows[VG_SR_ROWS] = {
 	[VG_SR_EXEC] = PSEUDO(EXEC_PARAMS),
 };
 
-const struct vg_sysreg *vg_sysreg(int type)
-{
-	if (type < 0 || type >= VG_T_MAX || !rows[type].params)
-		return NULL;
-	return &rows[type];
-}
-
 const struct vg_sysreg *vg_sysreg_rec(const struct vg_rec *r, int type)
 {
 	switch (r->h.kind) {
 	case VG_K_SYSCALL:
-		return type >= 0 && type < VG_NR_MAX && rows[type].params ? &rows[type] : NULL;
+		return type >= 0 && type < VG_NR_MAX && vg_sysreg_rows[type].params
+			       ? &vg_sysreg_rows[type]
+			       : NULL;
 	case VG_K_EXEC:
-		return &rows[VG_SR_EXEC];
+		return &vg_sysreg_rows[VG_SR_EXEC];
 	case VG_K_PROC:
-		return &rows[VG_T_PROCSNAP];
+		return &vg_sysreg_rows[VG_T_PROCSNAP];
 	case VG_K_FORK:
-		return &rows[VG_T_PROCFORK];
+		return &vg_sysreg_rows[VG_T_PROCFORK];
 	case VG_K_EXIT:
-		return &rows[VG_T_PROCEXIT];
+		return &vg_sysreg_rows[VG_T_PROCEXIT];
 	}
 	return NULL;
 }
 
 const struct vg_sysreg *vg_sysreg_at(int i)
 {
-	return i >= 0 && i < VG_SR_ROWS && rows[i].params ? &rows[i] : NULL;
+	return i >= 0 && i < VG_SR_ROWS && vg_sysreg_rows[i].params ? &vg_sysreg_rows[i] : NULL;
 }
 
 /* ------------------------------------------------------------------ */

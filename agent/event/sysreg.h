@@ -161,9 +161,18 @@ struct vg_sysreg {
 #define VG_SR_EXEC VG_T_MAX
 #define VG_SR_ROWS (VG_T_MAX + 1)
 
+/* The rows, indexed as above; read them through the functions below. */
+extern const struct vg_sysreg vg_sysreg_rows[VG_SR_ROWS];
+
 /* The row of an event type (a syscall of VG_SYSCALLS or a pseudo type),
- * NULL when vigil has none. */
-const struct vg_sysreg *vg_sysreg(int type);
+ * NULL when vigil has none.  Inline: the state and the fields look it up
+ * on every event. */
+static inline const struct vg_sysreg *vg_sysreg(int type)
+{
+	if (type < 0 || type >= VG_T_MAX || !vg_sysreg_rows[type].params)
+		return NULL;
+	return &vg_sysreg_rows[type];
+}
 /* The row that describes record r decoded as event type `type`: exec and
  * /proc records take the exec row, forks and exits their pseudo types'. */
 const struct vg_sysreg *vg_sysreg_rec(const struct vg_rec *r, int type);

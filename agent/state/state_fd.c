@@ -31,23 +31,6 @@ uint8_t vg_st_fdtype_of_family(unsigned family)
 	}
 }
 
-static char typechar_of(uint8_t t)
-{
-	static const char tc[] = {
-		[VG_FD_UNKNOWN] = 'o', [VG_FD_FILE] = 'f',  [VG_FD_DIR] = 'd',
-		[VG_FD_IPV4] = '4',    [VG_FD_IPV6] = '6',  [VG_FD_UNIX] = 'u',
-		[VG_FD_PIPE] = 'p',    [VG_FD_EVENT] = 'e', [VG_FD_SIGNAL] = 's',
-		[VG_FD_NETLINK] = 'n', [VG_FD_MEMFD] = 'm', [VG_FD_OTHER] = 'o',
-	};
-	return t < sizeof(tc) ? tc[t] : 'o';
-}
-
-void vg_st_set_type(struct vg_fd *f, uint8_t t)
-{
-	f->type = t;
-	f->typechar = typechar_of(t);
-}
-
 static bool v4mapped_or_zero(const uint8_t *a)
 {
 	static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -176,11 +159,6 @@ void vg_st_take_sock(struct vg_fd *f, const struct vg_rec *r, const struct vg_ev
 		vg_st_set_type(f, vg_st_fdtype_of_family(s.family));
 		f->sock = s;
 	}
-}
-
-struct vg_fd *vg_st_fd_new(struct vg_state *st, struct proc_ent *e, int64_t fd)
-{
-	return vg_fdtab_put(e->fds, fd, st->max_fds, &st->stats.fd_evictions);
 }
 
 /* The socket fd of a network call, created from the record's tuple when we

@@ -100,6 +100,37 @@ struct vg_state {
 	void *meta_ctx;
 };
 
+/* One-liners on every record's path, inline here since the split put
+ * their callers in other files. */
+static inline uint64_t vg_st_wall(const struct vg_state *st, uint64_t ts)
+{
+	if (st->ts_is_wall || ts == 0)
+		return ts;
+	return (uint64_t)((int64_t)ts + st->boot_off);
+}
+
+static inline char typechar_of(uint8_t t)
+{
+	static const char tc[] = {
+		[VG_FD_UNKNOWN] = 'o', [VG_FD_FILE] = 'f',  [VG_FD_DIR] = 'd',
+		[VG_FD_IPV4] = '4',    [VG_FD_IPV6] = '6',  [VG_FD_UNIX] = 'u',
+		[VG_FD_PIPE] = 'p',    [VG_FD_EVENT] = 'e', [VG_FD_SIGNAL] = 's',
+		[VG_FD_NETLINK] = 'n', [VG_FD_MEMFD] = 'm', [VG_FD_OTHER] = 'o',
+	};
+	return t < sizeof(tc) ? tc[t] : 'o';
+}
+
+static inline void vg_st_set_type(struct vg_fd *f, uint8_t t)
+{
+	f->type = t;
+	f->typechar = typechar_of(t);
+}
+
+static inline struct vg_fd *vg_st_fd_new(struct vg_state *st, struct proc_ent *e, int64_t fd)
+{
+	return vg_fdtab_put(e->fds, fd, st->max_fds, &st->stats.fd_evictions);
+}
+
 /* state_strings.c: interned strings */
 struct vg_rstr *vg_st_intern(struct vg_state *st, const char *p, size_t len);
 void vg_st_intern_put(struct vg_state *st, struct vg_rstr *r);
@@ -115,7 +146,6 @@ void vg_st_set_uid(struct vg_state *st, struct proc_ent *e, uint32_t uid);
 void vg_st_set_gid(struct vg_state *st, struct proc_ent *e, uint32_t gid);
 struct cgid_slot *vg_st_cg_slot(struct vg_state *st, uint64_t cgid);
 void vg_st_from_header(struct vg_state *st, struct proc_ent *e, const struct vg_hdr *h);
-uint64_t vg_st_wall(const struct vg_state *st, uint64_t ts);
 struct proc_ent *vg_st_proc_of(struct vg_state *st, const struct vg_hdr *h);
 void vg_st_apply_exec(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
 		      const struct vg_event *ev, char *scratch);
@@ -129,10 +159,8 @@ const char *vg_st_norm_path(char *buf, const char *dir, const char *path);
 /* state_fd.c: fds and sockets */
 struct vg_rstr *vg_st_rs_str(const char *s);
 uint8_t vg_st_fdtype_of_family(unsigned family);
-void vg_st_set_type(struct vg_fd *f, uint8_t t);
 void vg_st_sock_normalize(struct vg_sock *s);
 void vg_st_take_sock(struct vg_fd *f, const struct vg_rec *r, const struct vg_event *ev);
-struct vg_fd *vg_st_fd_new(struct vg_state *st, struct proc_ent *e, int64_t fd);
 struct vg_fd *vg_st_sock_fd(struct vg_state *st, struct proc_ent *e, int64_t fd,
 			    const struct vg_rec *r, bool server);
 

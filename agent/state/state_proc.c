@@ -302,13 +302,6 @@ void vg_st_from_header(struct vg_state *st, struct proc_ent *e, const struct vg_
 	follow_cgroup(st, e, h->cgroup_id);
 }
 
-uint64_t vg_st_wall(const struct vg_state *st, uint64_t ts)
-{
-	if (st->ts_is_wall || ts == 0)
-		return ts;
-	return (uint64_t)((int64_t)ts + st->boot_off);
-}
-
 /* Copy what a fork gives a child: everything but the identity. */
 static void inherit(struct proc_ent *c, const struct proc_ent *par, bool all)
 {
