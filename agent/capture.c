@@ -25,8 +25,8 @@ static const struct {
 	const char *name;
 	const char *without;
 } feature_desc[F_COUNT] = {
-	[F_BPF_LOOP] = {"bpf_loop", "path and cgroup walks run as bounded loops: same paths, "
-				    "same depth, more verifier work at load"},
+	[F_BPF_LOOP] = {"bpf_loop", "path and cgroup walks run as bounded loops in global "
+				    "functions: same paths, same depth"},
 	[F_TASK_BTF] = {"get_current_task_btf",
 			"the syscall program reads the current task with CO-RE probe reads"},
 	[F_TASK_PT_REGS] = {"task_pt_regs",
@@ -451,6 +451,19 @@ size_t vg_capture_programs(const struct vg_capture *cap, const struct vg_capture
 {
 	*out = cap->progs;
 	return cap->nprogs;
+}
+
+void vg_capture_describe(const struct vg_capture *cap, char *buf, size_t len)
+{
+	size_t at = 0;
+	*buf = 0;
+	for (int f = 0; f < F_COUNT && at < len; f++) {
+		int n = snprintf(buf + at, len - at, "%s%s=%d", f ? " " : "", cap->feat[f].name,
+				 cap->feat[f].on);
+		if (n < 0)
+			break;
+		at += (size_t)n;
+	}
 }
 
 const char *vg_capture_kernel(const struct vg_capture *cap)

@@ -73,6 +73,9 @@ struct vg_capture_prog {
 };
 size_t vg_capture_programs(const struct vg_capture *cap, const struct vg_capture_prog **out);
 
+/* "bpf_loop=1 get_current_task_btf=1 ..." into buf (for logs, /readyz). */
+void vg_capture_describe(const struct vg_capture *cap, char *buf, size_t len);
+
 /* The running kernel's release (uname -r). */
 const char *vg_capture_kernel(const struct vg_capture *cap);
 

@@ -57,6 +57,10 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 /* The port actually bound. */
 int vg_httpd_port(const struct vg_httpd *h);
 
+/* A line /readyz adds after its status (e.g. the capture's kernel
+ * features); copied.  Call before the condition it describes is set. */
+void vg_httpd_set_detail(struct vg_httpd *h, const char *text);
+
 /* Set or clear readiness conditions (any thread). */
 void vg_httpd_set_ready(struct vg_httpd *h, unsigned bits, bool ok);
 
