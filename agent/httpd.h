@@ -2,7 +2,8 @@
  *
  *   GET /metrics  the registry in Prometheus text format 0.0.4
  *   GET /healthz  200 "ok\n" while the process (and this server) runs
- *   GET /readyz   200 "ok\n" once every required readiness condition holds,
+ *   GET /readyz   200 "ok\n" once every required readiness condition holds
+ *                 (then the vg_httpd_set_detail line, when one is set),
  *                 else 503 "not ready: <what is missing>\n"
  *   other paths   404;  other methods on any path: 405 with Allow: GET
  *
