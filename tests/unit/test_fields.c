@@ -1,4 +1,4 @@
-/* Unit tests of the field registry (agent/fields/fields.c, argfmt.c): every field
+/* Unit tests of the field registry (agent/fields/fields*.c, argfmt*.c): every field
  * is extracted on representative events and compared to its expected text,
  * unset cases included.  The last test fails if a registered field was not
  * checked by any test. */
