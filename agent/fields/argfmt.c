@@ -8,8 +8,6 @@
  * tables the rendering reads are in argfmt_names.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>

@@ -9,11 +9,6 @@
 #include "argfmt_int.h"
 #include "state.h"
 
-#define N(x)                                                                                       \
-	{                                                                                          \
-		x, #x                                                                              \
-	}
-
 static const char *const errnames[] = {
 #define E(x) [x] = #x
 	E(EPERM),	    E(ENOENT),	     E(ESRCH),
