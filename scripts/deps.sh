@@ -11,6 +11,7 @@ PKGS=(
   runc busybox-static iproute2 python3 procps curl prometheus
   openssl unzip
   buildah debootstrap python3-yaml
+  qemu-system-x86 cpio debian-archive-keyring
 )
 
 # Commands that another package may already provide (this machine's Node.js

@@ -1,7 +1,9 @@
 /* capture.h - the eBPF capture: load, attach, choose syscalls, read the ring.
  *
  * vg_capture_open() loads bpf/vigil.bpf.c (CO-RE, through its generated
- * skeleton), sizes the ring buffer and attaches the four programs.
+ * skeleton), sizes the ring buffer and attaches the four programs, in the
+ * variants the running kernel supports (any kernel from 5.8 with BTF:
+ * helpers are probed first, vg_capture_features() says what was chosen).
  * Nothing is captured but exec/fork/exit until vg_capture_set_interest()
  * names the syscalls; calling it again while running narrows or widens
  * the set at once (one map write per syscall, no reload).
@@ -25,6 +27,8 @@ typedef int (*vg_capture_cb)(void *ctx, const struct vg_rec *ev, size_t size);
 
 struct vg_capture;
 
+/* On failure, err names the program, the relocation or helper the kernel
+ * refused, and the kernel release. */
 struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err, size_t errlen);
 void vg_capture_close(struct vg_capture *cap);
 
@@ -51,6 +55,34 @@ int vg_capture_prog_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *
  * bytes) into out (VG_REC_MAX bytes).  Returns the size of the struct
  * vg_rec record, or 0 when the wire record is not well formed. */
 size_t vg_capture_expand(const void *wire, size_t size, struct vg_rec *out);
+
+/* A kernel feature the capture uses when present; without it the same
+ * events and fields come from a fallback, whose cost or limit is `without`. */
+struct vg_capture_feature {
+	const char *name; /* the label of vigil_capture_features{feature} */
+	bool on;
+	const char *without;
+};
+size_t vg_capture_features(const struct vg_capture *cap, const struct vg_capture_feature **out);
+
+/* A loaded program and the instructions the verifier processed for it. */
+struct vg_capture_prog {
+	const char *name;
+	uint32_t insns;
+	const char *source; /* "verified_insns" (5.16+), "log" (BPF_LOG_STATS), "unknown" */
+};
+size_t vg_capture_programs(const struct vg_capture *cap, const struct vg_capture_prog **out);
+
+/* "bpf_loop=1 get_current_task_btf=1 ..." into buf (for logs, /readyz). */
+void vg_capture_describe(const struct vg_capture *cap, char *buf, size_t len);
+
+/* The running kernel's release (uname -r). */
+const char *vg_capture_kernel(const struct vg_capture *cap);
+
+/* From libbpf's warnings of a failed load: the failing program and the
+ * most telling line (an unresolved CO-RE relocation, an unknown helper, a
+ * verifier rejection).  For tests. */
+void vg_capture_explain(const char *log, char *prog, size_t proglen, char *why, size_t whylen);
 
 /* The ring's epoll fd, for callers that multiplex. */
 int vg_capture_fd(struct vg_capture *cap);

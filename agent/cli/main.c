@@ -48,7 +48,10 @@ static const char usage_text[] =
 	"  convert FILE...              turn Falco rules files into vigil custom\n"
 	"                               resources (YAML stream on stdout)\n"
 	"  fields                       list every supported field with its type\n"
-	"  version                      print the version\n"
+	"  version [--features]         print the version; --features (root): load the\n"
+	"                               BPF programs and print the running kernel, the\n"
+	"                               capture features it allows (1/0, and what vigil\n"
+	"                               does without) and the verifier's figures\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     configuration file (default " VG_CONFIG_DEFAULT_PATH ")\n"
@@ -85,6 +88,7 @@ struct opts {
 	double duration;
 	long pid;
 	int events;
+	int features;
 	char **args;
 	int nargs;
 };
@@ -120,11 +124,17 @@ static void install_signals(struct vg_agent *a)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
-		{"config", required_argument, 0, 'c'},	 {"rules", required_argument, 0, 'r'},
-		{"syscalls", required_argument, 0, 's'}, {"output", required_argument, 0, 'o'},
-		{"count", required_argument, 0, 'n'},	 {"duration", required_argument, 0, 'd'},
-		{"pid", required_argument, 0, 'p'},	 {"events", no_argument, 0, 'E'},
-		{"help", no_argument, 0, 'h'},		 {0, 0, 0, 0},
+		{"config", required_argument, 0, 'c'},
+		{"rules", required_argument, 0, 'r'},
+		{"syscalls", required_argument, 0, 's'},
+		{"output", required_argument, 0, 'o'},
+		{"count", required_argument, 0, 'n'},
+		{"duration", required_argument, 0, 'd'},
+		{"pid", required_argument, 0, 'p'},
+		{"events", no_argument, 0, 'E'},
+		{"help", no_argument, 0, 'h'},
+		{"features", no_argument, 0, 'F'},
+		{0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->cmd = "run";
@@ -179,6 +189,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'E':
 			o->events = 1;
+			break;
+		case 'F':
+			o->features = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -318,9 +331,32 @@ static int cmd_fields(void)
 	return 0;
 }
 
-static int cmd_version(void)
+static int cmd_version(const struct opts *o)
 {
 	printf("vigil %s (commit %s)\n", VIGIL_VERSION, VIGIL_COMMIT);
+	if (!o->features)
+		return 0;
+	/* the features are what the running kernel accepts: only a load
+	 * tells (the programs are loaded and attached, then closed) */
+	char err[1024];
+	struct vg_capture_opts co = {0};
+	co.ignore_self = true;
+	struct vg_capture *cap = vg_capture_open(&co, err, sizeof(err));
+	if (!cap) {
+		printf("capture unavailable: %s\n", err);
+		return 1;
+	}
+	printf("kernel %s\n", vg_capture_kernel(cap));
+	const struct vg_capture_feature *f;
+	size_t n = vg_capture_features(cap, &f);
+	for (size_t i = 0; i < n; i++)
+		printf("feature %s %d%s%s\n", f[i].name, f[i].on,
+		       f[i].on ? "" : "  without: ", f[i].on ? "" : f[i].without);
+	const struct vg_capture_prog *p;
+	n = vg_capture_programs(cap, &p);
+	for (size_t i = 0; i < n; i++)
+		printf("program %s verifier_insns %u (%s)\n", p[i].name, p[i].insns, p[i].source);
+	vg_capture_close(cap);
 	return 0;
 }
 
@@ -519,7 +555,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (!strcmp(o.cmd, "version"))
-		return cmd_version();
+		return cmd_version(&o);
 	if (!strcmp(o.cmd, "fields"))
 		return cmd_fields();
 	if (!strcmp(o.cmd, "capture"))

@@ -3,15 +3,17 @@
  * The parameter lists follow Falco's exit events (which, in current
  * Falco, carry the call's arguments too), limited to what a vigil record
  * holds.  Flag names are the kernel's (O_CREAT, S_ISUID, PTRACE_ATTACH...).
+ *
+ * This file holds the parameter lists and their rendering; the name
+ * tables the rendering reads are in argfmt_names.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "argfmt.h"
+#include "argfmt_int.h"
 #include "state.h"
 
 enum pkind {
@@ -253,405 +255,6 @@ int vg_argfmt_find(const struct vg_event *ev, const char *name, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* name tables                                                         */
-
-struct fname {
-	uint64_t v;
-	const char *n;
-};
-
-#define N(x)                                                                                       \
-	{                                                                                          \
-		x, #x                                                                              \
-	}
-
-static const char *const errnames[] = {
-#define E(x) [x] = #x
-	E(EPERM),	    E(ENOENT),	     E(ESRCH),
-	E(EINTR),	    E(EIO),	     E(ENXIO),
-	E(E2BIG),	    E(ENOEXEC),	     E(EBADF),
-	E(ECHILD),	    E(EAGAIN),	     E(ENOMEM),
-	E(EACCES),	    E(EFAULT),	     E(ENOTBLK),
-	E(EBUSY),	    E(EEXIST),	     E(EXDEV),
-	E(ENODEV),	    E(ENOTDIR),	     E(EISDIR),
-	E(EINVAL),	    E(ENFILE),	     E(EMFILE),
-	E(ENOTTY),	    E(ETXTBSY),	     E(EFBIG),
-	E(ENOSPC),	    E(ESPIPE),	     E(EROFS),
-	E(EMLINK),	    E(EPIPE),	     E(EDOM),
-	E(ERANGE),	    E(EDEADLK),	     E(ENAMETOOLONG),
-	E(ENOLCK),	    E(ENOSYS),	     E(ENOTEMPTY),
-	E(ELOOP),	    E(ENOMSG),	     E(EIDRM),
-	E(ENOSTR),	    E(ENODATA),	     E(ETIME),
-	E(ENOSR),	    E(EREMOTE),	     E(ENOLINK),
-	E(EPROTO),	    E(EMULTIHOP),    E(EBADMSG),
-	E(EOVERFLOW),	    E(EILSEQ),	     E(EUSERS),
-	E(ENOTSOCK),	    E(EDESTADDRREQ), E(EMSGSIZE),
-	E(EPROTOTYPE),	    E(ENOPROTOOPT),  E(EPROTONOSUPPORT),
-	E(ESOCKTNOSUPPORT), E(EOPNOTSUPP),   E(EPFNOSUPPORT),
-	E(EAFNOSUPPORT),    E(EADDRINUSE),   E(EADDRNOTAVAIL),
-	E(ENETDOWN),	    E(ENETUNREACH),  E(ENETRESET),
-	E(ECONNABORTED),    E(ECONNRESET),   E(ENOBUFS),
-	E(EISCONN),	    E(ENOTCONN),     E(ESHUTDOWN),
-	E(ETOOMANYREFS),    E(ETIMEDOUT),    E(ECONNREFUSED),
-	E(EHOSTDOWN),	    E(EHOSTUNREACH), E(EALREADY),
-	E(EINPROGRESS),	    E(ESTALE),	     E(EDQUOT),
-	E(ECANCELED),	    E(EOWNERDEAD),   E(ENOTRECOVERABLE),
-	E(ERFKILL),	    E(EHWPOISON),    E(ENOKEY),
-	E(EKEYEXPIRED),	    E(EKEYREVOKED),  E(EKEYREJECTED),
-	E(ENOMEDIUM),	    E(EMEDIUMTYPE),
-#undef E
-};
-
-const char *vg_errno_name(int e)
-{
-	if (e <= 0 || (size_t)e >= sizeof(errnames) / sizeof(errnames[0]))
-		return NULL;
-	return errnames[e];
-}
-
-static const char *const capnames[] = {
-	"CAP_CHOWN",
-	"CAP_DAC_OVERRIDE",
-	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",
-	"CAP_FSETID",
-	"CAP_KILL",
-	"CAP_SETGID",
-	"CAP_SETUID",
-	"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",
-	"CAP_NET_RAW",
-	"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",
-	"CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",
-	"CAP_SYS_BOOT",
-	"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",
-	"CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",
-	"CAP_LEASE",
-	"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN",
-	"CAP_SYSLOG",
-	"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",
-	"CAP_AUDIT_READ",
-	"CAP_PERFMON",
-	"CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
-};
-
-/* Formatting without printf: evt.arg.NAME is rendered for every event a
- * rule reads it on (evt.arg.flags on every open), and vsnprintf's machinery
- * cost more than the rest of the condition.  Each truncates like snprintf. */
-static size_t cpyn(char *out, size_t cap, const char *s, size_t n)
-{
-	if (cap == 0)
-		return 0;
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return n;
-}
-
-static size_t cpy(char *out, size_t cap, const char *s)
-{
-	return cpyn(out, cap, s, strlen(s));
-}
-
-/* digits of v in base (8, 10 or 16, lower case) after prefix */
-static void fmt_base(char *out, size_t cap, const char *prefix, bool neg, uint64_t v, unsigned base)
-{
-	char tmp[32];
-	size_t i = sizeof(tmp);
-	do {
-		tmp[--i] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (neg)
-		tmp[--i] = '-';
-	size_t pl = strlen(prefix);
-	memcpy(tmp + i - pl, prefix, pl);
-	i -= pl;
-	cpyn(out, cap, tmp + i, sizeof(tmp) - i);
-}
-
-static void fmt_u64(char *out, size_t cap, uint64_t v)
-{
-	fmt_base(out, cap, "", false, v, 10);
-}
-
-static void fmt_s64(char *out, size_t cap, int64_t v)
-{
-	fmt_base(out, cap, "", v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 10);
-}
-
-static void fmt_hex(char *out, size_t cap, const char *prefix, uint64_t v)
-{
-	fmt_base(out, cap, prefix, false, v, 16);
-}
-
-static void fmt_oct(char *out, size_t cap, uint32_t v)
-{
-	fmt_base(out, cap, "0", false, v, 8);
-}
-
-/* Append s to out (length *n), separated by sep when not first. */
-static void put(char *out, size_t cap, size_t *n, const char *sep, const char *s)
-{
-	if (cap == 0 || *n + 1 >= cap)
-		return;
-	/* byte by byte: names are short, and strlen + memcpy calls for each
-	 * flag cost more than the copy (flags are rendered on every open that
-	 * a rule tests them on) */
-	size_t i = *n;
-	if (i)
-		for (; *sep && i + 1 < cap; sep++)
-			out[i++] = *sep;
-	for (; *s && i + 1 < cap; s++)
-		out[i++] = *s;
-	out[i] = '\0';
-	*n = i;
-}
-
-size_t vg_caps_render(uint64_t caps, char *out, size_t cap)
-{
-	size_t n = 0;
-	if (cap)
-		out[0] = '\0';
-	for (size_t i = 0; i < sizeof(capnames) / sizeof(capnames[0]); i++)
-		if (caps & (1ull << i))
-			put(out, cap, &n, " ", capnames[i]);
-	return n;
-}
-
-static const struct fname oflags[] = {
-	{01, "O_WRONLY"},	  {02, "O_RDWR"},
-	{0100, "O_CREAT"},	  {0200, "O_EXCL"},
-	{0400, "O_NOCTTY"},	  {01000, "O_TRUNC"},
-	{02000, "O_APPEND"},	  {04000, "O_NONBLOCK"},
-	{010000, "O_DSYNC"},	  {020000, "FASYNC"},
-	{040000, "O_DIRECT"},	  {0100000, "O_LARGEFILE"},
-	{0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"},
-	{01000000, "O_NOATIME"},  {02000000, "O_CLOEXEC"},
-	{04010000, "O_SYNC"},	  {010000000, "O_PATH"},
-	{020200000, "O_TMPFILE"}, {0, NULL},
-};
-
-static const struct fname modebits[] = {
-	{04000, "S_ISUID"}, {02000, "S_ISGID"}, {01000, "S_ISVTX"}, {0400, "S_IRUSR"},
-	{0200, "S_IWUSR"},  {0100, "S_IXUSR"},	{040, "S_IRGRP"},   {020, "S_IWGRP"},
-	{010, "S_IXGRP"},   {04, "S_IROTH"},	{02, "S_IWOTH"},    {01, "S_IXOTH"},
-	{0, NULL},
-};
-
-static const struct fname nsflags[] = {
-	{0x100, "CLONE_VM"},
-	{0x200, "CLONE_FS"},
-	{0x400, "CLONE_FILES"},
-	{0x800, "CLONE_SIGHAND"},
-	{0x1000, "CLONE_PIDFD"},
-	{0x2000, "CLONE_PTRACE"},
-	{0x4000, "CLONE_VFORK"},
-	{0x8000, "CLONE_PARENT"},
-	{0x10000, "CLONE_THREAD"},
-	{0x20000, "CLONE_NEWNS"},
-	{0x40000, "CLONE_SYSVSEM"},
-	{0x80000, "CLONE_SETTLS"},
-	{0x100000, "CLONE_PARENT_SETTID"},
-	{0x200000, "CLONE_CHILD_CLEARTID"},
-	{0x400000, "CLONE_DETACHED"},
-	{0x800000, "CLONE_UNTRACED"},
-	{0x1000000, "CLONE_CHILD_SETTID"},
-	{0x2000000, "CLONE_NEWCGROUP"},
-	{0x4000000, "CLONE_NEWUTS"},
-	{0x8000000, "CLONE_NEWIPC"},
-	{0x10000000, "CLONE_NEWUSER"},
-	{0x20000000, "CLONE_NEWPID"},
-	{0x40000000, "CLONE_NEWNET"},
-	{0x80000000, "CLONE_IO"},
-	{0, NULL},
-};
-
-static const struct fname atflags[] = {
-	{0x100, "AT_SYMLINK_NOFOLLOW"}, {0x200, "AT_REMOVEDIR"},   {0x400, "AT_SYMLINK_FOLLOW"},
-	{0x800, "AT_NO_AUTOMOUNT"},	{0x1000, "AT_EMPTY_PATH"}, {0, NULL},
-};
-
-static const struct fname mfdflags[] = {
-	{1, "MFD_CLOEXEC"},	{2, "MFD_ALLOW_SEALING"}, {4, "MFD_HUGETLB"},
-	{8, "MFD_NOEXEC_SEAL"}, {16, "MFD_EXEC"},	  {0, NULL},
-};
-
-static const struct fname exeflags[] = {
-	{VG_EXE_UPPER, "EXE_UPPER_LAYER"},
-	{VG_EXE_MEMFD, "EXE_FROM_MEMFD"},
-	{0, NULL},
-};
-
-static const struct fname domains[] = {
-	{AF_UNIX, "AF_UNIX"},
-	{AF_INET, "AF_INET"},
-	{AF_AX25, "AF_AX25"},
-	{AF_IPX, "AF_IPX"},
-	{AF_APPLETALK, "AF_APPLETALK"},
-	{AF_BRIDGE, "AF_BRIDGE"},
-	{AF_INET6, "AF_INET6"},
-	{AF_KEY, "AF_KEY"},
-	{AF_NETLINK, "AF_NETLINK"},
-	{AF_PACKET, "AF_PACKET"},
-	{AF_RDS, "AF_RDS"},
-	{AF_CAN, "AF_CAN"},
-	{AF_TIPC, "AF_TIPC"},
-	{AF_BLUETOOTH, "AF_BLUETOOTH"},
-	{AF_ALG, "AF_ALG"},
-	{AF_VSOCK, "AF_VSOCK"},
-	{44, "AF_XDP"},
-	{0, NULL},
-};
-
-static const struct fname ptrace_reqs[] = {
-	{0, "PTRACE_TRACEME"},
-	{1, "PTRACE_PEEKTEXT"},
-	{2, "PTRACE_PEEKDATA"},
-	{3, "PTRACE_PEEKUSR"},
-	{4, "PTRACE_POKETEXT"},
-	{5, "PTRACE_POKEDATA"},
-	{6, "PTRACE_POKEUSR"},
-	{7, "PTRACE_CONT"},
-	{8, "PTRACE_KILL"},
-	{9, "PTRACE_SINGLESTEP"},
-	{12, "PTRACE_GETREGS"},
-	{13, "PTRACE_SETREGS"},
-	{14, "PTRACE_GETFPREGS"},
-	{15, "PTRACE_SETFPREGS"},
-	{16, "PTRACE_ATTACH"},
-	{17, "PTRACE_DETACH"},
-	{18, "PTRACE_GETFPXREGS"},
-	{19, "PTRACE_SETFPXREGS"},
-	{24, "PTRACE_SYSCALL"},
-	{25, "PTRACE_GET_THREAD_AREA"},
-	{26, "PTRACE_SET_THREAD_AREA"},
-	{30, "PTRACE_ARCH_PRCTL"},
-	{31, "PTRACE_SYSEMU"},
-	{32, "PTRACE_SYSEMU_SINGLESTEP"},
-	{0x4200, "PTRACE_SETOPTIONS"},
-	{0x4201, "PTRACE_GETEVENTMSG"},
-	{0x4202, "PTRACE_GETSIGINFO"},
-	{0x4203, "PTRACE_SETSIGINFO"},
-	{0x4204, "PTRACE_GETREGSET"},
-	{0x4205, "PTRACE_SETREGSET"},
-	{0x4206, "PTRACE_SEIZE"},
-	{0x4207, "PTRACE_INTERRUPT"},
-	{0x4208, "PTRACE_LISTEN"},
-	{0x4209, "PTRACE_PEEKSIGINFO"},
-	{0x420e, "PTRACE_GET_SYSCALL_INFO"},
-	{0, NULL},
-};
-
-static const char *const bpf_cmds[] = {
-	"BPF_MAP_CREATE",	 "BPF_MAP_LOOKUP_ELEM",
-	"BPF_MAP_UPDATE_ELEM",	 "BPF_MAP_DELETE_ELEM",
-	"BPF_MAP_GET_NEXT_KEY",	 "BPF_PROG_LOAD",
-	"BPF_OBJ_PIN",		 "BPF_OBJ_GET",
-	"BPF_PROG_ATTACH",	 "BPF_PROG_DETACH",
-	"BPF_PROG_TEST_RUN",	 "BPF_PROG_GET_NEXT_ID",
-	"BPF_MAP_GET_NEXT_ID",	 "BPF_PROG_GET_FD_BY_ID",
-	"BPF_MAP_GET_FD_BY_ID",	 "BPF_OBJ_GET_INFO_BY_FD",
-	"BPF_PROG_QUERY",	 "BPF_RAW_TRACEPOINT_OPEN",
-	"BPF_BTF_LOAD",		 "BPF_BTF_GET_FD_BY_ID",
-	"BPF_TASK_FD_QUERY",	 "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
-	"BPF_MAP_FREEZE",	 "BPF_BTF_GET_NEXT_ID",
-	"BPF_MAP_LOOKUP_BATCH",	 "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
-	"BPF_MAP_UPDATE_BATCH",	 "BPF_MAP_DELETE_BATCH",
-	"BPF_LINK_CREATE",	 "BPF_LINK_UPDATE",
-	"BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID",
-	"BPF_ENABLE_STATS",	 "BPF_ITER_CREATE",
-	"BPF_LINK_DETACH",	 "BPF_PROG_BIND_MAP",
-};
-
-static const struct fname signames[] = {
-	{1, "SIGHUP"},	   {2, "SIGINT"},   {3, "SIGQUIT"},   {4, "SIGILL"},   {5, "SIGTRAP"},
-	{6, "SIGABRT"},	   {7, "SIGBUS"},   {8, "SIGFPE"},    {9, "SIGKILL"},  {10, "SIGUSR1"},
-	{11, "SIGSEGV"},   {12, "SIGUSR2"}, {13, "SIGPIPE"},  {14, "SIGALRM"}, {15, "SIGTERM"},
-	{16, "SIGSTKFLT"}, {17, "SIGCHLD"}, {18, "SIGCONT"},  {19, "SIGSTOP"}, {20, "SIGTSTP"},
-	{21, "SIGTTIN"},   {22, "SIGTTOU"}, {23, "SIGURG"},   {24, "SIGXCPU"}, {25, "SIGXFSZ"},
-	{26, "SIGVTALRM"}, {27, "SIGPROF"}, {28, "SIGWINCH"}, {29, "SIGIO"},   {30, "SIGPWR"},
-	{31, "SIGSYS"},	   {0, NULL},
-};
-
-static const struct fname prctl_opts[] = {
-	{1, "PR_SET_PDEATHSIG"},
-	{2, "PR_GET_PDEATHSIG"},
-	{3, "PR_GET_DUMPABLE"},
-	{4, "PR_SET_DUMPABLE"},
-	{7, "PR_GET_KEEPCAPS"},
-	{8, "PR_SET_KEEPCAPS"},
-	{15, "PR_SET_NAME"},
-	{16, "PR_GET_NAME"},
-	{21, "PR_GET_SECCOMP"},
-	{22, "PR_SET_SECCOMP"},
-	{23, "PR_CAPBSET_READ"},
-	{24, "PR_CAPBSET_DROP"},
-	{35, "PR_SET_MM"},
-	{36, "PR_SET_CHILD_SUBREAPER"},
-	{37, "PR_GET_CHILD_SUBREAPER"},
-	{38, "PR_SET_NO_NEW_PRIVS"},
-	{39, "PR_GET_NO_NEW_PRIVS"},
-	{47, "PR_CAP_AMBIENT"},
-	{0, NULL},
-};
-
-static void flags_render(const struct fname *t, uint64_t v, char *out, size_t cap)
-{
-	size_t n = 0;
-	out[0] = '\0';
-	for (; t->n; t++)
-		if (t->v && (v & t->v) == t->v)
-			put(out, cap, &n, "|", t->n);
-}
-
-static void enum_render(const struct fname *t, uint64_t v, char *out, size_t cap)
-{
-	out[0] = '\0';
-	for (; t->n; t++)
-		if (t->v == v) {
-			cpy(out, cap, t->n);
-			return;
-		}
-}
-
-static void oflags_render(uint32_t f, char *out, size_t cap)
-{
-	size_t n = 0;
-	out[0] = '\0';
-	if ((f & 3) == 0)
-		put(out, cap, &n, "|", "O_RDONLY");
-	for (const struct fname *t = oflags; t->n; t++) {
-		if ((f & t->v) != t->v)
-			continue; /* most are clear: the cheap test first */
-		if (t->v == 010000 && (f & 04010000) == 04010000)
-			continue; /* shown as O_SYNC */
-		if (t->v == 0200000 && (f & 020200000) == 020200000)
-			continue; /* shown as O_TMPFILE */
-		put(out, cap, &n, "|", t->n);
-	}
-}
-
-/* ------------------------------------------------------------------ */
 /* rendering                                                           */
 
 static uint32_t open_flags(const struct vg_rec *r)
@@ -815,18 +418,18 @@ bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap
 	case PK_OFLAGS: {
 		uint32_t f = open_flags(r);
 		fmt_u64(raw, rawcap, f);
-		oflags_render(f, res, rescap);
+		vg_argfmt_oflags_render(f, res, rescap);
 		break;
 	}
 	case PK_FLAGS_O:
 		fmt_u64(raw, rawcap, (uint32_t)a);
-		flags_render(oflags, (uint32_t)a, res, rescap);
+		vg_argfmt_flags_render(vg_argfmt_oflags, (uint32_t)a, res, rescap);
 		break;
 	case PK_OMODE:
 	case PK_MODE: {
 		uint32_t m = ps->kind == PK_OMODE ? open_mode(r) : (uint32_t)a;
 		fmt_oct(raw, rawcap, m);
-		flags_render(modebits, m, res, rescap);
+		vg_argfmt_flags_render(vg_argfmt_modebits, m, res, rescap);
 		break;
 	}
 	case PK_INT:
@@ -848,7 +451,7 @@ bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap
 		break;
 	case PK_DOMAIN:
 		fmt_u64(raw, rawcap, (uint32_t)a);
-		enum_render(domains, (uint32_t)a, res, rescap);
+		vg_argfmt_enum_render(vg_argfmt_domains, (uint32_t)a, res, rescap);
 		break;
 	case PK_TUPLE:
 	case PK_SOCKADDR:
@@ -863,12 +466,12 @@ bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap
 		break;
 	case PK_PTRACE:
 		fmt_u64(raw, rawcap, a);
-		enum_render(ptrace_reqs, a, res, rescap);
+		vg_argfmt_enum_render(vg_argfmt_ptrace_reqs, a, res, rescap);
 		break;
 	case PK_BPFCMD:
 		fmt_u64(raw, rawcap, a);
-		if (a < sizeof(bpf_cmds) / sizeof(bpf_cmds[0]))
-			cpy(res, rescap, bpf_cmds[a]);
+		if (a < vg_argfmt_nbpf_cmds)
+			cpy(res, rescap, vg_argfmt_bpf_cmds[a]);
 		break;
 	case PK_PID: {
 		int32_t pid = (int32_t)(uint32_t)a;
@@ -881,23 +484,23 @@ bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap
 	}
 	case PK_SIG:
 		fmt_u64(raw, rawcap, a);
-		enum_render(signames, a, res, rescap);
+		vg_argfmt_enum_render(vg_argfmt_signames, a, res, rescap);
 		break;
 	case PK_NSFLAGS:
 		fmt_u64(raw, rawcap, a);
-		flags_render(nsflags, a, res, rescap);
+		vg_argfmt_flags_render(vg_argfmt_nsflags, a, res, rescap);
 		break;
 	case PK_ATFLAGS:
 		fmt_u64(raw, rawcap, a);
-		flags_render(atflags, a, res, rescap);
+		vg_argfmt_flags_render(vg_argfmt_atflags, a, res, rescap);
 		break;
 	case PK_PRCTL:
 		fmt_u64(raw, rawcap, a);
-		enum_render(prctl_opts, a, res, rescap);
+		vg_argfmt_enum_render(vg_argfmt_prctl_opts, a, res, rescap);
 		break;
 	case PK_MFDFLAGS:
 		fmt_u64(raw, rawcap, a);
-		flags_render(mfdflags, a, res, rescap);
+		vg_argfmt_flags_render(vg_argfmt_mfdflags, a, res, rescap);
 		break;
 	case PK_FD1:
 	case PK_FD2: {
@@ -945,7 +548,7 @@ bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap
 		break;
 	case PK_EXEFLAGS:
 		fmt_u64(raw, rawcap, p->exe_flags);
-		flags_render(exeflags, p->exe_flags, res, rescap);
+		vg_argfmt_flags_render(vg_argfmt_exeflags, p->exe_flags, res, rescap);
 		break;
 	case PK_CAPINH:
 		caps_param(p->cap_inh, raw, rawcap, res, rescap);
@@ -995,7 +598,7 @@ bool vg_argfmt_value(const struct vg_event *ev, int i, char *out, size_t cap)
 	if (!d || i < 0 || i >= d->n || cap == 0)
 		return false;
 	if (d->p[i].kind == PK_OFLAGS) { /* never empty: O_RDONLY at least */
-		oflags_render(open_flags(ev->raw), out, cap);
+		vg_argfmt_oflags_render(open_flags(ev->raw), out, cap);
 		return true;
 	}
 	char res[VG_STR_MAX];

@@ -29,6 +29,8 @@ struct vg_httpd {
 	atomic_bool stopping;
 	atomic_uint ready;
 	unsigned required;
+	pthread_mutex_t detail_mu;
+	char detail[512]; /* vg_httpd_set_detail's text, under detail_mu */
 	struct vg_metrics *metrics;
 	int port;
 	unsigned char wbuf[LWS_PRE + CHUNK]; /* service thread only */
@@ -84,8 +86,13 @@ static int respond_text(struct lws *wsi, struct pss *p, unsigned status, const c
 static int readyz(struct vg_httpd *h, struct lws *wsi, struct pss *p)
 {
 	unsigned missing = h->required & ~atomic_load(&h->ready);
-	if (!missing)
-		return respond_text(wsi, p, HTTP_STATUS_OK, "ok\n");
+	if (!missing) {
+		char body[sizeof(h->detail) + 8];
+		pthread_mutex_lock(&h->detail_mu);
+		snprintf(body, sizeof(body), "ok\n%s%s", h->detail, *h->detail ? "\n" : "");
+		pthread_mutex_unlock(&h->detail_mu);
+		return respond_text(wsi, p, HTTP_STATUS_OK, body);
+	}
 	char msg[160] = "not ready:";
 	static const struct {
 		unsigned bit;
@@ -343,6 +350,7 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 	struct vg_httpd *h = vg_xcalloc(1, sizeof(*h));
 	atomic_init(&h->stopping, false);
 	atomic_init(&h->ready, 0);
+	pthread_mutex_init(&h->detail_mu, NULL);
 	h->required = cfg->required;
 	h->metrics = cfg->metrics;
 
@@ -404,6 +412,15 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 int vg_httpd_port(const struct vg_httpd *h)
 {
 	return h ? h->port : -1;
+}
+
+void vg_httpd_set_detail(struct vg_httpd *h, const char *text)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->detail_mu);
+	snprintf(h->detail, sizeof(h->detail), "%s", text ? text : "");
+	pthread_mutex_unlock(&h->detail_mu);
 }
 
 void vg_httpd_set_ready(struct vg_httpd *h, unsigned bits, bool ok)

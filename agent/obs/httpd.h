@@ -2,7 +2,8 @@
  *
  *   GET /metrics  the registry in Prometheus text format 0.0.4
  *   GET /healthz  200 "ok\n" while the process (and this server) runs
- *   GET /readyz   200 "ok\n" once every required readiness condition holds,
+ *   GET /readyz   200 "ok\n" once every required readiness condition holds
+ *                 (then the vg_httpd_set_detail line, when one is set),
  *                 else 503 "not ready: <what is missing>\n"
  *   other paths   404;  other methods on any path: 405 with Allow: GET
  *
@@ -56,6 +57,10 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 
 /* The port actually bound. */
 int vg_httpd_port(const struct vg_httpd *h);
+
+/* A line /readyz adds after its status (e.g. the capture's kernel
+ * features); copied.  Call before the condition it describes is set. */
+void vg_httpd_set_detail(struct vg_httpd *h, const char *text);
 
 /* Set or clear readiness conditions (any thread). */
 void vg_httpd_set_ready(struct vg_httpd *h, unsigned bits, bool ok);

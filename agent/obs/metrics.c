@@ -731,6 +731,12 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		 {.name = "vigil_process_evictions_total",
 		  .help = "Processes evicted from the full state table.",
 		  .type = VG_METRIC_COUNTER}},
+		{&out->capture_features,
+		 {.name = "vigil_capture_features",
+		  .help = "Kernel features the capture uses (1), or replaces with a fallback (0).",
+		  .type = VG_METRIC_GAUGE,
+		  .labels = {"feature"},
+		  .max_series = 16}},
 	};
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {

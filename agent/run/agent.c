@@ -677,6 +677,28 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 	return a;
 }
 
+/* What the kernel allowed the capture, in the log, the metrics and
+ * /readyz: a fallback changes cost or limits, never the events. */
+static void report_features(struct vg_agent *a, struct vg_capture *cap)
+{
+	char desc[256];
+	vg_capture_describe(cap, desc, sizeof(desc));
+	vg_log(VG_LOG_INFO, "capture on kernel %s: %s", vg_capture_kernel(cap), desc);
+	const struct vg_capture_feature *f;
+	size_t n = vg_capture_features(cap, &f);
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].on)
+			vg_log(VG_LOG_WARNING, "kernel %s lacks %s: %s", vg_capture_kernel(cap),
+			       f[i].name, f[i].without);
+		if (a->reg)
+			vg_metric_set(vg_metric_labels(a->m.capture_features, f[i].name),
+				      f[i].on ? 1 : 0);
+	}
+	char detail[320];
+	snprintf(detail, sizeof(detail), "capture: kernel %s %s", vg_capture_kernel(cap), desc);
+	vg_httpd_set_detail(a->httpd, detail);
+}
+
 int vg_agent_run(struct vg_agent *a)
 {
 	char err[512];
@@ -698,6 +720,7 @@ int vg_agent_run(struct vg_agent *a)
 		vg_log(VG_LOG_ERROR, "cannot start capture: %s", err);
 		return -1;
 	}
+	report_features(a, cap);
 	if (a->reload) {
 		/* custom resources first, so the first set already has them */
 		uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;

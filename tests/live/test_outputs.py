@@ -9,6 +9,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -180,7 +181,13 @@ def test_prometheus_scrapes_the_agent():
                     "process_cpu_seconds_total", "process_start_time_seconds"):
             check("# TYPE %s " % fam in text and "# HELP %s " % fam in text,
                   "family %s missing" % fam)
-        check(get("http://127.0.0.1:%d/readyz" % port) == "ok\n", "readyz")
+        ready = get("http://127.0.0.1:%d/readyz" % port)
+        # "ok", then the capture's kernel and features
+        check(re.match(r"ok\ncapture: kernel \S+ bpf_loop=[01] get_current_task_btf=[01] "
+                       r"task_pt_regs=[01] exit_group_dead=[01]\n\Z", ready),
+              "readyz: %r" % ready)
+        check(re.search(r'^vigil_capture_features\{feature="bpf_loop"\} [01]$', text, re.M),
+              "vigil_capture_features missing")
         ppath = os.path.join(pdir, "prometheus.yml")
         with open(ppath, "w") as f:
             f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
