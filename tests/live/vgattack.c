@@ -16,7 +16,9 @@
  *   vgattack connect IP PORT     non-blocking TCP connect (EINPROGRESS is fine)
  *   vgattack noop                exit 0
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
