@@ -175,6 +175,7 @@ def build_actions(work, helper_host, pod, netpod):
         p = subprocess.Popen(["busybox", "nc", "127.0.0.1", str(port[0]), "-e", "/bin/sh"],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
+        port.append(p.pid)  # nc, then the shell it becomes
         c, _ = srv.accept()
         c.sendall(b"echo %s; exit\n" % MARK.encode())
         c.recv(100)
@@ -232,7 +233,7 @@ def build_actions(work, helper_host, pod, netpod):
         A("reverse shell with nc -e (host)", H,
           ["Netcat-style tool started with a program to run",
            "Shell or interpreter connected to a network socket"],
-          fields(**{"proc.cmdline": "127.0.0.1"}), revshell_host),
+          lambda al: al["output_fields"].get("proc.pid") in port[1:], revshell_host),
         A("fileless memfd execution (host)", H, ["Fileless execution from memory"],
           fields(**{"proc.cmdline": "vgpayload"}), lambda: prog([helper_host, "memfd-exec"])),
         A("run from /dev/shm (host)", H, ["Program run from a writable temporary directory"],
