@@ -449,7 +449,7 @@ def test_default_rules_and_falco_comparison():
 
     # the comparison: each action's own events, replayed under both rule sets
     events = []
-    with open(cap) as f:
+    with open(cap, errors="replace") as f:
         for line in f:
             if line.startswith("{"):
                 events.append(json.loads(line))
