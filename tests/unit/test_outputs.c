@@ -1,5 +1,5 @@
-/* Unit tests of the alert pipeline: the queue (alertq.c), the token bucket
- * (tbucket.c), the dispatcher (dispatch.c) with a fake sink, the file sink
+/* Unit tests of the alert pipeline: the queue (alertq.c), the
+ * dispatcher (dispatch.c) with a fake sink, the file sink
  * (sink_stream.c) and the HTTP sink (sink_http.c) against a small HTTP
  * server on a loopback socket in this process. */
 #include <setjmp.h>
@@ -25,7 +25,6 @@
 #include "metrics.h"
 #include "rules.h"
 #include "sink.h"
-#include "tbucket.h"
 #include "util.h"
 
 static struct vg_alert *mk(const char *rule, int prio, const char *json)
@@ -82,31 +81,6 @@ static void test_alertq(void **state)
 	assert_int_equal(vg_alertq_push(q, x), VG_ALERTQ_OK);
 	vg_alert_unref(x);
 	vg_alertq_free(q);
-}
-
-/* ---- token bucket ------------------------------------------------------------ */
-
-static void test_tbucket(void **state)
-{
-	(void)state;
-	struct vg_tbucket b;
-	uint64_t t = 1000000000ull;
-	vg_tbucket_init(&b, 10, 3, t);
-	assert_true(vg_tbucket_take(&b, t));
-	assert_true(vg_tbucket_take(&b, t));
-	assert_true(vg_tbucket_take(&b, t));
-	assert_false(vg_tbucket_take(&b, t)); /* burst spent */
-	assert_false(vg_tbucket_take(&b, t + 50000000ull));
-	assert_true(vg_tbucket_take(&b, t + 100000000ull)); /* 10/s: one per 100 ms */
-	assert_false(vg_tbucket_take(&b, t + 100000000ull));
-	/* a long pause refills up to the burst, not more */
-	int n = 0;
-	while (vg_tbucket_take(&b, t + 60000000000ull))
-		n++;
-	assert_int_equal(n, 3);
-	vg_tbucket_init(&b, 0, 1, t); /* rate 0: unlimited */
-	for (int i = 0; i < 1000; i++)
-		assert_true(vg_tbucket_take(&b, t));
 }
 
 /* ---- dispatch with a fake sink ---------------------------------------------- */
@@ -520,7 +494,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alertq),
-		cmocka_unit_test(test_tbucket),
 		cmocka_unit_test(test_dispatch_queue_full),
 		cmocka_unit_test(test_dispatch_priority_throttle_reopen),
 		cmocka_unit_test(test_dispatch_deadline),
