@@ -386,6 +386,9 @@ static void test_alert_json(void **unused)
 		if (!cJSON_HasObjectItem(j, keys[i]))
 			fail_msg("no '%s' in %s", keys[i], s);
 	assert_false(cJSON_HasObjectItem(j, "k8s")); /* not in a pod */
+	assert_false(ctx->has_k8s);
+	/* the message the Events sink takes from the alert record */
+	assert_string_equal(ctx->buf + ctx->msg_off, "read /etc/shadow by cat (gp=sshd fd=3)");
 	assert_string_equal(cJSON_GetObjectItem(j, "time")->valuestring,
 			    "2023-11-14T22:13:20.123456789Z");
 	assert_string_equal(cJSON_GetObjectItem(j, "rule")->valuestring, "Read shadow");
