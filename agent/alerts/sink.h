@@ -77,4 +77,11 @@ struct vg_sink_http_opts {
 };
 struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, size_t errlen);
 
+/* Each alert as a Kubernetes Event (events.k8s.io/v1) through the writer
+ * ev, which belongs to the caller and must outlive the sink: about its pod
+ * when the alert names one, else about the node; the note is the alert's
+ * message.  Never blocks: a full Events queue fails the alert. */
+struct k8s_events;
+struct vg_sink *vg_sink_k8s_events_new(struct k8s_events *ev, const char *node, int min_priority);
+
 #endif

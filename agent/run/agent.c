@@ -397,7 +397,11 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 		vg_alert_text(r, ev, a->actx, a->actx->buf, sizeof(a->actx->buf));
 		text = vg_xstrdup(a->actx->buf);
 	}
-	vg_dispatch_emit(a->disp, vg_alert_new(r->name, r->priority, ev->ts, json, text));
+	struct vg_alert *al = vg_alert_new(r->name, r->priority, ev->ts, json, text);
+	const struct vg_alert_ctx *c = a->actx;
+	vg_alert_set_subject(al, c->buf + c->msg_off, c->has_k8s ? c->ns : NULL,
+			     c->has_k8s ? c->pod : NULL, c->has_k8s && c->uid[0] ? c->uid : NULL);
+	vg_dispatch_emit(a->disp, al);
 }
 
 /* The internal alert about lost events, in the same shape as a rule's. */
@@ -434,6 +438,7 @@ static void drop_alert(struct vg_agent *a, uint64_t kernel, uint64_t queue, uint
 	char *json = vg_alert_envelope(&h, f);
 	struct vg_alert *al = vg_alert_new(VG_AGENT_DROP_RULE, VG_PRIO_WARNING, now, json,
 					   a->text ? vg_xstrdup(out) : NULL);
+	vg_alert_set_subject(al, msg, NULL, NULL, NULL); /* the node's */
 	vg_dispatch_emit(a->disp, al);
 }
 
