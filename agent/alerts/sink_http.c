@@ -5,7 +5,7 @@
  * completes, fails or times out.  Failures are retried with exponential
  * backoff; every wait checks give_up so shutdown is never held hostage
  * by a dead receiver. */
-#include "k8s_client.h"
+#include "httpc.h"
 #include "log.h"
 #include "sink.h"
 #include "util.h"
@@ -21,11 +21,9 @@
 
 struct http {
 	struct lws_context *ctx;
-	char *url; /* lws_parse_uri cut it into the pieces below */
-	const char *host;
-	char *path; /* with its leading '/' */
-	int port;
-	bool tls;
+	struct lws_vhost *vh;
+	struct httpc_url u; /* host, port, path ("/" when the URL has none), tls */
+	char *hosthdr;
 	char **hname, **hvalue; /* custom headers, names lower case with ':' */
 	size_t nheaders;
 	unsigned timeout_ms, retries, backoff_ms, backoff_max_ms;
@@ -60,20 +58,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
 		unsigned char **p = (unsigned char **)in, *end = (*p) + len;
-		char clen[24];
-		snprintf(clen, sizeof(clen), "%zu", h->cur->json_len);
-		if (k8s_lws_add_header(wsi, "content-type:", "application/json", p, end) ||
-		    k8s_lws_add_header(wsi, "content-length:", clen, p, end))
-			return -1;
 		for (size_t i = 0; i < h->nheaders; i++)
-			if (k8s_lws_add_header(wsi, h->hname[i], h->hvalue[i], p, end))
+			if (httpc_add_header(wsi, h->hname[i], h->hvalue[i], p, end))
 				return -1;
-		lws_client_http_body_pending(wsi, 1);
-		lws_callback_on_writable(wsi);
-		return 0;
+		return httpc_add_body_headers(wsi, "application/json", h->cur->json_len, p, end);
 	}
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
-		if (k8s_lws_write_body(wsi, h->cur->json, h->cur->json_len, &h->sent)) {
+		if (httpc_write_body(wsi, h->cur->json, h->cur->json_len, &h->sent)) {
 			finish(h, 0, "writing the request body failed");
 			return -1;
 		}
@@ -83,10 +74,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		h->status = (int)lws_http_client_http_response(wsi);
 		return 0;
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
-		char buf[LWS_PRE + 1024];
-		char *px = buf + LWS_PRE;
-		int lenx = (int)sizeof(buf) - LWS_PRE;
-		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+		return httpc_read(wsi);
 	}
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
 		return 0; /* the answer's body does not matter */
@@ -127,20 +115,19 @@ static int attempt(struct vg_sink *s, struct http *h, const struct vg_alert *a)
 	h->done = 0;
 	h->status = 0;
 	h->why[0] = 0;
-	struct lws_client_connect_info ci = {0};
-	ci.context = h->ctx;
-	ci.address = h->host;
-	ci.port = h->port;
-	ci.path = h->path;
-	ci.host = h->host;
-	ci.origin = h->host;
-	ci.method = "POST";
-	ci.protocol = protocols[0].name;
-	ci.local_protocol_name = protocols[0].name;
-	ci.alpn = "http/1.1";
-	ci.ssl_connection = (h->tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
-	ci.pwsi = &h->wsi;
-	if (!lws_client_connect_via_info(&ci)) {
+	struct httpc_req req = {
+		.ctx = h->ctx,
+		.vh = h->vh,
+		.protocol = protocols[0].name,
+		.host = h->u.host,
+		.port = h->u.port,
+		.host_header = h->hosthdr,
+		.method = "POST",
+		.path = h->u.path,
+		.tls = h->u.tls,
+		.pwsi = &h->wsi,
+	};
+	if (!httpc_connect(&req)) {
 		h->wsi = NULL;
 		finish(h, 0, "cannot start the connection");
 	}
@@ -190,8 +177,8 @@ static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, 
 		backoff_sleep(s, wait);
 		wait = wait * 2 > h->backoff_max_ms ? h->backoff_max_ms : wait * 2;
 	}
-	snprintf(err, errlen, "POST %s:%d%s: %s (after %u retries)", h->host, h->port, h->path,
-		 h->why, h->retries);
+	snprintf(err, errlen, "POST %s:%d%s: %s (after %u retries)", h->u.host, h->u.port,
+		 h->u.path, h->why, h->retries);
 	return -1;
 }
 
@@ -205,8 +192,8 @@ static void http_free(struct http *h)
 	}
 	free(h->hname);
 	free(h->hvalue);
-	free(h->url);
-	free(h->path);
+	httpc_url_free(&h->u);
+	free(h->hosthdr);
 	free(h);
 }
 
@@ -260,30 +247,17 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 		snprintf(err, errlen, "no URL");
 		goto fail;
 	}
-	h->url = vg_xstrdup(o->url);
-	const char *prot, *host, *path;
-	if (lws_parse_uri(h->url, &prot, &host, &h->port, &path) || !*host) {
-		snprintf(err, errlen, "invalid URL '%s'", o->url);
-		goto fail;
-	}
-	if (!strcmp(prot, "https"))
-		h->tls = true;
-	else if (strcmp(prot, "http")) {
+	char why[256];
+	int urc = httpc_url_parse(o->url, &h->u, why, sizeof(why));
+	if (urc == HTTPC_URL_SCHEME) {
 		snprintf(err, errlen, "URL '%s': the scheme must be http or https", o->url);
 		goto fail;
 	}
-	if (strstr(o->url, "://") == NULL) {
-		snprintf(err, errlen, "URL '%s': no scheme (http:// or https://)", o->url);
+	if (urc) {
+		snprintf(err, errlen, "invalid URL %s", why);
 		goto fail;
 	}
-	/* lws_parse_uri defaults the port to 80 for both schemes */
-	if (h->tls && h->port == 80 && !strstr(strstr(o->url, "://") + 3, ":80"))
-		h->port = 443;
-	h->host = host;
-	size_t plen = strlen(path);
-	h->path = vg_xmalloc(plen + 2);
-	h->path[0] = '/';
-	memcpy(h->path + 1, path, plen + 1);
+	h->hosthdr = httpc_host_header(h->u.host);
 	h->hname = vg_xcalloc(o->nheaders + 1, sizeof(char *));
 	h->hvalue = vg_xcalloc(o->nheaders + 1, sizeof(char *));
 	for (size_t i = 0; i < o->nheaders; i++)
@@ -294,31 +268,21 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 		goto fail;
 	}
 
-	/* lws only logs an unreadable file and goes on without TLS material */
-	const char *files[] = {o->ca_file, o->client_cert, o->client_key};
-	for (int i = 0; i < 3; i++) {
-		FILE *f = files[i] ? fopen(files[i], "r") : NULL;
-		if (files[i] && !f) {
-			snprintf(err, errlen, "cannot read %s: %s", files[i], strerror(errno));
-			goto fail;
-		}
-		if (f)
-			fclose(f);
-	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, vg_log_lws);
-	struct lws_context_creation_info info = {0};
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	info.user = h;
-	info.gid = -1;
-	info.uid = -1;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.client_ssl_ca_filepath = o->ca_file;
-	info.client_ssl_cert_filepath = o->client_cert;
-	info.client_ssl_private_key_filepath = o->client_key;
-	info.fd_limit_per_thread = 16;
-	h->ctx = lws_create_context(&info);
-	if (!h->ctx) {
+	struct httpc_ctx_opts co = {
+		.protocols = protocols,
+		.user = h,
+		.ca_file = o->ca_file,
+		.cert_file = o->client_cert,
+		.key_file = o->client_key,
+		.fd_limit = 16,
+	};
+	int crc = httpc_ctx_new(&co, &h->ctx, &h->vh, why, sizeof(why));
+	if (crc == HTTPC_CTX_FILES) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+	if (crc) {
 		snprintf(err, errlen,
 			 "cannot create the HTTP client (unreadable CA file or client "
 			 "certificate/key?)");

@@ -490,6 +490,34 @@ static void test_http_sink(void **state)
 	assert_non_null(strstr(err, "cannot read /nonexistent/ca.pem"));
 }
 
+/* The URL Falcosidekick users write names the root: the request goes to
+ * "/", never "//" (which Go's ServeMux answers with a redirect). */
+static void test_http_sink_root_path(void **state)
+{
+	(void)state;
+	struct server sv = {.statuses = {200}, .nstatuses = 1};
+	server_start(&sv);
+	char url[128], err[512];
+	struct vg_alert *a = mk("r", VG_PRIO_NOTICE, "{}");
+	const char *forms[] = {"http://127.0.0.1:%d/", "http://127.0.0.1:%d",
+			       "http://127.0.0.1:%d/a/b?x=1"};
+	const char *want[] = {"POST / HTTP/1.1\r\n", "POST / HTTP/1.1\r\n",
+			      "POST /a/b?x=1 HTTP/1.1\r\n"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(url, sizeof(url), forms[i], sv.port);
+		struct vg_sink_http_opts o = {
+			.url = url, .timeout_ms = 2000, .min_priority = VG_PRIO_DEBUG};
+		struct vg_sink *s = vg_sink_http_new(&o, err, sizeof(err));
+		assert_non_null(s);
+		assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), 0);
+		if (strncmp(sv.last_req, want[i], strlen(want[i])))
+			fail_msg("%s: sent %.40s", url, sv.last_req);
+		s->ops->close(s);
+	}
+	vg_alert_unref(a);
+	server_stop(&sv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch_deadline),
 		cmocka_unit_test(test_file_sink),
 		cmocka_unit_test(test_http_sink),
+		cmocka_unit_test(test_http_sink_root_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
