@@ -34,16 +34,20 @@ struct http {
 	size_t sent;
 	int done; /* 0 running, 1 success, -1 failure */
 	int status;
-	char why[160];
+	char location[256]; /* of a 3xx answer */
+	const char *reason; /* VG_SINK_R_* of a failure */
+	char why[400];
 };
 
-static void finish(struct http *h, int ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void finish(struct http *h, int ok, const char *fmt, ...)
+/* The attempt's outcome, once: ok, or a failure for reason (VG_SINK_R_*). */
+static void finish(struct http *h, int ok, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void finish(struct http *h, int ok, const char *reason, const char *fmt, ...)
 {
 	if (h->done)
 		return;
 	h->done = ok ? 1 : -1;
+	h->reason = ok ? NULL : reason;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(h->why, sizeof(h->why), fmt, ap);
@@ -65,13 +69,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	}
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
 		if (httpc_write_body(wsi, h->cur->json, h->cur->json_len, &h->sent)) {
-			finish(h, 0, "writing the request body failed");
+			finish(h, 0, VG_SINK_R_CONNECT, "writing the request body failed");
 			return -1;
 		}
 		return 0;
 	}
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
 		h->status = (int)lws_http_client_http_response(wsi);
+		if (lws_hdr_copy(wsi, h->location, sizeof(h->location), WSI_TOKEN_HTTP_LOCATION) <
+		    0)
+			h->location[0] = 0;
 		return 0;
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
 		return httpc_read(wsi);
@@ -80,16 +87,23 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0; /* the answer's body does not matter */
 	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
 		if (h->status >= 200 && h->status < 300)
-			finish(h, 1, "ok");
+			finish(h, 1, NULL, "ok");
+		else if (h->status >= 300 && h->status < 400)
+			/* the URL is wrong (e.g. a path the receiver's router
+			 * rewrites): following it would hide that and, for a
+			 * 301/302, turn the POST into a GET */
+			finish(h, 0, VG_SINK_R_HTTP_REDIRECT,
+			       "HTTP status %d, redirect to '%s' not followed: fix the URL",
+			       h->status, h->location);
 		else
-			finish(h, 0, "HTTP status %d", h->status);
+			finish(h, 0, VG_SINK_R_HTTP_STATUS, "HTTP status %d", h->status);
 		return -1; /* one request per connection */
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		finish(h, 0, "%s", in ? (const char *)in : "connection failed");
+		finish(h, 0, VG_SINK_R_CONNECT, "%s", in ? (const char *)in : "connection failed");
 		h->wsi = NULL;
 		return 0;
 	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
-		finish(h, 0, "connection closed before the answer");
+		finish(h, 0, VG_SINK_R_CONNECT, "connection closed before the answer");
 		h->wsi = NULL;
 		return 0;
 	default:
@@ -108,12 +122,15 @@ static int attempt(struct vg_sink *s, struct http *h, const struct vg_alert *a)
 {
 	if (vg_sink_giving_up(s)) {
 		snprintf(h->why, sizeof(h->why), "shutting down");
+		h->reason = VG_SINK_R_SHUTDOWN;
 		return -1;
 	}
 	h->cur = a;
 	h->sent = 0;
 	h->done = 0;
 	h->status = 0;
+	h->location[0] = 0;
+	h->reason = NULL;
 	h->why[0] = 0;
 	struct httpc_req req = {
 		.ctx = h->ctx,
@@ -129,12 +146,13 @@ static int attempt(struct vg_sink *s, struct http *h, const struct vg_alert *a)
 	};
 	if (!httpc_connect(&req)) {
 		h->wsi = NULL;
-		finish(h, 0, "cannot start the connection");
+		finish(h, 0, VG_SINK_R_CONNECT, "cannot start the connection");
 	}
 	uint64_t deadline = vg_now_mono_ns() + (uint64_t)h->timeout_ms * 1000000ull;
 	while (!h->done) {
 		if (vg_now_mono_ns() >= deadline || vg_sink_giving_up(s)) {
-			finish(h, 0, "timed out after %u ms", h->timeout_ms);
+			finish(h, 0, vg_sink_giving_up(s) ? VG_SINK_R_SHUTDOWN : VG_SINK_R_TIMEOUT,
+			       "timed out after %u ms", h->timeout_ms);
 			break;
 		}
 		lws_service(h->ctx, 0);
@@ -166,19 +184,21 @@ static void backoff_sleep(struct vg_sink *s, unsigned ms)
 static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen)
 {
 	struct http *h = s->impl;
-	unsigned wait = h->backoff_ms;
-	for (unsigned i = 0;; i++) {
+	unsigned wait = h->backoff_ms, i;
+	for (i = 0;; i++) {
 		if (!attempt(s, h, a))
 			return 0;
-		if (i >= h->retries || vg_sink_giving_up(s))
+		/* a redirect answers the same every time: no retry */
+		if (i >= h->retries || vg_sink_giving_up(s) || h->status / 100 == 3)
 			break;
 		vg_log(VG_LOG_DEBUG, "sink %s: %s; retry %u in %u ms", s->name, h->why, i + 1,
 		       wait);
 		backoff_sleep(s, wait);
 		wait = wait * 2 > h->backoff_max_ms ? h->backoff_max_ms : wait * 2;
 	}
+	s->reason = h->reason;
 	snprintf(err, errlen, "POST %s:%d%s: %s (after %u retries)", h->u.host, h->u.port,
-		 h->u.path, h->why, h->retries);
+		 h->u.path, h->why, i);
 	return -1;
 }
 

@@ -33,6 +33,7 @@ static int events_deliver(struct vg_sink *s, const struct vg_alert *al, char *er
 		in.name = e->node;
 	}
 	if (k8s_events_emit(e->ev, &in)) {
+		s->reason = VG_SINK_R_EVENTS_QUEUE;
 		snprintf(err, errlen, "the Kubernetes Events queue is full");
 		return -1;
 	}

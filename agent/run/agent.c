@@ -326,6 +326,7 @@ static int setup_sinks(struct vg_agent *a, char *err, size_t errlen)
 	dopt.rule_burst = (double)cfg->outputs.rate_limit_burst;
 	dopt.sent = a->m.alerts_sent;
 	dopt.failed = a->m.alerts_failed;
+	dopt.failures = a->m.alert_failures;
 	dopt.throttled = a->m.alerts_throttled;
 	dopt.events_dropped = a->m.events_dropped;
 	a->disp = vg_dispatch_new(&dopt);

@@ -63,7 +63,7 @@ struct vg_kube {
 
 	/* metrics (NULL when the agent serves none) */
 	const struct vg_vigil_metrics *m;
-	struct vg_metric_series *ev_throttled, *ev_failed;
+	struct vg_metric_series *ev_throttled, *ev_failed, *ev_failed_api;
 	uint64_t ev_throttled_seen, ev_failed_seen, ev_lost_seen;
 };
 
@@ -128,6 +128,7 @@ static void on_tick(void *ctx)
 		}
 		vg_metric_add(k->ev_throttled, es.throttled - k->ev_throttled_seen);
 		vg_metric_add(k->ev_failed, es.failed - k->ev_failed_seen);
+		vg_metric_add(k->ev_failed_api, es.failed - k->ev_failed_seen);
 		k->ev_throttled_seen = es.throttled;
 		k->ev_failed_seen = es.failed;
 		k->ev_lost_seen = lost;
@@ -545,6 +546,8 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 			const char *sink[] = {"k8s_events"};
 			k->ev_throttled = vg_metric_series(k->m->alerts_throttled, sink);
 			k->ev_failed = vg_metric_series(k->m->alerts_failed, sink);
+			k->ev_failed_api =
+				vg_metric_labels(k->m->alert_failures, "k8s_events", VG_SINK_R_API);
 		}
 	}
 	struct vg_agent_meta am = {

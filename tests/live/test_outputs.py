@@ -171,7 +171,8 @@ def test_prometheus_scrapes_the_agent():
               "promtool check metrics: rc %d %s %s" % (r.returncode, r.stdout, r.stderr))
         for fam in ("vigil_build_info", "vigil_events_total", "vigil_events_dropped_total",
                     "vigil_rule_matches_total", "vigil_alerts_sent_total",
-                    "vigil_alerts_failed_total", "vigil_alerts_throttled_total",
+                    "vigil_alerts_failed_total", "vigil_alert_failures_total",
+                    "vigil_alerts_throttled_total",
                     "vigil_rules_loaded", "vigil_rules_reloads_total",
                     "vigil_rules_last_reload_timestamp_seconds",
                     "vigil_k8s_watch_restarts_total", "vigil_k8s_requests_total",

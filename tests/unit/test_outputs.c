@@ -165,6 +165,7 @@ static void test_dispatch_queue_full(void **state)
 	struct vg_dispatch_opts o = {.queue_len = 4,
 				     .sent = r.v.alerts_sent,
 				     .failed = r.v.alerts_failed,
+				     .failures = r.v.alert_failures,
 				     .throttled = r.v.alerts_throttled,
 				     .events_dropped = r.v.events_dropped};
 	struct vg_dispatch *d = vg_dispatch_new(&o);
@@ -197,6 +198,9 @@ static void test_dispatch_queue_full(void **state)
 	assert_int_equal(counter(r.v.alerts_sent, "fake"), 5);
 	assert_int_equal(counter(r.v.alerts_failed, "fake"), 6);
 	assert_int_equal(counter(r.v.events_dropped, "alert_queue"), 6);
+	assert_int_equal(vg_metric_counter_get(vg_metric_labels(r.v.alert_failures, "fake",
+								VG_SINK_R_QUEUE_FULL)),
+			 6);
 	vg_dispatch_free(d);
 	vg_metrics_free(r.m);
 }
@@ -383,11 +387,11 @@ static void *serve(void *arg)
 		int i = atomic_fetch_add(&sv->requests, 1);
 		memcpy(sv->last_req, buf, len + 1);
 		int status = sv->statuses[i < sv->nstatuses ? i : sv->nstatuses - 1];
-		char resp[128];
-		int n = snprintf(
-			resp, sizeof(resp),
-			"HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-			status);
+		char resp[256];
+		int n = snprintf(resp, sizeof(resp),
+				 "HTTP/1.1 %d X\r\n%sContent-Length: 2\r\nConnection: "
+				 "close\r\n\r\nok",
+				 status, status / 100 == 3 ? "Location: /elsewhere/\r\n" : "");
 		if (write(c, resp, (size_t)n) < 0)
 			break;
 		close(c);
@@ -514,6 +518,23 @@ static void test_http_sink_root_path(void **state)
 			fail_msg("%s: sent %.40s", url, sv.last_req);
 		s->ops->close(s);
 	}
+	/* a redirect is a failure of its own, at once (never followed, no
+	 * retry: it would answer the same) */
+	sv.statuses[0] = 301;
+	atomic_store(&sv.requests, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/old", sv.port);
+	struct vg_sink_http_opts o = {.url = url,
+				      .timeout_ms = 2000,
+				      .retries = 3,
+				      .backoff_ms = 1,
+				      .min_priority = VG_PRIO_DEBUG};
+	struct vg_sink *s = vg_sink_http_new(&o, err, sizeof(err));
+	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), -1);
+	assert_int_equal(atomic_load(&sv.requests), 1);
+	assert_string_equal(s->reason, VG_SINK_R_HTTP_REDIRECT);
+	if (!strstr(err, "HTTP status 301, redirect to '/elsewhere/' not followed"))
+		fail_msg("%s", err);
+	s->ops->close(s);
 	vg_alert_unref(a);
 	server_stop(&sv);
 }
