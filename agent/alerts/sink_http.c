@@ -251,6 +251,17 @@ static int parse_header(struct http *h, const char *hdr, char *err, size_t errle
 	const char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
+	for (const char *c = v; *c; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f) {
+			/* a CR or LF would start another header line (the
+			 * configuration refuses it already; this is the sink's
+			 * own guard) */
+			free(name);
+			snprintf(err, errlen,
+				 "header '%.*s': control character 0x%02x in the value", (int)n,
+				 hdr, (unsigned char)*c);
+			return -1;
+		}
 	h->hname[h->nheaders] = name;
 	h->hvalue[h->nheaders++] = vg_xstrdup(v);
 	return 0;

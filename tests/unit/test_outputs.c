@@ -487,6 +487,10 @@ static void test_http_sink(void **state)
 	o.nheaders = 1;
 	assert_null(vg_sink_http_new(&o, err, sizeof(err)));
 	assert_non_null(strstr(err, "header 'NoColon'"));
+	const char *crlf[] = {"X-A: a\r\nX-Evil: 1"};
+	o.headers = crlf;
+	assert_null(vg_sink_http_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "header 'X-A': control character 0x0d in the value"));
 	o.nheaders = 0;
 	o.ca_file = "/nonexistent/ca.pem";
 	snprintf(url, sizeof(url), "https://127.0.0.1:1/");
