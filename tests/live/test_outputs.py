@@ -301,6 +301,101 @@ def test_http_sink_retries_and_counts():
         s.close()
 
 
+SRC = os.environ.get("VIGIL_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                               "..", ".."))
+GO = os.environ.get("GO", "/usr/local/go/bin/go")
+# the Go build cache outlives the test (a cold build of net/http takes a while)
+GOCACHE = os.environ.get("VIGIL_GOCACHE", "/var/cache/vigil-gocache")
+
+
+class GoMux:
+    """tests/peers/httpmux: a receiver routing like Go's net/http ServeMux
+    (as Falcosidekick does): POST on "/" exactly and on one more pattern;
+    "//" and a subtree's bare name get a redirect, anything else a 404."""
+
+    def __init__(self, path=""):
+        self.dir = tempfile.mkdtemp(prefix="vigil-mux-")
+        exe = os.path.join(self.dir, "httpmux")
+        env = dict(os.environ, GOCACHE=GOCACHE, GOTOOLCHAIN="local", GOPROXY="off",
+                   GOFLAGS="-mod=mod", CGO_ENABLED="0")
+        r = subprocess.run([GO, "build", "-o", exe, "."], cwd=os.path.join(SRC, "tests", "peers",
+                                                                          "httpmux"),
+                           env=env, capture_output=True, text=True)
+        check(r.returncode == 0, "go build httpmux: %s" % r.stderr)
+        self.out = os.path.join(self.dir, "received.jsonl")
+        self.proc = subprocess.Popen([exe, "-path", path, "-out", self.out],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        check(line.startswith("listening "), "httpmux: %r" % line)
+        self.port = int(line.split(":")[-1])
+
+    def received(self):
+        """[(path, alert or None)], alert None when the body was invalid."""
+        if not os.path.exists(self.out):
+            return []
+        with open(self.out) as f:
+            recs = [json.loads(x) for x in f if x.strip()]
+        return [(r["path"], r.get("alert")) for r in recs]
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_http_sink_paths_against_go_mux():
+    """The URL Falcosidekick users write (http://host:2801/, or without the
+    slash) posts to "/": every alert arrives.  A URL the mux redirects or
+    does not serve fails every alert, counted with its reason."""
+    mux = GoMux("/falco/")
+    try:
+        n = 5
+        seen = 0
+        cases = (("/", "/"), ("", "/"), ("/falco/", "/falco/"),
+                 ("/falco", "http_redirect"), ("//", "http_redirect"),
+                 ("/nope", "http_status"))
+        for suffix, want in cases:
+            url = "http://127.0.0.1:%d%s" % (mux.port, suffix)
+            s = Setup("outputs:\n  stdout:\n    enabled: false\n  http:\n    enabled: true\n"
+                      "    url: %s\n    retries: 2\n    backoff_ms: 10\n"
+                      "    backoff_max_ms: 20\n    timeout_ms: 2000\n" % url)
+            v = s.start()
+            try:
+                port = v.metrics_port()
+                s.touch(n)
+                if want.startswith("/"):
+                    wait_for("%d alerts via %s" % (n, url),
+                             lambda: metric(port, "vigil_alerts_sent_total",
+                                            {"sink": "http"}) >= n)
+                    time.sleep(0.3)
+                    got = mux.received()[seen:]
+                    check(len(got) == n, "%s: received %d: %s" % (url, len(got), got))
+                    check(all(p == want and a and a["rule"] == RULE for p, a in got),
+                          "%s: %s" % (url, got))
+                    check(metric(port, "vigil_alerts_failed_total", {"sink": "http"}) == 0,
+                          "%s: failures" % url)
+                    seen += n
+                else:
+                    wait_for("%d failures via %s" % (n, url),
+                             lambda: metric(port, "vigil_alerts_failed_total",
+                                            {"sink": "http"}) >= n)
+                    by_reason = metric(port, "vigil_alert_failures_total",
+                                       {"sink": "http", "reason": want})
+                    check(by_reason == n, "%s: %s %s of %d" % (url, want, by_reason, n))
+                    check(metric(port, "vigil_alerts_sent_total", {"sink": "http"}) == 0,
+                          "%s: sent" % url)
+                    check(len(mux.received()) == seen, "%s: the mux got something" % url)
+                    if want == "http_redirect":
+                        check("not followed" in v.stderr(), "no log line: %s" % v.stderr())
+                rc = v.stop()
+                check(rc == 0, "exit %s" % rc)
+            finally:
+                v.close()
+                s.close()
+    finally:
+        mux.close()
+
+
 def make_pki(d):
     """A CA, a server certificate for 127.0.0.1 and a client certificate."""
     def run(*args):
@@ -484,6 +579,7 @@ if __name__ == "__main__":
     import sys
     tests = [test_rule_matches_equal_printed_alerts, test_file_sink_reopens_on_sigusr1,
              test_kernel_drops_raise_metric_and_alert, test_http_sink_retries_and_counts,
+             test_http_sink_paths_against_go_mux,
              test_sigterm_under_load_drains_everything, test_https_sink_mutual_tls_and_metrics_tls,
              test_prometheus_scrapes_the_agent]
     only = [t for t in tests if t.__name__ in sys.argv[1:]]
