@@ -2,6 +2,7 @@
 #include "output.h"
 #include "engine.h"
 #include "rules.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -195,7 +196,8 @@ size_t vg_alert_text(const struct vg_rule *r, const struct vg_event *ev, struct 
 		return cap ? cap - 1 : 0;
 	if (buf == ctx->buf)
 		ctx->msg_off = (size_t)n;
-	return (size_t)n + vg_output_render(r->out, ev, &ctx->scratch, buf + n, cap - (size_t)n);
+	size_t len = vg_output_render(r->out, ev, &ctx->scratch, ctx->raw, sizeof(ctx->raw));
+	return (size_t)n + vg_utf8_text_escape(ctx->raw, len, buf + n, cap - (size_t)n);
 }
 
 static cJSON *json_value(const struct vg_fvals *v)
@@ -263,8 +265,8 @@ char *vg_alert_envelope(const struct vg_alert_head *h, cJSON *fields)
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!s)
-		abort(); /* cJSON fails only on out-of-memory */
-	return s;
+		abort();       /* cJSON fails only on out-of-memory */
+	return vg_utf8_fix(s); /* cJSON passes bytes >= 0x80 through as they are */
 }
 
 char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx)

@@ -32,6 +32,7 @@ struct vg_alert_ctx {
 	const char *hostname;
 	struct vg_fvals scratch;
 	char buf[8192];
+	char raw[8192]; /* the rule's output before vg_alert_text escapes it */
 	/* After vg_alert_json: buf holds the text form, whose rule output
 	 * starts at buf + msg_off; has_k8s when the event's pod is known,
 	 * with its namespace, name and uid ("" when unknown). */
@@ -63,7 +64,8 @@ char *vg_alert_envelope(const struct vg_alert_head *h, cJSON *fields);
  * vg_alert_envelope(); also leaves the text form and the pod in ctx. */
 char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx);
 
-/* The plain-text form: "TIME: Priority output". */
+/* The plain-text form: "TIME: Priority output", one line whatever the
+ * values: control characters and invalid UTF-8 written \xNN (utf8.h). */
 size_t vg_alert_text(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx,
 		     char *buf, size_t cap);
 

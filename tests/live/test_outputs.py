@@ -396,6 +396,75 @@ def test_http_sink_paths_against_go_mux():
         mux.close()
 
 
+def odd_names():
+    """Two file names that hold every byte 0x01..0xff but '/'."""
+    low = bytes(b for b in range(1, 0x80) if b != 0x2f)
+    return [b"mark-" + low, b"mark-" + bytes(range(0x80, 0x100))]
+
+
+def strict_lines(data):
+    """Each line of data decoded as strict UTF-8 and parsed by json."""
+    return [json.loads(x.decode("utf-8")) for x in data.split(b"\n") if x]
+
+
+def test_odd_bytes_in_names():
+    """A file name with control characters and invalid UTF-8: every JSON
+    alert (stdout) and capture line is strict UTF-8 JSON, each invalid byte
+    one U+FFFD; the text form (file sink) is one line per alert with the
+    odd bytes written \\xNN."""
+    textfile = None
+    s = Setup()
+    textfile = os.path.join(s.dir, "alerts.txt")
+    with open(s.config, "a") as f:
+        f.write("outputs:\n  file:\n    enabled: true\n    format: text\n    path: %s\n"
+                % textfile)
+    names = odd_names()
+    v = s.start()
+    try:
+        for n in names:
+            fd = os.open(os.path.join(os.fsencode(s.dir), n), os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        wait_for("2 alerts", lambda: os.path.exists(textfile) and
+                 open(textfile, "rb").read().count(b"\n") >= 2)
+        rc = v.stop()
+        check(rc == 0, "exit %s" % rc)
+        with open(v.out.name, "rb") as f:
+            alerts = rule_alerts(strict_lines(f.read()))
+        check(len(alerts) == 2, "%d alerts" % len(alerts))
+        got = sorted(os.path.basename(a["output_fields"]["fd.name"]) for a in alerts)
+        want = sorted([names[0].decode("ascii"), "mark-" + "\ufffd" * 128])
+        check(got == want, "fd.name %r, want %r" % (got, want))
+        with open(textfile, "rb") as f:
+            text = f.read()
+        lines = text.split(b"\n")[:-1]
+        check(len(lines) == 2, "%d text lines: %r" % (len(lines), text))
+        for line in lines:
+            t = line.decode("utf-8")
+            check(not any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in t), "controls %r" % t)
+        check(b"\\x0a" in text and b"\\xff" in text and b"\\x7f" in text, "escapes %r" % text)
+    finally:
+        v.close()
+    # the capture side: `vigil capture` lines of the same opens
+    cfg = os.path.join(s.dir, "cap.yaml")
+    with open(cfg, "w") as f:
+        f.write("metrics:\n  listen: 127.0.0.1:0\n")
+    v = Vigil(["capture", "-c", cfg, "-s", "openat"])
+    try:
+        for n in names:
+            fd = os.open(os.path.join(os.fsencode(s.dir), n), os.O_RDONLY)
+            os.close(fd)
+        time.sleep(1)
+        v.stop()
+        with open(v.out.name, "rb") as f:
+            evs = strict_lines(f.read())  # every line, strict
+        paths = [json.dumps(e) for e in evs if "mark-" in json.dumps(e)]
+        check(len(paths) >= 2, "capture saw %d of the opens" % len(paths))
+        check(any("\\ufffd" * 128 in p for p in paths), "no U+FFFD run in %s" % paths[:2])
+    finally:
+        v.close()
+        s.close()
+
+
 def make_pki(d):
     """A CA, a server certificate for 127.0.0.1 and a client certificate."""
     def run(*args):
@@ -579,7 +648,7 @@ if __name__ == "__main__":
     import sys
     tests = [test_rule_matches_equal_printed_alerts, test_file_sink_reopens_on_sigusr1,
              test_kernel_drops_raise_metric_and_alert, test_http_sink_retries_and_counts,
-             test_http_sink_paths_against_go_mux,
+             test_http_sink_paths_against_go_mux, test_odd_bytes_in_names,
              test_sigterm_under_load_drains_everything, test_https_sink_mutual_tls_and_metrics_tls,
              test_prometheus_scrapes_the_agent]
     only = [t for t in tests if t.__name__ in sys.argv[1:]]
