@@ -465,6 +465,63 @@ def test_odd_bytes_in_names():
         s.close()
 
 
+def test_file_sink_on_a_full_filesystem():
+    """The file sink on a small tmpfs that fills up, then frees: an alert is
+    counted as sent only once its line is in the file, the others as failed
+    with reason no_space (sent + failed = matches, sent = lines), every line
+    is whole JSON, and the sink recovers when space returns."""
+    mnt = tempfile.mkdtemp(prefix="vigil-full-")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "mount tmpfs: %s" % r.stderr)
+    path = os.path.join(mnt, "alerts.json")
+    s = Setup("outputs:\n  queue_length: 100000\n  stdout:\n    enabled: false\n"
+              "  file:\n    enabled: true\n    path: %s\n" % path)
+    v = None
+    try:
+        # leave about 40 kB: room for ~100 alerts
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb") as f:
+            f.write(b"\0" * (256 - 40) * 1024)
+        v = s.start()
+        port = v.metrics_port()
+
+        def settled(n):
+            sent = metric(port, "vigil_alerts_sent_total", {"sink": "file"})
+            failed = metric(port, "vigil_alerts_failed_total", {"sink": "file"})
+            return sent + failed >= n and (sent, failed)
+
+        s.touch(1500, "mark-full")
+        # all but at most one: the line the full disk cut waits for room
+        sent, failed = wait_for("1499 alerts settled", lambda: settled(1499), timeout=60)
+        check(failed > 0, "the disk never filled (sent %d)" % sent)
+        os.unlink(filler)  # space returns
+        s.touch(200, "mark-room")
+        sent, failed = wait_for("1700 alerts settled", lambda: settled(1700), timeout=60)
+        matches = metric(port, "vigil_rule_matches_total", {"rule": RULE, "priority": "Notice"})
+        no_space = metric(port, "vigil_alert_failures_total", {"sink": "file", "reason": "no_space"})
+        rc = v.stop()
+        check(rc == 0, "exit %s" % rc)
+        with open(path, "rb") as f:
+            data = f.read()
+        check(data.endswith(b"\n"), "the file ends in a cut line")
+        alerts = strict_lines(data)  # every line whole JSON
+        check(matches == 1700, "matches %d" % matches)
+        check(sent + failed == matches, "sent %d + failed %d != %d" % (sent, failed, matches))
+        check(len(alerts) == sent, "%d lines, %d counted sent" % (len(alerts), sent))
+        check(no_space == failed, "no_space %d of %d failed" % (no_space, failed))
+        names = [os.path.basename(a["output_fields"]["fd.name"]) for a in alerts]
+        check(len(set(names)) == len(names), "duplicate lines")
+        room = [n for n in names if n.startswith("mark-room")]
+        check(len(room) == 200, "after space returned %d of 200 arrived" % len(room))
+    finally:
+        if v:
+            v.close()
+        s.close()
+        subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
+
+
 def make_pki(d):
     """A CA, a server certificate for 127.0.0.1 and a client certificate."""
     def run(*args):
@@ -649,6 +706,7 @@ if __name__ == "__main__":
     tests = [test_rule_matches_equal_printed_alerts, test_file_sink_reopens_on_sigusr1,
              test_kernel_drops_raise_metric_and_alert, test_http_sink_retries_and_counts,
              test_http_sink_paths_against_go_mux, test_odd_bytes_in_names,
+             test_file_sink_on_a_full_filesystem,
              test_sigterm_under_load_drains_everything, test_https_sink_mutual_tls_and_metrics_tls,
              test_prometheus_scrapes_the_agent]
     only = [t for t in tests if t.__name__ in sys.argv[1:]]

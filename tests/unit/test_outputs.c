@@ -11,10 +11,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -305,15 +308,15 @@ static void test_file_sink(void **state)
 	assert_non_null(s);
 	struct vg_alert *a = mk("r", VG_PRIO_NOTICE, "{\"a\":1}");
 	struct vg_alert *b = mk("r", VG_PRIO_NOTICE, "{\"b\":2}");
-	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), 0);
-	assert_int_equal(s->ops->deliver(s, b, err, sizeof(err)), 0);
+	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), VG_SINK_HELD);
+	assert_int_equal(s->ops->deliver(s, b, err, sizeof(err)), VG_SINK_HELD);
 	assert_int_equal(s->ops->flush(s, err, sizeof(err)), 0);
 	char *text = slurp(path);
 	assert_string_equal(text, "{\"a\":1}\n{\"b\":2}\n");
 	free(text);
 	assert_int_equal(rename(path, rotated), 0); /* logrotate */
 	assert_int_equal(s->ops->reopen(s, err, sizeof(err)), 0);
-	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), 0);
+	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), VG_SINK_HELD);
 	s->ops->close(s); /* flushes */
 	text = slurp(path);
 	assert_string_equal(text, "{\"a\":1}\n");
@@ -327,7 +330,7 @@ static void test_file_sink(void **state)
 	assert_true(s->wants_text);
 	struct vg_alert *t =
 		vg_alert_new("r", VG_PRIO_NOTICE, 1, vg_xstrdup("{}"), vg_xstrdup("T: Notice x"));
-	assert_int_equal(s->ops->deliver(s, t, err, sizeof(err)), 0);
+	assert_int_equal(s->ops->deliver(s, t, err, sizeof(err)), VG_SINK_HELD);
 	s->ops->close(s);
 	text = slurp(path);
 	assert_string_equal(text, "{\"a\":1}\nT: Notice x\n");
@@ -343,6 +346,103 @@ static void test_file_sink(void **state)
 	assert_non_null(strstr(err, "no/such/dir/alerts.json: No such file or directory"));
 	unlink(path);
 	unlink(rotated);
+	rmdir(dir);
+}
+
+/* ---- the file sink on a full disk ------------------------------------------------- */
+
+struct tally {
+	uint64_t sent, failed;
+	int other_reasons;
+};
+
+static void tally_settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason)
+{
+	struct tally *t = ctx;
+	t->sent += sent;
+	t->failed += failed;
+	if (failed && strcmp(reason, VG_SINK_R_NO_SPACE))
+		t->other_reasons++;
+}
+
+/* Every line of text is one whole alert of the form {"n":N,"pad":"..."}
+ * and no N twice; returns the number of lines (-1 when one is not). */
+static int check_lines(const char *text, bool *seen, int total)
+{
+	int lines = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			return -1; /* a cut line at the end */
+		int n = -1, len = 0;
+		if (sscanf(p, "{\"n\":%d,\"pad\":\"%*[x]\"}%n", &n, &len) != 1 || p + len != nl ||
+		    n < 0 || n >= total || seen[n])
+			return -1;
+		seen[n] = true;
+		lines++;
+		p = nl + 1;
+	}
+	return lines;
+}
+
+/* The disk fills up (RLIMIT_FSIZE stands for it: a write past it is cut
+ * short, then fails with EFBIG, as ENOSPC does) and frees again: an alert
+ * is sent only once its line is in the file, every other one is failed
+ * (reason no_space), no line is cut or glued to another, and the sink
+ * goes on by itself.  tests/live/test_outputs.py does the same on a full
+ * tmpfs. */
+static void test_file_sink_disk_full(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-full-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], err[256];
+	snprintf(path, sizeof(path), "%s/alerts.json", dir);
+	struct vg_sink *s = vg_sink_file_new(path, false, VG_PRIO_DEBUG, err, sizeof(err));
+	assert_non_null(s);
+	struct tally t = {0};
+	s->settle = tally_settle;
+	s->settle_ctx = &t;
+	struct rlimit old;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+	enum { TOTAL = 300 };
+	int n = 0;
+	for (int phase = 0; phase < 3; phase++) {
+		/* 0: room for a while, then full; 1: still full; 2: room again */
+		struct rlimit lim = old;
+		lim.rlim_cur = phase < 2 ? 2000 : old.rlim_cur;
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		for (int i = 0; i < TOTAL / 3; i++, n++) {
+			char j[96];
+			snprintf(j, sizeof(j), "{\"n\":%d,\"pad\":\"%.*s\"}", n, 11 + n % 17,
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+			struct vg_alert *a = mk("r", VG_PRIO_NOTICE, j);
+			assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), VG_SINK_HELD);
+			vg_alert_unref(a);
+			if (i % 7 == 6) /* the dispatcher flushes when its queue runs empty */
+				s->ops->flush(s, err, sizeof(err));
+		}
+		s->ops->flush(s, err, sizeof(err));
+	}
+	s->ops->close(s);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, oldsig);
+
+	char *text = slurp(path);
+	bool seen[TOTAL] = {0};
+	int lines = check_lines(text, seen, TOTAL);
+	if (lines < 0)
+		fail_msg("a line is not one whole alert:\n%s", text);
+	assert_int_equal(t.sent + t.failed, TOTAL);
+	assert_int_equal(t.sent, (uint64_t)lines);
+	assert_true(t.failed > 0);
+	assert_int_equal(t.other_reasons, 0);
+	/* after space returned every alert of the last phase is there */
+	for (int i = 2 * TOTAL / 3; i < TOTAL; i++)
+		assert_true(seen[i]);
+	free(text);
+	unlink(path);
 	rmdir(dir);
 }
 
@@ -551,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch_priority_throttle_reopen),
 		cmocka_unit_test(test_dispatch_deadline),
 		cmocka_unit_test(test_file_sink),
+		cmocka_unit_test(test_file_sink_disk_full),
 		cmocka_unit_test(test_http_sink),
 		cmocka_unit_test(test_http_sink_root_path),
 	};
