@@ -57,29 +57,29 @@ static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 {
 	static const char *const keys[] = {"list", "items", "append", "override", NULL};
 	static const char *const okeys[] = {"items", NULL};
-	if (check_keys(l, item, keys, "list", name))
+	if (rl_check_keys(l, item, keys, "list", name))
 		return;
-	yaml_node_t *items = get(l, item, "items");
+	yaml_node_t *items = rl_get(l, item, "items");
 	if (!items) {
-		lerr(l, item, name, "list has no 'items'");
+		rl_lerr(l, item, name, "list has no 'items'");
 		return;
 	}
 	bool append;
 	yaml_node_t *ov;
 	int modes[1] = {0};
-	if (read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
+	if (rl_read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
 		return;
 	size_t n;
-	char **v = strings_of(l, items, "items", name, &n);
+	char **v = rl_strings_of(l, items, "items", name, &n);
 	if (!v)
 		return;
-	struct list_slot *old = find_list(l->rs, name);
-	list_uncache(l->rs);
+	struct list_slot *old = rl_find_list(l->rs, name);
+	rl_list_uncache(l->rs);
 	if (append || ov) {
 		if (!old) {
-			lerr(l, item, name, "%s of list '%s', which is not defined",
-			     append ? "append" : "override", name);
-			free_strv(v, n);
+			rl_lerr(l, item, name, "%s of list '%s', which is not defined",
+				append ? "append" : "override", name);
+			rl_free_strv(v, n);
 			return;
 		}
 		if (append || modes[0] == 1) {
@@ -89,22 +89,22 @@ static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 			old->def.n += n;
 			free(v);
 		} else {
-			free_strv(old->def.items, old->def.n);
+			rl_free_strv(old->def.items, old->def.n);
 			old->def.items = v;
 			old->def.n = n;
 		}
 		return;
 	}
 	if (old) { /* a redefinition replaces, in its place */
-		free_strv(old->def.items, old->def.n);
+		rl_free_strv(old->def.items, old->def.n);
 		old->def.items = v;
 		old->def.n = n;
-		old->def.pos = node_pos(l, item);
+		old->def.pos = rl_node_pos(l, item);
 		return;
 	}
 	struct list_slot *s = vg_xcalloc(1, sizeof(*s));
 	s->def.name = vg_xstrdup(name);
-	s->def.pos = node_pos(l, item);
+	s->def.pos = rl_node_pos(l, item);
 	s->def.items = v;
 	s->def.n = n;
 	struct vg_ruleset *rs = l->rs;
@@ -118,34 +118,34 @@ static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
 {
 	static const char *const keys[] = {"macro", "condition", "append", "override", NULL};
 	static const char *const okeys[] = {"condition", NULL};
-	if (check_keys(l, item, keys, "macro", name))
+	if (rl_check_keys(l, item, keys, "macro", name))
 		return;
-	yaml_node_t *c = get(l, item, "condition");
+	yaml_node_t *c = rl_get(l, item, "condition");
 	if (!c) {
-		lerr(l, item, name, "macro has no 'condition'");
+		rl_lerr(l, item, name, "macro has no 'condition'");
 		return;
 	}
-	if (want_scalar(l, c, "condition", name))
+	if (rl_want_scalar(l, c, "condition", name))
 		return;
 	bool append;
 	yaml_node_t *ov;
 	int modes[1] = {0};
-	if (read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
+	if (rl_read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
 		return;
-	struct vg_text t = cond_text(l, c);
-	struct vg_macro_def *old = find_macro(l->rs, name);
+	struct vg_text t = rl_cond_text(l, c);
+	struct vg_macro_def *old = rl_find_macro(l->rs, name);
 	if (append || ov) {
 		if (!old) {
-			lerr(l, item, name, "%s of macro '%s', which is not defined",
-			     append ? "append" : "override", name);
-			text_free(&t);
+			rl_lerr(l, item, name, "%s of macro '%s', which is not defined",
+				append ? "append" : "override", name);
+			rl_text_free(&t);
 			return;
 		}
-		text_modify(&old->cond, &t, append || modes[0] == 1);
+		rl_text_modify(&old->cond, &t, append || modes[0] == 1);
 		return;
 	}
 	if (old) {
-		text_free(&old->cond);
+		rl_text_free(&old->cond);
 		old->cond = t;
 		return;
 	}
@@ -237,31 +237,33 @@ static int read_rule_item(struct loader *l, yaml_node_t *item, const char *name,
 	ri->prio = -1;
 	ri->enabled = ri->warn = true;
 	for (int i = 0; i < RK_N; i++)
-		ri->n[i] = get(l, item, rule_keys[i]);
+		ri->n[i] = rl_get(l, item, rule_keys[i]);
 	static const int scalars[] = {RK_CONDITION, RK_OUTPUT, RK_DESC, RK_PRIORITY, RK_SOURCE};
 	for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
 		if (ri->n[scalars[i]] &&
-		    want_scalar(l, ri->n[scalars[i]], rule_keys[scalars[i]], name))
+		    rl_want_scalar(l, ri->n[scalars[i]], rule_keys[scalars[i]], name))
 			return -1;
 	if (ri->n[RK_PRIORITY]) {
-		ri->prio = vg_priority_parse(scalar(ri->n[RK_PRIORITY]));
+		ri->prio = vg_priority_parse(rl_scalar(ri->n[RK_PRIORITY]));
 		if (ri->prio < 0) {
-			lerr(l, ri->n[RK_PRIORITY], name,
-			     "unknown priority '%s' (Emergency, Alert, Critical, Error, Warning, "
-			     "Notice, Informational, Debug)",
-			     scalar(ri->n[RK_PRIORITY]));
+			rl_lerr(l, ri->n[RK_PRIORITY], name,
+				"unknown priority '%s' (Emergency, Alert, Critical, Error, "
+				"Warning, "
+				"Notice, Informational, Debug)",
+				rl_scalar(ri->n[RK_PRIORITY]));
 			return -1;
 		}
 	}
 	bool capture;
-	if ((ri->n[RK_ENABLED] && get_bool(l, ri->n[RK_ENABLED], "enabled", name, &ri->enabled)) ||
-	    (ri->n[RK_WARN] && get_bool(l, ri->n[RK_WARN], "warn_evttypes", name, &ri->warn)) ||
+	if ((ri->n[RK_ENABLED] &&
+	     rl_get_bool(l, ri->n[RK_ENABLED], "enabled", name, &ri->enabled)) ||
+	    (ri->n[RK_WARN] && rl_get_bool(l, ri->n[RK_WARN], "warn_evttypes", name, &ri->warn)) ||
 	    (ri->n[RK_SKIP] &&
-	     get_bool(l, ri->n[RK_SKIP], "skip-if-unknown-filter", name, &ri->skip)) ||
-	    (ri->n[RK_CAPTURE] && get_bool(l, ri->n[RK_CAPTURE], "capture", name, &capture)))
+	     rl_get_bool(l, ri->n[RK_SKIP], "skip-if-unknown-filter", name, &ri->skip)) ||
+	    (ri->n[RK_CAPTURE] && rl_get_bool(l, ri->n[RK_CAPTURE], "capture", name, &capture)))
 		return -1;
 	if (ri->n[RK_TAGS]) {
-		ri->tags = strings_of(l, ri->n[RK_TAGS], "tags", name, &ri->ntags);
+		ri->tags = rl_strings_of(l, ri->n[RK_TAGS], "tags", name, &ri->ntags);
 		if (!ri->tags)
 			return -1;
 	}
@@ -276,15 +278,15 @@ static void modify_rule(struct loader *l, yaml_node_t *item, const char *name, s
 	if (append) { /* the deprecated form appends to condition and exceptions */
 		for (int i = 0; i < RK_N; i++)
 			if (n[i] && i != RK_CONDITION && i != RK_EXCEPTIONS) {
-				lerr(l, n[i], name,
-				     "'append: true' only appends condition and exceptions, not "
-				     "'%s' "
-				     "(use 'override')",
-				     rule_keys[i]);
+				rl_lerr(l, n[i], name,
+					"'append: true' only appends condition and exceptions, not "
+					"'%s' "
+					"(use 'override')",
+					rule_keys[i]);
 				return;
 			}
 		if (!n[RK_CONDITION] && !n[RK_EXCEPTIONS]) {
-			lerr(l, item, name, "'append: true' without condition or exceptions");
+			rl_lerr(l, item, name, "'append: true' without condition or exceptions");
 			return;
 		}
 		modes[RK_CONDITION] = n[RK_CONDITION] ? 1 : 0;
@@ -293,20 +295,20 @@ static void modify_rule(struct loader *l, yaml_node_t *item, const char *name, s
 	struct exc_op *ops = NULL;
 	size_t nops = 0;
 	if (modes[RK_EXCEPTIONS] &&
-	    parse_exceptions(l, name, n[RK_EXCEPTIONS], modes[RK_EXCEPTIONS] == 1 ? old : NULL,
-			     &ops, &nops))
+	    rl_parse_exceptions(l, name, n[RK_EXCEPTIONS], modes[RK_EXCEPTIONS] == 1 ? old : NULL,
+				&ops, &nops))
 		return;
 	struct vg_rule_def *r = &old->def;
 	if (modes[RK_CONDITION]) {
-		struct vg_text t = cond_text(l, n[RK_CONDITION]);
-		text_modify(&old->base, &t, modes[RK_CONDITION] == 1);
+		struct vg_text t = rl_cond_text(l, n[RK_CONDITION]);
+		rl_text_modify(&old->base, &t, modes[RK_CONDITION] == 1);
 	}
 	if (modes[RK_OUTPUT]) {
-		struct vg_text t = output_text(l, n[RK_OUTPUT]);
-		text_modify(&r->output, &t, modes[RK_OUTPUT] == 1);
+		struct vg_text t = rl_output_text(l, n[RK_OUTPUT]);
+		rl_text_modify(&r->output, &t, modes[RK_OUTPUT] == 1);
 	}
 	if (modes[RK_DESC]) {
-		char *s = trimmed_value(n[RK_DESC]);
+		char *s = rl_trimmed_value(n[RK_DESC]);
 		if (modes[RK_DESC] == 1) {
 			size_t a = strlen(r->desc), b = strlen(s);
 			r->desc = vg_xrealloc(r->desc, a + b + 2);
@@ -322,7 +324,7 @@ static void modify_rule(struct loader *l, yaml_node_t *item, const char *name, s
 		r->priority = ri->prio;
 	if (modes[RK_TAGS]) {
 		if (modes[RK_TAGS] == 2) {
-			free_strv(r->tags, r->ntags);
+			rl_free_strv(r->tags, r->ntags);
 			r->tags = NULL;
 			r->ntags = 0;
 		}
@@ -331,19 +333,19 @@ static void modify_rule(struct loader *l, yaml_node_t *item, const char *name, s
 		ri->ntags = 0;
 	}
 	if (modes[RK_EXCEPTIONS] == 2) {
-		exc_free_all(old->exc, old->nexc);
+		rl_exc_free_all(old->exc, old->nexc);
 		old->exc = NULL;
 		old->nexc = 0;
 	}
 	if (modes[RK_EXCEPTIONS])
-		apply_exceptions(old, ops, nops);
+		rl_apply_exceptions(old, ops, nops);
 	if (modes[RK_ENABLED])
 		r->enabled = ri->enabled;
 	if (modes[RK_WARN])
 		r->warn_evttypes = ri->warn;
 	if (modes[RK_SKIP])
 		r->skip_if_unknown_filter = ri->skip;
-	rule_rebuild(old);
+	rl_rule_rebuild(old);
 }
 
 static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
@@ -353,18 +355,18 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 		"tags",	   "exceptions",       "enabled", "warn_evttypes", "skip-if-unknown-filter",
 		"capture", "capture_duration", "source",  "append",	   "override",
 		NULL};
-	if (check_keys(l, item, keys, "rule", name))
+	if (rl_check_keys(l, item, keys, "rule", name))
 		return;
 	bool append;
 	yaml_node_t *ov;
 	int modes[RK_N] = {0};
-	if (read_modifiers(l, item, name, override_keys, override_append, modes, &append, &ov))
+	if (rl_read_modifiers(l, item, name, override_keys, override_append, modes, &append, &ov))
 		return;
 	struct rule_item ri;
 	if (read_rule_item(l, item, name, &ri))
 		return;
 
-	struct vg_rule_def *old = find_rule(l->rs, name);
+	struct vg_rule_def *old = rl_find_rule(l->rs, name);
 	size_t nkeys = (size_t)(item->data.mapping.pairs.top - item->data.mapping.pairs.start);
 	bool modifying = append || ov;
 	/* an item with only `rule` and `enabled` toggles an existing rule */
@@ -374,11 +376,11 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 	}
 	if (modifying) {
 		if (!old)
-			lerr(l, item, name, "%s of rule '%s', which is not defined",
-			     append ? "append" : "override", name);
+			rl_lerr(l, item, name, "%s of rule '%s', which is not defined",
+				append ? "append" : "override", name);
 		else
-			modify_rule(l, item, name, &ri, modes, append, slot_of(old));
-		free_strv(ri.tags, ri.ntags);
+			modify_rule(l, item, name, &ri, modes, append, rl_slot_of(old));
+		rl_free_strv(ri.tags, ri.ntags);
 		return;
 	}
 
@@ -386,47 +388,47 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!ri.n[required[i]]) {
 			if (nkeys == 2 && ri.n[RK_ENABLED])
-				lerr(l, item, name,
-				     "'enabled' of rule '%s', which is not defined (a new rule "
-				     "needs condition, output, desc and priority)",
-				     name);
+				rl_lerr(l, item, name,
+					"'enabled' of rule '%s', which is not defined (a new rule "
+					"needs condition, output, desc and priority)",
+					name);
 			else
-				lerr(l, item, name, "rule has no '%s'", rule_keys[required[i]]);
-			free_strv(ri.tags, ri.ntags);
+				rl_lerr(l, item, name, "rule has no '%s'", rule_keys[required[i]]);
+			rl_free_strv(ri.tags, ri.ntags);
 			return;
 		}
 	struct exc_op *ops = NULL;
 	size_t nops = 0;
 	if (ri.n[RK_EXCEPTIONS] &&
-	    parse_exceptions(l, name, ri.n[RK_EXCEPTIONS], NULL, &ops, &nops)) {
-		free_strv(ri.tags, ri.ntags);
+	    rl_parse_exceptions(l, name, ri.n[RK_EXCEPTIONS], NULL, &ops, &nops)) {
+		rl_free_strv(ri.tags, ri.ntags);
 		return;
 	}
 	struct rule_slot *s = vg_xcalloc(1, sizeof(*s));
 	struct vg_rule_def *r = &s->def;
 	r->name = vg_xstrdup(name);
-	r->pos = node_pos(l, item);
-	s->base = cond_text(l, ri.n[RK_CONDITION]);
-	r->output = output_text(l, ri.n[RK_OUTPUT]);
-	r->desc = trimmed_value(ri.n[RK_DESC]);
-	r->source = ri.n[RK_SOURCE] ? trimmed_value(ri.n[RK_SOURCE]) : vg_xstrdup("syscall");
+	r->pos = rl_node_pos(l, item);
+	s->base = rl_cond_text(l, ri.n[RK_CONDITION]);
+	r->output = rl_output_text(l, ri.n[RK_OUTPUT]);
+	r->desc = rl_trimmed_value(ri.n[RK_DESC]);
+	r->source = ri.n[RK_SOURCE] ? rl_trimmed_value(ri.n[RK_SOURCE]) : vg_xstrdup("syscall");
 	r->priority = ri.prio;
 	add_tags(r, ri.tags, ri.ntags);
 	r->enabled = ri.enabled;
 	r->warn_evttypes = ri.warn;
 	r->skip_if_unknown_filter = ri.skip;
-	apply_exceptions(s, ops, nops);
-	rule_rebuild(s);
+	rl_apply_exceptions(s, ops, nops);
+	rl_rule_rebuild(s);
 	if (strcmp(r->source, "syscall"))
-		lwarn(l, ri.n[RK_SOURCE], name,
-		      "source '%s' is not evaluated by vigil (only syscall): rule skipped",
-		      r->source);
+		rl_lwarn(l, ri.n[RK_SOURCE], name,
+			 "source '%s' is not evaluated by vigil (only syscall): rule skipped",
+			 r->source);
 	struct vg_ruleset *rs = l->rs;
 	if (old) { /* a later definition replaces the earlier, in its place */
 		for (size_t i = 0; i < rs->nrules; i++)
 			if (rs->rules[i] == old)
 				rs->rules[i] = r;
-		rule_free(old);
+		rl_rule_free(old);
 		return;
 	}
 	if (rs->nrules == rs->caprules)
@@ -460,38 +462,38 @@ static long long engine_version(const char *s)
 static void load_engine_version(struct loader *l, yaml_node_t *item, yaml_node_t *v)
 {
 	static const char *const keys[] = {"required_engine_version", NULL};
-	if (check_keys(l, item, keys, "item", NULL))
+	if (rl_check_keys(l, item, keys, "item", NULL))
 		return;
-	long long want = engine_version(scalar(v));
+	long long want = engine_version(rl_scalar(v));
 	if (want < 0) {
-		lerr(l, v, NULL, "required_engine_version must be a version like %s",
-		     VG_RULES_ENGINE_VERSION);
+		rl_lerr(l, v, NULL, "required_engine_version must be a version like %s",
+			VG_RULES_ENGINE_VERSION);
 		return;
 	}
 	if (want > engine_version(VG_RULES_ENGINE_VERSION)) {
-		struct vg_pos p = node_pos(l, v);
+		struct vg_pos p = rl_node_pos(l, v);
 		vg_diag_add(l->d, 0, l->file, p.line, p.col,
 			    "the rules require engine version %s; vigil implements %s: rules "
 			    "that use newer features may fail to compile",
-			    scalar(v), VG_RULES_ENGINE_VERSION);
+			    rl_scalar(v), VG_RULES_ENGINE_VERSION);
 	}
 }
 
 static void load_item(struct loader *l, yaml_node_t *item)
 {
 	if (item->type != YAML_MAPPING_NODE) {
-		lerr(l, item, NULL, "each item must be a mapping (rule, macro, list, ...)");
+		rl_lerr(l, item, NULL, "each item must be a mapping (rule, macro, list, ...)");
 		return;
 	}
 	static const char *const kinds[] = {"rule", "macro", "list"};
 	for (int k = 0; k < 3; k++) {
-		yaml_node_t *nm = get(l, item, kinds[k]);
+		yaml_node_t *nm = rl_get(l, item, kinds[k]);
 		if (!nm)
 			continue;
-		const char *name = scalar(nm);
+		const char *name = rl_scalar(nm);
 		l->kind = kinds[k];
 		if (!name || !*name) {
-			lerr(l, nm, NULL, "%s name must be a non-empty string", kinds[k]);
+			rl_lerr(l, nm, NULL, "%s name must be a non-empty string", kinds[k]);
 			return;
 		}
 		char *item_name = vg_xstrdup(name);
@@ -505,23 +507,23 @@ static void load_item(struct loader *l, yaml_node_t *item)
 		return;
 	}
 	l->kind = "item";
-	yaml_node_t *v = get(l, item, "required_engine_version");
+	yaml_node_t *v = rl_get(l, item, "required_engine_version");
 	if (v) {
 		load_engine_version(l, item, v);
 		return;
 	}
-	if (get(l, item, "required_plugin_versions")) {
+	if (rl_get(l, item, "required_plugin_versions")) {
 		/* accepted: vigil evaluates the syscall source only */
 		static const char *const keys[] = {"required_plugin_versions", NULL};
-		check_keys(l, item, keys, "item", NULL);
+		rl_check_keys(l, item, keys, "item", NULL);
 		return;
 	}
 	yaml_node_pair_t *p = item->data.mapping.pairs.start;
-	const char *k = p < item->data.mapping.pairs.top ? scalar(node(l, p->key)) : NULL;
-	lerr(l, item, NULL,
-	     "unknown item '%s' (expected rule, macro, list, required_engine_version or "
-	     "required_plugin_versions)",
-	     k ? k : "?");
+	const char *k = p < item->data.mapping.pairs.top ? rl_scalar(rl_node(l, p->key)) : NULL;
+	rl_lerr(l, item, NULL,
+		"unknown item '%s' (expected rule, macro, list, required_engine_version or "
+		"required_plugin_versions)",
+		k ? k : "?");
 }
 
 int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *text, size_t len,
@@ -536,7 +538,7 @@ int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *tex
 	l.src = text;
 	l.srclen = len;
 	l.kind = "item";
-	build_cmap(&l);
+	rl_build_cmap(&l);
 	yaml_parser_t parser;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -557,10 +559,10 @@ int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *tex
 			break;
 		}
 		if (root->type == YAML_SEQUENCE_NODE) {
-			for (size_t i = 0; i < seq_len(root); i++)
-				load_item(&l, seq_at(&l, root, i));
+			for (size_t i = 0; i < rl_seq_len(root); i++)
+				load_item(&l, rl_seq_at(&l, root, i));
 		} else if (!(root->type == YAML_SCALAR_NODE && !*root->data.scalar.value)) {
-			lerr(&l, root, NULL, "a rules file must be a list of items");
+			rl_lerr(&l, root, NULL, "a rules file must be a list of items");
 		}
 		yaml_document_delete(&l.doc);
 	}

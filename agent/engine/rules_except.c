@@ -24,7 +24,7 @@ static void put_value(struct tbuf *b, const char *v)
 {
 	size_t n = strlen(v);
 	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-		tb_put(b, v, n);
+		rl_tb_put(b, v, n);
 		return;
 	}
 	bool plain = n > 0 && v[0] != '"' && v[0] != '\'';
@@ -32,16 +32,16 @@ static void put_value(struct tbuf *b, const char *v)
 		if (isspace((unsigned char)*c) || *c == ',' || *c == '(' || *c == ')')
 			plain = false;
 	if (plain) {
-		tb_put(b, v, n);
+		rl_tb_put(b, v, n);
 		return;
 	}
-	tb_put(b, "\"", 1);
+	rl_tb_put(b, "\"", 1);
 	for (const char *c = v; *c; c++) {
 		if (*c == '"' || *c == '\\')
-			tb_put(b, "\\", 1);
-		tb_put(b, c, 1);
+			rl_tb_put(b, "\\", 1);
+		rl_tb_put(b, c, 1);
 	}
-	tb_put(b, "\"", 1);
+	rl_tb_put(b, "\"", 1);
 }
 
 /* One exception as a term: one field "(f op (v1, v2))" (or "(f op v1 or f op
@@ -50,80 +50,80 @@ static void put_exception(struct tbuf *b, const struct exc *e)
 {
 	if (!e->single) {
 		for (size_t i = 0; i < e->nterms; i++) {
-			tb_seg(b, e->pos, true);
-			tb_puts(b, i ? " or (" : "(");
-			tb_text(b, &e->terms[i]);
-			tb_seg(b, e->pos, true);
-			tb_puts(b, ")");
+			rl_tb_seg(b, e->pos, true);
+			rl_tb_puts(b, i ? " or (" : "(");
+			rl_tb_text(b, &e->terms[i]);
+			rl_tb_seg(b, e->pos, true);
+			rl_tb_puts(b, ")");
 		}
 		return;
 	}
 	const char *op = e->comps[0];
-	tb_seg(b, e->pos, true);
-	tb_puts(b, "(");
+	rl_tb_seg(b, e->pos, true);
+	rl_tb_puts(b, "(");
 	if (op_takes_list(op)) {
-		tb_seg(b, e->fpos[0], true);
-		tb_puts(b, e->fields[0]);
-		tb_seg(b, e->cpos[0], true);
-		tb_puts(b, " ");
-		tb_puts(b, op);
-		tb_puts(b, " (");
+		rl_tb_seg(b, e->fpos[0], true);
+		rl_tb_puts(b, e->fields[0]);
+		rl_tb_seg(b, e->cpos[0], true);
+		rl_tb_puts(b, " ");
+		rl_tb_puts(b, op);
+		rl_tb_puts(b, " (");
 		for (size_t i = 0; i < e->nterms; i++) {
 			if (i) {
-				tb_seg(b, e->pos, true);
-				tb_puts(b, ", ");
+				rl_tb_seg(b, e->pos, true);
+				rl_tb_puts(b, ", ");
 			}
-			tb_text(b, &e->terms[i]);
+			rl_tb_text(b, &e->terms[i]);
 		}
 	} else {
 		for (size_t i = 0; i < e->nterms; i++) {
 			if (i) {
-				tb_seg(b, e->pos, true);
-				tb_puts(b, " or ");
+				rl_tb_seg(b, e->pos, true);
+				rl_tb_puts(b, " or ");
 			}
-			tb_seg(b, e->fpos[0], true);
-			tb_puts(b, e->fields[0]);
-			tb_seg(b, e->cpos[0], true);
-			tb_puts(b, " ");
-			tb_puts(b, op);
-			tb_puts(b, " ");
-			tb_text(b, &e->terms[i]);
+			rl_tb_seg(b, e->fpos[0], true);
+			rl_tb_puts(b, e->fields[0]);
+			rl_tb_seg(b, e->cpos[0], true);
+			rl_tb_puts(b, " ");
+			rl_tb_puts(b, op);
+			rl_tb_puts(b, " ");
+			rl_tb_text(b, &e->terms[i]);
 		}
 	}
-	tb_seg(b, e->pos, true);
-	tb_puts(b, op_takes_list(op) ? "))" : ")");
+	rl_tb_seg(b, e->pos, true);
+	rl_tb_puts(b, op_takes_list(op) ? "))" : ")");
 }
 
 /* The public condition: "(base) and not (exc1 or exc2 ...)", or the base
  * alone when no exception has values. */
-void rule_rebuild(struct rule_slot *s)
+void rl_rule_rebuild(struct rule_slot *s)
 {
-	text_free(&s->def.cond);
+	rl_text_free(&s->def.cond);
 	size_t with_values = 0;
 	for (size_t i = 0; i < s->nexc; i++)
 		with_values += s->exc[i].nterms > 0;
 	if (!with_values) {
-		s->def.cond = text_dup(&s->base);
+		s->def.cond = rl_text_dup(&s->base);
 		return;
 	}
 	struct tbuf b = {0};
-	tb_seg(&b, s->base.pos, true);
-	tb_puts(&b, "(");
-	tb_text(&b, &s->base);
-	tb_seg(&b, s->exc[0].pos, true);
-	tb_puts(&b, ") and not (");
+	rl_tb_seg(&b, s->base.pos, true);
+	rl_tb_puts(&b, "(");
+	rl_tb_text(&b, &s->base);
+	rl_tb_seg(&b, s->exc[0].pos, true);
+	rl_tb_puts(&b, ") and not (");
 	size_t k = 0;
 	for (size_t i = 0; i < s->nexc; i++) {
 		if (!s->exc[i].nterms)
 			continue;
 		if (k++) {
-			tb_seg(&b, s->exc[i].pos, true);
-			tb_puts(&b, " or ");
+			rl_tb_seg(&b, s->exc[i].pos, true);
+			rl_tb_puts(&b, " or ");
 		}
 		put_exception(&b, &s->exc[i]);
 	}
-	tb_puts(&b, ")");
-	s->def.cond = tb_take(&b);
+	rl_tb_puts(&b, ")");
+	s->def.cond = rl_tb_take(&b);
 }
 
 /* ---- exceptions ------------------------------------------------------------ */
@@ -141,77 +141,79 @@ static int exc_term(struct loader *l, const char *item, const struct exc *e, yam
 	struct tbuf b = {0};
 	if (e->single) {
 		if (v->type != YAML_SCALAR_NODE) {
-			lerr(l, v, item,
-			     "exception '%s' has one field: each value must be a string", e->name);
+			rl_lerr(l, v, item,
+				"exception '%s' has one field: each value must be a string",
+				e->name);
 			return -1;
 		}
-		tb_seg(&b, node_pos(l, v), true);
-		put_value(&b, scalar(v));
-		*out = tb_take(&b);
+		rl_tb_seg(&b, rl_node_pos(l, v), true);
+		put_value(&b, rl_scalar(v));
+		*out = rl_tb_take(&b);
 		return 0;
 	}
-	if (v->type != YAML_SEQUENCE_NODE || seq_len(v) != e->nf) {
-		lerr(l, v, item,
-		     "exception '%s': each value must be a list of %zu items (one per field)",
-		     e->name, e->nf);
+	if (v->type != YAML_SEQUENCE_NODE || rl_seq_len(v) != e->nf) {
+		rl_lerr(l, v, item,
+			"exception '%s': each value must be a list of %zu items (one per field)",
+			e->name, e->nf);
 		return -1;
 	}
 	for (size_t f = 0; f < e->nf; f++) {
-		yaml_node_t *x = seq_at(l, v, f);
+		yaml_node_t *x = rl_seq_at(l, v, f);
 		bool list = x->type == YAML_SEQUENCE_NODE;
 		const char *op = e->comps ? e->comps[f] : list ? "in" : "=";
 		if (f) {
-			tb_seg(&b, e->pos, true);
-			tb_puts(&b, " and ");
+			rl_tb_seg(&b, e->pos, true);
+			rl_tb_puts(&b, " and ");
 		}
-		tb_seg(&b, e->fpos[f], true);
-		tb_puts(&b, e->fields[f]);
-		tb_seg(&b, e->comps ? e->cpos[f] : e->pos, true);
-		tb_puts(&b, " ");
-		tb_puts(&b, op);
-		tb_puts(&b, " ");
+		rl_tb_seg(&b, e->fpos[f], true);
+		rl_tb_puts(&b, e->fields[f]);
+		rl_tb_seg(&b, e->comps ? e->cpos[f] : e->pos, true);
+		rl_tb_puts(&b, " ");
+		rl_tb_puts(&b, op);
+		rl_tb_puts(&b, " ");
 		if (x->type == YAML_SCALAR_NODE) {
 			/* a list name after `in` expands inside parentheses */
-			tb_seg(&b, node_pos(l, x), true);
+			rl_tb_seg(&b, rl_node_pos(l, x), true);
 			if (op_takes_list(op))
-				tb_puts(&b, "(");
-			put_value(&b, scalar(x));
+				rl_tb_puts(&b, "(");
+			put_value(&b, rl_scalar(x));
 			if (op_takes_list(op))
-				tb_puts(&b, ")");
+				rl_tb_puts(&b, ")");
 			continue;
 		}
 		if (!list) {
-			lerr(l, x, item, "exception '%s': values must be strings or lists",
-			     e->name);
+			rl_lerr(l, x, item, "exception '%s': values must be strings or lists",
+				e->name);
 			goto bad;
 		}
 		if (!op_takes_list(op)) {
-			lerr(l, x, item,
-			     "exception '%s': a list of values needs in, intersects or pmatch, not "
-			     "'%s'",
-			     e->name, op);
+			rl_lerr(l, x, item,
+				"exception '%s': a list of values needs in, intersects or pmatch, "
+				"not "
+				"'%s'",
+				e->name, op);
 			goto bad;
 		}
-		tb_seg(&b, node_pos(l, x), true);
-		tb_puts(&b, "(");
-		for (size_t k = 0; k < seq_len(x); k++) {
-			yaml_node_t *y = seq_at(l, x, k);
+		rl_tb_seg(&b, rl_node_pos(l, x), true);
+		rl_tb_puts(&b, "(");
+		for (size_t k = 0; k < rl_seq_len(x); k++) {
+			yaml_node_t *y = rl_seq_at(l, x, k);
 			if (y->type != YAML_SCALAR_NODE) {
-				lerr(l, y, item, "exception '%s': values must be strings or lists",
-				     e->name);
+				rl_lerr(l, y, item,
+					"exception '%s': values must be strings or lists", e->name);
 				goto bad;
 			}
 			if (k)
-				tb_puts(&b, ", ");
-			tb_seg(&b, node_pos(l, y), true);
-			put_value(&b, scalar(y));
+				rl_tb_puts(&b, ", ");
+			rl_tb_seg(&b, rl_node_pos(l, y), true);
+			put_value(&b, rl_scalar(y));
 		}
-		tb_puts(&b, ")");
+		rl_tb_puts(&b, ")");
 	}
-	*out = tb_take(&b);
+	*out = rl_tb_take(&b);
 	return 0;
 bad:
-	tb_free(&b);
+	rl_tb_free(&b);
 	return -1;
 }
 
@@ -219,13 +221,13 @@ static int exc_terms(struct loader *l, const char *item, const struct exc *e, ya
 		     struct vg_text **terms, size_t *nterms)
 {
 	if (values->type != YAML_SEQUENCE_NODE) {
-		lerr(l, values, item, "exception '%s': 'values' must be a list", e->name);
+		rl_lerr(l, values, item, "exception '%s': 'values' must be a list", e->name);
 		return -1;
 	}
-	size_t n = seq_len(values);
+	size_t n = rl_seq_len(values);
 	*terms = vg_xrealloc(*terms, (*nterms + n + 1) * sizeof(**terms));
 	for (size_t i = 0; i < n; i++) {
-		if (exc_term(l, item, e, seq_at(l, values, i), &(*terms)[*nterms]))
+		if (exc_term(l, item, e, rl_seq_at(l, values, i), &(*terms)[*nterms]))
 			return -1;
 		(*nterms)++;
 	}
@@ -236,54 +238,54 @@ static int exc_terms(struct loader *l, const char *item, const struct exc *e, ya
 static int exc_define(struct loader *l, const char *item, yaml_node_t *en, yaml_node_t *fields,
 		      yaml_node_t *comps, struct exc *e)
 {
-	e->pos = node_pos(l, en);
+	e->pos = rl_node_pos(l, en);
 	if (fields->type == YAML_SCALAR_NODE) {
 		e->single = true;
 		e->nf = 1;
 		e->fields = vg_xcalloc(1, sizeof(char *));
 		e->fpos = vg_xcalloc(1, sizeof(struct vg_pos));
-		e->fields[0] = vg_xstrdup(scalar(fields));
-		e->fpos[0] = node_pos(l, fields);
+		e->fields[0] = vg_xstrdup(rl_scalar(fields));
+		e->fpos[0] = rl_node_pos(l, fields);
 		e->comps = vg_xcalloc(1, sizeof(char *));
 		e->cpos = vg_xcalloc(1, sizeof(struct vg_pos));
 		if (comps && comps->type != YAML_SCALAR_NODE) {
-			lerr(l, comps, item,
-			     "exception '%s': with one field, 'comps' must be one operator",
-			     e->name);
+			rl_lerr(l, comps, item,
+				"exception '%s': with one field, 'comps' must be one operator",
+				e->name);
 			return -1;
 		}
-		e->comps[0] = vg_xstrdup(comps ? scalar(comps) : "in");
-		e->cpos[0] = comps ? node_pos(l, comps) : e->pos;
-	} else if (fields->type == YAML_SEQUENCE_NODE && seq_len(fields) > 0) {
-		e->fields = strings_of(l, fields, "fields", item, &e->nf);
+		e->comps[0] = vg_xstrdup(comps ? rl_scalar(comps) : "in");
+		e->cpos[0] = comps ? rl_node_pos(l, comps) : e->pos;
+	} else if (fields->type == YAML_SEQUENCE_NODE && rl_seq_len(fields) > 0) {
+		e->fields = rl_strings_of(l, fields, "fields", item, &e->nf);
 		if (!e->fields)
 			return -1;
 		e->fpos = vg_xcalloc(e->nf, sizeof(struct vg_pos));
 		for (size_t i = 0; i < e->nf; i++)
-			e->fpos[i] = node_pos(l, seq_at(l, fields, i));
+			e->fpos[i] = rl_node_pos(l, rl_seq_at(l, fields, i));
 		if (comps) {
 			size_t nc = 0;
-			char **cv = strings_of(l, comps, "comps", item, &nc);
+			char **cv = rl_strings_of(l, comps, "comps", item, &nc);
 			if (!cv)
 				return -1;
 			if (nc != e->nf) {
-				lerr(l, comps, item, "exception '%s': %zu comps for %zu fields",
-				     e->name, nc, e->nf);
-				free_strv(cv, nc);
+				rl_lerr(l, comps, item, "exception '%s': %zu comps for %zu fields",
+					e->name, nc, e->nf);
+				rl_free_strv(cv, nc);
 				return -1;
 			}
 			e->comps = cv;
 			e->cpos = vg_xcalloc(e->nf, sizeof(struct vg_pos));
 			for (size_t i = 0; i < e->nf; i++)
-				e->cpos[i] = node_pos(l, seq_at(l, comps, i));
+				e->cpos[i] = rl_node_pos(l, rl_seq_at(l, comps, i));
 		}
 	} else {
-		lerr(l, fields, item,
-		     "exception '%s': 'fields' must be a field or a list of fields", e->name);
+		rl_lerr(l, fields, item,
+			"exception '%s': 'fields' must be a field or a list of fields", e->name);
 		return -1;
 	}
 	for (size_t i = 0; e->comps && i < e->nf; i++)
-		if (!in_strs(exc_ops, e->comps[i])) {
+		if (!rl_in_strs(exc_ops, e->comps[i])) {
 			struct vg_pos p = e->cpos[i];
 			vg_diag_add(l->d, 1, p.file, p.line, p.col,
 				    "exception '%s': unknown comparison '%s' (%s '%s')", e->name,
@@ -297,42 +299,42 @@ static int exc_define(struct loader *l, const char *item, yaml_node_t *en, yaml_
 static void exc_ops_free(struct exc_op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		exc_free(&ops[i].e);
+		rl_exc_free(&ops[i].e);
 	free(ops);
 }
 
 /* Parse `exceptions`; with `old`, entries naming one of its exceptions
  * append values to it (only values: its fields and comps stay). */
-int parse_exceptions(struct loader *l, const char *item, yaml_node_t *seq,
-		     const struct rule_slot *old, struct exc_op **out, size_t *nout)
+int rl_parse_exceptions(struct loader *l, const char *item, yaml_node_t *seq,
+			const struct rule_slot *old, struct exc_op **out, size_t *nout)
 {
 	static const char *const keys[] = {"name", "fields", "comps", "values", NULL};
 	*out = NULL;
 	*nout = 0;
 	if (seq->type != YAML_SEQUENCE_NODE) {
-		lerr(l, seq, item, "'exceptions' must be a list");
+		rl_lerr(l, seq, item, "'exceptions' must be a list");
 		return -1;
 	}
-	struct exc_op *ops = vg_xcalloc(seq_len(seq) + 1, sizeof(*ops));
+	struct exc_op *ops = vg_xcalloc(rl_seq_len(seq) + 1, sizeof(*ops));
 	size_t n = 0;
-	for (size_t i = 0; i < seq_len(seq); i++) {
-		yaml_node_t *en = seq_at(l, seq, i);
+	for (size_t i = 0; i < rl_seq_len(seq); i++) {
+		yaml_node_t *en = rl_seq_at(l, seq, i);
 		if (en->type != YAML_MAPPING_NODE) {
-			lerr(l, en, item, "each exception must be a mapping");
+			rl_lerr(l, en, item, "each exception must be a mapping");
 			goto bad;
 		}
-		if (check_keys(l, en, keys, "exception", item))
+		if (rl_check_keys(l, en, keys, "exception", item))
 			goto bad;
-		yaml_node_t *nm = get(l, en, "name"), *fields = get(l, en, "fields");
-		yaml_node_t *comps = get(l, en, "comps"), *values = get(l, en, "values");
-		const char *name = scalar(nm);
+		yaml_node_t *nm = rl_get(l, en, "name"), *fields = rl_get(l, en, "fields");
+		yaml_node_t *comps = rl_get(l, en, "comps"), *values = rl_get(l, en, "values");
+		const char *name = rl_scalar(nm);
 		if (!name || !*name) {
-			lerr(l, nm ? nm : en, item, "exception has no 'name'");
+			rl_lerr(l, nm ? nm : en, item, "exception has no 'name'");
 			goto bad;
 		}
 		for (size_t k = 0; k < n; k++)
 			if (!strcmp(ops[k].e.name, name)) {
-				lerr(l, nm, item, "exception '%s' appears twice", name);
+				rl_lerr(l, nm, item, "exception '%s' appears twice", name);
 				goto bad;
 			}
 		struct exc_op *op = &ops[n++];
@@ -343,9 +345,9 @@ int parse_exceptions(struct loader *l, const char *item, yaml_node_t *seq,
 				op->target = (long)k;
 		if (op->target >= 0) {
 			if (fields || comps) {
-				lerr(l, fields ? fields : comps, item,
-				     "exception '%s' exists: only its values can be appended",
-				     name);
+				rl_lerr(l, fields ? fields : comps, item,
+					"exception '%s' exists: only its values can be appended",
+					name);
 				goto bad;
 			}
 			const struct exc *t = &old->exc[op->target];
@@ -354,7 +356,7 @@ int parse_exceptions(struct loader *l, const char *item, yaml_node_t *seq,
 			continue;
 		}
 		if (!fields) {
-			lerr(l, en, item, "exception '%s' has no 'fields'", name);
+			rl_lerr(l, en, item, "exception '%s' has no 'fields'", name);
 			goto bad;
 		}
 		if (exc_define(l, item, en, fields, comps, &op->e))
@@ -370,7 +372,7 @@ bad:
 	return -1;
 }
 
-void apply_exceptions(struct rule_slot *s, struct exc_op *ops, size_t n)
+void rl_apply_exceptions(struct rule_slot *s, struct exc_op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct exc *e = &ops[i].e;
@@ -381,7 +383,7 @@ void apply_exceptions(struct rule_slot *s, struct exc_op *ops, size_t n)
 			memcpy(t->terms + t->nterms, e->terms, e->nterms * sizeof(*e->terms));
 			t->nterms += e->nterms;
 			e->nterms = 0;
-			exc_free(e);
+			rl_exc_free(e);
 			continue;
 		}
 		s->exc = vg_xrealloc(s->exc, (s->nexc + 1) * sizeof(*s->exc));

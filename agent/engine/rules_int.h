@@ -10,6 +10,8 @@
  *                   condition the engine compiles
  *   rules.c         priorities, lists, macros, rules, and items,
  *                   documents and files (the rules.h entry points)
+ * What the files share is declared here; its functions carry the prefix
+ * rl_ so that none of them can clash with another library's symbol.
  */
 #ifndef VIGIL_RULES_INT_H
 #define VIGIL_RULES_INT_H
@@ -31,16 +33,16 @@ struct tbuf {
 	size_t nsegs, capsegs;
 };
 
-void tb_seg(struct tbuf *b, struct vg_pos pos, bool fixed);
-void tb_put(struct tbuf *b, const char *s, size_t n);
-void tb_puts(struct tbuf *b, const char *s);
-void tb_text(struct tbuf *b, const struct vg_text *t);
-struct vg_text tb_take(struct tbuf *b);
-void tb_free(struct tbuf *b);
-struct vg_text text_make(const char *s, size_t n, struct vg_pos pos);
-struct vg_text text_dup(const struct vg_text *t);
-void text_free(struct vg_text *t);
-void text_modify(struct vg_text *dst, struct vg_text *t, bool append);
+void rl_tb_seg(struct tbuf *b, struct vg_pos pos, bool fixed);
+void rl_tb_put(struct tbuf *b, const char *s, size_t n);
+void rl_tb_puts(struct tbuf *b, const char *s);
+void rl_tb_text(struct tbuf *b, const struct vg_text *t);
+struct vg_text rl_tb_take(struct tbuf *b);
+void rl_tb_free(struct tbuf *b);
+struct vg_text rl_text_make(const char *s, size_t n, struct vg_pos pos);
+struct vg_text rl_text_dup(const struct vg_text *t);
+void rl_text_free(struct vg_text *t);
+void rl_text_modify(struct vg_text *dst, struct vg_text *t, bool append);
 
 /* ---- the rule set (rules_set.c) ------------------------------------------ */
 
@@ -85,16 +87,16 @@ struct vg_ruleset {
 	struct vg_ruleset *parent; /* look-ups fall back to it */
 };
 
-struct rule_slot *slot_of(struct vg_rule_def *r);
-void free_strv(char **v, size_t n);
-void exc_free(struct exc *e);
-void exc_free_all(struct exc *v, size_t n);
-void rule_free(struct vg_rule_def *r);
-void list_uncache(struct vg_ruleset *rs);
+struct rule_slot *rl_slot_of(struct vg_rule_def *r);
+void rl_free_strv(char **v, size_t n);
+void rl_exc_free(struct exc *e);
+void rl_exc_free_all(struct exc *v, size_t n);
+void rl_rule_free(struct vg_rule_def *r);
+void rl_list_uncache(struct vg_ruleset *rs);
 /* rs's own items only (no parent) */
-struct vg_rule_def *find_rule(const struct vg_ruleset *rs, const char *name);
-struct vg_macro_def *find_macro(const struct vg_ruleset *rs, const char *name);
-struct list_slot *find_list(const struct vg_ruleset *rs, const char *name);
+struct vg_rule_def *rl_find_rule(const struct vg_ruleset *rs, const char *name);
+struct vg_macro_def *rl_find_macro(const struct vg_ruleset *rs, const char *name);
+struct list_slot *rl_find_list(const struct vg_ruleset *rs, const char *name);
 
 /* ---- reading YAML (rules_yaml.c) ----------------------------------------- */
 
@@ -113,30 +115,31 @@ struct loader {
 	const char *kind; /* "rule", "macro", "list": how messages name the item */
 };
 
-void build_cmap(struct loader *l);
-struct vg_pos node_pos(const struct loader *l, const yaml_node_t *n);
+void rl_build_cmap(struct loader *l);
+struct vg_pos rl_node_pos(const struct loader *l, const yaml_node_t *n);
 /* An error / a warning at node n, naming the item when there is one. */
-void lerr(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
+void rl_lerr(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void lwarn(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
+void rl_lwarn(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-yaml_node_t *node(struct loader *l, int id);
-const char *scalar(yaml_node_t *n);
-yaml_node_t *get(struct loader *l, yaml_node_t *map, const char *key);
-size_t seq_len(const yaml_node_t *n);
-yaml_node_t *seq_at(struct loader *l, yaml_node_t *n, size_t i);
-int in_strs(const char *const *v, const char *s);
-int check_keys(struct loader *l, yaml_node_t *map, const char *const *known, const char *what,
-	       const char *item);
-int want_scalar(struct loader *l, yaml_node_t *n, const char *key, const char *item);
-int get_bool(struct loader *l, yaml_node_t *n, const char *key, const char *item, bool *out);
-struct vg_text cond_text(struct loader *l, yaml_node_t *n);
-struct vg_text output_text(struct loader *l, yaml_node_t *n);
-char *trimmed_value(yaml_node_t *n);
-char **strings_of(struct loader *l, yaml_node_t *n, const char *key, const char *item,
-		  size_t *count);
-int read_modifiers(struct loader *l, yaml_node_t *item, const char *name, const char *const *keys,
-		   const char *const *appendable, int *modes, bool *append, yaml_node_t **ov);
+yaml_node_t *rl_node(struct loader *l, int id);
+const char *rl_scalar(yaml_node_t *n);
+yaml_node_t *rl_get(struct loader *l, yaml_node_t *map, const char *key);
+size_t rl_seq_len(const yaml_node_t *n);
+yaml_node_t *rl_seq_at(struct loader *l, yaml_node_t *n, size_t i);
+int rl_in_strs(const char *const *v, const char *s);
+int rl_check_keys(struct loader *l, yaml_node_t *map, const char *const *known, const char *what,
+		  const char *item);
+int rl_want_scalar(struct loader *l, yaml_node_t *n, const char *key, const char *item);
+int rl_get_bool(struct loader *l, yaml_node_t *n, const char *key, const char *item, bool *out);
+struct vg_text rl_cond_text(struct loader *l, yaml_node_t *n);
+struct vg_text rl_output_text(struct loader *l, yaml_node_t *n);
+char *rl_trimmed_value(yaml_node_t *n);
+char **rl_strings_of(struct loader *l, yaml_node_t *n, const char *key, const char *item,
+		     size_t *count);
+int rl_read_modifiers(struct loader *l, yaml_node_t *item, const char *name,
+		      const char *const *keys, const char *const *appendable, int *modes,
+		      bool *append, yaml_node_t **ov);
 
 /* ---- exceptions (rules_except.c) ----------------------------------------- */
 
@@ -148,9 +151,9 @@ struct exc_op {
 };
 
 /* The public condition from the base and the exceptions. */
-void rule_rebuild(struct rule_slot *s);
-int parse_exceptions(struct loader *l, const char *item, yaml_node_t *seq,
-		     const struct rule_slot *old, struct exc_op **out, size_t *nout);
-void apply_exceptions(struct rule_slot *s, struct exc_op *ops, size_t n);
+void rl_rule_rebuild(struct rule_slot *s);
+int rl_parse_exceptions(struct loader *l, const char *item, yaml_node_t *seq,
+			const struct rule_slot *old, struct exc_op **out, size_t *nout);
+void rl_apply_exceptions(struct rule_slot *s, struct exc_op *ops, size_t n);
 
 #endif

@@ -10,7 +10,7 @@
 
 /* ---- the rule set ------------------------------------------------------- */
 
-struct rule_slot *slot_of(struct vg_rule_def *r)
+struct rule_slot *rl_slot_of(struct vg_rule_def *r)
 {
 	return (struct rule_slot *)r;
 }
@@ -20,7 +20,7 @@ struct vg_ruleset *vg_ruleset_new(void)
 	return vg_xcalloc(1, sizeof(struct vg_ruleset));
 }
 
-void free_strv(char **v, size_t n)
+void rl_free_strv(char **v, size_t n)
 {
 	if (!v)
 		return;
@@ -29,41 +29,41 @@ void free_strv(char **v, size_t n)
 	free(v);
 }
 
-void exc_free(struct exc *e)
+void rl_exc_free(struct exc *e)
 {
 	free(e->name);
-	free_strv(e->fields, e->nf);
+	rl_free_strv(e->fields, e->nf);
 	free(e->fpos);
-	free_strv(e->comps, e->comps ? e->nf : 0);
+	rl_free_strv(e->comps, e->comps ? e->nf : 0);
 	free(e->cpos);
 	for (size_t i = 0; i < e->nterms; i++)
-		text_free(&e->terms[i]);
+		rl_text_free(&e->terms[i]);
 	free(e->terms);
 	memset(e, 0, sizeof(*e));
 }
 
-void exc_free_all(struct exc *v, size_t n)
+void rl_exc_free_all(struct exc *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		exc_free(&v[i]);
+		rl_exc_free(&v[i]);
 	free(v);
 }
 
-void rule_free(struct vg_rule_def *r)
+void rl_rule_free(struct vg_rule_def *r)
 {
-	struct rule_slot *s = slot_of(r);
+	struct rule_slot *s = rl_slot_of(r);
 	free(r->name);
-	text_free(&r->cond);
-	text_free(&r->output);
+	rl_text_free(&r->cond);
+	rl_text_free(&r->output);
 	free(r->desc);
 	free(r->source);
-	free_strv(r->tags, r->ntags);
-	text_free(&s->base);
-	exc_free_all(s->exc, s->nexc);
+	rl_free_strv(r->tags, r->ntags);
+	rl_text_free(&s->base);
+	rl_exc_free_all(s->exc, s->nexc);
 	free(s);
 }
 
-void list_uncache(struct vg_ruleset *rs)
+void rl_list_uncache(struct vg_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->nlists; i++) {
 		free(rs->lists[i]->expanded);
@@ -76,26 +76,26 @@ void vg_ruleset_free(struct vg_ruleset *rs)
 	if (!rs)
 		return;
 	for (size_t i = 0; i < rs->nrules; i++)
-		rule_free(rs->rules[i]);
+		rl_rule_free(rs->rules[i]);
 	free(rs->rules);
 	for (size_t i = 0; i < rs->nmacros; i++) {
 		free(rs->macros[i]->name);
-		text_free(&rs->macros[i]->cond);
+		rl_text_free(&rs->macros[i]->cond);
 		free(rs->macros[i]);
 	}
 	free(rs->macros);
-	list_uncache(rs);
+	rl_list_uncache(rs);
 	for (size_t i = 0; i < rs->nlists; i++) {
 		free(rs->lists[i]->def.name);
-		free_strv(rs->lists[i]->def.items, rs->lists[i]->def.n);
+		rl_free_strv(rs->lists[i]->def.items, rs->lists[i]->def.n);
 		free(rs->lists[i]);
 	}
 	free(rs->lists);
-	free_strv(rs->files, rs->nfiles);
+	rl_free_strv(rs->files, rs->nfiles);
 	free(rs);
 }
 
-struct vg_rule_def *find_rule(const struct vg_ruleset *rs, const char *name)
+struct vg_rule_def *rl_find_rule(const struct vg_ruleset *rs, const char *name)
 {
 	for (size_t i = 0; i < rs->nrules; i++)
 		if (!strcmp(rs->rules[i]->name, name))
@@ -103,7 +103,7 @@ struct vg_rule_def *find_rule(const struct vg_ruleset *rs, const char *name)
 	return NULL;
 }
 
-struct vg_macro_def *find_macro(const struct vg_ruleset *rs, const char *name)
+struct vg_macro_def *rl_find_macro(const struct vg_ruleset *rs, const char *name)
 {
 	for (size_t i = 0; i < rs->nmacros; i++)
 		if (!strcmp(rs->macros[i]->name, name))
@@ -111,7 +111,7 @@ struct vg_macro_def *find_macro(const struct vg_ruleset *rs, const char *name)
 	return NULL;
 }
 
-struct list_slot *find_list(const struct vg_ruleset *rs, const char *name)
+struct list_slot *rl_find_list(const struct vg_ruleset *rs, const char *name)
 {
 	for (size_t i = 0; i < rs->nlists; i++)
 		if (!strcmp(rs->lists[i]->def.name, name))
@@ -128,13 +128,13 @@ size_t vg_ruleset_rules(const struct vg_ruleset *rs, const struct vg_rule_def *c
 void vg_ruleset_set_parent(struct vg_ruleset *rs, struct vg_ruleset *parent)
 {
 	rs->parent = parent;
-	list_uncache(rs);
+	rl_list_uncache(rs);
 }
 
 const struct vg_macro_def *vg_ruleset_macro(const struct vg_ruleset *rs, const char *name)
 {
 	for (; rs; rs = rs->parent) {
-		const struct vg_macro_def *m = find_macro(rs, name);
+		const struct vg_macro_def *m = rl_find_macro(rs, name);
 		if (m)
 			return m;
 	}
@@ -143,7 +143,7 @@ const struct vg_macro_def *vg_ruleset_macro(const struct vg_ruleset *rs, const c
 
 const struct vg_list_def *vg_ruleset_list(const struct vg_ruleset *rs, const char *name)
 {
-	struct list_slot *l = find_list(rs, name);
+	struct list_slot *l = rl_find_list(rs, name);
 	return l ? &l->def : NULL;
 }
 
@@ -172,7 +172,7 @@ static void expand_into(struct vg_ruleset *rs, struct list_slot *l, const char *
 {
 	l->expanding = 1;
 	for (size_t i = 0; i < l->def.n; i++) {
-		struct list_slot *sub = find_list(rs, l->def.items[i]);
+		struct list_slot *sub = rl_find_list(rs, l->def.items[i]);
 		if (sub && !sub->expanding) {
 			expand_into(rs, sub, out, n, cap);
 			continue;
@@ -193,7 +193,7 @@ static void expand_into(struct vg_ruleset *rs, struct list_slot *l, const char *
 
 int vg_ruleset_list_items(struct vg_ruleset *rs, const char *name, const char *const **items)
 {
-	struct list_slot *l = find_list(rs, name);
+	struct list_slot *l = rl_find_list(rs, name);
 	if (!l)
 		return rs->parent ? vg_ruleset_list_items(rs->parent, name, items) : -1;
 	if (!l->expanded) {

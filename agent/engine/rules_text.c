@@ -55,7 +55,7 @@ void vg_diag_free(struct vg_diag *d)
 /* ---- texts that remember where their pieces come from -------------------- */
 
 /* The text put next comes from pos. */
-void tb_seg(struct tbuf *b, struct vg_pos pos, bool fixed)
+void rl_tb_seg(struct tbuf *b, struct vg_pos pos, bool fixed)
 {
 	if (b->nsegs && b->segs[b->nsegs - 1].off == b->len) {
 		b->segs[b->nsegs - 1].pos = pos;
@@ -68,7 +68,7 @@ void tb_seg(struct tbuf *b, struct vg_pos pos, bool fixed)
 	b->segs[b->nsegs++] = (struct vg_text_seg){b->len, pos, fixed};
 }
 
-void tb_put(struct tbuf *b, const char *s, size_t n)
+void rl_tb_put(struct tbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap)
 		b->s = vg_xrealloc(b->s, b->cap = (b->len + n + 1) * 2);
@@ -77,25 +77,25 @@ void tb_put(struct tbuf *b, const char *s, size_t n)
 	b->s[b->len] = 0;
 }
 
-void tb_puts(struct tbuf *b, const char *s)
+void rl_tb_puts(struct tbuf *b, const char *s)
 {
-	tb_put(b, s, strlen(s));
+	rl_tb_put(b, s, strlen(s));
 }
 
-void tb_text(struct tbuf *b, const struct vg_text *t)
+void rl_tb_text(struct tbuf *b, const struct vg_text *t)
 {
 	size_t len = strlen(t->text);
 	for (size_t i = 0; i < t->nsegs; i++) {
 		size_t end = i + 1 < t->nsegs ? t->segs[i + 1].off : len;
-		tb_seg(b, t->segs[i].pos, t->segs[i].fixed);
-		tb_put(b, t->text + t->segs[i].off, end - t->segs[i].off);
+		rl_tb_seg(b, t->segs[i].pos, t->segs[i].fixed);
+		rl_tb_put(b, t->text + t->segs[i].off, end - t->segs[i].off);
 	}
 }
 
-struct vg_text tb_take(struct tbuf *b)
+struct vg_text rl_tb_take(struct tbuf *b)
 {
 	if (!b->s)
-		tb_put(b, "", 0);
+		rl_tb_put(b, "", 0);
 	if (!b->nsegs || b->segs[0].off)
 		abort(); /* every text starts with its origin */
 	struct vg_text t = {b->s, b->segs[0].pos, b->segs, b->nsegs};
@@ -103,29 +103,29 @@ struct vg_text tb_take(struct tbuf *b)
 	return t;
 }
 
-void tb_free(struct tbuf *b)
+void rl_tb_free(struct tbuf *b)
 {
 	free(b->s);
 	free(b->segs);
 	memset(b, 0, sizeof(*b));
 }
 
-struct vg_text text_make(const char *s, size_t n, struct vg_pos pos)
+struct vg_text rl_text_make(const char *s, size_t n, struct vg_pos pos)
 {
 	struct tbuf b = {0};
-	tb_seg(&b, pos, false);
-	tb_put(&b, s, n);
-	return tb_take(&b);
+	rl_tb_seg(&b, pos, false);
+	rl_tb_put(&b, s, n);
+	return rl_tb_take(&b);
 }
 
-struct vg_text text_dup(const struct vg_text *t)
+struct vg_text rl_text_dup(const struct vg_text *t)
 {
 	struct tbuf b = {0};
-	tb_text(&b, t);
-	return tb_take(&b);
+	rl_tb_text(&b, t);
+	return rl_tb_take(&b);
 }
 
-void text_free(struct vg_text *t)
+void rl_text_free(struct vg_text *t)
 {
 	free(t->text);
 	free(t->segs);
@@ -136,21 +136,21 @@ void text_free(struct vg_text *t)
 static void text_append(struct vg_text *dst, const struct vg_text *add)
 {
 	struct tbuf b = {0};
-	tb_text(&b, dst);
-	tb_put(&b, " ", 1);
-	tb_text(&b, add);
-	text_free(dst);
-	*dst = tb_take(&b);
+	rl_tb_text(&b, dst);
+	rl_tb_put(&b, " ", 1);
+	rl_tb_text(&b, add);
+	rl_text_free(dst);
+	*dst = rl_tb_take(&b);
 }
 
 /* An override of a text: append t to dst, or replace dst with it.  Takes t. */
-void text_modify(struct vg_text *dst, struct vg_text *t, bool append)
+void rl_text_modify(struct vg_text *dst, struct vg_text *t, bool append)
 {
 	if (append) {
 		text_append(dst, t);
-		text_free(t);
+		rl_text_free(t);
 	} else {
-		text_free(dst);
+		rl_text_free(dst);
 		*dst = *t;
 	}
 }

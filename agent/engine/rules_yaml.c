@@ -22,7 +22,7 @@ static size_t byte_at(const struct loader *l, size_t index)
 	return index < l->nchars ? l->cmap[index] : l->srclen;
 }
 
-void build_cmap(struct loader *l)
+void rl_build_cmap(struct loader *l)
 {
 	const unsigned char *s = (const unsigned char *)l->src;
 	size_t start = 0;
@@ -42,7 +42,7 @@ void build_cmap(struct loader *l)
 	l->cmap[n] = l->srclen;
 }
 
-struct vg_pos node_pos(const struct loader *l, const yaml_node_t *n)
+struct vg_pos rl_node_pos(const struct loader *l, const yaml_node_t *n)
 {
 	struct vg_pos p = {l->file, (int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
 	return p;
@@ -53,7 +53,7 @@ static void ldiag(struct loader *l, int error, const yaml_node_t *n, const char 
 {
 	char msg[900];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	struct vg_pos p = node_pos(l, n);
+	struct vg_pos p = rl_node_pos(l, n);
 	if (item)
 		vg_diag_add(l->d, error, l->file, p.line, p.col, "%s (%s '%s')", msg, l->kind,
 			    item);
@@ -62,7 +62,7 @@ static void ldiag(struct loader *l, int error, const yaml_node_t *n, const char 
 	l->errors += error;
 }
 
-void lerr(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
+void rl_lerr(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -70,7 +70,7 @@ void lerr(struct loader *l, const yaml_node_t *n, const char *item, const char *
 	va_end(ap);
 }
 
-void lwarn(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
+void rl_lwarn(struct loader *l, const yaml_node_t *n, const char *item, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -78,38 +78,38 @@ void lwarn(struct loader *l, const yaml_node_t *n, const char *item, const char 
 	va_end(ap);
 }
 
-yaml_node_t *node(struct loader *l, int id)
+yaml_node_t *rl_node(struct loader *l, int id)
 {
 	return yaml_document_get_node(&l->doc, id);
 }
 
-const char *scalar(yaml_node_t *n)
+const char *rl_scalar(yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-yaml_node_t *get(struct loader *l, yaml_node_t *map, const char *key)
+yaml_node_t *rl_get(struct loader *l, yaml_node_t *map, const char *key)
 {
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
-		const char *k = scalar(node(l, p->key));
+		const char *k = rl_scalar(rl_node(l, p->key));
 		if (k && !strcmp(k, key))
-			return node(l, p->value);
+			return rl_node(l, p->value);
 	}
 	return NULL;
 }
 
-size_t seq_len(const yaml_node_t *n)
+size_t rl_seq_len(const yaml_node_t *n)
 {
 	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 }
 
-yaml_node_t *seq_at(struct loader *l, yaml_node_t *n, size_t i)
+yaml_node_t *rl_seq_at(struct loader *l, yaml_node_t *n, size_t i)
 {
-	return node(l, n->data.sequence.items.start[i]);
+	return rl_node(l, n->data.sequence.items.start[i]);
 }
 
-int in_strs(const char *const *v, const char *s)
+int rl_in_strs(const char *const *v, const char *s)
 {
 	for (; *v; v++)
 		if (!strcmp(*v, s))
@@ -118,42 +118,42 @@ int in_strs(const char *const *v, const char *s)
 }
 
 /* The keys of a mapping are known ones, each once. */
-int check_keys(struct loader *l, yaml_node_t *map, const char *const *known, const char *what,
-	       const char *item)
+int rl_check_keys(struct loader *l, yaml_node_t *map, const char *const *known, const char *what,
+		  const char *item)
 {
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *kn = node(l, p->key);
-		const char *k = scalar(kn);
-		if (!k || !in_strs(known, k)) {
-			lerr(l, kn, item, "unknown key '%s' in %s", k ? k : "?", what);
+		yaml_node_t *kn = rl_node(l, p->key);
+		const char *k = rl_scalar(kn);
+		if (!k || !rl_in_strs(known, k)) {
+			rl_lerr(l, kn, item, "unknown key '%s' in %s", k ? k : "?", what);
 			return -1;
 		}
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++)
-			if (!strcmp(k, scalar(node(l, q->key)))) {
-				lerr(l, kn, item, "duplicate key '%s' in %s", k, what);
+			if (!strcmp(k, rl_scalar(rl_node(l, q->key)))) {
+				rl_lerr(l, kn, item, "duplicate key '%s' in %s", k, what);
 				return -1;
 			}
 	}
 	return 0;
 }
 
-int want_scalar(struct loader *l, yaml_node_t *n, const char *key, const char *item)
+int rl_want_scalar(struct loader *l, yaml_node_t *n, const char *key, const char *item)
 {
 	if (n->type == YAML_SCALAR_NODE)
 		return 0;
-	lerr(l, n, item, "'%s' must be a string", key);
+	rl_lerr(l, n, item, "'%s' must be a string", key);
 	return -1;
 }
 
-int get_bool(struct loader *l, yaml_node_t *n, const char *key, const char *item, bool *out)
+int rl_get_bool(struct loader *l, yaml_node_t *n, const char *key, const char *item, bool *out)
 {
-	const char *s = scalar(n);
+	const char *s = rl_scalar(n);
 	if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")))
 		return *out = true, 0;
 	if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")))
 		return *out = false, 0;
-	lerr(l, n, item, "'%s' must be true or false", key);
+	rl_lerr(l, n, item, "'%s' must be true or false", key);
 	return -1;
 }
 
@@ -183,27 +183,27 @@ static void advance_pos(struct vg_pos *p, const char *src, size_t a, size_t b)
 
 /* A condition and where it starts: the raw source of plain and block
  * scalars (exact positions on every line), the value of quoted ones. */
-struct vg_text cond_text(struct loader *l, yaml_node_t *n)
+struct vg_text rl_cond_text(struct loader *l, yaml_node_t *n)
 {
-	struct vg_pos pos = node_pos(l, n);
+	struct vg_pos pos = rl_node_pos(l, n);
 	size_t a = byte_at(l, n->start_mark.index), b = byte_at(l, n->end_mark.index);
 	const char *v = (const char *)n->data.scalar.value;
 	if (a <= b && b <= l->srclen) {
 		if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-			return text_make(l->src + a, b - a, pos);
+			return rl_text_make(l->src + a, b - a, pos);
 		if (is_block(n)) {
 			const char *nl = memchr(l->src + a, '\n', b - a);
 			if (nl) {
 				size_t off = (size_t)(nl + 1 - l->src);
 				pos.line++;
 				pos.col = 1;
-				return text_make(l->src + off, b - off, pos);
+				return rl_text_make(l->src + off, b - off, pos);
 			}
 		}
 	}
 	if (is_quoted(n))
 		pos.col++;
-	return text_make(v, strlen(v), pos);
+	return rl_text_make(v, strlen(v), pos);
 }
 
 static bool is_field_char(char c)
@@ -214,7 +214,7 @@ static bool is_field_char(char c)
 /* An output: the YAML value without surrounding whitespace (folding joins
  * its lines with spaces).  Each %field in it is tied to where it is written,
  * found by counting '%' in the raw source, which folding does not change. */
-struct vg_text output_text(struct loader *l, yaml_node_t *n)
+struct vg_text rl_output_text(struct loader *l, yaml_node_t *n)
 {
 	const char *v = (const char *)n->data.scalar.value;
 	size_t vlen = strlen(v), lead = 0;
@@ -223,7 +223,7 @@ struct vg_text output_text(struct loader *l, yaml_node_t *n)
 	while (vlen > lead && isspace((unsigned char)v[vlen - 1]))
 		vlen--;
 
-	struct vg_pos start = node_pos(l, n);
+	struct vg_pos start = rl_node_pos(l, n);
 	size_t a = byte_at(l, n->start_mark.index), b = byte_at(l, n->end_mark.index);
 	bool raw_ok = a <= b && b <= l->srclen;
 	struct vg_pos *marks = NULL;
@@ -260,24 +260,24 @@ struct vg_text output_text(struct loader *l, yaml_node_t *n)
 	}
 
 	struct tbuf t = {0};
-	tb_seg(&t, start, false);
+	rl_tb_seg(&t, start, false);
 	size_t m = 0, from = lead;
 	for (size_t i = lead; i < vlen; i++) {
 		if (v[i] != '%' || !is_field_char(v[i + 1]))
 			continue;
 		if (nmarks == want && m < nmarks) {
-			tb_put(&t, v + from, i - from);
+			rl_tb_put(&t, v + from, i - from);
 			from = i;
-			tb_seg(&t, marks[m], false);
+			rl_tb_seg(&t, marks[m], false);
 		}
 		m++;
 	}
-	tb_put(&t, v + from, vlen - from);
+	rl_tb_put(&t, v + from, vlen - from);
 	free(marks);
-	return tb_take(&t);
+	return rl_tb_take(&t);
 }
 
-char *trimmed_value(yaml_node_t *n)
+char *rl_trimmed_value(yaml_node_t *n)
 {
 	const char *v = (const char *)n->data.scalar.value;
 	size_t len = strlen(v);
@@ -288,24 +288,24 @@ char *trimmed_value(yaml_node_t *n)
 	return vg_xstrndup(v, len);
 }
 
-char **strings_of(struct loader *l, yaml_node_t *n, const char *key, const char *item,
-		  size_t *count)
+char **rl_strings_of(struct loader *l, yaml_node_t *n, const char *key, const char *item,
+		     size_t *count)
 {
 	*count = 0;
 	if (n->type != YAML_SEQUENCE_NODE) {
-		lerr(l, n, item, "'%s' must be a list", key);
+		rl_lerr(l, n, item, "'%s' must be a list", key);
 		return NULL;
 	}
-	char **v = vg_xcalloc(seq_len(n) + 1, sizeof(char *));
-	for (size_t i = 0; i < seq_len(n); i++) {
-		yaml_node_t *e = seq_at(l, n, i);
+	char **v = vg_xcalloc(rl_seq_len(n) + 1, sizeof(char *));
+	for (size_t i = 0; i < rl_seq_len(n); i++) {
+		yaml_node_t *e = rl_seq_at(l, n, i);
 		if (e->type != YAML_SCALAR_NODE) {
-			lerr(l, e, item, "items of '%s' must be strings", key);
-			free_strv(v, *count);
+			rl_lerr(l, e, item, "items of '%s' must be strings", key);
+			rl_free_strv(v, *count);
 			*count = 0;
 			return NULL;
 		}
-		v[(*count)++] = vg_xstrdup(scalar(e));
+		v[(*count)++] = vg_xstrdup(rl_scalar(e));
 	}
 	return v;
 }
@@ -316,26 +316,26 @@ static int parse_override(struct loader *l, yaml_node_t *ov, const char *item,
 			  const char *const *keys, const char *const *appendable, int *modes)
 {
 	if (ov->type != YAML_MAPPING_NODE) {
-		lerr(l, ov, item, "'override' must be a mapping of key: append|replace");
+		rl_lerr(l, ov, item, "'override' must be a mapping of key: append|replace");
 		return -1;
 	}
-	if (check_keys(l, ov, keys, "override", item))
+	if (rl_check_keys(l, ov, keys, "override", item))
 		return -1;
 	for (yaml_node_pair_t *p = ov->data.mapping.pairs.start; p < ov->data.mapping.pairs.top;
 	     p++) {
-		const char *ks = scalar(node(l, p->key));
-		yaml_node_t *v = node(l, p->value);
-		const char *vs = scalar(v);
+		const char *ks = rl_scalar(rl_node(l, p->key));
+		yaml_node_t *v = rl_node(l, p->value);
+		const char *vs = rl_scalar(v);
 		int idx = 0;
 		while (strcmp(keys[idx], ks))
 			idx++;
-		if (vs && !strcmp(vs, "append") && in_strs(appendable, ks))
+		if (vs && !strcmp(vs, "append") && rl_in_strs(appendable, ks))
 			modes[idx] = 1;
 		else if (vs && !strcmp(vs, "replace"))
 			modes[idx] = 2;
 		else {
-			lerr(l, v, item, "'override' of '%s' must be %s", ks,
-			     in_strs(appendable, ks) ? "append or replace" : "replace");
+			rl_lerr(l, v, item, "'override' of '%s' must be %s", ks,
+				rl_in_strs(appendable, ks) ? "append or replace" : "replace");
 			return -1;
 		}
 	}
@@ -349,8 +349,8 @@ static int check_override_keys(struct loader *l, yaml_node_t *item, yaml_node_t 
 {
 	for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *kn = node(l, p->key);
-		const char *k = scalar(kn);
+		yaml_node_t *kn = rl_node(l, p->key);
+		const char *k = rl_scalar(kn);
 		if (!strcmp(k, l->kind) || !strcmp(k, "override") || !strcmp(k, "append"))
 			continue; /* `append: true` with override was refused before */
 		int idx = -1;
@@ -358,16 +358,16 @@ static int check_override_keys(struct loader *l, yaml_node_t *item, yaml_node_t 
 			if (!strcmp(keys[i], k))
 				idx = i;
 		if (idx < 0 || !modes[idx]) {
-			lerr(l, kn, name,
-			     "'%s' is not under 'override' (add '%s: append' or '%s: replace')", k,
-			     k, k);
+			rl_lerr(l, kn, name,
+				"'%s' is not under 'override' (add '%s: append' or '%s: replace')",
+				k, k, k);
 			return -1;
 		}
 	}
 	for (int i = 0; keys[i]; i++)
-		if (modes[i] && !get(l, item, keys[i])) {
-			lerr(l, ov, name, "'override' names '%s', which this item does not set",
-			     keys[i]);
+		if (modes[i] && !rl_get(l, item, keys[i])) {
+			rl_lerr(l, ov, name, "'override' names '%s', which this item does not set",
+				keys[i]);
 			return -1;
 		}
 	return 0;
@@ -376,16 +376,17 @@ static int check_override_keys(struct loader *l, yaml_node_t *item, yaml_node_t 
 /* The item's `append` and `override`, which exclude each other: *append,
  * *ov (NULL when absent) and modes (see parse_override).  -1 (reported) when
  * invalid. */
-int read_modifiers(struct loader *l, yaml_node_t *item, const char *name, const char *const *keys,
-		   const char *const *appendable, int *modes, bool *append, yaml_node_t **ov)
+int rl_read_modifiers(struct loader *l, yaml_node_t *item, const char *name,
+		      const char *const *keys, const char *const *appendable, int *modes,
+		      bool *append, yaml_node_t **ov)
 {
 	*append = false;
-	yaml_node_t *a = get(l, item, "append");
-	if (a && get_bool(l, a, "append", name, append))
+	yaml_node_t *a = rl_get(l, item, "append");
+	if (a && rl_get_bool(l, a, "append", name, append))
 		return -1;
-	*ov = get(l, item, "override");
+	*ov = rl_get(l, item, "override");
 	if (*ov && *append) {
-		lerr(l, *ov, name, "'override' and 'append: true' cannot be used together");
+		rl_lerr(l, *ov, name, "'override' and 'append: true' cannot be used together");
 		return -1;
 	}
 	if (*ov && (parse_override(l, *ov, name, keys, appendable, modes) ||
