@@ -112,7 +112,7 @@ static void obj_fail(struct obj *o, const char *reason, const char *fmt, ...)
 		return;
 	o->using_fallback = true;
 	struct chk c = {0};
-	if (!obj_version(o, o->fallback, &c))
+	if (!cr_obj_version(o, o->fallback, &c))
 		return;
 	o->active = true;
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(
@@ -230,18 +230,18 @@ static void obj_init(struct obj *o, const struct vg_crset_obj *in)
 
 	struct chk c = {0};
 	if (in->kind < 0 || in->kind >= VG_CR_NKINDS)
-		bad(&c, "unknown kind");
+		cr_bad(&c, "unknown kind");
 	else if (!name || !*name)
-		bad(&c, "metadata.name: required");
+		cr_bad(&c, "metadata.name: required");
 	else if (in->kind == VG_CR_RULE && (!ns || !*ns))
-		bad(&c, "metadata.namespace: required");
+		cr_bad(&c, "metadata.namespace: required");
 	if (c.bad) {
 		obj_fail(o, "InvalidSpec", "%s", c.msg);
 		return;
 	}
 	o->fallback = in->fallback;
 	o->active = true;
-	if (!obj_version(o, in->obj, &c))
+	if (!cr_obj_version(o, in->obj, &c))
 		obj_fail(o, "InvalidSpec", "%s", c.msg);
 }
 

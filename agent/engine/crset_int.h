@@ -53,11 +53,12 @@ struct chk {
 	bool bad;
 };
 
-/* Record a problem (the first one is kept). */
-void bad(struct chk *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Record a problem (the first one is kept).  What crset*.c share carries
+ * the prefix cr_. */
+void cr_bad(struct chk *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Check a version (json) of the object and make its rule text; false with
  * c->msg when the spec is not valid. */
-bool obj_version(struct obj *o, const cJSON *json, struct chk *c);
+bool cr_obj_version(struct obj *o, const cJSON *json, struct chk *c);
 
 #endif

@@ -15,7 +15,7 @@
 
 /* ---- spec checks ------------------------------------------------------------ */
 
-void bad(struct chk *c, const char *fmt, ...)
+void cr_bad(struct chk *c, const char *fmt, ...)
 {
 	if (c->bad)
 		return;
@@ -32,15 +32,15 @@ static const char *str_member(struct chk *c, const cJSON *o, const char *key, co
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (!v) {
 		if (required)
-			bad(c, "%s.%s: required", path, key);
+			cr_bad(c, "%s.%s: required", path, key);
 		return NULL;
 	}
 	if (!cJSON_IsString(v)) {
-		bad(c, "%s.%s: must be a string", path, key);
+		cr_bad(c, "%s.%s: must be a string", path, key);
 		return NULL;
 	}
 	if (required && !*v->valuestring)
-		bad(c, "%s.%s: must not be empty", path, key);
+		cr_bad(c, "%s.%s: must not be empty", path, key);
 	return v->valuestring;
 }
 
@@ -48,7 +48,7 @@ static const cJSON *arr_member(struct chk *c, const cJSON *o, const char *key, c
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (v && !cJSON_IsArray(v) && !cJSON_IsNull(v)) {
-		bad(c, "%s.%s: must be a list", path, key);
+		cr_bad(c, "%s.%s: must be a list", path, key);
 		return NULL;
 	}
 	return cJSON_IsArray(v) ? v : NULL;
@@ -61,7 +61,7 @@ static void check_strings(struct chk *c, const cJSON *a, const char *path)
 	cJSON_ArrayForEach(e, a)
 	{
 		if (!cJSON_IsString(e))
-			bad(c, "%s[%d]: must be a string", path, i);
+			cr_bad(c, "%s[%d]: must be a string", path, i);
 		i++;
 	}
 }
@@ -76,7 +76,7 @@ static void check_named(struct chk *c, const cJSON *a, const char *path, bool ma
 		char p[128];
 		snprintf(p, sizeof(p), "%s[%d]", path, i);
 		if (!cJSON_IsObject(e)) {
-			bad(c, "%s: must be an object", p);
+			cr_bad(c, "%s: must be an object", p);
 			return;
 		}
 		const char *name = str_member(c, e, "name", p, true);
@@ -85,7 +85,7 @@ static void check_named(struct chk *c, const cJSON *a, const char *path, bool ma
 		} else {
 			const cJSON *items = cJSON_GetObjectItemCaseSensitive(e, "items");
 			if (!cJSON_IsArray(items))
-				bad(c, "%s.items: required list", p);
+				cr_bad(c, "%s.items: required list", p);
 			else {
 				char q[160];
 				snprintf(q, sizeof(q), "%s.items", p);
@@ -100,7 +100,7 @@ static void check_named(struct chk *c, const cJSON *a, const char *path, bool ma
 				break;
 			const cJSON *fn = cJSON_GetObjectItemCaseSensitive(f, "name");
 			if (name && cJSON_IsString(fn) && !strcmp(fn->valuestring, name))
-				bad(c, "%s.name: '%s' is defined twice", p, name);
+				cr_bad(c, "%s.name: '%s' is defined twice", p, name);
 			k++;
 		}
 		i++;
@@ -115,22 +115,22 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path,
 	if (!o || cJSON_IsNull(o))
 		return;
 	if (!cJSON_IsObject(o)) {
-		bad(c, "%s: must be an object", path);
+		cr_bad(c, "%s: must be an object", path);
 		return;
 	}
 	const cJSON *ml = cJSON_GetObjectItemCaseSensitive(o, "matchLabels");
 	const cJSON *me = cJSON_GetObjectItemCaseSensitive(o, "matchExpressions");
 	const cJSON *e;
 	if (ml && !cJSON_IsObject(ml) && !cJSON_IsNull(ml))
-		bad(c, "%s.matchLabels: must be an object", path);
+		cr_bad(c, "%s.matchLabels: must be an object", path);
 	else
 		cJSON_ArrayForEach(e, ml)
 		{
 			if (!cJSON_IsString(e))
-				bad(c, "%s.matchLabels.%s: must be a string", path, e->string);
+				cr_bad(c, "%s.matchLabels.%s: must be a string", path, e->string);
 		}
 	if (me && !cJSON_IsArray(me) && !cJSON_IsNull(me)) {
-		bad(c, "%s.matchExpressions: must be a list", path);
+		cr_bad(c, "%s.matchExpressions: must be a list", path);
 		return;
 	}
 	int i = 0;
@@ -139,7 +139,7 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path,
 		char p[160];
 		snprintf(p, sizeof(p), "%s.matchExpressions[%d]", path, i++);
 		if (!cJSON_IsObject(e)) {
-			bad(c, "%s: must be an object", p);
+			cr_bad(c, "%s: must be an object", p);
 			continue;
 		}
 		const char *key = str_member(c, e, "key", p, true);
@@ -152,21 +152,22 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path,
 		while (k < 4 && strcmp(ops[k], op))
 			k++;
 		if (k == 4) {
-			bad(c, "%s.operator: '%s' is not In, NotIn, Exists or DoesNotExist", p, op);
+			cr_bad(c, "%s.operator: '%s' is not In, NotIn, Exists or DoesNotExist", p,
+			       op);
 			continue;
 		}
 		int nv = cJSON_GetArraySize(vals);
 		if ((k <= 1) != (nv > 0)) {
-			bad(c, "%s.values: %s", p,
-			    k <= 1 ? "In and NotIn need values"
-				   : "Exists and DoesNotExist take no values");
+			cr_bad(c, "%s.values: %s", p,
+			       k <= 1 ? "In and NotIn need values"
+				      : "Exists and DoesNotExist take no values");
 			continue;
 		}
 		const cJSON *v;
 		cJSON_ArrayForEach(v, vals)
 		{
 			if (!cJSON_IsString(v))
-				bad(c, "%s.values: must be strings", p);
+				cr_bad(c, "%s.values: must be strings", p);
 		}
 	}
 	if (c->bad)
@@ -174,7 +175,7 @@ static void parse_selector(struct chk *c, const cJSON *o, const char *path,
 	char err[256];
 	*out = k8s_selector_compile(o, err, sizeof(err));
 	if (!*out)
-		bad(c, "%s.%s", path, err);
+		cr_bad(c, "%s.%s", path, err);
 }
 
 static void check_exceptions(struct chk *c, const cJSON *a)
@@ -186,7 +187,7 @@ static void check_exceptions(struct chk *c, const cJSON *a)
 		char p[64];
 		snprintf(p, sizeof(p), "spec.exceptions[%d]", i);
 		if (!cJSON_IsObject(e)) {
-			bad(c, "%s: must be an object", p);
+			cr_bad(c, "%s: must be an object", p);
 			return;
 		}
 		str_member(c, e, "name", p, true);
@@ -195,21 +196,21 @@ static void check_exceptions(struct chk *c, const cJSON *a)
 		const cJSON *values = arr_member(c, e, "values", p);
 		int nf = cJSON_GetArraySize(fields);
 		if (!nf)
-			bad(c, "%s.fields: required, at least one field", p);
+			cr_bad(c, "%s.fields: required, at least one field", p);
 		char q[96];
 		snprintf(q, sizeof(q), "%s.fields", p);
 		check_strings(c, fields, q);
 		snprintf(q, sizeof(q), "%s.comps", p);
 		check_strings(c, comps, q);
 		if (comps && cJSON_GetArraySize(comps) != nf)
-			bad(c, "%s.comps: one operator per field (%d)", p, nf);
+			cr_bad(c, "%s.comps: one operator per field (%d)", p, nf);
 		int k = 0;
 		const cJSON *t;
 		cJSON_ArrayForEach(t, values)
 		{
 			snprintf(q, sizeof(q), "%s.values[%d]", p, k++);
 			if (!cJSON_IsArray(t) || cJSON_GetArraySize(t) != nf)
-				bad(c, "%s: must be a list of %d values (one per field)", q, nf);
+				cr_bad(c, "%s: must be a list of %d values (one per field)", q, nf);
 			else
 				check_strings(c, t, q);
 		}
@@ -429,7 +430,7 @@ static void obj_gen(struct obj *o);
 
 /* Check a version (json) of the object and make its rule text; false with
  * c->msg when the spec is not valid. */
-bool obj_version(struct obj *o, const cJSON *json, struct chk *c)
+bool cr_obj_version(struct obj *o, const cJSON *json, struct chk *c)
 {
 	free(o->yaml);
 	o->yaml = NULL;
@@ -444,7 +445,7 @@ bool obj_version(struct obj *o, const cJSON *json, struct chk *c)
 	o->spec = cJSON_GetObjectItemCaseSensitive(json, "spec");
 	int kind = o->res.kind;
 	if (!cJSON_IsObject(o->spec)) {
-		bad(c, "spec: required object");
+		cr_bad(c, "spec: required object");
 		return false;
 	}
 	const cJSON *spec = o->spec;
@@ -457,13 +458,13 @@ bool obj_version(struct obj *o, const cJSON *json, struct chk *c)
 		str_member(c, spec, "output", "spec", true);
 		const char *prio = str_member(c, spec, "priority", "spec", true);
 		if (prio && vg_priority_parse(prio) < 0)
-			bad(c,
-			    "spec.priority: unknown priority '%s' (Emergency, Alert, Critical, "
-			    "Error, Warning, Notice, Informational, Debug)",
-			    prio);
+			cr_bad(c,
+			       "spec.priority: unknown priority '%s' (Emergency, Alert, Critical, "
+			       "Error, Warning, Notice, Informational, Debug)",
+			       prio);
 		const cJSON *en = cJSON_GetObjectItemCaseSensitive(spec, "enabled");
 		if (en && !cJSON_IsBool(en) && !cJSON_IsNull(en))
-			bad(c, "spec.enabled: must be true or false");
+			cr_bad(c, "spec.enabled: must be true or false");
 		const cJSON *tags = arr_member(c, spec, "tags", "spec");
 		check_strings(c, tags, "spec.tags");
 		check_exceptions(c, arr_member(c, spec, "exceptions", "spec"));
@@ -475,16 +476,16 @@ bool obj_version(struct obj *o, const cJSON *json, struct chk *c)
 			       "spec.namespaceSelector", &o->scope.nss);
 		const cJSON *h = cJSON_GetObjectItemCaseSensitive(spec, "hostProcesses");
 		if (h && !cJSON_IsBool(h) && !cJSON_IsNull(h))
-			bad(c, "spec.hostProcesses: must be true or false");
+			cr_bad(c, "spec.hostProcesses: must be true or false");
 		o->scope.host = cJSON_IsTrue(h);
 	} else if (kind == VG_CR_RULE) {
 		const char *bad_keys[] = {"namespaceSelector", "hostProcesses"};
 		for (int i = 0; i < 2; i++)
 			if (cJSON_GetObjectItemCaseSensitive(spec, bad_keys[i]))
-				bad(c,
-				    "spec.%s: only a ClusterRule has it (a Rule sees its own "
-				    "namespace only)",
-				    bad_keys[i]);
+				cr_bad(c,
+				       "spec.%s: only a ClusterRule has it (a Rule sees its own "
+				       "namespace only)",
+				       bad_keys[i]);
 		o->scope.ns = o->ns;
 	}
 	if (c->bad)
