@@ -160,7 +160,11 @@ const struct vg_list_def *vg_ruleset_list_at(const struct vg_ruleset *rs, size_t
  * parent must outlive rs. */
 void vg_ruleset_set_parent(struct vg_ruleset *rs, struct vg_ruleset *parent);
 
-/* Items of a list with nested lists expanded (cached); -1 if no such list. */
+/* Items of a list with nested lists expanded (cached); -1 if no such list,
+ * -2 if that is more than VG_COND_MAX_ITEMS items or visits more than
+ * VG_RULES_MAX_LIST_VISITS items (nested lists used many times over: a
+ * list bomb). */
+#define VG_RULES_MAX_LIST_VISITS (4 * VG_COND_MAX_ITEMS)
 int vg_ruleset_list_items(struct vg_ruleset *rs, const char *name, const char *const **items);
 
 #endif

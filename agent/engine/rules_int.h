@@ -73,6 +73,7 @@ struct list_slot {
 	const char **expanded; /* cache of vg_ruleset_list_items */
 	size_t nexp;
 	int expanding;
+	bool too_large; /* (cached) more than VG_COND_MAX_ITEMS items expanded */
 };
 
 struct vg_ruleset {

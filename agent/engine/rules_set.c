@@ -68,6 +68,7 @@ void rl_list_uncache(struct vg_ruleset *rs)
 	for (size_t i = 0; i < rs->nlists; i++) {
 		free(rs->lists[i]->expanded);
 		rs->lists[i]->expanded = NULL;
+		rs->lists[i]->too_large = false;
 	}
 }
 
@@ -167,25 +168,42 @@ const struct vg_list_def *vg_ruleset_list_at(const struct vg_ruleset *rs, size_t
 	return i < rs->nlists ? &rs->lists[i]->def : NULL;
 }
 
-static void expand_into(struct vg_ruleset *rs, struct list_slot *l, const char ***out, size_t *n,
-			size_t *cap)
+/* A list's items with its nested lists expanded, within a budget: items
+ * put out, and items visited (nested empty lists expand to nothing but
+ * still cost their visit). */
+struct expansion {
+	const char **out;
+	size_t n, cap;
+	size_t visits;
+	bool over;
+};
+
+static void expand_into(struct vg_ruleset *rs, struct list_slot *l, struct expansion *x)
 {
 	l->expanding = 1;
-	for (size_t i = 0; i < l->def.n; i++) {
+	for (size_t i = 0; i < l->def.n && !x->over; i++) {
+		if (++x->visits > VG_RULES_MAX_LIST_VISITS) {
+			x->over = true;
+			break;
+		}
 		struct list_slot *sub = rl_find_list(rs, l->def.items[i]);
 		if (sub && !sub->expanding) {
-			expand_into(rs, sub, out, n, cap);
+			expand_into(rs, sub, x);
 			continue;
 		}
 		const char *const *pitems = NULL;
 		int np = sub || !rs->parent
 				 ? -1
 				 : vg_ruleset_list_items(rs->parent, l->def.items[i], &pitems);
+		if (np < -1 || x->n + (size_t)(np < 0 ? 1 : np) > VG_COND_MAX_ITEMS) {
+			x->over = true;
+			break;
+		}
 		for (int k = 0; k < (np < 0 ? 1 : np); k++) {
-			if (*n == *cap)
-				*out = vg_xrealloc(*out,
-						   (*cap = *cap ? *cap * 2 : 16) * sizeof(char *));
-			(*out)[(*n)++] = np < 0 ? l->def.items[i] : pitems[k];
+			if (x->n == x->cap)
+				x->out = vg_xrealloc(x->out, (x->cap = x->cap ? x->cap * 2 : 16) *
+								     sizeof(char *));
+			x->out[x->n++] = np < 0 ? l->def.items[i] : pitems[k];
 		}
 	}
 	l->expanding = 0;
@@ -196,13 +214,19 @@ int vg_ruleset_list_items(struct vg_ruleset *rs, const char *name, const char *c
 	struct list_slot *l = rl_find_list(rs, name);
 	if (!l)
 		return rs->parent ? vg_ruleset_list_items(rs->parent, name, items) : -1;
-	if (!l->expanded) {
-		size_t cap = 0;
-		l->nexp = 0;
-		expand_into(rs, l, &l->expanded, &l->nexp, &cap);
-		if (!l->expanded)
-			l->expanded = vg_xcalloc(1, sizeof(char *));
+	if (!l->expanded && !l->too_large) {
+		struct expansion x = {0};
+		expand_into(rs, l, &x);
+		if (x.over) {
+			free(x.out);
+			l->too_large = true;
+		} else {
+			l->expanded = x.out ? x.out : vg_xcalloc(1, sizeof(char *));
+			l->nexp = x.n;
+		}
 	}
+	if (l->too_large)
+		return -2;
 	*items = l->expanded;
 	return (int)l->nexp;
 }

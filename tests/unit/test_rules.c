@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "rules.h"
@@ -693,6 +694,149 @@ static void test_other_keys(void **unused)
 	assert_string_equal(rule("A")->source, "k8s_audit");
 }
 
+/* ---- expansion bombs ---------------------------------------------------- */
+
+/* Macros b1..bN, each using the one before twice (2^N comparisons inlined),
+ * a rule using bN, and a rule "Fine" that must still load and fire. */
+static char *macro_bomb(int levels)
+{
+	size_t cap = 4096 + (size_t)levels * 64, len = 0;
+	char *y = malloc(cap);
+	len += (size_t)snprintf(y + len, cap - len, "- macro: b0\n  condition: proc.name = x\n");
+	for (int i = 1; i <= levels; i++)
+		len += (size_t)snprintf(y + len, cap - len,
+					"- macro: b%d\n  condition: (b%d or b%d)\n", i, i - 1,
+					i - 1);
+	snprintf(y + len, cap - len,
+		 "- rule: Bomb\n  desc: d\n  condition: evt.type = openat and b%d\n"
+		 "  output: o\n  priority: Error\n"
+		 "- rule: Fine\n  desc: d\n  condition: evt.type = openat\n"
+		 "  output: o\n  priority: Error\n",
+		 levels);
+	return y;
+}
+
+/* Lists l1..lN, each naming the one before twice, leaf items l0. */
+static char *list_bomb(int levels, const char *leaf, const char *use)
+{
+	size_t cap = 4096 + (size_t)levels * 64, len = 0;
+	char *y = malloc(cap);
+	len += (size_t)snprintf(y + len, cap - len, "- list: l0\n  items: %s\n", leaf);
+	for (int i = 1; i <= levels; i++)
+		len += (size_t)snprintf(y + len, cap - len, "- list: l%d\n  items: [l%d, l%d]\n", i,
+					i - 1, i - 1);
+	snprintf(y + len, cap - len,
+		 "- rule: Bomb\n  desc: d\n  condition: evt.type = openat and proc.name in %s\n"
+		 "  output: o\n  priority: Error\n"
+		 "- rule: Fine\n  desc: d\n  condition: evt.type = openat\n"
+		 "  output: o\n  priority: Error\n",
+		 use);
+	return y;
+}
+
+/* Load yaml, build the engine: "Bomb" fails with one error at line:col
+ * containing want; "Fine" compiles and fires. */
+static void expect_bomb(const char *yaml, int line, int col, const char *want, const char *want2)
+{
+	load_ok(yaml);
+	size_t before = D.n;
+	struct vg_engine *e = vg_engine_build(RS, &D);
+	expect_diag(before, "r.yaml", line, col, want, want2, "(rule 'Bomb')", NULL);
+	struct vg_engine_stats st;
+	vg_engine_get_stats(e, &st);
+	assert_int_equal(st.rules_failed, 1);
+	assert_int_equal(st.rules_enabled, 1);
+	assert_string_equal(vg_engine_rule(e, 0)->name, "Fine");
+	struct scene *s = malloc(sizeof(*s));
+	assert_int_equal(scene_init(s), 0);
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	assert_int_equal(vg_engine_match(e, &s->open, scr, NULL, NULL), 1);
+	vg_cond_scratch_free(scr);
+	vg_engine_free(e);
+	scene_free(s);
+	free(s);
+}
+
+/* Before the budget, 20 levels did not compile in 60 s (460 MB) and 39
+ * levels reached 5.5 GB: the alarm fails the test instead of a hang. */
+static void test_macro_bomb(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	char *y = macro_bomb(20);
+	/* 45:36: where Bomb's condition uses b20 */
+	expect_bomb(y, 45, 36, "condition too large: macro 'b20' expands to more than 20000",
+		    "comparisons");
+	free(y);
+	alarm(0);
+}
+
+static void test_macro_bomb_39(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	char *y = macro_bomb(39);
+	expect_bomb(y, 83, 36, "condition too large: macro 'b39' expands to more than 20000",
+		    "comparisons");
+	free(y);
+	alarm(0);
+}
+
+/* Just within the limits, a condition compiles in time linear in its size
+ * for every event type: 16384 comparisons on every type (the engine's
+ * groups looked each comparison up in a linear search: 9 s for 8192), and
+ * 262144 list items that are two values (inserting runs of equal keys in
+ * the set's hash was quadratic: 5.7 s for 131072). */
+static void test_large_within_limits(void **unused)
+{
+	(void)unused;
+	alarm(20);
+	char *y = macro_bomb(14);
+	char *at = strstr(y, "evt.type = openat and b14");
+	memcpy(at, "                      b14", strlen("evt.type = openat and b14"));
+	load_ok(y);
+	free(y);
+	y = list_bomb(17, "[a, b]", "(l17)");
+	char *r = strstr(y, "- rule: Bomb");
+	memcpy(r, "- rule: List", 12);
+	load_ok(y);
+	free(y);
+	struct vg_engine *e = vg_engine_build(RS, &D);
+	assert_int_equal(D.errors, 0);
+	struct vg_engine_stats st;
+	vg_engine_get_stats(e, &st);
+	assert_int_equal(st.rules_enabled, 3);
+	vg_engine_free(e);
+	alarm(0);
+}
+
+/* Nested lists: 40 levels (2^41 items), the same with empty leaves (2^40
+ * visits, no item), and lists each within the limit used together past
+ * it in one condition. */
+static void test_list_bomb(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	char *y = list_bomb(40, "[a, b]", "(l40)");
+	expect_bomb(y, 85, 50, "list 'l40' has more than 262144 items", "expanded");
+	assert_int_equal(vg_ruleset_list_items(RS, "l40", &(const char *const *){NULL}), -2);
+	free(y);
+	teardown(NULL);
+	setup(NULL);
+	y = list_bomb(40, "[]", "(l40)");
+	expect_bomb(y, 85, 50, "list 'l40' has more than 262144 items", "expanded");
+	free(y);
+	teardown(NULL);
+	setup(NULL);
+	/* l17: 2^18 = 262144 items, the most a list may have */
+	y = list_bomb(17, "[a, b]", "(l17, l17)");
+	expect_bomb(y, 39, 55, "condition too large: more than 262144 list items", NULL);
+	const char *const *v;
+	assert_int_equal(vg_ruleset_list_items(RS, "l17", &v), 262144);
+	free(y);
+	alarm(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -708,6 +852,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exceptions_engine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_macro_bomb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_macro_bomb_39, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_bomb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_within_limits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
