@@ -25,11 +25,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- priorities --------------------------------------------------------- */
 
@@ -526,6 +528,37 @@ static void load_item(struct loader *l, yaml_node_t *item)
 		k ? k : "?");
 }
 
+/* Where libyaml found a problem: a scanner, parser or composer error has a
+ * mark (and the construct it was in, with its own mark); a reader error
+ * (a byte that is not UTF-8, a control character such as NUL) has only a
+ * byte offset into the input, and a mark of 0:0. */
+static void yaml_error(struct loader *l, const yaml_parser_t *p)
+{
+	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+	char ctx[160] = "";
+	if (p->error == YAML_READER_ERROR) {
+		line = col = 1;
+		size_t end = p->problem_offset < l->srclen ? p->problem_offset : l->srclen;
+		size_t k = l->srclen >= 3 && !memcmp(l->src, "\xEF\xBB\xBF", 3) ? 3 : 0;
+		for (; k < end; k++) {
+			unsigned char ch = (unsigned char)l->src[k];
+			if (ch == '\n')
+				line++, col = 1;
+			else if ((ch & 0xC0) != 0x80)
+				col++; /* columns count characters */
+		}
+		if (p->problem_value >= 0)
+			snprintf(ctx, sizeof(ctx), " (byte 0x%02X)",
+				 (unsigned)p->problem_value & 0xFF);
+	} else if (p->context) {
+		snprintf(ctx, sizeof(ctx), " %s (at %d:%d)", p->context,
+			 (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+	}
+	vg_diag_add(l->d, 1, l->file, line, col, "invalid YAML: %s%s",
+		    p->problem ? p->problem : "syntax error", ctx);
+	l->errors++;
+}
+
 int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *text, size_t len,
 			struct vg_diag *d)
 {
@@ -545,12 +578,7 @@ int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *tex
 	/* a file may hold several YAML documents, each a list of items */
 	for (;;) {
 		if (!yaml_parser_load(&parser, &l.doc)) {
-			vg_diag_add(d, 1, l.file, (int)parser.problem_mark.line + 1,
-				    (int)parser.problem_mark.column + 1, "invalid YAML: %s%s%s",
-				    parser.problem ? parser.problem : "syntax error",
-				    parser.context ? " " : "",
-				    parser.context ? parser.context : "");
-			l.errors++;
+			yaml_error(&l, &parser);
 			break;
 		}
 		yaml_node_t *root = yaml_document_get_root_node(&l.doc);
@@ -573,29 +601,66 @@ int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *tex
 
 int vg_ruleset_add_file(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then
+	 * turns it (and devices such as /dev/zero) away before any read */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		vg_diag_add(d, 1, path, 0, 0, "cannot read: %s", strerror(errno));
 		return 1;
 	}
-	size_t cap = 1 << 16, len = 0;
-	char *buf = vg_xmalloc(cap);
-	size_t n;
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (len + 1 == cap)
-			buf = vg_xrealloc(buf, cap *= 2);
+	struct stat st;
+	if (fstat(fd, &st)) {
+		vg_diag_add(d, 1, path, 0, 0, "cannot read: %s", strerror(errno));
+		close(fd);
+		return 1;
 	}
-	int rd_err = ferror(f);
-	fclose(f);
+	if (!S_ISREG(st.st_mode)) {
+		vg_diag_add(d, 1, path, 0, 0, "not a regular file");
+		close(fd);
+		return 1;
+	}
+	if (st.st_size > VG_RULES_MAX_FILE) {
+		vg_diag_add(d, 1, path, 0, 0,
+			    "file too large: %lld bytes (a rules file may have at most %d MiB)",
+			    (long long)st.st_size, VG_RULES_MAX_FILE >> 20);
+		close(fd);
+		return 1;
+	}
+	/* one byte more than the limit: a file that grew past it is caught */
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	char *buf = vg_xmalloc(cap + 1);
+	int err = 0;
+	for (;;) {
+		if (len == cap) {
+			if (cap > VG_RULES_MAX_FILE)
+				break;
+			cap = cap * 2 < (size_t)VG_RULES_MAX_FILE + 1
+				      ? cap * 2
+				      : (size_t)VG_RULES_MAX_FILE + 1;
+			buf = vg_xrealloc(buf, cap + 1);
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
 	buf[len] = 0;
-	int rc;
-	if (rd_err) {
-		vg_diag_add(d, 1, path, 0, 0, "read error");
-		rc = 1;
-	} else {
+	int rc = 1;
+	if (err)
+		vg_diag_add(d, 1, path, 0, 0, "read error: %s", strerror(err));
+	else if (len > VG_RULES_MAX_FILE)
+		vg_diag_add(d, 1, path, 0, 0,
+			    "file too large (a rules file may have at most %d MiB)",
+			    VG_RULES_MAX_FILE >> 20);
+	else
 		rc = vg_ruleset_add_text(rs, path, buf, len, d);
-	}
 	free(buf);
 	return rc;
 }
@@ -614,8 +679,16 @@ static int cmp_str(const void *a, const void *b)
 int vg_ruleset_add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d)
 {
 	struct stat st;
-	if (stat(path, &st))
-		return 0; /* errno says why */
+	if (stat(path, &st)) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0; /* nothing there; errno says which */
+		/* something is there but cannot be reached: a symlink loop
+		 * (ELOOP), no permission... */
+		int e = errno;
+		vg_diag_add(d, 1, path, 0, 0, "cannot read: %s", strerror(e));
+		errno = e;
+		return 1;
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		vg_ruleset_add_file(rs, path, d);
 		return 1;

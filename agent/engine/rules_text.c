@@ -38,8 +38,12 @@ void vg_diag_add(struct vg_diag *d, int error, const char *file, int line, int c
 void vg_diag_print(const struct vg_diag *d, FILE *f)
 {
 	for (size_t i = 0; i < d->n; i++)
-		fprintf(f, "%s:%d:%d: %s: %s\n", d->v[i].file, d->v[i].line, d->v[i].col,
-			d->v[i].error ? "error" : "warning", d->v[i].msg);
+		if (d->v[i].line > 0)
+			fprintf(f, "%s:%d:%d: %s: %s\n", d->v[i].file, d->v[i].line, d->v[i].col,
+				d->v[i].error ? "error" : "warning", d->v[i].msg);
+		else /* about the whole file */
+			fprintf(f, "%s: %s: %s\n", d->v[i].file,
+				d->v[i].error ? "error" : "warning", d->v[i].msg);
 }
 
 void vg_diag_free(struct vg_diag *d)

@@ -8,9 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -694,6 +697,144 @@ static void test_other_keys(void **unused)
 	assert_string_equal(rule("A")->source, "k8s_audit");
 }
 
+/* ---- inputs that are not plain rules files ------------------------------ */
+
+/* Exactly one new error about the whole of path, containing want. */
+static void expect_file_diag(size_t before, const char *path, const char *want)
+{
+	if (D.n != before + 1) {
+		vg_diag_print(&D, stderr);
+		fail_msg("expected one new diagnostic, got %zu", D.n - before);
+	}
+	assert_int_equal(D.v[before].error, 1);
+	assert_string_equal(D.v[before].file, path);
+	assert_int_equal(D.v[before].line, 0);
+	if (!strstr(D.v[before].msg, want))
+		fail_msg("'%s' lacks '%s'", D.v[before].msg, want);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* /dev/zero grew without end, a FIFO blocked for ever, a symlink loop was
+ * "no such file": each is now an error naming the file. */
+static void test_odd_files(void **unused)
+{
+	(void)unused;
+	alarm(20); /* a FIFO that blocks fails the test rather than hang it */
+	char dir[] = "/tmp/vigil-test-rules-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[256], q[256];
+
+	size_t before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, "/dev/zero", &D), 1);
+	expect_file_diag(before, "/dev/zero", "not a regular file");
+
+	snprintf(p, sizeof(p), "%s/fifo.yaml", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, p, &D), 1);
+	expect_file_diag(before, p, "not a regular file");
+
+	/* a file over the limit is not read (sparse: no disk used) */
+	snprintf(q, sizeof(q), "%s/big.yaml", dir);
+	int fd = open(q, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, VG_RULES_MAX_FILE + 1), 0);
+	close(fd);
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, q, &D), 1);
+	expect_file_diag(before, q,
+			 "file too large: 16777217 bytes (a rules file may have at "
+			 "most 16 MiB)");
+	unlink(q);
+
+	/* a directory: its regular *.yaml load, a FIFO among them is an error */
+	snprintf(q, sizeof(q), "%s/good.yaml", dir);
+	write_file(q, "- list: from_dir\n  items: [x]\n");
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_path(RS, dir, &D), 1);
+	expect_file_diag(before, p, "not a regular file");
+	assert_string_equal(items("from_dir"), "x");
+	unlink(p);
+	unlink(q);
+
+	/* a symlink loop, as a file and as a path */
+	snprintf(p, sizeof(p), "%s/a.yaml", dir);
+	snprintf(q, sizeof(q), "%s/b.yaml", dir);
+	assert_int_equal(symlink(q, p), 0);
+	assert_int_equal(symlink(p, q), 0);
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, p, &D), 1);
+	expect_file_diag(before, p, "cannot read: Too many levels of symbolic links");
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_path(RS, p, &D), 1);
+	expect_file_diag(before, p, "cannot read: Too many levels of symbolic links");
+	unlink(p);
+	unlink(q);
+	/* nothing there: 0, errno says so, and no diagnostic */
+	before = D.n;
+	errno = 0;
+	assert_int_equal(vg_ruleset_add_path(RS, p, &D), 0);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(D.n, before);
+	assert_int_equal(rmdir(dir), 0);
+
+	/* printed without a position */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	vg_diag_print(&(struct vg_diag){D.v + D.n - 2, 1, 1, 1, 0}, f);
+	fclose(f);
+	char want[300];
+	snprintf(want, sizeof(want),
+		 "%s/a.yaml: error: cannot read: Too many levels of symbolic "
+		 "links\n",
+		 dir);
+	assert_string_equal(buf, want);
+	free(buf);
+	alarm(0);
+}
+
+/* libyaml's reader errors (a byte that is not UTF-8, a control character)
+ * were all reported at 1:1: they are where the byte is, in characters. */
+static void test_yaml_errors_where(void **unused)
+{
+	(void)unused;
+	static const char nul[] = "- list: a\n  items: [x]\n- rule: r\n  desc: ab\0c\n";
+	size_t before = D.n;
+	assert_int_equal(vg_ruleset_add_text(RS, "nul.yaml", nul, sizeof(nul) - 1, &D), 1);
+	expect_diag(before, "nul.yaml", 4, 11, "invalid YAML: control characters are not allowed",
+		    "(byte 0x00)", NULL);
+	before = D.n;
+	assert_int_equal(
+		load("utf.yaml", "- list: a\n  items: [x]\n- rule: r\n  desc: \xc3\xa9\xff\n"), 1);
+	expect_diag(before, "utf.yaml", 4, 10, "invalid YAML: invalid leading UTF-8 octet",
+		    "(byte 0xFF)", NULL);
+	before = D.n;
+	assert_int_equal(load("cont.yaml", "- list: a\n  items: [\xe2\x82x]\n"), 1);
+	/* at the byte that breaks the character */
+	expect_diag(before, "cont.yaml", 2, 12, "invalid YAML: invalid trailing UTF-8 octet", NULL);
+	/* a BOM is not a character */
+	before = D.n;
+	assert_int_equal(load("bom.yaml", "\xef\xbb\xbf- list: a\n  items: [\x01]\n"), 1);
+	expect_diag(before, "bom.yaml", 2, 11, "control characters are not allowed", NULL);
+	/* scanner errors had their place; now with the construct's */
+	before = D.n;
+	assert_int_equal(load("tab.yaml", "- rule: x\n\tdesc: y\n"), 1);
+	expect_diag(before, "tab.yaml", 2, 1, "invalid YAML: found a tab character", "(at 1:9)",
+		    NULL);
+	before = D.n;
+	assert_int_equal(load("map.yaml", "- rule: x\n  desc: y\n bad: z\n"), 1);
+	expect_diag(before, "map.yaml", 3, 2, "invalid YAML: did not find expected",
+		    "while parsing a block", NULL);
+}
+
 /* ---- expansion bombs ---------------------------------------------------- */
 
 /* Macros b1..bN, each using the one before twice (2^N comparisons inlined),
@@ -856,6 +997,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_macro_bomb_39, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_bomb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_within_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_odd_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_errors_where, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
