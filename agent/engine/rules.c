@@ -109,11 +109,7 @@ static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 	s->def.pos = rl_node_pos(l, item);
 	s->def.items = v;
 	s->def.n = n;
-	struct vg_ruleset *rs = l->rs;
-	if (rs->nlists == rs->caplists)
-		rs->lists = vg_xrealloc(rs->lists, (rs->caplists = rs->caplists * 2 + 16) *
-							   sizeof(*rs->lists));
-	rs->lists[rs->nlists++] = s;
+	rl_add_list(l->rs, s);
 }
 
 static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
@@ -154,11 +150,7 @@ static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
 	struct vg_macro_def *m = vg_xcalloc(1, sizeof(*m));
 	m->name = vg_xstrdup(name);
 	m->cond = t;
-	struct vg_ruleset *rs = l->rs;
-	if (rs->nmacros == rs->capmacros)
-		rs->macros = vg_xrealloc(rs->macros, (rs->capmacros = rs->capmacros * 2 + 16) *
-							     sizeof(*rs->macros));
-	rs->macros[rs->nmacros++] = m;
+	rl_add_macro(l->rs, m);
 }
 
 /* ---- rules --------------------------------------------------------------- */
@@ -425,18 +417,12 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 		rl_lwarn(l, ri.n[RK_SOURCE], name,
 			 "source '%s' is not evaluated by vigil (only syscall): rule skipped",
 			 r->source);
-	struct vg_ruleset *rs = l->rs;
 	if (old) { /* a later definition replaces the earlier, in its place */
-		for (size_t i = 0; i < rs->nrules; i++)
-			if (rs->rules[i] == old)
-				rs->rules[i] = r;
+		l->rs->rules[rl_rule_index(l->rs, name)] = r;
 		rl_rule_free(old);
 		return;
 	}
-	if (rs->nrules == rs->caprules)
-		rs->rules = vg_xrealloc(rs->rules, (rs->caprules = rs->caprules * 2 + 16) *
-							   sizeof(*rs->rules));
-	rs->rules[rs->nrules++] = r;
+	rl_add_rule(l->rs, r);
 }
 
 /* ---- items, documents, files ------------------------------------------------ */

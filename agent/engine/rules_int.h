@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <yaml.h>
 
@@ -76,6 +77,12 @@ struct list_slot {
 	bool too_large; /* (cached) more than VG_COND_MAX_ITEMS items expanded */
 };
 
+/* Open addressing over one kind of item by name: index + 1, 0 empty. */
+struct name_ix {
+	uint32_t *slots;
+	uint32_t mask;
+};
+
 struct vg_ruleset {
 	struct vg_rule_def **rules;
 	size_t nrules, caprules;
@@ -86,6 +93,8 @@ struct vg_ruleset {
 	char **files; /* names kept alive for positions */
 	size_t nfiles;
 	struct vg_ruleset *parent; /* look-ups fall back to it */
+	struct name_ix rule_ix, macro_ix, list_ix;
+	bool cached; /* some list's expansion is cached */
 };
 
 struct rule_slot *rl_slot_of(struct vg_rule_def *r);
@@ -95,9 +104,14 @@ void rl_exc_free_all(struct exc *v, size_t n);
 void rl_rule_free(struct vg_rule_def *r);
 void rl_list_uncache(struct vg_ruleset *rs);
 /* rs's own items only (no parent) */
+long rl_rule_index(const struct vg_ruleset *rs, const char *name); /* -1: none */
 struct vg_rule_def *rl_find_rule(const struct vg_ruleset *rs, const char *name);
 struct vg_macro_def *rl_find_macro(const struct vg_ruleset *rs, const char *name);
 struct list_slot *rl_find_list(const struct vg_ruleset *rs, const char *name);
+/* Append an item whose name rs does not have yet. */
+void rl_add_rule(struct vg_ruleset *rs, struct vg_rule_def *r);
+void rl_add_macro(struct vg_ruleset *rs, struct vg_macro_def *m);
+void rl_add_list(struct vg_ruleset *rs, struct list_slot *l);
 
 /* ---- reading YAML (rules_yaml.c) ----------------------------------------- */
 

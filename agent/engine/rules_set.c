@@ -5,6 +5,7 @@
 #include "rules_int.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,9 @@ void rl_rule_free(struct vg_rule_def *r)
 
 void rl_list_uncache(struct vg_ruleset *rs)
 {
+	if (!rs->cached)
+		return; /* (loading each list calls this: keep it O(1) then) */
+	rs->cached = false;
 	for (size_t i = 0; i < rs->nlists; i++) {
 		free(rs->lists[i]->expanded);
 		rs->lists[i]->expanded = NULL;
@@ -93,31 +97,122 @@ void vg_ruleset_free(struct vg_ruleset *rs)
 	}
 	free(rs->lists);
 	rl_free_strv(rs->files, rs->nfiles);
+	free(rs->rule_ix.slots);
+	free(rs->macro_ix.slots);
+	free(rs->list_ix.slots);
 	free(rs);
+}
+
+/* ---- names: each kind of item hashed by name (a file may define hundreds
+ * of thousands: a search through them per item made loading quadratic) */
+
+typedef const char *(*name_of_fn)(const struct vg_ruleset *rs, size_t i);
+
+static const char *rule_name(const struct vg_ruleset *rs, size_t i)
+{
+	return rs->rules[i]->name;
+}
+
+static const char *macro_name(const struct vg_ruleset *rs, size_t i)
+{
+	return rs->macros[i]->name;
+}
+
+static const char *list_name(const struct vg_ruleset *rs, size_t i)
+{
+	return rs->lists[i]->def.name;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static long ix_find(const struct vg_ruleset *rs, const struct name_ix *ix, name_of_fn name_of,
+		    const char *name)
+{
+	if (!ix->slots)
+		return -1;
+	for (uint32_t h = name_hash(name) & ix->mask; ix->slots[h]; h = (h + 1) & ix->mask)
+		if (!strcmp(name_of(rs, ix->slots[h] - 1), name))
+			return (long)ix->slots[h] - 1;
+	return -1;
+}
+
+static void ix_put(const struct vg_ruleset *rs, struct name_ix *ix, name_of_fn name_of, size_t i)
+{
+	uint32_t h = name_hash(name_of(rs, i)) & ix->mask;
+	while (ix->slots[h])
+		h = (h + 1) & ix->mask;
+	ix->slots[h] = (uint32_t)i + 1;
+}
+
+/* Item n - 1 (a new name) was appended: index it, growing at half full. */
+static void ix_add(const struct vg_ruleset *rs, struct name_ix *ix, name_of_fn name_of, size_t n)
+{
+	if (n * 2 <= ix->mask) {
+		ix_put(rs, ix, name_of, n - 1);
+		return;
+	}
+	uint32_t cap = ix->mask ? (ix->mask + 1) * 2 : 64;
+	free(ix->slots);
+	ix->slots = vg_xcalloc(cap, sizeof(uint32_t));
+	ix->mask = cap - 1;
+	for (size_t i = 0; i < n; i++)
+		ix_put(rs, ix, name_of, i);
+}
+
+long rl_rule_index(const struct vg_ruleset *rs, const char *name)
+{
+	return ix_find(rs, &rs->rule_ix, rule_name, name);
 }
 
 struct vg_rule_def *rl_find_rule(const struct vg_ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nrules; i++)
-		if (!strcmp(rs->rules[i]->name, name))
-			return rs->rules[i];
-	return NULL;
+	long i = rl_rule_index(rs, name);
+	return i < 0 ? NULL : rs->rules[i];
 }
 
 struct vg_macro_def *rl_find_macro(const struct vg_ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nmacros; i++)
-		if (!strcmp(rs->macros[i]->name, name))
-			return rs->macros[i];
-	return NULL;
+	long i = ix_find(rs, &rs->macro_ix, macro_name, name);
+	return i < 0 ? NULL : rs->macros[i];
 }
 
 struct list_slot *rl_find_list(const struct vg_ruleset *rs, const char *name)
 {
-	for (size_t i = 0; i < rs->nlists; i++)
-		if (!strcmp(rs->lists[i]->def.name, name))
-			return rs->lists[i];
-	return NULL;
+	long i = ix_find(rs, &rs->list_ix, list_name, name);
+	return i < 0 ? NULL : rs->lists[i];
+}
+
+void rl_add_rule(struct vg_ruleset *rs, struct vg_rule_def *r)
+{
+	if (rs->nrules == rs->caprules)
+		rs->rules = vg_xrealloc(rs->rules, (rs->caprules = rs->caprules * 2 + 16) *
+							   sizeof(*rs->rules));
+	rs->rules[rs->nrules++] = r;
+	ix_add(rs, &rs->rule_ix, rule_name, rs->nrules);
+}
+
+void rl_add_macro(struct vg_ruleset *rs, struct vg_macro_def *m)
+{
+	if (rs->nmacros == rs->capmacros)
+		rs->macros = vg_xrealloc(rs->macros, (rs->capmacros = rs->capmacros * 2 + 16) *
+							     sizeof(*rs->macros));
+	rs->macros[rs->nmacros++] = m;
+	ix_add(rs, &rs->macro_ix, macro_name, rs->nmacros);
+}
+
+void rl_add_list(struct vg_ruleset *rs, struct list_slot *l)
+{
+	if (rs->nlists == rs->caplists)
+		rs->lists = vg_xrealloc(rs->lists, (rs->caplists = rs->caplists * 2 + 16) *
+							   sizeof(*rs->lists));
+	rs->lists[rs->nlists++] = l;
+	ix_add(rs, &rs->list_ix, list_name, rs->nlists);
 }
 
 size_t vg_ruleset_rules(const struct vg_ruleset *rs, const struct vg_rule_def *const **out)
@@ -215,6 +310,7 @@ int vg_ruleset_list_items(struct vg_ruleset *rs, const char *name, const char *c
 	if (!l)
 		return rs->parent ? vg_ruleset_list_items(rs->parent, name, items) : -1;
 	if (!l->expanded && !l->too_large) {
+		rs->cached = true;
 		struct expansion x = {0};
 		expand_into(rs, l, &x);
 		if (x.over) {

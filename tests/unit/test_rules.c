@@ -697,6 +697,41 @@ static void test_other_keys(void **unused)
 	assert_string_equal(rule("A")->source, "k8s_audit");
 }
 
+/* A file of hundreds of thousands of items loads in linear time: each
+ * item looked its name up by a search through the items before it, and
+ * each list emptied every list's cache (200000 lists: minutes). */
+static void test_many_items(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	enum { NLISTS = 200000, NRULES = 20000 };
+	size_t cap = (size_t)NLISTS * 40 + (size_t)NRULES * 120, len = 0;
+	char *y = malloc(cap);
+	for (int i = 0; i < NLISTS; i++)
+		len += (size_t)snprintf(y + len, cap - len, "- list: l%d\n  items: [x%d]\n", i, i);
+	for (int i = 0; i < NRULES; i++)
+		len += (size_t)snprintf(y + len, cap - len,
+					"- rule: r%d\n  desc: d\n  condition: evt.type = openat\n"
+					"  output: o\n  priority: Error\n",
+					i);
+	/* a redefinition keeps its place, an append finds its list */
+	len += (size_t)snprintf(y + len, cap - len,
+				"- rule: r7\n  desc: again\n  condition: evt.type = openat\n"
+				"  output: o\n  priority: Error\n"
+				"- list: l123456\n  items: [more]\n  append: true\n");
+	load_ok(y);
+	free(y);
+	const struct vg_rule_def *const *defs;
+	assert_int_equal(vg_ruleset_rules(RS, &defs), NRULES);
+	assert_string_equal(defs[7]->desc, "again");
+	assert_string_equal(rule("r19999")->name, "r19999");
+	assert_int_equal(vg_ruleset_count_lists(RS), NLISTS);
+	assert_string_equal(items("l123456"), "x123456,more");
+	assert_string_equal(items("l0"), "x0");
+	assert_null(vg_ruleset_list(RS, "l200000"));
+	alarm(0);
+}
+
 /* ---- inputs that are not plain rules files ------------------------------ */
 
 /* Exactly one new error about the whole of path, containing want. */
@@ -999,6 +1034,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_within_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_errors_where, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_items, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
