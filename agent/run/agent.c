@@ -91,7 +91,7 @@ struct vg_engine *vg_agent_load_rules(const char *const *paths, size_t n,
 	if (n) {
 		for (size_t i = 0; i < n; i++)
 			if (!vg_ruleset_add_path(rs, paths[i], d))
-				vg_diag_add(d, 1, paths[i], 0, 0, "no such file or directory");
+				vg_diag_add(d, 1, paths[i], 0, 0, "%s", strerror(errno));
 		found = 1;
 		*origin = "the command line";
 	} else {
