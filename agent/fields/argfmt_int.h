@@ -95,8 +95,6 @@ static inline void put(char *out, size_t cap, size_t *n, const char *sep, const 
 /* the name tables (argfmt_names.c): lists of {value, name} ended by   */
 /* {0, NULL}                                                           */
 
-extern const struct fname vg_argfmt_oflags[];	   /* O_* (open, pipe2, dup3...) */
-extern const struct fname vg_argfmt_modebits[];	   /* S_I* mode bits */
 extern const struct fname vg_argfmt_nsflags[];	   /* CLONE_* */
 extern const struct fname vg_argfmt_atflags[];	   /* AT_* */
 extern const struct fname vg_argfmt_mfdflags[];	   /* MFD_* (memfd_create) */
@@ -113,8 +111,5 @@ extern const size_t vg_argfmt_nbpf_cmds;
 void vg_argfmt_flags_render(const struct fname *t, uint64_t v, char *out, size_t cap);
 /* The name of value v in t ("" when none). */
 void vg_argfmt_enum_render(const struct fname *t, uint64_t v, char *out, size_t cap);
-/* Open flags as Falco shows them: O_RDONLY when no access bit is set,
- * O_SYNC and O_TMPFILE instead of the bits they include. */
-void vg_argfmt_oflags_render(uint32_t f, char *out, size_t cap);
 
 #endif

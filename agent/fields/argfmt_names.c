@@ -108,26 +108,6 @@ size_t vg_caps_render(uint64_t caps, char *out, size_t cap)
 	return n;
 }
 
-const struct fname vg_argfmt_oflags[] = {
-	{01, "O_WRONLY"},	  {02, "O_RDWR"},
-	{0100, "O_CREAT"},	  {0200, "O_EXCL"},
-	{0400, "O_NOCTTY"},	  {01000, "O_TRUNC"},
-	{02000, "O_APPEND"},	  {04000, "O_NONBLOCK"},
-	{010000, "O_DSYNC"},	  {020000, "FASYNC"},
-	{040000, "O_DIRECT"},	  {0100000, "O_LARGEFILE"},
-	{0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"},
-	{01000000, "O_NOATIME"},  {02000000, "O_CLOEXEC"},
-	{04010000, "O_SYNC"},	  {010000000, "O_PATH"},
-	{020200000, "O_TMPFILE"}, {0, NULL},
-};
-
-const struct fname vg_argfmt_modebits[] = {
-	{04000, "S_ISUID"}, {02000, "S_ISGID"}, {01000, "S_ISVTX"}, {0400, "S_IRUSR"},
-	{0200, "S_IWUSR"},  {0100, "S_IXUSR"},	{040, "S_IRGRP"},   {020, "S_IWGRP"},
-	{010, "S_IXGRP"},   {04, "S_IROTH"},	{02, "S_IWOTH"},    {01, "S_IXOTH"},
-	{0, NULL},
-};
-
 const struct fname vg_argfmt_nsflags[] = {
 	{0x100, "CLONE_VM"},
 	{0x200, "CLONE_FS"},
@@ -304,21 +284,4 @@ void vg_argfmt_enum_render(const struct fname *t, uint64_t v, char *out, size_t 
 			cpy(out, cap, t->n);
 			return;
 		}
-}
-
-void vg_argfmt_oflags_render(uint32_t f, char *out, size_t cap)
-{
-	size_t n = 0;
-	out[0] = '\0';
-	if ((f & 3) == 0)
-		put(out, cap, &n, "|", "O_RDONLY");
-	for (const struct fname *t = vg_argfmt_oflags; t->n; t++) {
-		if ((f & t->v) != t->v)
-			continue; /* most are clear: the cheap test first */
-		if (t->v == 010000 && (f & 04010000) == 04010000)
-			continue; /* shown as O_SYNC */
-		if (t->v == 0200000 && (f & 020200000) == 020200000)
-			continue; /* shown as O_TMPFILE */
-		put(out, cap, &n, "|", t->n);
-	}
 }

@@ -163,58 +163,30 @@ FN(f_evt_arg)
 		vg_fvals_strcpy(out, v, strlen(v));
 }
 
-static uint32_t ev_open_flags(const struct vg_event *ev)
-{
-	const struct vg_rec *r = ev->raw;
-	switch (ev->type) {
-	case VG_NR_open:
-		return (uint32_t)r->arg[1];
-	case VG_NR_openat:
-		return (uint32_t)r->arg[2];
-	case VG_NR_openat2:
-		return r->h.flags & VG_F_OPENHOW ? (uint32_t)r->aux[0] : 0;
-	case VG_NR_creat:
-		return 01 | 0100 | 01000;
-	}
-	return 0;
-}
-
-static uint32_t ev_open_mode(const struct vg_event *ev)
-{
-	const struct vg_rec *r = ev->raw;
-	switch (ev->type) {
-	case VG_NR_open:
-		return (uint32_t)r->arg[2];
-	case VG_NR_openat:
-		return (uint32_t)r->arg[3];
-	case VG_NR_openat2:
-		return r->h.flags & VG_F_OPENHOW ? (uint32_t)r->aux[1] : 0;
-	case VG_NR_creat:
-		return (uint32_t)r->arg[1];
-	}
-	return 0;
-}
-
 FN(f_evt_is_open_read)
 {
-	if (ev->raw->h.kind == VG_K_SYSCALL && is_open(ev->type)) {
-		uint32_t acc = ev_open_flags(ev) & 3;
-		put_bool(out, acc == 0 || acc == 2);
+	const struct vg_sysreg *row = open_row(ev);
+	if (row) {
+		uint32_t acc = vg_open_flags(row, ev->raw) & VG_O_ACCMODE;
+		put_bool(out, acc == 0 || acc == VG_O_RDWR);
 	}
 }
 
 FN(f_evt_is_open_write)
 {
-	if (ev->raw->h.kind == VG_K_SYSCALL && is_open(ev->type)) {
-		uint32_t acc = ev_open_flags(ev) & 3;
-		put_bool(out, acc == 1 || acc == 2);
+	const struct vg_sysreg *row = open_row(ev);
+	if (row) {
+		uint32_t acc = vg_open_flags(row, ev->raw) & VG_O_ACCMODE;
+		put_bool(out, acc == VG_O_WRONLY || acc == VG_O_RDWR);
 	}
 }
 
 FN(f_evt_is_open_exec)
 {
-	if (ev->raw->h.kind == VG_K_SYSCALL && is_open(ev->type))
-		put_bool(out, (ev_open_flags(ev) & 0100) && (ev_open_mode(ev) & 0111));
+	const struct vg_sysreg *row = open_row(ev);
+	if (row)
+		put_bool(out, (vg_open_flags(row, ev->raw) & VG_O_CREAT) &&
+				      (vg_open_mode(row, ev->raw) & 0111));
 }
 
 const struct vg_field vg_fields_evt[] = {

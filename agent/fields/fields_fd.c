@@ -86,8 +86,7 @@ FN(f_fd_nameraw)
 	if (!F)
 		return;
 	/* the path as the open call passed it; other fds have no raw form */
-	if (is_open(ev->type) && ev->raw->h.kind == VG_K_SYSCALL && ev->str[VG_S_PATH0] &&
-	    F->fd == ev->fd)
+	if (open_row(ev) && ev->str[VG_S_PATH0] && F->fd == ev->fd)
 		put_str(out, ev->str[VG_S_PATH0]);
 	else
 		put_str(out, F->name);

@@ -3,75 +3,59 @@
  */
 #include "fields_int.h"
 
-/* Calls with a source and a target (rename, link, symlink) fill
- * fs.path.source/target; the other path calls fill fs.path.name. */
-static bool two_paths(int type)
-{
-	switch (type) {
-	case VG_NR_rename:
-	case VG_NR_renameat:
-	case VG_NR_renameat2:
-	case VG_NR_link:
-	case VG_NR_linkat:
-	case VG_NR_symlink:
-	case VG_NR_symlinkat:
-		return true;
-	}
-	return false;
-}
-
-static bool is_symlink(int type)
-{
-	return type == VG_NR_symlink || type == VG_NR_symlinkat;
-}
-
-static bool path_call(const struct vg_event *ev)
+/* The role of the event's paths (the registry row's): calls with a
+ * source and a target (rename, link, symlink) fill fs.path.source/target,
+ * the other path calls fs.path.name; exec and mount none. */
+static int path_role(const struct vg_event *ev)
 {
 	if (ev->raw->h.kind != VG_K_SYSCALL)
-		return false;
-	const struct vg_sc_desc *d = vg_syscall_desc(ev->type);
-	return d && d->p0 >= 0 && !(d->flags & (VG_SC_EXEC | VG_SC_P0RAW)) &&
-	       ev->type != VG_NR_mount;
+		return VG_PATHS_NONE;
+	const struct vg_sysreg *row = vg_sysreg(ev->type);
+	return row ? row->paths : VG_PATHS_NONE;
 }
 
 FN(f_fs_path_name)
 {
-	if (path_call(ev) && !two_paths(ev->type))
+	if (path_role(ev) == VG_PATHS_NAME)
 		put_str(out, ev->path);
 }
 
 FN(f_fs_path_nameraw)
 {
-	if (path_call(ev) && !two_paths(ev->type))
+	if (path_role(ev) == VG_PATHS_NAME)
 		put_str(out, ev->str[VG_S_PATH0]);
 }
 
 FN(f_fs_path_source)
 {
-	if (!path_call(ev) || !two_paths(ev->type))
+	int role = path_role(ev);
+	if (role != VG_PATHS_MOVE && role != VG_PATHS_LINK)
 		return;
-	put_str(out, is_symlink(ev->type) ? ev->str[VG_S_XSTR] : ev->path);
+	put_str(out, role == VG_PATHS_LINK ? ev->str[VG_S_XSTR] : ev->path);
 }
 
 FN(f_fs_path_sourceraw)
 {
-	if (!path_call(ev) || !two_paths(ev->type))
+	int role = path_role(ev);
+	if (role != VG_PATHS_MOVE && role != VG_PATHS_LINK)
 		return;
-	put_str(out, is_symlink(ev->type) ? ev->str[VG_S_XSTR] : ev->str[VG_S_PATH0]);
+	put_str(out, role == VG_PATHS_LINK ? ev->str[VG_S_XSTR] : ev->str[VG_S_PATH0]);
 }
 
 FN(f_fs_path_target)
 {
-	if (!path_call(ev) || !two_paths(ev->type))
+	int role = path_role(ev);
+	if (role != VG_PATHS_MOVE && role != VG_PATHS_LINK)
 		return;
-	put_str(out, is_symlink(ev->type) ? ev->path : ev->path2);
+	put_str(out, role == VG_PATHS_LINK ? ev->path : ev->path2);
 }
 
 FN(f_fs_path_targetraw)
 {
-	if (!path_call(ev) || !two_paths(ev->type))
+	int role = path_role(ev);
+	if (role != VG_PATHS_MOVE && role != VG_PATHS_LINK)
 		return;
-	put_str(out, is_symlink(ev->type) ? ev->str[VG_S_PATH0] : ev->str[VG_S_PATH1]);
+	put_str(out, role == VG_PATHS_LINK ? ev->str[VG_S_PATH0] : ev->str[VG_S_PATH1]);
 }
 
 const struct vg_field vg_fields_fs[] = {

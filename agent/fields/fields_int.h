@@ -18,6 +18,7 @@
 
 #include "fields.h"
 #include "state.h"
+#include "sysreg.h"
 
 /* An extractor: ev, arg and out as vg_field_fn has them. */
 #define FN(name)                                                                                   \
@@ -89,11 +90,14 @@ static inline bool exec_known(const struct vg_proc *p)
 	return p && (p->known & VG_PK_EXEC);
 }
 
-/* open-family calls (evt.is_open_*, fd.nameraw) */
-static inline bool is_open(int type)
+/* The registry row of an open-family syscall event (evt.is_open_*,
+ * fd.nameraw), NULL for any other event. */
+static inline const struct vg_sysreg *open_row(const struct vg_event *ev)
 {
-	return type == VG_NR_open || type == VG_NR_openat || type == VG_NR_openat2 ||
-	       type == VG_NR_creat;
+	if (ev->raw->h.kind != VG_K_SYSCALL)
+		return NULL;
+	const struct vg_sysreg *row = vg_sysreg(ev->type);
+	return row && row->open != VG_OPEN_NONE ? row : NULL;
 }
 
 /* never has a value (evt.buffer: vigil does not capture I/O data;
