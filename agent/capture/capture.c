@@ -320,15 +320,19 @@ static int lsm_listed(char *out, size_t outlen)
 static const char *lsm_loadable(char *why, size_t len)
 {
 	char list[100];
-	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) <= 0) {
-		snprintf(why, len, "the kernel has no BPF LSM programs (CONFIG_BPF_LSM)");
-		return why;
-	}
 	struct btf *btf = btf__load_vmlinux_btf();
 	int id = btf ? btf__find_by_name_kind(btf, "bpf_lsm_file_open", BTF_KIND_FUNC) : -1;
 	btf__free(btf);
 	if (id <= 0) {
 		snprintf(why, len, "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM)");
+		return why;
+	}
+	/* libbpf loads a trivial LSM program: a kernel (or a sandbox's
+	 * policy) may refuse BPF trampolines even with the bpf LSM active */
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) <= 0) {
+		snprintf(why, len,
+			 "the kernel refuses to load BPF LSM programs (a trivial one "
+			 "fails: trampoline programs not permitted)");
 		return why;
 	}
 	if (lsm_listed(list, sizeof(list)) == 0) {
