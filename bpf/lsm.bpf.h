@@ -86,8 +86,10 @@ static __always_inline void lsm_hdr(struct scratch *s, struct task_struct *t, un
 {
 	fill_hdr(s, t, bpf_get_current_pid_tgid(), VG_K_SYSCALL, nr, ret, false);
 	E(s)->h.flags = flags;
-	if (fl & PF_IO_WORKER)
-		bpf_core_read(E(s)->h.comm, sizeof(E(s)->h.comm), &t->group_leader->comm);
+	if (fl & PF_IO_WORKER) {
+		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+		bpf_core_read(E(s)->h.comm, sizeof(E(s)->h.comm), &leader->comm);
+	}
 	for (int i = 0; i < 6; i++)
 		E(s)->arg[i] = 0;
 	E(s)->aux[0] = E(s)->aux[1] = 0;
