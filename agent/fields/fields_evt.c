@@ -79,6 +79,12 @@ FN(f_evt_dir)
 	put_str(out, "<"); /* vigil sees syscall exits only */
 }
 
+FN(f_evt_via)
+{
+	uint16_t fl = ev->raw ? ev->raw->h.flags : 0;
+	put_str(out, fl & VG_F_URING ? "io_uring" : fl & VG_F_LSM ? "lsm" : "syscall");
+}
+
 FN(f_evt_category)
 {
 	switch (vg_evtype_cat(ev->type)) {
@@ -203,6 +209,10 @@ const struct vg_field vg_fields_evt[] = {
 	{"evt.rawtime.ns", AT, 0, f_evt_rawtime_ns, "nanosecond part of the event time"},
 	{"evt.type", S, 0, f_evt_type, "event type: the syscall name, or procexit"},
 	{"evt.dir", S, 0, f_evt_dir, "direction; always < since vigil reports syscall exits"},
+	{"evt.via", S, 0, f_evt_via,
+	 "how the operation was requested: syscall; io_uring (an open, connect or accept a ring "
+	 "performed, reported as openat, connect, accept4; fd.num is 0 and the fd table is left "
+	 "alone for a fixed-file slot); lsm (open_by_handle_at, reported as openat)"},
 	{"evt.category", S, 0, f_evt_category,
 	 "broad class of the event: file, net, process, other"},
 	{"evt.source", S, 0, f_evt_source, "event source; always syscall"},

@@ -719,6 +719,9 @@ int vg_agent_run(struct vg_agent *a)
 	struct vg_capture_opts co = {0};
 	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
 	co.ignore_self = a->cfg->capture.ignore_self;
+	co.lsm = !strcmp(a->cfg->capture.lsm, "on")    ? VG_CAPTURE_LSM_ON
+		 : !strcmp(a->cfg->capture.lsm, "off") ? VG_CAPTURE_LSM_OFF
+						       : VG_CAPTURE_LSM_AUTO;
 	co.self_tgid = vg_procscan_self(a->cfg->proc_root);
 	a->ran = true;
 	struct vg_capture *cap = vg_capture_open(&co, err, sizeof(err));

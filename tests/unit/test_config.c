@@ -42,6 +42,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.log_level, "info");
 	assert_int_equal(cfg.capture.ringbuf_bytes, 8388608);
 	assert_true(cfg.capture.ignore_self);
+	assert_string_equal(cfg.capture.lsm, "auto");
 	assert_int_equal(cfg.state.max_procs, 32768);
 	assert_true(cfg.outputs.stdout_enabled);
 	assert_string_equal(cfg.outputs.stdout_format, "json");
@@ -79,6 +80,7 @@ static void test_values(void **state)
 		      "capture:\n"
 		      "  ringbuf_bytes: 65536\n"
 		      "  ignore_self: false\n"
+		      "  lsm: off\n"
 		      "outputs:\n"
 		      "  stdout:\n"
 		      "    format: text\n"
@@ -91,6 +93,7 @@ static void test_values(void **state)
 	assert_string_equal(cfg.proc_root, "/host/proc");
 	assert_int_equal(cfg.capture.ringbuf_bytes, 65536);
 	assert_false(cfg.capture.ignore_self);
+	assert_string_equal(cfg.capture.lsm, "off");
 	assert_string_equal(cfg.outputs.stdout_format, "text");
 	assert_string_equal(cfg.outputs.min_priority, "Notice");
 	vg_config_free(&cfg);
@@ -118,6 +121,7 @@ static void test_errors(void **state)
 		     ":2:18: key 'capture.ringbuf_bytes': expected an unsigned integer");
 	expect_error("capture:\n  ringbuf_bytes: 5000\n", "must be a power of two");
 	expect_error("capture:\n  ignore_self: maybe\n", "expected true or false");
+	expect_error("capture:\n  lsm: yes\n", ":2:8: key 'capture.lsm': invalid value 'yes'");
 	expect_error("capture: 3\n", ":1:10: key 'capture': expected a mapping");
 	expect_error("log_level: loud\n", "invalid value 'loud'");
 	expect_error("rules_dirs: {a: b}\n", "expected a list of paths");

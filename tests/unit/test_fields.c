@@ -611,6 +611,67 @@ static void test_arg_numbers(void **unused)
 	CHECK("evt.args", "fd=-4095 domain=12345 type=18446744073709551615 proto=0");
 }
 
+/* Opens, connects an io_uring performed (or open_by_handle_at): the
+ * BPF-LSM records stand in for openat/connect, flagged by how they came. */
+static void test_via_io_uring(void **unused)
+{
+	(void)unused;
+	openat_shadow();
+	CHECK("evt.via", "syscall");
+
+	/* an IORING_OP_OPENAT: the kernel's path, the fd it reserved */
+	syscall_rec(VG_NR_openat, 70, 7);
+	B.r.h.flags = VG_F_URING;
+	B.r.arg[0] = AT_FDCWD_U32;
+	B.r.arg[2] = 0100000; /* O_RDONLY|O_LARGEFILE, as f_flags has it */
+	rb_str(&B, VG_S_PATH0, "/etc/shadow");
+	must_apply();
+	CHECK("evt.type", "openat");
+	CHECK("evt.via", "io_uring");
+	CHECK("evt.is_open_read", "true");
+	CHECK("fd.num", "7");
+	CHECK("fd.name", "/etc/shadow");
+	CHECK("fd.typechar", "f");
+	syscall_rec(VG_NR_close, 70, 0);
+	B.r.arg[0] = 7;
+	must_apply();
+	CHECK("fd.name", "/etc/shadow"); /* it went into the fd table */
+
+	/* open_by_handle_at */
+	syscall_rec(VG_NR_openat, 70, 8);
+	B.r.h.flags = VG_F_LSM;
+	B.r.arg[0] = AT_FDCWD_U32;
+	rb_str(&B, VG_S_PATH0, "/etc/gshadow");
+	must_apply();
+	CHECK("evt.via", "lsm");
+	CHECK("fd.name", "/etc/gshadow");
+
+	/* into a fixed-file slot: described, but no fd table entry */
+	syscall_rec(VG_NR_openat, 70, 0);
+	B.r.h.flags = VG_F_URING | VG_F_NOFD;
+	B.r.arg[0] = AT_FDCWD_U32;
+	rb_str(&B, VG_S_PATH0, "/etc/sudoers");
+	must_apply();
+	CHECK("evt.via", "io_uring");
+	CHECK("fd.name", "/etc/sudoers");
+	CHECK("evt.is_open_read", "true");
+	syscall_rec(VG_NR_close, 70, 0);
+	B.r.arg[0] = 0;
+	must_apply();
+	assert_string_not_equal(fv("fd.name"), "/etc/sudoers");
+
+	/* an IORING_OP_CONNECT on a fixed file: the tuple, no fd */
+	syscall_rec(VG_NR_connect, 70, 0);
+	B.r.h.flags = VG_F_URING | VG_F_NOFD;
+	B.r.arg[0] = (uint64_t)-1;
+	rb_sock4(&B, 1, 6, "0.0.0.0", 0, "93.184.216.34", 443);
+	must_apply();
+	CHECK("evt.via", "io_uring");
+	CHECK("fd.typechar", "4");
+	CHECK("fd.sip", "93.184.216.34");
+	CHECK("fd.sport", "443");
+}
+
 static void test_network(void **unused)
 {
 	(void)unused;
@@ -1191,19 +1252,13 @@ int main(void)
 	setenv("TZ", "UTC", 1);
 	tzset();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry),
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_open_event),
-		cmocka_unit_test(test_failed_open),
-		cmocka_unit_test(test_network),
-		cmocka_unit_test(test_arg_numbers),
-		cmocka_unit_test(test_exec_event),
-		cmocka_unit_test(test_unknown_process),
-		cmocka_unit_test(test_syscall_args),
-		cmocka_unit_test(test_container_meta),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_arg_numbers),
-		cmocka_unit_test(test_all_fields_covered),
+		cmocka_unit_test(test_registry),	cmocka_unit_test(test_values),
+		cmocka_unit_test(test_open_event),	cmocka_unit_test(test_via_io_uring),
+		cmocka_unit_test(test_failed_open),	cmocka_unit_test(test_network),
+		cmocka_unit_test(test_arg_numbers),	cmocka_unit_test(test_exec_event),
+		cmocka_unit_test(test_unknown_process), cmocka_unit_test(test_syscall_args),
+		cmocka_unit_test(test_container_meta),	cmocka_unit_test(test_names),
+		cmocka_unit_test(test_arg_numbers),	cmocka_unit_test(test_all_fields_covered),
 	};
 	return cmocka_run_group_tests(tests, setup_scene, teardown_scene);
 }
