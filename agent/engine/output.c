@@ -114,6 +114,14 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 	return o;
 }
 
+const char *vg_output_foreign(const struct vg_output *o, unsigned mask)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (o->p[i].f && !(vg_field_sources(o->p[i].f) & mask))
+			return o->p[i].label;
+	return NULL;
+}
+
 void vg_output_free(struct vg_output *o)
 {
 	if (!o)
@@ -261,7 +269,7 @@ char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct v
 	for (size_t i = 0; i < r->ntags; i++)
 		cJSON_AddItemToArray(tags, cJSON_CreateString(r->tags[i]));
 	char ns[256], pod[256], uid[64];
-	if (k8s_value("k8s.ns.name", ev, &ctx->scratch, ns, sizeof(ns)) &&
+	if (ev->type != VG_T_AUDIT && k8s_value("k8s.ns.name", ev, &ctx->scratch, ns, sizeof(ns)) &&
 	    k8s_value("k8s.pod.name", ev, &ctx->scratch, pod, sizeof(pod))) {
 		cJSON *k = cJSON_AddObjectToObject(o, "k8s");
 		cJSON_AddStringToObject(k, "namespace", ns);
