@@ -351,12 +351,23 @@ static void respond(struct conn *c, int code, const char *reason, const char *bo
 	send_all(c, buf, (size_t)n);
 }
 
+/* Refuse and close.  The client may still be sending its body: read and
+ * drop what comes for a moment (at most max_body_bytes, one second of
+ * silence ends it), so that it sees the answer, not a reset. */
 static void refuse(struct conn *c, enum result r, int code, const char *reason, const char *msg)
 {
 	char body[256];
 	snprintf(body, sizeof(body), "{\"error\":\"%s\"}", msg);
 	respond(c, code, reason, body, true);
 	count(c->a, r);
+	struct timeval tv = {1, 0};
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char sink[16384];
+	uint64_t left = c->a->o.max_body_bytes + HDR_MAX;
+	int n;
+	while (left && !atomic_load(&c->a->stopping) &&
+	       (n = SSL_read(c->ssl, sink, (int)sizeof(sink))) > 0)
+		left = (uint64_t)n < left ? left - (uint64_t)n : 0;
 }
 
 /* a header's value (case-insensitive name) within hdr[0..end), NUL-ended
