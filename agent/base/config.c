@@ -110,6 +110,19 @@ static const struct key keys[] = {
 	{"metrics.listen", K_STR, OFF(metrics.listen), "0.0.0.0:8765", NULL, NULL},
 	{"metrics.tls_cert", K_STR, OFF(metrics.tls_cert), "", NULL, NULL},
 	{"metrics.tls_key", K_STR, OFF(metrics.tls_key), "", NULL, NULL},
+	{"audit.enabled", K_BOOL, OFF(audit.enabled), "false", NULL, NULL},
+	{"audit.listen", K_STR, OFF(audit.listen), "0.0.0.0:9765", NULL, NULL},
+	{"audit.path", K_STR, OFF(audit.path), "/k8s-audit", NULL, NULL},
+	{"audit.tls_cert", K_STR, OFF(audit.tls_cert), "", NULL, NULL},
+	{"audit.tls_key", K_STR, OFF(audit.tls_key), "", NULL, NULL},
+	{"audit.client_ca", K_STR, OFF(audit.client_ca), "", NULL, NULL},
+	{"audit.token_file", K_STR, OFF(audit.token_file), "", NULL, NULL},
+	{"audit.max_body_bytes", K_U64, OFF(audit.max_body_bytes), "12582912", NULL,
+	 check_positive},
+	{"audit.max_events", K_U64, OFF(audit.max_events), "10000", NULL, check_positive},
+	{"audit.queue_bytes", K_U64, OFF(audit.queue_bytes), "67108864", NULL, check_positive},
+	{"audit.max_connections", K_U64, OFF(audit.max_connections), "16", NULL, check_positive},
+	{"audit.timeout_ms", K_U64, OFF(audit.timeout_ms), "30000", NULL, check_positive},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -89,6 +89,22 @@ struct vg_config {
 		char *tls_cert; /* PEM; "" = plain HTTP */
 		char *tls_key;
 	} metrics;
+
+	/* the Kubernetes audit webhook receiver (audit.h) */
+	struct {
+		bool enabled;
+		char *listen;	/* host:port */
+		char *path;	/* URL path the API server posts to */
+		char *tls_cert; /* PEM; required: HTTPS only */
+		char *tls_key;
+		char *client_ca;  /* client certificates signed by it required */
+		char *token_file; /* bearer token required */
+		uint64_t max_body_bytes;
+		uint64_t max_events; /* per request */
+		uint64_t queue_bytes;
+		uint64_t max_connections;
+		uint64_t timeout_ms;
+	} audit;
 };
 
 /* Fill *cfg with every default.  Always succeeds (strings are static until
