@@ -111,8 +111,7 @@ static void put_mount(const struct vg_mount *mt, enum mount_part part, struct vg
 	case M_ALL: {
 		int n = snprintf(b, sizeof(b), "%s:%s:%s:%s:%s", mt->source ? mt->source : "",
 				 mt->dest ? mt->dest : "", mt->mode ? mt->mode : "",
-				 mt->rw ? "true" : "false",
-				 mt->propagation ? mt->propagation : "");
+				 mt->rw ? "true" : "false", mt->propagation ? mt->propagation : "");
 		if (n >= 0)
 			vg_fvals_strcpy(out, b, (size_t)n < sizeof(b) ? (size_t)n : sizeof(b) - 1);
 		return;

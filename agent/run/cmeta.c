@@ -21,7 +21,7 @@
 #include "metrics.h"
 #include "util.h"
 
-#define CACHE_CAP 4096		  /* containers merged between two clears */
+#define CACHE_CAP 4096		    /* containers merged between two clears */
 #define CACHE_SLOTS (CACHE_CAP * 2) /* power of two */
 
 struct slot {
@@ -221,8 +221,7 @@ void vg_cmeta_metrics(struct vg_cmeta *c, struct vg_metrics *reg)
 		"(name, image, privileged, pod).",
 		VG_METRIC_COUNTER, "field");
 	for (unsigned b = 0; f && b < VG_RTMERGE_NFIELDS; b++)
-		c->m_disagree[b] =
-			vg_metric_series(f, (const char *[]){vg_rtmerge_field_name(b)});
+		c->m_disagree[b] = vg_metric_series(f, (const char *[]){vg_rtmerge_field_name(b)});
 	if (!c->rt)
 		return;
 	f = family(reg, "vigil_runtime_containers",

@@ -14,8 +14,8 @@
 #include "rtmeta.h"
 #include "util.h"
 
-#define MAX_NAMESPACES 256  /* namespace directories per root */
-#define MAX_STATE_SCAN 512  /* state.json files read to match a cgroup path */
+#define MAX_NAMESPACES 256 /* namespace directories per root */
+#define MAX_STATE_SCAN 512 /* state.json files read to match a cgroup path */
 #define ID_SHORT 12
 
 int vg_rtmeta_read_file(const char *path, size_t max, char **buf, size_t *len)
@@ -208,7 +208,8 @@ static int runc_state(struct found *f, const char *state_path, const char *name,
 		return 0;
 	r = take_config(f, path, name, "runc");
 	if (r == 0) {
-		snprintf(f->err, f->errlen, "%s: the bundle's config.json is not readable here", path);
+		snprintf(f->err, f->errlen, "%s: the bundle's config.json is not readable here",
+			 path);
 		return -1;
 	}
 	return r;

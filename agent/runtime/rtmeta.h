@@ -60,8 +60,8 @@ enum vg_rt_status {
 struct vg_rtmeta_stats {
 	uint64_t containers; /* entries now (found and absent) */
 	uint64_t found, absent;
-	uint64_t errors;	  /* files that exist but could not be used */
-	uint64_t evictions;	  /* entries dropped for the cap */
+	uint64_t errors;	   /* files that exist but could not be used */
+	uint64_t evictions;	   /* entries dropped for the cap */
 	uint64_t requests_dropped; /* request queue full (asked again later) */
 	uint64_t mounts_dropped;   /* bind mounts beyond the per-container cap */
 };

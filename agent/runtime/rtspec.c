@@ -196,8 +196,8 @@ static void annotations(struct vg_rtinfo *ri, const cJSON *root)
 	} else {
 		cJSON *md = nested(ri, ann, "io.kubernetes.cri-o.Metadata");
 		if (md) {
-			set_once(&ri->name,
-				 str_of(ri, md, "name", "annotations.io.kubernetes.cri-o.Metadata."));
+			set_once(&ri->name, str_of(ri, md, "name",
+						   "annotations.io.kubernetes.cri-o.Metadata."));
 			cJSON_Delete(md);
 		}
 	}
@@ -220,7 +220,7 @@ static bool has_option(const cJSON *opts, const char *o)
 
 static const char *propagation_of(const cJSON *opts)
 {
-	static const char *const p[] = {"rprivate", "private", "rshared", "shared",
+	static const char *const p[] = {"rprivate", "private", "rshared",     "shared",
 					"rslave",   "slave",   "runbindable", "unbindable"};
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		if (has_option(opts, p[i]))

@@ -51,7 +51,7 @@ struct vg_rtinfo {
 	size_t nmounts_dropped;
 	char *user; /* uid of process.user, decimal */
 	char *pod_name, *pod_ns, *pod_uid;
-	bool sandbox; /* the pod's sandbox (pause) container */
+	bool sandbox;	  /* the pod's sandbox (pause) container */
 	const char *type; /* "containerd", "cri-o", "runc" (static) */
 	/* the first member of a wrong type, as "mounts[2].destination:
 	 * expected a string" ("" when none); the member is left unknown */

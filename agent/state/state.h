@@ -138,9 +138,9 @@ const char *vg_state_user_shell(struct vg_state *st, uint32_t uid);
 const char *vg_state_hostname(const struct vg_state *st);
 
 /* Container and pod metadata, filled by whoever knows it (the Kubernetes
- * module, the container runtime's files).  vigil's state only knows the container id; everything here is
- * optional: NULL strings, privileged < 0 and start_ts == 0 mean unknown and
- * the matching fields read as unset. */
+ * module, the container runtime's files).  vigil's state only knows the container id; everything
+ * here is optional: NULL strings, privileged < 0 and start_ts == 0 mean unknown and the matching
+ * fields read as unset. */
 struct vg_label {
 	const char *key, *value;
 };

@@ -1102,7 +1102,8 @@ static void test_container_meta(void **unused)
 	CHECK("container.mount.rdwr[/var/run/*]", "true");
 	CHECK("container.mount.propagation[1]", "rprivate");
 	CHECK("container.mount.propagation[/etc]", "N/A");
-	CHECK("container.full_id", "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8");
+	CHECK("container.full_id",
+	      "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8");
 	CHECK("container.type", "containerd");
 	CHECK("container.user", "1000");
 	CHECK("k8s.ns.name", "shop");
