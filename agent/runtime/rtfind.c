@@ -168,6 +168,17 @@ static int containerd(struct found *f, const char *root)
 	return r;
 }
 
+/* The 64-hex id starting with id in a cgroup path, or NULL. */
+static char *full_id_in(const char *cg, const char *id)
+{
+	for (const char *p = cg ? strstr(cg, id) : NULL; p; p = strstr(p + 1, id)) {
+		size_t n = strspn(p, "0123456789abcdef");
+		if (n == 64 && (p == cg || !strchr("0123456789abcdef", p[-1])))
+			return vg_xstrndup(p, 64);
+	}
+	return NULL;
+}
+
 /* runc: a state.json names the bundle, whose config.json is the spec. */
 static int runc_state(struct found *f, const char *state_path, const char *name, bool by_cgroup)
 {
@@ -200,13 +211,18 @@ static int runc_state(struct found *f, const char *state_path, const char *name,
 			return 0;
 		}
 	}
+	/* a runc name that is not the id: the id is in the cgroup path */
+	char *full = full_id_in(cg, f->id);
 	free(cg);
 	char path[4096];
 	bool fits = (size_t)snprintf(path, sizeof(path), "%s/config.json", bundle) < sizeof(path);
 	free(bundle);
-	if (!fits)
+	if (!fits) {
+		free(full);
 		return 0;
-	r = take_config(f, path, name, "runc");
+	}
+	r = take_config(f, path, full ? full : name, "runc");
+	free(full);
 	if (r == 0) {
 		snprintf(f->err, f->errlen, "%s: the bundle's config.json is not readable here",
 			 path);

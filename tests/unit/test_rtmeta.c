@@ -162,8 +162,13 @@ static void test_layouts(void **unused)
 	assert_string_equal(ri.pod_ns, "shop");
 	vg_rtinfo_free(&ri);
 
-	/* runc, by the cgroup path of a state.json named "my-box" */
-	assert_int_equal(resolve(&o, "0123456789ab", &ri, err), 1);
+	/* runc, by the cgroup path of a state.json named "my-box"; the full
+	 * id is the cgroup's */
+	assert_int_equal(vg_rtmeta_resolve(&o, "0123456789ab", &ri, &full, &path, err, 512), 1);
+	assert_string_equal(full, RUNC_ID);
+	assert_string_equal(path, P("bundle1/config.json"));
+	free(full);
+	free(path);
 	assert_string_equal(ri.type, "runc");
 	assert_int_equal(ri.privileged, 0);
 	assert_null(ri.pod_name);
