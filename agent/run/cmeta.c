@@ -234,8 +234,8 @@ void vg_cmeta_metrics(struct vg_cmeta *c, struct vg_metrics *reg)
 	c->m_found = f ? vg_metric_series(f, (const char *[]){"found"}) : NULL;
 	c->m_absent = f ? vg_metric_series(f, (const char *[]){"absent"}) : NULL;
 	f = family(reg, "vigil_runtime_errors_total",
-		   "Runtime files that exist but could not be used (too large, not JSON, "
-		   "unreadable).",
+		   "Runtime files that could not be used, wholly (too large, not JSON, "
+		   "unreadable) or in part (a member of the wrong type).",
 		   VG_METRIC_COUNTER, NULL);
 	c->m_errors = f ? vg_metric_series(f, NULL) : NULL;
 	f = family(reg, "vigil_runtime_evictions_total",

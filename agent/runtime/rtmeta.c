@@ -268,7 +268,8 @@ static struct ent *try_resolve(struct vg_rtmeta *m, const char *id, bool last)
 		fill_meta(e);
 		atomic_fetch_add(&m->n_found, 1);
 		atomic_fetch_add(&m->n_mdrops, e->ri.nmounts_dropped);
-		if (e->ri.warn[0]) {
+		if (e->ri.warn[0]) { /* used, but a member is unknown */
+			atomic_fetch_add(&m->n_errors, 1);
 			pthread_mutex_lock(&m->mu);
 			snprintf(m->last_err, sizeof(m->last_err), "%s: %s", e->path, e->ri.warn);
 			pthread_mutex_unlock(&m->mu);
