@@ -165,7 +165,8 @@ bool vg_cmeta_ready(struct vg_cmeta *c, const char *id)
 	const struct vg_container_meta *rt = vg_rtmeta_lookup(c->rt, id, &st);
 	if (!c->has_api)
 		return st != VG_RT_PENDING;
-	return rt && !rt->pod_name;
+	/* no pod (no annotation, no kubepods cgroup): no Pod will list it */
+	return rt && !rt->pod_name && !rt->pod_uid;
 }
 
 void vg_cmeta_disagreements(struct vg_cmeta *c, uint64_t out[VG_RTMERGE_NFIELDS])

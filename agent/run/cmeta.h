@@ -9,8 +9,9 @@
  *
  * Readiness, for records held until their container is known (hold.h):
  *   with the API: the API knows the container, or the runtime found it
- *     and it has no pod (a container no Pod will ever list, e.g. one
- *     started by hand on a node);
+ *     and it has no pod (neither a CRI annotation nor a kubepods cgroup
+ *     names one: a container no Pod will ever list, e.g. one started by
+ *     hand on a node);
  *   without it: the runtime has answered (found or absent).
  *
  * Capture thread only, except vg_cmeta_disagreements().

@@ -348,6 +348,19 @@ static void user(struct vg_rtinfo *ri, const cJSON *root)
 	ri->user = vg_xstrdup(b);
 }
 
+/* A container the kubelet made sits in a kubepods cgroup that names its
+ * pod's uid: known even when no annotation says so (and then the API will
+ * list it: worth waiting for). */
+static void pod_uid_from_cgroup(struct vg_rtinfo *ri, const cJSON *root)
+{
+	const cJSON *linux_ = cJSON_GetObjectItemCaseSensitive(root, "linux");
+	const char *cg =
+		cJSON_IsObject(linux_) ? str_of(ri, linux_, "cgroupsPath", "linux.") : NULL;
+	char uid[37];
+	if (cg && !ri->pod_uid && vg_container_pod_uid(cg, uid) == 0)
+		ri->pod_uid = vg_xstrdup(uid);
+}
+
 int vg_rtspec_parse_config(const char *json, size_t len, struct vg_rtinfo *ri, char *err,
 			   size_t errlen)
 {
@@ -358,6 +371,7 @@ int vg_rtspec_parse_config(const char *json, size_t len, struct vg_rtinfo *ri, c
 		return -1;
 	ri->type = "runc";
 	annotations(ri, root);
+	pod_uid_from_cgroup(ri, root);
 	mounts(ri, root);
 	privileged(ri, root);
 	user(ri, root);

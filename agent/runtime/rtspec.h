@@ -13,7 +13,8 @@
  *
  * From the spec: the bind mounts (source, destination, ro/rw,
  * propagation), whether it is privileged, the uid of its process, and the
- * CRI annotations that name the pod and the container:
+ * CRI annotations that name the pod and the container (the pod's uid also
+ * from a kubepods linux.cgroupsPath, as vg_container_pod_uid reads it):
  *   containerd  io.kubernetes.cri.{sandbox-name,sandbox-namespace,
  *               sandbox-uid,container-name,image-name,container-type}
  *   CRI-O       io.kubernetes.cri-o.{ImageName,Image,ContainerType,

@@ -229,6 +229,26 @@ static void test_sandbox(void **unused)
 	vg_rtinfo_free(&ri);
 }
 
+static void test_pod_uid_from_cgroup(void **unused)
+{
+	(void)unused;
+	/* no annotation, but the kubelet's cgroup (systemd driver) */
+	static const char j[] =
+		"{\"linux\":{\"cgroupsPath\":\"kubepods-besteffort-pod7b1e2c3d_4e5f_4a6b_8c7d_"
+		"9e0f1a2b3c4d.slice:cri-containerd:abc\"}}";
+	struct vg_rtinfo ri;
+	char err[200];
+	assert_int_equal(vg_rtspec_parse_config(j, sizeof(j) - 1, &ri, err, sizeof(err)), 0);
+	assert_string_equal(ri.pod_uid, "7b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
+	assert_null(ri.pod_name);
+	vg_rtinfo_free(&ri);
+	/* outside kubepods: none */
+	static const char k[] = "{\"linux\":{\"cgroupsPath\":\"/system.slice/x/abc\"}}";
+	assert_int_equal(vg_rtspec_parse_config(k, sizeof(k) - 1, &ri, err, sizeof(err)), 0);
+	assert_null(ri.pod_uid);
+	vg_rtinfo_free(&ri);
+}
+
 static void test_state(void **unused)
 {
 	(void)unused;
@@ -267,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_deeply_nested),
 		cmocka_unit_test(test_too_many_mounts),
 		cmocka_unit_test(test_sandbox),
+		cmocka_unit_test(test_pod_uid_from_cgroup),
 		cmocka_unit_test(test_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
