@@ -130,6 +130,46 @@ static void test_errors(void **state)
 	expect_error("capture:\n  ringbuf_bytes: [1\n", ":");
 }
 
+static void test_runtime_keys(void **state)
+{
+	(void)state;
+	struct vg_config cfg;
+	char err[256];
+	vg_config_defaults(&cfg);
+	assert_true(cfg.runtime.enabled);
+	assert_int_equal(cfg.runtime.n_containerd_roots, 1);
+	assert_string_equal(cfg.runtime.containerd_roots[0],
+			    "/run/containerd/io.containerd.runtime.v2.task");
+	assert_int_equal(cfg.runtime.n_crio_roots, 1);
+	assert_string_equal(cfg.runtime.crio_roots[0],
+			    "/run/containers/storage/overlay-containers");
+	assert_int_equal(cfg.runtime.n_runc_roots, 2);
+	assert_string_equal(cfg.runtime.runc_roots[0], "/run/runc");
+	assert_string_equal(cfg.runtime.runc_roots[1], "/run/containerd/runc");
+	assert_int_equal(cfg.runtime.max_containers, 4096);
+	assert_int_equal(cfg.runtime.max_file_bytes, 524288);
+	assert_int_equal(cfg.runtime.hold_ms, 500);
+	vg_config_free(&cfg);
+	/* a list, an empty list, a scalar; rules_dirs untouched */
+	assert_int_equal(load(&cfg,
+			      "runtime:\n  runc_roots: [/a, /b, /c]\n  crio_roots: []\n"
+			      "  containerd_roots: /x\n  max_file_bytes: 1024\n",
+			      err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.runtime.n_runc_roots, 3);
+	assert_string_equal(cfg.runtime.runc_roots[2], "/c");
+	assert_int_equal(cfg.runtime.n_crio_roots, 0);
+	assert_int_equal(cfg.runtime.n_containerd_roots, 1);
+	assert_string_equal(cfg.runtime.containerd_roots[0], "/x");
+	assert_int_equal(cfg.runtime.max_file_bytes, 1024);
+	assert_int_equal(cfg.n_rules_dirs, 1);
+	vg_config_free(&cfg);
+	expect_error("runtime:\n  runc_roots: {a: 1}\n",
+		     ":2:15: key 'runtime.runc_roots': expected a list of paths, got a mapping");
+	expect_error("runtime:\n  max_file_bytes: 0\n",
+		     ":2:19: key 'runtime.max_file_bytes': must be greater than 0");
+}
+
 static void test_env(void **state)
 {
 	(void)state;
@@ -232,9 +272,10 @@ static void test_outputs_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults), cmocka_unit_test(test_empty_and_missing),
-		cmocka_unit_test(test_values),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_env),	 cmocka_unit_test(test_outputs_keys),
+		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_values),	     cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_runtime_keys), cmocka_unit_test(test_env),
+		cmocka_unit_test(test_outputs_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
