@@ -219,7 +219,11 @@ int httpka_post(struct httpka *k, const char *body, size_t len, unsigned timeout
 	uint64_t deadline = vg_now_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 	for (int attempt = 0;; attempt++) {
 		bool reused = nc_is_open(&k->conn);
-		if (reused && nc_peer_closed(&k->conn)) {
+		/* a connection idle for a while may have been closed by the
+		 * server: look before writing (a busy one is not, and the retry
+		 * below covers the race) */
+		if (reused && vg_now_mono_ns() - k->last_ns > 20000000ull &&
+		    nc_peer_closed(&k->conn)) {
 			nc_close(&k->conn);
 			reused = false;
 		}
@@ -237,6 +241,7 @@ int httpka_post(struct httpka *k, const char *body, size_t len, unsigned timeout
 			r = read_answer(k, deadline, status, &keep, location, loclen, reason, err,
 					errlen);
 		if (!r) {
+			k->last_ns = vg_now_mono_ns();
 			if (!keep)
 				nc_close(&k->conn);
 			return 0;

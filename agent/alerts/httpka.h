@@ -26,6 +26,7 @@ struct httpka {
 	size_t reqcap;
 	char buf[16384]; /* the answer being read */
 	size_t blen, boff;
+	uint64_t last_ns;  /* the last answer */
 	uint64_t connects; /* connections opened (tests, bench) */
 };
 

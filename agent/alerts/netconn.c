@@ -145,6 +145,20 @@ static int wait_fd(struct nc *c, short events, uint64_t deadline_ns, const char 
 	}
 }
 
+/* Once connected, a send or recv blocks for at most a step and then says
+ * EAGAIN: one system call per write or read in the common case (a poll
+ * before each would double them), and a deadline or give_up is still
+ * checked every step. */
+static int blocking_with_timeouts(int fd)
+{
+	struct timeval tv = {0, 50000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return 0;
+}
+
 static int sock_connect(struct nc *c, const struct sockaddr *sa, socklen_t sl, int family,
 			int type, uint64_t deadline_ns, const char **reason, char *err,
 			size_t errlen)
@@ -157,7 +171,7 @@ static int sock_connect(struct nc *c, const struct sockaddr *sa, socklen_t sl, i
 	}
 	c->fd = fd;
 	if (connect(fd, sa, sl) == 0)
-		return 0;
+		return blocking_with_timeouts(fd);
 	if (errno != EINPROGRESS) {
 		*reason = VG_SINK_R_CONNECT;
 		snprintf(err, errlen, "connect: %s", strerror(errno));
@@ -179,7 +193,7 @@ static int sock_connect(struct nc *c, const struct sockaddr *sa, socklen_t sl, i
 		nc_close(c);
 		return -1;
 	}
-	return 0;
+	return blocking_with_timeouts(fd);
 }
 
 static int tls_handshake(struct nc *c, uint64_t deadline_ns, const char **reason, char *err,
@@ -351,7 +365,7 @@ long nc_read(struct nc *c, void *buf, size_t len, uint64_t deadline_ns, const ch
 				return -1;
 			}
 		} else {
-			ssize_t r = recv(c->fd, buf, len, 0);
+			ssize_t r = recv(c->fd, buf, len, deadline_ns ? 0 : MSG_DONTWAIT);
 			if (r >= 0)
 				return r;
 			if (errno == ECONNRESET)
