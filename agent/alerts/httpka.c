@@ -25,8 +25,7 @@ void httpka_init(struct httpka *k, const struct nc_opts *no, struct nc_tls *tls,
 				      "Content-Type: %s\r\n",
 				      path, host_header, content_type);
 	for (size_t i = 0; i < nheaders; i++) /* names are "name:" */
-		off += (size_t)snprintf(k->head + off, n - off, "%s %s\r\n", hnames[i],
-					hvalues[i]);
+		off += (size_t)snprintf(k->head + off, n - off, "%s %s\r\n", hnames[i], hvalues[i]);
 	k->headlen = off;
 }
 
@@ -96,9 +95,8 @@ static int skip(struct httpka *k, uint64_t n, uint64_t deadline, const char **re
 /* Read one answer; 0 with *status, -1 on failure, -2 when the connection
  * closed before any byte of it (a kept-alive connection the server had
  * closed: the request may be sent again). */
-static int read_answer(struct httpka *k, uint64_t deadline, int *status, bool *keep,
-		       char *location, size_t loclen, const char **reason, char *err,
-		       size_t errlen)
+static int read_answer(struct httpka *k, uint64_t deadline, int *status, bool *keep, char *location,
+		       size_t loclen, const char **reason, char *err, size_t errlen)
 {
 	char line[8192];
 	for (;;) { /* 1xx answers come before the real one */
@@ -147,7 +145,7 @@ static int read_answer(struct httpka *k, uint64_t deadline, int *status, bool *k
 			else if (!strcasecmp(line, "transfer-encoding"))
 				chunked = strcasestr(v, "chunked") != NULL;
 			else if (!strcasecmp(line, "connection"))
-				*keep = strcasestr(v, "close")	       ? false
+				*keep = strcasestr(v, "close")	      ? false
 					: strcasestr(v, "keep-alive") ? true
 								      : *keep;
 			else if (!strcasecmp(line, "location") && location)
@@ -212,8 +210,8 @@ int httpka_post(struct httpka *k, const char *body, size_t len, unsigned timeout
 		k->req = vg_xrealloc(k->req, need);
 	}
 	memcpy(k->req, k->head, k->headlen);
-	size_t n = k->headlen + (size_t)snprintf(k->req + k->headlen, 48,
-						 "Content-Length: %zu\r\n\r\n", len);
+	size_t n = k->headlen +
+		   (size_t)snprintf(k->req + k->headlen, 48, "Content-Length: %zu\r\n\r\n", len);
 	memcpy(k->req + n, body, len);
 	n += len;
 	uint64_t deadline = vg_now_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
@@ -249,7 +247,8 @@ int httpka_post(struct httpka *k, const char *body, size_t len, unsigned timeout
 		nc_close(&k->conn);
 		/* a kept-alive connection the server closed while we wrote:
 		 * it saw nothing of this request, send it once more */
-		if (!(reused && attempt == 0 && (r == -2 || vg_sink_is(*reason, VG_SINK_R_CONNECT))))
+		if (!(reused && attempt == 0 &&
+		      (r == -2 || vg_sink_is(*reason, VG_SINK_R_CONNECT))))
 			return -1;
 	}
 }

@@ -57,8 +57,7 @@ struct nc_tls *nc_tls_new(const struct nc_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	int ok = o->ca_file ? SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL)
 			    : SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
@@ -159,9 +158,8 @@ static int blocking_with_timeouts(int fd)
 	return 0;
 }
 
-static int sock_connect(struct nc *c, const struct sockaddr *sa, socklen_t sl, int family,
-			int type, uint64_t deadline_ns, const char **reason, char *err,
-			size_t errlen)
+static int sock_connect(struct nc *c, const struct sockaddr *sa, socklen_t sl, int family, int type,
+			uint64_t deadline_ns, const char **reason, char *err, size_t errlen)
 {
 	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -217,7 +215,9 @@ static int tls_handshake(struct nc *c, uint64_t deadline_ns, const char **reason
 		if (r == 1)
 			return 0;
 		int e = SSL_get_error(ssl, r);
-		short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+		short ev = e == SSL_ERROR_WANT_READ    ? POLLIN
+			   : e == SSL_ERROR_WANT_WRITE ? POLLOUT
+						       : 0;
 		if (!ev) {
 			long v = SSL_get_verify_result(ssl);
 			*reason = VG_SINK_R_TLS;
@@ -231,7 +231,8 @@ static int tls_handshake(struct nc *c, uint64_t deadline_ns, const char **reason
 		}
 		if (!wait_fd(c, ev, deadline_ns, reason)) {
 			snprintf(err, errlen, "TLS handshake: %s",
-				 vg_sink_is(*reason, VG_SINK_R_TIMEOUT) ? "timed out" : "shutting down");
+				 vg_sink_is(*reason, VG_SINK_R_TIMEOUT) ? "timed out"
+									: "shutting down");
 			nc_close(c);
 			return -1;
 		}
@@ -332,7 +333,8 @@ int nc_write(struct nc *c, const void *buf, size_t len, uint64_t deadline_ns, co
 		}
 		if (!wait_fd(c, ev, deadline_ns, reason)) {
 			snprintf(err, errlen, "write: %s",
-				 vg_sink_is(*reason, VG_SINK_R_TIMEOUT) ? "timed out" : "shutting down");
+				 vg_sink_is(*reason, VG_SINK_R_TIMEOUT) ? "timed out"
+									: "shutting down");
 			/* a stream cut mid-message cannot go on */
 			if (off && !dgram)
 				nc_close(c);
@@ -378,7 +380,8 @@ long nc_read(struct nc *c, void *buf, size_t len, uint64_t deadline_ns, const ch
 		}
 		if (!wait_fd(c, ev, deadline_ns, reason)) {
 			snprintf(err, errlen, "waiting for the answer: %s",
-				 vg_sink_is(*reason, VG_SINK_R_TIMEOUT) ? "timed out" : "shutting down");
+				 vg_sink_is(*reason, VG_SINK_R_TIMEOUT) ? "timed out"
+									: "shutting down");
 			return -1;
 		}
 	}

@@ -21,11 +21,11 @@ struct nc_opts {
 	enum nc_kind kind;
 	const char *host; /* TCP/UDP: name or address; Unix: the socket's path */
 	int port;
-	bool tls; /* TCP only */
-	const char *ca_file; /* PEM to verify the server; NULL: the system's */
+	bool tls;			      /* TCP only */
+	const char *ca_file;		      /* PEM to verify the server; NULL: the system's */
 	const char *client_cert, *client_key; /* PEM, for mutual TLS */
-	const char *server_name; /* checked against the certificate; NULL: host */
-	bool insecure;		 /* do not verify the server (tests only) */
+	const char *server_name;	      /* checked against the certificate; NULL: host */
+	bool insecure;			      /* do not verify the server (tests only) */
 };
 
 struct nc_tls; /* the OpenSSL context, made once per sink */

@@ -172,12 +172,11 @@ struct vg_sink_program_opts {
 	const char *const *argv; /* NULL-terminated */
 	bool text;
 	unsigned timeout_ms, backoff_ms, backoff_max_ms;
-	unsigned retries; /* restarts tried for one alert */
+	unsigned retries;  /* restarts tried for one alert */
 	size_t pipe_bytes; /* the pipe's size (F_SETPIPE_SZ); 0: the kernel's */
 	int min_priority;
 };
-struct vg_sink *vg_sink_program_new(const struct vg_sink_program_opts *o, char *err,
-				    size_t errlen);
+struct vg_sink *vg_sink_program_new(const struct vg_sink_program_opts *o, char *err, size_t errlen);
 
 /* Each alert as a Kubernetes Event (events.k8s.io/v1) through the writer
  * ev, which belongs to the caller and must outlive the sink: about its pod

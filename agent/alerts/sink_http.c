@@ -168,9 +168,8 @@ static int attempt(struct vg_sink *s, struct http *h)
 		h->done = 0;
 		h->status = 0;
 		const char *reason = NULL;
-		if (httpka_post(&h->k, h->body, h->body_len, h->timeout_ms, &h->status,
-				h->location, sizeof(h->location), &reason, h->why,
-				sizeof(h->why))) {
+		if (httpka_post(&h->k, h->body, h->body_len, h->timeout_ms, &h->status, h->location,
+				sizeof(h->location), &reason, h->why, sizeof(h->why))) {
 			h->done = -1;
 			h->reason = reason ? reason : VG_SINK_R_CONNECT;
 			return -1;

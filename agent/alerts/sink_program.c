@@ -40,8 +40,8 @@ struct program {
 	unsigned timeout_ms, backoff_ms, backoff_max_ms, retries;
 	size_t pipe_bytes;
 
-	pid_t pid; /* 0: not running */
-	int wr;	   /* the pipe's write end, -1 when not running */
+	pid_t pid;	  /* 0: not running */
+	int wr;		  /* the pipe's write end, -1 when not running */
 	uint64_t written; /* bytes written into this pipe */
 	uint64_t *ends;	  /* held lines: the offset where each ends (a ring) */
 	size_t head, count, cap;
@@ -115,8 +115,7 @@ static void ended(struct vg_sink *s, struct program *p, bool kill_it, const char
 		p->wait_ms = p->backoff_ms;
 	p->restart_at_ns = now + (uint64_t)p->wait_ms * 1000000ull;
 	vg_log(VG_LOG_WARNING, "sink %s: program %s (pid %d) %s %d; restart in %u ms", s->name,
-	       p->argv[0], (int)p->pid,
-	       WIFSIGNALED(st) ? "killed by signal" : "exited with status",
+	       p->argv[0], (int)p->pid, WIFSIGNALED(st) ? "killed by signal" : "exited with status",
 	       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), p->wait_ms);
 	p->wait_ms = p->wait_ms * 2 > p->backoff_max_ms ? p->backoff_max_ms : p->wait_ms * 2;
 	p->pid = 0;
@@ -155,8 +154,9 @@ static int start(struct vg_sink *s, struct program *p, char *err, size_t errlen)
 	posix_spawnattr_setsigdefault(&at, &def);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
-	int e = strchr(p->argv[0], '/') ? posix_spawn(&pid, p->argv[0], &fa, &at, p->argv, environ)
-					: posix_spawnp(&pid, p->argv[0], &fa, &at, p->argv, environ);
+	int e = strchr(p->argv[0], '/')
+			? posix_spawn(&pid, p->argv[0], &fa, &at, p->argv, environ)
+			: posix_spawnp(&pid, p->argv[0], &fa, &at, p->argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(fds[0]);
@@ -164,7 +164,8 @@ static int start(struct vg_sink *s, struct program *p, char *err, size_t errlen)
 	if (e) {
 		close(fds[1]);
 		p->restart_at_ns = now + (uint64_t)p->wait_ms * 1000000ull;
-		p->wait_ms = p->wait_ms * 2 > p->backoff_max_ms ? p->backoff_max_ms : p->wait_ms * 2;
+		p->wait_ms =
+			p->wait_ms * 2 > p->backoff_max_ms ? p->backoff_max_ms : p->wait_ms * 2;
 		snprintf(err, errlen, "cannot start %s: %s", p->argv[0], strerror(e));
 		return -1;
 	}
@@ -284,9 +285,17 @@ static int program_flush(struct vg_sink *s, char *err, size_t errlen)
 	(void)err;
 	(void)errlen;
 	struct program *p = s->impl;
-	check_exit(s, p);
-	progress(s, p);
-	return 0;
+	/* the queue ran empty (or is closing): let the program catch up, so
+	 * that what it read is counted before a shutdown gives up on it */
+	uint64_t until = vg_now_mono_ns() + (uint64_t)p->timeout_ms * 1000000ull;
+	for (;;) {
+		check_exit(s, p);
+		progress(s, p);
+		if (!p->pid || !p->count || vg_sink_giving_up(s) || vg_now_mono_ns() >= until)
+			return 0;
+		struct timespec ts = {0, 2000000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void program_close(struct vg_sink *s)
@@ -317,8 +326,7 @@ static const struct vg_sink_ops program_ops = {
 	.close = program_close,
 };
 
-struct vg_sink *vg_sink_program_new(const struct vg_sink_program_opts *o, char *err,
-				    size_t errlen)
+struct vg_sink *vg_sink_program_new(const struct vg_sink_program_opts *o, char *err, size_t errlen)
 {
 	if (!o->argv || !o->argv[0] || !*o->argv[0]) {
 		snprintf(err, errlen, "no program: the command is a list, program first");

@@ -32,9 +32,9 @@ static const char *const prio_names[] = {"Emergency", "Alert",	"Critical",	 "Err
 					 "Warning",   "Notice", "Informational", "Debug"};
 
 static const char *const facilities[] = {
-	"kern",	  "user",   "mail",   "daemon", "auth",	  "syslog", "lpr",    "news",
-	"uucp",	  "cron",   "authpriv", "ftp",	"ntp",	  "audit",  "alert",  "clock",
-	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+	"kern",	  "user",   "mail",	"daemon", "auth",   "syslog", "lpr",	"news",
+	"uucp",	  "cron",   "authpriv", "ftp",	  "ntp",    "audit",  "alert",	"clock",
+	"local0", "local1", "local2",	"local3", "local4", "local5", "local6", "local7"};
 
 int vg_syslog_facility(const char *name)
 {
@@ -272,7 +272,8 @@ static int syslog_deliver(struct vg_sink *s, const struct vg_alert *a, char *err
 		if (vg_sink_is(reason, VG_SINK_R_WRITE) && !g->stream)
 			break; /* a datagram too large: the same every time */
 		if (!g->stream)
-			nc_close(&g->conn); /* a datagram socket: connect anew (the receiver restarted) */
+			nc_close(&g->conn); /* a datagram socket: connect anew (the receiver
+					       restarted) */
 		if (i >= g->retries || vg_sink_giving_up(s))
 			break;
 		backoff_sleep(s, wait);
@@ -349,17 +350,15 @@ struct vg_sink *vg_sink_syslog_new(const struct vg_sink_syslog_opts *o, char *er
 	} else if (!strcmp(t, "udp") || !strcmp(t, "tcp") || !strcmp(t, "tls")) {
 		g->no.kind = !strcmp(t, "udp") ? NC_UDP : NC_TCP;
 		g->no.tls = !strcmp(t, "tls");
-		if (split_address(o->address ? o->address : "", &g->host, &g->no.port, err,
-				  errlen))
+		if (split_address(o->address ? o->address : "", &g->host, &g->no.port, err, errlen))
 			goto fail;
 	} else {
 		snprintf(err, errlen, "transport '%s': one of unix, udp, tcp, tls", t);
 		goto fail;
 	}
 	g->no.host = g->host;
-	g->addr = vg_xstrdup(g->no.kind == NC_UNIX_DGRAM || g->no.kind == NC_UNIX_STREAM
-				     ? g->host
-				     : o->address);
+	g->addr = vg_xstrdup(
+		g->no.kind == NC_UNIX_DGRAM || g->no.kind == NC_UNIX_STREAM ? g->host : o->address);
 	g->stream = g->no.kind == NC_TCP || g->no.kind == NC_UNIX_STREAM;
 	if (g->no.tls) {
 		g->no.ca_file = o->ca_file;
@@ -372,9 +371,11 @@ struct vg_sink *vg_sink_syslog_new(const struct vg_sink_syslog_opts *o, char *er
 	}
 	int fac = vg_syslog_facility(o->facility ? o->facility : "local0");
 	if (fac < 0) {
-		snprintf(err, errlen, "facility '%s': one of kern, user, mail, daemon, auth, syslog, "
-				      "lpr, news, uucp, cron, authpriv, ftp, ntp, audit, alert, clock, "
-				      "local0..local7", o->facility);
+		snprintf(err, errlen,
+			 "facility '%s': one of kern, user, mail, daemon, auth, syslog, "
+			 "lpr, news, uucp, cron, authpriv, ftp, ntp, audit, alert, clock, "
+			 "local0..local7",
+			 o->facility);
 		goto fail;
 	}
 	const char *app = o->app_name ? o->app_name : "vigil";
