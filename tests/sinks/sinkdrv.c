@@ -142,7 +142,6 @@ int main(int argc, char **argv)
 		}
 	}
 	unsigned stop_ms = (unsigned)atoi(opt(argc, argv, "stop_ms", "20000"));
-	uint64_t connects = 0;
 	(void)http;
 	uint64_t lost = vg_dispatch_stop(d, vg_now_mono_ns() + (uint64_t)stop_ms * 1000000ull);
 	struct vg_dispatch_stats st;
@@ -150,10 +149,9 @@ int main(int argc, char **argv)
 	size_t ml;
 	char *txt = vg_metrics_render(m, &ml);
 	printf("{\"sent\":%llu,\"failed\":%llu,\"dropped\":%llu,\"lost_at_stop\":%llu,"
-	       "\\" reasons\":{",
+	       "\"reasons\":{",
 	       (unsigned long long)st.sent, (unsigned long long)st.failed,
-	       (unsigned long long)st.dropped, (unsigned long long)lost,
-	       (unsigned long long)connects);
+	       (unsigned long long)st.dropped, (unsigned long long)lost);
 	const char *p = txt;
 	int first = 1;
 	while ((p = strstr(p, "reason=\""))) {
