@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-enum ktype { K_STR, K_STRLIST, K_U64, K_BOOL, K_MAP };
+enum ktype { K_STR, K_STRLIST, K_U64, K_BOOL, K_MAP, K_ARGV };
 
 struct key {
 	const char *path;
@@ -29,6 +29,12 @@ static const char *const log_levels[] = {"error", "warning", "info", "debug", NU
 static const char *const tristate[] = {"auto", "true", "false", NULL};
 static const char *const lsm_modes[] = {"auto", "on", "off", NULL};
 static const char *const formats[] = {"json", "text", NULL};
+static const char *const batches[] = {"none", "json_array", "ndjson", NULL};
+static const char *const transports[] = {"unix", "udp", "tcp", "tls", NULL};
+static const char *const facilities[] = {
+	"kern",	  "user",     "mail",	"daemon", "auth",   "syslog", "lpr",   "news",	 "uucp",
+	"cron",	  "authpriv", "ftp",	"ntp",	  "audit",  "alert",  "clock", "local0", "local1",
+	"local2", "local3",   "local4", "local5", "local6", "local7", NULL};
 static const char *const priorities[] = {"emergency", "alert",	"critical",	 "error",
 					 "warning",   "notice", "informational", "info",
 					 "debug",     NULL};
@@ -90,6 +96,51 @@ static const struct key keys[] = {
 	 check_positive},
 	{"outputs.http.min_priority", K_STR, OFF(outputs.http_min_priority), "debug", priorities,
 	 NULL},
+	{"outputs.http.keepalive", K_BOOL, OFF(outputs.http_keepalive), "true", NULL, NULL},
+	{"outputs.http.batch.mode", K_STR, OFF(outputs.http_batch), "none", batches, NULL},
+	{"outputs.http.batch.max_alerts", K_U64, OFF(outputs.http_batch_max_alerts), "100", NULL,
+	 check_positive},
+	{"outputs.http.batch.max_bytes", K_U64, OFF(outputs.http_batch_max_bytes), "1048576", NULL,
+	 check_positive},
+	{"outputs.http.batch.max_age_ms", K_U64, OFF(outputs.http_batch_max_age_ms), "1000", NULL,
+	 check_positive},
+	{"outputs.syslog.enabled", K_BOOL, OFF(outputs.syslog_enabled), "false", NULL, NULL},
+	{"outputs.syslog.transport", K_STR, OFF(outputs.syslog_transport), "unix", transports,
+	 NULL},
+	{"outputs.syslog.address", K_STR, OFF(outputs.syslog_address), "/dev/log", NULL, NULL},
+	{"outputs.syslog.facility", K_STR, OFF(outputs.syslog_facility), "local0", facilities,
+	 NULL},
+	{"outputs.syslog.app_name", K_STR, OFF(outputs.syslog_app_name), "vigil", NULL, NULL},
+	{"outputs.syslog.sd_id", K_STR, OFF(outputs.syslog_sd_id), "vigil@32473", NULL, NULL},
+	{"outputs.syslog.format", K_STR, OFF(outputs.syslog_format), "json", formats, NULL},
+	{"outputs.syslog.bom", K_BOOL, OFF(outputs.syslog_bom), "false", NULL, NULL},
+	{"outputs.syslog.max_bytes", K_U64, OFF(outputs.syslog_max_bytes), "65536", NULL,
+	 check_positive},
+	{"outputs.syslog.ca_file", K_STR, OFF(outputs.syslog_ca_file), "", NULL, NULL},
+	{"outputs.syslog.client_cert", K_STR, OFF(outputs.syslog_client_cert), "", NULL, NULL},
+	{"outputs.syslog.client_key", K_STR, OFF(outputs.syslog_client_key), "", NULL, NULL},
+	{"outputs.syslog.server_name", K_STR, OFF(outputs.syslog_server_name), "", NULL, NULL},
+	{"outputs.syslog.timeout_ms", K_U64, OFF(outputs.syslog_timeout_ms), "5000", NULL,
+	 check_positive},
+	{"outputs.syslog.retries", K_U64, OFF(outputs.syslog_retries), "8", NULL, NULL},
+	{"outputs.syslog.backoff_ms", K_U64, OFF(outputs.syslog_backoff_ms), "200", NULL,
+	 check_positive},
+	{"outputs.syslog.backoff_max_ms", K_U64, OFF(outputs.syslog_backoff_max_ms), "5000", NULL,
+	 check_positive},
+	{"outputs.syslog.min_priority", K_STR, OFF(outputs.syslog_min_priority), "debug",
+	 priorities, NULL},
+	{"outputs.program.enabled", K_BOOL, OFF(outputs.program_enabled), "false", NULL, NULL},
+	{"outputs.program.command", K_ARGV, OFF(outputs.program_command), "", NULL, NULL},
+	{"outputs.program.format", K_STR, OFF(outputs.program_format), "json", formats, NULL},
+	{"outputs.program.timeout_ms", K_U64, OFF(outputs.program_timeout_ms), "5000", NULL,
+	 check_positive},
+	{"outputs.program.retries", K_U64, OFF(outputs.program_retries), "8", NULL, NULL},
+	{"outputs.program.backoff_ms", K_U64, OFF(outputs.program_backoff_ms), "200", NULL,
+	 check_positive},
+	{"outputs.program.backoff_max_ms", K_U64, OFF(outputs.program_backoff_max_ms), "5000", NULL,
+	 check_positive},
+	{"outputs.program.min_priority", K_STR, OFF(outputs.program_min_priority), "debug",
+	 priorities, NULL},
 	{"outputs.queue_length", K_U64, OFF(outputs.queue_length), "10000", NULL, check_positive},
 	{"outputs.drain_timeout_ms", K_U64, OFF(outputs.drain_timeout_ms), "10000", NULL, NULL},
 	{"outputs.rate_limit.per_rule", K_U64, OFF(outputs.rate_limit_per_rule), "0", NULL, NULL},
@@ -182,6 +233,15 @@ static void clear_map(struct vg_config_headers *h)
 	h->n = 0;
 }
 
+static void clear_argv(struct vg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->outputs.program_ncommand; i++) {
+		free(cfg->outputs.program_command[i]);
+		cfg->outputs.program_command[i] = NULL;
+	}
+	cfg->outputs.program_ncommand = 0;
+}
+
 static int parse_bool(const char *s, bool *out)
 {
 	static const char *const t[] = {"true", "yes", "on", "True", "TRUE", NULL};
@@ -255,6 +315,13 @@ static int set_scalar(struct vg_config *cfg, const struct key *k, const char *v,
 			list[(*n)++] = vg_xstrdup(v);
 		return 0;
 	}
+	case K_ARGV:
+		clear_argv(cfg);
+		if (*v) {
+			snprintf(why, len, "expected a list: the program, then its arguments");
+			return -1;
+		}
+		return 0;
 	case K_MAP:
 		clear_map((struct vg_config_headers *)base);
 		if (*v) {
@@ -287,6 +354,7 @@ void vg_config_defaults(struct vg_config *cfg)
 
 void vg_config_free(struct vg_config *cfg)
 {
+	clear_argv(cfg);
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type == K_STRLIST) {
 			clear_list(cfg, &keys[i]);
@@ -374,6 +442,32 @@ static int load_value(struct loader *l, const struct key *k, const char *path, y
 					    VG_CONFIG_MAX_RULES_DIRS);
 			list[(*n)++] = vg_xstrdup((char *)e->data.scalar.value);
 		}
+		return 0;
+	}
+	if (k->type == K_ARGV) {
+		/* a list, never a command line: no shell splits or expands it */
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(l, v,
+				    "key '%s': expected a list (the program, then its arguments), "
+				    "got %s",
+				    path, node_kind(v));
+		clear_argv(l->cfg);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
+			if (e->type != YAML_SCALAR_NODE)
+				return fail(l, e, "key '%s': expected a string, got %s", path,
+					    node_kind(e));
+			if (l->cfg->outputs.program_ncommand == VG_CONFIG_MAX_ARGS)
+				return fail(l, e, "key '%s': at most %d entries", path,
+					    VG_CONFIG_MAX_ARGS);
+			l->cfg->outputs.program_command[l->cfg->outputs.program_ncommand++] =
+				vg_xstrdup((char *)e->data.scalar.value);
+		}
+		if (!l->cfg->outputs.program_ncommand)
+			return fail(l, v, "key '%s': the list is empty", path);
+		if (!*l->cfg->outputs.program_command[0])
+			return fail(l, v, "key '%s': the program's name is empty", path);
 		return 0;
 	}
 	if (k->type == K_MAP && v->type == YAML_MAPPING_NODE) {

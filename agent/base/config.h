@@ -16,6 +16,7 @@
 #define VG_CONFIG_DEFAULT_PATH "/etc/vigil/vigil.yaml"
 #define VG_CONFIG_MAX_RULES_DIRS 16
 #define VG_CONFIG_MAX_HEADERS 16
+#define VG_CONFIG_MAX_ARGS 64
 
 /* A YAML mapping of strings, kept as "Name: value" lines (HTTP headers). */
 struct vg_config_headers {
@@ -65,6 +66,26 @@ struct vg_config {
 		uint64_t http_backoff_ms;
 		uint64_t http_backoff_max_ms;
 		char *http_min_priority;
+		bool http_keepalive;
+		char *http_batch; /* none | json_array | ndjson */
+		uint64_t http_batch_max_alerts, http_batch_max_bytes, http_batch_max_age_ms;
+		bool syslog_enabled;
+		char *syslog_transport; /* unix | udp | tcp | tls */
+		char *syslog_address;	/* socket path, or HOST:PORT */
+		char *syslog_facility, *syslog_app_name, *syslog_sd_id, *syslog_format;
+		bool syslog_bom;
+		uint64_t syslog_max_bytes;
+		char *syslog_ca_file, *syslog_client_cert, *syslog_client_key, *syslog_server_name;
+		uint64_t syslog_timeout_ms, syslog_retries, syslog_backoff_ms,
+			syslog_backoff_max_ms;
+		char *syslog_min_priority;
+		bool program_enabled;
+		char *program_command[VG_CONFIG_MAX_ARGS + 1]; /* argv, NULL-ended */
+		size_t program_ncommand;
+		char *program_format;
+		uint64_t program_timeout_ms, program_retries, program_backoff_ms,
+			program_backoff_max_ms;
+		char *program_min_priority;
 		uint64_t queue_length;	      /* per sink */
 		uint64_t drain_timeout_ms;    /* at shutdown */
 		uint64_t rate_limit_per_rule; /* alerts/s per rule, 0 = unlimited */

@@ -371,9 +371,62 @@ static int setup_sinks(struct vg_agent *a, char *err, size_t errlen)
 		ho.backoff_ms = (unsigned)cfg->outputs.http_backoff_ms;
 		ho.backoff_max_ms = (unsigned)cfg->outputs.http_backoff_max_ms;
 		ho.min_priority = sink_prio(cfg, cfg->outputs.http_min_priority);
+		ho.keepalive = cfg->outputs.http_keepalive;
+		ho.batch = !strcasecmp(cfg->outputs.http_batch, "json_array") ? VG_HTTP_BATCH_ARRAY
+			   : !strcasecmp(cfg->outputs.http_batch, "ndjson")   ? VG_HTTP_BATCH_NDJSON
+									      : VG_HTTP_BATCH_NONE;
+		ho.batch_max_alerts = (size_t)cfg->outputs.http_batch_max_alerts;
+		ho.batch_max_bytes = (size_t)cfg->outputs.http_batch_max_bytes;
+		ho.batch_max_age_ms = (unsigned)cfg->outputs.http_batch_max_age_ms;
 		struct vg_sink *s = vg_sink_http_new(&ho, why, sizeof(why));
 		if (!s) {
 			snprintf(err, errlen, "outputs.http: %s", why);
+			return -1;
+		}
+		vg_dispatch_add(a->disp, s);
+	}
+	if (cfg->outputs.syslog_enabled) {
+		const char *o_ = NULL;
+#define OPT(x) (*(x) ? (x) : o_)
+		struct vg_sink_syslog_opts so = {0};
+		so.transport = cfg->outputs.syslog_transport;
+		so.address = cfg->outputs.syslog_address;
+		so.ca_file = OPT(cfg->outputs.syslog_ca_file);
+		so.client_cert = OPT(cfg->outputs.syslog_client_cert);
+		so.client_key = OPT(cfg->outputs.syslog_client_key);
+		so.server_name = OPT(cfg->outputs.syslog_server_name);
+		so.facility = cfg->outputs.syslog_facility;
+		so.app_name = cfg->outputs.syslog_app_name;
+		so.sd_id = cfg->outputs.syslog_sd_id;
+		so.hostname = a->hostname;
+		so.text = !strcasecmp(cfg->outputs.syslog_format, "text");
+		so.bom = cfg->outputs.syslog_bom;
+		so.max_bytes = (size_t)cfg->outputs.syslog_max_bytes;
+		so.timeout_ms = (unsigned)cfg->outputs.syslog_timeout_ms;
+		so.retries = (unsigned)cfg->outputs.syslog_retries;
+		so.backoff_ms = (unsigned)cfg->outputs.syslog_backoff_ms;
+		so.backoff_max_ms = (unsigned)cfg->outputs.syslog_backoff_max_ms;
+		so.min_priority = sink_prio(cfg, cfg->outputs.syslog_min_priority);
+#undef OPT
+		struct vg_sink *s = vg_sink_syslog_new(&so, why, sizeof(why));
+		if (!s) {
+			snprintf(err, errlen, "outputs.syslog: %s", why);
+			return -1;
+		}
+		vg_dispatch_add(a->disp, s);
+	}
+	if (cfg->outputs.program_enabled) {
+		struct vg_sink_program_opts po = {0};
+		po.argv = (const char *const *)cfg->outputs.program_command;
+		po.text = !strcasecmp(cfg->outputs.program_format, "text");
+		po.timeout_ms = (unsigned)cfg->outputs.program_timeout_ms;
+		po.retries = (unsigned)cfg->outputs.program_retries;
+		po.backoff_ms = (unsigned)cfg->outputs.program_backoff_ms;
+		po.backoff_max_ms = (unsigned)cfg->outputs.program_backoff_max_ms;
+		po.min_priority = sink_prio(cfg, cfg->outputs.program_min_priority);
+		struct vg_sink *s = vg_sink_program_new(&po, why, sizeof(why));
+		if (!s) {
+			snprintf(err, errlen, "outputs.program: %s (outputs.program.command)", why);
 			return -1;
 		}
 		vg_dispatch_add(a->disp, s);
