@@ -26,8 +26,9 @@ struct slot {
 	bool started, joined;
 	atomic_bool reopen;
 	_Atomic uint64_t sent, failed, dropped, throttled;
-	struct vg_metric_series *m_sent, *m_failed, *m_throttled;
-	struct vg_ratelimit log_rl; /* sink thread only */
+	struct vg_metric_series *m_sent, *m_throttled;
+	struct vg_metric_series *m_failed[VG_DISPATCH_NREASONS]; /* by enum vg_dispatch_reason */
+	struct vg_ratelimit log_rl;				 /* sink thread only */
 };
 
 struct bucket {
@@ -72,8 +73,9 @@ void vg_dispatch_add(struct vg_dispatch *d, struct vg_sink *s)
 	sl->log_rl.interval_ns = 10ull * 1000000000ull;
 	if (d->o.sent)
 		sl->m_sent = vg_metric_labels(d->o.sent, s->name);
-	if (d->o.failed)
-		sl->m_failed = vg_metric_labels(d->o.failed, s->name);
+	for (int r = 0; d->o.failed && r < VG_DISPATCH_NREASONS; r++)
+		sl->m_failed[r] =
+			vg_metric_labels(d->o.failed, s->name, vg_dispatch_reason_name(r));
 	if (d->o.throttled)
 		sl->m_throttled = vg_metric_labels(d->o.throttled, s->name);
 }
@@ -92,6 +94,12 @@ static void count(_Atomic uint64_t *c, struct vg_metric_series *m, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 	vg_metric_add(m, n);
+}
+
+const char *vg_dispatch_reason_name(int reason)
+{
+	static const char *const names[VG_DISPATCH_NREASONS] = {"error", "queue_full", "shutdown"};
+	return reason >= 0 && reason < VG_DISPATCH_NREASONS ? names[reason] : "error";
 }
 
 static void say_failure(struct slot *sl, const char *err)
@@ -116,10 +124,16 @@ static void *sink_thread(void *arg)
 			break;
 		if (rc == VG_ALERTQ_OK) {
 			if (vg_sink_giving_up(s)) {
-				count(&sl->failed, sl->m_failed, 1);
+				count(&sl->failed, sl->m_failed[VG_DISPATCH_SHUTDOWN], 1);
 			} else if (s->ops->deliver(s, a, err, sizeof(err))) {
-				count(&sl->failed, sl->m_failed, 1);
-				say_failure(sl, err);
+				/* a sink that stopped waiting at the deadline lost it to
+				 * the shutdown, not to an error of its own */
+				bool late = vg_sink_giving_up(s);
+				count(&sl->failed,
+				      sl->m_failed[late ? VG_DISPATCH_SHUTDOWN : VG_DISPATCH_ERROR],
+				      1);
+				if (!late)
+					say_failure(sl, err);
 			} else {
 				count(&sl->sent, sl->m_sent, 1);
 				dirty = true;
@@ -214,7 +228,7 @@ void vg_dispatch_emit(struct vg_dispatch *d, struct vg_alert *a)
 			continue;
 		if (vg_alertq_push(sl->q, a) != VG_ALERTQ_OK) {
 			count(&sl->dropped, NULL, 1);
-			count(&sl->failed, sl->m_failed, 1);
+			count(&sl->failed, sl->m_failed[VG_DISPATCH_QUEUE_FULL], 1);
 			vg_metric_inc(d->m_qdrop);
 			d->dropped_untaken++;
 		}
@@ -277,7 +291,7 @@ uint64_t vg_dispatch_stop(struct vg_dispatch *d, uint64_t deadline_ns)
 		/* a sink whose thread never ran: what is queued is lost */
 		struct vg_alert *a;
 		while (vg_alertq_pop(sl->q, &a, 0) == VG_ALERTQ_OK) {
-			count(&sl->failed, sl->m_failed, 1);
+			count(&sl->failed, sl->m_failed[VG_DISPATCH_SHUTDOWN], 1);
 			vg_alert_unref(a);
 		}
 		after += atomic_load(&sl->failed);

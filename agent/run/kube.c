@@ -17,6 +17,7 @@
 #include "k8s_config.h"
 #include "k8s_events.h"
 #include "crset.h"
+#include "dispatch.h"
 #include "k8s_informer.h"
 #include "k8s_lease.h"
 #include "httpd.h"
@@ -611,7 +612,8 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 		if (k->m) {
 			const char *sink[] = {"k8s_events"};
 			k->ev_throttled = vg_metric_series(k->m->alerts_throttled, sink);
-			k->ev_failed = vg_metric_series(k->m->alerts_failed, sink);
+			k->ev_failed = vg_metric_labels(k->m->alerts_failed, "k8s_events",
+							vg_dispatch_reason_name(VG_DISPATCH_ERROR));
 		}
 	}
 	struct vg_agent_meta am = {

@@ -67,17 +67,21 @@ def get(url, timeout=5):
 
 
 def metric(port, name, labels=None):
-    """The value of one series on /metrics (0 when absent)."""
-    want = ""
-    if labels:
-        want = "{" + ",".join('%s="%s"' % kv for kv in labels.items()) + "}"
+    """The sum of the series of name on /metrics that carry every label in
+    labels (0 when there is none): {"sink": "http"} adds up every reason of
+    vigil_alerts_failed_total{sink,reason}."""
+    total = 0.0
     for line in get("http://127.0.0.1:%d/metrics" % port).splitlines():
         if line.startswith("#"):
             continue
         key, _, val = line.rpartition(" ")
-        if key == name + want:
-            return float(val)
-    return 0.0
+        series, _, rest = key.partition("{")
+        if series != name:
+            continue
+        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', rest))
+        if all(have.get(k) == v for k, v in (labels or {}).items()):
+            total += float(val)
+    return total
 
 
 def wait_for(what, cond, timeout=15):

@@ -183,6 +183,22 @@ static uint64_t counter(struct vg_metric_family *f, const char *label)
 	return vg_metric_counter_get(vg_metric_labels(f, label));
 }
 
+/* vigil_alerts_failed_total{sink,reason} of one sink and reason. */
+static uint64_t failed(struct reg *r, const char *sink, int reason)
+{
+	return vg_metric_counter_get(
+		vg_metric_labels(r->v.alerts_failed, sink, vg_dispatch_reason_name(reason)));
+}
+
+/* ... of every reason. */
+static uint64_t failed_all(struct reg *r, const char *sink)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < VG_DISPATCH_NREASONS; i++)
+		n += failed(r, sink, i);
+	return n;
+}
+
 static void test_dispatch_queue_full(void **state)
 {
 	(void)state;
@@ -221,7 +237,8 @@ static void test_dispatch_queue_full(void **state)
 	assert_true(atomic_load(&f.flushed) >= 1);
 	assert_int_equal(atomic_load(&f.closed), 1);
 	assert_int_equal(counter(r.v.alerts_sent, "fake"), 5);
-	assert_int_equal(counter(r.v.alerts_failed, "fake"), 6);
+	assert_int_equal(failed_all(&r, "fake"), 6);
+	assert_int_equal(failed(&r, "fake", VG_DISPATCH_QUEUE_FULL), 6);
 	assert_int_equal(counter(r.v.events_dropped, "alert_queue"), 6);
 	vg_dispatch_free(d);
 	vg_metrics_free(r.m);
@@ -279,7 +296,9 @@ static void test_dispatch_priority_throttle_reopen(void **state)
 static void test_dispatch_deadline(void **state)
 {
 	(void)state;
-	struct vg_dispatch_opts o = {.queue_len = 10};
+	struct reg r;
+	reg_init(&r);
+	struct vg_dispatch_opts o = {.queue_len = 10, .failed = r.v.alerts_failed};
 	struct vg_dispatch *d = vg_dispatch_new(&o);
 	struct fake f = {0};
 	atomic_store(&f.release, true);
@@ -298,7 +317,66 @@ static void test_dispatch_deadline(void **state)
 	vg_dispatch_get_stats(d, 0, &st);
 	assert_int_equal(st.failed, 5);
 	assert_int_equal(st.sent, 0);
+	/* the one in the sink's hands and the four queued: lost to the deadline */
+	assert_int_equal(failed(&r, "stuck", VG_DISPATCH_SHUTDOWN), 5);
+	assert_int_equal(failed_all(&r, "stuck"), 5);
 	vg_dispatch_free(d);
+	vg_metrics_free(r.m);
+}
+
+/* stdout is a pipe nobody reads: the sink's thread must not sit in
+ * write(2) past the drain deadline (before, vg_dispatch_stop never
+ * returned), and what it could not write is counted as lost to it. */
+static void test_stdout_pipe_deadline(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	struct reg r;
+	reg_init(&r);
+	struct vg_dispatch_opts o = {
+		.queue_len = 1000, .sent = r.v.alerts_sent, .failed = r.v.alerts_failed};
+	struct vg_dispatch *d = vg_dispatch_new(&o);
+	vg_dispatch_add(d, vg_sink_stdout_new(false, VG_PRIO_DEBUG));
+	char err[128];
+	assert_int_equal(vg_dispatch_start(d, err, sizeof(err)), 0);
+	/* 1000 alerts of 1 KiB: far more than the pipe's 64 KiB */
+	char *big = vg_xmalloc(1024);
+	memset(big, 'x', 1022);
+	big[0] = '"', big[1021] = '"', big[1022] = 0;
+	for (int i = 0; i < 1000; i++)
+		vg_dispatch_emit(d, mk("r", VG_PRIO_NOTICE, big));
+	free(big);
+	sleep_ms(100); /* the sink is now stuck on the full pipe */
+	uint64_t t0 = vg_now_mono_ns();
+	uint64_t lost = vg_dispatch_stop(d, t0 + 300000000ull);
+	uint64_t took = vg_now_mono_ns() - t0;
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	assert_true(took >= 280000000ull);
+	assert_true(took < 1000000000ull); /* the deadline and a poll tick or so */
+	struct vg_dispatch_stats st;
+	vg_dispatch_get_stats(d, 0, &st);
+	assert_true(lost > 0);
+	assert_true(st.sent + st.failed == 1000);
+	assert_int_equal(failed(&r, "stdout", VG_DISPATCH_SHUTDOWN), lost);
+	assert_int_equal(failed(&r, "stdout", VG_DISPATCH_ERROR), 0);
+	assert_int_equal(counter(r.v.alerts_sent, "stdout"), st.sent);
+	/* what went out was counted as sent */
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	close(p[0]);
+	assert_true(got > 0 && got <= st.sent * 1022);
+	vg_dispatch_free(d);
+	vg_metrics_free(r.m);
 }
 
 /* ---- file sink -------------------------------------------------------------- */
@@ -524,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch_queue_full),
 		cmocka_unit_test(test_dispatch_priority_throttle_reopen),
 		cmocka_unit_test(test_dispatch_deadline),
+		cmocka_unit_test(test_stdout_pipe_deadline),
 		cmocka_unit_test(test_file_sink),
 		cmocka_unit_test(test_http_sink),
 	};
