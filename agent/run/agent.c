@@ -157,8 +157,16 @@ static void collect_drops(struct vg_metric_family *f, void *arg)
 	vg_metric_counter_set(vg_metric_labels(f, "kernel_ringbuf"), n);
 }
 
+static size_t enabled_rules(const struct vg_engine *e)
+{
+	struct vg_engine_stats es;
+	vg_engine_get_stats(e, &es);
+	return es.rules_enabled;
+}
+
 /* On the capture thread after a swap: the per-rule match counters follow
- * the new engine's rule indexes. */
+ * the new engine's rule indexes; /readyz is ready only while some rule
+ * runs (a set of custom resources may become empty). */
 static void on_swap(struct vg_agent *a)
 {
 	free(a->match_series);
@@ -166,6 +174,7 @@ static void on_swap(struct vg_agent *a)
 	if (a->reg)
 		vg_metric_set(vg_metric_series(a->m.rules_last_reload, NULL),
 			      (double)vg_now_wall_ns() / 1e9);
+	vg_agent_set_ready(a, VG_READY_RULES, enabled_rules(a->eng) > 0);
 }
 
 static void load_embedded(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
@@ -183,7 +192,9 @@ static int set_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, siz
 	return vg_capture_set_interest(a->map_cap, want, err, errlen);
 }
 
-/* After every build, on the reload worker (the first on the caller's). */
+/* After every build, on the reload worker (the first on the caller's).
+ * The metrics (vigil_rules_loaded, vigil_rules_reloads_total) are
+ * reload.c's, through its opts.metrics. */
 static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag)
 {
 	struct vg_agent *a = ctx;
@@ -196,37 +207,20 @@ static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag 
 		size_t acc, rej;
 		vg_crset_count(cs, k, &acc, &rej);
 		rejected += rej;
-		if (a->reg) {
-			const char *kind = vg_crset_kind_name(k);
-			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "accepted"),
-				      (double)acc);
-			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "rejected"),
-				      (double)rej);
-		}
 	}
 	const struct vg_crset_result *res;
 	size_t nres = vg_crset_results(cs, &res);
 	for (size_t i = 0; i < nres; i++)
 		if (!res[i].accepted)
 			vg_log(VG_LOG_WARNING, "%s", res[i].message);
-	if (a->reg) {
-		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "accepted"),
-			      (double)compiled);
-		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "rejected"),
-			      (double)failed);
-		if (n)
-			vg_metric_inc(vg_metric_labels(a->m.rules_reloads,
-						       rejected ? "partial" : "success"));
-	}
 	struct vg_engine_stats es;
 	vg_engine_get_stats(vg_crset_engine(cs), &es);
 	if (!n) {
-		if (failed)
-			vg_log(VG_LOG_WARNING,
-			       "%zu rules failed to compile: running with the %zu that did", failed,
-			       es.rules_enabled);
-		vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s (%zu custom resources)",
-		       es.rules_enabled, a->origin, nres);
+		/* errors in the files stop the start (vg_agent_run says so) */
+		if (!files_diag->errors)
+			vg_log(VG_LOG_INFO,
+			       "loaded %zu enabled rules from %s (%zu custom resources)",
+			       es.rules_enabled, a->origin, nres);
 	} else {
 		vg_log(VG_LOG_INFO,
 		       "rules rebuilt: %zu enabled rules, %zu custom resources (%zu rejected)",
@@ -245,10 +239,15 @@ static void setup_reload(struct vg_agent *a)
 		ro.npaths = o->nrules;
 		a->origin = "the command line";
 	} else {
+		/* When no entry of rules_dirs exists (vigil outside its image),
+		 * the embedded rules run.  When some exist, every one must: a
+		 * missing one is an error of the rule files like any other. */
+		bool any = false;
 		for (size_t i = 0; i < a->cfg->n_rules_dirs; i++) {
 			struct stat st;
-			if (stat(a->cfg->rules_dirs[i], &st))
-				continue;
+			any |= stat(a->cfg->rules_dirs[i], &st) == 0;
+		}
+		for (size_t i = 0; any && i < a->cfg->n_rules_dirs; i++) {
 			a->paths = vg_xrealloc(a->paths, (a->npaths + 1) * sizeof(char *));
 			a->paths[a->npaths++] = vg_xstrdup(a->cfg->rules_dirs[i]);
 		}
@@ -258,12 +257,18 @@ static void setup_reload(struct vg_agent *a)
 		if (!a->npaths) {
 			ro.load_more = load_embedded;
 			a->origin = "the embedded default rules";
+			if (a->cfg->n_rules_dirs)
+				vg_log(VG_LOG_WARNING,
+				       "no entry of rules_dirs exists (the first: %s): running the "
+				       "embedded default rules",
+				       a->cfg->rules_dirs[0]);
 		}
 	}
 	ro.set_interest = set_interest;
 	ro.interest_ctx = a;
 	ro.on_build = on_build;
 	ro.build_ctx = a;
+	ro.metrics = a->reg ? &a->m : NULL;
 	a->reload = vg_reload_new(&ro);
 }
 
@@ -699,6 +704,36 @@ static void report_features(struct vg_agent *a, struct vg_capture *cap)
 	vg_httpd_set_detail(a->httpd, detail);
 }
 
+/* The start fails closed: an error in a configured rule file, or no rule
+ * to run, stops it; only where rule custom resources are watched may the
+ * agent start with none (then /readyz waits for one). */
+static int check_first_set(struct vg_agent *a, char *err, size_t errlen)
+{
+	size_t ferr = vg_reload_file_errors(a->reload);
+	if (ferr) {
+		snprintf(err, errlen,
+			 "the rules of %s have %zu error%s (above): not starting; `vigil validate` "
+			 "checks them",
+			 a->origin, ferr, ferr == 1 ? "" : "s");
+		return -1;
+	}
+	if (enabled_rules(a->eng))
+		return 0;
+	if (a->rules_gate) {
+		vg_log(VG_LOG_WARNING,
+		       "no enabled rule in %s nor in the rule custom resources listed so far: not "
+		       "ready until a ClusterRule or Rule brings one",
+		       a->origin);
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "no enabled rule in %s: nothing to detect, not starting (add rules, or run "
+		 "in a cluster with kubernetes.rules to take them from ClusterRule and Rule "
+		 "objects)",
+		 a->origin);
+	return -1;
+}
+
 int vg_agent_run(struct vg_agent *a)
 {
 	char err[512];
@@ -735,13 +770,13 @@ int vg_agent_run(struct vg_agent *a)
 			       "they join with the first reload");
 		a->map_cap = cap;
 		a->eng = vg_reload_start(a->reload, err, sizeof(err));
-		if (*err) {
+		if (*err || check_first_set(a, err, sizeof(err))) {
 			vg_log(VG_LOG_ERROR, "%s", err);
+			vg_reload_quiesce(a->reload); /* before the map it writes goes */
 			vg_capture_close(cap);
 			return -1;
 		}
 		on_swap(a);
-		vg_agent_set_ready(a, VG_READY_RULES, true);
 	} else if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
 		vg_log(VG_LOG_ERROR, "%s", err);
 		vg_capture_close(cap);
@@ -751,6 +786,8 @@ int vg_agent_run(struct vg_agent *a)
 	int n = vg_procscan(a->cfg->proc_root, on_record, a);
 	if (n < 0) {
 		vg_log(VG_LOG_ERROR, "scanning %s: %s", a->cfg->proc_root, strerror(-n));
+		if (a->reload)
+			vg_reload_quiesce(a->reload);
 		vg_capture_close(cap);
 		return -1;
 	}
@@ -782,6 +819,9 @@ int vg_agent_run(struct vg_agent *a)
 		if (deadline && vg_now_mono_ns() >= deadline)
 			break;
 	}
+	/* no rebuild reaches the map from now on, nor waits to be swapped */
+	if (a->reload)
+		vg_reload_quiesce(a->reload);
 	/* drain what is already in the ring: nothing captured is lost on exit */
 	vg_capture_poll(cap, 0, on_record, a);
 	if (a->hold)
