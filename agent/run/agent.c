@@ -303,8 +303,10 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 		return -1;
 	}
 	vg_httpd_set_ready(a->httpd, VG_READY_INFORMERS, true);
-	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s", cfg->metrics.listen,
-	       vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "");
+	/* the address bound, which a host name in metrics.listen resolved to */
+	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s (metrics.listen %s)",
+	       vg_httpd_address(a->httpd), vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "",
+	       cfg->metrics.listen);
 	return 0;
 }
 
