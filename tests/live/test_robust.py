@@ -347,7 +347,43 @@ def test_metrics_listen_host_name():
         subprocess.run(["rm", "-rf", d])
 
 
+def test_record_file_is_private():
+    """vigil record writes every process's environment: the file is 0600 and
+    a new one, whatever was planted at the path (a world-readable file held
+    open, a symbolic link to another file)."""
+    d = tempfile.mkdtemp(prefix="vigil-rec-")
+    os.chmod(d, 0o1777)  # like /tmp
+    out = os.path.join(d, "rec.jsonl")
+    try:
+        planted = os.open(out, os.O_RDWR | os.O_CREAT, 0o666)
+        os.fchmod(planted, 0o666)
+        old = os.umask(0)
+        try:
+            r = subprocess.run([VIGIL, "record", "-o", out, "-d", "1", "-s", "openat"],
+                               capture_output=True, text=True, timeout=60)
+        finally:
+            os.umask(old)
+        check(r.returncode == 0, "record exit %d: %s" % (r.returncode, r.stderr[-400:]))
+        st = os.stat(out)
+        check(st.st_mode & 0o7777 == 0o600, "mode %o" % (st.st_mode & 0o7777))
+        check(st.st_size > 0 and '"vigil_capture"' in open(out).readline(), "no header")
+        check(os.pread(planted, 64, 0) == b"", "the planted file got the recording")
+        os.close(planted)
+        os.unlink(out)
+        victim = os.path.join(d, "victim")
+        write(victim, "keep\n")
+        os.symlink(victim, out)
+        r = subprocess.run([VIGIL, "record", "-o", out, "-d", "1"], capture_output=True,
+                           text=True, timeout=60)
+        check(r.returncode != 0 and "symbolic link" in r.stderr, "record through a link: %d %s"
+              % (r.returncode, r.stderr[-300:]))
+        check(open(victim).read() == "keep\n", "the link's target was written")
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
 if __name__ == "__main__":
     main([test_sigterm_with_stdout_unread, test_sigterm_during_slow_reload,
           test_start_refuses_broken_rule_files, test_start_refuses_no_rules,
-          test_broken_sighup_is_counted, test_metrics_listen_host_name])
+          test_broken_sighup_is_counted, test_metrics_listen_host_name,
+          test_record_file_is_private])
