@@ -184,6 +184,11 @@ static void load_embedded(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
 		vg_ruleset_add_text(rs, e->name, e->text, strlen(e->text), d);
 }
 
+static bool stopping(void *ctx)
+{
+	return ((struct vg_agent *)ctx)->stop != 0;
+}
+
 static int set_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, size_t errlen)
 {
 	struct vg_agent *a = ctx;
@@ -269,6 +274,8 @@ static void setup_reload(struct vg_agent *a)
 	ro.on_build = on_build;
 	ro.build_ctx = a;
 	ro.metrics = a->reg ? &a->m : NULL;
+	ro.should_stop = stopping;
+	ro.stop_ctx = a;
 	a->reload = vg_reload_new(&ro);
 }
 
@@ -772,6 +779,11 @@ int vg_agent_run(struct vg_agent *a)
 			       "they join with the first reload");
 		a->map_cap = cap;
 		a->eng = vg_reload_start(a->reload, err, sizeof(err));
+		if (!a->eng && a->stop) { /* SIGTERM during the first compile */
+			vg_log(VG_LOG_INFO, "stopped before the rules were loaded");
+			vg_capture_close(cap);
+			return 0;
+		}
 		if (*err || check_first_set(a, err, sizeof(err))) {
 			vg_log(VG_LOG_ERROR, "%s", err);
 			vg_reload_quiesce(a->reload); /* before the map it writes goes */

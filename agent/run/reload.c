@@ -70,6 +70,13 @@ struct vg_reload {
 	pthread_t worker;
 	bool started;
 
+	/* the first set, built by the worker while vg_reload_start waits (it
+	 * may stop waiting: a SIGTERM during a long first compile) */
+	pthread_cond_t first_cv; /* with mu */
+	struct vg_crset *first;	 /* built, not yet taken (under mu) */
+	bool first_done;	 /* under mu */
+	bool first_taken;	 /* under mu: the caller wrote the map */
+
 	pthread_mutex_t cb_mu; /* held while a callback runs; guards quiet */
 	bool quiet;	       /* callbacks off (shutting down) */
 	bool worker_done;      /* under mu */
@@ -109,6 +116,7 @@ struct vg_reload *vg_reload_new(const struct vg_reload_opts *o)
 	r->o.paths = (const char *const *)r->paths;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->cb_mu, NULL);
+	pthread_cond_init(&r->first_cv, NULL);
 	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->efd < 0)
 		abort(); /* only fails without memory or fds at start-up */
@@ -394,6 +402,15 @@ static void free_all(struct vg_reload *r);
 static void *worker(void *arg)
 {
 	struct vg_reload *r = arg;
+	struct vg_crset *first = build(r); /* NULL if quiesced meanwhile */
+	pthread_mutex_lock(&r->mu);
+	r->first = first;
+	r->first_done = true;
+	pthread_cond_broadcast(&r->first_cv);
+	/* the map is the caller's to write first */
+	while (!r->first_taken && !atomic_load(&r->stop))
+		pthread_cond_wait(&r->first_cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
 	struct pollfd pfd = {r->efd, POLLIN, 0};
 	while (!atomic_load(&r->stop)) {
 		int rc = poll(&pfd, 1, -1);
@@ -438,7 +455,31 @@ struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
 {
 	if (errlen)
 		err[0] = 0;
-	r->current = build(r);
+	if (pthread_create(&r->worker, NULL, worker, r)) {
+		snprintf(err, errlen, "cannot start the rule reload thread");
+		return NULL;
+	}
+	r->started = true;
+	pthread_mutex_lock(&r->mu);
+	while (!r->first_done && !(r->o.should_stop && r->o.should_stop(r->o.stop_ctx))) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts); /* the condition variable's clock */
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->first_cv, &r->mu, &ts);
+	}
+	struct vg_crset *cs = r->first;
+	r->first = NULL;
+	pthread_mutex_unlock(&r->mu);
+	if (!cs) { /* asked to stop: the compile is left to end unseen */
+		vg_reload_quiesce(r);
+		snprintf(err, errlen, "stopped while compiling the first rule set");
+		return NULL;
+	}
+	r->current = cs;
 	uint8_t want[VG_NR_MAX];
 	vg_crset_interest(r->current, want);
 	memcpy(r->map, want, VG_NR_MAX);
@@ -447,10 +488,10 @@ struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
 		r->stats.map_writes++;
 		r->stats.map_errors += rc != 0;
 	}
-	if (!pthread_create(&r->worker, NULL, worker, r))
-		r->started = true;
-	else if (errlen)
-		snprintf(err, errlen, "cannot start the rule reload thread");
+	pthread_mutex_lock(&r->mu);
+	r->first_taken = true;
+	pthread_cond_broadcast(&r->first_cv);
+	pthread_mutex_unlock(&r->mu);
 	return vg_crset_engine(r->current);
 }
 
@@ -502,6 +543,9 @@ void vg_reload_quiesce(struct vg_reload *r)
 	r->quiet = true;
 	atomic_store(&r->stop, 1);
 	pthread_mutex_unlock(&r->cb_mu);
+	pthread_mutex_lock(&r->mu);
+	pthread_cond_broadcast(&r->first_cv); /* a worker waiting for the first map */
+	pthread_mutex_unlock(&r->mu);
 	wake(r);
 }
 
@@ -549,6 +593,7 @@ static void free_all(struct vg_reload *r)
 		free(t);
 	}
 	vg_crset_free(r->current);
+	vg_crset_free(r->first);
 	for (size_t i = 0; i < r->n; i++)
 		entry_free(&r->e[i]);
 	free(r->e);
@@ -558,5 +603,6 @@ static void free_all(struct vg_reload *r)
 	close(r->efd);
 	pthread_mutex_destroy(&r->mu);
 	pthread_mutex_destroy(&r->cb_mu);
+	pthread_cond_destroy(&r->first_cv);
 	free(r);
 }

@@ -60,12 +60,16 @@ struct vg_reload_opts {
 	/* The clock raw events are stamped with; NULL: CLOCK_BOOTTIME. */
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
-	/* After every build, on the worker thread (and in vg_reload_start):
+	/* After every build (the first included), on the worker thread:
 	 * per-object results for the status writer and metrics, and the rule
 	 * files' diagnostics.  cs stays valid during the call only. */
 	void (*on_build)(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag);
 	void *build_ctx;
 	unsigned debounce_ms; /* 0: 200 */
+	/* Optional: polled while vg_reload_start waits for the first set;
+	 * true makes it stop waiting (SIGTERM during a long compile). */
+	bool (*should_stop)(void *ctx);
+	void *stop_ctx;
 	/* Optional: after every build, vigil_rules_loaded{kind,state} (kind
 	 * RuleLibrary, ClusterRule, Rule, and "file" for the rules of rule
 	 * files; state accepted | rejected), vigil_rules_last_reload_timestamp_
@@ -91,9 +95,11 @@ struct vg_reload_stats {
 struct vg_reload;
 
 struct vg_reload *vg_reload_new(const struct vg_reload_opts *o);
-/* Builds the first set from the files and the objects given so far, writes
- * the map, starts the worker.  Returns the engine to evaluate (never NULL);
- * err is set (and "" otherwise) when the map could not be written. */
+/* Starts the worker, which builds the first set from the files and the
+ * objects given so far; writes the map.  Returns the engine to evaluate,
+ * err "" or saying that the map could not be written; or NULL with err set
+ * when the thread cannot start or should_stop said stop before the first
+ * set was built (then the reload is quiesced: free it). */
 struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen);
 /* No callback (on_build, set_interest, metrics) runs once this returns; a
  * build in progress is thrown away when it ends.  Call before what the

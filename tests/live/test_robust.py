@@ -182,21 +182,36 @@ def big_rules(dirpath, copies=300):
                                                r.get("priority", "NOTICE")))
 
 
+BIG = {}
+
+
+def big_set():
+    """(the big set's files, how long `vigil validate` takes on them), made
+    once for the tests that need it; removed at exit."""
+    if not BIG:
+        import atexit
+        d = tempfile.mkdtemp(prefix="vigil-big-")
+        atexit.register(subprocess.run, ["rm", "-rf", d])
+        big_rules(d)
+        paths = sorted(os.path.join(d, n) for n in os.listdir(d))
+        t0 = time.time()
+        r = subprocess.run([VIGIL, "validate"] + paths, capture_output=True, text=True)
+        BIG["compile_s"] = time.time() - t0
+        check(r.returncode == 0, "the big set does not load: %s" % r.stderr[-400:])
+        BIG["paths"] = paths
+    check(BIG["compile_s"] > 3.5,
+          "the big set compiles in %.1f s: too fast to test" % BIG["compile_s"])
+    return BIG["paths"], BIG["compile_s"]
+
+
 def test_sigterm_during_slow_reload():
     """SIGHUP starts a compile of a big rule set; SIGTERM during it stops
     vigil at once (before: it waited for the compile to end)."""
     drain_ms = 1000
+    paths, compile_s = big_set()
     top = tempfile.mkdtemp(prefix="vigil-slow-")
-    big, rules = os.path.join(top, "big"), os.path.join(top, "rules")
-    os.mkdir(big)
+    rules = os.path.join(top, "rules")
     os.mkdir(rules)
-    big_rules(big)
-    paths = sorted(os.path.join(big, n) for n in os.listdir(big))
-    t0 = time.time()
-    r = subprocess.run([VIGIL, "validate"] + paths, capture_output=True, text=True)
-    compile_s = time.time() - t0
-    check(r.returncode == 0, "the big set does not load: %s" % r.stderr[-400:])
-    check(compile_s > 3.5, "the big set compiles in %.1f s: too fast to test" % compile_s)
     write(os.path.join(rules, "99-test.yaml"), marker_rule(top))
     cfg = os.path.join(top, "vigil.yaml")
     write(cfg, "metrics:\n  listen: 127.0.0.1:0\noutputs:\n  drain_timeout_ms: %d\n" % drain_ms)
@@ -223,6 +238,50 @@ def test_sigterm_during_slow_reload():
     finally:
         v.close()
         subprocess.run(["rm", "-rf", top])
+
+
+def test_sigterm_during_first_compile():
+    """SIGTERM while the start compiles a big rule set: vigil stops at once
+    (before: it compiled to the end, then stopped)."""
+    drain_ms = 1000
+    paths, compile_s = big_set()
+    d = tempfile.mkdtemp(prefix="vigil-first-")
+    cfg, err = os.path.join(d, "vigil.yaml"), os.path.join(d, "stderr")
+    write(cfg, "metrics:\n  listen: 127.0.0.1:0\noutputs:\n  drain_timeout_ms: %d\n" % drain_ms)
+    args = []
+    for p in paths:
+        args += ["-r", p]
+    errf = open(err, "w")
+    proc = subprocess.Popen([VIGIL, "run", "-c", cfg] + args, stdout=subprocess.DEVNULL,
+                            stderr=errf, env=dict(os.environ, VIGIL_LOG_LEVEL="info"))
+
+    def log():
+        with open(err, errors="replace") as f:
+            return f.read()
+    try:
+        wait_for("the probes (the compile comes next)", lambda: "capture on kernel" in log(),
+                 timeout=30, log=log)
+        time.sleep(1.0)
+        check(proc.poll() is None, "vigil exited: %s" % log()[-400:])
+        check(READY_MARK not in log() and "loaded" not in log(), "the compile ended already")
+        t0 = time.time()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(compile_s * 3 + 10)
+        except subprocess.TimeoutExpired:
+            check(False, "vigil did not stop after SIGTERM")
+        took = time.time() - t0
+        check(took < drain_ms / 1000 + 2,
+              "took %.1f s to stop (drain %d ms, the compile takes %.1f s)" %
+              (took, drain_ms, compile_s))
+        check(rc == 0, "exit code %s: %s" % (rc, log()[-400:]))
+        check("stopped before the rules were loaded" in log(), "log: %s" % log()[-400:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        errf.close()
+        subprocess.run(["rm", "-rf", d])
 
 
 # ---- the start fails closed ----------------------------------------------
@@ -384,6 +443,7 @@ def test_record_file_is_private():
 
 if __name__ == "__main__":
     main([test_sigterm_with_stdout_unread, test_sigterm_during_slow_reload,
+          test_sigterm_during_first_compile,
           test_start_refuses_broken_rule_files, test_start_refuses_no_rules,
           test_broken_sighup_is_counted, test_metrics_listen_host_name,
           test_record_file_is_private])

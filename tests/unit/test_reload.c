@@ -470,6 +470,54 @@ static void test_free_during_compile(void **state)
 	assert_false(map_has(VG_NR_ptrace));
 }
 
+/* SIGTERM during the first compile: vg_reload_start stops waiting for it
+ * (before, the start compiled on the caller's thread to the end). */
+static atomic_bool FIRST_IN, FIRST_GO, FIRST_OUT;
+static void load_slow_first(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
+{
+	load_files(ctx, rs, d);
+	atomic_store(&FIRST_IN, true);
+	for (int i = 0; i < 10000 && !atomic_load(&FIRST_GO); i++)
+		usleep(1000);
+	atomic_store(&FIRST_OUT, true);
+}
+
+static bool stop_once_compiling(void *ctx)
+{
+	(void)ctx;
+	return atomic_load(&FIRST_IN);
+}
+
+static void test_stop_during_first_compile(void **state)
+{
+	(void)state;
+	set_files(RULES);
+	memset(MAP, 0, sizeof(MAP));
+	MAP_WRITES = 0;
+	atomic_store(&BUILDS_SEEN, 0);
+	struct vg_reload_opts o = {.load_more = load_slow_first,
+				   .set_interest = fake_interest,
+				   .on_build = count_build,
+				   .now = fake_now,
+				   .should_stop = stop_once_compiling};
+	struct vg_reload *r = vg_reload_new(&o);
+	char err[128];
+	uint64_t t0 = vg_now_mono_ns();
+	assert_null(vg_reload_start(r, err, sizeof(err)));
+	vg_reload_free(r);
+	uint64_t took = vg_now_mono_ns() - t0;
+	assert_true(took < (VG_RELOAD_FREE_WAIT_MS + 1000) * 1000000ull);
+	assert_non_null(strstr(err, "stopped while compiling"));
+	atomic_store(&FIRST_GO, true);
+	for (int i = 0; i < 5000 && !atomic_load(&FIRST_OUT); i++)
+		usleep(1000);
+	usleep(100000); /* the worker ends the build, throws it away, frees */
+	assert_int_equal(atomic_load(&BUILDS_SEEN), 0);
+	pthread_mutex_lock(&MU);
+	assert_int_equal(MAP_WRITES, 0);
+	pthread_mutex_unlock(&MU);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -497,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_last_good),
 		cmocka_unit_test(test_failed_reload_counted),
 		cmocka_unit_test(test_free_during_compile),
+		cmocka_unit_test(test_stop_during_first_compile),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
