@@ -78,6 +78,7 @@ struct vg_agent {
 	uint64_t kdrops_reported; /* kernel drops already reported */
 	uint64_t qdrops_pending;  /* alert queue drops not yet reported */
 	bool ran;		  /* vg_agent_run got as far as the capture */
+	uint64_t drain_until;	  /* the final ring drain's deadline; 0 before it */
 };
 
 /* ---- rules ---------------------------------------------------------------- */
@@ -616,6 +617,20 @@ static int on_record(void *ctx, const struct vg_rec *raw, size_t size)
 	return 0;
 }
 
+/* The ring's callback.  A flood (events coming faster than they are
+ * evaluated) must not keep the loop from seeing a stop: once asked to stop,
+ * the batch ends after this record, and the final drain at its deadline. */
+static int on_ring_record(void *ctx, const struct vg_rec *raw, size_t size)
+{
+	struct vg_agent *a = ctx;
+	int r = on_record(a, raw, size);
+	if (r)
+		return r;
+	if (a->stop && (!a->drain_until || vg_now_mono_ns() >= a->drain_until))
+		return 1;
+	return 0;
+}
+
 void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
 {
 	a->meta = *m;
@@ -821,7 +836,7 @@ int vg_agent_run(struct vg_agent *a)
 		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
 	int rc = 0;
 	while (!a->stop) {
-		int r = vg_capture_poll(cap, 100, on_record, a);
+		int r = vg_capture_poll(cap, 100, on_ring_record, a);
 		if (r == 0 && a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
 			on_swap(a);
 		if (r < 0 && r != -EINTR) {
@@ -836,8 +851,17 @@ int vg_agent_run(struct vg_agent *a)
 	/* no rebuild reaches the map from now on, nor waits to be swapped */
 	if (a->reload)
 		vg_reload_quiesce(a->reload);
-	/* drain what is already in the ring: nothing captured is lost on exit */
-	vg_capture_poll(cap, 0, on_record, a);
+	/* drain what is already in the ring: nothing captured is lost on exit,
+	 * unless it keeps filling for longer than VG_AGENT_RING_DRAIN_NS */
+	a->stop = 1;
+	a->drain_until = vg_now_mono_ns() + VG_AGENT_RING_DRAIN_NS;
+	while (vg_capture_poll(cap, 0, on_ring_record, a) > 0 && vg_now_mono_ns() < a->drain_until)
+		;
+	if (vg_now_mono_ns() >= a->drain_until)
+		vg_log(VG_LOG_WARNING,
+		       "the ring buffer still filled after %llu ms of draining at the stop: the "
+		       "events left in it are not evaluated",
+		       (unsigned long long)(VG_AGENT_RING_DRAIN_NS / 1000000));
 	if (a->hold)
 		release_held(a, true);
 	periodic(a);
