@@ -11,12 +11,11 @@
  * throttled for every sink that would have taken them.
  *
  * Counting (also into the metric families given, any may be NULL):
- *   sent       delivered by the sink        vigil_alerts_sent_total{sink}
- *   failed     not delivered, by reason    vigil_alerts_failed_total{sink,reason}
- *              error: the sink gave up on it (after its retries);
- *              queue_full: the sink's queue was full when it came;
- *              shutdown: still queued (or being retried) when the drain
- *              deadline of vg_dispatch_stop passed
+ *   sent       delivered by the sink (a held alert when the sink settles it)
+ *                                           vigil_alerts_sent_total{sink}
+ *   failed     the sink gave up, or the queue was full
+ *                                           vigil_alerts_failed_total{sink}
+ *              and by reason (VG_SINK_R_*)  vigil_alert_failures_total{sink,reason}
  *   dropped    queue full (also in failed)  vigil_events_dropped_total{stage="alert_queue"}
  *   throttled  the rule's rate limit        vigil_alerts_throttled_total{sink}
  *
@@ -34,22 +33,13 @@
 #include "sink.h"
 
 struct vg_dispatch_opts {
-	size_t queue_len;			   /* per sink; 0 = 10000 */
-	double rule_rate;			   /* alerts per second per rule; <= 0: unlimited */
-	double rule_burst;			   /* bucket size; < 1 = 1 */
-	struct vg_metric_family *sent, *throttled; /* {sink} */
-	struct vg_metric_family *failed;	   /* {sink, reason} */
-	struct vg_metric_family *events_dropped;   /* {stage} */
+	size_t queue_len;  /* per sink; 0 = 10000 */
+	double rule_rate;  /* alerts per second per rule; <= 0: unlimited */
+	double rule_burst; /* bucket size; < 1 = 1 */
+	struct vg_metric_family *sent, *failed, *throttled; /* {sink} */
+	struct vg_metric_family *failures;		    /* {sink,reason} */
+	struct vg_metric_family *events_dropped;	    /* {stage} */
 };
-
-/* The reason label of vigil_alerts_failed_total. */
-enum vg_dispatch_reason {
-	VG_DISPATCH_ERROR,
-	VG_DISPATCH_QUEUE_FULL,
-	VG_DISPATCH_SHUTDOWN,
-	VG_DISPATCH_NREASONS
-};
-const char *vg_dispatch_reason_name(int reason);
 
 struct vg_dispatch_stats {
 	uint64_t sent, failed, dropped, throttled;

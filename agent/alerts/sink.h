@@ -5,16 +5,23 @@
  * HTTP server retrying) without holding up capture.  Operations return 0
  * or -1 with err set; the dispatcher counts and logs.
  *
- *   deliver  hand one alert over.  -1 means it is lost (the sink retried as
- *            much as its configuration allows); counted as failed.
+ *   deliver  hand one alert over: 0 delivered, -1 lost (the sink retried
+ *            as much as its configuration allows; counted as failed with
+ *            the reason in s->reason), or VG_SINK_HELD: buffered, and
+ *            counted when the sink settles it (vg_sink_settle) once it is
+ *            written or lost.
  *   flush    push buffered output out (called when the queue runs empty
  *            and before close); NULL if nothing is buffered.
  *   reopen   reopen files (logrotate, SIGUSR1); NULL if not applicable.
- *   close    release everything, free the sink's state.
+ *   close    release everything, free the sink's state (settling what it
+ *            still holds).
  *
  * give_up: a sink that waits (retry backoff, network timeouts) stops
  * waiting and fails the current alert once vg_sink_giving_up() is true,
  * which the dispatcher sets when the shutdown deadline has passed.
+ *
+ * Reasons: a short fixed word for vigil_alert_failures_total{sink,reason}
+ * (bounded: only the VG_SINK_R_* below).
  */
 #ifndef VIGIL_SINK_H
 #define VIGIL_SINK_H
@@ -22,10 +29,25 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "alertq.h"
 
 struct vg_sink;
+
+#define VG_SINK_HELD 1
+
+#define VG_SINK_R_QUEUE_FULL "queue_full"	   /* the sink's queue was full */
+#define VG_SINK_R_SHUTDOWN "shutdown"		   /* still queued at the shutdown deadline */
+#define VG_SINK_R_HTTP_REDIRECT "http_redirect"	   /* a 3xx answer (never followed) */
+#define VG_SINK_R_HTTP_STATUS "http_status"	   /* any other non-2xx answer */
+#define VG_SINK_R_CONNECT "connect"		   /* no connection, or closed before the answer */
+#define VG_SINK_R_TIMEOUT "timeout"		   /* no answer in time */
+#define VG_SINK_R_NO_SPACE "no_space"		   /* ENOSPC / EDQUOT */
+#define VG_SINK_R_WRITE "write_error"		   /* any other failed write */
+#define VG_SINK_R_EVENTS_QUEUE "events_queue_full" /* the Kubernetes Events queue */
+#define VG_SINK_R_API "api_error"		   /* the API server refused an Event write */
+#define VG_SINK_R_ERROR "error"			   /* a sink that gave no reason */
 
 struct vg_sink_ops {
 	int (*deliver)(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen);
@@ -41,7 +63,19 @@ struct vg_sink {
 	const struct vg_sink_ops *ops;
 	void *impl; /* the implementation's state */
 	atomic_bool give_up;
+	const char *reason; /* VG_SINK_R_* of the last -1 (NULL: VG_SINK_R_ERROR) */
+	/* Where held alerts are counted (set by the dispatcher; NULL: nowhere). */
+	void (*settle)(void *ctx, uint64_t sent, uint64_t failed, const char *reason);
+	void *settle_ctx;
 };
+
+/* Count n alerts a sink held (VG_SINK_HELD) as written, or as lost for reason. */
+static inline void vg_sink_settle(struct vg_sink *s, uint64_t sent, uint64_t failed,
+				  const char *reason)
+{
+	if (s->settle && (sent || failed))
+		s->settle(s->settle_ctx, sent, failed, reason);
+}
 
 static inline bool vg_sink_giving_up(const struct vg_sink *s)
 {
@@ -76,5 +110,12 @@ struct vg_sink_http_opts {
 	int min_priority;
 };
 struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, size_t errlen);
+
+/* Each alert as a Kubernetes Event (events.k8s.io/v1) through the writer
+ * ev, which belongs to the caller and must outlive the sink: about its pod
+ * when the alert names one, else about the node; the note is the alert's
+ * message.  Never blocks: a full Events queue fails the alert. */
+struct k8s_events;
+struct vg_sink *vg_sink_k8s_events_new(struct k8s_events *ev, const char *node, int min_priority);
 
 #endif

@@ -326,6 +326,22 @@ static const char *node_kind(const yaml_node_t *n)
 	}
 }
 
+/* The first byte of s that may not stand in an HTTP header (a control
+ * character other than a tab: a CR or LF would end the header line and
+ * start another, header injection), or NULL. */
+static const char *header_ctl(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return s;
+	return NULL;
+}
+
+static const char *ctl_name(char c)
+{
+	return c == '\r' ? "a CR" : c == '\n' ? "a LF" : "a control character";
+}
+
 static int load_value(struct loader *l, const struct key *k, const char *path, yaml_node_t *v)
 {
 	char why[256];
@@ -367,6 +383,15 @@ static int load_value(struct loader *l, const struct key *k, const char *path, y
 			if (h->n == VG_CONFIG_MAX_HEADERS)
 				return fail(l, kn, "key '%s': at most %d entries", path,
 					    VG_CONFIG_MAX_HEADERS);
+			const char *bad = header_ctl((char *)kn->data.scalar.value);
+			if (bad)
+				return fail(l, kn, "key '%s': the name contains %s (0x%02x)", path,
+					    ctl_name(*bad), (unsigned char)*bad);
+			bad = header_ctl((char *)vn->data.scalar.value);
+			if (bad)
+				return fail(l, vn, "key '%s.%s': the value contains %s (0x%02x)",
+					    path, (char *)kn->data.scalar.value, ctl_name(*bad),
+					    (unsigned char)*bad);
 			size_t n = strlen((char *)kn->data.scalar.value) +
 				   strlen((char *)vn->data.scalar.value) + 3;
 			h->v[h->n] = vg_xmalloc(n);

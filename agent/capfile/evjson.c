@@ -1,6 +1,7 @@
 /* evjson.c - see evjson.h. */
 #include "evjson.h"
 #include "state.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -218,8 +219,8 @@ char *vg_evjson_render(const struct vg_event *ev, int with_decoded)
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!s)
-		abort(); /* cJSON only fails on out-of-memory */
-	return s;
+		abort();       /* cJSON only fails on out-of-memory */
+	return vg_utf8_fix(s); /* valid UTF-8 whatever the names hold (utf8.h) */
 }
 
 /* ---- parsing ----------------------------------------------------------- */

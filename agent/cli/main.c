@@ -397,7 +397,7 @@ static int cmd_validate(const struct opts *o)
 	struct vg_ruleset *rs = vg_ruleset_new();
 	for (int i = 0; i < o->nargs; i++)
 		if (!vg_ruleset_add_path(rs, o->args[i], &d))
-			vg_diag_add(&d, 1, o->args[i], 0, 0, "no such file or directory");
+			vg_diag_add(&d, 1, o->args[i], 0, 0, "%s", strerror(errno));
 	struct vg_engine *e = vg_engine_build(rs, &d);
 	vg_diag_print(&d, stderr);
 	print_counts(stdout, e, &d);

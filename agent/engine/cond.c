@@ -193,6 +193,7 @@ struct node {
 			enum op op;
 			enum quant quant;
 			int rhs_field; /* compare against val(field) */
+			int pc1;       /* 1 + its instruction in the program, 0: none */
 			int has_re;
 			struct fref lhs;
 			struct konst k;
@@ -363,9 +364,14 @@ static void kset_build(struct kset *s, int icase)
 	s->slots = vg_xcalloc(cap, sizeof(uint32_t));
 	for (uint32_t i = 0; i < s->n; i++) {
 		uint32_t h = hash_bytes(s->k[i].s, s->k[i].len, icase) & s->mask;
-		while (s->slots[h])
+		/* a value already in is not added again: lists repeat items
+		 * (nested lists), and runs of equal keys would make every
+		 * insert and look-up walk them */
+		while (s->slots[h] && !bytes_eq(s->k[s->slots[h] - 1].s, s->k[s->slots[h] - 1].len,
+						s->k[i].s, s->k[i].len, icase))
 			h = (h + 1) & s->mask;
-		s->slots[h] = i + 1;
+		if (!s->slots[h])
+			s->slots[h] = i + 1;
 	}
 }
 
@@ -403,10 +409,21 @@ struct parser {
 	int failed;
 	const char *stack[64]; /* macros being expanded, to catch loops */
 	int depth;
-	int nest; /* open parentheses, nots and transformers: bounds the recursion */
+	int nest;	       /* open parentheses, nots and transformers: bounds the recursion */
+	struct budget *budget; /* shared with the parsers of the macros inside */
 };
 
 #define MAX_NEST 200
+
+/* What one condition may grow to, macros and lists expanded (see cond.h):
+ * spent as macros are inlined, comparisons made and list items added.
+ * top is the macro the condition itself uses that is being expanded, so
+ * that an error names it where the condition uses it. */
+struct budget {
+	size_t text, checks, items;
+	const char *top;
+	struct vg_pos top_at;
+};
 
 /* Enter one level of nesting; 0 (error set) when too deep. */
 static int nest_in(struct parser *ps);
@@ -424,6 +441,27 @@ static void perr(struct parser *ps, const struct vg_pos *at, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
 	va_end(ap);
+}
+
+/* Spend n of *left; 0 (error set at the macro the condition uses, or at)
+ * when that goes past the budget. */
+static int spend(struct parser *ps, size_t *left, size_t n, const struct vg_pos *at,
+		 const char *what, size_t max)
+{
+	if (n <= *left) {
+		*left -= n;
+		return 1;
+	}
+	*left = 0;
+	if (ps->depth && ps->budget->top)
+		perr(ps, &ps->budget->top_at,
+		     "condition too large: macro '%s' expands to more than %zu %s (the limit of "
+		     "one condition)",
+		     ps->budget->top, max, what);
+	else
+		perr(ps, at, "condition too large: more than %zu %s (the limit of one condition)",
+		     max, what);
+	return 0;
 }
 
 static void advance(struct parser *ps, size_t n)
@@ -920,6 +958,21 @@ static char *list_item(const char *item, uint32_t *len)
 	return vg_xstrdup(item);
 }
 
+/* The items of list `name` from the environment (-1: no such list), spent
+ * from the budget; -2 (error set at at) when too many. */
+static int env_list(struct parser *ps, const char *name, const struct vg_pos *at,
+		    const char *const **items)
+{
+	int n = ps->env->list ? ps->env->list(ps->env->ctx, name, items) : -1;
+	if (n == -2)
+		perr(ps, at, "list '%s' has more than %d items once its lists are expanded", name,
+		     VG_COND_MAX_ITEMS);
+	else if (n > 0 &&
+		 !spend(ps, &ps->budget->items, (size_t)n, at, "list items", VG_COND_MAX_ITEMS))
+		return -2;
+	return n < -1 ? -2 : n;
+}
+
 /* Append the items of a parenthesised list (list names expanded). */
 static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct kset *set)
 {
@@ -935,7 +988,11 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 		if (!w)
 			return -1;
 		const char *const *items;
-		int n = quoted ? -1 : ps->env->list ? ps->env->list(ps->env->ctx, w, &items) : -1;
+		int n = quoted ? -1 : env_list(ps, w, &at, &items);
+		if (n == -2) {
+			free(w);
+			return -1;
+		}
 		if (n < 0) {
 			perr(ps, &at, "'%s' needs a list in parentheses, found '%s'", op_name(op),
 			     w);
@@ -972,9 +1029,16 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 		if (!w)
 			return -1;
 		const char *const *items = NULL;
-		int n = -1;
-		if (!quoted && ps->env->list)
-			n = ps->env->list(ps->env->ctx, w, &items);
+		int n = quoted ? -1 : env_list(ps, w, &at, &items);
+		if (n == -2) {
+			free(w);
+			return -1;
+		}
+		if (n < 0 &&
+		    !spend(ps, &ps->budget->items, 1, &at, "list items", VG_COND_MAX_ITEMS)) {
+			free(w);
+			return -1;
+		}
 		int count = n >= 0 ? n : 1;
 		for (int i = 0; i < count; i++) {
 			uint32_t slen = len;
@@ -1014,6 +1078,10 @@ static int is_evtype_field(const struct fref *fr)
 /* lhs op rhs, with lhs already read */
 static struct node *parse_check(struct parser *ps, struct fref *lhs, const struct vg_pos *at)
 {
+	if (!spend(ps, &ps->budget->checks, 1, at, "comparisons", VG_COND_MAX_CHECKS)) {
+		fref_free(lhs);
+		return NULL;
+	}
 	struct node *n = new_node(N_CHECK);
 	n->chk.lhs = *lhs;
 	memset(lhs, 0, sizeof(*lhs));
@@ -1148,6 +1216,12 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 		perr(ps, at, "macros nested too deep at '%s'", name);
 		return NULL;
 	}
+	if (!ps->depth) {
+		ps->budget->top = name;
+		ps->budget->top_at = *at;
+	}
+	if (!spend(ps, &ps->budget->text, strlen(text) + 1, at, "bytes of text", VG_COND_MAX_TEXT))
+		return NULL;
 	struct parser sub = *ps;
 	sub.p = text;
 	sub.pos = mpos;
@@ -1155,6 +1229,8 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 		sub.pos.line = sub.pos.col = 1;
 	sub.stack[sub.depth++] = name;
 	struct node *n = parse_or(&sub);
+	if (!ps->depth)
+		ps->budget->top = NULL;
 	if (n) {
 		skip_ws(&sub);
 		if (*sub.p) {
@@ -1517,6 +1593,10 @@ static void flatten(struct vg_cond *c, struct vg_cond_fieldset *fs)
 	}
 	if (c->entry >= 0)
 		c->entry = n - 1 - c->entry;
+	/* each comparison is emitted once: its instruction, without a search
+	 * (groups look it up for every comparison of every member) */
+	for (int i = 0; i < n; i++)
+		((struct node *)c->prog[i].chk)->chk.pc1 = i + 1;
 }
 
 struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
@@ -1530,6 +1610,8 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 		ps.pos.line = ps.pos.col = 1;
 	ps.env = env ? env : &none;
 	ps.err = err;
+	struct budget budget = {VG_COND_MAX_TEXT, VG_COND_MAX_CHECKS, VG_COND_MAX_ITEMS, NULL, {0}};
+	ps.budget = &budget;
 	err->msg[0] = 0;
 	err->pos = ps.pos;
 	skip_ws(&ps);
@@ -1537,6 +1619,8 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 		perr(&ps, &ps.pos, "empty condition");
 		return NULL;
 	}
+	if (!spend(&ps, &budget.text, strlen(text), &ps.pos, "bytes of text", VG_COND_MAX_TEXT))
+		return NULL;
 	struct node *root = parse_or(&ps);
 	if (root) {
 		skip_ws(&ps);
@@ -2254,10 +2338,7 @@ static void lits_add(struct lits *a, int code)
 
 static const struct ins *ins_of(const struct vg_cond *c, const struct node *n)
 {
-	for (int pc = 0; pc < c->nprog; pc++)
-		if (c->prog[pc].chk == n)
-			return &c->prog[pc];
-	return NULL;
+	return n->chk.pc1 ? &c->prog[n->chk.pc1 - 1] : NULL;
 }
 
 /* Into out, literals that hold whenever n evaluates to val on an event of

@@ -1,5 +1,6 @@
 /* engine.c - see engine.h. */
 #include "engine.h"
+#include "sysreg.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -20,17 +21,6 @@ struct vg_engine {
 	uint32_t *group_start;	       /* VG_T_MAX + 1 offsets into groups */
 	struct vg_engine_stats stats;
 	vg_scope_fn scope_fn;
-};
-
-/* what the state needs whatever the rules say */
-static const int state_syscalls[] = {
-	VG_NR_clone,	 VG_NR_clone3, VG_NR_fork,     VG_NR_vfork,	 VG_NR_execve,
-	VG_NR_execveat,	 VG_NR_close,  VG_NR_chdir,    VG_NR_fchdir,	 VG_NR_dup,
-	VG_NR_dup2,	 VG_NR_dup3,   VG_NR_open,     VG_NR_openat,	 VG_NR_openat2,
-	VG_NR_creat,	 VG_NR_socket, VG_NR_connect,  VG_NR_accept,	 VG_NR_accept4,
-	VG_NR_bind,	 VG_NR_pipe,   VG_NR_pipe2,    VG_NR_socketpair, VG_NR_memfd_create,
-	VG_NR_setuid,	 VG_NR_setgid, VG_NR_setreuid, VG_NR_setregid,	 VG_NR_setresuid,
-	VG_NR_setresgid, VG_NR_capset, VG_NR_chroot,
 };
 
 /* Conditions and outputs are compiled from {text, 1, 1}, with the text's own
@@ -318,6 +308,10 @@ void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX])
 	for (int t = 0; t < VG_NR_MAX; t++)
 		if (vg_syscall_desc(t) && e->idx_start[t + 1] > e->idx_start[t])
 			want[t] = 1;
-	for (size_t i = 0; i < sizeof(state_syscalls) / sizeof(state_syscalls[0]); i++)
-		want[state_syscalls[i]] = 1;
+	/* and what the state needs whatever the rules say */
+	for (int t = 0; t < VG_NR_MAX; t++) {
+		const struct vg_sysreg *row = vg_sysreg(t);
+		if (row && (row->flags & VG_SR_STATE) && vg_syscall_desc(t))
+			want[t] = 1;
+	}
 }

@@ -678,12 +678,17 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .max_series = 32}},
 		{&out->alerts_failed,
 		 {.name = "vigil_alerts_failed_total",
-		  .help = "Alerts not delivered, by sink and reason: error (the sink gave up "
-			  "after its retries), queue_full (its queue dropped it), shutdown "
-			  "(still queued when the drain deadline passed).",
+		  .help = "Alerts a sink failed to deliver (after retries) or its queue dropped.",
+		  .type = VG_METRIC_COUNTER,
+		  .labels = {"sink"},
+		  .max_series = 32}},
+		{&out->alert_failures,
+		 {.name = "vigil_alert_failures_total",
+		  .help = "Alerts a sink failed to deliver, by reason (they add up to "
+			  "vigil_alerts_failed_total).",
 		  .type = VG_METRIC_COUNTER,
 		  .labels = {"sink", "reason"},
-		  .max_series = 96}},
+		  .max_series = 128}},
 		{&out->alerts_throttled,
 		 {.name = "vigil_alerts_throttled_total",
 		  .help = "Alerts held back from a sink by a rate limit.",

@@ -184,6 +184,7 @@ struct vg_vigil_metrics {
 	struct vg_metric_family *rule_matches;	     /* counter {rule,priority} */
 	struct vg_metric_family *alerts_sent;	     /* counter {sink} */
 	struct vg_metric_family *alerts_failed;	     /* counter {sink} */
+	struct vg_metric_family *alert_failures;     /* counter {sink,reason} */
 	struct vg_metric_family *alerts_throttled;   /* counter {sink} */
 	struct vg_metric_family *rules_loaded;	     /* gauge {kind,state} */
 	struct vg_metric_family *rules_reloads;	     /* counter {result} */

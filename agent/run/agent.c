@@ -92,7 +92,7 @@ struct vg_engine *vg_agent_load_rules(const char *const *paths, size_t n,
 	if (n) {
 		for (size_t i = 0; i < n; i++)
 			if (!vg_ruleset_add_path(rs, paths[i], d))
-				vg_diag_add(d, 1, paths[i], 0, 0, "no such file or directory");
+				vg_diag_add(d, 1, paths[i], 0, 0, "%s", strerror(errno));
 		found = 1;
 		*origin = "the command line";
 	} else {
@@ -341,6 +341,7 @@ static int setup_sinks(struct vg_agent *a, char *err, size_t errlen)
 	dopt.rule_burst = (double)cfg->outputs.rate_limit_burst;
 	dopt.sent = a->m.alerts_sent;
 	dopt.failed = a->m.alerts_failed;
+	dopt.failures = a->m.alert_failures;
 	dopt.throttled = a->m.alerts_throttled;
 	dopt.events_dropped = a->m.events_dropped;
 	a->disp = vg_dispatch_new(&dopt);
@@ -412,44 +413,49 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 		vg_alert_text(r, ev, a->actx, a->actx->buf, sizeof(a->actx->buf));
 		text = vg_xstrdup(a->actx->buf);
 	}
-	vg_dispatch_emit(a->disp, vg_alert_new(r->name, r->priority, ev->ts, json, text));
+	struct vg_alert *al = vg_alert_new(r->name, r->priority, ev->ts, json, text);
+	const struct vg_alert_ctx *c = a->actx;
+	vg_alert_set_subject(al, c->buf + c->msg_off, c->has_k8s ? c->ns : NULL,
+			     c->has_k8s ? c->pod : NULL, c->has_k8s && c->uid[0] ? c->uid : NULL);
+	vg_dispatch_emit(a->disp, al);
 }
 
 /* The internal alert about lost events, in the same shape as a rule's. */
 static void drop_alert(struct vg_agent *a, uint64_t kernel, uint64_t queue, uint64_t ktotal)
 {
 	uint64_t now = vg_now_wall_ns();
-	char t[40], clock[40], out[512];
+	char t[40], clock[40], msg[400], out[512];
 	vg_rfc3339(now, t);
 	memcpy(clock, t + 11, 18); /* HH:MM:SS.nnnnnnnnn */
 	clock[18] = 0;
-	snprintf(out, sizeof(out),
-		 "%s: Warning %llu events dropped since the last report (kernel_ringbuf=%llu "
+	snprintf(msg, sizeof(msg),
+		 "%llu events dropped since the last report (kernel_ringbuf=%llu "
 		 "alert_queue=%llu); %llu kernel drops in all; raise capture.ringbuf_bytes or "
 		 "outputs.queue_length",
-		 clock, (unsigned long long)(kernel + queue), (unsigned long long)kernel,
+		 (unsigned long long)(kernel + queue), (unsigned long long)kernel,
 		 (unsigned long long)queue, (unsigned long long)ktotal);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "time", t);
-	cJSON_AddStringToObject(o, "rule", VG_AGENT_DROP_RULE);
-	cJSON_AddStringToObject(o, "priority", vg_priority_name(VG_PRIO_WARNING));
-	cJSON_AddStringToObject(o, "source", "internal");
-	cJSON_AddStringToObject(o, "hostname", a->hostname);
-	cJSON_AddStringToObject(o, "output", out);
-	cJSON *f = cJSON_AddObjectToObject(o, "output_fields");
+	snprintf(out, sizeof(out), "%s: Warning %s", clock, msg);
+	cJSON *f = cJSON_CreateObject();
 	cJSON_AddNumberToObject(f, "vigil.drops", (double)(kernel + queue));
 	cJSON_AddNumberToObject(f, "vigil.drops.kernel_ringbuf", (double)kernel);
 	cJSON_AddNumberToObject(f, "vigil.drops.alert_queue", (double)queue);
 	cJSON_AddNumberToObject(f, "vigil.drops.kernel_ringbuf_total", (double)ktotal);
-	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
-	cJSON_AddItemToArray(tags, cJSON_CreateString("vigil"));
-	cJSON_AddItemToArray(tags, cJSON_CreateString("internal"));
-	char *json = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (!json)
-		abort();
-	vg_dispatch_emit(a->disp, vg_alert_new(VG_AGENT_DROP_RULE, VG_PRIO_WARNING, now, json,
-					       a->text ? vg_xstrdup(out) : NULL));
+	static const char *const tags[] = {"vigil", "internal"};
+	struct vg_alert_head h = {
+		.ts = now,
+		.rule = VG_AGENT_DROP_RULE,
+		.priority = VG_PRIO_WARNING,
+		.source = "internal",
+		.hostname = a->hostname,
+		.output = out,
+		.tags = tags,
+		.ntags = 2,
+	};
+	char *json = vg_alert_envelope(&h, f);
+	struct vg_alert *al = vg_alert_new(VG_AGENT_DROP_RULE, VG_PRIO_WARNING, now, json,
+					   a->text ? vg_xstrdup(out) : NULL);
+	vg_alert_set_subject(al, msg, NULL, NULL, NULL); /* the node's */
+	vg_dispatch_emit(a->disp, al);
 }
 
 /* Say (log, internal alert) how many events and alerts were lost since the

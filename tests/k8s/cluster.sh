@@ -55,6 +55,19 @@ alive() {
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$dir/" || return 1
 }
 
+# starting NAME: the process launch() started still runs (not a zombie).
+# While a server starts, alive() can be false for a live process: on a loaded
+# machine its command line may still be launch()'s or empty after launch()
+# stopped waiting; the pid was written by launch() a moment ago, so it
+# cannot be a stale one here.
+starting() {
+	local pidf=$dir/$1.pid pid st
+	[[ -s $pidf ]] || return 1
+	pid=$(<"$pidf")
+	st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z ]]
+}
+
 # kill_proc NAME: SIGTERM, up to 15 s for a clean exit, then SIGKILL.
 kill_proc() {
 	local name=$1 pid i
@@ -112,7 +125,7 @@ wait_url() {
 	local name=$1 url=$2 expect=$3 t0=$SECONDS body
 	shift 3
 	while :; do
-		alive "$name" || fail_with_log "$name" "$name exited during start-up"
+		starting "$name" || fail_with_log "$name" "$name exited during start-up"
 		body=$(curl -fsS --max-time 2 "$@" "$url" 2>/dev/null) || body=
 		[[ $body == *"$expect"* ]] && return 0
 		((SECONDS - t0 < ready_timeout)) ||

@@ -10,7 +10,6 @@ as root.
 """
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
@@ -410,18 +409,16 @@ def metric(agent, name, labels=None):
     import urllib.request
     body = urllib.request.urlopen(
         f"http://127.0.0.1:{agent.metrics_port()}/metrics", timeout=10).read().decode()
-    # every series of name carrying all of labels (vigil_alerts_failed_total
-    # {sink} adds up its reasons)
+    want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+                   if labels else "")
     total = 0.0
     for ln in body.splitlines():
         if ln.startswith("#"):
             continue
         key, _, val = ln.rpartition(" ")
-        series, _, rest = key.partition("{")
-        if series != name:
-            continue
-        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', rest))
-        if all(have.get(k) == v for k, v in (labels or {}).items()):
+        if labels is None and (key == name or key.startswith(name + "{")):
+            total += float(val)
+        elif key == want:
             total += float(val)
     return total
 

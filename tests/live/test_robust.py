@@ -119,7 +119,7 @@ def test_sigterm_with_stdout_unread():
         wait_for("the stdout queue to overflow", lambda: metric(
             port, "vigil_events_dropped_total", {"stage": "alert_queue"}) > 0,
             timeout=30, log=log)
-        check(metric(port, "vigil_alerts_failed_total", {"sink": "stdout", "reason": "queue_full"})
+        check(metric(port, "vigil_alert_failures_total", {"sink": "stdout", "reason": "queue_full"})
               > 0, "the queue's drops not counted with their reason")
         time.sleep(0.5)
         t0 = time.time()

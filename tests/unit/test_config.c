@@ -195,6 +195,28 @@ static void test_outputs_keys(void **state)
 		-1);
 	assert_non_null(strstr(err, ":4:10: key 'outputs.http.headers.X': expected a scalar"));
 	vg_config_free(&cfg);
+	/* header injection: a CR or LF in a value (or name) would start a new
+	 * header line of the request */
+	static const char *const inject[][2] = {
+		{"outputs:\n  http:\n    headers:\n      X-A: \"a\\r\\nX-Evil: 1\"\n",
+		 ":4:12: key 'outputs.http.headers.X-A': the value contains a CR (0x0d)"},
+		{"outputs:\n  http:\n    headers:\n      X-A: |\n        a\n        X-Evil: 1\n",
+		 ":4:12: key 'outputs.http.headers.X-A': the value contains a LF (0x0a)"},
+		{"outputs:\n  http:\n    headers:\n      \"X\\nY\": v\n",
+		 ":4:7: key 'outputs.http.headers': the name contains a LF (0x0a)"},
+	};
+	for (size_t i = 0; i < sizeof(inject) / sizeof(inject[0]); i++) {
+		assert_int_equal(load(&cfg, inject[i][0], err, sizeof(err)), -1);
+		if (!strstr(err, inject[i][1]))
+			fail_msg("got '%s', want '%s'", err, inject[i][1]);
+		vg_config_free(&cfg);
+	}
+	/* a tab is fine in a value */
+	assert_int_equal(load(&cfg, "outputs:\n  http:\n    headers:\n      X-A: \"a\\tb\"\n", err,
+			      sizeof(err)),
+			 0);
+	assert_string_equal(cfg.outputs.http_headers.v[0], "X-A: a\tb");
+	vg_config_free(&cfg);
 	assert_int_equal(load(&cfg, "outputs:\n  queue_length: 0\n", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, ":2:17: key 'outputs.queue_length': must be greater than 0"));
 	vg_config_free(&cfg);

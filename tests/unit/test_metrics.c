@@ -348,6 +348,7 @@ static void test_vigil_families(void **state)
 		{"vigil_rule_matches_total", "counter"},
 		{"vigil_alerts_sent_total", "counter"},
 		{"vigil_alerts_failed_total", "counter"},
+		{"vigil_alert_failures_total", "counter"},
 		{"vigil_alerts_throttled_total", "counter"},
 		{"vigil_rules_loaded", "gauge"},
 		{"vigil_rules_reloads_total", "counter"},
@@ -428,7 +429,7 @@ static void test_promtool(void **state)
 	vg_metric_inc(vg_metric_labels(vm.rule_matches, "Read \"sensitive\" file\\x\nuntrusted",
 				       "Warning"));
 	vg_metric_inc(vg_metric_labels(vm.alerts_sent, "stdout"));
-	vg_metric_inc(vg_metric_labels(vm.alerts_failed, "http", "error"));
+	vg_metric_inc(vg_metric_labels(vm.alerts_failed, "http"));
 	vg_metric_inc(vg_metric_labels(vm.alerts_throttled, "k8s_events"));
 	vg_metric_set(vg_metric_labels(vm.rules_loaded, "rule", "accepted"), 80);
 	vg_metric_set(vg_metric_labels(vm.rules_loaded, "rule", "rejected"), 1);
