@@ -493,6 +493,8 @@ static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, st
 	return put_path(s, off, slot, &fp, &root, loop);
 }
 
+static __always_inline void sock_from_sk(struct scratch *s, struct sock *sk);
+
 static __always_inline void sock_from_fd(struct scratch *s, struct task_struct *t, long fd)
 {
 	struct file *f = fd_file(t, fd);
@@ -502,7 +504,12 @@ static __always_inline void sock_from_fd(struct scratch *s, struct task_struct *
 	if ((mode & S_IFMT) != S_IFSOCK)
 		return;
 	struct socket *so = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(so, sk);
+	sock_from_sk(s, BPF_CORE_READ(so, sk));
+}
+
+/* The socket tuple of a kernel socket (addresses as far as it has them). */
+static __always_inline void sock_from_sk(struct scratch *s, struct sock *sk)
+{
 	if (!sk)
 		return;
 	struct vg_sock *v = &E(s)->sock;
@@ -906,3 +913,6 @@ int BPF_PROG(vg_exit_live, struct task_struct *t)
 		return 0;
 	return exit_body(t);
 }
+
+/* the BPF-LSM programs share this object's maps and record builders */
+#include "lsm.bpf.h"

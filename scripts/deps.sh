@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config git
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
   libyaml-dev libcjson-dev libwebsockets-dev libssl-dev
-  libcmocka-dev clang-format libclang-rt-14-dev
+  libcmocka-dev clang-format libclang-rt-14-dev liburing-dev
   runc busybox-static iproute2 python3 procps curl prometheus
   openssl unzip
   buildah debootstrap python3-yaml

@@ -28,6 +28,7 @@ struct key {
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
 static const char *const tristate[] = {"auto", "true", "false", NULL};
+static const char *const lsm_modes[] = {"auto", "on", "off", NULL};
 static const char *const formats[] = {"json", "text", NULL};
 static const char *const priorities[] = {"emergency", "alert",	"critical",	 "error",
 					 "warning",   "notice", "informational", "info",
@@ -61,17 +62,21 @@ static int check_range(uint64_t v, uint64_t lo, uint64_t hi, char *why, size_t l
 	}
 
 #define MS_HOUR 3600000ull
-RANGE(check_procs, 16, 4194304)	 /* the kernel's pid_max limit */
-RANGE(check_fds, 4, 1048576)	 /* the kernel's nr_open limit */
-RANGE(check_env, 1, 1048576)	 /* bytes per process */
-RANGE(check_timeout, 1, 600000)	 /* one HTTP attempt: up to 10 minutes */
-RANGE(check_retries, 0, 1000)	 /* HTTP retries */
-RANGE(check_backoff, 1, MS_HOUR) /* a wait between retries */
-RANGE(check_queue, 1, 1000000)	 /* alerts or Event series queued */
-RANGE(check_drain, 0, MS_HOUR)	 /* the shutdown's drain */
-RANGE(check_rate, 0, 1000000)	 /* alerts per second per rule, 0 = unlimited */
-RANGE(check_burst, 1, 1000000)	 /* the rate limit's bucket */
-RANGE(check_hold, 0, 600000)	 /* holding a new container's events */
+RANGE(check_procs, 16, 4194304)	   /* the kernel's pid_max limit */
+RANGE(check_fds, 4, 1048576)	   /* the kernel's nr_open limit */
+RANGE(check_env, 1, 1048576)	   /* bytes per process */
+RANGE(check_timeout, 1, 600000)	   /* one HTTP attempt: up to 10 minutes */
+RANGE(check_retries, 0, 1000)	   /* HTTP retries */
+RANGE(check_backoff, 1, MS_HOUR)   /* a wait between retries */
+RANGE(check_queue, 1, 1000000)	   /* alerts or Event series queued */
+RANGE(check_drain, 0, MS_HOUR)	   /* the shutdown's drain */
+RANGE(check_rate, 0, 1000000)	   /* alerts per second per rule, 0 = unlimited */
+RANGE(check_burst, 1, 1000000)	   /* the rate limit's bucket */
+RANGE(check_hold, 0, 600000)	   /* holding a new container's events */
+RANGE(check_body, 1, 268435456)	   /* one audit request's body: 256 MiB */
+RANGE(check_events, 1, 1000000)	   /* audit events in one request */
+RANGE(check_qbytes, 1, 1ull << 30) /* audit events waiting: 1 GiB */
+RANGE(check_conns, 1, 1024)	   /* audit connections at once */
 
 static int check_ring(uint64_t v, char *why, size_t len)
 {
@@ -105,6 +110,7 @@ static const struct key keys[] = {
 	{"proc_root", K_STR, OFF(proc_root), "/proc", NULL, NULL},
 	{"capture.ringbuf_bytes", K_U64, OFF(capture.ringbuf_bytes), "8388608", NULL, check_ring},
 	{"capture.ignore_self", K_BOOL, OFF(capture.ignore_self), "true", NULL, NULL},
+	{"capture.lsm", K_STR, OFF(capture.lsm), "auto", lsm_modes, NULL},
 	{"state.max_procs", K_U64, OFF(state.max_procs), "32768", NULL, check_procs},
 	{"state.max_fds", K_U64, OFF(state.max_fds), "1024", NULL, check_fds},
 	{"state.max_env_bytes", K_U64, OFF(state.max_env_bytes), "4096", NULL, check_env},
@@ -155,6 +161,18 @@ static const struct key keys[] = {
 	{"metrics.listen", K_STR, OFF(metrics.listen), "0.0.0.0:8765", NULL, NULL},
 	{"metrics.tls_cert", K_STR, OFF(metrics.tls_cert), "", NULL, NULL},
 	{"metrics.tls_key", K_STR, OFF(metrics.tls_key), "", NULL, NULL},
+	{"audit.enabled", K_BOOL, OFF(audit.enabled), "false", NULL, NULL},
+	{"audit.listen", K_STR, OFF(audit.listen), "0.0.0.0:9765", NULL, NULL},
+	{"audit.path", K_STR, OFF(audit.path), "/k8s-audit", NULL, NULL},
+	{"audit.tls_cert", K_STR, OFF(audit.tls_cert), "", NULL, NULL},
+	{"audit.tls_key", K_STR, OFF(audit.tls_key), "", NULL, NULL},
+	{"audit.client_ca", K_STR, OFF(audit.client_ca), "", NULL, NULL},
+	{"audit.token_file", K_STR, OFF(audit.token_file), "", NULL, NULL},
+	{"audit.max_body_bytes", K_U64, OFF(audit.max_body_bytes), "12582912", NULL, check_body},
+	{"audit.max_events", K_U64, OFF(audit.max_events), "10000", NULL, check_events},
+	{"audit.queue_bytes", K_U64, OFF(audit.queue_bytes), "67108864", NULL, check_qbytes},
+	{"audit.max_connections", K_U64, OFF(audit.max_connections), "16", NULL, check_conns},
+	{"audit.timeout_ms", K_U64, OFF(audit.timeout_ms), "30000", NULL, check_timeout},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -164,6 +182,7 @@ static const struct {
 	int (*check)(const char *v, char *why, size_t len);
 } str_checks[] = {
 	{"metrics.listen", check_listen},
+	{"audit.listen", check_listen},
 };
 
 static void set_str(char **slot, const char *v)

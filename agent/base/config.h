@@ -36,6 +36,8 @@ struct vg_config {
 	struct {
 		uint64_t ringbuf_bytes; /* power of two, >= 4096 */
 		bool ignore_self;	/* do not capture vigil's own syscalls */
+		/* BPF-LSM programs (io_uring, open_by_handle_at): auto | on | off */
+		char *lsm;
 	} capture;
 
 	struct {
@@ -88,6 +90,22 @@ struct vg_config {
 		char *tls_cert; /* PEM; "" = plain HTTP */
 		char *tls_key;
 	} metrics;
+
+	/* the Kubernetes audit webhook receiver (audit.h) */
+	struct {
+		bool enabled;
+		char *listen;	/* host:port */
+		char *path;	/* URL path the API server posts to */
+		char *tls_cert; /* PEM; required: HTTPS only */
+		char *tls_key;
+		char *client_ca;  /* client certificates signed by it required */
+		char *token_file; /* bearer token required */
+		uint64_t max_body_bytes;
+		uint64_t max_events; /* per request */
+		uint64_t queue_bytes;
+		uint64_t max_connections;
+		uint64_t timeout_ms;
+	} audit;
 };
 
 /* Fill *cfg with every default.  Always succeeds (strings are static until

@@ -7,6 +7,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 
 #include "vigil.skel.h"
 
-enum { F_BPF_LOOP, F_TASK_BTF, F_TASK_PT_REGS, F_EXIT_GROUP_DEAD, F_COUNT };
+enum { F_BPF_LOOP, F_TASK_BTF, F_TASK_PT_REGS, F_EXIT_GROUP_DEAD, F_BPF_LSM, F_COUNT };
 
 /* What each feature's absence changes; the names are the values of the
  * label of vigil_capture_features. */
@@ -34,6 +35,10 @@ static const struct {
 	[F_EXIT_GROUP_DEAD] = {"exit_group_dead",
 			       "a process's exit is the thread that took signal->live to 0: two "
 			       "threads exiting at the same instant may both report it"},
+	/* unlike the others, a loss of events: vg_capture_open() writes the
+	 * reason in front (cap->lsm_without) */
+	[F_BPF_LSM] = {"bpf_lsm", "opens, connects and accepts made through io_uring, and "
+				  "open_by_handle_at, are not seen (syscalls only)"},
 };
 
 #define PROG_LOG_SIZE (64 * 1024)
@@ -42,7 +47,8 @@ struct vg_capture {
 	struct vigil_bpf *skel;
 	struct bpf_program *sys_exit; /* the variant loaded */
 	struct vg_capture_feature feat[F_COUNT];
-	struct vg_capture_prog progs[8];
+	char lsm_without[384]; /* why bpf_lsm is off, and what that loses */
+	struct vg_capture_prog progs[12];
 	size_t nprogs;
 	char kernel[65];
 	struct ring_buffer *rb;
@@ -264,7 +270,7 @@ static void set_feature(struct vg_capture *cap, int f, bool on)
 
 /* Choose the program variants the running kernel can load (see the top of
  * bpf/vigil.bpf.c). */
-static void choose_variants(struct vg_capture *cap)
+static void choose_variants(struct vg_capture *cap, bool lsm)
 {
 	struct vigil_bpf *k = cap->skel;
 	/* VIGIL_BPF_COMPAT=1 loads the 5.8 variants on any kernel, so that
@@ -284,6 +290,95 @@ static void choose_variants(struct vg_capture *cap)
 	bpf_program__set_autoload(k->progs.vg_exit, cap->feat[F_EXIT_GROUP_DEAD].on);
 	bpf_program__set_autoload(k->progs.vg_exit_live, !cap->feat[F_EXIT_GROUP_DEAD].on);
 	cap->sys_exit = modern ? k->progs.vg_sys_exit : k->progs.vg_sys_exit_compat;
+	bpf_program__set_autoload(k->progs.vg_lsm_file_open, lsm);
+	bpf_program__set_autoload(k->progs.vg_lsm_connect, lsm);
+	bpf_program__set_autoload(k->progs.vg_lsm_accept, lsm);
+	set_feature(cap, F_BPF_LSM, lsm);
+}
+
+/* Does the kernel's list of active LSMs name bpf?  1 yes, 0 no (list in
+ * out), -1 cannot tell (securityfs not mounted, as in many containers). */
+static int lsm_listed(char *out, size_t outlen)
+{
+	*out = 0;
+	FILE *f = fopen("/sys/kernel/security/lsm", "r");
+	if (!f)
+		return -1;
+	char buf[512];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	size_t m = strlen(buf) < outlen - 1 ? strlen(buf) : outlen - 1;
+	memcpy(out, buf, m);
+	out[m] = 0;
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+		if (!strcmp(tok, "bpf"))
+			return 1;
+	return 0;
+}
+
+/* Can the LSM programs load here?  NULL if they may (whether they run is
+ * only known once attached: lsm_runs), else why not, in why. */
+static const char *lsm_loadable(char *why, size_t len)
+{
+	char list[100];
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id = btf ? btf__find_by_name_kind(btf, "bpf_lsm_file_open", BTF_KIND_FUNC) : -1;
+	btf__free(btf);
+	if (id <= 0) {
+		snprintf(why, len, "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM)");
+		return why;
+	}
+	/* libbpf loads a trivial LSM program: a kernel (or a sandbox's
+	 * policy) may refuse BPF trampolines even with the bpf LSM active */
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) <= 0) {
+		snprintf(why, len,
+			 "the kernel refuses to load BPF LSM programs (a trivial one "
+			 "fails: trampoline programs not permitted)");
+		return why;
+	}
+	if (lsm_listed(list, sizeof(list)) == 0) {
+		snprintf(why, len,
+			 "the bpf LSM is not active (/sys/kernel/security/lsm: %s; boot with "
+			 "lsm=%s,bpf)",
+			 list, list);
+		return why;
+	}
+	return NULL;
+}
+
+/* The one sure test that the bpf LSM is active: where it is not, its
+ * programs load and attach but never run.  An open by this process must
+ * reach lsm/file_open (which counts it before anything else). */
+static bool lsm_runs(struct vg_capture *cap, uint32_t self_tgid)
+{
+	struct vigil_bpf__bss *bss = cap->skel->bss;
+	uint64_t before = __atomic_load_n(&bss->vg_lsm_probe_hits, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&bss->vg_lsm_probe_tgid, self_tgid, __ATOMIC_SEQ_CST);
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	__atomic_store_n(&bss->vg_lsm_probe_tgid, 0, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&bss->vg_lsm_probe_hits, __ATOMIC_SEQ_CST) != before;
+}
+
+static void lsm_detach(struct vigil_bpf *k)
+{
+	struct bpf_link **l[] = {&k->links.vg_lsm_file_open, &k->links.vg_lsm_connect,
+				 &k->links.vg_lsm_accept};
+	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		bpf_link__destroy(*l[i]);
+		*l[i] = NULL;
+	}
+}
+
+static void lsm_off(struct vg_capture *cap, const char *why)
+{
+	set_feature(cap, F_BPF_LSM, false);
+	snprintf(cap->lsm_without, sizeof(cap->lsm_without), "%s: %s", why,
+		 feature_desc[F_BPF_LSM].without);
+	cap->feat[F_BPF_LSM].without = cap->lsm_without;
 }
 
 /* Instructions the verifier processed for each loaded program: the
@@ -320,7 +415,10 @@ static void record_verifier(struct vg_capture *cap, char **logs)
 	}
 }
 
-struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err, size_t errlen)
+/* One attempt at loading and attaching, with the LSM programs or not;
+ * *lsm_failed set when only they made it fail (loading or attaching). */
+static struct vg_capture *open_once(const struct vg_capture_opts *opts, bool lsm,
+				    const char *lsm_why, bool *lsm_failed, char *err, size_t errlen)
 {
 	uint64_t ring = opts->ringbuf_bytes ? opts->ringbuf_bytes : 8u << 20;
 	if (ring < 4096 || (ring & (ring - 1))) {
@@ -375,7 +473,9 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 		snprintf(err, errlen, "sizing the scratch map: %s", strerror(-rc));
 		goto fail;
 	}
-	choose_variants(cap);
+	choose_variants(cap, lsm);
+	if (lsm_why)
+		lsm_off(cap, lsm_why);
 	/* the verifier's statistics (level 4: no instruction trace), for
 	 * the figures of kernels without verified_insns and for the reason
 	 * of a failure */
@@ -417,13 +517,20 @@ struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err
 			 rc == -EPERM || rc == -EACCES
 				 ? "; vigil needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
 				 : "");
+		*lsm_failed = lsm && !strncmp(prog, "vg_lsm_", 7);
 		goto fail;
 	}
 	record_verifier(cap, logs);
 	rc = vigil_bpf__attach(cap->skel);
 	if (rc) {
 		snprintf(err, errlen, "attaching the BPF programs: %s", strerror(-rc));
+		*lsm_failed = lsm;
 		goto fail;
+	}
+	if (lsm && !lsm_runs(cap, opts->self_tgid ? opts->self_tgid : (uint32_t)getpid())) {
+		lsm_detach(cap->skel);
+		lsm_off(cap, "the bpf LSM is not active (its programs attach but never run; boot "
+			     "with bpf in lsm=)");
 	}
 	cap->rb = ring_buffer__new(bpf_map__fd(cap->skel->maps.vg_ring), on_sample, cap, NULL);
 	if (!cap->rb) {
@@ -442,6 +549,34 @@ fail:
 		free(logs[i]);
 	vg_capture_close(cap);
 	return NULL;
+}
+
+struct vg_capture *vg_capture_open(const struct vg_capture_opts *opts, char *err, size_t errlen)
+{
+	char why[256];
+	const char *lsm_why = NULL;
+	if (opts->lsm == VG_CAPTURE_LSM_OFF)
+		lsm_why = "off (capture.lsm: off)";
+	else
+		lsm_why = lsm_loadable(why, sizeof(why));
+	bool lsm_failed = false;
+	struct vg_capture *cap = open_once(opts, !lsm_why, lsm_why, &lsm_failed, err, errlen);
+	if (!cap && lsm_failed && opts->lsm == VG_CAPTURE_LSM_AUTO) {
+		/* capture without them rather than not at all */
+		snprintf(why, sizeof(why), "%s", err);
+		cap = open_once(opts, false, why, &lsm_failed, err, errlen);
+	}
+	if (cap && opts->lsm == VG_CAPTURE_LSM_ON && !cap->feat[F_BPF_LSM].on) {
+		snprintf(err, errlen, "capture.lsm is on, but on kernel %s %s", cap->kernel,
+			 cap->lsm_without);
+		vg_capture_close(cap);
+		return NULL;
+	}
+	if (!cap && lsm_failed && opts->lsm == VG_CAPTURE_LSM_ON) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, " (capture.lsm: on)");
+	}
+	return cap;
 }
 
 size_t vg_capture_features(const struct vg_capture *cap, const struct vg_capture_feature **out)
@@ -548,6 +683,20 @@ int vg_capture_prog_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *
 	uint32_t len = sizeof(info);
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(bpf_program__fd(cap->sys_exit), &info, &len))
+		return -errno;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+	return 0;
+}
+
+int vg_capture_lsm_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *runs)
+{
+	if (!cap->skel->links.vg_lsm_file_open)
+		return -ENOENT;
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(cap->skel->progs.vg_lsm_file_open), &info, &len))
 		return -errno;
 	*run_ns = info.run_time_ns;
 	*runs = info.run_cnt;

@@ -1,7 +1,8 @@
 /* capture.h - the eBPF capture: load, attach, choose syscalls, read the ring.
  *
  * vg_capture_open() loads bpf/vigil.bpf.c (CO-RE, through its generated
- * skeleton), sizes the ring buffer and attaches the four programs, in the
+ * skeleton), sizes the ring buffer and attaches the four tracing programs
+ * and, where the bpf LSM is active, the LSM programs, in the
  * variants the running kernel supports (any kernel from 5.8 with BTF:
  * helpers are probed first, vg_capture_features() says what was chosen).
  * Nothing is captured but exec/fork/exit until vg_capture_set_interest()
@@ -17,10 +18,21 @@
 
 #include "vigil.h"
 
+/* capture.lsm: the BPF-LSM programs (bpf/lsm.bpf.h) that see io_uring's
+ * and other syscall-less opens, connects and accepts.  AUTO uses them
+ * where the kernel's bpf LSM is active and falls back to syscalls alone
+ * (feature bpf_lsm = 0) where not; ON makes their absence an error. */
+enum vg_capture_lsm {
+	VG_CAPTURE_LSM_AUTO = 0,
+	VG_CAPTURE_LSM_ON,
+	VG_CAPTURE_LSM_OFF,
+};
+
 struct vg_capture_opts {
 	uint64_t ringbuf_bytes; /* power of two >= 4096; 0 = 8 MiB */
-	bool ignore_self;	/* drop this process's own syscalls in the kernel */
-	uint32_t self_tgid;	/* this process in the kernel's pid namespace; 0: getpid() */
+	enum vg_capture_lsm lsm;
+	bool ignore_self;   /* drop this process's own syscalls in the kernel */
+	uint32_t self_tgid; /* this process in the kernel's pid namespace; 0: getpid() */
 };
 
 typedef int (*vg_capture_cb)(void *ctx, const struct vg_rec *ev, size_t size);
@@ -51,6 +63,9 @@ int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out);
  * (bpf_enable_stats()); both stay 0 otherwise.  For benchmarks: unlike
  * throughput, this cost per syscall is not skewed by other load. */
 int vg_capture_prog_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *runs);
+/* The same for the lsm/file_open program, which runs on every open;
+ * -ENOENT when it is not attached (feature bpf_lsm off). */
+int vg_capture_lsm_runtime(struct vg_capture *cap, uint64_t *run_ns, uint64_t *runs);
 
 /* Expand a syscall record from its ring form (struct vg_sc_wire, size
  * bytes) into out (VG_REC_MAX bytes).  Returns the size of the struct

@@ -14,6 +14,7 @@
 #include "output.h"
 #include "rules.h"
 #include "state.h"
+#include "replay_audit.h"
 #include "util.h"
 #include "version.h"
 
@@ -43,7 +44,8 @@ static const char usage_text[] =
 	"                               FILE:LINE:COL: message; exit 1 on error\n"
 	"  capture [-s SYSCALLS]        print captured events as JSON lines\n"
 	"  record -o FILE [-s SYSCALLS] capture live events to a file (for replay)\n"
-	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture and\n"
+	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture (or\n"
+	"                               audit events, one per line) and\n"
 	"                               print alerts (--events: print decoded events)\n"
 	"  convert FILE...              turn Falco rules files into vigil custom\n"
 	"                               resources (YAML stream on stdout)\n"
@@ -471,6 +473,15 @@ static int cmd_replay(const struct opts *o)
 	if (d.errors) {
 		fprintf(stderr, "vigil: the rules have errors\n");
 		goto out;
+	}
+	if (!o->events) { /* recorded audit events, one per line */
+		int ar = vg_replay_audit(o->args[0], eng, print_match, &p, err, sizeof(err));
+		if (ar < 0)
+			fprintf(stderr, "vigil: %s\n", err);
+		if (ar) {
+			rc = ar < 0;
+			goto out;
+		}
 	}
 	f = vg_capfile_open(o->args[0], err, sizeof(err));
 	if (!f) {

@@ -212,6 +212,13 @@ const struct vg_sysreg vg_sysreg_rows[VG_SR_ROWS] = {
 		    VG_SR_STATE, VG_SA_MEMFD, VG_PATHS_NONE, VG_OPEN_NONE, -1, -1, -1, -1),
 	[VG_NR_bpf] = ROW(PS({"res_or_fd", VG_P_RES, 0}, {"cmd", VG_P_BPFCMD, 0}), 0, VG_SA_NONE,
 			  VG_PATHS_NONE, VG_OPEN_NONE, -1, -1, -1, -1),
+	/* io_uring: the ring itself; the operations it then performs reach
+	 * the rules as openat/connect/accept4 with evt.via = io_uring */
+	[VG_NR_io_uring_setup] = ROW(PS(RES, {"entries", VG_P_UINT, 0}), 0, VG_SA_NONE,
+				     VG_PATHS_NONE, VG_OPEN_NONE, -1, -1, -1, -1),
+	[VG_NR_io_uring_register] =
+		ROW(PS(RES, FD0, {"opcode", VG_P_UINT, 1}, {"nr_args", VG_P_UINT, 3}), 0,
+		    VG_SA_NONE, VG_PATHS_NONE, VG_OPEN_NONE, -1, -1, -1, -1),
 	[VG_NR_userfaultfd] = ROW(PS(RES, {"flags", VG_P_FLAGS_O, 0}), 0, VG_SA_NONE, VG_PATHS_NONE,
 				  VG_OPEN_NONE, -1, -1, -1, -1),
 

@@ -79,6 +79,12 @@ FN(f_evt_dir)
 	put_str(out, "<"); /* vigil sees syscall exits only */
 }
 
+FN(f_evt_via)
+{
+	uint16_t fl = ev->raw ? ev->raw->h.flags : 0;
+	put_str(out, fl & VG_F_URING ? "io_uring" : fl & VG_F_LSM ? "lsm" : "syscall");
+}
+
 FN(f_evt_category)
 {
 	switch (vg_evtype_cat(ev->type)) {
@@ -99,7 +105,7 @@ FN(f_evt_category)
 
 FN(f_evt_source)
 {
-	put_str(out, "syscall");
+	put_str(out, ev->type == VG_T_AUDIT ? "k8s_audit" : "syscall");
 }
 
 FN(f_evt_hostname)
@@ -203,9 +209,13 @@ const struct vg_field vg_fields_evt[] = {
 	{"evt.rawtime.ns", AT, 0, f_evt_rawtime_ns, "nanosecond part of the event time"},
 	{"evt.type", S, 0, f_evt_type, "event type: the syscall name, or procexit"},
 	{"evt.dir", S, 0, f_evt_dir, "direction; always < since vigil reports syscall exits"},
+	{"evt.via", S, 0, f_evt_via,
+	 "how the operation was requested: syscall; io_uring (an open, connect or accept a ring "
+	 "performed, reported as openat, connect, accept4; fd.num is 0 and the fd table is left "
+	 "alone for a fixed-file slot); lsm (open_by_handle_at, reported as openat)"},
 	{"evt.category", S, 0, f_evt_category,
 	 "broad class of the event: file, net, process, other"},
-	{"evt.source", S, 0, f_evt_source, "event source; always syscall"},
+	{"evt.source", S, 0, f_evt_source, "event source: syscall, or k8s_audit"},
 	{"evt.hostname", S, 0, f_evt_hostname, "name of the node the agent runs on"},
 	{"evt.res", S, 0, f_evt_res, "outcome: SUCCESS, or the errno name such as ENOENT"},
 	{"evt.rawres", I, 0, f_evt_rawres, "return value of the call as a number"},

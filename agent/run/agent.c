@@ -7,7 +7,9 @@
 #include "capture.h"
 #include "dispatch.h"
 #include "embedded.h"
+#include "audit.h"
 #include "httpd.h"
+#include "kaudit.h"
 #include "log.h"
 #include "output.h"
 #include "state.h"
@@ -79,6 +81,12 @@ struct vg_agent {
 	uint64_t qdrops_pending;  /* alert queue drops not yet reported */
 	bool ran;		  /* vg_agent_run got as far as the capture */
 	uint64_t drain_until;	  /* the final ring drain's deadline; 0 before it */
+
+	/* the audit webhook receiver: its events are evaluated on this thread */
+	struct vg_audit *audit;
+	uint64_t audit_num;
+	uint64_t audit_drops;	      /* not yet said */
+	uint64_t audit_drops_said_ns; /* when last said */
 };
 
 /* ---- rules ---------------------------------------------------------------- */
@@ -661,8 +669,60 @@ void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
 	}
 }
 
+/* ---- audit events ------------------------------------------------------------ */
+
+static void on_audit(void *ctx, const cJSON *event)
+{
+	struct vg_agent *a = ctx;
+	struct vg_kaudit_event ke;
+	vg_kaudit_event_init(&ke, event, ++a->audit_num, vg_now_wall_ns());
+	vg_engine_match(a->eng, &ke.ev, a->scratch, on_match, a);
+}
+
+/* The queued audit events through the rules, a bounded number per step so
+ * that the capture keeps its pace; drops said at most every 10 s. */
+static void drain_audit(struct vg_agent *a)
+{
+	if (!a->audit || !a->eng)
+		return;
+	vg_audit_drain(a->audit, on_audit, a, 20000);
+	a->audit_drops += vg_audit_take_drops(a->audit);
+	uint64_t now = vg_now_mono_ns();
+	if (a->audit_drops && now - a->audit_drops_said_ns >= VG_AGENT_DROP_INTERVAL_NS) {
+		vg_log(VG_LOG_WARNING,
+		       "%llu audit events dropped: the audit queue was full (raise "
+		       "audit.queue_bytes; vigil_audit_events_total{result=\"dropped\"})",
+		       (unsigned long long)a->audit_drops);
+		a->audit_drops = 0;
+		a->audit_drops_said_ns = now;
+	}
+}
+
+static int setup_audit(struct vg_agent *a, char *err, size_t errlen)
+{
+	const struct vg_config *c = a->cfg;
+	if (!c->audit.enabled)
+		return 0;
+	struct vg_audit_opts ao = {
+		.listen = c->audit.listen,
+		.path = c->audit.path,
+		.tls_cert = c->audit.tls_cert,
+		.tls_key = c->audit.tls_key,
+		.client_ca = c->audit.client_ca,
+		.token_file = c->audit.token_file,
+		.max_body_bytes = c->audit.max_body_bytes,
+		.max_events = c->audit.max_events,
+		.queue_bytes = c->audit.queue_bytes,
+		.max_connections = c->audit.max_connections,
+		.timeout_ms = c->audit.timeout_ms,
+	};
+	a->audit = vg_audit_new(&ao, a->reg, err, errlen);
+	return a->audit ? vg_audit_start(a->audit, err, errlen) : -1;
+}
+
 static void periodic(struct vg_agent *a)
 {
+	drain_audit(a);
 	if (a->hold) {
 		if (a->meta.sync)
 			a->meta.sync(a->meta.ctx);
@@ -703,7 +763,8 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 		memcpy(a->want, o->want, VG_NR_MAX);
 		return a;
 	}
-	if (setup_metrics(a, err, errlen) || setup_sinks(a, err, errlen)) {
+	if (setup_metrics(a, err, errlen) || setup_sinks(a, err, errlen) ||
+	    setup_audit(a, err, errlen)) {
 		vg_agent_free(a);
 		return NULL;
 	}
@@ -778,6 +839,9 @@ int vg_agent_run(struct vg_agent *a)
 	struct vg_capture_opts co = {0};
 	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
 	co.ignore_self = a->cfg->capture.ignore_self;
+	co.lsm = !strcmp(a->cfg->capture.lsm, "on")    ? VG_CAPTURE_LSM_ON
+		 : !strcmp(a->cfg->capture.lsm, "off") ? VG_CAPTURE_LSM_OFF
+						       : VG_CAPTURE_LSM_AUTO;
 	co.self_tgid = vg_procscan_self(a->cfg->proc_root);
 	a->ran = true;
 	struct vg_capture *cap = vg_capture_open(&co, err, sizeof(err));
@@ -907,6 +971,7 @@ void vg_agent_free(struct vg_agent *a)
 {
 	if (!a)
 		return;
+	vg_audit_free(a->audit); /* first: it feeds the rules and the sinks */
 	if (a->disp) {
 		uint64_t start = vg_now_mono_ns();
 		uint64_t lost = vg_dispatch_stop(a->disp, start + a->cfg->outputs.drain_timeout_ms *

@@ -161,6 +161,32 @@ void vg_st_take_sock(struct vg_fd *f, const struct vg_rec *r, const struct vg_ev
 	}
 }
 
+/* A socket seen with no fd number (an io_uring fixed file): described in
+ * st->tmp_fd, in no fd table, its name kept in ev->buf[1] (network calls
+ * have no second path). */
+void vg_st_tmp_sock(struct vg_state *st, const struct vg_rec *r, bool server, struct vg_event *ev)
+{
+	struct vg_fd *f = &st->tmp_fd;
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->name = "";
+	f->is_server = server;
+	f->connected = true;
+	ev->fdi = f;
+	if (!(r->h.flags & VG_F_SOCK))
+		return;
+	struct vg_sock s = r->sock;
+	vg_st_sock_normalize(&s);
+	f->sock = s;
+	vg_st_set_type(f, vg_st_fdtype_of_family(s.family));
+	if (s.family == AF_INET || s.family == AF_INET6) {
+		render_tuple(&s, server, ev->buf[1], sizeof(ev->buf[1]));
+		f->name = ev->buf[1];
+	} else if (s.family == AF_UNIX && ev->str[VG_S_CWD]) {
+		f->name = ev->str[VG_S_CWD];
+	}
+}
+
 /* The socket fd of a network call, created from the record's tuple when we
  * never saw it opened. */
 struct vg_fd *vg_st_sock_fd(struct vg_state *st, struct proc_ent *e, int64_t fd,

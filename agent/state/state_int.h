@@ -161,6 +161,7 @@ struct vg_rstr *vg_st_rs_str(const char *s);
 uint8_t vg_st_fdtype_of_family(unsigned family);
 void vg_st_sock_normalize(struct vg_sock *s);
 void vg_st_take_sock(struct vg_fd *f, const struct vg_rec *r, const struct vg_event *ev);
+void vg_st_tmp_sock(struct vg_state *st, const struct vg_rec *r, bool server, struct vg_event *ev);
 struct vg_fd *vg_st_sock_fd(struct vg_state *st, struct proc_ent *e, int64_t fd,
 			    const struct vg_rec *r, bool server);
 

@@ -46,6 +46,18 @@ static void sys_open(struct vg_state *st, struct proc_ent *e, const struct vg_re
 		return;
 	}
 	ev->fd = ret;
+	if (r->h.flags & VG_F_NOFD) {
+		/* an io_uring open into a fixed-file slot (or whose fd number
+		 * the kernel side could not tell): the file, described but
+		 * kept out of the fd table */
+		memset(&st->tmp_fd, 0, sizeof(st->tmp_fd));
+		st->tmp_fd.fd = ret;
+		vg_st_set_type(&st->tmp_fd, type);
+		st->tmp_fd.flags = flags;
+		st->tmp_fd.name = ev->path ? ev->path : "";
+		ev->fdi = &st->tmp_fd;
+		return;
+	}
 	struct vg_fd *f = vg_st_fd_new(st, e, ret);
 	if (!f)
 		return;
@@ -137,6 +149,10 @@ static void sys_connect(struct vg_state *st, struct proc_ent *e, const struct vg
 {
 	(void)row;
 	ev->fd = arg_fd(r->arg[0]);
+	if (r->h.flags & VG_F_NOFD) {
+		vg_st_tmp_sock(st, r, false, ev);
+		return;
+	}
 	struct vg_fd *f = vg_st_sock_fd(st, e, ev->fd, r, false);
 	if (!f)
 		return;
@@ -154,6 +170,10 @@ static void sys_accept(struct vg_state *st, struct proc_ent *e, const struct vg_
 		return;
 	}
 	ev->fd = ret;
+	if (r->h.flags & VG_F_NOFD) {
+		vg_st_tmp_sock(st, r, true, ev);
+		return;
+	}
 	struct vg_fd *f = vg_st_fd_new(st, e, ret);
 	if (!f)
 		return;

@@ -43,6 +43,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.log_level, "info");
 	assert_int_equal(cfg.capture.ringbuf_bytes, 8388608);
 	assert_true(cfg.capture.ignore_self);
+	assert_string_equal(cfg.capture.lsm, "auto");
 	assert_int_equal(cfg.state.max_procs, 32768);
 	assert_true(cfg.outputs.stdout_enabled);
 	assert_string_equal(cfg.outputs.stdout_format, "json");
@@ -80,6 +81,7 @@ static void test_values(void **state)
 		      "capture:\n"
 		      "  ringbuf_bytes: 65536\n"
 		      "  ignore_self: false\n"
+		      "  lsm: off\n"
 		      "outputs:\n"
 		      "  stdout:\n"
 		      "    format: text\n"
@@ -92,6 +94,7 @@ static void test_values(void **state)
 	assert_string_equal(cfg.proc_root, "/host/proc");
 	assert_int_equal(cfg.capture.ringbuf_bytes, 65536);
 	assert_false(cfg.capture.ignore_self);
+	assert_string_equal(cfg.capture.lsm, "off");
 	assert_string_equal(cfg.outputs.stdout_format, "text");
 	assert_string_equal(cfg.outputs.min_priority, "Notice");
 	vg_config_free(&cfg);
@@ -119,6 +122,7 @@ static void test_errors(void **state)
 		     ":2:18: key 'capture.ringbuf_bytes': expected an unsigned integer");
 	expect_error("capture:\n  ringbuf_bytes: 5000\n", "must be a power of two");
 	expect_error("capture:\n  ignore_self: maybe\n", "expected true or false");
+	expect_error("capture:\n  lsm: yes\n", ":2:8: key 'capture.lsm': invalid value 'yes'");
 	expect_error("capture: 3\n", ":1:10: key 'capture': expected a mapping");
 	expect_error("log_level: loud\n", "invalid value 'loud'");
 	expect_error("rules_dirs: {a: b}\n", "expected a list of paths");
@@ -260,6 +264,14 @@ static void test_ranges(void **state)
 		     "key 'kubernetes.hold_ms': must be at most 600000");
 	expect_error("kubernetes:\n  events:\n    queue_length: 2000000\n",
 		     "must be at most 1000000");
+	expect_error("audit:\n  max_body_bytes: 99999999999\n",
+		     "key 'audit.max_body_bytes': must be at most 268435456");
+	expect_error("audit:\n  max_events: 0\n", "must be greater than 0");
+	expect_error("audit:\n  queue_bytes: 4294967296\n", "must be at most 1073741824");
+	expect_error("audit:\n  max_connections: 100000\n", "must be at most 1024");
+	expect_error("audit:\n  timeout_ms: 4294967296\n", "must be at most 600000");
+	expect_error("audit:\n  listen: \"256.0.0.1:9765\"\n",
+		     "key 'audit.listen': '256.0.0.1:9765': not an IPv4 address");
 	/* the bounds themselves are fine */
 	struct vg_config cfg;
 	char err[256] = "";
