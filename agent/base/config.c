@@ -62,21 +62,23 @@ static int check_range(uint64_t v, uint64_t lo, uint64_t hi, char *why, size_t l
 	}
 
 #define MS_HOUR 3600000ull
-RANGE(check_procs, 16, 4194304)	   /* the kernel's pid_max limit */
-RANGE(check_fds, 4, 1048576)	   /* the kernel's nr_open limit */
-RANGE(check_env, 1, 1048576)	   /* bytes per process */
-RANGE(check_timeout, 1, 600000)	   /* one HTTP attempt: up to 10 minutes */
-RANGE(check_retries, 0, 1000)	   /* HTTP retries */
-RANGE(check_backoff, 1, MS_HOUR)   /* a wait between retries */
-RANGE(check_queue, 1, 1000000)	   /* alerts or Event series queued */
-RANGE(check_drain, 0, MS_HOUR)	   /* the shutdown's drain */
-RANGE(check_rate, 0, 1000000)	   /* alerts per second per rule, 0 = unlimited */
-RANGE(check_burst, 1, 1000000)	   /* the rate limit's bucket */
-RANGE(check_hold, 0, 600000)	   /* holding a new container's events */
-RANGE(check_body, 1, 268435456)	   /* one audit request's body: 256 MiB */
-RANGE(check_events, 1, 1000000)	   /* audit events in one request */
-RANGE(check_qbytes, 1, 1ull << 30) /* audit events waiting: 1 GiB */
-RANGE(check_conns, 1, 1024)	   /* audit connections at once */
+RANGE(check_procs, 16, 4194304)	       /* the kernel's pid_max limit */
+RANGE(check_fds, 4, 1048576)	       /* the kernel's nr_open limit */
+RANGE(check_env, 1, 1048576)	       /* bytes per process */
+RANGE(check_timeout, 1, 600000)	       /* one HTTP attempt: up to 10 minutes */
+RANGE(check_retries, 0, 1000)	       /* HTTP retries */
+RANGE(check_backoff, 1, MS_HOUR)       /* a wait between retries */
+RANGE(check_queue, 1, 1000000)	       /* alerts or Event series queued */
+RANGE(check_drain, 0, MS_HOUR)	       /* the shutdown's drain */
+RANGE(check_rate, 0, 1000000)	       /* alerts per second per rule, 0 = unlimited */
+RANGE(check_burst, 1, 1000000)	       /* the rate limit's bucket */
+RANGE(check_hold, 0, 600000)	       /* holding a new container's events */
+RANGE(check_body, 1, 268435456)	       /* one audit request's body: 256 MiB */
+RANGE(check_events, 1, 1000000)	       /* audit events in one request */
+RANGE(check_qbytes, 1, 1ull << 30)     /* audit events waiting: 1 GiB */
+RANGE(check_conns, 1, 1024)	       /* audit connections at once */
+RANGE(check_containers, 1, 1000000)    /* containers the runtime cache keeps */
+RANGE(check_filebytes, 1, 64ull << 20) /* one runtime file read: 64 MiB */
 
 static int check_ring(uint64_t v, char *why, size_t len)
 {
@@ -157,6 +159,19 @@ static const struct key keys[] = {
 	 priorities, NULL},
 	{"kubernetes.events.queue_length", K_U64, OFF(kubernetes.events_queue_length), "1000", NULL,
 	 check_queue},
+	{"runtime.enabled", K_BOOL, OFF(runtime.enabled), "true", NULL, NULL},
+	/* K_STRLIST defaults: entries separated by ',' */
+	{"runtime.containerd_roots", K_STRLIST, OFF(runtime.containerd_roots),
+	 "/run/containerd/io.containerd.runtime.v2.task", NULL, NULL},
+	{"runtime.crio_roots", K_STRLIST, OFF(runtime.crio_roots),
+	 "/run/containers/storage/overlay-containers", NULL, NULL},
+	{"runtime.runc_roots", K_STRLIST, OFF(runtime.runc_roots), "/run/runc,/run/containerd/runc",
+	 NULL, NULL},
+	{"runtime.max_containers", K_U64, OFF(runtime.max_containers), "4096", NULL,
+	 check_containers},
+	{"runtime.max_file_bytes", K_U64, OFF(runtime.max_file_bytes), "524288", NULL,
+	 check_filebytes},
+	{"runtime.hold_ms", K_U64, OFF(runtime.hold_ms), "500", NULL, check_hold},
 	{"metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, NULL},
 	{"metrics.listen", K_STR, OFF(metrics.listen), "0.0.0.0:8765", NULL, NULL},
 	{"metrics.tls_cert", K_STR, OFF(metrics.tls_cert), "", NULL, NULL},
@@ -191,11 +206,34 @@ static void set_str(char **slot, const char *v)
 	*slot = vg_xstrdup(v);
 }
 
-static void clear_list(struct vg_config *cfg)
+/* Each K_STRLIST's entry count, by the list's offset. */
+static const struct {
+	size_t off, noff;
+} list_counts[] = {
+	{OFF(rules_dirs), OFF(n_rules_dirs)},
+	{OFF(runtime.containerd_roots), OFF(runtime.n_containerd_roots)},
+	{OFF(runtime.crio_roots), OFF(runtime.n_crio_roots)},
+	{OFF(runtime.runc_roots), OFF(runtime.n_runc_roots)},
+};
+
+static char **list_of(struct vg_config *cfg, const struct key *k, size_t **n)
 {
-	for (size_t i = 0; i < cfg->n_rules_dirs; i++)
-		free(cfg->rules_dirs[i]);
-	cfg->n_rules_dirs = 0;
+	*n = NULL;
+	for (size_t i = 0; i < sizeof(list_counts) / sizeof(list_counts[0]); i++)
+		if (list_counts[i].off == k->off)
+			*n = (size_t *)((char *)cfg + list_counts[i].noff);
+	return (char **)((char *)cfg + k->off);
+}
+
+static void clear_list(struct vg_config *cfg, const struct key *k)
+{
+	size_t *n;
+	char **v = list_of(cfg, k, &n);
+	for (size_t i = 0; i < *n; i++) {
+		free(v[i]);
+		v[i] = NULL;
+	}
+	*n = 0;
 }
 
 static void clear_map(struct vg_config_headers *h)
@@ -274,10 +312,14 @@ static int set_scalar(struct vg_config *cfg, const struct key *k, const char *v,
 			return -1;
 		}
 		return 0;
-	case K_STRLIST:
-		clear_list(cfg);
-		cfg->rules_dirs[cfg->n_rules_dirs++] = vg_xstrdup(v);
+	case K_STRLIST: {
+		size_t *n;
+		char **list = list_of(cfg, k, &n);
+		clear_list(cfg, k);
+		if (*v) /* "key:" with nothing: an empty list */
+			list[(*n)++] = vg_xstrdup(v);
 		return 0;
+	}
 	case K_MAP:
 		clear_map((struct vg_config_headers *)base);
 		if (*v) {
@@ -293,15 +335,27 @@ void vg_config_defaults(struct vg_config *cfg)
 {
 	char why[128];
 	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < NKEYS; i++)
-		set_scalar(cfg, &keys[i], keys[i].def, why, sizeof(why));
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (keys[i].type != K_STRLIST) {
+			set_scalar(cfg, &keys[i], keys[i].def, why, sizeof(why));
+			continue;
+		}
+		size_t *n;
+		char **list = list_of(cfg, &keys[i], &n);
+		for (const char *p = keys[i].def; *p && *n < VG_CONFIG_MAX_RULES_DIRS;) {
+			size_t len = strcspn(p, ",");
+			list[(*n)++] = vg_xstrndup(p, len);
+			p += len + (p[len] == ',');
+		}
+	}
 }
 
 void vg_config_free(struct vg_config *cfg)
 {
-	clear_list(cfg);
 	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].type == K_STR) {
+		if (keys[i].type == K_STRLIST) {
+			clear_list(cfg, &keys[i]);
+		} else if (keys[i].type == K_STR) {
 			char **slot = (char **)((char *)cfg + keys[i].off);
 			free(*slot);
 			*slot = NULL;
@@ -371,18 +425,19 @@ static int load_value(struct loader *l, const struct key *k, const char *path, y
 		if (v->type != YAML_SEQUENCE_NODE)
 			return fail(l, v, "key '%s': expected a list of paths, got %s", path,
 				    node_kind(v));
-		clear_list(l->cfg);
+		size_t *n;
+		char **list = list_of(l->cfg, k, &n);
+		clear_list(l->cfg, k);
 		for (yaml_node_item_t *it = v->data.sequence.items.start;
 		     it < v->data.sequence.items.top; it++) {
 			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
 			if (e->type != YAML_SCALAR_NODE)
 				return fail(l, e, "key '%s': expected a path, got %s", path,
 					    node_kind(e));
-			if (l->cfg->n_rules_dirs == VG_CONFIG_MAX_RULES_DIRS)
+			if (*n == VG_CONFIG_MAX_RULES_DIRS)
 				return fail(l, e, "key '%s': at most %d entries", path,
 					    VG_CONFIG_MAX_RULES_DIRS);
-			l->cfg->rules_dirs[l->cfg->n_rules_dirs++] =
-				vg_xstrdup((char *)e->data.scalar.value);
+			list[(*n)++] = vg_xstrdup((char *)e->data.scalar.value);
 		}
 		return 0;
 	}

@@ -84,6 +84,21 @@ struct vg_config {
 		uint64_t events_queue_length; /* series waiting to be written */
 	} kubernetes;
 
+	/* Container metadata from the runtime's own files (agent/runtime/):
+	 * the roots of each layout, read-only. */
+	struct {
+		bool enabled;
+		char *containerd_roots[VG_CONFIG_MAX_RULES_DIRS]; /* <root>/<ns>/<id>/config.json */
+		size_t n_containerd_roots;
+		char *crio_roots[VG_CONFIG_MAX_RULES_DIRS]; /* <root>/<id>/userdata/config.json */
+		size_t n_crio_roots;
+		char *runc_roots[VG_CONFIG_MAX_RULES_DIRS]; /* <root>/[<ns>/]<id>/state.json */
+		size_t n_runc_roots;
+		uint64_t max_containers;
+		uint64_t max_file_bytes;
+		uint64_t hold_ms; /* without Kubernetes: wait for the runtime's answer */
+	} runtime;
+
 	struct {
 		bool enabled;
 		char *listen;	/* host:port */

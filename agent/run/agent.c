@@ -1,5 +1,6 @@
 /* agent.c - see agent.h. */
 #include "agent.h"
+#include "cmeta.h"
 #include "crset.h"
 #include "hold.h"
 #include "reload.h"
@@ -69,8 +70,11 @@ struct vg_agent {
 	struct vg_metric_series **match_series; /* by rule index */
 	struct vg_metric_series *m_procs, *m_evictions, *m_malformed;
 
-	/* pod metadata (kube.c) and records held until it arrives */
+	/* container metadata (the API's from kube.c, the runtime's files) and
+	 * records held until it arrives */
 	struct vg_agent_meta meta;
+	struct vg_cmeta *cmeta;
+	unsigned hold_ms;
 	struct vg_hold *hold;
 	struct vg_metric_series *m_held[3]; /* metadata, timeout, overflow */
 	uint64_t held_gen;		    /* metadata generation of the last scan */
@@ -556,7 +560,7 @@ static bool held_ready(void *ctx, const struct vg_held *h)
 {
 	struct release_ctx *rc = ctx;
 	struct vg_agent *a = rc->a;
-	if (a->meta.lookup(a->meta.ctx, h->container_id))
+	if (vg_cmeta_ready(a->cmeta, h->container_id))
 		rc->why = HELD_METADATA;
 	else if (rc->all || rc->now >= h->deadline_ns)
 		rc->why = HELD_TIMEOUT;
@@ -581,16 +585,16 @@ static int release_held(struct vg_agent *a, bool all)
 	if (!head)
 		return 0;
 	struct release_ctx rc = {a, vg_now_mono_ns(), all, 0};
-	uint64_t gen = a->meta.generation ? a->meta.generation(a->meta.ctx) : 0;
+	uint64_t gen = vg_cmeta_generation(a->cmeta);
 	if (!all && gen == a->held_gen && rc.now < head->deadline_ns)
 		return 0;
 	a->held_gen = gen;
 	return vg_hold_release(a->hold, held_ready, held_process, &rc);
 }
 
-/* Should this record wait for its pod's metadata?  Yes when its cgroup
- * already has records waiting (order), or when it belongs to a container
- * the metadata does not know yet. */
+/* Should this record wait for its container's metadata?  Yes when its
+ * cgroup already has records waiting (order), or when it belongs to a
+ * container the metadata is not ready for (cmeta.h). */
 static bool must_hold(struct vg_agent *a, const struct vg_rec *raw, size_t size, char *cid)
 {
 	if (size < sizeof(struct vg_rec) || raw->h.kind == VG_K_PROC)
@@ -602,23 +606,22 @@ static bool must_hold(struct vg_agent *a, const struct vg_rec *raw, size_t size,
 		return true;
 	if (!cid[0] || !strcmp(cid, "host"))
 		return false;
-	return a->meta.lookup(a->meta.ctx, cid) == NULL;
+	return !vg_cmeta_ready(a->cmeta, cid);
 }
 
 static int on_record(void *ctx, const struct vg_rec *raw, size_t size)
 {
 	struct vg_agent *a = ctx;
+	vg_cmeta_sync(a->cmeta);
 	if (!a->hold)
 		return process_record(a, raw, size);
-	if (a->meta.sync)
-		a->meta.sync(a->meta.ctx);
 	int r = release_held(a, false);
 	if (r)
 		return r;
 	char cid[VG_CONTAINER_ID_LEN];
 	if (!must_hold(a, raw, size, cid))
 		return process_record(a, raw, size);
-	uint64_t deadline = vg_now_mono_ns() + (uint64_t)a->meta.hold_ms * 1000000ull;
+	uint64_t deadline = vg_now_mono_ns() + (uint64_t)a->hold_ms * 1000000ull;
 	while (vg_hold_push(a->hold, raw, size, raw->h.cgroup_id, cid, deadline)) {
 		/* full: the oldest goes through without waiting any longer */
 		const struct vg_held *h = vg_hold_head(a->hold);
@@ -645,11 +648,11 @@ static int on_ring_record(void *ctx, const struct vg_rec *raw, size_t size)
 	return 0;
 }
 
-void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
+/* Hold the records of containers not known yet, up to hold_ms. */
+static void enable_hold(struct vg_agent *a, unsigned hold_ms)
 {
-	a->meta = *m;
-	vg_state_set_meta_lookup(a->st, m->lookup, m->ctx);
-	if (m->hold_ms && !a->hold) {
+	a->hold_ms = hold_ms;
+	if (hold_ms && !a->hold) {
 		a->hold = vg_hold_new(VG_AGENT_HOLD_RECORDS, VG_AGENT_HOLD_BYTES);
 		if (a->reg) {
 			char err[256];
@@ -667,6 +670,14 @@ void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
 				a->m_held[i] = vg_metric_series(f, (const char *[]){why[i]});
 		}
 	}
+}
+
+void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
+{
+	a->meta = *m;
+	struct vg_cmeta_api api = {m->lookup, m->sync, m->generation, m->ctx};
+	vg_cmeta_set_api(a->cmeta, &api);
+	enable_hold(a, m->hold_ms); /* with the API, its hold_ms */
 }
 
 /* ---- audit events ------------------------------------------------------------ */
@@ -723,11 +734,10 @@ static int setup_audit(struct vg_agent *a, char *err, size_t errlen)
 static void periodic(struct vg_agent *a)
 {
 	drain_audit(a);
-	if (a->hold) {
-		if (a->meta.sync)
-			a->meta.sync(a->meta.ctx);
+	vg_cmeta_sync(a->cmeta);
+	if (a->hold)
 		release_held(a, false);
-	}
+	vg_cmeta_periodic(a->cmeta);
 	if (a->reopen) {
 		a->reopen = 0;
 		if (a->disp)
@@ -759,6 +769,8 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 	so.etc_root = "/etc";
 	a->st = vg_state_new(&so);
 	a->ev = vg_xcalloc(1, sizeof(*a->ev));
+	a->cmeta = vg_cmeta_new();
+	vg_state_set_meta_lookup(a->st, vg_cmeta_lookup, a->cmeta);
 	if (o->on_event) {
 		memcpy(a->want, o->want, VG_NR_MAX);
 		return a;
@@ -770,6 +782,13 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 	}
 	a->scratch = vg_cond_scratch_new();
 	setup_reload(a);
+	if (vg_cmeta_start_runtime(a->cmeta, a->cfg, err, errlen)) {
+		vg_agent_free(a);
+		return NULL;
+	}
+	vg_cmeta_metrics(a->cmeta, a->reg);
+	if (vg_cmeta_has_runtime(a->cmeta)) /* without the API: runtime.hold_ms */
+		enable_hold(a, (unsigned)a->cfg->runtime.hold_ms);
 	return a;
 }
 
@@ -1009,6 +1028,7 @@ void vg_agent_free(struct vg_agent *a)
 	free(a->paths);
 	vg_diag_free(&a->diag);
 	vg_hold_free(a->hold);
+	vg_cmeta_free(a->cmeta);
 	vg_state_free(a->st);
 	free(a->ev);
 	free(a);

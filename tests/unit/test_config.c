@@ -131,6 +131,46 @@ static void test_errors(void **state)
 	expect_error("capture:\n  ringbuf_bytes: [1\n", ":");
 }
 
+static void test_runtime_keys(void **state)
+{
+	(void)state;
+	struct vg_config cfg;
+	char err[256];
+	vg_config_defaults(&cfg);
+	assert_true(cfg.runtime.enabled);
+	assert_int_equal(cfg.runtime.n_containerd_roots, 1);
+	assert_string_equal(cfg.runtime.containerd_roots[0],
+			    "/run/containerd/io.containerd.runtime.v2.task");
+	assert_int_equal(cfg.runtime.n_crio_roots, 1);
+	assert_string_equal(cfg.runtime.crio_roots[0],
+			    "/run/containers/storage/overlay-containers");
+	assert_int_equal(cfg.runtime.n_runc_roots, 2);
+	assert_string_equal(cfg.runtime.runc_roots[0], "/run/runc");
+	assert_string_equal(cfg.runtime.runc_roots[1], "/run/containerd/runc");
+	assert_int_equal(cfg.runtime.max_containers, 4096);
+	assert_int_equal(cfg.runtime.max_file_bytes, 524288);
+	assert_int_equal(cfg.runtime.hold_ms, 500);
+	vg_config_free(&cfg);
+	/* a list, an empty list, a scalar; rules_dirs untouched */
+	assert_int_equal(load(&cfg,
+			      "runtime:\n  runc_roots: [/a, /b, /c]\n  crio_roots: []\n"
+			      "  containerd_roots: /x\n  max_file_bytes: 1024\n",
+			      err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.runtime.n_runc_roots, 3);
+	assert_string_equal(cfg.runtime.runc_roots[2], "/c");
+	assert_int_equal(cfg.runtime.n_crio_roots, 0);
+	assert_int_equal(cfg.runtime.n_containerd_roots, 1);
+	assert_string_equal(cfg.runtime.containerd_roots[0], "/x");
+	assert_int_equal(cfg.runtime.max_file_bytes, 1024);
+	assert_int_equal(cfg.n_rules_dirs, 1);
+	vg_config_free(&cfg);
+	expect_error("runtime:\n  runc_roots: {a: 1}\n",
+		     ":2:15: key 'runtime.runc_roots': expected a list of paths, got a mapping");
+	expect_error("runtime:\n  max_file_bytes: 0\n",
+		     ":2:19: key 'runtime.max_file_bytes': must be greater than 0");
+}
+
 static void test_env(void **state)
 {
 	(void)state;
@@ -270,6 +310,11 @@ static void test_ranges(void **state)
 	expect_error("audit:\n  queue_bytes: 4294967296\n", "must be at most 1073741824");
 	expect_error("audit:\n  max_connections: 100000\n", "must be at most 1024");
 	expect_error("audit:\n  timeout_ms: 4294967296\n", "must be at most 600000");
+	expect_error("runtime:\n  max_containers: 0\n", "must be greater than 0");
+	expect_error("runtime:\n  max_file_bytes: 1099511627776\n",
+		     "key 'runtime.max_file_bytes': must be at most 67108864");
+	expect_error("runtime:\n  hold_ms: 4294967296\n",
+		     "key 'runtime.hold_ms': must be at most 600000");
 	expect_error("audit:\n  listen: \"256.0.0.1:9765\"\n",
 		     "key 'audit.listen': '256.0.0.1:9765': not an IPv4 address");
 	/* the bounds themselves are fine */
@@ -352,11 +397,11 @@ static void test_listen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults), cmocka_unit_test(test_empty_and_missing),
-		cmocka_unit_test(test_values),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_env),	 cmocka_unit_test(test_outputs_keys),
-		cmocka_unit_test(test_ranges),	 cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_values),	     cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_runtime_keys), cmocka_unit_test(test_env),
+		cmocka_unit_test(test_outputs_keys), cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1108,6 +1108,9 @@ static const struct vg_container_meta meta = {
 	.npod_labels = 2,
 	.ns_labels = ns_labels,
 	.nns_labels = 1,
+	.full_id = "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8",
+	.type = "containerd",
+	.user = "1000",
 };
 static const char *asked;
 
@@ -1153,6 +1156,19 @@ static void test_container_meta(void **unused)
 	CHECK("container.mount.dest[1]", "/host/proc");
 	CHECK("container.mount.dest[5]", "N/A");
 	CHECK("container.mount.source[/host/*]", "/proc");
+	CHECK("container.mount[/host/proc]", "/proc:/host/proc:ro:false:rprivate");
+	CHECK("container.mount[0]", "/var/run/docker.sock:/var/run/docker.sock::true:rprivate");
+	CHECK("container.mount[/etc]", "N/A");
+	CHECK("container.mount.mode[/host/proc]", "ro");
+	CHECK("container.mount.mode[0]", "");
+	CHECK("container.mount.rdwr[/host/proc]", "false");
+	CHECK("container.mount.rdwr[/var/run/*]", "true");
+	CHECK("container.mount.propagation[1]", "rprivate");
+	CHECK("container.mount.propagation[/etc]", "N/A");
+	CHECK("container.full_id",
+	      "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8");
+	CHECK("container.type", "containerd");
+	CHECK("container.user", "1000");
 	CHECK("k8s.ns.name", "shop");
 	CHECK("k8s.pod.name", "web-7d4b9");
 	CHECK("k8s.pod.uid", POD_UID);
@@ -1172,12 +1188,22 @@ static void test_container_meta(void **unused)
 	CHECK("k8s.pod.uid", "<unset>");
 	assert_null(asked);
 
+	CHECK("container.mount.dest[/proc*]", "<unset>"); /* not in a container */
+
 	/* a container the look-up does not know: the pod uid still comes
 	 * from the cgroup path */
 	exec_in(97, "/kubepods/burstable/pod11111111-2222-3333-4444-555555555555/"
 		    "aaaaaaaaaaaa8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8");
 	CHECK("container.id", "aaaaaaaaaaaa");
 	CHECK("container.image", "<unset>");
+	CHECK("container.full_id", "<unset>");
+	CHECK("container.privileged", "<unset>");
+	/* its mount table is unknown: <NA>, not N/A (no such mount) and not
+	 * unset (which `not ... in ("<NA>","N/A")` would take for a mount) */
+	CHECK("container.mount.dest[/proc*]", "<NA>");
+	CHECK("container.mount.source[/etc]", "<NA>");
+	CHECK("container.mount[0]", "<NA>");
+	CHECK("container.mounts", "<unset>");
 	assert_string_equal(asked, "aaaaaaaaaaaa");
 	CHECK("k8s.pod.uid", "11111111-2222-3333-4444-555555555555");
 	CHECK("k8s.pod.name", "<unset>");
@@ -1188,7 +1214,7 @@ static void test_container_meta(void **unused)
 	CHECK("container.id", "4b9a3d9c1f0e");
 	CHECK("k8s.pod.name", "<unset>");
 	CHECK("k8s.pod.uid", POD_UID);
-	CHECK("container.mount.dest[/proc*]", "<unset>");
+	CHECK("container.mount.dest[/proc*]", "<NA>");
 }
 
 static void test_names(void **unused)
