@@ -1,8 +1,9 @@
 /* config.h - the agent's YAML configuration (default /etc/vigil/vigil.yaml).
  *
  * Every key has a default, so an empty file (or none) is a valid
- * configuration.  An unknown key or a value of the wrong type is an error
- * naming file:line:col and the key's dotted path.  A few keys can be set
+ * configuration.  An unknown key, a key given twice, a value of the wrong
+ * type or out of its range (docs/configuration.md) is an error naming
+ * file:line:col and the key's dotted path.  A few keys can be set
  * from the environment, which wins over the file (a DaemonSet sets them):
  * VIGIL_NODE_NAME or NODE_NAME, VIGIL_LOG_LEVEL.
  */
@@ -151,6 +152,14 @@ void vg_config_defaults(struct vg_config *cfg);
  * defaults.  Returns 0, or -1 with err = "FILE:LINE:COL: message". */
 int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, char *err,
 		   size_t errlen);
+
+/* Split a listen address: "host:port" (an IPv4 address, a host name, or
+ * "" for every address), "[IPv6]:port".  host gets the address or name
+ * without brackets, family AF_INET, AF_INET6 or AF_UNSPEC (a name, "").
+ * Returns 0, or -1 with why = what is wrong ("port must be 0..65535";
+ * 256.1.1.1 is "not an IPv4 address", never taken for a name). */
+int vg_config_parse_hostport(const char *s, char *host, size_t hostcap, int *port, int *family,
+			     char *why, size_t len);
 
 /* Apply the environment overrides. */
 void vg_config_env(struct vg_config *cfg);

@@ -84,6 +84,7 @@ struct vg_agent {
 	uint64_t kdrops_reported; /* kernel drops already reported */
 	uint64_t qdrops_pending;  /* alert queue drops not yet reported */
 	bool ran;		  /* vg_agent_run got as far as the capture */
+	uint64_t drain_until;	  /* the final ring drain's deadline; 0 before it */
 
 	/* the audit webhook receiver: its events are evaluated on this thread */
 	struct vg_audit *audit;
@@ -169,8 +170,16 @@ static void collect_drops(struct vg_metric_family *f, void *arg)
 	vg_metric_counter_set(vg_metric_labels(f, "kernel_ringbuf"), n);
 }
 
+static size_t enabled_rules(const struct vg_engine *e)
+{
+	struct vg_engine_stats es;
+	vg_engine_get_stats(e, &es);
+	return es.rules_enabled;
+}
+
 /* On the capture thread after a swap: the per-rule match counters follow
- * the new engine's rule indexes. */
+ * the new engine's rule indexes; /readyz is ready only while some rule
+ * runs (a set of custom resources may become empty). */
 static void on_swap(struct vg_agent *a)
 {
 	free(a->match_series);
@@ -178,6 +187,7 @@ static void on_swap(struct vg_agent *a)
 	if (a->reg)
 		vg_metric_set(vg_metric_series(a->m.rules_last_reload, NULL),
 			      (double)vg_now_wall_ns() / 1e9);
+	vg_agent_set_ready(a, VG_READY_RULES, enabled_rules(a->eng) > 0);
 }
 
 static void load_embedded(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
@@ -185,6 +195,11 @@ static void load_embedded(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
 	(void)ctx;
 	for (const struct vg_embedded *e = vg_embedded_rules; e->name; e++)
 		vg_ruleset_add_text(rs, e->name, e->text, strlen(e->text), d);
+}
+
+static bool stopping(void *ctx)
+{
+	return ((struct vg_agent *)ctx)->stop != 0;
 }
 
 static int set_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, size_t errlen)
@@ -195,7 +210,9 @@ static int set_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, siz
 	return vg_capture_set_interest(a->map_cap, want, err, errlen);
 }
 
-/* After every build, on the reload worker (the first on the caller's). */
+/* After every build, on the reload worker (the first on the caller's).
+ * The metrics (vigil_rules_loaded, vigil_rules_reloads_total) are
+ * reload.c's, through its opts.metrics. */
 static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag)
 {
 	struct vg_agent *a = ctx;
@@ -208,37 +225,20 @@ static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag 
 		size_t acc, rej;
 		vg_crset_count(cs, k, &acc, &rej);
 		rejected += rej;
-		if (a->reg) {
-			const char *kind = vg_crset_kind_name(k);
-			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "accepted"),
-				      (double)acc);
-			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "rejected"),
-				      (double)rej);
-		}
 	}
 	const struct vg_crset_result *res;
 	size_t nres = vg_crset_results(cs, &res);
 	for (size_t i = 0; i < nres; i++)
 		if (!res[i].accepted)
 			vg_log(VG_LOG_WARNING, "%s", res[i].message);
-	if (a->reg) {
-		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "accepted"),
-			      (double)compiled);
-		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "rejected"),
-			      (double)failed);
-		if (n)
-			vg_metric_inc(vg_metric_labels(a->m.rules_reloads,
-						       rejected ? "partial" : "success"));
-	}
 	struct vg_engine_stats es;
 	vg_engine_get_stats(vg_crset_engine(cs), &es);
 	if (!n) {
-		if (failed)
-			vg_log(VG_LOG_WARNING,
-			       "%zu rules failed to compile: running with the %zu that did", failed,
-			       es.rules_enabled);
-		vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s (%zu custom resources)",
-		       es.rules_enabled, a->origin, nres);
+		/* errors in the files stop the start (vg_agent_run says so) */
+		if (!files_diag->errors)
+			vg_log(VG_LOG_INFO,
+			       "loaded %zu enabled rules from %s (%zu custom resources)",
+			       es.rules_enabled, a->origin, nres);
 	} else {
 		vg_log(VG_LOG_INFO,
 		       "rules rebuilt: %zu enabled rules, %zu custom resources (%zu rejected)",
@@ -257,10 +257,15 @@ static void setup_reload(struct vg_agent *a)
 		ro.npaths = o->nrules;
 		a->origin = "the command line";
 	} else {
+		/* When no entry of rules_dirs exists (vigil outside its image),
+		 * the embedded rules run.  When some exist, every one must: a
+		 * missing one is an error of the rule files like any other. */
+		bool any = false;
 		for (size_t i = 0; i < a->cfg->n_rules_dirs; i++) {
 			struct stat st;
-			if (stat(a->cfg->rules_dirs[i], &st))
-				continue;
+			any |= stat(a->cfg->rules_dirs[i], &st) == 0;
+		}
+		for (size_t i = 0; any && i < a->cfg->n_rules_dirs; i++) {
 			a->paths = vg_xrealloc(a->paths, (a->npaths + 1) * sizeof(char *));
 			a->paths[a->npaths++] = vg_xstrdup(a->cfg->rules_dirs[i]);
 		}
@@ -270,12 +275,20 @@ static void setup_reload(struct vg_agent *a)
 		if (!a->npaths) {
 			ro.load_more = load_embedded;
 			a->origin = "the embedded default rules";
+			if (a->cfg->n_rules_dirs)
+				vg_log(VG_LOG_WARNING,
+				       "no entry of rules_dirs exists (the first: %s): running the "
+				       "embedded default rules",
+				       a->cfg->rules_dirs[0]);
 		}
 	}
 	ro.set_interest = set_interest;
 	ro.interest_ctx = a;
 	ro.on_build = on_build;
 	ro.build_ctx = a;
+	ro.metrics = a->reg ? &a->m : NULL;
+	ro.should_stop = stopping;
+	ro.stop_ctx = a;
 	a->reload = vg_reload_new(&ro);
 }
 
@@ -310,8 +323,10 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 		return -1;
 	}
 	vg_httpd_set_ready(a->httpd, VG_READY_INFORMERS, true);
-	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s", cfg->metrics.listen,
-	       vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "");
+	/* the address bound, which a host name in metrics.listen resolved to */
+	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s (metrics.listen %s)",
+	       vg_httpd_address(a->httpd), vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "",
+	       cfg->metrics.listen);
 	return 0;
 }
 
@@ -672,6 +687,20 @@ static int on_record(void *ctx, const struct vg_rec *raw, size_t size)
 	return 0;
 }
 
+/* The ring's callback.  A flood (events coming faster than they are
+ * evaluated) must not keep the loop from seeing a stop: once asked to stop,
+ * the batch ends after this record, and the final drain at its deadline. */
+static int on_ring_record(void *ctx, const struct vg_rec *raw, size_t size)
+{
+	struct vg_agent *a = ctx;
+	int r = on_record(a, raw, size);
+	if (r)
+		return r;
+	if (a->stop && (!a->drain_until || vg_now_mono_ns() >= a->drain_until))
+		return 1;
+	return 0;
+}
+
 /* Hold the records of containers not known yet, up to hold_ms. */
 static void enable_hold(struct vg_agent *a, unsigned hold_ms)
 {
@@ -838,6 +867,36 @@ static void report_features(struct vg_agent *a, struct vg_capture *cap)
 	vg_httpd_set_detail(a->httpd, detail);
 }
 
+/* The start fails closed: an error in a configured rule file, or no rule
+ * to run, stops it; only where rule custom resources are watched may the
+ * agent start with none (then /readyz waits for one). */
+static int check_first_set(struct vg_agent *a, char *err, size_t errlen)
+{
+	size_t ferr = vg_reload_file_errors(a->reload);
+	if (ferr) {
+		snprintf(err, errlen,
+			 "the rules of %s have %zu error%s (above): not starting; `vigil validate` "
+			 "checks them",
+			 a->origin, ferr, ferr == 1 ? "" : "s");
+		return -1;
+	}
+	if (enabled_rules(a->eng))
+		return 0;
+	if (a->rules_gate) {
+		vg_log(VG_LOG_WARNING,
+		       "no enabled rule in %s nor in the rule custom resources listed so far: not "
+		       "ready until a ClusterRule or Rule brings one",
+		       a->origin);
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "no enabled rule in %s: nothing to detect, not starting (add rules, or run "
+		 "in a cluster with kubernetes.rules to take them from ClusterRule and Rule "
+		 "objects)",
+		 a->origin);
+	return -1;
+}
+
 int vg_agent_run(struct vg_agent *a)
 {
 	char err[512];
@@ -877,13 +936,18 @@ int vg_agent_run(struct vg_agent *a)
 			       "they join with the first reload");
 		a->map_cap = cap;
 		a->eng = vg_reload_start(a->reload, err, sizeof(err));
-		if (*err) {
+		if (!a->eng && a->stop) { /* SIGTERM during the first compile */
+			vg_log(VG_LOG_INFO, "stopped before the rules were loaded");
+			vg_capture_close(cap);
+			return 0;
+		}
+		if (*err || check_first_set(a, err, sizeof(err))) {
 			vg_log(VG_LOG_ERROR, "%s", err);
+			vg_reload_quiesce(a->reload); /* before the map it writes goes */
 			vg_capture_close(cap);
 			return -1;
 		}
 		on_swap(a);
-		vg_agent_set_ready(a, VG_READY_RULES, true);
 	} else if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
 		vg_log(VG_LOG_ERROR, "%s", err);
 		vg_capture_close(cap);
@@ -893,6 +957,8 @@ int vg_agent_run(struct vg_agent *a)
 	int n = vg_procscan(a->cfg->proc_root, on_record, a);
 	if (n < 0) {
 		vg_log(VG_LOG_ERROR, "scanning %s: %s", a->cfg->proc_root, strerror(-n));
+		if (a->reload)
+			vg_reload_quiesce(a->reload);
 		vg_capture_close(cap);
 		return -1;
 	}
@@ -912,7 +978,7 @@ int vg_agent_run(struct vg_agent *a)
 		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
 	int rc = 0;
 	while (!a->stop) {
-		int r = vg_capture_poll(cap, 100, on_record, a);
+		int r = vg_capture_poll(cap, 100, on_ring_record, a);
 		if (r == 0 && a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
 			on_swap(a);
 		if (r < 0 && r != -EINTR) {
@@ -924,8 +990,20 @@ int vg_agent_run(struct vg_agent *a)
 		if (deadline && vg_now_mono_ns() >= deadline)
 			break;
 	}
-	/* drain what is already in the ring: nothing captured is lost on exit */
-	vg_capture_poll(cap, 0, on_record, a);
+	/* no rebuild reaches the map from now on, nor waits to be swapped */
+	if (a->reload)
+		vg_reload_quiesce(a->reload);
+	/* drain what is already in the ring: nothing captured is lost on exit,
+	 * unless it keeps filling for longer than VG_AGENT_RING_DRAIN_NS */
+	a->stop = 1;
+	a->drain_until = vg_now_mono_ns() + VG_AGENT_RING_DRAIN_NS;
+	while (vg_capture_poll(cap, 0, on_ring_record, a) > 0 && vg_now_mono_ns() < a->drain_until)
+		;
+	if (vg_now_mono_ns() >= a->drain_until)
+		vg_log(VG_LOG_WARNING,
+		       "the ring buffer still filled after %llu ms of draining at the stop: the "
+		       "events left in it are not evaluated",
+		       (unsigned long long)(VG_AGENT_RING_DRAIN_NS / 1000000));
 	if (a->hold)
 		release_held(a, true);
 	periodic(a);
