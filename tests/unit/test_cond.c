@@ -1,4 +1,4 @@
-/* Unit tests of the condition compiler (agent/engine/cond.c) on real events built
+/* Unit tests of the condition compiler (agent/engine/cond_*.c) on real events built
  * from raw records: grammar and precedence, every operator, modifiers,
  * transformers, val(), field arguments, lists and macros, IP networks,
  * unset fields, event-type sets, and error messages with their positions. */
