@@ -52,16 +52,33 @@ struct vg_cond_fieldset *vg_cond_fieldset_new(void);
 /* Free only after every condition compiled with it. */
 void vg_cond_fieldset_free(struct vg_cond_fieldset *fs);
 
+/* What kind of error a compile failed with: callers decide on the kind,
+ * never on the message's text (which is for people). */
+enum vg_cond_errkind {
+	VG_CERR_NONE,	       /* no error (a compile that succeeded) */
+	VG_CERR_SYNTAX,	       /* malformed text: a token out of place, unbalanced
+				  parentheses, an unterminated string... */
+	VG_CERR_UNKNOWN_FIELD, /* a name used as a field (an operator or an argument
+				  follows it) that no field has */
+	VG_CERR_UNKNOWN_MACRO, /* a name that is neither a field nor a macro */
+	VG_CERR_MACRO_LOOP,    /* a macro that refers to itself */
+	VG_CERR_FIELD_ARG,     /* a field argument missing, not taken, or malformed */
+	VG_CERR_TYPE,	       /* a constant or operator that does not fit the field */
+	VG_CERR_REGEX,	       /* a regex that does not compile */
+	VG_CERR_LIMIT,	       /* nesting past what the compiler allows */
+};
+
 struct vg_cond_err {
 	struct vg_pos pos; /* where the error is */
+	enum vg_cond_errkind kind;
 	char msg[512];
 };
 
 struct vg_cond;
 
 /* Compile `text` found at `where` (its first character).  NULL on error with
- * *err filled ("unknown field proc.nme", "expected ')'", "undefined macro
- * x"...). */
+ * *err filled (its kind, and a message: "unknown field proc.nme", "expected
+ * ')'", "undefined macro x"...). */
 struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 				const struct vg_cond_env *env, struct vg_cond_err *err);
 void vg_cond_free(struct vg_cond *c);

@@ -66,14 +66,16 @@ struct parser {
 /* Enter one level of nesting; 0 (error set) when too deep. */
 static int nest_in(struct parser *ps);
 
-static void perr(struct parser *ps, const struct vg_pos *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void perr(struct parser *ps, enum vg_cond_errkind kind, const struct vg_pos *at,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void perr(struct parser *ps, const struct vg_pos *at, const char *fmt, ...)
+static void perr(struct parser *ps, enum vg_cond_errkind kind, const struct vg_pos *at,
+		 const char *fmt, ...)
 {
 	if (ps->failed)
 		return; /* keep the first, innermost error */
 	ps->failed = 1;
+	ps->err->kind = kind;
 	ps->err->pos = *at;
 	va_list ap;
 	va_start(ap, fmt);
@@ -131,7 +133,8 @@ static char *read_ident(struct parser *ps, size_t *name_len)
 				break;
 		}
 		if (ps->p[i] != ']') {
-			perr(ps, &ps->pos, "unbalanced '[' in '%.*s'", (int)n, start);
+			perr(ps, VG_CERR_SYNTAX, &ps->pos, "unbalanced '[' in '%.*s'", (int)n,
+			     start);
 			return NULL;
 		}
 		n = i + 1;
@@ -174,7 +177,7 @@ static char *read_quoted(struct parser *ps, uint32_t *len)
 		advance(ps, 1);
 	}
 	if (*ps->p != q) {
-		perr(ps, &at, "unterminated string");
+		perr(ps, VG_CERR_SYNTAX, &at, "unterminated string");
 		free(out);
 		return NULL;
 	}
@@ -199,9 +202,10 @@ static char *read_value(struct parser *ps, uint32_t *len, int *quoted)
 		n++;
 	if (n == 0) {
 		if (*ps->p)
-			perr(ps, &ps->pos, "expected a value, found '%c'", *ps->p);
+			perr(ps, VG_CERR_SYNTAX, &ps->pos, "expected a value, found '%c'", *ps->p);
 		else
-			perr(ps, &ps->pos, "expected a value, found the end of the condition");
+			perr(ps, VG_CERR_SYNTAX, &ps->pos,
+			     "expected a value, found the end of the condition");
 		return NULL;
 	}
 	char *s = vg_xstrndup(ps->p, n);
@@ -246,7 +250,7 @@ static int make_fref(struct parser *ps, const char *text, size_t name_len, struc
 		size_t alen = strlen(text) - name_len - 2;
 		const char *a = text + name_len + 1;
 		if (!(f->flags & (VG_FF_ARG_INDEX | VG_FF_ARG_KEY))) {
-			perr(ps, at, "field %s takes no argument", f->name);
+			perr(ps, VG_CERR_FIELD_ARG, at, "field %s takes no argument", f->name);
 			return -1;
 		}
 		char *end;
@@ -260,12 +264,13 @@ static int make_fref(struct parser *ps, const char *text, size_t name_len, struc
 			fr->arg.kind = 2;
 			fr->arg.key = fr->key;
 		} else {
-			perr(ps, at, "field %s needs a numeric index, got '%.*s'", f->name,
-			     (int)alen, a);
+			perr(ps, VG_CERR_FIELD_ARG, at,
+			     "field %s needs a numeric index, got '%.*s'", f->name, (int)alen, a);
 			return -1;
 		}
 	} else if ((f->flags & VG_FF_ARG_REQ) && !fr->arg.kind) {
-		perr(ps, at, "field %s needs an argument, e.g. %s[...]", f->name, f->name);
+		perr(ps, VG_CERR_FIELD_ARG, at, "field %s needs an argument, e.g. %s[...]", f->name,
+		     f->name);
 		return -1;
 	}
 	return 1;
@@ -288,8 +293,8 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 			int r = parse_lhs(ps, fr, &dummy, &inner);
 			ps->nest--;
 			if (r == 0) {
-				perr(ps, &inner, "%s() needs a field, found '%s'", xform_names[x],
-				     dummy);
+				perr(ps, VG_CERR_SYNTAX, &inner, "%s() needs a field, found '%s'",
+				     xform_names[x], dummy);
 				free(dummy);
 				return -1;
 			}
@@ -298,21 +303,22 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 				return -1;
 			skip_ws(ps);
 			if (*ps->p != ')') {
-				perr(ps, &ps->pos, "expected ')' after the field in %s()",
-				     xform_names[x]);
+				perr(ps, VG_CERR_SYNTAX, &ps->pos,
+				     "expected ')' after the field in %s()", xform_names[x]);
 				cond_fref_free(fr);
 				return -1;
 			}
 			advance(ps, 1);
 			if (fr->nxf == MAX_XF) {
-				perr(ps, at, "too many nested transformers");
+				perr(ps, VG_CERR_LIMIT, at, "too many nested transformers");
 				cond_fref_free(fr);
 				return -1;
 			}
 			/* len() too: it counts the bytes of a string value */
 			if (fr->type != VG_FT_STR) {
-				perr(ps, at, "%s() applies to string fields, %s is %s",
-				     xform_names[x], fr->f->name, vg_ftype_name(fr->type));
+				perr(ps, VG_CERR_TYPE, at,
+				     "%s() applies to string fields, %s is %s", xform_names[x],
+				     fr->f->name, vg_ftype_name(fr->type));
 				cond_fref_free(fr);
 				return -1;
 			}
@@ -326,8 +332,8 @@ static int parse_lhs(struct parser *ps, struct fref *fr, char **ident, struct vg
 	char *text = read_ident(ps, &name_len);
 	if (!text) {
 		if (!ps->failed)
-			perr(ps, at, "unexpected %s%.1s%s", *ps->p ? "'" : "end of condition",
-			     ps->p, *ps->p ? "'" : "");
+			perr(ps, VG_CERR_SYNTAX, at, "unexpected %s%.1s%s",
+			     *ps->p ? "'" : "end of condition", ps->p, *ps->p ? "'" : "");
 		return -1;
 	}
 	int r = make_fref(ps, text, name_len, fr, at);
@@ -390,8 +396,8 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 		const char *const *items;
 		int n = quoted ? -1 : ps->env->list ? ps->env->list(ps->env->ctx, w, &items) : -1;
 		if (n < 0) {
-			perr(ps, &at, "'%s' needs a list in parentheses, found '%s'", op_name(op),
-			     w);
+			perr(ps, VG_CERR_SYNTAX, &at,
+			     "'%s' needs a list in parentheses, found '%s'", op_name(op), w);
 			free(w);
 			return -1;
 		}
@@ -404,7 +410,7 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 			char *s = cond_list_item(items[i], &slen);
 			if (cond_make_konst(s, slen, lhs->type, op, &set->k[set->n], why,
 					    sizeof(why))) {
-				perr(ps, &at, "%s: %s", lhs->f->name, why);
+				perr(ps, VG_CERR_TYPE, &at, "%s: %s", lhs->f->name, why);
 				free(s);
 				return -1;
 			}
@@ -438,7 +444,7 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 			char why[200];
 			if (cond_make_konst(s, slen, lhs->type, op, &set->k[set->n], why,
 					    sizeof(why))) {
-				perr(ps, &at, "%s: %s", lhs->f->name, why);
+				perr(ps, VG_CERR_TYPE, &at, "%s: %s", lhs->f->name, why);
 				free(s);
 				if (n >= 0)
 					free(w);
@@ -454,8 +460,8 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 			continue;
 		}
 		if (*ps->p != ')') {
-			perr(ps, &ps->pos, "expected ',' or ')' in the list, found '%c'",
-			     *ps->p ? *ps->p : ' ');
+			perr(ps, VG_CERR_SYNTAX, &ps->pos,
+			     "expected ',' or ')' in the list, found '%c'", *ps->p ? *ps->p : ' ');
 			return -1;
 		}
 	}
@@ -476,8 +482,8 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 	L->slot = L->nxf == 0 && ps->env->fieldset ? cond_fs_slot(ps->env->fieldset, L) : -1;
 	enum op op;
 	if (!read_op(ps, &op)) {
-		perr(ps, &ps->pos, "expected an operator after %s, found '%.10s'", L->f->name,
-		     *ps->p ? ps->p : "end of condition");
+		perr(ps, VG_CERR_SYNTAX, &ps->pos, "expected an operator after %s, found '%.10s'",
+		     L->f->name, *ps->p ? ps->p : "end of condition");
 		goto fail;
 	}
 	n->chk.op = op;
@@ -495,8 +501,8 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
 		if (op == OP_PMATCH && L->type != VG_FT_STR) {
 			/* its constants would be strings, compared as such */
-			perr(ps, at, "operator pmatch applies to strings, %s is %s", L->f->name,
-			     vg_ftype_name(L->type));
+			perr(ps, VG_CERR_TYPE, at, "operator pmatch applies to strings, %s is %s",
+			     L->f->name, vg_ftype_name(L->type));
 			goto fail;
 		}
 		if (parse_list(ps, L, op, &n->chk.set))
@@ -510,20 +516,20 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 		struct vg_pos fat;
 		int r = parse_lhs(ps, &n->chk.rhs, &ident, &fat);
 		if (r == 0)
-			perr(ps, &fat, "val() needs a field, found '%s'", ident);
+			perr(ps, VG_CERR_SYNTAX, &fat, "val() needs a field, found '%s'", ident);
 		free(ident);
 		if (r <= 0)
 			goto fail;
 		skip_ws(ps);
 		if (*ps->p != ')') {
-			perr(ps, &ps->pos, "expected ')' to close val(");
+			perr(ps, VG_CERR_SYNTAX, &ps->pos, "expected ')' to close val(");
 			goto fail;
 		}
 		advance(ps, 1);
 		n->chk.rhs_field = 1;
 		if (n->chk.rhs.type != L->type) {
-			perr(ps, &vat, "cannot compare %s (%s) with %s (%s)", L->f->name,
-			     vg_ftype_name(L->type), n->chk.rhs.f->name,
+			perr(ps, VG_CERR_TYPE, &vat, "cannot compare %s (%s) with %s (%s)",
+			     L->f->name, vg_ftype_name(L->type), n->chk.rhs.f->name,
 			     vg_ftype_name(n->chk.rhs.type));
 			goto fail;
 		}
@@ -537,7 +543,7 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 		char why[200];
 		if (cond_make_konst(v, len, L->type, op, &n->chk.k, why, sizeof(why))) {
 			/* v is n->chk.k.s now: cond_node_free() releases it */
-			perr(ps, &vat, "%s: %s", L->f->name, why);
+			perr(ps, VG_CERR_TYPE, &vat, "%s: %s", L->f->name, why);
 			goto fail;
 		}
 		if (op == OP_REGEX) {
@@ -545,20 +551,20 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			if (rc) {
 				char msg[128];
 				regerror(rc, &n->chk.re, msg, sizeof(msg));
-				perr(ps, &vat, "invalid regex '%s': %s", v, msg);
+				perr(ps, VG_CERR_REGEX, &vat, "invalid regex '%s': %s", v, msg);
 				goto fail;
 			}
 			n->chk.has_re = 1;
 		}
 		if (n->chk.k.type == VG_FT_STR && L->type != VG_FT_STR) {
-			perr(ps, &vat, "operator %s applies to strings, %s is %s", op_name(op),
-			     L->f->name, vg_ftype_name(L->type));
+			perr(ps, VG_CERR_TYPE, &vat, "operator %s applies to strings, %s is %s",
+			     op_name(op), L->f->name, vg_ftype_name(L->type));
 			goto fail;
 		}
 		if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
 		    (L->type == VG_FT_IP || L->type == VG_FT_NET || L->type == VG_FT_BOOL)) {
-			perr(ps, &vat, "operator %s does not apply to %s (%s)", op_name(op),
-			     L->f->name, vg_ftype_name(L->type));
+			perr(ps, VG_CERR_TYPE, &vat, "operator %s does not apply to %s (%s)",
+			     op_name(op), L->f->name, vg_ftype_name(L->type));
 			goto fail;
 		}
 	}
@@ -591,16 +597,16 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 	struct vg_pos mpos = {0};
 	const char *text = ps->env->macro ? ps->env->macro(ps->env->ctx, name, &mpos) : NULL;
 	if (!text) {
-		perr(ps, at, "undefined macro or unknown field '%s'", name);
+		perr(ps, VG_CERR_UNKNOWN_MACRO, at, "undefined macro or unknown field '%s'", name);
 		return NULL;
 	}
 	for (int i = 0; i < ps->depth; i++)
 		if (!strcmp(ps->stack[i], name)) {
-			perr(ps, at, "macro '%s' refers to itself", name);
+			perr(ps, VG_CERR_MACRO_LOOP, at, "macro '%s' refers to itself", name);
 			return NULL;
 		}
 	if (ps->depth == (int)(sizeof(ps->stack) / sizeof(ps->stack[0]))) {
-		perr(ps, at, "macros nested too deep at '%s'", name);
+		perr(ps, VG_CERR_LIMIT, at, "macros nested too deep at '%s'", name);
 		return NULL;
 	}
 	struct parser sub = *ps;
@@ -613,7 +619,8 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 	if (n) {
 		skip_ws(&sub);
 		if (*sub.p) {
-			perr(&sub, &sub.pos, "unexpected '%.10s' in macro '%s'", sub.p, name);
+			perr(&sub, VG_CERR_SYNTAX, &sub.pos, "unexpected '%.10s' in macro '%s'",
+			     sub.p, name);
 			cond_node_free(n);
 			n = NULL;
 		}
@@ -625,7 +632,8 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 static int nest_in(struct parser *ps)
 {
 	if (ps->nest >= MAX_NEST) {
-		perr(ps, &ps->pos, "condition nested too deep (more than %d levels)", MAX_NEST);
+		perr(ps, VG_CERR_LIMIT, &ps->pos, "condition nested too deep (more than %d levels)",
+		     MAX_NEST);
 		return 0;
 	}
 	ps->nest++;
@@ -666,7 +674,7 @@ static struct node *parse_unary_1(struct parser *ps)
 			return NULL;
 		skip_ws(ps);
 		if (*ps->p != ')') {
-			perr(ps, *ps->p ? &ps->pos : &at,
+			perr(ps, VG_CERR_SYNTAX, *ps->p ? &ps->pos : &at,
 			     *ps->p ? "expected ')', found '%.10s'" : "unbalanced '(': no ')'%.0s",
 			     ps->p);
 			cond_node_free(n);
@@ -692,7 +700,7 @@ static struct node *parse_unary_1(struct parser *ps)
 		ps->p = save;
 		ps->pos = savepos;
 		if (has_op || strchr(ident, '[')) {
-			perr(ps, &at, "unknown field '%s'", ident);
+			perr(ps, VG_CERR_UNKNOWN_FIELD, &at, "unknown field '%s'", ident);
 			free(ident);
 			return NULL;
 		}
@@ -766,17 +774,18 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 	ps.env = env ? env : &none;
 	ps.err = err;
 	err->msg[0] = 0;
+	err->kind = VG_CERR_NONE;
 	err->pos = ps.pos;
 	skip_ws(&ps);
 	if (!*ps.p) {
-		perr(&ps, &ps.pos, "empty condition");
+		perr(&ps, VG_CERR_SYNTAX, &ps.pos, "empty condition");
 		return NULL;
 	}
 	struct node *root = parse_or(&ps);
 	if (root) {
 		skip_ws(&ps);
 		if (*ps.p) {
-			perr(&ps, &ps.pos,
+			perr(&ps, VG_CERR_SYNTAX, &ps.pos,
 			     *ps.p == ')' ? "unbalanced ')'%.0s" : "unexpected '%.10s'", ps.p);
 			cond_node_free(root);
 			root = NULL;

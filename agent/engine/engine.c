@@ -80,10 +80,11 @@ static struct vg_pos locate(const struct env_ctx *e, const struct vg_text *own,
 	return p->file ? *p : def->pos;
 }
 
-static int is_unknown_filter(const char *msg)
+/* What skip-if-unknown-filter skips: a name that is no field (and, when
+ * nothing follows it, no macro either). */
+static int is_unknown_filter(const struct vg_cond_err *err)
 {
-	return !strncmp(msg, "unknown field", 13) ||
-	       !strncmp(msg, "undefined macro or unknown field", 32);
+	return err->kind == VG_CERR_UNKNOWN_FIELD || err->kind == VG_CERR_UNKNOWN_MACRO;
 }
 
 struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
@@ -119,7 +120,7 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		struct vg_cond *c = vg_cond_compile(def->cond.text, &at, &env, &err);
 		if (!c) {
 			struct vg_pos p = locate(&ctx, &def->cond, &err.pos, def);
-			if (def->skip_if_unknown_filter && is_unknown_filter(err.msg)) {
+			if (def->skip_if_unknown_filter && is_unknown_filter(&err)) {
 				vg_diag_add(d, 0, p.file, p.line, p.col,
 					    "%s: rule skipped (skip-if-unknown-filter) (rule '%s')",
 					    err.msg, def->name);

@@ -774,6 +774,57 @@ static void test_nesting(void **unused)
 	expect_err(t, "t.yaml", 1, 8 * 199 + 1, "nested too deep");
 }
 
+/* Callers decide on an error's kind (skip-if-unknown-filter skips only
+ * unknown names), never on its message. */
+static void test_error_kinds(void **unused)
+{
+	(void)unused;
+	char deep[400];
+	memset(deep, '(', 300);
+	strcpy(deep + 300, "proc.name = bash");
+	const struct {
+		const char *text;
+		enum vg_cond_errkind kind;
+	} cases[] = {
+		{"proc.nme = bash", VG_CERR_UNKNOWN_FIELD},
+		{"proc.name = bash and proc.nope[1] = x", VG_CERR_UNKNOWN_FIELD},
+		{"proc.name = bash and no_such_macro", VG_CERR_UNKNOWN_MACRO},
+		{"bad_macro", VG_CERR_UNKNOWN_FIELD}, /* inside the macro */
+		{"self_loop", VG_CERR_MACRO_LOOP},
+		{"loop_a", VG_CERR_MACRO_LOOP},
+		{"(proc.name = bash", VG_CERR_SYNTAX},
+		{"proc.name = bash)", VG_CERR_SYNTAX},
+		{"proc.name bash", VG_CERR_SYNTAX},
+		{"proc.name = \"bash", VG_CERR_SYNTAX},
+		{"", VG_CERR_SYNTAX},
+		{"tolower(nosuch) = x", VG_CERR_SYNTAX},
+		{"proc.pid = abc", VG_CERR_TYPE},
+		{"proc.name = val(proc.pid)", VG_CERR_TYPE},
+		{"fd.rport pmatch (/etc)", VG_CERR_TYPE},
+		{"proc.name[1] = x", VG_CERR_FIELD_ARG},
+		{"proc.aname[x] = x", VG_CERR_FIELD_ARG},
+		{"proc.cmdline regex \"a(b\"", VG_CERR_REGEX},
+		{deep, VG_CERR_LIMIT},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vg_cond_err err;
+		struct vg_pos at = {"t.yaml", 1, 1};
+		struct vg_cond *c = vg_cond_compile(cases[i].text, &at, &ENV, &err);
+		if (c) {
+			vg_cond_free(c);
+			fail_msg("'%s' compiled", cases[i].text);
+		}
+		if (err.kind != cases[i].kind)
+			fail_msg("'%.40s': kind %d, expected %d (%s)", cases[i].text, (int)err.kind,
+				 (int)cases[i].kind, err.msg);
+	}
+	struct vg_cond_err err;
+	struct vg_cond *c = vg_cond_compile("proc.name = bash", NULL, &ENV, &err);
+	assert_non_null(c);
+	assert_int_equal(err.kind, VG_CERR_NONE);
+	vg_cond_free(c);
+}
+
 /* Conditions sharing a field set share a per-event value cache.  Values
  * rendered into the cache (evt.arg) must survive the cache growing when a
  * later condition reads many more fields of the same event. */
@@ -1315,6 +1366,7 @@ int main(void)
 		cmocka_unit_test(test_unset),
 		cmocka_unit_test(test_evttypes),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_kinds),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_field_cache),
