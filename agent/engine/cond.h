@@ -87,6 +87,10 @@ void vg_cond_free(struct vg_cond *c);
 struct vg_cond_scratch;
 struct vg_cond_scratch *vg_cond_scratch_new(void);
 void vg_cond_scratch_free(struct vg_cond_scratch *s);
+/* How many regex matches made with s were not decided (a subject over the
+ * length cap, or a pattern needing more matcher states than allowed) and
+ * counted as matches; see docs/rules.md. */
+uint64_t vg_cond_scratch_regex_undecided(const struct vg_cond_scratch *s);
 
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_event *ev, struct vg_cond_scratch *s);
 /* The same for an event whose type the caller knows is one of

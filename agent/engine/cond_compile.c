@@ -235,8 +235,7 @@ void cond_node_free(struct node *n)
 			konst_free(&n->chk.set.k[i]);
 		free(n->chk.set.k);
 		free(n->chk.set.slots);
-		if (n->chk.has_re)
-			regfree(&n->chk.re);
+		cond_re_free(n->chk.re);
 		free(n->chk.types);
 		break;
 	case N_CONST:

@@ -49,6 +49,7 @@ struct vg_cond_scratch { /* read for every comparison: one cache line */
 	int nchunk, cur;
 	size_t aused; /* bytes used of chunk[cur] */
 	/* rarely used, large (lhs also receives what the cache then copies) */
+	uint64_t re_undecided;
 	struct vg_fvals lhs, rhs;
 	char xbuf[VG_FVALS_BUF];  /* transformed lhs values */
 	char rxbuf[VG_FVALS_BUF]; /* transformed val() values */
@@ -69,6 +70,11 @@ void vg_cond_scratch_free(struct vg_cond_scratch *s)
 		free(s->memo);
 	}
 	free(s);
+}
+
+uint64_t vg_cond_scratch_regex_undecided(const struct vg_cond_scratch *s)
+{
+	return s->re_undecided;
 }
 
 static int b64val(char c)
@@ -200,8 +206,20 @@ static int cmp_num(int type, const struct vg_fval *v, const struct konst *k)
 	return v->u < k->u ? -1 : v->u > k->u;
 }
 
+/* regex: not decided (see cond_regex.c) counts as a match, and is counted */
+static int regex_match(const struct node *n, const char *p, uint32_t len, struct vg_cond_scratch *s)
+{
+	int r = cond_re_match(n->chk.re, p, len);
+	if (r < 0) {
+		s->re_undecided++;
+		return 1;
+	}
+	return r;
+}
+
 /* one value against one constant */
-static int match_one(const struct node *n, int type, const struct vg_fval *v, const struct konst *k)
+static int match_one(const struct node *n, int type, const struct vg_fval *v, const struct konst *k,
+		     struct vg_cond_scratch *s)
 {
 	const enum op op = n->chk.op;
 	if (type == VG_FT_STR || k->type == VG_FT_STR) {
@@ -230,7 +248,7 @@ static int match_one(const struct node *n, int type, const struct vg_fval *v, co
 		case OP_IGLOB:
 			return !fnmatch(k->s, cstr(v, tmp, sizeof(tmp)), FNM_CASEFOLD);
 		case OP_REGEX:
-			return !regexec(&n->chk.re, cstr(v, tmp, sizeof(tmp)), 0, NULL, 0);
+			return regex_match(n, p, len, s);
 		case OP_PMATCH:
 			if (len < k->len || memcmp(p, k->s, k->len))
 				return 0;
@@ -260,7 +278,8 @@ static int match_one(const struct node *n, int type, const struct vg_fval *v, co
 }
 
 /* one value against the check's set (in, intersects, pmatch) */
-static int match_set(const struct node *n, int type, const struct vg_fval *v)
+static int match_set(const struct node *n, int type, const struct vg_fval *v,
+		     struct vg_cond_scratch *scr)
 {
 	const struct kset *s = &n->chk.set;
 	if (type == VG_FT_STR && n->chk.op != OP_PMATCH)
@@ -276,7 +295,7 @@ static int match_set(const struct node *n, int type, const struct vg_fval *v)
 		return 0;
 	}
 	for (uint32_t i = 0; i < s->n; i++)
-		if (match_one(n, type, v, &s->k[i]))
+		if (match_one(n, type, v, &s->k[i], scr))
 			return 1;
 	return 0;
 }
@@ -423,7 +442,7 @@ static bool eval_check(const struct node *n, const struct vg_event *ev, struct v
 					k.u = rv->v[j].u;
 					k.i = rv->v[j].i;
 				}
-				if (match_one(n, type, &lvv[i], &k))
+				if (match_one(n, type, &lvv[i], &k, s))
 					return true;
 			}
 		return false;
@@ -447,8 +466,8 @@ static bool eval_check(const struct node *n, const struct vg_event *ev, struct v
 			}
 			m = kset_has_hashed(&n->chk.set, lvv[i].s.p, lvv[i].s.len, h);
 		} else {
-			m = is_set ? match_set(n, type, &lvv[i])
-				   : match_one(n, type, &lvv[i], &n->chk.k);
+			m = is_set ? match_set(n, type, &lvv[i], s)
+				   : match_one(n, type, &lvv[i], &n->chk.k, s);
 		}
 		if (op == OP_NE && !m)
 			return false;

@@ -16,10 +16,10 @@
 #define VIGIL_COND_INT_H
 
 #include "cond.h"
+#include "cond_regex.h"
 #include "util.h"
 
 #include <ctype.h>
-#include <regex.h>
 #include <string.h>
 #include <strings.h>
 
@@ -121,12 +121,11 @@ struct node {
 			enum op op;
 			enum quant quant;
 			int rhs_field; /* compare against val(field) */
-			int has_re;
 			struct fref lhs;
 			struct konst k;
 			struct kset set;
 			struct fref rhs;
-			regex_t re;
+			struct cond_re *re; /* regex */
 		} chk;
 	};
 };

@@ -527,6 +527,11 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 		}
 		advance(ps, 1);
 		n->chk.rhs_field = 1;
+		if (op == OP_REGEX) { /* compiled once, from a constant */
+			perr(ps, VG_CERR_TYPE, &vat,
+			     "operator regex needs a constant pattern, not val()");
+			goto fail;
+		}
 		if (n->chk.rhs.type != L->type) {
 			perr(ps, VG_CERR_TYPE, &vat, "cannot compare %s (%s) with %s (%s)",
 			     L->f->name, vg_ftype_name(L->type), n->chk.rhs.f->name,
@@ -547,14 +552,12 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			goto fail;
 		}
 		if (op == OP_REGEX) {
-			int rc = regcomp(&n->chk.re, v, REG_EXTENDED | REG_NOSUB);
-			if (rc) {
-				char msg[128];
-				regerror(rc, &n->chk.re, msg, sizeof(msg));
+			char msg[256];
+			n->chk.re = cond_re_compile(v, n->chk.k.len, msg, sizeof(msg));
+			if (!n->chk.re) {
 				perr(ps, VG_CERR_REGEX, &vat, "invalid regex '%s': %s", v, msg);
 				goto fail;
 			}
-			n->chk.has_re = 1;
 		}
 		if (n->chk.k.type == VG_FT_STR && L->type != VG_FT_STR) {
 			perr(ps, VG_CERR_TYPE, &vat, "operator %s applies to strings, %s is %s",

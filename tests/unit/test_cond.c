@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cond.h"
+#include "cond_regex.h"
 #include "event.h"
 #include "scene.h"
 
@@ -150,6 +152,13 @@ static void expect_err(const char *text, const char *file, int line, int col, co
 }
 
 /* column (1-based) of the first occurrence of what in text */
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int col_of(const char *text, const char *what)
 {
 	const char *p = strstr(text, what);
@@ -774,6 +783,110 @@ static void test_nesting(void **unused)
 	expect_err(t, "t.yaml", 1, 8 * 199 + 1, "nested too deep");
 }
 
+/* regex has RE2's semantics: RE2 syntax works, what RE2 rejects
+ * (backreferences, lookaround, ...) is a compile error at the pattern. */
+static void test_regex_re2(void **unused)
+{
+	(void)unused;
+	/* S.exec: bash -c "ls -la" */
+	T_EXEC("proc.cmdline regex \"^bash -c .*la$\"");
+	T_EXEC("proc.name regex \"^[[:alpha:]]+$\"");
+	T_EXEC("proc.cmdline regex \"\\\\bls\\\\b\"");
+	F_EXEC("proc.cmdline regex \"\\\\bl\\\\b\"");
+	T_EXEC("proc.cmdline regex \"(?i)^BASH\"");
+	F_EXEC("proc.cmdline regex \"^BASH\"");
+	T_EXEC("proc.cmdline regex \"\\\\s-\\\\w{2}$\"");
+	T_EXEC("proc.cmdline regex \"^\\\\S+\\\\s+-c\"");
+	T_EXEC("proc.cmdline regex \"(?:ls|dir) -l.?a\"");
+	T_EXEC("proc.cmdline regex \"(?P<cmd>ls) -la\"");
+	T_EXEC("proc.cmdline regex \"b.*?h\"");
+	T_EXEC("proc.cmdline regex \"\\\\Q-la\\\\E$\"");
+	F_EXEC("proc.cmdline regex \"\\\\Q.*\\\\E\"");
+	F_EXEC("proc.name regex \"\\\\d\"");
+	T_EXEC("proc.pid exists and not proc.name regex \"\\\\d\"");
+	const struct {
+		const char *pat, *why;
+	} bad[] = {
+		{"(.*)\\\\1", "invalid escape sequence: \\1 (RE2 syntax"},
+		{"(.*)(.*)\\\\2\\\\1b", "invalid escape sequence: \\2 (RE2 syntax"},
+		{"(?P<x>a)(?P=x)", "RE2 syntax"},
+		{"(?P<x>a)\\\\k<x>", "RE2 syntax"},
+		{"a(?=b)", "(?= (RE2 syntax"},
+		{"a(?!b)", "(?! (RE2 syntax"},
+		{"(?<=a)b", "(?< (RE2 syntax"},
+		{"(?<!a)b", "(?< (RE2 syntax"},
+		{"(?>a+)b", "(?> (RE2 syntax"},
+		{"a++b", "bad repetition operator: ++ (RE2 syntax"},
+		{"a{2}+b", "RE2 syntax"},
+		{"(a)?(?(1)b|c)", "(?( (RE2 syntax"},
+		{"(a|(?R))", "(?R (RE2 syntax"},
+		{"(a)(?1)", "(?1 (RE2 syntax"},
+		{"a\\\\Kb", "RE2 syntax"},
+		{"(?x) a", "RE2 syntax"},
+		{"a{1001}", "invalid repetition size"},
+		{"a(b", "missing )"},
+		{"(*LIMIT_MATCH=1)a", "repetition"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char t[200];
+		snprintf(t, sizeof(t), "proc.name = bash and proc.cmdline regex \"%s\"",
+			 bad[i].pat);
+		expect_err(t, "t.yaml", 1, col_of(t, "\""), "invalid regex");
+		expect_err(t, "t.yaml", 1, col_of(t, "\""), bad[i].why);
+	}
+	expect_err("proc.cmdline regex val(proc.name)", "t.yaml", 1, 20, "constant pattern");
+}
+
+/* A pattern that backtracks exponentially, and the ones the rules
+ * allow, cost time linear in an 800-byte subject (POSIX regexec took 15 s
+ * for (.*)(.*)\2\1b on 200 bytes; backreferences no longer compile). */
+static void test_regex_bounded(void **unused)
+{
+	(void)unused;
+	static char big[801];
+	memset(big, 'a', sizeof(big) - 1);
+	const char *argv[] = {"x", big, NULL};
+	struct rb *b = &S.scratch;
+	struct vg_event ev;
+	assert_int_equal(sc_fork(&S, 60, 50, "bash", 98), 0);
+	sc_exec_rec(b, 98, 60, "bash", "/bin/bash", argv, NULL);
+	assert_int_equal(sc_apply(&S, b, &ev), 0);
+	static const char *const slow[] = {
+		"proc.args regex \"(a*)*b\"",
+		"proc.args regex \"(a|aa)*c\"",
+		"proc.args regex \"(a|a?)+b\"",
+		"proc.args regex \"^(a+)+$\"", /* true */
+		"proc.args regex \"(.*a){20}x\"",
+		"proc.args regex \"(?:a|b)*a(?:a|b){20}c\"",
+		"proc.args regex \"(?:a?){100}a{100}b\"",
+		"proc.args regex \"^(a+)+b$\"",
+	};
+	double t0 = now_s();
+	for (int rep = 0; rep < 20; rep++)
+		for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+			if (ev_on(slow[i], &ev) != (i == 3))
+				fail_msg("'%s' is %s", slow[i], i == 3 ? "false" : "true");
+	double dt = now_s() - t0;
+	if (dt > 2.0)
+		fail_msg("160 regex matches on 800 bytes took %.2f s", dt);
+	/* what no longer compiles: the backreferences that cost seconds */
+	expect_err("proc.args regex \"(.*)\\\\1\"", "t.yaml", 1, 17, "invalid regex");
+	expect_err("proc.args regex \"(.*)(.*)\\\\2\\\\1b\"", "t.yaml", 1, 17, "invalid regex");
+	/* past the subject cap a match is not decided: the matcher says so
+	 * (evaluation then counts it and takes it as a match) */
+	char why[200];
+	struct cond_re *re = cond_re_compile("b", 1, why, sizeof(why));
+	assert_non_null(re);
+	static char huge[COND_RE_SUBJECT_MAX + 2];
+	memset(huge, 'a', sizeof(huge) - 1);
+	assert_int_equal(cond_re_match(re, huge, COND_RE_SUBJECT_MAX), 0);
+	assert_int_equal(cond_re_match(re, huge, COND_RE_SUBJECT_MAX + 1), -1);
+	huge[COND_RE_SUBJECT_MAX - 1] = 'b';
+	assert_int_equal(cond_re_match(re, huge, COND_RE_SUBJECT_MAX), 1);
+	cond_re_free(re);
+	assert_int_equal(vg_cond_scratch_regex_undecided(SCR), 0);
+}
+
 /* Callers decide on an error's kind (skip-if-unknown-filter skips only
  * unknown names), never on its message. */
 static void test_error_kinds(void **unused)
@@ -1367,6 +1480,8 @@ int main(void)
 		cmocka_unit_test(test_evttypes),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_kinds),
+		cmocka_unit_test(test_regex_re2),
+		cmocka_unit_test(test_regex_bounded),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_field_cache),
