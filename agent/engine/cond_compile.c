@@ -22,6 +22,7 @@ void vg_cond_fieldset_free(struct vg_cond_fieldset *fs)
 	for (int i = 0; i < fs->n; i++)
 		free(fs->v[i].key);
 	free(fs->v);
+	free(fs->v_slots);
 	for (int i = 0; i < fs->nchk; i++)
 		free(fs->chk[i].key);
 	free(fs->chk);
@@ -29,22 +30,47 @@ void vg_cond_fieldset_free(struct vg_cond_fieldset *fs)
 	free(fs);
 }
 
-/* The slot of (field, argument) in fs, added when new. */
+static uint32_t fs_ent_hash(const struct vg_field *f, int kind, int64_t index, const char *key)
+{
+	uint64_t w[3] = {(uint64_t)(uintptr_t)f, (uint64_t)kind, (uint64_t)index};
+	uint32_t h = hash_bytes((const char *)w, sizeof(w), 0);
+	return key ? h ^ hash_bytes(key, strlen(key), 0) : h;
+}
+
+/* The slot of (field, argument) in fs, added when new.  Hashed: a rule
+ * set may read thousands of distinct arguments (evt.arg[...]). */
 int cond_fs_slot(struct vg_cond_fieldset *fs, const struct fref *fr)
 {
-	for (int i = 0; i < fs->n; i++) {
+	if ((uint32_t)fs->n * 2 >= fs->v_mask) { /* grow and rehash */
+		uint32_t cap = fs->v_mask ? (fs->v_mask + 1) * 2 : 64;
+		free(fs->v_slots);
+		fs->v_slots = vg_xcalloc(cap, sizeof(uint32_t));
+		fs->v_mask = cap - 1;
+		for (int i = 0; i < fs->n; i++) {
+			const struct fs_ent *e = &fs->v[i];
+			uint32_t j = fs_ent_hash(e->f, e->kind, e->index, e->key) & fs->v_mask;
+			while (fs->v_slots[j])
+				j = (j + 1) & fs->v_mask;
+			fs->v_slots[j] = (uint32_t)i + 1;
+		}
+	}
+	uint32_t j = fs_ent_hash(fr->f, fr->arg.kind, fr->arg.index, fr->arg.key) & fs->v_mask;
+	for (; fs->v_slots[j]; j = (j + 1) & fs->v_mask) {
+		int i = (int)fs->v_slots[j] - 1;
 		const struct fs_ent *e = &fs->v[i];
 		if (e->f == fr->f && e->kind == fr->arg.kind && e->index == fr->arg.index &&
 		    ((!e->key && !fr->arg.key) ||
 		     (e->key && fr->arg.key && !strcmp(e->key, fr->arg.key))))
 			return i;
 	}
-	fs->v = vg_xrealloc(fs->v, (size_t)(fs->n + 1) * sizeof(*fs->v));
+	if ((fs->n & (fs->n - 1)) == 0) /* grow at powers of two */
+		fs->v = vg_xrealloc(fs->v, (size_t)(fs->n ? fs->n * 2 : 1) * sizeof(*fs->v));
 	struct fs_ent *e = &fs->v[fs->n];
 	e->f = fr->f;
 	e->kind = fr->arg.kind;
 	e->index = fr->arg.index;
 	e->key = fr->arg.key ? vg_xstrdup(fr->arg.key) : NULL;
+	fs->v_slots[j] = (uint32_t)fs->n + 1;
 	return fs->n++;
 }
 
@@ -420,7 +446,7 @@ static int type_check_const(const struct vg_cond *c, const struct node *n)
 	return seen_t && seen_f ? -1 : seen_t;
 }
 
-static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg_cond_fieldset *fs)
+static int emit(struct vg_cond *c, struct node *n, int t, int f, struct vg_cond_fieldset *fs)
 {
 	switch (n->kind) {
 	case N_AND:
@@ -446,7 +472,7 @@ static int emit(struct vg_cond *c, const struct node *n, int t, int f, struct vg
 		in->chk = n;
 		in->types = n->chk.types;
 		in->neg = n->chk.op == OP_NE;
-		in->memo = memo_id(fs, n);
+		in->memo = n->chk.memo = memo_id(fs, n);
 		fast_setup(in, n);
 		in->t = t;
 		in->f = f;

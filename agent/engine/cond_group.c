@@ -39,14 +39,6 @@ static void lits_add(struct lits *a, int code)
 		a->v[a->n++] = code;
 }
 
-static const struct ins *ins_of(const struct vg_cond *c, const struct node *n)
-{
-	for (int pc = 0; pc < c->nprog; pc++)
-		if (c->prog[pc].chk == n)
-			return &c->prog[pc];
-	return NULL;
-}
-
 /* Into out, literals that hold whenever n evaluates to val on an event of
  * type t (evt.type checks are known there: constants). */
 static void necessary(const struct vg_cond *c, const struct node *n, int val, int t,
@@ -67,9 +59,9 @@ static void necessary(const struct vg_cond *c, const struct node *n, int val, in
 			out->never = in != val;
 			return;
 		}
-		const struct ins *in = ins_of(c, n);
-		if (in && in->memo >= 0)
-			out->v[out->n++] = in->memo << 1 | val;
+		/* every comparison that is not on evt.type has its instruction */
+		if (n->chk.memo >= 0)
+			out->v[out->n++] = n->chk.memo << 1 | val;
 		return;
 	}
 	case N_AND:

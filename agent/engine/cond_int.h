@@ -82,6 +82,8 @@ struct vg_cond_fieldset {
 			address (a new set may reuse a freed one's) */
 	struct fs_ent *v;
 	int n;
+	uint32_t *v_slots; /* open addressing over v, index+1, 0 = empty */
+	uint32_t v_mask;
 	struct fs_check *chk;
 	int nchk, capchk;
 	uint32_t *chk_slots; /* open addressing over chk, index+1, 0 = empty */
@@ -121,6 +123,7 @@ struct node {
 			enum op op;
 			enum quant quant;
 			int rhs_field; /* compare against val(field) */
+			int memo;      /* its instruction's memo id (set by emit) */
 			struct fref lhs;
 			struct konst k;
 			struct kset set;

@@ -1390,6 +1390,73 @@ static void test_group_exact(void **unused)
 	vg_cond_fieldset_free(env.fieldset);
 }
 
+/* Compile time stays linear in the condition's length: 100,000 nested '('
+ * or '[' fail at once at the nesting limit (with its position); chains of
+ * 100,000 comparisons compile and build their group (which searched the
+ * program for each comparison: 6 s for the and chain), and 50,000 distinct
+ * field arguments get their cache slots (a linear search each: 17 s),
+ * each well under 2 s, sanitizers included. */
+static void phase_done(const char *what, double *t0)
+{
+	double dt = now_s() - *t0;
+	if (dt > 2.0)
+		fail_msg("%s took %.2f s", what, dt);
+	*t0 = now_s();
+}
+
+static void long_chain(const char *fmt, const char *op, int n, const char *what, double *t0)
+{
+	char *t = malloc((size_t)n * 64 + 64);
+	assert_non_null(t);
+	size_t k = 0;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			k += (size_t)sprintf(t + k, " %s ", op);
+		k += (size_t)sprintf(t + k, fmt, i);
+	}
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond *c = compile_fs(t, &env);
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	group_run(&c, 1, &S.exec, scr);
+	group_run(&c, 1, &S.open, scr);
+	vg_cond_scratch_free(scr);
+	vg_cond_free(c);
+	vg_cond_fieldset_free(env.fieldset);
+	free(t);
+	phase_done(what, t0);
+}
+
+static void test_long_conditions(void **unused)
+{
+	(void)unused;
+	enum { N = 100000 };
+	char *t = malloc(N + 64);
+	assert_non_null(t);
+	double t0 = now_s();
+	memset(t, '(', N);
+	strcpy(t + N, "proc.name = bash");
+	expect_err(t, "t.yaml", 1, 201, "nested too deep");
+	memset(t, '(', N / 2);
+	memset(t + N / 2, '[', N / 2);
+	strcpy(t + N, "x");
+	expect_err(t, "t.yaml", 1, 201, "nested too deep");
+	strcpy(t, "proc.name");
+	memset(t + 9, '[', N);
+	strcpy(t + 9 + N, " = x");
+	expect_err(t, "t.yaml", 1, 1, "unbalanced '['");
+	strcpy(t, "proc.name = x and ");
+	memset(t + 18, '[', N);
+	t[18 + N] = 0;
+	expect_err(t, "t.yaml", 1, 19, "unexpected '['");
+	free(t);
+	phase_done("100,000 nested ( or [", &t0);
+	long_chain("proc.pid = %d", "and", N, "a 100,000-term and", &t0);
+	long_chain("proc.pid = %d", "or", N, "a 100,000-term or", &t0);
+	long_chain("(proc.name = n%d or proc.pid = 1)", "and", N / 4, "an and of 25,000 ors", &t0);
+	long_chain("evt.arg[k%d] = x", "or", N / 2, "50,000 distinct field arguments", &t0);
+}
+
 /* A comparison a member's program makes first rules out, without their
  * being evaluated, the other members that need the other result. */
 static void test_group_rules_out(void **unused)
@@ -1490,6 +1557,7 @@ int main(void)
 		cmocka_unit_test(test_fast_compare),
 		cmocka_unit_test(test_cache_copied_text),
 		cmocka_unit_test(test_group_exact),
+		cmocka_unit_test(test_long_conditions),
 		cmocka_unit_test(test_group_rules_out),
 		cmocka_unit_test(test_group_random),
 	};
