@@ -45,6 +45,10 @@ struct vg_cond_env {
 	/* Optional: conditions compiled with the same field set read each
 	 * (field, argument) once per event, whichever rule asks first. */
 	struct vg_cond_fieldset *fieldset;
+	/* Optional: told of what compiles but is suspect, with where it is (an
+	 * evt.type name no event has: the comparison never matches).  Called
+	 * during vg_cond_compile, also when it then fails. */
+	void (*warn)(void *ctx, const struct vg_pos *pos, const char *msg);
 };
 
 struct vg_cond_fieldset;

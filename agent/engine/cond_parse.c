@@ -222,11 +222,21 @@ static const struct vg_field *resolve_field(struct parser *ps, const char *name,
 	return vg_field_find(name, len, arg, keylen);
 }
 
-static int evtype_id(struct parser *ps, const char *name)
+/* The id of evt.type name (at); an unknown name matches nothing, which
+ * for a misspelling (evt.type = opennat) means a rule that never fires:
+ * the caller is warned. */
+static int evtype_id(struct parser *ps, const char *name, const struct vg_pos *at)
 {
-	if (ps->env->evtype)
-		return ps->env->evtype(ps->env->ctx, name);
-	return vg_evtype_by_name(name);
+	int t = ps->env->evtype ? ps->env->evtype(ps->env->ctx, name) : vg_evtype_by_name(name);
+	if (t < 0 && ps->env->warn) {
+		char msg[300];
+		snprintf(msg, sizeof(msg),
+			 "unknown event type '%s' (misspelled, or a syscall vigil does not "
+			 "capture): it matches nothing",
+			 name);
+		ps->env->warn(ps->env->ctx, at, msg);
+	}
+	return t;
 }
 
 /* Resolve "name" or "name[arg]" into a field reference; 0 if not a field. */
@@ -498,6 +508,7 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			advance(ps, strlen(quants[q]));
 			skip_ws(ps);
 		}
+	const struct vg_pos rat = ps->pos; /* the right-hand side */
 	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
 		if (op == OP_PMATCH && L->type != VG_FT_STR) {
 			/* its constants would be strings, compared as such */
@@ -577,12 +588,12 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 		n->chk.types = vg_xcalloc(VG_T_MAX, 1);
 		if (op == OP_IN) {
 			for (uint32_t i = 0; i < n->chk.set.n; i++) {
-				int t = evtype_id(ps, n->chk.set.k[i].s);
+				int t = evtype_id(ps, n->chk.set.k[i].s, &rat);
 				if (t >= 0 && t < VG_T_MAX)
 					n->chk.types[t] = 1;
 			}
 		} else {
-			int t = evtype_id(ps, n->chk.k.s);
+			int t = evtype_id(ps, n->chk.k.s, &rat);
 			if (t >= 0 && t < VG_T_MAX)
 				n->chk.types[t] = 1;
 		}

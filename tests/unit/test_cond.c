@@ -80,7 +80,7 @@ static int env_list(void *ctx, const char *name, const char *const **items)
 	return -1;
 }
 
-static const struct vg_cond_env ENV = {NULL, env_macro, env_list, NULL, NULL, NULL};
+static const struct vg_cond_env ENV = {NULL, env_macro, env_list, NULL, NULL, NULL, NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
