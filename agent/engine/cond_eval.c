@@ -368,7 +368,9 @@ static struct fcache_ent *fetch(struct vg_cond_scratch *s, const struct fref *fr
 	if (fr->slot < 0)
 		return NULL;
 	if (fr->slot >= s->cap) { /* entries hold no pointers into themselves */
-		int cap = fr->slot + 16;
+		/* doubling: a condition reading thousands of new slots in a row
+		 * must not copy the cache at each */
+		int cap = fr->slot + 16 > s->cap * 2 ? fr->slot + 16 : s->cap * 2;
 		size_t size = (size_t)cap * sizeof(*s->ent);
 		struct fcache_ent *ne = aligned_alloc(64, size);
 		if (!ne)
@@ -557,7 +559,7 @@ static int fast_check(const struct ins *in, struct vg_cond_scratch *s, const str
 
 static void memo_grow(struct vg_cond_scratch *s, int id)
 {
-	int cap = id + 64;
+	int cap = id + 64 > s->mcap * 2 ? id + 64 : s->mcap * 2;
 	s->memo = vg_xrealloc(s->memo, (size_t)cap * sizeof(*s->memo));
 	memset(s->memo + s->mcap, 0, (size_t)(cap - s->mcap) * sizeof(*s->memo));
 	s->mcap = cap;

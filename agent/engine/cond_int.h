@@ -114,7 +114,7 @@ struct node {
 	union {
 		struct {
 			struct node **kids;
-			int n;
+			int n, cap;
 		} list;
 		struct node *kid;
 		bool value;

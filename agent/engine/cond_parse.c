@@ -725,6 +725,19 @@ static struct node *parse_unary_1(struct parser *ps)
 	return parse_check(ps, &fr, &at);
 }
 
+/* Room for more kids in list node n; the capacity doubles, so that a chain
+ * of 100,000 terms does not copy its list at every term. */
+static void list_reserve(struct node *n, int more)
+{
+	if (n->list.n + more <= n->list.cap)
+		return;
+	int cap = n->list.cap ? n->list.cap : 4;
+	while (cap < n->list.n + more)
+		cap *= 2;
+	n->list.kids = vg_xrealloc(n->list.kids, sizeof(struct node *) * (size_t)cap);
+	n->list.cap = cap;
+}
+
 static struct node *parse_chain(struct parser *ps, enum nkind kind)
 {
 	const char *word = kind == N_OR ? "or" : "and";
@@ -744,27 +757,20 @@ static struct node *parse_chain(struct parser *ps, enum nkind kind)
 		}
 		if (!n && first->kind == kind) {
 			n = first; /* extend "(a and b)" rather than nest it */
-			n->list.kids =
-				vg_xrealloc(n->list.kids, sizeof(struct node *) * (n->list.n + 1));
 		} else if (!n) {
 			n = cond_new_node(kind);
-			n->list.kids = vg_xmalloc(sizeof(struct node *) * 2);
-			n->list.kids[0] = first;
-			n->list.n = 1;
-		} else {
-			n->list.kids =
-				vg_xrealloc(n->list.kids, sizeof(struct node *) * (n->list.n + 1));
+			list_reserve(n, 1);
+			n->list.kids[n->list.n++] = first;
 		}
 		if (next->kind == kind) { /* (a and b) and c: one flat list */
-			n->list.kids = vg_xrealloc(n->list.kids,
-						   sizeof(struct node *) *
-							   (size_t)(n->list.n + next->list.n));
+			list_reserve(n, next->list.n);
 			memcpy(n->list.kids + n->list.n, next->list.kids,
 			       sizeof(struct node *) * (size_t)next->list.n);
 			n->list.n += next->list.n;
 			free(next->list.kids);
 			free(next);
 		} else {
+			list_reserve(n, 1);
 			n->list.kids[n->list.n++] = next;
 		}
 	}
