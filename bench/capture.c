@@ -14,7 +14,8 @@
  * run-time statistics on (they cost a clock read per program run, so the
  * ratios are measured without them) and the median nanoseconds vigil's
  * sys_exit program takes per syscall are printed: a figure other load
- * barely moves, to compare kernel-side changes.  Root only.
+ * barely moves, to compare kernel-side changes.  First, the instructions
+ * the verifier processed for each of vigil's programs.  Root only.
  *
  * usage: bench_capture [SECONDS_PER_RUN] [RUNS]
  */
@@ -58,6 +59,20 @@ static void pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* Instructions the verifier processed per loaded program on this kernel
+ * (the figure the kernel matrix prints for each guest, tests/kernels). */
+static void print_verifier(struct vg_capture *cap)
+{
+	const struct vg_capture_prog *p;
+	size_t n = vg_capture_programs(cap, &p);
+	char desc[256];
+	vg_capture_describe(cap, desc, sizeof(desc));
+	printf("kernel %s, capture features: %s\n", vg_capture_kernel(cap), desc);
+	for (size_t i = 0; i < n; i++)
+		printf("verifier: %-20s %8u insns processed (%s)\n", p[i].name, p[i].insns,
+		       p[i].source);
 }
 
 enum loop_kind { L_GETPPID, L_OPENCLOSE };
@@ -175,6 +190,8 @@ int main(int argc, char **argv)
 					fprintf(stderr, "capture: %s\n", err);
 					return 1;
 				}
+				if (r == 0) /* the verifier's budget, once */
+					print_verifier(c.cap);
 				uint8_t want[VG_NR_MAX] = {0};
 				for (size_t i = 0;
 				     i < sizeof(rule_syscalls) / sizeof(*rule_syscalls); i++)

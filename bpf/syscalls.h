@@ -106,6 +106,8 @@ enum vg_cat {
 	X(bpf,          321,  VG_CAT_OTHER, -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(execveat,     322,  VG_CAT_PROC,   1,  0, -1, -1, -1,        -1, -1, -1, -1, VG_SC_EXEC) \
 	X(userfaultfd,  323,  VG_CAT_OTHER, -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(io_uring_setup, 425, VG_CAT_OTHER, -1, -1, -1, -1, -1,       -1, -1, -1, -1, 0) \
+	X(io_uring_register, 427, VG_CAT_OTHER, -1, -1, -1, -1, -1,    -1, -1, -1, -1, 0) \
 	X(clone3,       435,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(openat2,      437,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, VG_SC_OPENHOW)
 /* clang-format on */

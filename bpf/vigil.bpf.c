@@ -13,6 +13,22 @@
  * Records are built in a per-CPU scratch buffer and copied to the one ring
  * buffer with their real size (syscall records in their compact wire form);
  * a full ring is counted, per category.
+ *
+ * Kernels from 5.8 on: the programs that need newer helpers come in two
+ * variants compiled from the same bodies, of which user space loads one
+ * (agent/capture.c probes the running kernel):
+ *   vg_sys_exit, vg_exec            bpf_loop (5.17), bpf_get_current_task_btf
+ *                                   (5.11), bpf_task_pt_regs (5.15)
+ *   vg_sys_exit_compat, vg_exec_compat
+ *                                   bounded loops the verifier walks, the
+ *                                   current task through bpf_get_current_task
+ *                                   and CO-RE reads, pt_regs from the stack
+ *   vg_exit                         sched_process_exit passes group_dead
+ *   vg_exit_live                    older tracepoint: the group's last
+ *                                   thread is the one that took signal->live
+ *                                   to 0 (do_exit decrements it before the
+ *                                   tracepoint)
+ * Each pair emits the same records with the same fields.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -67,6 +83,21 @@ struct {
 	__type(value, struct vg_stats);
 } vg_stats_map SEC(".maps");
 
+/* The state of a path walk (put_path) and of a cgroup walk (put_cgroup).
+ * s is only for bpf_loop's callbacks, which get one context pointer. */
+struct walk {
+	struct scratch *s;
+	struct dentry *d, *root_d;
+	struct vfsmount *vm, *root_m;
+	struct mount *m;
+	__u32 pos;
+};
+struct cgwalk {
+	struct scratch *s;
+	struct kernfs_node *kn;
+	__u32 pos;
+};
+
 /* The record under construction, with slack after it so that a string
  * write at any masked offset stays inside the buffer (the verifier must
  * see every access bounded). */
@@ -111,35 +142,50 @@ static __always_inline void count(struct vg_stats *s, int cat, int dropped, __u3
 		s->by_type[type]++;
 }
 
-/* t is the current task and pt its bpf_get_current_pid_tgid(). */
+/* t is the current task and pt its bpf_get_current_pid_tgid().  btf: t is
+ * a trusted BTF pointer (a tp_btf argument, bpf_get_current_task_btf), a
+ * constant at every call site; else it came from bpf_get_current_task()
+ * (kernels before 5.11) and is read with CO-RE probe reads. */
 static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, __u64 pt, __u16 kind,
-				     __u16 nr, __s64 ret)
+				     __u16 nr, __s64 ret, const bool btf)
 {
 	struct vg_hdr *h = &E(s)->h;
 	h->ts = bpf_ktime_get_boot_ns();
 	h->tid = (__u32)pt;
 	h->pid = pt >> 32;
-	/* t is a trusted BTF pointer: direct loads, no helper calls (the
-	 * cgroup id and comm helpers cost a call, and the first an RCU
-	 * read section the program already runs in) */
-	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
-	h->ppid = t->real_parent->tgid;
-	const struct cred *cr = t->cred;
-	h->uid = cr->euid.val;
-	h->gid = cr->egid.val;
 	h->loginuid = (__u32)-1;
-	if (bpf_core_field_exists(t->loginuid))
-		h->loginuid = t->loginuid.val;
+	if (btf) {
+		/* direct loads, no helper calls (the cgroup id and comm
+		 * helpers cost a call, and the first an RCU read section
+		 * the program already runs in) */
+		h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+		h->ppid = t->real_parent->tgid;
+		const struct cred *cr = t->cred;
+		h->uid = cr->euid.val;
+		h->gid = cr->egid.val;
+		if (bpf_core_field_exists(t->loginuid))
+			h->loginuid = t->loginuid.val;
+		/* comm is NUL-terminated within its 16 bytes at all times
+		 * (the kernel pads it on every change); two loads instead
+		 * of a strscpy */
+		const __u64 *c = (const __u64 *)t->comm;
+		__u64 *hc = (__u64 *)h->comm;
+		hc[0] = c[0];
+		hc[1] = c[1];
+	} else {
+		h->cgroup_id = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+		h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+		const struct cred *cr = BPF_CORE_READ(t, cred);
+		h->uid = BPF_CORE_READ(cr, euid.val);
+		h->gid = BPF_CORE_READ(cr, egid.val);
+		if (bpf_core_field_exists(t->loginuid))
+			h->loginuid = BPF_CORE_READ(t, loginuid.val);
+		bpf_core_read(h->comm, sizeof(h->comm), &t->comm);
+	}
 	h->ret = ret;
 	h->kind = kind;
 	h->nr = nr;
 	h->flags = 0;
-	/* comm is NUL-terminated within its 16 bytes at all times (the
-	 * kernel pads it on every change); two loads instead of a strscpy */
-	const __u64 *c = (const __u64 *)t->comm;
-	__u64 *hc = (__u64 *)h->comm;
-	hc[0] = c[0];
-	hc[1] = c[1];
 	for (int i = 0; i < VG_NSTR; i++)
 		E(s)->len[i] = 0;
 }
@@ -269,20 +315,12 @@ static __always_inline __u32 put_user_block(struct scratch *s, __u32 off, int sl
 }
 
 /* One step of the path walk: prepend d's name, or cross to the parent
- * mount at a mount's root.  A bpf_loop() callback, so the verifier checks
- * it once instead of once per iteration and per path. */
-struct walk {
-	struct scratch *s;
-	struct dentry *d, *root_d;
-	struct vfsmount *vm, *root_m;
-	struct mount *m;
-	__u32 pos;
-};
-
-static long walk_step(__u64 i, void *ctx)
+ * mount at a mount's root.  Returns 1 when the walk is over.  Through
+ * bpf_loop() (walk_step) the verifier checks it once instead of once per
+ * iteration and per path; kernels without bpf_loop walk it in a bounded
+ * loop. */
+static __always_inline long walk_body(struct scratch *s, struct walk *w)
 {
-	struct walk *w = ctx;
-	struct scratch *s = w->s;
 	/* locals: CO-RE relocations apply to kernel types, not to struct walk */
 	struct dentry *d = w->d;
 	struct vfsmount *vm = w->vm;
@@ -309,9 +347,42 @@ static long walk_step(__u64 i, void *ctx)
 	bpf_probe_read_kernel(&s->path[pos & HALF], len, q.name);
 	pos -= 1;
 	s->path[pos & HALF] = '/';
-	w->pos = pos;
+	/* pos stays within [0, HALF] (checked above); the mask says so to
+	 * the verifier, whose range would otherwise widen every step and
+	 * keep the states of a bounded loop from pruning */
+	w->pos = pos & HALF;
 	w->d = parent;
 	return 0;
+}
+
+static long walk_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	return walk_body(w->s, w);
+}
+
+/* The walk for kernels without bpf_loop, as a bounded loop in a global
+ * function: the verifier checks a global function once, on its own, with
+ * unknown arguments, where an inlined loop would be walked again for every
+ * state the calling program reaches it in (well past the verifier's
+ * limit).  Assembles into this CPU's scratch, the caller's; returns the
+ * position of the path's first byte in s->path. */
+__noinline int vg_walk_path(__u64 d, __u64 vm, __u64 root_d, __u64 root_m)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return VG_STR_MAX - 1;
+	struct walk w = {};
+	w.d = (struct dentry *)d;
+	w.vm = (struct vfsmount *)vm;
+	w.m = container_of(w.vm, struct mount, mnt);
+	w.root_d = (struct dentry *)root_d;
+	w.root_m = (struct vfsmount *)root_m;
+	w.pos = VG_STR_MAX - 1;
+	for (int i = 0; i < PATH_DEPTH; i++)
+		if (walk_body(s, &w))
+			break;
+	return w.pos;
 }
 
 /* Copy the path assembled in s->path[pos..] (NUL at VG_STR_MAX-1) into a
@@ -333,9 +404,10 @@ static __always_inline __u32 put_assembled(struct scratch *s, __u32 off, int slo
 /* Absolute path of p, stopping at the task's root (so a container's
  * process sees container paths), written into a string slot.  It follows
  * dentry parents to the mount's root, then continues from the mountpoint
- * in the parent mount, as d_path() does, for at most PATH_DEPTH steps. */
+ * in the parent mount, as d_path() does, for at most PATH_DEPTH steps.
+ * loop: through bpf_loop (a constant at every call site). */
 static __always_inline __u32 put_path(struct scratch *s, __u32 off, int slot, struct path *p,
-				      struct path *root)
+				      struct path *root, const bool loop)
 {
 	struct walk w = {};
 	w.s = s;
@@ -348,8 +420,12 @@ static __always_inline __u32 put_path(struct scratch *s, __u32 off, int slot, st
 	if (!w.d)
 		return off;
 	s->path[VG_STR_MAX - 1] = 0;
-	bpf_loop(PATH_DEPTH, walk_step, &w, 0);
-	return put_assembled(s, off, slot, w.pos);
+	if (loop) {
+		bpf_loop(PATH_DEPTH, walk_step, &w, 0);
+		return put_assembled(s, off, slot, w.pos);
+	}
+	int pos = vg_walk_path((__u64)w.d, (__u64)w.vm, (__u64)w.root_d, (__u64)w.root_m);
+	return put_assembled(s, off, slot, (__u32)pos);
 }
 
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
@@ -400,7 +476,7 @@ static __always_inline __u64 argi(struct scratch *s, int i)
 
 /* The directory a relative path is relative to: dirfd's file, or cwd. */
 static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, struct task_struct *t,
-				      int dirfd_arg)
+				      int dirfd_arg, const bool loop)
 {
 	struct path root = BPF_CORE_READ(t, fs, root);
 	long dirfd = AT_FDCWD;
@@ -408,14 +484,16 @@ static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, st
 		dirfd = (int)argi(s, dirfd_arg);
 	if (dirfd == AT_FDCWD) {
 		struct path pwd = BPF_CORE_READ(t, fs, pwd);
-		return put_path(s, off, slot, &pwd, &root);
+		return put_path(s, off, slot, &pwd, &root, loop);
 	}
 	struct file *f = fd_file(t, dirfd);
 	if (!f)
 		return off;
 	struct path fp = BPF_CORE_READ(f, f_path);
-	return put_path(s, off, slot, &fp, &root);
+	return put_path(s, off, slot, &fp, &root, loop);
 }
+
+static __always_inline void sock_from_sk(struct scratch *s, struct sock *sk);
 
 static __always_inline void sock_from_fd(struct scratch *s, struct task_struct *t, long fd)
 {
@@ -426,7 +504,12 @@ static __always_inline void sock_from_fd(struct scratch *s, struct task_struct *
 	if ((mode & S_IFMT) != S_IFSOCK)
 		return;
 	struct socket *so = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(so, sk);
+	sock_from_sk(s, BPF_CORE_READ(so, sk));
+}
+
+/* The socket tuple of a kernel socket (addresses as far as it has them). */
+static __always_inline void sock_from_sk(struct scratch *s, struct sock *sk)
+{
 	if (!sk)
 		return;
 	struct vg_sock *v = &E(s)->sock;
@@ -492,8 +575,8 @@ static __always_inline __u32 sock_from_user(struct scratch *s, __u32 off, const 
 	return off;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
+/* modern: the helpers of 5.17 (see the top of the file); a constant. */
+static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool modern)
 {
 	__u32 nr = regs->orig_ax;
 	if (nr >= VG_NR_MAX)
@@ -511,8 +594,9 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret);
+	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
+				       : (struct task_struct *)bpf_get_current_task();
+	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret, modern);
 	reg_args(regs, E(s)->arg);
 	E(s)->aux[0] = E(s)->aux[1] = 0;
 	__u32 off = 0;
@@ -530,15 +614,15 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 		first1 = E(s)->data[at & DATA_MASK];
 	}
 	if (E(s)->len[VG_S_PATH0] && first0 != '/' && !(d->flags & VG_SC_P0RAW))
-		off = put_base(s, off, VG_S_BASE0, t, d->d0);
+		off = put_base(s, off, VG_S_BASE0, t, d->d0, modern);
 	if (E(s)->len[VG_S_PATH1] && first1 != '/' && !(d->flags & VG_SC_P1RAW))
-		off = put_base(s, off, VG_S_BASE1, t, d->d1);
+		off = put_base(s, off, VG_S_BASE1, t, d->d1, modern);
 	if (d->xs >= 0 && d->xs < 6)
 		off = put_user_str(s, off, VG_S_XSTR, (const char *)argi(s, d->xs));
 	if ((d->flags & VG_SC_CWD) && ret == 0) {
 		struct path root = BPF_CORE_READ(t, fs, root);
 		struct path pwd = BPF_CORE_READ(t, fs, pwd);
-		off = put_path(s, off, VG_S_CWD, &pwd, &root);
+		off = put_path(s, off, VG_S_CWD, &pwd, &root, modern);
 	}
 	if (d->sfd >= 0 && d->sfd <= VG_A_RET) {
 		long fd = d->sfd == VG_A_RET ? ret : (int)argi(s, d->sfd);
@@ -570,6 +654,18 @@ int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 	}
 	submit_sc(s, off, d->cat);
 	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
+{
+	return sys_exit_body(regs, ret, true);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vg_sys_exit_compat, struct pt_regs *regs, long ret)
+{
+	return sys_exit_body(regs, ret, false);
 }
 
 static __always_inline __u32 tty_dev(struct task_struct *t)
@@ -610,16 +706,8 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 }
 
-struct cgwalk {
-	struct scratch *s;
-	struct kernfs_node *kn;
-	__u32 pos;
-};
-
-static long cg_step(__u64 i, void *ctx)
+static __always_inline long cg_body(struct scratch *s, struct cgwalk *w)
 {
-	struct cgwalk *w = ctx;
-	struct scratch *s = w->s;
 	struct kernfs_node *kn = w->kn;
 	if (!kn)
 		return 1;
@@ -639,14 +727,36 @@ static long cg_step(__u64 i, void *ctx)
 	bpf_probe_read_kernel(&s->path[pos & HALF], len, buf);
 	pos -= 1;
 	s->path[pos & HALF] = '/';
-	w->pos = pos;
+	w->pos = pos & HALF; /* see walk_body */
 	w->kn = parent;
 	return 0;
 }
 
+static long cg_step(__u64 i, void *ctx)
+{
+	struct cgwalk *w = ctx;
+	return cg_body(w->s, w);
+}
+
+/* The cgroup walk for kernels without bpf_loop: see vg_walk_path. */
+__noinline int vg_walk_cgroup(__u64 kn)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return VG_STR_MAX - 1;
+	struct cgwalk w = {};
+	w.kn = (struct kernfs_node *)kn;
+	w.pos = VG_STR_MAX - 1;
+	for (int i = 0; i < CGROUP_DEPTH; i++)
+		if (cg_body(s, &w))
+			break;
+	return w.pos;
+}
+
 /* The task's cgroup path, from the v1 cpu hierarchy when the task is
  * placed in one, else from the default (v2) hierarchy. */
-static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct task_struct *t)
+static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct task_struct *t,
+					const bool loop)
 {
 	int id = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
 	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, subsys[id & 15], cgroup, kn);
@@ -654,12 +764,22 @@ static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct tas
 		kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
 	struct cgwalk w = {.s = s, .kn = kn, .pos = VG_STR_MAX - 1};
 	s->path[VG_STR_MAX - 1] = 0;
-	bpf_loop(CGROUP_DEPTH, cg_step, &w, 0);
-	return put_assembled(s, off, VG_X_CGROUP, w.pos);
+	if (loop) {
+		bpf_loop(CGROUP_DEPTH, cg_step, &w, 0);
+		return put_assembled(s, off, VG_X_CGROUP, w.pos);
+	}
+	int pos = vg_walk_cgroup((__u64)kn);
+	return put_assembled(s, off, VG_X_CGROUP, (__u32)pos);
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+/* x86-64's task_pt_regs() for kernels without bpf_task_pt_regs (5.15):
+ * the user registers sit at the top of the task's kernel stack, which is
+ * THREAD_SIZE (16 KiB; Debian's kernels have no KASAN, which doubles it)
+ * with no padding on x86-64. */
+#define VG_THREAD_SIZE (4096 << 2)
+
+static __always_inline int exec_body(struct task_struct *t, struct linux_binprm *bprm,
+				     const bool modern)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
 	if ((__u32)(pt >> 32) == vg_self_tgid)
@@ -667,14 +787,22 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	struct pt_regs *regs;
+	if (modern)
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	else
+		regs = (struct pt_regs *)((char *)BPF_CORE_READ(t, stack) + VG_THREAD_SIZE) - 1;
 	__u16 nr = BPF_CORE_READ(regs, orig_ax);
-	fill_hdr(s, t, pt, VG_K_EXEC, nr, 0);
+	fill_hdr(s, t, pt, VG_K_EXEC, nr, 0, true);
 	struct vg_exec_info *x = &E(s)->exec;
 	const struct cred *cr = BPF_CORE_READ(t, cred);
-	x->cap_eff = BPF_CORE_READ(cr, cap_effective.val);
-	x->cap_perm = BPF_CORE_READ(cr, cap_permitted.val);
-	x->cap_inh = BPF_CORE_READ(cr, cap_inheritable.val);
+	/* kernel_cap_t is a u64 from 6.3 and two u32 before: the same 8
+	 * bytes either way, so read the field whole instead of through a
+	 * member only one layout has */
+	_Static_assert(sizeof(x->cap_eff) == 8, "capability sets are 64-bit");
+	bpf_core_read(&x->cap_eff, sizeof(x->cap_eff), &cr->cap_effective);
+	bpf_core_read(&x->cap_perm, sizeof(x->cap_perm), &cr->cap_permitted);
+	bpf_core_read(&x->cap_inh, sizeof(x->cap_inh), &cr->cap_inheritable);
 	x->ruid = BPF_CORE_READ(cr, uid.val);
 	x->rgid = BPF_CORE_READ(cr, gid.val);
 	x->start_ns = BPF_CORE_READ(t, start_boottime);
@@ -710,12 +838,24 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 			     BPF_CORE_READ(mm, env_end), ENV_MAX);
 	struct path root = BPF_CORE_READ(t, fs, root);
 	struct path ep = BPF_CORE_READ(exe, f_path);
-	off = put_path(s, off, VG_X_EXEPATH, &ep, &root);
+	off = put_path(s, off, VG_X_EXEPATH, &ep, &root, modern);
 	struct path pwd = BPF_CORE_READ(t, fs, pwd);
-	off = put_path(s, off, VG_X_CWD, &pwd, &root);
-	off = put_cgroup(s, off, t);
+	off = put_path(s, off, VG_X_CWD, &pwd, &root, modern);
+	off = put_cgroup(s, off, t, modern);
 	submit(s, off, VG_CAT_NONE);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return exec_body(t, bprm, true);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vg_exec_compat, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return exec_body(t, bprm, false);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -731,7 +871,7 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	if (!s)
 		return 0;
 	/* the parent is the current task */
-	fill_hdr(s, parent, bpf_get_current_pid_tgid(), VG_K_FORK, 0, 0);
+	fill_hdr(s, parent, bpf_get_current_pid_tgid(), VG_K_FORK, 0, 0, true);
 	E(s)->fork.child_pid = ctgid;
 	E(s)->fork.child_tid = cpid;
 	struct pid *tp = BPF_CORE_READ(child, thread_pid);
@@ -742,18 +882,37 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(vg_exit, struct task_struct *t, bool group_dead)
+static __always_inline int exit_body(struct task_struct *t)
 {
-	if (!group_dead)
-		return 0;
 	__u64 pt = bpf_get_current_pid_tgid();
 	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
-	fill_hdr(s, t, pt, VG_K_EXIT, 0, BPF_CORE_READ(t, exit_code));
+	fill_hdr(s, t, pt, VG_K_EXIT, 0, BPF_CORE_READ(t, exit_code), true);
 	submit(s, 0, VG_CAT_NONE);
 	return 0;
 }
+
+/* The tracepoint says whether this is the group's last thread. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vg_exit, struct task_struct *t, bool group_dead)
+{
+	if (!group_dead)
+		return 0;
+	return exit_body(t);
+}
+
+/* Kernels whose tracepoint has no group_dead: do_exit() decrements
+ * signal->live before it, and the thread that took it to 0 is the last. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vg_exit_live, struct task_struct *t)
+{
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	return exit_body(t);
+}
+
+/* the BPF-LSM programs share this object's maps and record builders */
+#include "lsm.bpf.h"

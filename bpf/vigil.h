@@ -64,6 +64,15 @@ enum vg_xslot {
 #define VG_F_TRUNC 0x2	 /* a string was truncated */
 #define VG_F_FDPAIR 0x4	 /* aux[0], aux[1] hold the two fds (pipe, socketpair) */
 #define VG_F_OPENHOW 0x8 /* aux[0] = open_how.flags, aux[1] = open_how.mode */
+/* How the operation was requested, for records of the BPF-LSM programs
+ * (bpf/lsm.bpf.h), which stand in for the syscall an ordinary process
+ * would have made (nr: openat, connect, accept4); none: a syscall. */
+#define VG_F_URING 0x10 /* by io_uring: a ring's worker thread or io_uring_enter */
+#define VG_F_LSM 0x20	/* by another side door the LSM hook saw (open_by_handle_at) */
+/* The fd is not known (an io_uring fixed-file slot, or another thread
+ * raced for the fd number): ret / the fd argument are not an fd, and the
+ * fd table must not be touched.  Only with VG_F_URING or VG_F_LSM. */
+#define VG_F_NOFD 0x40
 
 struct vg_hdr {
 	__u64 ts;	 /* CLOCK_BOOTTIME ns */

@@ -19,6 +19,7 @@
 
 #include <libwebsockets.h>
 
+#include "httpc.h"
 #include "k8s_util.h"
 
 static_assert(sizeof(((struct k8s_timer *)0)->priv) >= sizeof(lws_sorted_usec_list_t),
@@ -251,33 +252,24 @@ static void start_call(struct k8s_client *c, struct k8s_call *call)
 	char *full = k8s_xmalloc(plen);
 	snprintf(full, plen, "%s%s", cfg->path_prefix, call->path);
 
-	struct lws_client_connect_info i;
-	memset(&i, 0, sizeof(i));
-	i.context = c->ctx;
-	i.vhost = c->vh;
-	i.address = cfg->host;
-	i.port = cfg->port;
-	i.path = full;
-	i.host = c->hosthdr;
-	i.origin = c->hosthdr;
-	i.method = call->method;
-	i.alpn = "http/1.1";
-	i.local_protocol_name = "k8s";
-	i.protocol = NULL;
-	i.userdata = call;
-	i.pwsi = &call->wsi;
-	if (cfg->tls) {
-		i.ssl_connection = LCCSCF_USE_SSL;
-		if (cfg->insecure)
-			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
-					    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-					    LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-	}
-	i.ssl_connection |= LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+	struct httpc_req req = {
+		.ctx = c->ctx,
+		.vh = c->vh,
+		.protocol = "k8s",
+		.host = cfg->host,
+		.port = cfg->port,
+		.host_header = c->hosthdr,
+		.method = call->method,
+		.path = full,
+		.tls = cfg->tls,
+		.insecure = cfg->insecure,
+		.userdata = call,
+		.pwsi = &call->wsi,
+	};
 
 	c->connecting = call;
 	c->connect_failed = false;
-	struct lws *w = lws_client_connect_via_info(&i);
+	struct lws *w = httpc_connect(&req);
 	c->connecting = NULL;
 	free(full);
 	if (!w || c->connect_failed) {
@@ -287,33 +279,6 @@ static void start_call(struct k8s_client *c, struct k8s_call *call)
 }
 
 /* --- the protocol callback ----------------------------------------------------- */
-
-int k8s_lws_add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
-		       unsigned char *end)
-{
-	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-					   (const unsigned char *)value, (int)strlen(value), p,
-					   end);
-}
-
-int k8s_lws_write_body(struct lws *wsi, const char *body, size_t len, size_t *off)
-{
-	size_t chunk = len - *off;
-	if (chunk > 4096)
-		chunk = 4096;
-	unsigned char buf[LWS_PRE + 4096];
-	memcpy(buf + LWS_PRE, body + *off, chunk);
-	bool last = *off + chunk >= len;
-	if (lws_write(wsi, buf + LWS_PRE, chunk, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
-	    (int)chunk)
-		return -1;
-	*off += chunk;
-	if (last)
-		lws_client_http_body_pending(wsi, 0);
-	else
-		lws_callback_on_writable(wsi);
-	return 0;
-}
 
 /* lws reports a failed verification as a bare OpenSSL error: say what it
  * most likely means. */
@@ -408,32 +373,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (tok[0]) {
 			char *auth = k8s_xmalloc(strlen(tok) + 8);
 			sprintf(auth, "Bearer %s", tok);
-			int bad = k8s_lws_add_header(wsi, "authorization:", auth, p, end);
+			int bad = httpc_add_header(wsi, "authorization:", auth, p, end);
 			free(auth);
 			if (bad)
 				return -1;
 		}
-		if (k8s_lws_add_header(wsi, "accept:", call->accept ? call->accept : K8S_CT_JSON, p,
-				       end) ||
-		    k8s_lws_add_header(wsi, "user-agent:", c->user_agent, p, end))
+		if (httpc_add_header(wsi, "accept:", call->accept ? call->accept : K8S_CT_JSON, p,
+				     end) ||
+		    httpc_add_header(wsi, "user-agent:", c->user_agent, p, end))
 			return -1;
-		if (call->body) {
-			char cl[32];
-			snprintf(cl, sizeof(cl), "%zu", call->body_len);
-			if (k8s_lws_add_header(wsi, "content-type:",
-					       call->ctype ? call->ctype : K8S_CT_JSON, p, end) ||
-			    k8s_lws_add_header(wsi, "content-length:", cl, p, end))
-				return -1;
-			lws_client_http_body_pending(wsi, 1);
-			lws_callback_on_writable(wsi);
-		}
+		if (call->body &&
+		    httpc_add_body_headers(wsi, call->ctype ? call->ctype : K8S_CT_JSON,
+					   call->body_len, p, end))
+			return -1;
 		return 0;
 	}
 
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
 		if (!call || !call->body)
 			return 0;
-		return k8s_lws_write_body(wsi, call->body, call->body_len, &call->body_off);
+		return httpc_write_body(wsi, call->body, call->body_len, &call->body_off);
 	}
 
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
@@ -459,12 +418,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
 		if (!call)
 			return -1;
-		char buffer[LWS_PRE + 16384];
-		char *px = buffer + LWS_PRE;
-		int lenx = sizeof(buffer) - LWS_PRE;
-		if (lws_http_client_read(wsi, &px, &lenx) < 0)
-			return -1;
-		return 0;
+		return httpc_read(wsi);
 	}
 
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
@@ -552,42 +506,26 @@ struct k8s_client *k8s_client_new(struct k8s_config *cfg, const struct k8s_clien
 	pthread_mutex_init(&c->mu, NULL);
 	c->posts_tail = &c->posts;
 	c->queue_tail = &c->queue;
-	size_t hl = strlen(cfg->host) + 16;
-	c->hosthdr = k8s_xmalloc(hl);
-	if (strchr(cfg->host, ':'))
-		snprintf(c->hosthdr, hl, "[%s]", cfg->host);
-	else
-		snprintf(c->hosthdr, hl, "%s", cfg->host);
+	c->hosthdr = httpc_host_header(cfg->host);
 
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.user = c;
-	info.pt_serv_buf_size = 32 * 1024; /* service-account tokens make long headers */
-	info.timeout_secs = c->connect_timeout_s;
-	c->ctx = lws_create_context(&info);
-	if (!c->ctx) {
-		k8s_set_err(err, errlen, "cannot create the libwebsockets context");
-		goto fail;
-	}
-	memset(&info, 0, sizeof(info));
-	info.vhost_name = "k8s";
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	/* trust the configured CA only, never the OS store */
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
 	/* inline material exists as files only while lws loads it */
 	struct k8s_tls_files tf;
 	if (k8s_config_tls_files(cfg, &tf, err, errlen))
 		goto fail;
-	info.client_ssl_ca_filepath = tf.ca;
-	info.client_ssl_cert_filepath = tf.cert;
-	info.client_ssl_private_key_filepath = tf.key;
-	info.timeout_secs = c->connect_timeout_s;
-	c->vh = lws_create_vhost(c->ctx, &info);
+	struct httpc_ctx_opts co = {
+		.protocols = protocols,
+		.user = c,
+		.ca_file = tf.ca,
+		.cert_file = tf.cert,
+		.key_file = tf.key,
+		.no_os_ca = true, /* trust the configured CA only, never the OS store */
+		.timeout_s = c->connect_timeout_s,
+		.serv_buf_size = 32 * 1024, /* service-account tokens make long headers */
+	};
+	char why[256];
+	int hrc = httpc_ctx_new(&co, &c->ctx, &c->vh, why, sizeof(why));
 	k8s_config_tls_files_done(&tf);
-	if (!c->vh) {
+	if (hrc == HTTPC_CTX_VHOST) {
 		k8s_set_err(err, errlen,
 			    "%s: cannot set up TLS (CA %s, client certificate %s, key %s)",
 			    cfg->source,
@@ -596,6 +534,10 @@ struct k8s_client *k8s_client_new(struct k8s_config *cfg, const struct k8s_clien
 					   : "none",
 			    cfg->client_cert_file ? cfg->client_cert_file : "data or none",
 			    cfg->client_key_file ? cfg->client_key_file : "data or none");
+		goto fail;
+	}
+	if (hrc) {
+		k8s_set_err(err, errlen, "%s: %s", cfg->source, why);
 		goto fail;
 	}
 	int rc = pthread_create(&c->thread, NULL, service_main, c);

@@ -127,16 +127,4 @@ void k8s_timer_cancel(struct k8s_timer *t);
 int k8s_client_do(struct k8s_client *c, const struct k8s_request *r, cJSON **json, char *msg,
 		  size_t msglen);
 
-/* libwebsockets request helpers, shared with other lws HTTP clients (the
- * agent's HTTP sink). */
-struct lws;
-/* Add "name:" value while building request headers
- * (LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER); non-zero when out of room. */
-int k8s_lws_add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
-		       unsigned char *end);
-/* On LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: write the next chunk of body from
- * *off, then ask for the next writeable or end the body.  -1 when the write
- * failed. */
-int k8s_lws_write_body(struct lws *wsi, const char *body, size_t len, size_t *off);
-
 #endif

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <yaml.h>
 
+#include "httpc.h"
 #include "k8s_util.h"
 
 struct k8s_token {
@@ -203,53 +204,17 @@ static unsigned char *b64_decode(const char *s, size_t *outlen)
 
 static int parse_server(struct k8s_config *c, const char *url, char *why, size_t whylen)
 {
-	const char *p;
-	if (!strncmp(url, "https://", 8)) {
-		c->tls = true;
-		p = url + 8;
-	} else if (!strncmp(url, "http://", 7)) {
-		c->tls = false;
-		p = url + 7;
-	} else {
-		snprintf(why, whylen, "\"%s\" is not an http(s) URL", url);
+	struct httpc_url u;
+	if (httpc_url_parse(url, &u, why, whylen))
 		return -1;
-	}
-	const char *hend;
-	if (*p == '[') {
-		hend = strchr(p, ']');
-		if (!hend) {
-			snprintf(why, whylen, "\"%s\": unterminated IPv6 address", url);
-			return -1;
-		}
-		c->host = k8s_xstrndup(p + 1, (size_t)(hend - p - 1));
-		hend++;
-	} else {
-		hend = p + strcspn(p, ":/?#");
-		c->host = k8s_xstrndup(p, (size_t)(hend - p));
-	}
-	if (!c->host[0]) {
-		snprintf(why, whylen, "\"%s\" has no host", url);
-		return -1;
-	}
-	c->port = c->tls ? 443 : 80;
-	if (*hend == ':') {
-		char *e;
-		long port = strtol(hend + 1, &e, 10);
-		if (e == hend + 1 || port <= 0 || port > 65535) {
-			snprintf(why, whylen, "\"%s\": bad port", url);
-			return -1;
-		}
-		c->port = (int)port;
-		hend = e;
-	}
-	if (*hend && *hend != '/') {
-		snprintf(why, whylen, "\"%s\": unexpected \"%s\"", url, hend);
-		return -1;
-	}
-	size_t pl = strlen(hend);
-	while (pl && hend[pl - 1] == '/')
+	c->tls = u.tls;
+	c->host = u.host; /* taken over */
+	c->port = u.port;
+	size_t pl = strlen(u.path);
+	while (pl && u.path[pl - 1] == '/')
 		pl--;
-	c->path_prefix = k8s_xstrndup(hend, pl);
+	c->path_prefix = k8s_xstrndup(u.path, pl);
+	free(u.path);
 	c->server = k8s_xstrdup(url);
 	return 0;
 }

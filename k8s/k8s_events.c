@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "k8s_util.h"
+#include "tbucket.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -152,7 +153,7 @@ struct series {
 };
 
 struct objbucket {
-	struct k8s_bucket b;
+	struct vg_tbucket b;
 	unsigned series; /* live series of this object */
 };
 
@@ -170,7 +171,7 @@ struct k8s_events {
 	/* service thread */
 	struct k8s_map series;
 	struct k8s_map objs;
-	struct k8s_bucket node_bucket;
+	struct vg_tbucket node_bucket;
 	struct series *dirty;
 	size_t ndirty;
 	struct series *all;
@@ -437,16 +438,16 @@ static void flush(struct k8s_events *e)
 			continue;
 		}
 		struct objbucket *ob = k8s_map_get(&e->objs, s->objkey);
-		uint64_t w1 = ob ? k8s_bucket_wait(&ob->b, now) : 0;
-		uint64_t w2 = k8s_bucket_wait(&e->node_bucket, now);
+		uint64_t w1 = ob ? vg_tbucket_wait(&ob->b, now) : 0;
+		uint64_t w2 = vg_tbucket_wait(&e->node_bucket, now);
 		uint64_t w = w1 > w2 ? w1 : w2;
 		if (w) {
 			wake = !wake || w < wake ? w : wake;
 			continue;
 		}
 		if (ob)
-			k8s_bucket_take(&ob->b, now);
-		k8s_bucket_take(&e->node_bucket, now);
+			vg_tbucket_take(&ob->b, now);
+		vg_tbucket_take(&e->node_bucket, now);
 		set_dirty(e, s, false);
 		start_write(e, s);
 		if (s->inflight)
@@ -518,7 +519,7 @@ static void take(struct k8s_events *e, struct occ *oc)
 	struct objbucket *ob = k8s_map_get(&e->objs, objkey);
 	if (!ob) {
 		ob = k8s_xcalloc(1, sizeof(*ob));
-		k8s_bucket_init(&ob->b, e->o.object_rate, e->o.object_burst, k8s_now_mono_ns());
+		vg_tbucket_init(&ob->b, e->o.object_rate, e->o.object_burst, k8s_now_mono_ns());
 		k8s_map_put(&e->objs, objkey, ob);
 	}
 	ob->series++;
@@ -579,7 +580,7 @@ struct k8s_events *k8s_events_new(struct k8s_client *c, const struct k8s_events_
 		e->o.max_attempts = 8; /* about 80 s of backoff: outlives an API server restart */
 	pthread_mutex_init(&e->mu, NULL);
 	e->in_tail = &e->in_head;
-	k8s_bucket_init(&e->node_bucket, e->o.node_rate, e->o.node_burst, k8s_now_mono_ns());
+	vg_tbucket_init(&e->node_bucket, e->o.node_rate, e->o.node_burst, k8s_now_mono_ns());
 	k8s_timer_init(&e->timer, c, timer_fire, e);
 	e->last_sweep = k8s_now_mono_ns();
 	return e;

@@ -95,16 +95,4 @@ void k8s_map_each(struct k8s_map *m, void (*fn)(void *ctx, const char *key, void
 /* Free the map (values through fn when given). */
 void k8s_map_free(struct k8s_map *m, void (*fn)(void *val));
 
-/* A token bucket: rate tokens per second up to burst. */
-struct k8s_bucket {
-	double rate, burst, tokens;
-	uint64_t last_ns;
-};
-void k8s_bucket_init(struct k8s_bucket *b, double rate, double burst, uint64_t now_ns);
-/* Take one token at now; false when empty. */
-bool k8s_bucket_take(struct k8s_bucket *b, uint64_t now_ns);
-/* ns until a token is available (0 = now). */
-uint64_t k8s_bucket_wait(struct k8s_bucket *b, uint64_t now_ns);
-/* Is the bucket full (nothing to remember about it)? */
-bool k8s_bucket_full(struct k8s_bucket *b, uint64_t now_ns);
 #endif

@@ -7,10 +7,11 @@ PKGS=(
   build-essential cmake pkg-config git
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
   libyaml-dev libcjson-dev libwebsockets-dev libssl-dev libre2-dev
-  libcmocka-dev clang-format libclang-rt-14-dev
+  libcmocka-dev clang-format libclang-rt-14-dev liburing-dev
   runc busybox-static iproute2 python3 procps curl prometheus
-  openssl unzip
+  openssl unzip rsyslog rsyslog-openssl
   buildah debootstrap python3-yaml
+  qemu-system-x86 cpio debian-archive-keyring
 )
 
 # Commands that another package may already provide (this machine's Node.js

@@ -10,7 +10,9 @@
 #   5. checks that the official Falco rules load and compile unmodified, and
 #      that their compiled conditions agree with the trees (bench_engine verify)
 #   6. replays hand-written capture fixtures through real rule files
-#   7. runs the live eBPF tests (root, real runc containers) on the plain build
+#   7. runs the live eBPF tests (root, real runc containers) on the plain build,
+#      then the kernel matrix: Debian's 5.10, 6.1 and 6.12 cloud kernels
+#      booted under qemu (TCG) run the same checks (tests/kernels/run.sh)
 #   8. runs the Kubernetes end-to-end tests: tools.sh, cluster.sh (a real
 #      etcd + kube-apiserver on loopback), k8s/ driven by tests/k8s/k8sdrv,
 #      and `vigil run` in that cluster
@@ -102,9 +104,15 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
 
+stage "kernel matrix (5.10, 6.1, 6.12 under qemu TCG)"
+VIGIL_FALCO_RULES=$FALCO tests/kernels/run.sh build
+
 stage "kubernetes end-to-end (real kube-apiserver + etcd)"
 # run.sh stops the cluster it starts, also on failure
 tests/k8s/run.sh build
+
+stage "Kubernetes audit webhook: a real kube-apiserver's audit events through the official k8s_audit rules"
+VIGIL_FALCO_RULES=$FALCO python3 tests/k8s/test_audit.py "$ROOT/build"
 
 stage "packaging (chart, image, benign workload)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh

@@ -25,6 +25,24 @@ struct vg_alert *vg_alert_new(const char *rule, int priority, uint64_t ts, char 
 	return a;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? vg_xstrdup(s) : NULL;
+}
+
+void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k8s_ns,
+			  const char *k8s_pod, const char *k8s_uid)
+{
+	free(a->message);
+	free(a->k8s_ns);
+	free(a->k8s_pod);
+	free(a->k8s_uid);
+	a->message = dup_or_null(message);
+	a->k8s_ns = dup_or_null(k8s_ns);
+	a->k8s_pod = dup_or_null(k8s_pod);
+	a->k8s_uid = dup_or_null(k8s_uid);
+}
+
 void vg_alert_ref(struct vg_alert *a)
 {
 	atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
@@ -37,6 +55,10 @@ void vg_alert_unref(struct vg_alert *a)
 	free(a->rule);
 	free(a->json);
 	free(a->text);
+	free(a->message);
+	free(a->k8s_ns);
+	free(a->k8s_pod);
+	free(a->k8s_uid);
 	free(a);
 }
 

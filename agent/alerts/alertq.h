@@ -27,11 +27,19 @@ struct vg_alert {
 	size_t json_len; /* strlen(json) */
 	char *text;	 /* the text form, NULL when no sink wants it */
 	size_t text_len;
+	/* What it is about, for sinks that address an object (Kubernetes
+	 * Events) so they need not parse json: the message without the time
+	 * and priority of the text form, and the pod (NULL: the node's). */
+	char *message;
+	char *k8s_ns, *k8s_pod, *k8s_uid;
 };
 
 /* A new alert with one reference; takes over json and text (malloc'd,
  * text may be NULL). */
 struct vg_alert *vg_alert_new(const char *rule, int priority, uint64_t ts, char *json, char *text);
+/* Set message and pod (copied; each may be NULL) before the alert is shared. */
+void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k8s_ns,
+			  const char *k8s_pod, const char *k8s_uid);
 void vg_alert_ref(struct vg_alert *a);
 void vg_alert_unref(struct vg_alert *a); /* NULL is fine */
 

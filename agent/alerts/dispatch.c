@@ -17,6 +17,8 @@
 #define POP_WAIT_MS 200
 /* rules with their own bucket; beyond, rules share the last slot's */
 #define MAX_BUCKETS 4096
+/* the VG_SINK_R_* words (sink.h), with room to spare */
+#define MAX_REASONS 16
 
 struct slot {
 	struct vg_dispatch *d;
@@ -27,6 +29,13 @@ struct slot {
 	atomic_bool reopen;
 	_Atomic uint64_t sent, failed, dropped, throttled;
 	struct vg_metric_series *m_sent, *m_failed, *m_throttled;
+	/* vigil_alert_failures_total{sink,reason}, looked up once per reason */
+	pthread_mutex_t rmu;
+	struct {
+		const char *reason;
+		struct vg_metric_series *m;
+	} reasons[MAX_REASONS];
+	size_t nreasons;
 	struct vg_ratelimit log_rl; /* sink thread only */
 };
 
@@ -59,6 +68,8 @@ struct vg_dispatch *vg_dispatch_new(const struct vg_dispatch_opts *o)
 	return d;
 }
 
+static void settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason);
+
 void vg_dispatch_add(struct vg_dispatch *d, struct vg_sink *s)
 {
 	if (d->n == MAX_SINKS) { /* the configuration cannot name this many */
@@ -70,6 +81,9 @@ void vg_dispatch_add(struct vg_dispatch *d, struct vg_sink *s)
 	sl->sink = s;
 	sl->q = vg_alertq_new(d->o.queue_len);
 	sl->log_rl.interval_ns = 10ull * 1000000000ull;
+	pthread_mutex_init(&sl->rmu, NULL);
+	s->settle = settle;
+	s->settle_ctx = sl;
 	if (d->o.sent)
 		sl->m_sent = vg_metric_labels(d->o.sent, s->name);
 	if (d->o.failed)
@@ -94,6 +108,41 @@ static void count(_Atomic uint64_t *c, struct vg_metric_series *m, uint64_t n)
 	vg_metric_add(m, n);
 }
 
+/* n alerts of this sink lost for reason: failed, and failures{reason}.
+ * The producer (queue full) and the sink thread both count. */
+static void count_failed(struct slot *sl, uint64_t n, const char *reason)
+{
+	count(&sl->failed, sl->m_failed, n);
+	if (!sl->d->o.failures)
+		return;
+	if (!reason)
+		reason = VG_SINK_R_ERROR;
+	struct vg_metric_series *m = NULL;
+	pthread_mutex_lock(&sl->rmu);
+	for (size_t i = 0; i < sl->nreasons && !m; i++)
+		if (!strcmp(sl->reasons[i].reason, reason))
+			m = sl->reasons[i].m;
+	if (!m) {
+		m = vg_metric_labels(sl->d->o.failures, sl->sink->name, reason);
+		if (sl->nreasons < MAX_REASONS) {
+			sl->reasons[sl->nreasons].reason = reason;
+			sl->reasons[sl->nreasons++].m = m;
+		}
+	}
+	pthread_mutex_unlock(&sl->rmu);
+	vg_metric_add(m, n);
+}
+
+/* A buffering sink's report on alerts it held (sink thread). */
+static void settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason)
+{
+	struct slot *sl = ctx;
+	if (sent)
+		count(&sl->sent, sl->m_sent, sent);
+	if (failed)
+		count_failed(sl, failed, reason);
+}
+
 static void say_failure(struct slot *sl, const char *err)
 {
 	if (vg_ratelimit_ok(&sl->log_rl, vg_now_mono_ns()))
@@ -115,13 +164,15 @@ static void *sink_thread(void *arg)
 		if (rc == VG_ALERTQ_CLOSED)
 			break;
 		if (rc == VG_ALERTQ_OK) {
+			int drc = 0;
 			if (vg_sink_giving_up(s)) {
-				count(&sl->failed, sl->m_failed, 1);
-			} else if (s->ops->deliver(s, a, err, sizeof(err))) {
-				count(&sl->failed, sl->m_failed, 1);
+				count_failed(sl, 1, VG_SINK_R_SHUTDOWN);
+			} else if ((drc = s->ops->deliver(s, a, err, sizeof(err))) < 0) {
+				count_failed(sl, 1, s->reason);
 				say_failure(sl, err);
 			} else {
-				count(&sl->sent, sl->m_sent, 1);
+				if (drc != VG_SINK_HELD)
+					count(&sl->sent, sl->m_sent, 1);
 				dirty = true;
 			}
 			vg_alert_unref(a);
@@ -214,7 +265,7 @@ void vg_dispatch_emit(struct vg_dispatch *d, struct vg_alert *a)
 			continue;
 		if (vg_alertq_push(sl->q, a) != VG_ALERTQ_OK) {
 			count(&sl->dropped, NULL, 1);
-			count(&sl->failed, sl->m_failed, 1);
+			count_failed(sl, 1, VG_SINK_R_QUEUE_FULL);
 			vg_metric_inc(d->m_qdrop);
 			d->dropped_untaken++;
 		}
@@ -277,14 +328,17 @@ uint64_t vg_dispatch_stop(struct vg_dispatch *d, uint64_t deadline_ns)
 		/* a sink whose thread never ran: what is queued is lost */
 		struct vg_alert *a;
 		while (vg_alertq_pop(sl->q, &a, 0) == VG_ALERTQ_OK) {
-			count(&sl->failed, sl->m_failed, 1);
+			count_failed(sl, 1, VG_SINK_R_SHUTDOWN);
 			vg_alert_unref(a);
 		}
 		after += atomic_load(&sl->failed);
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		d->s[i].sink->ops->close(d->s[i].sink);
-		d->s[i].sink = NULL;
+		struct slot *sl = &d->s[i];
+		uint64_t f = atomic_load(&sl->failed);
+		sl->sink->ops->close(sl->sink); /* settles what it still held */
+		after += atomic_load(&sl->failed) - f;
+		sl->sink = NULL;
 	}
 	return after - before;
 }
@@ -305,8 +359,10 @@ void vg_dispatch_free(struct vg_dispatch *d)
 	if (!d)
 		return;
 	vg_dispatch_stop(d, 0);
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		vg_alertq_free(d->s[i].q);
+		pthread_mutex_destroy(&d->s[i].rmu);
+	}
 	if (d->buckets)
 		for (size_t i = 0; i < MAX_BUCKETS; i++)
 			free(d->buckets[i].rule);

@@ -11,9 +11,11 @@
  * throttled for every sink that would have taken them.
  *
  * Counting (also into the metric families given, any may be NULL):
- *   sent       delivered by the sink        vigil_alerts_sent_total{sink}
+ *   sent       delivered by the sink (a held alert when the sink settles it)
+ *                                           vigil_alerts_sent_total{sink}
  *   failed     the sink gave up, or the queue was full
  *                                           vigil_alerts_failed_total{sink}
+ *              and by reason (VG_SINK_R_*)  vigil_alert_failures_total{sink,reason}
  *   dropped    queue full (also in failed)  vigil_events_dropped_total{stage="alert_queue"}
  *   throttled  the rule's rate limit        vigil_alerts_throttled_total{sink}
  *
@@ -35,6 +37,7 @@ struct vg_dispatch_opts {
 	double rule_rate;  /* alerts per second per rule; <= 0: unlimited */
 	double rule_burst; /* bucket size; < 1 = 1 */
 	struct vg_metric_family *sent, *failed, *throttled; /* {sink} */
+	struct vg_metric_family *failures;		    /* {sink,reason} */
 	struct vg_metric_family *events_dropped;	    /* {stage} */
 };
 

@@ -1,6 +1,7 @@
 /* evjson.c - see evjson.h. */
 #include "evjson.h"
 #include "state.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -218,8 +219,8 @@ char *vg_evjson_render(const struct vg_event *ev, int with_decoded)
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!s)
-		abort(); /* cJSON only fails on out-of-memory */
-	return s;
+		abort();       /* cJSON only fails on out-of-memory */
+	return vg_utf8_fix(s); /* valid UTF-8 whatever the names hold (utf8.h) */
 }
 
 /* ---- parsing ----------------------------------------------------------- */
@@ -469,7 +470,8 @@ static int parse_obj(struct parse *p, const cJSON *o)
 	v = 0;
 	if (get_u64(p, o, "flags", &v))
 		return -1;
-	h->flags = (uint16_t)v & (VG_F_TRUNC | VG_F_FDPAIR | VG_F_OPENHOW);
+	h->flags = (uint16_t)v &
+		   (VG_F_TRUNC | VG_F_FDPAIR | VG_F_OPENHOW | VG_F_URING | VG_F_LSM | VG_F_NOFD);
 	const cJSON *comm = cJSON_GetObjectItemCaseSensitive(o, "comm");
 	if (comm && !cJSON_IsString(comm))
 		return perr(p, "comm", "expected a string");

@@ -14,6 +14,7 @@
 #include "output.h"
 #include "rules.h"
 #include "state.h"
+#include "replay_audit.h"
 #include "util.h"
 #include "version.h"
 
@@ -43,12 +44,16 @@ static const char usage_text[] =
 	"                               FILE:LINE:COL: message; exit 1 on error\n"
 	"  capture [-s SYSCALLS]        print captured events as JSON lines\n"
 	"  record -o FILE [-s SYSCALLS] capture live events to a file (for replay)\n"
-	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture and\n"
+	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture (or\n"
+	"                               audit events, one per line) and\n"
 	"                               print alerts (--events: print decoded events)\n"
 	"  convert FILE...              turn Falco rules files into vigil custom\n"
 	"                               resources (YAML stream on stdout)\n"
 	"  fields                       list every supported field with its type\n"
-	"  version                      print the version\n"
+	"  version [--features]         print the version; --features (root): load the\n"
+	"                               BPF programs and print the running kernel, the\n"
+	"                               capture features it allows (1/0, and what vigil\n"
+	"                               does without) and the verifier's figures\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     configuration file (default " VG_CONFIG_DEFAULT_PATH ")\n"
@@ -85,6 +90,7 @@ struct opts {
 	double duration;
 	long pid;
 	int events;
+	int features;
 	char **args;
 	int nargs;
 };
@@ -120,11 +126,17 @@ static void install_signals(struct vg_agent *a)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
-		{"config", required_argument, 0, 'c'},	 {"rules", required_argument, 0, 'r'},
-		{"syscalls", required_argument, 0, 's'}, {"output", required_argument, 0, 'o'},
-		{"count", required_argument, 0, 'n'},	 {"duration", required_argument, 0, 'd'},
-		{"pid", required_argument, 0, 'p'},	 {"events", no_argument, 0, 'E'},
-		{"help", no_argument, 0, 'h'},		 {0, 0, 0, 0},
+		{"config", required_argument, 0, 'c'},
+		{"rules", required_argument, 0, 'r'},
+		{"syscalls", required_argument, 0, 's'},
+		{"output", required_argument, 0, 'o'},
+		{"count", required_argument, 0, 'n'},
+		{"duration", required_argument, 0, 'd'},
+		{"pid", required_argument, 0, 'p'},
+		{"events", no_argument, 0, 'E'},
+		{"help", no_argument, 0, 'h'},
+		{"features", no_argument, 0, 'F'},
+		{0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->cmd = "run";
@@ -179,6 +191,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'E':
 			o->events = 1;
+			break;
+		case 'F':
+			o->features = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -318,9 +333,32 @@ static int cmd_fields(void)
 	return 0;
 }
 
-static int cmd_version(void)
+static int cmd_version(const struct opts *o)
 {
 	printf("vigil %s (commit %s)\n", VIGIL_VERSION, VIGIL_COMMIT);
+	if (!o->features)
+		return 0;
+	/* the features are what the running kernel accepts: only a load
+	 * tells (the programs are loaded and attached, then closed) */
+	char err[1024];
+	struct vg_capture_opts co = {0};
+	co.ignore_self = true;
+	struct vg_capture *cap = vg_capture_open(&co, err, sizeof(err));
+	if (!cap) {
+		printf("capture unavailable: %s\n", err);
+		return 1;
+	}
+	printf("kernel %s\n", vg_capture_kernel(cap));
+	const struct vg_capture_feature *f;
+	size_t n = vg_capture_features(cap, &f);
+	for (size_t i = 0; i < n; i++)
+		printf("feature %s %d%s%s\n", f[i].name, f[i].on,
+		       f[i].on ? "" : "  without: ", f[i].on ? "" : f[i].without);
+	const struct vg_capture_prog *p;
+	n = vg_capture_programs(cap, &p);
+	for (size_t i = 0; i < n; i++)
+		printf("program %s verifier_insns %u (%s)\n", p[i].name, p[i].insns, p[i].source);
+	vg_capture_close(cap);
 	return 0;
 }
 
@@ -361,7 +399,7 @@ static int cmd_validate(const struct opts *o)
 	struct vg_ruleset *rs = vg_ruleset_new();
 	for (int i = 0; i < o->nargs; i++)
 		if (!vg_ruleset_add_path(rs, o->args[i], &d))
-			vg_diag_add(&d, 1, o->args[i], 0, 0, "no such file or directory");
+			vg_diag_add(&d, 1, o->args[i], 0, 0, "%s", strerror(errno));
 	struct vg_engine *e = vg_engine_build(rs, &d);
 	vg_diag_print(&d, stderr);
 	print_counts(stdout, e, &d);
@@ -436,14 +474,31 @@ static int cmd_replay(const struct opts *o)
 		fprintf(stderr, "vigil: the rules have errors\n");
 		goto out;
 	}
+	if (!o->events) { /* recorded audit events, one per line */
+		int ar = vg_replay_audit(o->args[0], eng, print_match, &p, err, sizeof(err));
+		if (ar < 0)
+			fprintf(stderr, "vigil: %s\n", err);
+		if (ar) {
+			rc = ar < 0;
+			goto out;
+		}
+	}
 	f = vg_capfile_open(o->args[0], err, sizeof(err));
 	if (!f) {
 		fprintf(stderr, "vigil: %s\n", err);
 		goto out;
 	}
+	/* A bad line (torn by a crash, edited by hand) is skipped, said and
+	 * counted: the rest of the recording still replays. */
+	size_t events = 0, skipped = 0;
 	for (;;) {
 		size_t size;
 		int r = vg_capfile_next(f, buf, VG_REC_MAX, &size, err, sizeof(err));
+		if (r == VG_CAPFILE_BAD) {
+			fprintf(stderr, "vigil: %s (line skipped)\n", err);
+			skipped++;
+			continue;
+		}
 		if (r < 0) {
 			fprintf(stderr, "vigil: %s\n", err);
 			goto out;
@@ -451,9 +506,13 @@ static int cmd_replay(const struct opts *o)
 		if (r == 0)
 			break;
 		if (vg_state_apply(st, (struct vg_rec *)buf, size, ev)) {
-			fprintf(stderr, "vigil: %s: a record is inconsistent\n", o->args[0]);
-			goto out;
+			fprintf(stderr,
+				"vigil: %s:%zu: the record is inconsistent (line skipped)\n",
+				o->args[0], vg_capfile_line(f));
+			skipped++;
+			continue;
 		}
+		events++;
 		if (o->events) {
 			char *s = vg_evjson_render(ev, 1);
 			printf("%s\n", s);
@@ -462,6 +521,8 @@ static int cmd_replay(const struct opts *o)
 			vg_engine_match(eng, ev, scratch, print_match, &p);
 		}
 	}
+	fprintf(stderr, "vigil: replayed %zu events from %s; %zu bad lines skipped\n", events,
+		o->args[0], skipped);
 	rc = 0;
 out:
 	vg_capfile_close(f);
@@ -519,7 +580,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (!strcmp(o.cmd, "version"))
-		return cmd_version();
+		return cmd_version(&o);
 	if (!strcmp(o.cmd, "fields"))
 		return cmd_fields();
 	if (!strcmp(o.cmd, "capture"))

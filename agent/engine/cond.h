@@ -33,7 +33,8 @@ struct vg_cond_env {
 	 * compiler advances line/col over the text itself); NULL if unknown. */
 	const char *(*macro)(void *ctx, const char *name, struct vg_pos *pos);
 	/* Items of list `name` (already flattened); returns the count, -1 if
-	 * there is no such list. */
+	 * there is no such list, -2 if it has more than VG_COND_MAX_ITEMS
+	 * items once flattened (the compiler reports it). */
 	int (*list)(void *ctx, const char *name, const char *const **items);
 	/* Field resolver; NULL means vg_field_find (tests install fakes). */
 	const struct vg_field *(*field)(void *ctx, const char *name, size_t len,
@@ -56,6 +57,16 @@ struct vg_cond_fieldset *vg_cond_fieldset_new(void);
 /* Free only after every condition compiled with it. */
 void vg_cond_fieldset_free(struct vg_cond_fieldset *fs);
 
+/* The most one condition may grow to once its macros and lists are
+ * expanded: a macro is inlined at each use, so twenty macros that each use
+ * the one before twice are a million comparisons.  Past a limit the
+ * compile fails with "condition too large: ...", at the use of the macro
+ * the condition names.  Compile time is bounded with them (no part of the
+ * compiler is worse than linear in these, per event type). */
+#define VG_COND_MAX_TEXT (1 << 20) /* bytes of condition and macro text */
+#define VG_COND_MAX_CHECKS 20000   /* comparisons */
+#define VG_COND_MAX_ITEMS 262144   /* list items in `in`/`intersects`/`pmatch` sets */
+
 /* What kind of error a compile failed with: callers decide on the kind,
  * never on the message's text (which is for people). */
 enum vg_cond_errkind {
@@ -69,7 +80,8 @@ enum vg_cond_errkind {
 	VG_CERR_FIELD_ARG,     /* a field argument missing, not taken, or malformed */
 	VG_CERR_TYPE,	       /* a constant or operator that does not fit the field */
 	VG_CERR_REGEX,	       /* a regex that does not compile */
-	VG_CERR_LIMIT,	       /* nesting past what the compiler allows */
+	VG_CERR_LIMIT,	       /* nesting past what the compiler allows, or a
+				  condition past VG_COND_MAX_* */
 };
 
 struct vg_cond_err {

@@ -84,9 +84,14 @@ void cond_kset_build(struct kset *s, int icase)
 	s->slots = vg_xcalloc(cap, sizeof(uint32_t));
 	for (uint32_t i = 0; i < s->n; i++) {
 		uint32_t h = hash_bytes(s->k[i].s, s->k[i].len, icase) & s->mask;
-		while (s->slots[h])
+		/* a value already in is not added again: lists repeat items
+		 * (nested lists), and runs of equal keys would make every
+		 * insert and look-up walk them */
+		while (s->slots[h] && !bytes_eq(s->k[s->slots[h] - 1].s, s->k[s->slots[h] - 1].len,
+						s->k[i].s, s->k[i].len, icase))
 			h = (h + 1) & s->mask;
-		s->slots[h] = i + 1;
+		if (!s->slots[h])
+			s->slots[h] = i + 1;
 	}
 }
 

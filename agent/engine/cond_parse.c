@@ -58,10 +58,21 @@ struct parser {
 	int failed;
 	const char *stack[64]; /* macros being expanded, to catch loops */
 	int depth;
-	int nest; /* open parentheses, nots and transformers: bounds the recursion */
+	int nest;	       /* open parentheses, nots and transformers: bounds the recursion */
+	struct budget *budget; /* shared with the parsers of the macros inside */
 };
 
 #define MAX_NEST 200
+
+/* What one condition may grow to, macros and lists expanded (see cond.h):
+ * spent as macros are inlined, comparisons made and list items added.
+ * top is the macro the condition itself uses that is being expanded, so
+ * that an error names it where the condition uses it. */
+struct budget {
+	size_t text, checks, items;
+	const char *top;
+	struct vg_pos top_at;
+};
 
 /* Enter one level of nesting; 0 (error set) when too deep. */
 static int nest_in(struct parser *ps);
@@ -81,6 +92,28 @@ static void perr(struct parser *ps, enum vg_cond_errkind kind, const struct vg_p
 	va_start(ap, fmt);
 	vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
 	va_end(ap);
+}
+
+/* Spend n of *left; 0 (VG_CERR_LIMIT set at the macro the condition uses,
+ * or at at) when that goes past the budget. */
+static int spend(struct parser *ps, size_t *left, size_t n, const struct vg_pos *at,
+		 const char *what, size_t max)
+{
+	if (n <= *left) {
+		*left -= n;
+		return 1;
+	}
+	*left = 0;
+	if (ps->depth && ps->budget->top)
+		perr(ps, VG_CERR_LIMIT, &ps->budget->top_at,
+		     "condition too large: macro '%s' expands to more than %zu %s (the limit of "
+		     "one condition)",
+		     ps->budget->top, max, what);
+	else
+		perr(ps, VG_CERR_LIMIT, at,
+		     "condition too large: more than %zu %s (the limit of one condition)", max,
+		     what);
+	return 0;
 }
 
 static void advance(struct parser *ps, size_t n)
@@ -389,6 +422,22 @@ static const char *op_name(enum op op)
 	return "?";
 }
 
+/* The items of list `name` from the environment (-1: no such list), spent
+ * from the budget; -2 (VG_CERR_LIMIT set at at) when too many. */
+static int env_list(struct parser *ps, const char *name, const struct vg_pos *at,
+		    const char *const **items)
+{
+	int n = ps->env->list ? ps->env->list(ps->env->ctx, name, items) : -1;
+	if (n == -2)
+		perr(ps, VG_CERR_LIMIT, at,
+		     "list '%s' has more than %d items once its lists are expanded", name,
+		     VG_COND_MAX_ITEMS);
+	else if (n > 0 &&
+		 !spend(ps, &ps->budget->items, (size_t)n, at, "list items", VG_COND_MAX_ITEMS))
+		return -2;
+	return n < -1 ? -2 : n;
+}
+
 /* Append the items of a parenthesised list (list names expanded). */
 static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct kset *set)
 {
@@ -404,7 +453,11 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 		if (!w)
 			return -1;
 		const char *const *items;
-		int n = quoted ? -1 : ps->env->list ? ps->env->list(ps->env->ctx, w, &items) : -1;
+		int n = quoted ? -1 : env_list(ps, w, &at, &items);
+		if (n == -2) {
+			free(w);
+			return -1;
+		}
 		if (n < 0) {
 			perr(ps, VG_CERR_SYNTAX, &at,
 			     "'%s' needs a list in parentheses, found '%s'", op_name(op), w);
@@ -442,9 +495,16 @@ static int parse_list(struct parser *ps, struct fref *lhs, enum op op, struct ks
 		if (!w)
 			return -1;
 		const char *const *items = NULL;
-		int n = -1;
-		if (!quoted && ps->env->list)
-			n = ps->env->list(ps->env->ctx, w, &items);
+		int n = quoted ? -1 : env_list(ps, w, &at, &items);
+		if (n == -2) {
+			free(w);
+			return -1;
+		}
+		if (n < 0 &&
+		    !spend(ps, &ps->budget->items, 1, &at, "list items", VG_COND_MAX_ITEMS)) {
+			free(w);
+			return -1;
+		}
 		int count = n >= 0 ? n : 1;
 		for (int i = 0; i < count; i++) {
 			uint32_t slen = len;
@@ -485,6 +545,10 @@ static int is_evtype_field(const struct fref *fr)
 /* lhs op rhs, with lhs already read */
 static struct node *parse_check(struct parser *ps, struct fref *lhs, const struct vg_pos *at)
 {
+	if (!spend(ps, &ps->budget->checks, 1, at, "comparisons", VG_COND_MAX_CHECKS)) {
+		cond_fref_free(lhs);
+		return NULL;
+	}
 	struct node *n = cond_new_node(N_CHECK);
 	n->chk.lhs = *lhs;
 	memset(lhs, 0, sizeof(*lhs));
@@ -508,6 +572,10 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			advance(ps, strlen(quants[q]));
 			skip_ws(ps);
 		}
+	/* the list fields of Falco's plugins (ka.*): `in` holds when every
+	 * value is in the set (intersects: when one is) */
+	if (op == OP_IN && n->chk.quant == Q_DEFAULT && (L->f->flags & VG_FF_SETCMP))
+		n->chk.quant = Q_ALL;
 	const struct vg_pos rat = ps->pos; /* the right-hand side */
 	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
 		if (op == OP_PMATCH && L->type != VG_FT_STR) {
@@ -623,6 +691,12 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 		perr(ps, VG_CERR_LIMIT, at, "macros nested too deep at '%s'", name);
 		return NULL;
 	}
+	if (!ps->depth) {
+		ps->budget->top = name;
+		ps->budget->top_at = *at;
+	}
+	if (!spend(ps, &ps->budget->text, strlen(text) + 1, at, "bytes of text", VG_COND_MAX_TEXT))
+		return NULL;
 	struct parser sub = *ps;
 	sub.p = text;
 	sub.pos = mpos;
@@ -630,6 +704,8 @@ static struct node *expand_macro(struct parser *ps, const char *name, const stru
 		sub.pos.line = sub.pos.col = 1;
 	sub.stack[sub.depth++] = name;
 	struct node *n = parse_or(&sub);
+	if (!ps->depth)
+		ps->budget->top = NULL;
 	if (n) {
 		skip_ws(&sub);
 		if (*sub.p) {
@@ -793,6 +869,8 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 		ps.pos.line = ps.pos.col = 1;
 	ps.env = env ? env : &none;
 	ps.err = err;
+	struct budget budget = {VG_COND_MAX_TEXT, VG_COND_MAX_CHECKS, VG_COND_MAX_ITEMS, NULL, {0}};
+	ps.budget = &budget;
 	err->msg[0] = 0;
 	err->kind = VG_CERR_NONE;
 	err->pos = ps.pos;
@@ -801,6 +879,8 @@ struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 		perr(&ps, VG_CERR_SYNTAX, &ps.pos, "empty condition");
 		return NULL;
 	}
+	if (!spend(&ps, &budget.text, strlen(text), &ps.pos, "bytes of text", VG_COND_MAX_TEXT))
+		return NULL;
 	struct node *root = parse_or(&ps);
 	if (root) {
 		skip_ws(&ps);

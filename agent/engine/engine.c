@@ -1,5 +1,6 @@
 /* engine.c - see engine.h. */
 #include "engine.h"
+#include "sysreg.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -22,17 +23,6 @@ struct vg_engine {
 	vg_scope_fn scope_fn;
 };
 
-/* what the state needs whatever the rules say */
-static const int state_syscalls[] = {
-	VG_NR_clone,	 VG_NR_clone3, VG_NR_fork,     VG_NR_vfork,	 VG_NR_execve,
-	VG_NR_execveat,	 VG_NR_close,  VG_NR_chdir,    VG_NR_fchdir,	 VG_NR_dup,
-	VG_NR_dup2,	 VG_NR_dup3,   VG_NR_open,     VG_NR_openat,	 VG_NR_openat2,
-	VG_NR_creat,	 VG_NR_socket, VG_NR_connect,  VG_NR_accept,	 VG_NR_accept4,
-	VG_NR_bind,	 VG_NR_pipe,   VG_NR_pipe2,    VG_NR_socketpair, VG_NR_memfd_create,
-	VG_NR_setuid,	 VG_NR_setgid, VG_NR_setreuid, VG_NR_setregid,	 VG_NR_setresuid,
-	VG_NR_setresgid, VG_NR_capset, VG_NR_chroot,
-};
-
 /* Conditions and outputs are compiled from {text, 1, 1}, with the text's own
  * address as the "file": an error position whose file is a text we handed
  * out is mapped back through that text's segments to where it was written
@@ -45,6 +35,7 @@ struct env_warn {
 
 struct env_ctx {
 	struct vg_ruleset *rs;
+	unsigned src;		     /* VG_FSRC_* of the rule being compiled */
 	const struct vg_text **seen; /* macros handed to the compiler */
 	size_t nseen, capseen;
 	struct env_warn *warns; /* the compiler's warnings on the current rule */
@@ -72,6 +63,16 @@ static const char *env_macro(void *ctx, const char *name, struct vg_pos *pos)
 	e->seen[e->nseen++] = &m->cond;
 	*pos = (struct vg_pos){m->cond.text, 1, 1};
 	return m->cond.text;
+}
+
+/* A rule reads only the fields of its source: another source's field is
+ * unknown to it (and skip-if-unknown-filter applies), as in Falco. */
+static const struct vg_field *env_field(void *ctx, const char *name, size_t len,
+					struct vg_farg *arg, size_t *keylen)
+{
+	struct env_ctx *e = ctx;
+	const struct vg_field *f = vg_field_find(name, len, arg, keylen);
+	return f && (vg_field_sources(f) & e->src) ? f : NULL;
 }
 
 static int env_list(void *ctx, const char *name, const char *const **items)
@@ -135,14 +136,15 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	e->stats.rules_total += n;
 	e->stats.macros += vg_ruleset_count_macros(rs);
 	e->stats.lists += vg_ruleset_count_lists(rs);
-	struct env_ctx ctx = {rs, NULL, 0, 0, NULL, 0, 0};
-	struct vg_cond_env env = {&ctx, env_macro, env_list, NULL, NULL, e->fields, env_warn};
+	struct env_ctx ctx = {rs, 0, NULL, 0, 0, NULL, 0, 0};
+	struct vg_cond_env env = {&ctx, env_macro, env_list, env_field, NULL, e->fields, env_warn};
 	src->diag_begin = d->n;
 	size_t failed0 = e->stats.rules_failed, skipped0 = e->stats.rules_skipped;
 	size_t nrules0 = e->nrules;
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_rule_def *def = defs[i];
-		if (strcmp(def->source, "syscall")) {
+		ctx.src = vg_fsrc_by_name(def->source);
+		if (!ctx.src) { /* a source vigil has no events of */
 			e->stats.rules_skipped++;
 			continue;
 		}
@@ -167,6 +169,15 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		}
 		at = where_in(&def->output);
 		struct vg_output *out = vg_output_compile(def->output.text, &at, &err);
+		const char *foreign = out ? vg_output_foreign(out, ctx.src) : NULL;
+		if (foreign) {
+			err.pos = def->output.pos;
+			snprintf(err.msg, sizeof(err.msg),
+				 "output field '%%%s' is not a field of source %s", foreign,
+				 def->source);
+			vg_output_free(out);
+			out = NULL;
+		}
 		if (!out) {
 			struct vg_pos p = locate(&ctx, &def->output, &err.pos, def);
 			vg_diag_add(d, 1, p.file, p.line, p.col, "%s (rule '%s')", err.msg,
@@ -191,7 +202,14 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		r->scope = src->scope;
 		vg_cond_evttypes(c, r->types);
 		r->types[VG_T_PROCSNAP] = 0; /* /proc snapshots only seed the state */
-		int all = 1;
+		/* the rule sets per source: an audit rule is indexed under the
+		 * audit event type alone, a syscall rule never under it */
+		if (ctx.src == VG_FSRC_K8S_AUDIT) {
+			memset(r->types, 0, sizeof(r->types));
+			r->types[VG_T_AUDIT] = 1;
+		}
+		r->types[VG_T_AUDIT] = ctx.src == VG_FSRC_K8S_AUDIT;
+		int all = ctx.src == VG_FSRC_SYSCALL;
 		for (int t = 0; t < VG_NR_MAX && all; t++)
 			if (vg_syscall_desc(t) && !r->types[t])
 				all = 0;
@@ -353,6 +371,10 @@ void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX])
 	for (int t = 0; t < VG_NR_MAX; t++)
 		if (vg_syscall_desc(t) && e->idx_start[t + 1] > e->idx_start[t])
 			want[t] = 1;
-	for (size_t i = 0; i < sizeof(state_syscalls) / sizeof(state_syscalls[0]); i++)
-		want[state_syscalls[i]] = 1;
+	/* and what the state needs whatever the rules say */
+	for (int t = 0; t < VG_NR_MAX; t++) {
+		const struct vg_sysreg *row = vg_sysreg(t);
+		if (row && (row->flags & VG_SR_STATE) && vg_syscall_desc(t))
+			want[t] = 1;
+	}
 }

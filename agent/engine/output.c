@@ -2,6 +2,7 @@
 #include "output.h"
 #include "engine.h"
 #include "rules.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -115,6 +116,14 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 	return o;
 }
 
+const char *vg_output_foreign(const struct vg_output *o, unsigned mask)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (o->p[i].f && !(vg_field_sources(o->p[i].f) & mask))
+			return o->p[i].label;
+	return NULL;
+}
+
 void vg_output_free(struct vg_output *o)
 {
 	if (!o)
@@ -194,7 +203,10 @@ size_t vg_alert_text(const struct vg_rule *r, const struct vg_event *ev, struct 
 	int n = snprintf(buf, cap, "%s: %s ", t, vg_priority_name(r->priority));
 	if (n < 0 || (size_t)n >= cap)
 		return cap ? cap - 1 : 0;
-	return (size_t)n + vg_output_render(r->out, ev, &ctx->scratch, buf + n, cap - (size_t)n);
+	if (buf == ctx->buf)
+		ctx->msg_off = (size_t)n;
+	size_t len = vg_output_render(r->out, ev, &ctx->scratch, ctx->raw, sizeof(ctx->raw));
+	return (size_t)n + vg_utf8_text_escape(ctx->raw, len, buf + n, cap - (size_t)n);
 }
 
 static cJSON *json_value(const struct vg_fvals *v)
@@ -237,19 +249,39 @@ static const char *k8s_value(const char *field, const struct vg_event *ev, struc
 	return out;
 }
 
-char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx)
+char *vg_alert_envelope(const struct vg_alert_head *h, cJSON *fields)
 {
 	cJSON *o = cJSON_CreateObject();
 	char t[40];
-	vg_rfc3339(ev->ts, t);
+	vg_rfc3339(h->ts, t);
 	cJSON_AddStringToObject(o, "time", t);
-	cJSON_AddStringToObject(o, "rule", r->name);
-	cJSON_AddStringToObject(o, "priority", vg_priority_name(r->priority));
-	cJSON_AddStringToObject(o, "source", r->source ? r->source : "syscall");
-	cJSON_AddStringToObject(o, "hostname", ctx->hostname ? ctx->hostname : "");
+	cJSON_AddStringToObject(o, "rule", h->rule);
+	cJSON_AddStringToObject(o, "priority", vg_priority_name(h->priority));
+	cJSON_AddStringToObject(o, "source", h->source ? h->source : "syscall");
+	cJSON_AddStringToObject(o, "hostname", h->hostname ? h->hostname : "");
+	cJSON_AddStringToObject(o, "output", h->output ? h->output : "");
+	cJSON_AddItemToObject(o, "output_fields", fields ? fields : cJSON_CreateObject());
+	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+	for (size_t i = 0; i < h->ntags; i++)
+		cJSON_AddItemToArray(tags, cJSON_CreateString(h->tags[i]));
+	if (h->k8s_ns && h->k8s_pod) {
+		cJSON *k = cJSON_AddObjectToObject(o, "k8s");
+		cJSON_AddStringToObject(k, "namespace", h->k8s_ns);
+		cJSON_AddStringToObject(k, "pod", h->k8s_pod);
+		if (h->k8s_uid)
+			cJSON_AddStringToObject(k, "uid", h->k8s_uid);
+	}
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!s)
+		abort();       /* cJSON fails only on out-of-memory */
+	return vg_utf8_fix(s); /* cJSON passes bytes >= 0x80 through as they are */
+}
+
+char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct vg_alert_ctx *ctx)
+{
 	vg_alert_text(r, ev, ctx, ctx->buf, sizeof(ctx->buf));
-	cJSON_AddStringToObject(o, "output", ctx->buf);
-	cJSON *fields = cJSON_AddObjectToObject(o, "output_fields");
+	cJSON *fields = cJSON_CreateObject();
 	const struct vg_output *out = r->out;
 	for (size_t i = 0; i < out->n; i++) {
 		const struct piece *pc = &out->p[i];
@@ -258,21 +290,28 @@ char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct v
 		vg_field_extract(pc->f, ev, &pc->arg, &ctx->scratch);
 		cJSON_AddItemToObject(fields, pc->label, json_value(&ctx->scratch));
 	}
-	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
-	for (size_t i = 0; i < r->ntags; i++)
-		cJSON_AddItemToArray(tags, cJSON_CreateString(r->tags[i]));
-	char ns[256], pod[256], uid[64];
-	if (k8s_value("k8s.ns.name", ev, &ctx->scratch, ns, sizeof(ns)) &&
-	    k8s_value("k8s.pod.name", ev, &ctx->scratch, pod, sizeof(pod))) {
-		cJSON *k = cJSON_AddObjectToObject(o, "k8s");
-		cJSON_AddStringToObject(k, "namespace", ns);
-		cJSON_AddStringToObject(k, "pod", pod);
-		if (k8s_value("k8s.pod.uid", ev, &ctx->scratch, uid, sizeof(uid)))
-			cJSON_AddStringToObject(k, "uid", uid);
-	}
-	char *s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (!s)
-		abort(); /* cJSON fails only on out-of-memory */
-	return s;
+	/* an audit event is about the cluster, not a process in a pod */
+	ctx->has_k8s = ev->type != VG_T_AUDIT &&
+		       k8s_value("k8s.ns.name", ev, &ctx->scratch, ctx->ns, sizeof(ctx->ns)) &&
+		       k8s_value("k8s.pod.name", ev, &ctx->scratch, ctx->pod, sizeof(ctx->pod));
+	bool has_uid = ctx->has_k8s &&
+		       k8s_value("k8s.pod.uid", ev, &ctx->scratch, ctx->uid, sizeof(ctx->uid));
+	if (!has_uid)
+		ctx->uid[0] = 0;
+	if (!ctx->has_k8s)
+		ctx->ns[0] = ctx->pod[0] = 0;
+	struct vg_alert_head h = {
+		.ts = ev->ts,
+		.rule = r->name,
+		.priority = r->priority,
+		.source = r->source,
+		.hostname = ctx->hostname,
+		.output = ctx->buf,
+		.tags = r->tags,
+		.ntags = r->ntags,
+		.k8s_ns = ctx->has_k8s ? ctx->ns : NULL,
+		.k8s_pod = ctx->has_k8s ? ctx->pod : NULL,
+		.k8s_uid = has_uid ? ctx->uid : NULL,
+	};
+	return vg_alert_envelope(&h, fields);
 }

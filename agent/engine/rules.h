@@ -73,7 +73,8 @@ struct vg_diag {
 
 void vg_diag_add(struct vg_diag *d, int error, const char *file, int line, int col, const char *fmt,
 		 ...) __attribute__((format(printf, 6, 7)));
-/* "FILE:LINE:COL: error: message" per line */
+/* "FILE:LINE:COL: error: message" per line ("FILE: error: message" for a
+ * whole file: line 0) */
 void vg_diag_print(const struct vg_diag *d, FILE *f);
 void vg_diag_free(struct vg_diag *d);
 
@@ -133,12 +134,19 @@ struct vg_ruleset;
 struct vg_ruleset *vg_ruleset_new(void);
 void vg_ruleset_free(struct vg_ruleset *rs);
 
+/* The largest rules file read: a bigger one is an error, not read. */
+#define VG_RULES_MAX_FILE (16 << 20)
+
 /* Add a file, or a text (name is what diagnostics call it).  Returns the
- * number of errors this input added. */
+ * number of errors this input added.  A file must be a regular file (a
+ * symlink to one is fine) of at most VG_RULES_MAX_FILE bytes: a FIFO, a
+ * device or a directory is "not a regular file". */
 int vg_ruleset_add_file(struct vg_ruleset *rs, const char *path, struct vg_diag *d);
 /* Add a rules file, or the *.yaml / *.yml files of a directory in name
- * order.  Returns 1 if something was found at path, 0 (errno set) if it
- * cannot be stat'ed. */
+ * order (each of them as vg_ruleset_add_file: one that is not a regular
+ * file is an error).  Returns 0 (errno ENOENT or ENOTDIR) if there is
+ * nothing at path, else 1; a path that is there but cannot be reached (a
+ * symlink loop: ELOOP; no permission) is an error "cannot read: ...". */
 int vg_ruleset_add_path(struct vg_ruleset *rs, const char *path, struct vg_diag *d);
 int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *text, size_t len,
 			struct vg_diag *d);
@@ -160,7 +168,11 @@ const struct vg_list_def *vg_ruleset_list_at(const struct vg_ruleset *rs, size_t
  * parent must outlive rs. */
 void vg_ruleset_set_parent(struct vg_ruleset *rs, struct vg_ruleset *parent);
 
-/* Items of a list with nested lists expanded (cached); -1 if no such list. */
+/* Items of a list with nested lists expanded (cached); -1 if no such list,
+ * -2 if that is more than VG_COND_MAX_ITEMS items or visits more than
+ * VG_RULES_MAX_LIST_VISITS items (nested lists used many times over: a
+ * list bomb). */
+#define VG_RULES_MAX_LIST_VISITS (4 * VG_COND_MAX_ITEMS)
 int vg_ruleset_list_items(struct vg_ruleset *rs, const char *name, const char *const **items);
 
 #endif

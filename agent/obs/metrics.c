@@ -682,6 +682,13 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .type = VG_METRIC_COUNTER,
 		  .labels = {"sink"},
 		  .max_series = 32}},
+		{&out->alert_failures,
+		 {.name = "vigil_alert_failures_total",
+		  .help = "Alerts a sink failed to deliver, by reason (they add up to "
+			  "vigil_alerts_failed_total).",
+		  .type = VG_METRIC_COUNTER,
+		  .labels = {"sink", "reason"},
+		  .max_series = 128}},
 		{&out->alerts_throttled,
 		 {.name = "vigil_alerts_throttled_total",
 		  .help = "Alerts held back from a sink by a rate limit.",
@@ -731,6 +738,12 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		 {.name = "vigil_process_evictions_total",
 		  .help = "Processes evicted from the full state table.",
 		  .type = VG_METRIC_COUNTER}},
+		{&out->capture_features,
+		 {.name = "vigil_capture_features",
+		  .help = "Kernel features the capture uses (1), or replaces with a fallback (0).",
+		  .type = VG_METRIC_GAUGE,
+		  .labels = {"feature"},
+		  .max_series = 16}},
 	};
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {

@@ -184,6 +184,7 @@ struct vg_vigil_metrics {
 	struct vg_metric_family *rule_matches;	     /* counter {rule,priority} */
 	struct vg_metric_family *alerts_sent;	     /* counter {sink} */
 	struct vg_metric_family *alerts_failed;	     /* counter {sink} */
+	struct vg_metric_family *alert_failures;     /* counter {sink,reason} */
 	struct vg_metric_family *alerts_throttled;   /* counter {sink} */
 	struct vg_metric_family *rules_loaded;	     /* gauge {kind,state} */
 	struct vg_metric_family *rules_reloads;	     /* counter {result} */
@@ -193,6 +194,7 @@ struct vg_vigil_metrics {
 	struct vg_metric_family *k8s_cache_objects;  /* gauge {resource} */
 	struct vg_metric_family *processes_tracked;  /* gauge */
 	struct vg_metric_family *process_evictions;  /* counter */
+	struct vg_metric_family *capture_features;   /* gauge {feature}, 1 used / 0 fallback */
 };
 
 /* Register every family DESIGN.md lists (vigil_build_info set to 1 for

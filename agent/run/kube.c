@@ -1,5 +1,6 @@
 /* kube.c - the Kubernetes side of `vigil run`: client, pod metadata, the
- * Events sink and the k8s metrics.
+ * Events writer behind the Events sink (agent/alerts/sink_k8s_events.c)
+ * and the k8s metrics.
  *
  * Threads: the k8s client runs its callbacks (informers, timers, Event
  * writes) on its own service thread; the capture thread only reads the
@@ -62,7 +63,7 @@ struct vg_kube {
 
 	/* metrics (NULL when the agent serves none) */
 	const struct vg_vigil_metrics *m;
-	struct vg_metric_series *ev_throttled, *ev_failed;
+	struct vg_metric_series *ev_throttled, *ev_failed, *ev_failed_api;
 	uint64_t ev_throttled_seen, ev_failed_seen, ev_lost_seen;
 };
 
@@ -127,6 +128,7 @@ static void on_tick(void *ctx)
 		}
 		vg_metric_add(k->ev_throttled, es.throttled - k->ev_throttled_seen);
 		vg_metric_add(k->ev_failed, es.failed - k->ev_failed_seen);
+		vg_metric_add(k->ev_failed_api, es.failed - k->ev_failed_seen);
 		k->ev_throttled_seen = es.throttled;
 		k->ev_failed_seen = es.failed;
 		k->ev_lost_seen = lost;
@@ -157,74 +159,11 @@ static void stop_tick(void *ctx)
 	k->ticking = false;
 }
 
-/* ---- the Events sink ------------------------------------------------------ */
-
 static const char *jstr(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
-
-/* The JSON "output" is Falco's: "HH:MM:SS.nnnnnnnnn: Priority text".  An
- * Event has its own time and type, so its note is the text alone. */
-static const char *strip_prefix(const char *out)
-{
-	static const char shape[] = "00:00:00.000000000: ";
-	size_t n = sizeof(shape) - 1;
-	for (size_t i = 0; i < n; i++) {
-		bool digit = shape[i] == '0';
-		if (!out[i] || (digit ? (out[i] < '0' || out[i] > '9') : out[i] != shape[i]))
-			return out;
-	}
-	const char *sp = strchr(out + n, ' ');
-	return sp ? sp + 1 : out;
-}
-
-static int events_deliver(struct vg_sink *s, const struct vg_alert *al, char *err, size_t errlen)
-{
-	struct vg_kube *k = s->impl;
-	cJSON *j = cJSON_ParseWithLength(al->json, al->json_len);
-	if (!j) {
-		snprintf(err, errlen, "alert JSON does not parse");
-		return -1;
-	}
-	const cJSON *k8s = cJSON_GetObjectItemCaseSensitive(j, "k8s");
-	struct k8s_event_in in = {
-		.rule = al->rule,
-		.note = jstr(j, "output"),
-		.time_ns = al->ts,
-	};
-	const char *pod = k8s ? jstr(k8s, "pod") : NULL;
-	const char *ns = k8s ? jstr(k8s, "namespace") : NULL;
-	if (pod && ns) {
-		in.kind = "Pod";
-		in.namespace = ns;
-		in.name = pod;
-		in.uid = jstr(k8s, "uid");
-	} else {
-		/* host processes, and containers no pod claims, are the node's */
-		in.kind = "Node";
-		in.name = k->node;
-	}
-	in.note = in.note ? strip_prefix(in.note) : al->rule;
-	int rc = k8s_events_emit(k->events, &in);
-	cJSON_Delete(j);
-	if (rc) {
-		snprintf(err, errlen, "the Kubernetes Events queue is full");
-		return -1;
-	}
-	return 0;
-}
-
-static void events_close(struct vg_sink *s)
-{
-	free(s); /* the k8s_events queue belongs to the vg_kube */
-}
-
-static const struct vg_sink_ops events_ops = {
-	.deliver = events_deliver,
-	.close = events_close,
-};
 
 /* ---- rule custom resources -------------------------------------------------- */
 
@@ -600,18 +539,15 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 			snprintf(err, errlen, "kubernetes events: %s", why);
 			goto fail;
 		}
-		struct vg_sink *s = vg_xcalloc(1, sizeof(*s));
-		snprintf(s->name, sizeof(s->name), "k8s_events");
-		s->min_priority = vg_priority_parse(cfg->kubernetes.events_min_priority);
-		if (s->min_priority < 0)
-			s->min_priority = VG_PRIO_NOTICE;
-		s->ops = &events_ops;
-		s->impl = k;
-		vg_agent_add_sink(a, s);
+		int prio = vg_priority_parse(cfg->kubernetes.events_min_priority);
+		vg_agent_add_sink(a, vg_sink_k8s_events_new(k->events, k->node,
+							    prio < 0 ? VG_PRIO_NOTICE : prio));
 		if (k->m) {
 			const char *sink[] = {"k8s_events"};
 			k->ev_throttled = vg_metric_series(k->m->alerts_throttled, sink);
 			k->ev_failed = vg_metric_series(k->m->alerts_failed, sink);
+			k->ev_failed_api =
+				vg_metric_labels(k->m->alert_failures, "k8s_events", VG_SINK_R_API);
 		}
 	}
 	struct vg_agent_meta am = {

@@ -22,6 +22,7 @@
 #
 # Logs: DIR/etcd.log, DIR/kube-apiserver.log. Environment:
 #   VIGIL_K8S_READY_TIMEOUT  seconds to wait for each server (default 90)
+#   VIGIL_K8S_APISERVER_ARGS more kube-apiserver flags, space-separated
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,6 +54,19 @@ alive() {
 	pid=$(<"$pidf")
 	[[ -r /proc/$pid/cmdline ]] || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$dir/" || return 1
+}
+
+# starting NAME: the process launch() started still runs (not a zombie).
+# While a server starts, alive() can be false for a live process: on a loaded
+# machine its command line may still be launch()'s or empty after launch()
+# stopped waiting; the pid was written by launch() a moment ago, so it
+# cannot be a stale one here.
+starting() {
+	local pidf=$dir/$1.pid pid st
+	[[ -s $pidf ]] || return 1
+	pid=$(<"$pidf")
+	st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z ]]
 }
 
 # kill_proc NAME: SIGTERM, up to 15 s for a clean exit, then SIGKILL.
@@ -112,7 +126,7 @@ wait_url() {
 	local name=$1 url=$2 expect=$3 t0=$SECONDS body
 	shift 3
 	while :; do
-		alive "$name" || fail_with_log "$name" "$name exited during start-up"
+		starting "$name" || fail_with_log "$name" "$name exited during start-up"
 		body=$(curl -fsS --max-time 2 "$@" "$url" 2>/dev/null) || body=
 		[[ $body == *"$expect"* ]] && return 0
 		((SECONDS - t0 < ready_timeout)) ||
@@ -200,7 +214,9 @@ start_etcd() {
 
 start_apiserver() {
 	port_free "$APISERVER_PORT" || die "kube-apiserver port $APISERVER_PORT is in use"
-	local pki=$dir/pki
+	local pki=$dir/pki extra=()
+	# more flags from the caller (the audit webhook test), split on spaces
+	read -r -a extra <<<"${VIGIL_K8S_APISERVER_ARGS:-}"
 	launch kube-apiserver "$KUBE_APISERVER" \
 		--etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
 		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
@@ -216,7 +232,7 @@ start_apiserver() {
 		--authorization-mode=RBAC \
 		--disable-admission-plugins=ServiceAccount \
 		--allow-privileged=true \
-		--profiling=false
+		--profiling=false "${extra[@]}"
 	wait_url kube-apiserver "$SERVER/readyz" ok --cacert "$pki/ca.crt"
 }
 

@@ -9,6 +9,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -171,7 +172,8 @@ def test_prometheus_scrapes_the_agent():
               "promtool check metrics: rc %d %s %s" % (r.returncode, r.stdout, r.stderr))
         for fam in ("vigil_build_info", "vigil_events_total", "vigil_events_dropped_total",
                     "vigil_rule_matches_total", "vigil_alerts_sent_total",
-                    "vigil_alerts_failed_total", "vigil_alerts_throttled_total",
+                    "vigil_alerts_failed_total", "vigil_alert_failures_total",
+                    "vigil_alerts_throttled_total",
                     "vigil_rules_loaded", "vigil_rules_reloads_total",
                     "vigil_rules_last_reload_timestamp_seconds",
                     "vigil_k8s_watch_restarts_total", "vigil_k8s_requests_total",
@@ -180,7 +182,13 @@ def test_prometheus_scrapes_the_agent():
                     "process_cpu_seconds_total", "process_start_time_seconds"):
             check("# TYPE %s " % fam in text and "# HELP %s " % fam in text,
                   "family %s missing" % fam)
-        check(get("http://127.0.0.1:%d/readyz" % port) == "ok\n", "readyz")
+        ready = get("http://127.0.0.1:%d/readyz" % port)
+        # "ok", then the capture's kernel and features
+        check(re.match(r"ok\ncapture: kernel \S+ bpf_loop=[01] get_current_task_btf=[01] "
+                       r"task_pt_regs=[01] exit_group_dead=[01] bpf_lsm=[01]\n\Z", ready),
+              "readyz: %r" % ready)
+        check(re.search(r'^vigil_capture_features\{feature="bpf_loop"\} [01]$', text, re.M),
+              "vigil_capture_features missing")
         ppath = os.path.join(pdir, "prometheus.yml")
         with open(ppath, "w") as f:
             f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
@@ -298,6 +306,227 @@ def test_http_sink_retries_and_counts():
         v.close()
         rec.down()
         s.close()
+
+
+SRC = os.environ.get("VIGIL_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                               "..", ".."))
+GO = os.environ.get("GO", "/usr/local/go/bin/go")
+# the Go build cache outlives the test (a cold build of net/http takes a while)
+GOCACHE = os.environ.get("VIGIL_GOCACHE", "/var/cache/vigil-gocache")
+
+
+class GoMux:
+    """tests/peers/httpmux: a receiver routing like Go's net/http ServeMux
+    (as Falcosidekick does): POST on "/" exactly and on one more pattern;
+    "//" and a subtree's bare name get a redirect, anything else a 404."""
+
+    def __init__(self, path=""):
+        self.dir = tempfile.mkdtemp(prefix="vigil-mux-")
+        exe = os.path.join(self.dir, "httpmux")
+        env = dict(os.environ, GOCACHE=GOCACHE, GOTOOLCHAIN="local", GOPROXY="off",
+                   GOFLAGS="-mod=mod", CGO_ENABLED="0")
+        r = subprocess.run([GO, "build", "-o", exe, "."], cwd=os.path.join(SRC, "tests", "peers",
+                                                                          "httpmux"),
+                           env=env, capture_output=True, text=True)
+        check(r.returncode == 0, "go build httpmux: %s" % r.stderr)
+        self.out = os.path.join(self.dir, "received.jsonl")
+        self.proc = subprocess.Popen([exe, "-path", path, "-out", self.out],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        check(line.startswith("listening "), "httpmux: %r" % line)
+        self.port = int(line.split(":")[-1])
+
+    def received(self):
+        """[(path, alert or None)], alert None when the body was invalid."""
+        if not os.path.exists(self.out):
+            return []
+        with open(self.out) as f:
+            recs = [json.loads(x) for x in f if x.strip()]
+        return [(r["path"], r.get("alert")) for r in recs]
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_http_sink_paths_against_go_mux():
+    """The URL Falcosidekick users write (http://host:2801/, or without the
+    slash) posts to "/": every alert arrives.  A URL the mux redirects or
+    does not serve fails every alert, counted with its reason."""
+    mux = GoMux("/falco/")
+    try:
+        n = 5
+        seen = 0
+        cases = (("/", "/"), ("", "/"), ("/falco/", "/falco/"),
+                 ("/falco", "http_redirect"), ("//", "http_redirect"),
+                 ("/nope", "http_status"))
+        for suffix, want in cases:
+            url = "http://127.0.0.1:%d%s" % (mux.port, suffix)
+            s = Setup("outputs:\n  stdout:\n    enabled: false\n  http:\n    enabled: true\n"
+                      "    url: %s\n    retries: 2\n    backoff_ms: 10\n"
+                      "    backoff_max_ms: 20\n    timeout_ms: 2000\n" % url)
+            v = s.start()
+            try:
+                port = v.metrics_port()
+                s.touch(n)
+                if want.startswith("/"):
+                    wait_for("%d alerts via %s" % (n, url),
+                             lambda: metric(port, "vigil_alerts_sent_total",
+                                            {"sink": "http"}) >= n)
+                    time.sleep(0.3)
+                    got = mux.received()[seen:]
+                    check(len(got) == n, "%s: received %d: %s" % (url, len(got), got))
+                    check(all(p == want and a and a["rule"] == RULE for p, a in got),
+                          "%s: %s" % (url, got))
+                    check(metric(port, "vigil_alerts_failed_total", {"sink": "http"}) == 0,
+                          "%s: failures" % url)
+                    seen += n
+                else:
+                    wait_for("%d failures via %s" % (n, url),
+                             lambda: metric(port, "vigil_alerts_failed_total",
+                                            {"sink": "http"}) >= n)
+                    by_reason = metric(port, "vigil_alert_failures_total",
+                                       {"sink": "http", "reason": want})
+                    check(by_reason == n, "%s: %s %s of %d" % (url, want, by_reason, n))
+                    check(metric(port, "vigil_alerts_sent_total", {"sink": "http"}) == 0,
+                          "%s: sent" % url)
+                    check(len(mux.received()) == seen, "%s: the mux got something" % url)
+                    if want == "http_redirect":
+                        check("not followed" in v.stderr(), "no log line: %s" % v.stderr())
+                rc = v.stop()
+                check(rc == 0, "exit %s" % rc)
+            finally:
+                v.close()
+                s.close()
+    finally:
+        mux.close()
+
+
+def odd_names():
+    """Two file names that hold every byte 0x01..0xff but '/'."""
+    low = bytes(b for b in range(1, 0x80) if b != 0x2f)
+    return [b"mark-" + low, b"mark-" + bytes(range(0x80, 0x100))]
+
+
+def strict_lines(data):
+    """Each line of data decoded as strict UTF-8 and parsed by json."""
+    return [json.loads(x.decode("utf-8")) for x in data.split(b"\n") if x]
+
+
+def test_odd_bytes_in_names():
+    """A file name with control characters and invalid UTF-8: every JSON
+    alert (stdout) and capture line is strict UTF-8 JSON, each invalid byte
+    one U+FFFD; the text form (file sink) is one line per alert with the
+    odd bytes written \\xNN."""
+    textfile = None
+    s = Setup()
+    textfile = os.path.join(s.dir, "alerts.txt")
+    with open(s.config, "a") as f:
+        f.write("outputs:\n  file:\n    enabled: true\n    format: text\n    path: %s\n"
+                % textfile)
+    names = odd_names()
+    v = s.start()
+    try:
+        for n in names:
+            fd = os.open(os.path.join(os.fsencode(s.dir), n), os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        wait_for("2 alerts", lambda: os.path.exists(textfile) and
+                 open(textfile, "rb").read().count(b"\n") >= 2)
+        rc = v.stop()
+        check(rc == 0, "exit %s" % rc)
+        with open(v.out.name, "rb") as f:
+            alerts = rule_alerts(strict_lines(f.read()))
+        check(len(alerts) == 2, "%d alerts" % len(alerts))
+        got = sorted(os.path.basename(a["output_fields"]["fd.name"]) for a in alerts)
+        want = sorted([names[0].decode("ascii"), "mark-" + "\ufffd" * 128])
+        check(got == want, "fd.name %r, want %r" % (got, want))
+        with open(textfile, "rb") as f:
+            text = f.read()
+        lines = text.split(b"\n")[:-1]
+        check(len(lines) == 2, "%d text lines: %r" % (len(lines), text))
+        for line in lines:
+            t = line.decode("utf-8")
+            check(not any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in t), "controls %r" % t)
+        check(b"\\x0a" in text and b"\\xff" in text and b"\\x7f" in text, "escapes %r" % text)
+    finally:
+        v.close()
+    # the capture side: `vigil capture` lines of the same opens
+    cfg = os.path.join(s.dir, "cap.yaml")
+    with open(cfg, "w") as f:
+        f.write("metrics:\n  listen: 127.0.0.1:0\n")
+    v = Vigil(["capture", "-c", cfg, "-s", "openat"])
+    try:
+        for n in names:
+            fd = os.open(os.path.join(os.fsencode(s.dir), n), os.O_RDONLY)
+            os.close(fd)
+        time.sleep(1)
+        v.stop()
+        with open(v.out.name, "rb") as f:
+            evs = strict_lines(f.read())  # every line, strict
+        paths = [json.dumps(e) for e in evs if "mark-" in json.dumps(e)]
+        check(len(paths) >= 2, "capture saw %d of the opens" % len(paths))
+        check(any("\\ufffd" * 128 in p for p in paths), "no U+FFFD run in %s" % paths[:2])
+    finally:
+        v.close()
+        s.close()
+
+
+def test_file_sink_on_a_full_filesystem():
+    """The file sink on a small tmpfs that fills up, then frees: an alert is
+    counted as sent only once its line is in the file, the others as failed
+    with reason no_space (sent + failed = matches, sent = lines), every line
+    is whole JSON, and the sink recovers when space returns."""
+    mnt = tempfile.mkdtemp(prefix="vigil-full-")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "mount tmpfs: %s" % r.stderr)
+    path = os.path.join(mnt, "alerts.json")
+    s = Setup("outputs:\n  queue_length: 100000\n  stdout:\n    enabled: false\n"
+              "  file:\n    enabled: true\n    path: %s\n" % path)
+    v = None
+    try:
+        # leave about 40 kB: room for ~100 alerts
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb") as f:
+            f.write(b"\0" * (256 - 40) * 1024)
+        v = s.start()
+        port = v.metrics_port()
+
+        def settled(n):
+            sent = metric(port, "vigil_alerts_sent_total", {"sink": "file"})
+            failed = metric(port, "vigil_alerts_failed_total", {"sink": "file"})
+            return sent + failed >= n and (sent, failed)
+
+        s.touch(1500, "mark-full")
+        # all but at most one: the line the full disk cut waits for room
+        sent, failed = wait_for("1499 alerts settled", lambda: settled(1499), timeout=60)
+        check(failed > 0, "the disk never filled (sent %d)" % sent)
+        os.unlink(filler)  # space returns
+        s.touch(200, "mark-room")
+        sent, failed = wait_for("1700 alerts settled", lambda: settled(1700), timeout=60)
+        matches = metric(port, "vigil_rule_matches_total", {"rule": RULE, "priority": "Notice"})
+        no_space = metric(port, "vigil_alert_failures_total", {"sink": "file", "reason": "no_space"})
+        rc = v.stop()
+        check(rc == 0, "exit %s" % rc)
+        with open(path, "rb") as f:
+            data = f.read()
+        check(data.endswith(b"\n"), "the file ends in a cut line")
+        alerts = strict_lines(data)  # every line whole JSON
+        check(matches == 1700, "matches %d" % matches)
+        check(sent + failed == matches, "sent %d + failed %d != %d" % (sent, failed, matches))
+        check(len(alerts) == sent, "%d lines, %d counted sent" % (len(alerts), sent))
+        check(no_space == failed, "no_space %d of %d failed" % (no_space, failed))
+        names = [os.path.basename(a["output_fields"]["fd.name"]) for a in alerts]
+        check(len(set(names)) == len(names), "duplicate lines")
+        room = [n for n in names if n.startswith("mark-room")]
+        check(len(room) == 200, "after space returned %d of 200 arrived" % len(room))
+    finally:
+        if v:
+            v.close()
+        s.close()
+        subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
 
 
 def make_pki(d):
@@ -483,6 +712,8 @@ if __name__ == "__main__":
     import sys
     tests = [test_rule_matches_equal_printed_alerts, test_file_sink_reopens_on_sigusr1,
              test_kernel_drops_raise_metric_and_alert, test_http_sink_retries_and_counts,
+             test_http_sink_paths_against_go_mux, test_odd_bytes_in_names,
+             test_file_sink_on_a_full_filesystem,
              test_sigterm_under_load_drains_everything, test_https_sink_mutual_tls_and_metrics_tls,
              test_prometheus_scrapes_the_agent]
     only = [t for t in tests if t.__name__ in sys.argv[1:]]

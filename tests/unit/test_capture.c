@@ -116,12 +116,61 @@ static void test_expand_refuses_malformed(void **state)
 	free(out);
 }
 
+/* What a failed load says (vg_capture_explain): the program and the
+ * telling line, from libbpf's warnings as the three kernels of issue 18
+ * printed them. */
+static void explain(const char *log, const char *prog, const char *why)
+{
+	char p[64], w[256];
+	vg_capture_explain(log, p, sizeof(p), w, sizeof(w));
+	assert_string_equal(p, prog);
+	assert_string_equal(w, why);
+}
+
+static void test_explain_load_failures(void **state)
+{
+	(void)state;
+	/* 6.1: a relocation only 6.3's kernel_cap_t has (libbpf's rewrite of
+	 * the poisoned instruction) */
+	explain("libbpf: prog 'vg_exec': BPF program load failed: Invalid argument\n"
+		"libbpf: prog 'vg_exec': -- BEGIN PROG LOAD LOG --\n"
+		"123: <invalid CO-RE relocation>\n"
+		"failed to resolve CO-RE relocation <byte_off> [77] struct cred.cap_effective.val "
+		"(0:33:0 @ offset 72)\nprocessed 900 insns (limit 1000000)\n"
+		"-- END PROG LOAD LOG --\n",
+		"vg_exec",
+		"failed to resolve CO-RE relocation <byte_off> [77] struct cred.cap_effective.val "
+		"(0:33:0 @ offset 72)");
+	/* 5.10: a helper it does not have */
+	explain("libbpf: prog 'vg_sys_exit': BPF program load failed: Invalid argument\n"
+		"libbpf: prog 'vg_sys_exit': -- BEGIN PROG LOAD LOG --\n"
+		"R1 type=ctx expected=fp\nunknown func bpf_loop#181\n"
+		"processed 40 insns\n-- END PROG LOAD LOG --\n",
+		"vg_sys_exit", "unknown func bpf_loop#181");
+	/* 6.12: a tracepoint argument it does not pass */
+	explain("libbpf: prog 'vg_exit': BPF program load failed: Permission denied\n"
+		"libbpf: prog 'vg_exit': -- BEGIN PROG LOAD LOG --\n"
+		"0: R1=ctx() R10=fp0\n; 0: (79) r2 = *(u64 *)(r1 +8)\n"
+		"func 'sched_process_exit' doesn't have 2-th argument\n"
+		"invalid bpf_context access off=8 size=8\n"
+		"processed 1 insns\n-- END PROG LOAD LOG --\n",
+		"vg_exit", "invalid bpf_context access off=8 size=8");
+	/* no verifier log: the verifier's last words, else libbpf's */
+	explain("libbpf: prog 'vg_fork': BPF program load failed: Bad address\n"
+		"libbpf: prog 'vg_fork': -- BEGIN PROG LOAD LOG --\nsomething odd\n"
+		"processed 3 insns\n-- END PROG LOAD LOG --\n",
+		"vg_fork", "something odd");
+	explain("libbpf: failed to load BPF skeleton 'vigil_bpf': -22\n", "?",
+		"failed to load BPF skeleton 'vigil_bpf': -22");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expand_strings_and_sock),
 		cmocka_unit_test(test_expand_without_sock_zeroes_the_rest),
 		cmocka_unit_test(test_expand_refuses_malformed),
+		cmocka_unit_test(test_explain_load_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1501,6 +1501,34 @@ static void long_chain(const char *fmt, const char *op, int n, const char *what,
 	phase_done(what, t0);
 }
 
+/* A chain of n terms that must fail with VG_CERR_LIMIT and want, at its
+ * first character (at_start) or at its last term. */
+static void long_chain_refused(const char *fmt, const char *op, int n, const char *want,
+			       int at_start, double *t0)
+{
+	char *t = malloc((size_t)n * 64 + 64);
+	assert_non_null(t);
+	size_t k = 0, last = 0;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			k += (size_t)sprintf(t + k, " %s ", op);
+		last = k;
+		k += (size_t)sprintf(t + k, fmt, i);
+	}
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *c = vg_cond_compile(t, &at, &ENV, &err);
+	if (c)
+		fail_msg("a chain of %d terms compiled, expected '%s'", n, want);
+	if (!strstr(err.msg, want))
+		fail_msg("a chain of %d terms: message '%s' lacks '%s'", n, err.msg, want);
+	assert_int_equal(err.kind, VG_CERR_LIMIT);
+	assert_int_equal(err.pos.line, 1);
+	assert_int_equal(err.pos.col, at_start ? 1 : (int)last + 1);
+	free(t);
+	phase_done(want, t0);
+}
+
 static void test_long_conditions(void **unused)
 {
 	(void)unused;
@@ -1525,10 +1553,17 @@ static void test_long_conditions(void **unused)
 	expect_err(t, "t.yaml", 1, 19, "unexpected '['");
 	free(t);
 	phase_done("100,000 nested ( or [", &t0);
-	long_chain("proc.pid = %d", "and", N, "a 100,000-term and", &t0);
-	long_chain("proc.pid = %d", "or", N, "a 100,000-term or", &t0);
-	long_chain("(proc.name = n%d or proc.pid = 1)", "and", N / 4, "an and of 25,000 ors", &t0);
-	long_chain("evt.arg[k%d] = x", "or", N / 2, "50,000 distinct field arguments", &t0);
+	/* chains as long as one condition may be (VG_COND_MAX_CHECKS
+	 * comparisons), compiled and grouped in linear time */
+	enum { M = VG_COND_MAX_CHECKS };
+	long_chain("proc.pid = %d", "and", M, "a 20,000-term and", &t0);
+	long_chain("proc.pid = %d", "or", M, "a 20,000-term or", &t0);
+	long_chain("(proc.name = n%d or proc.pid = 1)", "and", M / 2, "an and of 10,000 ors", &t0);
+	long_chain("evt.arg[k%d] = x", "or", M, "20,000 distinct field arguments", &t0);
+	/* one comparison more, or more text than VG_COND_MAX_TEXT: refused,
+	 * where the limit is passed, with the kind callers test */
+	long_chain_refused("proc.pid = %d", "and", M + 1, "more than 20000 comparisons", 0, &t0);
+	long_chain_refused("proc.pid = %d", "or", N, "more than 1048576 bytes of text", 1, &t0);
 }
 
 /* A comparison a member's program makes first rules out, without their

@@ -305,6 +305,55 @@ static void test_rejected_isolated(void **state)
 	free_objs(&v);
 }
 
+/* A Rule whose local macros double at each level (2^20 comparisons once
+ * inlined) is rejected with the macro and where it is; the other objects
+ * load and match. */
+static void test_macro_bomb(void **state)
+{
+	(void)state;
+	alarm(60);
+	char spec[4096];
+	size_t len =
+		(size_t)snprintf(spec, sizeof(spec),
+				 "{\"condition\":\"evt.type = connect and b20\",\"output\":\"o\","
+				 "\"priority\":\"Warning\",\"macros\":[{\"name\":\"b0\","
+				 "\"condition\":\"proc.name = x\"}");
+	for (int i = 1; i <= 20; i++)
+		len += (size_t)snprintf(spec + len, sizeof(spec) - len,
+					",{\"name\":\"b%d\",\"condition\":\"(b%d or b%d)\"}", i,
+					i - 1, i - 1);
+	snprintf(spec + len, sizeof(spec) - len, "]}");
+	char obj[4400];
+	snprintf(obj, sizeof(obj), NSR("team-a", "bomb", "%s"), spec);
+	struct objs v = {0};
+	add_obj(&v, VG_CR_RULE, obj);
+	add_obj(&v, VG_CR_RULE,
+		NSR("team-a", "good",
+		    "{\"condition\":\"evt.type = connect and proc.name = "
+		    "curl\",\"output\":\"o\",\"priority\":\"Warning\"}"));
+	struct vg_diag d = {0};
+	struct vg_crset *cs = build(&v, &d);
+	assert_int_equal(d.errors, 0); /* files are fine */
+	const struct vg_crset_result *b = result(cs, "bomb");
+	assert_false(b->accepted);
+	assert_string_equal(b->reason, "CompileError");
+	assert_string_equal(b->message,
+			    "Rule team-a/bomb: spec.macros[15].condition:1:9: condition too large: "
+			    "macro 'b14' expands to more than 20000 comparisons (the limit of one "
+			    "condition)");
+	assert_true(result(cs, "good")->accepted);
+	set_pod("team-a", NULL, NULL, NULL);
+	char saved[VG_CONTAINER_ID_LEN];
+	memcpy(saved, S.conn.proc->container_id, sizeof(saved));
+	strcpy(S.conn.proc->container_id, "c0ffee000001");
+	assert_string_equal(match(cs, &S.conn), "good;");
+	memcpy(S.conn.proc->container_id, saved, sizeof(saved));
+	vg_crset_free(cs);
+	vg_diag_free(&d);
+	free_objs(&v);
+	alarm(0);
+}
+
 /* Exceptions in Falco's shape remove matching events. */
 static void test_exceptions(void **state)
 {
@@ -548,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_rejected_isolated), cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_scoping),		  cmocka_unit_test(test_paths_interest),
 		cmocka_unit_test(test_fallback),	  cmocka_unit_test(test_warning),
+		cmocka_unit_test(test_macro_bomb),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

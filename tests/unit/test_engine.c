@@ -15,6 +15,7 @@
 
 #include "engine.h"
 #include "output.h"
+#include "utf8.h"
 #include "rules.h"
 #include "scene.h"
 
@@ -71,10 +72,10 @@ static const char RULES[] =
 	"  skip-if-unknown-filter: true\n"					 /* 47 */
 	"- rule: Audit\n"							 /* 48 */
 	"  desc: d\n"								 /* 49 */
-	"  condition: ka.verb = create\n"					 /* 50 */
+	"  condition: ct.name = create\n"					 /* 50 */
 	"  output: o\n"								 /* 51 */
 	"  priority: Debug\n"							 /* 52 */
-	"  source: k8s_audit\n"							 /* 53 */
+	"  source: aws_cloudtrail\n"						 /* 53 */
 	"- rule: Ptrace\n"							 /* 54 */
 	"  desc: d\n"								 /* 55 */
 	"  condition: evt.type = ptrace\n"					 /* 56 */
@@ -184,7 +185,7 @@ static void test_stats_and_diags(void **unused)
 		}
 	}
 	assert_int_equal(seen, 3);
-	/* warnings: the k8s_audit source, and "Any curl" runs on every event */
+	/* warnings: the aws_cloudtrail source, and "Any curl" runs on every event */
 	int warned_curl = 0;
 	for (size_t i = 0; i < D.n; i++)
 		if (!D.v[i].error && strstr(D.v[i].msg, "'Any curl'")) {
@@ -386,6 +387,9 @@ static void test_alert_json(void **unused)
 		if (!cJSON_HasObjectItem(j, keys[i]))
 			fail_msg("no '%s' in %s", keys[i], s);
 	assert_false(cJSON_HasObjectItem(j, "k8s")); /* not in a pod */
+	assert_false(ctx->has_k8s);
+	/* the message the Events sink takes from the alert record */
+	assert_string_equal(ctx->buf + ctx->msg_off, "read /etc/shadow by cat (gp=sshd fd=3)");
 	assert_string_equal(cJSON_GetObjectItem(j, "time")->valuestring,
 			    "2023-11-14T22:13:20.123456789Z");
 	assert_string_equal(cJSON_GetObjectItem(j, "rule")->valuestring, "Read shadow");
@@ -464,10 +468,106 @@ static void test_alert_json(void **unused)
 	free(ctx);
 }
 
+/* An independent check: strict UTF-8 (shortest form, no surrogates, at
+ * most U+10FFFF), as Python's json module and Go want it. */
+static bool strict_utf8(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i];
+		size_t len = c < 0x80		  ? 1
+			     : (c & 0xe0) == 0xc0 ? 2
+			     : (c & 0xf0) == 0xe0 ? 3
+			     : (c & 0xf8) == 0xf0 ? 4
+						  : 0;
+		if (!len || i + len > n)
+			return false;
+		uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+		if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/* A file name holding every byte 0x01..0xff but '/': the JSON alert is
+ * strict UTF-8 (each invalid byte one U+FFFD), the text form one line
+ * with every control and invalid byte written \xNN. */
+static void test_alert_odd_bytes(void **unused)
+{
+	(void)unused;
+	char name[300] = "/tmp/x", want_json[1024] = "/tmp/x", want_text[1200] = "/tmp/x";
+	size_t n = strlen(name), nj = n, nt = n;
+	for (unsigned c = 1; c <= 0xff; c++) {
+		if (c == '/')
+			continue;
+		name[n++] = (char)c;
+		if (c < 0x80) {
+			want_json[nj++] = (char)c;
+		} else {
+			memcpy(want_json + nj, "\xef\xbf\xbd", 3);
+			nj += 3;
+		}
+		if (c < 0x20 || c >= 0x7f)
+			nt += (size_t)sprintf(want_text + nt, "\\x%02x", c);
+		else
+			want_text[nt++] = (char)c;
+	}
+	name[n] = want_json[nj] = want_text[nt] = 0;
+
+	struct rb *b = &S.scratch;
+	sc_sys(b, VG_NR_openat, 70, 60, "cat", 4);
+	b->r.arg[0] = SC_AT_FDCWD;
+	rb_str(b, VG_S_PATH0, name);
+	struct vg_event ev;
+	assert_int_equal(sc_apply(&S, b, &ev), 0);
+	struct vg_cond_err err;
+	struct vg_rule fake = *find("Read shadow");
+	fake.out = vg_output_compile("opened %fd.name", NULL, &err);
+	assert_non_null(fake.out);
+	struct vg_alert_ctx *ctx = calloc(1, sizeof(*ctx));
+	char *s = vg_alert_json(&fake, &ev, ctx);
+	if (!strict_utf8((const unsigned char *)s, strlen(s)))
+		fail_msg("not UTF-8: %s", s);
+	cJSON *j = cJSON_Parse(s);
+	assert_non_null(j);
+	const char *got = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "output_fields"), "fd.name")
+				  ->valuestring;
+	assert_string_equal(got, want_json);
+	/* "output" is the text form */
+	const char *out = cJSON_GetObjectItem(j, "output")->valuestring;
+	assert_non_null(strstr(out, want_text));
+	cJSON_Delete(j);
+	free(s);
+
+	char line[2048];
+	size_t len = vg_alert_text(&fake, &ev, ctx, line, sizeof(line));
+	assert_int_equal(len, strlen(line));
+	assert_non_null(strstr(line, want_text));
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			fail_msg("control byte 0x%02x at %zu", (unsigned char)line[i], i);
+	assert_true(strict_utf8((const unsigned char *)line, len));
+	/* a valid multi-byte character is kept, a C1 control (U+009B, CSI) is not */
+	assert_int_equal(vg_utf8_text_escape("\xc3\xa9\xc2\x9b", 4, line, sizeof(line)), 10);
+	assert_string_equal(line, "\xc3\xa9\\xc2\\x9b");
+	/* an escape is never cut */
+	assert_int_equal(vg_utf8_text_escape("ab\n", 3, line, 5), 2);
+	assert_string_equal(line, "ab");
+	vg_output_free(fake.out);
+	free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stats_and_diags),
+		cmocka_unit_test(test_alert_odd_bytes),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_callback_uses_scratch),
 		cmocka_unit_test(test_index),

@@ -1,5 +1,6 @@
 /* k8s_events pure parts: reasons, note truncation on UTF-8 boundaries,
- * MicroTime, Event names and bodies; the token bucket. */
+ * MicroTime, Event names and bodies (the token bucket
+ * is tested in test_tbucket.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,29 +138,6 @@ static void test_body(void **state)
 	cJSON_Delete(j);
 }
 
-static void test_bucket(void **state)
-{
-	(void)state;
-	struct k8s_bucket b;
-	uint64_t t = 1000000000000ull;
-	k8s_bucket_init(&b, 0.5, 3, t);
-	assert_true(k8s_bucket_full(&b, t));
-	for (int i = 0; i < 3; i++)
-		assert_true(k8s_bucket_take(&b, t));
-	assert_false(k8s_bucket_take(&b, t));
-	/* 0.5/s: the next token in 2 s */
-	uint64_t w = k8s_bucket_wait(&b, t);
-	assert_true(w >= 1999999999ull && w <= 2000000001ull);
-	assert_false(k8s_bucket_take(&b, t + 1900000000ull));
-	assert_true(k8s_bucket_take(&b, t + 2000000001ull));
-	/* refills to the burst, not beyond */
-	assert_true(k8s_bucket_full(&b, t + 100000000000ull));
-	int n = 0;
-	while (k8s_bucket_take(&b, t + 100000000000ull))
-		n++;
-	assert_int_equal(n, 3);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,7 +145,6 @@ int main(void)
 		cmocka_unit_test(test_utf8_cut),
 		cmocka_unit_test(test_micro_time_and_name),
 		cmocka_unit_test(test_body),
-		cmocka_unit_test(test_bucket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "httpc.h"
 #include "k8s_informer.h"
 #include "k8s_util.h"
 
@@ -276,9 +277,46 @@ static void test_map(void **state)
 	assert_null(m.b);
 }
 
+static void test_httpc_url(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *url, *host, *path;
+		int port;
+		bool tls;
+	} ok[] = {
+		{"http://falcosidekick:2801/", "falcosidekick", "/", 2801, false},
+		{"http://falcosidekick:2801", "falcosidekick", "/", 2801, false},
+		{"https://h", "h", "/", 443, true},
+		{"http://h/a/b?x=1", "h", "/a/b?x=1", 80, false},
+		{"https://[::1]:8443/p/", "::1", "/p/", 8443, true},
+	};
+	char why[256];
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct httpc_url u;
+		if (httpc_url_parse(ok[i].url, &u, why, sizeof(why)))
+			fail_msg("%s: %s", ok[i].url, why);
+		assert_string_equal(u.host, ok[i].host);
+		assert_string_equal(u.path, ok[i].path);
+		assert_int_equal(u.port, ok[i].port);
+		assert_int_equal(u.tls, ok[i].tls);
+		httpc_url_free(&u);
+	}
+	struct httpc_url u;
+	assert_int_equal(httpc_url_parse("ftp://h/", &u, why, sizeof(why)), HTTPC_URL_SCHEME);
+	assert_int_equal(httpc_url_parse("http://:80/", &u, why, sizeof(why)), HTTPC_URL_BAD);
+	assert_string_equal(why, "\"http://:80/\" has no host");
+	assert_int_equal(httpc_url_parse("http://h:0/", &u, why, sizeof(why)), HTTPC_URL_BAD);
+	assert_int_equal(httpc_url_parse("http://[::1/", &u, why, sizeof(why)), HTTPC_URL_BAD);
+	char *hh = httpc_host_header("::1");
+	assert_string_equal(hh, "[::1]");
+	free(hh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_httpc_url),
 		cmocka_unit_test(test_linebuf_every_split),
 		cmocka_unit_test(test_linebuf_partial_and_limit),
 		cmocka_unit_test(test_linebuf_stop),

@@ -348,6 +348,7 @@ static void test_vigil_families(void **state)
 		{"vigil_rule_matches_total", "counter"},
 		{"vigil_alerts_sent_total", "counter"},
 		{"vigil_alerts_failed_total", "counter"},
+		{"vigil_alert_failures_total", "counter"},
 		{"vigil_alerts_throttled_total", "counter"},
 		{"vigil_rules_loaded", "gauge"},
 		{"vigil_rules_reloads_total", "counter"},

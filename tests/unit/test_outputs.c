@@ -1,5 +1,5 @@
-/* Unit tests of the alert pipeline: the queue (alertq.c), the token bucket
- * (tbucket.c), the dispatcher (dispatch.c) with a fake sink, the file sink
+/* Unit tests of the alert pipeline: the queue (alertq.c), the
+ * dispatcher (dispatch.c) with a fake sink, the file sink
  * (sink_stream.c) and the HTTP sink (sink_http.c) against a small HTTP
  * server on a loopback socket in this process. */
 #include <setjmp.h>
@@ -11,10 +11,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,7 +28,6 @@
 #include "metrics.h"
 #include "rules.h"
 #include "sink.h"
-#include "tbucket.h"
 #include "util.h"
 
 static struct vg_alert *mk(const char *rule, int prio, const char *json)
@@ -82,31 +84,6 @@ static void test_alertq(void **state)
 	assert_int_equal(vg_alertq_push(q, x), VG_ALERTQ_OK);
 	vg_alert_unref(x);
 	vg_alertq_free(q);
-}
-
-/* ---- token bucket ------------------------------------------------------------ */
-
-static void test_tbucket(void **state)
-{
-	(void)state;
-	struct vg_tbucket b;
-	uint64_t t = 1000000000ull;
-	vg_tbucket_init(&b, 10, 3, t);
-	assert_true(vg_tbucket_take(&b, t));
-	assert_true(vg_tbucket_take(&b, t));
-	assert_true(vg_tbucket_take(&b, t));
-	assert_false(vg_tbucket_take(&b, t)); /* burst spent */
-	assert_false(vg_tbucket_take(&b, t + 50000000ull));
-	assert_true(vg_tbucket_take(&b, t + 100000000ull)); /* 10/s: one per 100 ms */
-	assert_false(vg_tbucket_take(&b, t + 100000000ull));
-	/* a long pause refills up to the burst, not more */
-	int n = 0;
-	while (vg_tbucket_take(&b, t + 60000000000ull))
-		n++;
-	assert_int_equal(n, 3);
-	vg_tbucket_init(&b, 0, 1, t); /* rate 0: unlimited */
-	for (int i = 0; i < 1000; i++)
-		assert_true(vg_tbucket_take(&b, t));
 }
 
 /* ---- dispatch with a fake sink ---------------------------------------------- */
@@ -191,6 +168,7 @@ static void test_dispatch_queue_full(void **state)
 	struct vg_dispatch_opts o = {.queue_len = 4,
 				     .sent = r.v.alerts_sent,
 				     .failed = r.v.alerts_failed,
+				     .failures = r.v.alert_failures,
 				     .throttled = r.v.alerts_throttled,
 				     .events_dropped = r.v.events_dropped};
 	struct vg_dispatch *d = vg_dispatch_new(&o);
@@ -223,6 +201,9 @@ static void test_dispatch_queue_full(void **state)
 	assert_int_equal(counter(r.v.alerts_sent, "fake"), 5);
 	assert_int_equal(counter(r.v.alerts_failed, "fake"), 6);
 	assert_int_equal(counter(r.v.events_dropped, "alert_queue"), 6);
+	assert_int_equal(vg_metric_counter_get(vg_metric_labels(r.v.alert_failures, "fake",
+								VG_SINK_R_QUEUE_FULL)),
+			 6);
 	vg_dispatch_free(d);
 	vg_metrics_free(r.m);
 }
@@ -301,6 +282,68 @@ static void test_dispatch_deadline(void **state)
 	vg_dispatch_free(d);
 }
 
+/* stdout is a pipe nobody reads: the sink's thread must not sit in
+ * write(2) past the drain deadline (before, vg_dispatch_stop never
+ * returned), and every alert it could not write is counted as lost to the
+ * shutdown; the alerts counted as sent are exactly the whole lines in the
+ * pipe. */
+static void test_stdout_pipe_deadline(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	struct reg r;
+	reg_init(&r);
+	struct vg_dispatch_opts o = {.queue_len = 1000,
+				     .sent = r.v.alerts_sent,
+				     .failed = r.v.alerts_failed,
+				     .failures = r.v.alert_failures};
+	struct vg_dispatch *d = vg_dispatch_new(&o);
+	vg_dispatch_add(d, vg_sink_stdout_new(false, VG_PRIO_DEBUG));
+	char err[128];
+	assert_int_equal(vg_dispatch_start(d, err, sizeof(err)), 0);
+	/* 1000 alerts of 1022 bytes a line: far more than the pipe's 64 KiB */
+	char *big = vg_xmalloc(1024);
+	memset(big, 'x', 1021);
+	big[0] = '"', big[1020] = '"', big[1021] = 0;
+	for (int i = 0; i < 1000; i++)
+		vg_dispatch_emit(d, mk("r", VG_PRIO_NOTICE, big));
+	free(big);
+	sleep_ms(100); /* the sink is now stuck on the full pipe */
+	uint64_t t0 = vg_now_mono_ns();
+	uint64_t lost = vg_dispatch_stop(d, t0 + 300000000ull);
+	uint64_t took = vg_now_mono_ns() - t0;
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	assert_true(took >= 280000000ull);
+	assert_true(took < 1000000000ull); /* the deadline and a poll tick or so */
+	struct vg_dispatch_stats st;
+	vg_dispatch_get_stats(d, 0, &st);
+	assert_true(lost > 0);
+	assert_int_equal(st.sent + st.failed, 1000);
+	assert_int_equal(st.failed, lost);
+	assert_int_equal(vg_metric_counter_get(vg_metric_labels(r.v.alert_failures, "stdout",
+								VG_SINK_R_SHUTDOWN)),
+			 lost);
+	assert_int_equal(counter(r.v.alerts_failed, "stdout"), lost);
+	assert_int_equal(counter(r.v.alerts_sent, "stdout"), st.sent);
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	close(p[0]);
+	assert_true(st.sent > 0);
+	assert_true(got >= st.sent * 1022 && got < (st.sent + 1) * 1022);
+	vg_dispatch_free(d);
+	vg_metrics_free(r.m);
+}
+
 /* ---- file sink -------------------------------------------------------------- */
 
 static char *slurp(const char *path)
@@ -327,15 +370,15 @@ static void test_file_sink(void **state)
 	assert_non_null(s);
 	struct vg_alert *a = mk("r", VG_PRIO_NOTICE, "{\"a\":1}");
 	struct vg_alert *b = mk("r", VG_PRIO_NOTICE, "{\"b\":2}");
-	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), 0);
-	assert_int_equal(s->ops->deliver(s, b, err, sizeof(err)), 0);
+	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), VG_SINK_HELD);
+	assert_int_equal(s->ops->deliver(s, b, err, sizeof(err)), VG_SINK_HELD);
 	assert_int_equal(s->ops->flush(s, err, sizeof(err)), 0);
 	char *text = slurp(path);
 	assert_string_equal(text, "{\"a\":1}\n{\"b\":2}\n");
 	free(text);
 	assert_int_equal(rename(path, rotated), 0); /* logrotate */
 	assert_int_equal(s->ops->reopen(s, err, sizeof(err)), 0);
-	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), 0);
+	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), VG_SINK_HELD);
 	s->ops->close(s); /* flushes */
 	text = slurp(path);
 	assert_string_equal(text, "{\"a\":1}\n");
@@ -349,7 +392,7 @@ static void test_file_sink(void **state)
 	assert_true(s->wants_text);
 	struct vg_alert *t =
 		vg_alert_new("r", VG_PRIO_NOTICE, 1, vg_xstrdup("{}"), vg_xstrdup("T: Notice x"));
-	assert_int_equal(s->ops->deliver(s, t, err, sizeof(err)), 0);
+	assert_int_equal(s->ops->deliver(s, t, err, sizeof(err)), VG_SINK_HELD);
 	s->ops->close(s);
 	text = slurp(path);
 	assert_string_equal(text, "{\"a\":1}\nT: Notice x\n");
@@ -365,6 +408,103 @@ static void test_file_sink(void **state)
 	assert_non_null(strstr(err, "no/such/dir/alerts.json: No such file or directory"));
 	unlink(path);
 	unlink(rotated);
+	rmdir(dir);
+}
+
+/* ---- the file sink on a full disk ------------------------------------------------- */
+
+struct tally {
+	uint64_t sent, failed;
+	int other_reasons;
+};
+
+static void tally_settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason)
+{
+	struct tally *t = ctx;
+	t->sent += sent;
+	t->failed += failed;
+	if (failed && strcmp(reason, VG_SINK_R_NO_SPACE))
+		t->other_reasons++;
+}
+
+/* Every line of text is one whole alert of the form {"n":N,"pad":"..."}
+ * and no N twice; returns the number of lines (-1 when one is not). */
+static int check_lines(const char *text, bool *seen, int total)
+{
+	int lines = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			return -1; /* a cut line at the end */
+		int n = -1, len = 0;
+		if (sscanf(p, "{\"n\":%d,\"pad\":\"%*[x]\"}%n", &n, &len) != 1 || p + len != nl ||
+		    n < 0 || n >= total || seen[n])
+			return -1;
+		seen[n] = true;
+		lines++;
+		p = nl + 1;
+	}
+	return lines;
+}
+
+/* The disk fills up (RLIMIT_FSIZE stands for it: a write past it is cut
+ * short, then fails with EFBIG, as ENOSPC does) and frees again: an alert
+ * is sent only once its line is in the file, every other one is failed
+ * (reason no_space), no line is cut or glued to another, and the sink
+ * goes on by itself.  tests/live/test_outputs.py does the same on a full
+ * tmpfs. */
+static void test_file_sink_disk_full(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-full-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], err[256];
+	snprintf(path, sizeof(path), "%s/alerts.json", dir);
+	struct vg_sink *s = vg_sink_file_new(path, false, VG_PRIO_DEBUG, err, sizeof(err));
+	assert_non_null(s);
+	struct tally t = {0};
+	s->settle = tally_settle;
+	s->settle_ctx = &t;
+	struct rlimit old;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+	enum { TOTAL = 300 };
+	int n = 0;
+	for (int phase = 0; phase < 3; phase++) {
+		/* 0: room for a while, then full; 1: still full; 2: room again */
+		struct rlimit lim = old;
+		lim.rlim_cur = phase < 2 ? 2000 : old.rlim_cur;
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		for (int i = 0; i < TOTAL / 3; i++, n++) {
+			char j[96];
+			snprintf(j, sizeof(j), "{\"n\":%d,\"pad\":\"%.*s\"}", n, 11 + n % 17,
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+			struct vg_alert *a = mk("r", VG_PRIO_NOTICE, j);
+			assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), VG_SINK_HELD);
+			vg_alert_unref(a);
+			if (i % 7 == 6) /* the dispatcher flushes when its queue runs empty */
+				s->ops->flush(s, err, sizeof(err));
+		}
+		s->ops->flush(s, err, sizeof(err));
+	}
+	s->ops->close(s);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, oldsig);
+
+	char *text = slurp(path);
+	bool seen[TOTAL] = {0};
+	int lines = check_lines(text, seen, TOTAL);
+	if (lines < 0)
+		fail_msg("a line is not one whole alert:\n%s", text);
+	assert_int_equal(t.sent + t.failed, TOTAL);
+	assert_int_equal(t.sent, (uint64_t)lines);
+	assert_true(t.failed > 0);
+	assert_int_equal(t.other_reasons, 0);
+	/* after space returned every alert of the last phase is there */
+	for (int i = 2 * TOTAL / 3; i < TOTAL; i++)
+		assert_true(seen[i]);
+	free(text);
+	unlink(path);
 	rmdir(dir);
 }
 
@@ -409,11 +549,11 @@ static void *serve(void *arg)
 		int i = atomic_fetch_add(&sv->requests, 1);
 		memcpy(sv->last_req, buf, len + 1);
 		int status = sv->statuses[i < sv->nstatuses ? i : sv->nstatuses - 1];
-		char resp[128];
-		int n = snprintf(
-			resp, sizeof(resp),
-			"HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-			status);
+		char resp[256];
+		int n = snprintf(resp, sizeof(resp),
+				 "HTTP/1.1 %d X\r\n%sContent-Length: 2\r\nConnection: "
+				 "close\r\n\r\nok",
+				 status, status / 100 == 3 ? "Location: /elsewhere/\r\n" : "");
 		if (write(c, resp, (size_t)n) < 0)
 			break;
 		close(c);
@@ -509,6 +649,10 @@ static void test_http_sink(void **state)
 	o.nheaders = 1;
 	assert_null(vg_sink_http_new(&o, err, sizeof(err)));
 	assert_non_null(strstr(err, "header 'NoColon'"));
+	const char *crlf[] = {"X-A: a\r\nX-Evil: 1"};
+	o.headers = crlf;
+	assert_null(vg_sink_http_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "header 'X-A': control character 0x0d in the value"));
 	o.nheaders = 0;
 	o.ca_file = "/nonexistent/ca.pem";
 	snprintf(url, sizeof(url), "https://127.0.0.1:1/");
@@ -516,16 +660,63 @@ static void test_http_sink(void **state)
 	assert_non_null(strstr(err, "cannot read /nonexistent/ca.pem"));
 }
 
+/* The URL Falcosidekick users write names the root: the request goes to
+ * "/", never "//" (which Go's ServeMux answers with a redirect). */
+static void test_http_sink_root_path(void **state)
+{
+	(void)state;
+	struct server sv = {.statuses = {200}, .nstatuses = 1};
+	server_start(&sv);
+	char url[128], err[512];
+	struct vg_alert *a = mk("r", VG_PRIO_NOTICE, "{}");
+	const char *forms[] = {"http://127.0.0.1:%d/", "http://127.0.0.1:%d",
+			       "http://127.0.0.1:%d/a/b?x=1"};
+	const char *want[] = {"POST / HTTP/1.1\r\n", "POST / HTTP/1.1\r\n",
+			      "POST /a/b?x=1 HTTP/1.1\r\n"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(url, sizeof(url), forms[i], sv.port);
+		struct vg_sink_http_opts o = {
+			.url = url, .timeout_ms = 2000, .min_priority = VG_PRIO_DEBUG};
+		struct vg_sink *s = vg_sink_http_new(&o, err, sizeof(err));
+		assert_non_null(s);
+		assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), 0);
+		if (strncmp(sv.last_req, want[i], strlen(want[i])))
+			fail_msg("%s: sent %.40s", url, sv.last_req);
+		s->ops->close(s);
+	}
+	/* a redirect is a failure of its own, at once (never followed, no
+	 * retry: it would answer the same) */
+	sv.statuses[0] = 301;
+	atomic_store(&sv.requests, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/old", sv.port);
+	struct vg_sink_http_opts o = {.url = url,
+				      .timeout_ms = 2000,
+				      .retries = 3,
+				      .backoff_ms = 1,
+				      .min_priority = VG_PRIO_DEBUG};
+	struct vg_sink *s = vg_sink_http_new(&o, err, sizeof(err));
+	assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), -1);
+	assert_int_equal(atomic_load(&sv.requests), 1);
+	assert_string_equal(s->reason, VG_SINK_R_HTTP_REDIRECT);
+	if (!strstr(err, "HTTP status 301, redirect to '/elsewhere/' not followed"))
+		fail_msg("%s", err);
+	s->ops->close(s);
+	vg_alert_unref(a);
+	server_stop(&sv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alertq),
-		cmocka_unit_test(test_tbucket),
 		cmocka_unit_test(test_dispatch_queue_full),
 		cmocka_unit_test(test_dispatch_priority_throttle_reopen),
 		cmocka_unit_test(test_dispatch_deadline),
+		cmocka_unit_test(test_stdout_pipe_deadline),
 		cmocka_unit_test(test_file_sink),
+		cmocka_unit_test(test_file_sink_disk_full),
 		cmocka_unit_test(test_http_sink),
+		cmocka_unit_test(test_http_sink_root_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,9 +8,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "rules.h"
@@ -684,13 +688,330 @@ static void test_other_keys(void **unused)
 	assert_true(r->skip_if_unknown_filter);
 	/* another source is kept with a warning */
 	size_t before = D.n;
-	assert_int_equal(load("s.yaml", "- rule: A\n  desc: d\n  condition: ka.verb = get\n"
-					"  output: o\n  priority: Alert\n  source: k8s_audit\n"),
+	assert_int_equal(load("s.yaml",
+			      "- rule: A\n  desc: d\n  condition: ct.name = get\n"
+			      "  output: o\n  priority: Alert\n  source: aws_cloudtrail\n"),
 			 0);
 	assert_int_equal(D.n, before + 1);
 	assert_int_equal(D.v[before].error, 0);
 	assert_int_equal(D.v[before].line, 6);
-	assert_string_equal(rule("A")->source, "k8s_audit");
+	assert_string_equal(rule("A")->source, "aws_cloudtrail");
+}
+
+/* A file of hundreds of thousands of items loads in linear time: each
+ * item looked its name up by a search through the items before it, and
+ * each list emptied every list's cache (200000 lists: minutes). */
+static void test_many_items(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	enum { NLISTS = 200000, NRULES = 20000 };
+	size_t cap = (size_t)NLISTS * 40 + (size_t)NRULES * 120, len = 0;
+	char *y = malloc(cap);
+	for (int i = 0; i < NLISTS; i++)
+		len += (size_t)snprintf(y + len, cap - len, "- list: l%d\n  items: [x%d]\n", i, i);
+	for (int i = 0; i < NRULES; i++)
+		len += (size_t)snprintf(y + len, cap - len,
+					"- rule: r%d\n  desc: d\n  condition: evt.type = openat\n"
+					"  output: o\n  priority: Error\n",
+					i);
+	/* a redefinition keeps its place, an append finds its list */
+	len += (size_t)snprintf(y + len, cap - len,
+				"- rule: r7\n  desc: again\n  condition: evt.type = openat\n"
+				"  output: o\n  priority: Error\n"
+				"- list: l123456\n  items: [more]\n  append: true\n");
+	load_ok(y);
+	free(y);
+	const struct vg_rule_def *const *defs;
+	assert_int_equal(vg_ruleset_rules(RS, &defs), NRULES);
+	assert_string_equal(defs[7]->desc, "again");
+	assert_string_equal(rule("r19999")->name, "r19999");
+	assert_int_equal(vg_ruleset_count_lists(RS), NLISTS);
+	assert_string_equal(items("l123456"), "x123456,more");
+	assert_string_equal(items("l0"), "x0");
+	assert_null(vg_ruleset_list(RS, "l200000"));
+	alarm(0);
+}
+
+/* ---- inputs that are not plain rules files ------------------------------ */
+
+/* Exactly one new error about the whole of path, containing want. */
+static void expect_file_diag(size_t before, const char *path, const char *want)
+{
+	if (D.n != before + 1) {
+		vg_diag_print(&D, stderr);
+		fail_msg("expected one new diagnostic, got %zu", D.n - before);
+	}
+	assert_int_equal(D.v[before].error, 1);
+	assert_string_equal(D.v[before].file, path);
+	assert_int_equal(D.v[before].line, 0);
+	if (!strstr(D.v[before].msg, want))
+		fail_msg("'%s' lacks '%s'", D.v[before].msg, want);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* /dev/zero grew without end, a FIFO blocked for ever, a symlink loop was
+ * "no such file": each is now an error naming the file. */
+static void test_odd_files(void **unused)
+{
+	(void)unused;
+	alarm(20); /* a FIFO that blocks fails the test rather than hang it */
+	char dir[] = "/tmp/vigil-test-rules-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[256], q[256];
+
+	size_t before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, "/dev/zero", &D), 1);
+	expect_file_diag(before, "/dev/zero", "not a regular file");
+
+	snprintf(p, sizeof(p), "%s/fifo.yaml", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, p, &D), 1);
+	expect_file_diag(before, p, "not a regular file");
+
+	/* a file over the limit is not read (sparse: no disk used) */
+	snprintf(q, sizeof(q), "%s/big.yaml", dir);
+	int fd = open(q, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, VG_RULES_MAX_FILE + 1), 0);
+	close(fd);
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, q, &D), 1);
+	expect_file_diag(before, q,
+			 "file too large: 16777217 bytes (a rules file may have at "
+			 "most 16 MiB)");
+	unlink(q);
+
+	/* a directory: its regular *.yaml load, a FIFO among them is an error */
+	snprintf(q, sizeof(q), "%s/good.yaml", dir);
+	write_file(q, "- list: from_dir\n  items: [x]\n");
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_path(RS, dir, &D), 1);
+	expect_file_diag(before, p, "not a regular file");
+	assert_string_equal(items("from_dir"), "x");
+	unlink(p);
+	unlink(q);
+
+	/* a symlink loop, as a file and as a path */
+	snprintf(p, sizeof(p), "%s/a.yaml", dir);
+	snprintf(q, sizeof(q), "%s/b.yaml", dir);
+	assert_int_equal(symlink(q, p), 0);
+	assert_int_equal(symlink(p, q), 0);
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_file(RS, p, &D), 1);
+	expect_file_diag(before, p, "cannot read: Too many levels of symbolic links");
+	before = D.n;
+	assert_int_equal(vg_ruleset_add_path(RS, p, &D), 1);
+	expect_file_diag(before, p, "cannot read: Too many levels of symbolic links");
+	unlink(p);
+	unlink(q);
+	/* nothing there: 0, errno says so, and no diagnostic */
+	before = D.n;
+	errno = 0;
+	assert_int_equal(vg_ruleset_add_path(RS, p, &D), 0);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(D.n, before);
+	assert_int_equal(rmdir(dir), 0);
+
+	/* printed without a position */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	vg_diag_print(&(struct vg_diag){D.v + D.n - 2, 1, 1, 1, 0}, f);
+	fclose(f);
+	char want[300];
+	snprintf(want, sizeof(want),
+		 "%s/a.yaml: error: cannot read: Too many levels of symbolic "
+		 "links\n",
+		 dir);
+	assert_string_equal(buf, want);
+	free(buf);
+	alarm(0);
+}
+
+/* libyaml's reader errors (a byte that is not UTF-8, a control character)
+ * were all reported at 1:1: they are where the byte is, in characters. */
+static void test_yaml_errors_where(void **unused)
+{
+	(void)unused;
+	static const char nul[] = "- list: a\n  items: [x]\n- rule: r\n  desc: ab\0c\n";
+	size_t before = D.n;
+	assert_int_equal(vg_ruleset_add_text(RS, "nul.yaml", nul, sizeof(nul) - 1, &D), 1);
+	expect_diag(before, "nul.yaml", 4, 11, "invalid YAML: control characters are not allowed",
+		    "(byte 0x00)", NULL);
+	before = D.n;
+	assert_int_equal(
+		load("utf.yaml", "- list: a\n  items: [x]\n- rule: r\n  desc: \xc3\xa9\xff\n"), 1);
+	expect_diag(before, "utf.yaml", 4, 10, "invalid YAML: invalid leading UTF-8 octet",
+		    "(byte 0xFF)", NULL);
+	before = D.n;
+	assert_int_equal(load("cont.yaml", "- list: a\n  items: [\xe2\x82x]\n"), 1);
+	/* at the byte that breaks the character */
+	expect_diag(before, "cont.yaml", 2, 12, "invalid YAML: invalid trailing UTF-8 octet", NULL);
+	/* a BOM is not a character */
+	before = D.n;
+	assert_int_equal(load("bom.yaml", "\xef\xbb\xbf- list: a\n  items: [\x01]\n"), 1);
+	expect_diag(before, "bom.yaml", 2, 11, "control characters are not allowed", NULL);
+	/* scanner errors had their place; now with the construct's */
+	before = D.n;
+	assert_int_equal(load("tab.yaml", "- rule: x\n\tdesc: y\n"), 1);
+	expect_diag(before, "tab.yaml", 2, 1, "invalid YAML: found a tab character", "(at 1:9)",
+		    NULL);
+	before = D.n;
+	assert_int_equal(load("map.yaml", "- rule: x\n  desc: y\n bad: z\n"), 1);
+	expect_diag(before, "map.yaml", 3, 2, "invalid YAML: did not find expected",
+		    "while parsing a block", NULL);
+}
+
+/* ---- expansion bombs ---------------------------------------------------- */
+
+/* Macros b1..bN, each using the one before twice (2^N comparisons inlined),
+ * a rule using bN, and a rule "Fine" that must still load and fire. */
+static char *macro_bomb(int levels)
+{
+	size_t cap = 4096 + (size_t)levels * 64, len = 0;
+	char *y = malloc(cap);
+	len += (size_t)snprintf(y + len, cap - len, "- macro: b0\n  condition: proc.name = x\n");
+	for (int i = 1; i <= levels; i++)
+		len += (size_t)snprintf(y + len, cap - len,
+					"- macro: b%d\n  condition: (b%d or b%d)\n", i, i - 1,
+					i - 1);
+	snprintf(y + len, cap - len,
+		 "- rule: Bomb\n  desc: d\n  condition: evt.type = openat and b%d\n"
+		 "  output: o\n  priority: Error\n"
+		 "- rule: Fine\n  desc: d\n  condition: evt.type = openat\n"
+		 "  output: o\n  priority: Error\n",
+		 levels);
+	return y;
+}
+
+/* Lists l1..lN, each naming the one before twice, leaf items l0. */
+static char *list_bomb(int levels, const char *leaf, const char *use)
+{
+	size_t cap = 4096 + (size_t)levels * 64, len = 0;
+	char *y = malloc(cap);
+	len += (size_t)snprintf(y + len, cap - len, "- list: l0\n  items: %s\n", leaf);
+	for (int i = 1; i <= levels; i++)
+		len += (size_t)snprintf(y + len, cap - len, "- list: l%d\n  items: [l%d, l%d]\n", i,
+					i - 1, i - 1);
+	snprintf(y + len, cap - len,
+		 "- rule: Bomb\n  desc: d\n  condition: evt.type = openat and proc.name in %s\n"
+		 "  output: o\n  priority: Error\n"
+		 "- rule: Fine\n  desc: d\n  condition: evt.type = openat\n"
+		 "  output: o\n  priority: Error\n",
+		 use);
+	return y;
+}
+
+/* Load yaml, build the engine: "Bomb" fails with one error at line:col
+ * containing want; "Fine" compiles and fires. */
+static void expect_bomb(const char *yaml, int line, int col, const char *want, const char *want2)
+{
+	load_ok(yaml);
+	size_t before = D.n;
+	struct vg_engine *e = vg_engine_build(RS, &D);
+	expect_diag(before, "r.yaml", line, col, want, want2, "(rule 'Bomb')", NULL);
+	struct vg_engine_stats st;
+	vg_engine_get_stats(e, &st);
+	assert_int_equal(st.rules_failed, 1);
+	assert_int_equal(st.rules_enabled, 1);
+	assert_string_equal(vg_engine_rule(e, 0)->name, "Fine");
+	struct scene *s = malloc(sizeof(*s));
+	assert_int_equal(scene_init(s), 0);
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	assert_int_equal(vg_engine_match(e, &s->open, scr, NULL, NULL), 1);
+	vg_cond_scratch_free(scr);
+	vg_engine_free(e);
+	scene_free(s);
+	free(s);
+}
+
+/* Before the budget, 20 levels did not compile in 60 s (460 MB) and 39
+ * levels reached 5.5 GB: the alarm fails the test instead of a hang. */
+static void test_macro_bomb(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	char *y = macro_bomb(20);
+	/* 45:36: where Bomb's condition uses b20 */
+	expect_bomb(y, 45, 36, "condition too large: macro 'b20' expands to more than 20000",
+		    "comparisons");
+	free(y);
+	alarm(0);
+}
+
+static void test_macro_bomb_39(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	char *y = macro_bomb(39);
+	expect_bomb(y, 83, 36, "condition too large: macro 'b39' expands to more than 20000",
+		    "comparisons");
+	free(y);
+	alarm(0);
+}
+
+/* Just within the limits, a condition compiles in time linear in its size
+ * for every event type: 16384 comparisons on every type (the engine's
+ * groups looked each comparison up in a linear search: 9 s for 8192), and
+ * 262144 list items that are two values (inserting runs of equal keys in
+ * the set's hash was quadratic: 5.7 s for 131072). */
+static void test_large_within_limits(void **unused)
+{
+	(void)unused;
+	alarm(20);
+	char *y = macro_bomb(14);
+	char *at = strstr(y, "evt.type = openat and b14");
+	memcpy(at, "                      b14", strlen("evt.type = openat and b14"));
+	load_ok(y);
+	free(y);
+	y = list_bomb(17, "[a, b]", "(l17)");
+	char *r = strstr(y, "- rule: Bomb");
+	memcpy(r, "- rule: List", 12);
+	load_ok(y);
+	free(y);
+	struct vg_engine *e = vg_engine_build(RS, &D);
+	assert_int_equal(D.errors, 0);
+	struct vg_engine_stats st;
+	vg_engine_get_stats(e, &st);
+	assert_int_equal(st.rules_enabled, 3);
+	vg_engine_free(e);
+	alarm(0);
+}
+
+/* Nested lists: 40 levels (2^41 items), the same with empty leaves (2^40
+ * visits, no item), and lists each within the limit used together past
+ * it in one condition. */
+static void test_list_bomb(void **unused)
+{
+	(void)unused;
+	alarm(60);
+	char *y = list_bomb(40, "[a, b]", "(l40)");
+	expect_bomb(y, 85, 50, "list 'l40' has more than 262144 items", "expanded");
+	assert_int_equal(vg_ruleset_list_items(RS, "l40", &(const char *const *){NULL}), -2);
+	free(y);
+	teardown(NULL);
+	setup(NULL);
+	y = list_bomb(40, "[]", "(l40)");
+	expect_bomb(y, 85, 50, "list 'l40' has more than 262144 items", "expanded");
+	free(y);
+	teardown(NULL);
+	setup(NULL);
+	/* l17: 2^18 = 262144 items, the most a list may have */
+	y = list_bomb(17, "[a, b]", "(l17, l17)");
+	expect_bomb(y, 39, 55, "condition too large: more than 262144 list items", NULL);
+	const char *const *v;
+	assert_int_equal(vg_ruleset_list_items(RS, "l17", &v), 262144);
+	free(y);
+	alarm(0);
 }
 
 int main(void)
@@ -708,6 +1029,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exceptions_engine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_macro_bomb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_macro_bomb_39, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_bomb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_within_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_odd_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_errors_where, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_items, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

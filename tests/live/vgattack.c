@@ -1,0 +1,178 @@
+/* vgattack - performs one attacker technique per call, for the live tests of
+ * the default rules (tests/live/test_default_rules.py).  Each action is the
+ * real system call an intruder makes; nothing is left changed.  Built by
+ * CMake for the host and statically by the test for busybox containers.
+ *
+ *   vgattack memfd-exec          copy itself into a memfd and run it (fileless)
+ *   vgattack traceme             ptrace(PTRACE_TRACEME)
+ *   vgattack attach              fork a child and PTRACE_ATTACH to it
+ *   vgattack setuid-root UID     set loginuid, drop to UID keeping saved uid 0, setuid(0)
+ *   vgattack unshare-user UID    become UID, unshare(CLONE_NEWUSER)
+ *   vgattack bpf-load            load a two-instruction socket filter program
+ *   vgattack finit FILE          finit_module on FILE (not a module: fails)
+ *   vgattack open-write FILE     open FILE O_WRONLY and close it (no write)
+ *   vgattack rawsock             socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)
+ *   vgattack packetsock          socket(AF_PACKET, SOCK_RAW, 0)
+ *   vgattack connect IP PORT     non-blocking TCP connect (EINPROGRESS is fine)
+ *   vgattack noop                exit 0
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "vgattack: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int memfd_exec(void)
+{
+	int in = open("/proc/self/exe", O_RDONLY);
+	if (in < 0)
+		return fail("open /proc/self/exe");
+	int fd = (int)syscall(SYS_memfd_create, "vgpayload", 0);
+	if (fd < 0)
+		return fail("memfd_create");
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			return fail("write memfd");
+	close(in);
+	char *argv[] = {"vgpayload", "noop", NULL};
+	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+	return fail("execveat");
+}
+
+static int attach(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	usleep(100000);
+	if (ptrace(PTRACE_ATTACH, c, NULL, NULL) != 0)
+		return fail("PTRACE_ATTACH");
+	waitpid(c, NULL, 0);
+	ptrace(PTRACE_DETACH, c, NULL, NULL);
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	return 0;
+}
+
+static int setuid_root(const char *uid)
+{
+	int fd = open("/proc/self/loginuid", O_WRONLY);
+	if (fd < 0 || write(fd, uid, strlen(uid)) < 0)
+		return fail("loginuid");
+	close(fd);
+	uid_t u = (uid_t)atoi(uid);
+	if (setresuid(u, u, 0) != 0)
+		return fail("setresuid");
+	if (setuid(0) != 0)
+		return fail("setuid(0)");
+	return 0;
+}
+
+static int unshare_user(const char *uid)
+{
+	uid_t u = (uid_t)atoi(uid);
+	if (u && setresuid(u, u, u) != 0)
+		return fail("setresuid");
+	if (unshare(CLONE_NEWUSER) != 0)
+		return fail("unshare");
+	return 0;
+}
+
+static int bpf_load(void)
+{
+	struct bpf_insn insns[2];
+	memset(insns, 0, sizeof(insns));
+	insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K; /* r0 = 0 */
+	insns[1].code = BPF_JMP | BPF_EXIT;
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insns = (unsigned long)insns;
+	a.insn_cnt = 2;
+	a.license = (unsigned long)"GPL";
+	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd < 0)
+		return fail("BPF_PROG_LOAD");
+	close(fd);
+	return 0;
+}
+
+static int do_connect(const char *ip, const char *port)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS)
+		return fail("connect");
+	usleep(50000);
+	close(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *a = argc > 1 ? argv[1] : "";
+	const char *x = argc > 2 ? argv[2] : "";
+	if (!strcmp(a, "noop"))
+		return 0;
+	if (!strcmp(a, "memfd-exec"))
+		return memfd_exec();
+	if (!strcmp(a, "traceme"))
+		return ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 0 : fail("PTRACE_TRACEME");
+	if (!strcmp(a, "attach"))
+		return attach();
+	if (!strcmp(a, "setuid-root"))
+		return setuid_root(x);
+	if (!strcmp(a, "unshare-user"))
+		return unshare_user(x);
+	if (!strcmp(a, "bpf-load"))
+		return bpf_load();
+	if (!strcmp(a, "finit")) {
+		int fd = open(x, O_RDONLY);
+		if (fd < 0)
+			return fail(x);
+		syscall(SYS_finit_module, fd, "", 0); /* expected to fail */
+		return 0;
+	}
+	if (!strcmp(a, "open-write")) {
+		int fd = open(x, O_WRONLY);
+		if (fd < 0)
+			return fail(x);
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(a, "rawsock"))
+		return socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) >= 0 ? 0 : fail("raw socket");
+	if (!strcmp(a, "packetsock"))
+		return socket(AF_PACKET, SOCK_RAW, 0) >= 0 ? 0 : fail("packet socket");
+	if (!strcmp(a, "connect") && argc > 3)
+		return do_connect(x, argv[3]);
+	fprintf(stderr, "vgattack: unknown action '%s'\n", a);
+	return 2;
+}

@@ -1,0 +1,3 @@
+module vigil.dev/tests/peers/httpmux
+
+go 1.22
