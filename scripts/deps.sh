@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-  libyaml-dev libcjson-dev libwebsockets-dev libssl-dev
+  libyaml-dev libcjson-dev libwebsockets-dev libssl-dev libre2-dev
   libcmocka-dev clang-format libclang-rt-14-dev liburing-dev
   runc busybox-static iproute2 python3 procps curl prometheus
   openssl unzip rsyslog rsyslog-openssl
