@@ -18,6 +18,15 @@ PKGS=(
 # from NodeSource ships npm and conflicts with Debian's npm package).
 CMDS=(npm:npm)
 
+# rsyslog: tests/sinks/test_sinks.py runs rsyslogd itself with its own
+# configuration (imuxsock on its own socket with SysSock.Use="off", its own
+# ports, work directory and pid file); the packaged service is not used.
+# Where installing it starts that service (a machine booted with systemd),
+# it reads journald's forwarding socket and never takes /dev/log (journald's);
+# without systemd, a policy-rc.d that forbids starting (Debian's container
+# images) keeps it stopped, and if it did start it would only own /dev/log,
+# which no test uses.
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
