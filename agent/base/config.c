@@ -4,6 +4,7 @@
  * error messages all come from it, so adding a key is one line. */
 #include "config.h"
 #include "util.h"
+#include "yamldepth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -729,6 +730,22 @@ int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, cha
 	}
 	yaml_parser_t parser;
 	yaml_document_t doc;
+	/* the depth first: the document API would take O(depth^2) to refuse */
+	size_t dl, dc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	int deep = vg_yaml_too_deep(&parser, VG_YAML_MAX_DEPTH, &dl, &dc);
+	yaml_parser_delete(&parser);
+	if (deep || fseek(f, 0, SEEK_SET)) {
+		if (deep)
+			snprintf(err, errlen,
+				 "%s:%zu:%zu: lists and mappings nested deeper than %d levels",
+				 path, dl, dc, VG_YAML_MAX_DEPTH);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	int rc = 0;

@@ -21,6 +21,7 @@
  */
 #include "rules_int.h"
 #include "util.h"
+#include "yamldepth.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -561,6 +562,19 @@ int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *tex
 	l.kind = "item";
 	rl_build_cmap(&l);
 	yaml_parser_t parser;
+	/* the depth first: the document API would take O(depth^2) to refuse */
+	size_t dl, dc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	int deep = vg_yaml_too_deep(&parser, VG_YAML_MAX_DEPTH, &dl, &dc);
+	yaml_parser_delete(&parser);
+	if (deep) {
+		vg_diag_add(d, 1, l.file, (int)dl, (int)dc,
+			    "invalid YAML: lists and mappings nested deeper than %d levels",
+			    VG_YAML_MAX_DEPTH);
+		free(l.cmap);
+		return 1;
+	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	/* a file may hold several YAML documents, each a list of items */

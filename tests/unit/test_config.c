@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -488,6 +489,32 @@ static void test_duplicates(void **state)
 }
 
 /* metrics.listen: host:port, checked when the file is read. */
+/* A configuration nested 100,000 deep is refused at the first collection
+ * past the limit, in well under 2 s of CPU (libyaml alone takes ~20 s). */
+static void test_deep_nesting(void **state)
+{
+	(void)state;
+	enum { DEEP = 100000 };
+	const char *head = "rules_dirs: ";
+	size_t hl = strlen(head);
+	char *y = malloc(hl + DEEP + 2);
+	memcpy(y, head, hl);
+	memset(y + hl, '[', DEEP);
+	strcpy(y + hl + DEEP, "\n");
+	struct vg_config cfg;
+	char err[256] = "";
+	clock_t t0 = clock();
+	assert_int_equal(load(&cfg, y, err, sizeof(err)), -1);
+	double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	if (cpu > 2.0)
+		fail_msg("rejecting 100000 nested lists took %.2f s of CPU", cpu);
+	/* the top mapping is depth 1: the 256th '[' is the 257th collection */
+	if (!strstr(err, ":1:268: ") || !strstr(err, "nested deeper than 256"))
+		fail_msg("error '%s'", err);
+	vg_config_free(&cfg);
+	free(y);
+}
+
 static void test_listen(void **state)
 {
 	(void)state;
@@ -534,7 +561,7 @@ int main(void)
 		cmocka_unit_test(test_runtime_keys), cmocka_unit_test(test_env),
 		cmocka_unit_test(test_outputs_keys), cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_sink_keys),
-		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_listen),	     cmocka_unit_test(test_deep_nesting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

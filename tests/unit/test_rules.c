@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -733,6 +734,55 @@ static void test_many_items(void **unused)
 	alarm(0);
 }
 
+/* 100,000 nested flow sequences: libyaml's scanner is quadratic in the
+ * depth (about 20 s), so the loader refuses the first collection past
+ * VG_YAML_MAX_DEPTH before loading, at its position, in well under 2 s of
+ * CPU; block nesting is bounded the same way. */
+static void test_deep_nesting(void **unused)
+{
+	(void)unused;
+	enum { DEEP = 100000 };
+	const char *head = "- list: deep\n  items: ";
+	size_t hl = strlen(head);
+	char *y = malloc(hl + 2 * DEEP + 2);
+	memcpy(y, head, hl);
+	memset(y + hl, '[', DEEP);
+	memset(y + hl + DEEP, ']', DEEP);
+	strcpy(y + hl + 2 * DEEP, "\n");
+	clock_t t0 = clock();
+	size_t before = D.n;
+	assert_int_not_equal(load("deep.yaml", y), 0);
+	double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	if (cpu > 2.0)
+		fail_msg("rejecting 100000 nested lists took %.2f s of CPU", cpu);
+	/* the list item is depth 1, its mapping 2: the 255th '[' is the 257th */
+	expect_diag(before, "deep.yaml", 2, 10 + 254, "nested deeper than 256", NULL);
+	free(y);
+
+	/* block sequences nested in each other, one per line */
+	enum { BDEEP = 300 };
+	size_t cap = (size_t)BDEEP * (BDEEP + 4) + 64, len = 0;
+	y = malloc(cap);
+	for (int i = 0; i < BDEEP; i++)
+		len += (size_t)snprintf(y + len, cap - len, "%*s-\n", i, "");
+	before = D.n;
+	assert_int_not_equal(load("block.yaml", y), 0);
+	expect_diag(before, "block.yaml", 257, 257, "nested deeper than 256", NULL);
+	free(y);
+
+	/* 256 deep is allowed (and is not a list of strings) */
+	y = malloc(hl + 2 * 254 + 2);
+	memcpy(y, head, hl);
+	memset(y + hl, '[', 254);
+	memset(y + hl + 254, ']', 254);
+	strcpy(y + hl + 2 * 254, "\n");
+	before = D.n;
+	load("ok.yaml", y);
+	for (size_t i = before; i < D.n; i++)
+		assert_null(strstr(D.v[i].msg, "nested deeper"));
+	free(y);
+}
+
 /* ---- inputs that are not plain rules files ------------------------------ */
 
 /* Exactly one new error about the whole of path, containing want. */
@@ -1036,6 +1086,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_odd_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml_errors_where, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_items, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
