@@ -646,6 +646,101 @@ static int check_duplicates(struct loader *l)
 	return 0;
 }
 
+/* The node a dotted path names in the file, or NULL. */
+static yaml_node_t *node_at(struct loader *l, yaml_node_t *map, const char *path)
+{
+	while (map && map->type == YAML_MAPPING_NODE) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		yaml_node_t *next = NULL;
+		for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+		     p < map->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+			if (k->type == YAML_SCALAR_NODE &&
+			    strlen((char *)k->data.scalar.value) == n &&
+			    !memcmp(k->data.scalar.value, path, n))
+				next = yaml_document_get_node(l->doc, p->value);
+		}
+		if (!dot || !next)
+			return next;
+		map = next;
+		path = dot + 1;
+	}
+	return NULL;
+}
+
+/* An error at the first of the paths the file has (the key that switched a
+ * sink on, else its section, else the top). */
+static int fail_at(struct loader *l, yaml_node_t *root, const char *const *paths, const char *fmt,
+		   ...)
+{
+	yaml_node_t *n = NULL;
+	for (; *paths && !n; paths++)
+		n = node_at(l, root, *paths);
+	if (!n)
+		n = root;
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(l, n, "%s", msg);
+}
+
+/* A key one cannot run without when the thing is on: an error at load
+ * rather than a refusal when the agent starts, which has no position. */
+static int need(struct loader *l, yaml_node_t *root, bool on, const char *onkey, const char *have,
+		const char *key)
+{
+	if (!on || *have)
+		return 0;
+	char sect[128];
+	snprintf(sect, sizeof(sect), "%.*s", (int)(strrchr(onkey, '.') - onkey), onkey);
+	const char *const at[] = {onkey, sect, NULL};
+	return fail_at(l, root, at, "%s is true but %s is not set", onkey, key);
+}
+
+/* A certificate and its key go together. */
+static int pair(struct loader *l, yaml_node_t *root, bool on, const char *ck, const char *cv,
+		const char *kk, const char *kv)
+{
+	if (!on || !*cv == !*kv)
+		return 0;
+	const char *set = *cv ? ck : kk, *unset = *cv ? kk : ck;
+	const char *const at[] = {set, NULL};
+	return fail_at(l, root, at, "%s is set but %s is not (a certificate needs its key)", set,
+		       unset);
+}
+
+static int check_needs(struct loader *l, yaml_node_t *root)
+{
+	const struct vg_config *c = l->cfg;
+	if (need(l, root, c->outputs.program_enabled, "outputs.program.enabled",
+		 c->outputs.program_ncommand ? "x" : "", "outputs.program.command") ||
+	    need(l, root, c->outputs.http_enabled, "outputs.http.enabled", c->outputs.http_url,
+		 "outputs.http.url") ||
+	    pair(l, root, c->outputs.http_enabled, "outputs.http.client_cert",
+		 c->outputs.http_client_cert, "outputs.http.client_key",
+		 c->outputs.http_client_key) ||
+	    pair(l, root, c->outputs.syslog_enabled, "outputs.syslog.client_cert",
+		 c->outputs.syslog_client_cert, "outputs.syslog.client_key",
+		 c->outputs.syslog_client_key) ||
+	    need(l, root, c->outputs.file_enabled, "outputs.file.enabled", c->outputs.file_path,
+		 "outputs.file.path") ||
+	    need(l, root, c->audit.enabled, "audit.enabled", c->audit.tls_cert, "audit.tls_cert") ||
+	    need(l, root, c->audit.enabled, "audit.enabled", c->audit.tls_key, "audit.tls_key") ||
+	    pair(l, root, c->metrics.enabled, "metrics.tls_cert", c->metrics.tls_cert,
+		 "metrics.tls_key", c->metrics.tls_key))
+		return -1;
+	if (c->audit.enabled && !*c->audit.client_ca && !*c->audit.token_file) {
+		const char *const at[] = {"audit.enabled", "audit", NULL};
+		return fail_at(l, root, at,
+			       "audit.enabled is true but neither audit.client_ca nor "
+			       "audit.token_file is set (the API server must be authenticated)");
+	}
+	return 0;
+}
+
 int vg_config_parse_hostport(const char *s, char *host, size_t hostcap, int *port, int *family,
 			     char *why, size_t len)
 {
@@ -766,7 +861,9 @@ int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, cha
 	} else if (root->type != YAML_MAPPING_NODE) {
 		rc = fail(&l, root, "the configuration must be a mapping, got %s", node_kind(root));
 	} else {
-		rc = check_duplicates(&l) ? -1 : load_mapping(&l, root, "");
+		rc = check_duplicates(&l) || load_mapping(&l, root, "") || check_needs(&l, root)
+			     ? -1
+			     : 0;
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);

@@ -515,6 +515,54 @@ static void test_deep_nesting(void **state)
 	free(y);
 }
 
+/* A sink or listener switched on without what it cannot run without is a
+ * load error at the 'enabled' key (or the section), not a refusal at start
+ * without a position. */
+static void test_enabled_needs(void **state)
+{
+	(void)state;
+	expect_error("outputs:\n  program:\n    enabled: true\n    retries: 1\n",
+		     ":3:14: outputs.program.enabled is true but outputs.program.command is not "
+		     "set");
+	expect_error("outputs:\n  program: {enabled: true}\n",
+		     ":2:22: outputs.program.enabled is true but outputs.program.command");
+	expect_error("outputs:\n  http:\n    enabled: true\n",
+		     ":3:14: outputs.http.enabled is true but outputs.http.url is not set");
+	expect_error("outputs:\n  http:\n    enabled: true\n    url: https://x/\n"
+		     "    client_cert: /c.pem\n",
+		     ":5:18: outputs.http.client_cert is set but outputs.http.client_key is not");
+	expect_error("outputs:\n  http:\n    enabled: true\n    url: https://x/\n"
+		     "    client_key: /k.pem\n",
+		     ":5:17: outputs.http.client_key is set but outputs.http.client_cert is not");
+	expect_error("outputs:\n  syslog:\n    enabled: true\n    transport: tls\n"
+		     "    address: s:6514\n    client_cert: /c.pem\n",
+		     ":6:18: outputs.syslog.client_cert is set but outputs.syslog.client_key");
+	expect_error("outputs:\n  file:\n    enabled: true\n    path: \"\"\n",
+		     ":3:14: outputs.file.enabled is true but outputs.file.path is not set");
+	expect_error("audit:\n  enabled: true\n  token_file: /t\n",
+		     ":2:12: audit.enabled is true but audit.tls_cert is not set");
+	expect_error("audit:\n  enabled: true\n  tls_cert: /c.pem\n  token_file: /t\n",
+		     ":2:12: audit.enabled is true but audit.tls_key is not set");
+	expect_error("audit:\n  enabled: true\n  tls_cert: /c.pem\n  tls_key: /k.pem\n",
+		     ":2:12: audit.enabled is true but neither audit.client_ca nor "
+		     "audit.token_file is set");
+	expect_error("metrics:\n  tls_key: /k.pem\n",
+		     ":2:12: metrics.tls_key is set but metrics.tls_cert is not");
+
+	/* complete, or switched off: loads */
+	struct vg_config cfg;
+	char err[256] = "";
+	assert_int_equal(load(&cfg,
+			      "outputs:\n  program: {enabled: false}\n  http: {enabled: false}\n"
+			      "  file: {path: \"\"}\n"
+			      "audit:\n  enabled: true\n  tls_cert: /c.pem\n  tls_key: /k.pem\n"
+			      "  client_ca: /ca.pem\n"
+			      "metrics: {enabled: false, tls_key: /k.pem}\n",
+			      err, sizeof(err)),
+			 0);
+	vg_config_free(&cfg);
+}
+
 static void test_listen(void **state)
 {
 	(void)state;
@@ -556,12 +604,13 @@ static void test_listen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_empty_and_missing),
-		cmocka_unit_test(test_values),	     cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_runtime_keys), cmocka_unit_test(test_env),
-		cmocka_unit_test(test_outputs_keys), cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_sink_keys),
-		cmocka_unit_test(test_listen),	     cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_values),	      cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_runtime_keys),  cmocka_unit_test(test_env),
+		cmocka_unit_test(test_outputs_keys),  cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_duplicates),    cmocka_unit_test(test_sink_keys),
+		cmocka_unit_test(test_listen),	      cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_enabled_needs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
