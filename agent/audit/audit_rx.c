@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 
 #include "audit.h"
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -136,24 +137,21 @@ static int setup_tls(struct vg_audit *a, char *err, size_t errlen)
 
 static int setup_listen(struct vg_audit *a, char *err, size_t errlen)
 {
-	char host[256];
-	const char *colon = strrchr(a->o.listen, ':');
-	if (!colon || (size_t)(colon - a->o.listen) >= sizeof(host)) {
-		snprintf(err, errlen, "audit.listen '%s': expected host:port", a->o.listen);
+	/* the one host:port parser: what the configuration accepts, [v6]:port too */
+	char host[256], why[128], port[8];
+	int p, family;
+	if (vg_config_parse_hostport(a->o.listen, host, sizeof(host), &p, &family, why,
+				     sizeof(why))) {
+		snprintf(err, errlen, "audit.listen '%s': %s", a->o.listen, why);
 		return -1;
 	}
-	memcpy(host, a->o.listen, (size_t)(colon - a->o.listen));
-	host[colon - a->o.listen] = '\0';
-	char *h = host;
-	if (h[0] == '[' && h[strlen(h) - 1] == ']') { /* [::]:9765 */
-		h[strlen(h) - 1] = '\0';
-		h++;
-	}
+	snprintf(port, sizeof(port), "%d", p);
+	const char *h = host;
 	struct addrinfo hints = {0}, *res;
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
+	int rc = getaddrinfo(*h ? h : NULL, port, &hints, &res);
 	if (rc) {
 		snprintf(err, errlen, "audit.listen '%s': %s", a->o.listen, gai_strerror(rc));
 		return -1;
