@@ -744,6 +744,11 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .type = VG_METRIC_GAUGE,
 		  .labels = {"feature"},
 		  .max_series = 16}},
+		{&out->regex_undecided,
+		 {.name = "vigil_regex_undecided_total",
+		  .help = "regex comparisons not decided (a value over 8 KiB, a pattern over the "
+			  "matcher's state limit) and counted as matches.",
+		  .type = VG_METRIC_COUNTER}},
 	};
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {

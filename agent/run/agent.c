@@ -69,6 +69,7 @@ struct vg_agent {
 	struct vg_httpd *httpd;
 	struct vg_metric_series **match_series; /* by rule index */
 	struct vg_metric_series *m_procs, *m_evictions, *m_malformed;
+	struct vg_metric_series *m_regex_undecided;
 
 	/* container metadata (the API's from kube.c, the runtime's files) and
 	 * records held until it arrives */
@@ -303,6 +304,7 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 	a->m_procs = vg_metric_series(a->m.processes_tracked, NULL);
 	a->m_evictions = vg_metric_series(a->m.process_evictions, NULL);
 	a->m_malformed = vg_metric_labels(a->m.events_dropped, "malformed");
+	a->m_regex_undecided = vg_metric_series(a->m.regex_undecided, NULL);
 	if (!cfg->metrics.enabled)
 		return 0;
 	struct vg_httpd_config hc = {0};
@@ -802,6 +804,9 @@ static void periodic(struct vg_agent *a)
 		vg_metric_set(a->m_procs, (double)ss.procs);
 		vg_metric_counter_set(a->m_evictions, ss.proc_evictions);
 		vg_metric_counter_set(a->m_malformed, ss.bad_records);
+		/* the scratch is this thread's: read where it is written */
+		vg_metric_counter_set(a->m_regex_undecided,
+				      vg_cond_scratch_regex_undecided(a->scratch));
 	}
 	report_drops(a, false);
 }

@@ -458,9 +458,80 @@ def test_record_file_is_private():
         subprocess.run(["rm", "-rf", d])
 
 
+# ---- regex comparisons not decided are counted -------------------------------
+
+def test_regex_undecided_counted():
+    """A value over the regex matcher's 8 KiB cap is not matched: the
+    comparison counts as true, and vigil_regex_undecided_total says how
+    often.  No syscall field renders that long; an audit event's user name
+    can: posted to the audit receiver of vigil run."""
+    import ssl
+    d = tempfile.mkdtemp(prefix="vigil-regex-")
+    rules, cfg, err = (os.path.join(d, n) for n in ("rules.yaml", "vigil.yaml", "stderr"))
+    crt, key, tok = (os.path.join(d, n) for n in ("c.pem", "k.pem", "token"))
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "1", "-subj", "/CN=localhost"], capture_output=True, text=True)
+    check(r.returncode == 0, "openssl: %s" % r.stderr[-300:])
+    write(tok, "t0ken\n")
+    write(rules, marker_rule(d) +
+          "- rule: Long user\n  desc: test\n  source: k8s_audit\n"
+          "  condition: ka.user.name regex \"^zz+$\"\n  output: long user\n"
+          "  priority: NOTICE\n")
+    write(cfg, "metrics:\n  listen: 127.0.0.1:0\naudit:\n  enabled: true\n"
+               "  listen: 127.0.0.1:0\n  tls_cert: %s\n  tls_key: %s\n  token_file: %s\n"
+               % (crt, key, tok))
+    errf = open(err, "w")
+    proc = subprocess.Popen([VIGIL, "run", "-c", cfg, "-r", rules], stdout=subprocess.PIPE,
+                            stderr=errf, env=dict(os.environ, VIGIL_LOG_LEVEL="info"))
+    try:
+        text = wait_ready(proc, err)
+        port = log_port(text)
+        m = re.search(r"audit webhook receiver on port (\d+)", text)
+        check(m, "no audit port in the log: %s" % text[-400:])
+        aport = int(m.group(1))
+        check(metric(port, "vigil_regex_undecided_total", {}) == 0, "undecided before any")
+
+        def post(user):
+            body = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1",
+                               "items": [{"kind": "Event", "apiVersion": "audit.k8s.io/v1",
+                                          "level": "Metadata", "auditID": "a1",
+                                          "stage": "ResponseComplete", "verb": "get",
+                                          "requestURI": "/api/v1/pods",
+                                          "user": {"username": user}}]}).encode()
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            with socket.create_connection(("127.0.0.1", aport), timeout=10) as raw:
+                with ctx.wrap_socket(raw) as c:
+                    c.sendall(b"POST /k8s-audit HTTP/1.1\r\nHost: x\r\n"
+                              b"Authorization: Bearer t0ken\r\nContent-Type: application/json"
+                              b"\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                              % len(body) + body)
+                    answer = c.recv(4096)
+            check(answer.startswith(b"HTTP/1.1 200"), "audit POST: %r" % answer[:200])
+        post("short-user")  # decided: no match, nothing counted
+        time.sleep(1)
+        check(metric(port, "vigil_regex_undecided_total", {}) == 0, "a short value counted")
+        post("a" * 9000)  # over the cap: not decided, counted (and the rule fires)
+        wait_for("vigil_regex_undecided_total to move",
+                 lambda: metric(port, "vigil_regex_undecided_total", {}) == 1)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        out = proc.stdout.read().decode(errors="replace")
+        check('"rule":"Long user"' in out, "the rule did not fire: %s"
+              % out[-400:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        errf.close()
+        subprocess.run(["rm", "-rf", d])
+
+
 if __name__ == "__main__":
     main([test_sigterm_with_stdout_unread, test_sigterm_during_slow_reload,
           test_sigterm_during_first_compile,
           test_start_refuses_broken_rule_files, test_start_refuses_no_rules,
           test_broken_sighup_is_counted, test_metrics_listen_host_name,
-          test_record_file_is_private])
+          test_record_file_is_private, test_regex_undecided_counted])
