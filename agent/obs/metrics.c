@@ -749,6 +749,11 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .help = "regex comparisons not decided (a value over 8 KiB, a pattern over the "
 			  "matcher's state limit) and counted as matches.",
 		  .type = VG_METRIC_COUNTER}},
+		{&out->log_dropped,
+		 {.name = "vigil_log_lines_dropped_total",
+		  .help = "Log lines not written: stderr had no room for 100 ms (a pipe nobody "
+			  "reads).",
+		  .type = VG_METRIC_COUNTER}},
 	};
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {

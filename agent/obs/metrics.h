@@ -196,6 +196,7 @@ struct vg_vigil_metrics {
 	struct vg_metric_family *process_evictions;  /* counter */
 	struct vg_metric_family *capture_features;   /* gauge {feature}, 1 used / 0 fallback */
 	struct vg_metric_family *regex_undecided;    /* counter */
+	struct vg_metric_family *log_dropped;	     /* counter */
 };
 
 /* Register every family DESIGN.md lists (vigil_build_info set to 1 for

@@ -69,7 +69,7 @@ struct vg_agent {
 	struct vg_httpd *httpd;
 	struct vg_metric_series **match_series; /* by rule index */
 	struct vg_metric_series *m_procs, *m_evictions, *m_malformed;
-	struct vg_metric_series *m_regex_undecided;
+	struct vg_metric_series *m_regex_undecided, *m_log_dropped;
 
 	/* container metadata (the API's from kube.c, the runtime's files) and
 	 * records held until it arrives */
@@ -305,6 +305,7 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 	a->m_evictions = vg_metric_series(a->m.process_evictions, NULL);
 	a->m_malformed = vg_metric_labels(a->m.events_dropped, "malformed");
 	a->m_regex_undecided = vg_metric_series(a->m.regex_undecided, NULL);
+	a->m_log_dropped = vg_metric_series(a->m.log_dropped, NULL);
 	if (!cfg->metrics.enabled)
 		return 0;
 	struct vg_httpd_config hc = {0};
@@ -807,6 +808,7 @@ static void periodic(struct vg_agent *a)
 		/* the scratch is this thread's: read where it is written */
 		vg_metric_counter_set(a->m_regex_undecided,
 				      vg_cond_scratch_regex_undecided(a->scratch));
+		vg_metric_counter_set(a->m_log_dropped, vg_log_dropped());
 	}
 	report_drops(a, false);
 }
@@ -1071,6 +1073,10 @@ void vg_agent_free(struct vg_agent *a)
 			       (unsigned long long)failed,
 			       (double)(vg_now_mono_ns() - start) / 1e9);
 	}
+	/* said when stderr has room again; else only the metric had it */
+	if (vg_log_dropped())
+		vg_log(VG_LOG_WARNING, "%llu log lines not written: stderr was full",
+		       (unsigned long long)vg_log_dropped());
 	vg_httpd_stop(a->httpd);
 	vg_dispatch_free(a->disp);
 	vg_metrics_free(a->reg);

@@ -161,6 +161,90 @@ def test_sigterm_with_stdout_unread():
         subprocess.run(["rm", "-rf", d])
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sigterm_with_stderr_unread():
+    """stderr is a pipe nobody reads (4 KiB, full from the start): a log
+    line must not block the agent.  It starts and alerts, SIGTERM stops it
+    within drain_timeout_ms and 2 s, and the lines it could not write are
+    counted (before: the main thread blocked in the logger's first write,
+    vigil never got ready and never exited)."""
+    import fcntl
+    drain_ms = 2000
+    d = tempfile.mkdtemp(prefix="vigil-errunread-")
+    rules, cfg = (os.path.join(d, n) for n in ("rules.yaml", "vigil.yaml"))
+    port = free_port()
+    write(rules, marker_rule(d))
+    write(cfg, "metrics:\n  listen: 127.0.0.1:%d\noutputs:\n  drain_timeout_ms: %d\n"
+          % (port, drain_ms))
+    rfd, wfd = os.pipe()
+    fcntl.fcntl(wfd, 1031, 4096)  # F_SETPIPE_SZ: one page
+    # full before vigil starts: its first log line finds no room
+    filler = b"2026-01-01T00:00:00.000000000Z vigil info: filler" + b"." * 13 + b"\n"
+    os.set_blocking(wfd, False)
+    try:
+        while True:
+            os.write(wfd, filler)
+    except BlockingIOError:
+        pass
+    os.set_blocking(wfd, True)
+    proc = subprocess.Popen([VIGIL, "run", "-c", cfg, "-r", rules],
+                            stdout=subprocess.DEVNULL, stderr=wfd,
+                            env=dict(os.environ, VIGIL_LOG_LEVEL="debug"))
+    os.close(wfd)
+    load = None
+    try:
+        def ready():
+            try:
+                return http_get(port, "/readyz")[0] == 200
+            except OSError:
+                return False
+        wait_for("vigil ready with its stderr full", ready, timeout=60)
+        load = opener(d)
+        wait_for("alerts", lambda: metric(port, "vigil_rule_matches_total", {}) > 100)
+        wait_for("dropped log lines counted",
+                 lambda: metric(port, "vigil_log_lines_dropped_total", {}) > 0, timeout=30)
+        t0 = time.time()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(drain_ms / 1000 + 15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            check(False, "vigil did not stop %.0f s after SIGTERM" % (time.time() - t0))
+        took = time.time() - t0
+        check(took < drain_ms / 1000 + 2, "took %.1f s to stop (drain %d ms)" % (took, drain_ms))
+        check(rc == 0, "exit code %s" % rc)
+        # what reached the pipe is whole lines
+        os.set_blocking(rfd, False)
+        data = b""
+        try:
+            while True:
+                chunk = os.read(rfd, 65536)
+                if not chunk:
+                    break
+                data += chunk
+        except BlockingIOError:
+            pass
+        check(data and data.endswith(b"\n"), "stderr: %r" % data[-200:])
+        for line in data.splitlines():
+            check(re.match(rb"\d{4}-\d\d-\d\dT\S+Z vigil (error|warning|info|debug): ", line),
+                  "a cut or mixed line on stderr: %r" % line[:200])
+    finally:
+        if load and load.poll() is None:
+            load.kill()
+            load.wait()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(rfd)
+        subprocess.run(["rm", "-rf", d])
+
+
 PER_FILE = 25  # copies of the official rules per file: under the loader's 16 MiB
 
 
@@ -530,7 +614,8 @@ def test_regex_undecided_counted():
 
 
 if __name__ == "__main__":
-    main([test_sigterm_with_stdout_unread, test_sigterm_during_slow_reload,
+    main([test_sigterm_with_stdout_unread, test_sigterm_with_stderr_unread,
+          test_sigterm_during_slow_reload,
           test_sigterm_during_first_compile,
           test_start_refuses_broken_rule_files, test_start_refuses_no_rules,
           test_broken_sighup_is_counted, test_metrics_listen_host_name,

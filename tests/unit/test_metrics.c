@@ -360,6 +360,7 @@ static void test_vigil_families(void **state)
 		{"vigil_process_evictions_total", "counter"},
 		{"vigil_capture_features", "gauge"},
 		{"vigil_regex_undecided_total", "counter"},
+		{"vigil_log_lines_dropped_total", "counter"},
 		{"process_resident_memory_bytes", "gauge"},
 		{"process_cpu_seconds_total", "counter"},
 		{"process_start_time_seconds", "gauge"},
@@ -383,6 +384,7 @@ static void test_vigil_families(void **state)
 	assert_non_null(strstr(out, "\nvigil_processes_tracked 0\n"));
 	assert_non_null(strstr(out, "\nvigil_process_evictions_total 0\n"));
 	assert_non_null(strstr(out, "\nvigil_regex_undecided_total 0\n"));
+	assert_non_null(strstr(out, "\nvigil_log_lines_dropped_total 0\n"));
 
 	/* process metrics are this process's */
 	assert_true(sample(out, "process_resident_memory_bytes") > 1024 * 1024);
