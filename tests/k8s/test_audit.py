@@ -218,8 +218,8 @@ current-context: default
         ok = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1",
                          "items": []}).encode()
         checks = [
-            ("wrong client certificate", lambda: post(port, d, ok, cert="intruder"), "tls"),
-            ("no client certificate", lambda: post(port, d, ok, cert=None), "tls"),
+            ("wrong client certificate", lambda: post(port, d, ok, cert="intruder"), 403),
+            ("no client certificate", lambda: post(port, d, ok, cert=None), 403),
             ("wrong token", lambda: post(port, d, ok, token="nope"), 401),
             ("body over the limit", lambda: post(port, d, b"{" + b" " * 2000000 + b"}"), 413),
             ("malformed JSON", lambda: post(port, d, b'{"kind": "EventList",'), 400),
@@ -236,7 +236,7 @@ current-context: default
             if got != want_code:
                 failures.append(f"{name}: got {got}, want {want_code}")
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics").read().decode()
-        for res, least in [("tls", 2), ("unauthorized", 1), ("too_large", 1),
+        for res, least in [("forbidden", 2), ("unauthorized", 1), ("too_large", 1),
                            ("malformed", 2), ("not_found", 1), ("ok", 2)]:
             line = [x for x in metrics.splitlines()
                     if x.startswith(f'vigil_audit_requests_total{{result="{res}"}}')]
