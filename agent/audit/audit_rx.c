@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -79,6 +80,7 @@ struct vg_audit {
 
 	pthread_mutex_t mu; /* the queue and the connection list */
 	pthread_cond_t idle;
+	pthread_cond_t queued; /* a batch was queued (vg_audit_wait) */
 	struct batch *head, *tail;
 	size_t qbytes;
 	uint64_t drops_pending;
@@ -260,6 +262,11 @@ struct vg_audit *vg_audit_new(const struct vg_audit_opts *o, struct vg_metrics *
 	a->path = vg_xstrdup(o->path && *o->path ? o->path : "/k8s-audit");
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->idle, NULL);
+	pthread_condattr_t cattr;
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->queued, &cattr);
+	pthread_condattr_destroy(&cattr);
 	a->conns = vg_xcalloc(o->max_connections + 1, sizeof(int));
 	if ((tok && !(a->token = read_token(o->token_file, err, errlen))) ||
 	    setup_tls(a, err, errlen) || setup_listen(a, err, errlen) ||
@@ -301,6 +308,7 @@ static void queue_push(struct vg_audit *a, cJSON *doc, const cJSON *events, size
 	a->tail = b;
 	a->qbytes += bytes;
 	vg_metric_set(a->m_qbytes, (double)a->qbytes);
+	pthread_cond_signal(&a->queued);
 	pthread_mutex_unlock(&a->mu);
 	vg_metric_add(a->m_ev_queued, n);
 }
@@ -331,6 +339,25 @@ size_t vg_audit_drain(struct vg_audit *a, vg_audit_fn fn, void *ctx, size_t max)
 	}
 	vg_metric_add(a->m_ev_done, done);
 	return done;
+}
+
+bool vg_audit_wait(struct vg_audit *a, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&a->mu);
+	while (!a->head && !atomic_load(&a->stopping))
+		if (pthread_cond_timedwait(&a->queued, &a->mu, &ts))
+			break;
+	bool have = a->head != NULL;
+	pthread_mutex_unlock(&a->mu);
+	return have;
 }
 
 uint64_t vg_audit_take_drops(struct vg_audit *a)
@@ -736,6 +763,7 @@ void vg_audit_free(struct vg_audit *a)
 	SSL_CTX_free(a->ctx);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->idle);
+	pthread_cond_destroy(&a->queued);
 	free(a->conns);
 	free(a->path);
 	free(a->token);

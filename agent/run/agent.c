@@ -291,8 +291,10 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 	struct vg_httpd_config hc = {0};
 	hc.listen = cfg->metrics.listen;
 	hc.metrics = a->reg;
-	/* informers: met until Kubernetes is started (kube.c clears it) */
-	hc.required = VG_READY_PROBES | VG_READY_RULES | VG_READY_INFORMERS;
+	/* informers: met until Kubernetes is started (kube.c clears it); no
+	 * probes without the capture; the audit receiver when it is on */
+	hc.required = (cfg->capture.enabled ? VG_READY_PROBES : 0) | VG_READY_RULES |
+		      VG_READY_INFORMERS | (cfg->audit.enabled ? VG_READY_AUDIT : 0);
 	hc.tls_cert = *cfg->metrics.tls_cert ? cfg->metrics.tls_cert : NULL;
 	hc.tls_key = *cfg->metrics.tls_key ? cfg->metrics.tls_key : NULL;
 	if (!hc.tls_cert != !hc.tls_key) {
@@ -688,7 +690,10 @@ static int setup_audit(struct vg_agent *a, char *err, size_t errlen)
 		.timeout_ms = c->audit.timeout_ms,
 	};
 	a->audit = vg_audit_new(&ao, a->reg, err, errlen);
-	return a->audit ? vg_audit_start(a->audit, err, errlen) : -1;
+	if (!a->audit || vg_audit_start(a->audit, err, errlen))
+		return -1;
+	vg_agent_set_ready(a, VG_READY_AUDIT, true);
+	return 0;
 }
 
 static void periodic(struct vg_agent *a)
@@ -734,6 +739,12 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 		memcpy(a->want, o->want, VG_NR_MAX);
 		return a;
 	}
+	if (!a->cfg->capture.enabled && !a->cfg->audit.enabled) {
+		snprintf(err, errlen,
+			 "capture.enabled is false and audit.enabled is not: nothing to watch");
+		vg_agent_free(a);
+		return NULL;
+	}
 	if (setup_metrics(a, err, errlen) || setup_sinks(a, err, errlen) ||
 	    setup_audit(a, err, errlen)) {
 		vg_agent_free(a);
@@ -766,6 +777,52 @@ static void report_features(struct vg_agent *a, struct vg_capture *cap)
 	vg_httpd_set_detail(a->httpd, detail);
 }
 
+/* The first rule set: custom resources first, so that it already has
+ * them. */
+static int start_rules(struct vg_agent *a)
+{
+	char err[512];
+	uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;
+	while (a->rules_gate && !a->rules_gate(a->gate_ctx) && vg_now_mono_ns() < until &&
+	       !a->stop) {
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (a->rules_gate && !a->rules_gate(a->gate_ctx))
+		vg_log(VG_LOG_WARNING, "starting before the rule custom resources are listed; "
+				       "they join with the first reload");
+	a->eng = vg_reload_start(a->reload, err, sizeof(err));
+	if (*err) {
+		vg_log(VG_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	on_swap(a);
+	vg_agent_set_ready(a, VG_READY_RULES, true);
+	return 0;
+}
+
+/* capture.enabled: false, the audit receiver alone (one per cluster): no
+ * BPF, no root; the rules, their reloads and the audit events on this
+ * thread, woken as soon as a batch is queued. */
+static int run_audit_only(struct vg_agent *a)
+{
+	a->ran = true;
+	if (a->reload && start_rules(a))
+		return -1;
+	vg_log(VG_LOG_INFO, "audit only: no capture (capture.enabled: false)");
+	uint64_t deadline =
+		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
+	while (!a->stop && !(deadline && vg_now_mono_ns() >= deadline)) {
+		vg_audit_wait(a->audit, 100);
+		if (a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
+			on_swap(a);
+		periodic(a);
+	}
+	periodic(a);
+	report_drops(a, true);
+	return 0;
+}
+
 int vg_agent_run(struct vg_agent *a)
 {
 	char err[512];
@@ -777,6 +834,8 @@ int vg_agent_run(struct vg_agent *a)
 			return -1;
 		}
 	}
+	if (!a->cfg->capture.enabled)
+		return run_audit_only(a);
 	struct vg_capture_opts co = {0};
 	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
 	co.ignore_self = a->cfg->capture.ignore_self;
@@ -791,27 +850,12 @@ int vg_agent_run(struct vg_agent *a)
 		return -1;
 	}
 	report_features(a, cap);
+	a->map_cap = cap;
 	if (a->reload) {
-		/* custom resources first, so the first set already has them */
-		uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;
-		while (a->rules_gate && !a->rules_gate(a->gate_ctx) && vg_now_mono_ns() < until &&
-		       !a->stop) {
-			struct timespec ts = {0, 20 * 1000000L};
-			nanosleep(&ts, NULL);
-		}
-		if (a->rules_gate && !a->rules_gate(a->gate_ctx))
-			vg_log(VG_LOG_WARNING,
-			       "starting before the rule custom resources are listed; "
-			       "they join with the first reload");
-		a->map_cap = cap;
-		a->eng = vg_reload_start(a->reload, err, sizeof(err));
-		if (*err) {
-			vg_log(VG_LOG_ERROR, "%s", err);
+		if (start_rules(a)) {
 			vg_capture_close(cap);
 			return -1;
 		}
-		on_swap(a);
-		vg_agent_set_ready(a, VG_READY_RULES, true);
 	} else if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
 		vg_log(VG_LOG_ERROR, "%s", err);
 		vg_capture_close(cap);

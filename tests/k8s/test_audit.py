@@ -8,7 +8,10 @@ certificate and a bearer token.  Then the receiver refuses a wrong client
 certificate, a wrong token, a body over its limit and malformed JSON, and
 keeps serving.
 
-  test_audit.py BUILD_DIR      (root: vigil run loads its BPF programs)
+vigil runs in audit-only mode (capture.enabled: false), as the chart's audit
+Deployment does: no BPF; root is needed for the cluster (cluster.sh).
+
+  test_audit.py BUILD_DIR
 """
 import json
 import os
@@ -82,7 +85,7 @@ def post(port, d, body, cert="apiserver", token="s3cret-audit-token", path="/k8s
 
 def main():
     if os.geteuid() != 0:
-        print("test_audit.py: needs root (vigil run)", file=sys.stderr)
+        print("test_audit.py: needs root (cluster.sh)", file=sys.stderr)
         return 2
     d = tempfile.mkdtemp(prefix="vigil-audit-")
     cdir = os.path.join(d, "cluster")
@@ -93,6 +96,8 @@ def main():
     with open(f"{d}/vigil.yaml", "w") as f:
         f.write(f"""kubernetes:
   enabled: "false"
+capture:
+  enabled: false
 outputs:
   stdout:
     enabled: false
