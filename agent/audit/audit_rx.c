@@ -21,6 +21,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -655,6 +656,14 @@ static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	struct vg_audit *a = c->a;
+	/* a write to a peer that left (or to the socket vg_audit_free shut
+	 * down) must fail with EPIPE, not kill a process that did not ignore
+	 * SIGPIPE: blocked here, it stays pending on this thread and goes
+	 * with it */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	c->ssl = SSL_new(a->ctx);
 	c->deadline = vg_now_mono_ns() + a->o.timeout_ms * 1000000ull;
 	enum io r = IO_CLOSED;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -596,6 +597,58 @@ static void test_queue_full(void **state)
 	rx_stop(&r);
 }
 
+/* In a process that does not ignore SIGPIPE (a library user, not vigil's
+ * main), writes to a peer that left, and the close_notify after
+ * vg_audit_free shut the sockets down, must not kill it.  In a child, as
+ * the signal would end the test program. */
+static void test_no_sigpipe(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		struct vg_audit_opts o = base_opts();
+		char err[512];
+		struct vg_audit *a = vg_audit_new(&o, NULL, err, sizeof(err));
+		if (!a || vg_audit_start(a, err, sizeof(err)))
+			_exit(3);
+		int port = vg_audit_port(a);
+		char *body = event_list(50, "p");
+		for (int i = 0; i < 5; i++) { /* a request, then gone before the answer */
+			struct cl c;
+			cl_open(&c, port, "apiserver");
+			char h[256];
+			int n = snprintf(h, sizeof(h),
+					 "POST /k8s-audit HTTP/1.1\r\nAuthorization: " AUTH
+					 "\r\nContent-Length: %zu\r\n\r\n",
+					 strlen(body));
+			cl_write(&c, h, (size_t)n);
+			cl_write(&c, body, strlen(body));
+			struct linger l = {1, 0}; /* a reset, not a polite close */
+			setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+			cl_close(&c);
+		}
+		struct cl idle[3]; /* open while the receiver is freed */
+		for (int i = 0; i < 3; i++) {
+			cl_open(&idle[i], port, "apiserver");
+			cl_write(&idle[i], "POST /k8s", 9);
+		}
+		sleep_ms(200);
+		vg_audit_free(a);
+		for (int i = 0; i < 3; i++)
+			cl_close(&idle[i]);
+		free(body);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("the receiver's process died of signal %d", WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Configuration errors name the key. */
 static void test_config_errors(void **state)
 {
@@ -625,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_slowloris),
 		cmocka_unit_test(test_queue_full),
+		cmocka_unit_test(test_no_sigpipe),
 		cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);
