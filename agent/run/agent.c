@@ -412,6 +412,11 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 	const struct vg_alert_ctx *c = a->actx;
 	vg_alert_set_subject(al, c->buf + c->msg_off, c->has_k8s ? c->ns : NULL,
 			     c->has_k8s ? c->pod : NULL, c->has_k8s && c->uid[0] ? c->uid : NULL);
+	const struct vg_kaudit_event *ke = vg_kaudit_of(ev);
+	struct vg_kaudit_ref ref;
+	if (ke && vg_kaudit_ref(ke, &ref)) /* its Events regard the object acted upon */
+		vg_alert_set_object(al, ref.kind, ref.api_version, ref.ns, ref.name,
+				    ref.uid[0] ? ref.uid : NULL);
 	vg_dispatch_emit(a->disp, al);
 }
 

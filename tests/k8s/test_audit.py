@@ -130,6 +130,100 @@ def legitimate(a, t_first):
     return None
 
 
+def events_on_objects(d, cdir, k, failures):
+    """A second receiver, audit-only with Kubernetes on: the alerts of audit
+    events become Kubernetes Events regarding the object acted upon (the
+    Pod exec'd into, the ClusterRoleBinding created), accepted by the real
+    API server.  Fed directly, as the API server feeds the first one."""
+    port, mport = free_port(), free_port()
+    with open(f"{d}/vigil2.yaml", "w") as f:
+        f.write(f"""node_name: audit-receiver
+kubernetes:
+  enabled: "true"
+  kubeconfig: {cdir}/admin.kubeconfig
+  rules: false
+  leader_election: false
+capture:
+  enabled: false
+outputs:
+  stdout:
+    enabled: false
+metrics:
+  listen: 127.0.0.1:{mport}
+audit:
+  enabled: true
+  listen: 127.0.0.1:{port}
+  tls_cert: {d}/receiver.crt
+  tls_key: {d}/receiver.key
+  token_file: {d}/token
+""")
+    log = open(f"{d}/vigil2.log", "w")
+    v = subprocess.Popen([VIGIL, "run", "-c", f"{d}/vigil2.yaml", "-r",
+                          f"{K8SAUDIT}/k8s_audit_rules.yaml"], stdout=log, stderr=log)
+    try:
+        for _ in range(150):
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{mport}/readyz").status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            failures.append("the second receiver never got ready")
+            return
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+        common = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "sourceIPs": ["10.0.0.7"],
+                  "requestReceivedTimestamp": ts, "stageTimestamp": ts,
+                  "userAgent": "kubectl/v1.34.4"}
+        exec_ev = dict(common, level="Request", auditID="e1", stage="ResponseStarted",
+                       verb="create", user={"username": "dev", "groups": ["devs"]},
+                       requestURI="/api/v1/namespaces/shop/pods/priv/exec?command=sh",
+                       objectRef={"resource": "pods", "namespace": "shop", "name": "priv",
+                                  "subresource": "exec", "apiVersion": "v1"},
+                       responseStatus={"metadata": {}, "code": 101})
+        crb_ev = dict(common, level="RequestResponse", auditID="e2", stage="ResponseComplete",
+                      verb="create", user={"username": "mallory", "groups": ["devs"]},
+                      requestURI="/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+                      objectRef={"resource": "clusterrolebindings",
+                                 "apiGroup": "rbac.authorization.k8s.io", "apiVersion": "v1"},
+                      responseStatus={"metadata": {}, "code": 201},
+                      requestObject={"kind": "ClusterRoleBinding",
+                                     "metadata": {"name": "mallory-admin"},
+                                     "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+                                     "subjects": [{"kind": "User", "name": "mallory"}]},
+                      responseObject={"kind": "ClusterRoleBinding",
+                                      "metadata": {"name": "mallory-admin"}})
+        body = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1",
+                           "items": [exec_ev, crb_ev]}).encode()
+        code = post(port, d, body, cert=None)
+        if code != 200:
+            failures.append(f"second receiver: POST {code}")
+            return
+        want = {("Pod", "v1", "shop", "priv", "Attach/Exec to pod"),
+                ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", None, "mallory-admin",
+                 "Cluster Role Binding to cluster-admin role")}
+        got = set()
+        deadline = time.time() + 20
+        while time.time() < deadline and not want <= got:
+            out = k("get", "events.events.k8s.io", "-A", "-o", "json").stdout
+            for e in json.loads(out)["items"]:
+                if e.get("reportingController") != "vigil.dev/agent":
+                    continue
+                r = e["regarding"]
+                for w in want:
+                    if (r.get("kind"), r.get("apiVersion"), r.get("namespace"),
+                            r.get("name")) == w[:4] and w[4] in e.get("note", ""):
+                        got.add(w)
+            time.sleep(0.5)
+        for w in sorted(want - got, key=str):
+            failures.append(f"no Event regarding {w[0]} {w[3]} with '{w[4]}'")
+    finally:
+        v.terminate()
+        try:
+            v.wait(30)
+        except subprocess.TimeoutExpired:
+            v.kill()
+
+
 def main():
     if os.geteuid() != 0:
         print("test_audit.py: needs root (cluster.sh)", file=sys.stderr)
@@ -312,6 +406,7 @@ current-context: default
                 failures.append(f"metric result={res}: {line}")
         if vigil.poll() is not None:
             failures.append("vigil exited")
+        events_on_objects(d, cdir, k, failures)
     finally:
         subprocess.run([os.path.join(HERE, "cluster.sh"), "stop", cdir], capture_output=True)
         vigil.terminate()
