@@ -183,31 +183,13 @@ enum rkey {
 	RK_N
 };
 /* in enum rkey order; override may name the keys before "source" */
-static const char *const rule_keys[] = {"condition",
-					"output",
-					"desc",
-					"priority",
-					"tags",
-					"exceptions",
-					"enabled",
-					"warn_evttypes",
-					"skip-if-unknown-filter",
-					"capture",
-					"capture_duration",
-					"source",
-					NULL};
-static const char *const override_keys[] = {"condition",
-					    "output",
-					    "desc",
-					    "priority",
-					    "tags",
-					    "exceptions",
-					    "enabled",
-					    "warn_evttypes",
-					    "skip-if-unknown-filter",
-					    "capture",
-					    "capture_duration",
-					    NULL};
+#define RULE_KEYS_OVERRIDABLE                                                                      \
+	"condition", "output", "desc", "priority", "tags", "exceptions", "enabled",                \
+		"warn_evttypes", "skip-if-unknown-filter", "capture", "capture_duration"
+static const char *const rule_keys[] = {RULE_KEYS_OVERRIDABLE, "source", NULL};
+static const char *const override_keys[] = {RULE_KEYS_OVERRIDABLE, NULL};
+#undef RULE_KEYS_OVERRIDABLE
+_Static_assert(sizeof(rule_keys) / sizeof(rule_keys[0]) == RK_N + 1, "a key per enum rkey");
 static const char *const override_append[] = {"condition", "output",	 "desc",
 					      "tags",	   "exceptions", NULL};
 
