@@ -56,21 +56,45 @@ int vg_priority_parse(const char *s)
 
 /* ---- lists and macros ---------------------------------------------------- */
 
+/* What a list and a macro item have in common: the keys "<kind>", vkey
+ * (required, a scalar if told), "append" and "override" (which may only
+ * name vkey, in either mode).  Returns vkey's node, NULL after an error. */
+static yaml_node_t *load_named(struct loader *l, yaml_node_t *item, const char *kind,
+			       const char *name, const char *vkey, bool scalar, bool *append,
+			       yaml_node_t **ov, int *mode)
+{
+	const char *const keys[] = {kind, vkey, "append", "override", NULL};
+	const char *const okeys[] = {vkey, NULL};
+	if (rl_check_keys(l, item, keys, kind, name))
+		return NULL;
+	yaml_node_t *v = rl_get(l, item, vkey);
+	if (!v) {
+		rl_lerr(l, item, name, "%s has no '%s'", kind, vkey);
+		return NULL;
+	}
+	if (scalar && rl_want_scalar(l, v, vkey, name))
+		return NULL;
+	*mode = 0; /* the override mode of vkey, the one key okeys holds */
+	if (rl_read_modifiers(l, item, name, okeys, okeys, mode, append, ov))
+		return NULL;
+	return v;
+}
+
+/* append or override of a list or macro that is not (yet) defined */
+static void undefined_err(struct loader *l, yaml_node_t *item, const char *kind, const char *name,
+			  bool append)
+{
+	rl_lerr(l, item, name, "%s of %s '%s', which is not defined",
+		append ? "append" : "override", kind, name);
+}
+
 static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 {
-	static const char *const keys[] = {"list", "items", "append", "override", NULL};
-	static const char *const okeys[] = {"items", NULL};
-	if (rl_check_keys(l, item, keys, "list", name))
-		return;
-	yaml_node_t *items = rl_get(l, item, "items");
-	if (!items) {
-		rl_lerr(l, item, name, "list has no 'items'");
-		return;
-	}
 	bool append;
 	yaml_node_t *ov;
-	int modes[1] = {0};
-	if (rl_read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
+	int mode;
+	yaml_node_t *items = load_named(l, item, "list", name, "items", false, &append, &ov, &mode);
+	if (!items)
 		return;
 	size_t n;
 	char **v = rl_strings_of(l, items, "items", name, &n);
@@ -80,12 +104,11 @@ static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 	rl_list_uncache(l->rs);
 	if (append || ov) {
 		if (!old) {
-			rl_lerr(l, item, name, "%s of list '%s', which is not defined",
-				append ? "append" : "override", name);
+			undefined_err(l, item, "list", name, append);
 			rl_free_strv(v, n);
 			return;
 		}
-		if (append || modes[0] == 1) {
+		if (append || mode == 1) {
 			old->def.items =
 				vg_xrealloc(old->def.items, (old->def.n + n + 1) * sizeof(char *));
 			memcpy(old->def.items + old->def.n, v, n * sizeof(char *));
@@ -115,32 +138,21 @@ static void load_list(struct loader *l, yaml_node_t *item, const char *name)
 
 static void load_macro(struct loader *l, yaml_node_t *item, const char *name)
 {
-	static const char *const keys[] = {"macro", "condition", "append", "override", NULL};
-	static const char *const okeys[] = {"condition", NULL};
-	if (rl_check_keys(l, item, keys, "macro", name))
-		return;
-	yaml_node_t *c = rl_get(l, item, "condition");
-	if (!c) {
-		rl_lerr(l, item, name, "macro has no 'condition'");
-		return;
-	}
-	if (rl_want_scalar(l, c, "condition", name))
-		return;
 	bool append;
 	yaml_node_t *ov;
-	int modes[1] = {0};
-	if (rl_read_modifiers(l, item, name, okeys, okeys, modes, &append, &ov))
+	int mode;
+	yaml_node_t *c = load_named(l, item, "macro", name, "condition", true, &append, &ov, &mode);
+	if (!c)
 		return;
 	struct vg_text t = rl_cond_text(l, c);
 	struct vg_macro_def *old = rl_find_macro(l->rs, name);
 	if (append || ov) {
 		if (!old) {
-			rl_lerr(l, item, name, "%s of macro '%s', which is not defined",
-				append ? "append" : "override", name);
+			undefined_err(l, item, "macro", name, append);
 			rl_text_free(&t);
 			return;
 		}
-		rl_text_modify(&old->cond, &t, append || modes[0] == 1);
+		rl_text_modify(&old->cond, &t, append || mode == 1);
 		return;
 	}
 	if (old) {
@@ -172,31 +184,13 @@ enum rkey {
 	RK_N
 };
 /* in enum rkey order; override may name the keys before "source" */
-static const char *const rule_keys[] = {"condition",
-					"output",
-					"desc",
-					"priority",
-					"tags",
-					"exceptions",
-					"enabled",
-					"warn_evttypes",
-					"skip-if-unknown-filter",
-					"capture",
-					"capture_duration",
-					"source",
-					NULL};
-static const char *const override_keys[] = {"condition",
-					    "output",
-					    "desc",
-					    "priority",
-					    "tags",
-					    "exceptions",
-					    "enabled",
-					    "warn_evttypes",
-					    "skip-if-unknown-filter",
-					    "capture",
-					    "capture_duration",
-					    NULL};
+#define RULE_KEYS_OVERRIDABLE                                                                      \
+	"condition", "output", "desc", "priority", "tags", "exceptions", "enabled",                \
+		"warn_evttypes", "skip-if-unknown-filter", "capture", "capture_duration"
+static const char *const rule_keys[] = {RULE_KEYS_OVERRIDABLE, "source", NULL};
+static const char *const override_keys[] = {RULE_KEYS_OVERRIDABLE, NULL};
+#undef RULE_KEYS_OVERRIDABLE
+_Static_assert(sizeof(rule_keys) / sizeof(rule_keys[0]) == RK_N + 1, "a key per enum rkey");
 static const char *const override_append[] = {"condition", "output",	 "desc",
 					      "tags",	   "exceptions", NULL};
 

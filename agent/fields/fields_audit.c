@@ -325,11 +325,13 @@ enum ckind { C_MAIN, C_INIT, C_EPHEMERAL };
 static const char *const cpath[] = {"spec/containers", "spec/initContainers",
 				    "spec/ephemeralContainers"};
 
-typedef void (*cfn)(struct vg_fvals *out, const cJSON *pod, const cJSON *c);
+/* what a ka.req.pod.containers.* field reads of one container: the member
+ * at path, read as the field needs */
+typedef void (*cfn)(struct vg_fvals *out, const cJSON *pod, const cJSON *c, const char *path);
 
 /* fn on each container of a kind (or the one of the index) */
 static void each_container(const struct vg_event *ev, const struct vg_farg *arg,
-			   struct vg_fvals *out, enum ckind k, cfn fn)
+			   struct vg_fvals *out, enum ckind k, cfn fn, const char *path)
 {
 	const cJSON *pod = req(ev);
 	const cJSON *arr = at(pod, cpath[k]);
@@ -338,7 +340,7 @@ static void each_container(const struct vg_event *ev, const struct vg_farg *arg,
 	int i = 0;
 	for (const cJSON *c = arr->child; c; c = c->next, i++)
 		if (arg->kind != 1 || arg->index == i)
-			fn(out, pod, c);
+			fn(out, pod, c, path);
 }
 
 /* "docker.io/falcosecurity/falco:0.1@sha256:..." -> its repository */
@@ -356,63 +358,30 @@ static void put_repo(struct vg_fvals *out, const char *img)
 	vg_fvals_str(out, img, n);
 }
 
-static void c_name(struct vg_fvals *o, const cJSON *p, const cJSON *c)
+static void c_val(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *path)
 {
 	(void)p;
-	put_val(o, at(c, "name"));
+	put_val(o, at(c, path));
 }
-static void c_image(struct vg_fvals *o, const cJSON *p, const cJSON *c)
+static void c_flag(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *path)
 {
 	(void)p;
-	put_val(o, at(c, "image"));
+	put_flag(o, c, path);
 }
-static void c_repo(struct vg_fvals *o, const cJSON *p, const cJSON *c)
+static void c_repo(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *path)
 {
 	(void)p;
-	put_repo(o, cJSON_GetStringValue(at(c, "image")));
+	put_repo(o, cJSON_GetStringValue(at(c, path)));
 }
-static void c_command(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	(void)p;
-	put_val(o, at(c, "command"));
-}
-static void c_args(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	(void)p;
-	put_val(o, at(c, "args"));
-}
-static void c_priv(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	(void)p;
-	put_flag(o, c, "securityContext/privileged");
-}
-static void c_ape(struct vg_fvals *o, const cJSON *p, const cJSON *c)
+static void c_ape(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *path)
 {
 	(void)p;
 	/* Kubernetes allows escalation unless told not to */
-	const cJSON *v = at(c, "securityContext/allowPrivilegeEscalation");
-	put_str(o, cJSON_IsFalse(v) ? "false" : "true");
+	put_str(o, cJSON_IsFalse(at(c, path)) ? "false" : "true");
 }
-static void c_rofs(struct vg_fvals *o, const cJSON *p, const cJSON *c)
+/* the container's, else the pod's (same path under spec), else 0 (root) */
+static void c_eff(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *path)
 {
-	(void)p;
-	put_flag(o, c, "securityContext/readOnlyRootFilesystem");
-}
-static void c_uid(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	(void)p;
-	put_val(o, at(c, "securityContext/runAsUser"));
-}
-static void c_gid(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	(void)p;
-	put_val(o, at(c, "securityContext/runAsGroup"));
-}
-/* the container's, else the pod's, else 0 (root) */
-static void c_eff(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *key)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "securityContext/%s", key);
 	const cJSON *v = at(c, path);
 	if (!v)
 		v = at(at(p, "spec"), path);
@@ -421,59 +390,48 @@ static void c_eff(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char
 	else
 		put_str(o, "0");
 }
-static void c_euid(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	c_eff(o, p, c, "runAsUser");
-}
-static void c_egid(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	c_eff(o, p, c, "runAsGroup");
-}
-static void c_procmount(struct vg_fvals *o, const cJSON *p, const cJSON *c)
-{
-	(void)p;
-	put_val(o, at(c, "securityContext/procMount"));
-}
-static void c_caps(struct vg_fvals *o, const cJSON *p, const cJSON *c)
+static void c_items(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *path)
 {
 	(void)p;
 	static const struct vg_farg all = {0};
-	put_items(o, at(c, "securityContext/capabilities/add"), &all);
+	put_items(o, at(c, path), &all);
 }
-static void c_hostport(struct vg_fvals *o, const cJSON *p, const cJSON *c)
+static void c_hostport(struct vg_fvals *o, const cJSON *p, const cJSON *c, const char *path)
 {
 	(void)p;
-	const cJSON *ports = at(c, "ports");
+	const cJSON *ports = at(c, path);
 	if (cJSON_IsArray(ports))
 		for (const cJSON *pt = ports->child; pt; pt = pt->next)
 			put_val(o, at(pt, "hostPort"));
 }
 
-#define CFIELD(fname, kind, fn)                                                                    \
+#define CFIELD(fname, kind, fn, path)                                                              \
 	FN(fname)                                                                                  \
 	{                                                                                          \
-		each_container(ev, arg, out, kind, fn);                                            \
+		each_container(ev, arg, out, kind, fn, path);                                      \
 	}
+#define SC "securityContext/"
 #define CFIELDS(pre, kind)                                                                         \
-	CFIELD(pre##_name, kind, c_name)                                                           \
-	CFIELD(pre##_image, kind, c_image)                                                         \
-	CFIELD(pre##_repo, kind, c_repo)                                                           \
-	CFIELD(pre##_command, kind, c_command)                                                     \
-	CFIELD(pre##_args, kind, c_args)                                                           \
-	CFIELD(pre##_priv, kind, c_priv)                                                           \
-	CFIELD(pre##_ape, kind, c_ape)                                                             \
-	CFIELD(pre##_rofs, kind, c_rofs)                                                           \
-	CFIELD(pre##_uid, kind, c_uid)                                                             \
-	CFIELD(pre##_euid, kind, c_euid)                                                           \
-	CFIELD(pre##_gid, kind, c_gid)                                                             \
-	CFIELD(pre##_egid, kind, c_egid)                                                           \
-	CFIELD(pre##_procmount, kind, c_procmount)                                                 \
-	CFIELD(pre##_caps, kind, c_caps)                                                           \
-	CFIELD(pre##_hostport, kind, c_hostport)
+	CFIELD(pre##_name, kind, c_val, "name")                                                    \
+	CFIELD(pre##_image, kind, c_val, "image")                                                  \
+	CFIELD(pre##_repo, kind, c_repo, "image")                                                  \
+	CFIELD(pre##_command, kind, c_val, "command")                                              \
+	CFIELD(pre##_args, kind, c_val, "args")                                                    \
+	CFIELD(pre##_priv, kind, c_flag, SC "privileged")                                          \
+	CFIELD(pre##_ape, kind, c_ape, SC "allowPrivilegeEscalation")                              \
+	CFIELD(pre##_rofs, kind, c_flag, SC "readOnlyRootFilesystem")                              \
+	CFIELD(pre##_uid, kind, c_val, SC "runAsUser")                                             \
+	CFIELD(pre##_euid, kind, c_eff, SC "runAsUser")                                            \
+	CFIELD(pre##_gid, kind, c_val, SC "runAsGroup")                                            \
+	CFIELD(pre##_egid, kind, c_eff, SC "runAsGroup")                                           \
+	CFIELD(pre##_procmount, kind, c_val, SC "procMount")                                       \
+	CFIELD(pre##_caps, kind, c_items, SC "capabilities/add")                                   \
+	CFIELD(pre##_hostport, kind, c_hostport, "ports")
 
 CFIELDS(f_c, C_MAIN)
 CFIELDS(f_ic, C_INIT)
 CFIELDS(f_ec, C_EPHEMERAL)
+#undef SC
 
 /* the deprecated single-valued forms: the first container */
 FN(f_container_image)

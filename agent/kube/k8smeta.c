@@ -10,7 +10,6 @@
 #include "k8smeta.h"
 
 #include <malloc.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 
 #include "k8s_util.h"
+#include "snapshot.h"
 #include "util.h"
 
 /* --- records --------------------------------------------------------------- */
@@ -84,8 +84,7 @@ static void podrec_unref(struct podrec *r)
 /* --- snapshots ------------------------------------------------------------------- */
 
 struct snap {
-	_Atomic long ref;
-	uint64_t gen;
+	struct vg_snap base; /* first: a struct vg_snap * is a struct snap * */
 	struct vg_container_meta *metas;
 	char (*ids)[VG_CONTAINER_ID_LEN];
 	size_t n;
@@ -97,10 +96,9 @@ struct snap {
 	size_t nns;
 };
 
-static void snap_unref(struct snap *s)
+static void snap_destroy(struct vg_snap *base)
 {
-	if (!s || atomic_fetch_sub(&s->ref, 1) != 1)
-		return;
+	struct snap *s = (struct snap *)base;
 	for (size_t i = 0; i < s->npods; i++)
 		podrec_unref(s->pods[i]);
 	for (size_t i = 0; i < s->nns; i++)
@@ -143,18 +141,14 @@ struct vg_k8smeta {
 	struct k8s_timer trim_timer;
 	bool pub_armed, dirty;
 	bool pods_synced, ns_synced;
-	uint64_t next_gen;
 
 	/* published */
-	pthread_mutex_t mu;
-	struct snap *pub;
-	_Atomic uint64_t pub_gen;
+	struct vg_snap_pub pub;
 	_Atomic size_t pub_n;
 	_Atomic bool synced;
 
 	/* reader (capture thread) */
-	struct snap *cur;
-	uint64_t cur_gen;
+	struct vg_snap_reader rd;
 };
 
 static void publish(struct vg_k8smeta *m)
@@ -164,8 +158,7 @@ static void publish(struct vg_k8smeta *m)
 		for (struct k8s_map_ent *e = m->pods.b[i]; e; e = e->next)
 			nctr += ((struct podrec *)e->val)->nctrs;
 	struct snap *s = vg_xcalloc(1, sizeof(*s));
-	atomic_init(&s->ref, 1);
-	s->gen = ++m->next_gen;
+	vg_snap_init(&s->base, snap_destroy);
 	s->metas = vg_xcalloc(nctr ? nctr : 1, sizeof(*s->metas));
 	s->ids = vg_xcalloc(nctr ? nctr : 1, sizeof(*s->ids));
 	s->nidx = 16;
@@ -214,18 +207,13 @@ static void publish(struct vg_k8smeta *m)
 			}
 		}
 	}
-	pthread_mutex_lock(&m->mu);
-	struct snap *old = m->pub;
-	m->pub = s;
-	atomic_store(&m->pub_n, s->n);
-	atomic_store(&m->pub_gen, s->gen);
-	pthread_mutex_unlock(&m->mu);
-	snap_unref(old);
+	atomic_store(&m->pub_n, s->n); /* before the generation says it is there */
+	uint64_t gen = vg_snap_publish(&m->pub, &s->base);
 	m->dirty = false;
 	if (m->pods_synced && m->ns_synced)
 		atomic_store(&m->synced, true);
 	if (m->o.on_publish)
-		m->o.on_publish(m->o.ctx, s->gen);
+		m->o.on_publish(m->o.ctx, gen);
 }
 
 static void pub_fire(void *arg)
@@ -517,7 +505,7 @@ struct vg_k8smeta *vg_k8smeta_new(struct k8s_client *c, const struct vg_k8smeta_
 	m->o.node_name = m->node;
 	if (!m->o.publish_ms)
 		m->o.publish_ms = 50;
-	pthread_mutex_init(&m->mu, NULL);
+	vg_snap_pub_init(&m->pub);
 	k8s_timer_init(&m->pub_timer, c, pub_fire, m);
 	k8s_timer_init(&m->trim_timer, c, trim_fire, m);
 	m->pod_shape = cJSON_Parse(POD_SHAPE);
@@ -600,9 +588,8 @@ void vg_k8smeta_free(struct vg_k8smeta *m)
 	k8s_client_call(m->c, stop_timer, m);
 	k8s_map_free(&m->pods, unref_pod);
 	k8s_map_free(&m->nss, unref_ns);
-	snap_unref(m->pub);
-	snap_unref(m->cur);
-	pthread_mutex_destroy(&m->mu);
+	vg_snap_reader_drop(&m->rd);
+	vg_snap_pub_destroy(&m->pub);
 	cJSON_Delete(m->pod_shape);
 	cJSON_Delete(m->ns_shape);
 	free(m->node);
@@ -626,27 +613,18 @@ struct k8s_informer *vg_k8smeta_namespaces(struct vg_k8smeta *m)
 
 void vg_k8smeta_reader_sync(struct vg_k8smeta *m)
 {
-	if (atomic_load_explicit(&m->pub_gen, memory_order_acquire) == m->cur_gen)
-		return;
-	pthread_mutex_lock(&m->mu);
-	struct snap *s = m->pub;
-	if (s)
-		atomic_fetch_add(&s->ref, 1);
-	m->cur_gen = s ? s->gen : 0;
-	pthread_mutex_unlock(&m->mu);
-	snap_unref(m->cur);
-	m->cur = s;
+	vg_snap_reader_sync(&m->rd, &m->pub);
 }
 
 const struct vg_container_meta *vg_k8smeta_lookup(void *ctx, const char *container_id)
 {
 	struct vg_k8smeta *m = ctx;
-	return snap_find(m->cur, container_id);
+	return snap_find((const struct snap *)m->rd.cur, container_id);
 }
 
 uint64_t vg_k8smeta_generation(struct vg_k8smeta *m)
 {
-	return atomic_load(&m->pub_gen);
+	return vg_snap_generation(&m->pub);
 }
 
 size_t vg_k8smeta_containers(struct vg_k8smeta *m)

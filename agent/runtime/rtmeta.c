@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "snapshot.h"
 #include "util.h"
 
 #define QUEUE_CAP 1024
@@ -53,18 +54,16 @@ static void ent_unref(struct ent *e)
 }
 
 struct snap {
-	_Atomic long ref;
-	uint64_t gen;
+	struct vg_snap base; /* first: a struct vg_snap * is a struct snap * */
 	struct ent **ents;
 	size_t n;
 	uint32_t *idx; /* slot -> entry index + 1; 0 empty */
 	size_t nidx;   /* power of two */
 };
 
-static void snap_unref(struct snap *s)
+static void snap_destroy(struct vg_snap *base)
 {
-	if (!s || atomic_fetch_sub(&s->ref, 1) != 1)
-		return;
+	struct snap *s = (struct snap *)base;
 	for (size_t i = 0; i < s->n; i++)
 		ent_unref(s->ents[i]);
 	free(s->ents);
@@ -104,13 +103,12 @@ struct vg_rtmeta {
 
 	pthread_t thr;
 	bool started;
-	pthread_mutex_t mu; /* queue, stop, published snapshot, last error */
+	pthread_mutex_t mu; /* queue, stop, last error */
 	pthread_cond_t cv;
 	bool stop;
 	char queue[QUEUE_CAP][VG_CONTAINER_ID_LEN];
 	size_t qhead, qlen;
-	struct snap *pub;
-	_Atomic uint64_t pub_gen;
+	struct vg_snap_pub pub;
 	char last_err[512];
 
 	/* worker */
@@ -119,11 +117,9 @@ struct vg_rtmeta {
 	struct pending pend[PENDING_CAP];
 	size_t npend;
 	uint64_t next_sweep;
-	uint64_t gen;
 
 	/* capture thread */
-	struct snap *cur;
-	uint64_t cur_gen;
+	struct vg_snap_reader rd;
 	struct {
 		char id[VG_CONTAINER_ID_LEN];
 		uint64_t t;
@@ -158,6 +154,7 @@ struct vg_rtmeta *vg_rtmeta_new(const struct vg_rtmeta_opts *o)
 	m->o.runc_roots = copy_roots(m, o->runc_roots, o->nrunc);
 	m->ents = vg_xcalloc(m->o.max_containers, sizeof(*m->ents));
 	pthread_mutex_init(&m->mu, NULL);
+	vg_snap_pub_init(&m->pub);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -191,8 +188,8 @@ void vg_rtmeta_free(struct vg_rtmeta *m)
 	for (size_t i = 0; i < m->nents; i++)
 		ent_unref(m->ents[i]);
 	free(m->ents);
-	snap_unref(m->pub);
-	snap_unref(m->cur);
+	vg_snap_reader_drop(&m->rd);
+	vg_snap_pub_destroy(&m->pub);
 	for (size_t i = 0; i < m->nroots; i++)
 		free(m->roots[i]);
 	free(m->roots);
@@ -295,8 +292,7 @@ static struct ent *try_resolve(struct vg_rtmeta *m, const char *id, bool last)
 static void publish(struct vg_rtmeta *m)
 {
 	struct snap *s = vg_xcalloc(1, sizeof(*s));
-	atomic_init(&s->ref, 1);
-	s->gen = ++m->gen;
+	vg_snap_init(&s->base, snap_destroy);
 	s->ents = vg_xcalloc(m->nents ? m->nents : 1, sizeof(*s->ents));
 	s->nidx = 16;
 	while (s->nidx < m->nents * 2)
@@ -313,12 +309,7 @@ static void publish(struct vg_rtmeta *m)
 		s->idx[j] = (uint32_t)(++s->n);
 	}
 	atomic_store(&m->n_ents, m->nents);
-	pthread_mutex_lock(&m->mu);
-	struct snap *old = m->pub;
-	m->pub = s;
-	atomic_store_explicit(&m->pub_gen, s->gen, memory_order_release);
-	pthread_mutex_unlock(&m->mu);
-	snap_unref(old);
+	vg_snap_publish(&m->pub, &s->base);
 }
 
 static bool is_pending(struct vg_rtmeta *m, const char *id)
@@ -435,16 +426,7 @@ static void *worker(void *arg)
 
 void vg_rtmeta_sync(struct vg_rtmeta *m)
 {
-	if (atomic_load_explicit(&m->pub_gen, memory_order_acquire) == m->cur_gen)
-		return;
-	pthread_mutex_lock(&m->mu);
-	struct snap *s = m->pub;
-	if (s)
-		atomic_fetch_add(&s->ref, 1);
-	m->cur_gen = s ? s->gen : 0;
-	pthread_mutex_unlock(&m->mu);
-	snap_unref(m->cur);
-	m->cur = s;
+	vg_snap_reader_sync(&m->rd, &m->pub);
 }
 
 static void request(struct vg_rtmeta *m, const char *id)
@@ -472,7 +454,7 @@ const struct vg_container_meta *vg_rtmeta_lookup(struct vg_rtmeta *m, const char
 	enum vg_rt_status st = VG_RT_PENDING;
 	const struct vg_container_meta *cm = NULL;
 	if (id && strlen(id) == VG_CONTAINER_ID_LEN - 1) {
-		const struct ent *e = snap_find(m->cur, id);
+		const struct ent *e = snap_find((const struct snap *)m->rd.cur, id);
 		if (e) {
 			st = e->status;
 			cm = st == VG_RT_FOUND ? &e->meta : NULL;
@@ -489,7 +471,7 @@ const struct vg_container_meta *vg_rtmeta_lookup(struct vg_rtmeta *m, const char
 
 uint64_t vg_rtmeta_generation(struct vg_rtmeta *m)
 {
-	return atomic_load(&m->pub_gen);
+	return vg_snap_generation(&m->pub);
 }
 
 void vg_rtmeta_get_stats(struct vg_rtmeta *m, struct vg_rtmeta_stats *out)
