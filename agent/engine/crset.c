@@ -392,6 +392,7 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 			o->src_index = nsrc;
 			src[nsrc].rs = o->rs;
 			src[nsrc].scope = &o->scope;
+			src[nsrc].confined = o->res.kind == VG_CR_RULE;
 			nsrc++;
 		}
 		diag_truncate(&d, file_diags);

@@ -54,6 +54,13 @@ static int env_list(void *ctx, const char *name, const char *const **items)
 	return vg_ruleset_list_items(e->rs, name, items);
 }
 
+static const struct vg_field *env_field_confined(void *ctx, const char *name, size_t len,
+						 struct vg_farg *arg, size_t *keylen)
+{
+	(void)ctx;
+	return vg_field_find_confined(name, len, arg, keylen);
+}
+
 static struct vg_pos where_in(const struct vg_text *t)
 {
 	return (struct vg_pos){t->text, 1, 1};
@@ -93,7 +100,12 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	e->stats.macros += vg_ruleset_count_macros(rs);
 	e->stats.lists += vg_ruleset_count_lists(rs);
 	struct env_ctx ctx = {rs, NULL, 0, 0};
-	struct vg_cond_env env = {&ctx, env_macro, env_list, NULL, NULL, e->fields};
+	struct vg_cond_env env = {&ctx,
+				  env_macro,
+				  env_list,
+				  src->confined ? env_field_confined : NULL,
+				  NULL,
+				  e->fields};
 	src->diag_begin = d->n;
 	size_t failed0 = e->stats.rules_failed, skipped0 = e->stats.rules_skipped;
 	size_t nrules0 = e->nrules;
@@ -122,7 +134,8 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 			continue;
 		}
 		at = where_in(&def->output);
-		struct vg_output *out = vg_output_compile(def->output.text, &at, &err);
+		struct vg_output *out =
+			vg_output_compile_in(def->output.text, &at, src->confined, &err);
 		if (!out) {
 			struct vg_pos p = locate(&ctx, &def->output, &err.pos, def);
 			vg_diag_add(d, 1, p.file, p.line, p.col, "%s (rule '%s')", err.msg,

@@ -62,6 +62,9 @@ typedef int (*vg_scope_fn)(const void *scope, const struct vg_event *ev);
 struct vg_engine_src {
 	struct vg_ruleset *rs;
 	const void *scope; /* NULL: every event */
+	/* A namespaced Rule's: its conditions and outputs read the confined
+	 * fields (fields.h, vg_field_confine). */
+	bool confined;
 	/* filled by the build */
 	size_t compiled, failed, skipped;
 	size_t diag_begin, diag_end;

@@ -89,6 +89,17 @@ struct vg_field {
 const struct vg_field *vg_field_find(const char *name, size_t len, struct vg_farg *arg,
 				     size_t *keylen);
 
+/* Confinement (DESIGN.md "Tenancy"): the rules of a namespaced Rule read
+ * the variant vg_field_confine returns, the same field save that it never
+ * reaches a process outside the event's container (parent, ancestors,
+ * session and group leaders, a pid argument's name): those read as unset.
+ * Fields that read only the event's own process return themselves.  The
+ * variant is another struct vg_field, so caches keyed by field never mix
+ * the two.  vg_field_find_confined is vg_field_find through it. */
+const struct vg_field *vg_field_confine(const struct vg_field *f);
+const struct vg_field *vg_field_find_confined(const char *name, size_t len, struct vg_farg *arg,
+					      size_t *keylen);
+
 /* Every field, for `vigil fields`. */
 size_t vg_field_count(void);
 const struct vg_field *vg_field_at(size_t i);
