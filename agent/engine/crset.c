@@ -150,6 +150,53 @@ static void where(const struct obj *o, const char *file, int line, int col, char
 	snprintf(out, cap, "spec");
 }
 
+/* A namespaced object's messages may quote only its own text (DESIGN.md
+ * "Tenancy": a team must not learn cluster library contents from them).
+ * A position outside the object (a RuleLibrary's macro, a rule file) is
+ * not named and its message not shown; a quoted '...' that is not part of
+ * the object's own text (a list item of a library, expanded at the
+ * object's use of the list) is replaced by '<hidden>'.  Returns msg, or
+ * the redacted copy in buf. */
+static bool own_text(const struct obj *o, const char *s, size_t n)
+{
+	const char *y = o->yaml;
+	if (!n)
+		return true;
+	for (const char *p = y; (p = strchr(p, s[0])); p++)
+		if (!strncmp(p, s, n))
+			return true;
+	return false;
+}
+
+static const char *redact(const struct obj *o, const char *file, const char *msg, char *buf,
+			  size_t cap)
+{
+	if (o->res.kind != VG_CR_RULE)
+		return msg;
+	if (!file || strcmp(file, o->label))
+		return "a macro or list defined outside this Rule does not compile with it "
+		       "(its text is not shown to namespaced objects)";
+	size_t n = 0;
+	const char *p = msg;
+	while (*p && n + 1 < cap) {
+		const char *q = *p == '\'' ? strchr(p + 1, '\'') : NULL;
+		if (!q) {
+			buf[n++] = *p++;
+			continue;
+		}
+		size_t len = (size_t)(q - p - 1);
+		bool keep = own_text(o, p + 1, len);
+		int w = snprintf(buf + n, cap - n, "'%.*s'", keep ? (int)len : 8,
+				 keep ? p + 1 : "<hidden>");
+		if (w < 0 || (size_t)w >= cap - n)
+			break;
+		n += (size_t)w;
+		p = q + 1;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* The diagnostics of [from, to) as the object's message ("" if none). */
 static void diag_to_msg(struct obj *o, const struct vg_diag *d, size_t from, size_t to, bool errors,
 			const char *reason)
@@ -160,11 +207,13 @@ static void diag_to_msg(struct obj *o, const struct vg_diag *d, size_t from, siz
 		const struct vg_diag_entry *e = &d->v[i];
 		if (e->error != errors)
 			continue;
-		char at[300];
+		char at[300], red[600];
 		where(o, e->file, e->line, e->col, at, sizeof(at));
+		if (o->res.kind == VG_CR_RULE && (!e->file || strcmp(e->file, o->label)))
+			snprintf(at, sizeof(at), "spec");
 		/* the loader's and engine's "(rule 'x')" suffix names what the
 		 * label already names */
-		const char *msg = e->msg;
+		const char *msg = redact(o, e->file, e->msg, red, sizeof(red));
 		size_t ml = strlen(msg);
 		const char *sfx = strstr(msg, " (rule '");
 		if (!sfx)
@@ -284,9 +333,12 @@ static bool check_macros(struct obj *o, struct vg_ruleset *rs)
 			vg_cond_free(c);
 			continue;
 		}
-		char at[300];
+		char at[300], red[600];
 		where(o, err.pos.file, err.pos.line, err.pos.col, at, sizeof(at));
-		obj_fail(o, "CompileError", "%s: %s", at, err.msg);
+		if (o->res.kind == VG_CR_RULE && (!err.pos.file || strcmp(err.pos.file, o->label)))
+			snprintf(at, sizeof(at), "spec");
+		obj_fail(o, "CompileError", "%s: %s", at,
+			 redact(o, err.pos.file, err.msg, red, sizeof(red)));
 		return false;
 	}
 	return true;

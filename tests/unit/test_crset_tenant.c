@@ -1,0 +1,275 @@
+/* Unit tests of agent/engine/crset.c as a security boundary (DESIGN.md
+ * "Tenancy"): a namespaced Rule's fields stop at the container boundary in
+ * its conditions and outputs where a ClusterRule's see the host
+ * (tenant_scene.h); a Rule's compile errors quote only its own text; a
+ * namespace's Rules are bounded in number. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crset.h"
+#include "engine.h"
+#include "tenant_scene.h"
+
+static struct tscene S;
+static struct vg_cond_scratch *SCR;
+static struct vg_container_meta META = {.ns_name = "team-a", .pod_name = "p"};
+
+static const struct vg_container_meta *lookup(void *ctx, const char *id)
+{
+	(void)ctx;
+	return !strcmp(id, TS_CID) ? &META : NULL;
+}
+
+struct objs {
+	cJSON *json[16];
+	struct vg_crset_obj o[16];
+	size_t n;
+};
+
+static void add_obj(struct objs *v, int kind, cJSON *j)
+{
+	assert_non_null(j);
+	v->json[v->n] = j;
+	v->o[v->n] = (struct vg_crset_obj){kind, j, NULL};
+	v->n++;
+}
+
+/* {"metadata":{name,namespace?},"spec":{condition,output,priority}} */
+static cJSON *rule_obj(const char *ns, const char *name, const char *cond, const char *output)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(md, "name", name);
+	if (ns)
+		cJSON_AddStringToObject(md, "namespace", ns);
+	cJSON_AddNumberToObject(md, "generation", 1);
+	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
+	cJSON_AddStringToObject(spec, "condition", cond);
+	cJSON_AddStringToObject(spec, "output", output);
+	cJSON_AddStringToObject(spec, "priority", "Warning");
+	return o;
+}
+
+static void free_objs(struct objs *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		cJSON_Delete(v->json[i]);
+	v->n = 0;
+}
+
+static struct vg_crset *build(struct objs *v)
+{
+	struct vg_crset_input in = {.objs = v->o, .nobjs = v->n};
+	struct vg_diag d = {0};
+	struct vg_crset *cs = vg_crset_build(&in, &d);
+	vg_diag_free(&d);
+	return cs;
+}
+
+static const struct vg_crset_result *result(struct vg_crset *cs, const char *name)
+{
+	const struct vg_crset_result *r;
+	size_t n = vg_crset_results(cs, &r);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(r[i].name, name))
+			return &r[i];
+	fail_msg("no result for %s", name);
+	return NULL;
+}
+
+struct hits {
+	char names[256];
+	char out[2][8192]; /* the rendered outputs of the first two matches */
+	int n;
+};
+
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
+{
+	struct hits *h = ctx;
+	static struct vg_fvals scratch;
+	strcat(h->names, r->name);
+	strcat(h->names, ";");
+	if (h->n < 2)
+		vg_output_render(r->out, ev, &scratch, h->out[h->n], sizeof(h->out[0]));
+	h->n++;
+}
+
+/* The output with every field that has a confined variant, read without
+ * argument, and with [3] (the host's shim seen from cat) where it takes
+ * an index. */
+static void all_crossing_fields(char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < vg_field_count(); i++) {
+		const struct vg_field *f = vg_field_at(i);
+		if (vg_field_confine(f) == f)
+			continue;
+		int w;
+		if (f->flags & VG_FF_ARG_REQ)
+			w = snprintf(out + n, cap - n, "%s=%%%s.pid ", f->name, f->name);
+		else if (f->flags & VG_FF_ARG_INDEX)
+			w = snprintf(out + n, cap - n, "%s=%%%s %s3=%%%s[3] ", f->name, f->name,
+				     f->name, f->name);
+		else
+			w = snprintf(out + n, cap - n, "%s=%%%s ", f->name, f->name);
+		assert_true(w > 0 && (size_t)w < cap - n);
+		n += (size_t)w;
+	}
+}
+
+/* Every field that walks the tree, in the condition and in the output:
+ * the ClusterRule sees the host's ancestors, the Rule does not (absent in
+ * conditions, <NA> in outputs). */
+static void test_fields_stop_at_container(void **state)
+{
+	(void)state;
+	static char output[8192];
+	all_crossing_fields(output, sizeof(output));
+	struct objs v = {0};
+	/* host ancestors in the condition: only the ClusterRule can match */
+	add_obj(&v, VG_CR_CLUSTERRULE,
+		rule_obj(NULL, "c-host-anc", "evt.type = kill and proc.aname = hostsecretshim",
+			 output));
+	add_obj(&v, VG_CR_RULE,
+		rule_obj("team-a", "r-host-anc", "evt.type = kill and proc.aname = hostsecretshim",
+			 output));
+	/* absent: the Rule's [3] does not exist; the ClusterRule's does */
+	add_obj(&v, VG_CR_CLUSTERRULE,
+		rule_obj(NULL, "c-absent", "evt.type = kill and not proc.aname[3] exists", "x"));
+	add_obj(&v, VG_CR_RULE,
+		rule_obj("team-a", "r-absent", "evt.type = kill and not proc.aname[3] exists", "x"));
+	add_obj(&v, VG_CR_RULE,
+		rule_obj("team-a", "r-sid",
+			 "evt.type = kill and (proc.sname exists or proc.sid exists or "
+			 "proc.apid intersects (4001, 4002) or evt.arg.pid contains host)",
+			 "x"));
+	/* inside the container everything stays */
+	add_obj(&v, VG_CR_RULE,
+		rule_obj("team-a", "r-inside",
+			 "evt.type = kill and proc.aname[2] = cinit and proc.pname = csh and "
+			 "proc.apid = 4003",
+			 "x"));
+	struct vg_crset *cs = build(&v);
+	for (size_t i = 0; i < v.n; i++)
+		assert_true(result(cs, cJSON_GetObjectItem(cJSON_GetObjectItem(v.json[i], "metadata"),
+							   "name")
+					       ->valuestring)
+				    ->accepted);
+	struct hits h = {0};
+	vg_engine_match(vg_crset_engine(cs), &S.kill, SCR, on_match, &h);
+	assert_string_equal(h.names, "c-host-anc;r-absent;r-inside;");
+	assert_non_null(strstr(h.out[0], "proc.aname3=hostsecretshim"));
+	assert_non_null(strstr(h.out[0], "proc.sname=hostsecretshim"));
+	assert_non_null(strstr(h.out[0], "evt.args=res=0 pid=4001(hostsecretinit)"));
+
+	/* the same output as the Rule renders it */
+	const struct vg_engine *e = vg_crset_engine(cs);
+	const struct vg_rule *r = NULL;
+	for (size_t i = 0; i < vg_engine_rule_count(e); i++)
+		if (!strcmp(vg_engine_rule(e, i)->name, "r-host-anc"))
+			r = vg_engine_rule(e, i);
+	assert_non_null(r);
+	static struct vg_fvals scratch;
+	static char text[8192];
+	static const uint32_t pids[] = {4005, 4003};
+	for (int k = 0; k < 2; k++) {
+		struct vg_event ev = S.kill;
+		ev.proc = vg_state_proc(S.st, pids[k]);
+		vg_output_render(r->out, &ev, &scratch, text, sizeof(text));
+		if (strstr(text, "hostsecret") || strstr(text, "=4002") || strstr(text, ",4002"))
+			fail_msg("the Rule's output shows the host: %s", text);
+		assert_non_null(strstr(text, "proc.aname3=<NA>"));
+	}
+	/* cinit: its parent is the host's */
+	assert_non_null(strstr(text, "proc.pname=<NA>"));
+	assert_non_null(strstr(text, "proc.ppid=<NA>"));
+	vg_crset_free(cs);
+	free_objs(&v);
+}
+
+/* A Rule's compile error never quotes a cluster library's text. */
+static void test_errors_quote_own_text(void **state)
+{
+	(void)state;
+	struct objs v = {0};
+	cJSON *lib = cJSON_Parse(
+		"{\"metadata\":{\"name\":\"lib\",\"generation\":1},\"spec\":{"
+		"\"lists\":[{\"name\":\"secret_ports\",\"items\":[\"22\",\"topsecret_item\"]},"
+		"{\"name\":\"port_list\",\"items\":[\"22\",\"443\"]}],"
+		"\"macros\":[{\"name\":\"lib_m\",\"condition\":\"proc.name in (secret_ports) and "
+		"inner_m\"},{\"name\":\"inner_m\",\"condition\":\"fd.num >= 0\"},"
+		"{\"name\":\"lib_port\",\"condition\":\"fd.sport in (port_list) and proc.name = "
+		"topsecret_name\"}]}}");
+	add_obj(&v, VG_CR_RULELIBRARY, lib);
+	add_obj(&v, VG_CR_RULE,
+		rule_obj("team-a", "list-item", "evt.type = connect and fd.sport in (secret_ports)",
+			 "o"));
+	add_obj(&v, VG_CR_CLUSTERRULE,
+		rule_obj(NULL, "c-list-item", "evt.type = connect and fd.sport in (secret_ports)",
+			 "o"));
+	add_obj(&v, VG_CR_RULE,
+		rule_obj("team-a", "own-token", "evt.type = connect and fd.sport = zzz_own", "o"));
+	/* a local list that breaks the library's macro that uses it: the
+	 * error lies in the library's text */
+	cJSON *shadow = rule_obj("team-a", "shadow", "evt.type = connect and lib_port", "o");
+	cJSON *ls = cJSON_AddArrayToObject(cJSON_GetObjectItem(shadow, "spec"), "lists");
+	cJSON_AddItemToArray(ls, cJSON_Parse("{\"name\":\"port_list\",\"items\":[\"abc\"]}"));
+	add_obj(&v, VG_CR_RULE, shadow);
+	cJSON *shadow2 = rule_obj("team-a", "shadow2", "evt.type = connect and lib_port", "o");
+	add_obj(&v, VG_CR_CLUSTERRULE, shadow2);
+	struct vg_crset *cs = build(&v);
+	assert_true(result(cs, "lib")->accepted);
+	/* the cluster-scoped twin says it all (only admins read it) */
+	assert_non_null(strstr(result(cs, "c-list-item")->message, "topsecret_item"));
+	const struct vg_crset_result *li = result(cs, "list-item");
+	assert_false(li->accepted);
+	assert_null(strstr(li->message, "topsecret"));
+	assert_string_equal(li->message, "Rule team-a/list-item: spec.condition:1:37: fd.sport: "
+					 "expected a number, got '<hidden>'");
+	/* its own text is quoted */
+	assert_string_equal(result(cs, "own-token")->message,
+			    "Rule team-a/own-token: spec.condition:1:35: fd.sport: expected a "
+			    "number, got 'zzz_own'");
+	assert_true(result(cs, "shadow2")->accepted);
+	assert_false(result(cs, "shadow")->accepted);
+	assert_string_equal(result(cs, "shadow")->message,
+			    "Rule team-a/shadow: spec: a macro or list defined outside this Rule "
+			    "does not compile with it (its text is not shown to namespaced objects)");
+	vg_crset_free(cs);
+	free_objs(&v);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (tscene_init(&S))
+		return -1;
+	vg_state_set_meta_lookup(S.st, lookup, NULL);
+	SCR = vg_cond_scratch_new();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vg_cond_scratch_free(SCR);
+	tscene_free(&S);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fields_stop_at_container),
+		cmocka_unit_test(test_errors_quote_own_text),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
