@@ -83,6 +83,12 @@ struct vg_config {
 		uint64_t events_queue_length; /* series waiting to be written */
 	} kubernetes;
 
+	/* Bounds on namespaced Rules (DESIGN.md "Tenancy"); 0: none. */
+	struct {
+		uint64_t max_rules_per_namespace;     /* past it: Accepted=False */
+		uint64_t namespace_cpu_ms_per_second; /* evaluation budget */
+	} tenancy;
+
 	struct {
 		bool enabled;
 		char *listen;	/* host:port */

@@ -71,6 +71,14 @@ static int scope_match(const void *p, const struct vg_event *ev)
 	       sel_match(s->nss, m->ns_labels, m->nns_labels);
 }
 
+/* An event's namespace for the engine's tenant index. */
+static const char *tenant_ns(const struct vg_event *ev)
+{
+	const struct vg_container_meta *m =
+		ev->st && ev->proc ? vg_state_meta(ev->st, ev->proc) : NULL;
+	return m ? m->ns_name : NULL;
+}
+
 /* ---- the set --------------------------------------------------------------- */
 
 struct vg_crset {
@@ -390,6 +398,23 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 	size_t nlibs = 0;
 	while (nlibs < in->nobjs && order[nlibs]->res.kind == VG_CR_RULELIBRARY)
 		nlibs++;
+	/* Rules are in namespace/name order: those past the limit of their
+	 * namespace are rejected */
+	const char *run_ns = NULL;
+	for (size_t i = nlibs, run = 0; in->max_rules_per_ns && i < in->nobjs; i++) {
+		struct obj *o = order[i];
+		if (o->res.kind != VG_CR_RULE || !o->ns || !o->active)
+			continue;
+		run = run_ns && !strcmp(run_ns, o->ns) ? run + 1 : 1;
+		run_ns = o->ns;
+		if (run > in->max_rules_per_ns) {
+			o->fallback = NULL; /* no older version runs either */
+			obj_fail(o, "LimitExceeded",
+				 "namespace %s has more than %zu Rules "
+				 "(tenancy.max_rules_per_namespace)",
+				 o->ns, in->max_rules_per_ns);
+		}
+	}
 
 	/* A library that does not load, or whose macros do not compile, is
 	 * left out, and the files and the other libraries loaded again
@@ -445,11 +470,22 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 			src[nsrc].rs = o->rs;
 			src[nsrc].scope = &o->scope;
 			src[nsrc].confined = o->res.kind == VG_CR_RULE;
+			src[nsrc].tenant = o->res.kind == VG_CR_RULE ? o->ns : NULL;
 			nsrc++;
 		}
 		diag_truncate(&d, file_diags);
 		vg_engine_free(cs->engine);
 		cs->engine = vg_engine_build_multi(src, nsrc, scope_match, &d);
+		vg_engine_set_tenancy(cs->engine, tenant_ns, in->ns_budget_ns);
+		size_t first = 0;
+		for (size_t i = 0; i < nsrc; i++) {
+			for (size_t j = nlibs; j < in->nobjs; j++)
+				if (order[j]->active && order[j]->src_index == i && i) {
+					order[j]->rule_first = first;
+					order[j]->nrules = src[i].compiled;
+				}
+			first += src[i].compiled;
+		}
 		bool again = false;
 		for (size_t i = nlibs; i < in->nobjs; i++) {
 			struct obj *o = order[i];
@@ -530,6 +566,40 @@ size_t vg_crset_results(const struct vg_crset *cs, const struct vg_crset_result 
 {
 	*out = cs->results;
 	return cs->nobjs;
+}
+
+void vg_crset_cost(const struct vg_crset *cs, size_t i, struct vg_rule_cost *out)
+{
+	*out = (struct vg_rule_cost){0};
+	if (i >= cs->nobjs)
+		return;
+	const struct obj *o = &cs->objs[i];
+	for (size_t k = 0; o->active && k < o->nrules; k++) {
+		struct vg_rule_cost c;
+		vg_engine_rule_cost(cs->engine, o->rule_first + k, &c);
+		out->events += c.events;
+		out->ns += c.ns;
+		out->throttled += c.throttled;
+	}
+}
+
+void vg_crset_inherit_costs(struct vg_crset *cs, const struct vg_crset *old)
+{
+	for (size_t i = 0; old && i < cs->nobjs; i++) {
+		const struct obj *o = &cs->objs[i];
+		if (o->res.kind != VG_CR_RULE || !o->active || !o->nrules)
+			continue;
+		for (size_t j = 0; j < old->nobjs; j++) {
+			const struct obj *p = &old->objs[j];
+			if (p->res.kind != o->res.kind || strcmp(p->name, o->name) ||
+			    strcmp(p->ns ? p->ns : "", o->ns ? o->ns : ""))
+				continue;
+			struct vg_rule_cost c;
+			vg_crset_cost(old, j, &c);
+			vg_engine_rule_cost_add(cs->engine, o->rule_first, &c);
+			break;
+		}
+	}
 }
 
 void vg_crset_count(const struct vg_crset *cs, int kind, size_t *accepted, size_t *rejected)

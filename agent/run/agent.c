@@ -264,6 +264,8 @@ static void setup_reload(struct vg_agent *a)
 	ro.interest_ctx = a;
 	ro.on_build = on_build;
 	ro.build_ctx = a;
+	ro.max_rules_per_ns = (size_t)a->cfg->tenancy.max_rules_per_namespace;
+	ro.ns_budget_ns = a->cfg->tenancy.namespace_cpu_ms_per_second * 1000000ull;
 	a->reload = vg_reload_new(&ro);
 }
 

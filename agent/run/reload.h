@@ -66,6 +66,9 @@ struct vg_reload_opts {
 	void (*on_build)(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag);
 	void *build_ctx;
 	unsigned debounce_ms; /* 0: 200 */
+	/* crset.h's tenancy limits (0: none) */
+	size_t max_rules_per_ns;
+	uint64_t ns_budget_ns;
 	/* Optional: after every build, vigil_rules_loaded{kind,state} (kind
 	 * RuleLibrary, ClusterRule, Rule, and "file" for the rules of rule
 	 * files; state accepted | rejected), vigil_rules_last_reload_timestamp_

@@ -247,6 +247,88 @@ static void test_errors_quote_own_text(void **state)
 	free_objs(&v);
 }
 
+/* A Rule runs only on its namespace's events (indexed apart: a host event
+ * or another namespace's never evaluates it), its cost is its own, its
+ * namespace's budget stops it, and a namespace's Rules are bounded. */
+static void test_cost_and_limits(void **state)
+{
+	(void)state;
+	struct objs v = {0};
+	add_obj(&v, VG_CR_RULE, rule_obj("team-a", "a1", "evt.type = kill and proc.name = cat", "x"));
+	add_obj(&v, VG_CR_RULE, rule_obj("team-a", "a2", "evt.type = kill", "x"));
+	add_obj(&v, VG_CR_RULE, rule_obj("team-a", "a3", "evt.type = kill", "x"));
+	add_obj(&v, VG_CR_RULE, rule_obj("team-b", "b1", "evt.type = kill", "x"));
+	add_obj(&v, VG_CR_CLUSTERRULE, rule_obj(NULL, "c1", "evt.type = kill", "x"));
+	struct vg_crset_input in = {
+		.objs = v.o, .nobjs = v.n, .max_rules_per_ns = 2, .ns_budget_ns = 0};
+	struct vg_diag d = {0};
+	struct vg_crset *cs = vg_crset_build(&in, &d);
+	vg_diag_free(&d);
+	assert_true(result(cs, "a1")->accepted);
+	assert_true(result(cs, "a2")->accepted);
+	assert_false(result(cs, "a3")->accepted);
+	assert_false(result(cs, "a3")->in_force);
+	assert_string_equal(result(cs, "a3")->reason, "LimitExceeded");
+	assert_string_equal(result(cs, "a3")->message,
+			    "Rule team-a/a3: namespace team-a has more than 2 Rules "
+			    "(tenancy.max_rules_per_namespace)");
+	assert_true(result(cs, "b1")->accepted);
+
+	struct hits h = {0};
+	/* team-a's event: a1, a2 evaluated once each */
+	vg_engine_match(vg_crset_engine(cs), &S.kill, SCR, on_match, &h);
+	assert_string_equal(h.names, "c1;a1;a2;");
+	/* a host event: no Rule is evaluated at all */
+	struct vg_event host = S.kill;
+	host.proc = vg_state_proc(S.st, 4002);
+	memset(&h, 0, sizeof(h));
+	vg_engine_match(vg_crset_engine(cs), &host, SCR, on_match, &h);
+	assert_string_equal(h.names, ""); /* (c1 has no hostProcesses) */
+	/* team-b's event */
+	META.ns_name = "team-b";
+	memset(&h, 0, sizeof(h));
+	vg_engine_match(vg_crset_engine(cs), &S.kill, SCR, on_match, &h);
+	assert_string_equal(h.names, "c1;b1;");
+	META.ns_name = "team-a";
+	struct vg_rule_cost c;
+	for (size_t i = 0; i < v.n; i++) {
+		vg_crset_cost(cs, i, &c);
+		const char *name = cJSON_GetObjectItem(cJSON_GetObjectItem(v.json[i], "metadata"),
+						       "name")
+					   ->valuestring;
+		uint64_t want = !strcmp(name, "a1") || !strcmp(name, "a2") || !strcmp(name, "b1");
+		if (c.events != want)
+			fail_msg("%s: %llu events evaluated, want %llu", name,
+				 (unsigned long long)c.events, (unsigned long long)want);
+		assert_int_equal(c.throttled, 0);
+		assert_true(want ? c.ns > 0 : c.ns == 0);
+	}
+	/* the costs follow the object into the next build */
+	struct vg_crset *cs2 = vg_crset_build(&in, &d);
+	vg_diag_free(&d);
+	vg_crset_inherit_costs(cs2, cs);
+	vg_crset_cost(cs2, 0, &c);
+	assert_int_equal(c.events, 1);
+	vg_crset_free(cs2);
+	vg_crset_free(cs);
+
+	/* a budget of 1 ns per second: the first event spends it, the next
+	 * ones within the second are not evaluated, and counted */
+	in.ns_budget_ns = 1;
+	cs = vg_crset_build(&in, &d);
+	vg_diag_free(&d);
+	for (int i = 0; i < 5; i++) {
+		memset(&h, 0, sizeof(h));
+		vg_engine_match(vg_crset_engine(cs), &S.kill, SCR, on_match, &h);
+		assert_string_equal(h.names, i ? "c1;" : "c1;a1;a2;");
+	}
+	vg_crset_cost(cs, 0, &c);
+	assert_int_equal(c.events, 1);
+	assert_int_equal(c.throttled, 4);
+	vg_crset_free(cs);
+	free_objs(&v);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -270,6 +352,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields_stop_at_container),
 		cmocka_unit_test(test_errors_quote_own_text),
+		cmocka_unit_test(test_cost_and_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
