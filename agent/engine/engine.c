@@ -121,12 +121,9 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	e->stats.macros += vg_ruleset_count_macros(rs);
 	e->stats.lists += vg_ruleset_count_lists(rs);
 	struct env_ctx ctx = {rs, NULL, 0, 0};
-	struct vg_cond_env env = {&ctx,
-				  env_macro,
-				  env_list,
-				  src->confined ? env_field_confined : NULL,
-				  NULL,
-				  e->fields};
+	struct vg_cond_env env = {&ctx,	    env_macro,
+				  env_list, src->confined ? env_field_confined : NULL,
+				  NULL,	    e->fields};
 	src->diag_begin = d->n;
 	size_t failed0 = e->stats.rules_failed, skipped0 = e->stats.rules_skipped;
 	size_t nrules0 = e->nrules;
@@ -238,7 +235,8 @@ static void build_tiers(struct vg_engine *e, const uint8_t *active)
 			tr->start[t] = (uint32_t)total;
 			for (size_t i = 0; i < e->nrules; i++)
 				total += active[i] && e->rules[i].tenant &&
-					 !strcmp(e->rules[i].tenant, tr->ns) && e->rules[i].types[t];
+					 !strcmp(e->rules[i].tenant, tr->ns) &&
+					 e->rules[i].types[t];
 		}
 		tr->start[VG_T_MAX] = (uint32_t)total;
 		tr->idx = vg_xcalloc(total ? total : 1, sizeof(*tr->idx));
@@ -405,8 +403,7 @@ static int match_tier(const struct vg_engine *e, const struct vg_event *ev,
 		    1000000000ull) {
 			atomic_store_explicit(&tr->win_start, now, memory_order_relaxed);
 			atomic_store_explicit(&tr->win_ns, 0, memory_order_relaxed);
-		} else if (atomic_load_explicit(&tr->win_ns, memory_order_relaxed) >
-			   e->budget_ns) {
+		} else if (atomic_load_explicit(&tr->win_ns, memory_order_relaxed) > e->budget_ns) {
 			for (uint32_t i = a; i < b; i++)
 				bump(&e->cost[tr->idx[i]->index].throttled, 1);
 			return 0;

@@ -82,7 +82,7 @@ struct vg_output *vg_output_compile_in(const char *fmt, const struct vg_pos *whe
 		struct piece pc = {0};
 		size_t keylen = 0;
 		pc.f = (confined ? vg_field_find_confined : vg_field_find)(name, n, &pc.arg,
-									  &keylen);
+									   &keylen);
 		if (!pc.f) {
 			err->pos = pos;
 			snprintf(err->msg, sizeof(err->msg), "unknown field '%%%.*s' in output",

@@ -231,9 +231,9 @@ static struct vg_crset *build(struct vg_reload *r)
 	bool reload = r->stats.builds++ > 0;
 	pthread_mutex_unlock(&r->mu);
 
-	struct vg_crset_input in = {r->o.paths,	    r->o.npaths,	  r->o.load_more,
-				    r->o.load_ctx,  objs,		  n,
-				    r->o.max_rules_per_ns, r->o.ns_budget_ns};
+	struct vg_crset_input in = {
+		r->o.paths, r->o.npaths, r->o.load_more,	r->o.load_ctx,
+		objs,	    n,		 r->o.max_rules_per_ns, r->o.ns_budget_ns};
 	struct vg_diag d = {0};
 	struct vg_crset *cs = vg_crset_build(&in, &d);
 	if (reload && d.errors > r->file_errors) {

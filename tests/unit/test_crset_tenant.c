@@ -145,7 +145,8 @@ static void test_fields_stop_at_container(void **state)
 	add_obj(&v, VG_CR_CLUSTERRULE,
 		rule_obj(NULL, "c-absent", "evt.type = kill and not proc.aname[3] exists", "x"));
 	add_obj(&v, VG_CR_RULE,
-		rule_obj("team-a", "r-absent", "evt.type = kill and not proc.aname[3] exists", "x"));
+		rule_obj("team-a", "r-absent", "evt.type = kill and not proc.aname[3] exists",
+			 "x"));
 	add_obj(&v, VG_CR_RULE,
 		rule_obj("team-a", "r-sid",
 			 "evt.type = kill and (proc.sname exists or proc.sid exists or "
@@ -159,8 +160,8 @@ static void test_fields_stop_at_container(void **state)
 			 "x"));
 	struct vg_crset *cs = build(&v);
 	for (size_t i = 0; i < v.n; i++)
-		assert_true(result(cs, cJSON_GetObjectItem(cJSON_GetObjectItem(v.json[i], "metadata"),
-							   "name")
+		assert_true(result(cs, cJSON_GetObjectItem(
+					       cJSON_GetObjectItem(v.json[i], "metadata"), "name")
 					       ->valuestring)
 				    ->accepted);
 	struct hits h = {0};
@@ -240,9 +241,10 @@ static void test_errors_quote_own_text(void **state)
 			    "number, got 'zzz_own'");
 	assert_true(result(cs, "shadow2")->accepted);
 	assert_false(result(cs, "shadow")->accepted);
-	assert_string_equal(result(cs, "shadow")->message,
-			    "Rule team-a/shadow: spec: a macro or list defined outside this Rule "
-			    "does not compile with it (its text is not shown to namespaced objects)");
+	assert_string_equal(
+		result(cs, "shadow")->message,
+		"Rule team-a/shadow: spec: a macro or list defined outside this Rule "
+		"does not compile with it (its text is not shown to namespaced objects)");
 	vg_crset_free(cs);
 	free_objs(&v);
 }
@@ -254,7 +256,8 @@ static void test_cost_and_limits(void **state)
 {
 	(void)state;
 	struct objs v = {0};
-	add_obj(&v, VG_CR_RULE, rule_obj("team-a", "a1", "evt.type = kill and proc.name = cat", "x"));
+	add_obj(&v, VG_CR_RULE,
+		rule_obj("team-a", "a1", "evt.type = kill and proc.name = cat", "x"));
 	add_obj(&v, VG_CR_RULE, rule_obj("team-a", "a2", "evt.type = kill", "x"));
 	add_obj(&v, VG_CR_RULE, rule_obj("team-a", "a3", "evt.type = kill", "x"));
 	add_obj(&v, VG_CR_RULE, rule_obj("team-b", "b1", "evt.type = kill", "x"));
@@ -293,9 +296,9 @@ static void test_cost_and_limits(void **state)
 	struct vg_rule_cost c;
 	for (size_t i = 0; i < v.n; i++) {
 		vg_crset_cost(cs, i, &c);
-		const char *name = cJSON_GetObjectItem(cJSON_GetObjectItem(v.json[i], "metadata"),
-						       "name")
-					   ->valuestring;
+		const char *name =
+			cJSON_GetObjectItem(cJSON_GetObjectItem(v.json[i], "metadata"), "name")
+				->valuestring;
 		uint64_t want = !strcmp(name, "a1") || !strcmp(name, "a2") || !strcmp(name, "b1");
 		if (c.events != want)
 			fail_msg("%s: %llu events evaluated, want %llu", name,
