@@ -9,7 +9,7 @@ PKGS=(
   libyaml-dev libcjson-dev libwebsockets-dev libssl-dev
   libcmocka-dev clang-format libclang-rt-14-dev liburing-dev
   runc busybox-static iproute2 python3 procps curl prometheus
-  openssl unzip
+  openssl unzip rsyslog rsyslog-openssl
   buildah debootstrap python3-yaml
   qemu-system-x86 cpio debian-archive-keyring
 )

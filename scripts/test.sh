@@ -111,6 +111,9 @@ stage "kubernetes end-to-end (real kube-apiserver + etcd)"
 # run.sh stops the cluster it starts, also on failure
 tests/k8s/run.sh build
 
+stage "Kubernetes audit webhook: a real kube-apiserver's audit events through the official k8s_audit rules"
+VIGIL_FALCO_RULES=$FALCO python3 tests/k8s/test_audit.py "$ROOT/build"
+
 stage "packaging (chart, image, benign workload)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh
 

@@ -1105,6 +1105,10 @@ static struct node *parse_check(struct parser *ps, struct fref *lhs, const struc
 			advance(ps, strlen(quants[q]));
 			skip_ws(ps);
 		}
+	/* the list fields of Falco's plugins (ka.*): `in` holds when every
+	 * value is in the set (intersects: when one is) */
+	if (op == OP_IN && n->chk.quant == Q_DEFAULT && (L->f->flags & VG_FF_SETCMP))
+		n->chk.quant = Q_ALL;
 	if (op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH) {
 		if (op == OP_PMATCH && L->type != VG_FT_STR) {
 			/* its constants would be strings, compared as such */

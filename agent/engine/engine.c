@@ -51,6 +51,8 @@ struct vg_engine {
  * places and files). */
 struct env_ctx {
 	struct vg_ruleset *rs;
+	unsigned src;		     /* VG_FSRC_* of the rule being compiled */
+	bool confined;		     /* a namespaced Rule's: vg_field_confine */
 	const struct vg_text **seen; /* macros handed to the compiler */
 	size_t nseen, capseen;
 };
@@ -69,17 +71,22 @@ static const char *env_macro(void *ctx, const char *name, struct vg_pos *pos)
 	return m->cond.text;
 }
 
+/* A rule reads only the fields of its source: another source's field is
+ * unknown to it (and skip-if-unknown-filter applies), as in Falco. */
+static const struct vg_field *env_field(void *ctx, const char *name, size_t len,
+					struct vg_farg *arg, size_t *keylen)
+{
+	struct env_ctx *e = ctx;
+	const struct vg_field *f = vg_field_find(name, len, arg, keylen);
+	if (!f || !(vg_field_sources(f) & e->src))
+		return NULL;
+	return e->confined ? vg_field_confine(f) : f;
+}
+
 static int env_list(void *ctx, const char *name, const char *const **items)
 {
 	struct env_ctx *e = ctx;
 	return vg_ruleset_list_items(e->rs, name, items);
-}
-
-static const struct vg_field *env_field_confined(void *ctx, const char *name, size_t len,
-						 struct vg_farg *arg, size_t *keylen)
-{
-	(void)ctx;
-	return vg_field_find_confined(name, len, arg, keylen);
 }
 
 static struct vg_pos where_in(const struct vg_text *t)
@@ -120,17 +127,26 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	e->stats.rules_total += n;
 	e->stats.macros += vg_ruleset_count_macros(rs);
 	e->stats.lists += vg_ruleset_count_lists(rs);
-	struct env_ctx ctx = {rs, NULL, 0, 0};
-	struct vg_cond_env env = {&ctx,	    env_macro,
-				  env_list, src->confined ? env_field_confined : NULL,
-				  NULL,	    e->fields};
+	struct env_ctx ctx = {rs, 0, src->confined, NULL, 0, 0};
+	struct vg_cond_env env = {&ctx, env_macro, env_list, env_field, NULL, e->fields};
 	src->diag_begin = d->n;
 	size_t failed0 = e->stats.rules_failed, skipped0 = e->stats.rules_skipped;
 	size_t nrules0 = e->nrules;
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_rule_def *def = defs[i];
-		if (strcmp(def->source, "syscall")) {
+		ctx.src = vg_fsrc_by_name(def->source);
+		if (!ctx.src) { /* a source vigil has no events of */
 			e->stats.rules_skipped++;
+			continue;
+		}
+		/* audit events have no namespace of a tenant's own: they are
+		 * the k8s_audit rule set's, never a namespaced Rule's */
+		if (src->tenant && ctx.src != VG_FSRC_SYSCALL) {
+			vg_diag_add(d, 1, def->pos.file, def->pos.line, def->pos.col,
+				    "source %s is not allowed in a namespaced Rule (only syscall) "
+				    "(rule '%s')",
+				    def->source, def->name);
+			e->stats.rules_failed++;
 			continue;
 		}
 		struct vg_cond_err err;
@@ -154,6 +170,15 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		at = where_in(&def->output);
 		struct vg_output *out =
 			vg_output_compile_in(def->output.text, &at, src->confined, &err);
+		const char *foreign = out ? vg_output_foreign(out, ctx.src) : NULL;
+		if (foreign) {
+			err.pos = def->output.pos;
+			snprintf(err.msg, sizeof(err.msg),
+				 "output field '%%%s' is not a field of source %s", foreign,
+				 def->source);
+			vg_output_free(out);
+			out = NULL;
+		}
 		if (!out) {
 			struct vg_pos p = locate(&ctx, &def->output, &err.pos, def);
 			vg_diag_add(d, 1, p.file, p.line, p.col, "%s (rule '%s')", err.msg,
@@ -179,7 +204,14 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		r->tenant = src->tenant ? vg_xstrdup(src->tenant) : NULL;
 		vg_cond_evttypes(c, r->types);
 		r->types[VG_T_PROCSNAP] = 0; /* /proc snapshots only seed the state */
-		int all = 1;
+		/* the rule sets per source: an audit rule is indexed under the
+		 * audit event type alone, a syscall rule never under it */
+		if (ctx.src == VG_FSRC_K8S_AUDIT) {
+			memset(r->types, 0, sizeof(r->types));
+			r->types[VG_T_AUDIT] = 1;
+		}
+		r->types[VG_T_AUDIT] = ctx.src == VG_FSRC_K8S_AUDIT;
+		int all = ctx.src == VG_FSRC_SYSCALL;
 		for (int t = 0; t < VG_NR_MAX && all; t++)
 			if (vg_syscall_desc(t) && !r->types[t])
 				all = 0;
@@ -464,7 +496,7 @@ int vg_engine_match(const struct vg_engine *e, const struct vg_event *ev, struct
 			}
 		}
 	}
-	if (e->ntiers && e->ns_fn)
+	if (e->ntiers && e->ns_fn && t != VG_T_AUDIT)
 		hits += match_tier(e, ev, s, fn, ctx);
 	return hits;
 }

@@ -130,8 +130,9 @@ class Container:
         with open(os.path.join(root, "etc", "passwd"), "w") as f:
             f.write("root:x:0:0:root:/root:/bin/sh\n")
 
-    def run(self, argv, timeout=30):
-        """Runs argv in a fresh container and waits for it; returns stdout."""
+    def run(self, argv, timeout=30, edit=None):
+        """Runs argv in a fresh container and waits for it; returns stdout.
+        edit(spec), when given, changes the OCI spec (a dict) before the run."""
         subprocess.run(["runc", "spec", "-b", self.dir], check=True)
         cfg_path = os.path.join(self.dir, "config.json")
         with open(cfg_path) as f:
@@ -140,6 +141,8 @@ class Container:
         cfg["process"]["args"] = argv
         cfg["root"]["readonly"] = False
         cfg["linux"]["cgroupsPath"] = "/kubepods/besteffort/pod%s/%s" % (self.pod_uid, self.id)
+        if edit:
+            edit(cfg)
         with open(cfg_path, "w") as f:
             json.dump(cfg, f)
         r = subprocess.run(["runc", "run", "-b", self.dir, self.name], capture_output=True,

@@ -198,6 +198,14 @@ for path, host in (("/host/proc", "/proc"), ("/host/sys/fs/cgroup", "/sys/fs/cgr
     m = mounts.get(path)
     need(m and m.get("readOnly"), path + " mounted read-only")
     need(vols[m["name"]]["hostPath"]["path"] == host, path + " from the host's " + host)
+# the container runtime's state, read-only at the host's paths; never all of
+# /run/containerd (its containerd.sock)
+for path in ("/run/containerd/io.containerd.runtime.v2.task",
+             "/run/containers/storage/overlay-containers", "/run/runc", "/run/containerd/runc"):
+    m = mounts.get(path)
+    need(m and m.get("readOnly"), path + " mounted read-only")
+    need(vols[m["name"]]["hostPath"]["path"] == path, path + " from the host's " + path)
+need("/run/containerd" not in mounts, "/run/containerd itself must not be mounted")
 env = {e["name"]: e for e in c["env"]}
 for name, field in (("NODE_NAME", "spec.nodeName"), ("POD_NAME", "metadata.name"),
                     ("POD_NAMESPACE", "metadata.namespace")):

@@ -54,9 +54,28 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- $dirs = append $dirs "/etc/vigil/rules" -}}
 {{- end -}}
 {{- $dirs = append $dirs "/etc/vigil/rules.d" -}}
+{{- $rt := .Values.runtime | default (dict) -}}
 {{- $base := dict
   "rules_dirs" $dirs
   "proc_root" "/host/proc"
+  "runtime" (dict "enabled" (ne $rt.enabled false)
+                  "containerd_roots" ($rt.containerdRoots | default (list))
+                  "crio_roots" ($rt.crioRoots | default (list))
+                  "runc_roots" ($rt.runcRoots | default (list)))
   "metrics" (dict "enabled" true "listen" (printf "0.0.0.0:%d" (int .Values.metrics.port))) -}}
 {{- toYaml (mustMergeOverwrite $base (deepCopy (default (dict) .Values.config))) -}}
+{{- end -}}
+
+{{/* The runtime roots to mount: [{name, path}], when runtime.enabled. */}}
+{{- define "vigil.runtimeRoots" -}}
+{{- $out := list -}}
+{{- $rt := .Values.runtime | default (dict) -}}
+{{- if ne $rt.enabled false -}}
+{{- range $kind, $key := dict "containerd" "containerdRoots" "crio" "crioRoots" "runc" "runcRoots" -}}
+{{- range $i, $p := (index $rt $key | default (list)) -}}
+{{- $out = append $out (dict "name" (printf "rt-%s-%d" $kind $i) "path" $p) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
 {{- end -}}
