@@ -226,6 +226,9 @@ static void test_errors_quote_own_text(void **state)
 	add_obj(&v, VG_CR_RULE, shadow);
 	cJSON *shadow2 = rule_obj("team-a", "shadow2", "evt.type = connect and lib_port", "o");
 	add_obj(&v, VG_CR_CLUSTERRULE, shadow2);
+	cJSON *audit = rule_obj("team-a", "audit", "ka.verb = create", "o");
+	cJSON_AddStringToObject(cJSON_GetObjectItem(audit, "spec"), "source", "k8s_audit");
+	add_obj(&v, VG_CR_RULE, audit);
 	struct vg_crset *cs = build(&v);
 	assert_true(result(cs, "lib")->accepted);
 	/* the cluster-scoped twin says it all (only admins read it) */
@@ -240,6 +243,9 @@ static void test_errors_quote_own_text(void **state)
 			    "Rule team-a/own-token: spec.condition:1:35: fd.sport: expected a "
 			    "number, got 'zzz_own'");
 	assert_true(result(cs, "shadow2")->accepted);
+	/* audit events are the cluster's: never a namespaced Rule's */
+	assert_false(result(cs, "audit")->accepted);
+	assert_non_null(strstr(result(cs, "audit")->message, "k8s_audit rules are ClusterRules"));
 	assert_false(result(cs, "shadow")->accepted);
 	assert_string_equal(
 		result(cs, "shadow")->message,
