@@ -109,7 +109,9 @@ size_t vg_crset_results(const struct vg_crset *cs, const struct vg_crset_result 
  * (vg_engine_rule_cost); zero for other kinds. */
 void vg_crset_cost(const struct vg_crset *cs, size_t i, struct vg_rule_cost *out);
 /* Carry the costs of old's objects over to the same objects of cs (a
- * reload: the counters are the object's, not the build's). */
+ * reload: the counters are the object's, not the build's).  Call it once
+ * old is no longer evaluated (after the swap), else what old counts
+ * afterwards is lost; cs may be running meanwhile. */
 void vg_crset_inherit_costs(struct vg_crset *cs, const struct vg_crset *old);
 
 /* Objects of a kind accepted and rejected (vigil_rules_loaded{kind,state}). */

@@ -19,8 +19,13 @@ struct tier {
 	_Atomic uint64_t win_start, win_ns;
 };
 
+/* live: written by the evaluating thread alone (a load and a store, no
+ * locked add); base: what earlier engines counted for the same object,
+ * added by another thread (vg_engine_rule_cost_add) while this engine
+ * runs, so kept apart from the live counts. */
 struct cost {
 	_Atomic uint64_t events, ns, throttled;
+	_Atomic uint64_t base_events, base_ns, base_throttled;
 };
 
 struct vg_engine {
@@ -513,18 +518,22 @@ void vg_engine_rule_cost(const struct vg_engine *e, size_t i, struct vg_rule_cos
 	if (i >= e->nrules)
 		return;
 	const struct cost *c = &e->cost[i];
-	out->events = atomic_load_explicit(&c->events, memory_order_relaxed);
-	out->ns = atomic_load_explicit(&c->ns, memory_order_relaxed);
-	out->throttled = atomic_load_explicit(&c->throttled, memory_order_relaxed);
+	out->events = atomic_load_explicit(&c->events, memory_order_relaxed) +
+		      atomic_load_explicit(&c->base_events, memory_order_relaxed);
+	out->ns = atomic_load_explicit(&c->ns, memory_order_relaxed) +
+		  atomic_load_explicit(&c->base_ns, memory_order_relaxed);
+	out->throttled = atomic_load_explicit(&c->throttled, memory_order_relaxed) +
+			 atomic_load_explicit(&c->base_throttled, memory_order_relaxed);
 }
 
 void vg_engine_rule_cost_add(struct vg_engine *e, size_t i, const struct vg_rule_cost *c)
 {
 	if (i >= e->nrules)
 		return;
-	bump(&e->cost[i].events, c->events);
-	bump(&e->cost[i].ns, c->ns);
-	bump(&e->cost[i].throttled, c->throttled);
+	struct cost *k = &e->cost[i];
+	atomic_fetch_add_explicit(&k->base_events, c->events, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->base_ns, c->ns, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->base_throttled, c->throttled, memory_order_relaxed);
 }
 
 void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX])

@@ -107,7 +107,9 @@ struct vg_rule_cost {
 	uint64_t events, ns, throttled;
 };
 void vg_engine_rule_cost(const struct vg_engine *e, size_t i, struct vg_rule_cost *out);
-/* Add c to rule i's figures (a new engine taking over an old one's). */
+/* Add c to rule i's figures (a new engine taking over an old one's):
+ * into a base count of its own, so any thread may call it while another
+ * evaluates with e. */
 void vg_engine_rule_cost_add(struct vg_engine *e, size_t i, const struct vg_rule_cost *c);
 
 /* The syscalls the kernel must capture: those the enabled rules can match,

@@ -170,6 +170,36 @@ static void collect_drops(struct vg_metric_family *f, void *arg)
 	vg_metric_counter_set(vg_metric_labels(f, "kernel_ringbuf"), n);
 }
 
+/* One series per Rule object in force (bounded by the family's
+ * max_series); an object that went away leaves no series behind. */
+static void collect_rule_cost(struct vg_metric_family *f, int which, struct vg_agent *a)
+{
+	vg_metric_family_clear(f);
+	struct vg_reload_cost *c;
+	size_t n = vg_reload_costs(a->reload, &c);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = which == 0 ? c[i].c.events : which == 1 ? c[i].c.ns : c[i].c.throttled;
+		/* add, not set: objects past max_series share the overflow series */
+		vg_metric_add(vg_metric_labels(f, "Rule", c[i].ns, c[i].name), v);
+	}
+	vg_reload_costs_free(c, n);
+}
+
+static void collect_rule_events(struct vg_metric_family *f, void *arg)
+{
+	collect_rule_cost(f, 0, arg);
+}
+
+static void collect_rule_cpu(struct vg_metric_family *f, void *arg)
+{
+	collect_rule_cost(f, 1, arg);
+}
+
+static void collect_rule_throttled(struct vg_metric_family *f, void *arg)
+{
+	collect_rule_cost(f, 2, arg);
+}
+
 static size_t enabled_rules(const struct vg_engine *e)
 {
 	struct vg_engine_stats es;
@@ -292,6 +322,11 @@ static void setup_reload(struct vg_agent *a)
 	ro.should_stop = stopping;
 	ro.stop_ctx = a;
 	a->reload = vg_reload_new(&ro);
+	if (a->reg) {
+		vg_metric_family_set_collect(a->m.rule_object_events, collect_rule_events, a);
+		vg_metric_family_set_collect(a->m.rule_object_cpu, collect_rule_cpu, a);
+		vg_metric_family_set_collect(a->m.rule_object_throttled, collect_rule_throttled, a);
+	}
 }
 
 static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
