@@ -205,6 +205,7 @@ static const struct key keys[] = {
 	{"kubernetes.kubeconfig", K_STR, OFF(kubernetes.kubeconfig), "", NULL, NULL},
 	{"kubernetes.namespace", K_STR, OFF(kubernetes.namespace), "", NULL, NULL},
 	{"kubernetes.hold_ms", K_U64, OFF(kubernetes.hold_ms), "2000", NULL, check_hold},
+	{"kubernetes.pod_hold_ms", K_U64, OFF(kubernetes.pod_hold_ms), "30000", NULL, check_hold},
 	{"kubernetes.rules", K_BOOL, OFF(kubernetes.rules), "true", NULL, NULL},
 	{"tenancy.max_rules_per_namespace", K_U64, OFF(tenancy.max_rules_per_namespace), "50", NULL,
 	 check_nsrules},

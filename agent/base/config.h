@@ -98,6 +98,7 @@ struct vg_config {
 		char *kubeconfig;     /* "" = $KUBECONFIG, else in-cluster */
 		char *namespace;      /* the agent's own (leases); "" = the config's */
 		uint64_t hold_ms;     /* wait for a new container's pod */
+		uint64_t pod_hold_ms; /* ... when its Pod is listed without it */
 		bool rules;	      /* watch ClusterRule, Rule, RuleLibrary */
 		bool leader_election; /* write rule status from one elected agent */
 		bool events_enabled;  /* alerts as Kubernetes Events */

@@ -65,8 +65,16 @@ static int scope_match(const void *p, const struct vg_event *ev)
 		return 1;
 	const struct vg_container_meta *m =
 		ev->st && ev->proc ? vg_state_meta(ev->st, ev->proc) : NULL;
-	if (!m || !m->ns_name)
-		return s->host;
+	if (!m || !m->ns_name) {
+		/* a pod's process whose Pod is unknown is still no host process:
+		 * only what applies to every pod applies to it */
+		char uid[37];
+		bool pod = (m && m->pod_uid) || (ev->proc && ev->proc->cgroup &&
+						 !vg_container_pod_uid(ev->proc->cgroup, uid));
+		if (!pod)
+			return s->host;
+		return !s->ns && sel_match(s->pods, NULL, 0) && sel_match(s->nss, NULL, 0);
+	}
 	if (s->ns && strcmp(s->ns, m->ns_name))
 		return 0;
 	return sel_match(s->pods, m->pod_labels, m->npod_labels) &&

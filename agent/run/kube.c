@@ -659,6 +659,8 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 		.generation = meta_generation,
 		.ctx = k->meta,
 		.hold_ms = (unsigned)cfg->kubernetes.hold_ms,
+		.lookup_pod = vg_k8smeta_lookup_pod,
+		.pod_hold_ms = (unsigned)cfg->kubernetes.pod_hold_ms,
 	};
 	vg_agent_set_meta(a, &am);
 	k->reload = vg_agent_reload(a);

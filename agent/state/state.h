@@ -194,6 +194,10 @@ const struct vg_container_meta *vg_state_meta(struct vg_state *st, const struct 
 int vg_state_record_container(const struct vg_state *st, const struct vg_rec *raw, size_t size,
 			      char out[VG_CONTAINER_ID_LEN]);
 
+/* The pod uid the cgroup path of an exec record names (kubepods), before
+ * it is applied: 0 with out set, else -ENOENT (out = ""). */
+int vg_state_record_pod_uid(const struct vg_rec *raw, size_t size, char out[37]);
+
 /* Container id from a cgroup path (docker, containerd cgroupfs and systemd,
  * CRI-O, podman, k3s).  Writes "host" when no runtime layout matches. */
 void vg_container_id(const char *cgroup_path, char out[VG_CONTAINER_ID_LEN]);

@@ -338,6 +338,66 @@ static void test_cost_and_limits(void **state)
 	free_objs(&v);
 }
 
+/* A new exec in cgroup cg, then a kill from it; which rules fire. */
+static void kill_from(struct vg_crset *cs, uint32_t pid, const char *cg, struct hits *h)
+{
+	static struct rb b, k;
+	memset(&b, 0, sizeof(b));
+	memset(&k, 0, sizeof(k));
+	rb_init(&b, VG_K_EXEC, VG_NR_execve, pid, 1, "podproc");
+	rb_str(&b, VG_X_FILENAME, "/bin/podproc");
+	rb_list(&b, VG_X_ARGS, (const char *const[]){"podproc", NULL});
+	rb_str(&b, VG_X_EXEPATH, "/bin/podproc");
+	rb_str(&b, VG_X_CWD, "/");
+	rb_str(&b, VG_X_CGROUP, cg);
+	b.r.h.ts = TS_T0;
+	b.r.exec.vpid = pid;
+	b.r.exec.sid = pid;
+	b.r.exec.start_ns = TS_T0;
+	struct vg_event ev;
+	assert_int_equal(vg_state_apply(S.st, &b.r, rb_size(&b), &ev), 0);
+	rb_init(&k, VG_K_SYSCALL, VG_NR_kill, pid, 1, "podproc");
+	k.r.h.ts = TS_T0 + 1;
+	k.r.arg[0] = 1;
+	k.r.arg[1] = 9;
+	assert_int_equal(vg_state_apply(S.st, &k.r, rb_size(&k), &ev), 0);
+	memset(h, 0, sizeof(*h));
+	vg_engine_match(vg_crset_engine(cs), &ev, SCR, on_match, h);
+}
+
+/* A pod's process whose metadata is unknown (its status not in yet) is no
+ * host process: the ClusterRule for every pod fires, one for host
+ * processes too (it covers pods), no namespaced Rule (namespace unknown);
+ * a container of no pod keeps host semantics. */
+static void test_pod_without_metadata(void **state)
+{
+	(void)state;
+	struct objs v = {0};
+	add_obj(&v, VG_CR_CLUSTERRULE, rule_obj(NULL, "pods", "evt.type = kill", "x"));
+	cJSON *h = rule_obj(NULL, "host", "evt.type = kill", "x");
+	cJSON_AddTrueToObject(cJSON_GetObjectItem(h, "spec"), "hostProcesses");
+	add_obj(&v, VG_CR_CLUSTERRULE, h);
+	cJSON *sel = rule_obj(NULL, "labelled", "evt.type = kill", "x");
+	cJSON_AddItemToObject(cJSON_GetObjectItem(sel, "spec"), "podSelector",
+			      cJSON_Parse("{\"matchLabels\":{\"app\":\"web\"}}"));
+	add_obj(&v, VG_CR_CLUSTERRULE, sel);
+	add_obj(&v, VG_CR_RULE, rule_obj("team-a", "a1", "evt.type = kill", "x"));
+	struct vg_crset *cs = build(&v);
+	assert_true(result(cs, "labelled")->accepted);
+	assert_true(result(cs, "a1")->accepted);
+	struct hits hh;
+	kill_from(cs, 4100,
+		  "/kubepods/besteffort/pod0a1b2c3d-0000-4000-8000-00000000beef/"
+		  "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12",
+		  &hh);
+	assert_string_equal(hh.names, "host;pods;");
+	kill_from(cs, 4101,
+		  "/docker/cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34", &hh);
+	assert_string_equal(hh.names, "host;");
+	vg_crset_free(cs);
+	free_objs(&v);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -362,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_fields_stop_at_container),
 		cmocka_unit_test(test_errors_quote_own_text),
 		cmocka_unit_test(test_cost_and_limits),
+		cmocka_unit_test(test_pod_without_metadata),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
