@@ -242,7 +242,11 @@ static int post(struct vg_sink *s, struct http *h, const char *body, size_t len,
 		if (!attempt(s, h))
 			return 0;
 		/* a redirect answers the same every time: no retry */
-		if (i >= h->retries || vg_sink_giving_up(s) || h->status / 100 == 3)
+		if (i < h->retries && h->status / 100 != 3 && vg_sink_giving_up(s)) {
+			h->reason = VG_SINK_R_SHUTDOWN; /* it would have been retried */
+			break;
+		}
+		if (i >= h->retries || h->status / 100 == 3)
 			break;
 		vg_log(VG_LOG_DEBUG, "sink %s: %s; retry %u in %u ms", s->name, h->why, i + 1,
 		       wait);

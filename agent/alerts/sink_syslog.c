@@ -274,7 +274,11 @@ static int syslog_deliver(struct vg_sink *s, const struct vg_alert *a, char *err
 		if (!g->stream)
 			nc_close(&g->conn); /* a datagram socket: connect anew (the receiver
 					       restarted) */
-		if (i >= g->retries || vg_sink_giving_up(s))
+		if (i < g->retries && vg_sink_giving_up(s)) {
+			reason = VG_SINK_R_SHUTDOWN; /* it would have been retried */
+			break;
+		}
+		if (i >= g->retries)
 			break;
 		backoff_sleep(s, wait);
 		wait = wait * 2 > g->backoff_max_ms ? g->backoff_max_ms : wait * 2;

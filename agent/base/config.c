@@ -118,6 +118,7 @@ static const struct key keys[] = {
 	{"log_level", K_STR, OFF(log_level), "info", log_levels, NULL},
 	{"node_name", K_STR, OFF(node_name), "", NULL, NULL},
 	{"proc_root", K_STR, OFF(proc_root), "/proc", NULL, NULL},
+	{"capture.enabled", K_BOOL, OFF(capture.enabled), "true", NULL, NULL},
 	{"capture.ringbuf_bytes", K_U64, OFF(capture.ringbuf_bytes), "8388608", NULL, check_ring},
 	{"capture.ignore_self", K_BOOL, OFF(capture.ignore_self), "true", NULL, NULL},
 	{"capture.lsm", K_STR, OFF(capture.lsm), "auto", lsm_modes, NULL},

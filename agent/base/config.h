@@ -35,6 +35,7 @@ struct vg_config {
 	char *proc_root;
 
 	struct {
+		bool enabled;		/* false: no eBPF (audit receiver alone) */
 		uint64_t ringbuf_bytes; /* power of two, >= 4096 */
 		bool ignore_self;	/* do not capture vigil's own syscalls */
 		/* BPF-LSM programs (io_uring, open_by_handle_at): auto | on | off */

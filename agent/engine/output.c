@@ -85,6 +85,7 @@ struct vg_output *vg_output_compile_in(const char *fmt, const struct vg_pos *whe
 									   &keylen);
 		if (!pc.f) {
 			err->pos = pos;
+			err->kind = VG_CERR_UNKNOWN_FIELD;
 			snprintf(err->msg, sizeof(err->msg), "unknown field '%%%.*s' in output",
 				 (int)n, name);
 			vg_output_free(o);

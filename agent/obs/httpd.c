@@ -104,6 +104,7 @@ static int readyz(struct vg_httpd *h, struct lws *wsi, struct pss *p)
 		{VG_READY_PROBES, "probes not attached"},
 		{VG_READY_RULES, "rules not loaded"},
 		{VG_READY_INFORMERS, "informers not synced"},
+		{VG_READY_AUDIT, "audit receiver not listening"},
 	};
 	const char *sep = " ";
 	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)

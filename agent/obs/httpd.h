@@ -33,6 +33,7 @@
 #define VG_READY_PROBES (1u << 0)    /* BPF programs attached */
 #define VG_READY_RULES (1u << 1)     /* a rule set is loaded */
 #define VG_READY_INFORMERS (1u << 2) /* Kubernetes informers synced */
+#define VG_READY_AUDIT (1u << 3)     /* the audit webhook receiver listens */
 
 struct vg_httpd_config {
 	/* "host:port": host an IPv4 or IPv6 address ("[::1]:8765"), a host

@@ -346,8 +346,10 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 	struct vg_httpd_config hc = {0};
 	hc.listen = cfg->metrics.listen;
 	hc.metrics = a->reg;
-	/* informers: met until Kubernetes is started (kube.c clears it) */
-	hc.required = VG_READY_PROBES | VG_READY_RULES | VG_READY_INFORMERS;
+	/* informers: met until Kubernetes is started (kube.c clears it); no
+	 * probes without the capture; the audit receiver when it is on */
+	hc.required = (cfg->capture.enabled ? VG_READY_PROBES : 0) | VG_READY_RULES |
+		      VG_READY_INFORMERS | (cfg->audit.enabled ? VG_READY_AUDIT : 0);
 	hc.tls_cert = *cfg->metrics.tls_cert ? cfg->metrics.tls_cert : NULL;
 	hc.tls_key = *cfg->metrics.tls_key ? cfg->metrics.tls_key : NULL;
 	if (!hc.tls_cert != !hc.tls_key) {
@@ -520,6 +522,11 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 	const struct vg_alert_ctx *c = a->actx;
 	vg_alert_set_subject(al, c->buf + c->msg_off, c->has_k8s ? c->ns : NULL,
 			     c->has_k8s ? c->pod : NULL, c->has_k8s && c->uid[0] ? c->uid : NULL);
+	const struct vg_kaudit_event *ke = vg_kaudit_of(ev);
+	struct vg_kaudit_ref ref;
+	if (ke && vg_kaudit_ref(ke, &ref)) /* its Events regard the object acted upon */
+		vg_alert_set_object(al, ref.kind, ref.api_version, ref.ns, ref.name,
+				    ref.uid[0] ? ref.uid : NULL);
 	vg_dispatch_emit(a->disp, al);
 }
 
@@ -849,7 +856,10 @@ static int setup_audit(struct vg_agent *a, char *err, size_t errlen)
 		.timeout_ms = c->audit.timeout_ms,
 	};
 	a->audit = vg_audit_new(&ao, a->reg, err, errlen);
-	return a->audit ? vg_audit_start(a->audit, err, errlen) : -1;
+	if (!a->audit || vg_audit_start(a->audit, err, errlen))
+		return -1;
+	vg_agent_set_ready(a, VG_READY_AUDIT, true);
+	return 0;
 }
 
 static void periodic(struct vg_agent *a)
@@ -895,6 +905,12 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 	if (o->on_event) {
 		memcpy(a->want, o->want, VG_NR_MAX);
 		return a;
+	}
+	if (!a->cfg->capture.enabled && !a->cfg->audit.enabled) {
+		snprintf(err, errlen,
+			 "capture.enabled is false and audit.enabled is not: nothing to watch");
+		vg_agent_free(a);
+		return NULL;
 	}
 	if (setup_metrics(a, err, errlen) || setup_sinks(a, err, errlen) ||
 	    setup_audit(a, err, errlen)) {
@@ -965,6 +981,61 @@ static int check_first_set(struct vg_agent *a, char *err, size_t errlen)
 	return -1;
 }
 
+/* The first rule set: custom resources first, so that it already has
+ * them.  0 when it runs, 1 when SIGTERM came during the first compile, -1
+ * (logged) when the start must fail closed (check_first_set). */
+static int start_rules(struct vg_agent *a)
+{
+	char err[512];
+	uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;
+	while (a->rules_gate && !a->rules_gate(a->gate_ctx) && vg_now_mono_ns() < until &&
+	       !a->stop) {
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (a->rules_gate && !a->rules_gate(a->gate_ctx))
+		vg_log(VG_LOG_WARNING, "starting before the rule custom resources are listed; "
+				       "they join with the first reload");
+	err[0] = 0;
+	a->eng = vg_reload_start(a->reload, err, sizeof(err));
+	if (!a->eng && a->stop) { /* SIGTERM during the first compile */
+		vg_log(VG_LOG_INFO, "stopped before the rules were loaded");
+		return 1;
+	}
+	if (*err || check_first_set(a, err, sizeof(err))) {
+		vg_log(VG_LOG_ERROR, "%s", err);
+		vg_reload_quiesce(a->reload); /* before the map it writes goes */
+		return -1;
+	}
+	on_swap(a);
+	return 0;
+}
+
+/* capture.enabled: false, the audit receiver alone (one per cluster): no
+ * BPF, no root; the rules, their reloads and the audit events on this
+ * thread, woken as soon as a batch is queued. */
+static int run_audit_only(struct vg_agent *a)
+{
+	a->ran = true;
+	if (a->reload) {
+		int r = start_rules(a);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
+	vg_log(VG_LOG_INFO, "audit only: no capture (capture.enabled: false)");
+	uint64_t deadline =
+		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
+	while (!a->stop && !(deadline && vg_now_mono_ns() >= deadline)) {
+		vg_audit_wait(a->audit, 100);
+		if (a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
+			on_swap(a);
+		periodic(a);
+	}
+	periodic(a);
+	report_drops(a, true);
+	return 0;
+}
+
 int vg_agent_run(struct vg_agent *a)
 {
 	char err[512];
@@ -976,6 +1047,8 @@ int vg_agent_run(struct vg_agent *a)
 			return -1;
 		}
 	}
+	if (!a->cfg->capture.enabled)
+		return run_audit_only(a);
 	struct vg_capture_opts co = {0};
 	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
 	co.ignore_self = a->cfg->capture.ignore_self;
@@ -990,32 +1063,13 @@ int vg_agent_run(struct vg_agent *a)
 		return -1;
 	}
 	report_features(a, cap);
+	a->map_cap = cap;
 	if (a->reload) {
-		/* custom resources first, so the first set already has them */
-		uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;
-		while (a->rules_gate && !a->rules_gate(a->gate_ctx) && vg_now_mono_ns() < until &&
-		       !a->stop) {
-			struct timespec ts = {0, 20 * 1000000L};
-			nanosleep(&ts, NULL);
-		}
-		if (a->rules_gate && !a->rules_gate(a->gate_ctx))
-			vg_log(VG_LOG_WARNING,
-			       "starting before the rule custom resources are listed; "
-			       "they join with the first reload");
-		a->map_cap = cap;
-		a->eng = vg_reload_start(a->reload, err, sizeof(err));
-		if (!a->eng && a->stop) { /* SIGTERM during the first compile */
-			vg_log(VG_LOG_INFO, "stopped before the rules were loaded");
+		int r = start_rules(a);
+		if (r) {
 			vg_capture_close(cap);
-			return 0;
+			return r < 0 ? -1 : 0;
 		}
-		if (*err || check_first_set(a, err, sizeof(err))) {
-			vg_log(VG_LOG_ERROR, "%s", err);
-			vg_reload_quiesce(a->reload); /* before the map it writes goes */
-			vg_capture_close(cap);
-			return -1;
-		}
-		on_swap(a);
 	} else if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
 		vg_log(VG_LOG_ERROR, "%s", err);
 		vg_capture_close(cap);

@@ -247,7 +247,76 @@ def test_program_sink():
         shutil.rmtree(d, ignore_errors=True)
 
 
-TESTS = [test_syslog_transports, test_syslog_across_restart, test_program_sink]
+def mux_seqs(mux):
+    recs = mux.records()
+    check(not [r for r in recs if "invalid" in r], "refused bodies: %s" % recs[:2])
+    return [json.loads(r["alert"])["seq"] if isinstance(r["alert"], str) else r["alert"]["seq"]
+            for r in recs]
+
+
+def test_shutdown_drain():
+    """At stop, what a healthy sink still has queued or holds (an HTTP batch
+    not yet sent) is delivered within the drain deadline; past the deadline,
+    whatever is not delivered is counted, with reason shutdown."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
+    from test_outputs import GoMux
+    # a slow receiver (20 ms an answer): the driver stops right after emitting,
+    # with most alerts still queued or in the batch being filled
+    for mode in ("array", "ndjson"):
+        mux = GoMux(flags=["-batch", "-delay-ms", "20"])
+        try:
+            n = 1000
+            st, err = drive("http", n, "url=http://127.0.0.1:%d/" % mux.port, "batch=" + mode,
+                            "batch_max=50", "stop_ms=20000")
+            check(st["sent"] == n and st["failed"] == 0 and st["lost_at_stop"] == 0,
+                  "%s: %s %s" % (mode, st, err))
+            seqs = mux_seqs(mux)
+            check(sorted(seqs) == list(range(n)), "%s: the receiver got %d (%d distinct)" %
+                  (mode, len(seqs), len(set(seqs))))
+        finally:
+            mux.close()
+    r = Rsyslog()
+    try:
+        r.start()
+        for transport, port in (("tcp", r.tcp), ("tls", r.tls)):
+            open(r.out, "w").close()
+            n = 3000
+            st, err = drive("syslog", n, "transport=" + transport,
+                            "address=127.0.0.1:%d" % port, "ca=%s/ca.pem" % r.dir,
+                            "stop_ms=20000")
+            check(st["sent"] == n and st["failed"] == 0 and st["lost_at_stop"] == 0,
+                  "%s: %s" % (transport, st))
+            check_messages(r.lines(n), n)
+    finally:
+        r.close()
+    # past the deadline: a receiver too slow to take it all (300 ms an answer)
+    mux = GoMux(flags=["-batch", "-delay-ms", "300"])
+    try:
+        n = 1000
+        t0 = time.time()
+        st, err = drive("http", n, "url=http://127.0.0.1:%d/" % mux.port, "batch=array",
+                        "batch_max=50", "stop_ms=700", "timeout=5000")
+        took = time.time() - t0
+        check(took < 5, "the stop took %.1f s with a 0.7 s deadline" % took)
+        check(st["sent"] + st["failed"] == n and 0 < st["failed"] < n, "%s" % st)
+        check(st["reasons"] == {"shutdown": st["failed"]}, "reasons %s" % st)
+        check(st["lost_at_stop"] == st["failed"], "%s" % st)
+        seqs = mux_seqs(mux)
+        check(len(set(seqs)) == len(seqs), "doubled")
+        # the receiver has every alert counted sent, and at most the batch
+        # that was in flight at the deadline besides
+        check(st["sent"] <= len(seqs) <= st["sent"] + 50, "received %d, sent %d" %
+              (len(seqs), st["sent"]))
+    finally:
+        mux.close()
+    # and a syslog receiver that is not there at all, retried until the deadline
+    st, err = drive("syslog", 200, "transport=tcp", "address=127.0.0.1:%d" % free_port(),
+                    "retries=1000", "backoff=20", "stop_ms=500")
+    check(st["sent"] == 0 and st["reasons"] == {"shutdown": 200}, "dead receiver: %s" % st)
+
+
+TESTS = [test_syslog_transports, test_syslog_across_restart, test_program_sink,
+         test_shutdown_drain]
 
 if __name__ == "__main__":
     want = sys.argv[1:]

@@ -340,6 +340,138 @@ static void test_ranges(void **state)
 	vg_config_free(&cfg);
 }
 
+/* The syslog, program and HTTP keep-alive/batch keys: defaults, values,
+ * enums, ranges, and a command that must be a list (never a shell line). */
+static void test_sink_keys(void **state)
+{
+	(void)state;
+	struct vg_config cfg;
+	char err[256] = "";
+	vg_config_defaults(&cfg);
+	assert_false(cfg.outputs.syslog_enabled);
+	assert_string_equal(cfg.outputs.syslog_transport, "unix");
+	assert_string_equal(cfg.outputs.syslog_address, "/dev/log");
+	assert_string_equal(cfg.outputs.syslog_facility, "local0");
+	assert_string_equal(cfg.outputs.syslog_app_name, "vigil");
+	assert_string_equal(cfg.outputs.syslog_sd_id, "vigil@32473");
+	assert_string_equal(cfg.outputs.syslog_format, "json");
+	assert_false(cfg.outputs.syslog_bom);
+	assert_int_equal(cfg.outputs.syslog_max_bytes, 65536);
+	assert_int_equal(cfg.outputs.syslog_retries, 8);
+	assert_false(cfg.outputs.program_enabled);
+	assert_int_equal(cfg.outputs.program_ncommand, 0);
+	assert_true(cfg.outputs.http_keepalive);
+	assert_string_equal(cfg.outputs.http_batch, "none");
+	assert_int_equal(cfg.outputs.http_batch_max_alerts, 100);
+	assert_int_equal(cfg.outputs.http_batch_max_bytes, 1048576);
+	assert_int_equal(cfg.outputs.http_batch_max_age_ms, 1000);
+	vg_config_free(&cfg);
+
+	assert_int_equal(
+		load(&cfg,
+		     "outputs:\n"
+		     "  syslog:\n"
+		     "    enabled: true\n"
+		     "    transport: tls\n"
+		     "    address: siem.example:6514\n"
+		     "    facility: local3\n"
+		     "    app_name: vigil-node\n"
+		     "    format: text\n"
+		     "    bom: true\n"
+		     "    max_bytes: 2048\n"
+		     "    ca_file: /etc/ca.pem\n"
+		     "    server_name: siem\n"
+		     "    min_priority: warning\n"
+		     "  program:\n"
+		     "    enabled: true\n"
+		     "    command: [/usr/bin/logger, -t, \"a b; $(id)\"]\n"
+		     "    retries: 0\n"
+		     "  http:\n"
+		     "    keepalive: false\n"
+		     "    batch: {mode: ndjson, max_alerts: 1000000, max_bytes: 268435456,\n"
+		     "            max_age_ms: 1}\n",
+		     err, sizeof(err)),
+		0);
+	assert_true(cfg.outputs.syslog_enabled);
+	assert_string_equal(cfg.outputs.syslog_transport, "tls");
+	assert_string_equal(cfg.outputs.syslog_address, "siem.example:6514");
+	assert_string_equal(cfg.outputs.syslog_facility, "local3");
+	assert_string_equal(cfg.outputs.syslog_format, "text");
+	assert_true(cfg.outputs.syslog_bom);
+	assert_int_equal(cfg.outputs.syslog_max_bytes, 2048);
+	assert_string_equal(cfg.outputs.syslog_server_name, "siem");
+	assert_string_equal(cfg.outputs.syslog_min_priority, "warning");
+	assert_int_equal(cfg.outputs.program_ncommand, 3);
+	assert_string_equal(cfg.outputs.program_command[0], "/usr/bin/logger");
+	assert_string_equal(cfg.outputs.program_command[2], "a b; $(id)"); /* one argument */
+	assert_null(cfg.outputs.program_command[3]);
+	assert_int_equal(cfg.outputs.program_retries, 0);
+	assert_false(cfg.outputs.http_keepalive);
+	assert_string_equal(cfg.outputs.http_batch, "ndjson");
+	assert_int_equal(cfg.outputs.http_batch_max_alerts, 1000000);
+	assert_int_equal(cfg.outputs.http_batch_max_bytes, 268435456);
+	assert_int_equal(cfg.outputs.http_batch_max_age_ms, 1);
+	vg_config_free(&cfg);
+
+	/* the command is a list: a scalar (a shell line) is refused where it is */
+	expect_error("outputs:\n  program:\n    command: logger -t vigil\n",
+		     ":3:14: key 'outputs.program.command': expected a list (the program, then its "
+		     "arguments), got a scalar");
+	expect_error("outputs:\n  program:\n    command: {a: b}\n",
+		     ":3:14: key 'outputs.program.command': expected a list");
+	expect_error("outputs:\n  program:\n    command: []\n",
+		     ":3:14: key 'outputs.program.command': the list is empty");
+	expect_error("outputs:\n  program:\n    command: [\"\", x]\n",
+		     ":3:14: key 'outputs.program.command': the program's name is empty");
+	expect_error("outputs:\n  program:\n    command: [a, [b]]\n",
+		     ":3:18: key 'outputs.program.command': expected a string");
+	/* enums */
+	expect_error("outputs:\n  syslog:\n    transport: sctp\n",
+		     ":3:16: key 'outputs.syslog.transport': invalid value 'sctp'");
+	expect_error("outputs:\n  syslog:\n    facility: local8\n",
+		     ":3:15: key 'outputs.syslog.facility': invalid value 'local8'");
+	expect_error("outputs:\n  syslog:\n    format: xml\n",
+		     "key 'outputs.syslog.format': invalid value 'xml'");
+	expect_error("outputs:\n  program:\n    format: csv\n",
+		     "key 'outputs.program.format': invalid value 'csv'");
+	expect_error("outputs:\n  http:\n    batch:\n      mode: array\n",
+		     ":4:13: key 'outputs.http.batch.mode': invalid value 'array'");
+	expect_error("outputs:\n  syslog:\n    min_priority: loud\n",
+		     "key 'outputs.syslog.min_priority': invalid value 'loud'");
+	expect_error("outputs:\n  http:\n    keepalive: maybe\n", "key 'outputs.http.keepalive'");
+	/* ranges */
+	expect_error("outputs:\n  syslog:\n    max_bytes: 0\n",
+		     "key 'outputs.syslog.max_bytes': must be greater than 0");
+	expect_error("outputs:\n  syslog:\n    max_bytes: 268435457\n",
+		     "key 'outputs.syslog.max_bytes': must be at most 268435456");
+	expect_error("outputs:\n  syslog:\n    timeout_ms: 600001\n",
+		     "key 'outputs.syslog.timeout_ms': must be at most 600000");
+	expect_error("outputs:\n  syslog:\n    retries: 1001\n",
+		     "key 'outputs.syslog.retries': must be at most 1000");
+	expect_error("outputs:\n  syslog:\n    backoff_ms: 0\n",
+		     "key 'outputs.syslog.backoff_ms': must be greater than 0");
+	expect_error("outputs:\n  syslog:\n    backoff_max_ms: 3600001\n",
+		     "key 'outputs.syslog.backoff_max_ms': must be at most 3600000");
+	expect_error("outputs:\n  program:\n    timeout_ms: 0\n",
+		     "key 'outputs.program.timeout_ms': must be greater than 0");
+	expect_error("outputs:\n  program:\n    retries: 4294967296\n",
+		     "key 'outputs.program.retries': must be at most 1000");
+	expect_error("outputs:\n  program:\n    backoff_ms: 3600001\n",
+		     "key 'outputs.program.backoff_ms': must be at most 3600000");
+	expect_error("outputs:\n  program:\n    backoff_max_ms: 0\n",
+		     "key 'outputs.program.backoff_max_ms': must be greater than 0");
+	expect_error("outputs:\n  http:\n    batch:\n      max_alerts: 0\n",
+		     ":4:19: key 'outputs.http.batch.max_alerts': must be greater than 0");
+	expect_error("outputs:\n  http:\n    batch:\n      max_alerts: 1000001\n",
+		     "key 'outputs.http.batch.max_alerts': must be at most 1000000");
+	expect_error("outputs:\n  http:\n    batch:\n      max_bytes: 268435457\n",
+		     "key 'outputs.http.batch.max_bytes': must be at most 268435456");
+	expect_error("outputs:\n  http:\n    batch:\n      max_age_ms: 0\n",
+		     "key 'outputs.http.batch.max_age_ms': must be greater than 0");
+	expect_error("outputs:\n  http:\n    batch:\n      max_age_ms: 3600001\n",
+		     "key 'outputs.http.batch.max_age_ms': must be at most 3600000");
+}
+
 /* A key twice in one mapping: an error at the second, naming the first. */
 static void test_duplicates(void **state)
 {
@@ -407,7 +539,8 @@ int main(void)
 		cmocka_unit_test(test_values),	     cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_runtime_keys), cmocka_unit_test(test_env),
 		cmocka_unit_test(test_outputs_keys), cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_sink_keys),
+		cmocka_unit_test(test_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
