@@ -432,6 +432,8 @@ static void write_costs(struct vg_kube *k)
 		if (w->cost_ms && thr == w->throttled &&
 		    (!moved || now - w->cost_ms < COST_PERIOD_MS))
 			continue;
+		if (!w->cost_ms && !x->c.events && !x->c.throttled)
+			continue; /* nothing to say yet: no write */
 		if (!w->cost_ms || thr != w->throttled)
 			wall_time(w->throttled_ltt);
 		if (!*w->accepted_ltt)
