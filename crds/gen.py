@@ -188,7 +188,7 @@ def label_selector(what):
     return sel
 
 
-def status():
+def status(cost=False):
     condition = obj("A condition (metav1.Condition).", {
         "type": string("Condition type (Accepted).", max_len=316, min_len=1),
         "status": string("True, False or Unknown.", enum=["True", "False", "Unknown"]),
@@ -198,13 +198,31 @@ def status():
                          max_len=1024, min_len=1),
         "message": string("Human-readable detail (the compiler's error).", max_len=32768),
     }, required=["type", "status", "lastTransitionTime", "reason", "message"])
-    return obj("Written by the vigil agent holding the status Lease.", {
+    props = {
         "observedGeneration": generation("The metadata.generation the conditions describe."),
         "conditions": array(
             "Accepted: True when the object compiled and is in force; False with the "
-            "compiler's message (naming the field and line:column) otherwise.",
+            "compiler's message (naming the field and line:column) otherwise."
+            + (" Throttled: True while the namespace's Rules spent their evaluation "
+               "budget (tenancy.namespace_cpu_ms_per_second) within the last minute."
+               if cost else ""),
             condition, max_items=8, map_keys=["type"]),
-    })
+    }
+    if cost:
+        count = {"type": "integer", "format": "int64", "minimum": 0}
+        props["cost"] = obj(
+            "What evaluating this Rule cost on the node of the agent writing the status "
+            "(every node's figures are in its metrics, vigil_rule_object_*); rewritten "
+            "at most once a minute.", {
+                "node": string("The node these figures are from.", max_len=253),
+                "eventsEvaluated": dict(count, description="Events its rules were "
+                                        "evaluated on."),
+                "cpuNanoseconds": dict(count, description="CPU time spent evaluating them."),
+                "eventsThrottled": dict(count, description="Events missed while the "
+                                        "namespace was over its budget."),
+                "updateTime": string("When these figures were read.", fmt="date-time"),
+            })
+    return obj("Written by the vigil agent holding the status Lease.", props)
 
 
 def column(name_, type_, path, desc=None):
@@ -271,14 +289,14 @@ RULE_COLUMNS = [
 # --- the three CRDs --------------------------------------------------------------
 
 
-def crd(kind, plural, short, scope, columns, desc, spec):
+def crd(kind, plural, short, scope, columns, desc, spec, cost=False):
     singular = kind.lower()
     schema = obj(f"{kind}: {desc}", {
         "apiVersion": {"type": "string", "description": f"{GROUP}/{VERSION}"},
         "kind": {"type": "string", "description": kind},
         "metadata": {"type": "object"},
         "spec": spec,
-        "status": status(),
+        "status": status(cost),
     }, required=["spec"])
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -309,7 +327,8 @@ def rule_crd():
     return crd("Rule", "rules", "vr", "Namespaced", RULE_COLUMNS,
                "a vigil detection rule for the pods of one namespace.",
                rule_spec("It applies only to pods in the object's own namespace, narrowed by "
-                         "podSelector; it never sees other namespaces or the host.", {}))
+                         "podSelector; it never sees other namespaces or the host.", {}),
+               cost=True)
 
 
 def cluster_rule_crd():

@@ -86,6 +86,8 @@ RANGE(check_qbytes, 1, 1ull << 30)     /* audit events waiting: 1 GiB */
 RANGE(check_conns, 1, 1024)	       /* audit connections at once */
 RANGE(check_containers, 1, 1000000)    /* containers the runtime cache keeps */
 RANGE(check_filebytes, 1, 64ull << 20) /* one runtime file read: 64 MiB */
+RANGE(check_nsrules, 0, 100000)	       /* Rules per namespace, 0 = unbounded */
+RANGE(check_nscpu, 0, 1000)	       /* ms per second on one thread, 0 = unbounded */
 
 static int check_ring(uint64_t v, char *why, size_t len)
 {
@@ -205,7 +207,12 @@ static const struct key keys[] = {
 	{"kubernetes.kubeconfig", K_STR, OFF(kubernetes.kubeconfig), "", NULL, NULL},
 	{"kubernetes.namespace", K_STR, OFF(kubernetes.namespace), "", NULL, NULL},
 	{"kubernetes.hold_ms", K_U64, OFF(kubernetes.hold_ms), "2000", NULL, check_hold},
+	{"kubernetes.pod_hold_ms", K_U64, OFF(kubernetes.pod_hold_ms), "30000", NULL, check_hold},
 	{"kubernetes.rules", K_BOOL, OFF(kubernetes.rules), "true", NULL, NULL},
+	{"tenancy.max_rules_per_namespace", K_U64, OFF(tenancy.max_rules_per_namespace), "50", NULL,
+	 check_nsrules},
+	{"tenancy.namespace_cpu_ms_per_second", K_U64, OFF(tenancy.namespace_cpu_ms_per_second),
+	 "50", NULL, check_nscpu},
 	{"kubernetes.leader_election", K_BOOL, OFF(kubernetes.leader_election), "true", NULL, NULL},
 	{"kubernetes.events.enabled", K_BOOL, OFF(kubernetes.events_enabled), "true", NULL, NULL},
 	{"kubernetes.events.min_priority", K_STR, OFF(kubernetes.events_min_priority), "notice",

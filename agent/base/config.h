@@ -99,12 +99,19 @@ struct vg_config {
 		char *kubeconfig;     /* "" = $KUBECONFIG, else in-cluster */
 		char *namespace;      /* the agent's own (leases); "" = the config's */
 		uint64_t hold_ms;     /* wait for a new container's pod */
+		uint64_t pod_hold_ms; /* ... when its Pod is listed without it */
 		bool rules;	      /* watch ClusterRule, Rule, RuleLibrary */
 		bool leader_election; /* write rule status from one elected agent */
 		bool events_enabled;  /* alerts as Kubernetes Events */
 		char *events_min_priority;
 		uint64_t events_queue_length; /* series waiting to be written */
 	} kubernetes;
+
+	/* Bounds on namespaced Rules (DESIGN.md "Tenancy"); 0: none. */
+	struct {
+		uint64_t max_rules_per_namespace;     /* past it: Accepted=False */
+		uint64_t namespace_cpu_ms_per_second; /* evaluation budget */
+	} tenancy;
 
 	/* Container metadata from the runtime's own files (agent/runtime/):
 	 * the roots of each layout, read-only. */

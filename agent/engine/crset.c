@@ -65,12 +65,28 @@ static int scope_match(const void *p, const struct vg_event *ev)
 		return 1;
 	const struct vg_container_meta *m =
 		ev->st && ev->proc ? vg_state_meta(ev->st, ev->proc) : NULL;
-	if (!m || !m->ns_name)
-		return s->host;
+	if (!m || !m->ns_name) {
+		/* a pod's process whose Pod is unknown is still no host process:
+		 * only what applies to every pod applies to it */
+		char uid[37];
+		bool pod = (m && m->pod_uid) || (ev->proc && ev->proc->cgroup &&
+						 !vg_container_pod_uid(ev->proc->cgroup, uid));
+		if (!pod)
+			return s->host;
+		return !s->ns && sel_match(s->pods, NULL, 0) && sel_match(s->nss, NULL, 0);
+	}
 	if (s->ns && strcmp(s->ns, m->ns_name))
 		return 0;
 	return sel_match(s->pods, m->pod_labels, m->npod_labels) &&
 	       sel_match(s->nss, m->ns_labels, m->nns_labels);
+}
+
+/* An event's namespace for the engine's tenant index. */
+static const char *tenant_ns(const struct vg_event *ev)
+{
+	const struct vg_container_meta *m =
+		ev->st && ev->proc ? vg_state_meta(ev->st, ev->proc) : NULL;
+	return m ? m->ns_name : NULL;
 }
 
 /* ---- the set --------------------------------------------------------------- */
@@ -152,6 +168,53 @@ static void where(const struct obj *o, const char *file, int line, int col, char
 	snprintf(out, cap, "spec");
 }
 
+/* A namespaced object's messages may quote only its own text (DESIGN.md
+ * "Tenancy": a team must not learn cluster library contents from them).
+ * A position outside the object (a RuleLibrary's macro, a rule file) is
+ * not named and its message not shown; a quoted '...' that is not part of
+ * the object's own text (a list item of a library, expanded at the
+ * object's use of the list) is replaced by '<hidden>'.  Returns msg, or
+ * the redacted copy in buf. */
+static bool own_text(const struct obj *o, const char *s, size_t n)
+{
+	const char *y = o->yaml;
+	if (!n)
+		return true;
+	for (const char *p = y; (p = strchr(p, s[0])); p++)
+		if (!strncmp(p, s, n))
+			return true;
+	return false;
+}
+
+static const char *redact(const struct obj *o, const char *file, const char *msg, char *buf,
+			  size_t cap)
+{
+	if (o->res.kind != VG_CR_RULE)
+		return msg;
+	if (!file || strcmp(file, o->label))
+		return "a macro or list defined outside this Rule does not compile with it "
+		       "(its text is not shown to namespaced objects)";
+	size_t n = 0;
+	const char *p = msg;
+	while (*p && n + 1 < cap) {
+		const char *q = *p == '\'' ? strchr(p + 1, '\'') : NULL;
+		if (!q) {
+			buf[n++] = *p++;
+			continue;
+		}
+		size_t len = (size_t)(q - p - 1);
+		bool keep = own_text(o, p + 1, len);
+		int w = snprintf(buf + n, cap - n, "'%.*s'", keep ? (int)len : 8,
+				 keep ? p + 1 : "<hidden>");
+		if (w < 0 || (size_t)w >= cap - n)
+			break;
+		n += (size_t)w;
+		p = q + 1;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* The diagnostics of [from, to) as the object's message ("" if none). */
 static void diag_to_msg(struct obj *o, const struct vg_diag *d, size_t from, size_t to, bool errors,
 			const char *reason)
@@ -162,11 +225,13 @@ static void diag_to_msg(struct obj *o, const struct vg_diag *d, size_t from, siz
 		const struct vg_diag_entry *e = &d->v[i];
 		if (e->error != errors)
 			continue;
-		char at[300];
+		char at[300], red[600];
 		where(o, e->file, e->line, e->col, at, sizeof(at));
+		if (o->res.kind == VG_CR_RULE && (!e->file || strcmp(e->file, o->label)))
+			snprintf(at, sizeof(at), "spec");
 		/* the loader's and engine's "(rule 'x')" suffix names what the
 		 * label already names */
-		const char *msg = e->msg;
+		const char *msg = redact(o, e->file, e->msg, red, sizeof(red));
 		size_t ml = strlen(msg);
 		const char *sfx = strstr(msg, " (rule '");
 		if (!sfx)
@@ -286,9 +351,12 @@ static bool check_macros(struct obj *o, struct vg_ruleset *rs)
 			vg_cond_free(c);
 			continue;
 		}
-		char at[300];
+		char at[300], red[600];
 		where(o, err.pos.file, err.pos.line, err.pos.col, at, sizeof(at));
-		obj_fail(o, "CompileError", "%s: %s", at, err.msg);
+		if (o->res.kind == VG_CR_RULE && (!err.pos.file || strcmp(err.pos.file, o->label)))
+			snprintf(at, sizeof(at), "spec");
+		obj_fail(o, "CompileError", "%s: %s", at,
+			 redact(o, err.pos.file, err.msg, red, sizeof(red)));
 		return false;
 	}
 	return true;
@@ -340,6 +408,23 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 	size_t nlibs = 0;
 	while (nlibs < in->nobjs && order[nlibs]->res.kind == VG_CR_RULELIBRARY)
 		nlibs++;
+	/* Rules are in namespace/name order: those past the limit of their
+	 * namespace are rejected */
+	const char *run_ns = NULL;
+	for (size_t i = nlibs, run = 0; in->max_rules_per_ns && i < in->nobjs; i++) {
+		struct obj *o = order[i];
+		if (o->res.kind != VG_CR_RULE || !o->ns || !o->active)
+			continue;
+		run = run_ns && !strcmp(run_ns, o->ns) ? run + 1 : 1;
+		run_ns = o->ns;
+		if (run > in->max_rules_per_ns) {
+			o->fallback = NULL; /* no older version runs either */
+			obj_fail(o, "LimitExceeded",
+				 "namespace %s has more than %zu Rules "
+				 "(tenancy.max_rules_per_namespace)",
+				 o->ns, in->max_rules_per_ns);
+		}
+	}
 
 	/* A library that does not load, or whose macros do not compile, is
 	 * left out, and the files and the other libraries loaded again
@@ -394,11 +479,23 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 			o->src_index = nsrc;
 			src[nsrc].rs = o->rs;
 			src[nsrc].scope = &o->scope;
+			src[nsrc].confined = o->res.kind == VG_CR_RULE;
+			src[nsrc].tenant = o->res.kind == VG_CR_RULE ? o->ns : NULL;
 			nsrc++;
 		}
 		diag_truncate(&d, file_diags);
 		vg_engine_free(cs->engine);
 		cs->engine = vg_engine_build_multi(src, nsrc, scope_match, &d);
+		vg_engine_set_tenancy(cs->engine, tenant_ns, in->ns_budget_ns);
+		size_t first = 0;
+		for (size_t i = 0; i < nsrc; i++) {
+			for (size_t j = nlibs; j < in->nobjs; j++)
+				if (order[j]->active && order[j]->src_index == i && i) {
+					order[j]->rule_first = first;
+					order[j]->nrules = src[i].compiled;
+				}
+			first += src[i].compiled;
+		}
 		bool again = false;
 		for (size_t i = nlibs; i < in->nobjs; i++) {
 			struct obj *o = order[i];
@@ -479,6 +576,40 @@ size_t vg_crset_results(const struct vg_crset *cs, const struct vg_crset_result 
 {
 	*out = cs->results;
 	return cs->nobjs;
+}
+
+void vg_crset_cost(const struct vg_crset *cs, size_t i, struct vg_rule_cost *out)
+{
+	*out = (struct vg_rule_cost){0};
+	if (i >= cs->nobjs)
+		return;
+	const struct obj *o = &cs->objs[i];
+	for (size_t k = 0; o->active && k < o->nrules; k++) {
+		struct vg_rule_cost c;
+		vg_engine_rule_cost(cs->engine, o->rule_first + k, &c);
+		out->events += c.events;
+		out->ns += c.ns;
+		out->throttled += c.throttled;
+	}
+}
+
+void vg_crset_inherit_costs(struct vg_crset *cs, const struct vg_crset *old)
+{
+	for (size_t i = 0; old && i < cs->nobjs; i++) {
+		const struct obj *o = &cs->objs[i];
+		if (o->res.kind != VG_CR_RULE || !o->active || !o->nrules)
+			continue;
+		for (size_t j = 0; j < old->nobjs; j++) {
+			const struct obj *p = &old->objs[j];
+			if (p->res.kind != o->res.kind || strcmp(p->name, o->name) ||
+			    strcmp(p->ns ? p->ns : "", o->ns ? o->ns : ""))
+				continue;
+			struct vg_rule_cost c;
+			vg_crset_cost(old, j, &c);
+			vg_engine_rule_cost_add(cs->engine, o->rule_first, &c);
+			break;
+		}
+	}
 }
 
 void vg_crset_count(const struct vg_crset *cs, int kind, size_t *accepted, size_t *rejected)

@@ -72,6 +72,11 @@ struct vg_crset_input {
 	void *load_ctx;
 	const struct vg_crset_obj *objs;
 	size_t nobjs;
+	/* Tenancy limits (0: none): the Rules one namespace may have (those
+	 * past it, in name order, are rejected: LimitExceeded), and the CPU
+	 * time per second its Rules may spend (engine.h, vg_engine_set_tenancy). */
+	size_t max_rules_per_ns;
+	uint64_t ns_budget_ns;
 };
 
 struct vg_crset_result {
@@ -99,6 +104,15 @@ void vg_crset_interest(const struct vg_crset *cs, uint8_t want[VG_NR_MAX]);
 
 /* Results in input order (one per object of the input). */
 size_t vg_crset_results(const struct vg_crset *cs, const struct vg_crset_result **out);
+
+/* What Rule object i (input order) cost: the sum over its rules
+ * (vg_engine_rule_cost); zero for other kinds. */
+void vg_crset_cost(const struct vg_crset *cs, size_t i, struct vg_rule_cost *out);
+/* Carry the costs of old's objects over to the same objects of cs (a
+ * reload: the counters are the object's, not the build's).  Call it once
+ * old is no longer evaluated (after the swap), else what old counts
+ * afterwards is lost; cs may be running meanwhile. */
+void vg_crset_inherit_costs(struct vg_crset *cs, const struct vg_crset *old);
 
 /* Objects of a kind accepted and rejected (vigil_rules_loaded{kind,state}). */
 void vg_crset_count(const struct vg_crset *cs, int kind, size_t *accepted, size_t *rejected);

@@ -45,6 +45,7 @@ struct obj {
 	struct vg_ruleset *rs; /* ClusterRule, Rule: its own rule set */
 	struct vg_engine_src *src;
 	size_t src_index;
+	size_t rule_first, nrules; /* its rules in the engine */
 };
 
 /* The first problem found in a spec. */

@@ -3,9 +3,30 @@
 #include "sysreg.h"
 #include "util.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* A namespace's tenant rules: its own index by event type, evaluated one
+ * rule at a time so that each rule's time is its own. */
+struct tier {
+	char *ns;
+	uint32_t start[VG_T_MAX + 1]; /* offsets into idx */
+	const struct vg_rule **idx;
+	/* the current second: its start and what the tier spent in it */
+	_Atomic uint64_t win_start, win_ns;
+};
+
+/* live: written by the evaluating thread alone (a load and a store, no
+ * locked add); base: what earlier engines counted for the same object,
+ * added by another thread (vg_engine_rule_cost_add) while this engine
+ * runs, so kept apart from the live counts. */
+struct cost {
+	_Atomic uint64_t events, ns, throttled;
+	_Atomic uint64_t base_events, base_ns, base_throttled;
+};
 
 struct vg_engine {
 	struct vg_cond_fieldset *fields; /* shared by every rule's condition */
@@ -21,6 +42,11 @@ struct vg_engine {
 	uint32_t *group_start;	       /* VG_T_MAX + 1 offsets into groups */
 	struct vg_engine_stats stats;
 	vg_scope_fn scope_fn;
+	struct tier *tiers; /* by namespace, sorted */
+	size_t ntiers;
+	struct cost *cost; /* per rule */
+	vg_tenant_fn ns_fn;
+	uint64_t budget_ns;
 };
 
 /* Conditions and outputs are compiled from {text, 1, 1}, with the text's own
@@ -36,6 +62,7 @@ struct env_warn {
 struct env_ctx {
 	struct vg_ruleset *rs;
 	unsigned src;		     /* VG_FSRC_* of the rule being compiled */
+	bool confined;		     /* a namespaced Rule's: vg_field_confine */
 	const struct vg_text **seen; /* macros handed to the compiler */
 	size_t nseen, capseen;
 	struct env_warn *warns; /* the compiler's warnings on the current rule */
@@ -72,7 +99,9 @@ static const struct vg_field *env_field(void *ctx, const char *name, size_t len,
 {
 	struct env_ctx *e = ctx;
 	const struct vg_field *f = vg_field_find(name, len, arg, keylen);
-	return f && (vg_field_sources(f) & e->src) ? f : NULL;
+	if (!f || !(vg_field_sources(f) & e->src))
+		return NULL;
+	return e->confined ? vg_field_confine(f) : f;
 }
 
 static int env_list(void *ctx, const char *name, const char *const **items)
@@ -136,7 +165,7 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	e->stats.rules_total += n;
 	e->stats.macros += vg_ruleset_count_macros(rs);
 	e->stats.lists += vg_ruleset_count_lists(rs);
-	struct env_ctx ctx = {rs, 0, NULL, 0, 0, NULL, 0, 0};
+	struct env_ctx ctx = {rs, 0, src->confined, NULL, 0, 0, NULL, 0, 0};
 	struct vg_cond_env env = {&ctx, env_macro, env_list, env_field, NULL, e->fields, env_warn};
 	src->diag_begin = d->n;
 	size_t failed0 = e->stats.rules_failed, skipped0 = e->stats.rules_skipped;
@@ -146,6 +175,16 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		ctx.src = vg_fsrc_by_name(def->source);
 		if (!ctx.src) { /* a source vigil has no events of */
 			e->stats.rules_skipped++;
+			continue;
+		}
+		/* audit events have no namespace of a tenant's own: they are
+		 * the k8s_audit rule set's, never a namespaced Rule's */
+		if (src->tenant && ctx.src != VG_FSRC_SYSCALL) {
+			vg_diag_add(d, 1, def->pos.file, def->pos.line, def->pos.col,
+				    "source %s is not allowed in a namespaced Rule (only syscall) "
+				    "(rule '%s')",
+				    def->source, def->name);
+			e->stats.rules_failed++;
 			continue;
 		}
 		struct vg_cond_err err;
@@ -168,7 +207,8 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 			continue;
 		}
 		at = where_in(&def->output);
-		struct vg_output *out = vg_output_compile(def->output.text, &at, &err);
+		struct vg_output *out =
+			vg_output_compile_in(def->output.text, &at, src->confined, &err);
 		const char *foreign = out ? vg_output_foreign(out, ctx.src) : NULL;
 		if (foreign) {
 			err.pos = def->output.pos;
@@ -200,6 +240,7 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		r->out = out;
 		r->index = e->nrules;
 		r->scope = src->scope;
+		r->tenant = src->tenant ? vg_xstrdup(src->tenant) : NULL;
 		vg_cond_evttypes(c, r->types);
 		r->types[VG_T_PROCSNAP] = 0; /* /proc snapshots only seed the state */
 		/* the rule sets per source: an audit rule is indexed under the
@@ -235,6 +276,51 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	src->diag_end = d->n;
 }
 
+static int cmp_tier(const void *a, const void *b)
+{
+	return strcmp(((const struct tier *)a)->ns, ((const struct tier *)b)->ns);
+}
+
+/* One tier per namespace of the enabled tenant rules. */
+static void build_tiers(struct vg_engine *e, const uint8_t *active)
+{
+	e->cost = vg_xcalloc(e->nrules ? e->nrules : 1, sizeof(*e->cost));
+	for (size_t i = 0; i < e->nrules; i++) {
+		const char *ns = e->rules[i].tenant;
+		if (!active[i] || !ns)
+			continue;
+		size_t k = 0;
+		while (k < e->ntiers && strcmp(e->tiers[k].ns, ns))
+			k++;
+		if (k == e->ntiers) {
+			e->tiers = vg_xrealloc(e->tiers, (e->ntiers + 1) * sizeof(*e->tiers));
+			memset(&e->tiers[k], 0, sizeof(*e->tiers));
+			e->tiers[e->ntiers++].ns = vg_xstrdup(ns);
+		}
+	}
+	if (e->ntiers)
+		qsort(e->tiers, e->ntiers, sizeof(*e->tiers), cmp_tier);
+	for (size_t k = 0; k < e->ntiers; k++) {
+		struct tier *tr = &e->tiers[k];
+		size_t total = 0;
+		for (int t = 0; t < VG_T_MAX; t++) {
+			tr->start[t] = (uint32_t)total;
+			for (size_t i = 0; i < e->nrules; i++)
+				total += active[i] && e->rules[i].tenant &&
+					 !strcmp(e->rules[i].tenant, tr->ns) &&
+					 e->rules[i].types[t];
+		}
+		tr->start[VG_T_MAX] = (uint32_t)total;
+		tr->idx = vg_xcalloc(total ? total : 1, sizeof(*tr->idx));
+		size_t j = 0;
+		for (int t = 0; t < VG_T_MAX; t++)
+			for (size_t i = 0; i < e->nrules; i++)
+				if (active[i] && e->rules[i].tenant &&
+				    !strcmp(e->rules[i].tenant, tr->ns) && e->rules[i].types[t])
+					tr->idx[j++] = &e->rules[i];
+	}
+}
+
 struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
 					vg_scope_fn scope_fn, struct vg_diag *d)
 {
@@ -257,7 +343,7 @@ struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
 	for (int t = 0; t < VG_T_MAX; t++) {
 		e->idx_start[t] = (uint32_t)total;
 		for (size_t i = 0; i < e->nrules; i++)
-			total += active[i] && e->rules[i].types[t];
+			total += active[i] && !e->rules[i].tenant && e->rules[i].types[t];
 	}
 	e->idx_start[VG_T_MAX] = (uint32_t)total;
 	e->idx = vg_xcalloc(total ? total : 1, sizeof(*e->idx));
@@ -265,10 +351,11 @@ struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
 	size_t k = 0;
 	for (int t = 0; t < VG_T_MAX; t++)
 		for (size_t i = 0; i < e->nrules; i++)
-			if (active[i] && e->rules[i].types[t]) {
+			if (active[i] && !e->rules[i].tenant && e->rules[i].types[t]) {
 				e->idx_cond[k] = e->rules[i].cond;
 				e->idx[k++] = &e->rules[i];
 			}
+	build_tiers(e, active);
 	free(active);
 
 	e->group_start = vg_xcalloc(VG_T_MAX + 1, sizeof(uint32_t));
@@ -297,6 +384,7 @@ void vg_engine_free(struct vg_engine *e)
 		free((char *)r->name);
 		free((char *)r->desc);
 		free((char *)r->source);
+		free((char *)r->tenant);
 		for (size_t t = 0; t < r->ntags; t++)
 			free((char *)r->tags[t]);
 		free((char **)r->tags);
@@ -313,6 +401,12 @@ void vg_engine_free(struct vg_engine *e)
 			vg_cond_group_free(e->groups[g]);
 	free(e->groups);
 	free(e->group_start);
+	for (size_t k = 0; k < e->ntiers; k++) {
+		free(e->tiers[k].ns);
+		free(e->tiers[k].idx);
+	}
+	free(e->tiers);
+	free(e->cost);
 	free(e);
 }
 
@@ -331,6 +425,86 @@ const struct vg_rule *vg_engine_rule(const struct vg_engine *e, size_t i)
 	return i < e->nrules ? &e->rules[i] : NULL;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One writer (the evaluating thread), readers anywhere: plain loads and
+ * stores, no locked add. */
+static inline void bump(_Atomic uint64_t *x, uint64_t d)
+{
+	atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + d,
+			      memory_order_relaxed);
+}
+
+static const struct tier *find_tier(const struct vg_engine *e, const char *ns)
+{
+	size_t lo = 0, hi = e->ntiers;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(e->tiers[mid].ns, ns);
+		if (!c)
+			return &e->tiers[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The tenant rules of ev's namespace, each timed. */
+static int match_tier(const struct vg_engine *e, const struct vg_event *ev,
+		      struct vg_cond_scratch *s, vg_match_fn fn, void *ctx)
+{
+	const char *ns = e->ns_fn(ev);
+	const struct tier *ctr = ns ? find_tier(e, ns) : NULL;
+	if (!ctr)
+		return 0;
+	struct tier *tr = (struct tier *)ctr; /* its window and the costs are mutable */
+	int t = ev->type;
+	uint32_t a = tr->start[t], b = tr->start[t + 1];
+	if (a == b)
+		return 0;
+	uint64_t now = mono_ns();
+	if (e->budget_ns) {
+		if (now - atomic_load_explicit(&tr->win_start, memory_order_relaxed) >=
+		    1000000000ull) {
+			atomic_store_explicit(&tr->win_start, now, memory_order_relaxed);
+			atomic_store_explicit(&tr->win_ns, 0, memory_order_relaxed);
+		} else if (atomic_load_explicit(&tr->win_ns, memory_order_relaxed) > e->budget_ns) {
+			for (uint32_t i = a; i < b; i++)
+				bump(&e->cost[tr->idx[i]->index].throttled, 1);
+			return 0;
+		}
+	}
+	int hits = 0;
+	vg_cond_begin(tr->idx[a]->cond, ev, s);
+	for (uint32_t i = a; i < b; i++) {
+		const struct vg_rule *r = tr->idx[i];
+		bool ok = vg_cond_eval_begun(r->cond, ev, s) &&
+			  (!r->scope || !e->scope_fn || e->scope_fn(r->scope, ev));
+		uint64_t t1 = mono_ns();
+		struct cost *c = &e->cost[r->index];
+		bump(&c->events, 1);
+		bump(&c->ns, t1 - now);
+		bump(&tr->win_ns, t1 - now);
+		now = t1;
+		if (!ok)
+			continue;
+		hits++;
+		if (fn) {
+			fn(ctx, r, ev);
+			vg_cond_begin(r->cond, ev, s);
+			now = mono_ns();
+		}
+	}
+	return hits;
+}
+
 int vg_engine_match(const struct vg_engine *e, const struct vg_event *ev, struct vg_cond_scratch *s,
 		    vg_match_fn fn, void *ctx)
 {
@@ -339,30 +513,62 @@ int vg_engine_match(const struct vg_engine *e, const struct vg_event *ev, struct
 		return 0;
 	int hits = 0;
 	uint32_t start = e->idx_start[t], end = e->idx_start[t + 1];
-	if (start == end)
-		return 0;
-	/* every condition shares the engine's field set: the event's cache
-	 * generation is settled once, not once per rule */
-	vg_cond_begin(e->idx_cond[start], ev, s);
-	for (uint32_t g = e->group_start[t]; g < e->group_start[t + 1]; g++, start += 64) {
-		/* the rules of these 64 that can still match, in load order */
-		const struct vg_cond_group *grp = e->groups[g];
-		struct vg_cond_group_it it;
-		vg_cond_group_start(grp, &it);
-		int k;
-		while ((k = vg_cond_group_next(grp, ev, s, &it)) >= 0) {
-			const struct vg_rule *r = e->idx[start + (uint32_t)k];
-			if (r->scope && e->scope_fn && !e->scope_fn(r->scope, ev))
-				continue;
-			hits++;
-			if (fn) {
-				fn(ctx, r, ev);
-				/* it may have evaluated other conditions with s */
-				vg_cond_begin(r->cond, ev, s);
+	if (start < end) {
+		/* every condition shares the engine's field set: the event's
+		 * cache generation is settled once, not once per rule */
+		vg_cond_begin(e->idx_cond[start], ev, s);
+		for (uint32_t g = e->group_start[t]; g < e->group_start[t + 1]; g++, start += 64) {
+			/* the rules of these 64 that can still match, in load order */
+			const struct vg_cond_group *grp = e->groups[g];
+			struct vg_cond_group_it it;
+			vg_cond_group_start(grp, &it);
+			int k;
+			while ((k = vg_cond_group_next(grp, ev, s, &it)) >= 0) {
+				const struct vg_rule *r = e->idx[start + (uint32_t)k];
+				if (r->scope && e->scope_fn && !e->scope_fn(r->scope, ev))
+					continue;
+				hits++;
+				if (fn) {
+					fn(ctx, r, ev);
+					/* it may have evaluated other conditions with s */
+					vg_cond_begin(r->cond, ev, s);
+				}
 			}
 		}
 	}
+	if (e->ntiers && e->ns_fn && t != VG_T_AUDIT)
+		hits += match_tier(e, ev, s, fn, ctx);
 	return hits;
+}
+
+void vg_engine_set_tenancy(struct vg_engine *e, vg_tenant_fn ns_fn, uint64_t budget_ns)
+{
+	e->ns_fn = ns_fn;
+	e->budget_ns = budget_ns;
+}
+
+void vg_engine_rule_cost(const struct vg_engine *e, size_t i, struct vg_rule_cost *out)
+{
+	*out = (struct vg_rule_cost){0};
+	if (i >= e->nrules)
+		return;
+	const struct cost *c = &e->cost[i];
+	out->events = atomic_load_explicit(&c->events, memory_order_relaxed) +
+		      atomic_load_explicit(&c->base_events, memory_order_relaxed);
+	out->ns = atomic_load_explicit(&c->ns, memory_order_relaxed) +
+		  atomic_load_explicit(&c->base_ns, memory_order_relaxed);
+	out->throttled = atomic_load_explicit(&c->throttled, memory_order_relaxed) +
+			 atomic_load_explicit(&c->base_throttled, memory_order_relaxed);
+}
+
+void vg_engine_rule_cost_add(struct vg_engine *e, size_t i, const struct vg_rule_cost *c)
+{
+	if (i >= e->nrules)
+		return;
+	struct cost *k = &e->cost[i];
+	atomic_fetch_add_explicit(&k->base_events, c->events, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->base_ns, c->ns, memory_order_relaxed);
+	atomic_fetch_add_explicit(&k->base_throttled, c->throttled, memory_order_relaxed);
 }
 
 void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX])
@@ -371,6 +577,10 @@ void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX])
 	for (int t = 0; t < VG_NR_MAX; t++)
 		if (vg_syscall_desc(t) && e->idx_start[t + 1] > e->idx_start[t])
 			want[t] = 1;
+	for (size_t k = 0; k < e->ntiers; k++)
+		for (int t = 0; t < VG_NR_MAX; t++)
+			if (vg_syscall_desc(t) && e->tiers[k].start[t + 1] > e->tiers[k].start[t])
+				want[t] = 1;
 	/* and what the state needs whatever the rules say */
 	for (int t = 0; t < VG_NR_MAX; t++) {
 		const struct vg_sysreg *row = vg_sysreg(t);

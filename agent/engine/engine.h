@@ -32,6 +32,7 @@ struct vg_rule {
 	uint8_t types[VG_T_MAX]; /* event types the condition can match */
 	size_t index;		 /* position in the engine (load order) */
 	const void *scope;	 /* NULL, or the scope of its source (see vg_engine_src) */
+	const char *tenant;	 /* a namespaced Rule's namespace (vg_engine_src), else NULL */
 	bool enabled;		 /* false: compiled but never matched (enabled: false) */
 };
 
@@ -62,6 +63,15 @@ typedef int (*vg_scope_fn)(const void *scope, const struct vg_event *ev);
 struct vg_engine_src {
 	struct vg_ruleset *rs;
 	const void *scope; /* NULL: every event */
+	/* A namespaced Rule's: its conditions and outputs read the confined
+	 * fields (fields.h, vg_field_confine). */
+	bool confined;
+	/* A namespaced Rule's namespace: its rules are indexed apart, per
+	 * namespace, and evaluated only on events whose namespace
+	 * (vg_engine_set_tenancy's ns_fn) is this one, never on the host's
+	 * nor another namespace's events.  Their cost is accounted per rule
+	 * and bounded per namespace.  NULL: indexed for every event. */
+	const char *tenant;
 	/* filled by the build */
 	size_t compiled, failed, skipped;
 	size_t diag_begin, diag_end;
@@ -80,6 +90,27 @@ typedef void (*vg_match_fn)(void *ctx, const struct vg_rule *r, const struct vg_
  * every rule that matches.  Returns the number of matches. */
 int vg_engine_match(const struct vg_engine *e, const struct vg_event *ev, struct vg_cond_scratch *s,
 		    vg_match_fn fn, void *ctx);
+
+/* Tenancy (set once, before the engine is handed out): ns_fn gives an
+ * event's namespace (NULL: the host, a container without pod); without
+ * it tenant rules never run.  budget_ns: CPU time the rules of one
+ * namespace may spend per second of evaluation (0: no bound); past it they
+ * are not evaluated for the rest of that second, and every event they miss
+ * is counted (throttled). */
+typedef const char *(*vg_tenant_fn)(const struct vg_event *ev);
+void vg_engine_set_tenancy(struct vg_engine *e, vg_tenant_fn ns_fn, uint64_t budget_ns);
+
+/* What a tenant rule cost so far (0 for other rules): events it was
+ * evaluated on, ns spent evaluating it, events missed while its namespace
+ * was over budget.  Read from any thread (relaxed). */
+struct vg_rule_cost {
+	uint64_t events, ns, throttled;
+};
+void vg_engine_rule_cost(const struct vg_engine *e, size_t i, struct vg_rule_cost *out);
+/* Add c to rule i's figures (a new engine taking over an old one's):
+ * into a base count of its own, so any thread may call it while another
+ * evaluates with e. */
+void vg_engine_rule_cost_add(struct vg_engine *e, size_t i, const struct vg_rule_cost *c);
 
 /* The syscalls the kernel must capture: those the enabled rules can match,
  * plus the ones the state needs (fds, cwd, credentials). */

@@ -52,6 +52,12 @@ static void add_literal(struct vg_output *o, const char *lit, const char *end)
 struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 				    struct vg_cond_err *err)
 {
+	return vg_output_compile_in(fmt, where, false, err);
+}
+
+struct vg_output *vg_output_compile_in(const char *fmt, const struct vg_pos *where, bool confined,
+				       struct vg_cond_err *err)
+{
 	struct vg_output *o = vg_xcalloc(1, sizeof(*o));
 	struct vg_pos pos = where ? *where : (struct vg_pos){NULL, 1, 1};
 	const char *lit = fmt;
@@ -75,7 +81,8 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 		size_t total = n;
 		struct piece pc = {0};
 		size_t keylen = 0;
-		pc.f = vg_field_find(name, n, &pc.arg, &keylen);
+		pc.f = (confined ? vg_field_find_confined : vg_field_find)(name, n, &pc.arg,
+									   &keylen);
 		if (!pc.f) {
 			err->pos = pos;
 			err->kind = VG_CERR_UNKNOWN_FIELD;

@@ -22,6 +22,10 @@ struct vg_rule;
 /* Compile fmt; an unknown field is an error (err filled, NULL returned). */
 struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 				    struct vg_cond_err *err);
+/* The same; confined: with the fields a namespaced Rule reads
+ * (vg_field_confine). */
+struct vg_output *vg_output_compile_in(const char *fmt, const struct vg_pos *where, bool confined,
+				       struct vg_cond_err *err);
 void vg_output_free(struct vg_output *o);
 /* The first field of o (as written) that events of the sources in mask
  * (VG_FSRC_*) do not have; NULL when every field reads them. */

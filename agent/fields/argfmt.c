@@ -113,8 +113,8 @@ static void env_render(const struct vg_proc *p, char *out, size_t cap)
 		put(out, cap, &n, " ", p->env + i);
 }
 
-bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap, char *res,
-		      size_t rescap)
+bool vg_argfmt_render(const struct vg_event *ev, int i, bool confined, char *raw, size_t rawcap,
+		      char *res, size_t rescap)
 {
 	const struct vg_sysreg *d = params_of(ev);
 	if (!d || i < 0 || i >= d->nparams || rawcap == 0 || rescap == 0)
@@ -239,6 +239,10 @@ bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap
 		fmt_s64(raw, rawcap, pid);
 		const struct vg_proc *t =
 			pid > 0 && ev->st ? vg_state_proc(ev->st, (uint32_t)pid) : NULL;
+		/* confined: another container's or the host's process keeps its
+		 * name to itself */
+		if (t && confined && !vg_same_container(t, p))
+			t = NULL;
 		if (t)
 			cpy(res, rescap, t->comm);
 		break;
@@ -353,7 +357,7 @@ bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap
 	return true;
 }
 
-bool vg_argfmt_value(const struct vg_event *ev, int i, char *out, size_t cap)
+bool vg_argfmt_value(const struct vg_event *ev, int i, bool confined, char *out, size_t cap)
 {
 	const struct vg_sysreg *d = params_of(ev);
 	if (!d || i < 0 || i >= d->nparams || cap == 0)
@@ -363,14 +367,14 @@ bool vg_argfmt_value(const struct vg_event *ev, int i, char *out, size_t cap)
 		return true;
 	}
 	char res[VG_STR_MAX];
-	if (!vg_argfmt_render(ev, i, out, cap, res, sizeof(res)))
+	if (!vg_argfmt_render(ev, i, confined, out, cap, res, sizeof(res)))
 		return false;
 	if (res[0])
 		cpy(out, cap, res);
 	return true;
 }
 
-size_t vg_argfmt_all(const struct vg_event *ev, char *out, size_t cap)
+size_t vg_argfmt_all(const struct vg_event *ev, bool confined, char *out, size_t cap)
 {
 	char raw[VG_STR_MAX], res[VG_STR_MAX];
 	size_t n = 0;
@@ -379,7 +383,7 @@ size_t vg_argfmt_all(const struct vg_event *ev, char *out, size_t cap)
 	out[0] = '\0';
 	int cnt = vg_argfmt_count(ev);
 	for (int i = 0; i < cnt; i++) {
-		if (!vg_argfmt_render(ev, i, raw, sizeof(raw), res, sizeof(res)))
+		if (!vg_argfmt_render(ev, i, confined, raw, sizeof(raw), res, sizeof(res)))
 			continue;
 		int w = snprintf(out + n, cap - n, "%s%s=%s%s%s%s", n ? " " : "",
 				 vg_argfmt_name(ev, i), raw, res[0] ? "(" : "", res,

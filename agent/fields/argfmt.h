@@ -6,6 +6,10 @@
  * meaning ("<f>/etc/passwd", "O_WRONLY|O_CREAT", "ENOENT", a user name).
  * evt.arg.NAME reads the resolved text when not empty, else the raw one;
  * evt.args shows "name=raw(resolved)".
+ *
+ * confined: render for a rule of a namespaced Rule (fields.h,
+ * vg_field_confine): a pid resolves to its process's name only when that
+ * process is in the event's own container.
  */
 #ifndef VIGIL_ARGFMT_H
 #define VIGIL_ARGFMT_H
@@ -25,16 +29,16 @@ int vg_argfmt_find(const struct vg_event *ev, const char *name, size_t len);
 /* Render parameter i.  raw and res are NUL-terminated (res "" when the
  * value has no resolved form).  false when i is out of range or the value
  * is not in the record. */
-bool vg_argfmt_render(const struct vg_event *ev, int i, char *raw, size_t rawcap, char *res,
-		      size_t rescap);
+bool vg_argfmt_render(const struct vg_event *ev, int i, bool confined, char *raw, size_t rawcap,
+		      char *res, size_t rescap);
 
 /* What evt.arg.NAME reads of parameter i: the resolved text when there is
  * one, else the raw one (one render, into out, when the kind always has a
  * resolved form).  false as vg_argfmt_render. */
-bool vg_argfmt_value(const struct vg_event *ev, int i, char *out, size_t cap);
+bool vg_argfmt_value(const struct vg_event *ev, int i, bool confined, char *out, size_t cap);
 
 /* evt.args: every parameter, "name=raw(res) name=raw ...". Returns length. */
-size_t vg_argfmt_all(const struct vg_event *ev, char *out, size_t cap);
+size_t vg_argfmt_all(const struct vg_event *ev, bool confined, char *out, size_t cap);
 
 /* "ENOENT" for 2; NULL when unknown (e is positive). */
 const char *vg_errno_name(int e);

@@ -235,3 +235,25 @@ const struct vg_field *vg_field_find(const char *name, size_t len, struct vg_far
 	}
 	return NULL;
 }
+
+const struct vg_field *vg_field_confine(const struct vg_field *f)
+{
+	static const struct {
+		const struct vg_field *f;
+		const size_t *n;
+	} confined[] = {
+		{vg_fields_evt_confined, &vg_fields_evt_confined_count},
+		{vg_fields_proc_confined, &vg_fields_proc_confined_count},
+	};
+	for (size_t k = 0; f && k < sizeof(confined) / sizeof(confined[0]); k++)
+		for (size_t i = 0; i < *confined[k].n; i++)
+			if (!strcmp(confined[k].f[i].name, f->name))
+				return &confined[k].f[i];
+	return f;
+}
+
+const struct vg_field *vg_field_find_confined(const char *name, size_t len, struct vg_farg *arg,
+					      size_t *keylen)
+{
+	return vg_field_confine(vg_field_find(name, len, arg, keylen));
+}

@@ -92,6 +92,17 @@ struct vg_field {
 const struct vg_field *vg_field_find(const char *name, size_t len, struct vg_farg *arg,
 				     size_t *keylen);
 
+/* Confinement (DESIGN.md "Tenancy"): the rules of a namespaced Rule read
+ * the variant vg_field_confine returns, the same field save that it never
+ * reaches a process outside the event's container (parent, ancestors,
+ * session and group leaders, a pid argument's name): those read as unset.
+ * Fields that read only the event's own process return themselves.  The
+ * variant is another struct vg_field, so caches keyed by field never mix
+ * the two.  vg_field_find_confined is vg_field_find through it. */
+const struct vg_field *vg_field_confine(const struct vg_field *f);
+const struct vg_field *vg_field_find_confined(const char *name, size_t len, struct vg_farg *arg,
+					      size_t *keylen);
+
 /* The event sources a field reads (a mask): syscall fields read the
  * process and the syscall, k8s_audit fields (ka.*, jevt.*) the audit event
  * (kaudit.h); the time and host fields of evt.* read either.  A rule may

@@ -148,14 +148,25 @@ FN(f_evt_failed)
 		put_bool(out, ev->raw->h.ret < 0);
 }
 
-FN(f_evt_args)
+static void evt_args(const struct vg_event *ev, struct vg_fvals *out, bool confined)
 {
 	char b[VG_STR_MAX];
-	size_t n = vg_argfmt_all(ev, b, sizeof(b));
+	size_t n = vg_argfmt_all(ev, confined, b, sizeof(b));
 	vg_fvals_strcpy(out, b, n);
 }
 
-FN(f_evt_arg)
+FN(f_evt_args)
+{
+	evt_args(ev, out, false);
+}
+
+FN(c_evt_args)
+{
+	evt_args(ev, out, true);
+}
+
+static void evt_arg(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out,
+		    bool confined)
 {
 	int i = -1;
 	if (arg->kind == 1)
@@ -165,8 +176,18 @@ FN(f_evt_arg)
 	if (i < 0)
 		return;
 	char v[VG_STR_MAX];
-	if (vg_argfmt_value(ev, i, v, sizeof(v)))
+	if (vg_argfmt_value(ev, i, confined, v, sizeof(v)))
 		vg_fvals_strcpy(out, v, strlen(v));
+}
+
+FN(f_evt_arg)
+{
+	evt_arg(ev, arg, out, false);
+}
+
+FN(c_evt_arg)
+{
+	evt_arg(ev, arg, out, true);
 }
 
 FN(f_evt_is_open_read)
@@ -232,3 +253,13 @@ const struct vg_field vg_fields_evt[] = {
 };
 
 const size_t vg_fields_evt_count = sizeof(vg_fields_evt) / sizeof(vg_fields_evt[0]);
+
+/* A namespaced Rule's evt.args and evt.arg: a pid names its process only
+ * inside the event's container (vg_field_confine). */
+const struct vg_field vg_fields_evt_confined[] = {
+	{"evt.args", S, 0, c_evt_args, "(confined to the container)"},
+	{"evt.arg", S, IDX | KEY | REQ, c_evt_arg, "(confined to the container)"},
+};
+
+const size_t vg_fields_evt_confined_count =
+	sizeof(vg_fields_evt_confined) / sizeof(vg_fields_evt_confined[0]);

@@ -140,4 +140,10 @@ extern const size_t vg_fields_fs_count;
 extern const struct vg_field vg_fields_audit[]; /* ka.*, jevt.* (fields_audit.c) */
 extern const size_t vg_fields_audit_count;
 
+/* The confined variants (vg_field_confine), by the names above. */
+extern const struct vg_field vg_fields_evt_confined[];
+extern const size_t vg_fields_evt_confined_count;
+extern const struct vg_field vg_fields_proc_confined[];
+extern const size_t vg_fields_proc_confined_count;
+
 #endif

@@ -138,46 +138,56 @@ static const struct vg_proc *parent(const struct vg_event *ev)
 	return ev->st ? vg_state_ancestor(ev->st, ev->proc, 1) : NULL;
 }
 
-FN(f_proc_pname)
+/* The parent when it is in the event's container (confined variants). */
+static const struct vg_proc *parent_in(const struct vg_event *ev)
 {
 	const struct vg_proc *p = parent(ev);
-	if (p)
-		put_str(out, p->comm);
+	return vg_same_container(p, ev->proc) ? p : NULL;
 }
 
-FN(f_proc_pexe)
-{
-	const struct vg_proc *p = parent(ev);
-	if (p)
-		put_str(out, p->exe);
-}
+#define PARENT_FIELD(name, member)                                                                 \
+	FN(f_proc_##name)                                                                          \
+	{                                                                                          \
+		const struct vg_proc *p = parent(ev);                                              \
+		if (p)                                                                             \
+			put_str(out, p->member);                                                   \
+	}                                                                                          \
+	FN(c_proc_##name)                                                                          \
+	{                                                                                          \
+		const struct vg_proc *p = parent_in(ev);                                           \
+		if (p)                                                                             \
+			put_str(out, p->member);                                                   \
+	}
 
-FN(f_proc_pexepath)
-{
-	const struct vg_proc *p = parent(ev);
-	if (p)
-		put_str(out, p->exepath);
-}
+PARENT_FIELD(pname, comm)
+PARENT_FIELD(pexe, exe)
+PARENT_FIELD(pexepath, exepath)
+PARENT_FIELD(pcmdline, cmdline)
 
-FN(f_proc_pcmdline)
+FN(c_proc_ppid)
 {
-	const struct vg_proc *p = parent(ev);
-	if (p)
-		put_str(out, p->cmdline);
+	if (parent_in(ev))
+		vg_fvals_s64(out, P->ppid);
 }
 
 /* Ancestor fields: [n] is the n-th ancestor (0 = the process itself); no
- * index means every ancestor from the parent up. */
+ * index means every ancestor from the parent up.  confined (a namespaced
+ * Rule's variant): the walk stops at the first ancestor outside the
+ * event's container, as if the chain ended there. */
 static void ancestors(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out,
-		      void (*one)(const struct vg_proc *, struct vg_fvals *))
+		      void (*one)(const struct vg_proc *, struct vg_fvals *), bool confined)
 {
 	if (arg->kind == 1) {
 		if (arg->index < 0)
 			return;
-		const struct vg_proc *a =
-			arg->index == 0 ? ev->proc
-			: ev->st	? vg_state_ancestor(ev->st, ev->proc, (int)arg->index)
-					: NULL;
+		const struct vg_proc *a = ev->proc;
+		if (arg->index > 0 && !confined)
+			a = ev->st ? vg_state_ancestor(ev->st, ev->proc, (int)arg->index) : NULL;
+		for (int64_t i = 0; confined && a && i < arg->index; i++) {
+			a = ev->st && i < VG_FVALS_MAX ? vg_state_ancestor(ev->st, a, 1) : NULL;
+			if (!vg_same_container(a, ev->proc))
+				a = NULL;
+		}
 		if (a)
 			one(a, out);
 		return;
@@ -190,6 +200,8 @@ static void ancestors(const struct vg_event *ev, const struct vg_farg *arg, stru
 	seen[n++] = ev->proc->pid;
 	const struct vg_proc *a = ev->proc;
 	while (n <= VG_FVALS_MAX && (a = vg_state_ancestor(ev->st, a, 1))) {
+		if (confined && !vg_same_container(a, ev->proc))
+			return;
 		for (int i = 0; i < n; i++)
 			if (seen[i] == a->pid)
 				return;
@@ -225,27 +237,52 @@ static void one_cmdline(const struct vg_proc *p, struct vg_fvals *out)
 
 FN(f_proc_aname)
 {
-	ancestors(ev, arg, out, one_name);
+	ancestors(ev, arg, out, one_name, false);
+}
+
+FN(c_proc_aname)
+{
+	ancestors(ev, arg, out, one_name, true);
 }
 
 FN(f_proc_apid)
 {
-	ancestors(ev, arg, out, one_pid);
+	ancestors(ev, arg, out, one_pid, false);
+}
+
+FN(c_proc_apid)
+{
+	ancestors(ev, arg, out, one_pid, true);
 }
 
 FN(f_proc_aexe)
 {
-	ancestors(ev, arg, out, one_exe);
+	ancestors(ev, arg, out, one_exe, false);
+}
+
+FN(c_proc_aexe)
+{
+	ancestors(ev, arg, out, one_exe, true);
 }
 
 FN(f_proc_aexepath)
 {
-	ancestors(ev, arg, out, one_exepath);
+	ancestors(ev, arg, out, one_exepath, false);
+}
+
+FN(c_proc_aexepath)
+{
+	ancestors(ev, arg, out, one_exepath, true);
 }
 
 FN(f_proc_acmdline)
 {
-	ancestors(ev, arg, out, one_cmdline);
+	ancestors(ev, arg, out, one_cmdline, false);
+}
+
+FN(c_proc_acmdline)
+{
+	ancestors(ev, arg, out, one_cmdline, true);
 }
 
 /* The session leader and the process-group leader are looked up by their
@@ -260,6 +297,42 @@ static const struct vg_proc *leader(const struct vg_event *ev, bool session)
 	if (id == P->pid)
 		return P;
 	return vg_state_proc(ev->st, id);
+}
+
+/* The leader when it is the process or in its container. */
+static const struct vg_proc *leader_in(const struct vg_event *ev, bool session)
+{
+	const struct vg_proc *l = leader(ev, session);
+	return l == P || vg_same_container(l, P) ? l : NULL;
+}
+
+#define LEADER_FIELD(name, session, member)                                                        \
+	FN(c_proc_##name)                                                                          \
+	{                                                                                          \
+		const struct vg_proc *l = leader_in(ev, session);                                  \
+		if (l)                                                                             \
+			put_str(out, l->member);                                                   \
+	}
+
+LEADER_FIELD(sname, true, comm)
+LEADER_FIELD(sid_exe, true, exe)
+LEADER_FIELD(sid_exepath, true, exepath)
+LEADER_FIELD(vpgid_name, false, comm)
+LEADER_FIELD(vpgid_exe, false, exe)
+LEADER_FIELD(vpgid_exepath, false, exepath)
+
+/* The host pids of a session or group leader outside the container are
+ * the host's. */
+FN(c_proc_sid)
+{
+	if (leader_in(ev, true))
+		vg_fvals_s64(out, P->sid);
+}
+
+FN(c_proc_pgid)
+{
+	if (leader_in(ev, false))
+		vg_fvals_s64(out, P->pgid);
 }
 
 FN(f_proc_sname)
@@ -331,6 +404,11 @@ FN(f_proc_duration)
 FN(f_proc_ppid_duration)
 {
 	duration(ev, parent(ev), out);
+}
+
+FN(c_proc_ppid_duration)
+{
+	duration(ev, parent_in(ev), out);
 }
 
 FN(f_proc_exe_ino)
@@ -441,3 +519,31 @@ const struct vg_field vg_fields_proc[] = {
 };
 
 const size_t vg_fields_proc_count = sizeof(vg_fields_proc) / sizeof(vg_fields_proc[0]);
+
+/* What a namespaced Rule reads in place of the fields of the same name
+ * (vg_field_confine): every field that reaches another process stops at
+ * the event's container. */
+const struct vg_field vg_fields_proc_confined[] = {
+	{"proc.ppid", I, 0, c_proc_ppid, "(confined to the container)"},
+	{"proc.sid", I, 0, c_proc_sid, "(confined to the container)"},
+	{"proc.pgid", I, 0, c_proc_pgid, "(confined to the container)"},
+	{"proc.pname", S, 0, c_proc_pname, "(confined to the container)"},
+	{"proc.pexe", S, 0, c_proc_pexe, "(confined to the container)"},
+	{"proc.pexepath", S, 0, c_proc_pexepath, "(confined to the container)"},
+	{"proc.pcmdline", S, 0, c_proc_pcmdline, "(confined to the container)"},
+	{"proc.aname", S, IDX | LIST, c_proc_aname, "(confined to the container)"},
+	{"proc.apid", I, IDX | LIST, c_proc_apid, "(confined to the container)"},
+	{"proc.aexe", S, IDX | LIST, c_proc_aexe, "(confined to the container)"},
+	{"proc.aexepath", S, IDX | LIST, c_proc_aexepath, "(confined to the container)"},
+	{"proc.acmdline", S, IDX | LIST, c_proc_acmdline, "(confined to the container)"},
+	{"proc.sname", S, 0, c_proc_sname, "(confined to the container)"},
+	{"proc.sid.exe", S, 0, c_proc_sid_exe, "(confined to the container)"},
+	{"proc.sid.exepath", S, 0, c_proc_sid_exepath, "(confined to the container)"},
+	{"proc.vpgid.name", S, 0, c_proc_vpgid_name, "(confined to the container)"},
+	{"proc.vpgid.exe", S, 0, c_proc_vpgid_exe, "(confined to the container)"},
+	{"proc.vpgid.exepath", S, 0, c_proc_vpgid_exepath, "(confined to the container)"},
+	{"proc.ppid.duration", RT, 0, c_proc_ppid_duration, "(confined to the container)"},
+};
+
+const size_t vg_fields_proc_confined_count =
+	sizeof(vg_fields_proc_confined) / sizeof(vg_fields_proc_confined[0]);

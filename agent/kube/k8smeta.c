@@ -92,6 +92,7 @@ struct snap {
 	size_t nidx;   /* power of two */
 	struct podrec **pods;
 	size_t npods;
+	struct vg_container_meta *pmetas; /* per pod: its members, no container's */
 	struct nsrec **nss;
 	size_t nns;
 };
@@ -104,6 +105,7 @@ static void snap_destroy(struct vg_snap *base)
 	for (size_t i = 0; i < s->nns; i++)
 		nsrec_unref(s->nss[i]);
 	free(s->pods);
+	free(s->pmetas);
 	free(s->nss);
 	free(s->metas);
 	free(s->ids);
@@ -166,6 +168,7 @@ static void publish(struct vg_k8smeta *m)
 		s->nidx *= 2;
 	s->idx = vg_xcalloc(s->nidx, sizeof(*s->idx));
 	s->pods = vg_xcalloc(m->pods.n ? m->pods.n : 1, sizeof(*s->pods));
+	s->pmetas = vg_xcalloc(m->pods.n ? m->pods.n : 1, sizeof(*s->pmetas));
 	s->nss = vg_xcalloc(m->nss.n ? m->nss.n : 1, sizeof(*s->nss));
 	for (size_t i = 0; i < m->nss.nb; i++) {
 		for (struct k8s_map_ent *e = m->nss.b[i]; e; e = e->next) {
@@ -179,8 +182,17 @@ static void publish(struct vg_k8smeta *m)
 		for (struct k8s_map_ent *e = m->pods.b[i]; e; e = e->next) {
 			struct podrec *p = e->val;
 			atomic_fetch_add(&p->ref, 1);
-			s->pods[s->npods++] = p;
 			struct nsrec *ns = k8s_map_get(&m->nss, p->ns);
+			struct vg_container_meta *pm = &s->pmetas[s->npods];
+			pm->privileged = -1;
+			pm->pod_name = p->name;
+			pm->pod_uid = p->uid;
+			pm->ns_name = p->ns;
+			pm->pod_labels = p->labels;
+			pm->npod_labels = p->nlabels;
+			pm->ns_labels = ns ? ns->labels : NULL;
+			pm->nns_labels = ns ? ns->nlabels : 0;
+			s->pods[s->npods++] = p;
 			for (size_t k = 0; k < p->nctrs; k++) {
 				struct podctr *pc = &p->ctrs[k];
 				if (snap_find(s, pc->cid))
@@ -620,6 +632,16 @@ const struct vg_container_meta *vg_k8smeta_lookup(void *ctx, const char *contain
 {
 	struct vg_k8smeta *m = ctx;
 	return snap_find((const struct snap *)m->rd.cur, container_id);
+}
+
+const struct vg_container_meta *vg_k8smeta_lookup_pod(void *ctx, const char *pod_uid)
+{
+	struct vg_k8smeta *m = ctx;
+	const struct snap *s = (const struct snap *)m->rd.cur;
+	for (size_t i = 0; s && pod_uid && i < s->npods; i++)
+		if (s->pods[i]->uid && !strcmp(s->pods[i]->uid, pod_uid))
+			return &s->pmetas[i];
+	return NULL;
 }
 
 uint64_t vg_k8smeta_generation(struct vg_k8smeta *m)

@@ -63,6 +63,11 @@ struct k8s_informer *vg_k8smeta_namespaces(struct vg_k8smeta *m);
 void vg_k8smeta_reader_sync(struct vg_k8smeta *m);
 /* vg_meta_lookup_fn: ctx is the struct vg_k8smeta. NULL when unknown. */
 const struct vg_container_meta *vg_k8smeta_lookup(void *ctx, const char *container_id);
+/* A pod of this node by uid, without container members (a container its
+ * status does not list yet, known by the pod uid in its cgroup path).
+ * NULL when the pod is not (or no longer) in the cache.  Valid as
+ * vg_k8smeta_lookup's answers; a linear scan (one node's pods). */
+const struct vg_container_meta *vg_k8smeta_lookup_pod(void *ctx, const char *pod_uid);
 /* Generation of the newest published snapshot (any thread). */
 uint64_t vg_k8smeta_generation(struct vg_k8smeta *m);
 /* Containers in the newest published snapshot (any thread). */

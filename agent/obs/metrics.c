@@ -353,6 +353,20 @@ out:
 	return &s->pub;
 }
 
+void vg_metric_family_clear(struct vg_metric_family *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->m->lock);
+	for (size_t i = 0; i < f->n; i++)
+		series_free(f->series[i], f->nlabels);
+	series_free(f->overflow, f->nlabels);
+	f->overflow = NULL;
+	f->n = 0;
+	memset(f->table, 0, (f->tmask + 1) * sizeof(*f->table));
+	pthread_mutex_unlock(&f->m->lock);
+}
+
 struct vg_metric_series *vg_metric_series_n(struct vg_metric_family *f, const char *const *values,
 					    size_t n)
 {
@@ -670,6 +684,27 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .type = VG_METRIC_COUNTER,
 		  .labels = {"rule", "priority"},
 		  .max_series = 2048}},
+		{&out->rule_object_events,
+		 {.name = "vigil_rule_object_events_total",
+		  .help = "Events a namespaced Rule object's rules were evaluated on, on this "
+			  "node.",
+		  .type = VG_METRIC_COUNTER,
+		  .labels = {"kind", "namespace", "name"},
+		  .max_series = 4096}},
+		{&out->rule_object_cpu,
+		 {.name = "vigil_rule_object_cpu_nanoseconds_total",
+		  .help = "CPU time a namespaced Rule object's rules spent evaluating, on this "
+			  "node.",
+		  .type = VG_METRIC_COUNTER,
+		  .labels = {"kind", "namespace", "name"},
+		  .max_series = 4096}},
+		{&out->rule_object_throttled,
+		 {.name = "vigil_rule_object_throttled_total",
+		  .help = "Events a namespaced Rule object's rules missed: its namespace was over "
+			  "its CPU budget (tenancy.namespace_cpu_ms_per_second).",
+		  .type = VG_METRIC_COUNTER,
+		  .labels = {"kind", "namespace", "name"},
+		  .max_series = 4096}},
 		{&out->alerts_sent,
 		 {.name = "vigil_alerts_sent_total",
 		  .help = "Alerts a sink delivered.",

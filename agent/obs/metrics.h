@@ -101,6 +101,10 @@ struct vg_metric_series *vg_metric_series_n(struct vg_metric_family *f, const ch
 	vg_metric_series_n((f), (const char *const[]){__VA_ARGS__},                                \
 			   sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
+/* Drop every series of f (handles to them dangle): for a family whose
+ * only writer is its collect callback, which clears it and adds the series
+ * that still exist (objects that went away leave no series behind). */
+void vg_metric_family_clear(struct vg_metric_family *f);
 uint64_t vg_metric_family_overflows(const struct vg_metric_family *f);
 size_t vg_metric_family_size(const struct vg_metric_family *f); /* series, overflow too */
 
@@ -178,25 +182,28 @@ static inline void vg_metric_gauge_add(struct vg_metric_series *s, double d)
 /* --- vigil's families (DESIGN.md, Metrics) -------------------------------- */
 
 struct vg_vigil_metrics {
-	struct vg_metric_family *build_info;	     /* {version,commit} = 1 */
-	struct vg_metric_family *events;	     /* counter {syscall} */
-	struct vg_metric_family *events_dropped;     /* counter {stage} */
-	struct vg_metric_family *rule_matches;	     /* counter {rule,priority} */
-	struct vg_metric_family *alerts_sent;	     /* counter {sink} */
-	struct vg_metric_family *alerts_failed;	     /* counter {sink} */
-	struct vg_metric_family *alert_failures;     /* counter {sink,reason} */
-	struct vg_metric_family *alerts_throttled;   /* counter {sink} */
-	struct vg_metric_family *rules_loaded;	     /* gauge {kind,state} */
-	struct vg_metric_family *rules_reloads;	     /* counter {result} */
-	struct vg_metric_family *rules_last_reload;  /* gauge, unix seconds */
-	struct vg_metric_family *k8s_watch_restarts; /* counter {resource} */
-	struct vg_metric_family *k8s_requests;	     /* counter {verb,resource,code} */
-	struct vg_metric_family *k8s_cache_objects;  /* gauge {resource} */
-	struct vg_metric_family *processes_tracked;  /* gauge */
-	struct vg_metric_family *process_evictions;  /* counter */
-	struct vg_metric_family *capture_features;   /* gauge {feature}, 1 used / 0 fallback */
-	struct vg_metric_family *regex_undecided;    /* counter */
-	struct vg_metric_family *log_dropped;	     /* counter */
+	struct vg_metric_family *build_info;		/* {version,commit} = 1 */
+	struct vg_metric_family *events;		/* counter {syscall} */
+	struct vg_metric_family *events_dropped;	/* counter {stage} */
+	struct vg_metric_family *rule_matches;		/* counter {rule,priority} */
+	struct vg_metric_family *rule_object_events;	/* counter {kind,namespace,name} */
+	struct vg_metric_family *rule_object_cpu;	/* counter, ns {kind,namespace,name} */
+	struct vg_metric_family *rule_object_throttled; /* counter {kind,namespace,name} */
+	struct vg_metric_family *alerts_sent;		/* counter {sink} */
+	struct vg_metric_family *alerts_failed;		/* counter {sink} */
+	struct vg_metric_family *alert_failures;	/* counter {sink,reason} */
+	struct vg_metric_family *alerts_throttled;	/* counter {sink} */
+	struct vg_metric_family *rules_loaded;		/* gauge {kind,state} */
+	struct vg_metric_family *rules_reloads;		/* counter {result} */
+	struct vg_metric_family *rules_last_reload;	/* gauge, unix seconds */
+	struct vg_metric_family *k8s_watch_restarts;	/* counter {resource} */
+	struct vg_metric_family *k8s_requests;		/* counter {verb,resource,code} */
+	struct vg_metric_family *k8s_cache_objects;	/* gauge {resource} */
+	struct vg_metric_family *processes_tracked;	/* gauge */
+	struct vg_metric_family *process_evictions;	/* counter */
+	struct vg_metric_family *capture_features;	/* gauge {feature}, 1 used / 0 fallback */
+	struct vg_metric_family *regex_undecided;	/* counter */
+	struct vg_metric_family *log_dropped;		/* counter */
 };
 
 /* Register every family DESIGN.md lists (vigil_build_info set to 1 for

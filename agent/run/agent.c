@@ -75,9 +75,10 @@ struct vg_agent {
 	 * records held until it arrives */
 	struct vg_agent_meta meta;
 	struct vg_cmeta *cmeta;
-	unsigned hold_ms;
+	unsigned hold_ms, pod_hold_ms;
 	struct vg_hold *hold;
-	struct vg_metric_series *m_held[3]; /* metadata, timeout, overflow */
+	uint64_t held_rescan; /* a held record waits for its Pod's status: next scan */
+	struct vg_metric_series *m_held[4]; /* metadata, timeout, overflow, pod_timeout */
 	uint64_t held_gen;		    /* metadata generation of the last scan */
 
 	/* drops */
@@ -169,6 +170,36 @@ static void collect_drops(struct vg_metric_family *f, void *arg)
 	for (int i = 0; i < VG_CAT_MAX; i++)
 		n += s.dropped[i];
 	vg_metric_counter_set(vg_metric_labels(f, "kernel_ringbuf"), n);
+}
+
+/* One series per Rule object in force (bounded by the family's
+ * max_series); an object that went away leaves no series behind. */
+static void collect_rule_cost(struct vg_metric_family *f, int which, struct vg_agent *a)
+{
+	vg_metric_family_clear(f);
+	struct vg_reload_cost *c;
+	size_t n = vg_reload_costs(a->reload, &c);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = which == 0 ? c[i].c.events : which == 1 ? c[i].c.ns : c[i].c.throttled;
+		/* add, not set: objects past max_series share the overflow series */
+		vg_metric_add(vg_metric_labels(f, "Rule", c[i].ns, c[i].name), v);
+	}
+	vg_reload_costs_free(c, n);
+}
+
+static void collect_rule_events(struct vg_metric_family *f, void *arg)
+{
+	collect_rule_cost(f, 0, arg);
+}
+
+static void collect_rule_cpu(struct vg_metric_family *f, void *arg)
+{
+	collect_rule_cost(f, 1, arg);
+}
+
+static void collect_rule_throttled(struct vg_metric_family *f, void *arg)
+{
+	collect_rule_cost(f, 2, arg);
 }
 
 static size_t enabled_rules(const struct vg_engine *e)
@@ -287,10 +318,17 @@ static void setup_reload(struct vg_agent *a)
 	ro.interest_ctx = a;
 	ro.on_build = on_build;
 	ro.build_ctx = a;
+	ro.max_rules_per_ns = (size_t)a->cfg->tenancy.max_rules_per_namespace;
+	ro.ns_budget_ns = a->cfg->tenancy.namespace_cpu_ms_per_second * 1000000ull;
 	ro.metrics = a->reg ? &a->m : NULL;
 	ro.should_stop = stopping;
 	ro.stop_ctx = a;
 	a->reload = vg_reload_new(&ro);
+	if (a->reg) {
+		vg_metric_family_set_collect(a->m.rule_object_events, collect_rule_events, a);
+		vg_metric_family_set_collect(a->m.rule_object_cpu, collect_rule_cpu, a);
+		vg_metric_family_set_collect(a->m.rule_object_throttled, collect_rule_throttled, a);
+	}
 }
 
 static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
@@ -610,25 +648,43 @@ static int process_record(struct vg_agent *a, const struct vg_rec *raw, size_t s
 	return 0;
 }
 
-enum { HELD_METADATA, HELD_TIMEOUT, HELD_OVERFLOW };
+enum { HELD_METADATA, HELD_TIMEOUT, HELD_OVERFLOW, HELD_POD_TIMEOUT, HELD_NWHY };
 
 struct release_ctx {
 	struct vg_agent *a;
 	uint64_t now;
 	bool all;
 	int why;
+	bool waiting; /* a record past hold_ms waits for its Pod's status */
 };
 
 static bool held_ready(void *ctx, const struct vg_held *h)
 {
 	struct release_ctx *rc = ctx;
 	struct vg_agent *a = rc->a;
-	if (vg_cmeta_ready(a->cmeta, h->container_id))
+	if (vg_cmeta_ready(a->cmeta, h->container_id)) {
 		rc->why = HELD_METADATA;
-	else if (rc->all || rc->now >= h->deadline_ns)
+		return true;
+	}
+	if (rc->all) {
 		rc->why = HELD_TIMEOUT;
-	else
+		return true;
+	}
+	if (rc->now < h->deadline_ns)
 		return false;
+	/* a pod's container its Pod does not list yet: wait on for the status
+	 * (or the Pod's deletion), up to pod_hold_ms from its first record */
+	rc->why = HELD_TIMEOUT;
+	if (a->pod_hold_ms > a->hold_ms &&
+	    vg_cmeta_pod_state(a->cmeta, h->container_id) == VG_CMETA_POD_LISTED) {
+		uint64_t end =
+			h->deadline_ns + (uint64_t)(a->pod_hold_ms - a->hold_ms) * 1000000ull;
+		if (rc->now < end) {
+			rc->waiting = true;
+			return false;
+		}
+		rc->why = HELD_POD_TIMEOUT;
+	}
 	return true;
 }
 
@@ -647,12 +703,16 @@ static int release_held(struct vg_agent *a, bool all)
 	const struct vg_held *head = vg_hold_head(a->hold);
 	if (!head)
 		return 0;
-	struct release_ctx rc = {a, vg_now_mono_ns(), all, 0};
+	struct release_ctx rc = {a, vg_now_mono_ns(), all, 0, false};
 	uint64_t gen = vg_cmeta_generation(a->cmeta);
-	if (!all && gen == a->held_gen && rc.now < head->deadline_ns)
+	if (!all && gen == a->held_gen && (rc.now < head->deadline_ns || rc.now < a->held_rescan))
 		return 0;
 	a->held_gen = gen;
-	return vg_hold_release(a->hold, held_ready, held_process, &rc);
+	int r = vg_hold_release(a->hold, held_ready, held_process, &rc);
+	/* records waiting past their deadline: look again in 10 ms, not at
+	 * every record */
+	a->held_rescan = rc.waiting ? rc.now + 10000000ull : 0;
+	return r;
 }
 
 /* Should this record wait for its container's metadata?  Yes when its
@@ -669,7 +729,12 @@ static bool must_hold(struct vg_agent *a, const struct vg_rec *raw, size_t size,
 		return true;
 	if (!cid[0] || !strcmp(cid, "host"))
 		return false;
-	return !vg_cmeta_ready(a->cmeta, cid);
+	if (vg_cmeta_ready(a->cmeta, cid))
+		return false;
+	char uid[37];
+	if (!vg_state_record_pod_uid(raw, size, uid))
+		vg_cmeta_note_pod(a->cmeta, cid, uid);
+	return true;
 }
 
 static int on_record(void *ctx, const struct vg_rec *raw, size_t size)
@@ -722,14 +787,16 @@ static void enable_hold(struct vg_agent *a, unsigned hold_ms)
 			struct vg_metric_desc d = {
 				.name = "vigil_events_held_total",
 				.help = "Events held back until their pod's metadata arrived, by "
-					"how "
-					"they were released (metadata, timeout, overflow).",
+					"how they were released (metadata, timeout, overflow, "
+					"pod_timeout: the Pod listed past kubernetes.pod_hold_ms "
+					"without the container's status).",
 				.type = VG_METRIC_COUNTER,
 				.labels = {"result", NULL},
 			};
 			struct vg_metric_family *f = vg_metrics_add(a->reg, &d, err, sizeof(err));
-			static const char *const why[] = {"metadata", "timeout", "overflow"};
-			for (int i = 0; f && i < 3; i++)
+			static const char *const why[] = {"metadata", "timeout", "overflow",
+							  "pod_timeout"};
+			for (int i = 0; f && i < HELD_NWHY; i++)
 				a->m_held[i] = vg_metric_series(f, (const char *[]){why[i]});
 		}
 	}
@@ -738,7 +805,8 @@ static void enable_hold(struct vg_agent *a, unsigned hold_ms)
 void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m)
 {
 	a->meta = *m;
-	struct vg_cmeta_api api = {m->lookup, m->sync, m->generation, m->ctx};
+	struct vg_cmeta_api api = {m->lookup, m->sync, m->generation, m->ctx, m->lookup_pod};
+	a->pod_hold_ms = m->lookup_pod && m->pod_hold_ms > m->hold_ms ? m->pod_hold_ms : m->hold_ms;
 	vg_cmeta_set_api(a->cmeta, &api);
 	enable_hold(a, m->hold_ms); /* with the API, its hold_ms */
 }

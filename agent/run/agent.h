@@ -106,6 +106,10 @@ struct vg_agent_meta {
 	uint64_t (*generation)(void *ctx); /* changes when the metadata does */
 	void *ctx;
 	unsigned hold_ms;
+	/* optional (cmeta.h): a pod by uid; then a new container's records
+	 * whose Pod is listed wait up to pod_hold_ms for its status */
+	const struct vg_container_meta *(*lookup_pod)(void *ctx, const char *pod_uid);
+	unsigned pod_hold_ms;
 };
 void vg_agent_set_meta(struct vg_agent *a, const struct vg_agent_meta *m);
 

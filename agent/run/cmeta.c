@@ -23,6 +23,12 @@
 
 #define CACHE_CAP 4096		    /* containers merged between two clears */
 #define CACHE_SLOTS (CACHE_CAP * 2) /* power of two */
+#define POD_NOTES 1024		    /* container -> pod uid, power of two */
+
+struct pod_note {
+	char id[VG_CONTAINER_ID_LEN]; /* "" empty */
+	char uid[37];
+};
 
 struct slot {
 	char id[VG_CONTAINER_ID_LEN]; /* "" empty */
@@ -40,6 +46,7 @@ struct vg_cmeta {
 	struct slot *cache;
 	size_t used;
 	struct vg_container_meta spare;
+	struct pod_note *notes; /* POD_NOTES, direct-mapped by container id */
 	_Atomic uint64_t disagree[VG_RTMERGE_NFIELDS];
 
 	/* metrics and the error log */
@@ -52,6 +59,7 @@ struct vg_cmeta *vg_cmeta_new(void)
 {
 	struct vg_cmeta *c = vg_xcalloc(1, sizeof(*c));
 	c->cache = vg_xcalloc(CACHE_SLOTS, sizeof(*c->cache));
+	c->notes = vg_xcalloc(POD_NOTES, sizeof(*c->notes));
 	return c;
 }
 
@@ -62,6 +70,7 @@ void vg_cmeta_free(struct vg_cmeta *c)
 	if (c->own_rt)
 		vg_rtmeta_free(c->rt);
 	free(c->cache);
+	free(c->notes);
 	free(c);
 }
 
@@ -145,11 +154,56 @@ static const struct vg_container_meta *merged(struct vg_cmeta *c, const char *id
 	return &s->merged;
 }
 
+static struct pod_note *note_slot(struct vg_cmeta *c, const char *id)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return &c->notes[h & (POD_NOTES - 1)];
+}
+
+void vg_cmeta_note_pod(struct vg_cmeta *c, const char *id, const char *pod_uid)
+{
+	if (!id || !*id || !pod_uid || !*pod_uid)
+		return;
+	struct pod_note *n = note_slot(c, id);
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	snprintf(n->uid, sizeof(n->uid), "%s", pod_uid);
+}
+
+static const char *noted_pod(struct vg_cmeta *c, const char *id, const struct vg_container_meta *rt)
+{
+	if (rt && rt->pod_uid)
+		return rt->pod_uid;
+	const struct pod_note *n = note_slot(c, id);
+	return !strcmp(n->id, id) ? n->uid : NULL;
+}
+
+/* The Pod of a container the API does not list (yet), by pod uid. */
+static const struct vg_container_meta *pod_of(struct vg_cmeta *c, const char *id,
+					      const struct vg_container_meta *rt)
+{
+	if (!c->has_api || !c->api.lookup_pod)
+		return NULL;
+	const char *uid = noted_pod(c, id, rt);
+	return uid ? c->api.lookup_pod(c->api.ctx, uid) : NULL;
+}
+
+enum vg_cmeta_pod vg_cmeta_pod_state(struct vg_cmeta *c, const char *id)
+{
+	const struct vg_container_meta *rt = c->rt ? vg_rtmeta_lookup(c->rt, id, NULL) : NULL;
+	if (!noted_pod(c, id, rt))
+		return VG_CMETA_POD_NONE;
+	return pod_of(c, id, rt) ? VG_CMETA_POD_LISTED : VG_CMETA_POD_ABSENT;
+}
+
 const struct vg_container_meta *vg_cmeta_lookup(void *ctx, const char *id)
 {
 	struct vg_cmeta *c = ctx;
 	const struct vg_container_meta *api = c->has_api ? c->api.lookup(c->api.ctx, id) : NULL;
 	const struct vg_container_meta *rt = c->rt ? vg_rtmeta_lookup(c->rt, id, NULL) : NULL;
+	if (!api)
+		api = pod_of(c, id, rt);
 	if (!api || !rt)
 		return api ? api : rt;
 	return merged(c, id, api, rt);

@@ -34,6 +34,8 @@ struct vg_cmeta_api {
 	void (*sync)(void *ctx);
 	uint64_t (*generation)(void *ctx);
 	void *ctx;
+	/* optional: a pod by uid, without container members (k8smeta.h) */
+	const struct vg_container_meta *(*lookup_pod)(void *ctx, const char *pod_uid);
 };
 
 struct vg_cmeta *vg_cmeta_new(void);
@@ -49,6 +51,20 @@ void vg_cmeta_sync(struct vg_cmeta *c);
 /* vg_meta_lookup_fn (ctx: the struct vg_cmeta). */
 const struct vg_container_meta *vg_cmeta_lookup(void *ctx, const char *container_id);
 bool vg_cmeta_ready(struct vg_cmeta *c, const char *container_id);
+
+/* A container's pod uid, from the kubepods cgroup path of its first
+ * record (the agent notes it before the container is known): while the
+ * API does not list the container, vg_cmeta_lookup answers with the pod's
+ * members (namespace, pod name, labels) when the API has the Pod, so a
+ * pod's process is never taken for a host process.  Bounded (the oldest
+ * note of a colliding slot goes). */
+void vg_cmeta_note_pod(struct vg_cmeta *c, const char *container_id, const char *pod_uid);
+enum vg_cmeta_pod {
+	VG_CMETA_POD_NONE,   /* no pod known for the container */
+	VG_CMETA_POD_LISTED, /* the API has its Pod, not (yet) its status */
+	VG_CMETA_POD_ABSENT, /* a pod uid, but no such Pod in the API's cache */
+};
+enum vg_cmeta_pod vg_cmeta_pod_state(struct vg_cmeta *c, const char *container_id);
 /* Changes whenever either source's does. */
 uint64_t vg_cmeta_generation(struct vg_cmeta *c);
 

@@ -30,6 +30,13 @@
 #include "util.h"
 
 #define TICK_NS (1000ull * 1000000ull)
+/* A Rule's cost in its status: rewritten at most once a minute per object
+ * (a Throttled change at once), at most COST_WRITES_PER_TICK objects a
+ * second in all; Throttled is True while the namespace was over its
+ * budget within the last THROTTLED_RECENT_MS. */
+#define COST_PERIOD_MS 60000ull
+#define COST_WRITES_PER_TICK 5
+#define THROTTLED_RECENT_MS 60000ull
 
 struct vg_kube;
 struct cr_informer_ctx {
@@ -60,6 +67,7 @@ struct vg_kube {
 	struct cr_result *last; /* results of the newest build */
 	size_t nlast;
 	bool leader;
+	size_t cost_rr; /* where the next round of cost writes starts */
 
 	/* metrics (NULL when the agent serves none) */
 	const struct vg_vigil_metrics *m;
@@ -103,7 +111,9 @@ static void informer_metrics(struct vg_kube *k, struct k8s_informer *inf)
 
 static bool rules_listed(void *ctx);
 
-/* Once a second on the service thread: metrics, readiness. */
+static void write_costs(struct vg_kube *k);
+
+/* Once a second on the service thread: metrics, readiness, Rule costs. */
 static void on_tick(void *ctx)
 {
 	struct vg_kube *k = ctx;
@@ -141,6 +151,7 @@ static void on_tick(void *ctx)
 		       "kubernetes: pods of node %s and namespaces synced (%zu containers)",
 		       k->node, vg_k8smeta_containers(k->meta));
 	}
+	write_costs(k);
 	k8s_timer_arm(&k->tick, TICK_NS);
 }
 
@@ -190,6 +201,11 @@ struct cr_status {
 	int64_t generation;
 	bool accepted;
 	char *message;
+	char accepted_ltt[40], throttled_ltt[40]; /* lastTransitionTime */
+	/* a Rule's cost as last written; cost_ms: when (monotonic), 0 never */
+	struct vg_rule_cost cost;
+	uint64_t cost_ms;
+	bool throttled;
 };
 
 static void cr_upsert(void *ctx, const cJSON *obj)
@@ -318,6 +334,120 @@ static void status_done(void *ctx, const struct k8s_response *resp)
 	free(what);
 }
 
+static void wall_time(char out[40])
+{
+	char now[32];
+	k8s_micro_time(vg_now_wall_ns(), now);
+	now[19] = 0; /* metav1.Time: whole seconds */
+	snprintf(out, 40, "%sZ", now);
+}
+
+static void add_condition(cJSON *conds, const char *type, bool status, const char *reason,
+			  const char *message, int64_t generation, const char *ltt)
+{
+	cJSON *c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "type", type);
+	cJSON_AddStringToObject(c, "status", status ? "True" : "False");
+	cJSON_AddStringToObject(c, "reason", reason);
+	cJSON_AddStringToObject(c, "message", message);
+	cJSON_AddNumberToObject(c, "observedGeneration", (double)generation);
+	cJSON_AddStringToObject(c, "lastTransitionTime", ltt);
+	cJSON_AddItemToArray(conds, c);
+}
+
+/* The whole status (a merge patch replaces the conditions array): the
+ * outcome, and for a Rule its cost on this node and Throttled. */
+static void patch_status(struct vg_kube *k, const struct cr_result *r, struct cr_status *w)
+{
+	cJSON *st = cJSON_CreateObject();
+	cJSON_AddNumberToObject(st, "observedGeneration", (double)r->generation);
+	cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
+	add_condition(conds, "Accepted", r->accepted,
+		      r->reason && *r->reason ? r->reason : "Compiled",
+		      r->message ? r->message : "", r->generation, w->accepted_ltt);
+	if (r->kind == VG_CR_RULE && w->cost_ms) {
+		char msg[512];
+		if (w->throttled)
+			snprintf(msg, sizeof(msg),
+				 "namespace %s spent its evaluation budget "
+				 "(tenancy.namespace_cpu_ms_per_second) on node %s within the "
+				 "last %llu s: %llu events of this Rule not evaluated in all",
+				 r->ns ? r->ns : "", k->node, THROTTLED_RECENT_MS / 1000,
+				 (unsigned long long)w->cost.throttled);
+		else
+			snprintf(msg, sizeof(msg), "within its namespace's budget on node %s",
+				 k->node);
+		add_condition(conds, "Throttled", w->throttled,
+			      w->throttled ? "BudgetExceeded" : "WithinBudget", msg, r->generation,
+			      w->throttled_ltt);
+		cJSON *c = cJSON_AddObjectToObject(st, "cost");
+		cJSON_AddStringToObject(c, "node", k->node);
+		cJSON_AddNumberToObject(c, "eventsEvaluated", (double)w->cost.events);
+		cJSON_AddNumberToObject(c, "cpuNanoseconds", (double)w->cost.ns);
+		cJSON_AddNumberToObject(c, "eventsThrottled", (double)w->cost.throttled);
+		char ut[40];
+		wall_time(ut);
+		cJSON_AddStringToObject(c, "updateTime", ut);
+	}
+	char *body = cJSON_PrintUnformatted(st);
+	cJSON_Delete(st);
+	char *path = object_path(r->kind, r->ns, r->name);
+	char what[600];
+	snprintf(what, sizeof(what), "%s %s%s%s", vg_crset_kind_name(r->kind), r->ns ? r->ns : "",
+		 r->ns ? "/" : "", r->name);
+	k8s_patch_status(k->client, path, cr_resource[r->kind], body, status_done,
+			 vg_xstrdup(what));
+	free(path);
+	free(body);
+}
+
+/* Service thread, once a tick: the leader writes the cost of the Rules in
+ * force into their status (this node's figures), bounded as above. */
+static void write_costs(struct vg_kube *k)
+{
+	if (!k->leader || !k->nlast || !k->reload)
+		return;
+	struct vg_reload_cost *c;
+	size_t nc = vg_reload_costs(k->reload, &c);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
+	int writes = 0;
+	for (size_t step = 0; step < k->nlast && writes < COST_WRITES_PER_TICK; step++) {
+		size_t i = (k->cost_rr + step) % k->nlast;
+		const struct cr_result *r = &k->last[i];
+		if (r->kind != VG_CR_RULE || !r->accepted)
+			continue;
+		const struct vg_reload_cost *x = NULL;
+		for (size_t j = 0; j < nc && !x; j++)
+			if (!strcmp(c[j].ns, r->ns ? r->ns : "") && !strcmp(c[j].name, r->name))
+				x = &c[j];
+		if (!x)
+			continue;
+		struct cr_status *w = written_of(k, r);
+		if (w->generation != r->generation)
+			continue; /* its outcome is written first (write_statuses) */
+		bool thr = x->throttled_ms && now - x->throttled_ms < THROTTLED_RECENT_MS;
+		bool moved = memcmp(&w->cost, &x->c, sizeof(x->c)) != 0;
+		if (w->cost_ms && thr == w->throttled &&
+		    (!moved || now - w->cost_ms < COST_PERIOD_MS))
+			continue;
+		if (!w->cost_ms && !x->c.events && !x->c.throttled)
+			continue; /* nothing to say yet: no write */
+		if (!w->cost_ms || thr != w->throttled)
+			wall_time(w->throttled_ltt);
+		if (!*w->accepted_ltt)
+			wall_time(w->accepted_ltt);
+		w->throttled = thr;
+		w->cost = x->c;
+		w->cost_ms = now;
+		patch_status(k, r, w);
+		writes++;
+		k->cost_rr = i + 1;
+	}
+	vg_reload_costs_free(c, nc);
+}
+
 /* Service thread: the leader writes each object's outcome once per
  * generation, and a Warning Event on an object it rejects. */
 static void write_statuses(struct vg_kube *k)
@@ -336,33 +466,8 @@ static void write_statuses(struct vg_kube *k)
 		w->message = dup_or_null(r->message);
 		if (status_current(k, r))
 			continue;
-		char now[32];
-		k8s_micro_time(vg_now_wall_ns(), now);
-		now[19] = 0; /* metav1.Time: whole seconds */
-		cJSON *st = cJSON_CreateObject();
-		cJSON_AddNumberToObject(st, "observedGeneration", (double)r->generation);
-		cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
-		cJSON *c = cJSON_CreateObject();
-		cJSON_AddStringToObject(c, "type", "Accepted");
-		cJSON_AddStringToObject(c, "status", r->accepted ? "True" : "False");
-		cJSON_AddStringToObject(c, "reason",
-					r->reason && *r->reason ? r->reason : "Compiled");
-		cJSON_AddStringToObject(c, "message", r->message ? r->message : "");
-		cJSON_AddNumberToObject(c, "observedGeneration", (double)r->generation);
-		char ltt[40];
-		snprintf(ltt, sizeof(ltt), "%sZ", now);
-		cJSON_AddStringToObject(c, "lastTransitionTime", ltt);
-		cJSON_AddItemToArray(conds, c);
-		char *body = cJSON_PrintUnformatted(st);
-		cJSON_Delete(st);
-		char *path = object_path(r->kind, r->ns, r->name);
-		char what[600];
-		snprintf(what, sizeof(what), "%s %s%s%s", vg_crset_kind_name(r->kind),
-			 r->ns ? r->ns : "", r->ns ? "/" : "", r->name);
-		k8s_patch_status(k->client, path, cr_resource[r->kind], body, status_done,
-				 vg_xstrdup(what));
-		free(path);
-		free(body);
+		wall_time(w->accepted_ltt);
+		patch_status(k, r, w);
 		if (!r->accepted && k->events) {
 			struct k8s_event_in in = {
 				.rule = "Rule rejected",
@@ -556,6 +661,8 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 		.generation = meta_generation,
 		.ctx = k->meta,
 		.hold_ms = (unsigned)cfg->kubernetes.hold_ms,
+		.lookup_pod = vg_k8smeta_lookup_pod,
+		.pod_hold_ms = (unsigned)cfg->kubernetes.pod_hold_ms,
 	};
 	vg_agent_set_meta(a, &am);
 	k->reload = vg_agent_reload(a);

@@ -84,7 +84,12 @@ struct vg_reload {
 
 	_Atomic(struct pending *) pending;
 	struct vg_crset *current; /* capture thread */
-	uint8_t map[VG_NR_MAX];	  /* what the kernel map holds (worker) */
+	/* worker: the set the capture thread swapped in last (alive until the
+	 * worker reaps it), and the costs table read from it */
+	struct vg_crset *live;
+	struct vg_reload_cost *costs; /* under mu */
+	size_t ncosts;
+	uint8_t map[VG_NR_MAX]; /* what the kernel map holds (worker) */
 };
 
 static uint64_t boottime(void *ctx)
@@ -252,8 +257,9 @@ static struct vg_crset *build(struct vg_reload *r)
 	bool reload = r->stats.builds++ > 0;
 	pthread_mutex_unlock(&r->mu);
 
-	struct vg_crset_input in = {r->o.paths,	   r->o.npaths, r->o.load_more,
-				    r->o.load_ctx, objs,	n};
+	struct vg_crset_input in = {
+		r->o.paths, r->o.npaths, r->o.load_more,	r->o.load_ctx,
+		objs,	    n,		 r->o.max_rules_per_ns, r->o.ns_budget_ns};
 	struct vg_diag d = {0};
 	struct vg_crset *cs = vg_crset_build(&in, &d);
 	pthread_mutex_lock(&r->cb_mu);
@@ -336,6 +342,70 @@ static void write_map(struct vg_reload *r, const uint8_t want[VG_NR_MAX])
 	pthread_mutex_unlock(&r->mu);
 }
 
+void vg_reload_costs_free(struct vg_reload_cost *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++) {
+		free(c[i].ns);
+		free(c[i].name);
+	}
+	free(c);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
+}
+
+/* Worker: the costs of the Rule objects of the set in force. */
+static void refresh_costs(struct vg_reload *r)
+{
+	if (!r->live)
+		return;
+	const struct vg_crset_result *res;
+	size_t n = vg_crset_results(r->live, &res), k = 0;
+	struct vg_reload_cost *c = vg_xcalloc(n + 1, sizeof(*c));
+	uint64_t now = mono_ms();
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].kind != VG_CR_RULE || !res[i].in_force)
+			continue;
+		struct vg_reload_cost *x = &c[k++];
+		x->ns = vg_xstrdup(res[i].ns ? res[i].ns : "");
+		x->name = vg_xstrdup(res[i].name);
+		vg_crset_cost(r->live, i, &x->c);
+		for (size_t j = 0; j < r->ncosts; j++) {
+			const struct vg_reload_cost *o = &r->costs[j];
+			if (strcmp(o->ns, x->ns) || strcmp(o->name, x->name))
+				continue;
+			x->throttled_ms = x->c.throttled > o->c.throttled ? now : o->throttled_ms;
+			break;
+		}
+	}
+	struct vg_reload_cost *old = r->costs;
+	size_t nold = r->ncosts;
+	r->costs = c;
+	r->ncosts = k;
+	pthread_mutex_unlock(&r->mu);
+	vg_reload_costs_free(old, nold);
+}
+
+size_t vg_reload_costs(struct vg_reload *r, struct vg_reload_cost **out)
+{
+	pthread_mutex_lock(&r->mu);
+	size_t n = r->ncosts;
+	struct vg_reload_cost *c = vg_xcalloc(n + 1, sizeof(*c));
+	for (size_t i = 0; i < n; i++) {
+		c[i] = r->costs[i];
+		c[i].ns = vg_xstrdup(r->costs[i].ns);
+		c[i].name = vg_xstrdup(r->costs[i].name);
+	}
+	pthread_mutex_unlock(&r->mu);
+	*out = c;
+	return n;
+}
+
 /* The sets the capture thread let go: narrow the map to the set in force
  * (and whatever a set still waiting needs), then free them. */
 static void reap(struct vg_reload *r)
@@ -356,6 +426,20 @@ static void reap(struct vg_reload *r)
 	if (!r->quiet)
 		write_map(r, want);
 	pthread_mutex_unlock(&r->cb_mu);
+	/* the capture thread no longer counts into these: carry each set's
+	 * counts into its successor, oldest first (a chain of swaps) */
+	r->live = list->p->cs;
+	struct retired *rev = NULL;
+	while (list) {
+		struct retired *next = list->next;
+		list->next = rev;
+		rev = list;
+		list = next;
+	}
+	for (struct retired *t = rev; t; t = t->next)
+		vg_crset_inherit_costs(t->p->cs, t->old);
+	refresh_costs(r);
+	list = rev;
 	while (list) {
 		struct retired *next = list->next;
 		vg_crset_free(list->old);
@@ -412,10 +496,15 @@ static void *worker(void *arg)
 		pthread_cond_wait(&r->first_cv, &r->mu);
 	pthread_mutex_unlock(&r->mu);
 	struct pollfd pfd = {r->efd, POLLIN, 0};
+	refresh_costs(r);
 	while (!atomic_load(&r->stop)) {
-		int rc = poll(&pfd, 1, -1);
+		int rc = poll(&pfd, 1, VG_RELOAD_COST_MS);
 		if (rc < 0 && errno != EINTR)
 			break;
+		if (rc == 0) { /* a second without work: the costs moved on */
+			refresh_costs(r);
+			continue;
+		}
 		uint64_t v;
 		ssize_t rd = read(r->efd, &v, sizeof(v));
 		(void)rd;
@@ -489,6 +578,7 @@ struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
 		r->stats.map_errors += rc != 0;
 	}
 	pthread_mutex_lock(&r->mu);
+	r->live = cs; /* the worker reads it once first_taken is set */
 	r->first_taken = true;
 	pthread_cond_broadcast(&r->first_cv);
 	pthread_mutex_unlock(&r->mu);
@@ -594,6 +684,7 @@ static void free_all(struct vg_reload *r)
 	}
 	vg_crset_free(r->current);
 	vg_crset_free(r->first);
+	vg_reload_costs_free(r->costs, r->ncosts);
 	for (size_t i = 0; i < r->n; i++)
 		entry_free(&r->e[i]);
 	free(r->e);

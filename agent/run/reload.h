@@ -66,6 +66,9 @@ struct vg_reload_opts {
 	void (*on_build)(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag);
 	void *build_ctx;
 	unsigned debounce_ms; /* 0: 200 */
+	/* crset.h's tenancy limits (0: none) */
+	size_t max_rules_per_ns;
+	uint64_t ns_budget_ns;
 	/* Optional: polled while vg_reload_start waits for the first set;
 	 * true makes it stop waiting (SIGTERM during a long compile). */
 	bool (*should_stop)(void *ctx);
@@ -129,5 +132,21 @@ size_t vg_reload_file_errors(struct vg_reload *r);
 bool vg_reload_pending(struct vg_reload *r);
 
 void vg_reload_get_stats(struct vg_reload *r, struct vg_reload_stats *out);
+
+/* The cost of each Rule object in force (crset.h, vg_crset_cost), summed
+ * over the sets it was in: the worker carries an object's counts into the
+ * next set once the capture thread let the old one go, and refreshes this
+ * table every VG_RELOAD_COST_MS and after each swap.  throttled_ms: the
+ * CLOCK_MONOTONIC time (ms) the worker last saw its throttled count rise,
+ * 0 never.  A copy (free with vg_reload_costs_free); an object that is no
+ * longer in force is no longer listed. */
+#define VG_RELOAD_COST_MS 1000
+struct vg_reload_cost {
+	char *ns, *name;
+	struct vg_rule_cost c;
+	uint64_t throttled_ms;
+};
+size_t vg_reload_costs(struct vg_reload *r, struct vg_reload_cost **out);
+void vg_reload_costs_free(struct vg_reload_cost *c, size_t n);
 
 #endif

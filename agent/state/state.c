@@ -308,6 +308,18 @@ void vg_state_get_stats(const struct vg_state *st, struct vg_state_stats *out)
 	out->procs = st->nprocs;
 }
 
+int vg_state_record_pod_uid(const struct vg_rec *raw, size_t size, char out[37])
+{
+	out[0] = 0;
+	if (validate(raw, size) || (raw->h.kind != VG_K_EXEC && raw->h.kind != VG_K_PROC) ||
+	    !raw->len[VG_X_CGROUP])
+		return -ENOENT;
+	size_t off = 0;
+	for (int i = 0; i < VG_X_CGROUP; i++)
+		off += raw->len[i];
+	return vg_container_pod_uid(raw->data + off, out);
+}
+
 int vg_state_record_container(const struct vg_state *st, const struct vg_rec *raw, size_t size,
 			      char out[VG_CONTAINER_ID_LEN])
 {

@@ -120,6 +120,13 @@ int vg_state_apply(struct vg_state *st, const struct vg_rec *raw, size_t size, s
 struct vg_proc *vg_state_proc(struct vg_state *st, uint32_t pid);
 /* The n-th ancestor of p (1 = parent); NULL when the chain ends. */
 struct vg_proc *vg_state_ancestor(struct vg_state *st, const struct vg_proc *p, int n);
+/* a and b are in one container (never true on the host): the boundary the
+ * fields of a namespaced Rule stop at (fields.h, vg_field_confine). */
+static inline bool vg_same_container(const struct vg_proc *a, const struct vg_proc *b)
+{
+	return a && b && b->container_id[0] && __builtin_strcmp(b->container_id, "host") != 0 &&
+	       __builtin_strcmp(a->container_id, b->container_id) == 0;
+}
 /* fd table entry of p, NULL if unknown. */
 const struct vg_fd *vg_state_fd(struct vg_state *st, const struct vg_proc *p, int64_t fd);
 
@@ -186,6 +193,10 @@ const struct vg_container_meta *vg_state_meta(struct vg_state *st, const struct 
  * known yet (out = ""). */
 int vg_state_record_container(const struct vg_state *st, const struct vg_rec *raw, size_t size,
 			      char out[VG_CONTAINER_ID_LEN]);
+
+/* The pod uid the cgroup path of an exec record names (kubepods), before
+ * it is applied: 0 with out set, else -ENOENT (out = ""). */
+int vg_state_record_pod_uid(const struct vg_rec *raw, size_t size, char out[37]);
 
 /* Container id from a cgroup path (docker, containerd cgroupfs and systemd,
  * CRI-O, podman, k3s).  Writes "host" when no runtime layout matches. */

@@ -615,6 +615,261 @@ def test_api_server_outage():
                 pass
 
 
+def held_metric(agent, result):
+    return metric(agent, "vigil_events_held_total", {"result": result})
+
+
+def test_pod_status_late_first_process_alerted():
+    """A container runs before its Pod's containerStatuses list it: the
+    pod uid of its cgroup path names a Pod in the cache, so its first
+    process waits for the status (here 5 s late, past hold_ms) and is
+    alerted with the whole metadata; a Pod whose status never comes gets
+    its alert at pod_hold_ms, attributed by pod uid, never as a host
+    process."""
+    node = f"node-{RUN}-late"
+    ns = fresh_ns("vlate")
+    c1, c2 = Container(), Container()
+    agent = None
+    try:
+        c1.pod_uid = make_pod(ns, "late5", node, {"app": "late"})
+        c2.pod_uid = make_pod(ns, "never", node, {"app": "never"})
+        apply({"apiVersion": "vigil.dev/v1alpha1", "kind": "ClusterRule",
+               "metadata": {"name": f"never-{RUN}"},
+               "spec": {"rule": f"never-{RUN}", "description": "pods labelled app=never",
+                        "condition": "evt.type in (execve, execveat) and evt.dir = < "
+                                     "and proc.name = sh",
+                        "output": "shell in %k8s.ns.name/%k8s.pod.name",
+                        "priority": "Warning",
+                        "podSelector": {"matchLabels": {"app": "never"}}}})
+        agent = Agent(node, extra="  pod_hold_ms: 12000\n")
+        agent.wait_synced()
+        t = threading.Timer(5.0, set_container, (ns, "late5", c1.id))
+        t.start()
+        t0 = time.time()
+        c1.run(["sh", "-c", "true"])
+        t.join()
+        a = wait_for(lambda: [x for x in alerts(agent)
+                              if x.get("k8s", {}).get("pod") == "late5"],
+                     "the late pod's alert", timeout=20)[0]
+        took = time.time() - t0
+        of = a["output_fields"]
+        check(of.get("k8s.ns.name") == ns and of.get("container.name") == "app",
+              f"late alert without the status's metadata: {of}")
+        check(took >= 4.5, f"released before the status came ({took:.1f} s)")
+        check(held_metric(agent, "metadata") >= 1, "held metric (metadata)")
+        # the status never comes: released at pod_hold_ms, by pod uid
+        t0 = time.time()
+        c2.run(["sh", "-c", "true"])
+        a = wait_for(lambda: [x for x in alerts(agent)
+                              if x["output_fields"].get("k8s.pod.name") == "never"],
+                     "the alert of the pod without status", timeout=30)[0]
+        of = a["output_fields"]
+        check(of.get("k8s.ns.name") == ns and of.get("k8s.pod.label[app]") == "never",
+              f"pod-uid attribution: {of}")
+        check(held_metric(agent, "pod_timeout") >= 1, "held metric (pod_timeout)")
+        # the ClusterRule for its pods fires (a host process never matches it)
+        cr = wait_for(lambda: alerts(agent, f"never-{RUN}"), "the ClusterRule's alert")
+        check(cr[0]["output"].endswith(f"shell in {ns}/never"), cr[0]["output"])
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        c1.close()
+        c2.close()
+        kubectl("delete", "clusterrule", f"never-{RUN}", "--ignore-not-found", check_rc=False)
+
+
+def tenant(ns, user):
+    """A real user (authorized by RBAC, impersonated by the admin) with only
+    the rights a namespace admin gets on Rules in ns."""
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "rule-author", "namespace": ns},
+            "rules": [{"apiGroups": ["vigil.dev"], "resources": ["rules"],
+                       "verbs": ["get", "list", "watch", "create", "update", "patch",
+                                 "delete"]},
+                      {"apiGroups": ["vigil.dev"], "resources": ["rules/status"],
+                       "verbs": ["get"]}]}
+    rb = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+          "metadata": {"name": "rule-author", "namespace": ns},
+          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                      "name": "rule-author"},
+          "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                        "name": user}]}
+    apply(role)
+    apply(rb)
+    no = kubectl("auth", "can-i", "--as", user, "get", "rulelibraries.vigil.dev",
+                 check_rc=False).strip()
+    check(no == "no", f"the tenant can read RuleLibraries: {no}")
+    no = kubectl("auth", "can-i", "--as", user, "create", "clusterrules.vigil.dev",
+                 check_rc=False).strip()
+    check(no == "no", f"the tenant can create ClusterRules: {no}")
+
+
+def as_tenant_apply(user, obj):
+    kubectl("--as", user, "apply", "-f", "-", input=json.dumps(obj))
+
+
+def tenant_rule(ns, name, cond, output, prio="Warning"):
+    return {"apiVersion": "vigil.dev/v1alpha1", "kind": "Rule",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"rule": name, "description": "tenant rule", "condition": cond,
+                     "output": output, "priority": prio}}
+
+
+def condition(kind, name, ns, ctype):
+    o = json.loads(kubectl("get", kind, name, "-n", ns, "-o", "json"))
+    st = o.get("status") or {}
+    c = [x for x in st.get("conditions", []) if x.get("type") == ctype]
+    return (c[0] if c else None), st
+
+
+ANCESTOR_FIELDS = ["proc.pname", "proc.pcmdline", "proc.ppid", "proc.aname[2]",
+                   "proc.aname[3]", "proc.apid[2]", "proc.apid[3]", "proc.acmdline[2]",
+                   "proc.acmdline[3]", "proc.aexepath[2]", "proc.aexepath[3]", "proc.aname[4]",
+                   "proc.sname", "proc.vpgid.name"]
+
+
+def test_tenant_rules_confined_errors_limits():
+    """Tenants as users with only namespaced rights: a Rule's ancestor
+    fields stop at the container (`<NA>` for host ancestors) where the
+    ClusterRule twin sees them; a Rule using a cluster library's list with
+    a type error gets a message without the library's items; a Rule past
+    tenancy.max_rules_per_namespace is Accepted=False LimitExceeded."""
+    node = f"node-{RUN}-ten"
+    apply_crds()
+    ns = fresh_ns("vten")
+    user = f"alice-{RUN}"
+    c = Container()
+    agent = None
+    try:
+        tenant(ns, user)
+        make_pod(ns, "tp", node, {"app": "t"})
+        set_container(ns, "tp", c.id)
+        out = " ".join(f"{f}=%{f}" for f in ANCESTOR_FIELDS)
+        cond = "evt.type in (execve, execveat) and evt.dir = < and proc.name = lsx"
+        as_tenant_apply(user, tenant_rule(ns, "anc", cond, "tenant " + out))
+        apply({"apiVersion": "vigil.dev/v1alpha1", "kind": "ClusterRule",
+               "metadata": {"name": f"anc-{RUN}"},
+               "spec": {"rule": f"anc-{RUN}", "description": "admin twin",
+                        "condition": cond, "output": "admin " + out,
+                        "priority": "Warning"}})
+        apply({"apiVersion": "vigil.dev/v1alpha1", "kind": "RuleLibrary",
+               "metadata": {"name": f"lib-{RUN}"},
+               "spec": {"lists": [{"name": f"secret_ports_{RUN}",
+                                   "items": ["22", "topsecret_item"]}]}})
+        as_tenant_apply(user, tenant_rule(
+            ns, "uses-lib", f"evt.type = connect and fd.sport in (secret_ports_{RUN})", "x"))
+        for n in ("z1", "z2", "z3"):
+            as_tenant_apply(user, tenant_rule(ns, n, "evt.type = kill", "x"))
+        agent = Agent(node, extra="  leader_election: true\ntenancy:\n"
+                                  "  max_rules_per_namespace: 4\n")
+        agent.wait_synced()
+        ok = wait_for(lambda: accepted("vr", "anc", ns), "status of anc")
+        check(ok["status"] == "True", f"anc: {ok}")
+        bad = wait_for(lambda: accepted("vr", "uses-lib", ns), "status of uses-lib")
+        check(bad["status"] == "False" and "topsecret" not in bad["message"] and
+              "spec.condition" in bad["message"], f"uses-lib status: {bad}")
+        # in name order: anc, uses-lib (rejected: not in force), z1, z2, z3
+        lim = wait_for(lambda: accepted("vr", "z3", ns), "status of z3")
+        check(lim["status"] == "False" and lim["reason"] == "LimitExceeded" and
+              "tenancy.max_rules_per_namespace" in lim["message"], f"z3 status: {lim}")
+        check(accepted("vr", "z2", ns)["status"] == "True", "z2 not accepted")
+        # a tree: runc (host) > sh (container init) > wrap > lsx, scripts so
+        # that each is a real execve (busybox runs its applets in-process)
+        for name, body in (("wrap", "/bin/lsx; true"), ("lsx", "ls / >/dev/null; true")):
+            path = os.path.join(c.dir, "rootfs", "bin", name)
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\n" + body + "\n")
+            os.chmod(path, 0o755)
+        c.run(["sh", "-c", "/bin/wrap; true"])
+        t = wait_for(lambda: [a for a in agent.lines() if a.get("rule") == "anc"],
+                     "the tenant rule's alert")[0]
+        adm = wait_for(lambda: [a for a in agent.lines() if a.get("rule") == f"anc-{RUN}"],
+                       "the ClusterRule's alert")[0]
+        tf, af = t["output_fields"], adm["output_fields"]
+        check(tf.get("proc.pname") == "wrap" and tf.get("proc.aname[2]") == "sh",
+              f"container ancestors hidden from the tenant: {tf}")
+        check(af.get("proc.aname[3]") and tf.get("proc.aname[3]") is None,
+              f"aname[3] (the host's runc): admin {af.get('proc.aname[3]')!r}, "
+              f"tenant {tf.get('proc.aname[3]')!r}")
+        host = [f for f in ANCESTOR_FIELDS if af.get(f) not in (None, "<NA>") and
+                af.get(f) != tf.get(f)]
+        check(host, f"the ClusterRule saw no host ancestor: {af}")
+        for f in host:
+            check(tf.get(f) in ("<NA>", None, "0", ""),
+                  f"the tenant's {f} shows host data: {tf.get(f)!r} (admin: {af.get(f)!r})")
+        check("runc" not in t["output"], f"host data in the tenant's output: {t['output']}")
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        c.close()
+        kubectl("delete", "clusterrule", f"anc-{RUN}", "--ignore-not-found", check_rc=False)
+        kubectl("delete", "rulelibrary", f"lib-{RUN}", "--ignore-not-found", check_rc=False)
+
+
+def test_tenant_rule_throttled_cost_in_status_and_metrics():
+    """A namespace whose Rules spend more than
+    tenancy.namespace_cpu_ms_per_second: Throttled=True and the cost in
+    the Rule's status, per-object series in the metrics, gone with the
+    object."""
+    node = f"node-{RUN}-thr"
+    apply_crds()
+    ns = fresh_ns("vthr")
+    user = f"bob-{RUN}"
+    c = Container()
+    agent = None
+    try:
+        tenant(ns, user)
+        make_pod(ns, "busy", node, {"app": "busy"})
+        set_container(ns, "busy", c.id)
+        terms = " or ".join(f'fd.name contains "/nonexistent-{i}/"' for i in range(150))
+        as_tenant_apply(user, tenant_rule(
+            ns, "heavy", f"evt.type in (open, openat, openat2) and ({terms})", "x"))
+        agent = Agent(node, extra="  leader_election: true\ntenancy:\n"
+                                  "  namespace_cpu_ms_per_second: 1\n")
+        agent.wait_synced()
+        wait_for(lambda: accepted("vr", "heavy", ns), "status of heavy")
+        c.run(["sh", "-c", "i=0; while [ $i -lt 60000 ]; do : < /etc/passwd; "
+                           "i=$((i+1)); done"], timeout=120)
+        labels = {"kind": "Rule", "namespace": ns, "name": "heavy"}
+        wait_for(lambda: metric(agent, "vigil_rule_object_throttled_total", labels) > 0,
+                 "throttled events in the metrics", timeout=20)
+        check(metric(agent, "vigil_rule_object_events_total", labels) > 0, "events metric")
+        check(metric(agent, "vigil_rule_object_cpu_nanoseconds_total", labels) > 0,
+              "cpu metric")
+
+        def throttled():
+            cnd, st = condition("vr", "heavy", ns, "Throttled")
+            return (cnd, st) if cnd and cnd["status"] == "True" else None
+        cnd, st = wait_for(throttled, "Throttled=True in the status", timeout=20)
+        check(cnd["reason"] == "BudgetExceeded" and ns in cnd["message"], cnd)
+        cost = st.get("cost") or {}
+        check(cost.get("node") == node and cost.get("eventsEvaluated", 0) > 0 and
+              cost.get("cpuNanoseconds", 0) > 0 and cost.get("eventsThrottled", 0) > 0,
+              f"status.cost: {cost}")
+        acc, _ = condition("vr", "heavy", ns, "Accepted")
+        check(acc and acc["status"] == "True", f"Accepted kept next to Throttled: {acc}")
+        # the tenant can read its Rule's status
+        kubectl("--as", user, "get", "rules.vigil.dev", "heavy", "-n", ns)
+        # the object goes: so do its series
+        kubectl("--as", user, "delete", "rules.vigil.dev", "heavy", "-n", ns)
+        wait_for(lambda: metric(agent, "vigil_rule_object_events_total", labels) == 0 and
+                 f'namespace="{ns}"' not in agent_metrics(agent),
+                 "the series removed with the object", timeout=20)
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        c.close()
+
+
+def agent_metrics(agent):
+    import urllib.request
+    return urllib.request.urlopen(
+        f"http://127.0.0.1:{agent.metrics_port()}/metrics", timeout=10).read().decode()
+
+
 def install_rbac():
     """The chart's ClusterRole, Role and bindings for the agent's service
     account (system:serviceaccount:vigil:vigil), rendered by helm."""
@@ -636,7 +891,10 @@ TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
          test_cluster_rules_accepted_and_rejected,
          test_thousand_alerts_one_event_series,
          test_missing_verb_reported_not_a_crash,
-         test_api_server_outage]
+         test_api_server_outage,
+         test_pod_status_late_first_process_alerted,
+         test_tenant_rules_confined_errors_limits,
+         test_tenant_rule_throttled_cost_in_status_and_metrics]
 
 
 if __name__ == "__main__":

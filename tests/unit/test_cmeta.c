@@ -173,11 +173,57 @@ static void test_with_api(void **unused)
 	vg_rtmeta_free(rt);
 }
 
+static bool pod_listed = true;
+static const struct vg_container_meta POD = {.pod_name = "web-1",
+					     .pod_uid = "0a1b2c3d-0000-4000-8000-00000000beef",
+					     .ns_name = "team-a",
+					     .privileged = -1};
+static const struct vg_container_meta *api_pod(void *ctx, const char *uid)
+{
+	(void)ctx;
+	return pod_listed && !strcmp(uid, POD.pod_uid) ? &POD : NULL;
+}
+
+static const struct vg_container_meta *api_none(void *ctx, const char *id)
+{
+	(void)ctx, (void)id;
+	return NULL;
+}
+
+/* A container its Pod does not list yet, known by the pod uid of its
+ * cgroup path: never ready (its status is awaited), but its look-up names
+ * the Pod (never a host process); the Pod gone: absent. */
+static void test_pod_by_uid(void **unused)
+{
+	(void)unused;
+	struct vg_cmeta *c = vg_cmeta_new();
+	struct vg_cmeta_api api = {.lookup = api_none, .lookup_pod = api_pod};
+	vg_cmeta_set_api(c, &api);
+	pod_listed = true;
+	assert_null(vg_cmeta_lookup(c, "aaaaaaaaaaaa"));
+	assert_int_equal(vg_cmeta_pod_state(c, "aaaaaaaaaaaa"), VG_CMETA_POD_NONE);
+	vg_cmeta_note_pod(c, "aaaaaaaaaaaa", POD.pod_uid);
+	assert_false(vg_cmeta_ready(c, "aaaaaaaaaaaa"));
+	assert_int_equal(vg_cmeta_pod_state(c, "aaaaaaaaaaaa"), VG_CMETA_POD_LISTED);
+	const struct vg_container_meta *m = vg_cmeta_lookup(c, "aaaaaaaaaaaa");
+	assert_non_null(m);
+	assert_string_equal(m->ns_name, "team-a");
+	assert_string_equal(m->pod_name, "web-1");
+	assert_null(m->name); /* no container's members */
+	pod_listed = false;
+	assert_int_equal(vg_cmeta_pod_state(c, "aaaaaaaaaaaa"), VG_CMETA_POD_ABSENT);
+	assert_null(vg_cmeta_lookup(c, "aaaaaaaaaaaa"));
+	/* another container: its own note */
+	assert_int_equal(vg_cmeta_pod_state(c, "bbbbbbbbbbbb"), VG_CMETA_POD_NONE);
+	vg_cmeta_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_without_api),
 		cmocka_unit_test(test_with_api),
+		cmocka_unit_test(test_pod_by_uid),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

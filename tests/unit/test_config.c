@@ -316,6 +316,10 @@ static void test_ranges(void **state)
 		     "key 'runtime.max_file_bytes': must be at most 67108864");
 	expect_error("runtime:\n  hold_ms: 4294967296\n",
 		     "key 'runtime.hold_ms': must be at most 600000");
+	expect_error("tenancy:\n  max_rules_per_namespace: 4294967296\n",
+		     "key 'tenancy.max_rules_per_namespace': must be at most 100000");
+	expect_error("tenancy:\n  namespace_cpu_ms_per_second: 1001\n",
+		     "key 'tenancy.namespace_cpu_ms_per_second': must be at most 1000");
 	expect_error("audit:\n  listen: \"256.0.0.1:9765\"\n",
 		     "key 'audit.listen': '256.0.0.1:9765': not an IPv4 address");
 	/* the bounds themselves are fine */
@@ -327,7 +331,9 @@ static void test_ranges(void **state)
 			      "outputs: {queue_length: 1000000, drain_timeout_ms: 0,\n"
 			      "  rate_limit: {per_rule: 0, burst: 1},\n"
 			      "  http: {timeout_ms: 600000, retries: 0, backoff_max_ms: 3600000}}\n"
-			      "kubernetes: {hold_ms: 0, events: {queue_length: 1}}\n",
+			      "kubernetes: {hold_ms: 0, events: {queue_length: 1}}\n"
+			      "tenancy: {max_rules_per_namespace: 100000,\n"
+			      "  namespace_cpu_ms_per_second: 1000}\n",
 			      err, sizeof(err)),
 			 0);
 	assert_int_equal(cfg.capture.ringbuf_bytes, 1ull << 30);

@@ -322,6 +322,45 @@ static void test_collect(void **state)
 	vg_metrics_free(m);
 }
 
+/* A family fed only by its collect callback follows a set that shrinks:
+ * cleared, an object gone leaves no series; past max_series the rest add
+ * up in the overflow series. */
+static const char *OBJS[4];
+static void collect_objects(struct vg_metric_family *f, void *arg)
+{
+	(void)arg;
+	vg_metric_family_clear(f);
+	for (int i = 0; i < 4 && OBJS[i]; i++)
+		vg_metric_add(vg_metric_labels(f, OBJS[i]), 10);
+}
+
+static void test_clear(void **state)
+{
+	(void)state;
+	struct vg_metrics *m = vg_metrics_new();
+	add(m, (struct vg_metric_desc){.name = "t_obj_total",
+				       .help = "h",
+				       .type = VG_METRIC_COUNTER,
+				       .labels = {"name"},
+				       .max_series = 2,
+				       .collect = collect_objects});
+	OBJS[0] = "a", OBJS[1] = "b", OBJS[2] = "c", OBJS[3] = NULL;
+	char *out = vg_metrics_render(m, NULL);
+	assert_string_equal(out, "# HELP t_obj_total h\n"
+				 "# TYPE t_obj_total counter\n"
+				 "t_obj_total{name=\"a\"} 10\n"
+				 "t_obj_total{name=\"b\"} 10\n"
+				 "t_obj_total{name=\"__overflow__\"} 10\n");
+	free(out);
+	OBJS[0] = "c", OBJS[1] = NULL;
+	out = vg_metrics_render(m, NULL);
+	assert_string_equal(out, "# HELP t_obj_total h\n"
+				 "# TYPE t_obj_total counter\n"
+				 "t_obj_total{name=\"c\"} 10\n");
+	free(out);
+	vg_metrics_free(m);
+}
+
 /* Value of the sample line "name value\n" in out, or -1. */
 static double sample(const char *out, const char *name)
 {
@@ -346,6 +385,9 @@ static void test_vigil_families(void **state)
 		{"vigil_events_total", "counter"},
 		{"vigil_events_dropped_total", "counter"},
 		{"vigil_rule_matches_total", "counter"},
+		{"vigil_rule_object_events_total", "counter"},
+		{"vigil_rule_object_cpu_nanoseconds_total", "counter"},
+		{"vigil_rule_object_throttled_total", "counter"},
 		{"vigil_alerts_sent_total", "counter"},
 		{"vigil_alerts_failed_total", "counter"},
 		{"vigil_alert_failures_total", "counter"},
@@ -489,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_vigil_families),
 		cmocka_unit_test(test_promtool),
 	};

@@ -20,6 +20,7 @@
 
 #include "reload.h"
 #include "scene.h"
+#include "tenant_scene.h"
 #include "util.h"
 
 static struct scene S;
@@ -518,6 +519,108 @@ static void test_stop_during_first_compile(void **state)
 	pthread_mutex_unlock(&MU);
 }
 
+static const struct vg_container_meta TMETA = {.ns_name = "team-a", .pod_name = "p"};
+static const struct vg_container_meta *tlookup(void *ctx, const char *id)
+{
+	(void)ctx;
+	return !strcmp(id, TS_CID) ? &TMETA : NULL;
+}
+
+static void upsert_rule(struct vg_reload *r, const char *name, int gen, const char *cond)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf),
+		 "{\"metadata\":{\"namespace\":\"team-a\",\"name\":\"%s\",\"uid\":\"u-%s\","
+		 "\"generation\":%d},\"spec\":{\"condition\":\"%s\",\"output\":\"o\","
+		 "\"priority\":\"Info\"}}",
+		 name, name, gen, cond);
+	cJSON *j = cJSON_Parse(buf);
+	assert_non_null(j);
+	assert_true(vg_reload_upsert(r, VG_CR_RULE, j));
+	cJSON_Delete(j);
+}
+
+static const struct vg_reload_cost *cost_of(const struct vg_reload_cost *c, size_t n,
+					    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(c[i].ns, "team-a") && !strcmp(c[i].name, name))
+			return &c[i];
+	return NULL;
+}
+
+static uint64_t WANT_EVENTS;
+static bool costs_reached(struct vg_reload *r)
+{
+	struct vg_reload_cost *c;
+	size_t n = vg_reload_costs(r, &c);
+	const struct vg_reload_cost *x = cost_of(c, n, "a1");
+	bool ok = x && x->c.events >= WANT_EVENTS;
+	vg_reload_costs_free(c, n);
+	return ok;
+}
+
+/* A Rule object's cost is the object's: counted by the capture thread
+ * into the set in force, carried into the next set after the swap (not
+ * before: what the old set counts until the swap is kept), listed while
+ * the object is in force and no longer once it is deleted. */
+static void test_costs_carried(void **state)
+{
+	(void)state;
+	struct tscene ts;
+	assert_int_equal(tscene_init(&ts), 0);
+	vg_state_set_meta_lookup(ts.st, tlookup, NULL);
+	set_files("");
+	struct vg_reload *r = new_reload();
+	upsert_rule(r, "a1", 1, "evt.type = kill");
+	upsert_rule(r, "a2", 1, "evt.type = kill");
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	assert_non_null(eng);
+	for (int i = 0; i < 3; i++)
+		vg_engine_match(eng, &ts.kill, SCR, NULL, NULL);
+	WANT_EVENTS = 3;
+	assert_true(wait_for(costs_reached, r));
+
+	/* a new generation of a2 and a new Rule: a rebuild */
+	atomic_store(&NOW, 2000);
+	upsert_rule(r, "a2", 2, "evt.type = kill and proc.name != x");
+	upsert_rule(r, "a3", 1, "evt.type = kill");
+	assert_true(wait_for(vg_reload_pending, r));
+	/* the old set still runs and counts until the swap */
+	vg_engine_match(eng, &ts.kill, SCR, NULL, NULL);
+	assert_true(vg_reload_poll(r, 2001, &eng));
+	for (int i = 0; i < 2; i++)
+		vg_engine_match(eng, &ts.kill, SCR, NULL, NULL);
+	WANT_EVENTS = 6;
+	assert_true(wait_for(costs_reached, r));
+	struct vg_reload_cost *c;
+	size_t n = vg_reload_costs(r, &c);
+	assert_int_equal(n, 3);
+	assert_int_equal(cost_of(c, n, "a1")->c.events, 6);
+	assert_int_equal(cost_of(c, n, "a2")->c.events, 6);
+	assert_int_equal(cost_of(c, n, "a3")->c.events, 2);
+	assert_true(cost_of(c, n, "a1")->c.ns > 0);
+	assert_int_equal(cost_of(c, n, "a1")->throttled_ms, 0);
+	vg_reload_costs_free(c, n);
+
+	/* deleted: no longer listed */
+	atomic_store(&NOW, 3000);
+	assert_true(vg_reload_delete(r, VG_CR_RULE, "team-a", "a3"));
+	assert_true(wait_for(vg_reload_pending, r));
+	assert_true(vg_reload_poll(r, 3001, &eng));
+	vg_engine_match(eng, &ts.kill, SCR, NULL, NULL);
+	WANT_EVENTS = 7;
+	assert_true(wait_for(costs_reached, r));
+	n = vg_reload_costs(r, &c);
+	assert_int_equal(n, 2);
+	assert_null(cost_of(c, n, "a3"));
+	assert_int_equal(cost_of(c, n, "a2")->c.events, 7);
+	vg_reload_costs_free(c, n);
+	vg_reload_free(r);
+	tscene_free(&ts);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -546,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_failed_reload_counted),
 		cmocka_unit_test(test_free_during_compile),
 		cmocka_unit_test(test_stop_during_first_compile),
+		cmocka_unit_test(test_costs_carried),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

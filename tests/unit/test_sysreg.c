@@ -53,7 +53,7 @@ static const char *fv(const char *name)
 static const char *args(void)
 {
 	static char out[4096];
-	vg_argfmt_all(&EV, out, sizeof(out));
+	vg_argfmt_all(&EV, false, out, sizeof(out));
 	return out;
 }
 
