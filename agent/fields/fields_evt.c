@@ -169,6 +169,11 @@ FN(f_evt_arg)
 		vg_fvals_strcpy(out, v, strlen(v));
 }
 
+FN(f_evt_is_path_truncated)
+{
+	put_bool(out, ev->path_cut || (ev->fdi && ev->fdi->name_cut));
+}
+
 FN(f_evt_is_open_read)
 {
 	const struct vg_sysreg *row = open_row(ev);
@@ -223,6 +228,10 @@ const struct vg_field vg_fields_evt[] = {
 	{"evt.args", S, 0, f_evt_args, "every parameter of the event as name=value text"},
 	{"evt.arg", S, IDX | KEY | REQ, f_evt_arg,
 	 "one parameter by name (evt.arg.flags) or position (evt.arg[0]), as text"},
+	{"evt.is_path_truncated", B, 0, f_evt_is_path_truncated,
+	 "a path of the event (fd.name, fs.path.*, evt.arg paths, a walked directory or "
+	 "executable) was longer than 4095 bytes: it keeps its root side and \"" VG_PATH_CUT_MARK
+	 "\" stands where it was cut"},
 	{"evt.is_open_read", B, 0, f_evt_is_open_read, "open-family call asking for read access"},
 	{"evt.is_open_write", B, 0, f_evt_is_open_write,
 	 "open-family call asking for write access"},
