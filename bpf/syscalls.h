@@ -33,7 +33,8 @@
 #define VG_SC_FDPATH 0x40  /* after success, the opened file's path (fd = ret) in VG_S_FILE */
 /* open_by_handle_at: a successful call is reported as the openat an
  * ordinary process would have made (flags in arg 2), flagged VG_F_LSM,
- * with the opened file's path in VG_S_PATH0; a failed one not at all */
+ * with the opened file's path in VG_S_FILE (VG_SC_FDPATH); a failed one
+ * not at all */
 #define VG_SC_ASOPENAT 0x80
 
 /* categories (value 0 means "not interesting" in the interest map) */
