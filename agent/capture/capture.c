@@ -626,7 +626,9 @@ int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX
 	for (uint32_t nr = 0; nr < VG_NR_MAX; nr++) {
 		struct vg_sc_desc row = {0};
 		const struct vg_sc_desc *d = vg_syscall_desc((int)nr);
-		if (want[nr] && d)
+		/* a call the kernel reports as openat comes with openat */
+		bool asked = want[nr] || (d && (d->flags & VG_SC_ASOPENAT) && want[VG_NR_openat]);
+		if (asked && d)
 			row = *d;
 		/* a zero row (cat 0) is "not interesting" */
 		if (bpf_map_update_elem(fd, &nr, &row, BPF_ANY)) {
