@@ -13,7 +13,7 @@
  * actually opened (struct file), the address the one the kernel copied.
  *
  * Each program emits the record of the syscall an ordinary process would
- * have made (openat, connect, accept4), flagged VG_F_URING or VG_F_LSM,
+ * have made (openat, connect, accept4), flagged VG_F_URING,
  * and only when no syscall reported it: when the current task is an
  * io_uring thread (PF_IO_WORKER), or inside io_uring_enter (the syscall
  * number in its user registers; inline submissions and the task work run

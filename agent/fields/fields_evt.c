@@ -217,7 +217,8 @@ const struct vg_field vg_fields_evt[] = {
 	{"evt.via", S, 0, f_evt_via,
 	 "how the operation was requested: syscall; io_uring (an open, connect or accept a ring "
 	 "performed, reported as openat, connect, accept4; fd.num is 0 and the fd table is left "
-	 "alone for a fixed-file slot); lsm (open_by_handle_at, reported as openat)"},
+	 "alone for a fixed-file slot); lsm (open_by_handle_at, reported as openat by the syscall "
+	 "program on every kernel; the name keeps that of the BPF-LSM era)"},
 	{"evt.category", S, 0, f_evt_category,
 	 "broad class of the event: file, net, process, other"},
 	{"evt.source", S, 0, f_evt_source, "event source: syscall, or k8s_audit"},
