@@ -37,8 +37,9 @@ static const struct {
 			       "threads exiting at the same instant may both report it"},
 	/* unlike the others, a loss of events: vg_capture_open() writes the
 	 * reason in front (cap->lsm_without) */
-	[F_BPF_LSM] = {"bpf_lsm", "opens, connects and accepts made through io_uring, and "
-				  "open_by_handle_at, are not seen (syscalls only)"},
+	[F_BPF_LSM] =
+		{"bpf_lsm",
+		 "opens, connects and accepts made through io_uring are not seen (syscalls only)"},
 };
 
 #define PROG_LOG_SIZE (64 * 1024)
