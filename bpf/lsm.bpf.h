@@ -8,17 +8,18 @@
  * io_uring performs opens, connects and accepts with no open/connect/
  * accept syscall at all: inside io_uring_enter, or in one of the ring's
  * own threads (io-wq workers, the SQPOLL thread), so the sys_exit program
- * never sees them.  open_by_handle_at opens a file from a handle with no
- * path.  The LSM hooks below run inside the operation itself, whichever
+ * never sees them.  The LSM hooks below run inside the operation itself, whichever
  * way it was requested, on the kernel's own objects: the path is the file
  * actually opened (struct file), the address the one the kernel copied.
  *
  * Each program emits the record of the syscall an ordinary process would
- * have made (openat, connect, accept4), flagged VG_F_URING or VG_F_LSM,
+ * have made (openat, connect, accept4), flagged VG_F_URING,
  * and only when no syscall reported it: when the current task is an
  * io_uring thread (PF_IO_WORKER), or inside io_uring_enter (the syscall
  * number in its user registers; inline submissions and the task work run
- * while waiting for completions), or, for opens, inside open_by_handle_at.
+ * while waiting for completions).  open_by_handle_at, which opens a file
+ * from a handle with no path, is reported by the sys_exit program
+ * (VG_SC_ASOPENAT in bpf/syscalls.h), on every kernel.
  * Inside open/openat/connect/... the hook stays silent: sys_exit reports
  * that call, so an ordinary syscall still gives exactly one event.
  *
@@ -35,7 +36,6 @@
 #define PF_KTHREAD 0x00200000
 #define FMODE_EXEC 0x20
 #define NR_IO_URING_ENTER 426
-#define NR_OPEN_BY_HANDLE_AT 304
 #define SOCK_STREAM 1
 #define TCP_CLOSE 7
 #define MNT_NS_INTERNAL (-22L) /* ERR_PTR(-EINVAL): a private or kernel mount */
@@ -163,11 +163,10 @@ int BPF_PROG(vg_lsm_file_open, struct file *f)
 	unsigned int fl = BPF_CORE_READ(t, flags);
 	long nr;
 	__u16 via = via_uring(t, fl, &nr);
-	if (!via) {
-		if (nr != NR_OPEN_BY_HANDLE_AT)
-			return 0;
-		via = VG_F_LSM;
-	}
+	/* open_by_handle_at is the sys_exit program's (VG_SC_ASOPENAT),
+	 * which runs with or without the bpf LSM: one report per open */
+	if (!via)
+		return 0;
 	if ((__u32)(pt >> 32) == vg_self_tgid || !wanted(NR_OPENAT))
 		return 0;
 	/* exec opens its binary and interpreter through this hook: the exec

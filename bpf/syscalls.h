@@ -30,6 +30,12 @@
 #define VG_SC_OPENHOW 0x08 /* arg 2 points to struct open_how: flags/mode to aux */
 #define VG_SC_EXEC 0x10	   /* execve family: success is reported by the exec event */
 #define VG_SC_P0RAW 0x20   /* p0 is not a path: do not resolve it */
+#define VG_SC_FDPATH 0x40  /* after success, the opened file's path (fd = ret) in VG_S_FILE */
+/* open_by_handle_at: a successful call is reported as the openat an
+ * ordinary process would have made (flags in arg 2), flagged VG_F_LSM,
+ * with the opened file's path in VG_S_FILE (VG_SC_FDPATH); a failed one
+ * not at all */
+#define VG_SC_ASOPENAT 0x80
 
 /* categories (value 0 means "not interesting" in the interest map) */
 enum vg_cat {
@@ -44,7 +50,7 @@ enum vg_cat {
 /* clang-format off */
 #define VG_SYSCALLS(X) \
 	/* name          nr   cat           p0  d0  p1  d1  sfd        sa  sal xs  fdp fl */ \
-	X(open,           2,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(open,           2,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_FDPATH) \
 	X(close,          3,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(pipe,          22,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1, -1,  0, 0) \
 	X(dup,           32,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
@@ -69,7 +75,7 @@ enum vg_cat {
 	X(rename,        82,  VG_CAT_FILE,   0, -1,  1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(mkdir,         83,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(rmdir,         84,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
-	X(creat,         85,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(creat,         85,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_FDPATH) \
 	X(link,          86,  VG_CAT_FILE,   0, -1,  1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(unlink,        87,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(symlink,       88,  VG_CAT_FILE,   1, -1, -1, -1, -1,        -1, -1,  0, -1, 0) \
@@ -89,7 +95,7 @@ enum vg_cat {
 	X(umount2,      166,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(init_module,  175,  VG_CAT_OTHER, -1, -1, -1, -1, -1,        -1, -1,  2, -1, 0) \
 	X(mkdirat,      258,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, 0) \
-	X(openat,       257,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(openat,       257,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, VG_SC_FDPATH) \
 	X(unlinkat,     263,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(renameat,     264,  VG_CAT_FILE,   1,  0,  3,  2, -1,        -1, -1, -1, -1, 0) \
 	X(linkat,       265,  VG_CAT_FILE,   1,  0,  3,  2, -1,        -1, -1, -1, -1, 0) \
@@ -100,6 +106,7 @@ enum vg_cat {
 	X(dup3,         292,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(pipe2,        293,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1, -1,  0, 0) \
 	X(setns,        308,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(open_by_handle_at, 304, VG_CAT_FILE, -1, -1, -1, -1, -1,     -1, -1, -1, -1, VG_SC_FDPATH | VG_SC_ASOPENAT) \
 	X(finit_module, 313,  VG_CAT_OTHER, -1, -1, -1, -1, -1,        -1, -1,  1, -1, 0) \
 	X(renameat2,    316,  VG_CAT_FILE,   1,  0,  3,  2, -1,        -1, -1, -1, -1, 0) \
 	X(memfd_create, 319,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1,  0, -1, 0) \
@@ -109,7 +116,7 @@ enum vg_cat {
 	X(io_uring_setup, 425, VG_CAT_OTHER, -1, -1, -1, -1, -1,       -1, -1, -1, -1, 0) \
 	X(io_uring_register, 427, VG_CAT_OTHER, -1, -1, -1, -1, -1,    -1, -1, -1, -1, 0) \
 	X(clone3,       435,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
-	X(openat2,      437,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, VG_SC_OPENHOW)
+	X(openat2,      437,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, VG_SC_OPENHOW | VG_SC_FDPATH)
 /* clang-format on */
 
 #define VG_NR_MAX 512 /* size of the interest map; every nr above is < this */

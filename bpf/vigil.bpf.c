@@ -48,8 +48,16 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK 0140000
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define S_ISUID 0004000
+#define NR_OPENAT_SC 257
 
-#define PATH_DEPTH 40  /* components walked per path */
+#define PATH_STEPS 40 /* steps of one compat walk call (components, mount crossings) */
+#define PATH_ROUNDS 4 /* a walk takes at most PATH_STEPS * PATH_ROUNDS steps */
+/* A path too long for one string slot keeps its first HEAD_MAX bytes (the
+ * root side rules test with startswith) and its last bytes from TAIL_FROM
+ * on in the leaf-side buffer, cut at component boundaries, with
+ * VG_PATH_CUT_MARK between them (bpf/vigil.h). */
+#define HEAD_MAX 3000
+#define TAIL_FROM (VG_STR_MAX - 1 - 1000)
 #define CGROUP_DEPTH 8 /* cgroup path components kept */
 #define ENV_MAX 2048   /* bytes of environment per exec */
 #define HALF (VG_STR_MAX - 1)
@@ -84,13 +92,24 @@ struct {
 } vg_stats_map SEC(".maps");
 
 /* The state of a path walk (put_path) and of a cgroup walk (put_cgroup).
- * s is only for bpf_loop's callbacks, which get one context pointer. */
+ * s is only for bpf_loop's callbacks, which get one context pointer.
+ * A path walk goes from the leaf up.  Its first pass assembles the path
+ * backwards from the end of s->path (pos: its first byte) and, once that
+ * is full, goes on counting the bytes (total) up to the root (done).  Only
+ * for a path that did not fit (cut) a second pass (head) walks again and
+ * writes the components that lie within HEAD_MAX bytes of the root at
+ * their offsets in the head area. */
 struct walk {
 	struct scratch *s;
-	struct dentry *d, *root_d;
-	struct vfsmount *vm, *root_m;
+	struct dentry *d, *root_d, *leaf_d;
+	struct vfsmount *vm, *root_m, *leaf_vm;
 	struct mount *m;
 	__u32 pos;
+	__u32 tail;  /* first pass: a component boundary at or after TAIL_FROM */
+	__u32 total; /* first pass: bytes of the whole path (at most 64 KiB) */
+	__u32 head;  /* second pass: offset in the path of the end of d's name */
+	__u32 hlen;  /* second pass: bytes written in the head area */
+	__u8 cut, done, pass2, pad;
 };
 struct cgwalk {
 	struct scratch *s;
@@ -104,7 +123,10 @@ struct cgwalk {
 #define DATA_MASK 0x7fff
 struct scratch {
 	char rec[sizeof(struct vg_rec) + DATA_MASK + 1 + VG_STR_MAX];
-	char path[2 * VG_STR_MAX]; /* path assembled backwards */
+	/* [0, VG_STR_MAX): a path assembled backwards; [VG_STR_MAX, ...):
+	 * the head of a cut path (see struct walk), with slack */
+	char path[3 * VG_STR_MAX];
+	struct walk cw; /* the compat walk's state (vg_walk_path) */
 };
 #define E(s) ((struct vg_rec *)(s)->rec)
 
@@ -314,6 +336,22 @@ static __always_inline __u32 put_user_block(struct scratch *s, __u32 off, int sl
 	return off + n;
 }
 
+/* The walk reached the root: over, unless the first pass found the path
+ * too long, in which case the second pass starts again from the leaf. */
+static __always_inline long walk_root(struct walk *w)
+{
+	if (w->pass2 || !w->cut) {
+		w->done = 1;
+		return 1;
+	}
+	w->pass2 = 1;
+	w->head = w->total;
+	w->d = w->leaf_d;
+	w->vm = w->leaf_vm;
+	w->m = container_of(w->leaf_vm, struct mount, mnt);
+	return 0;
+}
+
 /* One step of the path walk: prepend d's name, or cross to the parent
  * mount at a mount's root.  Returns 1 when the walk is over.  Through
  * bpf_loop() (walk_step) the verifier checks it once instead of once per
@@ -326,13 +364,13 @@ static __always_inline long walk_body(struct scratch *s, struct walk *w)
 	struct vfsmount *vm = w->vm;
 	struct mount *m = w->m;
 	if (d == w->root_d && vm == w->root_m)
-		return 1;
+		return walk_root(w);
 	struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
 	if (d == mnt_root || d == parent) {
 		struct mount *mp = BPF_CORE_READ(m, mnt_parent);
 		if (d != mnt_root || m == mp)
-			return 1; /* the global root, or a detached tree */
+			return walk_root(w); /* the global root, or a detached tree */
 		w->d = BPF_CORE_READ(m, mnt_mountpoint);
 		w->m = mp;
 		w->vm = &mp->mnt;
@@ -340,9 +378,31 @@ static __always_inline long walk_body(struct scratch *s, struct walk *w)
 	}
 	struct qstr q = BPF_CORE_READ(d, d_name);
 	__u32 len = q.len & HALF;
+	w->d = parent;
+	if (w->pass2) {
+		__u32 end = w->head;
+		if (len + 1 > end) {
+			w->done = 1; /* renamed since the first pass */
+			return 1;
+		}
+		__u32 start = end - len - 1;
+		/* masks on every value kept across steps, as for pos below */
+		w->head = start & 0xffff;
+		if (end <= HEAD_MAX) {
+			if (!w->hlen)
+				w->hlen = end & HALF;
+			s->path[VG_STR_MAX + (start & HALF)] = '/';
+			bpf_probe_read_kernel(&s->path[VG_STR_MAX + ((start + 1) & HALF)], len,
+					      q.name);
+		}
+		return 0;
+	}
+	w->total = (w->total + len + 1) & 0xffff;
 	__u32 pos = w->pos;
-	if (len + 1 > pos || pos > HALF)
-		return 1;
+	if (w->cut || len + 1 > pos || pos > HALF) {
+		w->cut = 1; /* go on to the root, counting */
+		return 0;
+	}
 	pos -= len;
 	bpf_probe_read_kernel(&s->path[pos & HALF], len, q.name);
 	pos -= 1;
@@ -351,38 +411,26 @@ static __always_inline long walk_body(struct scratch *s, struct walk *w)
 	 * the verifier, whose range would otherwise widen every step and
 	 * keep the states of a bounded loop from pruning */
 	w->pos = pos & HALF;
-	w->d = parent;
+	if (w->pos >= TAIL_FROM)
+		w->tail = w->pos;
 	return 0;
-}
-
-static long walk_step(__u64 i, void *ctx)
-{
-	struct walk *w = ctx;
-	return walk_body(w->s, w);
 }
 
 /* The walk for kernels without bpf_loop, as a bounded loop in a global
  * function: the verifier checks a global function once, on its own, with
  * unknown arguments, where an inlined loop would be walked again for every
  * state the calling program reaches it in (well past the verifier's
- * limit).  Assembles into this CPU's scratch, the caller's; returns the
- * position of the path's first byte in s->path. */
-__noinline int vg_walk_path(__u64 d, __u64 vm, __u64 root_d, __u64 root_m)
+ * limit).  Walks PATH_STEPS steps of this CPU's scratch's walk (s->cw, set
+ * up by the caller); returns 1 when the walk is over. */
+__noinline int vg_walk_path(__u32 steps)
 {
 	struct scratch *s = scratch_get();
 	if (!s)
-		return VG_STR_MAX - 1;
-	struct walk w = {};
-	w.d = (struct dentry *)d;
-	w.vm = (struct vfsmount *)vm;
-	w.m = container_of(w.vm, struct mount, mnt);
-	w.root_d = (struct dentry *)root_d;
-	w.root_m = (struct vfsmount *)root_m;
-	w.pos = VG_STR_MAX - 1;
-	for (int i = 0; i < PATH_DEPTH; i++)
-		if (walk_body(s, &w))
-			break;
-	return w.pos;
+		return 1;
+	for (int i = 0; i < PATH_STEPS && i < steps; i++)
+		if (walk_body(s, &s->cw))
+			return 1;
+	return 0;
 }
 
 /* Copy the path assembled in s->path[pos..] (NUL at VG_STR_MAX-1) into a
@@ -401,31 +449,71 @@ static __always_inline __u32 put_assembled(struct scratch *s, __u32 off, int slo
 	return off + n;
 }
 
+/* A walked path into a string slot: whole when it fit, else its head (when
+ * the walk reached the root), the mark, and its tail; VG_F_PATHCUT says
+ * that a path of the record carries the mark.  Straight-line code (the
+ * verifier walks it at every call site): the three parts, each maybe
+ * empty. */
+static __always_inline __u32 put_walked(struct scratch *s, __u32 off, int slot, struct walk *w)
+{
+	bool whole = w->done && !w->cut;
+	__u32 hl = w->done && w->cut ? w->hlen : 0;
+	__u32 ml = whole ? 0 : 12;
+	__u32 t = whole ? w->pos : w->tail;
+	if (whole && t >= VG_STR_MAX - 1) { /* nothing assembled: "/" */
+		t = VG_STR_MAX - 2;
+		s->path[t & HALF] = '/';
+	}
+	if (!whole)
+		E(s)->h.flags |= VG_F_PATHCUT;
+	if (hl > HEAD_MAX)
+		hl = 0;
+	if (t > VG_STR_MAX - 1)
+		t = VG_STR_MAX - 1;
+	__u32 n = VG_STR_MAX - t; /* the tail with its NUL */
+	/* keep the compiler from dropping masks it can prove useless: the
+	 * verifier loses those bounds on register copies */
+	asm volatile("" : "+r"(hl));
+	asm volatile("" : "+r"(n));
+	hl &= HALF;
+	n &= HALF;
+	__u32 at = off;
+	if (hl)
+		bpf_probe_read_kernel(&E(s)->data[at & DATA_MASK], hl, &s->path[VG_STR_MAX]);
+	at += hl;
+	_Static_assert(sizeof(VG_PATH_CUT_MARK) - 1 == 12, "the mark is 12 bytes");
+	__builtin_memcpy(&E(s)->data[at & DATA_MASK], VG_PATH_CUT_MARK, 12);
+	at += ml;
+	bpf_probe_read_kernel(&E(s)->data[at & DATA_MASK], n, &s->path[(VG_STR_MAX - n) & HALF]);
+	at += n;
+	E(s)->len[slot & 7] = (at - off) & HALF;
+	return at;
+}
+
 /* Absolute path of p, stopping at the task's root (so a container's
  * process sees container paths), written into a string slot.  It follows
  * dentry parents to the mount's root, then continues from the mountpoint
- * in the parent mount, as d_path() does, for at most PATH_DEPTH steps.
- * loop: through bpf_loop (a constant at every call site). */
+ * in the parent mount, as d_path() does, for at most PATH_STEPS *
+ * PATH_ROUNDS steps; a path longer than a slot keeps its root side (see
+ * put_walked).  loop: through bpf_loop (a constant at every call site). */
 static __always_inline __u32 put_path(struct scratch *s, __u32 off, int slot, struct path *p,
 				      struct path *root, const bool loop)
 {
 	struct walk w = {};
-	w.s = s;
-	w.d = BPF_CORE_READ(p, dentry);
-	w.vm = BPF_CORE_READ(p, mnt);
+	w.d = w.leaf_d = BPF_CORE_READ(p, dentry);
+	w.vm = w.leaf_vm = BPF_CORE_READ(p, mnt);
 	w.m = container_of(w.vm, struct mount, mnt);
 	w.root_d = BPF_CORE_READ(root, dentry);
 	w.root_m = BPF_CORE_READ(root, mnt);
-	w.pos = VG_STR_MAX - 1;
+	w.pos = w.tail = VG_STR_MAX - 1;
 	if (!w.d)
 		return off;
 	s->path[VG_STR_MAX - 1] = 0;
-	if (loop) {
-		bpf_loop(PATH_DEPTH, walk_step, &w, 0);
-		return put_assembled(s, off, slot, w.pos);
-	}
-	int pos = vg_walk_path((__u64)w.d, (__u64)w.vm, (__u64)w.root_d, (__u64)w.root_m);
-	return put_assembled(s, off, slot, (__u32)pos);
+	s->cw = w;
+	for (int r = 0; r < 2 * PATH_ROUNDS; r++)
+		if (vg_walk_path(PATH_STEPS))
+			break;
+	return put_walked(s, off, slot, &s->cw);
 }
 
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
@@ -489,6 +577,74 @@ static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, st
 	struct file *f = fd_file(t, dirfd);
 	if (!f)
 		return off;
+	struct path fp = BPF_CORE_READ(f, f_path);
+	return put_path(s, off, slot, &fp, &root, loop);
+}
+
+/* The first n (<= 8) bytes at p as a number, the rest zero. */
+static __always_inline __u64 bytes8(const char *p, __u32 n)
+{
+	__u64 v = 0;
+	__builtin_memcpy(&v, p, 8);
+	return n >= 8 ? v : v & ((1ull << (n * 8)) - 1);
+}
+
+#define STR6(a, b, c, d, e, f)                                                                     \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 |   \
+	 (__u64)(f) << 40)
+
+/* Whether the caller's string (VG_S_PATH0, the record's first string, and
+ * VG_S_BASE0 after it) may name f through an alias, so that the path of f
+ * must be walked: no string (open_by_handle_at); a string or a base under
+ * /proc/ (/proc/self/root/..., /proc/self/fd/N, /proc/self/cwd/...) or
+ * /dev/fd/, /dev/std*; a last component other than f's name (a symlink,
+ * /proc/self/fd/N).  Walking every open would double the cost of an open
+ * (bench_capture); a symlink to a directory in the middle of the string
+ * keeps the caller's string. */
+static __always_inline bool fd_path_needed(struct scratch *s, struct file *f)
+{
+	__u32 n = E(s)->len[VG_S_PATH0];
+	if (n < 2 || n > VG_STR_MAX)
+		return true;
+	const __u64 m6 = 0xffffffffffffull;
+	const __u64 proc = STR6('/', 'p', 'r', 'o', 'c', '/');
+	__u64 p0 = bytes8(E(s)->data, 8);
+	if ((p0 & m6) == proc)
+		return true;
+	if ((p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 'f') ||
+	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 's'))
+		return true;
+	if ((p0 & 0xff) != '/') {
+		/* relative: "proc/...", "../", or a base under /proc */
+		if ((p0 & 0xffffffffff) == (proc >> 8) ||
+		    (p0 & 0xffffff) == STR6('.', '.', '/', 0, 0, 0))
+			return true;
+		if (E(s)->len[VG_S_BASE0] && (bytes8(&E(s)->data[n & DATA_MASK], 8) & m6) == proc)
+			return true;
+	}
+	struct qstr q = BPF_CORE_READ(f, f_path.dentry, d_name);
+	__u32 k = q.len;
+	__u32 l = n - 1; /* the string's length */
+	if (k == 0 || k > l || k > 255)
+		return true;
+	if (k < l && E(s)->data[(l - k - 1) & DATA_MASK] != '/')
+		return true;
+	char name[8] = {};
+	bpf_probe_read_kernel(name, sizeof(name), q.name);
+	__u32 c = k < 8 ? k : 8;
+	return bytes8(name, c) != bytes8(&E(s)->data[(l - k) & DATA_MASK], c);
+}
+
+/* The path of the file at fd in t's table: what an open really opened,
+ * whatever aliases the caller's string went through; nothing when the
+ * caller's string cannot be an alias (fd_path_needed). */
+static __always_inline __u32 put_fd_path(struct scratch *s, __u32 off, int slot,
+					 struct task_struct *t, long fd, const bool loop)
+{
+	struct file *f = fd_file(t, fd);
+	if (!f || !fd_path_needed(s, f))
+		return off;
+	struct path root = BPF_CORE_READ(t, fs, root);
 	struct path fp = BPF_CORE_READ(f, f_path);
 	return put_path(s, off, slot, &fp, &root, loop);
 }
@@ -602,6 +758,14 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	__u32 off = 0;
 
 	/* strings go in slot order: user space reads them packed that way */
+	if (d->flags & VG_SC_ASOPENAT) {
+		if (ret < 0)
+			return 0;
+		E(s)->h.nr = NR_OPENAT_SC;
+		E(s)->h.flags |= VG_F_LSM;
+		E(s)->arg[0] = (__u64)(long)AT_FDCWD;
+		E(s)->arg[3] = 0;
+	}
 	char first0 = 0, first1 = 0;
 	if (d->p0 >= 0 && d->p0 < 6) {
 		__u32 at = off;
@@ -619,6 +783,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		off = put_base(s, off, VG_S_BASE1, t, d->d1, modern);
 	if (d->xs >= 0 && d->xs < 6)
 		off = put_user_str(s, off, VG_S_XSTR, (const char *)argi(s, d->xs));
+	if ((d->flags & VG_SC_FDPATH) && ret >= 0)
+		off = put_fd_path(s, off, VG_S_FILE, t, ret, modern);
 	if ((d->flags & VG_SC_CWD) && ret == 0) {
 		struct path root = BPF_CORE_READ(t, fs, root);
 		struct path pwd = BPF_CORE_READ(t, fs, pwd);

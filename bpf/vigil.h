@@ -43,6 +43,17 @@ enum vg_sslot {
 	VG_S_XSTR = 4,	/* extra string (symlink target, memfd name, fstype, module params) */
 	VG_S_CWD = 5,	/* cwd after chdir/fchdir (VG_SC_CWD), or unix socket path */
 };
+/* After a successful open-family call (VG_SC_FDPATH), the path of the file
+ * actually opened, walked from the new fd's struct file: what /proc/self/
+ * root/..., /proc/self/fd/N, symlinks and ".." in the caller's string
+ * resolve to. */
+#define VG_S_FILE VG_S_CWD
+
+/* What a walked path too long for a string slot carries where it was cut:
+ * "/etc/a/b" VG_PATH_CUT_MARK "/y/z" (the head when the walk reached the
+ * root, the mark, the tail); the record's VG_F_PATHCUT says that the mark
+ * is a cut and not a directory of that name. */
+#define VG_PATH_CUT_MARK "/[truncated]"
 
 /* string slots of a VG_K_EXEC record */
 enum vg_xslot {
@@ -73,6 +84,10 @@ enum vg_xslot {
  * raced for the fd number): ret / the fd argument are not an fd, and the
  * fd table must not be touched.  Only with VG_F_URING or VG_F_LSM. */
 #define VG_F_NOFD 0x40
+/* A path the kernel walked (a base directory, a cwd, an opened file's
+ * path, an executable's) was longer than a string slot: it keeps its root
+ * side and VG_PATH_CUT_MARK stands where it was cut. */
+#define VG_F_PATHCUT 0x80
 
 struct vg_hdr {
 	__u64 ts;	 /* CLOCK_BOOTTIME ns */

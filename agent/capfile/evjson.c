@@ -470,8 +470,8 @@ static int parse_obj(struct parse *p, const cJSON *o)
 	v = 0;
 	if (get_u64(p, o, "flags", &v))
 		return -1;
-	h->flags = (uint16_t)v &
-		   (VG_F_TRUNC | VG_F_FDPAIR | VG_F_OPENHOW | VG_F_URING | VG_F_LSM | VG_F_NOFD);
+	h->flags = (uint16_t)v & (VG_F_TRUNC | VG_F_FDPAIR | VG_F_OPENHOW | VG_F_URING | VG_F_LSM |
+				  VG_F_NOFD | VG_F_PATHCUT);
 	const cJSON *comm = cJSON_GetObjectItemCaseSensitive(o, "comm");
 	if (comm && !cJSON_IsString(comm))
 		return perr(p, "comm", "expected a string");

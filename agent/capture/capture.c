@@ -37,8 +37,9 @@ static const struct {
 			       "threads exiting at the same instant may both report it"},
 	/* unlike the others, a loss of events: vg_capture_open() writes the
 	 * reason in front (cap->lsm_without) */
-	[F_BPF_LSM] = {"bpf_lsm", "opens, connects and accepts made through io_uring, and "
-				  "open_by_handle_at, are not seen (syscalls only)"},
+	[F_BPF_LSM] =
+		{"bpf_lsm",
+		 "opens, connects and accepts made through io_uring are not seen (syscalls only)"},
 };
 
 #define PROG_LOG_SIZE (64 * 1024)
@@ -626,7 +627,9 @@ int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX
 	for (uint32_t nr = 0; nr < VG_NR_MAX; nr++) {
 		struct vg_sc_desc row = {0};
 		const struct vg_sc_desc *d = vg_syscall_desc((int)nr);
-		if (want[nr] && d)
+		/* a call the kernel reports as openat comes with openat */
+		bool asked = want[nr] || (d && (d->flags & VG_SC_ASOPENAT) && want[VG_NR_openat]);
+		if (asked && d)
 			row = *d;
 		/* a zero row (cat 0) is "not interesting" */
 		if (bpf_map_update_elem(fd, &nr, &row, BPF_ANY)) {

@@ -12,6 +12,7 @@
 #ifndef VIGIL_EVENT_H
 #define VIGIL_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ struct vg_event {
 	/* Absolute, normalised paths ("/a/./b/../c" -> "/a/c"); NULL if none */
 	const char *path;  /* from VG_S_PATH0 (+ VG_S_BASE0 or cwd) */
 	const char *path2; /* from VG_S_PATH1 */
+	/* a path of the event (path, path2, a walked one) was longer than
+	 * VG_STR_MAX: it keeps its root side, VG_PATH_CUT_MARK at the cut */
+	bool path_cut;
 
 	int64_t fd;		 /* the fd the event is about, -1 when none */
 	struct vg_proc *proc;	 /* the process, state after the event; never NULL */

@@ -64,6 +64,11 @@ const struct vg_sysreg vg_sysreg_rows[VG_SR_ROWS] = {
 		ROW(PS({"fd", VG_P_FDRET, 0}, {"dirfd", VG_P_DIRFD, 0}, {"name", VG_P_PATH0, 0},
 		       {"flags", VG_P_OFLAGS, 0}, {"mode", VG_P_OMODE, 0}),
 		    VG_SR_STATE, VG_SA_OPEN, VG_PATHS_NAME, VG_OPEN_ARGS, 2, 3, -1, -1),
+	/* the kernel reports a successful call as openat (VG_SC_ASOPENAT):
+	 * this row is what a record of the call itself would mean */
+	[VG_NR_open_by_handle_at] =
+		ROW(PS({"fd", VG_P_FDRET, 0}, {"mountfd", VG_P_FD, 0}, {"flags", VG_P_OFLAGS, 0}),
+		    VG_SR_STATE, VG_SA_OPEN, VG_PATHS_NONE, VG_OPEN_ARGS, 2, -1, -1, -1),
 	[VG_NR_openat2] =
 		ROW(PS({"fd", VG_P_FDRET, 0}, {"dirfd", VG_P_DIRFD, 0}, {"name", VG_P_PATH0, 0},
 		       {"flags", VG_P_OFLAGS, 0}, {"mode", VG_P_OMODE, 0}),
@@ -273,7 +278,7 @@ uint32_t vg_open_mode(const struct vg_sysreg *row, const struct vg_rec *r)
 	switch (row->open) {
 	case VG_OPEN_ARGS:
 	case VG_OPEN_CREAT:
-		return (uint32_t)r->arg[row->mode_arg];
+		return row->mode_arg >= 0 ? (uint32_t)r->arg[row->mode_arg] : 0;
 	case VG_OPEN_HOW:
 		return r->h.flags & VG_F_OPENHOW ? (uint32_t)r->aux[1] : 0;
 	}

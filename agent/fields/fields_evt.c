@@ -190,6 +190,11 @@ FN(c_evt_arg)
 	evt_arg(ev, arg, out, true);
 }
 
+FN(f_evt_is_path_truncated)
+{
+	put_bool(out, ev->path_cut || (ev->fdi && ev->fdi->name_cut));
+}
+
 FN(f_evt_is_open_read)
 {
 	const struct vg_sysreg *row = open_row(ev);
@@ -233,7 +238,8 @@ const struct vg_field vg_fields_evt[] = {
 	{"evt.via", S, 0, f_evt_via,
 	 "how the operation was requested: syscall; io_uring (an open, connect or accept a ring "
 	 "performed, reported as openat, connect, accept4; fd.num is 0 and the fd table is left "
-	 "alone for a fixed-file slot); lsm (open_by_handle_at, reported as openat)"},
+	 "alone for a fixed-file slot); lsm (open_by_handle_at, reported as openat by the syscall "
+	 "program on every kernel; the name keeps that of the BPF-LSM era)"},
 	{"evt.category", S, 0, f_evt_category,
 	 "broad class of the event: file, net, process, other"},
 	{"evt.source", S, 0, f_evt_source, "event source: syscall, or k8s_audit"},
@@ -244,6 +250,10 @@ const struct vg_field vg_fields_evt[] = {
 	{"evt.args", S, 0, f_evt_args, "every parameter of the event as name=value text"},
 	{"evt.arg", S, IDX | KEY | REQ, f_evt_arg,
 	 "one parameter by name (evt.arg.flags) or position (evt.arg[0]), as text"},
+	{"evt.is_path_truncated", B, 0, f_evt_is_path_truncated,
+	 "a path of the event (fd.name, fs.path.*, evt.arg paths, a walked directory or "
+	 "executable) was longer than 4095 bytes: it keeps its root side and \"" VG_PATH_CUT_MARK
+	 "\" stands where it was cut"},
 	{"evt.is_open_read", B, 0, f_evt_is_open_read, "open-family call asking for read access"},
 	{"evt.is_open_write", B, 0, f_evt_is_open_write,
 	 "open-family call asking for write access"},

@@ -178,6 +178,12 @@ FN(f_fd_connected)
 		put_bool(out, F->connected);
 }
 
+FN(f_fd_name_truncated)
+{
+	if (F)
+		put_bool(out, F->name_cut);
+}
+
 FN(f_fd_name_changed)
 {
 	if (F)
@@ -270,6 +276,9 @@ const struct vg_field vg_fields_fd[] = {
 	 "transport protocol of an IP socket: tcp, udp, icmp, raw"},
 	{"fd.sockfamily", S, 0, f_fd_sockfamily, "socket family: ip or unix"},
 	{"fd.connected", B, 0, f_fd_connected, "the socket is connected"},
+	{"fd.name_truncated", B, 0, f_fd_name_truncated,
+	 "fd.name was a path longer than 4095 bytes: it keeps its root side (what startswith "
+	 "tests) and \"" VG_PATH_CUT_MARK "\" stands where it was cut"},
 	{"fd.name_changed", B, 0, f_fd_name_changed,
 	 "this event changed the fd's name (e.g. a new peer on a UDP socket)"},
 	{"fd.is_server", B, 0, f_fd_is_server, "the local end of the socket is the server"},

@@ -189,6 +189,7 @@ int vg_state_apply(struct vg_state *st, const struct vg_rec *raw, size_t size, s
 	ev->ts = vg_st_wall(st, h->ts);
 	ev->num = ++st->num;
 	ev->path = ev->path2 = NULL;
+	ev->path_cut = (h->flags & VG_F_PATHCUT) != 0;
 	ev->fd = -1;
 	ev->fdi = NULL;
 	ev->st = st;

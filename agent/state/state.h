@@ -45,6 +45,7 @@ struct vg_fd {
 	bool connected;
 	bool is_server;	   /* accepted, bound or listening: local end is the server */
 	uint64_t name_num; /* evt.num of the event that last changed name (fd.name_changed) */
+	bool name_cut;	   /* name is a cut path (VG_PATH_CUT_MARK; fd.name_truncated) */
 };
 
 struct vg_proc {

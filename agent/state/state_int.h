@@ -152,9 +152,11 @@ void vg_st_apply_exec(struct vg_state *st, struct proc_ent *e, const struct vg_r
 void vg_st_fork_child(struct vg_state *st, struct proc_ent *par, uint32_t cpid, uint32_t cvpid,
 		      uint64_t start, struct proc_ent **out);
 
-/* state_path.c: paths */
-void vg_st_path_normalize(char *out, size_t cap, const char *dir, const char *path);
-const char *vg_st_norm_path(char *buf, const char *dir, const char *path);
+/* state_path.c: paths.  vg_st_path_normalize writes dir + path made
+ * absolute and normal into out; a result longer than cap - 1 keeps its
+ * root side and ends with VG_PATH_CUT_MARK, and the call returns true. */
+bool vg_st_path_normalize(char *out, size_t cap, const char *dir, const char *path);
+const char *vg_st_norm_path(char *buf, const char *dir, const char *path, bool *cut);
 
 /* state_fd.c: fds and sockets */
 struct vg_rstr *vg_st_rs_str(const char *s);

@@ -9,8 +9,8 @@
 
 /* Append the components of s to out (length *n), resolving "." and "..".
  * An absolute result never climbs above "/"; a relative one keeps its
- * leading "..". Truncates at cap - 1. */
-static void path_push(char *out, size_t cap, size_t *n, const char *s)
+ * leading "..". Stops at cap - 1 and returns false when s did not fit. */
+static bool path_push(char *out, size_t cap, size_t *n, const char *s)
 {
 	bool abs = out[0] == '/';
 	while (*s) {
@@ -44,13 +44,33 @@ static void path_push(char *out, size_t cap, size_t *n, const char *s)
 		}
 		bool need_sep = *n > 0 && out[*n - 1] != '/';
 		if (*n + (need_sep ? 1 : 0) + cl >= cap)
-			return;
+			return false;
 		if (need_sep)
 			out[(*n)++] = '/';
 		memcpy(out + *n, c, cl);
 		*n += cl;
 		out[*n] = '\0';
 	}
+	return true;
+}
+
+/* End the cut path out (*n bytes) with VG_PATH_CUT_MARK, at a component
+ * boundary, within cap: the root side stays, which rules test. */
+static void mark_cut(char *out, size_t cap, size_t *n)
+{
+	const size_t ml = sizeof(VG_PATH_CUT_MARK) - 1;
+	if (cap <= ml + 1)
+		return;
+	size_t k = *n;
+	if (k + ml >= cap) {
+		k = cap - 1 - ml;
+		while (k > 0 && out[k] != '/')
+			k--;
+	} else if (k > 0 && out[k - 1] == '/') {
+		k--;
+	}
+	memcpy(out + k, VG_PATH_CUT_MARK, ml + 1);
+	*n = k + ml;
 }
 
 /* out = normalised dir + "/" + path (path alone when absolute or dir is
@@ -74,12 +94,12 @@ static bool path_is_normal(const char *p, size_t *len)
 	}
 }
 
-void vg_st_path_normalize(char *out, size_t cap, const char *dir, const char *path)
+bool vg_st_path_normalize(char *out, size_t cap, const char *dir, const char *path)
 {
 	size_t n = 0;
 	if (path_is_normal(path, &n) && n < cap) {
 		memcpy(out, path, n + 1);
-		return;
+		return false;
 	}
 	n = 0;
 	out[0] = '\0';
@@ -89,22 +109,31 @@ void vg_st_path_normalize(char *out, size_t cap, const char *dir, const char *pa
 		out[1] = '\0';
 		n = 1;
 	}
+	bool whole = true;
 	if (first != path)
-		path_push(out, cap, &n, dir);
-	path_push(out, cap, &n, path);
+		whole = path_push(out, cap, &n, dir);
+	if (whole)
+		whole = path_push(out, cap, &n, path);
+	if (!whole) {
+		mark_cut(out, cap, &n);
+		return true;
+	}
 	if (n == 0) {
 		out[0] = '.';
 		out[1] = '\0';
 	}
+	return false;
 }
 
 /* A path already normal is the record's own string (valid as long as the
- * event); the others are normalized into buf (VG_STR_MAX bytes). */
-const char *vg_st_norm_path(char *buf, const char *dir, const char *path)
+ * event); the others are normalized into buf (VG_STR_MAX bytes).  *cut is
+ * set when the result did not fit (see vg_st_path_normalize). */
+const char *vg_st_norm_path(char *buf, const char *dir, const char *path, bool *cut)
 {
 	size_t n;
 	if (path_is_normal(path, &n) && n < VG_STR_MAX)
 		return path;
-	vg_st_path_normalize(buf, VG_STR_MAX, dir, path);
+	if (vg_st_path_normalize(buf, VG_STR_MAX, dir, path))
+		*cut = true;
 	return buf;
 }

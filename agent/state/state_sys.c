@@ -41,6 +41,7 @@ static void sys_open(struct vg_state *st, struct proc_ent *e, const struct vg_re
 		vg_st_set_type(&st->tmp_fd, type);
 		st->tmp_fd.flags = flags;
 		st->tmp_fd.name = ev->path ? ev->path : "";
+		st->tmp_fd.name_cut = ev->path_cut;
 		ev->fd = -1;
 		ev->fdi = &st->tmp_fd;
 		return;
@@ -55,6 +56,7 @@ static void sys_open(struct vg_state *st, struct proc_ent *e, const struct vg_re
 		vg_st_set_type(&st->tmp_fd, type);
 		st->tmp_fd.flags = flags;
 		st->tmp_fd.name = ev->path ? ev->path : "";
+		st->tmp_fd.name_cut = ev->path_cut;
 		ev->fdi = &st->tmp_fd;
 		return;
 	}
@@ -66,6 +68,7 @@ static void sys_open(struct vg_state *st, struct proc_ent *e, const struct vg_re
 	if (ev->path)
 		vg_fdtab_set_name(f, vg_st_rs_str(ev->path));
 	f->name_num = ev->num;
+	f->name_cut = ev->path_cut;
 }
 
 static void sys_close(struct vg_state *st, struct proc_ent *e, const struct vg_rec *r,
@@ -369,7 +372,8 @@ void vg_st_apply_syscall(struct vg_state *st, struct proc_ent *e, const struct v
 			ev->path = ev->str[VG_S_PATH0];
 		} else {
 			const char *base = ev->str[VG_S_BASE0] ? ev->str[VG_S_BASE0] : e->p.cwd;
-			ev->path = vg_st_norm_path(ev->buf[0], base, ev->str[VG_S_PATH0]);
+			ev->path = vg_st_norm_path(ev->buf[0], base, ev->str[VG_S_PATH0],
+						   &ev->path_cut);
 		}
 	}
 	if (d->p1 >= 0 && ev->str[VG_S_PATH1]) {
@@ -377,9 +381,19 @@ void vg_st_apply_syscall(struct vg_state *st, struct proc_ent *e, const struct v
 			ev->path2 = ev->str[VG_S_PATH1];
 		} else {
 			const char *base = ev->str[VG_S_BASE1] ? ev->str[VG_S_BASE1] : e->p.cwd;
-			ev->path2 = vg_st_norm_path(ev->buf[1], base, ev->str[VG_S_PATH1]);
+			ev->path2 = vg_st_norm_path(ev->buf[1], base, ev->str[VG_S_PATH1],
+						    &ev->path_cut);
 		}
 	}
+	/* a caller's string the kernel side cut (it fills the slot) */
+	if ((r->h.flags & VG_F_TRUNC) &&
+	    (ev->slen[VG_S_PATH0] == VG_STR_MAX - 1 || ev->slen[VG_S_PATH1] == VG_STR_MAX - 1))
+		ev->path_cut = true;
+	/* the file a successful open really opened, whatever aliases its
+	 * string went through (/proc/self/root, /proc/self/fd/N, symlinks) */
+	if ((d->flags & VG_SC_FDPATH) && r->h.ret >= 0 && ev->str[VG_S_FILE] &&
+	    ev->str[VG_S_FILE][0] == '/')
+		ev->path = ev->str[VG_S_FILE];
 
 	/* validate() accepted only syscalls of VG_SYSCALLS, which all have a
 	 * row (test_sysreg): index the table without vg_sysreg()'s checks */

@@ -674,6 +674,113 @@ static void test_via_io_uring(void **unused)
 	CHECK("fd.sport", "443");
 }
 
+/* An open through an alias (/proc/self/root/..., /proc/self/fd/N, a
+ * symlink): fd.name is the file the kernel walked from the new fd
+ * (VG_S_FILE), the caller's string stays in evt.arg.name. */
+static void test_open_alias(void **unused)
+{
+	(void)unused;
+	syscall_rec(VG_NR_openat, 70, 5);
+	B.r.arg[0] = AT_FDCWD_U32;
+	rb_str(&B, VG_S_PATH0, "/proc/self/root/etc/shadow");
+	rb_str(&B, VG_S_FILE, "/etc/shadow");
+	must_apply();
+	CHECK("fd.name", "/etc/shadow");
+	CHECK("fd.directory", "/etc");
+	CHECK("fs.path.name", "/etc/shadow");
+	CHECK("evt.is_path_truncated", "false");
+	CHECK("fd.name_truncated", "false");
+	assert_non_null(strstr(fv("evt.args"), "/proc/self/root/etc/shadow"));
+
+	/* a failed open opened nothing: the caller's string */
+	syscall_rec(VG_NR_open, 70, -13);
+	rb_str(&B, VG_S_PATH0, "/proc/self/fd/5");
+	rb_str(&B, VG_S_FILE, "/etc/shadow");
+	must_apply();
+	CHECK("fd.name", "/proc/self/fd/5");
+
+	/* open_by_handle_at as the kernel reports it: openat, flagged, with
+	 * the opened file's path */
+	syscall_rec(VG_NR_openat, 70, 6);
+	B.r.h.flags = VG_F_LSM;
+	B.r.arg[0] = AT_FDCWD_U32;
+	rb_str(&B, VG_S_PATH0, "/etc/shadow");
+	must_apply();
+	CHECK("fd.name", "/etc/shadow");
+	CHECK("evt.is_open_read", "true");
+
+	/* a record of the call itself (a capture file): the file's path */
+	syscall_rec(VG_NR_open_by_handle_at, 70, 7);
+	B.r.arg[0] = 3;
+	B.r.arg[2] = 0;
+	rb_str(&B, VG_S_FILE, "/etc/gshadow");
+	must_apply();
+	CHECK("evt.type", "open_by_handle_at");
+	CHECK("fd.name", "/etc/gshadow");
+	CHECK("evt.is_open_read", "true");
+	CHECK("fd.num", "7");
+}
+
+/* Paths longer than a string slot keep their root side and carry the
+ * mark; evt.is_path_truncated and fd.name_truncated say so. */
+static void test_path_truncated(void **unused)
+{
+	(void)unused;
+	/* the kernel cut a walked directory (the cwd of a relative open) */
+	static char base[VG_STR_MAX];
+	snprintf(base, sizeof(base), "/etc/deep/a%s/z", VG_PATH_CUT_MARK);
+	syscall_rec(VG_NR_openat, 70, 8);
+	B.r.h.flags = VG_F_PATHCUT;
+	B.r.arg[0] = AT_FDCWD_U32;
+	B.r.arg[2] = 1; /* O_WRONLY */
+	rb_str(&B, VG_S_PATH0, "file");
+	rb_str(&B, VG_S_BASE0, base);
+	must_apply();
+	CHECK("fd.name", "/etc/deep/a/[truncated]/z/file");
+	CHECK("evt.is_path_truncated", "true");
+	CHECK("fd.name_truncated", "true");
+	/* a later event on the fd still knows */
+	syscall_rec(VG_NR_close, 70, 0);
+	B.r.arg[0] = 8;
+	must_apply();
+	CHECK("fd.name_truncated", "true");
+	CHECK("evt.is_path_truncated", "true");
+
+	/* user space joins a directory and a relative path past 4095 bytes:
+	 * the root side stays, the mark ends it */
+	static char dir[3000], rel[2000];
+	memset(dir, 'd', sizeof(dir) - 1);
+	memcpy(dir, "/etc/", 5);
+	for (size_t i = 50; i < sizeof(dir) - 1; i += 50)
+		dir[i] = '/';
+	memset(rel, 'r', sizeof(rel) - 1);
+	for (size_t i = 60; i < sizeof(rel) - 1; i += 60)
+		rel[i] = '/';
+	syscall_rec(VG_NR_openat, 70, 9);
+	B.r.arg[0] = AT_FDCWD_U32;
+	rb_str(&B, VG_S_PATH0, rel);
+	rb_str(&B, VG_S_BASE0, dir);
+	must_apply();
+	const char *n = fv("fd.name");
+	assert_true(strncmp(n, dir, sizeof(dir) - 1) == 0);
+	size_t nl = strlen(n), ml = strlen(VG_PATH_CUT_MARK);
+	assert_true(nl < VG_STR_MAX && nl > sizeof(dir));
+	assert_string_equal(n + nl - ml, VG_PATH_CUT_MARK);
+	assert_int_equal(n[nl - ml - 1], 'r'); /* cut at a component boundary */
+	CHECK("fd.name_truncated", "true");
+	CHECK("evt.is_path_truncated", "true");
+
+	/* an ordinary relative open */
+	syscall_rec(VG_NR_openat, 70, 10);
+	B.r.arg[0] = AT_FDCWD_U32;
+	rb_str(&B, VG_S_PATH0, "file");
+	rb_str(&B, VG_S_BASE0, "/etc/deep");
+	must_apply();
+	CHECK("fd.name", "/etc/deep/file");
+	CHECK("fd.name_truncated", "false");
+	CHECK("evt.is_path_truncated", "false");
+}
+
 static void test_network(void **unused)
 {
 	(void)unused;
@@ -1475,6 +1582,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),	cmocka_unit_test(test_values),
 		cmocka_unit_test(test_open_event),	cmocka_unit_test(test_via_io_uring),
+		cmocka_unit_test(test_open_alias),	cmocka_unit_test(test_path_truncated),
 		cmocka_unit_test(test_failed_open),	cmocka_unit_test(test_network),
 		cmocka_unit_test(test_arg_numbers),	cmocka_unit_test(test_exec_event),
 		cmocka_unit_test(test_unknown_process), cmocka_unit_test(test_syscall_args),
