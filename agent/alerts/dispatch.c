@@ -179,11 +179,15 @@ static void *sink_thread(void *arg)
 		}
 		if (dirty && vg_alertq_len(sl->q) == 0) {
 			dirty = false;
-			if (s->ops->flush && s->ops->flush(s, err, sizeof(err)))
+			int fr = s->ops->flush ? s->ops->flush(s, err, sizeof(err)) : 0;
+			if (fr < 0)
 				say_failure(sl, err);
+			else if (fr > 0) /* held back for its age limit: ask again */
+				dirty = true;
 		}
 	}
-	if (s->ops->flush && s->ops->flush(s, err, sizeof(err)))
+	s->flush_all = true;
+	if (s->ops->flush && s->ops->flush(s, err, sizeof(err)) < 0)
 		say_failure(sl, err);
 	return NULL;
 }

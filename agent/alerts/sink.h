@@ -11,7 +11,10 @@
  *            counted when the sink settles it (vg_sink_settle) once it is
  *            written or lost.
  *   flush    push buffered output out (called when the queue runs empty
- *            and before close); NULL if nothing is buffered.
+ *            and before close); NULL if nothing is buffered.  1: the sink
+ *            holds alerts back on purpose (a batch younger than its age
+ *            limit): the dispatcher calls flush again within 200 ms; with
+ *            s->flush_all set (the last flush) it must push everything.
  *   reopen   reopen files (logrotate, SIGUSR1); NULL if not applicable.
  *   close    release everything, free the sink's state (settling what it
  *            still holds).
@@ -66,6 +69,9 @@ struct vg_sink {
 	const struct vg_sink_ops *ops;
 	void *impl; /* the implementation's state */
 	atomic_bool give_up;
+	/* set by the dispatcher before its last flush: push out everything,
+	 * including what a batching sink would still hold for its age limit */
+	bool flush_all;
 	const char *reason; /* VG_SINK_R_* of the last -1 (NULL: VG_SINK_R_ERROR) */
 	/* Where held alerts are counted (set by the dispatcher; NULL: nowhere). */
 	void (*settle)(void *ctx, uint64_t sent, uint64_t failed, const char *reason);

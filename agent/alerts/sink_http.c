@@ -8,8 +8,11 @@
  *        request is serviced until the answer completes, fails or times out.
  * Each request carries one alert (the body Falcosidekick takes) or, when
  * batching, a JSON array or newline-delimited JSON of several; a batch is
- * sent when it is full (alerts or bytes), when its oldest alert is too old,
- * or when the queue runs empty (flush).  Batched alerts are held
+ * sent when it is full (alerts or bytes) or when its oldest alert reaches
+ * batch.max_age_ms (checked on each alert and each flush, which the
+ * dispatcher repeats while the batch waits), and at shutdown.  A batch does
+ * not leave merely because the queue ran empty: at a low alert rate that
+ * would send one alert per request.  Batched alerts are held
  * (VG_SINK_HELD) and settled all at once with the request's outcome.
  * Failures are retried with exponential backoff; every wait checks give_up
  * so shutdown is never held hostage by a dead receiver. */
@@ -307,7 +310,11 @@ static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, 
 
 static int http_flush(struct vg_sink *s, char *err, size_t errlen)
 {
-	return send_batch(s, s->impl, err, errlen);
+	struct http *h = s->impl;
+	if (h->bn && !s->flush_all &&
+	    vg_now_mono_ns() - h->bt0 < (uint64_t)h->batch_age_ms * 1000000ull)
+		return 1; /* younger than its age limit: it may still fill */
+	return send_batch(s, h, err, errlen);
 }
 
 static void http_free(struct http *h)

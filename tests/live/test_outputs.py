@@ -467,7 +467,15 @@ def test_odd_bytes_in_names():
         for n in names:
             fd = os.open(os.path.join(os.fsencode(s.dir), n), os.O_RDONLY)
             os.close(fd)
-        time.sleep(1)
+        # wait for the marks rather than a fixed time: on a loaded machine
+        # `-s openat` also carries every other process's opens, and the
+        # capture may lag seconds behind
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with open(v.out.name, "rb") as f:
+                if f.read().count(b"mark-") >= 2:
+                    break
+            time.sleep(0.2)
         v.stop()
         with open(v.out.name, "rb") as f:
             evs = strict_lines(f.read())  # every line, strict
