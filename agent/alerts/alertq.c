@@ -43,6 +43,18 @@ void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k
 	a->k8s_uid = dup_or_null(k8s_uid);
 }
 
+void vg_alert_set_origin(struct vg_alert *a, const char *kind, const char *ns, const char *name,
+			 int64_t generation)
+{
+	free(a->obj_kind);
+	free(a->obj_ns);
+	free(a->obj_name);
+	a->obj_kind = dup_or_null(kind);
+	a->obj_ns = kind ? dup_or_null(ns) : NULL;
+	a->obj_name = kind ? dup_or_null(name) : NULL;
+	a->obj_gen = kind ? generation : 0;
+}
+
 void vg_alert_ref(struct vg_alert *a)
 {
 	atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
@@ -59,6 +71,9 @@ void vg_alert_unref(struct vg_alert *a)
 	free(a->k8s_ns);
 	free(a->k8s_pod);
 	free(a->k8s_uid);
+	free(a->obj_kind);
+	free(a->obj_ns);
+	free(a->obj_name);
 	free(a);
 }
 

@@ -32,6 +32,11 @@ struct vg_alert {
 	 * and priority of the text form, and the pod (NULL: the node's). */
 	char *message;
 	char *k8s_ns, *k8s_pod, *k8s_uid;
+	/* The rule object that raised it (kind "ClusterRule" or "Rule", its
+	 * namespace for a Rule, name, generation); obj_kind NULL for rules
+	 * from files and the agent's own alerts. */
+	char *obj_kind, *obj_ns, *obj_name;
+	int64_t obj_gen;
 };
 
 /* A new alert with one reference; takes over json and text (malloc'd,
@@ -40,6 +45,9 @@ struct vg_alert *vg_alert_new(const char *rule, int priority, uint64_t ts, char 
 /* Set message and pod (copied; each may be NULL) before the alert is shared. */
 void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k8s_ns,
 			  const char *k8s_pod, const char *k8s_uid);
+/* Set the rule object (copied; kind NULL: none) before the alert is shared. */
+void vg_alert_set_origin(struct vg_alert *a, const char *kind, const char *ns, const char *name,
+			 int64_t generation);
 void vg_alert_ref(struct vg_alert *a);
 void vg_alert_unref(struct vg_alert *a); /* NULL is fine */
 

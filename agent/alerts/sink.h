@@ -46,8 +46,9 @@ struct vg_sink;
 #define VG_SINK_R_NO_SPACE "no_space"		   /* ENOSPC / EDQUOT */
 #define VG_SINK_R_WRITE "write_error"		   /* any other failed write */
 #define VG_SINK_R_EVENTS_QUEUE "events_queue_full" /* the Kubernetes Events queue */
-#define VG_SINK_R_API "api_error"		   /* the API server refused an Event write */
-#define VG_SINK_R_ERROR "error"			   /* a sink that gave no reason */
+#define VG_SINK_R_EVENTS_SERIES "events_series_limit" /* a Rule holds too many Event series */
+#define VG_SINK_R_API "api_error"		      /* the API server refused an Event write */
+#define VG_SINK_R_ERROR "error"			      /* a sink that gave no reason */
 
 struct vg_sink_ops {
 	int (*deliver)(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen);
@@ -65,16 +66,32 @@ struct vg_sink {
 	atomic_bool give_up;
 	const char *reason; /* VG_SINK_R_* of the last -1 (NULL: VG_SINK_R_ERROR) */
 	/* Where held alerts are counted (set by the dispatcher; NULL: nowhere). */
-	void (*settle)(void *ctx, uint64_t sent, uint64_t failed, const char *reason);
+	void (*settle)(void *ctx, uint64_t sent, uint64_t failed, const char *reason,
+		       const char *ns);
 	void *settle_ctx;
 };
 
-/* Count n alerts a sink held (VG_SINK_HELD) as written, or as lost for reason. */
+/* Count alerts a sink held (VG_SINK_HELD) as written, or as lost for reason;
+ * ns: the namespace of the Rule objects that raised them (NULL or "": a
+ * ClusterRule's, the files', the agent's own).  Any thread. */
+static inline void vg_sink_settle_ns(struct vg_sink *s, uint64_t sent, uint64_t failed,
+				     const char *reason, const char *ns)
+{
+	if (s->settle && (sent || failed))
+		s->settle(s->settle_ctx, sent, failed, reason, ns);
+}
+
 static inline void vg_sink_settle(struct vg_sink *s, uint64_t sent, uint64_t failed,
 				  const char *reason)
 {
-	if (s->settle && (sent || failed))
-		s->settle(s->settle_ctx, sent, failed, reason);
+	vg_sink_settle_ns(s, sent, failed, reason, NULL);
+}
+
+/* The namespace label of an alert's failures: its Rule object's namespace,
+ * "" for the others. */
+static inline const char *vg_alert_tenant(const struct vg_alert *a)
+{
+	return a->obj_kind && a->obj_ns && !__builtin_strcmp(a->obj_kind, "Rule") ? a->obj_ns : "";
 }
 
 static inline bool vg_sink_giving_up(const struct vg_sink *s)
@@ -114,8 +131,13 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 /* Each alert as a Kubernetes Event (events.k8s.io/v1) through the writer
  * ev, which belongs to the caller and must outlive the sink: about its pod
  * when the alert names one, else about the node; the note is the alert's
- * message.  Never blocks: a full Events queue fails the alert. */
+ * message, the rule object that raised it goes along.  Never blocks: an
+ * alert is held (VG_SINK_HELD) and settled when the writer wrote it or
+ * lost it (queue share full, series limit, API error); close waits up to
+ * drain_ms for what is held, then settles the rest as shutdown.  ev's
+ * The sink reports through k8s_events_set_settle (one sink per writer). */
 struct k8s_events;
-struct vg_sink *vg_sink_k8s_events_new(struct k8s_events *ev, const char *node, int min_priority);
+struct vg_sink *vg_sink_k8s_events_new(struct k8s_events *ev, const char *node, int min_priority,
+				       unsigned drain_ms);
 
 #endif

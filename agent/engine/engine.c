@@ -145,6 +145,7 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		r->out = out;
 		r->index = e->nrules;
 		r->scope = src->scope;
+		r->origin = src->origin;
 		vg_cond_evttypes(c, r->types);
 		r->types[VG_T_PROCSNAP] = 0; /* /proc snapshots only seed the state */
 		int all = 1;

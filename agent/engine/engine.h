@@ -20,6 +20,15 @@
 #include "output.h"
 #include "rules.h"
 
+/* The rule object a rule came from (ClusterRule, Rule), owned by its rule
+ * set's builder (crset.h); NULL for rules from files. */
+struct vg_rule_origin {
+	const char *kind; /* "ClusterRule", "Rule" */
+	const char *ns;	  /* NULL for cluster-scoped objects */
+	const char *name;
+	int64_t generation; /* of the version in force */
+};
+
 struct vg_rule {
 	const char *name;
 	const char *desc;
@@ -32,7 +41,8 @@ struct vg_rule {
 	uint8_t types[VG_T_MAX]; /* event types the condition can match */
 	size_t index;		 /* position in the engine (load order) */
 	const void *scope;	 /* NULL, or the scope of its source (see vg_engine_src) */
-	bool enabled;		 /* false: compiled but never matched (enabled: false) */
+	const struct vg_rule_origin *origin; /* NULL, or its source's */
+	bool enabled; /* false: compiled but never matched (enabled: false) */
 };
 
 struct vg_engine_stats {
@@ -61,7 +71,8 @@ typedef int (*vg_scope_fn)(const void *scope, const struct vg_event *ev);
 
 struct vg_engine_src {
 	struct vg_ruleset *rs;
-	const void *scope; /* NULL: every event */
+	const void *scope;		     /* NULL: every event */
+	const struct vg_rule_origin *origin; /* NULL: rule files */
 	/* filled by the build */
 	size_t compiled, failed, skipped;
 	size_t diag_begin, diag_end;

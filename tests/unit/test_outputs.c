@@ -202,7 +202,7 @@ static void test_dispatch_queue_full(void **state)
 	assert_int_equal(counter(r.v.alerts_failed, "fake"), 6);
 	assert_int_equal(counter(r.v.events_dropped, "alert_queue"), 6);
 	assert_int_equal(vg_metric_counter_get(vg_metric_labels(r.v.alert_failures, "fake",
-								VG_SINK_R_QUEUE_FULL)),
+								VG_SINK_R_QUEUE_FULL, "")),
 			 6);
 	vg_dispatch_free(d);
 	vg_metrics_free(r.m);
@@ -356,11 +356,13 @@ struct tally {
 	int other_reasons;
 };
 
-static void tally_settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason)
+static void tally_settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason,
+			 const char *ns)
 {
 	struct tally *t = ctx;
 	t->sent += sent;
 	t->failed += failed;
+	(void)ns;
 	if (failed && strcmp(reason, VG_SINK_R_NO_SPACE))
 		t->other_reasons++;
 }
