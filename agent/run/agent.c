@@ -886,6 +886,11 @@ void vg_agent_free(struct vg_agent *a)
 	free(a);
 }
 
+const struct vg_state *vg_agent_state(const struct vg_agent *a)
+{
+	return a->st;
+}
+
 const struct vg_vigil_metrics *vg_agent_metrics(const struct vg_agent *a)
 {
 	return a->reg ? &a->m : NULL;
