@@ -614,7 +614,7 @@ def test_events_series_and_throttling():
         assert e["regarding"] == {"apiVersion": "v1", "kind": "Pod", "namespace": ns,
                                   "name": "web", "uid": uid}, e["regarding"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["eventTime"]), e
-        assert re.fullmatch(r"web\.[0-9a-f]+", e["metadata"]["name"]), e["metadata"]
+        assert re.fullmatch(r"web\.[0-9a-f]+\.[0-9a-f]{8}", e["metadata"]["name"]), e["metadata"]
         assert re.fullmatch(r".*\.\d{6}Z", e["series"]["lastObservedTime"]), e["series"]
         nb = len(e["note"].encode())
         assert 1020 <= nb <= 1024 and e["note"].startswith("A shell was spawned"), nb
