@@ -54,8 +54,9 @@ static void again(struct k8s_lease *l, uint64_t delay_ns)
  * deadline), with one request: an update from the object its last write
  * returned.  A candidate reads every lease_duration/2 to lease_duration,
  * jittered so that N agents do not read together: about 0.09 requests/s
- * per agent for the default 15 s, and a dead leader is replaced within
- * three lease durations. */
+ * per agent for the default 15 s.  A record it saw unchanged on a later
+ * read is read again just when it expires, so a dead leader is replaced
+ * within two lease durations. */
 static uint64_t renew_period(const struct k8s_lease *l)
 {
 	uint64_t p = (uint64_t)l->o.lease_duration_s * NS_PER_S / 3;
@@ -210,7 +211,12 @@ static void read_done(void *arg, const struct k8s_response *r)
 		write_lease(l, r->json, true);
 		return;
 	}
-	again(l, candidate_period(l));
+	/* a record seen before has not been renewed for a while: read again
+	 * just when it would expire rather than a whole period later */
+	uint64_t next = candidate_period(l);
+	if (l->seen_at < now && l->seen_at + duration - now < next)
+		next = l->seen_at + duration - now + NS_PER_S / 100;
+	again(l, next);
 }
 
 static void tick(void *arg)

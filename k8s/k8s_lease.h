@@ -7,7 +7,7 @@
  * lease_duration/2 to lease_duration (jittered), and takes it over only
  * when the holder's record has not changed for leaseDurationSeconds as
  * measured on the candidate's own clock (no trust in other nodes' clocks):
- * a dead holder is replaced within three lease durations, and N agents
+ * a dead holder is replaced within two lease durations, and N agents
  * make about (N-1)/11.25 + 1/5 requests/s for the default 15 s.  Errors
  * are retried every retry period.  A leader that cannot renew for
  * renew_deadline steps down before its lease can expire elsewhere.
