@@ -242,6 +242,11 @@ def rule_spec(desc, extra):
             enum=[v for p in PRIORITIES for v in (p, p.lower(), p.upper())]),
         "tags": array("Free-form tags copied into alerts.", string("A tag.", max_len=128),
                       max_items=64),
+        "source": string("The events the rule reads (Falco's `source`): `syscall` (the default; "
+                         "the node's processes) or `k8s_audit` (the API server's audit events "
+                         "vigil's audit receiver takes in; ka.* and jevt.* fields). A k8s_audit "
+                         "rule is a ClusterRule without pod, namespace or host scope.",
+                         enum=["syscall", "k8s_audit"]),
         "enabled": boolean("false keeps the rule loaded but never evaluated.", True),
         "exceptions": array("Exceptions (Falco's shape).", exception_item(), max_items=64,
                             map_keys=["name"]),

@@ -46,13 +46,33 @@ void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k
 void vg_alert_set_origin(struct vg_alert *a, const char *kind, const char *ns, const char *name,
 			 int64_t generation)
 {
+	free(a->rule_kind);
+	free(a->rule_ns);
+	free(a->rule_name);
+	a->rule_kind = dup_or_null(kind);
+	a->rule_ns = kind ? dup_or_null(ns) : NULL;
+	a->rule_name = kind ? dup_or_null(name) : NULL;
+	a->rule_gen = kind ? generation : 0;
+}
+
+static void free_object(struct vg_alert *a)
+{
 	free(a->obj_kind);
+	free(a->obj_api_version);
 	free(a->obj_ns);
 	free(a->obj_name);
+	free(a->obj_uid);
+}
+
+void vg_alert_set_object(struct vg_alert *a, const char *kind, const char *api_version,
+			 const char *ns, const char *name, const char *uid)
+{
+	free_object(a);
 	a->obj_kind = dup_or_null(kind);
-	a->obj_ns = kind ? dup_or_null(ns) : NULL;
-	a->obj_name = kind ? dup_or_null(name) : NULL;
-	a->obj_gen = kind ? generation : 0;
+	a->obj_api_version = dup_or_null(api_version);
+	a->obj_ns = dup_or_null(ns);
+	a->obj_name = dup_or_null(name);
+	a->obj_uid = dup_or_null(uid);
 }
 
 void vg_alert_ref(struct vg_alert *a)
@@ -71,9 +91,10 @@ void vg_alert_unref(struct vg_alert *a)
 	free(a->k8s_ns);
 	free(a->k8s_pod);
 	free(a->k8s_uid);
-	free(a->obj_kind);
-	free(a->obj_ns);
-	free(a->obj_name);
+	free_object(a);
+	free(a->rule_kind);
+	free(a->rule_ns);
+	free(a->rule_name);
 	free(a);
 }
 

@@ -1,7 +1,11 @@
 /* sink_k8s_events.c - the Kubernetes Events sink: alerts handed to the
  * k8s_events writer (k8s/k8s_events.h), which merges repeats into series
  * and rate-limits the writes on its own thread.  The alert record carries
- * its message, pod and rule object (alertq.h), so nothing is parsed here.
+ * its message and pod, or the object an audit event acted upon, and the
+ * rule object that raised it (alertq.h), so nothing is parsed here.  An
+ * audit alert's Event regards the object acted upon and names its rule
+ * object too; the share it counts against is its rule object's (a
+ * ClusterRule's or a file's: the cluster share).
  *
  * An alert handed over is held (VG_SINK_HELD): the writer tells on its own
  * thread whether it became (part of) an Event or was lost and why, and
@@ -54,13 +58,19 @@ static int events_deliver(struct vg_sink *s, const struct vg_alert *al, char *er
 		.rule = al->rule,
 		.note = al->message ? al->message : al->rule,
 		.time_ns = al->ts,
-		.origin_kind = al->obj_kind,
-		.origin_ns = al->obj_ns,
-		.origin_name = al->obj_name,
-		.origin_gen = al->obj_gen,
+		.origin_kind = al->rule_kind,
+		.origin_ns = al->rule_ns,
+		.origin_name = al->rule_name,
+		.origin_gen = al->rule_gen,
 		.track = true,
 	};
-	if (al->k8s_pod && al->k8s_ns) {
+	if (al->obj_kind && al->obj_name) { /* an audit event's object */
+		in.kind = al->obj_kind;
+		in.api_version = al->obj_api_version;
+		in.namespace = al->obj_ns;
+		in.name = al->obj_name;
+		in.uid = al->obj_uid;
+	} else if (al->k8s_pod && al->k8s_ns) {
 		in.kind = "Pod";
 		in.namespace = al->k8s_ns;
 		in.name = al->k8s_pod;

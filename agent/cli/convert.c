@@ -276,11 +276,12 @@ int vg_convert(const char *const *files, size_t nfiles, FILE *out, struct vg_dia
 	size_t nnames = 0;
 	for (size_t i = 0; i < nr; i++) {
 		const struct vg_rule_def *r = defs[i];
-		if (strcmp(r->source, "syscall")) {
+		bool audit = !strcmp(r->source, "k8s_audit");
+		if (!audit && strcmp(r->source, "syscall")) {
 			vg_diag_add(
 				d, 0, r->pos.file, r->pos.line, r->pos.col,
 				"rule '%s' of source '%s' is not converted (vigil evaluates the "
-				"syscall source)",
+				"syscall and k8s_audit sources)",
 				r->name, r->source);
 			continue;
 		}
@@ -312,7 +313,10 @@ int vg_convert(const char *const *files, size_t nfiles, FILE *out, struct vg_dia
 			seq_end(&m);
 		}
 		kv_plain(&m, "enabled", r->enabled ? "true" : "false");
-		kv_plain(&m, "hostProcesses", "true");
+		if (audit) /* cluster-wide: no pod or host scope */
+			kv_plain(&m, "source", "k8s_audit");
+		else
+			kv_plain(&m, "hostProcesses", "true");
 		doc_end(&m);
 	}
 	free(names);

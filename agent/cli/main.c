@@ -14,6 +14,7 @@
 #include "output.h"
 #include "rules.h"
 #include "state.h"
+#include "replay_audit.h"
 #include "util.h"
 #include "version.h"
 
@@ -43,7 +44,8 @@ static const char usage_text[] =
 	"                               FILE:LINE:COL: message; exit 1 on error\n"
 	"  capture [-s SYSCALLS]        print captured events as JSON lines\n"
 	"  record -o FILE [-s SYSCALLS] capture live events to a file (for replay)\n"
-	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture and\n"
+	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture (or\n"
+	"                               audit events, one per line) and\n"
 	"                               print alerts (--events: print decoded events)\n"
 	"  convert FILE...              turn Falco rules files into vigil custom\n"
 	"                               resources (YAML stream on stdout)\n"
@@ -472,14 +474,31 @@ static int cmd_replay(const struct opts *o)
 		fprintf(stderr, "vigil: the rules have errors\n");
 		goto out;
 	}
+	if (!o->events) { /* recorded audit events, one per line */
+		int ar = vg_replay_audit(o->args[0], eng, print_match, &p, err, sizeof(err));
+		if (ar < 0)
+			fprintf(stderr, "vigil: %s\n", err);
+		if (ar) {
+			rc = ar < 0;
+			goto out;
+		}
+	}
 	f = vg_capfile_open(o->args[0], err, sizeof(err));
 	if (!f) {
 		fprintf(stderr, "vigil: %s\n", err);
 		goto out;
 	}
+	/* A bad line (torn by a crash, edited by hand) is skipped, said and
+	 * counted: the rest of the recording still replays. */
+	size_t events = 0, skipped = 0;
 	for (;;) {
 		size_t size;
 		int r = vg_capfile_next(f, buf, VG_REC_MAX, &size, err, sizeof(err));
+		if (r == VG_CAPFILE_BAD) {
+			fprintf(stderr, "vigil: %s (line skipped)\n", err);
+			skipped++;
+			continue;
+		}
 		if (r < 0) {
 			fprintf(stderr, "vigil: %s\n", err);
 			goto out;
@@ -487,9 +506,13 @@ static int cmd_replay(const struct opts *o)
 		if (r == 0)
 			break;
 		if (vg_state_apply(st, (struct vg_rec *)buf, size, ev)) {
-			fprintf(stderr, "vigil: %s: a record is inconsistent\n", o->args[0]);
-			goto out;
+			fprintf(stderr,
+				"vigil: %s:%zu: the record is inconsistent (line skipped)\n",
+				o->args[0], vg_capfile_line(f));
+			skipped++;
+			continue;
 		}
+		events++;
 		if (o->events) {
 			char *s = vg_evjson_render(ev, 1);
 			printf("%s\n", s);
@@ -498,6 +521,8 @@ static int cmd_replay(const struct opts *o)
 			vg_engine_match(eng, ev, scratch, print_match, &p);
 		}
 	}
+	fprintf(stderr, "vigil: replayed %zu events from %s; %zu bad lines skipped\n", events,
+		o->args[0], skipped);
 	rc = 0;
 out:
 	vg_capfile_close(f);

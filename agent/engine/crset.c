@@ -61,6 +61,8 @@ static bool sel_match(const struct k8s_selector *s, const struct vg_label *l, si
 static int scope_match(const void *p, const struct vg_event *ev)
 {
 	const struct scope *s = p;
+	if (ev->type == VG_T_AUDIT) /* only unscoped ClusterRules have k8s_audit */
+		return 1;
 	const struct vg_container_meta *m =
 		ev->st && ev->proc ? vg_state_meta(ev->st, ev->proc) : NULL;
 	if (!m || !m->ns_name)
@@ -270,7 +272,7 @@ static int chk_list(void *ctx, const char *name, const char *const **items)
 static bool check_macros(struct obj *o, struct vg_ruleset *rs)
 {
 	struct chk_env ce = {rs};
-	struct vg_cond_env env = {&ce, chk_macro, chk_list, NULL, NULL, NULL};
+	struct vg_cond_env env = {&ce, chk_macro, chk_list, NULL, NULL, NULL, NULL};
 	const cJSON *e;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o->spec, "macros"))
 	{

@@ -379,6 +379,9 @@ static void g_rule(struct gen *g, const cJSON *spec, const char *rule_name, cons
 	      "spec.output");
 	g_str(g, "  priority: ", cJSON_GetObjectItemCaseSensitive(spec, "priority")->valuestring,
 	      "spec.priority");
+	const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "source"));
+	if (src)
+		g_str(g, "  source: ", src, "spec.source");
 	const cJSON *en = cJSON_GetObjectItemCaseSensitive(spec, "enabled");
 	g_line(g, cJSON_IsFalse(en) ? "  enabled: false" : "  enabled: true", "spec.enabled");
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(spec, "tags");
@@ -428,6 +431,27 @@ static void g_rule(struct gen *g, const cJSON *spec, const char *rule_name, cons
 
 static void obj_gen(struct obj *o);
 
+/* spec.source: syscall (the default) or k8s_audit.  Audit events are
+ * about the cluster, not a pod of this node: a k8s_audit rule is a
+ * ClusterRule without pod, namespace or host scope. */
+static void check_source(struct chk *c, int kind, const cJSON *spec)
+{
+	const char *src = str_member(c, spec, "source", "spec", false);
+	if (!src || !strcmp(src, "syscall"))
+		return;
+	if (strcmp(src, "k8s_audit")) {
+		cr_bad(c, "spec.source: unknown source '%s' (syscall or k8s_audit)", src);
+		return;
+	}
+	if (kind != VG_CR_CLUSTERRULE)
+		cr_bad(c, "spec.source: k8s_audit rules are ClusterRules (audit events are about "
+			  "the whole cluster)");
+	const char *scoped[] = {"podSelector", "namespaceSelector", "hostProcesses"};
+	for (int i = 0; i < 3; i++)
+		if (cJSON_GetObjectItemCaseSensitive(spec, scoped[i]))
+			cr_bad(c, "spec.%s: a k8s_audit rule has no pod or host scope", scoped[i]);
+}
+
 /* Check a version (json) of the object and make its rule text; false with
  * c->msg when the spec is not valid. */
 bool cr_obj_version(struct obj *o, const cJSON *json, struct chk *c)
@@ -470,6 +494,7 @@ bool cr_obj_version(struct obj *o, const cJSON *json, struct chk *c)
 		check_exceptions(c, arr_member(c, spec, "exceptions", "spec"));
 		parse_selector(c, cJSON_GetObjectItemCaseSensitive(spec, "podSelector"),
 			       "spec.podSelector", &o->scope.pods);
+		check_source(c, kind, spec);
 	}
 	if (kind == VG_CR_CLUSTERRULE) {
 		parse_selector(c, cJSON_GetObjectItemCaseSensitive(spec, "namespaceSelector"),

@@ -78,6 +78,7 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 		pc.f = vg_field_find(name, n, &pc.arg, &keylen);
 		if (!pc.f) {
 			err->pos = pos;
+			err->kind = VG_CERR_UNKNOWN_FIELD;
 			snprintf(err->msg, sizeof(err->msg), "unknown field '%%%.*s' in output",
 				 (int)n, name);
 			vg_output_free(o);
@@ -113,6 +114,14 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 	}
 	add_literal(o, lit, c);
 	return o;
+}
+
+const char *vg_output_foreign(const struct vg_output *o, unsigned mask)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (o->p[i].f && !(vg_field_sources(o->p[i].f) & mask))
+			return o->p[i].label;
+	return NULL;
 }
 
 void vg_output_free(struct vg_output *o)
@@ -289,7 +298,9 @@ char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct v
 		vg_field_extract(pc->f, ev, &pc->arg, &ctx->scratch);
 		cJSON_AddItemToObject(fields, pc->label, json_value(&ctx->scratch));
 	}
-	ctx->has_k8s = k8s_value("k8s.ns.name", ev, &ctx->scratch, ctx->ns, sizeof(ctx->ns)) &&
+	/* an audit event is about the cluster, not a process in a pod */
+	ctx->has_k8s = ev->type != VG_T_AUDIT &&
+		       k8s_value("k8s.ns.name", ev, &ctx->scratch, ctx->ns, sizeof(ctx->ns)) &&
 		       k8s_value("k8s.pod.name", ev, &ctx->scratch, ctx->pod, sizeof(ctx->pod));
 	bool has_uid = ctx->has_k8s &&
 		       k8s_value("k8s.pod.uid", ev, &ctx->scratch, ctx->uid, sizeof(ctx->uid));

@@ -24,6 +24,9 @@ struct vg_rule_origin;
 struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 				    struct vg_cond_err *err);
 void vg_output_free(struct vg_output *o);
+/* The first field of o (as written) that events of the sources in mask
+ * (VG_FSRC_*) do not have; NULL when every field reads them. */
+const char *vg_output_foreign(const struct vg_output *o, unsigned mask);
 
 /* Render into buf (always NUL-terminated); returns the length. */
 size_t vg_output_render(const struct vg_output *o, const struct vg_event *ev,

@@ -413,9 +413,10 @@ static void load_rule(struct loader *l, yaml_node_t *item, const char *name)
 	r->skip_if_unknown_filter = ri.skip;
 	rl_apply_exceptions(s, ops, nops);
 	rl_rule_rebuild(s);
-	if (strcmp(r->source, "syscall"))
+	if (!vg_fsrc_by_name(r->source))
 		rl_lwarn(l, ri.n[RK_SOURCE], name,
-			 "source '%s' is not evaluated by vigil (only syscall): rule skipped",
+			 "source '%s' is not evaluated by vigil (only syscall and k8s_audit): rule "
+			 "skipped",
 			 r->source);
 	if (old) { /* a later definition replaces the earlier, in its place */
 		l->rs->rules[rl_rule_index(l->rs, name)] = r;
@@ -501,7 +502,8 @@ static void load_item(struct loader *l, yaml_node_t *item)
 		return;
 	}
 	if (rl_get(l, item, "required_plugin_versions")) {
-		/* accepted: vigil evaluates the syscall source only */
+		/* accepted: vigil has the syscall and k8s_audit sources built in
+		 * (the k8saudit plugin and its json companion's fields) */
 		static const char *const keys[] = {"required_plugin_versions", NULL};
 		rl_check_keys(l, item, keys, "item", NULL);
 		return;

@@ -21,6 +21,7 @@ enum vg_pseudo_type {
 	VG_T_PROCEXIT = VG_NR_MAX, /* VG_K_EXIT */
 	VG_T_PROCFORK,		   /* VG_K_FORK: a new process */
 	VG_T_PROCSNAP,		   /* VG_K_PROC: a process seeded from /proc */
+	VG_T_AUDIT,		   /* a Kubernetes audit event (source k8s_audit, kaudit.h) */
 	VG_T_MAX,
 };
 

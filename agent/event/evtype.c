@@ -18,12 +18,13 @@ static const char *const sc_names[VG_NR_MAX] = {VG_SYSCALLS(VG_ROW_NAME)};
 static const struct vg_sc_desc sc_descs[VG_NR_MAX] = {VG_SYSCALLS(VG_ROW_DESC)};
 #undef VG_ROW_DESC
 
-/* Pseudo types: "procexit" is Falco's name; the other two never reach
- * rules in Falco, so their names only need to be distinct. */
+/* Pseudo types: "procexit" is Falco's name; the others never reach
+ * syscall rules in Falco, so their names only need to be distinct. */
 static const char *const pseudo_names[VG_T_MAX - VG_NR_MAX] = {
 	[VG_T_PROCEXIT - VG_NR_MAX] = "procexit",
 	[VG_T_PROCFORK - VG_NR_MAX] = "procfork",
 	[VG_T_PROCSNAP - VG_NR_MAX] = "procsnap",
+	[VG_T_AUDIT - VG_NR_MAX] = "k8s_audit",
 };
 
 const char *vg_evtype_name(int type)

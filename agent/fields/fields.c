@@ -8,7 +8,7 @@
  * This file holds the value helpers of fields.h and the registry; the
  * fields themselves are in one file per family (fields_evt.c,
  * fields_proc.c, fields_user.c, fields_fd.c, fields_container.c,
- * fields_fs.c), each with its table, over fields_int.h.
+ * fields_fs.c, fields_audit.c), each with its table, over fields_int.h.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -142,6 +142,7 @@ static const struct {
 	{vg_fields_fd, &vg_fields_fd_count},
 	{vg_fields_container, &vg_fields_container_count},
 	{vg_fields_fs, &vg_fields_fs_count},
+	{vg_fields_audit, &vg_fields_audit_count},
 };
 
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
@@ -174,6 +175,36 @@ static const struct vg_field *exact(const char *name, size_t len)
 	}
 	return NULL;
 }
+/* The evt.* fields that read only the event's time, number and node: an
+ * audit event has them too. */
+static const char *const evt_any_source[] = {
+	"evt.num",	  "evt.time",	    "evt.time.s",  "evt.time.iso8601",
+	"evt.datetime",	  "evt.datetime.s", "evt.rawtime", "evt.rawtime.s",
+	"evt.rawtime.ns", "evt.hostname",   "evt.source",
+};
+
+unsigned vg_field_sources(const struct vg_field *f)
+{
+	if (f >= vg_fields_audit && f < vg_fields_audit + vg_fields_audit_count)
+		return VG_FSRC_K8S_AUDIT;
+	if (f >= vg_fields_evt && f < vg_fields_evt + vg_fields_evt_count)
+		for (size_t i = 0; i < sizeof(evt_any_source) / sizeof(evt_any_source[0]); i++)
+			if (!strcmp(f->name, evt_any_source[i]))
+				return VG_FSRC_SYSCALL | VG_FSRC_K8S_AUDIT;
+	return VG_FSRC_SYSCALL;
+}
+
+unsigned vg_fsrc_by_name(const char *source)
+{
+	if (!source)
+		return 0;
+	if (!strcmp(source, "syscall"))
+		return VG_FSRC_SYSCALL;
+	if (!strcmp(source, "k8s_audit"))
+		return VG_FSRC_K8S_AUDIT;
+	return 0;
+}
+
 /* Fields whose key may also follow a dot: evt.arg.flags, k8s.pod.label.app. */
 static const char *const dotted[] = {"evt.arg", "k8s.pod.label", "k8s.ns.label"};
 

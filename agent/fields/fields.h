@@ -33,6 +33,9 @@ enum vg_ftype {
 #define VG_FF_ARG_KEY 0x02   /* accepts [key] (or .key for evt.arg.*, k8s.*.label.*) */
 #define VG_FF_ARG_REQ 0x04   /* the argument is mandatory */
 #define VG_FF_LIST 0x08	     /* may yield several values */
+#define VG_FF_SETCMP                                                                               \
+	0x20 /* a list as Falco's plugins have them: `in` holds when every value is in the set,    \
+	      * `intersects` when one is */
 #define VG_FF_FLAGS                                                                                \
 	0x10 /* a flags word whose names also compare as strings (evt.arg.flags contains O_CREAT)  \
 	      */
@@ -88,6 +91,16 @@ struct vg_field {
  * into name (not NUL-terminated: keylen bytes).  NULL when unknown. */
 const struct vg_field *vg_field_find(const char *name, size_t len, struct vg_farg *arg,
 				     size_t *keylen);
+
+/* The event sources a field reads (a mask): syscall fields read the
+ * process and the syscall, k8s_audit fields (ka.*, jevt.*) the audit event
+ * (kaudit.h); the time and host fields of evt.* read either.  A rule may
+ * use only the fields of its source. */
+#define VG_FSRC_SYSCALL 0x1u
+#define VG_FSRC_K8S_AUDIT 0x2u
+unsigned vg_field_sources(const struct vg_field *f);
+/* The source named (syscall, k8s_audit); 0 for any other name. */
+unsigned vg_fsrc_by_name(const char *source);
 
 /* Every field, for `vigil fields`. */
 size_t vg_field_count(void);

@@ -30,6 +30,9 @@ METASTR(f_container_image_repo, image_repo)
 METASTR(f_container_image_tag, image_tag)
 METASTR(f_k8s_ns_name, ns_name)
 METASTR(f_k8s_pod_name, pod_name)
+METASTR(f_container_full_id, full_id)
+METASTR(f_container_type, type)
+METASTR(f_container_user, user)
 
 /* The pod uid is known from the cgroup path before the Kubernetes module
  * knows the pod. */
@@ -87,45 +90,108 @@ FN(f_container_mounts)
 	vg_fvals_strcpy(out, b, n < sizeof(b) ? n : sizeof(b) - 1);
 }
 
-/* container.mount.dest[SRC] / container.mount.source[DEST]: the other end
- * of the first mount whose end matches the glob, or of mount number n.
- * Falco answers "N/A" when no mount matches, and rules test for it. */
-static void mount_end(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out,
-		      bool want_dest)
+/* The mount fields with an argument: [n] is mount number n, [GLOB] the
+ * first mount whose source (for .dest) or destination (for the others)
+ * matches the glob; the answer is one member of that mount.
+ *
+ * Falco answers "N/A" when no mount matches, and rules test for it
+ * (`not container.mount.dest[/proc*] in ("<NA>","N/A")`).  When the mount
+ * table itself is unknown (neither the runtime's files nor anything else
+ * told vigil), the answer is "<NA>", Falco's text for a field without a
+ * value: it is neither a mount (a guess that fires the sensitive-mount
+ * rule on every container whose metadata is late) nor "N/A" (which would
+ * claim there is no such mount).  Outside a container the fields are
+ * unset. */
+enum mount_part { M_ALL, M_SOURCE, M_DEST, M_MODE, M_RDWR, M_PROPAGATION };
+
+static void put_mount(const struct vg_mount *mt, enum mount_part part, struct vg_fvals *out)
 {
-	const struct vg_container_meta *m = meta(ev);
-	if (!m || !m->mounts)
+	char b[VG_STR_MAX];
+	switch (part) {
+	case M_ALL: {
+		int n = snprintf(b, sizeof(b), "%s:%s:%s:%s:%s", mt->source ? mt->source : "",
+				 mt->dest ? mt->dest : "", mt->mode ? mt->mode : "",
+				 mt->rw ? "true" : "false", mt->propagation ? mt->propagation : "");
+		if (n >= 0)
+			vg_fvals_strcpy(out, b, (size_t)n < sizeof(b) ? (size_t)n : sizeof(b) - 1);
 		return;
+	}
+	case M_SOURCE:
+		put_str(out, mt->source);
+		return;
+	case M_DEST:
+		put_str(out, mt->dest);
+		return;
+	case M_MODE:
+		put_str(out, mt->mode);
+		return;
+	case M_RDWR:
+		put_str(out, mt->rw ? "true" : "false");
+		return;
+	case M_PROPAGATION:
+		put_str(out, mt->propagation);
+		return;
+	}
+}
+
+static void mount_field(const struct vg_event *ev, const struct vg_farg *arg, struct vg_fvals *out,
+			enum mount_part part)
+{
+	if (!P->container_id[0] || !strcmp(P->container_id, "host"))
+		return;
+	const struct vg_container_meta *m = meta(ev);
+	if (!m || !m->mounts) {
+		put_str(out, "<NA>");
+		return;
+	}
 	if (arg->kind == 1) {
-		if (arg->index >= 0 && (size_t)arg->index < m->nmounts) {
-			const struct vg_mount *mt = &m->mounts[arg->index];
-			put_str(out, want_dest ? mt->dest : mt->source);
-		} else {
+		if (arg->index >= 0 && (size_t)arg->index < m->nmounts)
+			put_mount(&m->mounts[arg->index], part, out);
+		else
 			put_str(out, "N/A");
-		}
 		return;
 	}
 	if (arg->kind != 2 || !arg->key)
 		return;
 	for (size_t i = 0; i < m->nmounts; i++) {
 		const struct vg_mount *mt = &m->mounts[i];
-		const char *key = want_dest ? mt->source : mt->dest;
+		const char *key = part == M_DEST ? mt->source : mt->dest;
 		if (key && fnmatch(arg->key, key, 0) == 0) {
-			put_str(out, want_dest ? mt->dest : mt->source);
+			put_mount(mt, part, out);
 			return;
 		}
 	}
 	put_str(out, "N/A");
 }
 
+FN(f_container_mount)
+{
+	mount_field(ev, arg, out, M_ALL);
+}
+
 FN(f_container_mount_dest)
 {
-	mount_end(ev, arg, out, true);
+	mount_field(ev, arg, out, M_DEST);
 }
 
 FN(f_container_mount_source)
 {
-	mount_end(ev, arg, out, false);
+	mount_field(ev, arg, out, M_SOURCE);
+}
+
+FN(f_container_mount_mode)
+{
+	mount_field(ev, arg, out, M_MODE);
+}
+
+FN(f_container_mount_rdwr)
+{
+	mount_field(ev, arg, out, M_RDWR);
+}
+
+FN(f_container_mount_propagation)
+{
+	mount_field(ev, arg, out, M_PROPAGATION);
 }
 
 static void labels_all(const struct vg_label *l, size_t n, struct vg_fvals *out)
@@ -193,12 +259,28 @@ const struct vg_field vg_fields_container[] = {
 	{"container.privileged", B, 0, f_container_privileged, "the container runs privileged"},
 	{"container.mounts", S, 0, f_container_mounts,
 	 "mounts of the container as source:dest:mode:rw:propagation, comma-separated"},
+	{"container.mount", S, IDX | KEY | REQ, f_container_mount,
+	 "the mount whose destination matches the glob [DEST] (or mount [n]) as "
+	 "source:dest:mode:rw:propagation; N/A if none, <NA> if the mounts are unknown"},
 	{"container.mount.dest", S, IDX | KEY | REQ, f_container_mount_dest,
 	 "destination of the mount whose source matches the glob [SRC] (or mount [n]); N/A if "
-	 "none"},
+	 "none, <NA> if the mounts are unknown"},
 	{"container.mount.source", S, IDX | KEY | REQ, f_container_mount_source,
 	 "source of the mount whose destination matches the glob [DEST] (or mount [n]); N/A if "
-	 "none"},
+	 "none, <NA> if the mounts are unknown"},
+	{"container.mount.mode", S, IDX | KEY | REQ, f_container_mount_mode,
+	 "mode (ro, or empty) of the mount whose destination matches [DEST] (or mount [n])"},
+	{"container.mount.rdwr", S, IDX | KEY | REQ, f_container_mount_rdwr,
+	 "true when the mount whose destination matches [DEST] (or mount [n]) is writable"},
+	{"container.mount.propagation", S, IDX | KEY | REQ, f_container_mount_propagation,
+	 "propagation (rprivate, rshared...) of the mount whose destination matches [DEST] (or "
+	 "mount [n])"},
+	{"container.full_id", S, 0, f_container_full_id,
+	 "the container's full id, from the container runtime's files"},
+	{"container.type", S, 0, f_container_type,
+	 "the container runtime whose files describe it: containerd, cri-o, runc"},
+	{"container.user", S, 0, f_container_user,
+	 "uid the container's process starts as, from its runtime spec"},
 	{"container.start_ts", AT, 0, f_container_start_ts, "container start time"},
 	{"container.duration", RT, 0, f_container_duration,
 	 "nanoseconds since the container started"},

@@ -105,7 +105,7 @@ FN(f_evt_category)
 
 FN(f_evt_source)
 {
-	put_str(out, "syscall");
+	put_str(out, ev->type == VG_T_AUDIT ? "k8s_audit" : "syscall");
 }
 
 FN(f_evt_hostname)
@@ -215,7 +215,7 @@ const struct vg_field vg_fields_evt[] = {
 	 "alone for a fixed-file slot); lsm (open_by_handle_at, reported as openat)"},
 	{"evt.category", S, 0, f_evt_category,
 	 "broad class of the event: file, net, process, other"},
-	{"evt.source", S, 0, f_evt_source, "event source; always syscall"},
+	{"evt.source", S, 0, f_evt_source, "event source: syscall, or k8s_audit"},
 	{"evt.hostname", S, 0, f_evt_hostname, "name of the node the agent runs on"},
 	{"evt.res", S, 0, f_evt_res, "outcome: SUCCESS, or the errno name such as ENOENT"},
 	{"evt.rawres", I, 0, f_evt_rawres, "return value of the call as a number"},

@@ -1,6 +1,6 @@
 /* fields_int.h - private to agent/fields/: what the field family files
  * (fields_evt.c, fields_proc.c, fields_user.c, fields_fd.c,
- * fields_container.c, fields_fs.c) share, and the tables they give the
+ * fields_container.c, fields_fs.c, fields_audit.c) share, and the tables they give the
  * registry in fields.c.
  *
  * The value helpers are static inline: every extraction goes through
@@ -137,5 +137,7 @@ extern const struct vg_field vg_fields_container[]; /* container.*, k8s.* (field
 extern const size_t vg_fields_container_count;
 extern const struct vg_field vg_fields_fs[]; /* fs.path.* (fields_fs.c) */
 extern const size_t vg_fields_fs_count;
+extern const struct vg_field vg_fields_audit[]; /* ka.*, jevt.* (fields_audit.c) */
+extern const size_t vg_fields_audit_count;
 
 #endif

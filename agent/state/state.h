@@ -138,9 +138,9 @@ const char *vg_state_user_shell(struct vg_state *st, uint32_t uid);
 const char *vg_state_hostname(const struct vg_state *st);
 
 /* Container and pod metadata, filled by whoever knows it (the Kubernetes
- * module).  vigil's state only knows the container id; everything here is
- * optional: NULL strings, privileged < 0 and start_ts == 0 mean unknown and
- * the matching fields read as unset. */
+ * module, the container runtime's files).  vigil's state only knows the container id; everything
+ * here is optional: NULL strings, privileged < 0 and start_ts == 0 mean unknown and the matching
+ * fields read as unset. */
 struct vg_label {
 	const char *key, *value;
 };
@@ -166,6 +166,10 @@ struct vg_container_meta {
 	size_t npod_labels;
 	const struct vg_label *ns_labels;
 	size_t nns_labels;
+	/* from the container runtime's own files (agent/runtime/) */
+	const char *full_id; /* container.full_id (64 hex) */
+	const char *type;    /* container.type: containerd, cri-o, runc */
+	const char *user;    /* container.user: uid the spec starts the process as */
 };
 
 /* The look-up returns the metadata of a container id, or NULL.  What it

@@ -24,6 +24,7 @@
 #
 # Logs: DIR/etcd.log, DIR/kube-apiserver.log. Environment:
 #   VIGIL_K8S_READY_TIMEOUT  seconds to wait for each server (default 90)
+#   VIGIL_K8S_APISERVER_ARGS more kube-apiserver flags, space-separated
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -224,7 +225,9 @@ start_etcd() {
 
 start_apiserver() {
 	port_free "$APISERVER_PORT" || die "kube-apiserver port $APISERVER_PORT is in use"
-	local pki=$dir/pki
+	local pki=$dir/pki extra=()
+	# more flags from the caller (the audit webhook test), split on spaces
+	read -r -a extra <<<"${VIGIL_K8S_APISERVER_ARGS:-}"
 	launch kube-apiserver "$KUBE_APISERVER" \
 		--etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
 		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
@@ -240,7 +243,7 @@ start_apiserver() {
 		--authorization-mode=RBAC \
 		--disable-admission-plugins=ServiceAccount \
 		--allow-privileged=true \
-		--profiling=false
+		--profiling=false "${extra[@]}"
 	wait_url kube-apiserver "$SERVER/readyz" ok --cacert "$pki/ca.crt"
 }
 

@@ -189,7 +189,7 @@ def test_prometheus_scrapes_the_agent():
         ready = get("http://127.0.0.1:%d/readyz" % port)
         # "ok", then the capture's kernel and features
         check(re.match(r"ok\ncapture: kernel \S+ bpf_loop=[01] get_current_task_btf=[01] "
-                       r"task_pt_regs=[01] exit_group_dead=[01]\n\Z", ready),
+                       r"task_pt_regs=[01] exit_group_dead=[01] bpf_lsm=[01]\n\Z", ready),
               "readyz: %r" % ready)
         check(re.search(r'^vigil_capture_features\{feature="bpf_loop"\} [01]$', text, re.M),
               "vigil_capture_features missing")
@@ -324,7 +324,7 @@ class GoMux:
     (as Falcosidekick does): POST on "/" exactly and on one more pattern;
     "//" and a subtree's bare name get a redirect, anything else a 404."""
 
-    def __init__(self, path=""):
+    def __init__(self, path="", flags=()):
         self.dir = tempfile.mkdtemp(prefix="vigil-mux-")
         exe = os.path.join(self.dir, "httpmux")
         env = dict(os.environ, GOCACHE=GOCACHE, GOTOOLCHAIN="local", GOPROXY="off",
@@ -334,7 +334,7 @@ class GoMux:
                            env=env, capture_output=True, text=True)
         check(r.returncode == 0, "go build httpmux: %s" % r.stderr)
         self.out = os.path.join(self.dir, "received.jsonl")
-        self.proc = subprocess.Popen([exe, "-path", path, "-out", self.out],
+        self.proc = subprocess.Popen([exe, "-path", path, "-out", self.out] + list(flags),
                                      stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         check(line.startswith("listening "), "httpmux: %r" % line)
@@ -347,6 +347,13 @@ class GoMux:
         with open(self.out) as f:
             recs = [json.loads(x) for x in f if x.strip()]
         return [(r["path"], r.get("alert")) for r in recs]
+
+    def records(self):
+        """Every record: path, conn, req, kind, alert (or invalid)."""
+        if not os.path.exists(self.out):
+            return []
+        with open(self.out) as f:
+            return [json.loads(x) for x in f if x.strip()]
 
     def close(self):
         self.proc.kill()

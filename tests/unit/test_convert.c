@@ -177,10 +177,10 @@ static const char SRC[] = "- list: shells\n"
 			  "      values: [[cat, /etc/shadow]]\n"
 			  "- rule: Audit\n"
 			  "  desc: other source\n"
-			  "  condition: ka.verb = create\n"
+			  "  condition: ct.name = create\n"
 			  "  output: a\n"
 			  "  priority: info\n"
-			  "  source: k8s_audit\n";
+			  "  source: aws_cloudtrail\n";
 
 /* override/append resolved, exceptions folded, names unique, the result
  * compiles to rules that behave like the originals. */

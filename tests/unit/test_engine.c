@@ -72,10 +72,10 @@ static const char RULES[] =
 	"  skip-if-unknown-filter: true\n"					 /* 47 */
 	"- rule: Audit\n"							 /* 48 */
 	"  desc: d\n"								 /* 49 */
-	"  condition: ka.verb = create\n"					 /* 50 */
+	"  condition: ct.name = create\n"					 /* 50 */
 	"  output: o\n"								 /* 51 */
 	"  priority: Debug\n"							 /* 52 */
-	"  source: k8s_audit\n"							 /* 53 */
+	"  source: aws_cloudtrail\n"						 /* 53 */
 	"- rule: Ptrace\n"							 /* 54 */
 	"  desc: d\n"								 /* 55 */
 	"  condition: evt.type = ptrace\n"					 /* 56 */
@@ -185,7 +185,7 @@ static void test_stats_and_diags(void **unused)
 		}
 	}
 	assert_int_equal(seen, 3);
-	/* warnings: the k8s_audit source, and "Any curl" runs on every event */
+	/* warnings: the aws_cloudtrail source, and "Any curl" runs on every event */
 	int warned_curl = 0;
 	for (size_t i = 0; i < D.n; i++)
 		if (!D.v[i].error && strstr(D.v[i].msg, "'Any curl'")) {

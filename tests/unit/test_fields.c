@@ -16,6 +16,7 @@
 
 #include "event.h"
 #include "fields.h"
+#include "kaudit.h"
 #include "recbuild.h"
 #include "state.h"
 
@@ -27,6 +28,7 @@ static struct vg_event EV;
 static struct vg_fvals V;
 static struct vg_state *ST;
 static bool covered[512];
+static const struct vg_event *XEV; /* the event fv() reads when set (audit tests) */
 
 static void must_apply(void)
 {
@@ -71,7 +73,7 @@ static const char *fv(const char *spec)
 			arg.key = key;
 		}
 	}
-	vg_field_extract(f, &EV, &arg, &V);
+	vg_field_extract(f, XEV ? XEV : &EV, &arg, &V);
 	assert_int_equal(V.type, f->type);
 	if (V.n == 0)
 		return "<unset>";
@@ -1106,6 +1108,9 @@ static const struct vg_container_meta meta = {
 	.npod_labels = 2,
 	.ns_labels = ns_labels,
 	.nns_labels = 1,
+	.full_id = "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8",
+	.type = "containerd",
+	.user = "1000",
 };
 static const char *asked;
 
@@ -1151,6 +1156,19 @@ static void test_container_meta(void **unused)
 	CHECK("container.mount.dest[1]", "/host/proc");
 	CHECK("container.mount.dest[5]", "N/A");
 	CHECK("container.mount.source[/host/*]", "/proc");
+	CHECK("container.mount[/host/proc]", "/proc:/host/proc:ro:false:rprivate");
+	CHECK("container.mount[0]", "/var/run/docker.sock:/var/run/docker.sock::true:rprivate");
+	CHECK("container.mount[/etc]", "N/A");
+	CHECK("container.mount.mode[/host/proc]", "ro");
+	CHECK("container.mount.mode[0]", "");
+	CHECK("container.mount.rdwr[/host/proc]", "false");
+	CHECK("container.mount.rdwr[/var/run/*]", "true");
+	CHECK("container.mount.propagation[1]", "rprivate");
+	CHECK("container.mount.propagation[/etc]", "N/A");
+	CHECK("container.full_id",
+	      "4b9a3d9c1f0e8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8");
+	CHECK("container.type", "containerd");
+	CHECK("container.user", "1000");
 	CHECK("k8s.ns.name", "shop");
 	CHECK("k8s.pod.name", "web-7d4b9");
 	CHECK("k8s.pod.uid", POD_UID);
@@ -1170,12 +1188,22 @@ static void test_container_meta(void **unused)
 	CHECK("k8s.pod.uid", "<unset>");
 	assert_null(asked);
 
+	CHECK("container.mount.dest[/proc*]", "<unset>"); /* not in a container */
+
 	/* a container the look-up does not know: the pod uid still comes
 	 * from the cgroup path */
 	exec_in(97, "/kubepods/burstable/pod11111111-2222-3333-4444-555555555555/"
 		    "aaaaaaaaaaaa8d7c6b5a49382716a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8");
 	CHECK("container.id", "aaaaaaaaaaaa");
 	CHECK("container.image", "<unset>");
+	CHECK("container.full_id", "<unset>");
+	CHECK("container.privileged", "<unset>");
+	/* its mount table is unknown: <NA>, not N/A (no such mount) and not
+	 * unset (which `not ... in ("<NA>","N/A")` would take for a mount) */
+	CHECK("container.mount.dest[/proc*]", "<NA>");
+	CHECK("container.mount.source[/etc]", "<NA>");
+	CHECK("container.mount[0]", "<NA>");
+	CHECK("container.mounts", "<unset>");
 	assert_string_equal(asked, "aaaaaaaaaaaa");
 	CHECK("k8s.pod.uid", "11111111-2222-3333-4444-555555555555");
 	CHECK("k8s.pod.name", "<unset>");
@@ -1186,7 +1214,7 @@ static void test_container_meta(void **unused)
 	CHECK("container.id", "4b9a3d9c1f0e");
 	CHECK("k8s.pod.name", "<unset>");
 	CHECK("k8s.pod.uid", POD_UID);
-	CHECK("container.mount.dest[/proc*]", "<unset>");
+	CHECK("container.mount.dest[/proc*]", "<NA>");
 }
 
 static void test_names(void **unused)
@@ -1239,6 +1267,199 @@ static void test_names(void **unused)
 	CHECK("user.loginuid", "-1");
 }
 
+/* ------------------------------------------------------------------ */
+/* ka.* and jevt.*: audit events (tests/data/k8saudit)                 */
+
+static cJSON *load_json(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char buf[65536];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	cJSON *o = cJSON_Parse(buf);
+	assert_non_null(o);
+	return o;
+}
+
+static void test_audit_pod(void **unused)
+{
+	(void)unused;
+	cJSON *o = load_json("tests/data/k8saudit/pod.json");
+	struct vg_kaudit_event ke;
+	vg_kaudit_event_init(&ke, o, 7, 42);
+	XEV = &ke.ev;
+	CHECK("ka.auditid", "6a1e5b0c-0d6f-4b7e-9a51-3f2b7c1d9e01");
+	CHECK("ka.stage", "ResponseComplete");
+	CHECK("ka.auth.decision", "allow");
+	CHECK("ka.auth.reason", "RBAC: allowed by ClusterRoleBinding \"devs\"");
+	CHECK("ka.validations.admission.policy.failure", "<unset>");
+	CHECK("ka.security.pod.violations",
+	      "privileged (container \"web\" must not set securityContext.privileged=true)");
+	CHECK("ka.user.name", "mallory");
+	CHECK("ka.user.groups", "devs,system:authenticated");
+	CHECK("ka.user.groups[1]", "system:authenticated");
+	CHECK("ka.impuser.name", "bob");
+	CHECK("ka.verb", "create");
+	CHECK("ka.uri",
+	      "/api/v1/namespaces/shop/pods?fieldManager=kubectl-client-side-apply&dryRun=");
+	CHECK("ka.uri.param[fieldManager]", "kubectl-client-side-apply");
+	CHECK("ka.uri.param[dryRun]", "");
+	CHECK("ka.uri.param[field]", "<unset>");
+	CHECK("ka.target.name", "web-1");
+	CHECK("ka.target.namespace", "shop");
+	CHECK("ka.target.resource", "pods");
+	CHECK("ka.target.subresource", "<unset>");
+	CHECK("ka.target.pod.name", "web-1");
+	CHECK("ka.req.pod.containers.name", "web,side");
+	CHECK("ka.req.pod.containers.image", "docker.io/library/nginx:1.25,falcosecurity/falco");
+	CHECK("ka.req.pod.containers.image[1]", "falcosecurity/falco");
+	CHECK("ka.req.pod.containers.image.repository",
+	      "docker.io/library/nginx,falcosecurity/falco");
+	CHECK("ka.req.pod.containers.command", "<unset>");
+	CHECK("ka.req.pod.containers.args", "[\"-g\",\"daemon off;\"]");
+	CHECK("ka.req.pod.containers.privileged", "true,false");
+	CHECK("ka.req.pod.containers.privileged[1]", "false");
+	CHECK("ka.req.pod.containers.allow_privilege_escalation", "false,true");
+	CHECK("ka.req.pod.containers.read_only_fs", "true,false");
+	CHECK("ka.req.pod.containers.run_as_user", "0");
+	CHECK("ka.req.pod.containers.eff_run_as_user", "0,1000");
+	CHECK("ka.req.pod.containers.run_as_group", "<unset>");
+	CHECK("ka.req.pod.containers.eff_run_as_group", "3000,3000");
+	CHECK("ka.req.pod.containers.proc_mount", "Unmasked");
+	CHECK("ka.req.pod.containers.add_capabilities", "NET_ADMIN,SYS_TIME");
+	CHECK("ka.req.pod.containers.host_port", "8080");
+	CHECK("ka.req.pod.initContainers.name", "init");
+	CHECK("ka.req.pod.initContainers.image", "registry.local:5000/tools/init:1.2");
+	CHECK("ka.req.pod.initContainers.image.repository", "registry.local:5000/tools/init");
+	CHECK("ka.req.pod.initContainers.command", "[\"sh\",\"-c\",\"true\"]");
+	CHECK("ka.req.pod.initContainers.args", "<unset>");
+	CHECK("ka.req.pod.initContainers.privileged", "true");
+	CHECK("ka.req.pod.initContainers.allow_privilege_escalation", "true");
+	CHECK("ka.req.pod.initContainers.read_only_fs", "false");
+	CHECK("ka.req.pod.initContainers.run_as_user", "<unset>");
+	CHECK("ka.req.pod.initContainers.eff_run_as_user", "1000");
+	CHECK("ka.req.pod.initContainers.run_as_group", "<unset>");
+	CHECK("ka.req.pod.initContainers.eff_run_as_group", "3000");
+	CHECK("ka.req.pod.initContainers.proc_mount", "<unset>");
+	CHECK("ka.req.pod.initContainers.add_capabilities", "<unset>");
+	CHECK("ka.req.pod.initContainers.host_port", "<unset>");
+	CHECK("ka.req.pod.ephemeralContainers.name", "debugger");
+	CHECK("ka.req.pod.ephemeralContainers.image", "busybox@sha256:0123");
+	CHECK("ka.req.pod.ephemeralContainers.image.repository", "busybox");
+	CHECK("ka.req.pod.ephemeralContainers.command", "<unset>");
+	CHECK("ka.req.pod.ephemeralContainers.args", "<unset>");
+	CHECK("ka.req.pod.ephemeralContainers.privileged", "false");
+	CHECK("ka.req.pod.ephemeralContainers.allow_privilege_escalation", "true");
+	CHECK("ka.req.pod.ephemeralContainers.read_only_fs", "false");
+	CHECK("ka.req.pod.ephemeralContainers.run_as_user", "0");
+	CHECK("ka.req.pod.ephemeralContainers.eff_run_as_user", "0");
+	CHECK("ka.req.pod.ephemeralContainers.run_as_group", "<unset>");
+	CHECK("ka.req.pod.ephemeralContainers.eff_run_as_group", "3000");
+	CHECK("ka.req.pod.ephemeralContainers.proc_mount", "<unset>");
+	CHECK("ka.req.pod.ephemeralContainers.add_capabilities", "<unset>");
+	CHECK("ka.req.pod.ephemeralContainers.host_port", "<unset>");
+	CHECK("ka.req.container.image", "docker.io/library/nginx:1.25");
+	CHECK("ka.req.container.image.repository", "docker.io/library/nginx");
+	CHECK("ka.req.container.privileged", "true");
+	CHECK("ka.req.container.host_network", "true");
+	CHECK("ka.req.pod.host_ipc", "false");
+	CHECK("ka.req.pod.host_network", "true");
+	CHECK("ka.req.pod.host_pid", "false");
+	CHECK("ka.req.pod.run_as_user", "1000");
+	CHECK("ka.req.pod.run_as_group", "3000");
+	CHECK("ka.req.pod.fs_group", "2000");
+	CHECK("ka.req.pod.supplemental_groups", "4000,4001");
+	CHECK("ka.req.pod.volumes.hostpath", "/etc");
+	CHECK("ka.req.volume.hostpath[/et]", "true");
+	CHECK("ka.req.volume.hostpath[/var]", "false");
+	CHECK("ka.req.pod.volumes.flexvolume_driver", "acme/nfs");
+	CHECK("ka.req.pod.volumes.volume_type", "hostPath,configMap,flexVolume");
+	CHECK("ka.req.pod.volumes.volume_type[2]", "flexVolume");
+	CHECK("ka.resp.name", "web-1");
+	CHECK("ka.response.code", "201");
+	CHECK("ka.response.reason", "<unset>");
+	CHECK("ka.useragent", "kubectl/v1.30.0 (linux/amd64) kubernetes/abcdef0");
+	CHECK("ka.sourceips", "10.0.0.7,fd00::7");
+	CHECK("ka.sourceips[1]", "fd00::7");
+	CHECK("ka.cluster.name", "<unset>");
+	CHECK("jevt.value[/objectRef/name]", "web-1");
+	CHECK("jevt.value[/sourceIPs/1]", "fd00::7");
+	CHECK("jevt.value[/responseStatus/code]", "201");
+	CHECK("jevt.value[/requestObject/spec/volumes/0/hostPath]",
+	      "{\"path\":\"/etc\",\"type\":\"Directory\"}");
+	CHECK("jevt.value[/annotations/authorization.k8s.io~1decision]", "allow");
+	CHECK("jevt.value[/nope]", "<unset>");
+	CHECK("jevt.value[/sourceIPs/01]", "<unset>");
+	CHECK("jevt.rawtime", "1714979289123456000");
+	CHECK("jevt.time", "07:08:09.123456000");
+	CHECK("jevt.time.iso8601", "2024-05-06T07:08:09.123456000Z");
+	CHECK("evt.rawtime", "1714979289123456000");
+	CHECK("evt.num", "7");
+	CHECK("evt.source", "k8s_audit");
+	char *whole = cJSON_PrintUnformatted(o);
+	assert_string_equal(fv("jevt.obj"), whole);
+	free(whole);
+	assert_int_equal(strncmp(fv("jevt.obj"), "{\"kind\":\"Event\",", 16), 0);
+	/* not an audit event: every audit field is unset */
+	XEV = NULL;
+	CHECK("ka.verb", "<unset>");
+	CHECK("jevt.value[/verb]", "<unset>");
+	CHECK("jevt.rawtime", "<unset>");
+	CHECK("evt.source", "syscall");
+	cJSON_Delete(o);
+}
+
+static void test_audit_objects(void **unused)
+{
+	(void)unused;
+	cJSON *o = load_json("tests/data/k8saudit/objects.json");
+	struct vg_kaudit_event ke;
+	vg_kaudit_event_init(&ke, o, 8, 42);
+	XEV = &ke.ev;
+	CHECK("ka.validations.admission.policy.failure", "[{\"message\":\"no\"}]");
+	CHECK("ka.target.pod.name", "<unset>");
+	CHECK("ka.target.namespace", "<unset>");
+	CHECK("ka.req.binding.subjects",
+	      "{\"kind\":\"User\",\"name\":\"mallory\"},{\"kind\":\"ServiceAccount\",\"name\":"
+	      "\"builder\",\"namespace\":\"ci\"},{\"kind\":\"Group\",\"name\":\"ops\"}");
+	CHECK("ka.req.binding.subjects.user_names", "mallory");
+	CHECK("ka.req.binding.subjects.serviceaccount_names", "builder");
+	CHECK("ka.req.binding.subjects.serviceaccount_ns_names", "ci:builder");
+	CHECK("ka.req.binding.subjects.group_names", "ops");
+	CHECK("ka.req.binding.role", "cluster-admin");
+	CHECK("ka.req.binding.subject.has_name[mallory]", "N/A");
+	CHECK("ka.req.configmap.name", "own");
+	CHECK("ka.req.configmap.obj", "{\"aws_access_key_id\":\"AKIAEXAMPLE\"}");
+	CHECK("ka.req.role.rules",
+	      "{\"apiGroups\":[\"\"],\"resources\":[\"pods\",\"pods/exec\"],\"verbs\":[\"get\","
+	      "\"create\"]},{\"nonResourceURLs\":[\"/metrics\"],\"verbs\":[\"*\"]}");
+	CHECK("ka.req.role.rules.apiGroups", "");
+	CHECK("ka.req.role.rules.nonResourceURLs", "/metrics");
+	CHECK("ka.req.role.rules.verbs", "get,create,*");
+	CHECK("ka.req.role.rules.verbs[1]", "*");
+	CHECK("ka.req.role.rules.resources", "pods,pods/exec");
+	CHECK("ka.req.service.type", "NodePort");
+	CHECK("ka.req.service.ports", "{\"port\":80,\"nodePort\":30080}");
+	/* a +02:00 offset; no fraction */
+	CHECK("jevt.time", "07:08:09.000000000");
+	XEV = NULL;
+	cJSON_Delete(o);
+	/* times the API server writes, and what is not one */
+	assert_int_equal(vg_kaudit_parse_time("1970-01-01T00:00:01Z"), 1000000000ull);
+	assert_int_equal(vg_kaudit_parse_time("1970-01-01T00:00:01.5Z"), 1500000000ull);
+	assert_int_equal(vg_kaudit_parse_time("1970-01-01T01:00:01+01:00"), 1000000000ull);
+	assert_int_equal(vg_kaudit_parse_time("1970-01-01T00:00:01"), 0);
+	assert_int_equal(vg_kaudit_parse_time("yesterday"), 0);
+	assert_int_equal(vg_kaudit_parse_time(NULL), 0);
+	/* no timestamp: the time it was received */
+	cJSON *bare = cJSON_Parse("{\"verb\":\"get\"}");
+	vg_kaudit_event_init(&ke, bare, 9, 42);
+	assert_int_equal(ke.ev.ts, 42);
+	cJSON_Delete(bare);
+}
+
 static void test_all_fields_covered(void **unused)
 {
 	(void)unused;
@@ -1258,7 +1479,8 @@ int main(void)
 		cmocka_unit_test(test_arg_numbers),	cmocka_unit_test(test_exec_event),
 		cmocka_unit_test(test_unknown_process), cmocka_unit_test(test_syscall_args),
 		cmocka_unit_test(test_container_meta),	cmocka_unit_test(test_names),
-		cmocka_unit_test(test_arg_numbers),	cmocka_unit_test(test_all_fields_covered),
+		cmocka_unit_test(test_arg_numbers),	cmocka_unit_test(test_audit_pod),
+		cmocka_unit_test(test_audit_objects),	cmocka_unit_test(test_all_fields_covered),
 	};
 	return cmocka_run_group_tests(tests, setup_scene, teardown_scene);
 }

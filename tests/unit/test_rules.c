@@ -688,13 +688,14 @@ static void test_other_keys(void **unused)
 	assert_true(r->skip_if_unknown_filter);
 	/* another source is kept with a warning */
 	size_t before = D.n;
-	assert_int_equal(load("s.yaml", "- rule: A\n  desc: d\n  condition: ka.verb = get\n"
-					"  output: o\n  priority: Alert\n  source: k8s_audit\n"),
+	assert_int_equal(load("s.yaml",
+			      "- rule: A\n  desc: d\n  condition: ct.name = get\n"
+			      "  output: o\n  priority: Alert\n  source: aws_cloudtrail\n"),
 			 0);
 	assert_int_equal(D.n, before + 1);
 	assert_int_equal(D.v[before].error, 0);
 	assert_int_equal(D.v[before].line, 6);
-	assert_string_equal(rule("A")->source, "k8s_audit");
+	assert_string_equal(rule("A")->source, "aws_cloudtrail");
 }
 
 /* A file of hundreds of thousands of items loads in linear time: each
