@@ -1,4 +1,4 @@
-/* k8s_events.c - see k8s_events.h.
+/* k8s_events.c - see k8s_events.h (the pure helpers are in k8s_event_fmt.c).
  *
  * Occurrences cross to the service thread through a mutex-guarded list; all
  * series state lives on the service thread.  A series is "dirty" while it
@@ -21,113 +21,6 @@
 
 #define NS_PER_S 1000000000ull
 
-/* --- pure helpers -------------------------------------------------------------- */
-
-void k8s_event_reason(const char *rule, char *out, size_t outlen)
-{
-	size_t max = outlen - 1 < K8S_EVENT_FIELD_MAX ? outlen - 1 : K8S_EVENT_FIELD_MAX;
-	size_t n = 0;
-	bool word_start = true;
-	for (const unsigned char *p = (const unsigned char *)(rule ? rule : ""); *p && n < max;
-	     p++) {
-		unsigned char ch = *p;
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			     (ch >= '0' && ch <= '9');
-		if (!alnum) {
-			word_start = true;
-			continue;
-		}
-		if (word_start && ch >= 'a' && ch <= 'z')
-			ch = (unsigned char)(ch - 'a' + 'A');
-		out[n++] = (char)ch;
-		word_start = false;
-	}
-	out[n] = '\0';
-	if (!n)
-		snprintf(out, outlen, "VigilAlert");
-}
-
-size_t k8s_utf8_cut(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n <= max)
-		return n;
-	/* step back over continuation bytes to the start of the sequence
-	 * that does not fit */
-	size_t cut = max;
-	while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-		cut--;
-	return cut;
-}
-
-void k8s_micro_time(uint64_t wall_ns, char out[32])
-{
-	time_t t = (time_t)(wall_ns / NS_PER_S);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char base[24];
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%06uZ", base, (unsigned)(wall_ns % NS_PER_S / 1000));
-}
-
-void k8s_event_name(const char *object, uint64_t wall_ns, char *out, size_t outlen)
-{
-	char suffix[24];
-	snprintf(suffix, sizeof(suffix), ".%llx", (unsigned long long)wall_ns);
-	size_t room = 253 - strlen(suffix);
-	size_t ol = strlen(object);
-	if (ol > room)
-		ol = room;
-	/* a name must not end in '.' or '-' before the suffix */
-	while (ol && (object[ol - 1] == '.' || object[ol - 1] == '-'))
-		ol--;
-	snprintf(out, outlen, "%.*s%s", (int)ol, object, suffix);
-}
-
-char *k8s_event_body(const struct k8s_event_in *in, const char *controller, const char *node,
-		     const char *name, const char *ns, uint64_t first_ns, uint64_t count,
-		     uint64_t last_ns)
-{
-	char reason[K8S_EVENT_FIELD_MAX + 1], t[32];
-	k8s_event_reason(in->rule, reason, sizeof(reason));
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "apiVersion", "events.k8s.io/v1");
-	cJSON_AddStringToObject(o, "kind", "Event");
-	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
-	cJSON_AddStringToObject(md, "name", name);
-	cJSON_AddStringToObject(md, "namespace", ns);
-	k8s_micro_time(first_ns, t);
-	cJSON_AddStringToObject(o, "eventTime", t);
-	if (count >= 2) {
-		cJSON *series = cJSON_AddObjectToObject(o, "series");
-		cJSON_AddNumberToObject(series, "count", (double)count);
-		k8s_micro_time(last_ns, t);
-		cJSON_AddStringToObject(series, "lastObservedTime", t);
-	}
-	cJSON_AddStringToObject(o, "reportingController", controller);
-	char inst[K8S_EVENT_FIELD_MAX + 1];
-	snprintf(inst, sizeof(inst), "%.*s", (int)k8s_utf8_cut(node, K8S_EVENT_FIELD_MAX), node);
-	cJSON_AddStringToObject(o, "reportingInstance", inst);
-	cJSON_AddStringToObject(o, "action", "Detected");
-	cJSON_AddStringToObject(o, "reason", reason);
-	cJSON *reg = cJSON_AddObjectToObject(o, "regarding");
-	cJSON_AddStringToObject(reg, "apiVersion", in->api_version ? in->api_version : "v1");
-	cJSON_AddStringToObject(reg, "kind", in->kind ? in->kind : "Pod");
-	if (in->namespace && in->namespace[0])
-		cJSON_AddStringToObject(reg, "namespace", in->namespace);
-	cJSON_AddStringToObject(reg, "name", in->name ? in->name : "");
-	if (in->uid && in->uid[0])
-		cJSON_AddStringToObject(reg, "uid", in->uid);
-	const char *note = in->note ? in->note : "";
-	char *cut = k8s_xstrndup(note, k8s_utf8_cut(note, K8S_EVENT_NOTE_MAX));
-	cJSON_AddStringToObject(o, "note", cut);
-	free(cut);
-	cJSON_AddStringToObject(o, "type", "Warning");
-	char *s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
-
 /* --- state --------------------------------------------------------------------- */
 
 struct occ {
@@ -135,9 +28,21 @@ struct occ {
 	struct occ *next;
 };
 
+/* A share of the queue and of the write budget: a namespace, or the
+ * cluster's (ns ""). */
+struct share {
+	char *ns;
+	struct series *dirty; /* its dirty series */
+	size_t ndirty;
+	size_t nseries;		     /* live series (a share goes when none is left) */
+	struct share *rprev, *rnext; /* namespaces: the round-robin ring */
+};
+
 struct series {
-	char *key, *objkey;
+	char *key, *objkey, *originkey;
 	struct k8s_event_in in; /* private copies (of the first occurrence) */
+	struct share *sh;
+	uint32_t tag; /* hash of key: part of the name */
 	char name[256];
 	char ns[256];
 	uint64_t first_ns, last_ns; /* wall */
@@ -146,7 +51,7 @@ struct series {
 	unsigned attempts;
 	uint64_t not_before; /* mono */
 	struct k8s_backoff bo;
-	struct series *dprev, *dnext; /* dirty list */
+	struct series *dprev, *dnext; /* its share's dirty list */
 	struct series *aprev, *anext; /* every series, also orphans */
 	struct k8s_call *call;	      /* the write in flight */
 	void *wctx;
@@ -162,18 +67,29 @@ struct k8s_events {
 	struct k8s_events_opts o;
 	char *node, *controller;
 
-	pthread_mutex_t mu; /* incoming list, last error */
+	pthread_mutex_t mu; /* incoming list, last error, node uid */
 	struct occ *in_head, **in_tail;
-	size_t in_n;
+	size_t in_n_ns, in_n_cluster; /* incoming, by share class */
 	bool posted;
 	char last_error[512];
+	char node_uid[64];
+
+	/* on_settle, and the tracked occurrences not settled yet */
+	pthread_mutex_t cbmu;
+	k8s_events_settle_fn on_settle;
+	void *settle_ctx;
+	bool detached;
+	uint64_t tracked_open;
 
 	/* service thread */
 	struct k8s_map series;
 	struct k8s_map objs;
+	struct k8s_map shares;	  /* ns -> struct share */
+	struct k8s_map origins;	  /* Rule object -> live series (uintptr_t) */
+	struct share cluster;	  /* not in shares */
+	struct share *ring;	  /* namespaces with dirty series, next to serve */
+	size_t ndirty, ndirty_ns; /* all, in namespace shares */
 	struct vg_tbucket node_bucket;
-	struct series *dirty;
-	size_t ndirty;
 	struct series *all;
 	struct k8s_timer timer;
 	uint64_t timer_at; /* mono; 0 = not armed */
@@ -192,6 +108,9 @@ static void in_free(struct k8s_event_in *in)
 	free((char *)in->namespace);
 	free((char *)in->name);
 	free((char *)in->uid);
+	free((char *)in->origin_kind);
+	free((char *)in->origin_ns);
+	free((char *)in->origin_name);
 }
 
 static char *dup0(const char *s)
@@ -210,6 +129,35 @@ static void in_copy(struct k8s_event_in *dst, const struct k8s_event_in *src)
 	dst->name = dup0(src->name);
 	dst->uid = dup0(src->uid);
 	dst->time_ns = src->time_ns ? src->time_ns : k8s_now_wall_ns();
+	dst->origin_kind = dup0(src->origin_kind);
+	dst->origin_ns = dup0(src->origin_ns);
+	dst->origin_name = dup0(src->origin_name);
+	dst->origin_gen = src->origin_gen;
+	dst->track = src->track;
+}
+
+/* The share an occurrence counts against: its Rule's namespace, else the
+ * cluster's. */
+static const char *share_ns(const struct k8s_event_in *in)
+{
+	if (in->origin_kind && !strcmp(in->origin_kind, "Rule") && in->origin_ns &&
+	    in->origin_ns[0])
+		return in->origin_ns;
+	return "";
+}
+
+/* Report tracked occurrences (service thread; or any thread for the
+ * incoming list's cut, under cbmu all the same). */
+static void settle(struct k8s_events *e, const struct k8s_event_in *in, uint64_t written,
+		   uint64_t lost, const char *reason)
+{
+	if (!in->track || !(written || lost))
+		return;
+	pthread_mutex_lock(&e->cbmu);
+	e->tracked_open -= written + lost;
+	if (!e->detached && e->on_settle)
+		e->on_settle(e->settle_ctx, share_ns(in), written, lost, reason);
+	pthread_mutex_unlock(&e->cbmu);
 }
 
 static void series_free(struct k8s_events *e, struct series *s)
@@ -222,31 +170,75 @@ static void series_free(struct k8s_events *e, struct series *s)
 		s->anext->aprev = s->aprev;
 	free(s->key);
 	free(s->objkey);
+	free(s->originkey);
 	in_free(&s->in);
 	free(s);
+}
+
+static void ring_add(struct k8s_events *e, struct share *sh)
+{
+	if (sh == &e->cluster || sh->rnext)
+		return;
+	if (!e->ring) {
+		sh->rnext = sh->rprev = sh;
+		e->ring = sh;
+		return;
+	}
+	/* just before the next one to serve: served last in this round */
+	sh->rnext = e->ring;
+	sh->rprev = e->ring->rprev;
+	sh->rprev->rnext = sh;
+	e->ring->rprev = sh;
+}
+
+static void ring_del(struct k8s_events *e, struct share *sh)
+{
+	if (!sh->rnext)
+		return;
+	if (sh->rnext == sh) {
+		e->ring = NULL;
+	} else {
+		sh->rprev->rnext = sh->rnext;
+		sh->rnext->rprev = sh->rprev;
+		if (e->ring == sh)
+			e->ring = sh->rnext;
+	}
+	sh->rnext = sh->rprev = NULL;
 }
 
 static void set_dirty(struct k8s_events *e, struct series *s, bool on)
 {
 	if (s->dirty == on)
 		return;
+	struct share *sh = s->sh;
 	s->dirty = on;
 	if (on) {
-		s->dnext = e->dirty;
+		s->dnext = sh->dirty;
 		s->dprev = NULL;
-		if (e->dirty)
-			e->dirty->dprev = s;
-		e->dirty = s;
+		if (sh->dirty)
+			sh->dirty->dprev = s;
+		sh->dirty = s;
+		sh->ndirty++;
 		e->ndirty++;
+		if (sh != &e->cluster) {
+			e->ndirty_ns++;
+			ring_add(e, sh);
+		}
 	} else {
 		if (s->dprev)
 			s->dprev->dnext = s->dnext;
 		else
-			e->dirty = s->dnext;
+			sh->dirty = s->dnext;
 		if (s->dnext)
 			s->dnext->dprev = s->dprev;
 		s->dprev = s->dnext = NULL;
+		sh->ndirty--;
 		e->ndirty--;
+		if (sh != &e->cluster) {
+			e->ndirty_ns--;
+			if (!sh->ndirty)
+				ring_del(e, sh);
+		}
 	}
 	atomic_store(&e->pending, e->ndirty);
 }
@@ -259,6 +251,29 @@ static void set_error(struct k8s_events *e, const char *fmt, const char *a, int 
 	pthread_mutex_unlock(&e->mu);
 }
 
+static struct share *share_get(struct k8s_events *e, const char *ns)
+{
+	if (!ns[0])
+		return &e->cluster;
+	struct share *sh = k8s_map_get(&e->shares, ns);
+	if (!sh) {
+		sh = k8s_xcalloc(1, sizeof(*sh));
+		sh->ns = k8s_xstrdup(ns);
+		k8s_map_put(&e->shares, ns, sh);
+	}
+	return sh;
+}
+
+static void share_put(struct k8s_events *e, struct share *sh)
+{
+	if (sh == &e->cluster || --sh->nseries)
+		return;
+	ring_del(e, sh);
+	k8s_map_del(&e->shares, sh->ns);
+	free(sh->ns);
+	free(sh);
+}
+
 /* Forget a series (its object's bucket goes when no series uses it). */
 static void series_drop(struct k8s_events *e, struct series *s)
 {
@@ -268,6 +283,15 @@ static void series_drop(struct k8s_events *e, struct series *s)
 	struct objbucket *ob = k8s_map_get(&e->objs, s->objkey);
 	if (ob && --ob->series == 0)
 		free(k8s_map_del(&e->objs, s->objkey));
+	if (s->originkey) {
+		uintptr_t n = (uintptr_t)k8s_map_get(&e->origins, s->originkey);
+		if (n <= 1)
+			k8s_map_del(&e->origins, s->originkey);
+		else
+			k8s_map_put(&e->origins, s->originkey, (void *)(n - 1));
+	}
+	share_put(e, s->sh);
+	s->sh = NULL;
 	if (s->inflight)
 		s->orphan = true; /* freed when its write completes */
 	else
@@ -292,15 +316,25 @@ static void on_write(void *arg, const struct k8s_response *r)
 	s->inflight = false;
 	s->call = NULL;
 	s->wctx = NULL;
+	bool ok = r->status >= 200 && r->status < 300;
 	if (s->orphan) {
-		if (r->status >= 200 && r->status < 300)
+		if (ok) {
 			atomic_fetch_add(s->created ? &e->patched : &e->created, 1);
+			settle(e, &s->in, s->inflight_count - s->written, 0, NULL);
+		} else {
+			atomic_fetch_add(&e->failed, s->inflight_count - s->written);
+			settle(e, &s->in, 0, s->inflight_count - s->written, K8S_EVENTS_R_API);
+		}
+		/* what came after the write in flight was dropped with the series */
+		atomic_fetch_add(&e->dropped, s->count - s->inflight_count);
+		settle(e, &s->in, 0, s->count - s->inflight_count, K8S_EVENTS_R_QUEUE);
 		series_free(e, s);
 		return;
 	}
 	uint64_t now = k8s_now_mono_ns();
-	if (r->status >= 200 && r->status < 300) {
+	if (ok) {
 		atomic_fetch_add(s->created ? &e->patched : &e->created, 1);
+		settle(e, &s->in, s->inflight_count - s->written, 0, NULL);
 		s->created = true;
 		s->written = s->inflight_count;
 		s->attempts = 0;
@@ -308,16 +342,17 @@ static void on_write(void *arg, const struct k8s_response *r)
 	} else if (!s->created && r->status == 409) {
 		/* the name is taken (same object, same ns): take the next one */
 		s->first_ns++;
-		k8s_event_name(s->in.name, s->first_ns, s->name, sizeof(s->name));
+		k8s_event_name_tagged(s->in.name, s->first_ns, s->tag, s->name, sizeof(s->name));
 	} else if (s->created && r->status == 404) {
 		/* the Event expired or was deleted: start a new one */
 		s->created = false;
 		s->first_ns = k8s_now_wall_ns();
-		k8s_event_name(s->in.name, s->first_ns, s->name, sizeof(s->name));
+		k8s_event_name_tagged(s->in.name, s->first_ns, s->tag, s->name, sizeof(s->name));
 	} else if (r->status == 0 || r->status == 429 || r->status >= 500) {
 		set_error(e, "event %s: HTTP %d: %s", s->name, r->status, r->message);
 		if (++s->attempts >= e->o.max_attempts) {
 			atomic_fetch_add(&e->failed, s->count - s->written);
+			settle(e, &s->in, 0, s->count - s->written, K8S_EVENTS_R_API);
 			s->written = s->count;
 			s->attempts = 0;
 		} else {
@@ -332,6 +367,7 @@ static void on_write(void *arg, const struct k8s_response *r)
 		/* 4xx: this write cannot succeed (RBAC, validation) */
 		set_error(e, "event %s: HTTP %d: %s", s->name, r->status, r->message);
 		atomic_fetch_add(&e->failed, s->count - s->written);
+		settle(e, &s->in, 0, s->count - s->written, K8S_EVENTS_R_API);
 		s->written = s->count;
 	}
 	set_dirty(e, s, s->count > s->written);
@@ -422,27 +458,36 @@ static void timer_fire(void *arg)
 	flush(e);
 }
 
-static void flush(struct k8s_events *e)
+static void wake_min(uint64_t *wake, uint64_t w)
 {
-	if (e->stopped)
-		return;
-	uint64_t now = k8s_now_mono_ns();
-	uint64_t wake = 0;
-	for (struct series *s = e->dirty, *next; s; s = next) {
+	if (!*wake || w < *wake)
+		*wake = w;
+}
+
+/* Start up to max writes of sh's dirty series the buckets allow; returns
+ * how many started.  *node_empty when the node's bucket ran out. */
+static size_t flush_share(struct k8s_events *e, struct share *sh, uint64_t now, size_t max,
+			  uint64_t *wake, bool *node_empty)
+{
+	size_t started = 0;
+	for (struct series *s = sh->dirty, *next; s && started < max; s = next) {
 		next = s->dnext;
 		if (s->inflight)
 			continue;
 		if (s->not_before > now) {
-			uint64_t w = s->not_before - now;
-			wake = !wake || w < wake ? w : wake;
+			wake_min(wake, s->not_before - now);
 			continue;
 		}
+		uint64_t wn = vg_tbucket_wait(&e->node_bucket, now);
+		if (wn) {
+			wake_min(wake, wn);
+			*node_empty = true;
+			break;
+		}
 		struct objbucket *ob = k8s_map_get(&e->objs, s->objkey);
-		uint64_t w1 = ob ? vg_tbucket_wait(&ob->b, now) : 0;
-		uint64_t w2 = vg_tbucket_wait(&e->node_bucket, now);
-		uint64_t w = w1 > w2 ? w1 : w2;
+		uint64_t w = ob ? vg_tbucket_wait(&ob->b, now) : 0;
 		if (w) {
-			wake = !wake || w < wake ? w : wake;
+			wake_min(wake, w);
 			continue;
 		}
 		if (ob)
@@ -450,10 +495,53 @@ static void flush(struct k8s_events *e)
 		vg_tbucket_take(&e->node_bucket, now);
 		set_dirty(e, s, false);
 		start_write(e, s);
-		if (s->inflight)
+		if (s->inflight) {
+			started++;
 			continue;
+		}
 		set_dirty(e, s, true); /* could not start: the client is stopping */
 	}
+	return started;
+}
+
+static void flush(struct k8s_events *e)
+{
+	if (e->stopped)
+		return;
+	uint64_t now = k8s_now_mono_ns();
+	uint64_t wake = 0;
+	bool node_empty = false;
+	/* the cluster's share first: no namespace can hold its writes back */
+	flush_share(e, &e->cluster, now, SIZE_MAX, &wake, &node_empty);
+	/* then the namespaces in turn, one write each per round, so the node's
+	 * budget is split evenly between those that have something to write;
+	 * the round starts after the one served last time.  No share is freed
+	 * during a flush (only series_drop frees, and the sweep runs after). */
+	size_t nr = 0;
+	struct share **rr = NULL;
+	if (e->ring && !node_empty) {
+		struct share *sh = e->ring;
+		do
+			nr++;
+		while ((sh = sh->rnext) != e->ring);
+		rr = k8s_xcalloc(nr, sizeof(*rr));
+		sh = e->ring;
+		for (size_t i = 0; i < nr; i++, sh = sh->rnext)
+			rr[i] = sh;
+	}
+	struct share *last = NULL;
+	for (bool any = nr > 0; any && !node_empty;) {
+		any = false;
+		for (size_t i = 0; i < nr && !node_empty; i++) {
+			if (rr[i]->ndirty && flush_share(e, rr[i], now, 1, &wake, &node_empty)) {
+				any = true;
+				last = rr[i];
+			}
+		}
+	}
+	free(rr);
+	if (last && last->rnext)
+		e->ring = last->rnext;
 	if (now - e->last_sweep > 30 * NS_PER_S) {
 		e->last_sweep = now;
 		sweep(e);
@@ -467,18 +555,71 @@ static void flush(struct k8s_events *e)
 	}
 }
 
+struct biggest {
+	struct share *sh;
+};
+
+static void find_biggest(void *ctx, const char *key, void *val)
+{
+	(void)key;
+	struct biggest *b = ctx;
+	struct share *sh = val;
+	if (!b->sh || sh->ndirty > b->sh->ndirty)
+		b->sh = sh;
+}
+
+/* Room in the namespaces' queue for a new series of sh: when full, a
+ * namespace over its fair part gives up a series never written (max-min
+ * fairness: the flood of one namespace cannot keep the others out). */
+static bool ns_room(struct k8s_events *e, struct share *sh)
+{
+	if (e->ndirty_ns < e->o.queue_max)
+		return true;
+	struct biggest b = {0};
+	k8s_map_each(&e->shares, find_biggest, &b);
+	if (!b.sh || b.sh == sh || b.sh->ndirty <= sh->ndirty + 1)
+		return false;
+	for (struct series *s = b.sh->dirty; s; s = s->dnext) {
+		if (s->created || s->inflight)
+			continue;
+		atomic_fetch_add(&e->dropped, s->count);
+		settle(e, &s->in, 0, s->count, K8S_EVENTS_R_QUEUE);
+		s->written = s->count;
+		series_drop(e, s);
+		return true;
+	}
+	return false;
+}
+
 /* One occurrence on the service thread. */
 static void take(struct k8s_events *e, struct occ *oc)
 {
 	char reason[K8S_EVENT_FIELD_MAX + 1];
 	k8s_event_reason(oc->in.rule, reason, sizeof(reason));
+	if (!strcmp(oc->in.kind, "Node") && !oc->in.uid[0] && !strcmp(oc->in.name, e->node)) {
+		pthread_mutex_lock(&e->mu);
+		if (e->node_uid[0]) {
+			free((char *)oc->in.uid);
+			oc->in.uid = k8s_xstrdup(e->node_uid);
+		}
+		pthread_mutex_unlock(&e->mu);
+	}
 	struct k8s_buf key = {0};
 	k8s_buf_printf(&key, "%s/%s/%s/%s", oc->in.kind, oc->in.namespace, oc->in.name, oc->in.uid);
 	char *objkey = k8s_xstrdup(key.p);
-	k8s_buf_printf(&key, "|%s", reason);
+	/* the object that raised it is part of the series: a Rule using a
+	 * ClusterRule's rule name gets an Event of its own */
+	k8s_buf_printf(&key, "|%s|%s/%s/%s", reason, oc->in.origin_kind, oc->in.origin_ns,
+		       oc->in.origin_name);
 	uint64_t window = (uint64_t)e->o.series_window_s * NS_PER_S;
 	struct series *s = k8s_map_get(&e->series, key.p);
 	if (s && oc->in.time_ns > s->last_ns + window) {
+		if (!s->inflight && s->count > s->written) {
+			/* never happens while writes go through: pending 10 min */
+			atomic_fetch_add(&e->dropped, s->count - s->written);
+			settle(e, &s->in, 0, s->count - s->written, K8S_EVENTS_R_QUEUE);
+			s->written = s->count;
+		}
 		series_drop(e, s); /* too old: a new Event */
 		s = NULL;
 	}
@@ -496,8 +637,28 @@ static void take(struct k8s_events *e, struct occ *oc)
 		k8s_buf_free(&key);
 		return;
 	}
-	if (e->ndirty >= e->o.queue_max) {
+	const char *sns = share_ns(&oc->in);
+	struct share *sh = share_get(e, sns);
+	sh->nseries++; /* held while deciding */
+	const char *why = NULL;
+	char *originkey = NULL;
+	if (sh != &e->cluster) {
+		struct k8s_buf ok = {0};
+		k8s_buf_printf(&ok, "%s/%s", oc->in.origin_ns, oc->in.origin_name);
+		originkey = k8s_xstrdup(ok.p);
+		k8s_buf_free(&ok);
+		if ((uintptr_t)k8s_map_get(&e->origins, originkey) >= e->o.series_max_per_rule)
+			why = K8S_EVENTS_R_SERIES;
+		else if (!ns_room(e, sh))
+			why = K8S_EVENTS_R_QUEUE;
+	} else if (sh->ndirty >= e->o.queue_max) {
+		why = K8S_EVENTS_R_QUEUE;
+	}
+	if (why) {
 		atomic_fetch_add(&e->dropped, 1);
+		settle(e, &oc->in, 0, 1, why);
+		share_put(e, sh);
+		free(originkey);
 		free(objkey);
 		k8s_buf_free(&key);
 		return;
@@ -508,13 +669,20 @@ static void take(struct k8s_events *e, struct occ *oc)
 		e->all->aprev = s;
 	e->all = s;
 	s->key = k8s_xstrdup(key.p);
+	s->tag = (uint32_t)k8s_hash_str(s->key);
 	s->objkey = objkey;
+	s->sh = sh;
+	if (originkey) {
+		s->originkey = originkey;
+		uintptr_t n = (uintptr_t)k8s_map_get(&e->origins, originkey);
+		k8s_map_put(&e->origins, originkey, (void *)(n + 1));
+	}
 	s->in = oc->in;
 	memset(&oc->in, 0, sizeof(oc->in));
 	s->first_ns = s->last_ns = s->in.time_ns;
 	s->count = 1;
 	snprintf(s->ns, sizeof(s->ns), "%s", s->in.namespace[0] ? s->in.namespace : "default");
-	k8s_event_name(s->in.name, s->first_ns, s->name, sizeof(s->name));
+	k8s_event_name_tagged(s->in.name, s->first_ns, s->tag, s->name, sizeof(s->name));
 	k8s_map_put(&e->series, s->key, s);
 	struct objbucket *ob = k8s_map_get(&e->objs, objkey);
 	if (!ob) {
@@ -534,15 +702,17 @@ static void drain(void *arg)
 	struct occ *list = e->in_head;
 	e->in_head = NULL;
 	e->in_tail = &e->in_head;
-	e->in_n = 0;
+	e->in_n_ns = e->in_n_cluster = 0;
 	e->posted = false;
 	pthread_mutex_unlock(&e->mu);
 	while (list) {
 		struct occ *next = list->next;
-		if (!e->stopped)
+		if (!e->stopped) {
 			take(e, list);
-		else
+		} else {
 			atomic_fetch_add(&e->dropped, 1);
+			settle(e, &list->in, 0, 1, K8S_EVENTS_R_SHUTDOWN);
+		}
 		in_free(&list->in);
 		free(list);
 		list = next;
@@ -578,8 +748,12 @@ struct k8s_events *k8s_events_new(struct k8s_client *c, const struct k8s_events_
 		e->o.series_window_s = 600;
 	if (!e->o.max_attempts)
 		e->o.max_attempts = 8; /* about 80 s of backoff: outlives an API server restart */
+	if (!e->o.series_max_per_rule)
+		e->o.series_max_per_rule = 64;
 	pthread_mutex_init(&e->mu, NULL);
+	pthread_mutex_init(&e->cbmu, NULL);
 	e->in_tail = &e->in_head;
+	e->cluster.ns = "";
 	vg_tbucket_init(&e->node_bucket, e->o.node_rate, e->o.node_burst, k8s_now_mono_ns());
 	k8s_timer_init(&e->timer, c, timer_fire, e);
 	e->last_sweep = k8s_now_mono_ns();
@@ -591,25 +765,33 @@ int k8s_events_emit(struct k8s_events *e, const struct k8s_event_in *in)
 	atomic_fetch_add(&e->emitted, 1);
 	struct occ *oc = k8s_xcalloc(1, sizeof(*oc));
 	in_copy(&oc->in, in);
+	bool cluster = !share_ns(&oc->in)[0];
 	pthread_mutex_lock(&e->mu);
-	/* a flood faster than the service thread drains is cut here */
-	if (e->in_n >= e->o.queue_max * 10) {
+	/* a flood faster than the service thread drains is cut here, for
+	 * namespaces and the cluster's share apart */
+	size_t *n = cluster ? &e->in_n_cluster : &e->in_n_ns;
+	if (*n >= e->o.queue_max * 10) {
 		pthread_mutex_unlock(&e->mu);
 		in_free(&oc->in);
 		free(oc);
 		atomic_fetch_add(&e->dropped, 1);
 		return -1;
 	}
+	if (oc->in.track) {
+		pthread_mutex_lock(&e->cbmu);
+		e->tracked_open++;
+		pthread_mutex_unlock(&e->cbmu);
+	}
 	*e->in_tail = oc;
 	e->in_tail = &oc->next;
-	e->in_n++;
+	(*n)++;
 	bool post = !e->posted;
 	e->posted = true;
 	pthread_mutex_unlock(&e->mu);
-	if (post && k8s_client_post(e->c, drain, e)) {
-		atomic_fetch_add(&e->dropped, 1);
-		return -1;
-	}
+	/* when the post fails the client is stopping: k8s_events_free counts
+	 * what is still listed as dropped */
+	if (post)
+		(void)k8s_client_post(e->c, drain, e);
 	return 0;
 }
 
@@ -632,6 +814,38 @@ void k8s_events_last_error(struct k8s_events *e, char *buf, size_t len)
 	pthread_mutex_unlock(&e->mu);
 }
 
+void k8s_events_set_node_uid(struct k8s_events *e, const char *uid)
+{
+	pthread_mutex_lock(&e->mu);
+	snprintf(e->node_uid, sizeof(e->node_uid), "%s", uid ? uid : "");
+	pthread_mutex_unlock(&e->mu);
+}
+
+void k8s_events_set_settle(struct k8s_events *e, k8s_events_settle_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&e->cbmu);
+	e->on_settle = fn;
+	e->settle_ctx = ctx;
+	pthread_mutex_unlock(&e->cbmu);
+}
+
+uint64_t k8s_events_unsettled(struct k8s_events *e)
+{
+	pthread_mutex_lock(&e->cbmu);
+	uint64_t n = e->tracked_open;
+	pthread_mutex_unlock(&e->cbmu);
+	return n;
+}
+
+uint64_t k8s_events_detach(struct k8s_events *e)
+{
+	pthread_mutex_lock(&e->cbmu);
+	e->detached = true;
+	uint64_t n = e->tracked_open;
+	pthread_mutex_unlock(&e->cbmu);
+	return n;
+}
+
 static void stop_fn(void *arg)
 {
 	struct k8s_events *e = arg;
@@ -641,6 +855,7 @@ static void stop_fn(void *arg)
 	while (e->all) {
 		struct series *s = e->all;
 		lost += s->count - s->written;
+		settle(e, &s->in, 0, s->count - s->written, K8S_EVENTS_R_SHUTDOWN);
 		if (s->inflight) {
 			k8s_call_cancel(s->call);
 			free(s->wctx);
@@ -650,6 +865,13 @@ static void stop_fn(void *arg)
 	atomic_fetch_add(&e->dropped, lost);
 }
 
+static void share_free(void *p)
+{
+	struct share *sh = p;
+	free(sh->ns);
+	free(sh);
+}
+
 void k8s_events_free(struct k8s_events *e)
 {
 	if (!e)
@@ -657,13 +879,17 @@ void k8s_events_free(struct k8s_events *e)
 	k8s_client_call(e->c, stop_fn, e);
 	k8s_map_free(&e->series, NULL);
 	k8s_map_free(&e->objs, free);
+	k8s_map_free(&e->shares, share_free);
+	k8s_map_free(&e->origins, NULL);
 	while (e->in_head) {
 		struct occ *n = e->in_head->next;
+		atomic_fetch_add(&e->dropped, 1);
 		in_free(&e->in_head->in);
 		free(e->in_head);
 		e->in_head = n;
 	}
 	pthread_mutex_destroy(&e->mu);
+	pthread_mutex_destroy(&e->cbmu);
 	free(e->node);
 	free(e->controller);
 	free(e);

@@ -27,6 +27,7 @@ struct k8s_lease {
 	uint64_t seen_at;    /* mono, when seen_record last changed */
 	uint64_t last_renew; /* mono, our last successful renew */
 	bool leader_st;
+	cJSON *held; /* the Lease as our last write left it (leader: renew from it) */
 
 	_Atomic bool leader;
 };
@@ -49,6 +50,34 @@ static void again(struct k8s_lease *l, uint64_t delay_ns)
 		k8s_timer_arm(&l->timer, delay_ns);
 }
 
+/* The leader renews every lease_duration/3 (two chances before its renew
+ * deadline), with one request: an update from the object its last write
+ * returned.  A candidate reads every lease_duration/2 to lease_duration,
+ * jittered so that N agents do not read together: about 0.09 requests/s
+ * per agent for the default 15 s.  A record it saw unchanged on a later
+ * read is read again just when it expires, so a dead leader is replaced
+ * within two lease durations. */
+static uint64_t renew_period(const struct k8s_lease *l)
+{
+	uint64_t p = (uint64_t)l->o.lease_duration_s * NS_PER_S / 3;
+	uint64_t r = (uint64_t)l->o.retry_period_s * NS_PER_S;
+	return p > r ? p : r;
+}
+
+static uint64_t candidate_period(const struct k8s_lease *l)
+{
+	double d = (double)l->o.lease_duration_s * 1e9;
+	uint64_t p = (uint64_t)(d * (0.5 + 0.5 * k8s_random01()));
+	uint64_t r = (uint64_t)l->o.retry_period_s * NS_PER_S;
+	return p > r ? p : r;
+}
+
+static void forget_held(struct k8s_lease *l)
+{
+	cJSON_Delete(l->held);
+	l->held = NULL;
+}
+
 static void failed(struct k8s_lease *l, const struct k8s_response *r)
 {
 	if (l->o.on_error)
@@ -57,6 +86,7 @@ static void failed(struct k8s_lease *l, const struct k8s_response *r)
 	if (l->leader_st &&
 	    k8s_now_mono_ns() - l->last_renew >= (uint64_t)l->o.renew_deadline_s * NS_PER_S)
 		set_leader(l, false);
+	forget_held(l); /* read before writing again */
 	again(l, (uint64_t)l->o.retry_period_s * NS_PER_S);
 }
 
@@ -68,12 +98,16 @@ static void write_done(void *arg, const struct k8s_response *r)
 		return;
 	if (r->status == 200 || r->status == 201) {
 		l->last_renew = k8s_now_mono_ns();
+		forget_held(l);
+		if (cJSON_IsObject(r->json))
+			l->held = cJSON_Duplicate(r->json, 1);
 		set_leader(l, true);
-		again(l, (uint64_t)l->o.retry_period_s * NS_PER_S);
+		again(l, renew_period(l));
 		return;
 	}
 	if (r->status == 409) {
 		/* someone else wrote in between: read again now */
+		forget_held(l);
 		if (l->leader_st)
 			set_leader(l, false);
 		again(l, 0);
@@ -172,11 +206,17 @@ static void read_done(void *arg, const struct k8s_response *r)
 	}
 	if (l->leader_st)
 		set_leader(l, false);
+	forget_held(l);
 	if (!holder || !holder[0] || now - l->seen_at >= duration) {
 		write_lease(l, r->json, true);
 		return;
 	}
-	again(l, (uint64_t)l->o.retry_period_s * NS_PER_S);
+	/* a record seen before has not been renewed for a while: read again
+	 * just when it would expire rather than a whole period later */
+	uint64_t next = candidate_period(l);
+	if (l->seen_at < now && l->seen_at + duration - now < next)
+		next = l->seen_at + duration - now + NS_PER_S / 100;
+	again(l, next);
 }
 
 static void tick(void *arg)
@@ -184,6 +224,14 @@ static void tick(void *arg)
 	struct k8s_lease *l = arg;
 	if (l->stopped || l->call)
 		return;
+	if (l->leader_st && l->held) {
+		/* renew from our own last write: a 409 says someone else wrote */
+		cJSON *held = l->held;
+		l->held = NULL;
+		write_lease(l, held, false);
+		cJSON_Delete(held);
+		return;
+	}
 	struct k8s_request r = {
 		.path = l->path, .resource = "leases", .on_done = read_done, .ctx = l};
 	l->call = k8s_client_request(l->c, &r);
@@ -270,6 +318,7 @@ void k8s_lease_free(struct k8s_lease *l)
 		}
 		cJSON_Delete(obj);
 	}
+	forget_held(l);
 	free(l->seen_record);
 	free(l->ns);
 	free(l->name);

@@ -1,11 +1,15 @@
 /* k8s_lease.h - leader election on a coordination.k8s.io/v1 Lease, and the
  * status-subresource patch the leader writes with.
  *
- * Every candidate reads the Lease each retry period.  The holder renews it
- * (an update carrying the read resourceVersion, so two writers never both
- * win); another candidate takes it over only when the holder's record has
- * not changed for leaseDurationSeconds as measured on the candidate's own
- * clock (no trust in other nodes' clocks).  A leader that cannot renew for
+ * The holder renews it every lease_duration/3 with one update (carrying the
+ * resourceVersion its last write returned, so two writers never both win;
+ * a 409 makes it read again).  Every other candidate reads the Lease every
+ * lease_duration/2 to lease_duration (jittered), and takes it over only
+ * when the holder's record has not changed for leaseDurationSeconds as
+ * measured on the candidate's own clock (no trust in other nodes' clocks):
+ * a dead holder is replaced within two lease durations, and N agents
+ * make about (N-1)/11.25 + 1/5 requests/s for the default 15 s.  Errors
+ * are retried every retry period.  A leader that cannot renew for
  * renew_deadline steps down before its lease can expire elsewhere.
  * on_change runs on the client's service thread.
  */
@@ -25,7 +29,7 @@ struct k8s_lease_opts {
 	const char *identity;	   /* unique per candidate, e.g. the node name */
 	unsigned lease_duration_s; /* 0 = 15 */
 	unsigned renew_deadline_s; /* 0 = 10 */
-	unsigned retry_period_s;   /* 0 = 2 */
+	unsigned retry_period_s;   /* after an error, and the shortest period; 0 = 2 */
 	void (*on_change)(void *ctx, bool leader);
 	/* every failed read or write (e.g. 403 naming the missing verb) */
 	void (*on_error)(void *ctx, int code, const char *message);

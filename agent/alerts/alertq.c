@@ -43,6 +43,18 @@ void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k
 	a->k8s_uid = dup_or_null(k8s_uid);
 }
 
+void vg_alert_set_origin(struct vg_alert *a, const char *kind, const char *ns, const char *name,
+			 int64_t generation)
+{
+	free(a->rule_kind);
+	free(a->rule_ns);
+	free(a->rule_name);
+	a->rule_kind = dup_or_null(kind);
+	a->rule_ns = kind ? dup_or_null(ns) : NULL;
+	a->rule_name = kind ? dup_or_null(name) : NULL;
+	a->rule_gen = kind ? generation : 0;
+}
+
 static void free_object(struct vg_alert *a)
 {
 	free(a->obj_kind);
@@ -80,6 +92,9 @@ void vg_alert_unref(struct vg_alert *a)
 	free(a->k8s_pod);
 	free(a->k8s_uid);
 	free_object(a);
+	free(a->rule_kind);
+	free(a->rule_ns);
+	free(a->rule_name);
 	free(a);
 }
 

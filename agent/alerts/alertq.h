@@ -36,6 +36,12 @@ struct vg_alert {
 	 * created...): its kind (NULL: none), apiVersion, namespace ("" for
 	 * cluster objects), name and uid (NULL: unknown). */
 	char *obj_kind, *obj_api_version, *obj_ns, *obj_name, *obj_uid;
+	/* The rule object that raised it (kind "ClusterRule" or "Rule", its
+	 * namespace for a Rule, name, generation); rule_kind NULL for rules
+	 * from files and the agent's own alerts.  Apart from obj_*: an audit
+	 * alert's Event regards the object acted upon and names its rule. */
+	char *rule_kind, *rule_ns, *rule_name;
+	int64_t rule_gen;
 };
 
 /* A new alert with one reference; takes over json and text (malloc'd,
@@ -44,6 +50,9 @@ struct vg_alert *vg_alert_new(const char *rule, int priority, uint64_t ts, char 
 /* Set message and pod (copied; each may be NULL) before the alert is shared. */
 void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k8s_ns,
 			  const char *k8s_pod, const char *k8s_uid);
+/* Set the rule object (copied; kind NULL: none) before the alert is shared. */
+void vg_alert_set_origin(struct vg_alert *a, const char *kind, const char *ns, const char *name,
+			 int64_t generation);
 /* Set the object it regards when not a pod (copied; uid may be NULL). */
 void vg_alert_set_object(struct vg_alert *a, const char *kind, const char *api_version,
 			 const char *ns, const char *name, const char *uid);

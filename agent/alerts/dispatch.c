@@ -17,8 +17,12 @@
 #define POP_WAIT_MS 200
 /* rules with their own bucket; beyond, rules share the last slot's */
 #define MAX_BUCKETS 4096
-/* the VG_SINK_R_* words (sink.h), with room to spare */
-#define MAX_REASONS 16
+/* (reason, namespace) series of a sink: the VG_SINK_R_* words (sink.h) by
+ * the namespaces of the Rule objects whose alerts failed; past this many,
+ * a failure's namespace is counted as "_other" (cardinality stays bounded
+ * whatever the number of namespaces) */
+#define MAX_REASONS 256
+#define OTHER_NS "_other"
 
 struct slot {
 	struct vg_dispatch *d;
@@ -33,6 +37,7 @@ struct slot {
 	pthread_mutex_t rmu;
 	struct {
 		const char *reason;
+		char *ns;
 		struct vg_metric_series *m;
 	} reasons[MAX_REASONS];
 	size_t nreasons;
@@ -68,7 +73,7 @@ struct vg_dispatch *vg_dispatch_new(const struct vg_dispatch_opts *o)
 	return d;
 }
 
-static void settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason);
+static void settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason, const char *ns);
 
 void vg_dispatch_add(struct vg_dispatch *d, struct vg_sink *s)
 {
@@ -108,39 +113,44 @@ static void count(_Atomic uint64_t *c, struct vg_metric_series *m, uint64_t n)
 	vg_metric_add(m, n);
 }
 
-/* n alerts of this sink lost for reason: failed, and failures{reason}.
- * The producer (queue full) and the sink thread both count. */
-static void count_failed(struct slot *sl, uint64_t n, const char *reason)
+/* n alerts of this sink lost for reason, raised by Rule objects of
+ * namespace ns ("" or NULL: the others): failed, and failures{reason,
+ * namespace}.  The producer (queue full), the sink thread and a buffering
+ * sink's own thread all count. */
+static void count_failed(struct slot *sl, uint64_t n, const char *reason, const char *ns)
 {
 	count(&sl->failed, sl->m_failed, n);
 	if (!sl->d->o.failures)
 		return;
 	if (!reason)
 		reason = VG_SINK_R_ERROR;
+	if (!ns)
+		ns = "";
 	struct vg_metric_series *m = NULL;
 	pthread_mutex_lock(&sl->rmu);
 	for (size_t i = 0; i < sl->nreasons && !m; i++)
-		if (!strcmp(sl->reasons[i].reason, reason))
+		if (!strcmp(sl->reasons[i].reason, reason) && !strcmp(sl->reasons[i].ns, ns))
 			m = sl->reasons[i].m;
-	if (!m) {
-		m = vg_metric_labels(sl->d->o.failures, sl->sink->name, reason);
-		if (sl->nreasons < MAX_REASONS) {
-			sl->reasons[sl->nreasons].reason = reason;
-			sl->reasons[sl->nreasons++].m = m;
-		}
+	if (!m && sl->nreasons < MAX_REASONS) {
+		m = vg_metric_labels(sl->d->o.failures, sl->sink->name, reason, ns);
+		sl->reasons[sl->nreasons].reason = reason;
+		sl->reasons[sl->nreasons].ns = vg_xstrdup(ns);
+		sl->reasons[sl->nreasons++].m = m;
+	} else if (!m) {
+		m = vg_metric_labels(sl->d->o.failures, sl->sink->name, reason, OTHER_NS);
 	}
 	pthread_mutex_unlock(&sl->rmu);
 	vg_metric_add(m, n);
 }
 
-/* A buffering sink's report on alerts it held (sink thread). */
-static void settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason)
+/* A buffering sink's report on alerts it held (any thread). */
+static void settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason, const char *ns)
 {
 	struct slot *sl = ctx;
 	if (sent)
 		count(&sl->sent, sl->m_sent, sent);
 	if (failed)
-		count_failed(sl, failed, reason);
+		count_failed(sl, failed, reason, ns);
 }
 
 static void say_failure(struct slot *sl, const char *err)
@@ -166,9 +176,9 @@ static void *sink_thread(void *arg)
 		if (rc == VG_ALERTQ_OK) {
 			int drc = 0;
 			if (vg_sink_giving_up(s)) {
-				count_failed(sl, 1, VG_SINK_R_SHUTDOWN);
+				count_failed(sl, 1, VG_SINK_R_SHUTDOWN, vg_alert_tenant(a));
 			} else if ((drc = s->ops->deliver(s, a, err, sizeof(err))) < 0) {
-				count_failed(sl, 1, s->reason);
+				count_failed(sl, 1, s->reason, vg_alert_tenant(a));
 				say_failure(sl, err);
 			} else {
 				if (drc != VG_SINK_HELD)
@@ -269,7 +279,7 @@ void vg_dispatch_emit(struct vg_dispatch *d, struct vg_alert *a)
 			continue;
 		if (vg_alertq_push(sl->q, a) != VG_ALERTQ_OK) {
 			count(&sl->dropped, NULL, 1);
-			count_failed(sl, 1, VG_SINK_R_QUEUE_FULL);
+			count_failed(sl, 1, VG_SINK_R_QUEUE_FULL, vg_alert_tenant(a));
 			vg_metric_inc(d->m_qdrop);
 			d->dropped_untaken++;
 		}
@@ -332,7 +342,7 @@ uint64_t vg_dispatch_stop(struct vg_dispatch *d, uint64_t deadline_ns)
 		/* a sink whose thread never ran: what is queued is lost */
 		struct vg_alert *a;
 		while (vg_alertq_pop(sl->q, &a, 0) == VG_ALERTQ_OK) {
-			count_failed(sl, 1, VG_SINK_R_SHUTDOWN);
+			count_failed(sl, 1, VG_SINK_R_SHUTDOWN, vg_alert_tenant(a));
 			vg_alert_unref(a);
 		}
 		after += atomic_load(&sl->failed);
@@ -366,6 +376,8 @@ void vg_dispatch_free(struct vg_dispatch *d)
 	for (size_t i = 0; i < d->n; i++) {
 		vg_alertq_free(d->s[i].q);
 		pthread_mutex_destroy(&d->s[i].rmu);
+		for (size_t j = 0; j < d->s[i].nreasons; j++)
+			free(d->s[i].reasons[j].ns);
 	}
 	if (d->buckets)
 		for (size_t i = 0; i < MAX_BUCKETS; i++)

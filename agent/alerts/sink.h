@@ -50,10 +50,11 @@ struct vg_sink;
 #define VG_SINK_R_NO_SPACE "no_space"		   /* ENOSPC / EDQUOT */
 #define VG_SINK_R_WRITE "write_error"		   /* any other failed write */
 #define VG_SINK_R_EVENTS_QUEUE "events_queue_full" /* the Kubernetes Events queue */
-#define VG_SINK_R_API "api_error"		   /* the API server refused an Event write */
-#define VG_SINK_R_TLS "tls"			   /* TLS handshake or certificate check failed */
-#define VG_SINK_R_PROGRAM_EXIT "program_exit"	   /* the program ended before reading it */
-#define VG_SINK_R_ERROR "error"			   /* a sink that gave no reason */
+#define VG_SINK_R_EVENTS_SERIES "events_series_limit" /* a Rule holds too many Event series */
+#define VG_SINK_R_API "api_error"		      /* the API server refused an Event write */
+#define VG_SINK_R_TLS "tls"		      /* TLS handshake or certificate check failed */
+#define VG_SINK_R_PROGRAM_EXIT "program_exit" /* the program ended before reading it */
+#define VG_SINK_R_ERROR "error"		      /* a sink that gave no reason */
 
 struct vg_sink_ops {
 	int (*deliver)(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen);
@@ -74,16 +75,32 @@ struct vg_sink {
 	bool flush_all;
 	const char *reason; /* VG_SINK_R_* of the last -1 (NULL: VG_SINK_R_ERROR) */
 	/* Where held alerts are counted (set by the dispatcher; NULL: nowhere). */
-	void (*settle)(void *ctx, uint64_t sent, uint64_t failed, const char *reason);
+	void (*settle)(void *ctx, uint64_t sent, uint64_t failed, const char *reason,
+		       const char *ns);
 	void *settle_ctx;
 };
 
-/* Count n alerts a sink held (VG_SINK_HELD) as written, or as lost for reason. */
+/* Count alerts a sink held (VG_SINK_HELD) as written, or as lost for reason;
+ * ns: the namespace of the Rule objects that raised them (NULL or "": a
+ * ClusterRule's, the files', the agent's own).  Any thread. */
+static inline void vg_sink_settle_ns(struct vg_sink *s, uint64_t sent, uint64_t failed,
+				     const char *reason, const char *ns)
+{
+	if (s->settle && (sent || failed))
+		s->settle(s->settle_ctx, sent, failed, reason, ns);
+}
+
 static inline void vg_sink_settle(struct vg_sink *s, uint64_t sent, uint64_t failed,
 				  const char *reason)
 {
-	if (s->settle && (sent || failed))
-		s->settle(s->settle_ctx, sent, failed, reason);
+	vg_sink_settle_ns(s, sent, failed, reason, NULL);
+}
+
+/* The namespace label of an alert's failures: its Rule object's namespace,
+ * "" for the others. */
+static inline const char *vg_alert_tenant(const struct vg_alert *a)
+{
+	return a->rule_kind && a->rule_ns && !strcmp(a->rule_kind, "Rule") ? a->rule_ns : "";
 }
 
 /* Whether reason r (NULL for none) is the word w. */
@@ -187,8 +204,13 @@ struct vg_sink *vg_sink_program_new(const struct vg_sink_program_opts *o, char *
 /* Each alert as a Kubernetes Event (events.k8s.io/v1) through the writer
  * ev, which belongs to the caller and must outlive the sink: about its pod
  * when the alert names one, else about the node; the note is the alert's
- * message.  Never blocks: a full Events queue fails the alert. */
+ * message, the rule object that raised it goes along.  Never blocks: an
+ * alert is held (VG_SINK_HELD) and settled when the writer wrote it or
+ * lost it (queue share full, series limit, API error); close waits up to
+ * drain_ms for what is held, then settles the rest as shutdown.  ev's
+ * The sink reports through k8s_events_set_settle (one sink per writer). */
 struct k8s_events;
-struct vg_sink *vg_sink_k8s_events_new(struct k8s_events *ev, const char *node, int min_priority);
+struct vg_sink *vg_sink_k8s_events_new(struct k8s_events *ev, const char *node, int min_priority,
+				       unsigned drain_ms);
 
 #endif

@@ -568,8 +568,15 @@ static int cmd_run(const struct opts *o)
 	int rc = vg_agent_run(a) ? 1 : 0;
 	running = NULL;
 	vg_kube_stop(k);
+	/* one drain deadline for the whole stop: the sinks' drain (the Events
+	 * sink waits there for its writer) and then the Events still queued
+	 * share outputs.drain_timeout_ms, so a flooded Events writer cannot
+	 * make the stop take twice as long */
+	uint64_t t0 = vg_now_mono_ns();
 	vg_agent_free(a);
-	vg_kube_free(k, (unsigned)cfg.outputs.drain_timeout_ms);
+	uint64_t spent_ms = (vg_now_mono_ns() - t0) / 1000000ull;
+	uint64_t budget_ms = (uint64_t)cfg.outputs.drain_timeout_ms;
+	vg_kube_free(k, (unsigned)(spent_ms < budget_ms ? budget_ms - spent_ms : 0));
 	vg_config_free(&cfg);
 	return rc;
 }

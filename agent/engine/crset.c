@@ -481,6 +481,16 @@ struct vg_crset *vg_crset_build(const struct vg_crset_input *in, struct vg_diag 
 			src[nsrc].scope = &o->scope;
 			src[nsrc].confined = o->res.kind == VG_CR_RULE;
 			src[nsrc].tenant = o->res.kind == VG_CR_RULE ? o->ns : NULL;
+			o->origin = (struct vg_rule_origin){vg_crset_kind_name(o->res.kind), o->ns,
+							    o->name, o->res.generation};
+			if (o->using_fallback) {
+				const cJSON *g = cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(o->fallback, "metadata"),
+					"generation");
+				o->origin.generation =
+					cJSON_IsNumber(g) ? (int64_t)g->valuedouble : 0;
+			}
+			src[nsrc].origin = &o->origin;
 			nsrc++;
 		}
 		diag_truncate(&d, file_diags);

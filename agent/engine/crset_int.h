@@ -42,7 +42,8 @@ struct obj {
 	struct lmap *map;
 	size_t nmap;
 	struct scope scope;
-	struct vg_ruleset *rs; /* ClusterRule, Rule: its own rule set */
+	struct vg_rule_origin origin; /* of the version loaded, for its alerts */
+	struct vg_ruleset *rs;	      /* ClusterRule, Rule: its own rule set */
 	struct vg_engine_src *src;
 	size_t src_index;
 	size_t rule_first, nrules; /* its rules in the engine */

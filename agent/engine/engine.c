@@ -241,6 +241,7 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		r->index = e->nrules;
 		r->scope = src->scope;
 		r->tenant = src->tenant ? vg_xstrdup(src->tenant) : NULL;
+		r->origin = src->origin;
 		vg_cond_evttypes(c, r->types);
 		r->types[VG_T_PROCSNAP] = 0; /* /proc snapshots only seed the state */
 		/* the rule sets per source: an audit rule is indexed under the

@@ -20,6 +20,15 @@
 #include "output.h"
 #include "rules.h"
 
+/* The rule object a rule came from (ClusterRule, Rule), owned by its rule
+ * set's builder (crset.h); NULL for rules from files. */
+struct vg_rule_origin {
+	const char *kind; /* "ClusterRule", "Rule" */
+	const char *ns;	  /* NULL for cluster-scoped objects */
+	const char *name;
+	int64_t generation; /* of the version in force */
+};
+
 struct vg_rule {
 	const char *name;
 	const char *desc;
@@ -33,7 +42,8 @@ struct vg_rule {
 	size_t index;		 /* position in the engine (load order) */
 	const void *scope;	 /* NULL, or the scope of its source (see vg_engine_src) */
 	const char *tenant;	 /* a namespaced Rule's namespace (vg_engine_src), else NULL */
-	bool enabled;		 /* false: compiled but never matched (enabled: false) */
+	const struct vg_rule_origin *origin; /* NULL, or its source's */
+	bool enabled; /* false: compiled but never matched (enabled: false) */
 };
 
 struct vg_engine_stats {
@@ -72,6 +82,7 @@ struct vg_engine_src {
 	 * nor another namespace's events.  Their cost is accounted per rule
 	 * and bounded per namespace.  NULL: indexed for every event. */
 	const char *tenant;
+	const struct vg_rule_origin *origin; /* NULL: rule files */
 	/* filled by the build */
 	size_t compiled, failed, skipped;
 	size_t diag_begin, diag_end;

@@ -278,6 +278,14 @@ char *vg_alert_envelope(const struct vg_alert_head *h, cJSON *fields)
 		if (h->k8s_uid)
 			cJSON_AddStringToObject(k, "uid", h->k8s_uid);
 	}
+	if (h->origin) {
+		cJSON *ro = cJSON_AddObjectToObject(o, "rule_object");
+		cJSON_AddStringToObject(ro, "kind", h->origin->kind);
+		if (h->origin->ns)
+			cJSON_AddStringToObject(ro, "namespace", h->origin->ns);
+		cJSON_AddStringToObject(ro, "name", h->origin->name);
+		cJSON_AddNumberToObject(ro, "generation", (double)h->origin->generation);
+	}
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (!s)
@@ -319,6 +327,7 @@ char *vg_alert_json(const struct vg_rule *r, const struct vg_event *ev, struct v
 		.k8s_ns = ctx->has_k8s ? ctx->ns : NULL,
 		.k8s_pod = ctx->has_k8s ? ctx->pod : NULL,
 		.k8s_uid = has_uid ? ctx->uid : NULL,
+		.origin = r->origin,
 	};
 	return vg_alert_envelope(&h, fields);
 }

@@ -18,6 +18,7 @@
 
 struct vg_output;
 struct vg_rule;
+struct vg_rule_origin;
 
 /* Compile fmt; an unknown field is an error (err filled, NULL returned). */
 struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
@@ -60,11 +61,16 @@ struct vg_alert_head {
 	size_t ntags;
 	/* "k8s":{"namespace","pod"[,"uid"]} when ns and pod are set */
 	const char *k8s_ns, *k8s_pod, *k8s_uid;
+	/* "rule_object":{"kind","namespace"(Rule only),"name","generation"}: the
+	 * object that raised it; NULL (absent) for rules from files and the
+	 * agent's own alerts */
+	const struct vg_rule_origin *origin;
 };
 
 /* The one builder of an alert's JSON line (no newline), malloc'd:
  * {"time","rule","priority","source","hostname","output","output_fields","tags"}
- * plus "k8s" when known.  Takes over fields (an object; NULL: empty). */
+ * plus "k8s" when known and "rule_object" for a rule object's rule.  Takes
+ * over fields (an object; NULL: empty). */
 char *vg_alert_envelope(const struct vg_alert_head *h, cJSON *fields);
 
 /* A rule's alert as one Falco-compatible JSON line through

@@ -680,9 +680,10 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .max_series = 16}},
 		{&out->rule_matches,
 		 {.name = "vigil_rule_matches_total",
-		  .help = "Events that matched a rule, by rule and priority.",
+		  .help = "Events that matched a rule, by rule, priority and the rule object "
+			  "that raised them (kind, namespace, name; empty for rule files).",
 		  .type = VG_METRIC_COUNTER,
-		  .labels = {"rule", "priority"},
+		  .labels = {"rule", "priority", "object_kind", "object_namespace", "object_name"},
 		  .max_series = 2048}},
 		{&out->rule_object_events,
 		 {.name = "vigil_rule_object_events_total",
@@ -722,8 +723,8 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .help = "Alerts a sink failed to deliver, by reason (they add up to "
 			  "vigil_alerts_failed_total).",
 		  .type = VG_METRIC_COUNTER,
-		  .labels = {"sink", "reason"},
-		  .max_series = 128}},
+		  .labels = {"sink", "reason", "namespace"},
+		  .max_series = 1024}},
 		{&out->alerts_throttled,
 		 {.name = "vigil_alerts_throttled_total",
 		  .help = "Alerts held back from a sink by a rate limit.",

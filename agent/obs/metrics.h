@@ -37,7 +37,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define VG_METRIC_MAX_LABELS 4
+#define VG_METRIC_MAX_LABELS 5
 #define VG_METRIC_DEFAULT_MAX_SERIES 64
 #define VG_METRIC_OVERFLOW "__overflow__"
 

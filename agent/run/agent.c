@@ -508,12 +508,21 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 {
 	struct vg_agent *a = ctx;
 	a->matches++;
+	const struct vg_rule_origin *o = r->origin;
 	if (a->match_series && !a->match_series[r->index])
-		a->match_series[r->index] =
-			vg_metric_labels(a->m.rule_matches, r->name, vg_priority_name(r->priority));
+		a->match_series[r->index] = vg_metric_labels(
+			a->m.rule_matches, r->name, vg_priority_name(r->priority), o ? o->kind : "",
+			o && o->ns ? o->ns : "", o ? o->name : "");
 	vg_metric_inc(a->match_series ? a->match_series[r->index] : NULL);
-	if (r->priority > a->max_prio ||
-	    vg_dispatch_throttled(a->disp, r->name, r->priority, vg_now_mono_ns()))
+	if (r->priority > a->max_prio)
+		return;
+	/* the rate limit is the object's: a Rule that takes a ClusterRule's
+	 * rule name must not use up the ClusterRule's bucket */
+	char key[1024];
+	if (o)
+		snprintf(key, sizeof(key), "%s/%s/%s\x1f%s", o->kind, o->ns ? o->ns : "", o->name,
+			 r->name);
+	if (vg_dispatch_throttled(a->disp, o ? key : r->name, r->priority, vg_now_mono_ns()))
 		return;
 	char *json = vg_alert_json(r, ev, a->actx);
 	char *text = NULL;
@@ -525,6 +534,8 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 	const struct vg_alert_ctx *c = a->actx;
 	vg_alert_set_subject(al, c->buf + c->msg_off, c->has_k8s ? c->ns : NULL,
 			     c->has_k8s ? c->pod : NULL, c->has_k8s && c->uid[0] ? c->uid : NULL);
+	if (o)
+		vg_alert_set_origin(al, o->kind, o->ns, o->name, o->generation);
 	const struct vg_kaudit_event *ke = vg_kaudit_of(ev);
 	struct vg_kaudit_ref ref;
 	if (ke && vg_kaudit_ref(ke, &ref)) /* its Events regard the object acted upon */
@@ -905,6 +916,7 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 	so.max_env = a->cfg->state.max_env_bytes;
 	so.proc_root = a->cfg->proc_root;
 	so.etc_root = "/etc";
+	so.hostname = a->hostname; /* evt.hostname: the node's name, as the alert's hostname */
 	a->st = vg_state_new(&so);
 	a->ev = vg_xcalloc(1, sizeof(*a->ev));
 	a->cmeta = vg_cmeta_new();
@@ -1218,6 +1230,11 @@ void vg_agent_free(struct vg_agent *a)
 	vg_state_free(a->st);
 	free(a->ev);
 	free(a);
+}
+
+const struct vg_state *vg_agent_state(const struct vg_agent *a)
+{
+	return a->st;
 }
 
 const struct vg_vigil_metrics *vg_agent_metrics(const struct vg_agent *a)

@@ -136,4 +136,9 @@ struct vg_engine *vg_agent_load_rules(const char *const *paths, size_t n,
 /* The host name alerts carry: cfg->node_name, else gethostname(). */
 void vg_agent_hostname(const struct vg_config *cfg, char *out, size_t cap);
 
+/* The process state the agent keeps (its evt.hostname is the agent's node
+ * name, as the alerts' "hostname"). */
+struct vg_state;
+const struct vg_state *vg_agent_state(const struct vg_agent *a);
+
 #endif

@@ -69,10 +69,15 @@ struct vg_kube {
 	bool leader;
 	size_t cost_rr; /* where the next round of cost writes starts */
 
+	/* the Node's uid for Events about the node (fetched once) */
+	struct k8s_call *node_call;
+	bool node_uid_known;
+	uint64_t node_next_try; /* mono */
+
 	/* metrics (NULL when the agent serves none) */
 	const struct vg_vigil_metrics *m;
-	struct vg_metric_series *ev_throttled, *ev_failed, *ev_failed_api;
-	uint64_t ev_throttled_seen, ev_failed_seen, ev_lost_seen;
+	struct vg_metric_series *ev_throttled;
+	uint64_t ev_throttled_seen, ev_lost_seen;
 };
 
 bool vg_kube_wanted(const struct vg_config *cfg)
@@ -111,6 +116,40 @@ static void informer_metrics(struct vg_kube *k, struct k8s_informer *inf)
 
 static bool rules_listed(void *ctx);
 
+static void node_done(void *ctx, const struct k8s_response *r)
+{
+	struct vg_kube *k = ctx;
+	k->node_call = NULL;
+	const cJSON *md = r->json ? cJSON_GetObjectItemCaseSensitive(r->json, "metadata") : NULL;
+	const cJSON *uid = md ? cJSON_GetObjectItemCaseSensitive(md, "uid") : NULL;
+	if (r->status == 200 && cJSON_IsString(uid)) {
+		k8s_events_set_node_uid(k->events, uid->valuestring);
+		k->node_uid_known = true;
+		return;
+	}
+	/* not registered yet, or no `get nodes`: Events about the node go
+	 * without its uid (kubectl describe node then does not list them) */
+	vg_log(VG_LOG_WARNING, "kubernetes: node %s: HTTP %d %s (trying again in 60 s)", k->node,
+	       r->status, r->message);
+	k->node_next_try = vg_now_mono_ns() + 60ull * 1000000000ull;
+}
+
+/* Ask for the Node once (again a minute after a failure). */
+static void node_fetch(struct vg_kube *k)
+{
+	if (!k->events || k->node_uid_known || k->node_call || vg_now_mono_ns() < k->node_next_try)
+		return;
+	/* a node's name is a DNS subdomain: nothing to escape in a valid one */
+	if (strspn(k->node, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(k->node)) {
+		k->node_uid_known = true; /* no such Node can exist */
+		return;
+	}
+	char path[300];
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s", k->node);
+	struct k8s_request r = {.path = path, .resource = "nodes", .on_done = node_done, .ctx = k};
+	k->node_call = k8s_client_request(k->client, &r);
+}
+
 static void write_costs(struct vg_kube *k);
 
 /* Once a second on the service thread: metrics, readiness, Rule costs. */
@@ -121,26 +160,28 @@ static void on_tick(void *ctx)
 	informer_metrics(k, vg_k8smeta_namespaces(k->meta));
 	for (int i = 0; i < VG_CR_NKINDS; i++)
 		informer_metrics(k, k->rules_inf[i]);
+	node_fetch(k);
 	if (k->events) {
 		struct k8s_events_stats es;
 		k8s_events_stats(k->events, &es);
-		/* drops (queue full) are counted by the dispatcher already */
+		/* the sink counts each lost alert by reason and namespace
+		 * (vigil_alert_failures_total); here they are said, at most once
+		 * a second */
 		uint64_t lost = es.failed + es.dropped;
 		if (lost != k->ev_lost_seen) {
-			/* at most once a second: say why, e.g. a 403 naming the verb */
 			char why[512];
 			k8s_events_last_error(k->events, why, sizeof(why));
 			vg_log(VG_LOG_WARNING,
 			       "kubernetes: %llu alerts could not be written as Events (%llu in "
-			       "all): %s",
+			       "all: %llu dropped, %llu failed; "
+			       "vigil_alert_failures_total{sink=\"k8s_events\"} says why and for "
+			       "which namespace)%s%s",
 			       (unsigned long long)(lost - k->ev_lost_seen),
-			       (unsigned long long)lost, *why ? why : "queue full");
+			       (unsigned long long)lost, (unsigned long long)es.dropped,
+			       (unsigned long long)es.failed, *why ? ": last error: " : "", why);
 		}
 		vg_metric_add(k->ev_throttled, es.throttled - k->ev_throttled_seen);
-		vg_metric_add(k->ev_failed, es.failed - k->ev_failed_seen);
-		vg_metric_add(k->ev_failed_api, es.failed - k->ev_failed_seen);
 		k->ev_throttled_seen = es.throttled;
-		k->ev_failed_seen = es.failed;
 		k->ev_lost_seen = lost;
 	}
 	bool synced = vg_k8smeta_synced(k->meta) && rules_listed(k);
@@ -168,6 +209,9 @@ static void stop_tick(void *ctx)
 	if (k->ticking)
 		k8s_timer_cancel(&k->tick);
 	k->ticking = false;
+	if (k->node_call)
+		k8s_call_cancel(k->node_call);
+	k->node_call = NULL;
 }
 
 static const char *jstr(const cJSON *o, const char *key)
@@ -645,14 +689,12 @@ struct vg_kube *vg_kube_start(struct vg_agent *a, const struct vg_config *cfg, c
 			goto fail;
 		}
 		int prio = vg_priority_parse(cfg->kubernetes.events_min_priority);
-		vg_agent_add_sink(a, vg_sink_k8s_events_new(k->events, k->node,
-							    prio < 0 ? VG_PRIO_NOTICE : prio));
+		vg_agent_add_sink(a, vg_sink_k8s_events_new(
+					     k->events, k->node, prio < 0 ? VG_PRIO_NOTICE : prio,
+					     (unsigned)cfg->outputs.drain_timeout_ms));
 		if (k->m) {
 			const char *sink[] = {"k8s_events"};
 			k->ev_throttled = vg_metric_series(k->m->alerts_throttled, sink);
-			k->ev_failed = vg_metric_series(k->m->alerts_failed, sink);
-			k->ev_failed_api =
-				vg_metric_labels(k->m->alert_failures, "k8s_events", VG_SINK_R_API);
 		}
 	}
 	struct vg_agent_meta am = {

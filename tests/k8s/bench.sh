@@ -2,7 +2,8 @@
 # Benchmark of the Kubernetes metadata cache (bench/k8s.c) against a real
 # kube-apiserver: PODS pods on node bench-node (each with a containerID in its
 # status) and OTHER pods elsewhere, then one agent's sync time, memory and
-# requests, then AGENTS agents with different node names at steady state.
+# requests, then AGENTS agents with different node names at steady state, all
+# candidates for the status Lease (leader election requests counted apart).
 #
 #   tests/k8s/bench.sh BUILD_DIR [PODS] [OTHER] [AGENTS] [STEADY_S]
 #   (defaults 5000 1000 100 60)
@@ -65,5 +66,5 @@ EOF
 
 echo "one agent, $pods pods on its node, $other elsewhere:"
 "$build/bench_k8s" "$VIGIL_K8S_ADMIN_KUBECONFIG" bench-node 1 0
-echo "$agents agents with different node names, ${steady}s steady state:"
-"$build/bench_k8s" "$VIGIL_K8S_ADMIN_KUBECONFIG" bench-node "$agents" "$steady"
+echo "$agents agents with different node names, ${steady}s steady state, all standing for the Lease:"
+"$build/bench_k8s" "$VIGIL_K8S_ADMIN_KUBECONFIG" bench-node "$agents" "$steady" bench

@@ -19,6 +19,8 @@
 # and token file). The agent's identity is the static-token user
 # system:serviceaccount:vigil:vigil in groups system:serviceaccounts and
 # system:serviceaccounts:vigil; it has no permissions until a test binds a role.
+# Tenants (VIGIL_K8S_TENANTS: tenant-a, tenant-b) are static-token users in no
+# group with kubeconfigs DIR/tenant-a.kubeconfig...; no permissions either.
 #
 # Logs: DIR/etcd.log, DIR/kube-apiserver.log. Environment:
 #   VIGIL_K8S_READY_TIMEOUT  seconds to wait for each server (default 90)
@@ -31,6 +33,7 @@ ready_timeout=${VIGIL_K8S_READY_TIMEOUT:-90}
 AGENT_NS=vigil
 AGENT_SA=vigil
 AGENT_USER=system:serviceaccount:$AGENT_NS:$AGENT_SA
+TENANTS="tenant-a tenant-b"
 
 log() { echo "cluster.sh: $*" >&2; }
 die() {
@@ -195,6 +198,14 @@ extendedKeyUsage=clientAuth"
 	printf '%s\n' "$token" >"$dir/agent.token"
 	printf '%s,%s,%s,"system:serviceaccounts,system:serviceaccounts:%s"\n' \
 		"$token" "$AGENT_USER" "vigil-test-agent" "$AGENT_NS" >"$pki/tokens.csv"
+	# Tenants: plain users in no group, with no permission until a test
+	# binds a role to them in a namespace (tests of the tenancy model).
+	local t
+	for t in $TENANTS; do
+		token=$(openssl rand -hex 32)
+		printf '%s\n' "$token" >"$dir/$t.token"
+		printf '%s,%s,%s\n' "$token" "$t" "vigil-test-$t" >>"$pki/tokens.csv"
+	done
 }
 
 # --- servers -------------------------------------------------------------
@@ -271,6 +282,18 @@ write_kubeconfigs() {
 		"$KUBECTL" config --kubeconfig="$dir/$k.kubeconfig" use-context vigil-test >/dev/null
 	done
 	chmod 0600 "$dir/admin.kubeconfig" "$dir/agent.kubeconfig"
+	for k in $TENANTS; do
+		[[ -s $dir/$k.token ]] || continue
+		rm -f "$dir/$k.kubeconfig"
+		"$KUBECTL" config --kubeconfig="$dir/$k.kubeconfig" set-cluster vigil-test \
+			--server="$SERVER" --certificate-authority="$pki/ca.crt" --embed-certs=true >/dev/null
+		"$KUBECTL" config --kubeconfig="$dir/$k.kubeconfig" set-credentials "$k" \
+			--token="$(<"$dir/$k.token")" >/dev/null
+		"$KUBECTL" config --kubeconfig="$dir/$k.kubeconfig" set-context vigil-test \
+			--cluster=vigil-test --user="$k" >/dev/null
+		"$KUBECTL" config --kubeconfig="$dir/$k.kubeconfig" use-context vigil-test >/dev/null
+		chmod 0600 "$dir/$k.kubeconfig"
+	done
 
 	mkdir -p "$dir/bin"
 	ln -sf "$KUBECTL" "$dir/bin/kubectl"
@@ -284,6 +307,8 @@ write_kubeconfigs() {
 		printf 'export VIGIL_K8S_AGENT_KUBECONFIG=%q\n' "$dir/agent.kubeconfig"
 		printf 'export VIGIL_K8S_AGENT_TOKEN_FILE=%q\n' "$dir/agent.token"
 		printf 'export VIGIL_K8S_AGENT_USER=%q\n' "$AGENT_USER"
+		# tenants: user NAME, kubeconfig DIR/NAME.kubeconfig
+		printf 'export VIGIL_K8S_TENANTS=%q\n' "$TENANTS"
 		printf 'export VIGIL_K8S_ETCD=%q\n' "http://127.0.0.1:$ETCD_CLIENT_PORT"
 		printf 'export KUBECTL=%q HELM=%q ETCD=%q KUBE_APISERVER=%q\n' \
 			"$KUBECTL" "$HELM" "$ETCD" "$KUBE_APISERVER"

@@ -25,7 +25,9 @@
  *       (sync + lookup + touch every string) and prints {"ev":"hammer","loops","found","gens"}
  *   k8sdrv [-k KUBECONFIG] events -N NODE [-o OBJ_RATE] [-b OBJ_BURST] [-O NODE_RATE]
  *                                  [-B NODE_BURST] [-q QUEUE_MAX] [-a MAX_ATTEMPTS]
+ *                                  [-S SERIES_PER_RULE]
  *       runs k8s_events; stdin: a JSON line {"rule","note","kind","ns","name","uid","n"}
+ *       plus the rule object {"okind","ons","oname"} when it has one
  *       emits n (default 1) occurrences; "stats" prints {"ev":"stats",...,"last_error"}
  *   k8sdrv [-k KUBECONFIG] lease -n NS -l NAME -I IDENTITY [-d DURATION_S] [-r RETRY_S]
  *       runs k8s_lease; prints {"ev":"leader","leader":B} on every change and
@@ -456,8 +458,11 @@ static int cmd_events(int argc, char **argv)
 	struct k8s_events_opts o = {0};
 	int opt;
 	optind = 1;
-	while ((opt = getopt(argc, argv, "N:o:b:O:B:q:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "N:o:b:O:B:q:a:S:")) != -1) {
 		switch (opt) {
+		case 'S':
+			o.series_max_per_rule = (size_t)atoi(optarg);
+			break;
 		case 'N':
 			o.node_name = optarg;
 			break;
@@ -527,6 +532,13 @@ static int cmd_events(int argc, char **argv)
 				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "ns")),
 			.name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "name")),
 			.uid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "uid")),
+			/* the rule object: "okind" ClusterRule or Rule, "ons", "oname" */
+			.origin_kind =
+				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "okind")),
+			.origin_ns =
+				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "ons")),
+			.origin_name =
+				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "oname")),
 		};
 		int count = cJSON_IsNumber(n) ? n->valueint : 1;
 		for (int i = 0; i < count; i++)

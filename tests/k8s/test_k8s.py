@@ -614,7 +614,7 @@ def test_events_series_and_throttling():
         assert e["regarding"] == {"apiVersion": "v1", "kind": "Pod", "namespace": ns,
                                   "name": "web", "uid": uid}, e["regarding"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["eventTime"]), e
-        assert re.fullmatch(r"web\.[0-9a-f]+", e["metadata"]["name"]), e["metadata"]
+        assert re.fullmatch(r"web\.[0-9a-f]+\.[0-9a-f]{8}", e["metadata"]["name"]), e["metadata"]
         assert re.fullmatch(r".*\.\d{6}Z", e["series"]["lastObservedTime"]), e["series"]
         nb = len(e["note"].encode())
         assert 1020 <= nb <= 1024 and e["note"].startswith("A shell was spawned"), nb
@@ -679,6 +679,65 @@ def test_events_forbidden_counted():
             time.sleep(0.3)
         assert "403" in st["last_error"] and "cannot create resource" in st["last_error"], st
         assert vigil_events(ns) == []
+    finally:
+        d.close()
+
+
+def test_events_fair_shares():
+    """Namespace A's Rules fill the namespaces' queue (4 series, writes held
+    back by a slow per-object bucket): namespace B's Rule still gets its
+    Event at once (A gives up a never-written series), and so does a
+    ClusterRule's; one Rule holds at most -S series."""
+    ns_a, ns_b, ns_c = fresh_ns("fsa"), fresh_ns("fsb"), fresh_ns("fsc")
+    d = Drv("events", "-N", N("node-fs"), "-q", "4", "-o", "0.01", "-b", "1", "-S", "3")
+    try:
+        for i in range(20):
+            d.send(json.dumps({"rule": f"Flood {i}", "note": "n", "kind": "Pod", "ns": ns_a,
+                               "name": "pa", "okind": "Rule", "ons": ns_a,
+                               "oname": f"flood-{i}"}))
+        end = time.time() + 10
+        while True:
+            st = d.request("stats", "stats")
+            if st["dropped"] + st["pending"] + st["created"] == 20:
+                break
+            assert time.time() < end, st
+            time.sleep(0.1)
+        # one more: the queue is full (a written series is not pending again
+        # for 100 s at 0.01 writes/s)
+        d.send(json.dumps({"rule": "Flood 20", "note": "n", "kind": "Pod", "ns": ns_a,
+                           "name": "pa", "okind": "Rule", "ons": ns_a, "oname": "flood-20"}))
+        while True:
+            st = d.request("stats", "stats")
+            if st["dropped"] + st["pending"] + st["created"] == 21:
+                break
+            assert time.time() < end, st
+            time.sleep(0.1)
+        assert st["pending"] == 4 and st["dropped"] >= 15, st
+        t0 = time.time()
+        d.send(json.dumps({"rule": "Team B", "note": "n", "kind": "Pod", "ns": ns_b,
+                           "name": "pb", "okind": "Rule", "ons": ns_b, "oname": "b"}))
+        d.send(json.dumps({"rule": "Admin", "note": "n", "kind": "Pod", "ns": ns_a,
+                           "name": "pa2", "okind": "ClusterRule", "oname": "admin"}))
+        while not (vigil_events(ns_b) and
+                   [e for e in vigil_events(ns_a) if e["reason"] == "Admin"]):
+            assert time.time() - t0 < 2, (vigil_events(ns_b), d.request("stats", "stats"))
+            time.sleep(0.1)
+        st1 = d.request("stats", "stats")
+        assert st1["dropped"] == st["dropped"] + 1, (st, st1)  # the one A gave up for B
+        st = st1
+        # one Rule on 10 Pods: 3 series, the rest dropped
+        for i in range(10):
+            d.send(json.dumps({"rule": "Wide", "note": "n", "kind": "Pod", "ns": ns_c,
+                               "name": f"p{i}", "okind": "Rule", "ons": ns_c, "oname": "wide"}))
+        end = time.time() + 10
+        while True:
+            st2 = d.request("stats", "stats")
+            if st2["dropped"] - st["dropped"] >= 7 and len(vigil_events(ns_c)) >= 3:
+                break
+            assert time.time() < end, st2
+            time.sleep(0.2)
+        time.sleep(1)
+        assert len(vigil_events(ns_c)) == 3, vigil_events(ns_c)
     finally:
         d.close()
 
@@ -906,6 +965,7 @@ TESTS = [
     test_events_series_and_throttling,
     test_events_forbidden_counted,
     test_lease_election,
+    test_events_fair_shares,
     test_status_patch,
     test_idle_timeout_dead_connection,
     test_server_restart,

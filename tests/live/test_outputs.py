@@ -67,17 +67,21 @@ def get(url, timeout=5):
 
 
 def metric(port, name, labels=None):
-    """The value of one series on /metrics (0 when absent)."""
-    want = ""
-    if labels:
-        want = "{" + ",".join('%s="%s"' % kv for kv in labels.items()) + "}"
+    """The sum of the series of a family whose labels include the ones
+    given (0 when none): a family may have labels the test does not name
+    (vigil_rule_matches_total's object, vigil_alert_failures_total's
+    namespace)."""
+    total = 0.0
     for line in get("http://127.0.0.1:%d/metrics" % port).splitlines():
         if line.startswith("#"):
             continue
         key, _, val = line.rpartition(" ")
-        if key == name + want:
-            return float(val)
-    return 0.0
+        if key != name and not key.startswith(name + "{"):
+            continue
+        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', key[len(name):]))
+        if all(have.get(k) == v for k, v in (labels or {}).items()):
+            total += float(val)
+    return total
 
 
 def wait_for(what, cond, timeout=15):

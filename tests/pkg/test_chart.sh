@@ -334,6 +334,7 @@ clusterrules.vigil.dev/status [] [] [patch]
 events.events.k8s.io [] [] [create patch]
 leases.coordination.k8s.io [] [] [get create update]
 namespaces [] [] [get list watch]
+nodes [] [] [get]
 pods [] [] [get list watch]
 rulelibraries.vigil.dev [] [] [get list watch]
 rulelibraries.vigil.dev/status [] [] [patch]
@@ -347,6 +348,46 @@ for where in $ns default; do
 		fail "the agent's rights in namespace $where are not exactly the expected set"
 done
 ok "kubectl auth can-i --list: exactly the agent's needs (leases only in $ns)"
+
+# --- RBAC for teams: the aggregated roles, used by real tenant users ---------
+[[ $(kubectl get clusterrole vigil-rules-edit \
+	-o jsonpath='{.metadata.labels.rbac\.authorization\.k8s\.io/aggregate-to-admin}{.metadata.labels.rbac\.authorization\.k8s\.io/aggregate-to-edit}') == truetrue ]] ||
+	fail "vigil-rules-edit is not aggregated to admin and edit"
+[[ $(kubectl get clusterrole vigil-rules-view \
+	-o jsonpath='{.metadata.labels.rbac\.authorization\.k8s\.io/aggregate-to-view}') == true ]] ||
+	fail "vigil-rules-view is not aggregated to view"
+for t in team-a team-b; do kubectl create namespace $t >/dev/null; done
+# tenant-a edits Rules in team-a, tenant-b only views them there
+kubectl create rolebinding ta-rules -n team-a --clusterrole=vigil-rules-edit --user=tenant-a >/dev/null
+kubectl create rolebinding tb-rules -n team-a --clusterrole=vigil-rules-view --user=tenant-b >/dev/null
+ta=(kubectl --kubeconfig="$VIGIL_K8S_DIR/tenant-a.kubeconfig")
+tb=(kubectl --kubeconfig="$VIGIL_K8S_DIR/tenant-b.kubeconfig")
+rule_yaml() { # NS
+	printf 'apiVersion: vigil.dev/v1alpha1\nkind: Rule\nmetadata: {name: t, namespace: %s}\nspec: {description: d, condition: evt.type = execve, output: o, priority: Notice}\n' "$1"
+}
+rule_yaml team-a | "${ta[@]}" apply -f - >/dev/null || fail "tenant-a cannot create a Rule in team-a"
+"${ta[@]}" get rules -n team-a t >/dev/null || fail "tenant-a cannot read its Rule"
+"${ta[@]}" delete rule -n team-a t >/dev/null || fail "tenant-a cannot delete its Rule"
+rule_yaml team-a | "${ta[@]}" apply -f - >/dev/null || fail "tenant-a cannot create the Rule again"
+refused() { # WHAT CMD...: the command must fail with Forbidden
+	local what=$1
+	shift
+	if "$@" >"$tmp/refused" 2>&1; then fail "$what was allowed"; fi
+	grep -q Forbidden "$tmp/refused" || fail "$what: not Forbidden: $(cat "$tmp/refused")"
+}
+refused "tenant-a creating a Rule in team-b" sh -c "$(printf '%q ' "${ta[@]}") apply -f - <<'Y'
+$(rule_yaml team-b)
+Y"
+refused "tenant-a listing ClusterRules" "${ta[@]}" get clusterrules
+refused "tenant-a reading RuleLibraries" "${ta[@]}" get rulelibraries
+refused "tenant-a writing its Rule's status" "${ta[@]}" patch rule t -n team-a --subresource=status \
+	--type=merge -p '{"status":{"observedGeneration":9}}'
+refused "tenant-a reading Events of team-b" "${ta[@]}" get events -n team-b
+"${tb[@]}" get rules -n team-a t >/dev/null || fail "tenant-b (view) cannot read team-a's Rules"
+refused "tenant-b (view) changing a Rule" "${tb[@]}" delete rule -n team-a t
+refused "tenant-b listing Rules of team-b" "${tb[@]}" get rules -n team-b
+kubectl delete namespace team-a team-b --wait=false >/dev/null
+ok "team roles: rules-edit (aggregated to admin/edit) manages its namespace's Rules only, rules-view (to view) reads them; no ClusterRules, libraries, status or other namespaces"
 
 # the same rights used for real with the agent's own token
 for path in /api/v1/pods /api/v1/namespaces /apis/vigil.dev/v1alpha1/clusterrules \

@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 	struct vg_metric_desc fd = {.name = "vigil_alert_failures_total",
 				    .help = "failures",
 				    .type = VG_METRIC_COUNTER,
-				    .labels = {"sink", "reason", NULL}};
+				    .labels = {"sink", "reason", "namespace", NULL}};
 	struct vg_dispatch_opts dopt = {.queue_len =
 						(size_t)atoi(opt(argc, argv, "queue", "10000"))};
 	dopt.failures = vg_metrics_add(m, &fd, err, sizeof(err));

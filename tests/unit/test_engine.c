@@ -386,7 +386,8 @@ static void test_alert_json(void **unused)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!cJSON_HasObjectItem(j, keys[i]))
 			fail_msg("no '%s' in %s", keys[i], s);
-	assert_false(cJSON_HasObjectItem(j, "k8s")); /* not in a pod */
+	assert_false(cJSON_HasObjectItem(j, "k8s"));	     /* not in a pod */
+	assert_false(cJSON_HasObjectItem(j, "rule_object")); /* a rule file's */
 	assert_false(ctx->has_k8s);
 	/* the message the Events sink takes from the alert record */
 	assert_string_equal(ctx->buf + ctx->msg_off, "read /etc/shadow by cat (gp=sshd fd=3)");
@@ -411,6 +412,30 @@ static void test_alert_json(void **unused)
 	assert_true(cJSON_IsArray(tg));
 	assert_int_equal(cJSON_GetArraySize(tg), 2);
 	assert_string_equal(cJSON_GetArrayItem(tg, 0)->valuestring, "filesystem");
+	cJSON_Delete(j);
+	free(s);
+
+	/* a rule object's rule says which object raised it */
+	struct vg_rule_origin team = {"Rule", "team-a", "no-shadow", 4};
+	struct vg_rule owned = *r;
+	owned.origin = &team;
+	s = vg_alert_json(&owned, &S.open, ctx);
+	j = cJSON_Parse(s);
+	assert_non_null(j);
+	cJSON *ro = cJSON_GetObjectItem(j, "rule_object");
+	assert_string_equal(cJSON_GetObjectItem(ro, "kind")->valuestring, "Rule");
+	assert_string_equal(cJSON_GetObjectItem(ro, "namespace")->valuestring, "team-a");
+	assert_string_equal(cJSON_GetObjectItem(ro, "name")->valuestring, "no-shadow");
+	assert_int_equal(cJSON_GetObjectItem(ro, "generation")->valueint, 4);
+	cJSON_Delete(j);
+	free(s);
+	struct vg_rule_origin admin = {"ClusterRule", NULL, "no-shadow", 1};
+	owned.origin = &admin;
+	s = vg_alert_json(&owned, &S.open, ctx);
+	j = cJSON_Parse(s);
+	ro = cJSON_GetObjectItem(j, "rule_object");
+	assert_string_equal(cJSON_GetObjectItem(ro, "kind")->valuestring, "ClusterRule");
+	assert_false(cJSON_HasObjectItem(ro, "namespace"));
 	cJSON_Delete(j);
 	free(s);
 

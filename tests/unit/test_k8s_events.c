@@ -84,6 +84,17 @@ static void test_micro_time_and_name(void **state)
 	strcpy(big + 235, "-.-");
 	k8s_event_name(big, 1, name, sizeof(name));
 	assert_string_equal(name + strlen(name) - 3, "x.1");
+	/* several rules on one syscall of one object: same time, other tags */
+	char n1[300], n2[300];
+	k8s_event_name_tagged("web", 0x187c5b8a1e2f3d4ull, 0xdeadbeef, n1, sizeof(n1));
+	k8s_event_name_tagged("web", 0x187c5b8a1e2f3d4ull, 0x1, n2, sizeof(n2));
+	assert_string_equal(n1, "web.187c5b8a1e2f3d4.deadbeef");
+	assert_string_equal(n2, "web.187c5b8a1e2f3d4.00000001");
+	memset(big, 'x', 260);
+	big[260] = '\0';
+	k8s_event_name_tagged(big, 0xffffffffffffffffull, 7, name, sizeof(name));
+	assert_int_equal(strlen(name), 253);
+	assert_string_equal(name + 253 - 26, ".ffffffffffffffff.00000007");
 }
 
 static void test_body(void **state)
@@ -122,7 +133,53 @@ static void test_body(void **state)
 	assert_string_equal(cJSON_GetObjectItem(reg, "uid")->valuestring, "u-1");
 	cJSON *md = cJSON_GetObjectItem(j, "metadata");
 	assert_string_equal(cJSON_GetObjectItem(md, "name")->valuestring, "web.1");
+	assert_null(cJSON_GetObjectItem(j, "related")); /* no rule object */
+	assert_null(cJSON_GetObjectItem(md, "labels"));
 	cJSON_Delete(j);
+	/* raised by a team's Rule: related, labels and annotations say so */
+	in.origin_kind = "Rule";
+	in.origin_ns = "team-a";
+	in.origin_name = "lookalike";
+	in.origin_gen = 3;
+	s = k8s_event_body(&in, "vigil.dev/agent", "node-1", "web.1", "ns1", 1, 1, 0);
+	j = cJSON_Parse(s);
+	free(s);
+	cJSON *rel = cJSON_GetObjectItem(j, "related");
+	assert_string_equal(cJSON_GetObjectItem(rel, "apiVersion")->valuestring,
+			    "vigil.dev/v1alpha1");
+	assert_string_equal(cJSON_GetObjectItem(rel, "kind")->valuestring, "Rule");
+	assert_string_equal(cJSON_GetObjectItem(rel, "namespace")->valuestring, "team-a");
+	assert_string_equal(cJSON_GetObjectItem(rel, "name")->valuestring, "lookalike");
+	md = cJSON_GetObjectItem(j, "metadata");
+	cJSON *lab = cJSON_GetObjectItem(md, "labels");
+	assert_string_equal(cJSON_GetObjectItem(lab, "vigil.dev/rule-kind")->valuestring, "Rule");
+	assert_string_equal(cJSON_GetObjectItem(lab, "vigil.dev/rule-namespace")->valuestring,
+			    "team-a");
+	cJSON *ann = cJSON_GetObjectItem(md, "annotations");
+	assert_string_equal(cJSON_GetObjectItem(ann, "vigil.dev/rule-object")->valuestring,
+			    "Rule/team-a/lookalike");
+	assert_string_equal(cJSON_GetObjectItem(ann, "vigil.dev/rule-generation")->valuestring,
+			    "3");
+	cJSON_Delete(j);
+	/* a ClusterRule: no namespace anywhere */
+	in.origin_kind = "ClusterRule";
+	in.origin_ns = NULL;
+	in.origin_name = "shells";
+	s = k8s_event_body(&in, "vigil.dev/agent", "node-1", "web.1", "ns1", 1, 1, 0);
+	j = cJSON_Parse(s);
+	free(s);
+	rel = cJSON_GetObjectItem(j, "related");
+	assert_null(cJSON_GetObjectItem(rel, "namespace"));
+	md = cJSON_GetObjectItem(j, "metadata");
+	assert_null(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(md, "labels"), "vigil.dev/rule-namespace"));
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(md, "annotations"), "vigil.dev/rule-object")
+			->valuestring,
+		"ClusterRule/shells");
+	cJSON_Delete(j);
+	in.origin_kind = NULL;
+	in.origin_name = NULL;
 	/* a Node (cluster scope): no namespace in regarding; a series */
 	struct k8s_event_in node = {.rule = "x", .note = "n", .kind = "Node", .name = "node-1"};
 	s = k8s_event_body(&node, "vigil.dev/agent", "node-1", "node-1.2", "default", 1000000000ull,

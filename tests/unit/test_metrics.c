@@ -474,7 +474,7 @@ static void test_promtool(void **state)
 	vg_metric_add(vg_metric_labels(vm.events, "execve"), 2);
 	vg_metric_add(vg_metric_labels(vm.events_dropped, "kernel_ringbuf"), 7);
 	vg_metric_inc(vg_metric_labels(vm.rule_matches, "Read \"sensitive\" file\\x\nuntrusted",
-				       "Warning"));
+				       "Warning", "Rule", "team-a", "no-curl"));
 	vg_metric_inc(vg_metric_labels(vm.alerts_sent, "stdout"));
 	vg_metric_inc(vg_metric_labels(vm.alerts_failed, "http"));
 	vg_metric_inc(vg_metric_labels(vm.alerts_throttled, "k8s_events"));

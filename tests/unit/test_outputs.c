@@ -202,7 +202,7 @@ static void test_dispatch_queue_full(void **state)
 	assert_int_equal(counter(r.v.alerts_failed, "fake"), 6);
 	assert_int_equal(counter(r.v.events_dropped, "alert_queue"), 6);
 	assert_int_equal(vg_metric_counter_get(vg_metric_labels(r.v.alert_failures, "fake",
-								VG_SINK_R_QUEUE_FULL)),
+								VG_SINK_R_QUEUE_FULL, "")),
 			 6);
 	vg_dispatch_free(d);
 	vg_metrics_free(r.m);
@@ -327,7 +327,7 @@ static void test_stdout_pipe_deadline(void **state)
 	assert_int_equal(st.sent + st.failed, 1000);
 	assert_int_equal(st.failed, lost);
 	assert_int_equal(vg_metric_counter_get(vg_metric_labels(r.v.alert_failures, "stdout",
-								VG_SINK_R_SHUTDOWN)),
+								VG_SINK_R_SHUTDOWN, "")),
 			 lost);
 	assert_int_equal(counter(r.v.alerts_failed, "stdout"), lost);
 	assert_int_equal(counter(r.v.alerts_sent, "stdout"), st.sent);
@@ -418,11 +418,13 @@ struct tally {
 	int other_reasons;
 };
 
-static void tally_settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason)
+static void tally_settle(void *ctx, uint64_t sent, uint64_t failed, const char *reason,
+			 const char *ns)
 {
 	struct tally *t = ctx;
 	t->sent += sent;
 	t->failed += failed;
+	(void)ns;
 	if (failed && strcmp(reason, VG_SINK_R_NO_SPACE))
 		t->other_reasons++;
 }
