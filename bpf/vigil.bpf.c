@@ -36,6 +36,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "prefilter.h"
 #include "vigil.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -70,6 +71,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vg_sc_desc);
 } vg_interest SEC(".maps");
+
+/* The prefilter's predicates (bpf/prefilter.h), two slots per syscall:
+ * key slot * VG_NR_MAX + nr; vg_interest's pf says which slot is live. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * VG_NR_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_pf_sc);
+} vg_pf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -575,6 +585,57 @@ static __always_inline __u32 sock_from_user(struct scratch *s, __u32 off, const 
 	return off;
 }
 
+/* The prefilter's decision for one event (1: send it), in a global
+ * function: the verifier checks its loops once, on their own, for both
+ * program variants.  fl: the open flags, bit 32 set when they were read;
+ * path: the user pointer of the path argument (0: none).  The path is read
+ * into the scratch's path buffer, which the record's walks only use
+ * later. */
+__noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
+{
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	if (!f)
+		return 1;
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	int have_path = 0;
+	if (f->pathcheck && path)
+		have_path = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path) > 0;
+	return vg_pf_keep(f, ret, (__u32)fl, (int)(fl >> 32), s->path, have_path);
+}
+
+/* Whether the prefilter lets this syscall event through (d->pf != 0);
+ * the arguments are in the scratch record already. */
+static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
+				   long ret)
+{
+	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	if (!f)
+		return 1;
+	if (f->n == 0)
+		return 0; /* no clause: nothing of this syscall can matter */
+	__u64 fl = 0;
+	if (f->fsrc == VG_PF_FL_ARG && f->farg >= 0 && f->farg < 6) {
+		fl = (__u32)argi(s, f->farg) | (1ull << 32);
+	} else if (f->fsrc == VG_PF_FL_HOW) {
+		__u64 how = 0;
+		if (!bpf_probe_read_user(&how, sizeof(how), (void *)E(s)->arg[2]))
+			fl = (__u32)how | (1ull << 32);
+	} else if (f->fsrc == VG_PF_FL_CREAT) {
+		fl = 01 | 0100 | 01000 | (1ull << 32);
+	}
+	__u64 path = f->parg >= 0 && f->parg < 6 ? argi(s, f->parg) : 0;
+	if (vg_pf_decide(key, ret, fl, path))
+		return 1;
+	__u32 zero = 0;
+	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
+	if (st && nr < VG_NR_MAX)
+		st->filtered[nr]++;
+	return 0;
+}
+
 /* modern: the helpers of 5.17 (see the top of the file); a constant. */
 static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool modern)
 {
@@ -594,10 +655,12 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
+	reg_args(regs, E(s)->arg);
+	if (d->pf && !pf_pass(s, d, nr, ret))
+		return 0;
 	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
 				       : (struct task_struct *)bpf_get_current_task();
 	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret, modern);
-	reg_args(regs, E(s)->arg);
 	E(s)->aux[0] = E(s)->aux[1] = 0;
 	__u32 off = 0;
 

@@ -181,6 +181,7 @@ struct vg_vigil_metrics {
 	struct vg_metric_family *build_info;	     /* {version,commit} = 1 */
 	struct vg_metric_family *events;	     /* counter {syscall} */
 	struct vg_metric_family *events_dropped;     /* counter {stage} */
+	struct vg_metric_family *events_filtered;    /* counter {syscall} */
 	struct vg_metric_family *rule_matches;	     /* counter {rule,priority} */
 	struct vg_metric_family *alerts_sent;	     /* counter {sink} */
 	struct vg_metric_family *alerts_failed;	     /* counter {sink} */

@@ -8,6 +8,7 @@
  * one back through the retired list for the worker to narrow and free.
  */
 #include "log.h"
+#include "pfeval.h"
 #include "reload.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@ struct pending {
 	struct vg_crset *cs;
 	uint64_t armed_ts;
 	uint8_t want[VG_NR_MAX];
+	struct vg_pf_table *pf; /* its prefilter; NULL without one */
 };
 
 /* A swap the capture thread made: the set it let go, and the pending it
@@ -64,8 +66,9 @@ struct vg_reload {
 	bool started;
 
 	_Atomic(struct pending *) pending;
-	struct vg_crset *current; /* capture thread */
-	uint8_t map[VG_NR_MAX];	  /* what the kernel map holds (worker) */
+	struct vg_crset *current;  /* capture thread */
+	uint8_t map[VG_NR_MAX];	   /* what the kernel map holds (worker) */
+	struct vg_pf_table *pfmap; /* what the kernel's prefilter holds (worker) */
 };
 
 static uint64_t boottime(void *ctx)
@@ -299,6 +302,39 @@ static void write_map(struct vg_reload *r, const uint8_t want[VG_NR_MAX])
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* The prefilter of a set (NULL when there is none). */
+static struct vg_pf_table *prefilter_of(struct vg_reload *r, const struct vg_crset *cs)
+{
+	if (!r->o.set_prefilter)
+		return NULL;
+	struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
+	vg_engine_prefilter(vg_crset_engine(cs), t);
+	return t;
+}
+
+static void write_pf(struct vg_reload *r, const struct vg_pf_table *t)
+{
+	if (!r->o.set_prefilter || !t || (r->pfmap && !memcmp(t, r->pfmap, sizeof(*t))))
+		return;
+	if (!r->pfmap)
+		r->pfmap = vg_xmalloc(sizeof(*r->pfmap));
+	memcpy(r->pfmap, t, sizeof(*t));
+	char err[256];
+	int rc = r->o.set_prefilter(r->o.interest_ctx, t, err, sizeof(err));
+	pthread_mutex_lock(&r->mu);
+	r->stats.pf_writes++;
+	r->stats.pf_errors += rc != 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void free_pending(struct pending *p)
+{
+	if (p) {
+		free(p->pf);
+		free(p);
+	}
+}
+
 /* The sets the capture thread let go: narrow the map to the set in force
  * (and whatever a set still waiting needs), then free them. */
 static void reap(struct vg_reload *r)
@@ -316,10 +352,18 @@ static void reap(struct vg_reload *r)
 		for (int i = 0; i < VG_NR_MAX; i++)
 			want[i] |= p->want[i];
 	write_map(r, want);
+	if (list->p->pf) {
+		struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
+		memcpy(t, list->p->pf, sizeof(*t));
+		if (p && p->pf)
+			vg_pf_table_widen(t, p->pf);
+		write_pf(r, t);
+		free(t);
+	}
 	while (list) {
 		struct retired *next = list->next;
 		vg_crset_free(list->old);
-		free(list->p);
+		free_pending(list->p);
 		free(list);
 		list = next;
 	}
@@ -330,11 +374,12 @@ static void publish(struct vg_reload *r, struct vg_crset *cs)
 	struct pending *p = vg_xcalloc(1, sizeof(*p));
 	p->cs = cs;
 	vg_crset_interest(cs, p->want);
+	p->pf = prefilter_of(r, cs);
 	/* a set still waiting is replaced: take it back first */
 	struct pending *stale = atomic_exchange(&r->pending, NULL);
 	if (stale) {
 		vg_crset_free(stale->cs);
-		free(stale);
+		free_pending(stale);
 		pthread_mutex_lock(&r->mu);
 		r->stats.discarded++;
 		pthread_mutex_unlock(&r->mu);
@@ -343,6 +388,14 @@ static void publish(struct vg_reload *r, struct vg_crset *cs)
 	for (int i = 0; i < VG_NR_MAX; i++)
 		wide[i] = r->map[i] | p->want[i];
 	write_map(r, wide);
+	if (p->pf && r->pfmap) {
+		/* what the kernel holds (the set in force, or more) and the new set's */
+		struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
+		memcpy(t, r->pfmap, sizeof(*t));
+		vg_pf_table_widen(t, p->pf);
+		write_pf(r, t);
+		free(t);
+	}
 	p->armed_ts = r->o.now(r->o.now_ctx);
 	atomic_store(&r->pending, p);
 	pthread_mutex_lock(&r->mu);
@@ -400,6 +453,9 @@ struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
 		r->stats.map_writes++;
 		r->stats.map_errors += rc != 0;
 	}
+	struct vg_pf_table *pf = prefilter_of(r, r->current);
+	write_pf(r, pf);
+	free(pf);
 	if (!pthread_create(&r->worker, NULL, worker, r))
 		r->started = true;
 	else if (errlen)
@@ -452,12 +508,12 @@ void vg_reload_free(struct vg_reload *r)
 	struct pending *p = atomic_exchange(&r->pending, NULL);
 	if (p) {
 		vg_crset_free(p->cs);
-		free(p);
+		free_pending(p);
 	}
 	for (struct retired *t = r->retired, *next; t; t = next) {
 		next = t->next;
 		vg_crset_free(t->old);
-		free(t->p);
+		free_pending(t->p);
 		free(t);
 	}
 	vg_crset_free(r->current);
@@ -467,6 +523,7 @@ void vg_reload_free(struct vg_reload *r)
 	for (size_t i = 0; i < r->o.npaths; i++)
 		free(r->paths[i]);
 	free(r->paths);
+	free(r->pfmap);
 	close(r->efd);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
