@@ -607,7 +607,7 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 
 /* Whether the prefilter lets this syscall event through (d->pf != 0);
  * the arguments are in the scratch record already. */
-static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
+static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
 				   long ret)
 {
 	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
@@ -627,7 +627,13 @@ static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d
 		fl = 01 | 0100 | 01000 | (1ull << 32);
 	}
 	__u64 path = f->parg >= 0 && f->parg < 6 ? argi(s, f->parg) : 0;
-	if (vg_pf_decide(key, ret, fl, path))
+	return vg_pf_decide(key, ret, fl, path);
+}
+
+static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
+				   long ret)
+{
+	if (pf_keep(s, d, nr, ret))
 		return 1;
 	__u32 zero = 0;
 	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);

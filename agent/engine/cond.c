@@ -2604,6 +2604,15 @@ void vg_cond_node_check(const struct vg_cond_node *cn, struct vg_cond_check *out
 	out->field = n->chk.lhs.f;
 	out->plain = n->chk.lhs.nxf == 0 && n->chk.lhs.arg.kind == 0 && n->chk.quant == Q_DEFAULT &&
 		     !n->chk.rhs_field;
+	out->arg = n->chk.lhs.arg.kind != 0;
+	out->xform = n->chk.lhs.nxf != 0;
+	out->quant = n->chk.quant != Q_DEFAULT;
+	out->rhs_field = n->chk.rhs_field != 0;
+	out->farg = n->chk.lhs.arg;
+	if (out->rhs_field) {
+		out->rhs = n->chk.rhs.f;
+		out->rhs_arg = n->chk.rhs.arg;
+	}
 	out->op = op_name(n->chk.op);
 	out->types = n->chk.types;
 	out->ktype = n->chk.k.type;

@@ -151,6 +151,13 @@ const struct vg_cond_node *vg_cond_node_kid(const struct vg_cond_node *n, int i)
 struct vg_cond_check {
 	const struct vg_field *field;
 	bool plain;
+	bool arg;	     /* the field has an argument ([n], [key]) */
+	bool xform;	     /* transformers apply to the field */
+	bool quant;	     /* a list modifier (anyof, allof...) */
+	bool rhs_field;	     /* compared to another field: rhs, rhs_arg */
+	struct vg_farg farg; /* the field's argument */
+	const struct vg_field *rhs;
+	struct vg_farg rhs_arg;
 	const char *op;	      /* "=", "!=", "<", "startswith", "in", "pmatch", "exists"... */
 	const uint8_t *types; /* evt.type: the types named (op "=" or "!="), else NULL */
 	int ktype;	      /* the constant's enum vg_ftype */

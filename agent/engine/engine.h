@@ -96,5 +96,8 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t);
 bool vg_engine_needs_fdtable(const struct vg_engine *e);
 /* The first such rule (NULL: none), for logs. */
 const struct vg_rule *vg_engine_fdtable_reader(const struct vg_engine *e);
+/* Every such rule: fn for each, returns how many. */
+size_t vg_engine_fdtable_readers(const struct vg_engine *e,
+				 void (*fn)(void *ctx, const struct vg_rule *r), void *ctx);
 
 #endif

@@ -24,7 +24,8 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 				    struct vg_cond_err *err);
 void vg_output_free(struct vg_output *o);
 /* The fields an output reads: fn per field (the prefilter's analysis). */
-void vg_output_fields(const struct vg_output *o, void (*fn)(void *ctx, const struct vg_field *f),
+void vg_output_fields(const struct vg_output *o,
+		      void (*fn)(void *ctx, const struct vg_field *f, const struct vg_farg *arg),
 		      void *ctx);
 /* The first field of o (as written) that events of the sources in mask
  * (VG_FSRC_*) do not have; NULL when every field reads them. */

@@ -13,13 +13,25 @@
  * wider ones.  The union over the rules of t is t's predicate.
  *
  * What the state needs is sent whatever the rules say (the registry's
- * VG_SR_STATE rows), with one exception: the open family and close only
- * feed the fd table, and when no rule reads an fd table entry on a later
- * event (fd.* and parameters of a call that works on an fd it did not
- * create, in the condition or the output), their only readers are the
- * rules of those calls themselves.  fchdir falls back to the fd table only
- * when the kernel could not read the new cwd (it sends it with every
- * successful fchdir).
+ * VG_SR_STATE rows), with two exceptions, the open family and close, which
+ * only feed the fd table:
+ *   - an open need not be sent when no rule reads a file's fd table entry
+ *     on a later event.  Then the table with the prefilter on differs from
+ *     the table without it only where an open was dropped: that fd has no
+ *     entry instead of a file's (close is still sent, and dup copies "no
+ *     entry").  A rule reads no file entry when each comparison it makes
+ *     on the table is one a file entry and no entry answer alike (the fd's
+ *     type is one of the socket types: fd.typechar in (4, 6), fd.types[0]
+ *     in (ipv4, ipv6)), or when it only matches when the event's fd is a
+ *     socket (such a comparison must hold, or the call is one that only
+ *     works on sockets and must have succeeded or failed with a network
+ *     error, which it can only do on a socket);
+ *   - a close need not be sent when no rule reads the table at all after
+ *     its open (stale entries are then read by nothing).
+ * fchdir falls back to the fd table only when the kernel could not read
+ * the new cwd (it sends it with every successful fchdir).  The analysis
+ * runs on the fields and comparisons of conditions and outputs; what it
+ * cannot bound sends everything.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +50,40 @@ struct dnf {
 	struct vg_pf_clause c[DNF_MAX];
 };
 
-static const struct vg_pf_clause any_clause = {VG_PF_RET_ANY, VG_PF_ACC_ANY, 0, 0, 0, {0}};
+/* The analysis splits the kernel's failure class in two: R_SERR, the
+ * errors a socket call returns only on a socket (it checks the fd is a
+ * socket first), and R_FAIL, the others (EBADF, ENOTSOCK, EFAULT...).
+ * Written to the kernel as VG_PF_RET_FAIL. */
+#define R_OK 1
+#define R_SERR 2
+#define R_FAIL 4
+#define R_ANY 7
+/* Also analysis-only: clause.nonsimple's bit EVSOCK says the event's fd is
+ * a socket wherever the clause holds (bit 1 is the kernel's nonsimple). */
+#define EVSOCK 2
+
+static const struct vg_pf_clause any_clause = {R_ANY, VG_PF_ACC_ANY, 0, 0, 0, {0}};
+
+static const struct {
+	int64_t num;
+	const char *name;
+} sock_errs[] = {
+	{-115, "EINPROGRESS"},	{-114, "EALREADY"},	{-111, "ECONNREFUSED"},
+	{-110, "ETIMEDOUT"},	{-113, "EHOSTUNREACH"}, {-101, "ENETUNREACH"},
+	{-106, "EISCONN"},	{-107, "ENOTCONN"},	{-104, "ECONNRESET"},
+	{-103, "ECONNABORTED"}, {-98, "EADDRINUSE"},	{-99, "EADDRNOTAVAIL"},
+};
+#define NSOCK_ERRS (sizeof(sock_errs) / sizeof(sock_errs[0]))
+
+static uint8_t class_of(int64_t v)
+{
+	if (v >= 0)
+		return R_OK;
+	for (size_t i = 0; i < NSOCK_ERRS; i++)
+		if (sock_errs[i].num == v)
+			return R_SERR;
+	return R_FAIL;
+}
 
 static void set_top(struct dnf *d)
 {
@@ -65,7 +110,7 @@ static void join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 	a->ret |= b->ret;
 	a->acc |= b->acc;
 	a->flags_all &= b->flags_all;
-	a->nonsimple = a->nonsimple && b->nonsimple;
+	a->nonsimple &= b->nonsimple;
 	uint8_t n = 0;
 	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
 		n++;
@@ -79,7 +124,7 @@ static bool meet(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 	a->ret &= b->ret;
 	a->acc &= b->acc;
 	a->flags_all |= b->flags_all;
-	a->nonsimple = a->nonsimple || b->nonsimple;
+	a->nonsimple |= b->nonsimple;
 	if (b->plen) {
 		uint8_t m = a->plen < b->plen ? a->plen : b->plen;
 		if (memcmp(a->prefix, b->prefix, m))
@@ -169,20 +214,40 @@ struct ctx {
 	bool has_flags; /* its open flags are known to the kernel */
 };
 
+/* Whether `v op k` holds. */
+static bool holds(const char *op, int64_t v, int64_t k)
+{
+	if (!strcmp(op, "="))
+		return v == k;
+	if (!strcmp(op, ">="))
+		return v >= k;
+	if (!strcmp(op, ">"))
+		return v > k;
+	if (!strcmp(op, "<"))
+		return v < k;
+	if (!strcmp(op, "<="))
+		return v <= k;
+	return true;
+}
+
 /* The return classes in which `ret op k` can hold. */
 static uint8_t ret_classes(const char *op, int64_t k)
 {
 	if (!strcmp(op, "="))
-		return k < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
-	if (!strcmp(op, ">="))
-		return VG_PF_RET_OK | (k <= -1 ? VG_PF_RET_FAIL : 0);
-	if (!strcmp(op, ">"))
-		return VG_PF_RET_OK | (k < -1 ? VG_PF_RET_FAIL : 0);
-	if (!strcmp(op, "<"))
-		return VG_PF_RET_FAIL | (k > 0 ? VG_PF_RET_OK : 0);
-	if (!strcmp(op, "<="))
-		return VG_PF_RET_FAIL | (k >= 0 ? VG_PF_RET_OK : 0);
-	return VG_PF_RET_ANY;
+		return class_of(k);
+	if (strcmp(op, ">=") && strcmp(op, ">") && strcmp(op, "<") && strcmp(op, "<="))
+		return R_ANY;
+	uint8_t c = 0;
+	/* OK: some v >= 0 (0 or a large one); FAIL: -1 or a very negative
+	 * one (neither is a socket error); SERR: each socket error */
+	if (holds(op, 0, k) || holds(op, INT64_MAX, k))
+		c |= R_OK;
+	if (holds(op, -1, k) || holds(op, INT64_MIN, k))
+		c |= R_FAIL;
+	for (size_t i = 0; i < NSOCK_ERRS; i++)
+		if (holds(op, sock_errs[i].num, k))
+			c |= R_SERR;
+	return c;
 }
 
 /* The negation of a comparison operator on numbers (NULL: none). */
@@ -222,6 +287,51 @@ static bool has_dot_or_slashes(const char *s, uint32_t len)
 	return false;
 }
 
+static bool is_sock_item(const char *field, const char *s, uint32_t len)
+{
+	static const char *const chars[] = {"4", "6", "u"};
+	static const char *const names[] = {"ipv4", "ipv6", "unix"};
+	bool tc = !strcmp(field, "fd.typechar");
+	for (int i = 0; i < 3; i++) {
+		const char *w = tc ? chars[i] : names[i];
+		if (strlen(w) == len && !memcmp(w, s, len))
+			return true;
+	}
+	return false;
+}
+
+/* `fd.typechar|fd.type|fd.types[n] =|in` socket types only: true on a
+ * socket, false on a file's entry and on no entry alike.  fd.types
+ * (another fd than the event's) only when want_types. */
+static bool sock_types_of(const struct vg_cond_check *k, const struct vg_cond_node *n,
+			  bool want_types)
+{
+	if (!k->field || k->xform || k->quant || k->rhs_field)
+		return false;
+	const char *f = k->field->name;
+	bool types = !strcmp(f, "fd.types");
+	if (types ? !(want_types && k->arg)
+		  : (k->arg || (strcmp(f, "fd.typechar") && strcmp(f, "fd.type"))))
+		return false;
+	if (!strcmp(k->op, "="))
+		return is_sock_item(f, k->s, k->len);
+	if (strcmp(k->op, "in") || !k->nset)
+		return false;
+	for (uint32_t i = 0; i < k->nset; i++) {
+		uint32_t len;
+		int64_t v;
+		const char *s = vg_cond_check_item(n, i, &len, &v);
+		if (!is_sock_item(f, s, len))
+			return false;
+	}
+	return true;
+}
+
+static bool sock_types(const struct vg_cond_check *k, const struct vg_cond_node *n)
+{
+	return sock_types_of(k, n, false);
+}
+
 /* A comparison (negated when neg) as an abstract value. */
 static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, struct dnf *out)
 {
@@ -249,7 +359,7 @@ static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, s
 			uint32_t len;
 			int64_t v;
 			vg_cond_check_item(n, i, &len, &v);
-			c.ret |= ret_classes("=", v);
+			c.ret |= class_of(v);
 		}
 		set_one(out, &c);
 		return;
@@ -268,7 +378,7 @@ static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, s
 		/* no value (a call without a result) makes `=` false and `!=` true */
 		if (strcmp(k.op, "=") != 0 || neg)
 			return;
-		c.ret = want ? VG_PF_RET_FAIL : VG_PF_RET_OK;
+		c.ret = want ? R_SERR | R_FAIL : R_OK;
 		set_one(out, &c);
 		return;
 	}
@@ -283,7 +393,18 @@ static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, s
 		return;
 	}
 	if (!strcmp(f, "evt.res") && k.ktype == VG_FT_STR && !neg && !strcmp(k.op, "=")) {
-		c.ret = k.len == 7 && !memcmp(k.s, "SUCCESS", 7) ? VG_PF_RET_OK : VG_PF_RET_FAIL;
+		c.ret = R_FAIL;
+		if (k.len == 7 && !memcmp(k.s, "SUCCESS", 7))
+			c.ret = R_OK;
+		for (size_t i = 0; i < NSOCK_ERRS; i++)
+			if (!strcmp(k.s, sock_errs[i].name))
+				c.ret = R_SERR;
+		set_one(out, &c);
+		return;
+	}
+	/* the event's fd is a socket: its type names socket types only */
+	if (!neg && sock_types(&k, n)) {
+		c.nonsimple = EVSOCK;
 		set_one(out, &c);
 		return;
 	}
@@ -367,57 +488,223 @@ static void walk(const struct ctx *x, const struct vg_cond_node *n, bool neg, st
 	set_top(out);
 }
 
-/* ---- which rules read fd table entries later ---------------------------- */
-
-/* Whether field f, read on an event of type t, reads the fd table: fd.*
- * and the parameters (an fd parameter renders its table entry) of a call
- * that works on an fd it did not create, the parameters of an open-family
- * call (its dirfd), and the process's fd list on any event.  (fs.path.*
- * are the event's own paths.) */
-struct reader {
-	bool open; /* the event type is of the open family */
-	bool reads;
-};
-
-static void note_field(void *ctx, const struct vg_field *f)
+/* Calls that only work on a socket: one that succeeded, or failed with a
+ * network error, worked on a socket. */
+static bool socket_call(int t)
 {
-	struct reader *x = ctx;
-	const char *n = f->name;
-	bool params = !strncmp(n, "evt.arg", 7) || !strncmp(n, "evt.rawarg", 10);
-	if (params || !strncmp(n, "proc.fd", 7) || (!x->open && !strncmp(n, "fd.", 3)))
-		x->reads = true;
+	const struct vg_sysreg *row = vg_sysreg(t);
+	if (!row)
+		return false;
+	switch (row->apply) {
+	case VG_SA_SOCKET:
+	case VG_SA_SOCKETPAIR:
+	case VG_SA_CONNECT:
+	case VG_SA_ACCEPT:
+	case VG_SA_BIND:
+	case VG_SA_SEND:
+	case VG_SA_RECV:
+		return true;
+	}
+	return false;
 }
 
-const struct vg_rule *vg_engine_fdtable_reader(const struct vg_engine *e)
+/* Rule r's condition on type t as an abstract value. */
+static void analyse(const struct vg_rule *r, int t, struct dnf *out)
+{
+	const struct vg_sysreg *row = vg_sysreg(t);
+	struct ctx x = {t, row && row->open != VG_OPEN_NONE,
+			row && (row->open == VG_OPEN_ARGS || row->open == VG_OPEN_HOW ||
+				row->open == VG_OPEN_CREAT)};
+	walk(&x, vg_cond_root(r->cond), false, out);
+	if (out->top || !socket_call(t))
+		return;
+	/* a socket call that succeeded or failed with a network error */
+	for (int i = 0; i < out->n; i++)
+		if (!(out->c[i].ret & R_FAIL))
+			out->c[i].nonsimple |= EVSOCK;
+}
+
+/* ---- which rules read fd table entries later ---------------------------- */
+
+/* What a field read costs the table with the prefilter on. */
+enum read_kind {
+	RD_NONE,   /* reads no fd table entry */
+	RD_EVFD,   /* the entry of the event's own fd */
+	RD_STRICT, /* other entries (another fd, the fd list, parameters) */
+};
+
+/* What rendering a parameter of this kind reads on type t's events. */
+static enum read_kind param_read(const struct vg_sysreg *row, uint8_t kind)
+{
+	switch (kind) {
+	case VG_P_FDRET: /* the fd the call made: its own entry (dup: a copy) */
+		return row->apply == VG_SA_DUP ? RD_STRICT : RD_NONE;
+	case VG_P_FD: /* the fd argument: the event's fd (dup: the source) */
+		return row->apply == VG_SA_DUP ? RD_STRICT : RD_EVFD;
+	case VG_P_FD1:
+	case VG_P_FD2: /* made by the call (pipe, socketpair) */
+		return RD_NONE;
+	case VG_P_DIRFD:
+		return RD_STRICT;
+	}
+	return RD_NONE;
+}
+
+/* Field f (argument arg) read on an event of type t. */
+static enum read_kind read_of(int t, const struct vg_field *f, const struct vg_farg *arg)
+{
+	const char *n = f->name;
+	const struct vg_sysreg *row = vg_sysreg(t);
+	if (!strncmp(n, "proc.fd", 7) || !strcmp(n, "fd.types"))
+		return RD_STRICT;
+	if (!row)
+		return RD_NONE;
+	if (!strncmp(n, "fd.", 3)) {
+		/* the fd the state handler names (agent/state/state_sys.c): none,
+		 * or one the call made (its own entry), or an argument's */
+		switch (row->apply) {
+		case VG_SA_NONE:
+		case VG_SA_CHDIR:
+		case VG_SA_SETUID:
+		case VG_SA_SETGID:
+		case VG_SA_CLONE:
+		case VG_SA_OPEN:
+		case VG_SA_SOCKET:
+		case VG_SA_MEMFD:
+		case VG_SA_PIPE:
+		case VG_SA_SOCKETPAIR:
+			return RD_NONE;
+		}
+		return RD_EVFD;
+	}
+	if (strcmp(n, "evt.args") && strcmp(n, "evt.rawarg") && strncmp(n, "evt.rawarg.", 11) &&
+	    strcmp(n, "evt.arg") && strncmp(n, "evt.arg.", 8))
+		return RD_NONE;
+	if (arg && arg->kind) { /* one parameter; none of that name: no value */
+		for (int i = 0; i < row->nparams; i++)
+			if ((arg->kind == 1 && arg->index == i) ||
+			    (arg->kind == 2 && arg->key && !strcmp(arg->key, row->params[i].name)))
+				return param_read(row, row->params[i].kind);
+		return RD_NONE;
+	}
+	enum read_kind worst = RD_NONE;
+	for (int i = 0; i < row->nparams; i++) {
+		enum read_kind k = param_read(row, row->params[i].kind);
+		if (k > worst)
+			worst = k;
+	}
+	return worst;
+}
+
+struct reads {
+	int type;
+	enum read_kind worst;
+	bool any; /* reads some entry at all */
+};
+
+static void note(struct reads *x, enum read_kind k)
+{
+	if (k != RD_NONE)
+		x->any = true;
+	if (k > x->worst)
+		x->worst = k;
+}
+
+static void note_output(void *ctx, const struct vg_field *f, const struct vg_farg *arg)
+{
+	struct reads *x = ctx;
+	note(x, read_of(x->type, f, arg));
+}
+
+static void note_cond(struct reads *x, const struct vg_cond_node *n)
+{
+	if (vg_cond_node_kind(n) != VG_CN_CHECK) {
+		for (int i = 0; i < vg_cond_node_nkids(n); i++)
+			note_cond(x, vg_cond_node_kid(n, i));
+		return;
+	}
+	struct vg_cond_check k;
+	vg_cond_node_check(n, &k);
+	if (!k.field)
+		return;
+	enum read_kind r = read_of(x->type, k.field, &k.farg);
+	if (r != RD_NONE) {
+		x->any = true;
+		/* a file's entry and no entry answer it alike */
+		if (sock_types_of(&k, n, true))
+			r = RD_NONE;
+	}
+	note(x, r);
+	if (k.rhs_field && k.rhs)
+		note(x, read_of(x->type, k.rhs, &k.rhs_arg));
+}
+
+static void analyse(const struct vg_rule *r, int t, struct dnf *out);
+
+/* Whether rule r, on type t, can only match when the event's fd is a
+ * socket. */
+static bool only_sockets(const struct vg_rule *r, int t)
+{
+	struct dnf *d = vg_xmalloc(sizeof(*d));
+	analyse(r, t, d);
+	bool ok = !d->top;
+	for (int i = 0; ok && i < d->n; i++)
+		ok = (d->c[i].nonsimple & EVSOCK) != 0;
+	free(d);
+	return ok;
+}
+
+/* Rule r's reads of the fd table over the types it can match: *any when it
+ * reads an entry at all; the result: it may read a file's entry. */
+static bool reads_files(const struct vg_rule *r, bool *any)
+{
+	for (int t = 0; t < VG_NR_MAX; t++) {
+		if (!r->types[t] || !vg_sysreg(t))
+			continue;
+		struct reads x = {t, RD_NONE, false};
+		note_cond(&x, vg_cond_root(r->cond));
+		if (r->out)
+			vg_output_fields(r->out, note_output, &x);
+		*any |= x.any;
+		if (x.worst == RD_STRICT || (x.worst == RD_EVFD && !only_sockets(r, t)))
+			return true;
+	}
+	return false;
+}
+
+static const struct vg_rule *fdtable_reader(const struct vg_engine *e, bool files)
 {
 	size_t n = vg_engine_rule_count(e);
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_rule *r = vg_engine_rule(e, i);
 		if (!r->enabled || r->types[VG_T_AUDIT])
 			continue;
-		bool open = false, other = false;
-		for (int t = 0; t < VG_NR_MAX; t++) {
-			if (!r->types[t])
-				continue;
-			const struct vg_sysreg *row = vg_sysreg(t);
-			if (row && row->apply == VG_SA_OPEN)
-				open = true;
-			else
-				other = true;
-		}
-		/* each kind of type the rule can match, with what it reads there */
-		for (int k = 0; k < 2; k++) {
-			if (!(k ? open : other))
-				continue;
-			struct reader x = {k == 1, false};
-			vg_cond_fields(r->cond, note_field, &x);
-			if (r->out)
-				vg_output_fields(r->out, note_field, &x);
-			if (x.reads)
-				return r;
-		}
+		bool any = false;
+		if (reads_files(r, &any) || (!files && any))
+			return r;
 	}
 	return NULL;
+}
+
+const struct vg_rule *vg_engine_fdtable_reader(const struct vg_engine *e)
+{
+	return fdtable_reader(e, true);
+}
+
+size_t vg_engine_fdtable_readers(const struct vg_engine *e,
+				 void (*fn)(void *ctx, const struct vg_rule *r), void *ctx)
+{
+	size_t n = vg_engine_rule_count(e), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vg_rule *r = vg_engine_rule(e, i);
+		bool any = false;
+		if (r->enabled && !r->types[VG_T_AUDIT] && reads_files(r, &any)) {
+			k++;
+			if (fn)
+				fn(ctx, r);
+		}
+	}
+	return k;
 }
 
 bool vg_engine_needs_fdtable(const struct vg_engine *e)
@@ -432,25 +719,26 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	vg_pf_table_all(t);
 	uint8_t want[VG_NR_MAX];
 	vg_engine_interest(e, want);
-	bool fdtab = vg_engine_needs_fdtable(e);
+	/* opens: when no rule may read a file's entry; closes: when none reads
+	 * an entry at all */
+	bool files = fdtable_reader(e, true) != NULL, any = fdtable_reader(e, false) != NULL;
 	size_t nrules = vg_engine_rule_count(e);
 	struct dnf *acc = vg_xmalloc(sizeof(*acc)), *one = vg_xmalloc(sizeof(*one));
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		const struct vg_sysreg *row = vg_sysreg(nr);
 		if (!want[nr] || !row || !vg_syscall_desc(nr))
 			continue;
-		bool fdonly = row->apply == VG_SA_OPEN || row->apply == VG_SA_CLOSE;
-		if ((row->flags & VG_SR_STATE) && (fdtab || !fdonly))
+		bool needed = row->apply == VG_SA_OPEN	  ? files
+			      : row->apply == VG_SA_CLOSE ? any
+							  : true;
+		if ((row->flags & VG_SR_STATE) && needed)
 			continue; /* the state needs every one */
-		struct ctx x = {nr, row->open != VG_OPEN_NONE,
-				row->open == VG_OPEN_ARGS || row->open == VG_OPEN_HOW ||
-					row->open == VG_OPEN_CREAT};
 		set_false(acc);
 		for (size_t i = 0; i < nrules && !acc->top; i++) {
 			const struct vg_rule *r = vg_engine_rule(e, i);
 			if (!r->enabled || !r->types[nr])
 				continue;
-			walk(&x, vg_cond_root(r->cond), false, one);
+			analyse(r, nr, one);
 			dnf_or(acc, one);
 		}
 		if (acc->top)
@@ -467,6 +755,13 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		f->farg = row->flags_arg;
 		f->parg = -1;
 		const struct vg_sc_desc *d = vg_syscall_desc(nr);
+		/* the kernel's classes and flags */
+		for (int i = 0; i < f->n; i++) {
+			uint8_t rc = f->c[i].ret;
+			f->c[i].ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
+						(rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
+			f->c[i].nonsimple &= 1;
+		}
 		for (int i = 0; i < f->n; i++)
 			if (f->c[i].plen || f->c[i].nonsimple)
 				f->pathcheck = 1;

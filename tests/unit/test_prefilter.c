@@ -134,7 +134,12 @@ static const char *const EXES[] = {
 };
 #define NPROCS 24
 
+/* Which fds each process has open (fd < NFD), so that the stream is one a
+ * kernel could produce: a new fd is the lowest free one, close and the
+ * calls on an fd name one that is open (else they fail with EBADF). */
+#define NFD 16
 struct world {
+	bool used[NPROCS][NFD];
 	struct vg_state *all, *kept; /* the prefilter off, on */
 	struct rb b;
 	struct vg_event ev;
@@ -147,6 +152,116 @@ static void both(struct world *w)
 	struct vg_event ev;
 	assert_int_equal(vg_state_apply(w->all, &w->b.r, w->b.r.h.size, &ev), 0);
 	assert_int_equal(vg_state_apply(w->kept, &w->b.r, w->b.r.h.size, &ev), 0);
+}
+
+static int lowest_free(struct world *w, int p)
+{
+	for (int fd = 0; fd < NFD; fd++)
+		if (!w->used[p][fd])
+			return fd;
+	return -1;
+}
+
+static int some_used(struct world *w, int p)
+{
+	int n = 0, pick = -1;
+	for (int fd = 0; fd < NFD; fd++)
+		if (w->used[p][fd] && rnd((uint32_t)++n) == 0)
+			pick = fd;
+	return pick;
+}
+
+/* Make the record's fds those a kernel would give (process slot p). */
+static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
+{
+	struct vg_rec *r = &w->b.r;
+	bool ok = r->h.ret >= 0;
+	switch (row->apply) {
+	case VG_SA_OPEN:
+	case VG_SA_SOCKET:
+	case VG_SA_MEMFD:
+	case VG_SA_ACCEPT:
+		if (row->apply == VG_SA_ACCEPT) {
+			int l = some_used(w, p);
+			r->arg[0] = (uint64_t)(l < 0 ? 99 : l);
+		}
+		if (ok) {
+			int fd = lowest_free(w, p);
+			if (fd < 0) {
+				r->h.ret = -24; /* EMFILE */
+				return;
+			}
+			r->h.ret = fd;
+			w->used[p][fd] = true;
+		}
+		return;
+	case VG_SA_PIPE:
+	case VG_SA_SOCKETPAIR:
+		if (ok) {
+			int a = lowest_free(w, p);
+			if (a >= 0)
+				w->used[p][a] = true;
+			int b = lowest_free(w, p);
+			if (a < 0 || b < 0) {
+				if (a >= 0)
+					w->used[p][a] = false;
+				r->h.ret = -24;
+				r->h.flags &= (uint16_t)~VG_F_FDPAIR;
+				return;
+			}
+			w->used[p][b] = true;
+			r->h.ret = 0;
+			r->aux[0] = a;
+			r->aux[1] = b;
+			r->h.flags |= VG_F_FDPAIR;
+		}
+		return;
+	case VG_SA_CLOSE: {
+		int fd = some_used(w, p);
+		if (ok && fd >= 0) {
+			r->arg[0] = (uint64_t)fd;
+			r->h.ret = 0;
+			w->used[p][fd] = false;
+		} else {
+			r->arg[0] = (uint64_t)(lowest_free(w, p) < 0 ? 99 : lowest_free(w, p));
+			r->h.ret = -9;
+		}
+		return;
+	}
+	case VG_SA_DUP: {
+		int old = some_used(w, p);
+		if (old < 0 || !ok) {
+			r->arg[0] = 99;
+			r->h.ret = -9;
+			return;
+		}
+		r->arg[0] = (uint64_t)old;
+		int nfd = r->h.nr == VG_NR_dup ? lowest_free(w, p) : (int)rnd(NFD);
+		if (nfd < 0) {
+			r->h.ret = -24;
+			return;
+		}
+		r->arg[1] = (uint64_t)nfd;
+		r->h.ret = nfd;
+		w->used[p][nfd] = true;
+		return;
+	}
+	default:
+		break;
+	}
+	/* calls on an fd (arg 0): an open one, or EBADF */
+	if (row->nparams)
+		for (int i = 0; i < row->nparams; i++)
+			if (row->params[i].kind == VG_P_FD && row->params[i].arg == 0) {
+				int fd = some_used(w, p);
+				if (fd < 0 || !rnd(8)) {
+					r->arg[0] = 99;
+					r->h.ret = -9;
+				} else {
+					r->arg[0] = (uint64_t)fd;
+				}
+				break;
+			}
 }
 
 static void spawn(struct world *w, uint32_t pid, const char *exe, bool container)
@@ -211,7 +326,7 @@ static int random_event(struct world *w, const uint8_t *want, uint32_t pid)
 		w->b.r.arg[1] = mode;
 	}
 	if (nr == VG_NR_openat || nr == VG_NR_openat2)
-		w->b.r.arg[0] = rnd(3) ? (uint64_t)(uint32_t)-100 : 3 + rnd(5);
+		w->b.r.arg[0] = (uint64_t)(uint32_t)-100;
 	const struct vg_sc_desc *d = vg_syscall_desc(nr);
 	char p[512];
 	if (d->p0 >= 0) {
@@ -233,11 +348,12 @@ static int random_event(struct world *w, const uint8_t *want, uint32_t pid)
 	if (d->sfd >= 0 || d->sa >= 0)
 		rb_sock4(&w->b, 1 + rnd(2), rnd(2) ? 6 : 17, "10.0.0.1", 40000,
 			 rnd(2) ? "93.184.216.34" : "127.0.0.1", rnd(2) ? 443 : 4444);
-	if (d->fdp >= 0 && w->b.r.h.ret == 0) {
-		w->b.r.aux[0] = 3 + rnd(5);
-		w->b.r.aux[1] = 3 + rnd(5);
-		w->b.r.h.flags |= VG_F_FDPAIR;
+	if (nr == VG_NR_openat || nr == VG_NR_openat2) { /* dirfd: AT_FDCWD or an open fd */
+		int fd = some_used(w, (int)(pid - 1000));
+		if (fd >= 0 && rnd(3) == 0)
+			w->b.r.arg[0] = (uint64_t)fd;
 	}
+	realistic_fds(w, (int)(pid - 1000), row);
 	return nr;
 }
 
@@ -259,6 +375,12 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 	h->n++;
 }
 
+static void print_reader(void *ctx, const struct vg_rule *r)
+{
+	(void)ctx;
+	printf("    reads file entries: %s\n", r->name);
+}
+
 struct tally {
 	uint64_t events, dropped, matched;
 };
@@ -276,8 +398,10 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 	w->all = vg_state_new(&o);
 	w->kept = vg_state_new(&o);
 	struct vg_cond_scratch *s = vg_cond_scratch_new();
-	for (uint32_t p = 0; p < NPROCS; p++)
+	for (uint32_t p = 0; p < NPROCS; p++) {
 		spawn(w, 1000 + p, EXES[p % (sizeof(EXES) / sizeof(EXES[0]))], p % 3 == 0);
+		w->used[p][0] = w->used[p][1] = w->used[p][2] = true;
+	}
 	struct tally ty = {0};
 	uint64_t by_nr_drop[VG_NR_MAX] = {0};
 	for (int i = 0; i < nevents; i++) {
@@ -324,6 +448,7 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 	       "dropped, %llu matched\n",
 	       name, reader ? reader->name : "no", filtered, whole, (unsigned long long)ty.events,
 	       (unsigned long long)ty.dropped, (unsigned long long)ty.matched);
+	vg_engine_fdtable_readers(e, print_reader, NULL);
 	for (int nr = 0; nr < VG_NR_MAX; nr++)
 		if (t->on[nr] && (nr == VG_NR_openat || nr == VG_NR_close || nr == VG_NR_open))
 			printf("  %s: %d clauses, %llu dropped\n", vg_evtype_name(nr), t->sc[nr].n,
