@@ -18,6 +18,8 @@
  * the verifier processed for each of vigil's programs.  Root only.
  *
  * usage: bench_capture [SECONDS_PER_RUN] [RUNS]
+ *        bench_capture hold-floor   attach the floor program, print "ready",
+ *                                   detach when stdin closes (bench/prefilter.py)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -150,8 +152,26 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int hold_floor(void)
+{
+	struct floor_bpf *fl = floor_bpf__open_and_load();
+	if (!fl || floor_bpf__attach(fl)) {
+		fprintf(stderr, "floor program: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	char b[64];
+	while (read(0, b, sizeof(b)) > 0)
+		;
+	floor_bpf__destroy(fl);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "hold-floor"))
+		return hold_floor();
 	double secs = argc > 1 ? atof(argv[1]) : 3;
 	int runs = argc > 2 ? atoi(argv[2]) : 3;
 	if (runs < 1 || runs > 15 || secs <= 0) {

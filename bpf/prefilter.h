@@ -17,7 +17,8 @@
  * normalises it (agent/state/state_path.c: "." and ".." resolved, "//"
  * collapsed, cwd or dirfd prepended).  A path is "simple" when it is
  * absolute, at most VG_PF_SCAN bytes and has no "//" and no component
- * starting with "." (so no "." or ".."): then the normalised path is the
+ * starting with "." (so no "." or "..") and no ".." at all: then the
+ * normalised path is the
  * raw path (less a trailing '/'), and "the normalised path starts with P"
  * implies "the raw path starts with P".  Prefix tests are made on simple
  * paths only; any other path keeps the event.
@@ -84,7 +85,7 @@ static __inline int vg_pf_simple(const char *p)
 		char c = p[i & (VG_PF_BUF - 1)];
 		if (c == 0)
 			return 1;
-		if (prev == '/' && (c == '/' || c == '.'))
+		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '.'))
 			return 0;
 		prev = c;
 	}

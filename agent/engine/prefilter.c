@@ -279,10 +279,12 @@ static uint32_t glob_head(const char *s, uint32_t len)
 	return n;
 }
 
+/* Whether a string holds "/.", "//" or "..", which no simple path does. */
 static bool has_dot_or_slashes(const char *s, uint32_t len)
 {
 	for (uint32_t i = 0; i + 1 < len; i++)
-		if (s[i] == '/' && (s[i + 1] == '/' || s[i + 1] == '.'))
+		if ((s[i] == '/' && (s[i + 1] == '/' || s[i + 1] == '.')) ||
+		    (s[i] == '.' && s[i + 1] == '.'))
 			return true;
 	return false;
 }
@@ -435,8 +437,8 @@ static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, s
 		set_one(out, &c);
 		return;
 	}
-	/* fd.nameraw: the path as passed; a simple path contains no "/." nor
-	 * "//" and starts with '/', and neither does its normal form */
+	/* fd.nameraw: the path as passed; a simple path contains no "/.", "//"
+	 * nor ".." and starts with '/', and neither does its normal form */
 	if (!strcmp(f, "fd.nameraw") && k.ktype == VG_FT_STR) {
 		if ((!strcmp(k.op, "contains") && has_dot_or_slashes(k.s, k.len)) ||
 		    (!strcmp(k.op, "startswith") && k.len && k.s[0] != '/')) {
