@@ -122,12 +122,15 @@ def measure(build, setup, secs, pairs, path, sample):
             base = loop(build, kind, secs, path)
             setup.resume()
             s0 = sample()
+            c0 = setup.cpu()
             t0 = time.time()
             traced = loop(build, kind, secs, path)
             dt = time.time() - t0
             s1 = sample()
+            c1 = setup.cpu()
             ovh.append(1 - traced / base)
-            rates.append(((s1[0] - s0[0]) / dt, (s1[1] - s0[1]) / dt, traced))
+            rates.append(((s1[0] - s0[0]) / dt, (s1[1] - s0[1]) / dt, traced, (c1 - c0) / dt))
+        rates.sort(key=lambda x: x[2])
         res[kind] = (statistics.median(ovh), rates[len(rates) // 2])
     return res
 
@@ -150,6 +153,15 @@ class Toggle:
 
     def close(self):
         self.pause()
+
+    def cpu(self):
+        """CPU seconds the agent used so far (0 for the floor)."""
+        p = getattr(self.obj, "p", None)
+        if not isinstance(self.obj, Agent) or not p:
+            return 0.0
+        with open(f"/proc/{p.pid}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -210,12 +222,16 @@ def main():
     print(f"\nprefilter benchmark: {a.pairs} pairs x {a.secs:.1f} s per loop, "
           f"median overhead (1 - traced/untraced ops/s)")
     print(f"{'set-up':<14} {'loop':<5} {'overhead':>9} {'/floor':>7} {'loop ops/s':>11} "
-          f"{'sent/s':>10} {'filtered/s':>11} {'alerts':>7}")
+          f"{'sent/s':>10} {'filtered/s':>11} {'agent CPU':>9} {'alerts':>7}")
     for name, r, alerts in rows:
         for kind in ("orc", "oc"):
-            o, (sent, filt, ops) = r[kind]
-            print(f"{name:<14} {kind:<5} {100 * o:8.1f}% {o / floor[kind]:7.2f} {ops:11.0f} "
-                  f"{sent:10.0f} {filt:11.0f} {'' if alerts is None else alerts:>7}")
+            o, (sent, filt, ops, cpu) = r[kind]
+            ratio = o / floor[kind] if floor[kind] > 0 else float("nan")
+            print(f"{name:<14} {kind:<5} {100 * o:8.1f}% {ratio:7.2f} {ops:11.0f} "
+                  f"{sent:10.0f} {filt:11.0f} {100 * cpu:8.1f}% "
+                  f"{'' if alerts is None else alerts:>7}")
+    print("alerts: lines the agent printed while it ran (the loops raise none; other "
+          "processes on a shared machine may)")
     return 0
 
 

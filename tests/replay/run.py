@@ -12,6 +12,7 @@ detection and on noise.
 import json
 import os
 import subprocess
+import tempfile
 import sys
 
 SRC = os.environ.get("VIGIL_SRC", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -36,6 +37,16 @@ def rules_args(kind):
     return args
 
 
+PREFILTER_CFG = None
+
+
+def replay(kind, path, prefilter):
+    args = [VIGIL, "replay"] + rules_args(kind) + [path]
+    if prefilter:
+        args[2:2] = ["-c", PREFILTER_CFG]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
 def run_one(path):
     kind, expect = None, set()
     with open(path) as f:
@@ -46,7 +57,7 @@ def run_one(path):
                 expect.add(line.split(":", 1)[1].strip())
     if not kind:
         return "no '# rules:' line"
-    r = subprocess.run([VIGIL, "replay"] + rules_args(kind) + [path], capture_output=True, text=True, timeout=60)
+    r = replay(kind, path, False)
     if r.returncode != 0:
         return "vigil replay exit %d: %s" % (r.returncode, r.stderr.strip()[-800:])
     fired = set()
@@ -56,11 +67,22 @@ def run_one(path):
             fired.add(alert["rule"])
     if fired != expect:
         return "fired %s, expected %s" % (sorted(fired), sorted(expect))
+    # the kernel-side prefilter (capture.prefilter: on, run in user space
+    # by replay) must not change a single alert
+    p = replay(kind, path, True)
+    if p.returncode != 0:
+        return "vigil replay (prefilter on) exit %d: %s" % (p.returncode, p.stderr.strip()[-800:])
+    if p.stdout != r.stdout:
+        return "alerts differ with capture.prefilter: on:\n%s\nvs off:\n%s" % (p.stdout[-2000:], r.stdout[-2000:])
     return None
 
 
 def main():
+    global PREFILTER_CFG
     base = os.path.dirname(os.path.abspath(__file__))
+    fd, PREFILTER_CFG = tempfile.mkstemp(suffix=".yaml")
+    with os.fdopen(fd, "w") as f:
+        f.write("capture:\n  prefilter: on\n")
     fixtures = sorted(os.path.join(d, f) for d, _, fs in os.walk(base) for f in fs if f.endswith(".jsonl"))
     if not fixtures:
         sys.exit("no fixtures found")
@@ -70,6 +92,7 @@ def main():
         name = os.path.relpath(p, base)
         print("%s %s%s" % ("FAIL" if err else "PASS", name, ": " + err if err else ""), flush=True)
         failed += bool(err)
+    os.unlink(PREFILTER_CFG)
     print("%d passed, %d failed" % (len(fixtures) - failed, failed))
     sys.exit(1 if failed else 0)
 
