@@ -13,7 +13,7 @@ FROM ${DEBIAN_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config clang bpftool \
-      libbpf-dev libelf-dev zlib1g-dev libyaml-dev libcjson-dev \
+      libbpf-dev libelf-dev zlib1g-dev libyaml-dev libcjson-dev libre2-dev \
       libwebsockets-dev libssl-dev ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

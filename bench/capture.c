@@ -17,7 +17,13 @@
  * barely moves, to compare kernel-side changes.  First, the instructions
  * the verifier processed for each of vigil's programs.  Root only.
  *
- * usage: bench_capture [SECONDS_PER_RUN] [RUNS]
+ * With --lsm, only the open+close loop, under vigil's capture with
+ * capture.lsm off and on, alternating (off,on then on,off, ...): what the
+ * lsm/file_open program, which runs inside every open and stays silent
+ * for an ordinary one, adds.  The kernel matrix runs it in a guest with
+ * the bpf LSM (tests/kernels/init): the ratio is the figure there.
+ *
+ * usage: bench_capture [--lsm] [SECONDS_PER_RUN] [RUNS]
  *        bench_capture hold-floor   attach the floor program, print "ready",
  *                                   detach when stdin closes (bench/prefilter.py)
  */
@@ -152,6 +158,85 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* vigil's capture with the rules' syscalls interesting and a consumer
+ * thread decoding every record; -1 (message printed) on failure */
+static int vigil_start(struct consumer *c, pthread_t *th, enum vg_capture_lsm lsm, bool verifier)
+{
+	char err[512];
+	struct vg_capture_opts o = {.ringbuf_bytes = 8u << 20, .ignore_self = false, .lsm = lsm};
+	c->cap = vg_capture_open(&o, err, sizeof(err));
+	if (!c->cap) {
+		fprintf(stderr, "capture: %s\n", err);
+		return -1;
+	}
+	if (verifier) /* the verifier's budget, once */
+		print_verifier(c->cap);
+	uint8_t want[VG_NR_MAX] = {0};
+	for (size_t i = 0; i < sizeof(rule_syscalls) / sizeof(*rule_syscalls); i++)
+		want[vg_evtype_by_name(rule_syscalls[i])] = 1;
+	if (vg_capture_set_interest(c->cap, want, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		vg_capture_close(c->cap);
+		return -1;
+	}
+	struct vg_state_opts so = {0};
+	c->st = vg_state_new(&so);
+	c->ev = calloc(1, sizeof(*c->ev));
+	pthread_create(th, NULL, consume, c);
+	return 0;
+}
+
+/* stops the consumer and closes the capture; adds its counts */
+static void vigil_stop(struct consumer *c, pthread_t th, unsigned long *records,
+		       unsigned long *dropped)
+{
+	atomic_store(&c->stop, 1);
+	pthread_join(th, NULL);
+	struct vg_stats st;
+	vg_capture_stats(c->cap, &st);
+	for (int i = 0; i < VG_CAT_MAX; i++)
+		*dropped += st.dropped[i];
+	*records += c->records;
+	vg_capture_close(c->cap);
+	vg_state_free(c->st);
+	free(c->ev);
+}
+
+/* --lsm: open+close under capture.lsm off and on, in alternating order */
+static int bench_lsm(double secs, int runs, const char *path)
+{
+	double res[2][15], ratio[15];
+	unsigned long records = 0, dropped = 0;
+	for (int r = 0; r < runs; r++) {
+		for (int i = 0; i < 2; i++) {
+			int on = r % 2 ? 1 - i : i;
+			struct consumer c = {0};
+			pthread_t th;
+			if (vigil_start(&c, &th, on ? VG_CAPTURE_LSM_ON : VG_CAPTURE_LSM_OFF,
+					r == 0 && on))
+				return 1;
+			res[on][r] = run_loop(L_OPENCLOSE, secs, path);
+			vigil_stop(&c, th, &records, &dropped);
+		}
+		ratio[r] = res[1][r] / res[0][r];
+	}
+	printf("lsm benchmark: %d rounds x %.1f s per set-up (alternating), open+close ops/s\n",
+	       runs, secs);
+	printf("lsm rounds on/off:");
+	for (int r = 0; r < runs; r++)
+		printf(" %.3f", ratio[r]);
+	printf("\n");
+	qsort(res[0], (size_t)runs, sizeof(double), cmp_d);
+	qsort(res[1], (size_t)runs, sizeof(double), cmp_d);
+	qsort(ratio, (size_t)runs, sizeof(double), cmp_d);
+	printf("lsm off %.0f, lsm on %.0f (medians); on/off ratio %.3f (median of rounds, "
+	       "%.3f-%.3f): the file_open hook costs %.1f%% of an open+close\n",
+	       res[0][runs / 2], res[1][runs / 2], ratio[runs / 2], ratio[0], ratio[runs - 1],
+	       100.0 * (1 - ratio[runs / 2]));
+	printf("vigil consumed %lu records, %lu dropped by the kernel ring\n", records, dropped);
+	return 0;
+}
+
 static int hold_floor(void)
 {
 	struct floor_bpf *fl = floor_bpf__open_and_load();
@@ -172,10 +257,15 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "hold-floor"))
 		return hold_floor();
+	bool lsm = argc > 1 && !strcmp(argv[1], "--lsm");
+	if (lsm) {
+		argv++;
+		argc--;
+	}
 	double secs = argc > 1 ? atof(argv[1]) : 3;
 	int runs = argc > 2 ? atoi(argv[2]) : 3;
 	if (runs < 1 || runs > 15 || secs <= 0) {
-		fprintf(stderr, "usage: bench_capture [SECONDS_PER_RUN] [RUNS<=15]\n");
+		fprintf(stderr, "usage: bench_capture [--lsm] [SECONDS_PER_RUN] [RUNS<=15]\n");
 		return 2;
 	}
 	char path[] = "/tmp/vigil-bench-XXXXXX";
@@ -185,11 +275,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(fd);
+	if (lsm) {
+		int rc = bench_lsm(secs, runs, path);
+		unlink(path);
+		return rc;
+	}
 
 	const char *loops[] = {"getppid", "open+close"};
 	double res[3][2][15], prog_ns[15];
 	unsigned long dropped = 0, records = 0;
-	char err[512];
 
 	for (int r = 0; r < runs; r++) {
 		for (int s = 0; s < 3; s++) {
@@ -202,28 +296,8 @@ int main(int argc, char **argv)
 					fprintf(stderr, "floor program: %s\n", strerror(errno));
 					return 1;
 				}
-			} else if (s == 2) {
-				struct vg_capture_opts o = {.ringbuf_bytes = 8u << 20,
-							    .ignore_self = false};
-				c.cap = vg_capture_open(&o, err, sizeof(err));
-				if (!c.cap) {
-					fprintf(stderr, "capture: %s\n", err);
-					return 1;
-				}
-				if (r == 0) /* the verifier's budget, once */
-					print_verifier(c.cap);
-				uint8_t want[VG_NR_MAX] = {0};
-				for (size_t i = 0;
-				     i < sizeof(rule_syscalls) / sizeof(*rule_syscalls); i++)
-					want[vg_evtype_by_name(rule_syscalls[i])] = 1;
-				if (vg_capture_set_interest(c.cap, want, err, sizeof(err))) {
-					fprintf(stderr, "%s\n", err);
-					return 1;
-				}
-				struct vg_state_opts so = {0};
-				c.st = vg_state_new(&so);
-				c.ev = calloc(1, sizeof(*c.ev));
-				pthread_create(&th, NULL, consume, &c);
+			} else if (s == 2 && vigil_start(&c, &th, VG_CAPTURE_LSM_AUTO, r == 0)) {
+				return 1;
 			}
 			for (int l = 0; l < 2; l++)
 				res[s][l][r] = run_loop((enum loop_kind)l, secs, path);
@@ -231,18 +305,8 @@ int main(int argc, char **argv)
 				prog_ns[r] = prog_cost(c.cap, path);
 			if (fl)
 				floor_bpf__destroy(fl);
-			if (c.cap) {
-				atomic_store(&c.stop, 1);
-				pthread_join(th, NULL);
-				struct vg_stats st;
-				vg_capture_stats(c.cap, &st);
-				for (int i = 0; i < VG_CAT_MAX; i++)
-					dropped += st.dropped[i];
-				records += c.records;
-				vg_capture_close(c.cap);
-				vg_state_free(c.st);
-				free(c.ev);
-			}
+			if (c.cap)
+				vigil_stop(&c, th, &records, &dropped);
 		}
 	}
 	unlink(path);

@@ -6,10 +6,10 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git
   clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-  libyaml-dev libcjson-dev libwebsockets-dev libssl-dev
+  libyaml-dev libcjson-dev libwebsockets-dev libssl-dev libre2-dev
   libcmocka-dev clang-format libclang-rt-14-dev liburing-dev
   runc busybox-static iproute2 python3 procps curl prometheus
-  openssl unzip
+  openssl unzip rsyslog rsyslog-openssl
   buildah debootstrap python3-yaml
   qemu-system-x86 cpio debian-archive-keyring
 )
@@ -17,6 +17,15 @@ PKGS=(
 # Commands that another package may already provide (this machine's Node.js
 # from NodeSource ships npm and conflicts with Debian's npm package).
 CMDS=(npm:npm)
+
+# rsyslog: tests/sinks/test_sinks.py runs rsyslogd itself with its own
+# configuration (imuxsock on its own socket with SysSock.Use="off", its own
+# ports, work directory and pid file); the packaged service is not used.
+# Where installing it starts that service (a machine booted with systemd),
+# it reads journald's forwarding socket and never takes /dev/log (journald's);
+# without systemd, a policy-rc.d that forbids starting (Debian's container
+# images) keeps it stopped, and if it did start it would only own /dev/log,
+# which no test uses.
 
 missing=()
 for p in "${PKGS[@]}"; do

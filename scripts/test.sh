@@ -11,7 +11,10 @@
 #      that their compiled conditions agree with the trees (bench_engine verify)
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build,
-#      then the kernel matrix: Debian's 5.10, 6.1 and 6.12 cloud kernels
+#      the syslog and program sinks against a real rsyslogd started on
+#      loopback with its own configuration and real programs
+#      (tests/sinks/test_sinks.py, driver tests/sinks/sinkdrv), then the kernel
+#      matrix: Debian's 5.10, 6.1 and 6.12 cloud kernels
 #      booted under qemu (TCG) run the same checks (tests/kernels/run.sh)
 #   8. runs the Kubernetes end-to-end tests: tools.sh, cluster.sh (a real
 #      etcd + kube-apiserver on loopback), k8s/ driven by tests/k8s/k8sdrv,
@@ -104,6 +107,11 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
 
+stage "sinks: syslog against a real rsyslogd (unix, UDP, TCP, TLS, restart), the program sink"
+# the test starts its own rsyslogd (its own configuration, socket and ports):
+# the machine's rsyslog service and /dev/log are neither needed nor touched
+VIGIL_BUILD=$ROOT/build python3 tests/sinks/test_sinks.py
+
 stage "kernel matrix (5.10, 6.1, 6.12 under qemu TCG)"
 VIGIL_FALCO_RULES=$FALCO tests/kernels/run.sh build
 
@@ -123,5 +131,6 @@ VIGIL_FALCO_RULES=$FALCO tests/k8s/test_crds.sh "$ROOT/build"
 stage "benchmarks still run (bench/load.py --quick, no thresholds)"
 # it holds /tmp/vigil-bench.lock itself: one benchmark at a time on the machine
 bench/load.py --build "$ROOT/build" --quick
+VIGIL_FALCO_RULES=$FALCO flock /tmp/vigil-bench.lock build/bench_audit quick
 
 stage "all tests passed"

@@ -43,6 +43,26 @@ void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k
 	a->k8s_uid = dup_or_null(k8s_uid);
 }
 
+static void free_object(struct vg_alert *a)
+{
+	free(a->obj_kind);
+	free(a->obj_api_version);
+	free(a->obj_ns);
+	free(a->obj_name);
+	free(a->obj_uid);
+}
+
+void vg_alert_set_object(struct vg_alert *a, const char *kind, const char *api_version,
+			 const char *ns, const char *name, const char *uid)
+{
+	free_object(a);
+	a->obj_kind = dup_or_null(kind);
+	a->obj_api_version = dup_or_null(api_version);
+	a->obj_ns = dup_or_null(ns);
+	a->obj_name = dup_or_null(name);
+	a->obj_uid = dup_or_null(uid);
+}
+
 void vg_alert_ref(struct vg_alert *a)
 {
 	atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
@@ -59,6 +79,7 @@ void vg_alert_unref(struct vg_alert *a)
 	free(a->k8s_ns);
 	free(a->k8s_pod);
 	free(a->k8s_uid);
+	free_object(a);
 	free(a);
 }
 

@@ -32,6 +32,10 @@ struct vg_alert {
 	 * and priority of the text form, and the pod (NULL: the node's). */
 	char *message;
 	char *k8s_ns, *k8s_pod, *k8s_uid;
+	/* Or another object (an audit event's: the ClusterRoleBinding
+	 * created...): its kind (NULL: none), apiVersion, namespace ("" for
+	 * cluster objects), name and uid (NULL: unknown). */
+	char *obj_kind, *obj_api_version, *obj_ns, *obj_name, *obj_uid;
 };
 
 /* A new alert with one reference; takes over json and text (malloc'd,
@@ -40,6 +44,9 @@ struct vg_alert *vg_alert_new(const char *rule, int priority, uint64_t ts, char 
 /* Set message and pod (copied; each may be NULL) before the alert is shared. */
 void vg_alert_set_subject(struct vg_alert *a, const char *message, const char *k8s_ns,
 			  const char *k8s_pod, const char *k8s_uid);
+/* Set the object it regards when not a pod (copied; uid may be NULL). */
+void vg_alert_set_object(struct vg_alert *a, const char *kind, const char *api_version,
+			 const char *ns, const char *name, const char *uid);
 void vg_alert_ref(struct vg_alert *a);
 void vg_alert_unref(struct vg_alert *a); /* NULL is fine */
 

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "alertq.h"
 
@@ -47,6 +48,8 @@ struct vg_sink;
 #define VG_SINK_R_WRITE "write_error"		   /* any other failed write */
 #define VG_SINK_R_EVENTS_QUEUE "events_queue_full" /* the Kubernetes Events queue */
 #define VG_SINK_R_API "api_error"		   /* the API server refused an Event write */
+#define VG_SINK_R_TLS "tls"			   /* TLS handshake or certificate check failed */
+#define VG_SINK_R_PROGRAM_EXIT "program_exit"	   /* the program ended before reading it */
 #define VG_SINK_R_ERROR "error"			   /* a sink that gave no reason */
 
 struct vg_sink_ops {
@@ -75,6 +78,12 @@ static inline void vg_sink_settle(struct vg_sink *s, uint64_t sent, uint64_t fai
 {
 	if (s->settle && (sent || failed))
 		s->settle(s->settle_ctx, sent, failed, reason);
+}
+
+/* Whether reason r (NULL for none) is the word w. */
+static inline bool vg_sink_is(const char *r, const char *w)
+{
+	return r && !strcmp(r, w);
 }
 
 static inline bool vg_sink_giving_up(const struct vg_sink *s)
@@ -108,8 +117,66 @@ struct vg_sink_http_opts {
 	unsigned retries;
 	unsigned backoff_ms, backoff_max_ms;
 	int min_priority;
+	bool keepalive; /* reuse one connection (else one per request, libwebsockets) */
+	int batch;	/* VG_HTTP_BATCH_*: several alerts per request */
+	size_t batch_max_alerts, batch_max_bytes; /* 0: 100, 1 MiB */
+	unsigned batch_max_age_ms;		  /* 0: 1000 */
 };
+enum { VG_HTTP_BATCH_NONE, VG_HTTP_BATCH_ARRAY, VG_HTTP_BATCH_NDJSON };
+/* The connections the sink opened in keep-alive mode (tests, bench). */
+uint64_t vg_sink_http_connects(const struct vg_sink *s);
 struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, size_t errlen);
+
+/* RFC 5424 syslog (sink_syslog.c): transport "unix" (address: the socket's
+ * path, default /dev/log; a datagram socket unless unix_stream), "udp",
+ * "tcp" or "tls" (address HOST:PORT; octet-counted framing on TCP).
+ * Failed sends reconnect and retry with backoff like the HTTP sink. */
+struct vg_sink_syslog_opts {
+	const char *transport; /* unix | udp | tcp | tls */
+	const char *address;
+	bool unix_stream;
+	const char *ca_file, *client_cert, *client_key; /* tls; NULL: system CAs */
+	const char *server_name; /* name checked in the certificate; NULL: the host */
+	const char *facility;	 /* kern..local7; NULL: local0 */
+	const char *app_name;	 /* NULL: vigil */
+	const char *sd_id;	 /* NULL: vigil@32473 */
+	const char *hostname;	 /* NULL or "": gethostname() */
+	bool text;		 /* MSG is the text form (else the JSON line) */
+	bool bom;		 /* MSG starts with a UTF-8 BOM */
+	size_t max_bytes;	 /* a longer message is cut (on a UTF-8 boundary); 0: no limit */
+	unsigned timeout_ms, retries, backoff_ms, backoff_max_ms;
+	int min_priority;
+};
+struct vg_sink *vg_sink_syslog_new(const struct vg_sink_syslog_opts *o, char *err, size_t errlen);
+
+/* The formatter alone (unit tests): one RFC 5424 message into *out
+ * (realloc'd, *cap its size), NUL-terminated; returns its length. */
+struct vg_syslog_fmt {
+	int facility; /* 0..23 */
+	const char *hostname, *app_name, *msgid, *sd_id;
+	int procid;
+	bool text, bom;
+	size_t max_bytes;
+};
+size_t vg_syslog_format(const struct vg_syslog_fmt *f, const struct vg_alert *a, char **out,
+			size_t *cap);
+int vg_syslog_facility(const char *name); /* -1: unknown */
+
+/* A long-running program fed one alert per line on its stdin
+ * (sink_program.c): argv[0] is run (found on PATH when it has no '/')
+ * with argv, no shell; restarted with backoff when it exits.  An alert
+ * counts as sent once the program has read its whole line; lines it had
+ * not read when it ended are failed (program_exit).  A write that cannot
+ * go on for timeout_ms fails the alert (timeout). */
+struct vg_sink_program_opts {
+	const char *const *argv; /* NULL-terminated */
+	bool text;
+	unsigned timeout_ms, backoff_ms, backoff_max_ms;
+	unsigned retries;  /* restarts tried for one alert */
+	size_t pipe_bytes; /* the pipe's size (F_SETPIPE_SZ); 0: the kernel's */
+	int min_priority;
+};
+struct vg_sink *vg_sink_program_new(const struct vg_sink_program_opts *o, char *err, size_t errlen);
 
 /* Each alert as a Kubernetes Event (events.k8s.io/v1) through the writer
  * ev, which belongs to the caller and must outlive the sink: about its pod

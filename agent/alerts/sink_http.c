@@ -1,11 +1,20 @@
-/* sink_http.c - the HTTP(S) POST sink on the libwebsockets client.
+/* sink_http.c - the HTTP(S) POST sink.
  *
- * The sink owns one lws context, used only by its dispatcher thread: each
- * alert is one request on a fresh connection, serviced until the answer
- * completes, fails or times out.  Failures are retried with exponential
- * backoff; every wait checks give_up so shutdown is never held hostage
- * by a dead receiver. */
+ * Two ways to send, one sink:
+ *   keep-alive (the default)  a blocking HTTP/1.1 client (httpka.c) on one
+ *        connection reused from request to request;
+ *   one connection per alert  the libwebsockets client (httpc.h): the sink
+ *        owns one lws context, used only by its dispatcher thread; each
+ *        request is serviced until the answer completes, fails or times out.
+ * Each request carries one alert (the body Falcosidekick takes) or, when
+ * batching, a JSON array or newline-delimited JSON of several; a batch is
+ * sent when it is full (alerts or bytes), when its oldest alert is too old,
+ * or when the queue runs empty (flush).  Batched alerts are held
+ * (VG_SINK_HELD) and settled all at once with the request's outcome.
+ * Failures are retried with exponential backoff; every wait checks give_up
+ * so shutdown is never held hostage by a dead receiver. */
 #include "httpc.h"
+#include "httpka.h"
 #include "log.h"
 #include "sink.h"
 #include "util.h"
@@ -27,10 +36,27 @@ struct http {
 	char **hname, **hvalue; /* custom headers, names lower case with ':' */
 	size_t nheaders;
 	unsigned timeout_ms, retries, backoff_ms, backoff_max_ms;
+	const char *ctype;
+
+	/* keep-alive mode */
+	bool ka;
+	struct nc_opts no;
+	struct nc_tls *tls;
+	struct httpka k;
+	bool k_init;
+
+	/* batching */
+	int batch; /* VG_HTTP_BATCH_* */
+	size_t batch_max, batch_max_bytes;
+	unsigned batch_age_ms;
+	char *bbuf;
+	size_t blen, bcap, bn;
+	uint64_t bt0;
 
 	/* the request in flight */
 	struct lws *wsi;
-	const struct vg_alert *cur;
+	const char *body;
+	size_t body_len;
 	size_t sent;
 	int done; /* 0 running, 1 success, -1 failure */
 	int status;
@@ -65,10 +91,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		for (size_t i = 0; i < h->nheaders; i++)
 			if (httpc_add_header(wsi, h->hname[i], h->hvalue[i], p, end))
 				return -1;
-		return httpc_add_body_headers(wsi, "application/json", h->cur->json_len, p, end);
+		return httpc_add_body_headers(wsi, h->ctype, h->body_len, p, end);
 	}
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
-		if (httpc_write_body(wsi, h->cur->json, h->cur->json_len, &h->sent)) {
+		if (httpc_write_body(wsi, h->body, h->body_len, &h->sent)) {
 			finish(h, 0, VG_SINK_R_CONNECT, "writing the request body failed");
 			return -1;
 		}
@@ -117,15 +143,40 @@ static const struct lws_protocols protocols[] = {
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* The status's outcome, as the lws callback judges it. */
+static void judge(struct http *h)
+{
+	if (h->status >= 200 && h->status < 300)
+		finish(h, 1, NULL, "ok");
+	else if (h->status >= 300 && h->status < 400)
+		finish(h, 0, VG_SINK_R_HTTP_REDIRECT,
+		       "HTTP status %d, redirect to '%s' not followed: fix the URL", h->status,
+		       h->location);
+	else
+		finish(h, 0, VG_SINK_R_HTTP_STATUS, "HTTP status %d", h->status);
+}
+
 /* One attempt; 0 on a 2xx answer. */
-static int attempt(struct vg_sink *s, struct http *h, const struct vg_alert *a)
+static int attempt(struct vg_sink *s, struct http *h)
 {
 	if (vg_sink_giving_up(s)) {
 		snprintf(h->why, sizeof(h->why), "shutting down");
 		h->reason = VG_SINK_R_SHUTDOWN;
 		return -1;
 	}
-	h->cur = a;
+	if (h->ka) {
+		h->done = 0;
+		h->status = 0;
+		const char *reason = NULL;
+		if (httpka_post(&h->k, h->body, h->body_len, h->timeout_ms, &h->status, h->location,
+				sizeof(h->location), &reason, h->why, sizeof(h->why))) {
+			h->done = -1;
+			h->reason = reason ? reason : VG_SINK_R_CONNECT;
+			return -1;
+		}
+		judge(h);
+		return h->done == 1 ? 0 : -1;
+	}
 	h->sent = 0;
 	h->done = 0;
 	h->status = 0;
@@ -161,7 +212,6 @@ static int attempt(struct vg_sink *s, struct http *h, const struct vg_alert *a)
 		lws_set_timeout(h->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
 		h->wsi = NULL;
 	}
-	h->cur = NULL;
 	return h->done == 1 ? 0 : -1;
 }
 
@@ -181,15 +231,22 @@ static void backoff_sleep(struct vg_sink *s, unsigned ms)
 	}
 }
 
-static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen)
+/* POST body with retries: 0, or -1 with s->reason and err. */
+static int post(struct vg_sink *s, struct http *h, const char *body, size_t len, char *err,
+		size_t errlen)
 {
-	struct http *h = s->impl;
+	h->body = body;
+	h->body_len = len;
 	unsigned wait = h->backoff_ms, i;
 	for (i = 0;; i++) {
-		if (!attempt(s, h, a))
+		if (!attempt(s, h))
 			return 0;
 		/* a redirect answers the same every time: no retry */
-		if (i >= h->retries || vg_sink_giving_up(s) || h->status / 100 == 3)
+		if (i < h->retries && h->status / 100 != 3 && vg_sink_giving_up(s)) {
+			h->reason = VG_SINK_R_SHUTDOWN; /* it would have been retried */
+			break;
+		}
+		if (i >= h->retries || h->status / 100 == 3)
 			break;
 		vg_log(VG_LOG_DEBUG, "sink %s: %s; retry %u in %u ms", s->name, h->why, i + 1,
 		       wait);
@@ -202,10 +259,65 @@ static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, 
 	return -1;
 }
 
+/* Send the batch and settle its alerts with the outcome. */
+static int send_batch(struct vg_sink *s, struct http *h, char *err, size_t errlen)
+{
+	if (!h->bn)
+		return 0;
+	if (h->batch == VG_HTTP_BATCH_ARRAY)
+		h->bbuf[h->blen++] = ']';
+	uint64_t n = h->bn;
+	int rc = post(s, h, h->bbuf, h->blen, err, errlen);
+	h->bn = h->blen = 0;
+	if (rc)
+		vg_sink_settle(s, 0, n, s->reason ? s->reason : VG_SINK_R_ERROR);
+	else
+		vg_sink_settle(s, n, 0, NULL);
+	return rc;
+}
+
+static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen)
+{
+	struct http *h = s->impl;
+	if (!h->batch)
+		return post(s, h, a->json, a->json_len, err, errlen);
+	/* would this alert overflow the batch? send what is there first */
+	if (h->bn && h->blen + a->json_len + 2 > h->batch_max_bytes &&
+	    send_batch(s, h, err, errlen))
+		vg_log(VG_LOG_WARNING, "sink %s: %s", s->name, err);
+	if (h->bcap < h->blen + a->json_len + 3) {
+		h->bcap = (h->blen + a->json_len + 3) * 2;
+		h->bbuf = vg_xrealloc(h->bbuf, h->bcap);
+	}
+	if (!h->bn)
+		h->bt0 = vg_now_mono_ns();
+	if (h->batch == VG_HTTP_BATCH_ARRAY)
+		h->bbuf[h->blen++] = h->bn ? ',' : '[';
+	memcpy(h->bbuf + h->blen, a->json, a->json_len);
+	h->blen += a->json_len;
+	if (h->batch == VG_HTTP_BATCH_NDJSON)
+		h->bbuf[h->blen++] = '\n';
+	h->bn++;
+	if ((h->bn >= h->batch_max || h->blen >= h->batch_max_bytes ||
+	     vg_now_mono_ns() - h->bt0 >= (uint64_t)h->batch_age_ms * 1000000ull) &&
+	    send_batch(s, h, err, errlen))
+		vg_log(VG_LOG_WARNING, "sink %s: %s", s->name, err);
+	return VG_SINK_HELD;
+}
+
+static int http_flush(struct vg_sink *s, char *err, size_t errlen)
+{
+	return send_batch(s, s->impl, err, errlen);
+}
+
 static void http_free(struct http *h)
 {
 	if (h->ctx)
 		lws_context_destroy(h->ctx);
+	if (h->k_init)
+		httpka_free(&h->k);
+	nc_tls_free(h->tls);
+	free(h->bbuf);
 	for (size_t i = 0; i < h->nheaders; i++) {
 		free(h->hname[i]);
 		free(h->hvalue[i]);
@@ -219,12 +331,17 @@ static void http_free(struct http *h)
 
 static void http_close(struct vg_sink *s)
 {
+	struct http *h = s->impl;
+	char err[512];
+	if (h->bn && send_batch(s, h, err, sizeof(err)))
+		vg_log(VG_LOG_WARNING, "sink %s: %s", s->name, err);
 	http_free(s->impl);
 	free(s);
 }
 
 static const struct vg_sink_ops http_ops = {
 	.deliver = http_deliver,
+	.flush = http_flush,
 	.close = http_close,
 };
 
@@ -299,6 +416,33 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 		goto fail;
 	}
 
+	h->batch = o->batch;
+	h->batch_max = o->batch_max_alerts ? o->batch_max_alerts : 100;
+	h->batch_max_bytes = o->batch_max_bytes ? o->batch_max_bytes : 1 << 20;
+	h->batch_age_ms = o->batch_max_age_ms ? o->batch_max_age_ms : 1000;
+	h->ctype = h->batch == VG_HTTP_BATCH_NDJSON ? "application/x-ndjson" : "application/json";
+	if (o->keepalive) {
+		h->ka = true;
+		h->no.kind = NC_TCP;
+		h->no.host = h->u.host;
+		h->no.port = h->u.port;
+		h->no.tls = h->u.tls;
+		h->no.ca_file = o->ca_file;
+		h->no.client_cert = o->client_cert;
+		h->no.client_key = o->client_key;
+		if (h->u.tls && !(h->tls = nc_tls_new(&h->no, err, errlen)))
+			goto fail;
+		struct vg_sink *s = vg_xcalloc(1, sizeof(*s));
+		httpka_init(&h->k, &h->no, h->tls, &s->give_up, h->u.path, h->hosthdr, h->ctype,
+			    (const char *const *)h->hname, (const char *const *)h->hvalue,
+			    h->nheaders);
+		h->k_init = true;
+		snprintf(s->name, sizeof(s->name), "http");
+		s->min_priority = o->min_priority;
+		s->ops = &http_ops;
+		s->impl = h;
+		return s;
+	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, vg_log_lws);
 	struct httpc_ctx_opts co = {
 		.protocols = protocols,
@@ -328,4 +472,10 @@ struct vg_sink *vg_sink_http_new(const struct vg_sink_http_opts *o, char *err, s
 fail:
 	http_free(h);
 	return NULL;
+}
+
+uint64_t vg_sink_http_connects(const struct vg_sink *s)
+{
+	const struct http *h = s->impl;
+	return h->ka ? h->k.connects : 0;
 }

@@ -1,7 +1,8 @@
 /* sink_k8s_events.c - the Kubernetes Events sink: alerts handed to the
  * k8s_events writer (k8s/k8s_events.h), which merges repeats into series
  * and rate-limits the writes on its own thread.  The alert record carries
- * its message and pod (alertq.h), so nothing is parsed here. */
+ * its message and pod, or the object an audit event acted upon (alertq.h),
+ * so nothing is parsed here. */
 #include "k8s_events.h"
 #include "sink.h"
 #include "util.h"
@@ -22,7 +23,13 @@ static int events_deliver(struct vg_sink *s, const struct vg_alert *al, char *er
 		.note = al->message ? al->message : al->rule,
 		.time_ns = al->ts,
 	};
-	if (al->k8s_pod && al->k8s_ns) {
+	if (al->obj_kind && al->obj_name) { /* an audit event's object */
+		in.kind = al->obj_kind;
+		in.api_version = al->obj_api_version;
+		in.namespace = al->obj_ns;
+		in.name = al->obj_name;
+		in.uid = al->obj_uid;
+	} else if (al->k8s_pod && al->k8s_ns) {
 		in.kind = "Pod";
 		in.namespace = al->k8s_ns;
 		in.name = al->k8s_pod;

@@ -6,23 +6,39 @@
  * held (VG_SINK_HELD) until its line is written: only then is it counted
  * as sent.  A full disk fails the lines that could not be written (reason
  * no_space), never leaves half a line glued to the next one, and the sink
- * goes on by itself once there is room again. */
+ * goes on by itself once there is room again.
+ *
+ * A pipe, terminal or socket nobody reads must not hold the agent past
+ * its shutdown deadline: on those, a write waits in poll(2) (checking the
+ * sink's give_up flag every WAIT_TICK_MS), then writes at most what poll
+ * promised room for without blocking: PIPE_BUF bytes (a socket: a send
+ * with MSG_DONTWAIT).  Once the dispatcher gives up, only what fits at
+ * once is still written; the rest fails with reason shutdown.  Regular
+ * files never block for long and are written whole. */
 #include "log.h"
 #include "sink.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define BUFSZ 65536
+#define WAIT_TICK_MS 50
+
+enum fdkind { FD_FILE, FD_PIPE, FD_SOCKET }; /* FD_PIPE: also terminals, devices */
 
 struct stream {
+	struct vg_sink *sink; /* its give_up flag */
 	int fd;
+	enum fdkind kind;
 	bool owned; /* a file we opened (and reopen) */
 	bool text;
 	char *path;
@@ -44,15 +60,60 @@ static const char *where(const struct stream *st)
 
 static const char *reason_of(int e)
 {
+	if (e == ECANCELED) /* wait_writable: the shutdown deadline passed */
+		return VG_SINK_R_SHUTDOWN;
 	return e == ENOSPC || e == EDQUOT || e == EFBIG ? VG_SINK_R_NO_SPACE : VG_SINK_R_WRITE;
 }
 
+static enum fdkind fd_kind(int fd)
+{
+	struct stat sb;
+	if (fstat(fd, &sb) || S_ISREG(sb.st_mode))
+		return FD_FILE;
+	return S_ISSOCK(sb.st_mode) ? FD_SOCKET : FD_PIPE;
+}
+
+/* Wait until the fd takes bytes; -1 (errno ECANCELED) once the sink gives
+ * up and it still does not. */
+static int wait_writable(struct stream *st)
+{
+	struct pollfd pfd = {st->fd, POLLOUT, 0};
+	for (;;) {
+		bool last = vg_sink_giving_up(st->sink);
+		int r = poll(&pfd, 1, last ? 0 : WAIT_TICK_MS);
+		if (r > 0)
+			return 0; /* writable, or an error the write will report */
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (last) {
+			errno = ECANCELED;
+			return -1;
+		}
+	}
+}
+
+/* One write that does not block on a reader that does not read. */
+static ssize_t write_once(struct stream *st, const char *p, size_t n)
+{
+	if (st->kind == FD_FILE)
+		return write(st->fd, p, n);
+	for (;;) {
+		if (wait_writable(st))
+			return -1;
+		if (st->kind == FD_PIPE)
+			return write(st->fd, p, n < PIPE_BUF ? n : PIPE_BUF);
+		ssize_t w = send(st->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return w;
+	}
+}
+
 /* Write what it can: the bytes written; *err_no set when short. */
-static size_t write_some(int fd, const char *p, size_t n, int *err_no)
+static size_t write_some(struct stream *st, const char *p, size_t n, int *err_no)
 {
 	size_t done = 0;
 	while (done < n) {
-		ssize_t w = write(fd, p + done, n - done);
+		ssize_t w = write_once(st, p + done, n - done);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -74,8 +135,7 @@ static int pay_owed(struct vg_sink *s, int *err_no)
 	struct stream *st = s->impl;
 	if (!st->owe)
 		return 0;
-	st->owe_done +=
-		write_some(st->fd, st->owe + st->owe_done, st->owe_len - st->owe_done, err_no);
+	st->owe_done += write_some(st, st->owe + st->owe_done, st->owe_len - st->owe_done, err_no);
 	if (st->owe_done < st->owe_len)
 		return -1;
 	free(st->owe);
@@ -126,7 +186,7 @@ static int stream_flush(struct vg_sink *s, char *err, size_t errlen)
 	}
 	if (!st->len)
 		return 0;
-	size_t done = write_some(st->fd, st->buf, st->len, &err_no);
+	size_t done = write_some(st, st->buf, st->len, &err_no);
 	if (done == st->len) {
 		vg_sink_settle(s, st->held, 0, NULL);
 		st->len = st->held = 0;
@@ -195,6 +255,7 @@ static int stream_reopen(struct vg_sink *s, char *err, size_t errlen)
 		unwrite_owed(st);
 	close(st->fd);
 	st->fd = fd;
+	st->kind = fd_kind(fd);
 	return rc;
 }
 
@@ -204,7 +265,8 @@ static void stream_close(struct vg_sink *s)
 	char err[256];
 	if (stream_flush(s, err, sizeof(err)))
 		vg_log(VG_LOG_WARNING, "sink %s: %s", s->name, err);
-	drop_owed(s, VG_SINK_R_NO_SPACE); /* still cut: no broken line left behind */
+	/* still cut: no broken line left behind */
+	drop_owed(s, vg_sink_giving_up(s) ? VG_SINK_R_SHUTDOWN : VG_SINK_R_NO_SPACE);
 	if (st->owned)
 		close(st->fd);
 	free(st->buf);
@@ -225,7 +287,9 @@ static struct vg_sink *stream_new(const char *name, int fd, bool owned, const ch
 {
 	struct vg_sink *s = vg_xcalloc(1, sizeof(*s));
 	struct stream *st = vg_xmalloc(sizeof(*st));
+	st->sink = s;
 	st->fd = fd;
+	st->kind = fd_kind(fd);
 	st->owned = owned;
 	st->text = text;
 	st->path = path ? vg_xstrdup(path) : NULL;

@@ -67,6 +67,9 @@ void vg_audit_free(struct vg_audit *a);
 typedef void (*vg_audit_fn)(void *ctx, const cJSON *event);
 size_t vg_audit_drain(struct vg_audit *a, vg_audit_fn fn, void *ctx, size_t max);
 
+/* Wait up to ms for queued events; true when there are some. */
+bool vg_audit_wait(struct vg_audit *a, unsigned ms);
+
 /* Events dropped because the queue was full, since the last call. */
 uint64_t vg_audit_take_drops(struct vg_audit *a);
 

@@ -1,18 +1,27 @@
 /* audit_rx.c - the audit webhook's HTTPS listener and its queue; see audit.h.
  *
- * Blocking OpenSSL on a thread per connection, at most max_connections of
- * them (one more is accepted and closed at once, counted): the API server
- * keeps one or a few connections open and posts batches on them.  Each
- * socket has a receive and send timeout, so a peer that stalls ties up its
- * thread for timeout_ms at most.  The body is read only after the headers
- * pass: a Content-Length over max_body_bytes is refused before a byte of
- * it is read.
+ * OpenSSL on a thread per connection, at most max_connections of them (one
+ * more is accepted and closed at once, counted): the API server keeps one
+ * or a few connections open and posts batches on them.  The sockets are
+ * non-blocking and every wait is a poll() against a deadline, so that a
+ * peer trickling its handshake or headers a byte at a time (slowloris)
+ * holds its thread for a bounded time, not for as long as it keeps a byte
+ * coming within each read timeout: a connection waits timeout_ms for the
+ * first byte of a request (or the end of the handshake), then the whole
+ * request must arrive within timeout_ms of that byte.  The body is read
+ * only after the headers pass: a Content-Length over max_body_bytes is
+ * refused before a byte of it is read.
+ *
+ * A client certificate is checked after the handshake, not during it, so
+ * that a missing or untrusted one gets an HTTP 403 the API server logs
+ * (counted as "forbidden") instead of a bare TLS alert.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +29,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "audit.h"
 #include "log.h"
@@ -35,7 +46,8 @@
 /* why a request was answered as it was: vigil_audit_requests_total{result} */
 enum result {
 	RES_OK,
-	RES_TLS,	  /* handshake failed: no or a wrong client certificate... */
+	RES_TLS,	  /* handshake failed: not TLS, no common protocol... */
+	RES_FORBIDDEN,	  /* no client certificate, or one audit.client_ca did not sign */
 	RES_UNAUTHORIZED, /* missing or wrong bearer token */
 	RES_TOO_LARGE,	  /* body over max_body_bytes */
 	RES_MALFORMED,	  /* not an audit.k8s.io/v1 EventList */
@@ -43,11 +55,12 @@ enum result {
 	RES_NOT_FOUND,	  /* another path */
 	RES_METHOD,	  /* not POST */
 	RES_BUSY,	  /* over max_connections */
+	RES_TIMEOUT,	  /* a handshake or request not complete within timeout_ms */
 	RES_NRESULTS,
 };
-static const char *const result_names[RES_NRESULTS] = {"ok",	    "tls",	 "unauthorized",
-						       "too_large", "malformed", "bad_request",
-						       "not_found", "method",	 "busy"};
+static const char *const result_names[RES_NRESULTS] = {
+	"ok",	       "tls",	    "forbidden", "unauthorized", "too_large", "malformed",
+	"bad_request", "not_found", "method",	 "busy",	 "timeout"};
 
 struct batch {
 	struct batch *next;
@@ -68,6 +81,7 @@ struct vg_audit {
 
 	pthread_mutex_t mu; /* the queue and the connection list */
 	pthread_cond_t idle;
+	pthread_cond_t queued; /* a batch was queued (vg_audit_wait) */
 	struct batch *head, *tail;
 	size_t qbytes;
 	uint64_t drops_pending;
@@ -114,6 +128,17 @@ static int tls_error(char *err, size_t errlen, const char *what, const char *pat
 	return -1;
 }
 
+/* The verification's verdict on the client's chain, noted on the
+ * connection instead of failing the handshake: any error marks it bad. */
+static int note_verify(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	bool *bad = ssl ? SSL_get_app_data(ssl) : NULL;
+	if (!ok && bad)
+		*bad = true;
+	return 1;
+}
+
 static int setup_tls(struct vg_audit *a, char *err, size_t errlen)
 {
 	a->ctx = SSL_CTX_new(TLS_server_method());
@@ -129,7 +154,8 @@ static int setup_tls(struct vg_audit *a, char *err, size_t errlen)
 	if (a->o.client_ca && *a->o.client_ca) {
 		if (SSL_CTX_load_verify_locations(a->ctx, a->o.client_ca, NULL) != 1)
 			return tls_error(err, errlen, "audit.client_ca", a->o.client_ca);
-		SSL_CTX_set_verify(a->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		/* ask for a certificate, judge it in the request (see the top) */
+		SSL_CTX_set_verify(a->ctx, SSL_VERIFY_PEER, note_verify);
 	}
 	return 0;
 }
@@ -184,8 +210,8 @@ static void setup_metrics(struct vg_audit *a, struct vg_metrics *reg)
 	struct vg_metric_desc req = {
 		.name = "vigil_audit_requests_total",
 		.help = "Audit webhook requests by result: ok, or why they were refused (tls, "
-			"unauthorized, too_large, malformed, bad_request, not_found, method, "
-			"busy).",
+			"forbidden, unauthorized, too_large, malformed, bad_request, not_found, "
+			"method, busy, timeout).",
 		.type = VG_METRIC_COUNTER,
 		.labels = {"result", NULL},
 	};
@@ -237,6 +263,11 @@ struct vg_audit *vg_audit_new(const struct vg_audit_opts *o, struct vg_metrics *
 	a->path = vg_xstrdup(o->path && *o->path ? o->path : "/k8s-audit");
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->idle, NULL);
+	pthread_condattr_t cattr;
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->queued, &cattr);
+	pthread_condattr_destroy(&cattr);
 	a->conns = vg_xcalloc(o->max_connections + 1, sizeof(int));
 	if ((tok && !(a->token = read_token(o->token_file, err, errlen))) ||
 	    setup_tls(a, err, errlen) || setup_listen(a, err, errlen) ||
@@ -278,6 +309,7 @@ static void queue_push(struct vg_audit *a, cJSON *doc, const cJSON *events, size
 	a->tail = b;
 	a->qbytes += bytes;
 	vg_metric_set(a->m_qbytes, (double)a->qbytes);
+	pthread_cond_signal(&a->queued);
 	pthread_mutex_unlock(&a->mu);
 	vg_metric_add(a->m_ev_queued, n);
 }
@@ -310,6 +342,25 @@ size_t vg_audit_drain(struct vg_audit *a, vg_audit_fn fn, void *ctx, size_t max)
 	return done;
 }
 
+bool vg_audit_wait(struct vg_audit *a, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&a->mu);
+	while (!a->head && !atomic_load(&a->stopping))
+		if (pthread_cond_timedwait(&a->queued, &a->mu, &ts))
+			break;
+	bool have = a->head != NULL;
+	pthread_mutex_unlock(&a->mu);
+	return have;
+}
+
 uint64_t vg_audit_take_drops(struct vg_audit *a)
 {
 	pthread_mutex_lock(&a->mu);
@@ -325,18 +376,70 @@ struct conn {
 	struct vg_audit *a;
 	int fd;
 	SSL *ssl;
+	bool cert_bad;	   /* the client's chain failed verification (note_verify) */
+	uint64_t deadline; /* monotonic ns: the current handshake or request */
 	char hdr[HDR_MAX + 1];
 	size_t hlen; /* bytes in hdr (may run past the headers into the body) */
 };
+
+enum io { IO_OK, IO_CLOSED, IO_TIMEOUT };
+
+/* After an SSL call returned ret <= 0: wait for the socket until the
+ * deadline when OpenSSL wants to read or write more.  IO_OK: try again. */
+static enum io io_wait(struct conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+	short want = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+	if (!want)
+		return IO_CLOSED;
+	uint64_t now = vg_now_mono_ns();
+	if (now >= c->deadline)
+		return IO_TIMEOUT;
+	uint64_t ms = (c->deadline - now + 999999) / 1000000;
+	struct pollfd p = {c->fd, want, 0};
+	int r = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+	if (r < 0 && errno != EINTR)
+		return IO_CLOSED;
+	return IO_OK; /* ready, hung up (the call then says so) or the deadline */
+}
+
+static enum io tls_accept(struct conn *c)
+{
+	for (;;) {
+		int r = SSL_accept(c->ssl);
+		if (r == 1)
+			return IO_OK;
+		enum io w = io_wait(c, r);
+		if (w != IO_OK)
+			return w;
+	}
+}
+
+/* Read some bytes; *got > 0 on IO_OK. */
+static enum io tls_read(struct conn *c, void *buf, size_t cap, size_t *got)
+{
+	for (;;) {
+		int r = SSL_read(c->ssl, buf, cap > (1u << 30) ? (1 << 30) : (int)cap);
+		if (r > 0) {
+			*got = (size_t)r;
+			return IO_OK;
+		}
+		enum io w = io_wait(c, r);
+		if (w != IO_OK)
+			return w;
+	}
+}
 
 static int send_all(struct conn *c, const char *p, size_t n)
 {
 	while (n) {
 		int w = SSL_write(c->ssl, p, n > 65536 ? 65536 : (int)n);
-		if (w <= 0)
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (io_wait(c, w) != IO_OK) {
 			return -1;
-		p += w;
-		n -= (size_t)w;
+		}
 	}
 	return 0;
 }
@@ -348,25 +451,26 @@ static void respond(struct conn *c, int code, const char *reason, const char *bo
 			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 			 "Content-Length: %zu\r\n%s\r\n%s",
 			 code, reason, strlen(body), close ? "Connection: close\r\n" : "", body);
+	/* an answer gets its own time: the request's may be spent */
+	c->deadline = vg_now_mono_ns() + c->a->o.timeout_ms * 1000000ull;
 	send_all(c, buf, (size_t)n);
 }
 
 /* Refuse and close.  The client may still be sending its body: read and
- * drop what comes for a moment (at most max_body_bytes, one second of
- * silence ends it), so that it sees the answer, not a reset. */
+ * drop what comes for a moment (at most max_body_bytes, one second in
+ * all), so that it sees the answer, not a reset. */
 static void refuse(struct conn *c, enum result r, int code, const char *reason, const char *msg)
 {
 	char body[256];
 	snprintf(body, sizeof(body), "{\"error\":\"%s\"}", msg);
+	count(c->a, r); /* before the answer: whoever saw it sees the count */
 	respond(c, code, reason, body, true);
-	count(c->a, r);
-	struct timeval tv = {1, 0};
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	c->deadline = vg_now_mono_ns() + 1000000000ull;
 	char sink[16384];
 	uint64_t left = c->a->o.max_body_bytes + HDR_MAX;
-	int n;
+	size_t n;
 	while (left && !atomic_load(&c->a->stopping) &&
-	       (n = SSL_read(c->ssl, sink, (int)sizeof(sink))) > 0)
+	       tls_read(c, sink, sizeof(sink), &n) == IO_OK)
 		left = (uint64_t)n < left ? left - (uint64_t)n : 0;
 }
 
@@ -404,30 +508,64 @@ static bool token_ok(const struct vg_audit *a, const char *auth)
 	return n == m && CRYPTO_memcmp(t, a->token, n) == 0;
 }
 
+static bool cert_ok(const struct conn *c)
+{
+	if (!c->a->o.client_ca || !*c->a->o.client_ca)
+		return true;
+	if (c->cert_bad || SSL_get_verify_result(c->ssl) != X509_V_OK)
+		return false;
+	X509 *x = SSL_get1_peer_certificate(c->ssl);
+	X509_free(x);
+	return x != NULL;
+}
+
+/* The headers into c->hdr; NULL when the connection must close (counted
+ * when it was not a plain close or an idle timeout). */
+static char *read_headers(struct conn *c)
+{
+	uint64_t ns = c->a->o.timeout_ms * 1000000ull;
+	c->deadline = vg_now_mono_ns() + ns; /* for its first byte */
+	bool started = c->hlen > 0;	     /* a pipelined request */
+	for (;;) {
+		c->hdr[c->hlen] = '\0';
+		char *end = strstr(c->hdr, "\r\n\r\n");
+		if (end)
+			return end;
+		if (c->hlen >= HDR_MAX) {
+			refuse(c, RES_BAD_REQUEST, 431, "Request Header Fields Too Large",
+			       "headers too large");
+			return NULL;
+		}
+		size_t n;
+		enum io r = tls_read(c, c->hdr + c->hlen, HDR_MAX - c->hlen, &n);
+		if (r == IO_TIMEOUT && started)
+			count(c->a, RES_TIMEOUT); /* not an idle connection: a stall */
+		if (r != IO_OK)
+			return NULL;
+		if (!started) { /* the whole request within timeout_ms from here */
+			started = true;
+			c->deadline = vg_now_mono_ns() + ns;
+		}
+		c->hlen += n;
+	}
+}
+
 /* One request; false when the connection must close. */
 static bool one_request(struct conn *c)
 {
 	struct vg_audit *a = c->a;
-	/* the headers */
-	char *end = NULL;
-	for (;;) {
-		c->hdr[c->hlen] = '\0';
-		if ((end = strstr(c->hdr, "\r\n\r\n")))
-			break;
-		if (c->hlen >= HDR_MAX) {
-			refuse(c, RES_BAD_REQUEST, 431, "Request Header Fields Too Large",
-			       "headers too large");
-			return false;
-		}
-		int r = SSL_read(c->ssl, c->hdr + c->hlen, (int)(HDR_MAX - c->hlen));
-		if (r <= 0)
-			return false; /* closed, or the timeout between requests */
-		c->hlen += (size_t)r;
-	}
+	char *end = read_headers(c);
+	if (!end)
+		return false;
 	end += 2; /* keep the last header's \r\n */
 	char method[16], target[1024];
 	if (sscanf(c->hdr, "%15s %1023s HTTP/1.", method, target) != 2) {
 		refuse(c, RES_BAD_REQUEST, 400, "Bad Request", "bad request line");
+		return false;
+	}
+	if (!cert_ok(c)) {
+		refuse(c, RES_FORBIDDEN, 403, "Forbidden",
+		       "a client certificate signed by audit.client_ca is required");
 		return false;
 	}
 	char v[256];
@@ -477,14 +615,14 @@ static bool one_request(struct conn *c)
 	memmove(c->hdr, c->hdr + hdr_end + have, extra);
 	c->hlen = extra;
 	while (have < clen) {
-		int r = SSL_read(c->ssl, body + have,
-				 clen - have > (1u << 30) ? (1 << 30) : (int)(clen - have));
-		if (r <= 0) {
+		size_t n;
+		enum io r = tls_read(c, body + have, (size_t)clen - have, &n);
+		if (r != IO_OK) {
 			free(body);
-			count(a, RES_BAD_REQUEST);
+			count(a, r == IO_TIMEOUT ? RES_TIMEOUT : RES_BAD_REQUEST);
 			return false;
 		}
-		have += (size_t)r;
+		have += n;
 	}
 	const cJSON *events;
 	size_t n;
@@ -496,8 +634,8 @@ static bool one_request(struct conn *c)
 		return false;
 	}
 	queue_push(a, doc, events, n, (size_t)clen);
-	respond(c, 200, "OK", "{}", close);
 	count(a, RES_OK);
+	respond(c, 200, "OK", "{}", close);
 	return !close;
 }
 
@@ -518,13 +656,28 @@ static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	struct vg_audit *a = c->a;
+	/* a write to a peer that left (or to the socket vg_audit_free shut
+	 * down) must fail with EPIPE, not kill a process that did not ignore
+	 * SIGPIPE: blocked here, it stays pending on this thread and goes
+	 * with it */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	c->ssl = SSL_new(a->ctx);
-	if (c->ssl && SSL_set_fd(c->ssl, c->fd) == 1 && SSL_accept(c->ssl) == 1) {
+	c->deadline = vg_now_mono_ns() + a->o.timeout_ms * 1000000ull;
+	enum io r = IO_CLOSED;
+	if (c->ssl && SSL_set_fd(c->ssl, c->fd) == 1) {
+		SSL_set_app_data(c->ssl, &c->cert_bad);
+		r = tls_accept(c);
+	}
+	if (r == IO_OK) {
 		while (!atomic_load(&a->stopping) && one_request(c))
 			;
+		c->deadline = vg_now_mono_ns() + 1000000000ull;
 		SSL_shutdown(c->ssl);
 	} else {
-		count(a, RES_TLS);
+		count(a, r == IO_TIMEOUT ? RES_TIMEOUT : RES_TLS);
 		ERR_clear_error();
 	}
 	SSL_free(c->ssl);
@@ -545,13 +698,9 @@ static void *acceptor_main(void *arg)
 			break;
 		if (!(p[0].revents & POLLIN))
 			continue;
-		int fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			continue;
-		struct timeval tv = {(time_t)(a->o.timeout_ms / 1000),
-				     (suseconds_t)(a->o.timeout_ms % 1000) * 1000};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		pthread_mutex_lock(&a->mu);
 		bool room = a->nconns < a->o.max_connections;
 		if (room)
@@ -623,6 +772,7 @@ void vg_audit_free(struct vg_audit *a)
 	SSL_CTX_free(a->ctx);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->idle);
+	pthread_cond_destroy(&a->queued);
 	free(a->conns);
 	free(a->path);
 	free(a->token);

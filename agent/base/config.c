@@ -5,6 +5,7 @@
 #include "config.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,15 +15,15 @@
 #include <strings.h>
 #include <yaml.h>
 
-enum ktype { K_STR, K_STRLIST, K_U64, K_BOOL, K_MAP };
+enum ktype { K_STR, K_STRLIST, K_U64, K_BOOL, K_MAP, K_ARGV };
 
 struct key {
 	const char *path;
 	enum ktype type;
 	size_t off;
-	const char *def;	  /* default, as YAML text would give it */
-	const char *const *enums; /* allowed values of a K_STR, NULL-ended */
-	int (*check)(uint64_t v, char *why, size_t len);
+	const char *def;				 /* default, as YAML text would give it */
+	const char *const *enums;			 /* allowed values of a K_STR, NULL-ended */
+	int (*check)(uint64_t v, char *why, size_t len); /* a K_U64's range */
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
@@ -30,27 +31,84 @@ static const char *const tristate[] = {"auto", "true", "false", NULL};
 static const char *const lsm_modes[] = {"auto", "on", "off", NULL};
 static const char *const onoff[] = {"on", "off", NULL};
 static const char *const formats[] = {"json", "text", NULL};
+static const char *const batches[] = {"none", "json_array", "ndjson", NULL};
+static const char *const transports[] = {"unix", "udp", "tcp", "tls", NULL};
+static const char *const facilities[] = {
+	"kern",	  "user",     "mail",	"daemon", "auth",   "syslog", "lpr",   "news",	 "uucp",
+	"cron",	  "authpriv", "ftp",	"ntp",	  "audit",  "alert",  "clock", "local0", "local1",
+	"local2", "local3",   "local4", "local5", "local6", "local7", NULL};
 static const char *const priorities[] = {"emergency", "alert",	"critical",	 "error",
 					 "warning",   "notice", "informational", "info",
 					 "debug",     NULL};
 
+/* ---- value checks ----------------------------------------------------------
+ *
+ * Every number has a range: what the code can honour without wrapping a
+ * narrower type, allocating without bound or waiting forever.  The ranges
+ * are documented in docs/configuration.md. */
+
+static int check_range(uint64_t v, uint64_t lo, uint64_t hi, char *why, size_t len)
+{
+	if (v < lo && lo == 1)
+		snprintf(why, len, "must be greater than 0");
+	else if (v < lo)
+		snprintf(why, len, "must be at least %llu, got %llu", (unsigned long long)lo,
+			 (unsigned long long)v);
+	else if (v > hi)
+		snprintf(why, len, "must be at most %llu, got %llu", (unsigned long long)hi,
+			 (unsigned long long)v);
+	else
+		return 0;
+	return -1;
+}
+
+#define RANGE(name, lo, hi)                                                                        \
+	static int name(uint64_t v, char *why, size_t len)                                         \
+	{                                                                                          \
+		return check_range(v, (lo), (hi), why, len);                                       \
+	}
+
+#define MS_HOUR 3600000ull
+RANGE(check_procs, 16, 4194304)	       /* the kernel's pid_max limit */
+RANGE(check_fds, 4, 1048576)	       /* the kernel's nr_open limit */
+RANGE(check_env, 1, 1048576)	       /* bytes per process */
+RANGE(check_timeout, 1, 600000)	       /* one HTTP attempt: up to 10 minutes */
+RANGE(check_retries, 0, 1000)	       /* HTTP retries */
+RANGE(check_backoff, 1, MS_HOUR)       /* a wait between retries */
+RANGE(check_queue, 1, 1000000)	       /* alerts or Event series queued */
+RANGE(check_drain, 0, MS_HOUR)	       /* the shutdown's drain */
+RANGE(check_rate, 0, 1000000)	       /* alerts per second per rule, 0 = unlimited */
+RANGE(check_burst, 1, 1000000)	       /* the rate limit's bucket */
+RANGE(check_hold, 0, 600000)	       /* holding a new container's events */
+RANGE(check_body, 1, 268435456)	       /* one audit request's body: 256 MiB */
+RANGE(check_events, 1, 1000000)	       /* audit events in one request */
+RANGE(check_qbytes, 1, 1ull << 30)     /* audit events waiting: 1 GiB */
+RANGE(check_conns, 1, 1024)	       /* audit connections at once */
+RANGE(check_containers, 1, 1000000)    /* containers the runtime cache keeps */
+RANGE(check_filebytes, 1, 64ull << 20) /* one runtime file read: 64 MiB */
+
 static int check_ring(uint64_t v, char *why, size_t len)
 {
-	if (v < 4096 || (v & (v - 1)) != 0) {
-		snprintf(why, len, "must be a power of two >= 4096, got %llu",
+	/* the kernel takes up to 2 GiB; libbpf reads the size as 32 bits */
+	if (v < 4096 || v > (1ull << 30) || (v & (v - 1)) != 0) {
+		snprintf(why, len,
+			 "must be a power of two from 4096 to 1073741824 (1 GiB), got %llu",
 			 (unsigned long long)v);
 		return -1;
 	}
 	return 0;
 }
 
-static int check_positive(uint64_t v, char *why, size_t len)
+/* host:port, [IPv6]:port or :port, with port 0..65535 (the name itself is
+ * resolved when the listener starts). */
+static int check_listen(const char *v, char *why, size_t len)
 {
-	if (v == 0) {
-		snprintf(why, len, "must be greater than 0");
-		return -1;
-	}
-	return 0;
+	char host[256], what[128];
+	int port, family;
+	if (!vg_config_parse_hostport(v, host, sizeof(host), &port, &family, what, sizeof(what)))
+		return 0;
+	snprintf(why, len, "'%s': %s", v, what);
+	return -1;
 }
 
 #define OFF(f) offsetof(struct vg_config, f)
@@ -59,13 +117,14 @@ static const struct key keys[] = {
 	{"log_level", K_STR, OFF(log_level), "info", log_levels, NULL},
 	{"node_name", K_STR, OFF(node_name), "", NULL, NULL},
 	{"proc_root", K_STR, OFF(proc_root), "/proc", NULL, NULL},
+	{"capture.enabled", K_BOOL, OFF(capture.enabled), "true", NULL, NULL},
 	{"capture.ringbuf_bytes", K_U64, OFF(capture.ringbuf_bytes), "8388608", NULL, check_ring},
 	{"capture.ignore_self", K_BOOL, OFF(capture.ignore_self), "true", NULL, NULL},
 	{"capture.lsm", K_STR, OFF(capture.lsm), "auto", lsm_modes, NULL},
 	{"capture.prefilter", K_STR, OFF(capture.prefilter), "off", onoff, NULL},
-	{"state.max_procs", K_U64, OFF(state.max_procs), "32768", NULL, check_positive},
-	{"state.max_fds", K_U64, OFF(state.max_fds), "1024", NULL, check_positive},
-	{"state.max_env_bytes", K_U64, OFF(state.max_env_bytes), "4096", NULL, NULL},
+	{"state.max_procs", K_U64, OFF(state.max_procs), "32768", NULL, check_procs},
+	{"state.max_fds", K_U64, OFF(state.max_fds), "1024", NULL, check_fds},
+	{"state.max_env_bytes", K_U64, OFF(state.max_env_bytes), "4096", NULL, check_env},
 	{"outputs.stdout.enabled", K_BOOL, OFF(outputs.stdout_enabled), "true", NULL, NULL},
 	{"outputs.stdout.format", K_STR, OFF(outputs.stdout_format), "json", formats, NULL},
 	{"outputs.min_priority", K_STR, OFF(outputs.min_priority), "debug", priorities, NULL},
@@ -84,30 +143,76 @@ static const struct key keys[] = {
 	{"outputs.http.client_key", K_STR, OFF(outputs.http_client_key), "", NULL, NULL},
 	{"outputs.http.headers", K_MAP, OFF(outputs.http_headers), "", NULL, NULL},
 	{"outputs.http.timeout_ms", K_U64, OFF(outputs.http_timeout_ms), "5000", NULL,
-	 check_positive},
-	{"outputs.http.retries", K_U64, OFF(outputs.http_retries), "8", NULL, NULL},
+	 check_timeout},
+	{"outputs.http.retries", K_U64, OFF(outputs.http_retries), "8", NULL, check_retries},
 	{"outputs.http.backoff_ms", K_U64, OFF(outputs.http_backoff_ms), "200", NULL,
-	 check_positive},
+	 check_backoff},
 	{"outputs.http.backoff_max_ms", K_U64, OFF(outputs.http_backoff_max_ms), "5000", NULL,
-	 check_positive},
+	 check_backoff},
 	{"outputs.http.min_priority", K_STR, OFF(outputs.http_min_priority), "debug", priorities,
 	 NULL},
-	{"outputs.queue_length", K_U64, OFF(outputs.queue_length), "10000", NULL, check_positive},
-	{"outputs.drain_timeout_ms", K_U64, OFF(outputs.drain_timeout_ms), "10000", NULL, NULL},
-	{"outputs.rate_limit.per_rule", K_U64, OFF(outputs.rate_limit_per_rule), "0", NULL, NULL},
-	{"outputs.rate_limit.burst", K_U64, OFF(outputs.rate_limit_burst), "20", NULL,
-	 check_positive},
+	{"outputs.http.keepalive", K_BOOL, OFF(outputs.http_keepalive), "true", NULL, NULL},
+	{"outputs.http.batch.mode", K_STR, OFF(outputs.http_batch), "none", batches, NULL},
+	{"outputs.http.batch.max_alerts", K_U64, OFF(outputs.http_batch_max_alerts), "100", NULL,
+	 check_events},
+	{"outputs.http.batch.max_bytes", K_U64, OFF(outputs.http_batch_max_bytes), "1048576", NULL,
+	 check_body},
+	{"outputs.http.batch.max_age_ms", K_U64, OFF(outputs.http_batch_max_age_ms), "1000", NULL,
+	 check_backoff},
+	{"outputs.syslog.enabled", K_BOOL, OFF(outputs.syslog_enabled), "false", NULL, NULL},
+	{"outputs.syslog.transport", K_STR, OFF(outputs.syslog_transport), "unix", transports,
+	 NULL},
+	{"outputs.syslog.address", K_STR, OFF(outputs.syslog_address), "/dev/log", NULL, NULL},
+	{"outputs.syslog.facility", K_STR, OFF(outputs.syslog_facility), "local0", facilities,
+	 NULL},
+	{"outputs.syslog.app_name", K_STR, OFF(outputs.syslog_app_name), "vigil", NULL, NULL},
+	{"outputs.syslog.sd_id", K_STR, OFF(outputs.syslog_sd_id), "vigil@32473", NULL, NULL},
+	{"outputs.syslog.format", K_STR, OFF(outputs.syslog_format), "json", formats, NULL},
+	{"outputs.syslog.bom", K_BOOL, OFF(outputs.syslog_bom), "false", NULL, NULL},
+	{"outputs.syslog.max_bytes", K_U64, OFF(outputs.syslog_max_bytes), "65536", NULL,
+	 check_body},
+	{"outputs.syslog.ca_file", K_STR, OFF(outputs.syslog_ca_file), "", NULL, NULL},
+	{"outputs.syslog.client_cert", K_STR, OFF(outputs.syslog_client_cert), "", NULL, NULL},
+	{"outputs.syslog.client_key", K_STR, OFF(outputs.syslog_client_key), "", NULL, NULL},
+	{"outputs.syslog.server_name", K_STR, OFF(outputs.syslog_server_name), "", NULL, NULL},
+	{"outputs.syslog.timeout_ms", K_U64, OFF(outputs.syslog_timeout_ms), "5000", NULL,
+	 check_timeout},
+	{"outputs.syslog.retries", K_U64, OFF(outputs.syslog_retries), "8", NULL, check_retries},
+	{"outputs.syslog.backoff_ms", K_U64, OFF(outputs.syslog_backoff_ms), "200", NULL,
+	 check_backoff},
+	{"outputs.syslog.backoff_max_ms", K_U64, OFF(outputs.syslog_backoff_max_ms), "5000", NULL,
+	 check_backoff},
+	{"outputs.syslog.min_priority", K_STR, OFF(outputs.syslog_min_priority), "debug",
+	 priorities, NULL},
+	{"outputs.program.enabled", K_BOOL, OFF(outputs.program_enabled), "false", NULL, NULL},
+	{"outputs.program.command", K_ARGV, OFF(outputs.program_command), "", NULL, NULL},
+	{"outputs.program.format", K_STR, OFF(outputs.program_format), "json", formats, NULL},
+	{"outputs.program.timeout_ms", K_U64, OFF(outputs.program_timeout_ms), "5000", NULL,
+	 check_timeout},
+	{"outputs.program.retries", K_U64, OFF(outputs.program_retries), "8", NULL, check_retries},
+	{"outputs.program.backoff_ms", K_U64, OFF(outputs.program_backoff_ms), "200", NULL,
+	 check_backoff},
+	{"outputs.program.backoff_max_ms", K_U64, OFF(outputs.program_backoff_max_ms), "5000", NULL,
+	 check_backoff},
+	{"outputs.program.min_priority", K_STR, OFF(outputs.program_min_priority), "debug",
+	 priorities, NULL},
+	{"outputs.queue_length", K_U64, OFF(outputs.queue_length), "10000", NULL, check_queue},
+	{"outputs.drain_timeout_ms", K_U64, OFF(outputs.drain_timeout_ms), "10000", NULL,
+	 check_drain},
+	{"outputs.rate_limit.per_rule", K_U64, OFF(outputs.rate_limit_per_rule), "0", NULL,
+	 check_rate},
+	{"outputs.rate_limit.burst", K_U64, OFF(outputs.rate_limit_burst), "20", NULL, check_burst},
 	{"kubernetes.enabled", K_STR, OFF(kubernetes.enabled), "auto", tristate, NULL},
 	{"kubernetes.kubeconfig", K_STR, OFF(kubernetes.kubeconfig), "", NULL, NULL},
 	{"kubernetes.namespace", K_STR, OFF(kubernetes.namespace), "", NULL, NULL},
-	{"kubernetes.hold_ms", K_U64, OFF(kubernetes.hold_ms), "2000", NULL, NULL},
+	{"kubernetes.hold_ms", K_U64, OFF(kubernetes.hold_ms), "2000", NULL, check_hold},
 	{"kubernetes.rules", K_BOOL, OFF(kubernetes.rules), "true", NULL, NULL},
 	{"kubernetes.leader_election", K_BOOL, OFF(kubernetes.leader_election), "true", NULL, NULL},
 	{"kubernetes.events.enabled", K_BOOL, OFF(kubernetes.events_enabled), "true", NULL, NULL},
 	{"kubernetes.events.min_priority", K_STR, OFF(kubernetes.events_min_priority), "notice",
 	 priorities, NULL},
 	{"kubernetes.events.queue_length", K_U64, OFF(kubernetes.events_queue_length), "1000", NULL,
-	 check_positive},
+	 check_queue},
 	{"runtime.enabled", K_BOOL, OFF(runtime.enabled), "true", NULL, NULL},
 	/* K_STRLIST defaults: entries separated by ',' */
 	{"runtime.containerd_roots", K_STRLIST, OFF(runtime.containerd_roots),
@@ -117,10 +222,10 @@ static const struct key keys[] = {
 	{"runtime.runc_roots", K_STRLIST, OFF(runtime.runc_roots), "/run/runc,/run/containerd/runc",
 	 NULL, NULL},
 	{"runtime.max_containers", K_U64, OFF(runtime.max_containers), "4096", NULL,
-	 check_positive},
+	 check_containers},
 	{"runtime.max_file_bytes", K_U64, OFF(runtime.max_file_bytes), "524288", NULL,
-	 check_positive},
-	{"runtime.hold_ms", K_U64, OFF(runtime.hold_ms), "500", NULL, NULL},
+	 check_filebytes},
+	{"runtime.hold_ms", K_U64, OFF(runtime.hold_ms), "500", NULL, check_hold},
 	{"metrics.enabled", K_BOOL, OFF(metrics.enabled), "true", NULL, NULL},
 	{"metrics.listen", K_STR, OFF(metrics.listen), "0.0.0.0:8765", NULL, NULL},
 	{"metrics.tls_cert", K_STR, OFF(metrics.tls_cert), "", NULL, NULL},
@@ -132,14 +237,22 @@ static const struct key keys[] = {
 	{"audit.tls_key", K_STR, OFF(audit.tls_key), "", NULL, NULL},
 	{"audit.client_ca", K_STR, OFF(audit.client_ca), "", NULL, NULL},
 	{"audit.token_file", K_STR, OFF(audit.token_file), "", NULL, NULL},
-	{"audit.max_body_bytes", K_U64, OFF(audit.max_body_bytes), "12582912", NULL,
-	 check_positive},
-	{"audit.max_events", K_U64, OFF(audit.max_events), "10000", NULL, check_positive},
-	{"audit.queue_bytes", K_U64, OFF(audit.queue_bytes), "67108864", NULL, check_positive},
-	{"audit.max_connections", K_U64, OFF(audit.max_connections), "16", NULL, check_positive},
-	{"audit.timeout_ms", K_U64, OFF(audit.timeout_ms), "30000", NULL, check_positive},
+	{"audit.max_body_bytes", K_U64, OFF(audit.max_body_bytes), "12582912", NULL, check_body},
+	{"audit.max_events", K_U64, OFF(audit.max_events), "10000", NULL, check_events},
+	{"audit.queue_bytes", K_U64, OFF(audit.queue_bytes), "67108864", NULL, check_qbytes},
+	{"audit.max_connections", K_U64, OFF(audit.max_connections), "16", NULL, check_conns},
+	{"audit.timeout_ms", K_U64, OFF(audit.timeout_ms), "30000", NULL, check_timeout},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The form of a few strings, checked when set. */
+static const struct {
+	const char *path;
+	int (*check)(const char *v, char *why, size_t len);
+} str_checks[] = {
+	{"metrics.listen", check_listen},
+	{"audit.listen", check_listen},
+};
 
 static void set_str(char **slot, const char *v)
 {
@@ -182,6 +295,15 @@ static void clear_map(struct vg_config_headers *h)
 	for (size_t i = 0; i < h->n; i++)
 		free(h->v[i]);
 	h->n = 0;
+}
+
+static void clear_argv(struct vg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->outputs.program_ncommand; i++) {
+		free(cfg->outputs.program_command[i]);
+		cfg->outputs.program_command[i] = NULL;
+	}
+	cfg->outputs.program_ncommand = 0;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -230,6 +352,10 @@ static int set_scalar(struct vg_config *cfg, const struct key *k, const char *v,
 				return -1;
 			}
 		}
+		for (size_t i = 0; i < sizeof(str_checks) / sizeof(str_checks[0]); i++)
+			if (!strcmp(str_checks[i].path, k->path) &&
+			    str_checks[i].check(v, why, len))
+				return -1;
 		set_str((char **)base, v);
 		return 0;
 	case K_U64: {
@@ -257,6 +383,13 @@ static int set_scalar(struct vg_config *cfg, const struct key *k, const char *v,
 			list[(*n)++] = vg_xstrdup(v);
 		return 0;
 	}
+	case K_ARGV:
+		clear_argv(cfg);
+		if (*v) {
+			snprintf(why, len, "expected a list: the program, then its arguments");
+			return -1;
+		}
+		return 0;
 	case K_MAP:
 		clear_map((struct vg_config_headers *)base);
 		if (*v) {
@@ -289,6 +422,7 @@ void vg_config_defaults(struct vg_config *cfg)
 
 void vg_config_free(struct vg_config *cfg)
 {
+	clear_argv(cfg);
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type == K_STRLIST) {
 			clear_list(cfg, &keys[i]);
@@ -378,6 +512,32 @@ static int load_value(struct loader *l, const struct key *k, const char *path, y
 		}
 		return 0;
 	}
+	if (k->type == K_ARGV) {
+		/* a list, never a command line: no shell splits or expands it */
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(l, v,
+				    "key '%s': expected a list (the program, then its arguments), "
+				    "got %s",
+				    path, node_kind(v));
+		clear_argv(l->cfg);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
+			if (e->type != YAML_SCALAR_NODE)
+				return fail(l, e, "key '%s': expected a string, got %s", path,
+					    node_kind(e));
+			if (l->cfg->outputs.program_ncommand == VG_CONFIG_MAX_ARGS)
+				return fail(l, e, "key '%s': at most %d entries", path,
+					    VG_CONFIG_MAX_ARGS);
+			l->cfg->outputs.program_command[l->cfg->outputs.program_ncommand++] =
+				vg_xstrdup((char *)e->data.scalar.value);
+		}
+		if (!l->cfg->outputs.program_ncommand)
+			return fail(l, v, "key '%s': the list is empty", path);
+		if (!*l->cfg->outputs.program_command[0])
+			return fail(l, v, "key '%s': the program's name is empty", path);
+		return 0;
+	}
 	if (k->type == K_MAP && v->type == YAML_MAPPING_NODE) {
 		struct vg_config_headers *h = (struct vg_config_headers *)((char *)l->cfg + k->off);
 		clear_map(h);
@@ -461,6 +621,105 @@ static int load_mapping(struct loader *l, yaml_node_t *map, const char *prefix)
 	return 0;
 }
 
+/* A key given twice in one mapping is an error at the second (YAML says
+ * keys are unique; libyaml keeps both, and the later would silently win). */
+static int check_duplicates(struct loader *l)
+{
+	for (yaml_node_t *n = l->doc->nodes.start; n < l->doc->nodes.top; n++) {
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+			if (k->type != YAML_SCALAR_NODE)
+				continue;
+			for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+				yaml_node_t *e = yaml_document_get_node(l->doc, q->key);
+				if (e->type == YAML_SCALAR_NODE &&
+				    !strcmp((char *)e->data.scalar.value,
+					    (char *)k->data.scalar.value))
+					return fail(l, k, "duplicate key '%s' (first at %zu:%zu)",
+						    (char *)k->data.scalar.value,
+						    e->start_mark.line + 1,
+						    e->start_mark.column + 1);
+			}
+		}
+	}
+	return 0;
+}
+
+int vg_config_parse_hostport(const char *s, char *host, size_t hostcap, int *port, int *family,
+			     char *why, size_t len)
+{
+	const char *colon, *hs, *he;
+	if (s[0] == '[') {
+		he = strchr(s, ']');
+		if (!he || he[1] != ':') {
+			snprintf(why, len, "expected [address]:port");
+			return -1;
+		}
+		hs = s + 1;
+		colon = he + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon) {
+			snprintf(why, len, "expected host:port");
+			return -1;
+		}
+		hs = s;
+		he = colon;
+		if (memchr(hs, ':', (size_t)(he - hs))) {
+			snprintf(why, len, "an IPv6 address needs brackets");
+			return -1;
+		}
+	}
+	size_t hl = (size_t)(he - hs);
+	if (hl >= hostcap) {
+		snprintf(why, len, "host too long");
+		return -1;
+	}
+	memcpy(host, hs, hl);
+	host[hl] = 0;
+	char *end;
+	errno = 0;
+	long p = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || p < 0 || p > 65535 || colon[1] == '-' ||
+	    colon[1] == '+' || colon[1] == ' ') {
+		snprintf(why, len, "port must be 0..65535");
+		return -1;
+	}
+	*port = (int)p;
+	unsigned char tmp[sizeof(struct in6_addr)];
+	if (s[0] == '[') {
+		if (inet_pton(AF_INET6, host, tmp) != 1) {
+			snprintf(why, len, "not an IPv6 address");
+			return -1;
+		}
+		*family = AF_INET6;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, tmp) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	/* digits and dots only: meant as an IPv4 address (a host name's last
+	 * label is never all digits), so 256.1.1.1 is refused here */
+	if (hl && strspn(host, "0123456789.") == hl) {
+		snprintf(why, len, "not an IPv4 address");
+		return -1;
+	}
+	for (size_t i = 0; i < hl; i++) {
+		char c = host[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_')) {
+			snprintf(why, len, "not an address or a host name");
+			return -1;
+		}
+	}
+	*family = AF_UNSPEC; /* a host name, or "" for every address */
+	return 0;
+}
+
 int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, char *err,
 		   size_t errlen)
 {
@@ -493,7 +752,7 @@ int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, cha
 	} else if (root->type != YAML_MAPPING_NODE) {
 		rc = fail(&l, root, "the configuration must be a mapping, got %s", node_kind(root));
 	} else {
-		rc = load_mapping(&l, root, "");
+		rc = check_duplicates(&l) ? -1 : load_mapping(&l, root, "");
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);

@@ -1,8 +1,9 @@
 /* config.h - the agent's YAML configuration (default /etc/vigil/vigil.yaml).
  *
  * Every key has a default, so an empty file (or none) is a valid
- * configuration.  An unknown key or a value of the wrong type is an error
- * naming file:line:col and the key's dotted path.  A few keys can be set
+ * configuration.  An unknown key, a key given twice, a value of the wrong
+ * type or out of its range (docs/configuration.md) is an error naming
+ * file:line:col and the key's dotted path.  A few keys can be set
  * from the environment, which wins over the file (a DaemonSet sets them):
  * VIGIL_NODE_NAME or NODE_NAME, VIGIL_LOG_LEVEL.
  */
@@ -16,6 +17,7 @@
 #define VG_CONFIG_DEFAULT_PATH "/etc/vigil/vigil.yaml"
 #define VG_CONFIG_MAX_RULES_DIRS 16
 #define VG_CONFIG_MAX_HEADERS 16
+#define VG_CONFIG_MAX_ARGS 64
 
 /* A YAML mapping of strings, kept as "Name: value" lines (HTTP headers). */
 struct vg_config_headers {
@@ -33,6 +35,7 @@ struct vg_config {
 	char *proc_root;
 
 	struct {
+		bool enabled;		/* false: no eBPF (audit receiver alone) */
 		uint64_t ringbuf_bytes; /* power of two, >= 4096 */
 		bool ignore_self;	/* do not capture vigil's own syscalls */
 		/* BPF-LSM programs (io_uring, open_by_handle_at): auto | on | off */
@@ -67,6 +70,26 @@ struct vg_config {
 		uint64_t http_backoff_ms;
 		uint64_t http_backoff_max_ms;
 		char *http_min_priority;
+		bool http_keepalive;
+		char *http_batch; /* none | json_array | ndjson */
+		uint64_t http_batch_max_alerts, http_batch_max_bytes, http_batch_max_age_ms;
+		bool syslog_enabled;
+		char *syslog_transport; /* unix | udp | tcp | tls */
+		char *syslog_address;	/* socket path, or HOST:PORT */
+		char *syslog_facility, *syslog_app_name, *syslog_sd_id, *syslog_format;
+		bool syslog_bom;
+		uint64_t syslog_max_bytes;
+		char *syslog_ca_file, *syslog_client_cert, *syslog_client_key, *syslog_server_name;
+		uint64_t syslog_timeout_ms, syslog_retries, syslog_backoff_ms,
+			syslog_backoff_max_ms;
+		char *syslog_min_priority;
+		bool program_enabled;
+		char *program_command[VG_CONFIG_MAX_ARGS + 1]; /* argv, NULL-ended */
+		size_t program_ncommand;
+		char *program_format;
+		uint64_t program_timeout_ms, program_retries, program_backoff_ms,
+			program_backoff_max_ms;
+		char *program_min_priority;
 		uint64_t queue_length;	      /* per sink */
 		uint64_t drain_timeout_ms;    /* at shutdown */
 		uint64_t rate_limit_per_rule; /* alerts/s per rule, 0 = unlimited */
@@ -132,6 +155,14 @@ void vg_config_defaults(struct vg_config *cfg);
  * defaults.  Returns 0, or -1 with err = "FILE:LINE:COL: message". */
 int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, char *err,
 		   size_t errlen);
+
+/* Split a listen address: "host:port" (an IPv4 address, a host name, or
+ * "" for every address), "[IPv6]:port".  host gets the address or name
+ * without brackets, family AF_INET, AF_INET6 or AF_UNSPEC (a name, "").
+ * Returns 0, or -1 with why = what is wrong ("port must be 0..65535";
+ * 256.1.1.1 is "not an IPv4 address", never taken for a name). */
+int vg_config_parse_hostport(const char *s, char *host, size_t hostcap, int *port, int *family,
+			     char *why, size_t len);
 
 /* Apply the environment overrides. */
 void vg_config_env(struct vg_config *cfg);

@@ -6,9 +6,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct vg_capfile {
 	FILE *f;
@@ -20,13 +23,65 @@ struct vg_capfile {
 	size_t bufcap;
 };
 
+/* A recording holds every process's command line and environment
+ * (tokens, passwords): only its owner may read it, and whoever else can
+ * write to its directory (/tmp) must not get it.  So the file is always a
+ * new one, created 0600 with O_EXCL (which never follows a symbolic link
+ * and never opens a file someone planted, or holds open, at the path): an
+ * existing regular file is unlinked first and the creation retried; a
+ * symbolic link is refused; an existing FIFO or device is written to only
+ * when it is our own (a pipe the user made, /dev/null). */
+static int create_private(const char *path, char *err, size_t errlen)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			break;
+		struct stat sb;
+		if (lstat(path, &sb))
+			continue; /* gone meanwhile: create again */
+		if (S_ISLNK(sb.st_mode)) {
+			snprintf(err, errlen,
+				 "%s: is a symbolic link: not writing a recording through it",
+				 path);
+			return -1;
+		}
+		if (S_ISREG(sb.st_mode)) {
+			if (unlink(path) && errno != ENOENT)
+				break;
+			continue;
+		}
+		if ((S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode)) && sb.st_uid == geteuid()) {
+			fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+			if (fd >= 0)
+				return fd;
+			break;
+		}
+		snprintf(err, errlen,
+			 "%s: exists and is not a regular file, nor a pipe or device of ours",
+			 path);
+		return -1;
+	}
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
 struct vg_capfile *vg_capfile_create(const char *path, const char *hostname, char *err,
 				     size_t errlen)
 {
-	FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
+	FILE *f = stdout;
+	if (strcmp(path, "-")) {
+		int fd = create_private(path, err, errlen);
+		if (fd < 0)
+			return NULL;
+		f = fdopen(fd, "w");
+		if (!f) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return NULL;
+		}
 	}
 	char t[40];
 	vg_rfc3339(vg_now_wall_ns(), t);
@@ -120,12 +175,18 @@ int vg_capfile_next(struct vg_capfile *f, void *buf, size_t cap, size_t *size, c
 		char why[256];
 		int sz = vg_evjson_parse(p, buf, cap, why, sizeof(why));
 		if (sz < 0) {
+			/* this line only: the caller may go on with the next */
 			snprintf(err, errlen, "%s:%zu: %s", f->path, f->line, why);
-			return -1;
+			return VG_CAPFILE_BAD;
 		}
 		*size = (size_t)sz;
 		return 1;
 	}
+}
+
+size_t vg_capfile_line(const struct vg_capfile *f)
+{
+	return f->line;
 }
 
 int vg_capfile_close(struct vg_capfile *f)

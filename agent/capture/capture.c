@@ -97,8 +97,11 @@ size_t vg_capture_expand(const void *data, size_t size, struct vg_rec *out)
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct vg_capture *cap = ctx;
+	/* Stopping takes a negative return: libbpf goes on with the batch
+	 * after a positive one, consuming records nobody sees, and a ring
+	 * filled faster than it is read never ends the batch. */
 	if (cap->stop)
-		return 1;
+		return -ECANCELED;
 	if (size >= sizeof(struct vg_hdr) && ((const struct vg_hdr *)data)->kind == VG_K_SYSCALL) {
 		/* a malformed one goes on as it came, for the state's
 		 * validation to reject and count */
@@ -110,7 +113,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	}
 	if (cap->cb(cap->cb_ctx, data, size)) {
 		cap->stop = 1;
-		return 1;
+		return -ECANCELED; /* this record is consumed, the next stays */
 	}
 	return 0;
 }

@@ -60,7 +60,8 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 
 /* Wait up to timeout_ms for records and hand each to cb.  Returns the
  * number of records, or a negative errno (-EINTR on a signal).  A callback
- * returning non-zero stops the batch. */
+ * returning non-zero stops the batch after its record (the next call goes
+ * on with the next record; then the call returns 0). */
 int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, void *ctx);
 
 /* Per-CPU counters summed: events emitted and dropped (ring full) by category,

@@ -495,9 +495,17 @@ static int cmd_replay(const struct opts *o)
 		fprintf(stderr, "vigil: %s\n", err);
 		goto out;
 	}
+	/* A bad line (torn by a crash, edited by hand) is skipped, said and
+	 * counted: the rest of the recording still replays. */
+	size_t events = 0, skipped = 0;
 	for (;;) {
 		size_t size;
 		int r = vg_capfile_next(f, buf, VG_REC_MAX, &size, err, sizeof(err));
+		if (r == VG_CAPFILE_BAD) {
+			fprintf(stderr, "vigil: %s (line skipped)\n", err);
+			skipped++;
+			continue;
+		}
 		if (r < 0) {
 			fprintf(stderr, "vigil: %s\n", err);
 			goto out;
@@ -507,9 +515,13 @@ static int cmd_replay(const struct opts *o)
 		if (pf && !vg_pf_rec_keep(pf, (const struct vg_rec *)buf))
 			continue;
 		if (vg_state_apply(st, (struct vg_rec *)buf, size, ev)) {
-			fprintf(stderr, "vigil: %s: a record is inconsistent\n", o->args[0]);
-			goto out;
+			fprintf(stderr,
+				"vigil: %s:%zu: the record is inconsistent (line skipped)\n",
+				o->args[0], vg_capfile_line(f));
+			skipped++;
+			continue;
 		}
+		events++;
 		if (o->events) {
 			char *s = vg_evjson_render(ev, 1);
 			printf("%s\n", s);
@@ -518,6 +530,8 @@ static int cmd_replay(const struct opts *o)
 			vg_engine_match(eng, ev, scratch, print_match, &p);
 		}
 	}
+	fprintf(stderr, "vigil: replayed %zu events from %s; %zu bad lines skipped\n", events,
+		o->args[0], skipped);
 	rc = 0;
 out:
 	vg_capfile_close(f);

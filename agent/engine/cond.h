@@ -46,6 +46,10 @@ struct vg_cond_env {
 	/* Optional: conditions compiled with the same field set read each
 	 * (field, argument) once per event, whichever rule asks first. */
 	struct vg_cond_fieldset *fieldset;
+	/* Optional: told of what compiles but is suspect, with where it is (an
+	 * evt.type name no event has: the comparison never matches).  Called
+	 * during vg_cond_compile, also when it then fails. */
+	void (*warn)(void *ctx, const struct vg_pos *pos, const char *msg);
 };
 
 struct vg_cond_fieldset;
@@ -63,16 +67,34 @@ void vg_cond_fieldset_free(struct vg_cond_fieldset *fs);
 #define VG_COND_MAX_CHECKS 20000   /* comparisons */
 #define VG_COND_MAX_ITEMS 262144   /* list items in `in`/`intersects`/`pmatch` sets */
 
+/* What kind of error a compile failed with: callers decide on the kind,
+ * never on the message's text (which is for people). */
+enum vg_cond_errkind {
+	VG_CERR_NONE,	       /* no error (a compile that succeeded) */
+	VG_CERR_SYNTAX,	       /* malformed text: a token out of place, unbalanced
+				  parentheses, an unterminated string... */
+	VG_CERR_UNKNOWN_FIELD, /* a name used as a field (an operator or an argument
+				  follows it) that no field has */
+	VG_CERR_UNKNOWN_MACRO, /* a name that is neither a field nor a macro */
+	VG_CERR_MACRO_LOOP,    /* a macro that refers to itself */
+	VG_CERR_FIELD_ARG,     /* a field argument missing, not taken, or malformed */
+	VG_CERR_TYPE,	       /* a constant or operator that does not fit the field */
+	VG_CERR_REGEX,	       /* a regex that does not compile */
+	VG_CERR_LIMIT,	       /* nesting past what the compiler allows, or a
+				  condition past VG_COND_MAX_* */
+};
+
 struct vg_cond_err {
 	struct vg_pos pos; /* where the error is */
+	enum vg_cond_errkind kind;
 	char msg[512];
 };
 
 struct vg_cond;
 
 /* Compile `text` found at `where` (its first character).  NULL on error with
- * *err filled ("unknown field proc.nme", "expected ')'", "undefined macro
- * x"...). */
+ * *err filled (its kind, and a message: "unknown field proc.nme", "expected
+ * ')'", "undefined macro x"...). */
 struct vg_cond *vg_cond_compile(const char *text, const struct vg_pos *where,
 				const struct vg_cond_env *env, struct vg_cond_err *err);
 void vg_cond_free(struct vg_cond *c);
@@ -81,6 +103,10 @@ void vg_cond_free(struct vg_cond *c);
 struct vg_cond_scratch;
 struct vg_cond_scratch *vg_cond_scratch_new(void);
 void vg_cond_scratch_free(struct vg_cond_scratch *s);
+/* How many regex matches made with s were not decided (a subject over the
+ * length cap, or a pattern needing more matcher states than allowed) and
+ * counted as matches; see docs/rules.md. */
+uint64_t vg_cond_scratch_regex_undecided(const struct vg_cond_scratch *s);
 
 bool vg_cond_eval(const struct vg_cond *c, const struct vg_event *ev, struct vg_cond_scratch *s);
 /* The same for an event whose type the caller knows is one of

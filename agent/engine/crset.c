@@ -272,7 +272,7 @@ static int chk_list(void *ctx, const char *name, const char *const **items)
 static bool check_macros(struct obj *o, struct vg_ruleset *rs)
 {
 	struct chk_env ce = {rs};
-	struct vg_cond_env env = {&ce, chk_macro, chk_list, NULL, NULL, NULL};
+	struct vg_cond_env env = {&ce, chk_macro, chk_list, NULL, NULL, NULL, NULL};
 	const cJSON *e;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o->spec, "macros"))
 	{

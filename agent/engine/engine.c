@@ -28,12 +28,28 @@ struct vg_engine {
  * out is mapped back through that text's segments to where it was written
  * (appended conditions, exception terms and macros may come from several
  * places and files). */
+struct env_warn {
+	struct vg_pos pos;
+	char *msg;
+};
+
 struct env_ctx {
 	struct vg_ruleset *rs;
 	unsigned src;		     /* VG_FSRC_* of the rule being compiled */
 	const struct vg_text **seen; /* macros handed to the compiler */
 	size_t nseen, capseen;
+	struct env_warn *warns; /* the compiler's warnings on the current rule */
+	size_t nwarn, capwarn;
 };
+
+static void env_warn(void *ctx, const struct vg_pos *pos, const char *msg)
+{
+	struct env_ctx *e = ctx;
+	if (e->nwarn == e->capwarn)
+		e->warns = vg_xrealloc(e->warns,
+				       (e->capwarn = e->capwarn * 2 + 4) * sizeof(*e->warns));
+	e->warns[e->nwarn++] = (struct env_warn){*pos, vg_xstrdup(msg)};
+}
 
 static const char *env_macro(void *ctx, const char *name, struct vg_pos *pos)
 {
@@ -81,10 +97,27 @@ static struct vg_pos locate(const struct env_ctx *e, const struct vg_text *own,
 	return p->file ? *p : def->pos;
 }
 
-static int is_unknown_filter(const char *msg)
+/* The compiler's warnings on def, as diagnostics where they were written
+ * when the condition compiled (an error says enough otherwise). */
+static void flush_warnings(struct env_ctx *e, const struct vg_rule_def *def, bool compiled,
+			   struct vg_diag *d)
 {
-	return !strncmp(msg, "unknown field", 13) ||
-	       !strncmp(msg, "undefined macro or unknown field", 32);
+	for (size_t i = 0; i < e->nwarn; i++) {
+		if (compiled) {
+			struct vg_pos p = locate(e, &def->cond, &e->warns[i].pos, def);
+			vg_diag_add(d, 0, p.file, p.line, p.col, "%s (rule '%s')", e->warns[i].msg,
+				    def->name);
+		}
+		free(e->warns[i].msg);
+	}
+	e->nwarn = 0;
+}
+
+/* What skip-if-unknown-filter skips: a name that is no field (and, when
+ * nothing follows it, no macro either). */
+static int is_unknown_filter(const struct vg_cond_err *err)
+{
+	return err->kind == VG_CERR_UNKNOWN_FIELD || err->kind == VG_CERR_UNKNOWN_MACRO;
 }
 
 struct vg_engine *vg_engine_build(struct vg_ruleset *rs, struct vg_diag *d)
@@ -103,8 +136,8 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	e->stats.rules_total += n;
 	e->stats.macros += vg_ruleset_count_macros(rs);
 	e->stats.lists += vg_ruleset_count_lists(rs);
-	struct env_ctx ctx = {rs, 0, NULL, 0, 0};
-	struct vg_cond_env env = {&ctx, env_macro, env_list, env_field, NULL, e->fields};
+	struct env_ctx ctx = {rs, 0, NULL, 0, 0, NULL, 0, 0};
+	struct vg_cond_env env = {&ctx, env_macro, env_list, env_field, NULL, e->fields, env_warn};
 	src->diag_begin = d->n;
 	size_t failed0 = e->stats.rules_failed, skipped0 = e->stats.rules_skipped;
 	size_t nrules0 = e->nrules;
@@ -119,9 +152,10 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 		struct vg_pos at = where_in(&def->cond);
 		ctx.nseen = 0;
 		struct vg_cond *c = vg_cond_compile(def->cond.text, &at, &env, &err);
+		flush_warnings(&ctx, def, c != NULL, d);
 		if (!c) {
 			struct vg_pos p = locate(&ctx, &def->cond, &err.pos, def);
-			if (def->skip_if_unknown_filter && is_unknown_filter(err.msg)) {
+			if (def->skip_if_unknown_filter && is_unknown_filter(&err)) {
 				vg_diag_add(d, 0, p.file, p.line, p.col,
 					    "%s: rule skipped (skip-if-unknown-filter) (rule '%s')",
 					    err.msg, def->name);
@@ -194,6 +228,7 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	}
 
 	free(ctx.seen);
+	free(ctx.warns);
 	src->compiled = e->nrules - nrules0;
 	src->failed = e->stats.rules_failed - failed0;
 	src->skipped = e->stats.rules_skipped - skipped0;

@@ -78,6 +78,7 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 		pc.f = vg_field_find(name, n, &pc.arg, &keylen);
 		if (!pc.f) {
 			err->pos = pos;
+			err->kind = VG_CERR_UNKNOWN_FIELD;
 			snprintf(err->msg, sizeof(err->msg), "unknown field '%%%.*s' in output",
 				 (int)n, name);
 			vg_output_free(o);

@@ -13,6 +13,7 @@
 #ifndef VIGIL_KAUDIT_H
 #define VIGIL_KAUDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -36,6 +37,20 @@ static inline const struct vg_kaudit_event *vg_kaudit_of(const struct vg_event *
 {
 	return ev->type == VG_T_AUDIT ? (const struct vg_kaudit_event *)ev : NULL;
 }
+
+/* The object an audit event acted upon, for the Kubernetes Events of its
+ * alerts: from objectRef (the Pod for a subresource such as pods/exec),
+ * named by the response or request object for a create, its kind from the
+ * resource or that object; else the Namespace of the request.  false for
+ * a non-resource request or one naming nothing (those stay the node's). */
+struct vg_kaudit_ref {
+	char kind[64];
+	char api_version[128]; /* "v1", "rbac.authorization.k8s.io/v1" */
+	char ns[64];	       /* "" for cluster objects */
+	char name[254];
+	char uid[64]; /* "" when unknown */
+};
+bool vg_kaudit_ref(const struct vg_kaudit_event *ke, struct vg_kaudit_ref *out);
 
 /* RFC 3339 time ("2024-01-02T03:04:05.123456Z", an offset or none of
  * the fraction) to ns since the epoch; 0 when s is not one. */

@@ -1,10 +1,12 @@
 /* httpd.c - see httpd.h. */
 #include "httpd.h"
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,6 +35,7 @@ struct vg_httpd {
 	char detail[512]; /* vg_httpd_set_detail's text, under detail_mu */
 	struct vg_metrics *metrics;
 	int port;
+	char address[280]; /* where it listens, with the port (struct addr's host and more) */
 	unsigned char wbuf[LWS_PRE + CHUNK]; /* service thread only */
 };
 
@@ -101,6 +104,7 @@ static int readyz(struct vg_httpd *h, struct lws *wsi, struct pss *p)
 		{VG_READY_PROBES, "probes not attached"},
 		{VG_READY_RULES, "rules not loaded"},
 		{VG_READY_INFORMERS, "informers not synced"},
+		{VG_READY_AUDIT, "audit receiver not listening"},
 	};
 	const char *sep = " ";
 	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
@@ -218,59 +222,42 @@ static const struct lws_protocols protocols[] = {
 /* --- listen address -------------------------------------------------------- */
 
 struct addr {
-	char host[128];
+	char host[256];
 	int port;
-	int family; /* AF_INET, AF_INET6, or AF_UNSPEC for a name or "" */
+	int family; /* AF_INET, AF_INET6, or AF_UNSPEC for "" (every address) */
 };
 
+/* host:port into an address to bind: a host name is resolved here (its
+ * first address), so what is bound, and logged, is an address; lws would
+ * take a name for an interface and, finding none, listen nowhere. */
 static int parse_listen(const char *s, struct addr *a, char *err, size_t errlen)
 {
-	const char *colon, *hs, *he;
+	char why[128];
 	memset(a, 0, sizeof(*a));
-	if (s[0] == '[') {
-		he = strchr(s, ']');
-		if (!he || he[1] != ':') {
-			vg_set_err(err, errlen, "listen \"%s\": expected [address]:port", s);
-			return -1;
-		}
-		hs = s + 1;
-		colon = he + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon) {
-			vg_set_err(err, errlen, "listen \"%s\": expected host:port", s);
-			return -1;
-		}
-		hs = s;
-		he = colon;
-		if (memchr(hs, ':', (size_t)(he - hs))) {
-			vg_set_err(err, errlen, "listen \"%s\": an IPv6 address needs brackets", s);
-			return -1;
-		}
-	}
-	if ((size_t)(he - hs) >= sizeof(a->host)) {
-		vg_set_err(err, errlen, "listen \"%s\": host too long", s);
+	if (vg_config_parse_hostport(s, a->host, sizeof(a->host), &a->port, &a->family, why,
+				     sizeof(why))) {
+		vg_set_err(err, errlen, "listen \"%s\": %s", s, why);
 		return -1;
 	}
-	memcpy(a->host, hs, (size_t)(he - hs));
-	char *end;
-	errno = 0;
-	long port = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || port < 0 || port > 65535) {
-		vg_set_err(err, errlen, "listen \"%s\": port must be 0..65535", s);
+	if (a->family != AF_UNSPEC || !a->host[0])
+		return 0;
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(a->host, NULL, &hints, &res);
+	if (rc || !res) {
+		vg_set_err(err, errlen, "listen \"%s\": cannot resolve '%s': %s", s, a->host,
+			   rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		if (res)
+			freeaddrinfo(res);
 		return -1;
 	}
-	a->port = (int)port;
-	unsigned char tmp[sizeof(struct in6_addr)];
-	if (inet_pton(AF_INET, a->host, tmp) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, a->host, tmp) == 1)
-		a->family = AF_INET6;
-	else if (s[0] == '[') {
-		vg_set_err(err, errlen, "listen \"%s\": not an IPv6 address", s);
-		return -1;
-	} else
-		a->family = AF_UNSPEC;
+	a->family = res->ai_family;
+	const void *ip = res->ai_family == AF_INET
+				 ? (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
+				 : (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+	inet_ntop(res->ai_family, ip, a->host, sizeof(a->host));
+	freeaddrinfo(res);
 	return 0;
 }
 
@@ -381,8 +368,6 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 	} else if (a.family == AF_INET6) {
 		if (strcmp(a.host, "::"))
 			info.iface = a.host;
-	} else if (a.host[0]) {
-		info.iface = a.host; /* an interface name */
 	}
 	if (tls) {
 		/* lws enables TLS on a vhost only with this option on it too */
@@ -398,6 +383,19 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 		return NULL;
 	}
 	h->port = lws_get_vhost_listen_port(h->vh);
+	if (h->port <= 0) {
+		vg_set_err(err, errlen, "listen %s: %s", listen, bind_error(&a));
+		lws_context_destroy(h->ctx);
+		free(h);
+		return NULL;
+	}
+	if (a.family == AF_INET6)
+		snprintf(h->address, sizeof(h->address), "[%s]:%d",
+			 a.host[0] ? a.host : "::", h->port);
+	else if (a.family == AF_INET)
+		snprintf(h->address, sizeof(h->address), "%s:%d", a.host, h->port);
+	else
+		snprintf(h->address, sizeof(h->address), "[::]:%d", h->port); /* and 0.0.0.0 */
 
 	int rc = pthread_create(&h->thread, NULL, service_main, h);
 	if (rc) {
@@ -412,6 +410,11 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 int vg_httpd_port(const struct vg_httpd *h)
 {
 	return h ? h->port : -1;
+}
+
+const char *vg_httpd_address(const struct vg_httpd *h)
+{
+	return h ? h->address : "";
 }
 
 void vg_httpd_set_detail(struct vg_httpd *h, const char *text)

@@ -33,12 +33,14 @@
 #define VG_READY_PROBES (1u << 0)    /* BPF programs attached */
 #define VG_READY_RULES (1u << 1)     /* a rule set is loaded */
 #define VG_READY_INFORMERS (1u << 2) /* Kubernetes informers synced */
+#define VG_READY_AUDIT (1u << 3)     /* the audit webhook receiver listens */
 
 struct vg_httpd_config {
-	/* "host:port": host an IPv4 or IPv6 address ("[::1]:8765"), an
-	 * interface name, or empty for every address (IPv4 and IPv6);
-	 * "0.0.0.0" is every IPv4 address.  Port 0 picks a free port
-	 * (vg_httpd_port says which).  NULL = VG_HTTPD_DEFAULT_LISTEN. */
+	/* "host:port": host an IPv4 or IPv6 address ("[::1]:8765"), a host
+	 * name (resolved at start; its first address is bound), or empty for
+	 * every address (IPv4 and IPv6); "0.0.0.0" is every IPv4 address.
+	 * Port 0 picks a free port (vg_httpd_port says which).  NULL =
+	 * VG_HTTPD_DEFAULT_LISTEN. */
 	const char *listen;
 	struct vg_metrics *metrics; /* NULL: /metrics is 404 */
 	/* VG_READY_* bits /readyz waits for, e.g. PROBES|RULES, plus
@@ -57,6 +59,9 @@ struct vg_httpd *vg_httpd_start(const struct vg_httpd_config *cfg, char *err, si
 
 /* The port actually bound. */
 int vg_httpd_port(const struct vg_httpd *h);
+/* Where it listens, as an address: "127.0.0.1:8765", "[::1]:8765",
+ * "[::]:8765" for every address. */
+const char *vg_httpd_address(const struct vg_httpd *h);
 
 /* A line /readyz adds after its status (e.g. the capture's kernel
  * features); copied.  Call before the condition it describes is set. */

@@ -85,6 +85,7 @@ struct vg_agent {
 	uint64_t kdrops_reported; /* kernel drops already reported */
 	uint64_t qdrops_pending;  /* alert queue drops not yet reported */
 	bool ran;		  /* vg_agent_run got as far as the capture */
+	uint64_t drain_until;	  /* the final ring drain's deadline; 0 before it */
 
 	/* the audit webhook receiver: its events are evaluated on this thread */
 	struct vg_audit *audit;
@@ -181,8 +182,16 @@ static void collect_drops(struct vg_metric_family *f, void *arg)
 	vg_metric_counter_set(vg_metric_labels(f, "kernel_ringbuf"), n);
 }
 
+static size_t enabled_rules(const struct vg_engine *e)
+{
+	struct vg_engine_stats es;
+	vg_engine_get_stats(e, &es);
+	return es.rules_enabled;
+}
+
 /* On the capture thread after a swap: the per-rule match counters follow
- * the new engine's rule indexes. */
+ * the new engine's rule indexes; /readyz is ready only while some rule
+ * runs (a set of custom resources may become empty). */
 static void on_swap(struct vg_agent *a)
 {
 	free(a->match_series);
@@ -190,6 +199,7 @@ static void on_swap(struct vg_agent *a)
 	if (a->reg)
 		vg_metric_set(vg_metric_series(a->m.rules_last_reload, NULL),
 			      (double)vg_now_wall_ns() / 1e9);
+	vg_agent_set_ready(a, VG_READY_RULES, enabled_rules(a->eng) > 0);
 }
 
 static void load_embedded(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
@@ -197,6 +207,11 @@ static void load_embedded(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
 	(void)ctx;
 	for (const struct vg_embedded *e = vg_embedded_rules; e->name; e++)
 		vg_ruleset_add_text(rs, e->name, e->text, strlen(e->text), d);
+}
+
+static bool stopping(void *ctx)
+{
+	return ((struct vg_agent *)ctx)->stop != 0;
 }
 
 static int set_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, size_t errlen)
@@ -225,7 +240,9 @@ static int set_prefilter(void *ctx, const struct vg_pf_table *t, char *err, size
 	return 0;
 }
 
-/* After every build, on the reload worker (the first on the caller's). */
+/* After every build, on the reload worker (the first on the caller's).
+ * The metrics (vigil_rules_loaded, vigil_rules_reloads_total) are
+ * reload.c's, through its opts.metrics. */
 static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag)
 {
 	struct vg_agent *a = ctx;
@@ -238,37 +255,20 @@ static void on_build(void *ctx, const struct vg_crset *cs, const struct vg_diag 
 		size_t acc, rej;
 		vg_crset_count(cs, k, &acc, &rej);
 		rejected += rej;
-		if (a->reg) {
-			const char *kind = vg_crset_kind_name(k);
-			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "accepted"),
-				      (double)acc);
-			vg_metric_set(vg_metric_labels(a->m.rules_loaded, kind, "rejected"),
-				      (double)rej);
-		}
 	}
 	const struct vg_crset_result *res;
 	size_t nres = vg_crset_results(cs, &res);
 	for (size_t i = 0; i < nres; i++)
 		if (!res[i].accepted)
 			vg_log(VG_LOG_WARNING, "%s", res[i].message);
-	if (a->reg) {
-		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "accepted"),
-			      (double)compiled);
-		vg_metric_set(vg_metric_labels(a->m.rules_loaded, "file", "rejected"),
-			      (double)failed);
-		if (n)
-			vg_metric_inc(vg_metric_labels(a->m.rules_reloads,
-						       rejected ? "partial" : "success"));
-	}
 	struct vg_engine_stats es;
 	vg_engine_get_stats(vg_crset_engine(cs), &es);
 	if (!n) {
-		if (failed)
-			vg_log(VG_LOG_WARNING,
-			       "%zu rules failed to compile: running with the %zu that did", failed,
-			       es.rules_enabled);
-		vg_log(VG_LOG_INFO, "loaded %zu enabled rules from %s (%zu custom resources)",
-		       es.rules_enabled, a->origin, nres);
+		/* errors in the files stop the start (vg_agent_run says so) */
+		if (!files_diag->errors)
+			vg_log(VG_LOG_INFO,
+			       "loaded %zu enabled rules from %s (%zu custom resources)",
+			       es.rules_enabled, a->origin, nres);
 	} else {
 		vg_log(VG_LOG_INFO,
 		       "rules rebuilt: %zu enabled rules, %zu custom resources (%zu rejected)",
@@ -287,10 +287,15 @@ static void setup_reload(struct vg_agent *a)
 		ro.npaths = o->nrules;
 		a->origin = "the command line";
 	} else {
+		/* When no entry of rules_dirs exists (vigil outside its image),
+		 * the embedded rules run.  When some exist, every one must: a
+		 * missing one is an error of the rule files like any other. */
+		bool any = false;
 		for (size_t i = 0; i < a->cfg->n_rules_dirs; i++) {
 			struct stat st;
-			if (stat(a->cfg->rules_dirs[i], &st))
-				continue;
+			any |= stat(a->cfg->rules_dirs[i], &st) == 0;
+		}
+		for (size_t i = 0; any && i < a->cfg->n_rules_dirs; i++) {
 			a->paths = vg_xrealloc(a->paths, (a->npaths + 1) * sizeof(char *));
 			a->paths[a->npaths++] = vg_xstrdup(a->cfg->rules_dirs[i]);
 		}
@@ -300,6 +305,11 @@ static void setup_reload(struct vg_agent *a)
 		if (!a->npaths) {
 			ro.load_more = load_embedded;
 			a->origin = "the embedded default rules";
+			if (a->cfg->n_rules_dirs)
+				vg_log(VG_LOG_WARNING,
+				       "no entry of rules_dirs exists (the first: %s): running the "
+				       "embedded default rules",
+				       a->cfg->rules_dirs[0]);
 		}
 	}
 	ro.set_interest = set_interest;
@@ -308,6 +318,9 @@ static void setup_reload(struct vg_agent *a)
 		ro.set_prefilter = set_prefilter;
 	ro.on_build = on_build;
 	ro.build_ctx = a;
+	ro.metrics = a->reg ? &a->m : NULL;
+	ro.should_stop = stopping;
+	ro.stop_ctx = a;
 	a->reload = vg_reload_new(&ro);
 }
 
@@ -327,8 +340,10 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 	struct vg_httpd_config hc = {0};
 	hc.listen = cfg->metrics.listen;
 	hc.metrics = a->reg;
-	/* informers: met until Kubernetes is started (kube.c clears it) */
-	hc.required = VG_READY_PROBES | VG_READY_RULES | VG_READY_INFORMERS;
+	/* informers: met until Kubernetes is started (kube.c clears it); no
+	 * probes without the capture; the audit receiver when it is on */
+	hc.required = (cfg->capture.enabled ? VG_READY_PROBES : 0) | VG_READY_RULES |
+		      VG_READY_INFORMERS | (cfg->audit.enabled ? VG_READY_AUDIT : 0);
 	hc.tls_cert = *cfg->metrics.tls_cert ? cfg->metrics.tls_cert : NULL;
 	hc.tls_key = *cfg->metrics.tls_key ? cfg->metrics.tls_key : NULL;
 	if (!hc.tls_cert != !hc.tls_key) {
@@ -342,8 +357,10 @@ static int setup_metrics(struct vg_agent *a, char *err, size_t errlen)
 		return -1;
 	}
 	vg_httpd_set_ready(a->httpd, VG_READY_INFORMERS, true);
-	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s", cfg->metrics.listen,
-	       vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "");
+	/* the address bound, which a host name in metrics.listen resolved to */
+	vg_log(VG_LOG_INFO, "metrics on %s (port %d)%s (metrics.listen %s)",
+	       vg_httpd_address(a->httpd), vg_httpd_port(a->httpd), hc.tls_cert ? " with TLS" : "",
+	       cfg->metrics.listen);
 	return 0;
 }
 
@@ -403,9 +420,62 @@ static int setup_sinks(struct vg_agent *a, char *err, size_t errlen)
 		ho.backoff_ms = (unsigned)cfg->outputs.http_backoff_ms;
 		ho.backoff_max_ms = (unsigned)cfg->outputs.http_backoff_max_ms;
 		ho.min_priority = sink_prio(cfg, cfg->outputs.http_min_priority);
+		ho.keepalive = cfg->outputs.http_keepalive;
+		ho.batch = !strcasecmp(cfg->outputs.http_batch, "json_array") ? VG_HTTP_BATCH_ARRAY
+			   : !strcasecmp(cfg->outputs.http_batch, "ndjson")   ? VG_HTTP_BATCH_NDJSON
+									      : VG_HTTP_BATCH_NONE;
+		ho.batch_max_alerts = (size_t)cfg->outputs.http_batch_max_alerts;
+		ho.batch_max_bytes = (size_t)cfg->outputs.http_batch_max_bytes;
+		ho.batch_max_age_ms = (unsigned)cfg->outputs.http_batch_max_age_ms;
 		struct vg_sink *s = vg_sink_http_new(&ho, why, sizeof(why));
 		if (!s) {
 			snprintf(err, errlen, "outputs.http: %s", why);
+			return -1;
+		}
+		vg_dispatch_add(a->disp, s);
+	}
+	if (cfg->outputs.syslog_enabled) {
+		const char *o_ = NULL;
+#define OPT(x) (*(x) ? (x) : o_)
+		struct vg_sink_syslog_opts so = {0};
+		so.transport = cfg->outputs.syslog_transport;
+		so.address = cfg->outputs.syslog_address;
+		so.ca_file = OPT(cfg->outputs.syslog_ca_file);
+		so.client_cert = OPT(cfg->outputs.syslog_client_cert);
+		so.client_key = OPT(cfg->outputs.syslog_client_key);
+		so.server_name = OPT(cfg->outputs.syslog_server_name);
+		so.facility = cfg->outputs.syslog_facility;
+		so.app_name = cfg->outputs.syslog_app_name;
+		so.sd_id = cfg->outputs.syslog_sd_id;
+		so.hostname = a->hostname;
+		so.text = !strcasecmp(cfg->outputs.syslog_format, "text");
+		so.bom = cfg->outputs.syslog_bom;
+		so.max_bytes = (size_t)cfg->outputs.syslog_max_bytes;
+		so.timeout_ms = (unsigned)cfg->outputs.syslog_timeout_ms;
+		so.retries = (unsigned)cfg->outputs.syslog_retries;
+		so.backoff_ms = (unsigned)cfg->outputs.syslog_backoff_ms;
+		so.backoff_max_ms = (unsigned)cfg->outputs.syslog_backoff_max_ms;
+		so.min_priority = sink_prio(cfg, cfg->outputs.syslog_min_priority);
+#undef OPT
+		struct vg_sink *s = vg_sink_syslog_new(&so, why, sizeof(why));
+		if (!s) {
+			snprintf(err, errlen, "outputs.syslog: %s", why);
+			return -1;
+		}
+		vg_dispatch_add(a->disp, s);
+	}
+	if (cfg->outputs.program_enabled) {
+		struct vg_sink_program_opts po = {0};
+		po.argv = (const char *const *)cfg->outputs.program_command;
+		po.text = !strcasecmp(cfg->outputs.program_format, "text");
+		po.timeout_ms = (unsigned)cfg->outputs.program_timeout_ms;
+		po.retries = (unsigned)cfg->outputs.program_retries;
+		po.backoff_ms = (unsigned)cfg->outputs.program_backoff_ms;
+		po.backoff_max_ms = (unsigned)cfg->outputs.program_backoff_max_ms;
+		po.min_priority = sink_prio(cfg, cfg->outputs.program_min_priority);
+		struct vg_sink *s = vg_sink_program_new(&po, why, sizeof(why));
+		if (!s) {
+			snprintf(err, errlen, "outputs.program: %s (outputs.program.command)", why);
 			return -1;
 		}
 		vg_dispatch_add(a->disp, s);
@@ -446,6 +516,11 @@ static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *
 	const struct vg_alert_ctx *c = a->actx;
 	vg_alert_set_subject(al, c->buf + c->msg_off, c->has_k8s ? c->ns : NULL,
 			     c->has_k8s ? c->pod : NULL, c->has_k8s && c->uid[0] ? c->uid : NULL);
+	const struct vg_kaudit_event *ke = vg_kaudit_of(ev);
+	struct vg_kaudit_ref ref;
+	if (ke && vg_kaudit_ref(ke, &ref)) /* its Events regard the object acted upon */
+		vg_alert_set_object(al, ref.kind, ref.api_version, ref.ns, ref.name,
+				    ref.uid[0] ? ref.uid : NULL);
 	vg_dispatch_emit(a->disp, al);
 }
 
@@ -651,6 +726,20 @@ static int on_record(void *ctx, const struct vg_rec *raw, size_t size)
 	return 0;
 }
 
+/* The ring's callback.  A flood (events coming faster than they are
+ * evaluated) must not keep the loop from seeing a stop: once asked to stop,
+ * the batch ends after this record, and the final drain at its deadline. */
+static int on_ring_record(void *ctx, const struct vg_rec *raw, size_t size)
+{
+	struct vg_agent *a = ctx;
+	int r = on_record(a, raw, size);
+	if (r)
+		return r;
+	if (a->stop && (!a->drain_until || vg_now_mono_ns() >= a->drain_until))
+		return 1;
+	return 0;
+}
+
 /* Hold the records of containers not known yet, up to hold_ms. */
 static void enable_hold(struct vg_agent *a, unsigned hold_ms)
 {
@@ -731,7 +820,10 @@ static int setup_audit(struct vg_agent *a, char *err, size_t errlen)
 		.timeout_ms = c->audit.timeout_ms,
 	};
 	a->audit = vg_audit_new(&ao, a->reg, err, errlen);
-	return a->audit ? vg_audit_start(a->audit, err, errlen) : -1;
+	if (!a->audit || vg_audit_start(a->audit, err, errlen))
+		return -1;
+	vg_agent_set_ready(a, VG_READY_AUDIT, true);
+	return 0;
 }
 
 static void periodic(struct vg_agent *a)
@@ -778,6 +870,12 @@ struct vg_agent *vg_agent_new(const struct vg_agent_opts *o, char *err, size_t e
 		memcpy(a->want, o->want, VG_NR_MAX);
 		return a;
 	}
+	if (!a->cfg->capture.enabled && !a->cfg->audit.enabled) {
+		snprintf(err, errlen,
+			 "capture.enabled is false and audit.enabled is not: nothing to watch");
+		vg_agent_free(a);
+		return NULL;
+	}
 	if (setup_metrics(a, err, errlen) || setup_sinks(a, err, errlen) ||
 	    setup_audit(a, err, errlen)) {
 		vg_agent_free(a);
@@ -817,6 +915,91 @@ static void report_features(struct vg_agent *a, struct vg_capture *cap)
 	vg_httpd_set_detail(a->httpd, detail);
 }
 
+/* The start fails closed: an error in a configured rule file, or no rule
+ * to run, stops it; only where rule custom resources are watched may the
+ * agent start with none (then /readyz waits for one). */
+static int check_first_set(struct vg_agent *a, char *err, size_t errlen)
+{
+	size_t ferr = vg_reload_file_errors(a->reload);
+	if (ferr) {
+		snprintf(err, errlen,
+			 "the rules of %s have %zu error%s (above): not starting; `vigil validate` "
+			 "checks them",
+			 a->origin, ferr, ferr == 1 ? "" : "s");
+		return -1;
+	}
+	if (enabled_rules(a->eng))
+		return 0;
+	if (a->rules_gate) {
+		vg_log(VG_LOG_WARNING,
+		       "no enabled rule in %s nor in the rule custom resources listed so far: not "
+		       "ready until a ClusterRule or Rule brings one",
+		       a->origin);
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "no enabled rule in %s: nothing to detect, not starting (add rules, or run "
+		 "in a cluster with kubernetes.rules to take them from ClusterRule and Rule "
+		 "objects)",
+		 a->origin);
+	return -1;
+}
+
+/* The first rule set: custom resources first, so that it already has
+ * them.  0 when it runs, 1 when SIGTERM came during the first compile, -1
+ * (logged) when the start must fail closed (check_first_set). */
+static int start_rules(struct vg_agent *a)
+{
+	char err[512];
+	uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;
+	while (a->rules_gate && !a->rules_gate(a->gate_ctx) && vg_now_mono_ns() < until &&
+	       !a->stop) {
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (a->rules_gate && !a->rules_gate(a->gate_ctx))
+		vg_log(VG_LOG_WARNING, "starting before the rule custom resources are listed; "
+				       "they join with the first reload");
+	err[0] = 0;
+	a->eng = vg_reload_start(a->reload, err, sizeof(err));
+	if (!a->eng && a->stop) { /* SIGTERM during the first compile */
+		vg_log(VG_LOG_INFO, "stopped before the rules were loaded");
+		return 1;
+	}
+	if (*err || check_first_set(a, err, sizeof(err))) {
+		vg_log(VG_LOG_ERROR, "%s", err);
+		vg_reload_quiesce(a->reload); /* before the map it writes goes */
+		return -1;
+	}
+	on_swap(a);
+	return 0;
+}
+
+/* capture.enabled: false, the audit receiver alone (one per cluster): no
+ * BPF, no root; the rules, their reloads and the audit events on this
+ * thread, woken as soon as a batch is queued. */
+static int run_audit_only(struct vg_agent *a)
+{
+	a->ran = true;
+	if (a->reload) {
+		int r = start_rules(a);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
+	vg_log(VG_LOG_INFO, "audit only: no capture (capture.enabled: false)");
+	uint64_t deadline =
+		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
+	while (!a->stop && !(deadline && vg_now_mono_ns() >= deadline)) {
+		vg_audit_wait(a->audit, 100);
+		if (a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
+			on_swap(a);
+		periodic(a);
+	}
+	periodic(a);
+	report_drops(a, true);
+	return 0;
+}
+
 int vg_agent_run(struct vg_agent *a)
 {
 	char err[512];
@@ -828,6 +1011,8 @@ int vg_agent_run(struct vg_agent *a)
 			return -1;
 		}
 	}
+	if (!a->cfg->capture.enabled)
+		return run_audit_only(a);
 	struct vg_capture_opts co = {0};
 	co.ringbuf_bytes = a->cfg->capture.ringbuf_bytes;
 	co.ignore_self = a->cfg->capture.ignore_self;
@@ -842,27 +1027,13 @@ int vg_agent_run(struct vg_agent *a)
 		return -1;
 	}
 	report_features(a, cap);
+	a->map_cap = cap;
 	if (a->reload) {
-		/* custom resources first, so the first set already has them */
-		uint64_t until = vg_now_mono_ns() + (uint64_t)a->gate_ms * 1000000ull;
-		while (a->rules_gate && !a->rules_gate(a->gate_ctx) && vg_now_mono_ns() < until &&
-		       !a->stop) {
-			struct timespec ts = {0, 20 * 1000000L};
-			nanosleep(&ts, NULL);
-		}
-		if (a->rules_gate && !a->rules_gate(a->gate_ctx))
-			vg_log(VG_LOG_WARNING,
-			       "starting before the rule custom resources are listed; "
-			       "they join with the first reload");
-		a->map_cap = cap;
-		a->eng = vg_reload_start(a->reload, err, sizeof(err));
-		if (*err) {
-			vg_log(VG_LOG_ERROR, "%s", err);
+		int r = start_rules(a);
+		if (r) {
 			vg_capture_close(cap);
-			return -1;
+			return r < 0 ? -1 : 0;
 		}
-		on_swap(a);
-		vg_agent_set_ready(a, VG_READY_RULES, true);
 	} else if (vg_capture_set_interest(cap, a->want, err, sizeof(err))) {
 		vg_log(VG_LOG_ERROR, "%s", err);
 		vg_capture_close(cap);
@@ -872,6 +1043,8 @@ int vg_agent_run(struct vg_agent *a)
 	int n = vg_procscan(a->cfg->proc_root, on_record, a);
 	if (n < 0) {
 		vg_log(VG_LOG_ERROR, "scanning %s: %s", a->cfg->proc_root, strerror(-n));
+		if (a->reload)
+			vg_reload_quiesce(a->reload);
 		vg_capture_close(cap);
 		return -1;
 	}
@@ -893,7 +1066,7 @@ int vg_agent_run(struct vg_agent *a)
 		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
 	int rc = 0;
 	while (!a->stop) {
-		int r = vg_capture_poll(cap, 100, on_record, a);
+		int r = vg_capture_poll(cap, 100, on_ring_record, a);
 		if (r == 0 && a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
 			on_swap(a);
 		if (r < 0 && r != -EINTR) {
@@ -905,8 +1078,20 @@ int vg_agent_run(struct vg_agent *a)
 		if (deadline && vg_now_mono_ns() >= deadline)
 			break;
 	}
-	/* drain what is already in the ring: nothing captured is lost on exit */
-	vg_capture_poll(cap, 0, on_record, a);
+	/* no rebuild reaches the map from now on, nor waits to be swapped */
+	if (a->reload)
+		vg_reload_quiesce(a->reload);
+	/* drain what is already in the ring: nothing captured is lost on exit,
+	 * unless it keeps filling for longer than VG_AGENT_RING_DRAIN_NS */
+	a->stop = 1;
+	a->drain_until = vg_now_mono_ns() + VG_AGENT_RING_DRAIN_NS;
+	while (vg_capture_poll(cap, 0, on_ring_record, a) > 0 && vg_now_mono_ns() < a->drain_until)
+		;
+	if (vg_now_mono_ns() >= a->drain_until)
+		vg_log(VG_LOG_WARNING,
+		       "the ring buffer still filled after %llu ms of draining at the stop: the "
+		       "events left in it are not evaluated",
+		       (unsigned long long)(VG_AGENT_RING_DRAIN_NS / 1000000));
 	if (a->hold)
 		release_held(a, true);
 	periodic(a);

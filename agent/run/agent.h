@@ -34,6 +34,9 @@
 /* The internal alert raised when events or alerts are lost. */
 #define VG_AGENT_DROP_RULE "vigil internal: events dropped"
 #define VG_AGENT_DROP_INTERVAL_NS (10ull * 1000000000ull)
+/* At a stop, what the ring still holds is evaluated for at most this long
+ * (a ring filled faster than it is read would never be empty). */
+#define VG_AGENT_RING_DRAIN_NS (1000ull * 1000000ull)
 
 struct vg_agent;
 

@@ -6,6 +6,13 @@
  * atomic exchange (the worker may take a stale one back the same way, so
  * exactly one side owns it), keeps the running set, and hands the old
  * one back through the retired list for the worker to narrow and free.
+ *
+ * Shutdown must not wait for a compile (a big rule file takes seconds):
+ * vg_reload_quiesce() turns the callbacks off under cb_mu (the worker
+ * holds it whenever it calls one, and checks `quiet` first), so nothing
+ * reaches the agent or the kernel map any more; vg_reload_free() then
+ * waits VG_RELOAD_FREE_WAIT_MS for the worker and, if it is still
+ * compiling, leaves it everything to free when it finishes (`abandoned`).
  */
 #include "log.h"
 #include "pfeval.h"
@@ -65,6 +72,18 @@ struct vg_reload {
 	pthread_t worker;
 	bool started;
 
+	/* the first set, built by the worker while vg_reload_start waits (it
+	 * may stop waiting: a SIGTERM during a long first compile) */
+	pthread_cond_t first_cv; /* with mu */
+	struct vg_crset *first;	 /* built, not yet taken (under mu) */
+	bool first_done;	 /* under mu */
+	bool first_taken;	 /* under mu: the caller wrote the map */
+
+	pthread_mutex_t cb_mu; /* held while a callback runs; guards quiet */
+	bool quiet;	       /* callbacks off (shutting down) */
+	bool worker_done;      /* under mu */
+	bool abandoned;	       /* under mu: the worker frees everything */
+
 	_Atomic(struct pending *) pending;
 	struct vg_crset *current;  /* capture thread */
 	uint8_t map[VG_NR_MAX];	   /* what the kernel map holds (worker) */
@@ -99,6 +118,8 @@ struct vg_reload *vg_reload_new(const struct vg_reload_opts *o)
 		r->paths[i] = vg_xstrdup(o->paths[i]);
 	r->o.paths = (const char *const *)r->paths;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->cb_mu, NULL);
+	pthread_cond_init(&r->first_cv, NULL);
 	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->efd < 0)
 		abort(); /* only fails without memory or fds at start-up */
@@ -238,6 +259,18 @@ static struct vg_crset *build(struct vg_reload *r)
 				    r->o.load_ctx, objs,	n};
 	struct vg_diag d = {0};
 	struct vg_crset *cs = vg_crset_build(&in, &d);
+	pthread_mutex_lock(&r->cb_mu);
+	if (r->quiet) { /* shutting down: nobody wants it any more */
+		pthread_mutex_unlock(&r->cb_mu);
+		vg_diag_free(&d);
+		vg_crset_free(cs);
+		for (size_t i = 0; i < n; i++) {
+			cJSON_Delete((cJSON *)objs[i].obj);
+			cJSON_Delete((cJSON *)objs[i].fallback);
+		}
+		free(objs);
+		return NULL;
+	}
 	if (reload && d.errors > r->file_errors) {
 		/* A broken edit of a rule file loses nothing that runs: the set
 		 * in force stays until the files are fixed (and, with them, the
@@ -247,6 +280,9 @@ static struct vg_crset *build(struct vg_reload *r)
 		       "the rule files have %zu errors: keeping the rules in force; fix them and "
 		       "send SIGHUP again",
 		       d.errors);
+		if (r->o.metrics)
+			vg_metric_inc(vg_metric_labels(r->o.metrics->rules_reloads, "failure"));
+		pthread_mutex_unlock(&r->cb_mu);
 		vg_diag_free(&d);
 		vg_crset_free(cs);
 		for (size_t i = 0; i < n; i++) {
@@ -263,6 +299,7 @@ static struct vg_crset *build(struct vg_reload *r)
 	if (r->o.on_build)
 		r->o.on_build(r->o.build_ctx, cs, &d);
 	update_metrics(r, cs, reload);
+	pthread_mutex_unlock(&r->cb_mu);
 	vg_diag_free(&d);
 	/* remember what was accepted, for when a later generation is not */
 	const struct vg_crset_result *res;
@@ -351,15 +388,19 @@ static void reap(struct vg_reload *r)
 	if (p)
 		for (int i = 0; i < VG_NR_MAX; i++)
 			want[i] |= p->want[i];
-	write_map(r, want);
-	if (list->p->pf) {
-		struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
-		memcpy(t, list->p->pf, sizeof(*t));
-		if (p && p->pf)
-			vg_pf_table_widen(t, p->pf);
-		write_pf(r, t);
-		free(t);
+	pthread_mutex_lock(&r->cb_mu);
+	if (!r->quiet) {
+		write_map(r, want);
+		if (list->p->pf) {
+			struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
+			memcpy(t, list->p->pf, sizeof(*t));
+			if (p && p->pf)
+				vg_pf_table_widen(t, p->pf);
+			write_pf(r, t);
+			free(t);
+		}
 	}
+	pthread_mutex_unlock(&r->cb_mu);
 	while (list) {
 		struct retired *next = list->next;
 		vg_crset_free(list->old);
@@ -371,6 +412,12 @@ static void reap(struct vg_reload *r)
 
 static void publish(struct vg_reload *r, struct vg_crset *cs)
 {
+	pthread_mutex_lock(&r->cb_mu);
+	if (r->quiet) {
+		pthread_mutex_unlock(&r->cb_mu);
+		vg_crset_free(cs);
+		return;
+	}
 	struct pending *p = vg_xcalloc(1, sizeof(*p));
 	p->cs = cs;
 	vg_crset_interest(cs, p->want);
@@ -398,14 +445,26 @@ static void publish(struct vg_reload *r, struct vg_crset *cs)
 	}
 	p->armed_ts = r->o.now(r->o.now_ctx);
 	atomic_store(&r->pending, p);
+	pthread_mutex_unlock(&r->cb_mu);
 	pthread_mutex_lock(&r->mu);
 	r->stats.published++;
 	pthread_mutex_unlock(&r->mu);
 }
 
+static void free_all(struct vg_reload *r);
+
 static void *worker(void *arg)
 {
 	struct vg_reload *r = arg;
+	struct vg_crset *first = build(r); /* NULL if quiesced meanwhile */
+	pthread_mutex_lock(&r->mu);
+	r->first = first;
+	r->first_done = true;
+	pthread_cond_broadcast(&r->first_cv);
+	/* the map is the caller's to write first */
+	while (!r->first_taken && !atomic_load(&r->stop))
+		pthread_cond_wait(&r->first_cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
 	struct pollfd pfd = {r->efd, POLLIN, 0};
 	while (!atomic_load(&r->stop)) {
 		int rc = poll(&pfd, 1, -1);
@@ -437,6 +496,12 @@ static void *worker(void *arg)
 			publish(r, cs);
 		reap(r);
 	}
+	pthread_mutex_lock(&r->mu);
+	r->worker_done = true;
+	bool mine = r->abandoned;
+	pthread_mutex_unlock(&r->mu);
+	if (mine)
+		free_all(r);
 	return NULL;
 }
 
@@ -444,7 +509,31 @@ struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
 {
 	if (errlen)
 		err[0] = 0;
-	r->current = build(r);
+	if (pthread_create(&r->worker, NULL, worker, r)) {
+		snprintf(err, errlen, "cannot start the rule reload thread");
+		return NULL;
+	}
+	r->started = true;
+	pthread_mutex_lock(&r->mu);
+	while (!r->first_done && !(r->o.should_stop && r->o.should_stop(r->o.stop_ctx))) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts); /* the condition variable's clock */
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->first_cv, &r->mu, &ts);
+	}
+	struct vg_crset *cs = r->first;
+	r->first = NULL;
+	pthread_mutex_unlock(&r->mu);
+	if (!cs) { /* asked to stop: the compile is left to end unseen */
+		vg_reload_quiesce(r);
+		snprintf(err, errlen, "stopped while compiling the first rule set");
+		return NULL;
+	}
+	r->current = cs;
 	uint8_t want[VG_NR_MAX];
 	vg_crset_interest(r->current, want);
 	memcpy(r->map, want, VG_NR_MAX);
@@ -456,10 +545,10 @@ struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
 	struct vg_pf_table *pf = prefilter_of(r, r->current);
 	write_pf(r, pf);
 	free(pf);
-	if (!pthread_create(&r->worker, NULL, worker, r))
-		r->started = true;
-	else if (errlen)
-		snprintf(err, errlen, "cannot start the rule reload thread");
+	pthread_mutex_lock(&r->mu);
+	r->first_taken = true;
+	pthread_cond_broadcast(&r->first_cv);
+	pthread_mutex_unlock(&r->mu);
 	return vg_crset_engine(r->current);
 }
 
@@ -485,6 +574,14 @@ bool vg_reload_poll(struct vg_reload *r, uint64_t ts, struct vg_engine **engine)
 	return true;
 }
 
+size_t vg_reload_file_errors(struct vg_reload *r)
+{
+	pthread_mutex_lock(&r->cb_mu);
+	size_t n = r->file_errors;
+	pthread_mutex_unlock(&r->cb_mu);
+	return n;
+}
+
 bool vg_reload_pending(struct vg_reload *r)
 {
 	return atomic_load(&r->pending) != NULL;
@@ -497,14 +594,50 @@ void vg_reload_get_stats(struct vg_reload *r, struct vg_reload_stats *out)
 	pthread_mutex_unlock(&r->mu);
 }
 
+void vg_reload_quiesce(struct vg_reload *r)
+{
+	pthread_mutex_lock(&r->cb_mu); /* waits for a callback running now */
+	r->quiet = true;
+	atomic_store(&r->stop, 1);
+	pthread_mutex_unlock(&r->cb_mu);
+	pthread_mutex_lock(&r->mu);
+	pthread_cond_broadcast(&r->first_cv); /* a worker waiting for the first map */
+	pthread_mutex_unlock(&r->mu);
+	wake(r);
+}
+
 void vg_reload_free(struct vg_reload *r)
 {
 	if (!r)
 		return;
-	atomic_store(&r->stop, 1);
-	wake(r);
-	if (r->started)
-		pthread_join(r->worker, NULL);
+	vg_reload_quiesce(r);
+	if (r->started) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts); /* pthread_timedjoin_np's clock */
+		uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+			     VG_RELOAD_FREE_WAIT_MS * 1000000ull;
+		ts.tv_sec = (time_t)(t / 1000000000ull);
+		ts.tv_nsec = (long)(t % 1000000000ull);
+		if (pthread_timedjoin_np(r->worker, NULL, &ts)) {
+			pthread_mutex_lock(&r->mu);
+			bool done = r->worker_done;
+			r->abandoned = !done;
+			pthread_mutex_unlock(&r->mu);
+			if (!done) {
+				/* still compiling: it frees all this when it ends */
+				vg_log(VG_LOG_INFO, "shutting down during a rule compile: "
+						    "not waiting for it");
+				pthread_detach(r->worker);
+				return;
+			}
+			pthread_join(r->worker, NULL);
+		}
+	}
+	free_all(r);
+}
+
+static void free_all(struct vg_reload *r)
+{
 	struct pending *p = atomic_exchange(&r->pending, NULL);
 	if (p) {
 		vg_crset_free(p->cs);
@@ -517,6 +650,7 @@ void vg_reload_free(struct vg_reload *r)
 		free(t);
 	}
 	vg_crset_free(r->current);
+	vg_crset_free(r->first);
 	for (size_t i = 0; i < r->n; i++)
 		entry_free(&r->e[i]);
 	free(r->e);
@@ -526,5 +660,7 @@ void vg_reload_free(struct vg_reload *r)
 	free(r->pfmap);
 	close(r->efd);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->cb_mu);
+	pthread_cond_destroy(&r->first_cv);
 	free(r);
 }

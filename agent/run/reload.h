@@ -67,18 +67,24 @@ struct vg_reload_opts {
 	/* The clock raw events are stamped with; NULL: CLOCK_BOOTTIME. */
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
-	/* After every build, on the worker thread (and in vg_reload_start):
+	/* After every build (the first included), on the worker thread:
 	 * per-object results for the status writer and metrics, and the rule
 	 * files' diagnostics.  cs stays valid during the call only. */
 	void (*on_build)(void *ctx, const struct vg_crset *cs, const struct vg_diag *files_diag);
 	void *build_ctx;
 	unsigned debounce_ms; /* 0: 200 */
+	/* Optional: polled while vg_reload_start waits for the first set;
+	 * true makes it stop waiting (SIGTERM during a long compile). */
+	bool (*should_stop)(void *ctx);
+	void *stop_ctx;
 	/* Optional: after every build, vigil_rules_loaded{kind,state} (kind
 	 * RuleLibrary, ClusterRule, Rule, and "file" for the rules of rule
 	 * files; state accepted | rejected), vigil_rules_last_reload_timestamp_
 	 * seconds, and for each build after the first
-	 * vigil_rules_reloads_total{result}: "success", or "partial" when an
-	 * object was rejected or a file rule did not compile (the rest runs). */
+	 * vigil_rules_reloads_total{result}: "success", "partial" when an
+	 * object was rejected or a file rule did not compile (the rest runs),
+	 * "failure" when the rule files got new errors and the set in force
+	 * stays. */
 	struct vg_vigil_metrics *metrics;
 };
 
@@ -98,12 +104,21 @@ struct vg_reload_stats {
 struct vg_reload;
 
 struct vg_reload *vg_reload_new(const struct vg_reload_opts *o);
-/* Builds the first set from the files and the objects given so far, writes
- * the map, starts the worker.  Returns the engine to evaluate (never NULL);
- * err is set (and "" otherwise) when the map could not be written. */
+/* Starts the worker, which builds the first set from the files and the
+ * objects given so far; writes the map.  Returns the engine to evaluate,
+ * err "" or saying that the map could not be written; or NULL with err set
+ * when the thread cannot start or should_stop said stop before the first
+ * set was built (then the reload is quiesced: free it). */
 struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen);
+/* No callback (on_build, set_interest, metrics) runs once this returns; a
+ * build in progress is thrown away when it ends.  Call before what the
+ * callbacks use goes away (the capture closes).  Any thread; idempotent. */
+void vg_reload_quiesce(struct vg_reload *r);
 /* Stops the worker and frees everything: call from the capture thread
- * once it no longer evaluates. */
+ * once it no longer evaluates.  Waits at most VG_RELOAD_FREE_WAIT_MS for
+ * a compile in progress: past that, the worker is left to free everything
+ * when the compile ends (shutdown never waits for a big rule file). */
+#define VG_RELOAD_FREE_WAIT_MS 100
 void vg_reload_free(struct vg_reload *r);
 
 /* From any thread (informers).  obj as the API returns it; copied.
@@ -116,6 +131,9 @@ void vg_reload_request_files(struct vg_reload *r);
 /* Capture thread, before each event (see above).  Returns true when a new
  * set was swapped in (*engine then points to it). */
 bool vg_reload_poll(struct vg_reload *r, uint64_t ts, struct vg_engine **engine);
+/* Errors in the rule files of the set in force (the first set's, after
+ * vg_reload_start: the agent refuses to start on any). */
+size_t vg_reload_file_errors(struct vg_reload *r);
 /* True while a built set waits for its swap (tests, readiness). */
 bool vg_reload_pending(struct vg_reload *r);
 

@@ -50,6 +50,12 @@ ldconfig -r "$out" -C /etc/ld.so.cache /lib/x86_64-linux-gnu
 if [ -s /etc/ssl/certs/ca-certificates.crt ]; then
 	install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$out"/etc/ssl/certs/ca-certificates.crt
 	pkgs[ca-certificates]=1
+	# where OpenSSL's default verify paths look (SSL_CTX_set_default_verify_paths:
+	# OPENSSLDIR/cert.pem, a link the openssl package ships and the image
+	# has not): the syslog sink's TLS and the HTTP sink's keep-alive
+	# client use them when no ca_file is set
+	mkdir -p "$out"/usr/lib/ssl
+	ln -sf /etc/ssl/certs/ca-certificates.crt "$out"/usr/lib/ssl/cert.pem
 fi
 
 # root's entries only: vigil runs as root and nothing logs in

@@ -1,7 +1,7 @@
 /* libFuzzer target: the audit webhook's EventList decoder on arbitrary
  * bytes, and every decoded event through audit rules that read the ka.*
  * and jevt.* fields (lists, indexes, keys, JSON pointers), with each
- * matching rule's alert rendered. */
+ * matching rule's alert rendered, and the object its Events would regard. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct vg_kaudit_event ke;
 		vg_kaudit_event_init(&ke, e, i, 1);
 		vg_engine_match(E, &ke.ev, SCR, on_match, NULL);
+		struct vg_kaudit_ref ref; /* the object its Kubernetes Events regard */
+		if (vg_kaudit_ref(&ke, &ref) && (!ref.kind[0] || !ref.name[0]))
+			abort();
 	}
 	cJSON_Delete(doc);
 	return 0;

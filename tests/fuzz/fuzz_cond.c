@@ -56,6 +56,13 @@ static int env_list(void *ctx, const char *name, const char *const **items)
 	return -1;
 }
 
+static void on_warn(void *ctx, const struct vg_pos *pos, const char *msg)
+{
+	(void)ctx;
+	if (!pos || !msg[0])
+		abort();
+}
+
 static void on_field(void *ctx, const struct vg_field *f)
 {
 	(void)f;
@@ -122,7 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = 0;
 	/* a field set per input: the value cache and shared results are used */
-	struct vg_cond_env env = {NULL, env_macro, env_list, NULL, NULL, vg_cond_fieldset_new()};
+	struct vg_cond_env env = {NULL,	  env_macro, env_list, NULL, NULL, vg_cond_fieldset_new(),
+				  on_warn};
 	struct vg_pos at = {"fuzz", 1, 1};
 	struct vg_cond_err err;
 	struct vg_cond *c = vg_cond_compile(text, &at, &env, &err);

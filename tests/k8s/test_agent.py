@@ -78,7 +78,7 @@ def set_container(ns, name, cid):
 class Agent(Vigil):
     """`vigil run` against the test cluster as node `node`."""
 
-    def __init__(self, node, rules=RULES, extra=""):
+    def __init__(self, node, rules=RULES, extra="", events="    min_priority: debug\n"):
         self.tmp = tempfile.mkdtemp(prefix="vigil-k8s-agent-")
         rpath = os.path.join(self.tmp, "rules.yaml")
         with open(rpath, "w") as f:
@@ -93,8 +93,7 @@ kubernetes:
   kubeconfig: {AGENT_KUBECONFIG}
   namespace: vigil
   events:
-    min_priority: debug
-{extra}""")
+{events}{extra}""")
         super().__init__(["run", "-c", cpath, "-r", rpath])
 
     def wait_synced(self, timeout=30):
@@ -352,7 +351,7 @@ def test_hot_reload_loses_no_event():
     agent = None
     n = 600
     try:
-        agent = Agent(node, rules="[]\n", extra="  events:\n    enabled: false\n")
+        agent = Agent(node, rules="[]\n", events="    enabled: false\n")
         agent.wait_synced()
         wait_for(lambda: "loaded" in agent.stderr(), "rules loaded")
         done = threading.Event()
@@ -484,7 +483,7 @@ def test_thousand_alerts_one_event_series():
     try:
         make_pod(ns, "burst", node, {"app": "burst"})
         set_container(ns, "burst", c.id)
-        agent = Agent(node, rules=rules, extra="  events:\n    min_priority: notice\n")
+        agent = Agent(node, rules=rules, events="    min_priority: notice\n")
         agent.wait_synced()
         c.run(["sh", "-c", "i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i+1)); done"],
               timeout=120)

@@ -25,9 +25,18 @@ class Failure(Exception):
     pass
 
 
+class Skipped(Exception):
+    """The test cannot run on this machine (the reason says why, and where
+    the feature is proven instead); counted apart, never as a pass."""
+
+
 def check(cond, msg):
     if not cond:
         raise Failure(msg)
+
+
+def skip(reason):
+    raise Skipped(reason)
 
 
 def free_port():
@@ -163,8 +172,10 @@ class Container:
 
 
 def main(tests):
-    """Runs test functions in order; prints PASS/FAIL; exits non-zero on failure.
-    Names on the command line run only those tests (one while debugging)."""
+    """Runs test functions in order; prints PASS, FAIL or SKIP (a test that
+    called skip()) for each and the three counts; exits non-zero on a
+    failure.  Names on the command line run only those tests (one while
+    debugging)."""
     if os.geteuid() != 0:
         print("live tests need root", file=sys.stderr)
         sys.exit(1)
@@ -175,14 +186,17 @@ def main(tests):
         sys.exit(2)
     if only:
         tests = [t for t in tests if t.__name__ in only]
-    failed = 0
+    failed = skipped = 0
     for t in tests:
         start = time.time()
         try:
             t()
             print("PASS %-40s %.1fs" % (t.__name__, time.time() - start), flush=True)
+        except Skipped as e:
+            skipped += 1
+            print("SKIP %-40s %s" % (t.__name__, e), flush=True)
         except Exception as e:  # a test's own assertion or anything unexpected
             failed += 1
             print("FAIL %-40s %s: %s" % (t.__name__, type(e).__name__, e), flush=True)
-    print("%d passed, %d failed" % (len(tests) - failed, failed))
+    print("%d passed, %d failed, %d skipped" % (len(tests) - failed - skipped, failed, skipped))
     sys.exit(1 if failed else 0)

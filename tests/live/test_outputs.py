@@ -320,7 +320,7 @@ class GoMux:
     (as Falcosidekick does): POST on "/" exactly and on one more pattern;
     "//" and a subtree's bare name get a redirect, anything else a 404."""
 
-    def __init__(self, path=""):
+    def __init__(self, path="", flags=()):
         self.dir = tempfile.mkdtemp(prefix="vigil-mux-")
         exe = os.path.join(self.dir, "httpmux")
         env = dict(os.environ, GOCACHE=GOCACHE, GOTOOLCHAIN="local", GOPROXY="off",
@@ -330,7 +330,7 @@ class GoMux:
                            env=env, capture_output=True, text=True)
         check(r.returncode == 0, "go build httpmux: %s" % r.stderr)
         self.out = os.path.join(self.dir, "received.jsonl")
-        self.proc = subprocess.Popen([exe, "-path", path, "-out", self.out],
+        self.proc = subprocess.Popen([exe, "-path", path, "-out", self.out] + list(flags),
                                      stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         check(line.startswith("listening "), "httpmux: %r" % line)
@@ -343,6 +343,13 @@ class GoMux:
         with open(self.out) as f:
             recs = [json.loads(x) for x in f if x.strip()]
         return [(r["path"], r.get("alert")) for r in recs]
+
+    def records(self):
+        """Every record: path, conn, req, kind, alert (or invalid)."""
+        if not os.path.exists(self.out):
+            return []
+        with open(self.out) as f:
+            return [json.loads(x) for x in f if x.strip()]
 
     def close(self):
         self.proc.kill()

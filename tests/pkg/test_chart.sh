@@ -13,7 +13,13 @@
 #     exactly the expected set, and the same calls made for real with the
 #     agent's token succeed, while neighbours of them are refused
 #   - the Events commands of NOTES.txt find an Event the agent's identity wrote
-#   - helm upgrade (to least privilege, with custom rules) and helm uninstall
+#   - the audit receiver (audit.enabled): refused without a certificate or
+#     authentication, its vigil.yaml runs vigil in audit-only mode with the
+#     files where the pod mounts them (the receiver answers, /readyz 200), the
+#     Deployment and Service accepted by the server and shaped as documented
+#     (not privileged, non-root, no host paths)
+#   - helm upgrade (to least privilege, with custom rules and the audit
+#     receiver) and helm uninstall
 # Stops the server at the end, also on failure.
 #   VIGIL_BIN  the vigil binary (default build/vigil)
 set -euo pipefail
@@ -72,19 +78,39 @@ all_on=(--set metrics.serviceMonitor.enabled=true --set-string 'customRules.a\.y
   items: [a]' --set 'extraVolumes[0].name=alerts' --set 'extraVolumes[0].hostPath.path=/var/log/vigil'
 	--set 'extraVolumeMounts[0].name=alerts' --set 'extraVolumeMounts[0].mountPath=/var/log/vigil'
 	--set config.outputs.file.enabled=true)
+audit_on=(--set audit.enabled=true --set audit.tls.secretName=vigil-audit-tls
+	--set audit.clientCA.secretName=vigil-audit-tls --set audit.token.secretName=vigil-audit-token
+	--set-string 'audit.rules.k8s\.yaml=- list: y
+  items: [b]')
+all_on+=("${audit_on[@]}" --set audit.service.type=NodePort
+	--set 'audit.extraVolumes[0].name=alerts' --set 'audit.extraVolumes[0].emptyDir.medium=Memory'
+	--set 'audit.extraVolumeMounts[0].name=alerts' --set 'audit.extraVolumeMounts[0].mountPath=/var/log/vigil')
 for mode in privileged leastPrivilege; do
 	quiet_helm lint --strict "$chart" --set securityMode=$mode >"$tmp/lint" ||
 		{ cat "$tmp/lint"; fail "helm lint --strict ($mode)"; }
 	quiet_helm lint --strict "$chart" --set securityMode=$mode "${all_on[@]}" >"$tmp/lint" ||
 		{ cat "$tmp/lint"; fail "helm lint --strict ($mode, all options)"; }
 done
-ok "helm lint --strict (privileged, leastPrivilege, with ServiceMonitor and customRules)"
+ok "helm lint --strict (privileged, leastPrivilege, with ServiceMonitor, customRules and the audit receiver)"
 
 if quiet_helm template t "$chart" --set securityMode=bogus >/dev/null 2>"$tmp/err"; then
 	fail "securityMode=bogus rendered"
 fi
 grep -q 'securityMode: "bogus" is neither' "$tmp/err" || fail "unclear error: $(cat "$tmp/err")"
 ok "an unknown securityMode is refused with a message naming it"
+
+if quiet_helm template t "$chart" --set audit.enabled=true >/dev/null 2>"$tmp/err"; then
+	fail "audit.enabled without a certificate rendered"
+fi
+grep -q 'audit.tls.secretName: the audit receiver serves HTTPS only' "$tmp/err" ||
+	fail "unclear error: $(cat "$tmp/err")"
+if quiet_helm template t "$chart" --set audit.enabled=true --set audit.tls.secretName=x \
+	>/dev/null 2>"$tmp/err"; then
+	fail "audit.enabled without authentication rendered"
+fi
+grep -q 'audit.clientCA.secretName and/or audit.token.secretName' "$tmp/err" ||
+	fail "unclear error: $(cat "$tmp/err")"
+ok "the audit receiver is refused without a certificate or a way to authenticate the API server"
 
 python3 - "$chart/values.yaml" "$chart/README.md" <<'EOF' || fail "values not documented"
 import re, sys, yaml
@@ -133,6 +159,72 @@ if [[ $rc != 1 ]] || ! grep -q no-such-capture "$tmp/err"; then
 fi
 ok "vigil accepts the configuration the chart renders"
 
+# the audit receiver's vigil.yaml, with the Secrets' files where the pod
+# mounts them (paths moved under $tmp), run as it is: audit-only, answering
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=audit-ca \
+	-keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=rx -keyout "$tmp/rx.key" \
+	-out "$tmp/rx.csr" 2>/dev/null
+openssl x509 -req -in "$tmp/rx.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial -days 1 \
+	-extfile <(echo subjectAltName=IP:127.0.0.1) -out "$tmp/rx.crt" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=kube-apiserver \
+	-keyout "$tmp/api.key" -out "$tmp/api.csr" 2>/dev/null
+openssl x509 -req -in "$tmp/api.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -days 1 \
+	-extfile <(echo extendedKeyUsage=clientAuth) -out "$tmp/api.crt" 2>/dev/null
+mkdir -p "$tmp/audit/tls" "$tmp/audit/client-ca" "$tmp/audit/token" "$tmp/audit/rules.d"
+cp "$tmp/rx.crt" "$tmp/audit/tls/tls.crt"
+cp "$tmp/rx.key" "$tmp/audit/tls/tls.key"
+cp "$tmp/ca.crt" "$tmp/audit/client-ca/ca.crt"
+echo chart-token >"$tmp/audit/token/token"
+quiet_helm template $rel "$chart" -n $ns "${audit_on[@]}" --show-only templates/audit.yaml >"$tmp/audit.yaml"
+python3 - "$tmp" "$vigil" <<'EOF' || fail "the audit receiver's configuration does not run"
+import json, socket, ssl, subprocess, sys, time, urllib.request, yaml
+tmp, vigil = sys.argv[1], sys.argv[2]
+docs = [d for d in yaml.safe_load_all(open(tmp + "/audit.yaml")) if d]
+cm = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+conf = yaml.safe_load(cm["vigil-audit"]["data"]["vigil.yaml"])
+def need(cond, what):
+    if not cond:
+        sys.exit("audit config: " + what + ": " + json.dumps(conf))
+need(conf["capture"] == {"enabled": False}, "audit-only mode")
+need(conf["rules_dirs"] == ["/etc/vigil/audit/rules.d"], "its rules directory")
+a = conf["audit"]
+need(a["enabled"] is True and a["listen"] == "0.0.0.0:9765", "the receiver on 9765")
+for k, v in (("tls_cert", "tls/tls.crt"), ("tls_key", "tls/tls.key"),
+             ("client_ca", "client-ca/ca.crt"), ("token_file", "token/token")):
+    need(a[k] == "/etc/vigil/audit/" + v, k)
+open(tmp + "/audit/rules.d/k8s.yaml", "w").write(cm["vigil-audit-rules"]["data"]["k8s.yaml"])
+ports = []
+for _ in range(2):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); ports.append(s.getsockname()[1]); s.close()
+text = cm["vigil-audit"]["data"]["vigil.yaml"].replace("/etc/vigil/audit/", tmp + "/audit/")
+text = text.replace("0.0.0.0:9765", "127.0.0.1:%d" % ports[0])
+text = text.replace("0.0.0.0:8765", "127.0.0.1:%d" % ports[1])
+open(tmp + "/audit-run.yaml", "w").write(text + 'kubernetes:\n  enabled: "false"\n')
+log = open(tmp + "/audit-run.log", "w")
+v = subprocess.Popen([vigil, "run", "-c", tmp + "/audit-run.yaml"], stdout=log, stderr=log)
+try:
+    ready = None
+    for _ in range(100):
+        try:
+            ready = urllib.request.urlopen("http://127.0.0.1:%d/readyz" % ports[1], timeout=2).status
+            break
+        except OSError:
+            time.sleep(0.1)
+    need(ready == 200, "/readyz: %s (%s)" % (ready, open(tmp + "/audit-run.log").read()))
+    ctx = ssl.create_default_context(cafile=tmp + "/ca.crt")
+    ctx.load_cert_chain(tmp + "/api.crt", tmp + "/api.key")
+    body = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": []}).encode()
+    req = urllib.request.Request("https://127.0.0.1:%d/k8s-audit" % ports[0], data=body,
+                                 headers={"Authorization": "Bearer chart-token"})
+    need(urllib.request.urlopen(req, context=ctx, timeout=5).status == 200, "POST")
+    need(v.poll() is None, "vigil exited")
+finally:
+    v.terminate()
+    v.wait(30)
+EOF
+ok "the audit receiver's rendered vigil.yaml runs vigil audit-only with the pod's files: /readyz 200, a POST with the client certificate and token answered 200"
+
 # --- against the API server ------------------------------------------------
 kubectl create namespace $ns >/dev/null
 # a stand-in for the Prometheus Operator's CRD, so the ServiceMonitor is checked too
@@ -165,8 +257,12 @@ for mode in privileged leastPrivilege; do
 		{ cat "$tmp/dry"; fail "dry run did not cover the DaemonSet"; }
 	grep -q 'servicemonitor.monitoring.coreos.com/vigil created (server dry run)' "$tmp/dry" ||
 		{ cat "$tmp/dry"; fail "dry run did not cover the ServiceMonitor"; }
+	for o in deployment.apps/vigil-audit service/vigil-audit configmap/vigil-audit-rules; do
+		grep -q "$o created (server dry run)" "$tmp/dry" ||
+			{ cat "$tmp/dry"; fail "dry run did not cover $o"; }
+	done
 done
-ok "helm template | kubectl apply --dry-run=server accepted (both modes, all options)"
+ok "helm template | kubectl apply --dry-run=server accepted (both modes, all options, the audit receiver)"
 
 quiet_helm install $rel "$chart" -n $ns >"$tmp/install" ||
 	{ cat "$tmp/install"; fail "helm install"; }
@@ -335,7 +431,13 @@ done
 ok "the agent's token: list/watch pods, namespaces and rules, patch rule status, create/patch Events, get/create/update its Lease; refused beyond"
 
 # --- upgrade, uninstall ------------------------------------------------------
+kubectl -n $ns create secret generic vigil-audit-tls --type=kubernetes.io/tls \
+	--from-file=tls.crt="$tmp/rx.crt" --from-file=tls.key="$tmp/rx.key" \
+	--from-file=ca.crt="$tmp/ca.crt" >/dev/null
+kubectl -n $ns create secret generic vigil-audit-token --from-literal=token=chart-token >/dev/null
 quiet_helm upgrade $rel "$chart" -n $ns --set securityMode=leastPrivilege \
+	--set audit.enabled=true --set audit.tls.secretName=vigil-audit-tls \
+	--set audit.clientCA.secretName=vigil-audit-tls --set audit.token.secretName=vigil-audit-token \
 	--set-string 'customRules.team\.yaml=- list: vigil_allowed_outbound_ports
   items: [5432]
   override:
@@ -355,8 +457,47 @@ kubectl get -n $ns configmap/vigil-rules -o jsonpath='{.data.team\.yaml}' >"$tmp
 "$vigil" validate "$src/rules" "$tmp/team.yaml" >/dev/null || fail "the custom rules do not load"
 ok "helm upgrade: least privilege (BPF, PERFMON, SYS_RESOURCE, SYS_PTRACE only), custom rules"
 
+kubectl get -n $ns deployment/vigil-audit -o json >"$tmp/audit-deploy.json" ||
+	fail "helm upgrade did not create the audit Deployment"
+kubectl get -n $ns service/vigil-audit -o json >"$tmp/audit-svc.json" ||
+	fail "helm upgrade did not create the audit Service"
+kubectl get -n $ns daemonset/vigil -o json >"$tmp/ds2.json"
+python3 - "$tmp" <<'EOF' || fail "the audit Deployment is not shaped as documented"
+import json, sys
+tmp = sys.argv[1]
+d = json.load(open(tmp + "/audit-deploy.json"))
+svc = json.load(open(tmp + "/audit-svc.json"))
+ds = json.load(open(tmp + "/ds2.json"))
+def need(cond, what):
+    if not cond:
+        sys.exit("audit: " + what)
+spec = d["spec"]["template"]["spec"]
+c = spec["containers"][0]
+need(d["spec"]["replicas"] == 1, "one replica")
+need(not any("hostPath" in v for v in spec["volumes"]), "no host path")
+need(not spec.get("hostPID") and not spec.get("hostNetwork"), "no host namespaces")
+need(spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 65534,
+     "non-root")
+sc = c["securityContext"]
+need(sc["privileged"] is False and sc["allowPrivilegeEscalation"] is False and
+     sc["capabilities"] == {"drop": ["ALL"]} and sc["readOnlyRootFilesystem"] is True,
+     "unprivileged container: %s" % sc)
+secrets = {v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+need(secrets == {"vigil-audit-tls", "vigil-audit-token"}, "its Secrets: %s" % secrets)
+need(c["readinessProbe"]["httpGet"]["path"] == "/readyz", "readiness /readyz")
+need({p["name"]: p["containerPort"] for p in c["ports"]} == {"audit": 9765, "metrics": 8765}, "ports")
+sel = d["spec"]["selector"]["matchLabels"]
+need(svc["spec"]["selector"] == sel, "the Service selects the receiver")
+need([p["port"] for p in svc["spec"]["ports"]] == [9765, 8765], "Service ports")
+dsel = ds["spec"]["selector"]["matchLabels"]
+labels = d["spec"]["template"]["metadata"]["labels"]
+need(not all(labels.get(k) == v for k, v in dsel.items()), "the DaemonSet's selector takes it")
+EOF
+ok "the audit receiver: a Deployment (not privileged, non-root, no host path, its Secrets) and a Service of its own"
+
 quiet_helm uninstall $rel -n $ns >/dev/null || fail "helm uninstall"
 for o in "-n $ns daemonset/vigil" "-n $ns service/vigil-metrics" "-n $ns configmap/vigil" \
+	"-n $ns deployment/vigil-audit" "-n $ns service/vigil-audit" "-n $ns configmap/vigil-audit" \
 	"clusterrole/vigil" "clusterrolebinding/vigil" "-n $ns role/vigil" "-n $ns serviceaccount/vigil"; do
 	# shellcheck disable=SC2086
 	if kubectl get $o >/dev/null 2>&1; then fail "helm uninstall left $o"; fi

@@ -5,6 +5,9 @@ Each fixture tests/replay/<set>/<name>.jsonl starts with comment lines:
     # rules: falco            (which rule set: falco = the three official
     #                           files from ../shared/falco-rules, vigil = rules/)
     # expect: Rule name       (one line per rule that must fire; none = no alert)
+    # skipped: 7              (optional, one per line: a bad line that replay
+                                must skip and name by its number; without
+                                any, replay must skip none)
 The test runs `vigil replay` and asserts that exactly the expected rules fire
 (each at least once, and no other rule), so it fails both on a missed
 detection and on noise.
@@ -48,18 +51,25 @@ def replay(kind, path, prefilter):
 
 
 def run_one(path):
-    kind, expect = None, set()
-    with open(path) as f:
+    kind, expect, skipped = None, set(), []
+    with open(path, errors="replace") as f:
         for line in f:
             if line.startswith("# rules:"):
                 kind = line.split(":", 1)[1].strip()
             elif line.startswith("# expect:"):
                 expect.add(line.split(":", 1)[1].strip())
+            elif line.startswith("# skipped:"):
+                skipped.append(int(line.split(":", 1)[1]))
     if not kind:
         return "no '# rules:' line"
     r = replay(kind, path, False)
     if r.returncode != 0:
         return "vigil replay exit %d: %s" % (r.returncode, r.stderr.strip()[-800:])
+    for n in skipped:
+        if "%s:%d:" % (path, n) not in r.stderr or "(line skipped)" not in r.stderr:
+            return "line %d not reported as skipped: %s" % (n, r.stderr.strip()[-800:])
+    if "; %d bad lines skipped" % len(skipped) not in r.stderr:
+        return "the summary does not say %d bad lines: %s" % (len(skipped), r.stderr.strip()[-800:])
     fired = set()
     for line in r.stdout.splitlines():
         if line.strip():

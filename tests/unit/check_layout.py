@@ -111,7 +111,7 @@ def check(src):
         if os.path.isdir(os.path.join(agent, d)) and d not in names:
             errors.append(f"agent/{d}/: a folder no vigil_stage() builds")
     for fn in sorted(os.listdir(agent)):
-        if fn.endswith((".c", ".h")):
+        if fn.endswith((".c", ".cc", ".h")):
             errors.append(f"agent/{fn}: outside every stage folder")
 
     files = [(os.path.join("agent", s), s) for s in names] + [("k8s", "k8s")]
@@ -122,7 +122,7 @@ def check(src):
         if not os.path.isdir(full):
             continue
         for fn in sorted(os.listdir(full)):
-            if not fn.endswith((".c", ".h")):
+            if not fn.endswith((".c", ".cc", ".h")):
                 continue
             with open(os.path.join(full, fn), errors="replace") as f:
                 for lineno, line in enumerate(f, 1):

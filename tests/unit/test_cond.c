@@ -1,4 +1,4 @@
-/* Unit tests of the condition compiler (agent/engine/cond.c) on real events built
+/* Unit tests of the condition compiler (agent/engine/cond_*.c) on real events built
  * from raw records: grammar and precedence, every operator, modifiers,
  * transformers, val(), field arguments, lists and macros, IP networks,
  * unset fields, event-type sets, and error messages with their positions. */
@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <regex.h>
+#include <time.h>
 
 #include "cond.h"
+#include "cond_regex.h"
 #include "event.h"
 #include "scene.h"
 
@@ -78,7 +81,7 @@ static int env_list(void *ctx, const char *name, const char *const **items)
 	return -1;
 }
 
-static const struct vg_cond_env ENV = {NULL, env_macro, env_list, NULL, NULL, NULL};
+static const struct vg_cond_env ENV = {NULL, env_macro, env_list, NULL, NULL, NULL, NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -150,6 +153,15 @@ static void expect_err(const char *text, const char *file, int line, int col, co
 }
 
 /* column (1-based) of the first occurrence of what in text */
+/* CPU time: the timing assertions must not fail because the machine is
+ * busy with something else */
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int col_of(const char *text, const char *what)
 {
 	const char *p = strstr(text, what);
@@ -774,6 +786,232 @@ static void test_nesting(void **unused)
 	expect_err(t, "t.yaml", 1, 8 * 199 + 1, "nested too deep");
 }
 
+/* regex has RE2's semantics: RE2 syntax works, what RE2 rejects
+ * (backreferences, lookaround, ...) is a compile error at the pattern. */
+static void test_regex_re2(void **unused)
+{
+	(void)unused;
+	/* S.exec: bash -c "ls -la" */
+	T_EXEC("proc.cmdline regex \"^bash -c .*la$\"");
+	T_EXEC("proc.name regex \"^[[:alpha:]]+$\"");
+	T_EXEC("proc.cmdline regex \"\\\\bls\\\\b\"");
+	F_EXEC("proc.cmdline regex \"\\\\bl\\\\b\"");
+	T_EXEC("proc.cmdline regex \"(?i)^BASH\"");
+	F_EXEC("proc.cmdline regex \"^BASH\"");
+	T_EXEC("proc.cmdline regex \"\\\\s-\\\\w{2}$\"");
+	T_EXEC("proc.cmdline regex \"^\\\\S+\\\\s+-c\"");
+	T_EXEC("proc.cmdline regex \"(?:ls|dir) -l.?a\"");
+	T_EXEC("proc.cmdline regex \"(?P<cmd>ls) -la\"");
+	T_EXEC("proc.cmdline regex \"b.*?h\"");
+	T_EXEC("proc.cmdline regex \"\\\\Q-la\\\\E$\"");
+	F_EXEC("proc.cmdline regex \"\\\\Q.*\\\\E\"");
+	F_EXEC("proc.name regex \"\\\\d\"");
+	T_EXEC("proc.pid exists and not proc.name regex \"\\\\d\"");
+	const struct {
+		const char *pat, *why;
+	} bad[] = {
+		{"(.*)\\\\1", "invalid escape sequence: \\1 (RE2 syntax"},
+		{"(.*)(.*)\\\\2\\\\1b", "invalid escape sequence: \\2 (RE2 syntax"},
+		{"(?P<x>a)(?P=x)", "RE2 syntax"},
+		{"(?P<x>a)\\\\k<x>", "RE2 syntax"},
+		{"a(?=b)", "(?= (RE2 syntax"},
+		{"a(?!b)", "(?! (RE2 syntax"},
+		{"(?<=a)b", "(?< (RE2 syntax"},
+		{"(?<!a)b", "(?< (RE2 syntax"},
+		{"(?>a+)b", "(?> (RE2 syntax"},
+		{"a++b", "bad repetition operator: ++ (RE2 syntax"},
+		{"a{2}+b", "RE2 syntax"},
+		{"(a)?(?(1)b|c)", "(?( (RE2 syntax"},
+		{"(a|(?R))", "(?R (RE2 syntax"},
+		{"(a)(?1)", "(?1 (RE2 syntax"},
+		{"a\\\\Kb", "RE2 syntax"},
+		{"(?x) a", "RE2 syntax"},
+		{"a{1001}", "invalid repetition size"},
+		{"a(b", "missing )"},
+		{"(*LIMIT_MATCH=1)a", "repetition"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char t[200];
+		snprintf(t, sizeof(t), "proc.name = bash and proc.cmdline regex \"%s\"",
+			 bad[i].pat);
+		expect_err(t, "t.yaml", 1, col_of(t, "\""), "invalid regex");
+		expect_err(t, "t.yaml", 1, col_of(t, "\""), bad[i].why);
+	}
+	expect_err("proc.cmdline regex val(proc.name)", "t.yaml", 1, 20, "constant pattern");
+}
+
+/* Patterns in the common subset of POSIX EREs (what regex took before)
+ * and RE2 decide the same on the same values: rules written for the old
+ * matcher keep their meaning.  glibc's regexec is the oracle. */
+static void test_regex_posix_subset(void **unused)
+{
+	(void)unused;
+	static const char *const pats[] = {
+		"^/etc/(shadow|sudoers|pam\\.d/.*)$",
+		"^/usr/(s?bin|lib(64)?)/[a-z0-9_-]+$",
+		"(nc|ncat|netcat) .*-e",
+		"^[a-z]+$",
+		"[[:digit:]]{3,}",
+		"[[:space:]]-c[[:space:]]",
+		"\\.(sh|py|pl)$",
+		"^(bash|sh|zsh|dash)$",
+		"a.c",
+		"x?y+z*",
+		"^$",
+		"(ab|cd){2}",
+		"[^/]+\\.so(\\.[0-9]+)*$",
+		"^/proc/[0-9]+/(environ|mem|maps)$",
+		"[A-Za-z0-9+/]{20,}={0,2}",
+	};
+	static const char *const subjects[] = {
+		"/etc/shadow",
+		"/etc/pam.d/sshd",
+		"/etc/passwd",
+		"/usr/bin/python3",
+		"/usr/lib64/x",
+		"/usr/sbin/nginx-debug",
+		"ncat 10.0.0.1 4444 -e /bin/sh",
+		"bash",
+		"zsh -c ls",
+		"sh",
+		"",
+		"abc",
+		"a-c",
+		"yz",
+		"xxx",
+		"abab",
+		"abcd",
+		"cdcdab",
+		"/lib/libc.so.6",
+		"libssl.so",
+		"/proc/123/environ",
+		"/proc/self/maps",
+		"echo aGVsbG8gd29ybGQgaGVsbG8gd29y==",
+		"1234",
+		"12",
+		"run.sh",
+		"script.py.bak",
+	};
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		regex_t posix;
+		assert_int_equal(regcomp(&posix, pats[i], REG_EXTENDED | REG_NOSUB), 0);
+		char why[200];
+		struct cond_re *re = cond_re_compile(pats[i], strlen(pats[i]), why, sizeof(why));
+		if (!re)
+			fail_msg("'%s': %s", pats[i], why);
+		for (size_t j = 0; j < sizeof(subjects) / sizeof(subjects[0]); j++) {
+			int want = !regexec(&posix, subjects[j], 0, NULL, 0);
+			int got = cond_re_match(re, subjects[j], strlen(subjects[j]));
+			if (got != want)
+				fail_msg("'%s' on '%s': %d, POSIX %d", pats[i], subjects[j], got,
+					 want);
+		}
+		cond_re_free(re);
+		regfree(&posix);
+	}
+}
+
+/* A pattern that backtracks exponentially, and the ones the rules
+ * allow, cost time linear in an 800-byte subject (POSIX regexec took 15 s
+ * for (.*)(.*)\2\1b on 200 bytes; backreferences no longer compile). */
+static void test_regex_bounded(void **unused)
+{
+	(void)unused;
+	static char big[801];
+	memset(big, 'a', sizeof(big) - 1);
+	const char *argv[] = {"x", big, NULL};
+	struct rb *b = &S.scratch;
+	struct vg_event ev;
+	assert_int_equal(sc_fork(&S, 60, 50, "bash", 98), 0);
+	sc_exec_rec(b, 98, 60, "bash", "/bin/bash", argv, NULL);
+	assert_int_equal(sc_apply(&S, b, &ev), 0);
+	static const char *const slow[] = {
+		"proc.args regex \"(a*)*b\"",
+		"proc.args regex \"(a|aa)*c\"",
+		"proc.args regex \"(a|a?)+b\"",
+		"proc.args regex \"^(a+)+$\"", /* true */
+		"proc.args regex \"(.*a){20}x\"",
+		"proc.args regex \"(?:a|b)*a(?:a|b){20}c\"",
+		"proc.args regex \"(?:a?){100}a{100}b\"",
+		"proc.args regex \"^(a+)+b$\"",
+	};
+	double t0 = now_s();
+	for (int rep = 0; rep < 20; rep++)
+		for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+			if (ev_on(slow[i], &ev) != (i == 3))
+				fail_msg("'%s' is %s", slow[i], i == 3 ? "false" : "true");
+	double dt = now_s() - t0;
+	if (dt > 2.0)
+		fail_msg("160 regex matches on 800 bytes took %.2f s", dt);
+	/* what no longer compiles: the backreferences that cost seconds */
+	expect_err("proc.args regex \"(.*)\\\\1\"", "t.yaml", 1, 17, "invalid regex");
+	expect_err("proc.args regex \"(.*)(.*)\\\\2\\\\1b\"", "t.yaml", 1, 17, "invalid regex");
+	/* past the subject cap a match is not decided: the matcher says so
+	 * (evaluation then counts it and takes it as a match) */
+	char why[200];
+	struct cond_re *re = cond_re_compile("b", 1, why, sizeof(why));
+	assert_non_null(re);
+	static char huge[COND_RE_SUBJECT_MAX + 2];
+	memset(huge, 'a', sizeof(huge) - 1);
+	assert_int_equal(cond_re_match(re, huge, COND_RE_SUBJECT_MAX), 0);
+	assert_int_equal(cond_re_match(re, huge, COND_RE_SUBJECT_MAX + 1), -1);
+	huge[COND_RE_SUBJECT_MAX - 1] = 'b';
+	assert_int_equal(cond_re_match(re, huge, COND_RE_SUBJECT_MAX), 1);
+	cond_re_free(re);
+	assert_int_equal(vg_cond_scratch_regex_undecided(SCR), 0);
+}
+
+/* Callers decide on an error's kind (skip-if-unknown-filter skips only
+ * unknown names), never on its message. */
+static void test_error_kinds(void **unused)
+{
+	(void)unused;
+	char deep[400];
+	memset(deep, '(', 300);
+	strcpy(deep + 300, "proc.name = bash");
+	const struct {
+		const char *text;
+		enum vg_cond_errkind kind;
+	} cases[] = {
+		{"proc.nme = bash", VG_CERR_UNKNOWN_FIELD},
+		{"proc.name = bash and proc.nope[1] = x", VG_CERR_UNKNOWN_FIELD},
+		{"proc.name = bash and no_such_macro", VG_CERR_UNKNOWN_MACRO},
+		{"bad_macro", VG_CERR_UNKNOWN_FIELD}, /* inside the macro */
+		{"self_loop", VG_CERR_MACRO_LOOP},
+		{"loop_a", VG_CERR_MACRO_LOOP},
+		{"(proc.name = bash", VG_CERR_SYNTAX},
+		{"proc.name = bash)", VG_CERR_SYNTAX},
+		{"proc.name bash", VG_CERR_SYNTAX},
+		{"proc.name = \"bash", VG_CERR_SYNTAX},
+		{"", VG_CERR_SYNTAX},
+		{"tolower(nosuch) = x", VG_CERR_SYNTAX},
+		{"proc.pid = abc", VG_CERR_TYPE},
+		{"proc.name = val(proc.pid)", VG_CERR_TYPE},
+		{"fd.rport pmatch (/etc)", VG_CERR_TYPE},
+		{"proc.name[1] = x", VG_CERR_FIELD_ARG},
+		{"proc.aname[x] = x", VG_CERR_FIELD_ARG},
+		{"proc.cmdline regex \"a(b\"", VG_CERR_REGEX},
+		{deep, VG_CERR_LIMIT},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vg_cond_err err;
+		struct vg_pos at = {"t.yaml", 1, 1};
+		struct vg_cond *c = vg_cond_compile(cases[i].text, &at, &ENV, &err);
+		if (c) {
+			vg_cond_free(c);
+			fail_msg("'%s' compiled", cases[i].text);
+		}
+		if (err.kind != cases[i].kind)
+			fail_msg("'%.40s': kind %d, expected %d (%s)", cases[i].text, (int)err.kind,
+				 (int)cases[i].kind, err.msg);
+	}
+	struct vg_cond_err err;
+	struct vg_cond *c = vg_cond_compile("proc.name = bash", NULL, &ENV, &err);
+	assert_non_null(c);
+	assert_int_equal(err.kind, VG_CERR_NONE);
+	vg_cond_free(c);
+}
+
 /* Conditions sharing a field set share a per-event value cache.  Values
  * rendered into the cache (evt.arg) must survive the cache growing when a
  * later condition reads many more fields of the same event. */
@@ -1226,6 +1464,108 @@ static void test_group_exact(void **unused)
 	vg_cond_fieldset_free(env.fieldset);
 }
 
+/* Compile time stays linear in the condition's length: 100,000 nested '('
+ * or '[' fail at once at the nesting limit (with its position); chains of
+ * 100,000 comparisons compile and build their group (which searched the
+ * program for each comparison: 6 s for the and chain), and 50,000 distinct
+ * field arguments get their cache slots (a linear search each: 17 s),
+ * each well under 2 s, sanitizers included. */
+static void phase_done(const char *what, double *t0)
+{
+	double dt = now_s() - *t0;
+	if (dt > 2.0)
+		fail_msg("%s took %.2f s", what, dt);
+	*t0 = now_s();
+}
+
+static void long_chain(const char *fmt, const char *op, int n, const char *what, double *t0)
+{
+	char *t = malloc((size_t)n * 64 + 64);
+	assert_non_null(t);
+	size_t k = 0;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			k += (size_t)sprintf(t + k, " %s ", op);
+		k += (size_t)sprintf(t + k, fmt, i);
+	}
+	struct vg_cond_env env = ENV;
+	env.fieldset = vg_cond_fieldset_new();
+	struct vg_cond *c = compile_fs(t, &env);
+	struct vg_cond_scratch *scr = vg_cond_scratch_new();
+	group_run(&c, 1, &S.exec, scr);
+	group_run(&c, 1, &S.open, scr);
+	vg_cond_scratch_free(scr);
+	vg_cond_free(c);
+	vg_cond_fieldset_free(env.fieldset);
+	free(t);
+	phase_done(what, t0);
+}
+
+/* A chain of n terms that must fail with VG_CERR_LIMIT and want, at its
+ * first character (at_start) or at its last term. */
+static void long_chain_refused(const char *fmt, const char *op, int n, const char *want,
+			       int at_start, double *t0)
+{
+	char *t = malloc((size_t)n * 64 + 64);
+	assert_non_null(t);
+	size_t k = 0, last = 0;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			k += (size_t)sprintf(t + k, " %s ", op);
+		last = k;
+		k += (size_t)sprintf(t + k, fmt, i);
+	}
+	struct vg_cond_err err;
+	struct vg_pos at = {"t.yaml", 1, 1};
+	struct vg_cond *c = vg_cond_compile(t, &at, &ENV, &err);
+	if (c)
+		fail_msg("a chain of %d terms compiled, expected '%s'", n, want);
+	if (!strstr(err.msg, want))
+		fail_msg("a chain of %d terms: message '%s' lacks '%s'", n, err.msg, want);
+	assert_int_equal(err.kind, VG_CERR_LIMIT);
+	assert_int_equal(err.pos.line, 1);
+	assert_int_equal(err.pos.col, at_start ? 1 : (int)last + 1);
+	free(t);
+	phase_done(want, t0);
+}
+
+static void test_long_conditions(void **unused)
+{
+	(void)unused;
+	enum { N = 100000 };
+	char *t = malloc(N + 64);
+	assert_non_null(t);
+	double t0 = now_s();
+	memset(t, '(', N);
+	strcpy(t + N, "proc.name = bash");
+	expect_err(t, "t.yaml", 1, 201, "nested too deep");
+	memset(t, '(', N / 2);
+	memset(t + N / 2, '[', N / 2);
+	strcpy(t + N, "x");
+	expect_err(t, "t.yaml", 1, 201, "nested too deep");
+	strcpy(t, "proc.name");
+	memset(t + 9, '[', N);
+	strcpy(t + 9 + N, " = x");
+	expect_err(t, "t.yaml", 1, 1, "unbalanced '['");
+	strcpy(t, "proc.name = x and ");
+	memset(t + 18, '[', N);
+	t[18 + N] = 0;
+	expect_err(t, "t.yaml", 1, 19, "unexpected '['");
+	free(t);
+	phase_done("100,000 nested ( or [", &t0);
+	/* chains as long as one condition may be (VG_COND_MAX_CHECKS
+	 * comparisons), compiled and grouped in linear time */
+	enum { M = VG_COND_MAX_CHECKS };
+	long_chain("proc.pid = %d", "and", M, "a 20,000-term and", &t0);
+	long_chain("proc.pid = %d", "or", M, "a 20,000-term or", &t0);
+	long_chain("(proc.name = n%d or proc.pid = 1)", "and", M / 2, "an and of 10,000 ors", &t0);
+	long_chain("evt.arg[k%d] = x", "or", M, "20,000 distinct field arguments", &t0);
+	/* one comparison more, or more text than VG_COND_MAX_TEXT: refused,
+	 * where the limit is passed, with the kind callers test */
+	long_chain_refused("proc.pid = %d", "and", M + 1, "more than 20000 comparisons", 0, &t0);
+	long_chain_refused("proc.pid = %d", "or", N, "more than 1048576 bytes of text", 1, &t0);
+}
+
 /* A comparison a member's program makes first rules out, without their
  * being evaluated, the other members that need the other result. */
 static void test_group_rules_out(void **unused)
@@ -1315,6 +1655,10 @@ int main(void)
 		cmocka_unit_test(test_unset),
 		cmocka_unit_test(test_evttypes),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_kinds),
+		cmocka_unit_test(test_regex_re2),
+		cmocka_unit_test(test_regex_posix_subset),
+		cmocka_unit_test(test_regex_bounded),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_field_cache),
@@ -1323,6 +1667,7 @@ int main(void)
 		cmocka_unit_test(test_fast_compare),
 		cmocka_unit_test(test_cache_copied_text),
 		cmocka_unit_test(test_group_exact),
+		cmocka_unit_test(test_long_conditions),
 		cmocka_unit_test(test_group_rules_out),
 		cmocka_unit_test(test_group_random),
 	};

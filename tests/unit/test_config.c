@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -269,13 +270,271 @@ static void test_outputs_keys(void **state)
 	vg_config_free(&cfg);
 }
 
+/* Every number has a range: no abort, no wrapped narrower type, no
+ * library's raw error, but the key's place and its bounds. */
+static void test_ranges(void **state)
+{
+	(void)state;
+	expect_error("outputs:\n  queue_length: 4000000000\n",
+		     ":2:17: key 'outputs.queue_length': must be at most 1000000, got 4000000000");
+	expect_error("capture:\n  ringbuf_bytes: 68719476736\n",
+		     ":2:18: key 'capture.ringbuf_bytes': must be a power of two from 4096 to "
+		     "1073741824");
+	expect_error("capture:\n  ringbuf_bytes: 2048\n", "must be a power of two from 4096");
+	expect_error("capture:\n  ringbuf_bytes: 99999999999999999999\n",
+		     "expected an unsigned integer");
+	expect_error("state:\n  max_procs: 8\n", "key 'state.max_procs': must be at least 16");
+	expect_error("state:\n  max_procs: 5000000\n", "must be at most 4194304");
+	expect_error("state:\n  max_fds: 2\n", "key 'state.max_fds': must be at least 4");
+	expect_error("state:\n  max_fds: 2000000\n", "must be at most 1048576");
+	expect_error("state:\n  max_env_bytes: 0\n", "key 'state.max_env_bytes': must be greater");
+	expect_error("state:\n  max_env_bytes: 2000000\n", "must be at most 1048576");
+	expect_error("outputs:\n  http:\n    timeout_ms: 0\n", "must be greater than 0");
+	expect_error("outputs:\n  http:\n    timeout_ms: 4294967296\n",
+		     "key 'outputs.http.timeout_ms': must be at most 600000");
+	expect_error("outputs:\n  http:\n    retries: 4294967297\n",
+		     "key 'outputs.http.retries': must be at most 1000");
+	expect_error("outputs:\n  http:\n    backoff_ms: 99999999999\n", "must be at most 3600000");
+	expect_error("outputs:\n  http:\n    backoff_max_ms: 0\n", "must be greater than 0");
+	expect_error("outputs:\n  drain_timeout_ms: 18446744073709551615\n",
+		     "key 'outputs.drain_timeout_ms': must be at most 3600000");
+	expect_error("outputs:\n  rate_limit:\n    per_rule: 2000000\n", "must be at most 1000000");
+	expect_error("outputs:\n  rate_limit:\n    burst: 0\n", "must be greater than 0");
+	expect_error("kubernetes:\n  hold_ms: 4294967296\n",
+		     "key 'kubernetes.hold_ms': must be at most 600000");
+	expect_error("kubernetes:\n  events:\n    queue_length: 2000000\n",
+		     "must be at most 1000000");
+	expect_error("audit:\n  max_body_bytes: 99999999999\n",
+		     "key 'audit.max_body_bytes': must be at most 268435456");
+	expect_error("audit:\n  max_events: 0\n", "must be greater than 0");
+	expect_error("audit:\n  queue_bytes: 4294967296\n", "must be at most 1073741824");
+	expect_error("audit:\n  max_connections: 100000\n", "must be at most 1024");
+	expect_error("audit:\n  timeout_ms: 4294967296\n", "must be at most 600000");
+	expect_error("runtime:\n  max_containers: 0\n", "must be greater than 0");
+	expect_error("runtime:\n  max_file_bytes: 1099511627776\n",
+		     "key 'runtime.max_file_bytes': must be at most 67108864");
+	expect_error("runtime:\n  hold_ms: 4294967296\n",
+		     "key 'runtime.hold_ms': must be at most 600000");
+	expect_error("audit:\n  listen: \"256.0.0.1:9765\"\n",
+		     "key 'audit.listen': '256.0.0.1:9765': not an IPv4 address");
+	/* the bounds themselves are fine */
+	struct vg_config cfg;
+	char err[256] = "";
+	assert_int_equal(load(&cfg,
+			      "capture: {ringbuf_bytes: 1073741824}\n"
+			      "state: {max_procs: 4194304, max_fds: 4, max_env_bytes: 1048576}\n"
+			      "outputs: {queue_length: 1000000, drain_timeout_ms: 0,\n"
+			      "  rate_limit: {per_rule: 0, burst: 1},\n"
+			      "  http: {timeout_ms: 600000, retries: 0, backoff_max_ms: 3600000}}\n"
+			      "kubernetes: {hold_ms: 0, events: {queue_length: 1}}\n",
+			      err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.capture.ringbuf_bytes, 1ull << 30);
+	assert_int_equal(cfg.outputs.queue_length, 1000000);
+	vg_config_free(&cfg);
+}
+
+/* The syslog, program and HTTP keep-alive/batch keys: defaults, values,
+ * enums, ranges, and a command that must be a list (never a shell line). */
+static void test_sink_keys(void **state)
+{
+	(void)state;
+	struct vg_config cfg;
+	char err[256] = "";
+	vg_config_defaults(&cfg);
+	assert_false(cfg.outputs.syslog_enabled);
+	assert_string_equal(cfg.outputs.syslog_transport, "unix");
+	assert_string_equal(cfg.outputs.syslog_address, "/dev/log");
+	assert_string_equal(cfg.outputs.syslog_facility, "local0");
+	assert_string_equal(cfg.outputs.syslog_app_name, "vigil");
+	assert_string_equal(cfg.outputs.syslog_sd_id, "vigil@32473");
+	assert_string_equal(cfg.outputs.syslog_format, "json");
+	assert_false(cfg.outputs.syslog_bom);
+	assert_int_equal(cfg.outputs.syslog_max_bytes, 65536);
+	assert_int_equal(cfg.outputs.syslog_retries, 8);
+	assert_false(cfg.outputs.program_enabled);
+	assert_int_equal(cfg.outputs.program_ncommand, 0);
+	assert_true(cfg.outputs.http_keepalive);
+	assert_string_equal(cfg.outputs.http_batch, "none");
+	assert_int_equal(cfg.outputs.http_batch_max_alerts, 100);
+	assert_int_equal(cfg.outputs.http_batch_max_bytes, 1048576);
+	assert_int_equal(cfg.outputs.http_batch_max_age_ms, 1000);
+	vg_config_free(&cfg);
+
+	assert_int_equal(
+		load(&cfg,
+		     "outputs:\n"
+		     "  syslog:\n"
+		     "    enabled: true\n"
+		     "    transport: tls\n"
+		     "    address: siem.example:6514\n"
+		     "    facility: local3\n"
+		     "    app_name: vigil-node\n"
+		     "    format: text\n"
+		     "    bom: true\n"
+		     "    max_bytes: 2048\n"
+		     "    ca_file: /etc/ca.pem\n"
+		     "    server_name: siem\n"
+		     "    min_priority: warning\n"
+		     "  program:\n"
+		     "    enabled: true\n"
+		     "    command: [/usr/bin/logger, -t, \"a b; $(id)\"]\n"
+		     "    retries: 0\n"
+		     "  http:\n"
+		     "    keepalive: false\n"
+		     "    batch: {mode: ndjson, max_alerts: 1000000, max_bytes: 268435456,\n"
+		     "            max_age_ms: 1}\n",
+		     err, sizeof(err)),
+		0);
+	assert_true(cfg.outputs.syslog_enabled);
+	assert_string_equal(cfg.outputs.syslog_transport, "tls");
+	assert_string_equal(cfg.outputs.syslog_address, "siem.example:6514");
+	assert_string_equal(cfg.outputs.syslog_facility, "local3");
+	assert_string_equal(cfg.outputs.syslog_format, "text");
+	assert_true(cfg.outputs.syslog_bom);
+	assert_int_equal(cfg.outputs.syslog_max_bytes, 2048);
+	assert_string_equal(cfg.outputs.syslog_server_name, "siem");
+	assert_string_equal(cfg.outputs.syslog_min_priority, "warning");
+	assert_int_equal(cfg.outputs.program_ncommand, 3);
+	assert_string_equal(cfg.outputs.program_command[0], "/usr/bin/logger");
+	assert_string_equal(cfg.outputs.program_command[2], "a b; $(id)"); /* one argument */
+	assert_null(cfg.outputs.program_command[3]);
+	assert_int_equal(cfg.outputs.program_retries, 0);
+	assert_false(cfg.outputs.http_keepalive);
+	assert_string_equal(cfg.outputs.http_batch, "ndjson");
+	assert_int_equal(cfg.outputs.http_batch_max_alerts, 1000000);
+	assert_int_equal(cfg.outputs.http_batch_max_bytes, 268435456);
+	assert_int_equal(cfg.outputs.http_batch_max_age_ms, 1);
+	vg_config_free(&cfg);
+
+	/* the command is a list: a scalar (a shell line) is refused where it is */
+	expect_error("outputs:\n  program:\n    command: logger -t vigil\n",
+		     ":3:14: key 'outputs.program.command': expected a list (the program, then its "
+		     "arguments), got a scalar");
+	expect_error("outputs:\n  program:\n    command: {a: b}\n",
+		     ":3:14: key 'outputs.program.command': expected a list");
+	expect_error("outputs:\n  program:\n    command: []\n",
+		     ":3:14: key 'outputs.program.command': the list is empty");
+	expect_error("outputs:\n  program:\n    command: [\"\", x]\n",
+		     ":3:14: key 'outputs.program.command': the program's name is empty");
+	expect_error("outputs:\n  program:\n    command: [a, [b]]\n",
+		     ":3:18: key 'outputs.program.command': expected a string");
+	/* enums */
+	expect_error("outputs:\n  syslog:\n    transport: sctp\n",
+		     ":3:16: key 'outputs.syslog.transport': invalid value 'sctp'");
+	expect_error("outputs:\n  syslog:\n    facility: local8\n",
+		     ":3:15: key 'outputs.syslog.facility': invalid value 'local8'");
+	expect_error("outputs:\n  syslog:\n    format: xml\n",
+		     "key 'outputs.syslog.format': invalid value 'xml'");
+	expect_error("outputs:\n  program:\n    format: csv\n",
+		     "key 'outputs.program.format': invalid value 'csv'");
+	expect_error("outputs:\n  http:\n    batch:\n      mode: array\n",
+		     ":4:13: key 'outputs.http.batch.mode': invalid value 'array'");
+	expect_error("outputs:\n  syslog:\n    min_priority: loud\n",
+		     "key 'outputs.syslog.min_priority': invalid value 'loud'");
+	expect_error("outputs:\n  http:\n    keepalive: maybe\n", "key 'outputs.http.keepalive'");
+	/* ranges */
+	expect_error("outputs:\n  syslog:\n    max_bytes: 0\n",
+		     "key 'outputs.syslog.max_bytes': must be greater than 0");
+	expect_error("outputs:\n  syslog:\n    max_bytes: 268435457\n",
+		     "key 'outputs.syslog.max_bytes': must be at most 268435456");
+	expect_error("outputs:\n  syslog:\n    timeout_ms: 600001\n",
+		     "key 'outputs.syslog.timeout_ms': must be at most 600000");
+	expect_error("outputs:\n  syslog:\n    retries: 1001\n",
+		     "key 'outputs.syslog.retries': must be at most 1000");
+	expect_error("outputs:\n  syslog:\n    backoff_ms: 0\n",
+		     "key 'outputs.syslog.backoff_ms': must be greater than 0");
+	expect_error("outputs:\n  syslog:\n    backoff_max_ms: 3600001\n",
+		     "key 'outputs.syslog.backoff_max_ms': must be at most 3600000");
+	expect_error("outputs:\n  program:\n    timeout_ms: 0\n",
+		     "key 'outputs.program.timeout_ms': must be greater than 0");
+	expect_error("outputs:\n  program:\n    retries: 4294967296\n",
+		     "key 'outputs.program.retries': must be at most 1000");
+	expect_error("outputs:\n  program:\n    backoff_ms: 3600001\n",
+		     "key 'outputs.program.backoff_ms': must be at most 3600000");
+	expect_error("outputs:\n  program:\n    backoff_max_ms: 0\n",
+		     "key 'outputs.program.backoff_max_ms': must be greater than 0");
+	expect_error("outputs:\n  http:\n    batch:\n      max_alerts: 0\n",
+		     ":4:19: key 'outputs.http.batch.max_alerts': must be greater than 0");
+	expect_error("outputs:\n  http:\n    batch:\n      max_alerts: 1000001\n",
+		     "key 'outputs.http.batch.max_alerts': must be at most 1000000");
+	expect_error("outputs:\n  http:\n    batch:\n      max_bytes: 268435457\n",
+		     "key 'outputs.http.batch.max_bytes': must be at most 268435456");
+	expect_error("outputs:\n  http:\n    batch:\n      max_age_ms: 0\n",
+		     "key 'outputs.http.batch.max_age_ms': must be greater than 0");
+	expect_error("outputs:\n  http:\n    batch:\n      max_age_ms: 3600001\n",
+		     "key 'outputs.http.batch.max_age_ms': must be at most 3600000");
+}
+
+/* A key twice in one mapping: an error at the second, naming the first. */
+static void test_duplicates(void **state)
+{
+	(void)state;
+	expect_error("log_level: info\nlog_level: debug\n",
+		     ":2:1: duplicate key 'log_level' (first at 1:1)");
+	expect_error("outputs:\n  queue_length: 5\n  stdout:\n    enabled: true\n"
+		     "  queue_length: 6\n",
+		     ":5:3: duplicate key 'queue_length' (first at 2:3)");
+	expect_error("outputs: {http: {headers: {X-A: 1, X-A: 2}}}\n",
+		     ":1:36: duplicate key 'X-A' (first at 1:28)");
+	/* the same name in two mappings is no duplicate */
+	struct vg_config cfg;
+	char err[256] = "";
+	assert_int_equal(load(&cfg,
+			      "outputs:\n  stdout: {enabled: true}\n  file: {enabled: false}\n",
+			      err, sizeof(err)),
+			 0);
+	vg_config_free(&cfg);
+}
+
+/* metrics.listen: host:port, checked when the file is read. */
+static void test_listen(void **state)
+{
+	(void)state;
+	const char *good[] = {"0.0.0.0:8765", "127.0.0.1:0",	 "[::1]:8765",
+			      ":8765",	      "localhost:18004", "node-1.example.com:9000"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct vg_config cfg;
+		char text[128], err[256] = "";
+		snprintf(text, sizeof(text), "metrics:\n  listen: \"%s\"\n", good[i]);
+		if (load(&cfg, text, err, sizeof(err)))
+			fail_msg("%s: %s", good[i], err);
+		assert_string_equal(cfg.metrics.listen, good[i]);
+		vg_config_free(&cfg);
+	}
+	expect_error("metrics:\n  listen: \"256.1.1.1:8765\"\n",
+		     ":2:11: key 'metrics.listen': '256.1.1.1:8765': not an IPv4 address");
+	expect_error("metrics:\n  listen: 127.0.0.1:70000\n", "port must be 0..65535");
+	expect_error("metrics:\n  listen: 127.0.0.1:-1\n", "port must be 0..65535");
+	expect_error("metrics:\n  listen: 8765\n", "'8765': expected host:port");
+	expect_error("metrics:\n  listen: \"::1:8765\"\n", "an IPv6 address needs brackets");
+	expect_error("metrics:\n  listen: \"[::g]:1\"\n", "not an IPv6 address");
+	expect_error("metrics:\n  listen: \"a b:1\"\n", "not an address or a host name");
+
+	char host[64], why[128];
+	int port, family;
+	assert_int_equal(vg_config_parse_hostport("[::1]:80", host, sizeof(host), &port, &family,
+						  why, sizeof(why)),
+			 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 80);
+	assert_int_equal(family, AF_INET6);
+	assert_int_equal(vg_config_parse_hostport("localhost:1", host, sizeof(host), &port, &family,
+						  why, sizeof(why)),
+			 0);
+	assert_string_equal(host, "localhost");
+	assert_int_equal(family, AF_UNSPEC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_values),	     cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_runtime_keys), cmocka_unit_test(test_env),
-		cmocka_unit_test(test_outputs_keys),
+		cmocka_unit_test(test_outputs_keys), cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_duplicates),   cmocka_unit_test(test_sink_keys),
+		cmocka_unit_test(test_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capfile.h"
@@ -214,11 +216,78 @@ static void test_capfile(void **state)
 	fclose(f);
 	r = vg_capfile_open(path, err, sizeof(err));
 	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)), 1);
-	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)), -1);
+	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)),
+			 VG_CAPFILE_BAD);
 	assert_non_null(strstr(err, ":4: key 'pid': required"));
+	vg_capfile_close(r);
+	/* a bad line in the middle: skipped, the reading goes on after it */
+	f = fopen(path, "w");
+	fputs("{\"type\":\"open\",\"pid\":1,\"path\":\"/a\"}\n"
+	      "\x01garbage{{\n"
+	      "{\"type\":\"open\",\"pid\":1,\"path\":\"/b\"}\n",
+	      f);
+	fclose(f);
+	r = vg_capfile_open(path, err, sizeof(err));
+	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)), 1);
+	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)),
+			 VG_CAPFILE_BAD);
+	assert_non_null(strstr(err, ":2: "));
+	assert_int_equal(vg_capfile_line(r), 2);
+	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)), 1);
+	assert_int_equal(vg_capfile_line(r), 3);
+	assert_int_equal(vg_capfile_next(r, buf, sizeof(buf), &got, err, sizeof(err)), 0);
 	vg_capfile_close(r);
 	vg_state_free(st);
 	unlink(path);
+}
+
+/* vigil record's file: 0600, always a new inode, never through a link. */
+static void test_capfile_private(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vigil-capdir-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], target[128], err[512];
+	snprintf(path, sizeof(path), "%s/rec.jsonl", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	mode_t old = umask(0);
+	struct vg_capfile *w = vg_capfile_create(path, "h", err, sizeof(err));
+	umask(old);
+	assert_non_null(w);
+	assert_int_equal(vg_capfile_close(w), 0);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+
+	/* a file planted at the path, world-readable and held open by its
+	 * planter: replaced by a new one the planter's descriptor does not see */
+	unlink(path);
+	int planted = open(path, O_RDWR | O_CREAT, 0666);
+	assert_true(planted >= 0);
+	assert_int_equal(fchmod(planted, 0666), 0);
+	w = vg_capfile_create(path, "secret-host", err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(vg_capfile_close(w), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	char got[64];
+	assert_int_equal(pread(planted, got, sizeof(got), 0), 0); /* nothing reached it */
+	close(planted);
+
+	/* a symbolic link at the path: refused, its target untouched */
+	unlink(path);
+	int t = open(target, O_WRONLY | O_CREAT, 0644);
+	assert_true(t >= 0);
+	assert_int_equal(write(t, "keep\n", 5), 5);
+	close(t);
+	assert_int_equal(symlink(target, path), 0);
+	assert_null(vg_capfile_create(path, "h", err, sizeof(err)));
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_size, 5);
+	unlink(path);
+	unlink(target);
+	rmdir(dir);
 }
 
 int main(void)
@@ -229,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_handwritten),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_capfile),
+		cmocka_unit_test(test_capfile_private),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

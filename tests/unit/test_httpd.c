@@ -357,6 +357,71 @@ static void test_listen_errors(void **state)
 	assert_string_equal(err, "tls: both a certificate and a key are needed");
 }
 
+/* A host name is resolved and its address bound (before, lws took it for
+ * an interface name and listened nowhere); vg_httpd_address says where. */
+static void test_listen_host_name(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	struct vg_httpd_config cfg = {.listen = "localhost:0"};
+	struct vg_httpd *h = vg_httpd_start(&cfg, err, sizeof(err));
+	if (!h)
+		fail_msg("%s", err);
+	char want4[64], want6[64];
+	snprintf(want4, sizeof(want4), "127.0.0.1:%d", vg_httpd_port(h));
+	snprintf(want6, sizeof(want6), "[::1]:%d", vg_httpd_port(h));
+	const char *at = vg_httpd_address(h);
+	if (strcmp(at, want4) && strcmp(at, want6))
+		fail_msg("listens on %s", at);
+	int fd = -1;
+	if (!strcmp(at, want4)) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sin = {.sin_family = AF_INET,
+					  .sin_port = htons(vg_httpd_port(h))};
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	} else {
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6,
+					    .sin6_port = htons(vg_httpd_port(h))};
+		sin6.sin6_addr = in6addr_loopback;
+		assert_int_equal(connect(fd, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
+	}
+	send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	struct resp r;
+	read_resp(fd, &r);
+	assert_int_equal(r.status, 200);
+	free(r.body);
+	close(fd);
+	vg_httpd_stop(h);
+
+	cfg.listen = "127.0.0.1:0";
+	h = vg_httpd_start(&cfg, err, sizeof(err));
+	assert_non_null(h);
+	snprintf(want4, sizeof(want4), "127.0.0.1:%d", vg_httpd_port(h));
+	assert_string_equal(vg_httpd_address(h), want4);
+	vg_httpd_stop(h);
+
+	const struct {
+		const char *listen, *msg;
+	} bad[] = {
+		{"256.1.1.1:8765", "listen \"256.1.1.1:8765\": not an IPv4 address"},
+		{"no-such-host.invalid:8765",
+		 "listen \"no-such-host.invalid:8765\": cannot resolve 'no-such-host.invalid': "},
+		/* an address of no interface here */
+		{"192.0.2.1:0", "listen 192.0.2.1:0: Cannot assign requested address"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.listen = bad[i].listen;
+		err[0] = '\0';
+		h = vg_httpd_start(&cfg, err, sizeof(err));
+		if (h)
+			fail_msg("%s: listening on %s", bad[i].listen, vg_httpd_address(h));
+		if (strncmp(err, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("%s: '%s'", bad[i].listen, err);
+	}
+}
+
 /* IPv6 loopback and the dual-stack wildcard. */
 static void test_ipv6(void **state)
 {
@@ -597,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_large_body_slow_client),
 		cmocka_unit_test(test_listen_errors),
+		cmocka_unit_test(test_listen_host_name),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_tls_h2_curl),

@@ -282,6 +282,68 @@ static void test_dispatch_deadline(void **state)
 	vg_dispatch_free(d);
 }
 
+/* stdout is a pipe nobody reads: the sink's thread must not sit in
+ * write(2) past the drain deadline (before, vg_dispatch_stop never
+ * returned), and every alert it could not write is counted as lost to the
+ * shutdown; the alerts counted as sent are exactly the whole lines in the
+ * pipe. */
+static void test_stdout_pipe_deadline(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
+	struct reg r;
+	reg_init(&r);
+	struct vg_dispatch_opts o = {.queue_len = 1000,
+				     .sent = r.v.alerts_sent,
+				     .failed = r.v.alerts_failed,
+				     .failures = r.v.alert_failures};
+	struct vg_dispatch *d = vg_dispatch_new(&o);
+	vg_dispatch_add(d, vg_sink_stdout_new(false, VG_PRIO_DEBUG));
+	char err[128];
+	assert_int_equal(vg_dispatch_start(d, err, sizeof(err)), 0);
+	/* 1000 alerts of 1022 bytes a line: far more than the pipe's 64 KiB */
+	char *big = vg_xmalloc(1024);
+	memset(big, 'x', 1021);
+	big[0] = '"', big[1020] = '"', big[1021] = 0;
+	for (int i = 0; i < 1000; i++)
+		vg_dispatch_emit(d, mk("r", VG_PRIO_NOTICE, big));
+	free(big);
+	sleep_ms(100); /* the sink is now stuck on the full pipe */
+	uint64_t t0 = vg_now_mono_ns();
+	uint64_t lost = vg_dispatch_stop(d, t0 + 300000000ull);
+	uint64_t took = vg_now_mono_ns() - t0;
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	assert_true(took >= 280000000ull);
+	assert_true(took < 1000000000ull); /* the deadline and a poll tick or so */
+	struct vg_dispatch_stats st;
+	vg_dispatch_get_stats(d, 0, &st);
+	assert_true(lost > 0);
+	assert_int_equal(st.sent + st.failed, 1000);
+	assert_int_equal(st.failed, lost);
+	assert_int_equal(vg_metric_counter_get(vg_metric_labels(r.v.alert_failures, "stdout",
+								VG_SINK_R_SHUTDOWN)),
+			 lost);
+	assert_int_equal(counter(r.v.alerts_failed, "stdout"), lost);
+	assert_int_equal(counter(r.v.alerts_sent, "stdout"), st.sent);
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	close(p[0]);
+	assert_true(st.sent > 0);
+	assert_true(got >= st.sent * 1022 && got < (st.sent + 1) * 1022);
+	vg_dispatch_free(d);
+	vg_metrics_free(r.m);
+}
+
 /* ---- file sink -------------------------------------------------------------- */
 
 static char *slurp(const char *path)
@@ -650,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch_queue_full),
 		cmocka_unit_test(test_dispatch_priority_throttle_reopen),
 		cmocka_unit_test(test_dispatch_deadline),
+		cmocka_unit_test(test_stdout_pipe_deadline),
 		cmocka_unit_test(test_file_sink),
 		cmocka_unit_test(test_file_sink_disk_full),
 		cmocka_unit_test(test_http_sink),

@@ -20,6 +20,7 @@
 
 #include "reload.h"
 #include "scene.h"
+#include "util.h"
 
 static struct scene S;
 static struct vg_cond_scratch *SCR;
@@ -367,6 +368,156 @@ static void test_keeps_last_good(void **state)
 	vg_metrics_free(reg);
 }
 
+/* A SIGHUP with broken rule files keeps the set in force and is counted
+ * as a failed reload. */
+static void test_failed_reload_counted(void **state)
+{
+	(void)state;
+	set_files(RULES);
+	memset(MAP, 0, sizeof(MAP));
+	atomic_store(&NOW, 1000);
+	struct vg_metrics *reg = vg_metrics_new();
+	struct vg_vigil_metrics vm;
+	char merr[128];
+	assert_int_equal(vg_metrics_register_vigil(reg, &vm, merr, sizeof(merr)), 0);
+	struct vg_reload_opts o = {.load_more = load_files,
+				   .set_interest = fake_interest,
+				   .now = fake_now,
+				   .debounce_ms = 1,
+				   .metrics = &vm};
+	struct vg_reload *r = vg_reload_new(&o);
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	assert_int_equal(vg_reload_file_errors(r), 0);
+	set_files("- rule: broken\n  condition: fd.nmae = x\n");
+	vg_reload_request_files(r);
+	WANT_BUILDS = 2;
+	assert_true(wait_for(builds_reached, r));
+	for (int i = 0; i < 5000; i++) {
+		struct vg_reload_stats s;
+		vg_reload_get_stats(r, &s);
+		if (s.rejected_files)
+			break;
+		usleep(1000);
+	}
+	assert_false(vg_reload_pending(r));
+	assert_false(vg_reload_poll(r, UINT64_MAX, &eng));
+	assert_string_equal(vg_engine_rule(eng, 0)->name, "file-rule");
+	assert_int_equal(vg_metric_counter_get(vg_metric_labels(vm.rules_reloads, "failure")), 1);
+	assert_int_equal(vg_metric_counter_get(vg_metric_labels(vm.rules_reloads, "success")), 0);
+	vg_reload_free(r);
+	vg_metrics_free(reg);
+}
+
+/* A compile that takes long: vg_reload_free does not wait for it, and
+ * nothing of it reaches the callbacks afterwards. */
+static atomic_bool SLOW_IN, SLOW_GO, SLOW_OUT;
+static atomic_int BUILDS_SEEN;
+static void load_slow(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
+{
+	load_files(ctx, rs, d);
+	if (!atomic_load(&SLOW_IN) && atomic_load(&BUILDS_SEEN) > 0) {
+		atomic_store(&SLOW_IN, true);
+		for (int i = 0; i < 10000 && !atomic_load(&SLOW_GO); i++)
+			usleep(1000);
+		atomic_store(&SLOW_OUT, true);
+	}
+}
+
+static void count_build(void *ctx, const struct vg_crset *cs, const struct vg_diag *d)
+{
+	(void)ctx, (void)cs, (void)d;
+	atomic_fetch_add(&BUILDS_SEEN, 1);
+}
+
+static void test_free_during_compile(void **state)
+{
+	(void)state;
+	set_files(RULES);
+	memset(MAP, 0, sizeof(MAP));
+	MAP_WRITES = 0;
+	atomic_store(&BUILDS_SEEN, 0);
+	struct vg_reload_opts o = {.load_more = load_slow,
+				   .set_interest = fake_interest,
+				   .on_build = count_build,
+				   .now = fake_now,
+				   .debounce_ms = 1};
+	struct vg_reload *r = vg_reload_new(&o);
+	char err[128];
+	vg_reload_start(r, err, sizeof(err));
+	assert_int_equal(atomic_load(&BUILDS_SEEN), 1);
+	set_files("- rule: edited\n  desc: d\n  condition: evt.type = ptrace\n  output: o\n"
+		  "  priority: Notice\n");
+	vg_reload_request_files(r);
+	for (int i = 0; i < 5000 && !atomic_load(&SLOW_IN); i++)
+		usleep(1000);
+	assert_true(atomic_load(&SLOW_IN)); /* the worker is compiling */
+	pthread_mutex_lock(&MU);
+	int writes = MAP_WRITES;
+	pthread_mutex_unlock(&MU);
+	uint64_t t0 = vg_now_mono_ns();
+	vg_reload_free(r);
+	uint64_t took = vg_now_mono_ns() - t0;
+	assert_true(took < (VG_RELOAD_FREE_WAIT_MS + 400) * 1000000ull);
+	atomic_store(&SLOW_GO, true); /* the compile ends now, after the free */
+	for (int i = 0; i < 5000 && !atomic_load(&SLOW_OUT); i++)
+		usleep(1000);
+	usleep(100000); /* the worker builds, throws it away, frees, ends */
+	assert_int_equal(atomic_load(&BUILDS_SEEN), 1);
+	pthread_mutex_lock(&MU);
+	assert_int_equal(MAP_WRITES, writes);
+	pthread_mutex_unlock(&MU);
+	assert_false(map_has(VG_NR_ptrace));
+}
+
+/* SIGTERM during the first compile: vg_reload_start stops waiting for it
+ * (before, the start compiled on the caller's thread to the end). */
+static atomic_bool FIRST_IN, FIRST_GO, FIRST_OUT;
+static void load_slow_first(void *ctx, struct vg_ruleset *rs, struct vg_diag *d)
+{
+	load_files(ctx, rs, d);
+	atomic_store(&FIRST_IN, true);
+	for (int i = 0; i < 10000 && !atomic_load(&FIRST_GO); i++)
+		usleep(1000);
+	atomic_store(&FIRST_OUT, true);
+}
+
+static bool stop_once_compiling(void *ctx)
+{
+	(void)ctx;
+	return atomic_load(&FIRST_IN);
+}
+
+static void test_stop_during_first_compile(void **state)
+{
+	(void)state;
+	set_files(RULES);
+	memset(MAP, 0, sizeof(MAP));
+	MAP_WRITES = 0;
+	atomic_store(&BUILDS_SEEN, 0);
+	struct vg_reload_opts o = {.load_more = load_slow_first,
+				   .set_interest = fake_interest,
+				   .on_build = count_build,
+				   .now = fake_now,
+				   .should_stop = stop_once_compiling};
+	struct vg_reload *r = vg_reload_new(&o);
+	char err[128];
+	uint64_t t0 = vg_now_mono_ns();
+	assert_null(vg_reload_start(r, err, sizeof(err)));
+	vg_reload_free(r);
+	uint64_t took = vg_now_mono_ns() - t0;
+	assert_true(took < (VG_RELOAD_FREE_WAIT_MS + 1000) * 1000000ull);
+	assert_non_null(strstr(err, "stopped while compiling"));
+	atomic_store(&FIRST_GO, true);
+	for (int i = 0; i < 5000 && !atomic_load(&FIRST_OUT); i++)
+		usleep(1000);
+	usleep(100000); /* the worker ends the build, throws it away, frees */
+	assert_int_equal(atomic_load(&BUILDS_SEEN), 0);
+	pthread_mutex_lock(&MU);
+	assert_int_equal(MAP_WRITES, 0);
+	pthread_mutex_unlock(&MU);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -387,9 +538,14 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_generation_skip), cmocka_unit_test(test_swap),
-		cmocka_unit_test(test_stale_replaced),	cmocka_unit_test(test_request_files),
+		cmocka_unit_test(test_generation_skip),
+		cmocka_unit_test(test_swap),
+		cmocka_unit_test(test_stale_replaced),
+		cmocka_unit_test(test_request_files),
 		cmocka_unit_test(test_keeps_last_good),
+		cmocka_unit_test(test_failed_reload_counted),
+		cmocka_unit_test(test_free_during_compile),
+		cmocka_unit_test(test_stop_during_first_compile),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

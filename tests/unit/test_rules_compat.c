@@ -450,6 +450,48 @@ static void test_skip_if_unknown_filter(void **unused)
 	vg_engine_free(e);
 }
 
+/* An evt.type name no event has (a misspelling) makes a comparison that
+ * never matches: a warning where the name is, the rule still loads. */
+static void test_unknown_evttype_warns(void **unused)
+{
+	(void)unused;
+	load_ok("t.yaml", "- rule: Typo\n  desc: d\n  condition: evt.type=opennat and proc.name=x\n"
+			  "  output: o\n  priority: Error\n");
+	size_t before = D.n;
+	struct vg_engine *e = vg_engine_build(RS, &D);
+	expect(before, 0, "t.yaml", 3, 23, "unknown event type 'opennat'", "matches nothing",
+	       "rule 'Typo'", NULL);
+	assert_int_equal(vg_engine_rule_count(e), 1);
+	vg_engine_free(e);
+}
+
+static void test_unknown_evttype_in_macro(void **unused)
+{
+	(void)unused;
+	load_ok("m.yaml",
+		"- macro: my_open\n  condition: evt.type in (open, opennat)\n"
+		"- rule: Via macro\n  desc: d\n  condition: my_open and proc.name=x\n"
+		"  output: o\n  priority: Error\n"
+		"- rule: Fine\n  desc: d\n  condition: evt.type in (open, openat)\n"
+		"  output: o\n  priority: Error\n"
+		"- rule: Broken\n  desc: d\n  condition: evt.type = opennat and proc.nme = x\n"
+		"  output: o\n  priority: Error\n");
+	size_t before = D.n;
+	struct vg_engine *e = vg_engine_build(RS, &D);
+	/* the macro's warning, at its list; the broken rule's error only */
+	assert_int_equal(D.n, before + 2);
+	const struct vg_diag_entry *w = &D.v[before], *x = &D.v[before + 1];
+	assert_false(w->error);
+	assert_string_equal(w->file, "m.yaml");
+	assert_int_equal(w->line, 2);
+	assert_int_equal(w->col, 26);
+	assert_non_null(strstr(w->msg, "'opennat'"));
+	assert_non_null(strstr(w->msg, "rule 'Via macro'"));
+	assert_true(x->error);
+	assert_non_null(strstr(x->msg, "proc.nme"));
+	vg_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +507,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utf8_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skip_if_unknown_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_evttype_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_evttype_in_macro, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,3 +79,49 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- toYaml $out -}}
 {{- end -}}
+
+{{/* The audit receiver's pods: a name of their own, so that neither the
+DaemonSet's selector nor the metrics Service's takes them. */}}
+{{- define "vigil.audit.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vigil.name" . }}-audit
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "vigil.audit.labels" -}}
+{{ include "vigil.audit.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: audit
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/* The audit receiver's vigil.yaml: audit-only mode (no eBPF), the
+receiver's files from the Secrets mounted under /etc/vigil/audit, then
+.Values.config and .Values.audit.config merged over them. */}}
+{{- define "vigil.audit.config" -}}
+{{- $a := .Values.audit -}}
+{{- $rx := dict
+  "enabled" true
+  "listen" (printf "0.0.0.0:%d" (int $a.port))
+  "path" $a.path
+  "tls_cert" "/etc/vigil/audit/tls/tls.crt"
+  "tls_key" "/etc/vigil/audit/tls/tls.key" -}}
+{{- if $a.clientCA.secretName -}}
+{{- $_ := set $rx "client_ca" (printf "/etc/vigil/audit/client-ca/%s" $a.clientCA.key) -}}
+{{- end -}}
+{{- if $a.token.secretName -}}
+{{- $_ := set $rx "token_file" (printf "/etc/vigil/audit/token/%s" $a.token.key) -}}
+{{- end -}}
+{{- $base := dict
+  "rules_dirs" (list "/etc/vigil/audit/rules.d")
+  "capture" (dict "enabled" false)
+  "metrics" (dict "enabled" true "listen" (printf "0.0.0.0:%d" (int .Values.metrics.port)))
+  "audit" $rx -}}
+{{- $user := deepCopy (default (dict) .Values.config) -}}
+{{- $_ := unset $user "rules_dirs" -}}
+{{- $_ := unset $user "capture" -}}
+{{- $_ := unset $user "proc_root" -}}
+{{- $merged := mustMergeOverwrite $base $user -}}
+{{- $_ := set $merged "audit" (mustMergeOverwrite (deepCopy $rx) (deepCopy (default (dict) $a.config))) -}}
+{{- toYaml $merged -}}
+{{- end -}}
