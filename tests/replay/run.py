@@ -40,13 +40,11 @@ def rules_args(kind):
     return args
 
 
-PREFILTER_CFG = None
+PREFILTER_CFG = {}  # False/True: a configuration with capture.prefilter off/on
 
 
 def replay(kind, path, prefilter):
-    args = [VIGIL, "replay"] + rules_args(kind) + [path]
-    if prefilter:
-        args[2:2] = ["-c", PREFILTER_CFG]
+    args = [VIGIL, "replay", "-c", PREFILTER_CFG[prefilter]] + rules_args(kind) + [path]
     return subprocess.run(args, capture_output=True, text=True, timeout=60)
 
 
@@ -88,11 +86,11 @@ def run_one(path):
 
 
 def main():
-    global PREFILTER_CFG
     base = os.path.dirname(os.path.abspath(__file__))
-    fd, PREFILTER_CFG = tempfile.mkstemp(suffix=".yaml")
-    with os.fdopen(fd, "w") as f:
-        f.write("capture:\n  prefilter: on\n")
+    for on in (False, True):
+        fd, PREFILTER_CFG[on] = tempfile.mkstemp(suffix=".yaml")
+        with os.fdopen(fd, "w") as f:
+            f.write("capture:\n  prefilter: %s\n" % ("on" if on else "off"))
     fixtures = sorted(os.path.join(d, f) for d, _, fs in os.walk(base) for f in fs if f.endswith(".jsonl"))
     if not fixtures:
         sys.exit("no fixtures found")
@@ -102,7 +100,8 @@ def main():
         name = os.path.relpath(p, base)
         print("%s %s%s" % ("FAIL" if err else "PASS", name, ": " + err if err else ""), flush=True)
         failed += bool(err)
-    os.unlink(PREFILTER_CFG)
+    for p in PREFILTER_CFG.values():
+        os.unlink(p)
     print("%d passed, %d failed" % (len(fixtures) - failed, failed))
     sys.exit(1 if failed else 0)
 
