@@ -53,6 +53,17 @@
 #define VG_PF_FL_HOW 2	 /* openat2's struct open_how (argument 2) */
 #define VG_PF_FL_CREAT 3 /* creat: O_WRONLY|O_CREAT|O_TRUNC */
 
+#define VG_PF_TRACK_OPEN 1
+#define VG_PF_TRACK_CLOSE 2
+
+/* The kernel's memory of dropped opens (vg_pf_fds): key (tgid << 32 | fd);
+ * the value names the process image, so that an fd closed by exec
+ * (O_CLOEXEC) or by the process's exit is never taken for one still open. */
+struct vg_pf_fdval {
+	__u64 start; /* the thread group leader's start_boottime */
+	__u64 exec;  /* its self_exec_id */
+};
+
 /* One clause: every test must hold. */
 struct vg_pf_clause {
 	__u8 ret;	 /* VG_PF_RET_* classes it holds for */
@@ -71,7 +82,11 @@ struct vg_pf_sc {
 	__s8 farg; /* VG_PF_FL_ARG: the flags argument */
 	__s8 parg; /* the path argument, -1 none */
 	__u8 pathcheck;
-	__u8 pad[3];
+	/* VG_PF_TRACK_OPEN: an open this predicate drops is remembered
+	 * (process image, fd); VG_PF_TRACK_CLOSE: a close the clauses do not
+	 * keep is dropped when its fd is one of those */
+	__u8 track;
+	__u8 pad[2];
 	struct vg_pf_clause c[VG_PF_CLAUSES];
 };
 

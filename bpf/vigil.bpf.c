@@ -54,6 +54,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define CGROUP_DEPTH 8 /* cgroup path components kept */
 #define ENV_MAX 2048   /* bytes of environment per exec */
 #define HALF (VG_STR_MAX - 1)
+#define VG_PF_NR_CLOSE_RANGE 436 /* x86-64; not one of VG_SYSCALLS */
+#define VG_PF_NR_DUP2 33
+#define VG_PF_NR_DUP3 292
 
 /* Set by user space before load. */
 const volatile __u32 vg_self_tgid = 0;
@@ -80,6 +83,25 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vg_pf_sc);
 } vg_pf SEC(".maps");
+
+/* The opens the prefilter dropped and whose fd is still open, so that
+ * their closes need not be sent either (bpf/prefilter.h).  An entry the
+ * LRU evicts only sends a close user space did not need. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct vg_pf_fdval);
+} vg_pf_fds SEC(".maps");
+
+/* Processes that called close_range (which vigil does not capture): their
+ * closes are all sent from then on, since tracked fds may have gone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vg_pf_fdval);
+} vg_pf_poison SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -605,6 +627,43 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	return vg_pf_keep(f, ret, (__u32)fl, (int)(fl >> 32), s->path, have_path);
 }
 
+/* The current process image (see struct vg_pf_fdval). */
+static __always_inline void pf_image(struct vg_pf_fdval *v)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	v->start = BPF_CORE_READ(t, group_leader, start_boottime);
+	v->exec = BPF_CORE_READ(t, self_exec_id);
+}
+
+/* Whether fd of the current process is one whose open was dropped (and
+ * forget it: it is being closed or replaced). */
+static __always_inline int pf_fd_take(__u64 pt, long fd)
+{
+	if (fd < 0)
+		return 0;
+	__u64 key = (pt & 0xffffffff00000000ull) | (__u32)fd;
+	struct vg_pf_fdval *v = bpf_map_lookup_elem(&vg_pf_fds, &key);
+	if (!v)
+		return 0;
+	struct vg_pf_fdval now;
+	pf_image(&now);
+	int same = v->start == now.start && v->exec == now.exec;
+	bpf_map_delete_elem(&vg_pf_fds, &key);
+	if (!same)
+		return 0;
+	__u32 tgid = pt >> 32;
+	struct vg_pf_fdval *p = bpf_map_lookup_elem(&vg_pf_poison, &tgid);
+	return !(p && p->start == now.start);
+}
+
+static __always_inline void pf_fd_remember(__u64 pt, long fd)
+{
+	__u64 key = (pt & 0xffffffff00000000ull) | (__u32)fd;
+	struct vg_pf_fdval v;
+	pf_image(&v);
+	bpf_map_update_elem(&vg_pf_fds, &key, &v, BPF_ANY);
+}
+
 /* Whether the prefilter lets this syscall event through (d->pf != 0);
  * the arguments are in the scratch record already. */
 static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
@@ -631,10 +690,20 @@ static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d
 }
 
 static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
-				   long ret)
+				   long ret, __u64 pt)
 {
-	if (pf_keep(s, d, nr, ret))
+	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	__u8 track = f ? f->track : 0;
+	if (pf_keep(s, d, nr, ret)) {
+		if (track & VG_PF_TRACK_CLOSE)
+			pf_fd_take(pt, (int)E(s)->arg[0]); /* sent: forget it */
 		return 1;
+	}
+	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(pt, (int)E(s)->arg[0]))
+		return 1; /* the state needs it: its fd's open was sent */
+	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
+		pf_fd_remember(pt, ret);
 	__u32 zero = 0;
 	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
 	if (st && nr < VG_NR_MAX)
@@ -648,6 +717,13 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	__u32 nr = regs->orig_ax;
 	if (nr >= VG_NR_MAX)
 		return 0;
+	if (nr == VG_PF_NR_CLOSE_RANGE && ret == 0) {
+		/* closes fds vigil does not see go: send every later close */
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct vg_pf_fdval v;
+		pf_image(&v);
+		bpf_map_update_elem(&vg_pf_poison, &tgid, &v, BPF_ANY);
+	}
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
 	if (!d || !d->cat)
 		return 0;
@@ -662,7 +738,10 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (!s)
 		return 0;
 	reg_args(regs, E(s)->arg);
-	if (d->pf && !pf_pass(s, d, nr, ret))
+	/* an fd dup2/dup3 replaced is no dropped open's any more */
+	if ((nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3) && ret >= 0)
+		pf_fd_take(pt, ret);
+	if (d->pf && !pf_pass(s, d, nr, ret, pt))
 		return 0;
 	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
 				       : (struct task_struct *)bpf_get_current_task();

@@ -473,6 +473,7 @@ static int cmd_replay(const struct opts *o)
 	struct vg_capfile *f = NULL;
 	/* capture.prefilter: on drops what the kernel would not have sent */
 	struct vg_pf_table *pf = NULL;
+	struct vg_pf_sim pfsim = {0};
 	if (d.errors) {
 		fprintf(stderr, "vigil: the rules have errors\n");
 		goto out;
@@ -512,7 +513,7 @@ static int cmd_replay(const struct opts *o)
 		}
 		if (r == 0)
 			break;
-		if (pf && !vg_pf_rec_keep(pf, (const struct vg_rec *)buf))
+		if (pf && !vg_pf_sim_keep(pf, &pfsim, (const struct vg_rec *)buf))
 			continue;
 		if (vg_state_apply(st, (struct vg_rec *)buf, size, ev)) {
 			fprintf(stderr,
@@ -536,6 +537,7 @@ static int cmd_replay(const struct opts *o)
 out:
 	vg_capfile_close(f);
 	free(pf);
+	vg_pf_sim_free(&pfsim);
 	free(buf);
 	free(ev);
 	free(p.actx);

@@ -79,10 +79,7 @@ static uint8_t class_of(int64_t v)
 {
 	if (v >= 0)
 		return R_OK;
-	for (size_t i = 0; i < NSOCK_ERRS; i++)
-		if (sock_errs[i].num == v)
-			return R_SERR;
-	return R_FAIL;
+	return vg_sock_errno(v) ? R_SERR : R_FAIL;
 }
 
 static void set_top(struct dnf *d)
@@ -730,8 +727,11 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		const struct vg_sysreg *row = vg_sysreg(nr);
 		if (!want[nr] || !row || !vg_syscall_desc(nr))
 			continue;
+		/* closes the state needs only for fds whose open it saw: the
+		 * kernel remembers the opens it dropped (VG_PF_TRACK_*) */
+		bool track = !files && any;
 		bool needed = row->apply == VG_SA_OPEN	  ? files
-			      : row->apply == VG_SA_CLOSE ? any
+			      : row->apply == VG_SA_CLOSE ? any && !track
 							  : true;
 		if ((row->flags & VG_SR_STATE) && needed)
 			continue; /* the state needs every one */
@@ -769,6 +769,10 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 				f->pathcheck = 1;
 		if (f->pathcheck)
 			f->parg = d->p0;
+		if (track && row->apply == VG_SA_OPEN)
+			f->track = VG_PF_TRACK_OPEN;
+		if (track && row->apply == VG_SA_CLOSE)
+			f->track = VG_PF_TRACK_CLOSE;
 		if (f->pathcheck && f->parg < 0) {
 			/* no path argument to look at: keep those clauses whole */
 			for (int i = 0; i < f->n; i++)

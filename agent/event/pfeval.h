@@ -9,6 +9,7 @@
 #define VIGIL_PFEVAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "prefilter.h"
@@ -26,6 +27,18 @@ void vg_pf_table_all(struct vg_pf_table *t);
  * capture delivers it; anything else is always sent).  The path is taken
  * from r's first path string, as the kernel read it. */
 bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r);
+
+/* The kernel's memory of dropped opens (vg_pf_fds in bpf/vigil.bpf.c),
+ * for runs of the predicate on recordings: vg_pf_sim_keep() decides as the
+ * kernel does for every record, closes of tracked fds included, and
+ * follows execs, exits and dup2/dup3 like the kernel (recordings hold no
+ * close_range, after which the kernel sends every close of the process). */
+struct vg_pf_sim {
+	uint64_t *keys; /* pid << 32 | fd */
+	size_t n, cap;
+};
+bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r);
+void vg_pf_sim_free(struct vg_pf_sim *sim);
 
 /* t := a table that sends what a or t sends (the union, for a hot reload
  * that must drop nothing either rule set needs while they swap). */

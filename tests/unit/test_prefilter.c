@@ -142,6 +142,7 @@ static const char *const EXES[] = {
 #define NFD 16
 struct world {
 	bool used[NPROCS][NFD];
+	bool sock[NPROCS][NFD];	     /* the fd is a socket */
 	struct vg_state *all, *kept; /* the prefilter off, on */
 	struct rb b;
 	struct vg_event ev;
@@ -187,6 +188,10 @@ static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
 			int l = some_used(w, p);
 			r->arg[0] = (uint64_t)(l < 0 ? 99 : l);
 		}
+		if (row->apply == VG_SA_ACCEPT && !w->sock[p][r->arg[0] % NFD]) {
+			r->h.ret = -88; /* ENOTSOCK: a call on sockets only */
+			return;
+		}
 		if (ok) {
 			int fd = lowest_free(w, p);
 			if (fd < 0) {
@@ -195,6 +200,7 @@ static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
 			}
 			r->h.ret = fd;
 			w->used[p][fd] = true;
+			w->sock[p][fd] = row->apply == VG_SA_SOCKET || row->apply == VG_SA_ACCEPT;
 		}
 		return;
 	case VG_SA_PIPE:
@@ -212,6 +218,7 @@ static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
 				return;
 			}
 			w->used[p][b] = true;
+			w->sock[p][a] = w->sock[p][b] = row->apply == VG_SA_SOCKETPAIR;
 			r->h.ret = 0;
 			r->aux[0] = a;
 			r->aux[1] = b;
@@ -224,6 +231,7 @@ static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
 			r->arg[0] = (uint64_t)fd;
 			r->h.ret = 0;
 			w->used[p][fd] = false;
+			w->sock[p][fd] = false;
 		} else {
 			r->arg[0] = (uint64_t)(lowest_free(w, p) < 0 ? 99 : lowest_free(w, p));
 			r->h.ret = -9;
@@ -246,6 +254,7 @@ static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
 		r->arg[1] = (uint64_t)nfd;
 		r->h.ret = nfd;
 		w->used[p][nfd] = true;
+		w->sock[p][nfd] = w->sock[p][old];
 		return;
 	}
 	default:
@@ -261,6 +270,12 @@ static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
 					r->h.ret = -9;
 				} else {
 					r->arg[0] = (uint64_t)fd;
+					bool sockcall = row->apply == VG_SA_CONNECT ||
+							row->apply == VG_SA_BIND ||
+							row->apply == VG_SA_SEND ||
+							row->apply == VG_SA_RECV;
+					if (sockcall && !w->sock[p][fd])
+						r->h.ret = -88; /* ENOTSOCK */
 				}
 				break;
 			}
@@ -405,6 +420,15 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 		w->used[p][0] = w->used[p][1] = w->used[p][2] = true;
 	}
 	struct tally ty = {0};
+	struct vg_pf_sim sim = {0};
+	struct logent {
+		int nr;
+		uint32_t pid;
+		int64_t a0, a1, ret;
+		int keep;
+	};
+	static struct logent lg[100000];
+	int nlog = 0;
 	uint64_t by_nr_drop[VG_NR_MAX] = {0};
 	for (int i = 0; i < nevents; i++) {
 		uint32_t pid = 1000 + rnd(NPROCS);
@@ -412,7 +436,14 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 		if (nr < 0)
 			continue;
 		rb_size(&w->b);
-		bool keep = vg_pf_rec_keep(t, &w->b.r);
+		bool keep = vg_pf_sim_keep(t, &sim, &w->b.r);
+		if (nlog < 100000)
+			lg[nlog++] = (struct logent){nr,
+						     w->b.r.h.pid,
+						     (int64_t)w->b.r.arg[0],
+						     (int64_t)w->b.r.arg[1],
+						     w->b.r.h.ret,
+						     keep};
 		struct vg_event ev;
 		struct hits ha = {0}, hk = {0};
 		assert_int_equal(vg_state_apply(w->all, &w->b.r, w->b.r.h.size, &ev), 0);
@@ -433,10 +464,22 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 		}
 		assert_int_equal(vg_state_apply(w->kept, &w->b.r, w->b.r.h.size, &ev), 0);
 		vg_engine_match(e, &ev, s, on_match, &hk);
+		if ((ha.n != hk.n || memcmp(ha.rules, hk.rules, sizeof(ha.rules))) &&
+		    getenv("PF_TRACE"))
+			for (int j = 0; j < nlog; j++)
+				if (lg[j].pid == w->b.r.h.pid)
+					printf("TRACE %s a0=%lld a1=%lld ret=%lld keep=%d\n",
+					       vg_evtype_name(lg[j].nr), (long long)lg[j].a0,
+					       (long long)lg[j].a1, (long long)lg[j].ret,
+					       lg[j].keep);
 		if (ha.n != hk.n || memcmp(ha.rules, hk.rules, sizeof(ha.rules)))
-			fail_msg("%s: event %d (%s) matches %d rules with every event, %d with the "
-				 "prefilter",
-				 name, i, vg_evtype_name(nr), ha.n, hk.n);
+			fail_msg(
+				"%s: event %d (%s pid %u args %llu %llu ret %lld) matches %d rules "
+				"with every event, %d with the prefilter: %s / %s",
+				name, i, vg_evtype_name(nr), w->b.r.h.pid,
+				(unsigned long long)w->b.r.arg[0],
+				(unsigned long long)w->b.r.arg[1], (long long)w->b.r.h.ret, ha.n,
+				hk.n, ha.out[0], hk.out[0]);
 		for (int k = 0; k < ha.n && k < 4; k++)
 			if (strcmp(ha.out[k], hk.out[k]))
 				fail_msg("%s: event %d (%s): output '%s' with every event, '%s' "
@@ -455,6 +498,7 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 		if (t->on[nr] && (nr == VG_NR_openat || nr == VG_NR_close || nr == VG_NR_open))
 			printf("  %s: %d clauses, %llu dropped\n", vg_evtype_name(nr), t->sc[nr].n,
 			       (unsigned long long)by_nr_drop[nr]);
+	vg_pf_sim_free(&sim);
 	vg_cond_scratch_free(s);
 	vg_state_free(w->all);
 	vg_state_free(w->kept);
