@@ -94,8 +94,10 @@ struct {
 	__type(value, struct vg_pf_fdval);
 } vg_pf_fds SEC(".maps");
 
-/* Processes that called close_range (which vigil does not capture): their
- * closes are all sent from then on, since tracked fds may have gone. */
+/* Process images that called close_range (which vigil does not capture):
+ * their closes are all sent from then on, since tracked fds may have gone
+ * (a child that calls it before exec, as Python's subprocess does, is a
+ * new image after the exec, with no tracked fd of before). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -653,7 +655,7 @@ static __always_inline int pf_fd_take(__u64 pt, long fd)
 		return 0;
 	__u32 tgid = pt >> 32;
 	struct vg_pf_fdval *p = bpf_map_lookup_elem(&vg_pf_poison, &tgid);
-	return !(p && p->start == now.start);
+	return !(p && p->start == now.start && p->exec == now.exec);
 }
 
 static __always_inline void pf_fd_remember(__u64 pt, long fd)
