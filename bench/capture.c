@@ -24,6 +24,8 @@
  * the bpf LSM (tests/kernels/init): the ratio is the figure there.
  *
  * usage: bench_capture [--lsm] [SECONDS_PER_RUN] [RUNS]
+ *        bench_capture hold-floor   attach the floor program, print "ready",
+ *                                   detach when stdin closes (bench/prefilter.py)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -235,8 +237,26 @@ static int bench_lsm(double secs, int runs, const char *path)
 	return 0;
 }
 
+static int hold_floor(void)
+{
+	struct floor_bpf *fl = floor_bpf__open_and_load();
+	if (!fl || floor_bpf__attach(fl)) {
+		fprintf(stderr, "floor program: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	char b[64];
+	while (read(0, b, sizeof(b)) > 0)
+		;
+	floor_bpf__destroy(fl);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "hold-floor"))
+		return hold_floor();
 	bool lsm = argc > 1 && !strcmp(argv[1], "--lsm");
 	if (lsm) {
 		argv++;

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -282,6 +283,44 @@ static int mode_alert(int argc, char **argv)
 	return 0;
 }
 
+/* loop KIND SECONDS PATH CPU: one thread pinned to CPU runs open+read+close
+ * (orc) or open+close (oc) of PATH, or getppid (ppid), for SECONDS; prints
+ * the loop iterations per second (bench/prefilter.py). */
+static int mode_loop(int argc, char **argv)
+{
+	if (argc < 6)
+		return fprintf(stderr, "usage: bench_load loop orc|oc|ppid SECONDS PATH CPU\n"), 2;
+	const char *kind = argv[2];
+	double secs = atof(argv[3]);
+	const char *path = argv[4];
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(atoi(argv[5]), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	int orc = !strcmp(kind, "orc"), ppid = !strcmp(kind, "ppid");
+	char buf[64];
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), end = t0 + (uint64_t)(secs * 1e9), t;
+	unsigned long ops = 0;
+	do {
+		for (int i = 0; i < 1000; i++) {
+			if (ppid) {
+				getppid();
+				continue;
+			}
+			int fd = open(path, O_RDONLY);
+			if (fd < 0)
+				die("open");
+			if (orc && read(fd, buf, sizeof(buf)) < 0)
+				die("read");
+			close(fd);
+		}
+		ops += 1000;
+		t = clock_ns(CLOCK_MONOTONIC);
+	} while (t < end);
+	printf("%.0f\n", ops / ((double)(t - t0) / 1e9));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -291,6 +330,8 @@ int main(int argc, char **argv)
 		return mode_procs(argc, argv);
 	if (!strcmp(m, "alert"))
 		return mode_alert(argc, argv);
-	fprintf(stderr, "usage: bench_load rate|procs|alert ... (see bench/load.c)\n");
+	if (!strcmp(m, "loop"))
+		return mode_loop(argc, argv);
+	fprintf(stderr, "usage: bench_load rate|procs|alert|loop ... (see bench/load.c)\n");
 	return 2;
 }

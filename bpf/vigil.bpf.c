@@ -36,6 +36,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "prefilter.h"
 #include "vigil.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -61,6 +62,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define CGROUP_DEPTH 8 /* cgroup path components kept */
 #define ENV_MAX 2048   /* bytes of environment per exec */
 #define HALF (VG_STR_MAX - 1)
+#define VG_PF_NR_CLOSE_RANGE 436 /* x86-64; not one of VG_SYSCALLS */
+#define VG_PF_NR_DUP2 33
+#define VG_PF_NR_DUP3 292
 
 /* Set by user space before load. */
 const volatile __u32 vg_self_tgid = 0;
@@ -78,6 +82,36 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vg_sc_desc);
 } vg_interest SEC(".maps");
+
+/* The prefilter's predicates (bpf/prefilter.h), two slots per syscall:
+ * key slot * VG_NR_MAX + nr; vg_interest's pf says which slot is live. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * VG_NR_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_pf_sc);
+} vg_pf SEC(".maps");
+
+/* The opens the prefilter dropped and whose fd is still open, so that
+ * their closes need not be sent either (bpf/prefilter.h).  An entry the
+ * LRU evicts only sends a close user space did not need. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct vg_pf_fdval);
+} vg_pf_fds SEC(".maps");
+
+/* Process images that called close_range (which vigil does not capture):
+ * their closes are all sent from then on, since tracked fds may have gone
+ * (a child that calls it before exec, as Python's subprocess does, is a
+ * new image after the exec, with no tracked fd of before). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vg_pf_fdval);
+} vg_pf_poison SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -731,12 +765,123 @@ static __always_inline __u32 sock_from_user(struct scratch *s, __u32 off, const 
 	return off;
 }
 
+/* The prefilter's decision for one event (1: send it), in a global
+ * function: the verifier checks its loops once, on their own, for both
+ * program variants.  fl: the open flags, bit 32 set when they were read;
+ * path: the user pointer of the path argument (0: none).  The path is read
+ * into the scratch's path buffer, which the record's walks only use
+ * later. */
+__noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
+{
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	if (!f)
+		return 1;
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	int have_path = 0;
+	if (f->pathcheck && path)
+		have_path = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path) > 0;
+	return vg_pf_keep(f, ret, (__u32)fl, (int)(fl >> 32), s->path, have_path);
+}
+
+/* The current process image (see struct vg_pf_fdval). */
+static __always_inline void pf_image(struct vg_pf_fdval *v)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	v->start = BPF_CORE_READ(t, group_leader, start_boottime);
+	v->exec = BPF_CORE_READ(t, self_exec_id);
+}
+
+/* Whether fd of the current process is one whose open was dropped (and
+ * forget it: it is being closed or replaced). */
+static __always_inline int pf_fd_take(__u64 pt, long fd)
+{
+	if (fd < 0)
+		return 0;
+	__u64 key = (pt & 0xffffffff00000000ull) | (__u32)fd;
+	struct vg_pf_fdval *v = bpf_map_lookup_elem(&vg_pf_fds, &key);
+	if (!v)
+		return 0;
+	struct vg_pf_fdval now;
+	pf_image(&now);
+	int same = v->start == now.start && v->exec == now.exec;
+	bpf_map_delete_elem(&vg_pf_fds, &key);
+	if (!same)
+		return 0;
+	__u32 tgid = pt >> 32;
+	struct vg_pf_fdval *p = bpf_map_lookup_elem(&vg_pf_poison, &tgid);
+	return !(p && p->start == now.start && p->exec == now.exec);
+}
+
+static __always_inline void pf_fd_remember(__u64 pt, long fd)
+{
+	__u64 key = (pt & 0xffffffff00000000ull) | (__u32)fd;
+	struct vg_pf_fdval v;
+	pf_image(&v);
+	bpf_map_update_elem(&vg_pf_fds, &key, &v, BPF_ANY);
+}
+
+/* Whether the prefilter lets this syscall event through (d->pf != 0);
+ * the arguments are in the scratch record already. */
+static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
+				   long ret)
+{
+	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	if (!f)
+		return 1;
+	if (f->n == 0)
+		return 0; /* no clause: nothing of this syscall can matter */
+	__u64 fl = 0;
+	if (f->fsrc == VG_PF_FL_ARG && f->farg >= 0 && f->farg < 6) {
+		fl = (__u32)argi(s, f->farg) | (1ull << 32);
+	} else if (f->fsrc == VG_PF_FL_HOW) {
+		__u64 how = 0;
+		if (!bpf_probe_read_user(&how, sizeof(how), (void *)E(s)->arg[2]))
+			fl = (__u32)how | (1ull << 32);
+	} else if (f->fsrc == VG_PF_FL_CREAT) {
+		fl = 01 | 0100 | 01000 | (1ull << 32);
+	}
+	__u64 path = f->parg >= 0 && f->parg < 6 ? argi(s, f->parg) : 0;
+	return vg_pf_decide(key, ret, fl, path);
+}
+
+static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
+				   long ret, __u64 pt)
+{
+	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	__u8 track = f ? f->track : 0;
+	if (pf_keep(s, d, nr, ret)) {
+		if (track & VG_PF_TRACK_CLOSE)
+			pf_fd_take(pt, (int)E(s)->arg[0]); /* sent: forget it */
+		return 1;
+	}
+	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(pt, (int)E(s)->arg[0]))
+		return 1; /* the state needs it: its fd's open was sent */
+	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
+		pf_fd_remember(pt, ret);
+	__u32 zero = 0;
+	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
+	if (st && nr < VG_NR_MAX)
+		st->filtered[nr]++;
+	return 0;
+}
+
 /* modern: the helpers of 5.17 (see the top of the file); a constant. */
 static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool modern)
 {
 	__u32 nr = regs->orig_ax;
 	if (nr >= VG_NR_MAX)
 		return 0;
+	if (nr == VG_PF_NR_CLOSE_RANGE && ret == 0) {
+		/* closes fds vigil does not see go: send every later close */
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct vg_pf_fdval v;
+		pf_image(&v);
+		bpf_map_update_elem(&vg_pf_poison, &tgid, &v, BPF_ANY);
+	}
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
 	if (!d || !d->cat)
 		return 0;
@@ -750,10 +895,15 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
+	reg_args(regs, E(s)->arg);
+	/* an fd dup2/dup3 replaced is no dropped open's any more */
+	if ((nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3) && ret >= 0)
+		pf_fd_take(pt, ret);
+	if (d->pf && !pf_pass(s, d, nr, ret, pt))
+		return 0;
 	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
 				       : (struct task_struct *)bpf_get_current_task();
 	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret, modern);
-	reg_args(regs, E(s)->arg);
 	E(s)->aux[0] = E(s)->aux[1] = 0;
 	__u32 off = 0;
 

@@ -174,7 +174,11 @@ struct vg_sc_desc {
 	__u8 cat;
 	__s8 p0, d0, p1, d1, sfd, sa, sal, xs, fdp;
 	__u8 flags;
-	__u8 pad;
+	/* the prefilter (bpf/prefilter.h): 0 sends every event; 1 or 2
+	 * filters it through slot pf - 1 of vg_pf (user space writes the
+	 * other slot, then flips this byte: a reader never sees a half-written
+	 * predicate) */
+	__u8 pf;
 };
 
 /* per-CPU counters (one array entry) */
@@ -185,6 +189,8 @@ struct vg_stats {
 	/* events emitted by type: the syscall number (exec: execve/execveat),
 	 * VG_NR_MAX + VG_TYPE_EXIT / VG_TYPE_FORK for process exits and forks */
 	__u64 by_type[VG_NR_MAX + 4];
+	/* syscall events the prefilter did not send, by syscall number */
+	__u64 filtered[VG_NR_MAX];
 };
 #define VG_TYPE_EXIT 0
 #define VG_TYPE_FORK 1

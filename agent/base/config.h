@@ -40,6 +40,8 @@ struct vg_config {
 		bool ignore_self;	/* do not capture vigil's own syscalls */
 		/* BPF-LSM programs (io_uring, open_by_handle_at): auto | on | off */
 		char *lsm;
+		/* the kernel-side prefilter compiled from the rules: on | off */
+		char *prefilter;
 	} capture;
 
 	struct {

@@ -1,5 +1,6 @@
 /* capture.c - see capture.h. */
 #include "capture.h"
+#include "pfeval.h"
 #include "event.h"
 #include "util.h"
 
@@ -59,7 +60,9 @@ struct vg_capture {
 	vg_capture_cb cb;
 	void *cb_ctx;
 	int stop;
-	struct vg_rec *full; /* a syscall record expanded from its wire form */
+	struct vg_rec *full;	 /* a syscall record expanded from its wire form */
+	uint8_t want[VG_NR_MAX]; /* the interest set last written */
+	uint8_t pf[VG_NR_MAX];	 /* each interest row's pf byte (0, or live slot + 1) */
 };
 
 size_t vg_capture_expand(const void *data, size_t size, struct vg_rec *out)
@@ -620,22 +623,55 @@ void vg_capture_close(struct vg_capture *cap)
 	free(cap);
 }
 
+static int write_row(struct vg_capture *cap, uint32_t nr, char *err, size_t errlen)
+{
+	struct vg_sc_desc row = {0};
+	const struct vg_sc_desc *d = vg_syscall_desc((int)nr);
+	/* a call the kernel reports as openat comes with openat */
+	bool asked = cap->want[nr] || (d && (d->flags & VG_SC_ASOPENAT) && cap->want[VG_NR_openat]);
+	if (asked && d) {
+		row = *d;
+		row.pf = cap->pf[nr];
+	}
+	/* a zero row (cat 0) is "not interesting" */
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.vg_interest), &nr, &row, BPF_ANY)) {
+		snprintf(err, errlen, "updating the interest map: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX], char *err,
 			    size_t errlen)
 {
-	int fd = bpf_map__fd(cap->skel->maps.vg_interest);
-	for (uint32_t nr = 0; nr < VG_NR_MAX; nr++) {
-		struct vg_sc_desc row = {0};
-		const struct vg_sc_desc *d = vg_syscall_desc((int)nr);
-		/* a call the kernel reports as openat comes with openat */
-		bool asked = want[nr] || (d && (d->flags & VG_SC_ASOPENAT) && want[VG_NR_openat]);
-		if (asked && d)
-			row = *d;
-		/* a zero row (cat 0) is "not interesting" */
-		if (bpf_map_update_elem(fd, &nr, &row, BPF_ANY)) {
-			snprintf(err, errlen, "updating the interest map: %s", strerror(errno));
+	memcpy(cap->want, want, VG_NR_MAX);
+	for (uint32_t nr = 0; nr < VG_NR_MAX; nr++)
+		if (write_row(cap, nr, err, errlen))
 			return -1;
+	return 0;
+}
+
+int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t, char *err,
+			     size_t errlen)
+{
+	int fd = bpf_map__fd(cap->skel->maps.vg_pf);
+	for (uint32_t nr = 0; nr < VG_NR_MAX; nr++) {
+		uint8_t pf = 0;
+		if (t && t->on[nr]) {
+			/* the slot the kernel does not read */
+			pf = cap->pf[nr] == 1 ? 2 : 1;
+			uint32_t key = (pf == 2 ? VG_NR_MAX : 0) + nr;
+			if (bpf_map_update_elem(fd, &key, &t->sc[nr], BPF_ANY)) {
+				snprintf(err, errlen, "updating the prefilter map: %s",
+					 strerror(errno));
+				return -1;
+			}
 		}
+		if (pf == cap->pf[nr] && !pf)
+			continue;
+		cap->pf[nr] = pf;
+		if (write_row(cap, nr, err, errlen))
+			return -1;
 	}
 	return 0;
 }
@@ -675,6 +711,9 @@ int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out)
 		for (int c = 0; c < cap->ncpus; c++)
 			for (int t = 0; t < VG_NR_MAX + 4; t++)
 				out->by_type[t] += per[c].by_type[t];
+		for (int c = 0; c < cap->ncpus; c++)
+			for (int t = 0; t < VG_NR_MAX; t++)
+				out->filtered[t] += per[c].filtered[t];
 	}
 	free(per);
 	return rc ? -errno : 0;

@@ -48,6 +48,16 @@ void vg_capture_close(struct vg_capture *cap);
 int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX], char *err,
 			    size_t errlen);
 
+/* The kernel-side prefilter (bpf/prefilter.h): t NULL sends every event of
+ * the syscalls of the interest set; else t->on[nr] syscalls go through
+ * t->sc[nr].  Each syscall's predicate is written to the slot the kernel
+ * does not read, then made live by one write of its interest row, so no
+ * event sees half a predicate.  Widening before a rule swap and narrowing
+ * after it is the caller's (agent/run/reload.c). */
+struct vg_pf_table;
+int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t, char *err,
+			     size_t errlen);
+
 /* Wait up to timeout_ms for records and hand each to cb.  Returns the
  * number of records, or a negative errno (-EINTR on a signal).  A callback
  * returning non-zero stops the batch after its record (the next call goes

@@ -15,6 +15,7 @@
 #include "rules.h"
 #include "state.h"
 #include "replay_audit.h"
+#include "pfeval.h"
 #include "util.h"
 #include "version.h"
 
@@ -470,9 +471,16 @@ static int cmd_replay(const struct opts *o)
 		p.min_prio = VG_PRIO_DEBUG;
 	char err[1024];
 	struct vg_capfile *f = NULL;
+	/* capture.prefilter: on drops what the kernel would not have sent */
+	struct vg_pf_table *pf = NULL;
+	struct vg_pf_sim pfsim = {0};
 	if (d.errors) {
 		fprintf(stderr, "vigil: the rules have errors\n");
 		goto out;
+	}
+	if (!strcmp(cfg.capture.prefilter, "on")) {
+		pf = vg_xmalloc(sizeof(*pf));
+		vg_engine_prefilter(eng, pf);
 	}
 	if (!o->events) { /* recorded audit events, one per line */
 		int ar = vg_replay_audit(o->args[0], eng, print_match, &p, err, sizeof(err));
@@ -505,6 +513,8 @@ static int cmd_replay(const struct opts *o)
 		}
 		if (r == 0)
 			break;
+		if (pf && !vg_pf_sim_keep(pf, &pfsim, (const struct vg_rec *)buf))
+			continue;
 		if (vg_state_apply(st, (struct vg_rec *)buf, size, ev)) {
 			fprintf(stderr,
 				"vigil: %s:%zu: the record is inconsistent (line skipped)\n",
@@ -526,6 +536,8 @@ static int cmd_replay(const struct opts *o)
 	rc = 0;
 out:
 	vg_capfile_close(f);
+	free(pf);
+	vg_pf_sim_free(&pfsim);
 	free(buf);
 	free(ev);
 	free(p.actx);

@@ -161,4 +161,40 @@ int vg_cond_group_keys(const struct vg_cond_group *g);
 void vg_cond_fields(const struct vg_cond *c, void (*fn)(void *ctx, const struct vg_field *f),
 		    void *ctx);
 
+/* Walking a compiled condition, for analyses outside the compiler (the
+ * prefilter, agent/engine/prefilter.c).  A node is an and/or of kids, a
+ * not of one kid, a constant or a comparison. */
+enum vg_cnode { VG_CN_AND, VG_CN_OR, VG_CN_NOT, VG_CN_CHECK, VG_CN_TRUE, VG_CN_FALSE };
+struct vg_cond_node;
+const struct vg_cond_node *vg_cond_root(const struct vg_cond *c);
+enum vg_cnode vg_cond_node_kind(const struct vg_cond_node *n);
+int vg_cond_node_nkids(const struct vg_cond_node *n);
+const struct vg_cond_node *vg_cond_node_kid(const struct vg_cond_node *n, int i);
+
+/* A comparison as an analysis sees it.  plain: the left side is the field
+ * itself (no argument, no transformer, no list modifier) compared to a
+ * constant or a set of constants (not to another field). */
+struct vg_cond_check {
+	const struct vg_field *field;
+	bool plain;
+	bool arg;	     /* the field has an argument ([n], [key]) */
+	bool xform;	     /* transformers apply to the field */
+	bool quant;	     /* a list modifier (anyof, allof...) */
+	bool rhs_field;	     /* compared to another field: rhs, rhs_arg */
+	struct vg_farg farg; /* the field's argument */
+	const struct vg_field *rhs;
+	struct vg_farg rhs_arg;
+	const char *op;	      /* "=", "!=", "<", "startswith", "in", "pmatch", "exists"... */
+	const uint8_t *types; /* evt.type: the types named (op "=" or "!="), else NULL */
+	int ktype;	      /* the constant's enum vg_ftype */
+	const char *s;	      /* the constant as a string (its text for other types) */
+	uint32_t len;
+	int64_t i;     /* numbers and booleans */
+	uint32_t nset; /* in, intersects, pmatch: the set's size */
+};
+void vg_cond_node_check(const struct vg_cond_node *n, struct vg_cond_check *out);
+/* Item i < nset of a comparison's set: as a string (len) and a number. */
+const char *vg_cond_check_item(const struct vg_cond_node *n, uint32_t i, uint32_t *len,
+			       int64_t *num);
+
 #endif

@@ -127,4 +127,19 @@ void vg_engine_rule_cost_add(struct vg_engine *e, size_t i, const struct vg_rule
  * plus the ones the state needs (fds, cwd, credentials). */
 void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX]);
 
+/* The kernel-side prefilter for this rule set (prefilter.c, bpf/prefilter.h):
+ * per captured syscall, a predicate every event some enabled rule can match
+ * or the state needs satisfies.  Rules scoped to a namespace widen it for
+ * every namespace. */
+struct vg_pf_table;
+void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t);
+/* Whether an enabled rule reads fd table entries on events that did not
+ * create them (then every open and close is sent). */
+bool vg_engine_needs_fdtable(const struct vg_engine *e);
+/* The first such rule (NULL: none), for logs. */
+const struct vg_rule *vg_engine_fdtable_reader(const struct vg_engine *e);
+/* Every such rule: fn for each, returns how many. */
+size_t vg_engine_fdtable_readers(const struct vg_engine *e,
+				 void (*fn)(void *ctx, const struct vg_rule *r), void *ctx);
+
 #endif

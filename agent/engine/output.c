@@ -131,6 +131,15 @@ const char *vg_output_foreign(const struct vg_output *o, unsigned mask)
 	return NULL;
 }
 
+void vg_output_fields(const struct vg_output *o,
+		      void (*fn)(void *ctx, const struct vg_field *f, const struct vg_farg *arg),
+		      void *ctx)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (o->p[i].f)
+			fn(ctx, o->p[i].f, &o->p[i].arg);
+}
+
 void vg_output_free(struct vg_output *o)
 {
 	if (!o)

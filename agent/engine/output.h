@@ -28,6 +28,10 @@ struct vg_output *vg_output_compile(const char *fmt, const struct vg_pos *where,
 struct vg_output *vg_output_compile_in(const char *fmt, const struct vg_pos *where, bool confined,
 				       struct vg_cond_err *err);
 void vg_output_free(struct vg_output *o);
+/* The fields an output reads: fn per field (the prefilter's analysis). */
+void vg_output_fields(const struct vg_output *o,
+		      void (*fn)(void *ctx, const struct vg_field *f, const struct vg_farg *arg),
+		      void *ctx);
 /* The first field of o (as written) that events of the sources in mask
  * (VG_FSRC_*) do not have; NULL when every field reads them. */
 const char *vg_output_foreign(const struct vg_output *o, unsigned mask);

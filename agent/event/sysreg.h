@@ -27,6 +27,7 @@
 #ifndef VIGIL_SYSREG_H
 #define VIGIL_SYSREG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -194,6 +195,31 @@ uint32_t vg_open_mode(const struct vg_sysreg *row, const struct vg_rec *r);
 size_t vg_oflags_render(uint32_t flags, char *out, size_t cap);
 size_t vg_obits_render(uint32_t flags, char *out, size_t cap);
 size_t vg_mode_render(uint32_t mode, char *out, size_t cap);
+
+/* Whether a socket call's negative return is one it can only give once it
+ * has found that its fd is a socket (EINPROGRESS, ECONNREFUSED...): the
+ * state learns a socket from such a call, never from one that may have
+ * failed on another kind of fd (ENOTSOCK, EBADF, EFAULT...), and the
+ * prefilter's analysis (agent/engine/prefilter.c) relies on the same. */
+static inline bool vg_sock_errno(int64_t ret)
+{
+	switch (ret) {
+	case -115: /* EINPROGRESS */
+	case -114: /* EALREADY */
+	case -111: /* ECONNREFUSED */
+	case -110: /* ETIMEDOUT */
+	case -113: /* EHOSTUNREACH */
+	case -101: /* ENETUNREACH */
+	case -106: /* EISCONN */
+	case -107: /* ENOTCONN */
+	case -104: /* ECONNRESET */
+	case -103: /* ECONNABORTED */
+	case -98:  /* EADDRINUSE */
+	case -99:  /* EADDRNOTAVAIL */
+		return true;
+	}
+	return false;
+}
 
 /* Open flag bits (the kernel's values, x86_64) the stages test. */
 #define VG_O_ACCMODE 03

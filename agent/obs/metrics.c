@@ -678,6 +678,14 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 		  .type = VG_METRIC_COUNTER,
 		  .labels = {"stage"},
 		  .max_series = 16}},
+		{&out->events_filtered,
+		 {.name = "vigil_events_filtered_total",
+		  .help = "Syscall events the kernel-side prefilter (capture.prefilter) did not "
+			  "send because no rule and no state could use them, by syscall; events "
+			  "seen in the kernel are these plus vigil_events_total.",
+		  .type = VG_METRIC_COUNTER,
+		  .labels = {"syscall"},
+		  .max_series = 512}},
 		{&out->rule_matches,
 		 {.name = "vigil_rule_matches_total",
 		  .help = "Events that matched a rule, by rule, priority and the rule object "

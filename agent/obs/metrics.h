@@ -185,6 +185,7 @@ struct vg_vigil_metrics {
 	struct vg_metric_family *build_info;		/* {version,commit} = 1 */
 	struct vg_metric_family *events;		/* counter {syscall} */
 	struct vg_metric_family *events_dropped;	/* counter {stage} */
+	struct vg_metric_family *events_filtered;	/* counter {syscall} */
 	struct vg_metric_family *rule_matches;		/* counter {rule,priority} */
 	struct vg_metric_family *rule_object_events;	/* counter {kind,namespace,name} */
 	struct vg_metric_family *rule_object_cpu;	/* counter, ns {kind,namespace,name} */

@@ -13,6 +13,7 @@
 #include "kaudit.h"
 #include "log.h"
 #include "output.h"
+#include "pfeval.h"
 #include "state.h"
 #include "util.h"
 
@@ -160,6 +161,17 @@ static void collect_events(struct vg_metric_family *f, void *arg)
 			vg_metric_counter_set(vg_metric_labels(f, type_label(t)), s.by_type[t]);
 }
 
+static void collect_filtered(struct vg_metric_family *f, void *arg)
+{
+	struct vg_agent *a = arg;
+	struct vg_stats s;
+	if (!a->cap || vg_capture_stats(a->cap, &s))
+		return;
+	for (int t = 0; t < VG_NR_MAX; t++)
+		if (s.filtered[t])
+			vg_metric_counter_set(vg_metric_labels(f, type_label(t)), s.filtered[t]);
+}
+
 static void collect_drops(struct vg_metric_family *f, void *arg)
 {
 	struct vg_agent *a = arg;
@@ -242,6 +254,24 @@ static int set_interest(void *ctx, const uint8_t want[VG_NR_MAX], char *err, siz
 	return vg_capture_set_interest(a->map_cap, want, err, errlen);
 }
 
+static int set_prefilter(void *ctx, const struct vg_pf_table *t, char *err, size_t errlen)
+{
+	struct vg_agent *a = ctx;
+	if (!a->map_cap)
+		return 0;
+	int rc = vg_capture_set_prefilter(a->map_cap, t, err, errlen);
+	if (rc) {
+		vg_log(VG_LOG_ERROR, "capture.prefilter: %s", err);
+		return rc;
+	}
+	int filtered, dropped;
+	vg_pf_table_count(t, &filtered, &dropped);
+	vg_log(VG_LOG_DEBUG,
+	       "capture.prefilter: %d syscalls filtered in the kernel, %d of them whole", filtered,
+	       dropped);
+	return 0;
+}
+
 /* After every build, on the reload worker (the first on the caller's).
  * The metrics (vigil_rules_loaded, vigil_rules_reloads_total) are
  * reload.c's, through its opts.metrics. */
@@ -316,6 +346,8 @@ static void setup_reload(struct vg_agent *a)
 	}
 	ro.set_interest = set_interest;
 	ro.interest_ctx = a;
+	if (a->cfg->capture.prefilter && !strcmp(a->cfg->capture.prefilter, "on"))
+		ro.set_prefilter = set_prefilter;
 	ro.on_build = on_build;
 	ro.build_ctx = a;
 	ro.max_rules_per_ns = (size_t)a->cfg->tenancy.max_rules_per_namespace;
@@ -1107,11 +1139,13 @@ int vg_agent_run(struct vg_agent *a)
 	if (a->reg) { /* published for the collect callbacks from here on */
 		vg_metric_family_set_collect(a->m.events, NULL, NULL);
 		vg_metric_family_set_collect(a->m.events_dropped, NULL, NULL);
+		vg_metric_family_set_collect(a->m.events_filtered, NULL, NULL);
 	}
 	a->cap = cap;
 	if (a->reg) {
 		vg_metric_family_set_collect(a->m.events, collect_events, a);
 		vg_metric_family_set_collect(a->m.events_dropped, collect_drops, a);
+		vg_metric_family_set_collect(a->m.events_filtered, collect_filtered, a);
 	}
 	vg_agent_set_ready(a, VG_READY_PROBES, true);
 	vg_log(VG_LOG_INFO, "capture started");
@@ -1164,6 +1198,7 @@ int vg_agent_run(struct vg_agent *a)
 	if (a->reg) { /* no scrape may read the capture once it is closed */
 		vg_metric_family_set_collect(a->m.events, NULL, NULL);
 		vg_metric_family_set_collect(a->m.events_dropped, NULL, NULL);
+		vg_metric_family_set_collect(a->m.events_filtered, NULL, NULL);
 	}
 	a->cap = NULL;
 	vg_capture_close(cap);

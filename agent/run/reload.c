@@ -15,6 +15,7 @@
  * compiling, leaves it everything to free when it finishes (`abandoned`).
  */
 #include "log.h"
+#include "pfeval.h"
 #include "reload.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@ struct pending {
 	struct vg_crset *cs;
 	uint64_t armed_ts;
 	uint8_t want[VG_NR_MAX];
+	struct vg_pf_table *pf; /* its prefilter; NULL without one */
 };
 
 /* A swap the capture thread made: the set it let go, and the pending it
@@ -89,7 +91,8 @@ struct vg_reload {
 	struct vg_crset *live;
 	struct vg_reload_cost *costs; /* under mu */
 	size_t ncosts;
-	uint8_t map[VG_NR_MAX]; /* what the kernel map holds (worker) */
+	uint8_t map[VG_NR_MAX];	   /* what the kernel map holds (worker) */
+	struct vg_pf_table *pfmap; /* what the kernel's prefilter holds (worker) */
 };
 
 static uint64_t boottime(void *ctx)
@@ -406,6 +409,39 @@ size_t vg_reload_costs(struct vg_reload *r, struct vg_reload_cost **out)
 	return n;
 }
 
+/* The prefilter of a set (NULL when there is none). */
+static struct vg_pf_table *prefilter_of(struct vg_reload *r, const struct vg_crset *cs)
+{
+	if (!r->o.set_prefilter)
+		return NULL;
+	struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
+	vg_engine_prefilter(vg_crset_engine(cs), t);
+	return t;
+}
+
+static void write_pf(struct vg_reload *r, const struct vg_pf_table *t)
+{
+	if (!r->o.set_prefilter || !t || (r->pfmap && !memcmp(t, r->pfmap, sizeof(*t))))
+		return;
+	if (!r->pfmap)
+		r->pfmap = vg_xmalloc(sizeof(*r->pfmap));
+	memcpy(r->pfmap, t, sizeof(*t));
+	char err[256];
+	int rc = r->o.set_prefilter(r->o.interest_ctx, t, err, sizeof(err));
+	pthread_mutex_lock(&r->mu);
+	r->stats.pf_writes++;
+	r->stats.pf_errors += rc != 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void free_pending(struct pending *p)
+{
+	if (p) {
+		free(p->pf);
+		free(p);
+	}
+}
+
 /* The sets the capture thread let go: narrow the map to the set in force
  * (and whatever a set still waiting needs), then free them. */
 static void reap(struct vg_reload *r)
@@ -423,8 +459,17 @@ static void reap(struct vg_reload *r)
 		for (int i = 0; i < VG_NR_MAX; i++)
 			want[i] |= p->want[i];
 	pthread_mutex_lock(&r->cb_mu);
-	if (!r->quiet)
+	if (!r->quiet) {
 		write_map(r, want);
+		if (list->p->pf) {
+			struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
+			memcpy(t, list->p->pf, sizeof(*t));
+			if (p && p->pf)
+				vg_pf_table_widen(t, p->pf);
+			write_pf(r, t);
+			free(t);
+		}
+	}
 	pthread_mutex_unlock(&r->cb_mu);
 	/* the capture thread no longer counts into these: carry each set's
 	 * counts into its successor, oldest first (a chain of swaps) */
@@ -443,7 +488,7 @@ static void reap(struct vg_reload *r)
 	while (list) {
 		struct retired *next = list->next;
 		vg_crset_free(list->old);
-		free(list->p);
+		free_pending(list->p);
 		free(list);
 		list = next;
 	}
@@ -460,11 +505,12 @@ static void publish(struct vg_reload *r, struct vg_crset *cs)
 	struct pending *p = vg_xcalloc(1, sizeof(*p));
 	p->cs = cs;
 	vg_crset_interest(cs, p->want);
+	p->pf = prefilter_of(r, cs);
 	/* a set still waiting is replaced: take it back first */
 	struct pending *stale = atomic_exchange(&r->pending, NULL);
 	if (stale) {
 		vg_crset_free(stale->cs);
-		free(stale);
+		free_pending(stale);
 		pthread_mutex_lock(&r->mu);
 		r->stats.discarded++;
 		pthread_mutex_unlock(&r->mu);
@@ -473,6 +519,14 @@ static void publish(struct vg_reload *r, struct vg_crset *cs)
 	for (int i = 0; i < VG_NR_MAX; i++)
 		wide[i] = r->map[i] | p->want[i];
 	write_map(r, wide);
+	if (p->pf && r->pfmap) {
+		/* what the kernel holds (the set in force, or more) and the new set's */
+		struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
+		memcpy(t, r->pfmap, sizeof(*t));
+		vg_pf_table_widen(t, p->pf);
+		write_pf(r, t);
+		free(t);
+	}
 	p->armed_ts = r->o.now(r->o.now_ctx);
 	atomic_store(&r->pending, p);
 	pthread_mutex_unlock(&r->cb_mu);
@@ -577,6 +631,9 @@ struct vg_engine *vg_reload_start(struct vg_reload *r, char *err, size_t errlen)
 		r->stats.map_writes++;
 		r->stats.map_errors += rc != 0;
 	}
+	struct vg_pf_table *pf = prefilter_of(r, r->current);
+	write_pf(r, pf);
+	free(pf);
 	pthread_mutex_lock(&r->mu);
 	r->live = cs; /* the worker reads it once first_taken is set */
 	r->first_taken = true;
@@ -674,12 +731,12 @@ static void free_all(struct vg_reload *r)
 	struct pending *p = atomic_exchange(&r->pending, NULL);
 	if (p) {
 		vg_crset_free(p->cs);
-		free(p);
+		free_pending(p);
 	}
 	for (struct retired *t = r->retired, *next; t; t = next) {
 		next = t->next;
 		vg_crset_free(t->old);
-		free(t->p);
+		free_pending(t->p);
 		free(t);
 	}
 	vg_crset_free(r->current);
@@ -691,6 +748,7 @@ static void free_all(struct vg_reload *r)
 	for (size_t i = 0; i < r->o.npaths; i++)
 		free(r->paths[i]);
 	free(r->paths);
+	free(r->pfmap);
 	close(r->efd);
 	pthread_mutex_destroy(&r->mu);
 	pthread_mutex_destroy(&r->cb_mu);

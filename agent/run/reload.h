@@ -47,6 +47,8 @@
 #include "crset.h"
 #include "metrics.h"
 
+struct vg_pf_table;
+
 struct vg_reload_opts {
 	const char *const *paths; /* rule files / directories (copied) */
 	size_t npaths;
@@ -57,6 +59,11 @@ struct vg_reload_opts {
 	 * kernel (replay, tests). */
 	int (*set_interest)(void *ctx, const uint8_t want[VG_NR_MAX], char *err, size_t errlen);
 	void *interest_ctx;
+	/* The kernel-side prefilter (vg_capture_set_prefilter; NULL t: send
+	 * everything), called like set_interest and always after it: before
+	 * a swap both are widened to what either rule set needs, after it
+	 * narrowed to the set in force.  NULL: no prefilter. */
+	int (*set_prefilter)(void *ctx, const struct vg_pf_table *t, char *err, size_t errlen);
 	/* The clock raw events are stamped with; NULL: CLOCK_BOOTTIME. */
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
@@ -92,6 +99,8 @@ struct vg_reload_stats {
 	uint64_t unchanged;  /* upserts ignored: same uid and generation */
 	uint64_t map_writes; /* set_interest calls */
 	uint64_t map_errors;
+	uint64_t pf_writes; /* set_prefilter calls */
+	uint64_t pf_errors;
 	uint64_t rejected_files; /* rebuilds dropped: the rule files got new errors */
 };
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "state_int.h"
+#include "sysreg.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------ */
@@ -193,7 +194,10 @@ struct vg_fd *vg_st_sock_fd(struct vg_state *st, struct proc_ent *e, int64_t fd,
 			    const struct vg_rec *r, bool server)
 {
 	struct vg_fd *f = vg_fdtab_get(e->fds, fd);
-	if (!f && (r->h.flags & VG_F_SOCK) && fd >= 0) {
+	/* an fd the table does not know is taken for a socket only when the
+	 * call shows it is one: a failure such as ENOTSOCK says the opposite */
+	if (!f && (r->h.flags & VG_F_SOCK) && fd >= 0 &&
+	    (r->h.ret >= 0 || vg_sock_errno(r->h.ret))) {
 		f = vg_st_fd_new(st, e, fd);
 		if (f)
 			f->is_server = server;

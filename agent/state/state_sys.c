@@ -157,7 +157,9 @@ static void sys_connect(struct vg_state *st, struct proc_ent *e, const struct vg
 		return;
 	}
 	struct vg_fd *f = vg_st_sock_fd(st, e, ev->fd, r, false);
-	if (!f)
+	/* a connect that may have failed on another kind of fd (ENOTSOCK,
+	 * EBADF, EFAULT...) says nothing of the fd: a file stays a file */
+	if (!f || (r->h.ret < 0 && !vg_sock_errno(r->h.ret)))
 		return;
 	f->is_server = false;
 	vg_st_take_sock(f, r, ev);

@@ -60,6 +60,11 @@ class Vigil:
             self.cfg = tempfile.NamedTemporaryFile("w", prefix="vigil-cfg-", suffix=".yaml",
                                                    delete=False)
             self.cfg.write("metrics:\n  listen: 127.0.0.1:0\n")
+            # VIGIL_LIVE_PREFILTER=on|off: the suite under capture.prefilter
+            # (run it both ways: the same tests must pass)
+            pf = os.environ.get("VIGIL_LIVE_PREFILTER")
+            if pf:
+                self.cfg.write("capture:\n  prefilter: %s\n" % pf)
             self.cfg.close()
             args = args[:1] + ["-c", self.cfg.name] + args[1:]
         env = dict(os.environ, VIGIL_LOG_LEVEL="info")

@@ -15,6 +15,7 @@ detection and on noise.
 import json
 import os
 import subprocess
+import tempfile
 import sys
 
 SRC = os.environ.get("VIGIL_SRC", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -39,6 +40,14 @@ def rules_args(kind):
     return args
 
 
+PREFILTER_CFG = {}  # False/True: a configuration with capture.prefilter off/on
+
+
+def replay(kind, path, prefilter):
+    args = [VIGIL, "replay", "-c", PREFILTER_CFG[prefilter]] + rules_args(kind) + [path]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
 def run_one(path):
     kind, expect, skipped = None, set(), []
     with open(path, errors="replace") as f:
@@ -51,7 +60,7 @@ def run_one(path):
                 skipped.append(int(line.split(":", 1)[1]))
     if not kind:
         return "no '# rules:' line"
-    r = subprocess.run([VIGIL, "replay"] + rules_args(kind) + [path], capture_output=True, text=True, timeout=60)
+    r = replay(kind, path, False)
     if r.returncode != 0:
         return "vigil replay exit %d: %s" % (r.returncode, r.stderr.strip()[-800:])
     for n in skipped:
@@ -66,11 +75,22 @@ def run_one(path):
             fired.add(alert["rule"])
     if fired != expect:
         return "fired %s, expected %s" % (sorted(fired), sorted(expect))
+    # the kernel-side prefilter (capture.prefilter: on, run in user space
+    # by replay) must not change a single alert
+    p = replay(kind, path, True)
+    if p.returncode != 0:
+        return "vigil replay (prefilter on) exit %d: %s" % (p.returncode, p.stderr.strip()[-800:])
+    if p.stdout != r.stdout:
+        return "alerts differ with capture.prefilter: on:\n%s\nvs off:\n%s" % (p.stdout[-2000:], r.stdout[-2000:])
     return None
 
 
 def main():
     base = os.path.dirname(os.path.abspath(__file__))
+    for on in (False, True):
+        fd, PREFILTER_CFG[on] = tempfile.mkstemp(suffix=".yaml")
+        with os.fdopen(fd, "w") as f:
+            f.write("capture:\n  prefilter: %s\n" % ("on" if on else "off"))
     fixtures = sorted(os.path.join(d, f) for d, _, fs in os.walk(base) for f in fs if f.endswith(".jsonl"))
     if not fixtures:
         sys.exit("no fixtures found")
@@ -80,6 +100,8 @@ def main():
         name = os.path.relpath(p, base)
         print("%s %s%s" % ("FAIL" if err else "PASS", name, ": " + err if err else ""), flush=True)
         failed += bool(err)
+    for p in PREFILTER_CFG.values():
+        os.unlink(p)
     print("%d passed, %d failed" % (len(fixtures) - failed, failed))
     sys.exit(1 if failed else 0)
 

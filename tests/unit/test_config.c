@@ -45,6 +45,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.capture.ringbuf_bytes, 8388608);
 	assert_true(cfg.capture.ignore_self);
 	assert_string_equal(cfg.capture.lsm, "auto");
+	assert_string_equal(cfg.capture.prefilter, "off");
 	assert_int_equal(cfg.state.max_procs, 32768);
 	assert_true(cfg.outputs.stdout_enabled);
 	assert_string_equal(cfg.outputs.stdout_format, "json");
@@ -124,6 +125,8 @@ static void test_errors(void **state)
 	expect_error("capture:\n  ringbuf_bytes: 5000\n", "must be a power of two");
 	expect_error("capture:\n  ignore_self: maybe\n", "expected true or false");
 	expect_error("capture:\n  lsm: yes\n", ":2:8: key 'capture.lsm': invalid value 'yes'");
+	expect_error("capture:\n  prefilter: maybe\n",
+		     ":2:14: key 'capture.prefilter': invalid value 'maybe'");
 	expect_error("capture: 3\n", ":1:10: key 'capture': expected a mapping");
 	expect_error("log_level: loud\n", "invalid value 'loud'");
 	expect_error("rules_dirs: {a: b}\n", "expected a list of paths");

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pfeval.h"
 #include "reload.h"
 #include "scene.h"
 #include "tenant_scene.h"
@@ -246,6 +247,85 @@ static void test_swap(void **state)
 	struct vg_reload_stats s;
 	vg_reload_get_stats(r, &s);
 	assert_int_equal(s.swaps, 1);
+	vg_reload_free(r);
+}
+
+/* The prefilter follows the swap: widened to both sets' before it (an open
+ * either set's rule can match is sent), narrowed to the new set's after. */
+static struct vg_pf_table PF;
+static int PF_WRITES;
+
+static int fake_prefilter(void *ctx, const struct vg_pf_table *t, char *err, size_t errlen)
+{
+	(void)ctx, (void)err, (void)errlen;
+	pthread_mutex_lock(&MU);
+	PF = *t;
+	PF_WRITES++;
+	pthread_mutex_unlock(&MU);
+	return 0;
+}
+
+/* Would the kernel send an openat of path? */
+static bool sends_open(const char *path)
+{
+	static struct rb b;
+	rb_sys(&b, VG_NR_openat, 100, 3);
+	b.r.arg[0] = (uint64_t)(uint32_t)-100;
+	rb_str(&b, VG_S_PATH0, path);
+	rb_size(&b);
+	pthread_mutex_lock(&MU);
+	bool keep = vg_pf_rec_keep(&PF, &b.r);
+	pthread_mutex_unlock(&MU);
+	return keep;
+}
+
+static bool pf_narrowed(struct vg_reload *r)
+{
+	(void)r;
+	return !sends_open("/etc/passwd");
+}
+
+static void test_prefilter_swap(void **state)
+{
+	(void)state;
+	set_files("");
+	memset(MAP, 0, sizeof(MAP));
+	memset(&PF, 0, sizeof(PF));
+	PF_WRITES = 0;
+	atomic_store(&NOW, 1000);
+	struct vg_reload_opts o = {.load_more = load_files,
+				   .set_interest = fake_interest,
+				   .set_prefilter = fake_prefilter,
+				   .now = fake_now,
+				   .debounce_ms = 1};
+	struct vg_reload *r = vg_reload_new(&o);
+	upsert(r, "etc", "u1", 1, "evt.type = openat and fd.name startswith /etc/", true);
+	char err[128];
+	struct vg_engine *eng = vg_reload_start(r, err, sizeof(err));
+	assert_non_null(eng);
+	assert_int_equal(PF_WRITES, 1);
+	assert_true(PF.on[VG_NR_openat]);
+	assert_true(sends_open("/etc/passwd"));
+	assert_false(sends_open("/srv/data"));
+
+	atomic_store(&NOW, 2000);
+	assert_true(vg_reload_delete(r, VG_CR_CLUSTERRULE, NULL, "etc"));
+	upsert(r, "srv", "u2", 1, "evt.type = openat and fd.name startswith /srv/", true);
+	assert_true(wait_for(vg_reload_pending, r));
+	/* widened: what either set can match */
+	assert_true(sends_open("/etc/passwd"));
+	assert_true(sends_open("/srv/data"));
+	assert_false(sends_open("/tmp/x"));
+
+	assert_true(vg_reload_poll(r, 2001, &eng));
+	/* narrowed to the new set once the worker reaped the old one */
+	assert_true(wait_for(pf_narrowed, r));
+	assert_true(sends_open("/srv/data"));
+	assert_false(sends_open("/tmp/x"));
+	struct vg_reload_stats s;
+	vg_reload_get_stats(r, &s);
+	assert_int_equal(s.pf_errors, 0);
+	assert_true(s.pf_writes >= 3);
 	vg_reload_free(r);
 }
 
@@ -643,6 +723,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generation_skip),
 		cmocka_unit_test(test_swap),
+		cmocka_unit_test(test_prefilter_swap),
 		cmocka_unit_test(test_stale_replaced),
 		cmocka_unit_test(test_request_files),
 		cmocka_unit_test(test_keeps_last_good),

@@ -1,0 +1,786 @@
+/* prefilter.c - the kernel-side prefilter computed from the rules (see
+ * engine.h and bpf/prefilter.h).
+ *
+ * For each syscall type t and each enabled rule that can match t, the
+ * rule's condition is abstracted into a disjunction of clauses over what
+ * the kernel sees cheaply (bpf/prefilter.h): the return value's sign, the
+ * open access mode and flags, a prefix of the path.  A comparison the
+ * abstraction knows maps to the clause it implies; any other comparison
+ * maps to "anything" (TOP): the result over-approximates the events the
+ * condition can be true on.  `and` meets clauses, `or` unites them, `not`
+ * is pushed down to the comparisons (negated comparisons the abstraction
+ * does not know are TOP as well).  Too many clauses are joined into fewer,
+ * wider ones.  The union over the rules of t is t's predicate.
+ *
+ * What the state needs is sent whatever the rules say (the registry's
+ * VG_SR_STATE rows), with two exceptions, the open family and close, which
+ * only feed the fd table:
+ *   - an open need not be sent when no rule reads a file's fd table entry
+ *     on a later event.  Then the table with the prefilter on differs from
+ *     the table without it only where an open was dropped: that fd has no
+ *     entry instead of a file's (close is still sent, and dup copies "no
+ *     entry").  A rule reads no file entry when each comparison it makes
+ *     on the table is one a file entry and no entry answer alike (the fd's
+ *     type is one of the socket types: fd.typechar in (4, 6), fd.types[0]
+ *     in (ipv4, ipv6)), or when it only matches when the event's fd is a
+ *     socket (such a comparison must hold, or the call is one that only
+ *     works on sockets and must have succeeded or failed with a network
+ *     error, which it can only do on a socket);
+ *   - a close need not be sent when no rule reads the table at all after
+ *     its open (stale entries are then read by nothing).
+ * fchdir falls back to the fd table only when the kernel could not read
+ * the new cwd (it sends it with every successful fchdir).  The analysis
+ * runs on the fields and comparisons of conditions and outputs; what it
+ * cannot bound sends everything.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "pfeval.h"
+#include "sysreg.h"
+#include "util.h"
+
+/* An abstract value: top (anything), or the union of n clauses (none:
+ * false). */
+#define DNF_MAX 16
+struct dnf {
+	bool top;
+	int n;
+	struct vg_pf_clause c[DNF_MAX];
+};
+
+/* The analysis splits the kernel's failure class in two: R_SERR, the
+ * errors a socket call returns only on a socket (it checks the fd is a
+ * socket first), and R_FAIL, the others (EBADF, ENOTSOCK, EFAULT...).
+ * Written to the kernel as VG_PF_RET_FAIL. */
+#define R_OK 1
+#define R_SERR 2
+#define R_FAIL 4
+#define R_ANY 7
+/* Also analysis-only: clause.nonsimple's bit EVSOCK says the event's fd is
+ * a socket wherever the clause holds (bit 1 is the kernel's nonsimple). */
+#define EVSOCK 2
+
+static const struct vg_pf_clause any_clause = {R_ANY, VG_PF_ACC_ANY, 0, 0, 0, {0}};
+
+static const struct {
+	int64_t num;
+	const char *name;
+} sock_errs[] = {
+	{-115, "EINPROGRESS"},	{-114, "EALREADY"},	{-111, "ECONNREFUSED"},
+	{-110, "ETIMEDOUT"},	{-113, "EHOSTUNREACH"}, {-101, "ENETUNREACH"},
+	{-106, "EISCONN"},	{-107, "ENOTCONN"},	{-104, "ECONNRESET"},
+	{-103, "ECONNABORTED"}, {-98, "EADDRINUSE"},	{-99, "EADDRNOTAVAIL"},
+};
+#define NSOCK_ERRS (sizeof(sock_errs) / sizeof(sock_errs[0]))
+
+static uint8_t class_of(int64_t v)
+{
+	if (v >= 0)
+		return R_OK;
+	return vg_sock_errno(v) ? R_SERR : R_FAIL;
+}
+
+static void set_top(struct dnf *d)
+{
+	d->top = true;
+	d->n = 0;
+}
+
+static void set_false(struct dnf *d)
+{
+	d->top = false;
+	d->n = 0;
+}
+
+static void set_one(struct dnf *d, const struct vg_pf_clause *c)
+{
+	d->top = false;
+	d->n = 1;
+	d->c[0] = *c;
+}
+
+/* a := the smallest clause holding wherever a or b holds */
+static void join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
+{
+	a->ret |= b->ret;
+	a->acc |= b->acc;
+	a->flags_all &= b->flags_all;
+	a->nonsimple &= b->nonsimple;
+	uint8_t n = 0;
+	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
+		n++;
+	a->plen = n;
+	memset(a->prefix + n, 0, VG_PF_PREFIX - n);
+}
+
+/* a := a and b; false when no event can satisfy both */
+static bool meet(struct vg_pf_clause *a, const struct vg_pf_clause *b)
+{
+	a->ret &= b->ret;
+	a->acc &= b->acc;
+	a->flags_all |= b->flags_all;
+	a->nonsimple |= b->nonsimple;
+	if (b->plen) {
+		uint8_t m = a->plen < b->plen ? a->plen : b->plen;
+		if (memcmp(a->prefix, b->prefix, m))
+			return false; /* fd.name cannot start with both */
+		if (b->plen > a->plen) {
+			memcpy(a->prefix, b->prefix, VG_PF_PREFIX);
+			a->plen = b->plen;
+		}
+	}
+	return a->ret && a->acc;
+}
+
+/* Length of the common prefix of two clauses' prefixes. */
+static int common(const struct vg_pf_clause *a, const struct vg_pf_clause *b)
+{
+	int n = 0;
+	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
+		n++;
+	return n;
+}
+
+/* Bring d down to at most max clauses, joining the pairs that lose least
+ * (the longest common prefix). */
+static void shrink(struct dnf *d, int max)
+{
+	while (d->n > max) {
+		int bi = 0, bj = 1, best = -1;
+		for (int i = 0; i < d->n; i++)
+			for (int j = i + 1; j < d->n; j++) {
+				int c = common(&d->c[i], &d->c[j]) * 4 +
+					(d->c[i].ret == d->c[j].ret) + (d->c[i].acc == d->c[j].acc);
+				if (c > best) {
+					best = c;
+					bi = i;
+					bj = j;
+				}
+			}
+		join(&d->c[bi], &d->c[bj]);
+		d->c[bj] = d->c[--d->n];
+	}
+}
+
+static void add(struct dnf *d, const struct vg_pf_clause *c)
+{
+	if (d->top)
+		return;
+	if (d->n == DNF_MAX)
+		shrink(d, DNF_MAX - 1);
+	d->c[d->n++] = *c;
+}
+
+static void dnf_or(struct dnf *a, const struct dnf *b)
+{
+	if (a->top)
+		return;
+	if (b->top) {
+		set_top(a);
+		return;
+	}
+	for (int i = 0; i < b->n; i++)
+		add(a, &b->c[i]);
+}
+
+static void dnf_and(struct dnf *a, const struct dnf *b)
+{
+	if (b->top)
+		return;
+	if (a->top) {
+		*a = *b;
+		return;
+	}
+	struct dnf r = {false, 0, {{0}}};
+	for (int i = 0; i < a->n; i++)
+		for (int j = 0; j < b->n; j++) {
+			struct vg_pf_clause c = a->c[i];
+			if (meet(&c, &b->c[j]))
+				add(&r, &c);
+		}
+	*a = r;
+}
+
+/* ---- comparisons -------------------------------------------------------- */
+
+struct ctx {
+	int type;	/* the event type analysed */
+	bool open;	/* an open-family call: fd.* is the opened path */
+	bool has_flags; /* its open flags are known to the kernel */
+};
+
+/* Whether `v op k` holds. */
+static bool holds(const char *op, int64_t v, int64_t k)
+{
+	if (!strcmp(op, "="))
+		return v == k;
+	if (!strcmp(op, ">="))
+		return v >= k;
+	if (!strcmp(op, ">"))
+		return v > k;
+	if (!strcmp(op, "<"))
+		return v < k;
+	if (!strcmp(op, "<="))
+		return v <= k;
+	return true;
+}
+
+/* The return classes in which `ret op k` can hold. */
+static uint8_t ret_classes(const char *op, int64_t k)
+{
+	if (!strcmp(op, "="))
+		return class_of(k);
+	if (strcmp(op, ">=") && strcmp(op, ">") && strcmp(op, "<") && strcmp(op, "<="))
+		return R_ANY;
+	uint8_t c = 0;
+	/* OK: some v >= 0 (0 or a large one); FAIL: -1 or a very negative
+	 * one (neither is a socket error); SERR: each socket error */
+	if (holds(op, 0, k) || holds(op, INT64_MAX, k))
+		c |= R_OK;
+	if (holds(op, -1, k) || holds(op, INT64_MIN, k))
+		c |= R_FAIL;
+	for (size_t i = 0; i < NSOCK_ERRS; i++)
+		if (holds(op, sock_errs[i].num, k))
+			c |= R_SERR;
+	return c;
+}
+
+/* The negation of a comparison operator on numbers (NULL: none). */
+static const char *neg_op(const char *op)
+{
+	static const char *const pairs[][2] = {{"=", "!="}, {"!=", "="}, {"<", ">="},
+					       {">=", "<"}, {">", "<="}, {"<=", ">"}};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (!strcmp(op, pairs[i][0]))
+			return pairs[i][1];
+	return NULL;
+}
+
+static void prefix_clause(struct vg_pf_clause *c, const char *s, uint32_t len)
+{
+	*c = any_clause;
+	if (len > VG_PF_PREFIX)
+		len = VG_PF_PREFIX;
+	memcpy(c->prefix, s, len);
+	c->plen = (uint8_t)len;
+}
+
+/* The literal head of a glob pattern (up to its first wildcard). */
+static uint32_t glob_head(const char *s, uint32_t len)
+{
+	uint32_t n = 0;
+	while (n < len && s[n] != '*' && s[n] != '?' && s[n] != '[' && s[n] != '\\')
+		n++;
+	return n;
+}
+
+/* Whether a string holds "/.", "//" or "..", which no simple path does. */
+static bool has_dot_or_slashes(const char *s, uint32_t len)
+{
+	for (uint32_t i = 0; i + 1 < len; i++)
+		if ((s[i] == '/' && (s[i + 1] == '/' || s[i + 1] == '.')) ||
+		    (s[i] == '.' && s[i + 1] == '.'))
+			return true;
+	return false;
+}
+
+static bool is_sock_item(const char *field, const char *s, uint32_t len)
+{
+	static const char *const chars[] = {"4", "6", "u"};
+	static const char *const names[] = {"ipv4", "ipv6", "unix"};
+	bool tc = !strcmp(field, "fd.typechar");
+	for (int i = 0; i < 3; i++) {
+		const char *w = tc ? chars[i] : names[i];
+		if (strlen(w) == len && !memcmp(w, s, len))
+			return true;
+	}
+	return false;
+}
+
+/* `fd.typechar|fd.type|fd.types[n] =|in` socket types only: true on a
+ * socket, false on a file's entry and on no entry alike.  fd.types
+ * (another fd than the event's) only when want_types. */
+static bool sock_types_of(const struct vg_cond_check *k, const struct vg_cond_node *n,
+			  bool want_types)
+{
+	if (!k->field || k->xform || k->quant || k->rhs_field)
+		return false;
+	const char *f = k->field->name;
+	bool types = !strcmp(f, "fd.types");
+	if (types ? !(want_types && k->arg)
+		  : (k->arg || (strcmp(f, "fd.typechar") && strcmp(f, "fd.type"))))
+		return false;
+	if (!strcmp(k->op, "="))
+		return is_sock_item(f, k->s, k->len);
+	if (strcmp(k->op, "in") || !k->nset)
+		return false;
+	for (uint32_t i = 0; i < k->nset; i++) {
+		uint32_t len;
+		int64_t v;
+		const char *s = vg_cond_check_item(n, i, &len, &v);
+		if (!is_sock_item(f, s, len))
+			return false;
+	}
+	return true;
+}
+
+static bool sock_types(const struct vg_cond_check *k, const struct vg_cond_node *n)
+{
+	return sock_types_of(k, n, false);
+}
+
+/* A comparison (negated when neg) as an abstract value. */
+static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, struct dnf *out)
+{
+	struct vg_cond_check k;
+	vg_cond_node_check(n, &k);
+	set_top(out);
+	if (k.types) { /* evt.type = / != / in */
+		bool in = k.types[x->type] != 0;
+		if (!strcmp(k.op, "!="))
+			in = !in;
+		if (neg)
+			in = !in;
+		if (!in)
+			set_false(out);
+		return;
+	}
+	if (!k.field || !k.plain)
+		return;
+	const char *f = k.field->name;
+	struct vg_pf_clause c = any_clause;
+
+	if (!strcmp(f, "evt.rawres") && !strcmp(k.op, "in") && !neg) {
+		c.ret = 0;
+		for (uint32_t i = 0; i < k.nset; i++) {
+			uint32_t len;
+			int64_t v;
+			vg_cond_check_item(n, i, &len, &v);
+			c.ret |= class_of(v);
+		}
+		set_one(out, &c);
+		return;
+	}
+	if (!strcmp(f, "evt.rawres") && k.ktype == VG_FT_S64) {
+		const char *op = neg ? neg_op(k.op) : k.op;
+		if (!op)
+			return;
+		c.ret = ret_classes(op, k.i);
+		set_one(out, &c);
+		return;
+	}
+	bool isbool = k.ktype == VG_FT_BOOL && (!strcmp(k.op, "=") || !strcmp(k.op, "!="));
+	bool want = isbool && ((k.i != 0) != (!strcmp(k.op, "!=") != neg));
+	if (isbool && !strcmp(f, "evt.failed")) {
+		/* no value (a call without a result) makes `=` false and `!=` true */
+		if (strcmp(k.op, "=") != 0 || neg)
+			return;
+		c.ret = want ? R_SERR | R_FAIL : R_OK;
+		set_one(out, &c);
+		return;
+	}
+	if (isbool && x->open && x->has_flags &&
+	    (!strcmp(f, "evt.is_open_read") || !strcmp(f, "evt.is_open_write"))) {
+		/* open-family calls always have the value */
+		uint8_t rd = VG_PF_ACC_RDONLY | VG_PF_ACC_RDWR,
+			wr = VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR;
+		uint8_t yes = f[12] == 'r' ? rd : wr;
+		c.acc = want ? yes : (uint8_t)(VG_PF_ACC_ANY & ~yes);
+		set_one(out, &c);
+		return;
+	}
+	if (!strcmp(f, "evt.res") && k.ktype == VG_FT_STR && !neg && !strcmp(k.op, "=")) {
+		c.ret = R_FAIL;
+		if (k.len == 7 && !memcmp(k.s, "SUCCESS", 7))
+			c.ret = R_OK;
+		for (size_t i = 0; i < NSOCK_ERRS; i++)
+			if (!strcmp(k.s, sock_errs[i].name))
+				c.ret = R_SERR;
+		set_one(out, &c);
+		return;
+	}
+	/* the event's fd is a socket: its type names socket types only */
+	if (!neg && sock_types(&k, n)) {
+		c.nonsimple = EVSOCK;
+		set_one(out, &c);
+		return;
+	}
+	/* paths: positive comparisons only (a negated one also holds on
+	 * events without the field) */
+	if (neg || !x->open)
+		return;
+	bool name = !strcmp(f, "fd.name"), dir = !strcmp(f, "fd.directory");
+	if (name || dir) {
+		if (!strcmp(k.op, "=") || !strcmp(k.op, "startswith")) {
+			prefix_clause(&c, k.s, k.len);
+		} else if (!strcmp(k.op, "glob") && name) {
+			prefix_clause(&c, k.s, glob_head(k.s, k.len));
+		} else if ((!strcmp(k.op, "in") || !strcmp(k.op, "pmatch")) && k.nset > 0) {
+			uint32_t len;
+			int64_t v;
+			const char *s0 = vg_cond_check_item(n, 0, &len, &v);
+			prefix_clause(&c, s0, len);
+			for (uint32_t i = 1; i < k.nset; i++) {
+				struct vg_pf_clause o;
+				const char *s = vg_cond_check_item(n, i, &len, &v);
+				prefix_clause(&o, s, len);
+				join(&c, &o);
+			}
+		} else {
+			return;
+		}
+		set_one(out, &c);
+		return;
+	}
+	/* fd.nameraw: the path as passed; a simple path contains no "/.", "//"
+	 * nor ".." and starts with '/', and neither does its normal form */
+	if (!strcmp(f, "fd.nameraw") && k.ktype == VG_FT_STR) {
+		if ((!strcmp(k.op, "contains") && has_dot_or_slashes(k.s, k.len)) ||
+		    (!strcmp(k.op, "startswith") && k.len && k.s[0] != '/')) {
+			c.nonsimple = 1;
+			set_one(out, &c);
+		}
+		return;
+	}
+}
+
+static void walk(const struct ctx *x, const struct vg_cond_node *n, bool neg, struct dnf *out)
+{
+	switch (vg_cond_node_kind(n)) {
+	case VG_CN_TRUE:
+	case VG_CN_FALSE:
+		if ((vg_cond_node_kind(n) == VG_CN_TRUE) != neg)
+			set_top(out);
+		else
+			set_false(out);
+		return;
+	case VG_CN_NOT:
+		walk(x, vg_cond_node_kid(n, 0), !neg, out);
+		return;
+	case VG_CN_CHECK:
+		check(x, n, neg, out);
+		return;
+	case VG_CN_AND:
+	case VG_CN_OR: {
+		/* not (a and b) = not a or not b */
+		bool conj = (vg_cond_node_kind(n) == VG_CN_AND) != neg;
+		struct dnf *kid = vg_xmalloc(sizeof(*kid));
+		int nk = vg_cond_node_nkids(n);
+		walk(x, vg_cond_node_kid(n, 0), neg, out);
+		for (int i = 1; i < nk; i++) {
+			if (conj && !out->top && out->n == 0)
+				break; /* false already */
+			if (!conj && out->top)
+				break;
+			walk(x, vg_cond_node_kid(n, i), neg, kid);
+			if (conj)
+				dnf_and(out, kid);
+			else
+				dnf_or(out, kid);
+		}
+		free(kid);
+		return;
+	}
+	}
+	set_top(out);
+}
+
+/* Calls that only work on a socket: one that succeeded, or failed with a
+ * network error, worked on a socket. */
+static bool socket_call(int t)
+{
+	const struct vg_sysreg *row = vg_sysreg(t);
+	if (!row)
+		return false;
+	switch (row->apply) {
+	case VG_SA_SOCKET:
+	case VG_SA_SOCKETPAIR:
+	case VG_SA_CONNECT:
+	case VG_SA_ACCEPT:
+	case VG_SA_BIND:
+	case VG_SA_SEND:
+	case VG_SA_RECV:
+		return true;
+	}
+	return false;
+}
+
+/* Rule r's condition on type t as an abstract value. */
+static void analyse(const struct vg_rule *r, int t, struct dnf *out)
+{
+	const struct vg_sysreg *row = vg_sysreg(t);
+	struct ctx x = {t, row && row->open != VG_OPEN_NONE,
+			row && (row->open == VG_OPEN_ARGS || row->open == VG_OPEN_HOW ||
+				row->open == VG_OPEN_CREAT)};
+	walk(&x, vg_cond_root(r->cond), false, out);
+	if (out->top || !socket_call(t))
+		return;
+	/* a socket call that succeeded or failed with a network error */
+	for (int i = 0; i < out->n; i++)
+		if (!(out->c[i].ret & R_FAIL))
+			out->c[i].nonsimple |= EVSOCK;
+}
+
+/* ---- which rules read fd table entries later ---------------------------- */
+
+/* What a field read costs the table with the prefilter on. */
+enum read_kind {
+	RD_NONE,   /* reads no fd table entry */
+	RD_EVFD,   /* the entry of the event's own fd */
+	RD_STRICT, /* other entries (another fd, the fd list, parameters) */
+};
+
+/* What rendering a parameter of this kind reads on type t's events. */
+static enum read_kind param_read(const struct vg_sysreg *row, uint8_t kind)
+{
+	switch (kind) {
+	case VG_P_FDRET: /* the fd the call made: its own entry (dup: a copy) */
+		return row->apply == VG_SA_DUP ? RD_STRICT : RD_NONE;
+	case VG_P_FD: /* the fd argument: the event's fd (dup: the source) */
+		return row->apply == VG_SA_DUP ? RD_STRICT : RD_EVFD;
+	case VG_P_FD1:
+	case VG_P_FD2: /* made by the call (pipe, socketpair) */
+		return RD_NONE;
+	case VG_P_DIRFD:
+		return RD_STRICT;
+	}
+	return RD_NONE;
+}
+
+/* Field f (argument arg) read on an event of type t. */
+static enum read_kind read_of(int t, const struct vg_field *f, const struct vg_farg *arg)
+{
+	const char *n = f->name;
+	const struct vg_sysreg *row = vg_sysreg(t);
+	if (!strncmp(n, "proc.fd", 7) || !strcmp(n, "fd.types"))
+		return RD_STRICT;
+	if (!row)
+		return RD_NONE;
+	if (!strncmp(n, "fd.", 3)) {
+		/* the fd the state handler names (agent/state/state_sys.c): none,
+		 * or one the call made (its own entry), or an argument's */
+		switch (row->apply) {
+		case VG_SA_NONE:
+		case VG_SA_CHDIR:
+		case VG_SA_SETUID:
+		case VG_SA_SETGID:
+		case VG_SA_CLONE:
+		case VG_SA_OPEN:
+		case VG_SA_SOCKET:
+		case VG_SA_MEMFD:
+		case VG_SA_PIPE:
+		case VG_SA_SOCKETPAIR:
+			return RD_NONE;
+		}
+		return RD_EVFD;
+	}
+	if (strcmp(n, "evt.args") && strcmp(n, "evt.rawarg") && strncmp(n, "evt.rawarg.", 11) &&
+	    strcmp(n, "evt.arg") && strncmp(n, "evt.arg.", 8))
+		return RD_NONE;
+	if (arg && arg->kind) { /* one parameter; none of that name: no value */
+		for (int i = 0; i < row->nparams; i++)
+			if ((arg->kind == 1 && arg->index == i) ||
+			    (arg->kind == 2 && arg->key && !strcmp(arg->key, row->params[i].name)))
+				return param_read(row, row->params[i].kind);
+		return RD_NONE;
+	}
+	enum read_kind worst = RD_NONE;
+	for (int i = 0; i < row->nparams; i++) {
+		enum read_kind k = param_read(row, row->params[i].kind);
+		if (k > worst)
+			worst = k;
+	}
+	return worst;
+}
+
+struct reads {
+	int type;
+	enum read_kind worst;
+	bool any; /* reads some entry at all */
+};
+
+static void note(struct reads *x, enum read_kind k)
+{
+	if (k != RD_NONE)
+		x->any = true;
+	if (k > x->worst)
+		x->worst = k;
+}
+
+static void note_output(void *ctx, const struct vg_field *f, const struct vg_farg *arg)
+{
+	struct reads *x = ctx;
+	note(x, read_of(x->type, f, arg));
+}
+
+static void note_cond(struct reads *x, const struct vg_cond_node *n)
+{
+	if (vg_cond_node_kind(n) != VG_CN_CHECK) {
+		for (int i = 0; i < vg_cond_node_nkids(n); i++)
+			note_cond(x, vg_cond_node_kid(n, i));
+		return;
+	}
+	struct vg_cond_check k;
+	vg_cond_node_check(n, &k);
+	if (!k.field)
+		return;
+	enum read_kind r = read_of(x->type, k.field, &k.farg);
+	if (r != RD_NONE) {
+		x->any = true;
+		/* a file's entry and no entry answer it alike */
+		if (sock_types_of(&k, n, true))
+			r = RD_NONE;
+	}
+	note(x, r);
+	if (k.rhs_field && k.rhs)
+		note(x, read_of(x->type, k.rhs, &k.rhs_arg));
+}
+
+static void analyse(const struct vg_rule *r, int t, struct dnf *out);
+
+/* Whether rule r, on type t, can only match when the event's fd is a
+ * socket. */
+static bool only_sockets(const struct vg_rule *r, int t)
+{
+	struct dnf *d = vg_xmalloc(sizeof(*d));
+	analyse(r, t, d);
+	bool ok = !d->top;
+	for (int i = 0; ok && i < d->n; i++)
+		ok = (d->c[i].nonsimple & EVSOCK) != 0;
+	free(d);
+	return ok;
+}
+
+/* Rule r's reads of the fd table over the types it can match: *any when it
+ * reads an entry at all; the result: it may read a file's entry. */
+static bool reads_files(const struct vg_rule *r, bool *any)
+{
+	for (int t = 0; t < VG_NR_MAX; t++) {
+		if (!r->types[t] || !vg_sysreg(t))
+			continue;
+		struct reads x = {t, RD_NONE, false};
+		note_cond(&x, vg_cond_root(r->cond));
+		if (r->out)
+			vg_output_fields(r->out, note_output, &x);
+		*any |= x.any;
+		if (x.worst == RD_STRICT || (x.worst == RD_EVFD && !only_sockets(r, t)))
+			return true;
+	}
+	return false;
+}
+
+static const struct vg_rule *fdtable_reader(const struct vg_engine *e, bool files)
+{
+	size_t n = vg_engine_rule_count(e);
+	for (size_t i = 0; i < n; i++) {
+		const struct vg_rule *r = vg_engine_rule(e, i);
+		if (!r->enabled || r->types[VG_T_AUDIT])
+			continue;
+		bool any = false;
+		if (reads_files(r, &any) || (!files && any))
+			return r;
+	}
+	return NULL;
+}
+
+const struct vg_rule *vg_engine_fdtable_reader(const struct vg_engine *e)
+{
+	return fdtable_reader(e, true);
+}
+
+size_t vg_engine_fdtable_readers(const struct vg_engine *e,
+				 void (*fn)(void *ctx, const struct vg_rule *r), void *ctx)
+{
+	size_t n = vg_engine_rule_count(e), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vg_rule *r = vg_engine_rule(e, i);
+		bool any = false;
+		if (r->enabled && !r->types[VG_T_AUDIT] && reads_files(r, &any)) {
+			k++;
+			if (fn)
+				fn(ctx, r);
+		}
+	}
+	return k;
+}
+
+bool vg_engine_needs_fdtable(const struct vg_engine *e)
+{
+	return vg_engine_fdtable_reader(e) != NULL;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
+{
+	vg_pf_table_all(t);
+	uint8_t want[VG_NR_MAX];
+	vg_engine_interest(e, want);
+	/* opens: when no rule may read a file's entry; closes: when none reads
+	 * an entry at all */
+	bool files = fdtable_reader(e, true) != NULL, any = fdtable_reader(e, false) != NULL;
+	size_t nrules = vg_engine_rule_count(e);
+	struct dnf *acc = vg_xmalloc(sizeof(*acc)), *one = vg_xmalloc(sizeof(*one));
+	for (int nr = 0; nr < VG_NR_MAX; nr++) {
+		const struct vg_sysreg *row = vg_sysreg(nr);
+		if (!want[nr] || !row || !vg_syscall_desc(nr))
+			continue;
+		/* closes the state needs only for fds whose open it saw: the
+		 * kernel remembers the opens it dropped (VG_PF_TRACK_*) */
+		bool track = !files && any;
+		bool needed = row->apply == VG_SA_OPEN	  ? files
+			      : row->apply == VG_SA_CLOSE ? any && !track
+							  : true;
+		if ((row->flags & VG_SR_STATE) && needed)
+			continue; /* the state needs every one */
+		set_false(acc);
+		for (size_t i = 0; i < nrules && !acc->top; i++) {
+			const struct vg_rule *r = vg_engine_rule(e, i);
+			if (!r->enabled || !r->types[nr])
+				continue;
+			analyse(r, nr, one);
+			dnf_or(acc, one);
+		}
+		if (acc->top)
+			continue;
+		shrink(acc, VG_PF_CLAUSES);
+		struct vg_pf_sc *f = &t->sc[nr];
+		memset(f, 0, sizeof(*f));
+		f->n = (uint8_t)acc->n;
+		memcpy(f->c, acc->c, (size_t)acc->n * sizeof(acc->c[0]));
+		f->fsrc = row->open == VG_OPEN_ARGS    ? VG_PF_FL_ARG
+			  : row->open == VG_OPEN_HOW   ? VG_PF_FL_HOW
+			  : row->open == VG_OPEN_CREAT ? VG_PF_FL_CREAT
+						       : VG_PF_FL_NONE;
+		f->farg = row->flags_arg;
+		f->parg = -1;
+		const struct vg_sc_desc *d = vg_syscall_desc(nr);
+		/* the kernel's classes and flags */
+		for (int i = 0; i < f->n; i++) {
+			uint8_t rc = f->c[i].ret;
+			f->c[i].ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
+						(rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
+			f->c[i].nonsimple &= 1;
+		}
+		for (int i = 0; i < f->n; i++)
+			if (f->c[i].plen || f->c[i].nonsimple)
+				f->pathcheck = 1;
+		if (f->pathcheck)
+			f->parg = d->p0;
+		if (track && row->apply == VG_SA_OPEN)
+			f->track = VG_PF_TRACK_OPEN;
+		if (track && row->apply == VG_SA_CLOSE)
+			f->track = VG_PF_TRACK_CLOSE;
+		if (f->pathcheck && f->parg < 0) {
+			/* no path argument to look at: keep those clauses whole */
+			for (int i = 0; i < f->n; i++)
+				f->c[i].plen = f->c[i].nonsimple = 0;
+			f->pathcheck = 0;
+		}
+		t->on[nr] = 1;
+	}
+	free(acc);
+	free(one);
+}

@@ -1,0 +1,162 @@
+/* pfeval.c - see pfeval.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pfeval.h"
+#include "sysreg.h"
+
+void vg_pf_table_all(struct vg_pf_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
+{
+	if (r->h.kind != VG_K_SYSCALL || r->h.nr >= VG_NR_MAX || !t->on[r->h.nr])
+		return true;
+	const struct vg_pf_sc *f = &t->sc[r->h.nr];
+	uint32_t fl = 0;
+	int have_flags = 0;
+	switch (f->fsrc) {
+	case VG_PF_FL_ARG:
+		if (f->farg >= 0 && f->farg < 6) {
+			fl = (uint32_t)r->arg[f->farg];
+			have_flags = 1;
+		}
+		break;
+	case VG_PF_FL_HOW:
+		if (r->h.flags & VG_F_OPENHOW) {
+			fl = (uint32_t)r->aux[0];
+			have_flags = 1;
+		}
+		break;
+	case VG_PF_FL_CREAT:
+		fl = VG_O_WRONLY | VG_O_CREAT | VG_O_TRUNC;
+		have_flags = 1;
+		break;
+	}
+	/* the kernel reads at most VG_PF_BUF - 1 bytes of the path */
+	char p[VG_PF_BUF] = {0};
+	int have_path = 0;
+	if (f->parg >= 0 && r->len[VG_S_PATH0]) {
+		size_t n = r->len[VG_S_PATH0] - 1;
+		if (n > VG_PF_BUF - 1)
+			n = VG_PF_BUF - 1;
+		memcpy(p, r->data, n);
+		have_path = 1;
+	}
+	return vg_pf_keep(f, r->h.ret, fl, have_flags, p, have_path) != 0;
+}
+
+static bool sim_take(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
+{
+	uint64_t key = (uint64_t)pid << 32 | (uint32_t)fd;
+	for (size_t i = 0; i < sim->n; i++)
+		if (sim->keys[i] == key) {
+			sim->keys[i] = sim->keys[--sim->n];
+			return true;
+		}
+	return false;
+}
+
+static void sim_forget_pid(struct vg_pf_sim *sim, uint32_t pid)
+{
+	for (size_t i = 0; i < sim->n;)
+		if ((uint32_t)(sim->keys[i] >> 32) == pid)
+			sim->keys[i] = sim->keys[--sim->n];
+		else
+			i++;
+}
+
+bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r)
+{
+	uint32_t pid = r->h.pid;
+	if (r->h.kind == VG_K_EXEC || r->h.kind == VG_K_EXIT) {
+		/* a new process image: the kernel's entries no longer match it */
+		sim_forget_pid(sim, pid);
+		return true;
+	}
+	if (r->h.kind != VG_K_SYSCALL)
+		return true;
+	if ((r->h.nr == VG_NR_dup2 || r->h.nr == VG_NR_dup3) && r->h.ret >= 0)
+		sim_take(sim, pid, r->h.ret);
+	if (r->h.nr >= VG_NR_MAX || !t->on[r->h.nr])
+		return true;
+	uint8_t track = t->sc[r->h.nr].track;
+	int64_t fd = (int32_t)r->arg[0];
+	if (vg_pf_rec_keep(t, r)) {
+		if (track & VG_PF_TRACK_CLOSE)
+			sim_take(sim, pid, fd);
+		return true;
+	}
+	if ((track & VG_PF_TRACK_CLOSE) && !sim_take(sim, pid, fd))
+		return true;
+	if ((track & VG_PF_TRACK_OPEN) && r->h.ret >= 0) {
+		uint64_t key = (uint64_t)pid << 32 | (uint32_t)r->h.ret;
+		for (size_t i = 0; i < sim->n; i++)
+			if (sim->keys[i] == key)
+				return false;
+		if (sim->n == sim->cap) {
+			sim->cap = sim->cap * 2 + 64;
+			sim->keys = realloc(sim->keys, sim->cap * sizeof(*sim->keys));
+			if (!sim->keys)
+				abort();
+		}
+		sim->keys[sim->n++] = key;
+	}
+	return false;
+}
+
+void vg_pf_sim_free(struct vg_pf_sim *sim)
+{
+	free(sim->keys);
+	memset(sim, 0, sizeof(*sim));
+}
+
+/* The smallest clause that holds wherever a or b does. */
+static void join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
+{
+	a->ret |= b->ret;
+	a->acc |= b->acc;
+	a->flags_all &= b->flags_all;
+	a->nonsimple = a->nonsimple && b->nonsimple;
+	uint8_t n = 0;
+	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
+		n++;
+	if (a->plen && !b->plen)
+		n = 0;
+	a->plen = n;
+	memset(a->prefix + n, 0, VG_PF_PREFIX - n);
+}
+
+void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
+{
+	for (int nr = 0; nr < VG_NR_MAX; nr++) {
+		if (!t->on[nr])
+			continue;
+		if (!a->on[nr]) {
+			t->on[nr] = 0;
+			continue;
+		}
+		struct vg_pf_sc *d = &t->sc[nr];
+		const struct vg_pf_sc *s = &a->sc[nr];
+		d->pathcheck |= s->pathcheck;
+		d->track |= s->track; /* keep what either keeps */
+		for (int i = 0; i < s->n; i++) {
+			if (d->n < VG_PF_CLAUSES)
+				d->c[d->n++] = s->c[i];
+			else
+				join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
+		}
+	}
+}
+
+void vg_pf_table_count(const struct vg_pf_table *t, int *filtered, int *dropped)
+{
+	*filtered = *dropped = 0;
+	for (int nr = 0; nr < VG_NR_MAX; nr++)
+		if (t->on[nr]) {
+			(*filtered)++;
+			*dropped += t->sc[nr].n == 0;
+		}
+}

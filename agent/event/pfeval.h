@@ -1,0 +1,50 @@
+/* pfeval.h - the prefilter's table and its user-space evaluator.
+ *
+ * The engine computes a table from the rules (agent/engine/prefilter.c),
+ * the capture pushes it into the kernel (vg_capture_set_prefilter), and the
+ * tests run the very predicate the kernel runs (bpf/prefilter.h) on
+ * records through vg_pf_rec_keep.
+ */
+#ifndef VIGIL_PFEVAL_H
+#define VIGIL_PFEVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefilter.h"
+#include "vigil.h"
+
+struct vg_pf_table {
+	uint8_t on[VG_NR_MAX]; /* 1: events of nr go through sc[nr]; 0: all are sent */
+	struct vg_pf_sc sc[VG_NR_MAX];
+};
+
+/* Every syscall sent (the prefilter off). */
+void vg_pf_table_all(struct vg_pf_table *t);
+
+/* Whether the kernel would send record r (a VG_K_SYSCALL record as the
+ * capture delivers it; anything else is always sent).  The path is taken
+ * from r's first path string, as the kernel read it. */
+bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r);
+
+/* The kernel's memory of dropped opens (vg_pf_fds in bpf/vigil.bpf.c),
+ * for runs of the predicate on recordings: vg_pf_sim_keep() decides as the
+ * kernel does for every record, closes of tracked fds included, and
+ * follows execs, exits and dup2/dup3 like the kernel (recordings hold no
+ * close_range, after which the kernel sends every close of the process). */
+struct vg_pf_sim {
+	uint64_t *keys; /* pid << 32 | fd */
+	size_t n, cap;
+};
+bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r);
+void vg_pf_sim_free(struct vg_pf_sim *sim);
+
+/* t := a table that sends what a or t sends (the union, for a hot reload
+ * that must drop nothing either rule set needs while they swap). */
+void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a);
+
+/* Counts for logs: syscalls filtered, and of them those dropped whole. */
+void vg_pf_table_count(const struct vg_pf_table *t, int *filtered, int *dropped);
+
+#endif

@@ -1,0 +1,149 @@
+/* prefilter.h - the kernel-side prefilter: which syscall events can matter.
+ *
+ * For each syscall the engine computes (agent/engine/prefilter.c) a
+ * conservative predicate from the loaded rules: a disjunction of up to
+ * VG_PF_CLAUSES clauses over what the kernel program has cheaply (the
+ * return value's sign, the open flags, the first bytes of the path).  An
+ * event no clause holds for can match no rule and the state does not need
+ * it, so the kernel does not send it.
+ *
+ * The predicate is written once, here, as inline C that both the BPF
+ * program (bpf/vigil.bpf.c) and user space (agent/event/pfeval.c, the
+ * tests) compile: the user-space copy is what the tests check against the
+ * engine.  It only uses the __u* types and loops with constant bounds that
+ * the verifier walks, and reads the path through a mask.
+ *
+ * Paths: the kernel sees the path as the caller passed it, user space
+ * normalises it (agent/state/state_path.c: "." and ".." resolved, "//"
+ * collapsed, cwd or dirfd prepended).  A path is "simple" when it is
+ * absolute, at most VG_PF_SCAN bytes and has no "//" and no component
+ * starting with "." (so no "." or "..") and no ".." at all: then the
+ * normalised path is the
+ * raw path (less a trailing '/'), and "the normalised path starts with P"
+ * implies "the raw path starts with P".  Prefix tests are made on simple
+ * paths only; any other path keeps the event.
+ */
+#ifndef VIGIL_PREFILTER_H
+#define VIGIL_PREFILTER_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define VG_PF_CLAUSES 8
+#define VG_PF_PREFIX 32 /* bytes of a clause's path prefix */
+#define VG_PF_SCAN 128	/* path bytes inspected: a longer path is not simple */
+#define VG_PF_BUF 256	/* the path buffer the predicate reads (power of two) */
+
+/* return-value classes (clause.ret) */
+#define VG_PF_RET_OK 1	 /* ret >= 0 */
+#define VG_PF_RET_FAIL 2 /* ret < 0 */
+#define VG_PF_RET_ANY 3
+
+/* open access modes (clause.acc): bit (flags & O_ACCMODE) */
+#define VG_PF_ACC_RDONLY 1
+#define VG_PF_ACC_WRONLY 2
+#define VG_PF_ACC_RDWR 4
+#define VG_PF_ACC_BAD 8 /* O_ACCMODE == 3 */
+#define VG_PF_ACC_ANY 15
+
+/* where the open flags are (vg_pf_sc.fsrc) */
+#define VG_PF_FL_NONE 0	 /* not an open-family call: flags 0, any access */
+#define VG_PF_FL_ARG 1	 /* argument farg */
+#define VG_PF_FL_HOW 2	 /* openat2's struct open_how (argument 2) */
+#define VG_PF_FL_CREAT 3 /* creat: O_WRONLY|O_CREAT|O_TRUNC */
+
+#define VG_PF_TRACK_OPEN 1
+#define VG_PF_TRACK_CLOSE 2
+
+/* The kernel's memory of dropped opens (vg_pf_fds): key (tgid << 32 | fd);
+ * the value names the process image, so that an fd closed by exec
+ * (O_CLOEXEC) or by the process's exit is never taken for one still open. */
+struct vg_pf_fdval {
+	__u64 start; /* the thread group leader's start_boottime */
+	__u64 exec;  /* its self_exec_id */
+};
+
+/* One clause: every test must hold. */
+struct vg_pf_clause {
+	__u8 ret;	 /* VG_PF_RET_* classes it holds for */
+	__u8 acc;	 /* VG_PF_ACC_* access modes it holds for */
+	__u8 plen;	 /* path prefix length; 0: any path */
+	__u8 nonsimple;	 /* holds only for paths that are not simple */
+	__u32 flags_all; /* open flag bits that must all be set */
+	char prefix[VG_PF_PREFIX];
+};
+
+/* One syscall's predicate: kept when one of the n clauses holds (n = 0:
+ * never).  pathcheck: the clauses read the path (argument parg). */
+struct vg_pf_sc {
+	__u8 n;
+	__u8 fsrc; /* VG_PF_FL_* */
+	__s8 farg; /* VG_PF_FL_ARG: the flags argument */
+	__s8 parg; /* the path argument, -1 none */
+	__u8 pathcheck;
+	/* VG_PF_TRACK_OPEN: an open this predicate drops is remembered
+	 * (process image, fd); VG_PF_TRACK_CLOSE: a close the clauses do not
+	 * keep is dropped when its fd is one of those */
+	__u8 track;
+	__u8 pad[2];
+	struct vg_pf_clause c[VG_PF_CLAUSES];
+};
+
+/* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path. */
+static __inline int vg_pf_simple(const char *p)
+{
+	if (p[0] != '/')
+		return 0;
+	char prev = '/';
+	for (int i = 1; i < VG_PF_SCAN; i++) {
+		char c = p[i & (VG_PF_BUF - 1)];
+		if (c == 0)
+			return 1;
+		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '.'))
+			return 0;
+		prev = c;
+	}
+	return 0;
+}
+
+/* The predicate.  ret: the return value; oflags/have_flags: the open
+ * flags when they could be read (else every access mode and flag test
+ * holds); p: the path (VG_PF_BUF bytes), have_path 0 when there is none or
+ * it could not be read (then it is not simple). */
+static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags,
+			       const char *p, int have_path)
+{
+	int simple = have_path && f->pathcheck ? vg_pf_simple(p) : 0;
+	__u8 rc = ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
+	__u8 acc = have_flags ? (__u8)(1u << (oflags & 3)) : VG_PF_ACC_ANY;
+	__u32 n = f->n;
+	for (int i = 0; i < VG_PF_CLAUSES; i++) {
+		if ((__u32)i >= n)
+			break;
+		const struct vg_pf_clause *c = &f->c[i];
+		if (!(c->ret & rc) || !(c->acc & acc))
+			continue;
+		if (have_flags && (oflags & c->flags_all) != c->flags_all)
+			continue;
+		if (c->nonsimple && simple)
+			continue;
+		if (c->plen && simple) {
+			int ok = 1;
+			for (int j = 0; j < VG_PF_PREFIX; j++) {
+				if (j >= c->plen)
+					break;
+				if (p[j & (VG_PF_BUF - 1)] != c->prefix[j]) {
+					ok = 0;
+					break;
+				}
+			}
+			if (!ok)
+				continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+#endif

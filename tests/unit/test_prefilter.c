@@ -1,0 +1,769 @@
+/* The kernel-side prefilter against the engine.
+ *
+ * For a rule set (the default rules, the official Falco rules, fixed rule
+ * sets aimed at each kind of clause, and generated ones), the table the
+ * engine computes is run, through the very predicate the BPF program runs
+ * (bpf/prefilter.h via vg_pf_rec_keep), on a long generated stream of
+ * records: processes of many names on the host and in containers opening,
+ * closing, duplicating, connecting... with paths that rules name and paths
+ * they do not, simple and not.  Two states follow the stream: one sees
+ * every record (the prefilter off), the other only the records the
+ * predicate keeps (on).  Every record dropped must match no rule in the
+ * first; every record kept must match the same rules in both, with the
+ * same rendered outputs.  A second test checks the predicate's parts
+ * (clauses, paths that are not simple) on hand-made tables.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "embedded.h"
+#include "engine.h"
+#include "output.h"
+#include "pfeval.h"
+#include "recbuild.h"
+#include "rules.h"
+#include "sysreg.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static const char *const PATHS[] = {
+	"/etc/shadow",
+	"/etc/sudoers",
+	"/etc/sudoers.d/x",
+	"/etc/pam.d/sshd",
+	"/etc/pam.conf",
+	"/etc/passwd",
+	"/etc/group",
+	"/etc/crontab",
+	"/etc/cron.d/job",
+	"/etc/systemd/system/x.service",
+	"/etc/ld.so.preload",
+	"/etc/hosts",
+	"/etc/",
+	"/etc",
+	"/root/.ssh/id_rsa",
+	"/root/.ssh/authorized_keys",
+	"/home/u/.bashrc",
+	"/home/u/.bash_history",
+	"/root/.aws/credentials",
+	"/root/.kube/config",
+	"/proc/123/environ",
+	"/proc/self/environ",
+	"/proc/1/root",
+	"/var/lib/kubelet/pods/abc/volumes/kubernetes.io~projected/t/token",
+	"/var/lib/kubelet/pki/kubelet.key",
+	"/var/run/secrets/kubernetes.io/serviceaccount/token",
+	"/run/secrets/kubernetes.io/serviceaccount/token",
+	"/dev/shm/x",
+	"/dev/null",
+	"/dev/mem",
+	"/dev/sda",
+	"/tmp/x",
+	"/tmp/bench.dat",
+	"/usr/bin/ls",
+	"/usr/bin/newbin",
+	"/bin/sh",
+	"/sbin/x",
+	"/usr/local/bin/x",
+	"/sys/fs/cgroup/release_agent",
+	"/sys/kernel/debug/x",
+	"/var/log/syslog",
+	"/var/log/auth.log",
+	"/boot/vmlinuz",
+	"/lib/modules/x.ko",
+	"/var/lib/dpkg/status",
+	"/opt/app/config",
+	"/",
+	"/tmp/../etc/shadow",
+	"//etc/shadow",
+	"/etc/./shadow",
+	"/usr/../etc/pam.d/sshd",
+	"/tmp/.hidden",
+	"/root/.ssh/../.ssh/id_rsa",
+	"/etc/x..y",
+	"/home/u..v/id_rsa",
+	"etc/shadow",
+	"./x",
+	"../../etc/passwd",
+	"shadow",
+	"id_rsa",
+	".bash_history",
+	"",
+};
+#define NPATHS (sizeof(PATHS) / sizeof(PATHS[0]))
+
+static const char *const COMPS[] = {"etc",   "shadow", "tmp", "x",     ".ssh", "id_rsa", "proc",
+				    "..",    ".",      "usr", "bin",   "var",  "lib",	 "kubelet",
+				    "token", "dev",    "log", "pam.d", "root", "home"};
+
+static void random_path(char *out, size_t cap)
+{
+	if (rnd(3)) {
+		snprintf(out, cap, "%s", PATHS[rnd(NPATHS)]);
+		return;
+	}
+	size_t n = 0;
+	int k = 1 + (int)rnd(6);
+	bool abs = rnd(4) != 0;
+	out[0] = 0;
+	for (int i = 0; i < k; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", (i || abs) ? "/" : "",
+				      COMPS[rnd(sizeof(COMPS) / sizeof(COMPS[0]))]);
+}
+
+/* The processes the stream's events come from. */
+static const char *const EXES[] = {
+	"/bin/bash",	   "/usr/bin/cat",     "/usr/sbin/sshd",    "/usr/bin/python3",
+	"/usr/sbin/nginx", "/usr/bin/curl",    "/usr/bin/nc",	    "/usr/bin/find",
+	"/usr/bin/grep",   "/usr/bin/vi",      "/usr/bin/passwd",   "/usr/bin/kubelet",
+	"/usr/bin/runc",   "/usr/bin/apt-get", "/tmp/evil",	    "/usr/bin/sudo",
+	"/usr/bin/cp",	   "/usr/bin/rm",      "/usr/sbin/useradd", "/usr/bin/crontab",
+};
+#define NPROCS 24
+
+/* Which fds each process has open (fd < NFD), so that the stream is one a
+ * kernel could produce: a new fd is the lowest free one, close and the
+ * calls on an fd name one that is open (else they fail with EBADF). */
+#define NFD 16
+struct world {
+	bool used[NPROCS][NFD];
+	bool sock[NPROCS][NFD];	     /* the fd is a socket */
+	struct vg_state *all, *kept; /* the prefilter off, on */
+	struct rb b;
+	struct vg_event ev;
+	struct vg_fvals *fv;
+};
+
+static void both(struct world *w)
+{
+	rb_size(&w->b);
+	struct vg_event ev;
+	assert_int_equal(vg_state_apply(w->all, &w->b.r, w->b.r.h.size, &ev), 0);
+	assert_int_equal(vg_state_apply(w->kept, &w->b.r, w->b.r.h.size, &ev), 0);
+}
+
+static int lowest_free(struct world *w, int p)
+{
+	for (int fd = 0; fd < NFD; fd++)
+		if (!w->used[p][fd])
+			return fd;
+	return -1;
+}
+
+static int some_used(struct world *w, int p)
+{
+	int n = 0, pick = -1;
+	for (int fd = 0; fd < NFD; fd++)
+		if (w->used[p][fd] && rnd((uint32_t)++n) == 0)
+			pick = fd;
+	return pick;
+}
+
+/* Make the record's fds those a kernel would give (process slot p). */
+static void realistic_fds(struct world *w, int p, const struct vg_sysreg *row)
+{
+	struct vg_rec *r = &w->b.r;
+	bool ok = r->h.ret >= 0;
+	switch (row->apply) {
+	case VG_SA_OPEN:
+	case VG_SA_SOCKET:
+	case VG_SA_MEMFD:
+	case VG_SA_ACCEPT:
+		if (row->apply == VG_SA_ACCEPT) {
+			int l = some_used(w, p);
+			r->arg[0] = (uint64_t)(l < 0 ? 99 : l);
+		}
+		if (row->apply == VG_SA_ACCEPT && !w->sock[p][r->arg[0] % NFD]) {
+			r->h.ret = -88; /* ENOTSOCK: a call on sockets only */
+			return;
+		}
+		if (ok) {
+			int fd = lowest_free(w, p);
+			if (fd < 0) {
+				r->h.ret = -24; /* EMFILE */
+				return;
+			}
+			r->h.ret = fd;
+			w->used[p][fd] = true;
+			w->sock[p][fd] = row->apply == VG_SA_SOCKET || row->apply == VG_SA_ACCEPT;
+		}
+		return;
+	case VG_SA_PIPE:
+	case VG_SA_SOCKETPAIR:
+		if (ok) {
+			int a = lowest_free(w, p);
+			if (a >= 0)
+				w->used[p][a] = true;
+			int b = lowest_free(w, p);
+			if (a < 0 || b < 0) {
+				if (a >= 0)
+					w->used[p][a] = false;
+				r->h.ret = -24;
+				r->h.flags &= (uint16_t)~VG_F_FDPAIR;
+				return;
+			}
+			w->used[p][b] = true;
+			w->sock[p][a] = w->sock[p][b] = row->apply == VG_SA_SOCKETPAIR;
+			r->h.ret = 0;
+			r->aux[0] = a;
+			r->aux[1] = b;
+			r->h.flags |= VG_F_FDPAIR;
+		}
+		return;
+	case VG_SA_CLOSE: {
+		int fd = some_used(w, p);
+		if (ok && fd >= 0) {
+			r->arg[0] = (uint64_t)fd;
+			r->h.ret = 0;
+			w->used[p][fd] = false;
+			w->sock[p][fd] = false;
+		} else {
+			r->arg[0] = (uint64_t)(lowest_free(w, p) < 0 ? 99 : lowest_free(w, p));
+			r->h.ret = -9;
+		}
+		return;
+	}
+	case VG_SA_DUP: {
+		int old = some_used(w, p);
+		if (old < 0 || !ok) {
+			r->arg[0] = 99;
+			r->h.ret = -9;
+			return;
+		}
+		r->arg[0] = (uint64_t)old;
+		int nfd = r->h.nr == VG_NR_dup ? lowest_free(w, p) : (int)rnd(NFD);
+		if (nfd < 0) {
+			r->h.ret = -24;
+			return;
+		}
+		r->arg[1] = (uint64_t)nfd;
+		r->h.ret = nfd;
+		w->used[p][nfd] = true;
+		w->sock[p][nfd] = w->sock[p][old];
+		return;
+	}
+	default:
+		break;
+	}
+	/* calls on an fd (arg 0): an open one, or EBADF */
+	if (row->nparams)
+		for (int i = 0; i < row->nparams; i++)
+			if (row->params[i].kind == VG_P_FD && row->params[i].arg == 0) {
+				int fd = some_used(w, p);
+				if (fd < 0 || !rnd(8)) {
+					r->arg[0] = 99;
+					r->h.ret = -9;
+				} else {
+					r->arg[0] = (uint64_t)fd;
+					bool sockcall = row->apply == VG_SA_CONNECT ||
+							row->apply == VG_SA_BIND ||
+							row->apply == VG_SA_SEND ||
+							row->apply == VG_SA_RECV;
+					if (sockcall && !w->sock[p][fd])
+						r->h.ret = -88; /* ENOTSOCK */
+				}
+				break;
+			}
+}
+
+static void spawn(struct world *w, uint32_t pid, const char *exe, bool container)
+{
+	rb_init(&w->b, VG_K_FORK, VG_NR_clone, 1, 0, "init");
+	w->b.r.fork.child_pid = pid;
+	w->b.r.fork.child_tid = pid;
+	w->b.r.fork.child_vpid = pid;
+	both(w);
+	const char *base = strrchr(exe, '/') + 1;
+	rb_init(&w->b, VG_K_EXEC, VG_NR_execve, pid, 1, base);
+	rb_str(&w->b, VG_X_FILENAME, exe);
+	const char *argv[] = {base, rnd(2) ? "/etc/shadow" : "-c", NULL};
+	rb_list(&w->b, VG_X_ARGS, argv);
+	rb_str(&w->b, VG_X_EXEPATH, exe);
+	rb_str(&w->b, VG_X_CWD, rnd(2) ? "/root" : "/etc");
+	if (container)
+		rb_str(&w->b, VG_X_CGROUP,
+		       "/kubepods/besteffort/pod0d5b7a3e-1111-2222-3333-444455556666/"
+		       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	w->b.r.exec.vpid = pid;
+	w->b.r.exec.tty = rnd(2) ? 34816 : 0;
+	w->b.r.h.uid = rnd(2) ? 0 : 1000;
+	both(w);
+}
+
+/* A random syscall record of a captured syscall. */
+static int random_event(struct world *w, const uint8_t *want, uint32_t pid)
+{
+	int nr;
+	do
+		nr = (int)rnd(VG_NR_MAX);
+	while (!want[nr] || !vg_sysreg(nr) || !vg_syscall_desc(nr));
+	/* half the events are of the open family and close: the prefilter's
+	 * business */
+	static const int hot[] = {VG_NR_openat, VG_NR_open,  VG_NR_openat2,
+				  VG_NR_creat,	VG_NR_close, VG_NR_openat};
+	if (rnd(2)) {
+		nr = hot[rnd(sizeof(hot) / sizeof(hot[0]))];
+		if (!want[nr])
+			return -1;
+	}
+	const char *comm = "x";
+	rb_init(&w->b, VG_K_SYSCALL, nr, pid, 1, comm);
+	static const int64_t rets[] = {3, 4, 5, 6, 0, 0, -2, -13, -1, 7};
+	w->b.r.h.ret = rets[rnd(sizeof(rets) / sizeof(rets[0]))];
+	for (int i = 0; i < 6; i++)
+		w->b.r.arg[i] = 3 + rnd(5);
+	const struct vg_sysreg *row = vg_sysreg(nr);
+	static const uint32_t extra[] = {0,    VG_O_CREAT, VG_O_TRUNC, VG_O_CLOEXEC, VG_O_DIRECTORY,
+					 02000 /* O_APPEND */};
+	uint32_t fl = rnd(4) | extra[rnd(6)] | extra[rnd(6)];
+	uint32_t mode = rnd(2) ? 0644 : rnd(2) ? 0755 : 04755;
+	if (row->open == VG_OPEN_ARGS) {
+		w->b.r.arg[row->flags_arg] = fl;
+		w->b.r.arg[row->mode_arg] = mode;
+	} else if (row->open == VG_OPEN_HOW && rnd(8)) {
+		w->b.r.aux[0] = fl;
+		w->b.r.aux[1] = mode;
+		w->b.r.h.flags |= VG_F_OPENHOW;
+	} else if (row->open == VG_OPEN_CREAT) {
+		w->b.r.arg[1] = mode;
+	}
+	if (nr == VG_NR_openat || nr == VG_NR_openat2)
+		w->b.r.arg[0] = (uint64_t)(uint32_t)-100;
+	const struct vg_sc_desc *d = vg_syscall_desc(nr);
+	char p[512];
+	if (d->p0 >= 0) {
+		random_path(p, sizeof(p));
+		rb_str(&w->b, VG_S_PATH0, p);
+		if (p[0] && p[0] != '/')
+			rb_str(&w->b, VG_S_BASE0, rnd(2) ? "/root" : "/etc");
+	}
+	if (d->p1 >= 0) {
+		random_path(p, sizeof(p));
+		rb_str(&w->b, VG_S_PATH1, p);
+		if (p[0] && p[0] != '/')
+			rb_str(&w->b, VG_S_BASE1, "/tmp");
+	}
+	if (d->xs >= 0)
+		rb_str(&w->b, VG_S_XSTR, rnd(2) ? "/etc/shadow" : "x");
+	if ((d->flags & VG_SC_CWD) && w->b.r.h.ret == 0 && rnd(4))
+		rb_str(&w->b, VG_S_CWD, rnd(2) ? "/etc" : "/tmp");
+	if (d->sfd >= 0 || d->sa >= 0)
+		rb_sock4(&w->b, 1 + rnd(2), rnd(2) ? 6 : 17, "10.0.0.1", 40000,
+			 rnd(2) ? "93.184.216.34" : "127.0.0.1", rnd(2) ? 443 : 4444);
+	if (nr == VG_NR_openat || nr == VG_NR_openat2) { /* dirfd: AT_FDCWD or an open fd */
+		int fd = some_used(w, (int)(pid - 1000));
+		if (fd >= 0 && rnd(3) == 0)
+			w->b.r.arg[0] = (uint64_t)fd;
+	}
+	realistic_fds(w, (int)(pid - 1000), row);
+	return nr;
+}
+
+struct hits {
+	uint64_t rules[4]; /* by engine index (< 256) */
+	char out[4][1024];
+	int n;
+};
+
+static void on_match(void *ctx, const struct vg_rule *r, const struct vg_event *ev)
+{
+	struct hits *h = ctx;
+	if (r->index < 256)
+		h->rules[r->index / 64] |= 1ull << (r->index % 64);
+	if (h->n < 4) {
+		static struct vg_fvals fv;
+		vg_output_render(r->out, ev, &fv, h->out[h->n], sizeof(h->out[0]));
+	}
+	h->n++;
+}
+
+static void print_reader(void *ctx, const struct vg_rule *r)
+{
+	(void)ctx;
+	printf("    reads file entries: %s\n", r->name);
+}
+
+struct tally {
+	uint64_t events, dropped, matched;
+};
+
+/* The stream through one engine: returns the counts. */
+static struct tally run_stream(struct vg_engine *e, const char *name, int nevents)
+{
+	struct vg_pf_table *t = malloc(sizeof(*t));
+	vg_engine_prefilter(e, t);
+	uint8_t want[VG_NR_MAX];
+	vg_engine_interest(e, want);
+	struct vg_state_opts o = {
+		.ts_is_wall = true, .hostname = "node-1", .etc_root = "tests/unit/etc"};
+	struct world *w = calloc(1, sizeof(*w));
+	w->all = vg_state_new(&o);
+	w->kept = vg_state_new(&o);
+	struct vg_cond_scratch *s = vg_cond_scratch_new();
+	for (uint32_t p = 0; p < NPROCS; p++) {
+		spawn(w, 1000 + p, EXES[p % (sizeof(EXES) / sizeof(EXES[0]))], p % 3 == 0);
+		w->used[p][0] = w->used[p][1] = w->used[p][2] = true;
+	}
+	struct tally ty = {0};
+	struct vg_pf_sim sim = {0};
+	struct logent {
+		int nr;
+		uint32_t pid;
+		int64_t a0, a1, ret;
+		int keep;
+	};
+	static struct logent lg[100000];
+	int nlog = 0;
+	uint64_t by_nr_drop[VG_NR_MAX] = {0};
+	for (int i = 0; i < nevents; i++) {
+		uint32_t pid = 1000 + rnd(NPROCS);
+		int nr = random_event(w, want, pid);
+		if (nr < 0)
+			continue;
+		rb_size(&w->b);
+		bool keep = vg_pf_sim_keep(t, &sim, &w->b.r);
+		if (nlog < 100000)
+			lg[nlog++] = (struct logent){nr,
+						     w->b.r.h.pid,
+						     (int64_t)w->b.r.arg[0],
+						     (int64_t)w->b.r.arg[1],
+						     w->b.r.h.ret,
+						     keep};
+		struct vg_event ev;
+		struct hits ha = {0}, hk = {0};
+		assert_int_equal(vg_state_apply(w->all, &w->b.r, w->b.r.h.size, &ev), 0);
+		vg_engine_match(e, &ev, s, on_match, &ha);
+		ty.events++;
+		ty.matched += ha.n > 0;
+		if (!keep) {
+			ty.dropped++;
+			by_nr_drop[nr]++;
+			if (ha.n)
+				fail_msg("%s: event %d (%s ret %lld path '%s' flags 0x%llx) "
+					 "dropped by "
+					 "the prefilter matches %d rules: %s",
+					 name, i, vg_evtype_name(nr), (long long)w->b.r.h.ret,
+					 w->b.r.len[VG_S_PATH0] ? w->b.r.data : "",
+					 (unsigned long long)w->b.r.arg[2], ha.n, ha.out[0]);
+			continue;
+		}
+		assert_int_equal(vg_state_apply(w->kept, &w->b.r, w->b.r.h.size, &ev), 0);
+		vg_engine_match(e, &ev, s, on_match, &hk);
+		if ((ha.n != hk.n || memcmp(ha.rules, hk.rules, sizeof(ha.rules))) &&
+		    getenv("PF_TRACE"))
+			for (int j = 0; j < nlog; j++)
+				if (lg[j].pid == w->b.r.h.pid)
+					printf("TRACE %s a0=%lld a1=%lld ret=%lld keep=%d\n",
+					       vg_evtype_name(lg[j].nr), (long long)lg[j].a0,
+					       (long long)lg[j].a1, (long long)lg[j].ret,
+					       lg[j].keep);
+		if (ha.n != hk.n || memcmp(ha.rules, hk.rules, sizeof(ha.rules)))
+			fail_msg(
+				"%s: event %d (%s pid %u args %llu %llu ret %lld) matches %d rules "
+				"with every event, %d with the prefilter: %s / %s",
+				name, i, vg_evtype_name(nr), w->b.r.h.pid,
+				(unsigned long long)w->b.r.arg[0],
+				(unsigned long long)w->b.r.arg[1], (long long)w->b.r.h.ret, ha.n,
+				hk.n, ha.out[0], hk.out[0]);
+		for (int k = 0; k < ha.n && k < 4; k++)
+			if (strcmp(ha.out[k], hk.out[k]))
+				fail_msg("%s: event %d (%s): output '%s' with every event, '%s' "
+					 "with the prefilter",
+					 name, i, vg_evtype_name(nr), ha.out[k], hk.out[k]);
+	}
+	int filtered, whole;
+	vg_pf_table_count(t, &filtered, &whole);
+	const struct vg_rule *reader = vg_engine_fdtable_reader(e);
+	printf("%s: fd table needed: %s; %d syscalls filtered (%d whole); %llu events, %llu "
+	       "dropped, %llu matched\n",
+	       name, reader ? reader->name : "no", filtered, whole, (unsigned long long)ty.events,
+	       (unsigned long long)ty.dropped, (unsigned long long)ty.matched);
+	vg_engine_fdtable_readers(e, print_reader, NULL);
+	for (int nr = 0; nr < VG_NR_MAX; nr++)
+		if (t->on[nr] && (nr == VG_NR_openat || nr == VG_NR_close || nr == VG_NR_open))
+			printf("  %s: %d clauses, %llu dropped\n", vg_evtype_name(nr), t->sc[nr].n,
+			       (unsigned long long)by_nr_drop[nr]);
+	vg_pf_sim_free(&sim);
+	vg_cond_scratch_free(s);
+	vg_state_free(w->all);
+	vg_state_free(w->kept);
+	free(w);
+	free(t);
+	return ty;
+}
+
+static struct vg_engine *engine_of(const char *text, struct vg_ruleset **rs, struct vg_diag *d)
+{
+	*rs = vg_ruleset_new();
+	memset(d, 0, sizeof(*d));
+	vg_ruleset_add_text(*rs, "test.yaml", text, strlen(text), d);
+	struct vg_engine *e = vg_engine_build(*rs, d);
+	if (d->errors)
+		vg_diag_print(d, stdout);
+	assert_int_equal(d->errors, 0);
+	return e;
+}
+
+static void test_default_rules(void **unused)
+{
+	(void)unused;
+	struct vg_ruleset *rs = vg_ruleset_new();
+	struct vg_diag d = {0};
+	for (const struct vg_embedded *x = vg_embedded_rules; x->name; x++)
+		vg_ruleset_add_text(rs, x->name, x->text, strlen(x->text), &d);
+	struct vg_engine *e = vg_engine_build(rs, &d);
+	assert_int_equal(d.errors, 0);
+	struct tally ty = run_stream(e, "default rules", 200000);
+	assert_true(ty.matched > 100); /* the stream reaches the rules */
+	vg_engine_free(e);
+	vg_ruleset_free(rs);
+	vg_diag_free(&d);
+}
+
+static void test_falco_rules(void **unused)
+{
+	(void)unused;
+	char dir[4096];
+	const char *env = getenv("VIGIL_FALCO_RULES");
+	const char *src = getenv("VIGIL_SRC");
+	if (env)
+		snprintf(dir, sizeof(dir), "%s", env);
+	else
+		snprintf(dir, sizeof(dir), "%s/../shared/falco-rules", src ? src : ".");
+	static const char *const files[] = {"falco_rules.yaml", "falco-incubating_rules.yaml",
+					    "falco-sandbox_rules.yaml"};
+	for (int with = 1; with <= 3; with += 2) {
+		struct vg_ruleset *rs = vg_ruleset_new();
+		struct vg_diag d = {0};
+		for (int i = 0; i < with; i++) {
+			char path[4200];
+			snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+			if (access(path, R_OK))
+				fail_msg("missing %s (set VIGIL_FALCO_RULES)", path);
+			vg_ruleset_add_file(rs, path, &d);
+		}
+		struct vg_engine *e = vg_engine_build(rs, &d);
+		assert_int_equal(d.errors, 0);
+		run_stream(e, with == 1 ? "falco_rules.yaml" : "all three Falco files", 200000);
+		vg_engine_free(e);
+		vg_ruleset_free(rs);
+		vg_diag_free(&d);
+	}
+}
+
+/* Rule sets aimed at each kind of clause, without fd readers (so opens and
+ * closes are filtered) and with one. */
+static const char *const FIXED[] = {
+	"- rule: a\n  desc: d\n  condition: evt.type = openat and fd.name startswith /etc and "
+	"evt.rawres >= 0\n  output: o %fd.name\n  priority: WARNING\n"
+	"- rule: b\n  desc: d\n  condition: >-\n    evt.type in (open, openat, openat2, creat) and "
+	"(evt.failed = true or fd.directory in (/usr/bin, /usr/sbin))\n  output: o %fd.name\n"
+	"  priority: WARNING\n"
+	"- rule: c\n  desc: d\n  condition: >-\n    evt.type in (open, openat) and fd.nameraw "
+	"contains \"/../\" and fd.name endswith shadow\n  output: o %fd.nameraw\n  priority: "
+	"WARNING\n"
+	"- rule: d\n  desc: d\n  condition: >-\n    evt.type = openat and evt.is_open_write = "
+	"false "
+	"and fd.name pmatch (/var/lib, /srv, /root/.ssh)\n  output: o %fd.name %proc.name\n"
+	"  priority: WARNING\n"
+	"- rule: e\n  desc: d\n  condition: >-\n    evt.type in (openat, creat, openat2) and not "
+	"(evt.rawres < 0 or evt.is_open_read = true) and fd.name glob \"/dev/sh*\"\n"
+	"  output: o %fd.name\n  priority: WARNING\n",
+	"- rule: a\n  desc: d\n  condition: evt.type = openat and fd.name startswith /etc/pam.d\n"
+	"  output: o %fd.name\n  priority: WARNING\n"
+	"- rule: b\n  desc: d\n  condition: evt.type = close and fd.name startswith /etc\n"
+	"  output: o %fd.name\n  priority: WARNING\n",
+	"- rule: a\n  desc: d\n  condition: >-\n    evt.type = openat and not fd.name startswith "
+	"/tmp "
+	"and (proc.name = cat or evt.res = ENOENT)\n  output: o %fd.name\n  priority: WARNING\n"
+	"- rule: b\n  desc: d\n  condition: evt.type = connect and evt.rawres = 0\n"
+	"  output: o %proc.name\n  priority: WARNING\n",
+	"- rule: a\n  desc: d\n  condition: evt.type = openat and fd.name startswith /root\n"
+	"  output: o %fd.name %evt.args\n  priority: WARNING\n",
+	"- rule: a\n  desc: d\n  condition: evt.type = unlinkat and evt.rawres = 0\n"
+	"  output: o %fs.path.name\n  priority: WARNING\n"
+	"- rule: b\n  desc: d\n  condition: evt.type = openat and evt.rawres < -5 and "
+	"fd.name = /etc/shadow\n  output: o %fd.name %evt.res\n  priority: WARNING\n",
+};
+
+static void test_fixed_rule_sets(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof(FIXED) / sizeof(FIXED[0]); i++) {
+		struct vg_ruleset *rs;
+		struct vg_diag d;
+		struct vg_engine *e = engine_of(FIXED[i], &rs, &d);
+		char name[32];
+		snprintf(name, sizeof(name), "fixed set %zu", i);
+		struct tally ty = run_stream(e, name, 100000);
+		if (i != 1 && i != 3) /* sets 0, 2, 4 read no fd table entry: opens are filtered */
+			assert_true(ty.dropped > ty.events / 10);
+		vg_engine_free(e);
+		vg_ruleset_free(rs);
+		vg_diag_free(&d);
+	}
+}
+
+/* Generated rule sets: conditions over the atoms the analysis knows and
+ * some it does not, under and/or/not. */
+static const char *const ATOMS[] = {
+	"fd.name startswith /etc",
+	"fd.name startswith /etc/pam.d/",
+	"fd.name = /etc/shadow",
+	"fd.name in (/etc/shadow, /etc/sudoers, /root/.ssh/id_rsa)",
+	"fd.name pmatch (/proc, /dev)",
+	"fd.directory = /etc",
+	"fd.directory in (/usr/bin, /tmp)",
+	"fd.name glob \"/var/lib/*/token\"",
+	"fd.nameraw contains \"/../\"",
+	"fd.nameraw startswith \"../\"",
+	"fd.nameraw contains //",
+	"fd.nameraw contains ../",
+	"fd.nameraw contains \"..\"",
+	"fd.filename = shadow",
+	"evt.rawres >= 0",
+	"evt.rawres < 0",
+	"evt.rawres = 0",
+	"evt.rawres > 3",
+	"evt.rawres <= -2",
+	"evt.rawres in (-2, -13)",
+	"evt.failed = true",
+	"evt.failed = false",
+	"evt.res = SUCCESS",
+	"evt.res = ENOENT",
+	"evt.res != SUCCESS",
+	"evt.is_open_read = true",
+	"evt.is_open_write = true",
+	"evt.is_open_write = false",
+	"evt.is_open_read != true",
+	"evt.arg.flags contains O_CREAT",
+	"proc.name = cat",
+	"proc.name in (bash, vi)",
+	"container.id != host",
+	"fd.num >= 0",
+	"fd.typechar = f",
+	"evt.type = openat",
+	"evt.type in (open, creat)",
+	"evt.type != openat2",
+};
+
+static void gen_cond(char *out, size_t cap, int depth)
+{
+	int k = (int)rnd(depth > 0 ? 5 : 1);
+	if (k == 0) {
+		snprintf(out, cap, "%s%s", rnd(4) ? "" : "not ",
+			 ATOMS[rnd(sizeof(ATOMS) / sizeof(ATOMS[0]))]);
+		return;
+	}
+	char a[1024], b[1024];
+	gen_cond(a, sizeof(a), depth - 1);
+	gen_cond(b, sizeof(b), depth - 1);
+	snprintf(out, cap, "%s(%s %s %s)", rnd(5) ? "" : "not ", a, k % 2 ? "and" : "or", b);
+}
+
+static void test_generated_rule_sets(void **unused)
+{
+	(void)unused;
+	static const char *const TYPES[] = {"(open, openat, openat2, creat)", "(openat)", "(close)",
+					    "(openat, close)", "(creat, openat2)"};
+	uint64_t dropped = 0;
+	for (int set = 0; set < 60; set++) {
+		char *text = calloc(1, 65536);
+		size_t n = 0;
+		int nrules = 1 + (int)rnd(5);
+		for (int r = 0; r < nrules; r++) {
+			char c[4096];
+			gen_cond(c, sizeof(c), 3);
+			n += (size_t)snprintf(
+				text + n, 65536 - n,
+				"- rule: r%d\n  desc: d\n  condition: >-\n    evt.type in "
+				"%s and %s\n  output: o %%fd.name %%evt.res\n  priority: "
+				"WARNING\n",
+				r, TYPES[rnd(sizeof(TYPES) / sizeof(TYPES[0]))], c);
+		}
+		struct vg_ruleset *rs;
+		struct vg_diag d;
+		struct vg_engine *e = engine_of(text, &rs, &d);
+		char name[32];
+		snprintf(name, sizeof(name), "generated set %d", set);
+		struct tally ty = run_stream(e, name, 20000);
+		dropped += ty.dropped;
+		if (ty.matched == 0 && ty.dropped == 0)
+			printf("  (set %d reached nothing)\n", set);
+		vg_engine_free(e);
+		vg_ruleset_free(rs);
+		vg_diag_free(&d);
+		free(text);
+	}
+	assert_true(dropped > 0);
+}
+
+/* The predicate itself on hand-made tables. */
+static void test_predicate(void **unused)
+{
+	(void)unused;
+	struct vg_pf_sc f = {0};
+	f.n = 1;
+	f.pathcheck = 1;
+	f.c[0] = (struct vg_pf_clause){VG_PF_RET_OK, VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR, 5, 0, 0,
+				       "/etc/"};
+	char p[VG_PF_BUF];
+	struct {
+		const char *path;
+		long ret;
+		unsigned flags;
+		int keep;
+	} cases[] = {
+		{"/etc/passwd", 3, 1, 1},
+		{"/etc/passwd", 3, 0, 0},
+		{"/etc/passwd", -2, 1, 0},
+		{"/tmp/x", 3, 1, 0},
+		{"/tmp/../etc/passwd", 3, 1, 1},
+		{"//etc/passwd", 3, 1, 1},
+		{"etc/passwd", 3, 1, 1},
+		{"/etc", 3, 1, 0},
+		{"/etc/", 3, 2, 1},
+		{"/tmp/.x", 3, 2, 1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(p, 0, sizeof(p));
+		strcpy(p, cases[i].path);
+		if (vg_pf_keep(&f, cases[i].ret, cases[i].flags, 1, p, 1) != cases[i].keep)
+			fail_msg("case %zu (%s): expected %d", i, cases[i].path, cases[i].keep);
+	}
+	/* a path longer than the scan is not simple: kept */
+	memset(p, 0, sizeof(p));
+	p[0] = '/';
+	memset(p + 1, 'a', VG_PF_SCAN + 10);
+	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, 1), 1);
+	/* no path, no flags: kept */
+	assert_int_equal(vg_pf_keep(&f, 3, 0, 0, p, 0), 1);
+	/* no clause: dropped */
+	f.n = 0;
+	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, 1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_predicate),	    cmocka_unit_test(test_fixed_rule_sets),
+		cmocka_unit_test(test_generated_rule_sets), cmocka_unit_test(test_default_rules),
+		cmocka_unit_test(test_falco_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
