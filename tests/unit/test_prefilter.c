@@ -334,7 +334,8 @@ static int random_event(struct world *w, const uint8_t *want, uint32_t pid)
 	uint32_t mode = rnd(2) ? 0644 : rnd(2) ? 0755 : 04755;
 	if (row->open == VG_OPEN_ARGS) {
 		w->b.r.arg[row->flags_arg] = fl;
-		w->b.r.arg[row->mode_arg] = mode;
+		if (row->mode_arg >= 0) /* open_by_handle_at has flags and no mode */
+			w->b.r.arg[row->mode_arg] = mode;
 	} else if (row->open == VG_OPEN_HOW && rnd(8)) {
 		w->b.r.aux[0] = fl;
 		w->b.r.aux[1] = mode;
