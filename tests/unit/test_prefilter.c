@@ -674,7 +674,10 @@ static void gen_cond(char *out, size_t cap, int depth)
 	char a[1024], b[1024];
 	gen_cond(a, sizeof(a), depth - 1);
 	gen_cond(b, sizeof(b), depth - 1);
-	snprintf(out, cap, "%s(%s %s %s)", rnd(5) ? "" : "not ", a, k % 2 ? "and" : "or", b);
+	int n = snprintf(out, cap, "%s(%s %s %s)", rnd(5) ? "" : "not ", a, k % 2 ? "and" : "or",
+			 b);
+	if (n < 0 || (size_t)n >= cap) /* too deep for the buffer: one atom instead */
+		snprintf(out, cap, "%s", ATOMS[0]);
 }
 
 static void test_generated_rule_sets(void **unused)
