@@ -378,7 +378,13 @@ struct conn {
 	uint64_t deadline; /* monotonic ns: the current handshake or request */
 	char hdr[HDR_MAX + 1];
 	size_t hlen; /* bytes in hdr (may run past the headers into the body) */
+	/* a refused request's declared body length (0: not known): read away
+	 * after the answer (bounded, see refuse()), so that a client still
+	 * sending sees the 4xx instead of a connection reset */
+	uint64_t drain;
 };
+
+#define REFUSE_DRAIN_MAX (64ull << 20)
 
 enum io { IO_OK, IO_CLOSED, IO_TIMEOUT };
 
@@ -466,6 +472,14 @@ static void refuse(struct conn *c, enum result r, int code, const char *reason, 
 	c->deadline = vg_now_mono_ns() + 1000000000ull;
 	char sink[16384];
 	uint64_t left = c->a->o.max_body_bytes + HDR_MAX;
+	if (c->drain > c->a->o.max_body_bytes) {
+		/* up to 4 times the limit (and REFUSE_DRAIN_MAX): a body somewhat
+		 * over the limit is read away; a flood is cut off */
+		uint64_t cap = 4 * c->a->o.max_body_bytes;
+		if (cap > REFUSE_DRAIN_MAX)
+			cap = REFUSE_DRAIN_MAX;
+		left = (c->drain < cap ? c->drain : cap) + HDR_MAX;
+	}
 	size_t n;
 	while (left && !atomic_load(&c->a->stopping) &&
 	       tls_read(c, sink, sizeof(sink), &n) == IO_OK)
@@ -595,6 +609,7 @@ static bool one_request(struct conn *c)
 		return false;
 	}
 	if (clen > a->o.max_body_bytes) {
+		c->drain = clen;
 		refuse(c, RES_TOO_LARGE, 413, "Payload Too Large",
 		       "body over audit.max_body_bytes");
 		return false;
