@@ -81,7 +81,13 @@ all_on=(--set metrics.serviceMonitor.enabled=true --set-string 'customRules.a\.y
 audit_on=(--set audit.enabled=true --set audit.tls.secretName=vigil-audit-tls
 	--set audit.clientCA.secretName=vigil-audit-tls --set audit.token.secretName=vigil-audit-token
 	--set-string 'audit.rules.k8s\.yaml=- list: y
-  items: [b]')
+  items: [b]
+- rule: chart audit test
+  desc: a rule of source k8s_audit the chart test loads (vigil does not start with none)
+  condition: ka.verb = create and ka.target.resource in (y)
+  output: created %ka.target.resource
+  priority: NOTICE
+  source: k8s_audit')
 all_on+=("${audit_on[@]}" --set audit.service.type=NodePort
 	--set 'audit.extraVolumes[0].name=alerts' --set 'audit.extraVolumes[0].emptyDir.medium=Memory'
 	--set 'audit.extraVolumeMounts[0].name=alerts' --set 'audit.extraVolumeMounts[0].mountPath=/var/log/vigil')
