@@ -60,6 +60,7 @@ struct vg_capture {
 	vg_capture_cb cb;
 	void *cb_ctx;
 	int stop;
+	int handed; /* records handed to cb in this vg_capture_poll() call */
 	struct vg_rec *full;	 /* a syscall record expanded from its wire form */
 	uint8_t want[VG_NR_MAX]; /* the interest set last written */
 	uint8_t pf[VG_NR_MAX];	 /* each interest row's pf byte (0, or live slot + 1) */
@@ -112,6 +113,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 			size = full;
 		}
 	}
+	cap->handed++;
 	if (cap->cb(cap->cb_ctx, data, size)) {
 		cap->stop = 1;
 		return -ECANCELED; /* this record is consumed, the next stays */
@@ -681,11 +683,12 @@ int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, vo
 	cap->cb = cb;
 	cap->cb_ctx = ctx;
 	cap->stop = 0;
+	cap->handed = 0;
 	int n = ring_buffer__poll(cap->rb, timeout_ms);
 	if (n == -EINTR)
 		return -EINTR;
 	if (n < 0 && cap->stop)
-		return 0; /* the callback asked to stop */
+		return cap->handed; /* the callback asked to stop */
 	if (n < 0)
 		return n;
 	/* the kernel side wakes us only in batches: take what is waiting
@@ -693,7 +696,7 @@ int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, vo
 	int m = ring_buffer__consume(cap->rb);
 	if (m < 0 && !cap->stop)
 		return m;
-	return n + (m > 0 ? m : 0);
+	return cap->handed;
 }
 
 int vg_capture_stats(struct vg_capture *cap, struct vg_stats *out)

@@ -59,9 +59,11 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 			     size_t errlen);
 
 /* Wait up to timeout_ms for records and hand each to cb.  Returns the
- * number of records, or a negative errno (-EINTR on a signal).  A callback
- * returning non-zero stops the batch after its record (the next call goes
- * on with the next record; then the call returns 0). */
+ * number of records handed to cb, or a negative errno (-EINTR on a signal).
+ * A callback returning non-zero stops the batch after its record (the next
+ * call goes on with the next record).  Without that a ring filled as fast
+ * as it is read never ends the call: a caller with other work to do between
+ * batches bounds the batch from its callback. */
 int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, void *ctx);
 
 /* Per-CPU counters summed: events emitted and dropped (ring full) by category,

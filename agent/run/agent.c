@@ -133,6 +133,12 @@ static int on_ring_record(void *ctx, const struct vg_rec *raw, size_t size)
 		return r;
 	if (a->stop && (!a->drain_until || vg_now_mono_ns() >= a->drain_until))
 		return 1;
+	/* A ring filled as fast as it is read never ends a batch: without a
+	 * bound, a process looping on syscalls would hold off the periodic
+	 * work (held alerts, container metadata, metrics) for as long as it
+	 * likes. */
+	if (!a->stop && (++a->batch_n & 255) == 0 && vg_now_mono_ns() >= a->batch_until)
+		return 1;
 	return 0;
 }
 
@@ -296,6 +302,7 @@ int vg_agent_run(struct vg_agent *a)
 		a->o.duration > 0 ? vg_now_mono_ns() + (uint64_t)(a->o.duration * 1e9) : 0;
 	int rc = 0;
 	while (!a->stop) {
+		a->batch_until = vg_now_mono_ns() + VG_AGENT_BATCH_NS;
 		int r = vg_capture_poll(cap, 100, on_ring_record, a);
 		if (r == 0 && a->reload && vg_reload_poll(a->reload, UINT64_MAX, &a->eng))
 			ag_on_swap(a);

@@ -37,6 +37,8 @@
 /* At a stop, what the ring still holds is evaluated for at most this long
  * (a ring filled faster than it is read would never be empty). */
 #define VG_AGENT_RING_DRAIN_NS (1000ull * 1000000ull)
+/* the longest one ring batch runs before the periodic work gets a turn */
+#define VG_AGENT_BATCH_NS (100ull * 1000000ull)
 
 struct vg_agent;
 

@@ -88,6 +88,8 @@ struct vg_agent {
 	uint64_t qdrops_pending;  /* alert queue drops not yet reported */
 	bool ran;		  /* vg_agent_run got as far as the capture */
 	uint64_t drain_until;	  /* the final ring drain's deadline; 0 before it */
+	uint64_t batch_until;	  /* this ring batch yields to the periodic work then */
+	unsigned batch_n;	  /* records in this batch (the clock read every 256) */
 
 	/* the audit webhook receiver: its events are evaluated on this thread */
 	struct vg_audit *audit;

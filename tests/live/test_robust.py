@@ -92,6 +92,62 @@ def log_port(text):
     return int(m.group(1))
 
 
+# ---- a syscall flood does not hold off the periodic work --------------------
+
+def test_flood_does_not_hold_off_periodic_work():
+    """An attacker keeps the ring buffer from ever emptying (an open/close
+    loop, faster than vigil reads).  vigil must still do its periodic work
+    while the flood lasts: announce the kernel's drops (log line and
+    'events dropped' alert) within seconds.  Before: one ring batch lasted
+    as long as the flood, and the drops were said only after it ended, with
+    the held alerts, metadata and metrics that wait on the same work."""
+    d = tempfile.mkdtemp(prefix="vigil-flood-")
+    helper = os.path.join(d, "vgattack")
+    subprocess.run(["gcc", "-O1", "-o", helper,
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "vgattack.c")],
+                   check=True)
+    target = os.path.join(d, "target")
+    write(target, "x")
+    rules, cfg, err = (os.path.join(d, n) for n in ("rules.yaml", "vigil.yaml", "stderr"))
+    # every open of the flood alerts: vigil reads slower than one CPU
+    # writes, and a big ring that never empties (a small one does, whenever
+    # the flood is off its CPU for a few ms)
+    write(rules, marker_rule(d).replace("/mark", "/target"))
+    write(cfg, "metrics:\n  listen: 127.0.0.1:0\ncapture:\n  ringbuf_bytes: 67108864\n")
+    errf = open(err, "w")  # millions of alerts: stdout is not kept
+    proc = subprocess.Popen([VIGIL, "run", "-c", cfg, "-r", rules],
+                            stdout=subprocess.DEVNULL, stderr=errf,
+                            env=dict(os.environ, VIGIL_LOG_LEVEL="info"))
+    floods = []
+    try:
+        port = log_port(wait_ready(proc, err))
+        secs = 40
+        t0 = time.time()
+        floods = [subprocess.Popen([helper, "flood", target, str(secs)])]
+        wait_for("kernel drops under the flood",
+                 lambda: metric(port, "vigil_events_dropped_total", {}) > 0, timeout=15)
+
+        def announced():
+            with open(err) as f:
+                return "kernel ring buffer full" in f.read()
+        wait_for("the drops announced while the flood lasts", announced, timeout=15,
+                 log=lambda: open(err).read())
+        took = time.time() - t0
+        check(all(f.poll() is None for f in floods) and took < secs - 5,
+              "the flood ended before the drops were announced (%.1f s)" % took)
+    finally:
+        for f in floods:
+            f.kill()
+            f.wait()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        errf.close()
+
+
 # ---- SIGTERM within the drain deadline -------------------------------------
 
 def test_sigterm_with_stdout_unread():
@@ -619,4 +675,5 @@ if __name__ == "__main__":
           test_sigterm_during_first_compile,
           test_start_refuses_broken_rule_files, test_start_refuses_no_rules,
           test_broken_sighup_is_counted, test_metrics_listen_host_name,
-          test_record_file_is_private, test_regex_undecided_counted])
+          test_record_file_is_private, test_regex_undecided_counted,
+          test_flood_does_not_hold_off_periodic_work])

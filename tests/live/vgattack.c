@@ -14,6 +14,7 @@
  *   vgattack rawsock             socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)
  *   vgattack packetsock          socket(AF_PACKET, SOCK_RAW, 0)
  *   vgattack connect IP PORT     non-blocking TCP connect (EINPROGRESS is fine)
+ *   vgattack flood FILE SECONDS  open and close FILE as fast as it can
  *   vgattack noop                exit 0
  */
 #ifndef _GNU_SOURCE
@@ -34,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -135,12 +137,28 @@ static int do_connect(const char *ip, const char *port)
 	return 0;
 }
 
+/* A syscall flood: the ring never empties while one runs on each CPU. */
+static int flood(const char *file, const char *secs)
+{
+	time_t end = time(NULL) + atoi(secs);
+	while (time(NULL) < end)
+		for (int i = 0; i < 4096; i++) {
+			int fd = open(file, O_RDONLY);
+			if (fd < 0)
+				return fail(file);
+			close(fd);
+		}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *a = argc > 1 ? argv[1] : "";
 	const char *x = argc > 2 ? argv[2] : "";
 	if (!strcmp(a, "noop"))
 		return 0;
+	if (!strcmp(a, "flood"))
+		return flood(x, argc > 3 ? argv[3] : "5");
 	if (!strcmp(a, "memfd-exec"))
 		return memfd_exec();
 	if (!strcmp(a, "traceme"))
