@@ -60,7 +60,7 @@ struct vg_capture {
 	vg_capture_cb cb;
 	void *cb_ctx;
 	int stop;
-	int handed; /* records handed to cb in this vg_capture_poll() call */
+	int handed;		 /* records handed to cb in this vg_capture_poll() call */
 	struct vg_rec *full;	 /* a syscall record expanded from its wire form */
 	uint8_t want[VG_NR_MAX]; /* the interest set last written */
 	uint8_t pf[VG_NR_MAX];	 /* each interest row's pf byte (0, or live slot + 1) */
