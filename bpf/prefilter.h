@@ -56,12 +56,12 @@
 #define VG_PF_TRACK_OPEN 1
 #define VG_PF_TRACK_CLOSE 2
 
-/* The kernel's memory of dropped opens (vg_pf_fds): key (tgid << 32 | fd);
- * the value names the process image, so that an fd closed by exec
- * (O_CLOEXEC) or by the process's exit is never taken for one still open. */
-struct vg_pf_fdval {
-	__u64 start; /* the thread group leader's start_boottime */
-	__u64 exec;  /* its self_exec_id */
+/* The kernel's memory of dropped opens (vg_pf_procs): per process, a bit
+ * per fd below VG_PF_TFDS whose open was dropped and that is still open.
+ * An fd at or above it is not remembered (its close is sent). */
+#define VG_PF_TFDS 1024
+struct vg_pf_proc {
+	__u64 bits[VG_PF_TFDS / 64];
 };
 
 /* One clause: every test must hold. */

@@ -68,6 +68,32 @@ static void sim_forget_pid(struct vg_pf_sim *sim, uint32_t pid)
 			i++;
 }
 
+/* Whether syscall nr returns a new fd (the kernel's test in sys_exit). */
+static bool returns_fd(uint32_t nr)
+{
+	switch (nr) {
+#define X(name, num, cat, p0, d0, p1, d1, sfd, sa, sal, xs, fdp, fl)                          \
+	case num:                                                                                 \
+		return ((fl) & VG_SC_FDPATH) || (sfd) == VG_A_RET || (num) == VG_NR_dup ||       \
+		       (num) == VG_NR_dup2 || (num) == VG_NR_dup3;
+		VG_SYSCALLS(X)
+#undef X
+	default:
+		return false;
+	}
+}
+
+/* A record the kernel sends: the fds it returns are the state's now. */
+static void sim_sent(struct vg_pf_sim *sim, const struct vg_rec *r)
+{
+	if (r->h.ret >= 0 && returns_fd(r->h.nr))
+		sim_take(sim, r->h.pid, r->h.ret);
+	if (r->h.flags & VG_F_FDPAIR) {
+		sim_take(sim, r->h.pid, (int32_t)r->aux[0]);
+		sim_take(sim, r->h.pid, (int32_t)r->aux[1]);
+	}
+}
+
 bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r)
 {
 	uint32_t pid = r->h.pid;
@@ -78,20 +104,21 @@ bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const st
 	}
 	if (r->h.kind != VG_K_SYSCALL)
 		return true;
-	if ((r->h.nr == VG_NR_dup2 || r->h.nr == VG_NR_dup3) && r->h.ret >= 0)
-		sim_take(sim, pid, r->h.ret);
-	if (r->h.nr >= VG_NR_MAX || !t->on[r->h.nr])
+	if (r->h.nr >= VG_NR_MAX || !t->on[r->h.nr]) {
+		sim_sent(sim, r);
 		return true;
+	}
 	uint8_t track = t->sc[r->h.nr].track;
 	int64_t fd = (int32_t)r->arg[0];
 	if (vg_pf_rec_keep(t, r)) {
 		if (track & VG_PF_TRACK_CLOSE)
 			sim_take(sim, pid, fd);
+		sim_sent(sim, r);
 		return true;
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !sim_take(sim, pid, fd))
 		return true;
-	if ((track & VG_PF_TRACK_OPEN) && r->h.ret >= 0) {
+	if ((track & VG_PF_TRACK_OPEN) && r->h.ret >= 0 && r->h.ret < VG_PF_TFDS) {
 		uint64_t key = (uint64_t)pid << 32 | (uint32_t)r->h.ret;
 		for (size_t i = 0; i < sim->n; i++)
 			if (sim->keys[i] == key)

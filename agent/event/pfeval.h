@@ -28,11 +28,12 @@ void vg_pf_table_all(struct vg_pf_table *t);
  * from r's first path string, as the kernel read it. */
 bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r);
 
-/* The kernel's memory of dropped opens (vg_pf_fds in bpf/vigil.bpf.c),
+/* The kernel's memory of dropped opens (vg_pf_procs in bpf/vigil.bpf.c),
  * for runs of the predicate on recordings: vg_pf_sim_keep() decides as the
- * kernel does for every record, closes of tracked fds included, and
- * follows execs, exits and dup2/dup3 like the kernel (recordings hold no
- * close_range, after which the kernel sends every close of the process). */
+ * kernel does for every record, closes of tracked fds included (fds below
+ * VG_PF_TFDS), and follows execs, exits, dup2/dup3 and kept opens like the
+ * kernel (recordings hold no close_range, after which the kernel forgets
+ * the process's dropped opens). */
 struct vg_pf_sim {
 	uint64_t *keys; /* pid << 32 | fd */
 	size_t n, cap;
