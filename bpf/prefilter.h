@@ -30,10 +30,20 @@
 #include <linux/types.h>
 #endif
 
-#define VG_PF_CLAUSES 8
+#define VG_PF_CLAUSES 16
 #define VG_PF_PREFIX 32 /* bytes of a clause's path prefix */
 #define VG_PF_SCAN 128	/* path bytes inspected: a longer path is not simple */
 #define VG_PF_BUF 256	/* the path buffer the predicate reads (power of two) */
+#define VG_PF_TAILS 8	/* component hashes a clause's tail test holds for */
+
+/* tail tests (clause.tkind): the FNV-1a hash of the path's last component
+ * (fd.filename) or of the one before it (the last of fd.directory) must be
+ * one of the clause's th[0..nt) */
+#define VG_PF_TAIL_NONE 0
+#define VG_PF_TAIL_BASE 1
+#define VG_PF_TAIL_PARENT 2
+#define VG_PF_FNV_OFF 2166136261u
+#define VG_PF_FNV_PRIME 16777619u
 
 /* return-value classes (clause.ret) */
 #define VG_PF_RET_OK 1	 /* ret >= 0 */
@@ -72,6 +82,10 @@ struct vg_pf_clause {
 	__u8 nonsimple;	 /* holds only for paths that are not simple */
 	__u32 flags_all; /* open flag bits that must all be set */
 	char prefix[VG_PF_PREFIX];
+	__u8 tkind; /* VG_PF_TAIL_*: a test of a component's hash */
+	__u8 nt;
+	__u8 tpad[2];
+	__u32 th[VG_PF_TAILS];
 };
 
 /* One syscall's predicate: kept when one of the n clauses holds (n = 0:
@@ -90,21 +104,45 @@ struct vg_pf_sc {
 	struct vg_pf_clause c[VG_PF_CLAUSES];
 };
 
-/* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path. */
-static __inline int vg_pf_simple(const char *p)
+/* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path;
+ * for one, the hashes of its last two components (tails[0]: the last,
+ * tails[1]: the one before, the hash of "" when it has one component) and
+ * tails[2] = 1 when they mean something (no trailing '/', not the root). */
+static __inline int vg_pf_simple(const char *p, __u32 *tails)
 {
+	tails[2] = 0;
 	if (p[0] != '/')
 		return 0;
 	char prev = '/';
+	__u32 h = VG_PF_FNV_OFF, hp = VG_PF_FNV_OFF;
 	for (int i = 1; i < VG_PF_SCAN; i++) {
 		char c = p[i & (VG_PF_BUF - 1)];
-		if (c == 0)
+		if (c == 0) {
+			tails[0] = h;
+			tails[1] = hp;
+			tails[2] = prev != '/';
 			return 1;
+		}
 		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '.'))
 			return 0;
+		if (c == '/') {
+			hp = h;
+			h = VG_PF_FNV_OFF;
+		} else {
+			h = (h ^ (__u8)c) * VG_PF_FNV_PRIME;
+		}
 		prev = c;
 	}
 	return 0;
+}
+
+/* FNV-1a of n bytes (user space: the engine's side of the tail tests). */
+static __inline __u32 vg_pf_hash(const char *s, __u32 n)
+{
+	__u32 h = VG_PF_FNV_OFF;
+	for (__u32 i = 0; i < n; i++)
+		h = (h ^ (__u8)s[i]) * VG_PF_FNV_PRIME;
+	return h;
 }
 
 /* The predicate.  ret: the return value; oflags/have_flags: the open
@@ -114,7 +152,8 @@ static __inline int vg_pf_simple(const char *p)
 static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags,
 			       const char *p, int have_path)
 {
-	int simple = have_path && f->pathcheck ? vg_pf_simple(p) : 0;
+	__u32 tails[3] = {0, 0, 0};
+	int simple = have_path && f->pathcheck ? vg_pf_simple(p, tails) : 0;
 	__u8 rc = ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
 	__u8 acc = have_flags ? (__u8)(1u << (oflags & 3)) : VG_PF_ACC_ANY;
 	__u32 n = f->n;
@@ -128,6 +167,20 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 			continue;
 		if (c->nonsimple && simple)
 			continue;
+		if (c->tkind && simple && tails[2]) {
+			__u32 h = c->tkind == VG_PF_TAIL_BASE ? tails[0] : tails[1];
+			int found = 0;
+			for (int j = 0; j < VG_PF_TAILS; j++) {
+				if (j >= c->nt)
+					break;
+				if (c->th[j] == h) {
+					found = 1;
+					break;
+				}
+			}
+			if (!found)
+				continue;
+		}
 		if (c->plen && simple) {
 			int ok = 1;
 			for (int j = 0; j < VG_PF_PREFIX; j++) {

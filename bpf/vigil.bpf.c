@@ -155,6 +155,7 @@ struct scratch {
 	 * the head of a cut path (see struct walk), with slack */
 	char path[3 * VG_STR_MAX];
 	struct walk cw; /* the compat walk's state (vg_walk_path) */
+	__u32 pf_n;	/* the prefilter's path in path[]: its length with the NUL */
 };
 #define E(s) ((struct vg_rec *)(s)->rec)
 
@@ -774,9 +775,49 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	if (!s)
 		return 1;
 	int have_path = 0;
-	if (f->pathcheck && path)
-		have_path = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path) > 0;
+	s->pf_n = 0;
+	if (f->pathcheck && path) {
+		long n = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path);
+		have_path = n > 0;
+		s->pf_n = n > 0 ? n : 0;
+	}
 	return vg_pf_keep(f, ret, (__u32)fl, (int)(fl >> 32), s->path, have_path);
+}
+
+/* Whether the file a successful open returned as fd may have a name other
+ * than the caller's string: then fd.name is the kernel's path of the file
+ * (fd_path_needed, whose tests this repeats on the string the prefilter
+ * read), and the predicate, which tested the string, cannot drop the open
+ * (a symlink /tmp/x -> /etc/shadow, /proc/self/root/etc/shadow).  A
+ * global function: the verifier checks it once. */
+__noinline int vg_pf_alias(long fd)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	__u32 n = s->pf_n;
+	if (n < 2 || n > VG_PF_BUF)
+		return 1;
+	const __u64 m6 = 0xffffffffffffull;
+	__u64 p0 = bytes8(s->path, 8);
+	if ((p0 & 0xff) != '/' || (p0 & m6) == STR6('/', 'p', 'r', 'o', 'c', '/') ||
+	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 'f') ||
+	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 's'))
+		return 1;
+	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	if (!f)
+		return 1;
+	struct qstr q = BPF_CORE_READ(f, f_path.dentry, d_name);
+	__u32 k = q.len;
+	__u32 l = n - 1;
+	if (k == 0 || k > l || k > 255)
+		return 1;
+	if (k < l && s->path[(l - k - 1) & (VG_PF_BUF - 1)] != '/')
+		return 1;
+	char name[8] = {};
+	bpf_probe_read_kernel(name, sizeof(name), q.name);
+	__u32 c = k < 8 ? k : 8;
+	return bytes8(name, c) != bytes8(&s->path[(l - k) & (VG_PF_BUF - 1)], c);
 }
 
 /* The process's row of vg_pf_procs; with create, made if missing. */
@@ -791,11 +832,12 @@ static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
 }
 
 /* Whether fd of process tgid is one whose open was dropped (and forget
- * it: it is being closed or replaced).  The bits change with atomic adds
- * (every kernel has them, unlike atomic and/or): a bit is only added when
- * it is clear and taken away when it is set, and the kernel hands an fd
- * number to one open at a time, so no add carries into a neighbour. */
-static __always_inline int pf_fd_take(__u32 tgid, long fd)
+ * it: it is being closed or replaced).  This and pf_fd_remember are
+ * global functions: the verifier checks them once, not at every call.  The bits change with atomic
+ * adds (every kernel has them, unlike atomic and/or): a bit is only added when it is clear and
+ * taken away when it is set, and the kernel hands an fd number to one open at a time, so no add
+ * carries into a neighbour. */
+__noinline int pf_fd_take(__u32 tgid, long fd)
 {
 	if (fd < 0 || fd >= VG_PF_TFDS)
 		return 0;
@@ -810,17 +852,18 @@ static __always_inline int pf_fd_take(__u32 tgid, long fd)
 	return 1;
 }
 
-static __always_inline void pf_fd_remember(__u32 tgid, long fd)
+__noinline int pf_fd_remember(__u32 tgid, long fd)
 {
 	if (fd < 0 || fd >= VG_PF_TFDS)
-		return; /* not tracked: its close is sent */
+		return 0; /* not tracked: its close is sent */
 	struct vg_pf_proc *p = pf_proc(tgid, 1);
 	if (!p)
-		return;
+		return 0;
 	__u64 *w = &p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)];
 	__u64 m = 1ull << (fd & 63);
 	if (!(*w & m))
 		__sync_fetch_and_add(w, m);
+	return 0;
 }
 
 /* Whether the prefilter lets this syscall event through (d->pf != 0);
@@ -862,6 +905,8 @@ static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(tgid, (int)E(s)->arg[0]))
 		return 1; /* the state needs it: its fd's open was sent */
+	if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f && f->pathcheck && vg_pf_alias(ret))
+		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
 		pf_fd_remember(tgid, ret);
 	__u32 zero = 0;
@@ -904,8 +949,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	/* sent, and the fd it returns is one the state knows now: no
 	 * dropped open's any more (one closed where vigil does not look,
 	 * io_uring's close, may have left its bit; dup2/dup3 replace one) */
-	if (ret >= 0 && ((d->flags & VG_SC_FDPATH) || d->sfd == VG_A_RET ||
-			 nr == VG_PF_NR_DUP || nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3))
+	if (ret >= 0 && ((d->flags & VG_SC_FDPATH) || d->sfd == VG_A_RET || nr == VG_PF_NR_DUP ||
+			 nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3))
 		pf_fd_take(pt >> 32, ret);
 	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
 				       : (struct task_struct *)bpf_get_current_task();
@@ -939,8 +984,12 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		off = put_base(s, off, VG_S_BASE1, t, d->d1, modern);
 	if (d->xs >= 0 && d->xs < 6)
 		off = put_user_str(s, off, VG_S_XSTR, (const char *)argi(s, d->xs));
-	if ((d->flags & VG_SC_FDPATH) && ret >= 0)
-		off = put_fd_path(s, off, VG_S_FILE, t, ret, modern);
+	/* one call site: each inlined path walk costs the verifier dearly */
+	long ffd = (d->flags & VG_SC_FDPATH) && ret >= 0 ? ret
+		   : (d->flags & VG_SC_FDFILE)		 ? (int)E(s)->arg[0]
+							 : -1;
+	if (ffd >= 0)
+		off = put_fd_path(s, off, VG_S_FILE, t, ffd, modern);
 	if ((d->flags & VG_SC_CWD) && ret == 0) {
 		struct path root = BPF_CORE_READ(t, fs, root);
 		struct path pwd = BPF_CORE_READ(t, fs, pwd);

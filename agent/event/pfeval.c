@@ -45,7 +45,13 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 		memcpy(p, r->data, n);
 		have_path = 1;
 	}
-	return vg_pf_keep(f, r->h.ret, fl, have_flags, p, have_path) != 0;
+	if (vg_pf_keep(f, r->h.ret, fl, have_flags, p, have_path))
+		return true;
+	/* the kernel keeps a successful open whose string may be an alias
+	 * (vg_pf_alias): the ones whose record carries the file's own path */
+	const struct vg_sc_desc *d = vg_syscall_desc(r->h.nr);
+	return d && (d->flags & VG_SC_FDPATH) && r->h.ret >= 0 && f->pathcheck &&
+	       r->len[VG_S_FILE] > 0;
 }
 
 static bool sim_take(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
@@ -72,9 +78,9 @@ static void sim_forget_pid(struct vg_pf_sim *sim, uint32_t pid)
 static bool returns_fd(uint32_t nr)
 {
 	switch (nr) {
-#define X(name, num, cat, p0, d0, p1, d1, sfd, sa, sal, xs, fdp, fl)                          \
-	case num:                                                                                 \
-		return ((fl) & VG_SC_FDPATH) || (sfd) == VG_A_RET || (num) == VG_NR_dup ||       \
+#define X(name, num, cat, p0, d0, p1, d1, sfd, sa, sal, xs, fdp, fl)                               \
+	case num:                                                                                  \
+		return ((fl)&VG_SC_FDPATH) || (sfd) == VG_A_RET || (num) == VG_NR_dup ||           \
 		       (num) == VG_NR_dup2 || (num) == VG_NR_dup3;
 		VG_SYSCALLS(X)
 #undef X
@@ -140,20 +146,39 @@ void vg_pf_sim_free(struct vg_pf_sim *sim)
 	memset(sim, 0, sizeof(*sim));
 }
 
-/* The smallest clause that holds wherever a or b does. */
-static void join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
+void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 {
 	a->ret |= b->ret;
 	a->acc |= b->acc;
 	a->flags_all &= b->flags_all;
-	a->nonsimple = a->nonsimple && b->nonsimple;
+	a->nonsimple &= b->nonsimple;
 	uint8_t n = 0;
 	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
 		n++;
-	if (a->plen && !b->plen)
-		n = 0;
 	a->plen = n;
 	memset(a->prefix + n, 0, VG_PF_PREFIX - n);
+	/* a tail test survives when both test the same component and their
+	 * sets fit together */
+	if (a->tkind && a->tkind == b->tkind) {
+		for (int i = 0; i < b->nt; i++) {
+			int j = 0;
+			while (j < a->nt && a->th[j] != b->th[i])
+				j++;
+			if (j < a->nt)
+				continue;
+			if (a->nt == VG_PF_TAILS) {
+				a->tkind = 0;
+				break;
+			}
+			a->th[a->nt++] = b->th[i];
+		}
+	} else {
+		a->tkind = 0;
+	}
+	if (!a->tkind) {
+		a->nt = 0;
+		memset(a->th, 0, sizeof(a->th));
+	}
 }
 
 void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
@@ -173,7 +198,7 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 			if (d->n < VG_PF_CLAUSES)
 				d->c[d->n++] = s->c[i];
 			else
-				join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
+				vg_pf_clause_join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
 		}
 	}
 }

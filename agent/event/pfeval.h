@@ -41,6 +41,9 @@ struct vg_pf_sim {
 bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r);
 void vg_pf_sim_free(struct vg_pf_sim *sim);
 
+/* a := the smallest clause that holds wherever a or b does. */
+void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b);
+
 /* t := a table that sends what a or t sends (the union, for a hot reload
  * that must drop nothing either rule set needs while they swap). */
 void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a);

@@ -724,8 +724,10 @@ static void test_predicate(void **unused)
 	struct vg_pf_sc f = {0};
 	f.n = 1;
 	f.pathcheck = 1;
-	f.c[0] = (struct vg_pf_clause){VG_PF_RET_OK, VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR, 5, 0, 0,
-				       "/etc/"};
+	f.c[0] = (struct vg_pf_clause){.ret = VG_PF_RET_OK,
+				       .acc = VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR,
+				       .plen = 5,
+				       .prefix = "/etc/"};
 	char p[VG_PF_BUF];
 	struct {
 		const char *path;
@@ -760,6 +762,40 @@ static void test_predicate(void **unused)
 	/* no clause: dropped */
 	f.n = 0;
 	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, 1), 0);
+
+	/* tail tests: the last component (fd.filename) is "credentials" or
+	 * "config"; the one before (fd.directory's last) is "kube" */
+	f.n = 2;
+	f.c[0] = (struct vg_pf_clause){
+		.ret = VG_PF_RET_ANY, .acc = VG_PF_ACC_ANY, .tkind = VG_PF_TAIL_BASE, .nt = 2};
+	f.c[0].th[0] = vg_pf_hash("credentials", 11);
+	f.c[0].th[1] = vg_pf_hash("config", 6);
+	f.c[1] = (struct vg_pf_clause){
+		.ret = VG_PF_RET_ANY, .acc = VG_PF_ACC_ANY, .tkind = VG_PF_TAIL_PARENT, .nt = 1};
+	f.c[1].th[0] = vg_pf_hash("kube", 4);
+	struct {
+		const char *path;
+		int keep;
+	} tails[] = {
+		{"/home/u/aws/credentials", 1},
+		{"/home/u/aws/credential", 0},
+		{"/config", 1},
+		{"/etc/config/x", 0},
+		{"/a/kube/x", 1},
+		{"/kube", 0},
+		{"/a/kubex/y", 0},
+		{"/a/credentials/", 1}, /* trailing '/': kept */
+		{"/", 1},
+		{"/tmp/f", 0},
+		{"/tmp/.kube/config", 1}, /* not simple */
+	};
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		memset(p, 0, sizeof(p));
+		strcpy(p, tails[i].path);
+		if (vg_pf_keep(&f, 3, 0, 1, p, 1) != tails[i].keep)
+			fail_msg("tail case %zu (%s): expected %d", i, tails[i].path,
+				 tails[i].keep);
+	}
 }
 
 int main(void)

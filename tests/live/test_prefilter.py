@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""The kernel's memory of the opens the prefilter dropped (docs/prefilter.md,
-"Closes"), on the real kernel.
+"""The kernel-side prefilter (capture.prefilter: on) on the real kernel:
+what it must never drop, and the memory of the opens it dropped
+(docs/prefilter.md).
+
+The predicate tests the path string the caller passed; fd.name is the file
+the kernel opened.  A symlink or /proc/self/root makes them differ: an
+attacker reading /etc/shadow through one must still be seen.
 
 A rule set that reads sockets' fd table entries and no file's: opens are
 dropped in the kernel, and so must be the closes of their fds, whichever
@@ -107,5 +112,71 @@ def test_fd_closed_unseen_then_reused_by_a_socket():
     v.close()
 
 
+ALIAS_RULES = """
+- rule: Shadow read
+  desc: test
+  condition: evt.type in (open, openat) and evt.is_open_read = true and fd.name = /etc/shadow
+  output: shadow read (file=%fd.name raw=%fd.nameraw)
+  priority: WARNING
+- rule: Credentials read
+  desc: test
+  condition: >
+    evt.type in (open, openat) and evt.is_open_read = true and
+    fd.filename in (credentials, token) and fd.directory endswith /keys
+  output: credentials read (file=%fd.name raw=%fd.nameraw)
+  priority: WARNING
+"""
+
+
+def test_aliases_are_not_dropped():
+    """Prefix and name tests on the caller's string: an open of
+    /etc/shadow through a symlink (/tmp/.../innocent) or /proc/self/root,
+    and of .../keys/credentials through a symlink named otherwise, still
+    alert with the prefilter on, with fd.name the real file; an open of an
+    unrelated file is dropped in the kernel (before: the two aliases of
+    /etc/shadow passed unseen)."""
+    d = tempfile.mkdtemp(prefix="vigil-pfalias-")
+    rules, cfg = os.path.join(d, "rules.yaml"), os.path.join(d, "vigil.yaml")
+    with open(rules, "w") as f:
+        f.write(ALIAS_RULES)
+    with open(cfg, "w") as f:
+        f.write("metrics:\n  listen: 127.0.0.1:0\ncapture:\n  prefilter: on\n")
+    os.makedirs(os.path.join(d, "keys"))
+    cred = os.path.join(d, "keys", "credentials")
+    with open(cred, "w") as f:
+        f.write("secret")
+    other = os.path.join(d, "other")
+    with open(other, "w") as f:
+        f.write("x")
+    os.symlink("/etc/shadow", os.path.join(d, "innocent"))
+    os.symlink(cred, os.path.join(d, "notes"))
+    v = Vigil(["run", "-c", cfg, "-r", rules])
+    try:
+        port = v.metrics_port()
+        o0 = filtered(port, "openat")
+        for p in ("/etc/shadow", os.path.join(d, "innocent"), "/proc/self/root/etc/shadow",
+                  cred, os.path.join(d, "notes")):
+            r = subprocess.run(["cat", p], capture_output=True, timeout=10)
+            check(r.returncode == 0, "cat %s: %s" % (p, r.stderr))
+        for _ in range(100):
+            with open(other) as f:
+                f.read()
+        time.sleep(1)
+        o1 = filtered(port, "openat")
+    finally:
+        v.stop()
+    shadow = [a["output"] for a in alerts(v, "Shadow read")]
+    creds = [a["output"] for a in alerts(v, "Credentials read")]
+    v.close()
+    for raw in ("/etc/shadow", os.path.join(d, "innocent"), "/proc/self/root/etc/shadow"):
+        check(any("file=/etc/shadow raw=%s)" % raw in o for o in shadow),
+              "no alert for /etc/shadow opened as %s: %s" % (raw, shadow))
+    for raw in (cred, os.path.join(d, "notes")):
+        check(any("file=%s raw=%s)" % (cred, raw) in o for o in creds),
+              "no alert for %s opened as %s: %s" % (cred, raw, creds))
+    check(o1 - o0 >= 100, "opens of an unrelated file filtered: %d (want >= 100)" % (o1 - o0))
+
+
 if __name__ == "__main__":
-    main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket])
+    main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket,
+          test_aliases_are_not_dropped])
