@@ -1013,8 +1013,6 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 			E(s)->aux[0] = fds[0];
 			E(s)->aux[1] = fds[1];
 			E(s)->h.flags |= VG_F_FDPAIR;
-			pf_fd_take(pt >> 32, fds[0]);
-			pf_fd_take(pt >> 32, fds[1]);
 		}
 	}
 	if (d->flags & VG_SC_OPENHOW) {
@@ -1026,6 +1024,14 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		}
 	}
 	submit_sc(s, off, d->cat);
+	/* a pipe's or socketpair's fds are the state's now; done here, once
+	 * the record is out: calls in the middle of the record's building
+	 * cost older verifiers its length's bounds (a spilled u32) */
+	if (E(s)->h.flags & VG_F_FDPAIR) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		pf_fd_take(tgid, (int)E(s)->aux[0]);
+		pf_fd_take(tgid, (int)E(s)->aux[1]);
+	}
 	return 0;
 }
 
