@@ -788,13 +788,13 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
  * than the caller's string: then fd.name is the kernel's path of the file
  * (fd_path_needed, whose tests this repeats on the string the prefilter
  * read), and the predicate, which tested the string, cannot drop the open
- * (a symlink /tmp/x -> /etc/shadow, /proc/self/root/etc/shadow).  A
- * global function: the verifier checks it once. */
-__noinline int vg_pf_alias(long fd)
+ * (a symlink /tmp/x -> /etc/shadow, /proc/self/root/etc/shadow).
+ * pf_alias_str: the string's own tests (-1: undecided, the file must be
+ * looked at); pf_alias_file: the file's name against the string's last
+ * component, in two reads where it can (the dentry's name and, after its
+ * inode pointer, the inline storage of short names). */
+static __always_inline int pf_alias_str(struct scratch *s)
 {
-	struct scratch *s = scratch_get();
-	if (!s)
-		return 1;
 	__u32 n = s->pf_n;
 	if (n < 2 || n > VG_PF_BUF)
 		return 1;
@@ -804,20 +804,72 @@ __noinline int vg_pf_alias(long fd)
 	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 'f') ||
 	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 's'))
 		return 1;
-	struct file *f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
+	return -1;
+}
+
+struct pf_dname {
+	struct qstr q;
+	void *inode;
+	char inl[8];
+};
+
+static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
+{
 	if (!f)
 		return 1;
-	struct qstr q = BPF_CORE_READ(f, f_path.dentry, d_name);
-	__u32 k = q.len;
-	__u32 l = n - 1;
+	struct dentry *de = BPF_CORE_READ(f, f_path.dentry);
+	struct pf_dname dn = {};
+	__u32 qoff = bpf_core_field_offset(struct dentry, d_name);
+	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode);
+	if (ioff != qoff + sizeof(struct qstr) || !de)
+		return 1;
+	bpf_probe_read_kernel(&dn, sizeof(dn), (char *)de + qoff);
+	__u32 k = dn.q.len;
+	__u32 l = s->pf_n - 1;
 	if (k == 0 || k > l || k > 255)
 		return 1;
 	if (k < l && s->path[(l - k - 1) & (VG_PF_BUF - 1)] != '/')
 		return 1;
-	char name[8] = {};
-	bpf_probe_read_kernel(name, sizeof(name), q.name);
+	char other[8] = {};
+	const char *name = dn.inl;
+	if ((const char *)dn.q.name != (const char *)de + ioff + sizeof(void *)) {
+		bpf_probe_read_kernel(other, sizeof(other), dn.q.name);
+		name = other;
+	}
 	__u32 c = k < 8 ? k : 8;
 	return bytes8(name, c) != bytes8(&s->path[(l - k) & (VG_PF_BUF - 1)], c);
+}
+
+/* Global functions: the verifier checks each once.  The first for the
+ * compat program (CO-RE reads from bpf_get_current_task), the second for
+ * the modern one (the task's fd table through BTF loads). */
+__noinline int vg_pf_alias(long fd)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	int r = pf_alias_str(s);
+	if (r >= 0)
+		return r;
+	return pf_alias_file(s, fd_file((struct task_struct *)bpf_get_current_task(), fd));
+}
+
+__noinline int vg_pf_alias_btf(long fd)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	int r = pf_alias_str(s);
+	if (r >= 0)
+		return r;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	if (fd < 0 || fd >= fdt->max_fds)
+		return 1;
+	struct file **arr = fdt->fd;
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return pf_alias_file(s, f);
 }
 
 /* The process's row of vg_pf_procs; with create, made if missing. */
@@ -892,7 +944,7 @@ static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d
 }
 
 static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
-				   long ret, __u64 pt)
+				   long ret, __u64 pt, const bool modern)
 {
 	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
@@ -905,7 +957,8 @@ static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(tgid, (int)E(s)->arg[0]))
 		return 1; /* the state needs it: its fd's open was sent */
-	if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f && f->pathcheck && vg_pf_alias(ret))
+	if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f && f->pathcheck &&
+	    (modern ? vg_pf_alias_btf(ret) : vg_pf_alias(ret)))
 		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
 		pf_fd_remember(tgid, ret);
@@ -944,7 +997,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (!s)
 		return 0;
 	reg_args(regs, E(s)->arg);
-	if (d->pf && !pf_pass(s, d, nr, ret, pt))
+	if (d->pf && !pf_pass(s, d, nr, ret, pt, modern))
 		return 0;
 	/* sent, and the fd it returns is one the state knows now: no
 	 * dropped open's any more (one closed where vigil does not look,
