@@ -74,19 +74,20 @@ struct vg_pf_proc {
 	__u64 bits[VG_PF_TFDS / 64];
 };
 
-/* One clause: every test must hold. */
+/* One clause: every test must hold.  8-byte aligned, the prefix first:
+ * it is compared a word at a time. */
 struct vg_pf_clause {
+	char prefix[VG_PF_PREFIX]; /* zero after plen */
+	__u32 th[VG_PF_TAILS];
+	__u32 flags_all; /* open flag bits that must all be set */
 	__u8 ret;	 /* VG_PF_RET_* classes it holds for */
 	__u8 acc;	 /* VG_PF_ACC_* access modes it holds for */
 	__u8 plen;	 /* path prefix length; 0: any path */
 	__u8 nonsimple;	 /* holds only for paths that are not simple */
-	__u32 flags_all; /* open flag bits that must all be set */
-	char prefix[VG_PF_PREFIX];
-	__u8 tkind; /* VG_PF_TAIL_*: a test of a component's hash */
+	__u8 tkind;	 /* VG_PF_TAIL_*: a test of a component's hash */
 	__u8 nt;
-	__u8 tpad[2];
-	__u32 th[VG_PF_TAILS];
-};
+	__u8 tpad[6];
+} __attribute__((aligned(8)));
 
 /* One syscall's predicate: kept when one of the n clauses holds (n = 0:
  * never).  pathcheck: the clauses read the path (argument parg). */
@@ -100,9 +101,27 @@ struct vg_pf_sc {
 	 * (process image, fd); VG_PF_TRACK_CLOSE: a close the clauses do not
 	 * keep is dropped when its fd is one of those */
 	__u8 track;
-	__u8 pad[2];
+	/* masked: cmask[(ret < 0) * 4 + (flags & O_ACCMODE)] has bit i set
+	 * when clause i holds for that return class and access mode, so the
+	 * others are not looked at, and a call with no candidate clause is
+	 * decided before its path is read (vg_pf_sc_masks computes them) */
+	__u8 masked;
+	__u8 pad;
+	__u16 cmask[8];
 	struct vg_pf_clause c[VG_PF_CLAUSES];
 };
+
+/* The clauses that can hold for this return value and these flags. */
+static __inline __u32 vg_pf_cands(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags)
+{
+	if (!f->masked)
+		return 0xffff;
+	__u32 base = ret < 0 ? 4 : 0;
+	if (have_flags)
+		return f->cmask[(base + (oflags & 3)) & 7];
+	return f->cmask[base & 7] | f->cmask[(base + 1) & 7] | f->cmask[(base + 2) & 7] |
+	       f->cmask[(base + 3) & 7];
+}
 
 /* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path;
  * for one, the hashes of its last two components (tails[0]: the last,
@@ -152,6 +171,9 @@ static __inline __u32 vg_pf_hash(const char *s, __u32 n)
 static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags,
 			       const char *p, int have_path)
 {
+	__u32 cand = vg_pf_cands(f, ret, oflags, have_flags);
+	if (!cand)
+		return 0;
 	__u32 tails[3] = {0, 0, 0};
 	int simple = have_path && f->pathcheck ? vg_pf_simple(p, tails) : 0;
 	__u8 rc = ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
@@ -160,6 +182,8 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 	for (int i = 0; i < VG_PF_CLAUSES; i++) {
 		if ((__u32)i >= n)
 			break;
+		if (!(cand & (1u << i)))
+			continue;
 		const struct vg_pf_clause *c = &f->c[i];
 		if (!(c->ret & rc) || !(c->acc & acc))
 			continue;
@@ -182,11 +206,16 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 				continue;
 		}
 		if (c->plen && simple) {
+			/* a word at a time: the prefix is zero after plen, the
+			 * path's bytes past it are masked off */
+			const __u64 *pw = (const __u64 *)p, *cw = (const __u64 *)c->prefix;
 			int ok = 1;
-			for (int j = 0; j < VG_PF_PREFIX; j++) {
-				if (j >= c->plen)
+			for (int w = 0; w < VG_PF_PREFIX / 8; w++) {
+				int left = (int)c->plen - w * 8;
+				if (left <= 0)
 					break;
-				if (p[j & (VG_PF_BUF - 1)] != c->prefix[j]) {
+				__u64 m = left >= 8 ? ~0ull : (1ull << (left * 8)) - 1;
+				if ((pw[w] ^ cw[w]) & m) {
 					ok = 0;
 					break;
 				}

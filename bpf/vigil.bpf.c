@@ -153,7 +153,7 @@ struct scratch {
 	char rec[sizeof(struct vg_rec) + DATA_MASK + 1 + VG_STR_MAX];
 	/* [0, VG_STR_MAX): a path assembled backwards; [VG_STR_MAX, ...):
 	 * the head of a cut path (see struct walk), with slack */
-	char path[3 * VG_STR_MAX];
+	char path[3 * VG_STR_MAX] __attribute__((aligned(8)));
 	struct walk cw; /* the compat walk's state (vg_walk_path) */
 	__u32 pf_n;	/* the prefilter's path in path[]: its length with the NUL */
 };
@@ -776,6 +776,8 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 		return 1;
 	int have_path = 0;
 	s->pf_n = 0;
+	if (!vg_pf_cands(f, ret, (__u32)fl, (int)(fl >> 32)))
+		return 0; /* no clause for this result and access mode */
 	if (f->pathcheck && path) {
 		long n = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path);
 		have_path = n > 0;

@@ -203,7 +203,7 @@ static void dnf_and(struct dnf *a, const struct dnf *b)
 		*a = *b;
 		return;
 	}
-	struct dnf r = {false, 0, {{0}}};
+	struct dnf r = {.top = false, .n = 0};
 	for (int i = 0; i < a->n; i++)
 		for (int j = 0; j < b->n; j++) {
 			struct vg_pf_clause c = a->c[i];
@@ -829,6 +829,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 				f->c[i].plen = f->c[i].nonsimple = 0;
 			f->pathcheck = 0;
 		}
+		vg_pf_sc_masks(f);
 		t->on[nr] = 1;
 	}
 	free(acc);

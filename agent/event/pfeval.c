@@ -36,7 +36,7 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 		break;
 	}
 	/* the kernel reads at most VG_PF_BUF - 1 bytes of the path */
-	char p[VG_PF_BUF] = {0};
+	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
 	int have_path = 0;
 	if (f->parg >= 0 && r->len[VG_S_PATH0]) {
 		size_t n = r->len[VG_S_PATH0] - 1;
@@ -146,6 +146,18 @@ void vg_pf_sim_free(struct vg_pf_sim *sim)
 	memset(sim, 0, sizeof(*sim));
 }
 
+void vg_pf_sc_masks(struct vg_pf_sc *f)
+{
+	memset(f->cmask, 0, sizeof(f->cmask));
+	for (int i = 0; i < f->n && i < VG_PF_CLAUSES; i++)
+		for (int k = 0; k < 8; k++) {
+			uint8_t rc = k >= 4 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
+			if ((f->c[i].ret & rc) && (f->c[i].acc & (1u << (k & 3))))
+				f->cmask[k] |= (uint16_t)(1u << i);
+		}
+	f->masked = 1;
+}
+
 void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 {
 	a->ret |= b->ret;
@@ -200,6 +212,7 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 			else
 				vg_pf_clause_join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
 		}
+		vg_pf_sc_masks(d);
 	}
 }
 

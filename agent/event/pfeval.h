@@ -41,6 +41,9 @@ struct vg_pf_sim {
 bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r);
 void vg_pf_sim_free(struct vg_pf_sim *sim);
 
+/* f's cmask from its clauses (and masked set): call after any change. */
+void vg_pf_sc_masks(struct vg_pf_sc *f);
+
 /* a := the smallest clause that holds wherever a or b does. */
 void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b);
 

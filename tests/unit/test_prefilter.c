@@ -728,7 +728,7 @@ static void test_predicate(void **unused)
 				       .acc = VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR,
 				       .plen = 5,
 				       .prefix = "/etc/"};
-	char p[VG_PF_BUF];
+	char p[VG_PF_BUF] __attribute__((aligned(8)));
 	struct {
 		const char *path;
 		long ret;
@@ -746,11 +746,17 @@ static void test_predicate(void **unused)
 		{"/etc/", 3, 2, 1},
 		{"/tmp/.x", 3, 2, 1},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(p, 0, sizeof(p));
-		strcpy(p, cases[i].path);
-		if (vg_pf_keep(&f, cases[i].ret, cases[i].flags, 1, p, 1) != cases[i].keep)
-			fail_msg("case %zu (%s): expected %d", i, cases[i].path, cases[i].keep);
+	/* unmasked, then with the candidate masks: the same answers */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			vg_pf_sc_masks(&f);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			memset(p, 0, sizeof(p));
+			strcpy(p, cases[i].path);
+			if (vg_pf_keep(&f, cases[i].ret, cases[i].flags, 1, p, 1) != cases[i].keep)
+				fail_msg("case %zu (%s, pass %d): expected %d", i, cases[i].path,
+					 pass, cases[i].keep);
+		}
 	}
 	/* a path longer than the scan is not simple: kept */
 	memset(p, 0, sizeof(p));
@@ -761,6 +767,7 @@ static void test_predicate(void **unused)
 	assert_int_equal(vg_pf_keep(&f, 3, 0, 0, p, 0), 1);
 	/* no clause: dropped */
 	f.n = 0;
+	f.masked = 0;
 	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, 1), 0);
 
 	/* tail tests: the last component (fd.filename) is "credentials" or
@@ -789,12 +796,17 @@ static void test_predicate(void **unused)
 		{"/tmp/f", 0},
 		{"/tmp/.kube/config", 1}, /* not simple */
 	};
-	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
-		memset(p, 0, sizeof(p));
-		strcpy(p, tails[i].path);
-		if (vg_pf_keep(&f, 3, 0, 1, p, 1) != tails[i].keep)
-			fail_msg("tail case %zu (%s): expected %d", i, tails[i].path,
-				 tails[i].keep);
+	f.masked = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			vg_pf_sc_masks(&f);
+		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+			memset(p, 0, sizeof(p));
+			strcpy(p, tails[i].path);
+			if (vg_pf_keep(&f, 3, 0, 1, p, 1) != tails[i].keep)
+				fail_msg("tail case %zu (%s, pass %d): expected %d", i,
+					 tails[i].path, pass, tails[i].keep);
+		}
 	}
 }
 
