@@ -177,6 +177,37 @@ def test_aliases_are_not_dropped():
     check(o1 - o0 >= 100, "opens of an unrelated file filtered: %d (want >= 100)" % (o1 - o0))
 
 
+def test_fchmod_names_its_file_with_opens_dropped():
+    """The default rules, the prefilter on: the open of a file is dropped
+    in the kernel, and an fchmod that sets its setuid bit still names it
+    (fchmod carries its file's path from the kernel, VG_SC_FDFILE; before,
+    the rule printed fd.name from the fd table and kept every open)."""
+    d = tempfile.mkdtemp(prefix="vigil-pffchmod-")
+    target = os.path.join(d, "planted")
+    with open(target, "w") as f:
+        f.write("#!/bin/sh\n")
+    cfg = os.path.join(d, "vigil.yaml")
+    with open(cfg, "w") as f:
+        f.write("metrics:\n  listen: 127.0.0.1:0\nrules_dirs: []\ncapture:\n  prefilter: on\n")
+    v = Vigil(["run", "-c", cfg])
+    try:
+        port = v.metrics_port()
+        o0 = filtered(port, "openat")
+        r = subprocess.run(["python3", "-c", "import os,sys\nfd=os.open(sys.argv[1], os.O_RDONLY)\n"
+                            "os.fchmod(fd, 0o4755)\nos.close(fd)", target],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "fchmod: %s" % r.stderr)
+        time.sleep(1)
+        o1 = filtered(port, "openat")
+    finally:
+        v.stop()
+    got = [a["output"] for a in alerts(v, "Setuid or setgid bit set")]
+    v.close()
+    check(any("with fchmod (file=%s " % target in o for o in got),
+          "no fchmod alert naming %s: %s" % (target, got))
+    check(o1 > o0, "no open filtered in the kernel (%d -> %d)" % (o0, o1))
+
+
 if __name__ == "__main__":
     main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket,
-          test_aliases_are_not_dropped])
+          test_aliases_are_not_dropped, test_fchmod_names_its_file_with_opens_dropped])
