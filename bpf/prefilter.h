@@ -30,10 +30,20 @@
 #include <linux/types.h>
 #endif
 
-#define VG_PF_CLAUSES 8
+#define VG_PF_CLAUSES 16
 #define VG_PF_PREFIX 32 /* bytes of a clause's path prefix */
 #define VG_PF_SCAN 128	/* path bytes inspected: a longer path is not simple */
 #define VG_PF_BUF 256	/* the path buffer the predicate reads (power of two) */
+#define VG_PF_TAILS 8	/* component hashes a clause's tail test holds for */
+
+/* tail tests (clause.tkind): the FNV-1a hash of the path's last component
+ * (fd.filename) or of the one before it (the last of fd.directory) must be
+ * one of the clause's th[0..nt) */
+#define VG_PF_TAIL_NONE 0
+#define VG_PF_TAIL_BASE 1
+#define VG_PF_TAIL_PARENT 2
+#define VG_PF_FNV_OFF 2166136261u
+#define VG_PF_FNV_PRIME 16777619u
 
 /* return-value classes (clause.ret) */
 #define VG_PF_RET_OK 1	 /* ret >= 0 */
@@ -56,23 +66,28 @@
 #define VG_PF_TRACK_OPEN 1
 #define VG_PF_TRACK_CLOSE 2
 
-/* The kernel's memory of dropped opens (vg_pf_fds): key (tgid << 32 | fd);
- * the value names the process image, so that an fd closed by exec
- * (O_CLOEXEC) or by the process's exit is never taken for one still open. */
-struct vg_pf_fdval {
-	__u64 start; /* the thread group leader's start_boottime */
-	__u64 exec;  /* its self_exec_id */
+/* The kernel's memory of dropped opens (vg_pf_procs): per process, a bit
+ * per fd below VG_PF_TFDS whose open was dropped and that is still open.
+ * An fd at or above it is not remembered (its close is sent). */
+#define VG_PF_TFDS 1024
+struct vg_pf_proc {
+	__u64 bits[VG_PF_TFDS / 64];
 };
 
-/* One clause: every test must hold. */
+/* One clause: every test must hold.  8-byte aligned, the prefix first:
+ * it is compared a word at a time. */
 struct vg_pf_clause {
+	char prefix[VG_PF_PREFIX]; /* zero after plen */
+	__u32 th[VG_PF_TAILS];
+	__u32 flags_all; /* open flag bits that must all be set */
 	__u8 ret;	 /* VG_PF_RET_* classes it holds for */
 	__u8 acc;	 /* VG_PF_ACC_* access modes it holds for */
 	__u8 plen;	 /* path prefix length; 0: any path */
 	__u8 nonsimple;	 /* holds only for paths that are not simple */
-	__u32 flags_all; /* open flag bits that must all be set */
-	char prefix[VG_PF_PREFIX];
-};
+	__u8 tkind;	 /* VG_PF_TAIL_*: a test of a component's hash */
+	__u8 nt;
+	__u8 tpad[6];
+} __attribute__((aligned(8)));
 
 /* One syscall's predicate: kept when one of the n clauses holds (n = 0:
  * never).  pathcheck: the clauses read the path (argument parg). */
@@ -86,25 +101,67 @@ struct vg_pf_sc {
 	 * (process image, fd); VG_PF_TRACK_CLOSE: a close the clauses do not
 	 * keep is dropped when its fd is one of those */
 	__u8 track;
-	__u8 pad[2];
+	/* masked: cmask[(ret < 0) * 4 + (flags & O_ACCMODE)] has bit i set
+	 * when clause i holds for that return class and access mode, so the
+	 * others are not looked at, and a call with no candidate clause is
+	 * decided before its path is read (vg_pf_sc_masks computes them) */
+	__u8 masked;
+	__u8 pad;
+	__u16 cmask[8];
 	struct vg_pf_clause c[VG_PF_CLAUSES];
 };
 
-/* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path. */
-static __inline int vg_pf_simple(const char *p)
+/* The clauses that can hold for this return value and these flags. */
+static __inline __u32 vg_pf_cands(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags)
 {
+	if (!f->masked)
+		return 0xffff;
+	__u32 base = ret < 0 ? 4 : 0;
+	if (have_flags)
+		return f->cmask[(base + (oflags & 3)) & 7];
+	return f->cmask[base & 7] | f->cmask[(base + 1) & 7] | f->cmask[(base + 2) & 7] |
+	       f->cmask[(base + 3) & 7];
+}
+
+/* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path;
+ * for one, the hashes of its last two components (tails[0]: the last,
+ * tails[1]: the one before, the hash of "" when it has one component) and
+ * tails[2] = 1 when they mean something (no trailing '/', not the root). */
+static __inline int vg_pf_simple(const char *p, __u32 *tails)
+{
+	tails[2] = 0;
 	if (p[0] != '/')
 		return 0;
 	char prev = '/';
+	__u32 h = VG_PF_FNV_OFF, hp = VG_PF_FNV_OFF;
 	for (int i = 1; i < VG_PF_SCAN; i++) {
 		char c = p[i & (VG_PF_BUF - 1)];
-		if (c == 0)
+		if (c == 0) {
+			tails[0] = h;
+			tails[1] = hp;
+			tails[2] = prev != '/';
 			return 1;
+		}
 		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '.'))
 			return 0;
+		if (c == '/') {
+			hp = h;
+			h = VG_PF_FNV_OFF;
+		} else {
+			h = (h ^ (__u8)c) * VG_PF_FNV_PRIME;
+		}
 		prev = c;
 	}
 	return 0;
+}
+
+/* FNV-1a of n bytes (user space: the engine's side of the tail tests). */
+static __inline __u32 vg_pf_hash(const char *s, __u32 n)
+{
+	__u32 h = VG_PF_FNV_OFF;
+	for (__u32 i = 0; i < n; i++)
+		h = (h ^ (__u8)s[i]) * VG_PF_FNV_PRIME;
+	return h;
 }
 
 /* The predicate.  ret: the return value; oflags/have_flags: the open
@@ -114,13 +171,19 @@ static __inline int vg_pf_simple(const char *p)
 static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags,
 			       const char *p, int have_path)
 {
-	int simple = have_path && f->pathcheck ? vg_pf_simple(p) : 0;
+	__u32 cand = vg_pf_cands(f, ret, oflags, have_flags);
+	if (!cand)
+		return 0;
+	__u32 tails[3] = {0, 0, 0};
+	int simple = have_path && f->pathcheck ? vg_pf_simple(p, tails) : 0;
 	__u8 rc = ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
 	__u8 acc = have_flags ? (__u8)(1u << (oflags & 3)) : VG_PF_ACC_ANY;
 	__u32 n = f->n;
 	for (int i = 0; i < VG_PF_CLAUSES; i++) {
 		if ((__u32)i >= n)
 			break;
+		if (!(cand & (1u << i)))
+			continue;
 		const struct vg_pf_clause *c = &f->c[i];
 		if (!(c->ret & rc) || !(c->acc & acc))
 			continue;
@@ -128,12 +191,31 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 			continue;
 		if (c->nonsimple && simple)
 			continue;
-		if (c->plen && simple) {
-			int ok = 1;
-			for (int j = 0; j < VG_PF_PREFIX; j++) {
-				if (j >= c->plen)
+		if (c->tkind && simple && tails[2]) {
+			__u32 h = c->tkind == VG_PF_TAIL_BASE ? tails[0] : tails[1];
+			int found = 0;
+			for (int j = 0; j < VG_PF_TAILS; j++) {
+				if (j >= c->nt)
 					break;
-				if (p[j & (VG_PF_BUF - 1)] != c->prefix[j]) {
+				if (c->th[j] == h) {
+					found = 1;
+					break;
+				}
+			}
+			if (!found)
+				continue;
+		}
+		if (c->plen && simple) {
+			/* a word at a time: the prefix is zero after plen, the
+			 * path's bytes past it are masked off */
+			const __u64 *pw = (const __u64 *)p, *cw = (const __u64 *)c->prefix;
+			int ok = 1;
+			for (int w = 0; w < VG_PF_PREFIX / 8; w++) {
+				int left = (int)c->plen - w * 8;
+				if (left <= 0)
+					break;
+				__u64 m = left >= 8 ? ~0ull : (1ull << (left * 8)) - 1;
+				if ((pw[w] ^ cw[w]) & m) {
 					ok = 0;
 					break;
 				}

@@ -36,6 +36,11 @@
  * with the opened file's path in VG_S_FILE (VG_SC_FDPATH); a failed one
  * not at all */
 #define VG_SC_ASOPENAT 0x80
+/* a call on the file at fd argument 0 (fchmod): that file's path in
+ * VG_S_FILE, read from the kernel's fd table at the call, so that its
+ * fs.path.name needs no fd table in user space (and the opens of such
+ * files can stay in the kernel, see docs/prefilter.md) */
+#define VG_SC_FDFILE 0x100
 
 /* categories (value 0 means "not interesting" in the interest map) */
 enum vg_cat {
@@ -80,7 +85,7 @@ enum vg_cat {
 	X(unlink,        87,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(symlink,       88,  VG_CAT_FILE,   1, -1, -1, -1, -1,        -1, -1,  0, -1, 0) \
 	X(chmod,         90,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
-	X(fchmod,        91,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(fchmod,        91,  VG_CAT_FILE,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_FDFILE) \
 	X(ptrace,       101,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(setuid,       105,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(setgid,       106,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \

@@ -63,6 +63,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define ENV_MAX 2048   /* bytes of environment per exec */
 #define HALF (VG_STR_MAX - 1)
 #define VG_PF_NR_CLOSE_RANGE 436 /* x86-64; not one of VG_SYSCALLS */
+#define VG_PF_NR_DUP 32
 #define VG_PF_NR_DUP2 33
 #define VG_PF_NR_DUP3 292
 
@@ -93,25 +94,18 @@ struct {
 } vg_pf SEC(".maps");
 
 /* The opens the prefilter dropped and whose fd is still open, so that
- * their closes need not be sent either (bpf/prefilter.h).  An entry the
- * LRU evicts only sends a close user space did not need. */
+ * their closes need not be sent either (bpf/prefilter.h): per process
+ * (tgid), a bit per fd below VG_PF_TFDS.  A process's row goes at its exec
+ * (a new image: an fd it kept open is one the state may know) and at its
+ * exit; nothing else removes a row that a thread of the process could
+ * still hold, so a preallocated row is never reused under it.  A process
+ * that finds the map full is not tracked: its closes are all sent. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct vg_pf_fdval);
-} vg_pf_fds SEC(".maps");
-
-/* Process images that called close_range (which vigil does not capture):
- * their closes are all sent from then on, since tracked fds may have gone
- * (a child that calls it before exec, as Python's subprocess does, is a
- * new image after the exec, with no tracked fd of before). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, struct vg_pf_fdval);
-} vg_pf_poison SEC(".maps");
+	__type(value, struct vg_pf_proc);
+} vg_pf_procs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -159,8 +153,9 @@ struct scratch {
 	char rec[sizeof(struct vg_rec) + DATA_MASK + 1 + VG_STR_MAX];
 	/* [0, VG_STR_MAX): a path assembled backwards; [VG_STR_MAX, ...):
 	 * the head of a cut path (see struct walk), with slack */
-	char path[3 * VG_STR_MAX];
+	char path[3 * VG_STR_MAX] __attribute__((aligned(8)));
 	struct walk cw; /* the compat walk's state (vg_walk_path) */
+	__u32 pf_n;	/* the prefilter's path in path[]: its length with the NUL */
 };
 #define E(s) ((struct vg_rec *)(s)->rec)
 
@@ -780,46 +775,149 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	if (!s)
 		return 1;
 	int have_path = 0;
-	if (f->pathcheck && path)
-		have_path = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path) > 0;
+	s->pf_n = 0;
+	if (!vg_pf_cands(f, ret, (__u32)fl, (int)(fl >> 32)))
+		return 0; /* no clause for this result and access mode */
+	if (f->pathcheck && path) {
+		long n = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path);
+		have_path = n > 0;
+		s->pf_n = n > 0 ? n : 0;
+	}
 	return vg_pf_keep(f, ret, (__u32)fl, (int)(fl >> 32), s->path, have_path);
 }
 
-/* The current process image (see struct vg_pf_fdval). */
-static __always_inline void pf_image(struct vg_pf_fdval *v)
+/* Whether the file a successful open returned as fd may have a name other
+ * than the caller's string: then fd.name is the kernel's path of the file
+ * (fd_path_needed, whose tests this repeats on the string the prefilter
+ * read), and the predicate, which tested the string, cannot drop the open
+ * (a symlink /tmp/x -> /etc/shadow, /proc/self/root/etc/shadow).
+ * pf_alias_str: the string's own tests (-1: undecided, the file must be
+ * looked at); pf_alias_file: the file's name against the string's last
+ * component, in two reads where it can (the dentry's name and, after its
+ * inode pointer, the inline storage of short names). */
+static __always_inline int pf_alias_str(struct scratch *s)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	v->start = BPF_CORE_READ(t, group_leader, start_boottime);
-	v->exec = BPF_CORE_READ(t, self_exec_id);
+	__u32 n = s->pf_n;
+	if (n < 2 || n > VG_PF_BUF)
+		return 1;
+	const __u64 m6 = 0xffffffffffffull;
+	__u64 p0 = bytes8(s->path, 8);
+	if ((p0 & 0xff) != '/' || (p0 & m6) == STR6('/', 'p', 'r', 'o', 'c', '/') ||
+	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 'f') ||
+	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 's'))
+		return 1;
+	return -1;
 }
 
-/* Whether fd of the current process is one whose open was dropped (and
- * forget it: it is being closed or replaced). */
-static __always_inline int pf_fd_take(__u64 pt, long fd)
+struct pf_dname {
+	struct qstr q;
+	void *inode;
+	char inl[8];
+};
+
+static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
 {
-	if (fd < 0)
-		return 0;
-	__u64 key = (pt & 0xffffffff00000000ull) | (__u32)fd;
-	struct vg_pf_fdval *v = bpf_map_lookup_elem(&vg_pf_fds, &key);
-	if (!v)
-		return 0;
-	struct vg_pf_fdval now;
-	pf_image(&now);
-	int same = v->start == now.start && v->exec == now.exec;
-	bpf_map_delete_elem(&vg_pf_fds, &key);
-	if (!same)
-		return 0;
-	__u32 tgid = pt >> 32;
-	struct vg_pf_fdval *p = bpf_map_lookup_elem(&vg_pf_poison, &tgid);
-	return !(p && p->start == now.start && p->exec == now.exec);
+	if (!f)
+		return 1;
+	struct dentry *de = BPF_CORE_READ(f, f_path.dentry);
+	struct pf_dname dn = {};
+	__u32 qoff = bpf_core_field_offset(struct dentry, d_name);
+	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode);
+	if (ioff != qoff + sizeof(struct qstr) || !de)
+		return 1;
+	bpf_probe_read_kernel(&dn, sizeof(dn), (char *)de + qoff);
+	__u32 k = dn.q.len;
+	__u32 l = s->pf_n - 1;
+	if (k == 0 || k > l || k > 255)
+		return 1;
+	if (k < l && s->path[(l - k - 1) & (VG_PF_BUF - 1)] != '/')
+		return 1;
+	char other[8] = {};
+	const char *name = dn.inl;
+	if ((const char *)dn.q.name != (const char *)de + ioff + sizeof(void *)) {
+		bpf_probe_read_kernel(other, sizeof(other), dn.q.name);
+		name = other;
+	}
+	__u32 c = k < 8 ? k : 8;
+	return bytes8(name, c) != bytes8(&s->path[(l - k) & (VG_PF_BUF - 1)], c);
 }
 
-static __always_inline void pf_fd_remember(__u64 pt, long fd)
+/* Global functions: the verifier checks each once.  The first for the
+ * compat program (CO-RE reads from bpf_get_current_task), the second for
+ * the modern one (the task's fd table through BTF loads). */
+__noinline int vg_pf_alias(long fd)
 {
-	__u64 key = (pt & 0xffffffff00000000ull) | (__u32)fd;
-	struct vg_pf_fdval v;
-	pf_image(&v);
-	bpf_map_update_elem(&vg_pf_fds, &key, &v, BPF_ANY);
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	int r = pf_alias_str(s);
+	if (r >= 0)
+		return r;
+	return pf_alias_file(s, fd_file((struct task_struct *)bpf_get_current_task(), fd));
+}
+
+__noinline int vg_pf_alias_btf(long fd)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	int r = pf_alias_str(s);
+	if (r >= 0)
+		return r;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	if (fd < 0 || fd >= fdt->max_fds)
+		return 1;
+	struct file **arr = fdt->fd;
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return pf_alias_file(s, f);
+}
+
+/* The process's row of vg_pf_procs; with create, made if missing. */
+static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
+{
+	struct vg_pf_proc *p = bpf_map_lookup_elem(&vg_pf_procs, &tgid);
+	if (p || !create)
+		return p;
+	static const struct vg_pf_proc empty;
+	bpf_map_update_elem(&vg_pf_procs, &tgid, &empty, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&vg_pf_procs, &tgid);
+}
+
+/* Whether fd of process tgid is one whose open was dropped (and forget
+ * it: it is being closed or replaced).  This and pf_fd_remember are
+ * global functions: the verifier checks them once, not at every call.  The bits change with atomic
+ * adds (every kernel has them, unlike atomic and/or): a bit is only added when it is clear and
+ * taken away when it is set, and the kernel hands an fd number to one open at a time, so no add
+ * carries into a neighbour. */
+__noinline int pf_fd_take(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0;
+	struct vg_pf_proc *p = pf_proc(tgid, 0);
+	if (!p)
+		return 0;
+	__u64 *w = &p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)];
+	__u64 m = 1ull << (fd & 63);
+	if (!(*w & m))
+		return 0;
+	__sync_fetch_and_add(w, -m);
+	return 1;
+}
+
+__noinline int pf_fd_remember(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0; /* not tracked: its close is sent */
+	struct vg_pf_proc *p = pf_proc(tgid, 1);
+	if (!p)
+		return 0;
+	__u64 *w = &p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)];
+	__u64 m = 1ull << (fd & 63);
+	if (!(*w & m))
+		__sync_fetch_and_add(w, m);
+	return 0;
 }
 
 /* Whether the prefilter lets this syscall event through (d->pf != 0);
@@ -848,20 +946,24 @@ static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d
 }
 
 static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
-				   long ret, __u64 pt)
+				   long ret, __u64 pt, const bool modern)
 {
 	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
 	__u8 track = f ? f->track : 0;
+	__u32 tgid = pt >> 32;
 	if (pf_keep(s, d, nr, ret)) {
 		if (track & VG_PF_TRACK_CLOSE)
-			pf_fd_take(pt, (int)E(s)->arg[0]); /* sent: forget it */
+			pf_fd_take(tgid, (int)E(s)->arg[0]); /* sent: forget it */
 		return 1;
 	}
-	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(pt, (int)E(s)->arg[0]))
+	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(tgid, (int)E(s)->arg[0]))
 		return 1; /* the state needs it: its fd's open was sent */
+	if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f && f->pathcheck &&
+	    (modern ? vg_pf_alias_btf(ret) : vg_pf_alias(ret)))
+		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
-		pf_fd_remember(pt, ret);
+		pf_fd_remember(tgid, ret);
 	__u32 zero = 0;
 	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
 	if (st && nr < VG_NR_MAX)
@@ -876,11 +978,12 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (nr >= VG_NR_MAX)
 		return 0;
 	if (nr == VG_PF_NR_CLOSE_RANGE && ret == 0) {
-		/* closes fds vigil does not see go: send every later close */
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		struct vg_pf_fdval v;
-		pf_image(&v);
-		bpf_map_update_elem(&vg_pf_poison, &tgid, &v, BPF_ANY);
+		/* closes fds vigil does not see: forget them all (the closes
+		 * of fds opened before it and still open are then sent) */
+		struct vg_pf_proc *p = pf_proc(bpf_get_current_pid_tgid() >> 32, 0);
+		if (p)
+			for (int i = 0; i < VG_PF_TFDS / 64; i++)
+				p->bits[i] = 0;
 	}
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
 	if (!d || !d->cat)
@@ -896,11 +999,14 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (!s)
 		return 0;
 	reg_args(regs, E(s)->arg);
-	/* an fd dup2/dup3 replaced is no dropped open's any more */
-	if ((nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3) && ret >= 0)
-		pf_fd_take(pt, ret);
-	if (d->pf && !pf_pass(s, d, nr, ret, pt))
+	if (d->pf && !pf_pass(s, d, nr, ret, pt, modern))
 		return 0;
+	/* sent, and the fd it returns is one the state knows now: no
+	 * dropped open's any more (one closed where vigil does not look,
+	 * io_uring's close, may have left its bit; dup2/dup3 replace one) */
+	if (ret >= 0 && ((d->flags & VG_SC_FDPATH) || d->sfd == VG_A_RET || nr == VG_PF_NR_DUP ||
+			 nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3))
+		pf_fd_take(pt >> 32, ret);
 	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
 				       : (struct task_struct *)bpf_get_current_task();
 	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret, modern);
@@ -933,8 +1039,12 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		off = put_base(s, off, VG_S_BASE1, t, d->d1, modern);
 	if (d->xs >= 0 && d->xs < 6)
 		off = put_user_str(s, off, VG_S_XSTR, (const char *)argi(s, d->xs));
-	if ((d->flags & VG_SC_FDPATH) && ret >= 0)
-		off = put_fd_path(s, off, VG_S_FILE, t, ret, modern);
+	/* one call site: each inlined path walk costs the verifier dearly */
+	long ffd = (d->flags & VG_SC_FDPATH) && ret >= 0 ? ret
+		   : (d->flags & VG_SC_FDFILE)		 ? (int)E(s)->arg[0]
+							 : -1;
+	if (ffd >= 0)
+		off = put_fd_path(s, off, VG_S_FILE, t, ffd, modern);
 	if ((d->flags & VG_SC_CWD) && ret == 0) {
 		struct path root = BPF_CORE_READ(t, fs, root);
 		struct path pwd = BPF_CORE_READ(t, fs, pwd);
@@ -969,6 +1079,14 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		}
 	}
 	submit_sc(s, off, d->cat);
+	/* a pipe's or socketpair's fds are the state's now; done here, once
+	 * the record is out: calls in the middle of the record's building
+	 * cost older verifiers its length's bounds (a spilled u32) */
+	if (E(s)->h.flags & VG_F_FDPAIR) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		pf_fd_take(tgid, (int)E(s)->aux[0]);
+		pf_fd_take(tgid, (int)E(s)->aux[1]);
+	}
 	return 0;
 }
 
@@ -1100,6 +1218,9 @@ static __always_inline int exec_body(struct task_struct *t, struct linux_binprm 
 	__u64 pt = bpf_get_current_pid_tgid();
 	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
+	/* a new image, alone in its process: fds it kept open are forgotten */
+	__u32 tgid = pt >> 32;
+	bpf_map_delete_elem(&vg_pf_procs, &tgid);
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
@@ -1203,6 +1324,8 @@ static __always_inline int exit_body(struct task_struct *t)
 	__u64 pt = bpf_get_current_pid_tgid();
 	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
+	__u32 tgid = pt >> 32; /* the last thread: no one holds the row */
+	bpf_map_delete_elem(&vg_pf_procs, &tgid);
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;

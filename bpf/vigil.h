@@ -173,7 +173,7 @@ struct vg_sc_wire {
 struct vg_sc_desc {
 	__u8 cat;
 	__s8 p0, d0, p1, d1, sfd, sa, sal, xs, fdp;
-	__u8 flags;
+	__u16 flags; /* VG_SC_* (bpf/syscalls.h) */
 	/* the prefilter (bpf/prefilter.h): 0 sends every event; 1 or 2
 	 * filters it through slot pf - 1 of vg_pf (user space writes the
 	 * other slot, then flips this byte: a reader never sees a half-written

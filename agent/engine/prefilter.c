@@ -43,7 +43,7 @@
 
 /* An abstract value: top (anything), or the union of n clauses (none:
  * false). */
-#define DNF_MAX 16
+#define DNF_MAX 64
 struct dnf {
 	bool top;
 	int n;
@@ -62,7 +62,7 @@ struct dnf {
  * a socket wherever the clause holds (bit 1 is the kernel's nonsimple). */
 #define EVSOCK 2
 
-static const struct vg_pf_clause any_clause = {R_ANY, VG_PF_ACC_ANY, 0, 0, 0, {0}};
+static const struct vg_pf_clause any_clause = {.ret = R_ANY, .acc = VG_PF_ACC_ANY};
 
 static const struct {
 	int64_t num;
@@ -101,19 +101,7 @@ static void set_one(struct dnf *d, const struct vg_pf_clause *c)
 	d->c[0] = *c;
 }
 
-/* a := the smallest clause holding wherever a or b holds */
-static void join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
-{
-	a->ret |= b->ret;
-	a->acc |= b->acc;
-	a->flags_all &= b->flags_all;
-	a->nonsimple &= b->nonsimple;
-	uint8_t n = 0;
-	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
-		n++;
-	a->plen = n;
-	memset(a->prefix + n, 0, VG_PF_PREFIX - n);
-}
+#define join vg_pf_clause_join
 
 /* a := a and b; false when no event can satisfy both */
 static bool meet(struct vg_pf_clause *a, const struct vg_pf_clause *b)
@@ -131,30 +119,52 @@ static bool meet(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 			a->plen = b->plen;
 		}
 	}
+	if (b->tkind && !a->tkind) {
+		a->tkind = b->tkind;
+		a->nt = b->nt;
+		memcpy(a->th, b->th, sizeof(a->th));
+	} else if (b->tkind && a->tkind == b->tkind) {
+		uint8_t k = 0; /* both sets: their intersection */
+		for (int i = 0; i < a->nt; i++)
+			for (int j = 0; j < b->nt; j++)
+				if (a->th[i] == b->th[j]) {
+					a->th[k++] = a->th[i];
+					break;
+				}
+		if (!k)
+			return false;
+		a->nt = k;
+		memset(a->th + k, 0, (VG_PF_TAILS - k) * sizeof(a->th[0]));
+	} /* two tests of different components: a's alone (wider) */
 	return a->ret && a->acc;
 }
 
-/* Length of the common prefix of two clauses' prefixes. */
-static int common(const struct vg_pf_clause *a, const struct vg_pf_clause *b)
+/* How much a clause lets through, roughly: what its path tests leave
+ * (a prefix of two bytes or more, a set of names; "/" alone is every
+ * simple path) times its access modes and return classes. */
+static long width(const struct vg_pf_clause *c)
 {
-	int n = 0;
-	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
-		n++;
-	return n;
+	long path = c->nonsimple & 1 ? 1
+		    : c->plen >= 2   ? 64 - c->plen
+		    : c->tkind	     ? 8 + c->nt
+				     : 4096;
+	return path * __builtin_popcount(c->acc) * __builtin_popcount(c->ret);
 }
 
-/* Bring d down to at most max clauses, joining the pairs that lose least
- * (the longest common prefix). */
+/* Bring d down to at most max clauses, joining the pairs whose join lets
+ * through least that neither let through before. */
 static void shrink(struct dnf *d, int max)
 {
 	while (d->n > max) {
-		int bi = 0, bj = 1, best = -1;
+		int bi = 0, bj = 1;
+		long best = -1;
 		for (int i = 0; i < d->n; i++)
 			for (int j = i + 1; j < d->n; j++) {
-				int c = common(&d->c[i], &d->c[j]) * 4 +
-					(d->c[i].ret == d->c[j].ret) + (d->c[i].acc == d->c[j].acc);
-				if (c > best) {
-					best = c;
+				struct vg_pf_clause c = d->c[i];
+				join(&c, &d->c[j]);
+				long cost = width(&c) - width(&d->c[i]) - width(&d->c[j]);
+				if (best < 0 || cost < best) {
+					best = cost < 0 ? 0 : cost;
 					bi = i;
 					bj = j;
 				}
@@ -193,7 +203,7 @@ static void dnf_and(struct dnf *a, const struct dnf *b)
 		*a = *b;
 		return;
 	}
-	struct dnf r = {false, 0, {{0}}};
+	struct dnf r = {.top = false, .n = 0};
 	for (int i = 0; i < a->n; i++)
 		for (int j = 0; j < b->n; j++) {
 			struct vg_pf_clause c = a->c[i];
@@ -412,22 +422,62 @@ static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, s
 	if (neg || !x->open)
 		return;
 	bool name = !strcmp(f, "fd.name"), dir = !strcmp(f, "fd.directory");
+	if (!strcmp(f, "fd.filename") && (!strcmp(k.op, "=") || !strcmp(k.op, "in"))) {
+		/* the path's last component is one of these names */
+		uint32_t nitems = !strcmp(k.op, "=") ? 1 : k.nset;
+		if (!nitems)
+			return;
+		set_false(out);
+		for (uint32_t i = 0; i < nitems; i += VG_PF_TAILS) {
+			struct vg_pf_clause t = any_clause;
+			t.tkind = VG_PF_TAIL_BASE;
+			for (uint32_t j = i; j < nitems && j < i + VG_PF_TAILS; j++) {
+				uint32_t len = k.len;
+				int64_t v;
+				const char *sj = nitems == 1 && !strcmp(k.op, "=")
+							 ? k.s
+							 : vg_cond_check_item(n, j, &len, &v);
+				if (!len || memchr(sj, '/', len)) {
+					set_top(out); /* no file name has a '/' or is "" */
+					return;
+				}
+				t.th[t.nt++] = vg_pf_hash(sj, len);
+			}
+			add(out, &t);
+		}
+		return;
+	}
+	if ((name || dir) && !strcmp(k.op, "endswith")) {
+		/* "/.aws/credentials": the last component of fd.name (of
+		 * fd.directory: the path's one before last) is the literal's
+		 * last, when the literal has a '/' before it */
+		const char *slash = k.len ? memrchr(k.s, '/', k.len) : NULL;
+		uint32_t tl = slash ? (uint32_t)(k.s + k.len - slash - 1) : 0;
+		if (!tl)
+			return;
+		c.tkind = name ? VG_PF_TAIL_BASE : VG_PF_TAIL_PARENT;
+		c.nt = 1;
+		c.th[0] = vg_pf_hash(slash + 1, tl);
+		set_one(out, &c);
+		return;
+	}
 	if (name || dir) {
 		if (!strcmp(k.op, "=") || !strcmp(k.op, "startswith")) {
 			prefix_clause(&c, k.s, k.len);
 		} else if (!strcmp(k.op, "glob") && name) {
 			prefix_clause(&c, k.s, glob_head(k.s, k.len));
 		} else if ((!strcmp(k.op, "in") || !strcmp(k.op, "pmatch")) && k.nset > 0) {
-			uint32_t len;
-			int64_t v;
-			const char *s0 = vg_cond_check_item(n, 0, &len, &v);
-			prefix_clause(&c, s0, len);
-			for (uint32_t i = 1; i < k.nset; i++) {
-				struct vg_pf_clause o;
-				const char *s = vg_cond_check_item(n, i, &len, &v);
-				prefix_clause(&o, s, len);
-				join(&c, &o);
+			/* one clause per item: the joins that follow keep the
+			 * longest common prefixes */
+			set_false(out);
+			for (uint32_t i = 0; i < k.nset; i++) {
+				uint32_t len;
+				int64_t v;
+				const char *si = vg_cond_check_item(n, i, &len, &v);
+				prefix_clause(&c, si, len);
+				add(out, &c);
 			}
+			return;
 		} else {
 			return;
 		}
@@ -779,6 +829,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 				f->c[i].plen = f->c[i].nonsimple = 0;
 			f->pathcheck = 0;
 		}
+		vg_pf_sc_masks(f);
 		t->on[nr] = 1;
 	}
 	free(acc);

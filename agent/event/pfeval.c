@@ -36,7 +36,7 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 		break;
 	}
 	/* the kernel reads at most VG_PF_BUF - 1 bytes of the path */
-	char p[VG_PF_BUF] = {0};
+	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
 	int have_path = 0;
 	if (f->parg >= 0 && r->len[VG_S_PATH0]) {
 		size_t n = r->len[VG_S_PATH0] - 1;
@@ -45,7 +45,13 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 		memcpy(p, r->data, n);
 		have_path = 1;
 	}
-	return vg_pf_keep(f, r->h.ret, fl, have_flags, p, have_path) != 0;
+	if (vg_pf_keep(f, r->h.ret, fl, have_flags, p, have_path))
+		return true;
+	/* the kernel keeps a successful open whose string may be an alias
+	 * (vg_pf_alias): the ones whose record carries the file's own path */
+	const struct vg_sc_desc *d = vg_syscall_desc(r->h.nr);
+	return d && (d->flags & VG_SC_FDPATH) && r->h.ret >= 0 && f->pathcheck &&
+	       r->len[VG_S_FILE] > 0;
 }
 
 static bool sim_take(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
@@ -68,6 +74,32 @@ static void sim_forget_pid(struct vg_pf_sim *sim, uint32_t pid)
 			i++;
 }
 
+/* Whether syscall nr returns a new fd (the kernel's test in sys_exit). */
+static bool returns_fd(uint32_t nr)
+{
+	switch (nr) {
+#define X(name, num, cat, p0, d0, p1, d1, sfd, sa, sal, xs, fdp, fl)                               \
+	case num:                                                                                  \
+		return ((fl)&VG_SC_FDPATH) || (sfd) == VG_A_RET || (num) == VG_NR_dup ||           \
+		       (num) == VG_NR_dup2 || (num) == VG_NR_dup3;
+		VG_SYSCALLS(X)
+#undef X
+	default:
+		return false;
+	}
+}
+
+/* A record the kernel sends: the fds it returns are the state's now. */
+static void sim_sent(struct vg_pf_sim *sim, const struct vg_rec *r)
+{
+	if (r->h.ret >= 0 && returns_fd(r->h.nr))
+		sim_take(sim, r->h.pid, r->h.ret);
+	if (r->h.flags & VG_F_FDPAIR) {
+		sim_take(sim, r->h.pid, (int32_t)r->aux[0]);
+		sim_take(sim, r->h.pid, (int32_t)r->aux[1]);
+	}
+}
+
 bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r)
 {
 	uint32_t pid = r->h.pid;
@@ -78,20 +110,21 @@ bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const st
 	}
 	if (r->h.kind != VG_K_SYSCALL)
 		return true;
-	if ((r->h.nr == VG_NR_dup2 || r->h.nr == VG_NR_dup3) && r->h.ret >= 0)
-		sim_take(sim, pid, r->h.ret);
-	if (r->h.nr >= VG_NR_MAX || !t->on[r->h.nr])
+	if (r->h.nr >= VG_NR_MAX || !t->on[r->h.nr]) {
+		sim_sent(sim, r);
 		return true;
+	}
 	uint8_t track = t->sc[r->h.nr].track;
 	int64_t fd = (int32_t)r->arg[0];
 	if (vg_pf_rec_keep(t, r)) {
 		if (track & VG_PF_TRACK_CLOSE)
 			sim_take(sim, pid, fd);
+		sim_sent(sim, r);
 		return true;
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !sim_take(sim, pid, fd))
 		return true;
-	if ((track & VG_PF_TRACK_OPEN) && r->h.ret >= 0) {
+	if ((track & VG_PF_TRACK_OPEN) && r->h.ret >= 0 && r->h.ret < VG_PF_TFDS) {
 		uint64_t key = (uint64_t)pid << 32 | (uint32_t)r->h.ret;
 		for (size_t i = 0; i < sim->n; i++)
 			if (sim->keys[i] == key)
@@ -113,20 +146,51 @@ void vg_pf_sim_free(struct vg_pf_sim *sim)
 	memset(sim, 0, sizeof(*sim));
 }
 
-/* The smallest clause that holds wherever a or b does. */
-static void join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
+void vg_pf_sc_masks(struct vg_pf_sc *f)
+{
+	memset(f->cmask, 0, sizeof(f->cmask));
+	for (int i = 0; i < f->n && i < VG_PF_CLAUSES; i++)
+		for (int k = 0; k < 8; k++) {
+			uint8_t rc = k >= 4 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
+			if ((f->c[i].ret & rc) && (f->c[i].acc & (1u << (k & 3))))
+				f->cmask[k] |= (uint16_t)(1u << i);
+		}
+	f->masked = 1;
+}
+
+void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 {
 	a->ret |= b->ret;
 	a->acc |= b->acc;
 	a->flags_all &= b->flags_all;
-	a->nonsimple = a->nonsimple && b->nonsimple;
+	a->nonsimple &= b->nonsimple;
 	uint8_t n = 0;
 	while (n < a->plen && n < b->plen && a->prefix[n] == b->prefix[n])
 		n++;
-	if (a->plen && !b->plen)
-		n = 0;
 	a->plen = n;
 	memset(a->prefix + n, 0, VG_PF_PREFIX - n);
+	/* a tail test survives when both test the same component and their
+	 * sets fit together */
+	if (a->tkind && a->tkind == b->tkind) {
+		for (int i = 0; i < b->nt; i++) {
+			int j = 0;
+			while (j < a->nt && a->th[j] != b->th[i])
+				j++;
+			if (j < a->nt)
+				continue;
+			if (a->nt == VG_PF_TAILS) {
+				a->tkind = 0;
+				break;
+			}
+			a->th[a->nt++] = b->th[i];
+		}
+	} else {
+		a->tkind = 0;
+	}
+	if (!a->tkind) {
+		a->nt = 0;
+		memset(a->th, 0, sizeof(a->th));
+	}
 }
 
 void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
@@ -146,8 +210,9 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 			if (d->n < VG_PF_CLAUSES)
 				d->c[d->n++] = s->c[i];
 			else
-				join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
+				vg_pf_clause_join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
 		}
+		vg_pf_sc_masks(d);
 	}
 }
 

@@ -28,17 +28,24 @@ void vg_pf_table_all(struct vg_pf_table *t);
  * from r's first path string, as the kernel read it. */
 bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r);
 
-/* The kernel's memory of dropped opens (vg_pf_fds in bpf/vigil.bpf.c),
+/* The kernel's memory of dropped opens (vg_pf_procs in bpf/vigil.bpf.c),
  * for runs of the predicate on recordings: vg_pf_sim_keep() decides as the
- * kernel does for every record, closes of tracked fds included, and
- * follows execs, exits and dup2/dup3 like the kernel (recordings hold no
- * close_range, after which the kernel sends every close of the process). */
+ * kernel does for every record, closes of tracked fds included (fds below
+ * VG_PF_TFDS), and follows execs, exits, dup2/dup3 and kept opens like the
+ * kernel (recordings hold no close_range, after which the kernel forgets
+ * the process's dropped opens). */
 struct vg_pf_sim {
 	uint64_t *keys; /* pid << 32 | fd */
 	size_t n, cap;
 };
 bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r);
 void vg_pf_sim_free(struct vg_pf_sim *sim);
+
+/* f's cmask from its clauses (and masked set): call after any change. */
+void vg_pf_sc_masks(struct vg_pf_sc *f);
+
+/* a := the smallest clause that holds wherever a or b does. */
+void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b);
 
 /* t := a table that sends what a or t sends (the union, for a hot reload
  * that must drop nothing either rule set needs while they swap). */

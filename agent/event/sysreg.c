@@ -171,7 +171,7 @@ const struct vg_sysreg vg_sysreg_rows[VG_SR_ROWS] = {
 				0, VG_SA_NONE, VG_PATHS_LINK, VG_OPEN_NONE, -1, -1, -1, -1),
 	[VG_NR_chmod] = ROW(PS(RES, {"filename", VG_P_PATH0, 0}, {"mode", VG_P_MODE, 1}), 0,
 			    VG_SA_NONE, VG_PATHS_NAME, VG_OPEN_NONE, -1, -1, -1, -1),
-	[VG_NR_fchmod] = ROW(PS(RES, FD0, {"mode", VG_P_MODE, 1}), 0, VG_SA_FDARG, VG_PATHS_NONE,
+	[VG_NR_fchmod] = ROW(PS(RES, FD0, {"mode", VG_P_MODE, 1}), 0, VG_SA_FDARG, VG_PATHS_NAME,
 			     VG_OPEN_NONE, -1, -1, -1, -1),
 	[VG_NR_fchmodat] = ROW(PS(RES, {"dirfd", VG_P_DIRFD, 0}, {"filename", VG_P_PATH0, 0},
 				  {"mode", VG_P_MODE, 2}),

@@ -396,6 +396,9 @@ void vg_st_apply_syscall(struct vg_state *st, struct proc_ent *e, const struct v
 	if ((d->flags & VG_SC_FDPATH) && r->h.ret >= 0 && ev->str[VG_S_FILE] &&
 	    ev->str[VG_S_FILE][0] == '/')
 		ev->path = ev->str[VG_S_FILE];
+	/* the file an fd call worked on, as the kernel's fd table had it */
+	if ((d->flags & VG_SC_FDFILE) && ev->str[VG_S_FILE] && ev->str[VG_S_FILE][0] == '/')
+		ev->path = ev->str[VG_S_FILE];
 
 	/* validate() accepted only syscalls of VG_SYSCALLS, which all have a
 	 * row (test_sysreg): index the table without vg_sysreg()'s checks */

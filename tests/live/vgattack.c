@@ -15,6 +15,13 @@
  *   vgattack packetsock          socket(AF_PACKET, SOCK_RAW, 0)
  *   vgattack connect IP PORT     non-blocking TCP connect (EINPROGRESS is fine)
  *   vgattack flood FILE SECONDS  open and close FILE as fast as it can
+ *   vgattack fd-churn FILE N     N times: open FILE, close it
+ *   vgattack fd-threads FILE N   one thread opens FILE N times, another closes them
+ *   vgattack stale-fd FILE       open FILE, close it with close_range, get the
+ *                                same fd number from socket(), close that, open
+ *                                FILE again on it and fchmod it (a socket's entry
+ *                                left in the state would call it a socket)
+ *   vgattack sock-fchmod         fchmod a UDP socket
  *   vgattack noop                exit 0
  */
 #ifndef _GNU_SOURCE
@@ -25,6 +32,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -151,12 +160,103 @@ static int flood(const char *file, const char *secs)
 	return 0;
 }
 
+static int fd_churn(const char *file, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = open(file, O_RDONLY);
+		if (fd < 0)
+			return fail(file);
+		close(fd);
+	}
+	return 0;
+}
+
+struct fdbatch {
+	const char *file;
+	int n;
+	int fds[4096];
+};
+
+static void *open_all(void *arg)
+{
+	struct fdbatch *b = arg;
+	for (int i = 0; i < b->n; i++)
+		b->fds[i] = open(b->file, O_RDONLY);
+	return NULL;
+}
+
+static void *close_all(void *arg)
+{
+	struct fdbatch *b = arg;
+	for (int i = 0; i < b->n; i++)
+		if (b->fds[i] >= 0)
+			close(b->fds[i]);
+	return NULL;
+}
+
+/* Opens in one thread, closes in another, in batches below the fd limit. */
+static int fd_threads(const char *file, int n)
+{
+	static struct fdbatch b;
+	b.file = file;
+	for (int done = 0; done < n; done += b.n) {
+		b.n = n - done < 500 ? n - done : 500;
+		pthread_t t;
+		if (pthread_create(&t, NULL, open_all, &b) || pthread_join(t, NULL))
+			return fail("thread");
+		if (pthread_create(&t, NULL, close_all, &b) || pthread_join(t, NULL))
+			return fail("thread");
+	}
+	return 0;
+}
+
+static int stale_fd(const char *file)
+{
+	int fd = open(file, O_RDONLY);
+	if (fd < 0)
+		return fail(file);
+	if (syscall(SYS_close_range, fd, fd, 0))
+		return fail("close_range");
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s != fd) {
+		fprintf(stderr, "vgattack: socket got fd %d, not %d\n", s, fd);
+		return 2;
+	}
+	close(s);
+	int again = open(file, O_RDONLY);
+	if (again != fd) {
+		fprintf(stderr, "vgattack: the reopen got fd %d, not %d\n", again, fd);
+		return 2;
+	}
+	fchmod(again, 0644);
+	close(again);
+	return 0;
+}
+
+static int sock_fchmod(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0)
+		return fail("socket");
+	fchmod(s, 0644); /* the call is what counts, not its result */
+	close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *a = argc > 1 ? argv[1] : "";
 	const char *x = argc > 2 ? argv[2] : "";
 	if (!strcmp(a, "noop"))
 		return 0;
+	if (!strcmp(a, "fd-churn"))
+		return fd_churn(x, argc > 3 ? atoi(argv[3]) : 1000);
+	if (!strcmp(a, "fd-threads"))
+		return fd_threads(x, argc > 3 ? atoi(argv[3]) : 1000);
+	if (!strcmp(a, "stale-fd"))
+		return stale_fd(x);
+	if (!strcmp(a, "sock-fchmod"))
+		return sock_fchmod();
 	if (!strcmp(a, "flood"))
 		return flood(x, argc > 3 ? argv[3] : "5");
 	if (!strcmp(a, "memfd-exec"))

@@ -724,9 +724,11 @@ static void test_predicate(void **unused)
 	struct vg_pf_sc f = {0};
 	f.n = 1;
 	f.pathcheck = 1;
-	f.c[0] = (struct vg_pf_clause){VG_PF_RET_OK, VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR, 5, 0, 0,
-				       "/etc/"};
-	char p[VG_PF_BUF];
+	f.c[0] = (struct vg_pf_clause){.ret = VG_PF_RET_OK,
+				       .acc = VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR,
+				       .plen = 5,
+				       .prefix = "/etc/"};
+	char p[VG_PF_BUF] __attribute__((aligned(8)));
 	struct {
 		const char *path;
 		long ret;
@@ -744,11 +746,17 @@ static void test_predicate(void **unused)
 		{"/etc/", 3, 2, 1},
 		{"/tmp/.x", 3, 2, 1},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(p, 0, sizeof(p));
-		strcpy(p, cases[i].path);
-		if (vg_pf_keep(&f, cases[i].ret, cases[i].flags, 1, p, 1) != cases[i].keep)
-			fail_msg("case %zu (%s): expected %d", i, cases[i].path, cases[i].keep);
+	/* unmasked, then with the candidate masks: the same answers */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			vg_pf_sc_masks(&f);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			memset(p, 0, sizeof(p));
+			strcpy(p, cases[i].path);
+			if (vg_pf_keep(&f, cases[i].ret, cases[i].flags, 1, p, 1) != cases[i].keep)
+				fail_msg("case %zu (%s, pass %d): expected %d", i, cases[i].path,
+					 pass, cases[i].keep);
+		}
 	}
 	/* a path longer than the scan is not simple: kept */
 	memset(p, 0, sizeof(p));
@@ -759,7 +767,47 @@ static void test_predicate(void **unused)
 	assert_int_equal(vg_pf_keep(&f, 3, 0, 0, p, 0), 1);
 	/* no clause: dropped */
 	f.n = 0;
+	f.masked = 0;
 	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, 1), 0);
+
+	/* tail tests: the last component (fd.filename) is "credentials" or
+	 * "config"; the one before (fd.directory's last) is "kube" */
+	f.n = 2;
+	f.c[0] = (struct vg_pf_clause){
+		.ret = VG_PF_RET_ANY, .acc = VG_PF_ACC_ANY, .tkind = VG_PF_TAIL_BASE, .nt = 2};
+	f.c[0].th[0] = vg_pf_hash("credentials", 11);
+	f.c[0].th[1] = vg_pf_hash("config", 6);
+	f.c[1] = (struct vg_pf_clause){
+		.ret = VG_PF_RET_ANY, .acc = VG_PF_ACC_ANY, .tkind = VG_PF_TAIL_PARENT, .nt = 1};
+	f.c[1].th[0] = vg_pf_hash("kube", 4);
+	struct {
+		const char *path;
+		int keep;
+	} tails[] = {
+		{"/home/u/aws/credentials", 1},
+		{"/home/u/aws/credential", 0},
+		{"/config", 1},
+		{"/etc/config/x", 0},
+		{"/a/kube/x", 1},
+		{"/kube", 0},
+		{"/a/kubex/y", 0},
+		{"/a/credentials/", 1}, /* trailing '/': kept */
+		{"/", 1},
+		{"/tmp/f", 0},
+		{"/tmp/.kube/config", 1}, /* not simple */
+	};
+	f.masked = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			vg_pf_sc_masks(&f);
+		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+			memset(p, 0, sizeof(p));
+			strcpy(p, tails[i].path);
+			if (vg_pf_keep(&f, 3, 0, 1, p, 1) != tails[i].keep)
+				fail_msg("tail case %zu (%s, pass %d): expected %d", i,
+					 tails[i].path, pass, tails[i].keep);
+		}
+	}
 }
 
 int main(void)
