@@ -16,6 +16,7 @@ socket's entry stays in the state and a later file on that fd passes for a
 socket (the adversary: a process hiding a file behind a stale entry, or
 making one rule fire on the wrong object).
 """
+import collections
 import os
 import re
 import subprocess
@@ -23,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 
-from livelib import VIGIL, Vigil, check, main
+from livelib import VIGIL, Container, Vigil, check, main
 
 SRC = os.environ.get("VIGIL_SRC", os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -59,6 +60,13 @@ def filtered(port, syscall):
         text = r.read().decode()
     m = re.search(r'^vigil_events_filtered_total\{syscall="%s"\} (\S+)$' % syscall, text, re.M)
     return float(m.group(1)) if m else 0.0
+
+
+def events_sent(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    return sum(float(m) for m in re.findall(r'^vigil_events_total\{syscall="[^"]*"\} (\S+)$',
+                                             text, re.M))
 
 
 def alerts(v, rule):
@@ -208,6 +216,108 @@ def test_fchmod_names_its_file_with_opens_dropped():
     check(o1 > o0, "no open filtered in the kernel (%d -> %d)" % (o0, o1))
 
 
+def busy_workload(d):
+    """A few seconds of what a node does, with attacks among it: builds,
+    package queries, a tree walk, pipelines, a shell in a container, and
+    sensitive reads (direct, through a symlink, through /proc/self/root),
+    a file written below /etc, a setuid bit set with fchmod."""
+    def sh(cmd):
+        subprocess.run(["sh", "-c", cmd], capture_output=True, timeout=120)
+    for i in range(20):
+        sh("gcc -O1 -c -o %s/o%d.o %s/tests/live/vgattack.c" % (d, i, SRC))
+    sh("dpkg -l > /dev/null; dpkg -S /bin/ls > /dev/null; apt-cache policy dpkg > /dev/null")
+    sh("find /usr/include -name '*.h' | xargs cat > /dev/null")
+    sh("find /usr/lib -name '*.so*' | head -5000 | xargs stat > /dev/null 2>&1")
+    sh("python3 -c 'import json, email, http.client, asyncio, unittest'")
+    sh("ls -lR /etc > /dev/null 2>&1; cat /etc/hostname | wc -c; ps aux > /dev/null")
+    c = Container()
+    try:
+        c.run(["sh", "-c", "cat /etc/passwd > /dev/null; ls -l / > /dev/null; id; "
+                           "cat /etc/shadow 2>/dev/null; touch /tmp/x; rm /tmp/x"])
+    finally:
+        c.close()
+    os.symlink("/etc/shadow", os.path.join(d, "innocent"))
+    for p in ("/etc/shadow", os.path.join(d, "innocent"), "/proc/self/root/etc/shadow"):
+        sh("cat %s > /dev/null" % p)
+    planted = "/etc/vigil-busy-%d" % os.getpid()
+    sh("echo x > %s; rm -f %s" % (planted, planted))
+    target = os.path.join(d, "planted")
+    with open(target, "w") as f:
+        f.write("#!/bin/sh\n")
+    sh("python3 -c \"import os; fd=os.open('%s', os.O_RDONLY); os.fchmod(fd, 0o4755); "
+       "os.close(fd)\"" % target)
+
+
+def test_busy_workload_same_alerts():
+    """Four agents at once on one busy workload: the default rules and the
+    official falco_rules.yaml, each with the prefilter off and on.  Each
+    pair raises exactly the same alerts (the same events, the same
+    outputs) on the workload, while the prefilter drops a good share of
+    the events in the kernel; and the attacks are among the alerts."""
+    falco = os.environ.get("VIGIL_FALCO_RULES", os.path.join(SRC, "..", "shared", "falco-rules"))
+    d = tempfile.mkdtemp(prefix="vigil-pfbusy-")
+    agents = {}
+    try:
+        for rules in ("default", "falco"):
+            for pf in ("off", "on"):
+                cfg = os.path.join(d, "%s-%s.yaml" % (rules, pf))
+                with open(cfg, "w") as f:
+                    f.write("metrics:\n  listen: 127.0.0.1:0\nrules_dirs: []\ncapture:\n"
+                            "  prefilter: %s\n  ringbuf_bytes: 67108864\n" % pf)
+                args = ["run", "-c", cfg]
+                if rules == "falco":
+                    args += ["-r", os.path.join(falco, "falco_rules.yaml")]
+                agents[(rules, pf)] = Vigil(args)
+        time.sleep(1)
+        ports = {k: v.metrics_port() for k, v in agents.items()}
+        s0 = {k: events_sent(p) for k, p in ports.items()}
+        t0 = time.time()
+        busy_workload(d)
+        took = time.time() - t0
+        time.sleep(2)
+        sent = {k: events_sent(p) - s0[k] for k, p in ports.items()}
+        filt = {k: sum(filtered(p, sc) for sc in ("openat", "open", "close"))
+                for k, p in ports.items()}
+    finally:
+        for v in agents.values():
+            v.stop()
+
+    def workload_alerts(v):
+        out = collections.Counter()
+        for a in v.lines():
+            o = a.get("output", "")
+            # the other agents' own activity is not the workload's
+            if VIGIL in o or "vigil run" in o or a.get("rule", "").startswith("vigil internal"):
+                continue
+            if a.get("time", "") < time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 - 1)):
+                continue
+            # each agent stamps the event with its own program's clock
+            out[(a["rule"], re.sub(r"^\d\d:\d\d:\d\d\.\d+: ", "", o))] += 1
+        return out
+    got = {k: workload_alerts(v) for k, v in agents.items()}
+    for v in agents.values():
+        v.close()
+    for rules in ("default", "falco"):
+        print("    busy workload (%.1f s), %s rules: %d alerts; events sent %d with the "
+              "prefilter off, %d on (%d filtered in the kernel)"
+              % (took, rules, len(got[(rules, "on")]), sent[(rules, "off")],
+                 sent[(rules, "on")], filt[(rules, "on")]))
+    for rules in ("default", "falco"):
+        off, on = got[(rules, "off")], got[(rules, "on")]
+        check(off == on, "%s rules: alerts differ with the prefilter on: only off %s; only on %s"
+              % (rules, sorted((off - on).items())[:3], sorted((on - off).items())[:3]))
+        check(filt[(rules, "on")] > 1000, "%s rules: only %d events filtered in the kernel"
+              % (rules, filt[(rules, "on")]))
+    names = {r for r, _ in got[("default", "on")]}
+    for want in ("Sensitive file read by an untrusted program", "Setuid or setgid bit set",
+                 "File opened for writing below /etc"):
+        check(want in names, "default rules: no '%s' in %s" % (want, sorted(names)))
+    shadow = [o for r, o in got[("default", "on")]
+              if r == "Sensitive file read by an untrusted program" and "/etc/shadow" in o]
+    check(len(shadow) >= 3, "the three reads of /etc/shadow: %s" % shadow)
+
+
 if __name__ == "__main__":
     main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket,
-          test_aliases_are_not_dropped, test_fchmod_names_its_file_with_opens_dropped])
+          test_aliases_are_not_dropped, test_fchmod_names_its_file_with_opens_dropped,
+          test_busy_workload_same_alerts])
