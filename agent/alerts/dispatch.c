@@ -23,6 +23,14 @@
  * whatever the number of namespaces) */
 #define MAX_REASONS 256
 #define OTHER_NS "_other"
+/* Alerts of namespaced Rule objects may fill at most half of a sink's
+ * queue, and one namespace at most an eighth of that half (or its fair
+ * part, when more than eight namespaces have alerts queued): a team
+ * flooding its own Rules can neither take the queue from the cluster's
+ * rules nor from the other teams (what it has queued is never taken back,
+ * hence the fixed part).  Namespaces past TENANT_NS share one entry. */
+#define TENANT_NS 64
+#define TENANT_PARTS 8
 
 struct slot {
 	struct vg_dispatch *d;
@@ -42,6 +50,14 @@ struct slot {
 	} reasons[MAX_REASONS];
 	size_t nreasons;
 	struct vg_ratelimit log_rl; /* sink thread only */
+	/* tenant alerts queued, in all and by namespace (the producer adds,
+	 * the sink thread takes away, under tmu) */
+	pthread_mutex_t tmu;
+	size_t tenant_inq;
+	struct {
+		char *ns; /* NULL: free */
+		size_t n;
+	} tns[TENANT_NS];
 };
 
 struct bucket {
@@ -87,6 +103,7 @@ void vg_dispatch_add(struct vg_dispatch *d, struct vg_sink *s)
 	sl->q = vg_alertq_new(d->o.queue_len);
 	sl->log_rl.interval_ns = 10ull * 1000000000ull;
 	pthread_mutex_init(&sl->rmu, NULL);
+	pthread_mutex_init(&sl->tmu, NULL);
 	s->settle = settle;
 	s->settle_ctx = sl;
 	if (d->o.sent)
@@ -159,6 +176,67 @@ static void say_failure(struct slot *sl, const char *err)
 		vg_log(VG_LOG_WARNING, "sink %s: %s", sl->sink->name, err);
 }
 
+/* The entry of namespace ns in sl->tns (made when missing; the last one
+ * stands for the namespaces the table has no room for).  Under tmu. */
+static size_t tenant_slot(struct slot *sl, const char *ns)
+{
+	size_t free_i = TENANT_NS - 1;
+	bool have_free = false;
+	for (size_t i = 0; i < TENANT_NS - 1; i++) {
+		if (sl->tns[i].ns && !strcmp(sl->tns[i].ns, ns))
+			return i;
+		if (!have_free && (!sl->tns[i].ns || !sl->tns[i].n)) {
+			free_i = i;
+			have_free = true;
+		}
+	}
+	if (have_free) {
+		free(sl->tns[free_i].ns);
+		sl->tns[free_i].ns = vg_xstrdup(ns);
+		sl->tns[free_i].n = 0;
+	}
+	return free_i;
+}
+
+/* Whether a tenant alert of namespace ns may take a place in the queue
+ * (and count it when so).  The producer only. */
+static bool tenant_admit(struct slot *sl, const char *ns, size_t queue_len)
+{
+	size_t half = queue_len / 2 ? queue_len / 2 : 1;
+	pthread_mutex_lock(&sl->tmu);
+	size_t i = tenant_slot(sl, ns);
+	size_t active = sl->tns[i].n ? 0 : 1;
+	for (size_t k = 0; k < TENANT_NS; k++)
+		active += sl->tns[k].n > 0;
+	if (active < TENANT_PARTS)
+		active = TENANT_PARTS;
+	size_t share = half / active ? half / active : 1;
+	bool ok = sl->tenant_inq < half && sl->tns[i].n < share;
+	if (ok) {
+		sl->tenant_inq++;
+		sl->tns[i].n++;
+	}
+	pthread_mutex_unlock(&sl->tmu);
+	return ok;
+}
+
+/* A tenant alert left the queue (popped, or its push failed). */
+static void tenant_leave(struct slot *sl, const char *ns)
+{
+	pthread_mutex_lock(&sl->tmu);
+	size_t i = TENANT_NS - 1; /* not in the table: it was counted there */
+	for (size_t k = 0; k < TENANT_NS - 1; k++)
+		if (sl->tns[k].ns && sl->tns[k].n && !strcmp(sl->tns[k].ns, ns)) {
+			i = k;
+			break;
+		}
+	if (sl->tns[i].n)
+		sl->tns[i].n--;
+	if (sl->tenant_inq)
+		sl->tenant_inq--;
+	pthread_mutex_unlock(&sl->tmu);
+}
+
 static void *sink_thread(void *arg)
 {
 	struct slot *sl = arg;
@@ -174,6 +252,8 @@ static void *sink_thread(void *arg)
 		if (rc == VG_ALERTQ_CLOSED)
 			break;
 		if (rc == VG_ALERTQ_OK) {
+			if (*vg_alert_tenant(a))
+				tenant_leave(sl, vg_alert_tenant(a));
 			int drc = 0;
 			if (vg_sink_giving_up(s)) {
 				count_failed(sl, 1, VG_SINK_R_SHUTDOWN, vg_alert_tenant(a));
@@ -277,7 +357,17 @@ void vg_dispatch_emit(struct vg_dispatch *d, struct vg_alert *a)
 		struct slot *sl = &d->s[i];
 		if (a->priority > sl->sink->min_priority)
 			continue;
+		const char *ns = vg_alert_tenant(a);
+		if (*ns && !tenant_admit(sl, ns, d->o.queue_len)) {
+			count(&sl->dropped, NULL, 1);
+			count_failed(sl, 1, VG_SINK_R_TENANT_SHARE, ns);
+			vg_metric_inc(d->m_qdrop);
+			d->dropped_untaken++;
+			continue;
+		}
 		if (vg_alertq_push(sl->q, a) != VG_ALERTQ_OK) {
+			if (*ns)
+				tenant_leave(sl, ns);
 			count(&sl->dropped, NULL, 1);
 			count_failed(sl, 1, VG_SINK_R_QUEUE_FULL, vg_alert_tenant(a));
 			vg_metric_inc(d->m_qdrop);
@@ -376,8 +466,11 @@ void vg_dispatch_free(struct vg_dispatch *d)
 	for (size_t i = 0; i < d->n; i++) {
 		vg_alertq_free(d->s[i].q);
 		pthread_mutex_destroy(&d->s[i].rmu);
+		pthread_mutex_destroy(&d->s[i].tmu);
 		for (size_t j = 0; j < d->s[i].nreasons; j++)
 			free(d->s[i].reasons[j].ns);
+		for (size_t j = 0; j < TENANT_NS; j++)
+			free(d->s[i].tns[j].ns);
 	}
 	if (d->buckets)
 		for (size_t i = 0; i < MAX_BUCKETS; i++)

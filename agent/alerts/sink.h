@@ -42,6 +42,7 @@ struct vg_sink;
 #define VG_SINK_HELD 1
 
 #define VG_SINK_R_QUEUE_FULL "queue_full"	   /* the sink's queue was full */
+#define VG_SINK_R_TENANT_SHARE "tenant_share"	   /* the Rule's namespace had its share of it */
 #define VG_SINK_R_SHUTDOWN "shutdown"		   /* still queued at the shutdown deadline */
 #define VG_SINK_R_HTTP_REDIRECT "http_redirect"	   /* a 3xx answer (never followed) */
 #define VG_SINK_R_HTTP_STATUS "http_status"	   /* any other non-2xx answer */

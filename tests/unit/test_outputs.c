@@ -208,6 +208,59 @@ static void test_dispatch_queue_full(void **state)
 	vg_metrics_free(r.m);
 }
 
+static struct vg_alert *mk_tenant(const char *ns)
+{
+	struct vg_alert *a = mk("flood", VG_PRIO_NOTICE, "{}");
+	vg_alert_set_origin(a, "Rule", ns, "flood", 1);
+	return a;
+}
+
+/* A team's Rules flood a sink whose queue does not drain: the team gets an
+ * eighth of half the queue, another team its own part, and the cluster's
+ * rules the rest; the team's losses are counted as tenant_share under its
+ * namespace. */
+static void test_dispatch_tenant_shares(void **state)
+{
+	(void)state;
+	struct reg r;
+	reg_init(&r);
+	struct vg_dispatch_opts o = {.queue_len = 32,
+				     .sent = r.v.alerts_sent,
+				     .failed = r.v.alerts_failed,
+				     .failures = r.v.alert_failures,
+				     .events_dropped = r.v.events_dropped};
+	struct vg_dispatch *d = vg_dispatch_new(&o);
+	struct fake f = {0};
+	vg_dispatch_add(d, fake_sink(&f, "fake", VG_PRIO_DEBUG));
+	char err[128];
+	assert_int_equal(vg_dispatch_start(d, err, sizeof(err)), 0);
+	vg_dispatch_emit(d, mk("cluster", VG_PRIO_NOTICE, "{}"));
+	while (!atomic_load(&f.in_deliver)) /* the sink holds the first one */
+		sleep_ms(1);
+	for (int i = 0; i < 20; i++)
+		vg_dispatch_emit(d, mk_tenant("team-a"));
+	for (int i = 0; i < 3; i++)
+		vg_dispatch_emit(d, mk_tenant("team-b"));
+	for (int i = 0; i < 30; i++)
+		vg_dispatch_emit(d, mk("cluster", VG_PRIO_NOTICE, "{}"));
+	/* 2 of team-a, 2 of team-b, 28 of the cluster's fill the 32 places */
+	assert_int_equal(vg_dispatch_take_dropped(d), 18 + 1 + 2);
+	atomic_store(&f.release, true);
+	assert_int_equal(vg_dispatch_stop(d, vg_now_mono_ns() + 5000000000ull), 0);
+	assert_int_equal(atomic_load(&f.delivered), 1 + 2 + 2 + 28);
+	struct vg_metric_family *fl = r.v.alert_failures;
+	assert_int_equal(vg_metric_counter_get(
+				 vg_metric_labels(fl, "fake", VG_SINK_R_TENANT_SHARE, "team-a")),
+			 18);
+	assert_int_equal(vg_metric_counter_get(
+				 vg_metric_labels(fl, "fake", VG_SINK_R_TENANT_SHARE, "team-b")),
+			 1);
+	assert_int_equal(
+		vg_metric_counter_get(vg_metric_labels(fl, "fake", VG_SINK_R_QUEUE_FULL, "")), 2);
+	vg_dispatch_free(d);
+	vg_metrics_free(r.m);
+}
+
 static void test_dispatch_priority_throttle_reopen(void **state)
 {
 	(void)state;
@@ -712,6 +765,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alertq),
 		cmocka_unit_test(test_dispatch_queue_full),
+		cmocka_unit_test(test_dispatch_tenant_shares),
 		cmocka_unit_test(test_dispatch_priority_throttle_reopen),
 		cmocka_unit_test(test_dispatch_deadline),
 		cmocka_unit_test(test_stdout_pipe_deadline),
