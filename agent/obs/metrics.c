@@ -41,6 +41,8 @@ struct vg_metric_family {
 	size_t tmask;
 	struct series *overflow;
 	_Atomic uint64_t overflows;
+	size_t capped_label, capped_max, capped_n; /* see vg_metric_desc */
+	char *capped_value;
 	/* guarded by m->render_lock */
 	vg_metric_collect_fn collect;
 	void *collect_arg;
@@ -77,6 +79,7 @@ static void family_free(struct vg_metric_family *f)
 	for (size_t i = 0; i < f->n; i++)
 		series_free(f->series[i], f->nlabels);
 	series_free(f->overflow, f->nlabels);
+	free(f->capped_value);
 	for (size_t i = 0; i < f->nlabels; i++)
 		free(f->labels[i]);
 	free(f->series);
@@ -265,6 +268,11 @@ static struct vg_metric_family *family_new(struct vg_metrics *m, const struct vg
 	f->table = vg_xcalloc(tsize, sizeof(*f->table));
 	f->tmask = tsize - 1;
 	atomic_init(&f->overflows, 0);
+	if (d->capped_value) {
+		f->capped_label = d->capped_label;
+		f->capped_value = vg_xstrdup(d->capped_value);
+		f->capped_max = d->capped_max;
+	}
 	f->collect = d->collect;
 	f->collect_arg = d->collect_arg;
 	return f;
@@ -335,8 +343,12 @@ struct vg_metric_series *vg_metric_series(struct vg_metric_family *f, const char
 			goto out;
 		slot = (slot + 1) & f->tmask;
 	}
-	if (f->n < f->max_series) {
+	bool capped =
+		f->capped_value && f->capped_label < f->nlabels &&
+		!strcmp(values[f->capped_label] ? values[f->capped_label] : "", f->capped_value);
+	if (f->n < f->max_series && (!capped || f->capped_n < f->capped_max)) {
 		s = insert_series(f, values, h, slot);
+		f->capped_n += capped;
 		goto out;
 	}
 	atomic_fetch_add_explicit(&f->overflows, 1, memory_order_relaxed);
@@ -363,6 +375,7 @@ void vg_metric_family_clear(struct vg_metric_family *f)
 	series_free(f->overflow, f->nlabels);
 	f->overflow = NULL;
 	f->n = 0;
+	f->capped_n = 0;
 	memset(f->table, 0, (f->tmask + 1) * sizeof(*f->table));
 	pthread_mutex_unlock(&f->m->lock);
 }
@@ -692,7 +705,11 @@ int vg_metrics_register_vigil(struct vg_metrics *m, struct vg_vigil_metrics *out
 			  "that raised them (kind, namespace, name; empty for rule files).",
 		  .type = VG_METRIC_COUNTER,
 		  .labels = {"rule", "priority", "object_kind", "object_namespace", "object_name"},
-		  .max_series = 2048}},
+		  .max_series = 2048,
+		  /* the teams' Rules: half, whatever they name their rules */
+		  .capped_label = 2,
+		  .capped_value = "Rule",
+		  .capped_max = 1024}},
 		{&out->rule_object_events,
 		 {.name = "vigil_rule_object_events_total",
 		  .help = "Events a namespaced Rule object's rules were evaluated on, on this "

@@ -62,7 +62,14 @@ struct vg_metric_desc {
 	/* label names, NULL-terminated, at most VG_METRIC_MAX_LABELS,
 	 * [a-zA-Z_][a-zA-Z0-9_]*, not "__"-prefixed, no duplicates */
 	const char *labels[VG_METRIC_MAX_LABELS + 1];
-	size_t max_series;	      /* 0 = VG_METRIC_DEFAULT_MAX_SERIES */
+	size_t max_series; /* 0 = VG_METRIC_DEFAULT_MAX_SERIES */
+	/* Series whose label number capped_label is capped_value (NULL:
+	 * none) take at most capped_max of max_series; the others of them
+	 * are counted in the overflow series.  So that one party's labels
+	 * (a team's Rule objects) cannot crowd out everyone else's series. */
+	size_t capped_label;
+	const char *capped_value;
+	size_t capped_max;
 	vg_metric_collect_fn collect; /* optional */
 	void *collect_arg;
 };

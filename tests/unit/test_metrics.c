@@ -164,6 +164,46 @@ static void test_cardinality_bound(void **state)
 	vg_metrics_free(m);
 }
 
+/* A team's Rules name as many rules as they like: their series take at
+ * most capped_max, the cluster's still get theirs. */
+static void test_capped_labels(void **state)
+{
+	(void)state;
+	struct vg_metrics *m = vg_metrics_new();
+	struct vg_metric_family *f = add(m, (struct vg_metric_desc){
+						    .name = "t_matches_total",
+						    .help = "h",
+						    .type = VG_METRIC_COUNTER,
+						    .labels = {"rule", "kind"},
+						    .max_series = 8,
+						    .capped_label = 1,
+						    .capped_value = "Rule",
+						    .capped_max = 4,
+					    });
+	struct vg_metric_series *team[10];
+	for (int i = 0; i < 10; i++) {
+		char r[16];
+		snprintf(r, sizeof(r), "t%d", i);
+		team[i] = vg_metric_labels(f, r, "Rule");
+	}
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 10; j++)
+			assert_ptr_not_equal(team[i], team[j]);
+	for (int i = 5; i < 10; i++)
+		assert_ptr_equal(team[4], team[i]); /* the overflow series */
+	for (int i = 0; i < 4; i++) {
+		char r[16];
+		snprintf(r, sizeof(r), "c%d", i);
+		struct vg_metric_series *c = vg_metric_labels(f, r, "ClusterRule");
+		assert_ptr_not_equal(c, team[4]);
+		assert_ptr_equal(c, vg_metric_labels(f, r, "ClusterRule"));
+	}
+	assert_int_equal(vg_metric_family_overflows(f), 6);
+	vg_metric_family_clear(f); /* the cap counts again from 0 */
+	assert_ptr_not_equal(vg_metric_labels(f, "t8", "Rule"), vg_metric_labels(f, "t9", "Rule"));
+	vg_metrics_free(m);
+}
+
 static void test_invalid(void **state)
 {
 	(void)state;
@@ -528,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_cardinality_bound),
+		cmocka_unit_test(test_capped_labels),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_collect),
