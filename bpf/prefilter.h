@@ -111,17 +111,24 @@ struct vg_pf_sc {
 	struct vg_pf_clause c[VG_PF_CLAUSES];
 };
 
-/* The clauses that can hold for this return value and these flags. */
+/* The clauses that can hold for this return value and these flags
+ * (constant indexes only: older verifiers lose the bounds of a computed
+ * one). */
+#define VG_PF_CANDS(k)                                                                             \
+	(!have_flags ? f->cmask[k] | f->cmask[(k) + 1] | f->cmask[(k) + 2] | f->cmask[(k) + 3]     \
+	 : (oflags & 3) == 0 ? f->cmask[k]                                                         \
+	 : (oflags & 3) == 1 ? f->cmask[(k) + 1]                                                   \
+	 : (oflags & 3) == 2 ? f->cmask[(k) + 2]                                                   \
+			     : f->cmask[(k) + 3])
 static __inline __u32 vg_pf_cands(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags)
 {
 	if (!f->masked)
 		return 0xffff;
-	__u32 base = ret < 0 ? 4 : 0;
-	if (have_flags)
-		return f->cmask[(base + (oflags & 3)) & 7];
-	return f->cmask[base & 7] | f->cmask[(base + 1) & 7] | f->cmask[(base + 2) & 7] |
-	       f->cmask[(base + 3) & 7];
+	if (ret < 0)
+		return VG_PF_CANDS(4);
+	return VG_PF_CANDS(0);
 }
+#undef VG_PF_CANDS
 
 /* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path;
  * for one, the hashes of its last two components (tails[0]: the last,
@@ -164,6 +171,27 @@ static __inline __u32 vg_pf_hash(const char *s, __u32 n)
 	return h;
 }
 
+/* Whether simple path p starts with c's prefix: a word at a time (the
+ * prefix is zero after plen, the path's bytes past it are masked off;
+ * little-endian), unrolled so that no index is computed. */
+#define VG_PF_WORD(w)                                                                              \
+	if (pl > (w)*8) {                                                                          \
+		__u64 m = pl >= (w)*8 + 8 ? ~0ull : (1ull << ((pl - (w)*8) * 8)) - 1;              \
+		if ((pw[w] ^ cw[w]) & m)                                                           \
+			return 0;                                                                  \
+	}
+static __inline int vg_pf_prefix_ok(const char *p, const struct vg_pf_clause *c)
+{
+	const __u64 *pw = (const __u64 *)p, *cw = (const __u64 *)c->prefix;
+	__u32 pl = c->plen;
+	VG_PF_WORD(0)
+	VG_PF_WORD(1)
+	VG_PF_WORD(2)
+	VG_PF_WORD(3)
+	return 1;
+}
+#undef VG_PF_WORD
+
 /* The predicate.  ret: the return value; oflags/have_flags: the open
  * flags when they could be read (else every access mode and flag test
  * holds); p: the path (VG_PF_BUF bytes), have_path 0 when there is none or
@@ -179,12 +207,12 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 	__u8 rc = ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
 	__u8 acc = have_flags ? (__u8)(1u << (oflags & 3)) : VG_PF_ACC_ANY;
 	__u32 n = f->n;
-	for (int i = 0; i < VG_PF_CLAUSES; i++) {
-		if ((__u32)i >= n)
+	for (__u32 i = 0; i < VG_PF_CLAUSES; i++) {
+		if (i >= n)
 			break;
 		if (!(cand & (1u << i)))
 			continue;
-		const struct vg_pf_clause *c = &f->c[i];
+		const struct vg_pf_clause *c = &f->c[i & (VG_PF_CLAUSES - 1)];
 		if (!(c->ret & rc) || !(c->acc & acc))
 			continue;
 		if (have_flags && (oflags & c->flags_all) != c->flags_all)
@@ -205,24 +233,8 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 			if (!found)
 				continue;
 		}
-		if (c->plen && simple) {
-			/* a word at a time: the prefix is zero after plen, the
-			 * path's bytes past it are masked off */
-			const __u64 *pw = (const __u64 *)p, *cw = (const __u64 *)c->prefix;
-			int ok = 1;
-			for (int w = 0; w < VG_PF_PREFIX / 8; w++) {
-				int left = (int)c->plen - w * 8;
-				if (left <= 0)
-					break;
-				__u64 m = left >= 8 ? ~0ull : (1ull << (left * 8)) - 1;
-				if ((pw[w] ^ cw[w]) & m) {
-					ok = 0;
-					break;
-				}
-			}
-			if (!ok)
-				continue;
-		}
+		if (c->plen && simple && !vg_pf_prefix_ok(p, c))
+			continue;
 		return 1;
 	}
 	return 0;
