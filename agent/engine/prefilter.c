@@ -357,6 +357,29 @@ static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, s
 			set_false(out);
 		return;
 	}
+	/* `evt.arg.flags contains O_CREAT`: the open flag must be set (the
+	 * rendered flags hold the name exactly when the bit is set; only names
+	 * no other flag's name contains) */
+	if (k.field && !k.xform && !k.quant && !k.rhs_field && !neg && x->open && x->has_flags &&
+	    !strcmp(k.field->name, "evt.arg") && k.arg && k.farg.kind == 2 && k.farg.key &&
+	    !strcmp(k.farg.key, "flags") && !strcmp(k.op, "contains") && k.ktype == VG_FT_STR) {
+		static const struct {
+			const char *name;
+			uint32_t bit;
+		} oflags[] = {{"O_CREAT", 0100},
+			      {"O_EXCL", 0200},
+			      {"O_TRUNC", 01000},
+			      {"O_APPEND", 02000}};
+		for (size_t i = 0; i < sizeof(oflags) / sizeof(oflags[0]); i++)
+			if (k.len == strlen(oflags[i].name) &&
+			    !memcmp(k.s, oflags[i].name, k.len)) {
+				struct vg_pf_clause c = any_clause;
+				c.flags_all = oflags[i].bit;
+				set_one(out, &c);
+				return;
+			}
+		return;
+	}
 	if (!k.field || !k.plain)
 		return;
 	const char *f = k.field->name;

@@ -602,6 +602,51 @@ static const char *const FIXED[] = {
 	"fd.name = /etc/shadow\n  output: o %fd.name %evt.res\n  priority: WARNING\n",
 };
 
+/* What single comparisons become in the kernel's table. */
+static void test_abstractions(void **unused)
+{
+	(void)unused;
+	static const struct {
+		const char *cond;
+		uint32_t flags_all;
+		uint8_t tkind;
+		const char *tail;
+	} cases[] = {
+		{"evt.arg.flags contains O_CREAT", 0100, 0, NULL},
+		{"evt.arg.flags contains O_TRUNC", 01000, 0, NULL},
+		{"fd.name endswith /.aws/credentials", 0, VG_PF_TAIL_BASE, "credentials"},
+		{"fd.filename = token", 0, VG_PF_TAIL_BASE, "token"},
+		{"fd.directory endswith /.ssh", 0, VG_PF_TAIL_PARENT, ".ssh"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+			 "- rule: r\n  desc: d\n  condition: evt.type = openat and %s\n"
+			 "  output: o\n  priority: WARNING\n",
+			 cases[i].cond);
+		struct vg_ruleset *rs;
+		struct vg_diag d;
+		struct vg_engine *e = engine_of(text, &rs, &d);
+		struct vg_pf_table *t = malloc(sizeof(*t));
+		vg_engine_prefilter(e, t);
+		const struct vg_pf_sc *f = &t->sc[VG_NR_openat];
+		if (!t->on[VG_NR_openat] || f->n != 1)
+			fail_msg("%s: %d clauses", cases[i].cond, t->on[VG_NR_openat] ? f->n : -1);
+		assert_int_equal(f->c[0].flags_all, cases[i].flags_all);
+		assert_int_equal(f->c[0].tkind, cases[i].tkind);
+		if (cases[i].tail) {
+			assert_int_equal(f->c[0].nt, 1);
+			assert_int_equal(
+				f->c[0].th[0],
+				vg_pf_hash(cases[i].tail, (uint32_t)strlen(cases[i].tail)));
+		}
+		free(t);
+		vg_engine_free(e);
+		vg_ruleset_free(rs);
+		vg_diag_free(&d);
+	}
+}
+
 static void test_fixed_rule_sets(void **unused)
 {
 	(void)unused;
@@ -637,6 +682,11 @@ static const char *const ATOMS[] = {
 	"fd.nameraw contains ../",
 	"fd.nameraw contains \"..\"",
 	"fd.filename = shadow",
+	"fd.filename in (passwd, shadow, token, config)",
+	"fd.name endswith /.ssh/id_rsa",
+	"fd.name endswith /passwd",
+	"fd.directory endswith /bin",
+	"fd.directory endswith /etc",
 	"evt.rawres >= 0",
 	"evt.rawres < 0",
 	"evt.rawres = 0",
@@ -653,6 +703,8 @@ static const char *const ATOMS[] = {
 	"evt.is_open_write = false",
 	"evt.is_open_read != true",
 	"evt.arg.flags contains O_CREAT",
+	"evt.arg.flags contains O_TRUNC",
+	"evt.arg.flags contains O_DIRECT",
 	"proc.name = cat",
 	"proc.name in (bash, vi)",
 	"container.id != host",
@@ -813,9 +865,9 @@ static void test_predicate(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_predicate),	    cmocka_unit_test(test_fixed_rule_sets),
-		cmocka_unit_test(test_generated_rule_sets), cmocka_unit_test(test_default_rules),
-		cmocka_unit_test(test_falco_rules),
+		cmocka_unit_test(test_predicate),	cmocka_unit_test(test_abstractions),
+		cmocka_unit_test(test_fixed_rule_sets), cmocka_unit_test(test_generated_rule_sets),
+		cmocka_unit_test(test_default_rules),	cmocka_unit_test(test_falco_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
