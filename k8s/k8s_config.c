@@ -1,5 +1,6 @@
 /* k8s_config.c - see k8s_config.h. */
 #include "k8s_config.h"
+#include "k8s_yamldepth.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -715,6 +716,21 @@ struct k8s_config *k8s_config_kubeconfig_str(const char *text, size_t len, const
 {
 	struct kc k = {.name = name, .dir = dir, .err = err, .errlen = errlen};
 	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser)) {
+		k8s_set_err(err, errlen, "%s: cannot initialize the YAML parser", name);
+		return NULL;
+	}
+	/* the nesting first: libyaml's loader builds every level (and its
+	 * scanner is quadratic in the depth) */
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	size_t dl, dc;
+	if (k8s_yaml_too_deep(&parser, K8S_YAML_MAX_DEPTH, &dl, &dc)) {
+		k8s_set_err(err, errlen, "%s:%zu:%zu: nested deeper than %d levels", name, dl, dc,
+			    K8S_YAML_MAX_DEPTH);
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	yaml_parser_delete(&parser);
 	if (!yaml_parser_initialize(&parser)) {
 		k8s_set_err(err, errlen, "%s: cannot initialize the YAML parser", name);
 		return NULL;

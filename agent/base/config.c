@@ -4,7 +4,7 @@
  * error messages all come from it, so adding a key is one line. */
 #include "config.h"
 #include "util.h"
-#include "yamldepth.h"
+#include "k8s_yamldepth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -839,13 +839,13 @@ int vg_config_load(struct vg_config *cfg, const char *path, bool missing_ok, cha
 	size_t dl, dc;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
-	int deep = vg_yaml_too_deep(&parser, VG_YAML_MAX_DEPTH, &dl, &dc);
+	int deep = k8s_yaml_too_deep(&parser, K8S_YAML_MAX_DEPTH, &dl, &dc);
 	yaml_parser_delete(&parser);
 	if (deep || fseek(f, 0, SEEK_SET)) {
 		if (deep)
 			snprintf(err, errlen,
 				 "%s:%zu:%zu: lists and mappings nested deeper than %d levels",
-				 path, dl, dc, VG_YAML_MAX_DEPTH);
+				 path, dl, dc, K8S_YAML_MAX_DEPTH);
 		else
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		fclose(f);

@@ -21,7 +21,7 @@
  */
 #include "rules_int.h"
 #include "util.h"
-#include "yamldepth.h"
+#include "k8s_yamldepth.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -560,12 +560,12 @@ int vg_ruleset_add_text(struct vg_ruleset *rs, const char *name, const char *tex
 	size_t dl, dc;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	int deep = vg_yaml_too_deep(&parser, VG_YAML_MAX_DEPTH, &dl, &dc);
+	int deep = k8s_yaml_too_deep(&parser, K8S_YAML_MAX_DEPTH, &dl, &dc);
 	yaml_parser_delete(&parser);
 	if (deep) {
 		vg_diag_add(d, 1, l.file, (int)dl, (int)dc,
 			    "invalid YAML: lists and mappings nested deeper than %d levels",
-			    VG_YAML_MAX_DEPTH);
+			    K8S_YAML_MAX_DEPTH);
 		free(l.cmap);
 		return 1;
 	}

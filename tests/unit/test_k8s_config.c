@@ -243,6 +243,28 @@ static uint64_t fake_clock(void)
 	return fake_now;
 }
 
+/* A kubeconfig nested 100,000 deep: refused with its position at once,
+ * never a crash in the loader's recursion or a quadratic scan. */
+static void test_too_deep(void **state)
+{
+	(void)state;
+	size_t n = 100000;
+	char *text = malloc(2 * n + 64);
+	size_t len = (size_t)sprintf(text, "apiVersion: v1\nclusters: ");
+	for (size_t i = 0; i < n; i++)
+		text[len++] = '[';
+	for (size_t i = 0; i < n; i++)
+		text[len++] = ']';
+	text[len++] = '\n';
+	text[len] = 0;
+	char err[512];
+	struct k8s_config *c = load(text, NULL, err);
+	assert_null(c);
+	assert_non_null(strstr(err, "kc.yaml:2:"));
+	assert_non_null(strstr(err, "nested deeper than 256 levels"));
+	free(text);
+}
+
 static void test_token_reread(void **state)
 {
 	(void)state;
@@ -328,7 +350,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_current_context), cmocka_unit_test(test_named_context),
 		cmocka_unit_test(test_insecure),	cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_token_reread),	cmocka_unit_test(test_in_cluster),
+		cmocka_unit_test(test_too_deep),	cmocka_unit_test(test_token_reread),
+		cmocka_unit_test(test_in_cluster),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

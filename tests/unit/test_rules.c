@@ -736,7 +736,7 @@ static void test_many_items(void **unused)
 
 /* 100,000 nested flow sequences: libyaml's scanner is quadratic in the
  * depth (about 20 s), so the loader refuses the first collection past
- * VG_YAML_MAX_DEPTH before loading, at its position, in well under 2 s of
+ * K8S_YAML_MAX_DEPTH before loading, at its position, in well under 2 s of
  * CPU; block nesting is bounded the same way. */
 static void test_deep_nesting(void **unused)
 {

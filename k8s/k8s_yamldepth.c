@@ -1,7 +1,7 @@
-/* yamldepth.c - see yamldepth.h. */
-#include "yamldepth.h"
+/* k8s_yamldepth.c - see k8s_yamldepth.h. */
+#include "k8s_yamldepth.h"
 
-int vg_yaml_too_deep(yaml_parser_t *p, int max, size_t *line, size_t *col)
+int k8s_yaml_too_deep(yaml_parser_t *p, int max, size_t *line, size_t *col)
 {
 	int depth = 0;
 	for (;;) {
