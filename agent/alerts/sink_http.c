@@ -19,6 +19,7 @@
 #include "httpc.h"
 #include "httpka.h"
 #include "log.h"
+#include "held.h"
 #include "sink.h"
 #include "util.h"
 
@@ -54,6 +55,7 @@ struct http {
 	unsigned batch_age_ms;
 	char *bbuf;
 	size_t blen, bcap, bn;
+	struct vg_held held; /* the batch's alerts, by namespace */
 	uint64_t bt0;
 
 	/* the request in flight */
@@ -269,13 +271,13 @@ static int send_batch(struct vg_sink *s, struct http *h, char *err, size_t errle
 		return 0;
 	if (h->batch == VG_HTTP_BATCH_ARRAY)
 		h->bbuf[h->blen++] = ']';
-	uint64_t n = h->bn;
+	size_t n = h->bn;
 	int rc = post(s, h, h->bbuf, h->blen, err, errlen);
 	h->bn = h->blen = 0;
 	if (rc)
-		vg_sink_settle(s, 0, n, s->reason ? s->reason : VG_SINK_R_ERROR);
+		vg_held_failed(s, &h->held, n, s->reason ? s->reason : VG_SINK_R_ERROR);
 	else
-		vg_sink_settle(s, n, 0, NULL);
+		vg_held_sent(s, &h->held, n);
 	return rc;
 }
 
@@ -301,6 +303,7 @@ static int http_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, 
 	if (h->batch == VG_HTTP_BATCH_NDJSON)
 		h->bbuf[h->blen++] = '\n';
 	h->bn++;
+	vg_held_push(&h->held, a);
 	if ((h->bn >= h->batch_max || h->blen >= h->batch_max_bytes ||
 	     vg_now_mono_ns() - h->bt0 >= (uint64_t)h->batch_age_ms * 1000000ull) &&
 	    send_batch(s, h, err, errlen))
@@ -325,6 +328,7 @@ static void http_free(struct http *h)
 		httpka_free(&h->k);
 	nc_tls_free(h->tls);
 	free(h->bbuf);
+	vg_held_free(&h->held);
 	for (size_t i = 0; i < h->nheaders; i++) {
 		free(h->hname[i]);
 		free(h->hvalue[i]);

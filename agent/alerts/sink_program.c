@@ -13,6 +13,7 @@
  * failed (program_exit).  A program that exits is restarted with
  * exponential backoff, reset once it has run for a while.
  */
+#include "held.h"
 #include "log.h"
 #include "sink.h"
 #include "util.h"
@@ -45,6 +46,7 @@ struct program {
 	uint64_t written; /* bytes written into this pipe */
 	uint64_t *ends;	  /* held lines: the offset where each ends (a ring) */
 	size_t head, count, cap;
+	struct vg_held held; /* their alerts' namespaces, in the same order */
 	uint64_t started_ns, restart_at_ns;
 	unsigned wait_ms; /* the next backoff */
 	char *line;
@@ -66,7 +68,7 @@ static void progress(struct vg_sink *s, struct program *p)
 		p->count--;
 		n++;
 	}
-	vg_sink_settle(s, n, 0, NULL);
+	vg_held_sent(s, &p->held, n);
 }
 
 static void hold(struct program *p, uint64_t end)
@@ -89,7 +91,7 @@ static void hold(struct program *p, uint64_t end)
 static void ended(struct vg_sink *s, struct program *p, bool kill_it, const char *reason)
 {
 	progress(s, p);
-	vg_sink_settle(s, 0, p->count, reason);
+	vg_held_failed(s, &p->held, p->count, reason);
 	p->count = p->head = 0;
 	if (p->wr >= 0)
 		close(p->wr);
@@ -257,6 +259,7 @@ static int program_deliver(struct vg_sink *s, const struct vg_alert *a, char *er
 		int w = write_line(s, p, n + 1, &partial);
 		if (w == W_OK_) {
 			hold(p, p->written);
+			vg_held_push(&p->held, a);
 			return VG_SINK_HELD;
 		}
 		if (w == W_TIMEOUT) {
@@ -315,6 +318,7 @@ static void program_close(struct vg_sink *s)
 		free(*a);
 	free(p->argv);
 	free(p->ends);
+	vg_held_free(&p->held);
 	free(p->line);
 	free(p);
 	free(s);

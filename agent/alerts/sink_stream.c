@@ -15,6 +15,7 @@
  * with MSG_DONTWAIT).  Once the dispatcher gives up, only what fits at
  * once is still written; the rest fails with reason shutdown.  Regular
  * files never block for long and are written whole. */
+#include "held.h"
 #include "log.h"
 #include "sink.h"
 #include "util.h"
@@ -44,13 +45,14 @@ struct stream {
 	char *path;
 	char *buf; /* whole lines, each '\n'-terminated */
 	size_t len, cap;
-	size_t held; /* alerts in buf, not yet counted */
+	struct vg_held held; /* the alerts in buf, not yet counted */
 	/* A line the last write cut short (the disk filled up mid-line): its
 	 * first owe_done bytes are in the file.  The next write finishes it
 	 * before anything else, so no line is ever glued to another; its
 	 * alert is counted once it is complete. */
 	char *owe;
 	size_t owe_len, owe_done;
+	char *owe_ns; /* the namespace of its alert's Rule object (NULL: none) */
 };
 
 static const char *where(const struct stream *st)
@@ -141,6 +143,9 @@ static int pay_owed(struct vg_sink *s, int *err_no)
 	free(st->owe);
 	st->owe = NULL;
 	st->owe_len = st->owe_done = 0;
+	st->owe_ns = NULL;
+	free(st->owe_ns);
+	st->owe_ns = NULL;
 	vg_sink_settle(s, 1, 0, NULL);
 	return 0;
 }
@@ -166,7 +171,9 @@ static void drop_owed(struct vg_sink *s, const char *reason)
 	free(st->owe);
 	st->owe = NULL;
 	st->owe_len = st->owe_done = 0;
-	vg_sink_settle(s, 0, 1, reason);
+	vg_sink_settle_ns(s, 0, 1, reason, st->owe_ns);
+	free(st->owe_ns);
+	st->owe_ns = NULL;
 }
 
 /* Write the buffered lines.  Each complete line is an alert sent; on a
@@ -178,8 +185,8 @@ static int stream_flush(struct vg_sink *s, char *err, size_t errlen)
 	struct stream *st = s->impl;
 	int err_no = 0;
 	if (pay_owed(s, &err_no)) {
-		vg_sink_settle(s, 0, st->held, reason_of(err_no));
-		st->len = st->held = 0;
+		vg_held_failed(s, &st->held, vg_held_count(&st->held), reason_of(err_no));
+		st->len = 0;
 		snprintf(err, errlen, "writing %s: %s (%s)", where(st), strerror(err_no),
 			 "a line still cut short");
 		return -1;
@@ -188,8 +195,8 @@ static int stream_flush(struct vg_sink *s, char *err, size_t errlen)
 		return 0;
 	size_t done = write_some(st, st->buf, st->len, &err_no);
 	if (done == st->len) {
-		vg_sink_settle(s, st->held, 0, NULL);
-		st->len = st->held = 0;
+		vg_held_sent(s, &st->held, vg_held_count(&st->held));
+		st->len = 0;
 		return 0;
 	}
 	size_t sent = 0, start = 0; /* start: of the line done falls in */
@@ -198,7 +205,8 @@ static int stream_flush(struct vg_sink *s, char *err, size_t errlen)
 			sent++;
 			start = i + 1;
 		}
-	size_t failed = st->held - sent;
+	vg_held_sent(s, &st->held, sent);
+	size_t failed = vg_held_count(&st->held);
 	if (done > start) { /* a line cut: finish it later */
 		size_t end = start;
 		while (st->buf[end] != '\n')
@@ -207,10 +215,11 @@ static int stream_flush(struct vg_sink *s, char *err, size_t errlen)
 		st->owe = vg_xmalloc(st->owe_len);
 		memcpy(st->owe, st->buf + start, st->owe_len);
 		st->owe_done = done - start;
+		st->owe_ns = vg_held_take(&st->held);
 		failed--;
 	}
-	vg_sink_settle(s, sent, failed, reason_of(err_no));
-	st->len = st->held = 0;
+	vg_held_failed(s, &st->held, failed, reason_of(err_no));
+	st->len = 0;
 	snprintf(err, errlen, "writing %s: %s (%zu alerts lost)", where(st), strerror(err_no),
 		 failed);
 	return -1;
@@ -230,7 +239,7 @@ static int stream_deliver(struct vg_sink *s, const struct vg_alert *a, char *err
 	memcpy(st->buf + st->len, line, n);
 	st->buf[st->len + n] = '\n';
 	st->len += n + 1;
-	st->held++;
+	vg_held_push(&st->held, a);
 	return VG_SINK_HELD;
 }
 
@@ -271,6 +280,7 @@ static void stream_close(struct vg_sink *s)
 		close(st->fd);
 	free(st->buf);
 	free(st->path);
+	vg_held_free(&st->held);
 	free(st);
 	free(s);
 }
@@ -293,7 +303,8 @@ static struct vg_sink *stream_new(const char *name, int fd, bool owned, const ch
 	st->owned = owned;
 	st->text = text;
 	st->path = path ? vg_xstrdup(path) : NULL;
-	st->len = st->held = 0;
+	st->len = 0;
+	memset(&st->held, 0, sizeof(st->held));
 	st->cap = BUFSZ;
 	st->buf = vg_xmalloc(st->cap);
 	st->owe = NULL;

@@ -468,6 +468,7 @@ static void test_file_sink(void **state)
 
 struct tally {
 	uint64_t sent, failed;
+	uint64_t failed_team; /* of those, under namespace team-a */
 	int other_reasons;
 };
 
@@ -477,7 +478,10 @@ static void tally_settle(void *ctx, uint64_t sent, uint64_t failed, const char *
 	struct tally *t = ctx;
 	t->sent += sent;
 	t->failed += failed;
-	(void)ns;
+	if (ns && !strcmp(ns, "team-a"))
+		t->failed_team += failed;
+	else if (ns && *ns)
+		t->other_reasons++; /* no other namespace was sent */
 	if (failed && strcmp(reason, VG_SINK_R_NO_SPACE))
 		t->other_reasons++;
 }
@@ -535,6 +539,8 @@ static void test_file_sink_disk_full(void **state)
 			snprintf(j, sizeof(j), "{\"n\":%d,\"pad\":\"%.*s\"}", n, 11 + n % 17,
 				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 			struct vg_alert *a = mk("r", VG_PRIO_NOTICE, j);
+			if (n % 3 == 0) /* a team's Rule raised it */
+				vg_alert_set_origin(a, "Rule", "team-a", "r", 1);
 			assert_int_equal(s->ops->deliver(s, a, err, sizeof(err)), VG_SINK_HELD);
 			vg_alert_unref(a);
 			if (i % 7 == 6) /* the dispatcher flushes when its queue runs empty */
@@ -558,6 +564,12 @@ static void test_file_sink_disk_full(void **state)
 	/* after space returned every alert of the last phase is there */
 	for (int i = 2 * TOTAL / 3; i < TOTAL; i++)
 		assert_true(seen[i]);
+	/* the team's lost alerts are counted under its namespace, exactly */
+	uint64_t team_lost = 0;
+	for (int i = 0; i < TOTAL; i += 3)
+		team_lost += !seen[i];
+	assert_true(team_lost > 0);
+	assert_int_equal(t.failed_team, team_lost);
 	free(text);
 	unlink(path);
 	rmdir(dir);
