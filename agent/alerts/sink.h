@@ -115,6 +115,11 @@ static inline bool vg_sink_giving_up(const struct vg_sink *s)
 	return atomic_load_explicit(&((struct vg_sink *)s)->give_up, memory_order_relaxed);
 }
 
+/* Sleep until the monotonic clock reaches until_ns, in short steps,
+ * returning early once the sink gives up (a backoff or a restart wait
+ * never holds the shutdown). */
+void vg_sink_sleep_until(const struct vg_sink *s, uint64_t until_ns);
+
 /* --- the built-in sinks ---------------------------------------------------- */
 
 /* Lines on a file descriptor the sink does not own (stdout): text or JSON. */

@@ -220,22 +220,6 @@ static int attempt(struct vg_sink *s, struct http *h)
 	return h->done == 1 ? 0 : -1;
 }
 
-/* Sleep ms in short steps, returning early when the sink gives up. */
-static void backoff_sleep(struct vg_sink *s, unsigned ms)
-{
-	uint64_t until = vg_now_mono_ns() + (uint64_t)ms * 1000000ull;
-	while (!vg_sink_giving_up(s)) {
-		uint64_t now = vg_now_mono_ns();
-		if (now >= until)
-			return;
-		uint64_t left = until - now;
-		if (left > 20000000ull)
-			left = 20000000ull;
-		struct timespec ts = {0, (long)left};
-		nanosleep(&ts, NULL);
-	}
-}
-
 /* POST body with retries: 0, or -1 with s->reason and err. */
 static int post(struct vg_sink *s, struct http *h, const char *body, size_t len, char *err,
 		size_t errlen)
@@ -255,7 +239,7 @@ static int post(struct vg_sink *s, struct http *h, const char *body, size_t len,
 			break;
 		vg_log(VG_LOG_DEBUG, "sink %s: %s; retry %u in %u ms", s->name, h->why, i + 1,
 		       wait);
-		backoff_sleep(s, wait);
+		vg_sink_sleep_until(s, vg_now_mono_ns() + (uint64_t)wait * 1000000ull);
 		wait = wait * 2 > h->backoff_max_ms ? h->backoff_max_ms : wait * 2;
 	}
 	s->reason = h->reason;

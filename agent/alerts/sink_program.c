@@ -182,18 +182,6 @@ static int start(struct vg_sink *s, struct program *p, char *err, size_t errlen)
 	return 0;
 }
 
-static void sleep_until(struct vg_sink *s, uint64_t t)
-{
-	while (!vg_sink_giving_up(s)) {
-		uint64_t now = vg_now_mono_ns();
-		if (now >= t)
-			return;
-		uint64_t left = t - now > 20000000ull ? 20000000ull : t - now;
-		struct timespec ts = {0, (long)left};
-		nanosleep(&ts, NULL);
-	}
-}
-
 enum { W_OK_, W_EXITED, W_TIMEOUT };
 
 /* Write the whole line: W_OK_, W_EXITED (the reader is gone) or
@@ -244,7 +232,7 @@ static int program_deliver(struct vg_sink *s, const struct vg_alert *a, char *er
 			return -1;
 		}
 		if (!p->pid) {
-			sleep_until(s, p->restart_at_ns);
+			vg_sink_sleep_until(s, p->restart_at_ns);
 			if (vg_sink_giving_up(s))
 				continue;
 			if (start(s, p, err, errlen)) {

@@ -217,19 +217,6 @@ struct syslog {
 	size_t framecap;
 };
 
-static void backoff_sleep(struct vg_sink *s, unsigned ms)
-{
-	uint64_t until = vg_now_mono_ns() + (uint64_t)ms * 1000000ull;
-	while (!vg_sink_giving_up(s)) {
-		uint64_t now = vg_now_mono_ns();
-		if (now >= until)
-			return;
-		uint64_t left = until - now > 20000000ull ? 20000000ull : until - now;
-		struct timespec ts = {0, (long)left};
-		nanosleep(&ts, NULL);
-	}
-}
-
 static int syslog_deliver(struct vg_sink *s, const struct vg_alert *a, char *err, size_t errlen)
 {
 	struct syslog *g = s->impl;
@@ -280,7 +267,7 @@ static int syslog_deliver(struct vg_sink *s, const struct vg_alert *a, char *err
 		}
 		if (i >= g->retries)
 			break;
-		backoff_sleep(s, wait);
+		vg_sink_sleep_until(s, vg_now_mono_ns() + (uint64_t)wait * 1000000ull);
 		wait = wait * 2 > g->backoff_max_ms ? g->backoff_max_ms : wait * 2;
 	}
 	s->reason = reason;
