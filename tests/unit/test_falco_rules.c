@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "falco_dir.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +25,7 @@ static void test_official_rules(void **unused)
 {
 	(void)unused;
 	char dir[4096];
-	const char *env = getenv("VIGIL_FALCO_RULES");
-	const char *src = getenv("VIGIL_SRC");
-	if (env)
-		snprintf(dir, sizeof(dir), "%s", env);
-	else
-		snprintf(dir, sizeof(dir), "%s/../shared/falco-rules", src ? src : ".");
+	falco_rules_dir(dir, sizeof(dir));
 
 	struct vg_ruleset *rs = vg_ruleset_new();
 	struct vg_diag d = {0};

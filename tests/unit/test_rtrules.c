@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "falco_dir.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +47,7 @@ static int setup(void **unused)
 {
 	(void)unused;
 	char dir[4096];
-	const char *env = getenv("VIGIL_FALCO_RULES");
-	const char *src = getenv("VIGIL_SRC");
-	if (env)
-		snprintf(dir, sizeof(dir), "%s", env);
-	else
-		snprintf(dir, sizeof(dir), "%s/../shared/falco-rules", src ? src : ".");
+	falco_rules_dir(dir, sizeof(dir));
 	static const char *const files[] = {"falco_rules.yaml", "falco-incubating_rules.yaml",
 					    "falco-sandbox_rules.yaml"};
 	struct vg_ruleset *rs = vg_ruleset_new();
