@@ -30,20 +30,36 @@
 #include <linux/types.h>
 #endif
 
+/* Inlined in the BPF program: an outlined helper costs a call, and a
+ * function of more than five arguments cannot be one there. */
+#ifdef __bpf__
+#define VG_PF_FN static inline __attribute__((always_inline))
+#else
+#define VG_PF_FN static inline
+#endif
+
+/* 8 bytes at p as one load.  In BPF a memcpy of unknown alignment becomes
+ * eight byte loads and shifts; x86 and the verifier (without
+ * BPF_F_STRICT_ALIGNMENT) take an unaligned load.  User space keeps to
+ * memcpy, which compiles to one load there too. */
+#ifdef __bpf__
+#define VG_PF_LOAD64(v, p) ((v) = *(const __u64 *)(const void *)(p))
+#else
+#define VG_PF_LOAD64(v, p) __builtin_memcpy(&(v), (p), 8)
+#endif
+
 #define VG_PF_CLAUSES 16
 #define VG_PF_PREFIX 32 /* bytes of a clause's path prefix */
 #define VG_PF_SCAN 128	/* path bytes inspected: a longer path is not simple */
 #define VG_PF_BUF 256	/* the path buffer the predicate reads (power of two) */
 #define VG_PF_TAILS 8	/* component hashes a clause's tail test holds for */
 
-/* tail tests (clause.tkind): the FNV-1a hash of the path's last component
- * (fd.filename) or of the one before it (the last of fd.directory) must be
- * one of the clause's th[0..nt) */
+/* tail tests (clause.tkind): the hash (vg_pf_hash) of the path's last
+ * component (fd.filename) or of the one before it (the last of
+ * fd.directory) must be one of the clause's th[0..nt) */
 #define VG_PF_TAIL_NONE 0
 #define VG_PF_TAIL_BASE 1
 #define VG_PF_TAIL_PARENT 2
-#define VG_PF_FNV_OFF 2166136261u
-#define VG_PF_FNV_PRIME 16777619u
 
 /* return-value classes (clause.ret) */
 #define VG_PF_RET_OK 1	 /* ret >= 0 */
@@ -108,6 +124,18 @@ struct vg_pf_sc {
 	__u8 masked;
 	__u8 pad;
 	__u16 cmask[8];
+	/* (vg_pf_sc_masks, with masked) the clauses that test the path, the
+	 * ones that hold only for paths that are not simple, the ones that
+	 * test the last component's hash and the one before's */
+	__u16 pmask, nsmask, tbase, tparent;
+	/* for a simple path p: the clauses whose prefix test p[1] passes
+	 * (all but the ones with a prefix of 2 bytes or more and another
+	 * second byte), so that most fail without being looked at */
+	__u16 second[256];
+	/* bit (h & 255) set for each hash h a tail test of the kind holds
+	 * for ([0]: the last component, [1]: the one before): a path whose
+	 * component's bit is clear fails every such test at once */
+	__u64 bloom[2][4];
 	struct vg_pf_clause c[VG_PF_CLAUSES];
 };
 
@@ -120,7 +148,7 @@ struct vg_pf_sc {
 	 : (oflags & 3) == 1 ? f->cmask[(k) + 1]                                                   \
 	 : (oflags & 3) == 2 ? f->cmask[(k) + 2]                                                   \
 			     : f->cmask[(k) + 3])
-static __inline __u32 vg_pf_cands(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags)
+VG_PF_FN __u32 vg_pf_cands(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags)
 {
 	if (!f->masked)
 		return 0xffff;
@@ -130,45 +158,159 @@ static __inline __u32 vg_pf_cands(const struct vg_pf_sc *f, __s64 ret, __u32 ofl
 }
 #undef VG_PF_CANDS
 
-/* Whether p (VG_PF_BUF bytes, NUL-terminated within) is a simple path;
- * for one, the hashes of its last two components (tails[0]: the last,
- * tails[1]: the one before, the hash of "" when it has one component) and
- * tails[2] = 1 when they mean something (no trailing '/', not the root). */
-static __inline int vg_pf_simple(const char *p, __u32 *tails)
+/* The path is inspected a word (8 bytes, little-endian) at a time: a
+ * byte loop cost the kernel more than the rest of the decision together
+ * (about 3 ns a byte on the open+close loop). */
+#define VG_PF_ONES 0x0101010101010101ull
+#define VG_PF_LOW7 0x7f7f7f7f7f7f7f7full
+
+/* 0x80 in each byte of w that is the byte of c8 (c * VG_PF_ONES): exact,
+ * no borrow from one byte into the next. */
+VG_PF_FN __u64 vg_pf_eqb(__u64 w, __u64 c8)
 {
-	tails[2] = 0;
-	if (p[0] != '/')
+	__u64 x = w ^ c8;
+	return ~(((x & VG_PF_LOW7) + VG_PF_LOW7) | x | VG_PF_LOW7);
+}
+
+/* Word w of path p. */
+VG_PF_FN __u64 vg_pf_word(const char *p, __u32 w)
+{
+	__u64 v;
+	VG_PF_LOAD64(v, &p[(w * 8) & (VG_PF_BUF - 8)]);
+	return v;
+}
+
+/* v with its bytes from its first NUL on cleared (the buffer holds what
+ * earlier paths left after a path's NUL): below the lowest zero byte's
+ * bit, found as the lowest 0x80 of its mask. */
+VG_PF_FN __u64 vg_pf_to_nul(__u64 v)
+{
+	__u64 z = vg_pf_eqb(v, 0);
+	return v & (((z & -z) >> 7) - 1);
+}
+
+/* The index of the highest byte marked 0x80 in m (m != 0), without a
+ * loop or branch: the lowest marked byte of the byte-reversed m, found by
+ * a multiplication that moves its index into the top byte. */
+VG_PF_FN __u32 vg_pf_hibyte(__u64 m)
+{
+	__u64 r = __builtin_bswap64(m);
+	__u64 lo = (r & -r) >> 7;
+	return 7 - (__u32)((lo * 0x0001020304050607ull) >> 56);
+}
+
+/* Whether p (its length with the NUL: n, 0 for none) is a simple path:
+ * absolute, shorter than VG_PF_SCAN, no "//", no component starting with
+ * '.' and no "..".
+ * For the verifier, the loops here compare counters derived from the
+ * length, never the length itself: a comparison narrows the register it
+ * tests, and a length narrowed differently at each exit of a loop would
+ * have what follows walked once per exit. */
+VG_PF_FN int vg_pf_simple(const char *p, __u32 n)
+{
+	if (n < 2 || n > VG_PF_SCAN || p[0] != '/')
 		return 0;
-	char prev = '/';
-	__u32 h = VG_PF_FNV_OFF, hp = VG_PF_FNV_OFF;
-	for (int i = 1; i < VG_PF_SCAN; i++) {
-		char c = p[i & (VG_PF_BUF - 1)];
-		if (c == 0) {
-			tails[0] = h;
-			tails[1] = hp;
-			tails[2] = prev != '/';
-			return 1;
-		}
-		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '.'))
-			return 0;
-		if (c == '/') {
-			hp = h;
-			h = VG_PF_FNV_OFF;
-		} else {
-			h = (h ^ (__u8)c) * VG_PF_FNV_PRIME;
-		}
-		prev = c;
+	__u32 l = n - 1, nw = (l + 7) >> 3;
+	__u64 sp = 0, dp = 0, bad = 0;
+	for (__u32 w = 0; w < VG_PF_SCAN / 8; w++) {
+		if (w >= nw)
+			break;
+		__u64 v = vg_pf_to_nul(vg_pf_word(p, w));
+		__u64 s = vg_pf_eqb(v, '/' * VG_PF_ONES), d = vg_pf_eqb(v, '.' * VG_PF_ONES);
+		/* s1, d1: the byte before each byte is a '/', a '.' */
+		__u64 s1 = s << 8 | sp, d1 = d << 8 | dp;
+		bad |= (s1 & (s | d)) | (d1 & d);
+		sp = s >> 56;
+		dp = d >> 56;
+	}
+	return !bad;
+}
+
+/* The position of the last '/' before position e (0 < e < VG_PF_SCAN)
+ * in simple path p; p[0] is one.  The word that holds e first, without
+ * its bytes from e on, then the words before it. */
+VG_PF_FN __u32 vg_pf_slash_before(const char *p, __u32 e)
+{
+	__u32 we = (e >> 3) & (VG_PF_SCAN / 8 - 1);
+	__u64 s = vg_pf_eqb(vg_pf_word(p, we), '/' * VG_PF_ONES) & ((1ull << ((e & 7) * 8)) - 1);
+	/* masked: one range for every exit, so that the verifier walks
+	 * what follows once */
+	if (s)
+		return (we * 8 + vg_pf_hibyte(s)) & (VG_PF_SCAN - 1);
+	for (__u32 i = 1; i < VG_PF_SCAN / 8; i++) {
+		if (i > we)
+			break;
+		__u32 w = we - i;
+		s = vg_pf_eqb(vg_pf_word(p, w), '/' * VG_PF_ONES);
+		if (s)
+			return (w * 8 + vg_pf_hibyte(s)) & (VG_PF_SCAN - 1);
 	}
 	return 0;
 }
 
-/* FNV-1a of n bytes (user space: the engine's side of the tail tests). */
-static __inline __u32 vg_pf_hash(const char *s, __u32 n)
+/* A component's hash for the tail tests, a word at a time: the engine
+ * hashes the names of the rules with vg_pf_hash, the kernel the path's
+ * components with vg_pf_chash; the same value for the same bytes.  A
+ * component longer than VG_PF_CMAX has none (its tail tests hold). */
+#define VG_PF_CMAX 64
+#define VG_PF_HMUL 0x9e3779b97f4a7c15ull
+VG_PF_FN __u64 vg_pf_hstep(__u64 h, __u64 w)
 {
-	__u32 h = VG_PF_FNV_OFF;
-	for (__u32 i = 0; i < n; i++)
-		h = (h ^ (__u8)s[i]) * VG_PF_FNV_PRIME;
-	return h;
+	h = (h ^ w) * VG_PF_HMUL;
+	return h ^ (h >> 32);
+}
+
+VG_PF_FN __u32 vg_pf_hend(__u64 h)
+{
+	return (__u32)(h ^ (h >> 29));
+}
+
+/* The hash of the len (<= VG_PF_CMAX) bytes of p from a (a <= VG_PF_SCAN). */
+VG_PF_FN __u32 vg_pf_chash(const char *p, __u32 a, __u32 len)
+{
+	__u64 h = (__u64)len * VG_PF_HMUL;
+	for (__u32 k = 0; k < VG_PF_CMAX / 8; k++) {
+		if (k * 8 >= len)
+			break;
+		__u64 w;
+		VG_PF_LOAD64(w, &p[(a + k * 8) & (VG_PF_BUF - 1)]);
+		__u32 r = len - k * 8;
+		if (r < 8)
+			w &= (1ull << (r * 8)) - 1;
+		h = vg_pf_hstep(h, w);
+	}
+	return vg_pf_hend(h);
+}
+
+/* vg_pf_chash of the n bytes at s (user space: the engine's side). */
+VG_PF_FN __u32 vg_pf_hash(const char *s, __u32 n)
+{
+	__u64 h = (__u64)n * VG_PF_HMUL;
+	for (__u32 k = 0; k * 8 < n; k++) {
+		__u64 w = 0;
+		__u32 r = n - k * 8;
+		__builtin_memcpy(&w, s + k * 8, r < 8 ? r : 8);
+		h = vg_pf_hstep(h, w);
+	}
+	return vg_pf_hend(h);
+}
+
+/* For simple path p of length l: the hashes of its last component
+ * (tails[0]) and of the one before (tails[1], the hash of "" when it has
+ * one component); 0 when they mean nothing (a trailing '/', the root, a
+ * component longer than VG_PF_CMAX). */
+VG_PF_FN int vg_pf_tails(const char *p, __u32 l, __u32 *tails)
+{
+	if (l < 2 || l > VG_PF_SCAN || p[(l - 1) & (VG_PF_BUF - 1)] == '/')
+		return 0;
+	__u32 last = vg_pf_slash_before(p, l);
+	__u32 prev = last ? vg_pf_slash_before(p, last) : 0;
+	__u32 bl = l - last - 1, pl = last ? last - prev - 1 : 0;
+	if (bl > VG_PF_CMAX || pl > VG_PF_CMAX)
+		return 0;
+	tails[0] = vg_pf_chash(p, last + 1, bl);
+	tails[1] = vg_pf_chash(p, prev + 1, pl);
+	return 1;
 }
 
 /* Whether simple path p starts with c's prefix: a word at a time (the
@@ -180,7 +322,7 @@ static __inline __u32 vg_pf_hash(const char *s, __u32 n)
 		if ((pw[w] ^ cw[w]) & m)                                                           \
 			return 0;                                                                  \
 	}
-static __inline int vg_pf_prefix_ok(const char *p, const struct vg_pf_clause *c)
+VG_PF_FN int vg_pf_prefix_ok(const char *p, const struct vg_pf_clause *c)
 {
 	const __u64 *pw = (const __u64 *)p, *cw = (const __u64 *)c->prefix;
 	__u32 pl = c->plen;
@@ -192,23 +334,54 @@ static __inline int vg_pf_prefix_ok(const char *p, const struct vg_pf_clause *c)
 }
 #undef VG_PF_WORD
 
-/* The predicate.  ret: the return value; oflags/have_flags: the open
- * flags when they could be read (else every access mode and flag test
- * holds); p: the path (VG_PF_BUF bytes), have_path 0 when there is none or
- * it could not be read (then it is not simple). */
-static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags,
-			       const char *p, int have_path)
+/* The predicate: 0 drop, 1 keep (VG_PF_DROP_PATH: dropped after a
+ * clause that tests the path failed on it, so the path's aliases matter).
+ * ret: the return value; oflags/have_flags: the open flags when they could
+ * be read (else every access mode and flag test holds); p: the path
+ * (VG_PF_BUF bytes), n its length with the NUL, 0 when there is none or it
+ * could not be read (then it is not simple). */
+#define VG_PF_DROP 0
+#define VG_PF_KEEP 1
+#define VG_PF_DROP_PATH 2
+VG_PF_FN int vg_pf_bloom(const __u64 *b, __u32 h)
+{
+	return (int)((b[(h >> 6) & 3] >> (h & 63)) & 1);
+}
+
+VG_PF_FN int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int have_flags,
+			const char *p, __u32 n)
 {
 	__u32 cand = vg_pf_cands(f, ret, oflags, have_flags);
 	if (!cand)
-		return 0;
-	__u32 tails[3] = {0, 0, 0};
-	int simple = have_path && f->pathcheck ? vg_pf_simple(p, tails) : 0;
+		return VG_PF_DROP;
+	__u32 tails[2] = {0, 0};
+	int simple = f->pathcheck && (!f->masked || (cand & f->pmask)) ? vg_pf_simple(p, n) : 0;
+	int tails_ok = 0, by_path = 0;
+	if (simple && f->masked) {
+		/* the path's tests, as masks first: what is left is looked at
+		 * one clause at a time */
+		__u32 was = cand;
+		cand &= ~(__u32)f->nsmask;
+		cand &= f->second[(__u8)p[1]];
+		if (cand & (f->tbase | f->tparent)) {
+			/* before the loop, not in it: the verifier walks it once */
+			tails_ok = vg_pf_tails(p, n - 1, tails);
+			if (tails_ok && !vg_pf_bloom(f->bloom[0], tails[0]))
+				cand &= ~(__u32)f->tbase;
+			if (tails_ok && !vg_pf_bloom(f->bloom[1], tails[1]))
+				cand &= ~(__u32)f->tparent;
+		}
+		by_path = cand != was;
+		if (!cand)
+			return by_path ? VG_PF_DROP_PATH : VG_PF_DROP;
+	} else if (simple) {
+		tails_ok = vg_pf_tails(p, n - 1, tails);
+	}
 	__u8 rc = ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
 	__u8 acc = have_flags ? (__u8)(1u << (oflags & 3)) : VG_PF_ACC_ANY;
-	__u32 n = f->n;
+	__u32 nc = f->n;
 	for (__u32 i = 0; i < VG_PF_CLAUSES; i++) {
-		if (i >= n)
+		if (i >= nc)
 			break;
 		if (!(cand & (1u << i)))
 			continue;
@@ -217,9 +390,11 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 			continue;
 		if (have_flags && (oflags & c->flags_all) != c->flags_all)
 			continue;
-		if (c->nonsimple && simple)
+		if (c->nonsimple && simple) {
+			by_path = 1;
 			continue;
-		if (c->tkind && simple && tails[2]) {
+		}
+		if (c->tkind && tails_ok) {
 			__u32 h = c->tkind == VG_PF_TAIL_BASE ? tails[0] : tails[1];
 			int found = 0;
 			for (int j = 0; j < VG_PF_TAILS; j++) {
@@ -230,14 +405,18 @@ static __inline int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags
 					break;
 				}
 			}
-			if (!found)
+			if (!found) {
+				by_path = 1;
 				continue;
+			}
 		}
-		if (c->plen && simple && !vg_pf_prefix_ok(p, c))
+		if (c->plen && simple && !vg_pf_prefix_ok(p, c)) {
+			by_path = 1;
 			continue;
-		return 1;
+		}
+		return VG_PF_KEEP;
 	}
-	return 0;
+	return by_path ? VG_PF_DROP_PATH : VG_PF_DROP;
 }
 
 #endif

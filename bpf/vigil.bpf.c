@@ -613,8 +613,8 @@ static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, st
 /* The first n (<= 8) bytes at p as a number, the rest zero. */
 static __always_inline __u64 bytes8(const char *p, __u32 n)
 {
-	__u64 v = 0;
-	__builtin_memcpy(&v, p, 8);
+	__u64 v;
+	VG_PF_LOAD64(v, p);
 	return n >= 8 ? v : v & ((1ull << (n * 8)) - 1);
 }
 
@@ -774,16 +774,18 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 1;
-	int have_path = 0;
+	__u32 pn = 0;
 	s->pf_n = 0;
-	if (!vg_pf_cands(f, ret, (__u32)fl, (int)(fl >> 32)))
-		return 0; /* no clause for this result and access mode */
-	if (f->pathcheck && path) {
+	__u32 cand = vg_pf_cands(f, ret, (__u32)fl, (int)(fl >> 32));
+	if (!cand)
+		return VG_PF_DROP; /* no clause for this result and access mode */
+	/* the path only when a candidate clause tests it */
+	if (f->pathcheck && path && (cand & f->pmask)) {
 		long n = bpf_probe_read_user_str(s->path, VG_PF_BUF, (const void *)path);
-		have_path = n > 0;
-		s->pf_n = n > 0 ? n : 0;
+		pn = n > 0 ? n : 0;
+		s->pf_n = pn;
 	}
-	return vg_pf_keep(f, ret, (__u32)fl, (int)(fl >> 32), s->path, have_path);
+	return vg_pf_keep(f, ret, (__u32)fl, (int)(fl >> 32), s->path, pn);
 }
 
 /* Whether the file a successful open returned as fd may have a name other
@@ -928,9 +930,9 @@ static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d
 	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
 	if (!f)
-		return 1;
+		return VG_PF_KEEP;
 	if (f->n == 0)
-		return 0; /* no clause: nothing of this syscall can matter */
+		return VG_PF_DROP; /* no clause: nothing of this syscall can matter */
 	__u64 fl = 0;
 	if (f->fsrc == VG_PF_FL_ARG && f->farg >= 0 && f->farg < 6) {
 		fl = (__u32)argi(s, f->farg) | (1ull << 32);
@@ -952,14 +954,15 @@ static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
 	__u8 track = f ? f->track : 0;
 	__u32 tgid = pt >> 32;
-	if (pf_keep(s, d, nr, ret)) {
+	int k = pf_keep(s, d, nr, ret);
+	if (k == VG_PF_KEEP) {
 		if (track & VG_PF_TRACK_CLOSE)
 			pf_fd_take(tgid, (int)E(s)->arg[0]); /* sent: forget it */
 		return 1;
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(tgid, (int)E(s)->arg[0]))
 		return 1; /* the state needs it: its fd's open was sent */
-	if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f && f->pathcheck &&
+	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 &&
 	    (modern ? vg_pf_alias_btf(ret) : vg_pf_alias(ret)))
 		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)

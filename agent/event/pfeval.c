@@ -37,20 +37,22 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 	}
 	/* the kernel reads at most VG_PF_BUF - 1 bytes of the path */
 	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
-	int have_path = 0;
+	uint32_t n = 0;
 	if (f->parg >= 0 && r->len[VG_S_PATH0]) {
-		size_t n = r->len[VG_S_PATH0] - 1;
-		if (n > VG_PF_BUF - 1)
-			n = VG_PF_BUF - 1;
-		memcpy(p, r->data, n);
-		have_path = 1;
+		size_t l = r->len[VG_S_PATH0] - 1;
+		if (l > VG_PF_BUF - 1)
+			l = VG_PF_BUF - 1;
+		memcpy(p, r->data, l);
+		n = (uint32_t)strnlen(p, l) + 1;
 	}
-	if (vg_pf_keep(f, r->h.ret, fl, have_flags, p, have_path))
+	int k = vg_pf_keep(f, r->h.ret, fl, have_flags, p, n);
+	if (k == VG_PF_KEEP)
 		return true;
 	/* the kernel keeps a successful open whose string may be an alias
-	 * (vg_pf_alias): the ones whose record carries the file's own path */
+	 * (vg_pf_alias) when a path test dropped it: the ones whose record
+	 * carries the file's own path */
 	const struct vg_sc_desc *d = vg_syscall_desc(r->h.nr);
-	return d && (d->flags & VG_SC_FDPATH) && r->h.ret >= 0 && f->pathcheck &&
+	return k == VG_PF_DROP_PATH && d && (d->flags & VG_SC_FDPATH) && r->h.ret >= 0 &&
 	       r->len[VG_S_FILE] > 0;
 }
 
@@ -149,12 +151,35 @@ void vg_pf_sim_free(struct vg_pf_sim *sim)
 void vg_pf_sc_masks(struct vg_pf_sc *f)
 {
 	memset(f->cmask, 0, sizeof(f->cmask));
-	for (int i = 0; i < f->n && i < VG_PF_CLAUSES; i++)
+	f->pmask = f->nsmask = f->tbase = f->tparent = 0;
+	memset(f->bloom, 0, sizeof(f->bloom));
+	for (int k = 0; k < 256; k++)
+		f->second[k] = 0;
+	for (int i = 0; i < f->n && i < VG_PF_CLAUSES; i++) {
+		const struct vg_pf_clause *c = &f->c[i];
+		uint16_t bit = (uint16_t)(1u << i);
+		if (c->plen || c->nonsimple || c->tkind)
+			f->pmask |= bit;
+		if (c->nonsimple)
+			f->nsmask |= bit;
+		if (c->tkind == VG_PF_TAIL_BASE || c->tkind == VG_PF_TAIL_PARENT) {
+			int kind = c->tkind == VG_PF_TAIL_PARENT;
+			if (kind)
+				f->tparent |= bit;
+			else
+				f->tbase |= bit;
+			for (int j = 0; j < c->nt && j < VG_PF_TAILS; j++)
+				f->bloom[kind][(c->th[j] >> 6) & 3] |= 1ull << (c->th[j] & 63);
+		}
+		for (int k = 0; k < 256; k++)
+			if (c->plen < 2 || (uint8_t)c->prefix[1] == k)
+				f->second[k] |= bit;
 		for (int k = 0; k < 8; k++) {
 			uint8_t rc = k >= 4 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
-			if ((f->c[i].ret & rc) && (f->c[i].acc & (1u << (k & 3))))
-				f->cmask[k] |= (uint16_t)(1u << i);
+			if ((c->ret & rc) && (c->acc & (1u << (k & 3))))
+				f->cmask[k] |= bit;
 		}
+	}
 	f->masked = 1;
 }
 

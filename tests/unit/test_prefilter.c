@@ -802,7 +802,8 @@ static void test_predicate(void **unused)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			memset(p, 0, sizeof(p));
 			strcpy(p, cases[i].path);
-			if (vg_pf_keep(&f, cases[i].ret, cases[i].flags, 1, p, 1) != cases[i].keep)
+			if ((vg_pf_keep(&f, cases[i].ret, cases[i].flags, 1, p,
+					(uint32_t)strlen(p) + 1) == VG_PF_KEEP) != cases[i].keep)
 				fail_msg("case %zu (%s, pass %d): expected %d", i, cases[i].path,
 					 pass, cases[i].keep);
 		}
@@ -811,13 +812,13 @@ static void test_predicate(void **unused)
 	memset(p, 0, sizeof(p));
 	p[0] = '/';
 	memset(p + 1, 'a', VG_PF_SCAN + 10);
-	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, 1), 1);
+	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, (uint32_t)strlen(p) + 1), 1);
 	/* no path, no flags: kept */
 	assert_int_equal(vg_pf_keep(&f, 3, 0, 0, p, 0), 1);
 	/* no clause: dropped */
 	f.n = 0;
 	f.masked = 0;
-	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, 1), 0);
+	assert_int_equal(vg_pf_keep(&f, 3, 1, 1, p, (uint32_t)strlen(p) + 1), VG_PF_DROP);
 
 	/* tail tests: the last component (fd.filename) is "credentials" or
 	 * "config"; the one before (fd.directory's last) is "kube" */
@@ -852,7 +853,8 @@ static void test_predicate(void **unused)
 		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
 			memset(p, 0, sizeof(p));
 			strcpy(p, tails[i].path);
-			if (vg_pf_keep(&f, 3, 0, 1, p, 1) != tails[i].keep)
+			if ((vg_pf_keep(&f, 3, 0, 1, p, (uint32_t)strlen(p) + 1) == VG_PF_KEEP) !=
+			    tails[i].keep)
 				fail_msg("tail case %zu (%s, pass %d): expected %d", i,
 					 tails[i].path, pass, tails[i].keep);
 		}
