@@ -1025,6 +1025,66 @@ static void test_no_redundant_clauses(void **unused)
 	}
 }
 
+/* The predicate in words (vigil validate --prefilter), exactly. */
+static void test_prefilter_print(void **unused)
+{
+	(void)unused;
+	static const char rules[] =
+		"- rule: a\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name "
+		"startswith "
+		"/etc/ and evt.is_open_write = true and evt.rawres >= 0\n  output: o\n"
+		"  priority: WARNING\n"
+		"- rule: b\n  desc: d\n  condition: >-\n    evt.type = openat and fd.filename in "
+		"(id_rsa, shadow) and evt.arg.flags contains O_CREAT\n  output: o\n"
+		"  priority: WARNING\n"
+		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.nameraw contains "
+		"\"/../\"\n  output: o\n  priority: WARNING\n"
+		"- rule: d\n  desc: d\n  condition: evt.type = mkdirat and evt.rawres < 0\n"
+		"  output: o\n  priority: WARNING\n";
+	static const char want[] =
+		"prefilter (capture.prefilter: on): prefix and name tests are made on simple paths "
+		"only\n"
+		"openat: kept when one of 3 clauses holds\n"
+		"  ret>=0, access write|read-write, path starts with \"/etc/\"\n"
+		"  flags O_CREAT, last component one of 2 names: \"id_rsa\", \"shadow\"\n"
+		"  path not simple\n"
+		"mkdirat: kept when one of 1 clause holds\n"
+		"  ret<0\n"
+		"dropped whole: open close creat open_by_handle_at openat2\n"
+		"opens: filtered (no rule reads a file's fd table entry)\n"
+		"closes: filtered (no rule reads the fd table)\n";
+	/* a rule that reads a file's fd table entry: every open and close sent */
+	static const char reader[] =
+		"- rule: r\n  desc: d\n  condition: evt.type = fchmod and evt.rawres >= 0\n"
+		"  output: o %fd.name\n  priority: WARNING\n";
+	static const char want_reader[] =
+		"prefilter (capture.prefilter: on): prefix and name tests are made on simple paths "
+		"only\n"
+		"fchmod: kept when one of 1 clause holds\n"
+		"  ret>=0\n"
+		"dropped whole: none\n"
+		"opens: all sent: the fd table keeps every open for these rules:\n"
+		"  r\n"
+		"closes: all sent\n";
+	const char *sets[][2] = {{rules, want}, {reader, want_reader}};
+	for (int i = 0; i < 2; i++) {
+		struct vg_ruleset *rs;
+		struct vg_diag d;
+		struct vg_engine *e = engine_of(sets[i][0], &rs, &d);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		vg_engine_prefilter_print(e, f);
+		fclose(f);
+		assert_string_equal(buf, sets[i][1]);
+		free(buf);
+		vg_engine_free(e);
+		vg_ruleset_free(rs);
+		vg_diag_free(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1037,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_redundant_clauses),
 		cmocka_unit_test(test_redundant_analysis),
 		cmocka_unit_test(test_no_redundant_clauses),
+		cmocka_unit_test(test_prefilter_print),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
