@@ -43,6 +43,8 @@ static const char usage_text[] =
 	"                               rules_dirs of the configuration when given)\n"
 	"  validate FILE...             load and compile rule files in order; errors as\n"
 	"                               FILE:LINE:COL: message; exit 1 on error\n"
+	"                               (--prefilter: then print what the kernel sends\n"
+	"                               with capture.prefilter: on, per syscall)\n"
 	"  capture [-s SYSCALLS]        print captured events as JSON lines\n"
 	"  record -o FILE [-s SYSCALLS] capture live events to a file (for replay)\n"
 	"  replay FILE [-r RULES]...    evaluate the rules over a recorded capture (or\n"
@@ -66,6 +68,11 @@ static const char usage_text[] =
 	"  -d, --duration SEC    capture/record/run: stop after SEC seconds\n"
 	"  -p, --pid PID         capture/record: only events of PID and its descendants\n"
 	"      --events          replay: print decoded events instead of alerts\n"
+	"      --prefilter       validate: print the kernel-side prefilter's predicate:\n"
+	"                        per syscall, the clauses one of which an event must\n"
+	"                        meet to be sent; the syscalls dropped whole; whether\n"
+	"                        opens and closes are filtered, and the rules that\n"
+	"                        make the state keep every open\n"
 	"  -h, --help            this help\n"
 	"\n"
 	"Without rules on the command line or in the configuration, vigil uses its\n"
@@ -92,6 +99,7 @@ struct opts {
 	long pid;
 	int events;
 	int features;
+	int prefilter;
 	char **args;
 	int nargs;
 };
@@ -127,17 +135,12 @@ static void install_signals(struct vg_agent *a)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
-		{"config", required_argument, 0, 'c'},
-		{"rules", required_argument, 0, 'r'},
-		{"syscalls", required_argument, 0, 's'},
-		{"output", required_argument, 0, 'o'},
-		{"count", required_argument, 0, 'n'},
-		{"duration", required_argument, 0, 'd'},
-		{"pid", required_argument, 0, 'p'},
-		{"events", no_argument, 0, 'E'},
-		{"help", no_argument, 0, 'h'},
-		{"features", no_argument, 0, 'F'},
-		{0, 0, 0, 0},
+		{"config", required_argument, 0, 'c'},	 {"rules", required_argument, 0, 'r'},
+		{"syscalls", required_argument, 0, 's'}, {"output", required_argument, 0, 'o'},
+		{"count", required_argument, 0, 'n'},	 {"duration", required_argument, 0, 'd'},
+		{"pid", required_argument, 0, 'p'},	 {"events", no_argument, 0, 'E'},
+		{"help", no_argument, 0, 'h'},		 {"features", no_argument, 0, 'F'},
+		{"prefilter", no_argument, 0, 'P'},	 {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->cmd = "run";
@@ -195,6 +198,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'F':
 			o->features = 1;
+			break;
+		case 'P':
+			o->prefilter = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -405,6 +411,8 @@ static int cmd_validate(const struct opts *o)
 	vg_diag_print(&d, stderr);
 	print_counts(stdout, e, &d);
 	int rc = d.errors ? 1 : 0;
+	if (!rc && o->prefilter)
+		vg_engine_prefilter_print(e, stdout);
 	vg_engine_free(e);
 	vg_ruleset_free(rs);
 	vg_diag_free(&d);

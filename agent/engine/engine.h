@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cond.h"
 #include "output.h"
@@ -133,6 +134,11 @@ void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX]);
  * every namespace. */
 struct vg_pf_table;
 void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t);
+/* That predicate in words, to out (prefilter_desc.c; `vigil validate
+ * --prefilter`): per filtered syscall its clauses, one a line, then the
+ * syscalls dropped whole, whether opens and closes are filtered or
+ * tracked, and the rules that make the state keep every open. */
+void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out);
 /* Whether an enabled rule reads fd table entries on events that did not
  * create them (then every open and close is sent). */
 bool vg_engine_needs_fdtable(const struct vg_engine *e);

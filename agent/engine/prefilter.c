@@ -9,8 +9,9 @@
  * maps to "anything" (TOP): the result over-approximates the events the
  * condition can be true on.  `and` meets clauses, `or` unites them, `not`
  * is pushed down to the comparisons (negated comparisons the abstraction
- * does not know are TOP as well).  Too many clauses are joined into fewer,
- * wider ones.  The union over the rules of t is t's predicate.
+ * does not know are TOP as well).  A clause that holds only where another
+ * does is dropped; too many clauses are joined into fewer, wider ones.
+ * The union over the rules of t is t's predicate.
  *
  * What the state needs is sent whatever the rules say (the registry's
  * VG_SR_STATE rows), with two exceptions, the open family and close, which
@@ -151,10 +152,64 @@ static long width(const struct vg_pf_clause *c)
 	return path * __builtin_popcount(c->acc) * __builtin_popcount(c->ret);
 }
 
-/* Bring d down to at most max clauses, joining the pairs whose join lets
- * through least that neither let through before. */
-static void shrink(struct dnf *d, int max)
+/* Whether every event clause a holds for, b holds for too (exact, not a
+ * guess: false when unsure).  b's return classes and access modes must
+ * cover a's, b's open flags be among a's, b's nonsimple bits (each narrows)
+ * among a's, its tail test the same component with a superset of a's
+ * names, its prefix one a's extends.  In the analysis a clause's prefix
+ * and names are facts about fd.name whether the path is simple or not;
+ * the kernel (bpf/prefilter.h, `kernel`) tests them on simple paths only,
+ * so there a clause that holds on paths that are not simple alone is
+ * covered by any b of its classes, modes and flags, and a prefix "/" tests
+ * nothing. */
+static bool subsumed(const struct vg_pf_clause *a, const struct vg_pf_clause *b, bool kernel)
 {
+	if ((a->ret & ~b->ret) || (a->acc & ~b->acc) || (b->flags_all & ~a->flags_all) ||
+	    (b->nonsimple & ~a->nonsimple))
+		return false;
+	if (kernel && (a->nonsimple & 1))
+		return true;
+	if (b->tkind) {
+		if (a->tkind != b->tkind)
+			return false;
+		for (int i = 0; i < a->nt; i++) {
+			int j = 0;
+			while (j < b->nt && b->th[j] != a->th[i])
+				j++;
+			if (j == b->nt)
+				return false;
+		}
+	}
+	/* the kernel's simple paths all start with '/' */
+	uint8_t bl = kernel && b->plen == 1 && b->prefix[0] == '/' ? 0 : b->plen;
+	return !bl || (a->plen >= bl && !memcmp(a->prefix, b->prefix, bl));
+}
+
+/* Drop each clause another holds wherever it holds (of equal ones, the
+ * first stays): the union is the same, with fewer clauses for the kernel
+ * to test and for shrink() to join (a join widens). */
+static void prune(struct dnf *d, bool kernel)
+{
+	bool drop[DNF_MAX] = {false};
+	for (int i = 0; i < d->n; i++)
+		for (int j = 0; j < d->n && !drop[i]; j++)
+			drop[i] = j != i && subsumed(&d->c[i], &d->c[j], kernel) &&
+				  (j < i || !subsumed(&d->c[j], &d->c[i], kernel));
+	int k = 0;
+	for (int i = 0; i < d->n; i++)
+		if (!drop[i])
+			d->c[k++] = d->c[i];
+	d->n = k;
+}
+
+/* Bring d down to at most max clauses, joining the pairs whose join lets
+ * through least that neither let through before, after dropping the
+ * clauses others cover (again after each join: the wider clause may cover
+ * more).  kernel: d is in the kernel's terms (bpf/prefilter.h), no longer
+ * the analysis'. */
+static void shrink(struct dnf *d, int max, bool kernel)
+{
+	prune(d, kernel);
 	while (d->n > max) {
 		int bi = 0, bj = 1;
 		long best = -1;
@@ -171,6 +226,7 @@ static void shrink(struct dnf *d, int max)
 			}
 		join(&d->c[bi], &d->c[bj]);
 		d->c[bj] = d->c[--d->n];
+		prune(d, kernel);
 	}
 }
 
@@ -179,7 +235,7 @@ static void add(struct dnf *d, const struct vg_pf_clause *c)
 	if (d->top)
 		return;
 	if (d->n == DNF_MAX)
-		shrink(d, DNF_MAX - 1);
+		shrink(d, DNF_MAX - 1, false);
 	d->c[d->n++] = *c;
 }
 
@@ -818,7 +874,27 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		}
 		if (acc->top)
 			continue;
-		shrink(acc, VG_PF_CLAUSES);
+		const struct vg_sc_desc *d = vg_syscall_desc(nr);
+		/* in the kernel's terms before the clauses others cover are
+		 * dropped and the rest joined: clauses the analysis alone tells
+		 * apart are then equal */
+		for (int i = 0; i < acc->n; i++) {
+			struct vg_pf_clause *c = &acc->c[i];
+			uint8_t rc = c->ret;
+			c->ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
+					   (rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
+			c->nonsimple &= 1;
+			/* no path argument to look at: no path is simple.  On a
+			 * path that is not simple the kernel makes no path test */
+			if (d->p0 < 0)
+				c->nonsimple = 0;
+			if (d->p0 < 0 || c->nonsimple) {
+				memset(c->prefix, 0, sizeof(c->prefix));
+				memset(c->th, 0, sizeof(c->th));
+				c->plen = c->tkind = c->nt = 0;
+			}
+		}
+		shrink(acc, VG_PF_CLAUSES, true);
 		struct vg_pf_sc *f = &t->sc[nr];
 		memset(f, 0, sizeof(*f));
 		f->n = (uint8_t)acc->n;
@@ -829,14 +905,6 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 						       : VG_PF_FL_NONE;
 		f->farg = row->flags_arg;
 		f->parg = -1;
-		const struct vg_sc_desc *d = vg_syscall_desc(nr);
-		/* the kernel's classes and flags */
-		for (int i = 0; i < f->n; i++) {
-			uint8_t rc = f->c[i].ret;
-			f->c[i].ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
-						(rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
-			f->c[i].nonsimple &= 1;
-		}
 		for (int i = 0; i < f->n; i++)
 			if (f->c[i].plen || f->c[i].nonsimple)
 				f->pathcheck = 1;
@@ -846,12 +914,6 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 			f->track = VG_PF_TRACK_OPEN;
 		if (track && row->apply == VG_SA_CLOSE)
 			f->track = VG_PF_TRACK_CLOSE;
-		if (f->pathcheck && f->parg < 0) {
-			/* no path argument to look at: keep those clauses whole */
-			for (int i = 0; i < f->n; i++)
-				f->c[i].plen = f->c[i].nonsimple = 0;
-			f->pathcheck = 0;
-		}
 		vg_pf_sc_masks(f);
 		t->on[nr] = 1;
 	}

@@ -92,6 +92,32 @@ def test_bad_rules_file_is_reported():
     check("%s:3:14: error: unknown field 'proc.nme' (rule 'broken')" % f.name in r.stderr,
           "message: %s" % r.stderr)
 
+def test_validate_prefilter():
+    """validate --prefilter prints the kernel's predicate after the counts;
+    without the option, only the counts; a broken file prints no
+    predicate."""
+    f = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    f.write("- rule: a\n  desc: x\n  condition: evt.type = openat and fd.name startswith /etc/"
+            " and evt.rawres >= 0\n  output: x\n  priority: INFO\n")
+    f.close()
+    vigil = os.environ.get("VIGIL_BIN", "build/vigil")
+    r = subprocess.run([vigil, "validate", "--prefilter", f.name], capture_output=True, text=True)
+    plain = subprocess.run([vigil, "validate", f.name], capture_output=True, text=True)
+    os.unlink(f.name)
+    check(r.returncode == 0, "validate --prefilter exit code %d: %s" % (r.returncode, r.stderr))
+    lines = r.stdout.splitlines()
+    check(lines[0].startswith("1 rules (1 enabled"), "counts first: %s" % r.stdout)
+    check("openat: kept when one of 1 clause holds" in lines, "openat: %s" % r.stdout)
+    check('  ret>=0, path starts with "/etc/"' in lines, "clause: %s" % r.stdout)
+    check(lines[-1] == "closes: filtered (no rule reads the fd table)", "closes: %s" % r.stdout)
+    check(plain.stdout == lines[0] + "\n", "without --prefilter: %s" % plain.stdout)
+    g = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    g.write("- rule: broken\n  desc: x\n  condition: proc.nme = sh\n  output: x\n  priority: INFO\n")
+    g.close()
+    r = subprocess.run([vigil, "validate", "--prefilter", g.name], capture_output=True, text=True)
+    os.unlink(g.name)
+    check(r.returncode == 1 and "kept when" not in r.stdout, "broken: %s" % r.stdout)
+
 
 def test_sighup_reloads_rule_files():
     """SIGHUP re-reads the rule files: a rule added to the file fires, a
@@ -155,4 +181,5 @@ def test_sighup_reloads_rule_files():
 
 if __name__ == "__main__":
     main([test_shell_in_container_alert, test_host_shell_is_not_alerted_and_file_rule_fires,
-          test_bad_rules_file_is_reported, test_sighup_reloads_rule_files])
+          test_bad_rules_file_is_reported, test_validate_prefilter,
+          test_sighup_reloads_rule_files])

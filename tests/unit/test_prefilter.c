@@ -861,12 +861,245 @@ static void test_predicate(void **unused)
 	}
 }
 
+/* Whether kernel clause b holds wherever a does (bpf/prefilter.h's
+ * vg_pf_keep): the test's own reading of the table, for the checks that no
+ * clause is redundant. */
+static bool pf_covers(const struct vg_pf_clause *b, const struct vg_pf_clause *a)
+{
+	if ((a->ret & ~b->ret) || (a->acc & ~b->acc) || (b->flags_all & ~a->flags_all))
+		return false;
+	if (a->nonsimple)
+		return true; /* no path test on a path that is not simple */
+	if (b->nonsimple)
+		return false;
+	if (b->tkind) {
+		if (a->tkind != b->tkind)
+			return false;
+		for (int i = 0; i < a->nt; i++) {
+			bool in = false;
+			for (int j = 0; j < b->nt; j++)
+				in |= a->th[i] == b->th[j];
+			if (!in)
+				return false;
+		}
+	}
+	int bl = b->plen == 1 && b->prefix[0] == '/' ? 0 : b->plen; /* simple paths start so */
+	return !bl || (a->plen >= bl && !memcmp(a->prefix, b->prefix, (size_t)bl));
+}
+
+/* No clause of any filtered syscall is another's copy or narrower. */
+static void assert_no_redundant(const struct vg_pf_table *t, const char *name)
+{
+	for (int nr = 0; nr < VG_NR_MAX; nr++) {
+		const struct vg_pf_sc *f = &t->sc[nr];
+		for (int i = 0; t->on[nr] && i < f->n; i++)
+			for (int j = 0; j < f->n; j++)
+				if (i != j && pf_covers(&f->c[j], &f->c[i]))
+					fail_msg("%s: %s: clause %d ('%.*s' ret %d acc %d) holds "
+						 "only "
+						 "where clause %d ('%.*s' ret %d acc %d) does",
+						 name, vg_evtype_name(nr), i, f->c[i].plen,
+						 f->c[i].prefix, f->c[i].ret, f->c[i].acc, j,
+						 f->c[j].plen, f->c[j].prefix, f->c[j].ret,
+						 f->c[j].acc);
+	}
+}
+
+static bool pf_keeps(const struct vg_pf_sc *f, const char *path, long ret, unsigned flags)
+{
+	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
+	snprintf(p, sizeof(p), "%s", path);
+	return vg_pf_keep(f, ret, flags, 1, p, 1);
+}
+
+/* Rules with the same condition, or one narrower than another's, give the
+ * kernel one clause, not one each; a clause only paths that are not simple
+ * reach goes into one that holds for them anyway. */
+static void test_redundant_clauses(void **unused)
+{
+	(void)unused;
+	static const char text[] =
+		"- rule: a\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name "
+		"startswith /etc/ and evt.is_open_read = true\n  output: o\n  priority: WARNING\n"
+		"- rule: b\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name "
+		"startswith /etc/ and evt.is_open_read = true\n  output: o\n  priority: WARNING\n"
+		"- rule: c\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name = "
+		"/etc/shadow and evt.is_open_read = true and evt.rawres >= 0\n  output: o\n"
+		"  priority: WARNING\n"
+		"- rule: d\n  desc: d\n  condition: >-\n    evt.type = openat and fd.nameraw "
+		"contains \"/../\" and evt.is_open_read = true\n  output: o\n  priority: WARNING\n"
+		"- rule: e\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name "
+		"startswith /tmp and evt.is_open_write = true\n  output: o\n  priority: WARNING\n"
+		"- rule: f\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name "
+		"startswith /etc/ and evt.arg.flags contains O_CREAT\n  output: o\n"
+		"  priority: WARNING\n";
+	struct vg_ruleset *rs;
+	struct vg_diag d;
+	struct vg_engine *e = engine_of(text, &rs, &d);
+	struct vg_pf_table *t = malloc(sizeof(*t));
+	vg_engine_prefilter(e, t);
+	const struct vg_pf_sc *f = &t->sc[VG_NR_openat];
+	assert_true(t->on[VG_NR_openat]);
+	/* a (b and c the same or narrower, d only on paths that are not
+	 * simple, which a keeps), e, f (any access mode: not a's) */
+	assert_int_equal(f->n, 3);
+	assert_no_redundant(t, "redundant rules");
+	/* what each rule wants is still kept, and nothing else */
+	assert_true(pf_keeps(f, "/etc/shadow", 3, 0));
+	assert_true(pf_keeps(f, "/etc/hosts", -2, 0));
+	assert_true(pf_keeps(f, "/tmp/../etc/x", -2, 0));
+	assert_true(pf_keeps(f, "/tmp/x", 3, 1));
+	assert_true(pf_keeps(f, "/etc/x", 3, 0101));
+	assert_false(pf_keeps(f, "/etc/x", 3, 1));
+	assert_false(pf_keeps(f, "/tmp/x", 3, 0));
+	assert_false(pf_keeps(f, "/usr/x", 3, 0));
+	free(t);
+	vg_engine_free(e);
+	vg_ruleset_free(rs);
+	vg_diag_free(&d);
+}
+
+/* While a condition is analysed, a clause's prefix says what fd.name
+ * starts with even on a path that is not simple: the clause (not simple,
+ * fd.name starts with /etc/passwd) is not covered by (fd.name starts with
+ * /tmp/a100) there, though the kernel's table would hold both on such
+ * paths.  80 items overflow the analysis' clauses while that clause is
+ * among them, so that it drops what it can. */
+static void test_redundant_analysis(void **unused)
+{
+	(void)unused;
+	char text[4096];
+	size_t n = (size_t)snprintf(text, sizeof(text),
+				    "- rule: a\n  desc: d\n  condition: >-\n    evt.type = openat "
+				    "and ((fd.nameraw contains \"/../\" and fd.name startswith "
+				    "/etc/passwd)");
+	for (int i = 0; i < 80; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s/tmp/%c%d",
+				      i % 40 == 0 ? (i ? ") or fd.name in (" : " or fd.name in (")
+						  : ", ",
+				      i < 40 ? 'a' : 'b', 100 + i % 40);
+	snprintf(text + n, sizeof(text) - n,
+		 ")) and fd.name startswith /etc\n  output: o %%fd.name\n  priority: WARNING\n");
+	struct vg_ruleset *rs;
+	struct vg_diag d;
+	struct vg_engine *e = engine_of(text, &rs, &d);
+	struct vg_pf_table *t = malloc(sizeof(*t));
+	vg_engine_prefilter(e, t);
+	assert_true(t->on[VG_NR_openat]);
+	const struct vg_pf_sc *f = &t->sc[VG_NR_openat];
+	assert_true(pf_keeps(f, "/tmp/../etc/passwd", 3, 0));
+	assert_false(pf_keeps(f, "/etc/passwd", 3, 0));
+	free(t);
+	vg_engine_free(e);
+	vg_ruleset_free(rs);
+	vg_diag_free(&d);
+}
+
+/* Under the default rules and the official falco_rules.yaml (two rules
+ * with the same condition there: the same clauses twice), no clause of
+ * the kernel's table holds only where another does. */
+static void test_no_redundant_clauses(void **unused)
+{
+	(void)unused;
+	char dir[4096], path[4200];
+	falco_rules_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/falco_rules.yaml", dir);
+	if (access(path, R_OK))
+		fail_msg("missing %s (set VIGIL_FALCO_RULES)", path);
+	for (int set = 0; set < 2; set++) {
+		struct vg_ruleset *rs = vg_ruleset_new();
+		struct vg_diag d = {0};
+		if (set == 0)
+			for (const struct vg_embedded *x = vg_embedded_rules; x->name; x++)
+				vg_ruleset_add_text(rs, x->name, x->text, strlen(x->text), &d);
+		else
+			vg_ruleset_add_file(rs, path, &d);
+		struct vg_engine *e = vg_engine_build(rs, &d);
+		assert_int_equal(d.errors, 0);
+		struct vg_pf_table *t = malloc(sizeof(*t));
+		vg_engine_prefilter(e, t);
+		assert_true(t->on[VG_NR_openat] && t->sc[VG_NR_openat].n > 0);
+		assert_no_redundant(t, set ? "falco_rules.yaml" : "default rules");
+		free(t);
+		vg_engine_free(e);
+		vg_ruleset_free(rs);
+		vg_diag_free(&d);
+	}
+}
+
+/* The predicate in words (vigil validate --prefilter), exactly. */
+static void test_prefilter_print(void **unused)
+{
+	(void)unused;
+	static const char rules[] =
+		"- rule: a\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name "
+		"startswith "
+		"/etc/ and evt.is_open_write = true and evt.rawres >= 0\n  output: o\n"
+		"  priority: WARNING\n"
+		"- rule: b\n  desc: d\n  condition: >-\n    evt.type = openat and fd.filename in "
+		"(id_rsa, shadow) and evt.arg.flags contains O_CREAT\n  output: o\n"
+		"  priority: WARNING\n"
+		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.nameraw contains "
+		"\"/../\"\n  output: o\n  priority: WARNING\n"
+		"- rule: d\n  desc: d\n  condition: evt.type = mkdirat and evt.rawres < 0\n"
+		"  output: o\n  priority: WARNING\n";
+	static const char want[] =
+		"prefilter (capture.prefilter: on): prefix and name tests are made on simple paths "
+		"only\n"
+		"openat: kept when one of 3 clauses holds\n"
+		"  ret>=0, access write|read-write, path starts with \"/etc/\"\n"
+		"  flags O_CREAT, last component one of 2 names: \"id_rsa\", \"shadow\"\n"
+		"  path not simple\n"
+		"mkdirat: kept when one of 1 clause holds\n"
+		"  ret<0\n"
+		"dropped whole: open close creat open_by_handle_at openat2\n"
+		"opens: filtered (no rule reads a file's fd table entry)\n"
+		"closes: filtered (no rule reads the fd table)\n";
+	/* a rule that reads a file's fd table entry: every open and close sent */
+	static const char reader[] =
+		"- rule: r\n  desc: d\n  condition: evt.type = fchmod and evt.rawres >= 0\n"
+		"  output: o %fd.name\n  priority: WARNING\n";
+	static const char want_reader[] =
+		"prefilter (capture.prefilter: on): prefix and name tests are made on simple paths "
+		"only\n"
+		"fchmod: kept when one of 1 clause holds\n"
+		"  ret>=0\n"
+		"dropped whole: none\n"
+		"opens: all sent: the fd table keeps every open for these rules:\n"
+		"  r\n"
+		"closes: all sent\n";
+	const char *sets[][2] = {{rules, want}, {reader, want_reader}};
+	for (int i = 0; i < 2; i++) {
+		struct vg_ruleset *rs;
+		struct vg_diag d;
+		struct vg_engine *e = engine_of(sets[i][0], &rs, &d);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		vg_engine_prefilter_print(e, f);
+		fclose(f);
+		assert_string_equal(buf, sets[i][1]);
+		free(buf);
+		vg_engine_free(e);
+		vg_ruleset_free(rs);
+		vg_diag_free(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_predicate),	cmocka_unit_test(test_abstractions),
-		cmocka_unit_test(test_fixed_rule_sets), cmocka_unit_test(test_generated_rule_sets),
-		cmocka_unit_test(test_default_rules),	cmocka_unit_test(test_falco_rules),
+		cmocka_unit_test(test_predicate),
+		cmocka_unit_test(test_abstractions),
+		cmocka_unit_test(test_fixed_rule_sets),
+		cmocka_unit_test(test_generated_rule_sets),
+		cmocka_unit_test(test_default_rules),
+		cmocka_unit_test(test_falco_rules),
+		cmocka_unit_test(test_redundant_clauses),
+		cmocka_unit_test(test_redundant_analysis),
+		cmocka_unit_test(test_no_redundant_clauses),
+		cmocka_unit_test(test_prefilter_print),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
