@@ -906,7 +906,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		f->farg = row->flags_arg;
 		f->parg = -1;
 		for (int i = 0; i < f->n; i++)
-			if (f->c[i].plen || f->c[i].nonsimple)
+			if (f->c[i].plen || f->c[i].nonsimple || f->c[i].tkind)
 				f->pathcheck = 1;
 		if (f->pathcheck)
 			f->parg = d->p0;

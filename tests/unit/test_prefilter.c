@@ -909,7 +909,7 @@ static bool pf_keeps(const struct vg_pf_sc *f, const char *path, long ret, unsig
 {
 	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
 	snprintf(p, sizeof(p), "%s", path);
-	return vg_pf_keep(f, ret, flags, 1, p, 1);
+	return vg_pf_keep(f, ret, flags, 1, p, (uint32_t)strlen(p) + 1) == VG_PF_KEEP;
 }
 
 /* Rules with the same condition, or one narrower than another's, give the
@@ -1087,10 +1087,90 @@ static void test_prefilter_print(void **unused)
 	}
 }
 
+/* The word-at-a-time path tests against byte-by-byte references, on
+ * random paths over an alphabet of '/', '.', letters and high bytes, with
+ * random bytes left after the NUL (the kernel's buffer holds what earlier
+ * paths left there). */
+static int ref_simple(const char *p)
+{
+	if (p[0] != '/')
+		return 0;
+	size_t l = strlen(p);
+	if (l >= VG_PF_SCAN)
+		return 0;
+	for (size_t i = 1; i < l; i++) {
+		char prev = p[i - 1], c = p[i];
+		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int ref_tails(const char *p, uint32_t *t)
+{
+	size_t l = strlen(p);
+	if (l < 2 || p[l - 1] == '/')
+		return 0;
+	const char *last = strrchr(p, '/');
+	const char *prev = last;
+	while (prev > p && prev[-1] != '/')
+		prev--;
+	prev = prev > p ? prev - 1 : p; /* the '/' before the parent */
+	size_t bl = l - (size_t)(last - p) - 1, pl = last > p ? (size_t)(last - prev) - 1 : 0;
+	if (bl > VG_PF_CMAX || pl > VG_PF_CMAX)
+		return 0;
+	t[0] = vg_pf_hash(last + 1, (uint32_t)bl);
+	t[1] = vg_pf_hash(last > p ? prev + 1 : "", (uint32_t)pl);
+	return 1;
+}
+
+static void test_words(void **unused)
+{
+	(void)unused;
+	static const char alpha[] = "//..abcz\x80\xff";
+	unsigned seed = 12345;
+	char p[VG_PF_BUF] __attribute__((aligned(8)));
+	int simple = 0, tailed = 0;
+	for (int k = 0; k < 200000; k++) {
+		for (size_t i = 0; i < sizeof(p); i++)
+			p[i] = (char)(rand_r(&seed) & 0xff); /* left over */
+		size_t l = 1 + (size_t)rand_r(&seed) % (k % 7 ? 40 : VG_PF_SCAN + 4);
+		p[0] = k % 50 ? '/' : 'a';
+		for (size_t i = 1; i < l; i++)
+			p[i] = alpha[rand_r(&seed) % (sizeof(alpha) - 1)];
+		p[l] = 0;
+		uint32_t n = (uint32_t)l + 1;
+		int s1 = vg_pf_simple(p, n), s0 = ref_simple(p);
+		if (s1 != s0)
+			fail_msg("simple(\"%s\") = %d, byte by byte %d", p, s1, s0);
+		if (!s1)
+			continue;
+		simple++;
+		uint32_t t1[2] = {0, 0}, t0[2] = {0, 0};
+		int r1 = vg_pf_tails(p, n - 1, t1), r0 = ref_tails(p, t0);
+		if (r1 != r0 || (r1 && (t1[0] != t0[0] || t1[1] != t0[1])))
+			fail_msg("tails(\"%s\") = %d %08x %08x, byte by byte %d %08x %08x", p, r1,
+				 t1[0], t1[1], r0, t0[0], t0[1]);
+		tailed += r1;
+	}
+	/* the generator reaches both answers */
+	assert_true(simple > 1000);
+	assert_true(tailed > 1000);
+	/* the kernel's hash of a component in place is the engine's of the
+	 * name, at every offset and length */
+	for (uint32_t a = 0; a <= VG_PF_SCAN; a += 3)
+		for (uint32_t len = 0; len <= VG_PF_CMAX; len++) {
+			for (size_t i = 0; i < sizeof(p); i++)
+				p[i] = (char)(rand_r(&seed) & 0xff);
+			assert_int_equal(vg_pf_chash(p, a, len), vg_pf_hash(p + a, len));
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_predicate),
+		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_abstractions),
 		cmocka_unit_test(test_fixed_rule_sets),
 		cmocka_unit_test(test_generated_rule_sets),
