@@ -66,6 +66,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define VG_PF_NR_DUP 32
 #define VG_PF_NR_DUP2 33
 #define VG_PF_NR_DUP3 292
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 /* Set by user space before load. */
 const volatile __u32 vg_self_tgid = 0;
@@ -106,6 +108,27 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vg_pf_proc);
 } vg_pf_procs SEC(".maps");
+
+/* The same memory for the modern program, cheaper to reach: rows of an
+ * array, a process's found by its tgid's hash within VG_PF_PROBES slots
+ * and claimed by compare-and-swap (5.12), where a hash map look-up (jhash,
+ * a bucket walk, a key compare) cost an open and a close ~10 ns each on
+ * the open+close loop.  A row's owner is cleared at the process's exec and
+ * exit, after its bits.  A process that finds its slots taken is not
+ * tracked (its closes are sent), as with a full hash map. */
+#define VG_PF_ROWS 8192
+#define VG_PF_PROBES 4
+struct vg_pf_row {
+	__u64 tgid; /* the owner, 0: free (64 bits: the compare-and-swap of
+		     * 32 bits needs a newer BPF instruction set) */
+	struct vg_pf_proc p;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_PF_ROWS);
+	__type(key, __u32);
+	__type(value, struct vg_pf_row);
+} vg_pf_rows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -887,17 +910,68 @@ static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
 	return bpf_map_lookup_elem(&vg_pf_procs, &tgid);
 }
 
-/* Whether fd of process tgid is one whose open was dropped (and forget
- * it: it is being closed or replaced).  This and pf_fd_remember are
- * global functions: the verifier checks them once, not at every call.  The bits change with atomic
- * adds (every kernel has them, unlike atomic and/or): a bit is only added when it is clear and
- * taken away when it is set, and the kernel hands an fd number to one open at a time, so no add
- * carries into a neighbour. */
-__noinline int pf_fd_take(__u32 tgid, long fd)
+static __always_inline __u32 pf_slot(__u32 tgid, int k)
 {
-	if (fd < 0 || fd >= VG_PF_TFDS)
-		return 0;
-	struct vg_pf_proc *p = pf_proc(tgid, 0);
+	return ((tgid * 2654435761u) + (__u32)k) & (VG_PF_ROWS - 1);
+}
+
+/* The process's row in vg_pf_rows: the first of its slots it owns. */
+static __always_inline struct vg_pf_proc *pf_row(__u32 tgid)
+{
+	for (int k = 0; k < VG_PF_PROBES; k++) {
+		__u32 i = pf_slot(tgid, k);
+		struct vg_pf_row *r = bpf_map_lookup_elem(&vg_pf_rows, &i);
+		if (r && READ_ONCE(r->tgid) == tgid)
+			return &r->p;
+	}
+	return NULL;
+}
+
+/* pf_row, or a free slot claimed for it (NULL: none free).  Two threads
+ * of the process claiming at once may make it two rows: then the first is
+ * the one found, the other's bits only keep closes that are sent anyway,
+ * and both go at the exit. */
+static __always_inline struct vg_pf_proc *pf_row_claim(__u32 tgid)
+{
+	struct vg_pf_proc *p = pf_row(tgid);
+	if (p || !tgid)
+		return p;
+	for (int k = 0; k < VG_PF_PROBES; k++) {
+		__u32 i = pf_slot(tgid, k);
+		struct vg_pf_row *r = bpf_map_lookup_elem(&vg_pf_rows, &i);
+		if (!r)
+			return NULL;
+		__u64 was = __sync_val_compare_and_swap(&r->tgid, 0, (__u64)tgid);
+		if (was == 0 || was == tgid)
+			return &r->p;
+	}
+	return NULL;
+}
+
+/* At the process's exec and exit (its last thread, or the one thread
+ * left): every row it owns, cleared, then freed.  Plain stores: no other
+ * thread of it runs, and a claim only takes a row whose owner is 0. */
+static __always_inline void pf_rows_free(__u32 tgid)
+{
+	for (int k = 0; k < VG_PF_PROBES; k++) {
+		__u32 i = pf_slot(tgid, k);
+		struct vg_pf_row *r = bpf_map_lookup_elem(&vg_pf_rows, &i);
+		if (!r || READ_ONCE(r->tgid) != tgid)
+			continue;
+		for (int j = 0; j < VG_PF_TFDS / 64; j++)
+			r->p.bits[j] = 0;
+		asm volatile("" ::: "memory"); /* the bits before the owner */
+		WRITE_ONCE(r->tgid, 0ull);
+	}
+}
+
+/* Whether fd is one whose open was dropped in row p (and forget it: it is
+ * being closed or replaced).  The bits change with atomic adds (every
+ * kernel has them, unlike atomic and/or): a bit is only added when it is
+ * clear and taken away when it is set, and the kernel hands an fd number
+ * to one open at a time, so no add carries into a neighbour. */
+static __always_inline int pf_bit_take(struct vg_pf_proc *p, long fd)
+{
 	if (!p)
 		return 0;
 	__u64 *w = &p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)];
@@ -908,19 +982,51 @@ __noinline int pf_fd_take(__u32 tgid, long fd)
 	return 1;
 }
 
-__noinline int pf_fd_remember(__u32 tgid, long fd)
+static __always_inline void pf_bit_set(struct vg_pf_proc *p, long fd)
 {
-	if (fd < 0 || fd >= VG_PF_TFDS)
-		return 0; /* not tracked: its close is sent */
-	struct vg_pf_proc *p = pf_proc(tgid, 1);
 	if (!p)
-		return 0;
+		return;
 	__u64 *w = &p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)];
 	__u64 m = 1ull << (fd & 63);
 	if (!(*w & m))
 		__sync_fetch_and_add(w, m);
+}
+
+/* Whether fd of process tgid is one whose open was dropped, forgetting
+ * it; and remembering a dropped open's fd.  Global functions: the
+ * verifier checks each once, not at every call; one pair per program
+ * variant (the modern one's compare-and-swap is not for 5.10's). */
+__noinline int pf_fd_take(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0;
+	return pf_bit_take(pf_proc(tgid, 0), fd);
+}
+
+__noinline int pf_fd_remember(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0; /* not tracked: its close is sent */
+	pf_bit_set(pf_proc(tgid, 1), fd);
 	return 0;
 }
+
+__noinline int pf_fd_take_rows(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0;
+	return pf_bit_take(pf_row(tgid), fd);
+}
+
+__noinline int pf_fd_remember_rows(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0;
+	pf_bit_set(pf_row_claim(tgid), fd);
+	return 0;
+}
+
+#define PF_TAKE(tgid, fd) (modern ? pf_fd_take_rows(tgid, fd) : pf_fd_take(tgid, fd))
 
 /* Whether the prefilter lets this syscall event through (d->pf != 0);
  * the arguments are in the scratch record already. */
@@ -957,16 +1063,16 @@ static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d
 	int k = pf_keep(s, d, nr, ret);
 	if (k == VG_PF_KEEP) {
 		if (track & VG_PF_TRACK_CLOSE)
-			pf_fd_take(tgid, (int)E(s)->arg[0]); /* sent: forget it */
+			PF_TAKE(tgid, (int)E(s)->arg[0]); /* sent: forget it */
 		return 1;
 	}
-	if ((track & VG_PF_TRACK_CLOSE) && !pf_fd_take(tgid, (int)E(s)->arg[0]))
+	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, (int)E(s)->arg[0]))
 		return 1; /* the state needs it: its fd's open was sent */
 	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 &&
 	    (modern ? vg_pf_alias_btf(ret) : vg_pf_alias(ret)))
 		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
-		pf_fd_remember(tgid, ret);
+		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
 	__u32 zero = 0;
 	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
 	if (st && nr < VG_NR_MAX)
@@ -983,7 +1089,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if (nr == VG_PF_NR_CLOSE_RANGE && ret == 0) {
 		/* closes fds vigil does not see: forget them all (the closes
 		 * of fds opened before it and still open are then sent) */
-		struct vg_pf_proc *p = pf_proc(bpf_get_current_pid_tgid() >> 32, 0);
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct vg_pf_proc *p = modern ? pf_row(tgid) : pf_proc(tgid, 0);
 		if (p)
 			for (int i = 0; i < VG_PF_TFDS / 64; i++)
 				p->bits[i] = 0;
@@ -1009,7 +1116,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	 * io_uring's close, may have left its bit; dup2/dup3 replace one) */
 	if (ret >= 0 && ((d->flags & VG_SC_FDPATH) || d->sfd == VG_A_RET || nr == VG_PF_NR_DUP ||
 			 nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3))
-		pf_fd_take(pt >> 32, ret);
+		PF_TAKE(pt >> 32, ret);
 	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
 				       : (struct task_struct *)bpf_get_current_task();
 	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret, modern);
@@ -1087,8 +1194,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	 * cost older verifiers its length's bounds (a spilled u32) */
 	if (E(s)->h.flags & VG_F_FDPAIR) {
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		pf_fd_take(tgid, (int)E(s)->aux[0]);
-		pf_fd_take(tgid, (int)E(s)->aux[1]);
+		PF_TAKE(tgid, (int)E(s)->aux[0]);
+		PF_TAKE(tgid, (int)E(s)->aux[1]);
 	}
 	return 0;
 }
@@ -1224,6 +1331,7 @@ static __always_inline int exec_body(struct task_struct *t, struct linux_binprm 
 	/* a new image, alone in its process: fds it kept open are forgotten */
 	__u32 tgid = pt >> 32;
 	bpf_map_delete_elem(&vg_pf_procs, &tgid);
+	pf_rows_free(tgid);
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
@@ -1329,6 +1437,7 @@ static __always_inline int exit_body(struct task_struct *t)
 		return 0;
 	__u32 tgid = pt >> 32; /* the last thread: no one holds the row */
 	bpf_map_delete_elem(&vg_pf_procs, &tgid);
+	pf_rows_free(tgid);
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
