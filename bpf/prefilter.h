@@ -44,8 +44,14 @@
  * memcpy, which compiles to one load there too. */
 #ifdef __bpf__
 #define VG_PF_LOAD64(v, p) ((v) = *(const __u64 *)(const void *)(p))
+#define VG_PF_STORE64(p, v) (*(__u64 *)(void *)(p) = (v))
 #else
 #define VG_PF_LOAD64(v, p) __builtin_memcpy(&(v), (p), 8)
+#define VG_PF_STORE64(p, v)                                                                        \
+	do {                                                                                       \
+		__u64 v_ = (v);                                                                    \
+		__builtin_memcpy((p), &v_, 8);                                                     \
+	} while (0)
 #endif
 
 #define VG_PF_CLAUSES 16
@@ -128,6 +134,11 @@ struct vg_pf_sc {
 	 * ones that hold only for paths that are not simple, the ones that
 	 * test the last component's hash and the one before's */
 	__u16 pmask, nsmask, tbase, tparent;
+	/* set by the capture at each write of a predicate, never 0: the
+	 * kernel's verdict cache (struct vg_pf_vc) holds a verdict only for
+	 * the predicate that gave it */
+	__u32 gen;
+	__u32 pad3;
 	/* for a simple path p: the clauses whose prefix test p[1] passes
 	 * (all but the ones with a prefix of 2 bytes or more and another
 	 * second byte), so that most fail without being looked at */
@@ -417,6 +428,93 @@ VG_PF_FN int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int h
 		return VG_PF_KEEP;
 	}
 	return by_path ? VG_PF_DROP_PATH : VG_PF_DROP;
+}
+
+/* A verdict cache (per CPU in the kernel): opens repeat their paths (a
+ * program reading its configuration, a loop over the same file), and a
+ * repeated (predicate, return class, flags, path) gets the verdict it got
+ * last time from one hash and a compare of the path's words instead of
+ * the clauses.  Exact: an entry holds the whole path (paths of at most
+ * VG_PF_SCAN bytes only), so a collision of the hash only misses. */
+#define VG_PF_VC 16
+struct vg_pf_vc {
+	__u32 gen; /* vg_pf_sc.gen of the predicate; 0: empty */
+	__u32 oflags;
+	__u16 n;      /* the path's length with its NUL */
+	__u8 ctx;     /* the return class | have_flags << 4 */
+	__u8 verdict; /* VG_PF_DROP, VG_PF_KEEP, VG_PF_DROP_PATH */
+	__u32 pad;
+	char path[VG_PF_SCAN] __attribute__((aligned(8))); /* words, zero after the NUL */
+};
+
+VG_PF_FN __u8 vg_pf_vc_ctx(__s64 ret, int have_flags)
+{
+	return (__u8)((ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK) | (have_flags ? 0x10 : 0));
+}
+
+/* Which entry of a cache of VG_PF_VC holds path p (n bytes with the NUL,
+ * 2 <= n <= VG_PF_SCAN) for this context and flags. */
+VG_PF_FN __u32 vg_pf_vc_slot(const char *p, __u32 n, __u8 ctx, __u32 oflags)
+{
+	__u64 h = ((__u64)oflags << 8 | ctx) * VG_PF_HMUL;
+	__u32 nw = (n + 7) >> 3;
+	for (__u32 w = 0; w < VG_PF_SCAN / 8; w++) {
+		if (w >= nw)
+			break;
+		h = vg_pf_hstep(h, vg_pf_to_nul(vg_pf_word(p, w)));
+	}
+	return vg_pf_hend(h) & (VG_PF_VC - 1);
+}
+
+/* e's verdict for this predicate, context, flags and path; -1: none. */
+VG_PF_FN int vg_pf_vc_get(const struct vg_pf_vc *e, __u32 gen, __u8 ctx, __u32 oflags,
+			  const char *p, __u32 n)
+{
+	if (!gen || e->gen != gen || e->n != n || e->ctx != ctx || e->oflags != oflags)
+		return -1;
+	__u32 nw = (n + 7) >> 3;
+	for (__u32 w = 0; w < VG_PF_SCAN / 8; w++) {
+		if (w >= nw)
+			break;
+		if (vg_pf_word(e->path, w) != vg_pf_to_nul(vg_pf_word(p, w)))
+			return -1;
+	}
+	return e->verdict;
+}
+
+VG_PF_FN void vg_pf_vc_put(struct vg_pf_vc *e, __u32 gen, __u8 ctx, __u32 oflags, const char *p,
+			   __u32 n, int verdict)
+{
+	__u32 nw = (n + 7) >> 3;
+	for (__u32 w = 0; w < VG_PF_SCAN / 8; w++) {
+		if (w >= nw)
+			break;
+		__u64 v = vg_pf_to_nul(vg_pf_word(p, w));
+		VG_PF_STORE64(&e->path[(w * 8) & (VG_PF_SCAN - 8)], v);
+	}
+	e->oflags = oflags;
+	e->n = (__u16)n;
+	e->ctx = ctx;
+	e->verdict = (__u8)verdict;
+	e->gen = gen;
+}
+
+/* vg_pf_keep through cache c (VG_PF_VC entries): the same answer. */
+VG_PF_FN int vg_pf_keep_cached(struct vg_pf_vc *c, const struct vg_pf_sc *f, __s64 ret,
+			       __u32 oflags, int have_flags, const char *p, __u32 n)
+{
+	if (n < 2 || n > VG_PF_SCAN || !f->gen)
+		return vg_pf_keep(f, ret, oflags, have_flags, p, n);
+	__u8 ctx = vg_pf_vc_ctx(ret, have_flags);
+	if (!have_flags)
+		oflags = 0;
+	struct vg_pf_vc *e = &c[vg_pf_vc_slot(p, n, ctx, oflags) & (VG_PF_VC - 1)];
+	int v = vg_pf_vc_get(e, f->gen, ctx, oflags, p, n);
+	if (v >= 0)
+		return v;
+	v = vg_pf_keep(f, ret, oflags, have_flags, p, n);
+	vg_pf_vc_put(e, f->gen, ctx, oflags, p, n, v);
+	return v;
 }
 
 #endif

@@ -64,6 +64,7 @@ struct vg_capture {
 	struct vg_rec *full;	 /* a syscall record expanded from its wire form */
 	uint8_t want[VG_NR_MAX]; /* the interest set last written */
 	uint8_t pf[VG_NR_MAX];	 /* each interest row's pf byte (0, or live slot + 1) */
+	uint32_t pf_gen;	 /* the last vg_pf_sc.gen written (the kernel's verdict cache) */
 };
 
 size_t vg_capture_expand(const void *data, size_t size, struct vg_rec *out)
@@ -663,7 +664,11 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 			/* the slot the kernel does not read */
 			pf = cap->pf[nr] == 1 ? 2 : 1;
 			uint32_t key = (pf == 2 ? VG_NR_MAX : 0) + nr;
-			if (bpf_map_update_elem(fd, &key, &t->sc[nr], BPF_ANY)) {
+			struct vg_pf_sc sc = t->sc[nr];
+			if (++cap->pf_gen == 0)
+				cap->pf_gen = 1;
+			sc.gen = cap->pf_gen; /* a new predicate: no cached verdict is its */
+			if (bpf_map_update_elem(fd, &key, &sc, BPF_ANY)) {
 				snprintf(err, errlen, "updating the prefilter map: %s",
 					 strerror(errno));
 				return -1;

@@ -1166,11 +1166,81 @@ static void test_words(void **unused)
 		}
 }
 
+/* The verdict cache gives what the predicate gives: paths from a small
+ * pool (so that they repeat) with garbage after the NUL, random results
+ * and flags, two predicates taking turns under their own generations.
+ * A predicate written again under a new generation is not answered from
+ * what the old one cached. */
+static void test_verdict_cache(void **unused)
+{
+	(void)unused;
+	struct vg_pf_sc f[2];
+	memset(f, 0, sizeof(f));
+	f[0].n = 2;
+	f[0].pathcheck = 1;
+	f[0].c[0] = (struct vg_pf_clause){
+		.ret = VG_PF_RET_OK, .acc = VG_PF_ACC_ANY, .plen = 5, .prefix = "/etc/"};
+	f[0].c[1] = (struct vg_pf_clause){.ret = VG_PF_RET_ANY,
+					  .acc = VG_PF_ACC_WRONLY | VG_PF_ACC_RDWR,
+					  .tkind = VG_PF_TAIL_BASE,
+					  .nt = 1};
+	f[0].c[1].th[0] = vg_pf_hash("x", 1);
+	f[1] = f[0];
+	f[1].c[0].plen = 5;
+	memcpy(f[1].c[0].prefix, "/tmp/", 5);
+	vg_pf_sc_masks(&f[0]);
+	vg_pf_sc_masks(&f[1]);
+	f[0].gen = 7;
+	f[1].gen = 8;
+	static const char *const pool[] = {"/etc/passwd", "/tmp/x",    "/tmp/y",     "/etc/x",
+					   "/var/x",	  "/etc/../x", "/tmp/a/b/x", "relative/x",
+					   "/",		  "/etc/",     "/tmp/.x",    "/tmp//x"};
+	struct vg_pf_vc cache[VG_PF_VC];
+	memset(cache, 0, sizeof(cache));
+	char p[VG_PF_BUF] __attribute__((aligned(8)));
+	unsigned seed = 99;
+	int hits = 0;
+	for (int k = 0; k < 100000; k++) {
+		const struct vg_pf_sc *sc = &f[(k / 64) & 1];
+		for (size_t i = 0; i < sizeof(p); i++)
+			p[i] = (char)(rand_r(&seed) & 0xff);
+		const char *path = pool[rand_r(&seed) % (sizeof(pool) / sizeof(pool[0]))];
+		strcpy(p, path);
+		uint32_t n = (uint32_t)strlen(path) + 1;
+		long ret = rand_r(&seed) % 3 ? 3 : -2;
+		uint32_t fl = (uint32_t)rand_r(&seed) % 3 | (rand_r(&seed) % 2 ? 0100 : 0);
+		int hf = rand_r(&seed) % 8 != 0;
+		uint8_t ctx = vg_pf_vc_ctx(ret, hf);
+		const struct vg_pf_vc *e = &cache[vg_pf_vc_slot(p, n, ctx, hf ? fl : 0)];
+		hits += vg_pf_vc_get(e, sc->gen, ctx, hf ? fl : 0, p, n) >= 0;
+		int want = vg_pf_keep(sc, ret, fl, hf, p, n);
+		int got = vg_pf_keep_cached(cache, sc, ret, fl, hf, p, n);
+		if (got != want)
+			fail_msg("%s ret %ld flags %o/%d gen %u: cached %d, predicate %d", path,
+				 ret, fl, hf, sc->gen, got, want);
+	}
+	printf("verdict cache: %d hits of 100000\n", hits);
+	assert_true(hits > 5000); /* the cache answers enough of them to matter */
+	/* the first predicate written again as the second, under its own
+	 * generation: no answer of the first's is reused */
+	strcpy(p, "/etc/passwd");
+	assert_int_equal(vg_pf_keep_cached(cache, &f[0], 3, 0, 1, p, 12), VG_PF_KEEP);
+	struct vg_pf_sc g = f[1];
+	g.gen = 9;
+	assert_int_equal(vg_pf_keep_cached(cache, &g, 3, 0, 1, p, 12), VG_PF_DROP_PATH);
+	/* what the generation prevents: under the old one, the old answer */
+	strcpy(p, "/etc/passwd");
+	assert_int_equal(vg_pf_keep_cached(cache, &f[0], 3, 0, 1, p, 12), VG_PF_KEEP);
+	g.gen = 7;
+	assert_int_equal(vg_pf_keep_cached(cache, &g, 3, 0, 1, p, 12), VG_PF_KEEP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_predicate),
 		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_verdict_cache),
 		cmocka_unit_test(test_abstractions),
 		cmocka_unit_test(test_fixed_rule_sets),
 		cmocka_unit_test(test_generated_rule_sets),
