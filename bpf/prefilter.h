@@ -57,7 +57,10 @@
 #define VG_PF_CLAUSES 16
 #define VG_PF_PREFIX 32 /* bytes of a clause's path prefix */
 #define VG_PF_SCAN 128	/* path bytes inspected: a longer path is not simple */
-#define VG_PF_BUF 256	/* the path buffer the predicate reads (power of two) */
+/* the path buffer the predicate reads: the scanned bytes, a NUL and slack
+ * for a word load */
+#define VG_PF_BUF (VG_PF_SCAN + 8)
+#define VG_PF_IMASK (VG_PF_SCAN - 1) /* a byte index within the scanned path */
 #define VG_PF_TAILS 8	/* component hashes a clause's tail test holds for */
 
 /* tail tests (clause.tkind): the hash (vg_pf_hash) of the path's last
@@ -187,7 +190,7 @@ VG_PF_FN __u64 vg_pf_eqb(__u64 w, __u64 c8)
 VG_PF_FN __u64 vg_pf_word(const char *p, __u32 w)
 {
 	__u64 v;
-	VG_PF_LOAD64(v, &p[(w * 8) & (VG_PF_BUF - 8)]);
+	VG_PF_LOAD64(v, &p[(w * 8) & (VG_PF_SCAN - 8)]);
 	return v;
 }
 
@@ -283,8 +286,11 @@ VG_PF_FN __u32 vg_pf_chash(const char *p, __u32 a, __u32 len)
 	for (__u32 k = 0; k < VG_PF_CMAX / 8; k++) {
 		if (k * 8 >= len)
 			break;
+		/* a component ends before VG_PF_SCAN, so this reads inside
+		 * VG_PF_BUF; the mask only bounds it for the verifier (the
+		 * kernel's buffer has room for it) */
 		__u64 w;
-		VG_PF_LOAD64(w, &p[(a + k * 8) & (VG_PF_BUF - 1)]);
+		VG_PF_LOAD64(w, &p[(a + k * 8) & (2 * VG_PF_SCAN - 1)]);
 		__u32 r = len - k * 8;
 		if (r < 8)
 			w &= (1ull << (r * 8)) - 1;
@@ -312,7 +318,7 @@ VG_PF_FN __u32 vg_pf_hash(const char *s, __u32 n)
  * component longer than VG_PF_CMAX). */
 VG_PF_FN int vg_pf_tails(const char *p, __u32 l, __u32 *tails)
 {
-	if (l < 2 || l > VG_PF_SCAN || p[(l - 1) & (VG_PF_BUF - 1)] == '/')
+	if (l < 2 || l > VG_PF_SCAN || p[(l - 1) & VG_PF_IMASK] == '/')
 		return 0;
 	__u32 last = vg_pf_slash_before(p, l);
 	__u32 prev = last ? vg_pf_slash_before(p, last) : 0;

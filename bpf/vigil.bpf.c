@@ -794,10 +794,10 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 {
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
 	if (!f)
-		return 1;
+		return VG_PF_KEEP;
 	struct scratch *s = scratch_get();
 	if (!s)
-		return 1;
+		return VG_PF_KEEP;
 	__u32 pn = 0;
 	s->pf_n = 0;
 	__u32 cand = vg_pf_cands(f, ret, (__u32)fl, (int)(fl >> 32));
@@ -824,7 +824,7 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 static __always_inline int pf_alias_str(struct scratch *s)
 {
 	__u32 n = s->pf_n;
-	if (n < 2 || n > VG_PF_BUF)
+	if (n < 2 || n > VG_PF_SCAN)
 		return 1;
 	const __u64 m6 = 0xffffffffffffull;
 	__u64 p0 = bytes8(s->path, 8);
@@ -856,7 +856,7 @@ static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
 	__u32 l = s->pf_n - 1;
 	if (k == 0 || k > l || k > 255)
 		return 1;
-	if (k < l && s->path[(l - k - 1) & (VG_PF_BUF - 1)] != '/')
+	if (k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/')
 		return 1;
 	char other[8] = {};
 	const char *name = dn.inl;
@@ -865,7 +865,7 @@ static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
 		name = other;
 	}
 	__u32 c = k < 8 ? k : 8;
-	return bytes8(name, c) != bytes8(&s->path[(l - k) & (VG_PF_BUF - 1)], c);
+	return bytes8(name, c) != bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
 }
 
 /* Global functions: the verifier checks each once.  The first for the
@@ -1048,7 +1048,7 @@ __noinline int vg_pf_alias_btf(long fd)
 		__u32 l = s->pf_n - 1;
 		if (k == 0 || k > l || k > 255)
 			return 1;
-		if (k < l && s->path[(l - k - 1) & (VG_PF_BUF - 1)] != '/')
+		if (k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/')
 			return 1;
 		__u64 name;
 		/* a short name is stored after d_inode, inside the dentry; a
@@ -1064,7 +1064,7 @@ __noinline int vg_pf_alias_btf(long fd)
 		}
 		__u32 c = k < 8 ? k : 8;
 		return bytes8((const char *)&name, c) !=
-		       bytes8(&s->path[(l - k) & (VG_PF_BUF - 1)], c);
+		       bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
 	}
 	if (fd < 0 || fd >= fdt->max_fds)
 		return 1;
