@@ -1203,45 +1203,66 @@ __noinline int pf_fd_remember_rows(__u32 tgid, long fd)
 
 #define PF_TAKE(tgid, fd) (modern ? pf_fd_take_rows(tgid, fd) : pf_fd_take(tgid, fd))
 
-/* Whether the prefilter lets this syscall event through (d->pf != 0);
- * the arguments are in the scratch record already. */
-static __always_inline int pf_keep(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
+/* Argument i of the call, from the tracepoint's registers: the prefilter
+ * decides before anything is copied into the record. */
+static __always_inline __u64 regs_arg(struct pt_regs *regs, int i)
+{
+	switch (i) {
+	case 0:
+		return regs->di;
+	case 1:
+		return regs->si;
+	case 2:
+		return regs->dx;
+	case 3:
+		return regs->r10;
+	case 4:
+		return regs->r8;
+	case 5:
+		return regs->r9;
+	}
+	return 0;
+}
+
+/* The prefilter's verdict on predicate f (key) for this event. */
+static __always_inline int pf_keep(struct pt_regs *regs, const struct vg_pf_sc *f, __u32 key,
 				   long ret)
 {
-	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
-	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
-	if (!f)
-		return VG_PF_KEEP;
 	if (f->n == 0)
 		return VG_PF_DROP; /* no clause: nothing of this syscall can matter */
 	__u64 fl = 0;
 	if (f->fsrc == VG_PF_FL_ARG && f->farg >= 0 && f->farg < 6) {
-		fl = (__u32)argi(s, f->farg) | (1ull << 32);
+		fl = (__u32)regs_arg(regs, f->farg) | (1ull << 32);
 	} else if (f->fsrc == VG_PF_FL_HOW) {
 		__u64 how = 0;
-		if (!bpf_probe_read_user(&how, sizeof(how), (void *)E(s)->arg[2]))
+		if (!bpf_probe_read_user(&how, sizeof(how), (void *)regs->dx))
 			fl = (__u32)how | (1ull << 32);
 	} else if (f->fsrc == VG_PF_FL_CREAT) {
 		fl = 01 | 0100 | 01000 | (1ull << 32);
 	}
-	__u64 path = f->parg >= 0 && f->parg < 6 ? argi(s, f->parg) : 0;
+	__u64 path = f->parg >= 0 && f->parg < 6 ? regs_arg(regs, f->parg) : 0;
 	return vg_pf_decide(key, ret, fl, path);
 }
 
-static __always_inline int pf_pass(struct scratch *s, const struct vg_sc_desc *d, __u32 nr,
+/* Whether the prefilter lets this syscall event through (d->pf != 0), and
+ * its memory of dropped opens kept. */
+static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc *d, __u32 nr,
 				   long ret, __u64 pt, const bool modern)
 {
 	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
-	__u8 track = f ? f->track : 0;
+	if (!f)
+		return 1;
+	__u8 track = f->track;
 	__u32 tgid = pt >> 32;
-	int k = pf_keep(s, d, nr, ret);
+	long fd0 = (int)regs->di;
+	int k = pf_keep(regs, f, key, ret);
 	if (k == VG_PF_KEEP) {
 		if (track & VG_PF_TRACK_CLOSE)
-			PF_TAKE(tgid, (int)E(s)->arg[0]); /* sent: forget it */
+			PF_TAKE(tgid, fd0); /* sent: forget it */
 		return 1;
 	}
-	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, (int)E(s)->arg[0]))
+	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, fd0))
 		return 1; /* the state needs it: its fd's open was sent */
 	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 &&
 	    (modern ? vg_pf_alias_btf(ret) : vg_pf_alias(ret)))
@@ -1280,12 +1301,13 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	if ((d->flags & VG_SC_EXEC) && ret == 0)
 		return 0;
 
+	/* the prefilter first: a dropped event costs no copy */
+	if (d->pf && !pf_pass(regs, d, nr, ret, pt, modern))
+		return 0;
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
 	reg_args(regs, E(s)->arg);
-	if (d->pf && !pf_pass(s, d, nr, ret, pt, modern))
-		return 0;
 	/* sent, and the fd it returns is one the state knows now: no
 	 * dropped open's any more (one closed where vigil does not look,
 	 * io_uring's close, may have left its bit; dup2/dup3 replace one) */
