@@ -61,7 +61,7 @@
  * for a word load */
 #define VG_PF_BUF (VG_PF_SCAN + 8)
 #define VG_PF_IMASK (VG_PF_SCAN - 1) /* a byte index within the scanned path */
-#define VG_PF_TAILS 8	/* component hashes a clause's tail test holds for */
+#define VG_PF_TAILS 8		     /* component hashes a clause's tail test holds for */
 
 /* tail tests (clause.tkind): the hash (vg_pf_hash) of the path's last
  * component (fd.filename) or of the one before it (the last of

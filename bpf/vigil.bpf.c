@@ -1063,8 +1063,7 @@ __noinline int vg_pf_alias_btf(long fd)
 			name = h[0] | (__u64)h[1] << 32;
 		}
 		__u32 c = k < 8 ? k : 8;
-		return bytes8((const char *)&name, c) !=
-		       bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
+		return bytes8((const char *)&name, c) != bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
 	}
 	if (fd < 0 || fd >= fdt->max_fds)
 		return 1;
