@@ -846,7 +846,7 @@ static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
 	if (!f)
 		return 1;
 	struct dentry *de = BPF_CORE_READ(f, f_path.dentry);
-	struct pf_dname dn = {};
+	struct pf_dname dn; /* the read fills it, or zeroes it on a fault */
 	__u32 qoff = bpf_core_field_offset(struct dentry, d_name);
 	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode);
 	if (ioff != qoff + sizeof(struct qstr) || !de)
@@ -858,7 +858,7 @@ static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
 		return 1;
 	if (k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/')
 		return 1;
-	char other[8] = {};
+	char other[8]; /* likewise */
 	const char *name = dn.inl;
 	if ((const char *)dn.q.name != (const char *)de + ioff + sizeof(void *)) {
 		bpf_probe_read_kernel(other, sizeof(other), dn.q.name);
