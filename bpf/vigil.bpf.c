@@ -69,6 +69,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
+/* 6.2: a scalar as a read-only BTF pointer of a kernel type, so that what
+ * it points to is read with plain loads.  Weak: only vg_sys_exit_cast
+ * calls it, and the capture loads that program only on kernels that have
+ * it. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 /* Set by user space before load. */
 const volatile __u32 vg_self_tgid = 0;
 /* Wake the consumer once a CPU has written this much since its last
@@ -900,6 +906,56 @@ __noinline int vg_pf_alias_btf(long fd)
 	return pf_alias_file(s, f);
 }
 
+/* vg_pf_alias_btf with bpf_rdonly_cast: the fd's slot, the file and its
+ * dentry are plain loads, where each probe read costs a helper call (the
+ * three were ~20 of the ~40 ns the check took per open).  The slot is read
+ * as a kiocb, whose first member is the file pointer. */
+__noinline int vg_pf_alias_cast(long fd)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 1;
+	int r = pf_alias_str(s);
+	if (r >= 0)
+		return r;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode);
+	__u32 qoff = bpf_core_field_offset(struct dentry, d_name);
+	if (fd < 0 || fd >= fdt->max_fds || bpf_core_field_offset(struct kiocb, ki_filp) != 0 ||
+	    ioff != qoff + sizeof(struct qstr))
+		return 1;
+	struct file **arr = fdt->fd;
+	struct kiocb *slot =
+		bpf_rdonly_cast((void *)&arr[fd], bpf_core_type_id_kernel(struct kiocb));
+	struct file *f = slot->ki_filp;
+	if (!f)
+		return 1;
+	struct dentry *de = f->f_path.dentry;
+	if (!de)
+		return 1;
+	__u32 k = de->d_name.len;
+	__u32 l = s->pf_n - 1;
+	if (k == 0 || k > l || k > 255)
+		return 1;
+	if (k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/')
+		return 1;
+	__u64 name;
+	/* a short name is stored after d_inode, inside the dentry; a long
+	 * one is read as two halves, so that the compiler does not make one
+	 * load of the stack and of the dentry (the verifier takes an
+	 * instruction for one kind of pointer only) */
+	if ((unsigned long)de->d_name.name == (unsigned long)de + ioff + sizeof(void *)) {
+		name = *(__u64 *)((char *)de + ioff + sizeof(void *));
+	} else {
+		__u32 h[2];
+		bpf_probe_read_kernel(h, sizeof(h), de->d_name.name);
+		name = h[0] | (__u64)h[1] << 32;
+	}
+	__u32 c = k < 8 ? k : 8;
+	return bytes8((const char *)&name, c) != bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
+}
+
 /* The process's row of vg_pf_procs; with create, made if missing. */
 static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
 {
@@ -1073,7 +1129,7 @@ static __always_inline int pf_keep(struct pt_regs *regs, const struct vg_pf_sc *
 /* Whether the prefilter lets this syscall event through (d->pf != 0), and
  * its memory of dropped opens kept. */
 static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc *d, __u32 nr,
-				   long ret, __u64 pt, const bool modern)
+				   long ret, __u64 pt, const bool modern, const bool cast)
 {
 	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
@@ -1091,7 +1147,9 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, fd0))
 		return 1; /* the state needs it: its fd's open was sent */
 	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 &&
-	    (modern ? vg_pf_alias_btf(ret) : vg_pf_alias(ret)))
+	    (cast     ? vg_pf_alias_cast(ret)
+	     : modern ? vg_pf_alias_btf(ret)
+		      : vg_pf_alias(ret)))
 		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
 		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
@@ -1103,7 +1161,8 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 }
 
 /* modern: the helpers of 5.17 (see the top of the file); a constant. */
-static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool modern)
+static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const bool modern,
+					 const bool cast)
 {
 	__u32 nr = regs->orig_ax;
 	if (nr >= VG_NR_MAX)
@@ -1128,7 +1187,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		return 0;
 
 	/* the prefilter first: a dropped event costs no copy */
-	if (d->pf && !pf_pass(regs, d, nr, ret, pt, modern))
+	if (d->pf && !pf_pass(regs, d, nr, ret, pt, modern, cast))
 		return 0;
 	struct scratch *s = scratch_get();
 	if (!s)
@@ -1226,13 +1285,19 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vg_sys_exit, struct pt_regs *regs, long ret)
 {
-	return sys_exit_body(regs, ret, true);
+	return sys_exit_body(regs, ret, true, false);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vg_sys_exit_cast, struct pt_regs *regs, long ret)
+{
+	return sys_exit_body(regs, ret, true, true);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vg_sys_exit_compat, struct pt_regs *regs, long ret)
 {
-	return sys_exit_body(regs, ret, false);
+	return sys_exit_body(regs, ret, false, false);
 }
 
 static __always_inline __u32 tty_dev(struct task_struct *t)

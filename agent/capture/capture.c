@@ -19,7 +19,15 @@
 
 #include "vigil.skel.h"
 
-enum { F_BPF_LOOP, F_TASK_BTF, F_TASK_PT_REGS, F_EXIT_GROUP_DEAD, F_BPF_LSM, F_COUNT };
+enum {
+	F_BPF_LOOP,
+	F_TASK_BTF,
+	F_TASK_PT_REGS,
+	F_EXIT_GROUP_DEAD,
+	F_RDONLY_CAST,
+	F_BPF_LSM,
+	F_COUNT
+};
 
 /* What each feature's absence changes; the names are the values of the
  * label of vigil_capture_features. */
@@ -36,6 +44,9 @@ static const struct {
 	[F_EXIT_GROUP_DEAD] = {"exit_group_dead",
 			       "a process's exit is the thread that took signal->live to 0: two "
 			       "threads exiting at the same instant may both report it"},
+	[F_RDONLY_CAST] = {"rdonly_cast",
+			   "the prefilter's alias check reads the opened file with probe reads "
+			   "(a few points of overhead on dropped opens)"},
 	/* unlike the others, a loss of events: vg_capture_open() writes the
 	 * reason in front (cap->lsm_without) */
 	[F_BPF_LSM] =
@@ -261,6 +272,17 @@ static bool exit_has_group_dead(void)
 	return yes;
 }
 
+/* Does this kernel have the bpf_rdonly_cast kfunc (6.2)? */
+static bool have_rdonly_cast(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	bool yes = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return yes;
+}
+
 /* The helper exists for tracing programs: probed as a raw tracepoint,
  * which shares the tracing helpers (libbpf cannot probe tp_btf itself). */
 static bool have_helper(enum bpf_func_id id)
@@ -290,13 +312,18 @@ static void choose_variants(struct vg_capture *cap, bool lsm)
 	set_feature(cap, F_EXIT_GROUP_DEAD, !compat && exit_has_group_dead());
 	bool modern = cap->feat[F_BPF_LOOP].on && cap->feat[F_TASK_BTF].on &&
 		      cap->feat[F_TASK_PT_REGS].on;
-	bpf_program__set_autoload(k->progs.vg_sys_exit, modern);
+	set_feature(cap, F_RDONLY_CAST, modern && have_rdonly_cast());
+	bool cast = cap->feat[F_RDONLY_CAST].on;
+	bpf_program__set_autoload(k->progs.vg_sys_exit, modern && !cast);
+	bpf_program__set_autoload(k->progs.vg_sys_exit_cast, cast);
 	bpf_program__set_autoload(k->progs.vg_exec, modern);
 	bpf_program__set_autoload(k->progs.vg_sys_exit_compat, !modern);
 	bpf_program__set_autoload(k->progs.vg_exec_compat, !modern);
 	bpf_program__set_autoload(k->progs.vg_exit, cap->feat[F_EXIT_GROUP_DEAD].on);
 	bpf_program__set_autoload(k->progs.vg_exit_live, !cap->feat[F_EXIT_GROUP_DEAD].on);
-	cap->sys_exit = modern ? k->progs.vg_sys_exit : k->progs.vg_sys_exit_compat;
+	cap->sys_exit = cast	 ? k->progs.vg_sys_exit_cast
+			: modern ? k->progs.vg_sys_exit
+				 : k->progs.vg_sys_exit_compat;
 	bpf_program__set_autoload(k->progs.vg_lsm_file_open, lsm);
 	bpf_program__set_autoload(k->progs.vg_lsm_connect, lsm);
 	bpf_program__set_autoload(k->progs.vg_lsm_accept, lsm);

@@ -157,13 +157,15 @@ def test_aliases_are_not_dropped():
     with open(other, "w") as f:
         f.write("x")
     os.symlink("/etc/shadow", os.path.join(d, "innocent"))
+    # a name as long as the file's: only the bytes of the names differ
+    os.symlink("/etc/shadow", os.path.join(d, "shadoz"))
     os.symlink(cred, os.path.join(d, "notes"))
     v = Vigil(["run", "-c", cfg, "-r", rules])
     try:
         port = v.metrics_port()
         o0 = filtered(port, "openat")
-        for p in ("/etc/shadow", os.path.join(d, "innocent"), "/proc/self/root/etc/shadow",
-                  cred, os.path.join(d, "notes")):
+        for p in ("/etc/shadow", os.path.join(d, "innocent"), os.path.join(d, "shadoz"),
+                  "/proc/self/root/etc/shadow", cred, os.path.join(d, "notes")):
             r = subprocess.run(["cat", p], capture_output=True, timeout=10)
             check(r.returncode == 0, "cat %s: %s" % (p, r.stderr))
         for _ in range(100):
@@ -176,7 +178,8 @@ def test_aliases_are_not_dropped():
     shadow = [a["output"] for a in alerts(v, "Shadow read")]
     creds = [a["output"] for a in alerts(v, "Credentials read")]
     v.close()
-    for raw in ("/etc/shadow", os.path.join(d, "innocent"), "/proc/self/root/etc/shadow"):
+    for raw in ("/etc/shadow", os.path.join(d, "innocent"), os.path.join(d, "shadoz"),
+                "/proc/self/root/etc/shadow"):
         check(any("file=/etc/shadow raw=%s)" % raw in o for o in shadow),
               "no alert for /etc/shadow opened as %s: %s" % (raw, shadow))
     for raw in (cred, os.path.join(d, "notes")):
