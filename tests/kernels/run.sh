@@ -79,7 +79,7 @@ chmod 640 "$S/etc/shadow"
 echo "kmatrix: initramfs $(du -h "$WORK/initrd.gz" | cut -f1)"
 
 # --- one guest: boot, retry boots whose /init never reported ---------------
-EXPECT=(load capture_exec capture_open capture_connect capture_caps
+EXPECT=(load variant capture_exec capture_open capture_connect capture_caps
   "alert_default: Interactive shell in a container"
   "alert_default: Sensitive file read by an untrusted program"
   readyz_detail metric_features
