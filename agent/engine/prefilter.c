@@ -864,17 +864,20 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 							  : true;
 		if ((row->flags & VG_SR_STATE) && needed)
 			continue; /* the state needs every one */
+		/* a call the kernel reports as another (open_by_handle_at as
+		 * openat, VG_SC_ASOPENAT) meets the rules of that one */
+		const struct vg_sc_desc *d = vg_syscall_desc(nr);
+		int as = d->flags & VG_SC_ASOPENAT ? VG_NR_openat : nr;
 		set_false(acc);
 		for (size_t i = 0; i < nrules && !acc->top; i++) {
 			const struct vg_rule *r = vg_engine_rule(e, i);
-			if (!r->enabled || !r->types[nr])
+			if (!r->enabled || !r->types[as])
 				continue;
-			analyse(r, nr, one);
+			analyse(r, as, one);
 			dnf_or(acc, one);
 		}
 		if (acc->top)
 			continue;
-		const struct vg_sc_desc *d = vg_syscall_desc(nr);
 		/* in the kernel's terms before the clauses others cover are
 		 * dropped and the rest joined: clauses the analysis alone tells
 		 * apart are then equal */

@@ -189,7 +189,8 @@ def test_prometheus_scrapes_the_agent():
         ready = get("http://127.0.0.1:%d/readyz" % port)
         # "ok", then the capture's kernel and features
         check(re.match(r"ok\ncapture: kernel \S+ bpf_loop=[01] get_current_task_btf=[01] "
-                       r"task_pt_regs=[01] exit_group_dead=[01] bpf_lsm=[01]\n\Z", ready),
+                       r"task_pt_regs=[01] exit_group_dead=[01] rdonly_cast=[01] bpf_lsm=[01]\n\Z",
+                       ready),
               "readyz: %r" % ready)
         check(re.search(r'^vigil_capture_features\{feature="bpf_loop"\} [01]$', text, re.M),
               "vigil_capture_features missing")
