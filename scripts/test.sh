@@ -11,7 +11,8 @@
 #      that their compiled conditions agree with the trees (bench_engine verify)
 #   6. replays hand-written capture fixtures through real rule files
 #   7. runs the live eBPF tests (root, real runc containers) on the plain build,
-#      the syslog and program sinks against a real rsyslogd started on
+#      twice: with the kernel-side prefilter (the default) and without, the
+#      syslog and program sinks against a real rsyslogd started on
 #      loopback with its own configuration and real programs
 #      (tests/sinks/test_sinks.py, driver tests/sinks/sinkdrv), then the kernel
 #      matrix: Debian's 5.10, 6.1 and 6.12 cloud kernels
@@ -106,6 +107,9 @@ VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
 
 stage "live tests (root, real eBPF)"
 VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+
+stage "live tests again with capture.prefilter: off (the same tests must pass both ways)"
+VIGIL_LIVE_PREFILTER=off VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
 
 stage "sinks: syslog against a real rsyslogd (unix, UDP, TCP, TLS, restart), the program sink"
 # the test starts its own rsyslogd (its own configuration, socket and ports):

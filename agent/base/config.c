@@ -124,7 +124,7 @@ static const struct key keys[] = {
 	{"capture.ringbuf_bytes", K_U64, OFF(capture.ringbuf_bytes), "8388608", NULL, check_ring},
 	{"capture.ignore_self", K_BOOL, OFF(capture.ignore_self), "true", NULL, NULL},
 	{"capture.lsm", K_STR, OFF(capture.lsm), "auto", lsm_modes, NULL},
-	{"capture.prefilter", K_STR, OFF(capture.prefilter), "off", onoff, NULL},
+	{"capture.prefilter", K_STR, OFF(capture.prefilter), "on", onoff, NULL},
 	{"state.max_procs", K_U64, OFF(state.max_procs), "32768", NULL, check_procs},
 	{"state.max_fds", K_U64, OFF(state.max_fds), "1024", NULL, check_fds},
 	{"state.max_env_bytes", K_U64, OFF(state.max_env_bytes), "4096", NULL, check_env},

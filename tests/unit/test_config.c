@@ -45,7 +45,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.capture.ringbuf_bytes, 8388608);
 	assert_true(cfg.capture.ignore_self);
 	assert_string_equal(cfg.capture.lsm, "auto");
-	assert_string_equal(cfg.capture.prefilter, "off");
+	assert_string_equal(cfg.capture.prefilter, "on");
 	assert_int_equal(cfg.state.max_procs, 32768);
 	assert_true(cfg.outputs.stdout_enabled);
 	assert_string_equal(cfg.outputs.stdout_format, "json");
