@@ -847,6 +847,33 @@ struct pf_dname {
 	char inl[8];
 };
 
+/* The string's last component against a file name of k bytes: 1 when
+ * it cannot be that name (another length, no '/' before it), else 0 (the
+ * bytes must be compared: pf_alias_name with the name's first 8). */
+static __always_inline int pf_alias_len(struct scratch *s, __u32 k)
+{
+	__u32 l = s->pf_n - 1;
+	if (k == 0 || k > l || k > 255)
+		return 1;
+	return k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/';
+}
+
+static __always_inline int pf_alias_name(struct scratch *s, __u32 k, __u64 name)
+{
+	__u32 l = s->pf_n - 1;
+	__u32 c = k < 8 ? k : 8;
+	return bytes8((const char *)&name, c) != bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
+}
+
+/* The scratch when the string's own tests leave the file to be looked
+ * at, else NULL with the answer in *r. */
+static __always_inline struct scratch *pf_alias_begin(int *r)
+{
+	struct scratch *s = scratch_get();
+	*r = s ? pf_alias_str(s) : 1;
+	return *r < 0 ? s : NULL;
+}
+
 static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
 {
 	if (!f)
@@ -859,19 +886,14 @@ static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
 		return 1;
 	bpf_probe_read_kernel(&dn, sizeof(dn), (char *)de + qoff);
 	__u32 k = dn.q.len;
-	__u32 l = s->pf_n - 1;
-	if (k == 0 || k > l || k > 255)
+	if (pf_alias_len(s, k))
 		return 1;
-	if (k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/')
-		return 1;
-	char other[8]; /* likewise */
-	const char *name = dn.inl;
-	if ((const char *)dn.q.name != (const char *)de + ioff + sizeof(void *)) {
-		bpf_probe_read_kernel(other, sizeof(other), dn.q.name);
-		name = other;
-	}
-	__u32 c = k < 8 ? k : 8;
-	return bytes8(name, c) != bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
+	__u64 name; /* likewise */
+	if ((const char *)dn.q.name != (const char *)de + ioff + sizeof(void *))
+		bpf_probe_read_kernel(&name, sizeof(name), dn.q.name);
+	else
+		__builtin_memcpy(&name, dn.inl, sizeof(name));
+	return pf_alias_name(s, k, name);
 }
 
 /* Global functions: the verifier checks each once.  The first for the
@@ -879,22 +901,18 @@ static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
  * the modern one (the task's fd table through BTF loads). */
 __noinline int vg_pf_alias(long fd)
 {
-	struct scratch *s = scratch_get();
+	int r;
+	struct scratch *s = pf_alias_begin(&r);
 	if (!s)
-		return 1;
-	int r = pf_alias_str(s);
-	if (r >= 0)
 		return r;
 	return pf_alias_file(s, fd_file((struct task_struct *)bpf_get_current_task(), fd));
 }
 
 __noinline int vg_pf_alias_btf(long fd)
 {
-	struct scratch *s = scratch_get();
+	int r;
+	struct scratch *s = pf_alias_begin(&r);
 	if (!s)
-		return 1;
-	int r = pf_alias_str(s);
-	if (r >= 0)
 		return r;
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct fdtable *fdt = t->files->fdt;
@@ -912,11 +930,9 @@ __noinline int vg_pf_alias_btf(long fd)
  * as a kiocb, whose first member is the file pointer. */
 __noinline int vg_pf_alias_cast(long fd)
 {
-	struct scratch *s = scratch_get();
+	int r;
+	struct scratch *s = pf_alias_begin(&r);
 	if (!s)
-		return 1;
-	int r = pf_alias_str(s);
-	if (r >= 0)
 		return r;
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct fdtable *fdt = t->files->fdt;
@@ -935,10 +951,7 @@ __noinline int vg_pf_alias_cast(long fd)
 	if (!de)
 		return 1;
 	__u32 k = de->d_name.len;
-	__u32 l = s->pf_n - 1;
-	if (k == 0 || k > l || k > 255)
-		return 1;
-	if (k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/')
+	if (pf_alias_len(s, k))
 		return 1;
 	__u64 name;
 	/* a short name is stored after d_inode, inside the dentry; a long
@@ -952,8 +965,7 @@ __noinline int vg_pf_alias_cast(long fd)
 		bpf_probe_read_kernel(h, sizeof(h), de->d_name.name);
 		name = h[0] | (__u64)h[1] << 32;
 	}
-	__u32 c = k < 8 ? k : 8;
-	return bytes8((const char *)&name, c) != bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
+	return pf_alias_name(s, k, name);
 }
 
 /* The process's row of vg_pf_procs; with create, made if missing. */
