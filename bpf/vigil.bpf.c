@@ -14,9 +14,12 @@
  * buffer with their real size (syscall records in their compact wire form);
  * a full ring is counted, per category.
  *
- * Kernels from 5.8 on: the programs that need newer helpers come in two
+ * Kernels from 5.8 on: the programs that need newer helpers come in
  * variants compiled from the same bodies, of which user space loads one
- * (agent/capture.c probes the running kernel):
+ * (agent/capture/capture.c probes the running kernel):
+ *   vg_sys_exit_cast                vg_sys_exit with the bpf_rdonly_cast
+ *                                   kfunc (6.2): the prefilter's alias check
+ *                                   reads the opened file with plain loads
  *   vg_sys_exit, vg_exec            bpf_loop (5.17), bpf_get_current_task_btf
  *                                   (5.11), bpf_task_pt_regs (5.15)
  *   vg_sys_exit_compat, vg_exec_compat
@@ -28,7 +31,7 @@
  *                                   thread is the one that took signal->live
  *                                   to 0 (do_exit decrements it before the
  *                                   tracepoint)
- * Each pair emits the same records with the same fields.
+ * Each variant emits the same records with the same fields.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
