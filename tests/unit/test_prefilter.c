@@ -522,6 +522,30 @@ static struct vg_engine *engine_of(const char *text, struct vg_ruleset **rs, str
 	return e;
 }
 
+/* A rules text's engine and the kernel's table computed from it. */
+struct pfset {
+	struct vg_ruleset *rs;
+	struct vg_diag d;
+	struct vg_engine *e;
+	struct vg_pf_table *t;
+};
+
+static void pfset_of(struct pfset *p, const char *text)
+{
+	p->e = engine_of(text, &p->rs, &p->d);
+	assert_non_null(p->e);
+	p->t = calloc(1, sizeof(*p->t));
+	vg_engine_prefilter(p->e, p->t);
+}
+
+static void pfset_free(struct pfset *p)
+{
+	free(p->t);
+	vg_engine_free(p->e);
+	vg_ruleset_free(p->rs);
+	vg_diag_free(&p->d);
+}
+
 static void test_default_rules(void **unused)
 {
 	(void)unused;
@@ -621,11 +645,9 @@ static void test_abstractions(void **unused)
 			 "- rule: r\n  desc: d\n  condition: evt.type = openat and %s\n"
 			 "  output: o\n  priority: WARNING\n",
 			 cases[i].cond);
-		struct vg_ruleset *rs;
-		struct vg_diag d;
-		struct vg_engine *e = engine_of(text, &rs, &d);
-		struct vg_pf_table *t = malloc(sizeof(*t));
-		vg_engine_prefilter(e, t);
+		struct pfset ps;
+		pfset_of(&ps, text);
+		struct vg_pf_table *t = ps.t;
 		const struct vg_pf_sc *f = &t->sc[VG_NR_openat];
 		if (!t->on[VG_NR_openat] || f->n != 1)
 			fail_msg("%s: %d clauses", cases[i].cond, t->on[VG_NR_openat] ? f->n : -1);
@@ -637,10 +659,7 @@ static void test_abstractions(void **unused)
 				f->c[0].th[0],
 				vg_pf_hash(cases[i].tail, (uint32_t)strlen(cases[i].tail)));
 		}
-		free(t);
-		vg_engine_free(e);
-		vg_ruleset_free(rs);
-		vg_diag_free(&d);
+		pfset_free(&ps);
 	}
 }
 
@@ -933,11 +952,9 @@ static void test_redundant_clauses(void **unused)
 		"- rule: f\n  desc: d\n  condition: >-\n    evt.type = openat and fd.name "
 		"startswith /etc/ and evt.arg.flags contains O_CREAT\n  output: o\n"
 		"  priority: WARNING\n";
-	struct vg_ruleset *rs;
-	struct vg_diag d;
-	struct vg_engine *e = engine_of(text, &rs, &d);
-	struct vg_pf_table *t = malloc(sizeof(*t));
-	vg_engine_prefilter(e, t);
+	struct pfset ps;
+	pfset_of(&ps, text);
+	struct vg_pf_table *t = ps.t;
 	const struct vg_pf_sc *f = &t->sc[VG_NR_openat];
 	assert_true(t->on[VG_NR_openat]);
 	/* a (b and c the same or narrower, d only on paths that are not
@@ -953,10 +970,7 @@ static void test_redundant_clauses(void **unused)
 	assert_false(pf_keeps(f, "/etc/x", 3, 1));
 	assert_false(pf_keeps(f, "/tmp/x", 3, 0));
 	assert_false(pf_keeps(f, "/usr/x", 3, 0));
-	free(t);
-	vg_engine_free(e);
-	vg_ruleset_free(rs);
-	vg_diag_free(&d);
+	pfset_free(&ps);
 }
 
 /* While a condition is analysed, a clause's prefix says what fd.name
@@ -980,19 +994,14 @@ static void test_redundant_analysis(void **unused)
 				      i < 40 ? 'a' : 'b', 100 + i % 40);
 	snprintf(text + n, sizeof(text) - n,
 		 ")) and fd.name startswith /etc\n  output: o %%fd.name\n  priority: WARNING\n");
-	struct vg_ruleset *rs;
-	struct vg_diag d;
-	struct vg_engine *e = engine_of(text, &rs, &d);
-	struct vg_pf_table *t = malloc(sizeof(*t));
-	vg_engine_prefilter(e, t);
+	struct pfset ps;
+	pfset_of(&ps, text);
+	struct vg_pf_table *t = ps.t;
 	assert_true(t->on[VG_NR_openat]);
 	const struct vg_pf_sc *f = &t->sc[VG_NR_openat];
 	assert_true(pf_keeps(f, "/tmp/../etc/passwd", 3, 0));
 	assert_false(pf_keeps(f, "/etc/passwd", 3, 0));
-	free(t);
-	vg_engine_free(e);
-	vg_ruleset_free(rs);
-	vg_diag_free(&d);
+	pfset_free(&ps);
 }
 
 /* Under the default rules and the official falco_rules.yaml (two rules
@@ -1250,12 +1259,9 @@ static void test_as_openat(void **unused)
 	static const char text[] =
 		"- rule: shadow\n  desc: d\n  condition: evt.type = openat and fd.name = "
 		"/etc/shadow and evt.is_open_read = true\n  output: o\n  priority: WARNING\n";
-	struct vg_ruleset *rs;
-	struct vg_diag d;
-	struct vg_engine *e = engine_of(text, &rs, &d);
-	assert_non_null(e);
-	struct vg_pf_table *t = calloc(1, sizeof(*t));
-	vg_engine_prefilter(e, t);
+	struct pfset ps;
+	pfset_of(&ps, text);
+	struct vg_pf_table *t = ps.t;
 	int nr = VG_NR_open_by_handle_at;
 	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
 	if (t->on[nr]) {
@@ -1266,10 +1272,7 @@ static void test_as_openat(void **unused)
 	if (t->on[nr])
 		assert_int_not_equal(vg_pf_keep(&t->sc[nr], 3, 1 /* O_WRONLY */, 1, p, 0),
 				     VG_PF_KEEP);
-	free(t);
-	vg_engine_free(e);
-	vg_ruleset_free(rs);
-	vg_diag_free(&d);
+	pfset_free(&ps);
 }
 
 int main(void)
