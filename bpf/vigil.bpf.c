@@ -911,19 +911,28 @@ __noinline int vg_pf_alias(long fd)
 	return pf_alias_file(s, fd_file((struct task_struct *)bpf_get_current_task(), fd));
 }
 
+/* The address of fd's slot in the current task's fd table (the modern
+ * programs: BTF loads), NULL past the table's end. */
+static __always_inline struct file **pf_fd_slot(long fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
+	if (fd < 0 || fd >= fdt->max_fds)
+		return NULL;
+	return &fdt->fd[fd];
+}
+
 __noinline int vg_pf_alias_btf(long fd)
 {
 	int r;
 	struct scratch *s = pf_alias_begin(&r);
 	if (!s)
 		return r;
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct fdtable *fdt = t->files->fdt;
-	if (fd < 0 || fd >= fdt->max_fds)
+	struct file **slot = pf_fd_slot(fd);
+	if (!slot)
 		return 1;
-	struct file **arr = fdt->fd;
 	struct file *f = NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	bpf_probe_read_kernel(&f, sizeof(f), slot);
 	return pf_alias_file(s, f);
 }
 
@@ -937,17 +946,14 @@ __noinline int vg_pf_alias_cast(long fd)
 	struct scratch *s = pf_alias_begin(&r);
 	if (!s)
 		return r;
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct fdtable *fdt = t->files->fdt;
 	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode);
 	__u32 qoff = bpf_core_field_offset(struct dentry, d_name);
-	if (fd < 0 || fd >= fdt->max_fds || bpf_core_field_offset(struct kiocb, ki_filp) != 0 ||
+	struct file **slot = pf_fd_slot(fd);
+	if (!slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0 ||
 	    ioff != qoff + sizeof(struct qstr))
 		return 1;
-	struct file **arr = fdt->fd;
-	struct kiocb *slot =
-		bpf_rdonly_cast((void *)&arr[fd], bpf_core_type_id_kernel(struct kiocb));
-	struct file *f = slot->ki_filp;
+	struct kiocb *kio = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct kiocb));
+	struct file *f = kio->ki_filp;
 	if (!f)
 		return 1;
 	struct dentry *de = f->f_path.dentry;
