@@ -253,9 +253,8 @@ void vg_capture_explain(const char *log, char *prog, size_t proglen, char *why, 
 /* Does this kernel's sched_process_exit tracepoint pass group_dead?  Its
  * BTF prototype (the typedef behind tp_btf) says: (void *, task) before,
  * (void *, task, bool) after. */
-static bool exit_has_group_dead(void)
+static bool exit_has_group_dead(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	if (!btf)
 		return false;
 	bool yes = false;
@@ -268,19 +267,13 @@ static bool exit_has_group_dead(void)
 		if (t && btf_is_func_proto(t))
 			yes = btf_vlen(t) >= 3;
 	}
-	btf__free(btf);
 	return yes;
 }
 
 /* Does this kernel have the bpf_rdonly_cast kfunc (6.2)? */
-static bool have_rdonly_cast(void)
+static bool have_rdonly_cast(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return false;
-	bool yes = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return yes;
+	return btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 }
 
 /* The helper exists for tracing programs: probed as a raw tracepoint,
@@ -309,10 +302,13 @@ static void choose_variants(struct vg_capture *cap, bool lsm)
 	set_feature(cap, F_BPF_LOOP, !compat && have_helper(BPF_FUNC_loop));
 	set_feature(cap, F_TASK_BTF, !compat && have_helper(BPF_FUNC_get_current_task_btf));
 	set_feature(cap, F_TASK_PT_REGS, !compat && have_helper(BPF_FUNC_task_pt_regs));
-	set_feature(cap, F_EXIT_GROUP_DEAD, !compat && exit_has_group_dead());
+	/* the kernel's BTF, read once for the probes that look in it */
+	struct btf *btf = compat ? NULL : btf__load_vmlinux_btf();
+	set_feature(cap, F_EXIT_GROUP_DEAD, !compat && exit_has_group_dead(btf));
 	bool modern = cap->feat[F_BPF_LOOP].on && cap->feat[F_TASK_BTF].on &&
 		      cap->feat[F_TASK_PT_REGS].on;
-	set_feature(cap, F_RDONLY_CAST, modern && have_rdonly_cast());
+	set_feature(cap, F_RDONLY_CAST, modern && have_rdonly_cast(btf));
+	btf__free(btf);
 	bool cast = cap->feat[F_RDONLY_CAST].on;
 	bpf_program__set_autoload(k->progs.vg_sys_exit, modern && !cast);
 	bpf_program__set_autoload(k->progs.vg_sys_exit_cast, cast);
