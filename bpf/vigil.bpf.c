@@ -644,67 +644,35 @@ static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, st
 }
 
 /* The first n (<= 8) bytes at p as a number, the rest zero. */
-static __always_inline __u64 bytes8(const char *p, __u32 n)
-{
-	__u64 v;
-	VG_PF_LOAD64(v, p);
-	return n >= 8 ? v : v & ((1ull << (n * 8)) - 1);
-}
+int vg_str_is_path(long fd);
+int vg_str_is_path_btf(long fd);
+int vg_str_is_path_cast(long fd);
 
-#define STR6(a, b, c, d, e, f)                                                                     \
-	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 |   \
-	 (__u64)(f) << 40)
-
-/* Whether the caller's string (VG_S_PATH0, the record's first string, and
- * VG_S_BASE0 after it) may name f through an alias, so that the path of f
- * must be walked: no string (open_by_handle_at); a string or a base under
- * /proc/ (/proc/self/root/..., /proc/self/fd/N, /proc/self/cwd/...) or
- * /dev/fd/, /dev/std*; a last component other than f's name (a symlink,
- * /proc/self/fd/N).  Walking every open would double the cost of an open
- * (bench_capture); a symlink to a directory in the middle of the string
- * keeps the caller's string. */
-static __always_inline bool fd_path_needed(struct scratch *s, struct file *f)
+/* Whether the record must carry the path of the file at fd (VG_S_FILE):
+ * unless the caller's string (VG_S_PATH0, absolute, at most VG_PF_SCAN
+ * bytes) is exactly that path (str_is_path), fd.name is not the string.
+ * The string goes into s->path, where str_is_path compares it. */
+static __always_inline bool fd_path_needed(struct scratch *s, long fd, const bool modern,
+					   const bool cast)
 {
 	__u32 n = E(s)->len[VG_S_PATH0];
-	if (n < 2 || n > VG_STR_MAX)
+	if (n < 2 || n > VG_PF_SCAN || E(s)->data[0] != '/')
 		return true;
-	const __u64 m6 = 0xffffffffffffull;
-	const __u64 proc = STR6('/', 'p', 'r', 'o', 'c', '/');
-	__u64 p0 = bytes8(E(s)->data, 8);
-	if ((p0 & m6) == proc)
+	if (bpf_probe_read_kernel(s->path, n & (2 * VG_PF_SCAN - 1), E(s)->data))
 		return true;
-	if ((p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 'f') ||
-	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 's'))
-		return true;
-	if ((p0 & 0xff) != '/') {
-		/* relative: "proc/...", "../", or a base under /proc */
-		if ((p0 & 0xffffffffff) == (proc >> 8) ||
-		    (p0 & 0xffffff) == STR6('.', '.', '/', 0, 0, 0))
-			return true;
-		if (E(s)->len[VG_S_BASE0] && (bytes8(&E(s)->data[n & DATA_MASK], 8) & m6) == proc)
-			return true;
-	}
-	struct qstr q = BPF_CORE_READ(f, f_path.dentry, d_name);
-	__u32 k = q.len;
-	__u32 l = n - 1; /* the string's length */
-	if (k == 0 || k > l || k > 255)
-		return true;
-	if (k < l && E(s)->data[(l - k - 1) & DATA_MASK] != '/')
-		return true;
-	char name[8] = {};
-	bpf_probe_read_kernel(name, sizeof(name), q.name);
-	__u32 c = k < 8 ? k : 8;
-	return bytes8(name, c) != bytes8(&E(s)->data[(l - k) & DATA_MASK], c);
+	s->pf_n = n;
+	return !(cast ? vg_str_is_path_cast(fd) : modern ? vg_str_is_path_btf(fd) : vg_str_is_path(fd));
 }
 
 /* The path of the file at fd in t's table: what an open really opened,
  * whatever aliases the caller's string went through; nothing when the
  * caller's string cannot be an alias (fd_path_needed). */
 static __always_inline __u32 put_fd_path(struct scratch *s, __u32 off, int slot,
-					 struct task_struct *t, long fd, const bool loop)
+					 struct task_struct *t, long fd, const bool loop,
+					 const bool cast)
 {
 	struct file *f = fd_file(t, fd);
-	if (!f || !fd_path_needed(s, f))
+	if (!f || !fd_path_needed(s, fd, loop, cast))
 		return off;
 	struct path root = BPF_CORE_READ(t, fs, root);
 	struct path fp = BPF_CORE_READ(f, f_path);
@@ -821,94 +789,123 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	return vg_pf_keep_cached(s->vc, f, ret, (__u32)fl, (int)(fl >> 32), s->path, pn);
 }
 
-/* Whether the file a successful open returned as fd may have a name other
- * than the caller's string: then fd.name is the kernel's path of the file
- * (fd_path_needed, whose tests this repeats on the string the prefilter
- * read), and the predicate, which tested the string, cannot drop the open
- * (a symlink /tmp/x -> /etc/shadow, /proc/self/root/etc/shadow).
- * pf_alias_str: the string's own tests (-1: undecided, the file must be
- * looked at); pf_alias_file: the file's name against the string's last
- * component, in two reads where it can (the dentry's name and, after its
- * inode pointer, the inline storage of short names). */
-static __always_inline int pf_alias_str(struct scratch *s)
+/* ---- is the caller's string the file's path? ----------------------------- */
+
+#define NAME_DEPTH 12 /* components compared; a deeper path is not taken for its string */
+
+/* A component's name against the string's bytes [start, start + k) in
+ * s->path: the name is first copied into s->path[VG_STR_MAX...] (the
+ * walk's head area, unused until a walk) unless the caller passes its
+ * first 40 bytes (inl, a short name stored in the dentry). */
+static __always_inline int name_eq(struct scratch *s, __u32 start, __u32 k, const char *name,
+				   const __u64 *inl)
+{
+	char *buf = &s->path[VG_STR_MAX];
+	if (inl) { /* constant offsets: the verifier takes no other in a dentry */
+		if (k > 40)
+			return 0;
+		*(__u64 *)&buf[0] = inl[0];
+		*(__u64 *)&buf[8] = inl[1];
+		*(__u64 *)&buf[16] = inl[2];
+		*(__u64 *)&buf[24] = inl[3];
+		*(__u64 *)&buf[32] = inl[4];
+	} else if (bpf_probe_read_kernel(buf, k & VG_PF_IMASK, name)) {
+		return 0;
+	}
+	for (__u32 j = 0; j < VG_PF_SCAN / 8; j++) {
+		if (j * 8 >= k)
+			break;
+		__u64 a, b;
+		VG_PF_LOAD64(a, &buf[(j * 8) & VG_PF_IMASK]);
+		VG_PF_LOAD64(b, &s->path[(start + j * 8) & VG_PF_IMASK]);
+		__u32 rem = k - j * 8;
+		__u64 m = rem >= 8 ? ~0ull : (1ull << (rem * 8)) - 1;
+		if ((a ^ b) & m)
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether the path of the file (dentry d in mount vm), as the capture
+ * walks it from the task's root (put_path), is exactly the string in
+ * s->path (s->pf_n bytes with its NUL).  Compared a component at a time
+ * from the leaf up, crossing mounts as the walk does; 0 on any doubt (too
+ * deep, a detached tree, a string of another shape).  A string that passes
+ * this is what fd.name would be; one that does not may be an alias: a
+ * symlink anywhere on the way (/tmp/shadow -> /etc/shadow has the file's
+ * own last component), /proc/self/root, a bind of a directory.  cast: the
+ * dentries and mounts are read with plain loads (bpf_rdonly_cast
+ * pointers), else with probe reads. */
+static __always_inline int str_is_path(struct scratch *s, struct dentry *d, struct vfsmount *vm,
+				       struct dentry *root_d, struct vfsmount *root_m,
+				       const bool cast)
 {
 	__u32 n = s->pf_n;
-	if (n < 2 || n > VG_PF_SCAN)
-		return 1;
-	const __u64 m6 = 0xffffffffffffull;
-	__u64 p0 = bytes8(s->path, 8);
-	if ((p0 & 0xff) != '/' || (p0 & m6) == STR6('/', 'p', 'r', 'o', 'c', '/') ||
-	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 'f') ||
-	    (p0 & m6) == STR6('/', 'd', 'e', 'v', '/', 's'))
-		return 1;
-	return -1;
+	if (n < 2 || n > VG_PF_SCAN || s->path[0] != '/' || !d || !vm)
+		return 0;
+	__u32 pos = n - 1; /* the string's bytes before pos are left to match */
+	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode) + sizeof(void *);
+	for (int i = 0; i < NAME_DEPTH; i++) {
+		if (d == root_d && vm == root_m)
+			return pos == 0 || n == 2; /* all of it, or "/" itself */
+		struct mount *m = container_of(vm, struct mount, mnt);
+		struct dentry *mnt_root, *parent;
+		if (cast) {
+			mnt_root = vm->mnt_root;
+			parent = d->d_parent;
+		} else {
+			mnt_root = BPF_CORE_READ(vm, mnt_root);
+			parent = BPF_CORE_READ(d, d_parent);
+		}
+		if (d == mnt_root || d == parent) {
+			struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+			if (d != mnt_root || m == mp)
+				return 0; /* the global root, or a detached tree */
+			d = BPF_CORE_READ(m, mnt_mountpoint);
+			vm = &mp->mnt;
+			if (cast) {
+				d = bpf_rdonly_cast(d, bpf_core_type_id_kernel(struct dentry));
+				vm = bpf_rdonly_cast(vm, bpf_core_type_id_kernel(struct vfsmount));
+			}
+			continue;
+		}
+		__u32 k;
+		const char *name;
+		if (cast) {
+			k = d->d_name.len;
+			name = (const char *)d->d_name.name;
+		} else {
+			struct qstr q = BPF_CORE_READ(d, d_name);
+			k = q.len;
+			name = (const char *)q.name;
+		}
+		if (k == 0 || k + 1 > pos)
+			return 0;
+		__u32 start = pos - k;
+		if (s->path[(start - 1) & VG_PF_IMASK] != '/')
+			return 0;
+		const __u64 *inl = NULL;
+		if (cast && (unsigned long)name == (unsigned long)d + ioff)
+			inl = (const __u64 *)((char *)d + ioff);
+		if (!name_eq(s, start, k, name, inl))
+			return 0;
+		pos = start - 1;
+		d = parent;
+	}
+	return 0;
 }
 
-struct pf_dname {
-	struct qstr q;
-	void *inode;
-	char inl[8];
-};
-
-/* The string's last component against a file name of k bytes: 1 when
- * it cannot be that name (another length, no '/' before it), else 0 (the
- * bytes must be compared: pf_alias_name with the name's first 8). */
-static __always_inline int pf_alias_len(struct scratch *s, __u32 k)
-{
-	__u32 l = s->pf_n - 1;
-	if (k == 0 || k > l || k > 255)
-		return 1;
-	return k < l && s->path[(l - k - 1) & VG_PF_IMASK] != '/';
-}
-
-static __always_inline int pf_alias_name(struct scratch *s, __u32 k, __u64 name)
-{
-	__u32 l = s->pf_n - 1;
-	__u32 c = k < 8 ? k : 8;
-	return bytes8((const char *)&name, c) != bytes8(&s->path[(l - k) & VG_PF_IMASK], c);
-}
-
-/* The scratch when the string's own tests leave the file to be looked
- * at, else NULL with the answer in *r. */
-static __always_inline struct scratch *pf_alias_begin(int *r)
+/* str_is_path for the file at fd of the current task, in a global
+ * function per variant: the verifier checks each once. */
+__noinline int vg_str_is_path(long fd)
 {
 	struct scratch *s = scratch_get();
-	*r = s ? pf_alias_str(s) : 1;
-	return *r < 0 ? s : NULL;
-}
-
-static __always_inline int pf_alias_file(struct scratch *s, struct file *f)
-{
-	if (!f)
-		return 1;
-	struct dentry *de = BPF_CORE_READ(f, f_path.dentry);
-	struct pf_dname dn; /* the read fills it, or zeroes it on a fault */
-	__u32 qoff = bpf_core_field_offset(struct dentry, d_name);
-	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode);
-	if (ioff != qoff + sizeof(struct qstr) || !de)
-		return 1;
-	bpf_probe_read_kernel(&dn, sizeof(dn), (char *)de + qoff);
-	__u32 k = dn.q.len;
-	if (pf_alias_len(s, k))
-		return 1;
-	__u64 name; /* likewise */
-	if ((const char *)dn.q.name != (const char *)de + ioff + sizeof(void *))
-		bpf_probe_read_kernel(&name, sizeof(name), dn.q.name);
-	else
-		__builtin_memcpy(&name, dn.inl, sizeof(name));
-	return pf_alias_name(s, k, name);
-}
-
-/* Global functions: the verifier checks each once.  The first for the
- * compat program (CO-RE reads from bpf_get_current_task), the second for
- * the modern one (the task's fd table through BTF loads). */
-__noinline int vg_pf_alias(long fd)
-{
-	int r;
-	struct scratch *s = pf_alias_begin(&r);
-	if (!s)
-		return r;
-	return pf_alias_file(s, fd_file((struct task_struct *)bpf_get_current_task(), fd));
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file *f = fd_file(t, fd);
+	if (!s || !f)
+		return 0;
+	return str_is_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+			   BPF_CORE_READ(t, fs, root.dentry), BPF_CORE_READ(t, fs, root.mnt), false);
 }
 
 /* The address of fd's slot in the current task's fd table (the modern
@@ -922,60 +919,45 @@ static __always_inline struct file **pf_fd_slot(long fd)
 	return &fdt->fd[fd];
 }
 
-__noinline int vg_pf_alias_btf(long fd)
+/* str_is_path for the modern programs: the fd's slot through BTF loads,
+ * the rest with probe reads. */
+__noinline int vg_str_is_path_btf(long fd)
 {
-	int r;
-	struct scratch *s = pf_alias_begin(&r);
-	if (!s)
-		return r;
+	struct scratch *s = scratch_get();
 	struct file **slot = pf_fd_slot(fd);
-	if (!slot)
-		return 1;
 	struct file *f = NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), slot);
-	return pf_alias_file(s, f);
+	if (!s || !slot || bpf_probe_read_kernel(&f, sizeof(f), slot) || !f)
+		return 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	return str_is_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+			   t->fs->root.dentry, t->fs->root.mnt, false);
 }
 
-/* vg_pf_alias_btf with bpf_rdonly_cast: the fd's slot, the file and its
- * dentry are plain loads, where each probe read costs a helper call (the
- * three were ~20 of the ~40 ns the check took per open).  The slot is read
- * as a kiocb, whose first member is the file pointer. */
-__noinline int vg_pf_alias_cast(long fd)
+/* str_is_path with plain loads (bpf_rdonly_cast): the slot is read as a
+ * kiocb, whose first member is the file pointer. */
+__noinline int vg_str_is_path_cast(long fd)
 {
-	int r;
-	struct scratch *s = pf_alias_begin(&r);
-	if (!s)
-		return r;
-	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode);
-	__u32 qoff = bpf_core_field_offset(struct dentry, d_name);
+	struct scratch *s = scratch_get();
 	struct file **slot = pf_fd_slot(fd);
-	if (!slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0 ||
-	    ioff != qoff + sizeof(struct qstr))
-		return 1;
+	if (!s || !slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0)
+		return 0;
 	struct kiocb *kio = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct kiocb));
 	struct file *f = kio->ki_filp;
 	if (!f)
-		return 1;
-	struct dentry *de = f->f_path.dentry;
-	if (!de)
-		return 1;
-	__u32 k = de->d_name.len;
-	if (pf_alias_len(s, k))
-		return 1;
-	__u64 name;
-	/* a short name is stored after d_inode, inside the dentry; a long
-	 * one is read as two halves, so that the compiler does not make one
-	 * load of the stack and of the dentry (the verifier takes an
-	 * instruction for one kind of pointer only) */
-	if ((unsigned long)de->d_name.name == (unsigned long)de + ioff + sizeof(void *)) {
-		name = *(__u64 *)((char *)de + ioff + sizeof(void *));
-	} else {
-		__u32 h[2];
-		bpf_probe_read_kernel(h, sizeof(h), de->d_name.name);
-		name = h[0] | (__u64)h[1] << 32;
-	}
-	return pf_alias_name(s, k, name);
+		return 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	return str_is_path(s, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry,
+			   t->fs->root.mnt, true);
 }
+
+/* Whether the file a successful open returned as fd may have a name other
+ * than the caller's string: then fd.name is the kernel's path of the file
+ * (put_fd_path), and the predicate, which tested the string, cannot drop
+ * the open (a symlink /tmp/shadow -> /etc/shadow, /proc/self/root/etc/shadow).
+ * The string is the one the prefilter read (s->path); the check is the
+ * capture's own (str_is_path), so that a string the prefilter trusts is
+ * the one the record would carry as fd.name. */
+#define PF_ALIAS(fd) (cast ? !vg_str_is_path_cast(fd) : modern ? !vg_str_is_path_btf(fd) : !vg_str_is_path(fd))
 
 /* The process's row of vg_pf_procs; with create, made if missing. */
 static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
@@ -1168,9 +1150,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, fd0))
 		return 1; /* the state needs it: its fd's open was sent */
 	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 &&
-	    (cast     ? vg_pf_alias_cast(ret)
-	     : modern ? vg_pf_alias_btf(ret)
-		      : vg_pf_alias(ret)))
+	    PF_ALIAS(ret))
 		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
 		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
@@ -1257,7 +1237,7 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		   : (d->flags & VG_SC_FDFILE)		 ? (int)E(s)->arg[0]
 							 : -1;
 	if (ffd >= 0)
-		off = put_fd_path(s, off, VG_S_FILE, t, ffd, modern);
+		off = put_fd_path(s, off, VG_S_FILE, t, ffd, modern, cast);
 	if ((d->flags & VG_SC_CWD) && ret == 0) {
 		struct path root = BPF_CORE_READ(t, fs, root);
 		struct path pwd = BPF_CORE_READ(t, fs, pwd);

@@ -136,19 +136,23 @@ ALIAS_RULES = """
 """
 
 
-def test_aliases_are_not_dropped():
+def aliases(prefilter):
     """Prefix and name tests on the caller's string: an open of
     /etc/shadow through a symlink (/tmp/.../innocent) or /proc/self/root,
     and of .../keys/credentials through a symlink named otherwise, still
-    alert with the prefilter on, with fd.name the real file; an open of an
+    alert, with fd.name the real file; with the prefilter on, an open of an
     unrelated file is dropped in the kernel (before: the two aliases of
-    /etc/shadow passed unseen)."""
+    /etc/shadow passed unseen).  Symlinks that keep the file's own name
+    (/tmp/.../shadow -> /etc/shadow), or that are a directory on the way
+    (/tmp/.../etc -> /etc, then .../etc/shadow), differ from the file's
+    path only above its last component: before, the capture took such a
+    string for fd.name and both opens passed unseen, prefilter on or off."""
     d = tempfile.mkdtemp(prefix="vigil-pfalias-")
     rules, cfg = os.path.join(d, "rules.yaml"), os.path.join(d, "vigil.yaml")
     with open(rules, "w") as f:
         f.write(ALIAS_RULES)
     with open(cfg, "w") as f:
-        f.write("metrics:\n  listen: 127.0.0.1:0\ncapture:\n  prefilter: on\n")
+        f.write("metrics:\n  listen: 127.0.0.1:0\ncapture:\n  prefilter: %s\n" % prefilter)
     os.makedirs(os.path.join(d, "keys"))
     cred = os.path.join(d, "keys", "credentials")
     with open(cred, "w") as f:
@@ -160,12 +164,19 @@ def test_aliases_are_not_dropped():
     # a name as long as the file's: only the bytes of the names differ
     os.symlink("/etc/shadow", os.path.join(d, "shadoz"))
     os.symlink(cred, os.path.join(d, "notes"))
+    # the file's own name, in another directory; a directory on the way
+    os.makedirs(os.path.join(d, "same"))
+    os.symlink("/etc/shadow", os.path.join(d, "same", "shadow"))
+    os.symlink("/etc", os.path.join(d, "etc"))
+    os.symlink(os.path.join(d, "keys"), os.path.join(d, "k2"))
+    same = (os.path.join(d, "same", "shadow"), os.path.join(d, "etc", "shadow"))
+    samecred = os.path.join(d, "k2", "credentials")
     v = Vigil(["run", "-c", cfg, "-r", rules])
     try:
         port = v.metrics_port()
         o0 = filtered(port, "openat")
         for p in ("/etc/shadow", os.path.join(d, "innocent"), os.path.join(d, "shadoz"),
-                  "/proc/self/root/etc/shadow", cred, os.path.join(d, "notes")):
+                  "/proc/self/root/etc/shadow", cred, os.path.join(d, "notes")) + same + (samecred,):
             r = subprocess.run(["cat", p], capture_output=True, timeout=10)
             check(r.returncode == 0, "cat %s: %s" % (p, r.stderr))
         for _ in range(100):
@@ -179,13 +190,24 @@ def test_aliases_are_not_dropped():
     creds = [a["output"] for a in alerts(v, "Credentials read")]
     v.close()
     for raw in ("/etc/shadow", os.path.join(d, "innocent"), os.path.join(d, "shadoz"),
-                "/proc/self/root/etc/shadow"):
+                "/proc/self/root/etc/shadow") + same:
         check(any("file=/etc/shadow raw=%s)" % raw in o for o in shadow),
               "no alert for /etc/shadow opened as %s: %s" % (raw, shadow))
-    for raw in (cred, os.path.join(d, "notes")):
+    for raw in (cred, os.path.join(d, "notes"), samecred):
         check(any("file=%s raw=%s)" % (cred, raw) in o for o in creds),
               "no alert for %s opened as %s: %s" % (cred, raw, creds))
-    check(o1 - o0 >= 100, "opens of an unrelated file filtered: %d (want >= 100)" % (o1 - o0))
+    if prefilter == "on":
+        check(o1 - o0 >= 100, "opens of an unrelated file filtered: %d (want >= 100)" % (o1 - o0))
+    else:
+        check(o1 == o0, "opens filtered with the prefilter off: %d" % (o1 - o0))
+
+
+def test_aliases_are_not_dropped():
+    aliases("on")
+
+
+def test_aliases_name_the_file_prefilter_off():
+    aliases("off")
 
 
 def test_fchmod_names_its_file_with_opens_dropped():
@@ -322,5 +344,6 @@ def test_busy_workload_same_alerts():
 
 if __name__ == "__main__":
     main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket,
-          test_aliases_are_not_dropped, test_fchmod_names_its_file_with_opens_dropped,
+          test_aliases_are_not_dropped, test_aliases_name_the_file_prefilter_off,
+          test_fchmod_names_its_file_with_opens_dropped,
           test_busy_workload_same_alerts])
