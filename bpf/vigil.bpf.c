@@ -661,7 +661,9 @@ static __always_inline bool fd_path_needed(struct scratch *s, long fd, const boo
 	if (bpf_probe_read_kernel(s->path, n & (2 * VG_PF_SCAN - 1), E(s)->data))
 		return true;
 	s->pf_n = n;
-	return !(cast ? vg_str_is_path_cast(fd) : modern ? vg_str_is_path_btf(fd) : vg_str_is_path(fd));
+	return !(cast	  ? vg_str_is_path_cast(fd)
+		 : modern ? vg_str_is_path_btf(fd)
+			  : vg_str_is_path(fd));
 }
 
 /* The path of the file at fd in t's table: what an open really opened,
@@ -905,7 +907,8 @@ __noinline int vg_str_is_path(long fd)
 	if (!s || !f)
 		return 0;
 	return str_is_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
-			   BPF_CORE_READ(t, fs, root.dentry), BPF_CORE_READ(t, fs, root.mnt), false);
+			   BPF_CORE_READ(t, fs, root.dentry), BPF_CORE_READ(t, fs, root.mnt),
+			   false);
 }
 
 /* The address of fd's slot in the current task's fd table (the modern
@@ -946,8 +949,8 @@ __noinline int vg_str_is_path_cast(long fd)
 	if (!f)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	return str_is_path(s, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry,
-			   t->fs->root.mnt, true);
+	return str_is_path(s, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry, t->fs->root.mnt,
+			   true);
 }
 
 /* Whether the file a successful open returned as fd may have a name other
@@ -957,7 +960,8 @@ __noinline int vg_str_is_path_cast(long fd)
  * The string is the one the prefilter read (s->path); the check is the
  * capture's own (str_is_path), so that a string the prefilter trusts is
  * the one the record would carry as fd.name. */
-#define PF_ALIAS(fd) (cast ? !vg_str_is_path_cast(fd) : modern ? !vg_str_is_path_btf(fd) : !vg_str_is_path(fd))
+#define PF_ALIAS(fd)                                                                               \
+	(cast ? !vg_str_is_path_cast(fd) : modern ? !vg_str_is_path_btf(fd) : !vg_str_is_path(fd))
 
 /* The process's row of vg_pf_procs; with create, made if missing. */
 static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
@@ -1149,8 +1153,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, fd0))
 		return 1; /* the state needs it: its fd's open was sent */
-	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 &&
-	    PF_ALIAS(ret))
+	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && PF_ALIAS(ret))
 		return 1; /* fd.name is not the string the predicate tested */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
 		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
