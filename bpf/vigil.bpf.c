@@ -795,10 +795,34 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 
 #define NAME_DEPTH 12 /* components compared; a deeper path is not taken for its string */
 
-/* A component's name against the string's bytes [start, start + k) in
- * s->path: the name is first copied into s->path[VG_STR_MAX...] (the
- * walk's head area, unused until a walk) unless the caller passes its
- * first 40 bytes (inl, a short name stored in the dentry). */
+/* Whether the name copied into s->path[VG_STR_MAX...] (k bytes) is the
+ * string's bytes [start, start + k) in s->path.  A global function: the
+ * verifier checks its loop once, not at every step of the walks that call
+ * it. */
+__noinline int vg_name_eq(__u32 start, __u32 k)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	const char *buf = &s->path[VG_STR_MAX];
+	for (__u32 j = 0; j < VG_PF_SCAN / 8; j++) {
+		if (j * 8 >= k)
+			break;
+		__u64 a, b;
+		VG_PF_LOAD64(a, &buf[(j * 8) & VG_PF_IMASK]);
+		VG_PF_LOAD64(b, &s->path[(start + j * 8) & VG_PF_IMASK]);
+		__u32 rem = k - j * 8;
+		__u64 m = rem >= 8 ? ~0ull : (1ull << (rem * 8)) - 1;
+		if ((a ^ b) & m)
+			return 0;
+	}
+	return 1;
+}
+
+/* A component's name against the string's bytes [start, start + k): the
+ * name is first copied into s->path[VG_STR_MAX...] (the walk's head area,
+ * unused until a walk), from inl when the caller has it (a short name
+ * stored in the dentry, plain loads), else with a probe read. */
 static __always_inline int name_eq(struct scratch *s, __u32 start, __u32 k, const char *name,
 				   const __u64 *inl)
 {
@@ -814,18 +838,7 @@ static __always_inline int name_eq(struct scratch *s, __u32 start, __u32 k, cons
 	} else if (bpf_probe_read_kernel(buf, k & VG_PF_IMASK, name)) {
 		return 0;
 	}
-	for (__u32 j = 0; j < VG_PF_SCAN / 8; j++) {
-		if (j * 8 >= k)
-			break;
-		__u64 a, b;
-		VG_PF_LOAD64(a, &buf[(j * 8) & VG_PF_IMASK]);
-		VG_PF_LOAD64(b, &s->path[(start + j * 8) & VG_PF_IMASK]);
-		__u32 rem = k - j * 8;
-		__u64 m = rem >= 8 ? ~0ull : (1ull << (rem * 8)) - 1;
-		if ((a ^ b) & m)
-			return 0;
-	}
-	return 1;
+	return vg_name_eq(start, k);
 }
 
 /* Whether the path of the file (dentry d in mount vm), as the capture
