@@ -55,8 +55,9 @@
 #endif
 
 #define VG_PF_CLAUSES 16
-#define VG_PF_PREFIX 32 /* bytes of a clause's path prefix */
-#define VG_PF_SCAN 128	/* path bytes inspected: a longer path is not simple */
+#define VG_PF_GEN_ANY 0x80000000u /* see vg_pf_sc.gen */
+#define VG_PF_PREFIX 32		  /* bytes of a clause's path prefix */
+#define VG_PF_SCAN 128		  /* path bytes inspected: a longer path is not simple */
 /* the path buffer the predicate reads: the scanned bytes, a NUL and slack
  * for a word load */
 #define VG_PF_BUF (VG_PF_SCAN + 8)
@@ -139,7 +140,8 @@ struct vg_pf_sc {
 	__u16 pmask, nsmask, tbase, tparent;
 	/* set by the capture at each write of a predicate, never 0: the
 	 * kernel's verdict cache (struct vg_pf_vc) holds a verdict only for
-	 * the predicate that gave it */
+	 * the predicate that gave it.  A slot's predicate for any string
+	 * naming a file has its string predicate's gen ^ VG_PF_GEN_ANY */
 	__u32 gen;
 	__u32 pad3;
 	/* for a simple path p: the clauses whose prefix test p[1] passes

@@ -96,10 +96,12 @@ struct {
 } vg_interest SEC(".maps");
 
 /* The prefilter's predicates (bpf/prefilter.h), two slots per syscall:
- * key slot * VG_NR_MAX + nr; vg_interest's pf says which slot is live. */
+ * key slot * VG_NR_MAX + nr; vg_interest's pf says which slot is live.
+ * 2 * VG_NR_MAX + key: that slot's predicate for any string naming a file
+ * (struct vg_pf_table's any), the per-file cache's (pf_dc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * VG_NR_MAX);
+	__uint(max_entries, 4 * VG_NR_MAX);
 	__type(key, __u32);
 	__type(value, struct vg_pf_sc);
 } vg_pf SEC(".maps");
@@ -177,6 +179,25 @@ struct cgwalk {
 	__u32 pos;
 };
 
+/* The prefilter's cache of verdicts per file (vg_sys_exit_cast): an open
+ * whose file (dentry, mount), task root, return class and flags are an
+ * entry's, and whose file's path is still the entry's (str_is_path, from
+ * the leaf up: a rename or a new mount shows there), gets the entry's
+ * verdict for any string naming the file without its string being read
+ * or tested.  Filled from an open whose simple string was found to be the
+ * file's exact path, with the verdict of the predicate for any string
+ * (the slot's vg_pf entry + 2 * VG_NR_MAX) on it. */
+#define PF_DC 16
+struct pf_dc {
+	__u64 de, mnt, rd, rm; /* the file's dentry and mount, the task's root */
+	__u32 gen;	       /* vg_pf_sc.gen of the predicate; 0: empty */
+	__u32 oflags;
+	__u16 n; /* the path's length with its NUL */
+	__u8 ctx, verdict;
+	__u32 pad;
+	char path[VG_PF_BUF] __attribute__((aligned(8)));
+};
+
 /* The record under construction, with slack after it so that a string
  * write at any masked offset stays inside the buffer (the verifier must
  * see every access bounded). */
@@ -189,6 +210,7 @@ struct scratch {
 	struct walk cw;		      /* the compat walk's state (vg_walk_path) */
 	__u32 pf_n;		      /* the prefilter's path in path[]: its length with the NUL */
 	struct vg_pf_vc vc[VG_PF_VC]; /* the prefilter's verdict cache */
+	struct pf_dc dc[PF_DC];	      /* its cache per file (pf_dc_get) */
 };
 #define E(s) ((struct vg_rec *)(s)->rec)
 
@@ -646,7 +668,7 @@ static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, st
 /* The first n (<= 8) bytes at p as a number, the rest zero. */
 int vg_str_is_path(long fd);
 int vg_str_is_path_btf(long fd);
-int vg_str_is_path_cast(long fd);
+int vg_str_is_path_cast(long fd, __u32 src);
 
 /* Whether the record must carry the path of the file at fd (VG_S_FILE):
  * unless the caller's string (VG_S_PATH0, absolute, at most VG_PF_SCAN
@@ -661,7 +683,7 @@ static __always_inline bool fd_path_needed(struct scratch *s, long fd, const boo
 	if (bpf_probe_read_kernel(s->path, n & (2 * VG_PF_SCAN - 1), E(s)->data))
 		return true;
 	s->pf_n = n;
-	return !(cast	  ? vg_str_is_path_cast(fd)
+	return !(cast	  ? vg_str_is_path_cast(fd, 0)
 		 : modern ? vg_str_is_path_btf(fd)
 			  : vg_str_is_path(fd));
 }
@@ -769,6 +791,7 @@ static __always_inline __u32 sock_from_user(struct scratch *s, __u32 off, const 
  * path: the user pointer of the path argument (0: none).  The path is read
  * into the scratch's path buffer, which the record's walks only use
  * later. */
+#define PF_PATH_HELD 1 /* vg_pf_decide's path: the one s->path holds */
 __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 {
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
@@ -778,7 +801,12 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	if (!s)
 		return VG_PF_KEEP;
 	__u32 pn = 0;
-	s->pf_n = 0;
+	if (path == PF_PATH_HELD) {
+		pn = s->pf_n;
+		path = 0;
+	} else {
+		s->pf_n = 0;
+	}
 	__u32 cand = vg_pf_cands(f, ret, (__u32)fl, (int)(fl >> 32));
 	if (!cand)
 		return VG_PF_DROP; /* no clause for this result and access mode */
@@ -799,18 +827,19 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
  * string's bytes [start, start + k) in s->path.  A global function: the
  * verifier checks its loop once, not at every step of the walks that call
  * it. */
-__noinline int vg_name_eq(__u32 start, __u32 k)
+__noinline int vg_name_eq(__u32 start, __u32 k, __u32 src)
 {
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
 	const char *buf = &s->path[VG_STR_MAX];
+	const char *str = src ? s->dc[(src - 1) & (PF_DC - 1)].path : s->path;
 	for (__u32 j = 0; j < VG_PF_SCAN / 8; j++) {
 		if (j * 8 >= k)
 			break;
 		__u64 a, b;
 		VG_PF_LOAD64(a, &buf[(j * 8) & VG_PF_IMASK]);
-		VG_PF_LOAD64(b, &s->path[(start + j * 8) & VG_PF_IMASK]);
+		VG_PF_LOAD64(b, &str[(start + j * 8) & VG_PF_IMASK]);
 		__u32 rem = k - j * 8;
 		__u64 m = rem >= 8 ? ~0ull : (1ull << (rem * 8)) - 1;
 		if ((a ^ b) & m)
@@ -819,26 +848,32 @@ __noinline int vg_name_eq(__u32 start, __u32 k)
 	return 1;
 }
 
-/* A component's name against the string's bytes [start, start + k): the
- * name is first copied into s->path[VG_STR_MAX...] (the walk's head area,
- * unused until a walk), from inl when the caller has it (a short name
- * stored in the dentry, plain loads), else with a probe read. */
-static __always_inline int name_eq(struct scratch *s, __u32 start, __u32 k, const char *name,
-				   const __u64 *inl)
+/* A component's name against the string str's bytes [start, start + k):
+ * a short name stored in the dentry (inl, cast programs) word by word with
+ * plain loads; any other copied into s->path[VG_STR_MAX...] (the walk's
+ * head area, unused until a walk) and compared by vg_name_eq. */
+static __always_inline int name_eq(struct scratch *s, const char *str, __u32 start, __u32 k,
+				   const char *name, const __u64 *inl, __u32 src)
 {
-	char *buf = &s->path[VG_STR_MAX];
 	if (inl) { /* constant offsets: the verifier takes no other in a dentry */
 		if (k > 40)
 			return 0;
-		*(__u64 *)&buf[0] = inl[0];
-		*(__u64 *)&buf[8] = inl[1];
-		*(__u64 *)&buf[16] = inl[2];
-		*(__u64 *)&buf[24] = inl[3];
-		*(__u64 *)&buf[32] = inl[4];
-	} else if (bpf_probe_read_kernel(buf, k & VG_PF_IMASK, name)) {
-		return 0;
+#pragma unroll
+		for (int j = 0; j < 5; j++) {
+			if (j * 8 >= k)
+				break;
+			__u64 b;
+			VG_PF_LOAD64(b, &str[(start + j * 8) & VG_PF_IMASK]);
+			__u32 rem = k - j * 8;
+			__u64 m = rem >= 8 ? ~0ull : (1ull << (rem * 8)) - 1;
+			if ((inl[j] ^ b) & m)
+				return 0;
+		}
+		return 1;
 	}
-	return vg_name_eq(start, k);
+	if (bpf_probe_read_kernel(&s->path[VG_STR_MAX], k & VG_PF_IMASK, name))
+		return 0;
+	return vg_name_eq(start, k, src);
 }
 
 /* Whether the path of the file (dentry d in mount vm), as the capture
@@ -851,12 +886,15 @@ static __always_inline int name_eq(struct scratch *s, __u32 start, __u32 k, cons
  * own last component), /proc/self/root, a bind of a directory.  cast: the
  * dentries and mounts are read with plain loads (bpf_rdonly_cast
  * pointers), else with probe reads. */
-static __always_inline int str_is_path(struct scratch *s, struct dentry *d, struct vfsmount *vm,
-				       struct dentry *root_d, struct vfsmount *root_m,
-				       const bool cast)
+static __always_inline int str_is_path(struct scratch *s, __u32 src, struct dentry *d,
+				       struct vfsmount *vm, struct dentry *root_d,
+				       struct vfsmount *root_m, const bool cast)
 {
-	__u32 n = s->pf_n;
-	if (n < 2 || n > VG_PF_SCAN || s->path[0] != '/' || !d || !vm)
+	/* the string: s->path (src 0), or cache entry src - 1's */
+	struct pf_dc *e = &s->dc[(src - 1) & (PF_DC - 1)];
+	const char *str = src ? e->path : s->path;
+	__u32 n = src ? e->n : s->pf_n;
+	if (n < 2 || n > VG_PF_SCAN || str[0] != '/' || !d || !vm)
 		return 0;
 	__u32 pos = n - 1; /* the string's bytes before pos are left to match */
 	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode) + sizeof(void *);
@@ -897,12 +935,12 @@ static __always_inline int str_is_path(struct scratch *s, struct dentry *d, stru
 		if (k == 0 || k + 1 > pos)
 			return 0;
 		__u32 start = pos - k;
-		if (s->path[(start - 1) & VG_PF_IMASK] != '/')
+		if (str[(start - 1) & VG_PF_IMASK] != '/')
 			return 0;
 		const __u64 *inl = NULL;
 		if (cast && (unsigned long)name == (unsigned long)d + ioff)
 			inl = (const __u64 *)((char *)d + ioff);
-		if (!name_eq(s, start, k, name, inl))
+		if (!name_eq(s, str, start, k, name, inl, src))
 			return 0;
 		pos = start - 1;
 		d = parent;
@@ -919,7 +957,7 @@ __noinline int vg_str_is_path(long fd)
 	struct file *f = fd_file(t, fd);
 	if (!s || !f)
 		return 0;
-	return str_is_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+	return str_is_path(s, 0, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
 			   BPF_CORE_READ(t, fs, root.dentry), BPF_CORE_READ(t, fs, root.mnt),
 			   false);
 }
@@ -945,13 +983,13 @@ __noinline int vg_str_is_path_btf(long fd)
 	if (!s || !slot || bpf_probe_read_kernel(&f, sizeof(f), slot) || !f)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	return str_is_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+	return str_is_path(s, 0, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
 			   t->fs->root.dentry, t->fs->root.mnt, false);
 }
 
 /* str_is_path with plain loads (bpf_rdonly_cast): the slot is read as a
  * kiocb, whose first member is the file pointer. */
-__noinline int vg_str_is_path_cast(long fd)
+__noinline int vg_str_is_path_cast(long fd, __u32 src)
 {
 	struct scratch *s = scratch_get();
 	struct file **slot = pf_fd_slot(fd);
@@ -962,8 +1000,104 @@ __noinline int vg_str_is_path_cast(long fd)
 	if (!f)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	return str_is_path(s, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry, t->fs->root.mnt,
-			   true);
+	return str_is_path(s, src, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry,
+			   t->fs->root.mnt, true);
+}
+
+/* The per-file cache (struct pf_dc), vg_sys_exit_cast only.  The entry
+ * of scratch s a lookup or a fill for fd's file goes to (its slot in *i:
+ * the dentry's name hash, which the kernel salts with the parent), with
+ * that file's dentry and mount and the task's root in k (NULL: none). */
+static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 k[4], __u32 *i)
+{
+	struct file **slot = pf_fd_slot(fd);
+	if (!slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0)
+		return NULL;
+	struct kiocb *kio = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct kiocb));
+	struct file *f = kio->ki_filp;
+	if (!f)
+		return NULL;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct dentry *de = f->f_path.dentry;
+	k[0] = (__u64)de;
+	k[1] = (__u64)f->f_path.mnt;
+	k[2] = (__u64)t->fs->root.dentry;
+	k[3] = (__u64)t->fs->root.mnt;
+	*i = de->d_name.hash & (PF_DC - 1);
+	return &s->dc[*i];
+}
+
+/* The cached verdict for the file the open of predicate key returned as
+ * fd (VG_PF_DROP or VG_PF_DROP_PATH), or -1: the string is then read and
+ * tested.  A hit needs the same predicate, file, root, return class and
+ * flags, and the file's path still the entry's, component by component
+ * (str_is_path): so fd.name is the path the verdict was made for. */
+__noinline int vg_pf_dc_get(__u32 key, __s64 ret, __u64 fl, long fd)
+{
+	struct scratch *s = scratch_get();
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	if (!s || !f || !f->gen)
+		return -1;
+	__u64 k[4];
+	__u32 i = 0;
+	struct pf_dc *e = pf_dc_at(s, fd, k, &i);
+	int have = (int)(fl >> 32);
+	if (!e || e->gen != f->gen || e->de != k[0] || e->mnt != k[1] || e->rd != k[2] ||
+	    e->rm != k[3] || e->ctx != vg_pf_vc_ctx(ret, have) ||
+	    e->oflags != (have ? (__u32)fl : 0))
+		return -1;
+	struct dentry *de = bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry));
+	struct vfsmount *vm =
+		bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount));
+	struct dentry *rd = bpf_rdonly_cast((void *)k[2], bpf_core_type_id_kernel(struct dentry));
+	struct vfsmount *rm =
+		bpf_rdonly_cast((void *)k[3], bpf_core_type_id_kernel(struct vfsmount));
+	if (!str_is_path(s, i + 1, de, vm, rd, rm, true))
+		return -1;
+	return e->verdict;
+}
+
+/* After an open of predicate key whose string (s->path) was found to be
+ * the exact path of the file it returned as fd: the verdict of the
+ * predicate for any string naming that file, cached for the next opens of
+ * the file when it drops them. */
+__noinline int vg_pf_dc_put(__u32 key, __s64 ret, __u64 fl, long fd)
+{
+	struct scratch *s = scratch_get();
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	__u32 akey = 2 * VG_NR_MAX + key;
+	struct vg_pf_sc *a = bpf_map_lookup_elem(&vg_pf, &akey);
+	if (!s || !f || !a || !f->gen || a->gen != (f->gen ^ VG_PF_GEN_ANY))
+		return 0;
+	__u32 n = s->pf_n;
+	if (n < 2 || n > VG_PF_SCAN)
+		return 0;
+	int have = (int)(fl >> 32);
+	__u32 ofl = have ? (__u32)fl : 0;
+	int v = vg_pf_decide(akey, ret, fl, PF_PATH_HELD);
+	if (v == VG_PF_KEEP || s->pf_n != n)
+		return 0;
+	__u64 k[4];
+	__u32 i = 0;
+	struct pf_dc *e = pf_dc_at(s, fd, k, &i);
+	if (!e)
+		return 0;
+	e->gen = 0;
+	for (int j = 0; j < VG_PF_BUF / 8; j++) {
+		__u64 w;
+		VG_PF_LOAD64(w, &s->path[j * 8]);
+		VG_PF_STORE64(&e->path[j * 8], w);
+	}
+	e->de = k[0];
+	e->mnt = k[1];
+	e->rd = k[2];
+	e->rm = k[3];
+	e->n = (__u16)n;
+	e->ctx = vg_pf_vc_ctx(ret, have);
+	e->oflags = ofl;
+	e->verdict = (__u8)v;
+	e->gen = f->gen;
+	return 0;
 }
 
 /* Whether the file a successful open returned as fd may have a name other
@@ -974,7 +1108,9 @@ __noinline int vg_str_is_path_cast(long fd)
  * capture's own (str_is_path), so that a string the prefilter trusts is
  * the one the record would carry as fd.name. */
 #define PF_ALIAS(fd)                                                                               \
-	(cast ? !vg_str_is_path_cast(fd) : modern ? !vg_str_is_path_btf(fd) : !vg_str_is_path(fd))
+	(cast	  ? !vg_str_is_path_cast(fd, 0)                                                    \
+	 : modern ? !vg_str_is_path_btf(fd)                                                        \
+		  : !vg_str_is_path(fd))
 
 /* The process's row of vg_pf_procs; with create, made if missing. */
 static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
@@ -1126,12 +1262,10 @@ static __always_inline __u64 regs_arg(struct pt_regs *regs, int i)
 	return 0;
 }
 
-/* The prefilter's verdict on predicate f (key) for this event. */
-static __always_inline int pf_keep(struct pt_regs *regs, const struct vg_pf_sc *f, __u32 key,
-				   long ret)
+/* The open flags of the event for predicate f (VG_PF_FL_*), bit 32 set
+ * when they were read. */
+static __always_inline __u64 pf_flags(struct pt_regs *regs, const struct vg_pf_sc *f)
 {
-	if (f->n == 0)
-		return VG_PF_DROP; /* no clause: nothing of this syscall can matter */
 	__u64 fl = 0;
 	if (f->fsrc == VG_PF_FL_ARG && f->farg >= 0 && f->farg < 6) {
 		fl = (__u32)regs_arg(regs, f->farg) | (1ull << 32);
@@ -1142,8 +1276,30 @@ static __always_inline int pf_keep(struct pt_regs *regs, const struct vg_pf_sc *
 	} else if (f->fsrc == VG_PF_FL_CREAT) {
 		fl = 01 | 0100 | 01000 | (1ull << 32);
 	}
+	return fl;
+}
+
+/* The prefilter's verdict on predicate f (key) for this event. */
+static __always_inline int pf_keep(struct pt_regs *regs, const struct vg_pf_sc *f, __u32 key,
+				   long ret, __u64 fl)
+{
+	if (f->n == 0)
+		return VG_PF_DROP; /* no clause: nothing of this syscall can matter */
 	__u64 path = f->parg >= 0 && f->parg < 6 ? regs_arg(regs, f->parg) : 0;
 	return vg_pf_decide(key, ret, fl, path);
+}
+
+/* An event the prefilter drops: its open remembered (its close is then
+ * dropped too), counted.  0, always. */
+static __always_inline int pf_dropped(__u32 nr, __u32 tgid, long ret, __u8 track, const bool modern)
+{
+	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
+		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
+	__u32 zero = 0;
+	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
+	if (st && nr < VG_NR_MAX)
+		st->filtered[nr]++;
+	return 0;
 }
 
 /* Whether the prefilter lets this syscall event through (d->pf != 0), and
@@ -1158,7 +1314,13 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	__u8 track = f->track;
 	__u32 tgid = pt >> 32;
 	long fd0 = (int)regs->di;
-	int k = pf_keep(regs, f, key, ret);
+	__u64 fl = f->n ? pf_flags(regs, f) : 0;
+	/* an open that returned a file: the per-file cache first, where the
+	 * kernel can read the file's dentries with plain loads; a hit drops */
+	bool file = (d->flags & VG_SC_FDPATH) && ret >= 0;
+	if (cast && file && f->pathcheck && vg_pf_dc_get(key, ret, fl, ret) >= 0)
+		return pf_dropped(nr, tgid, ret, track, modern);
+	int k = pf_keep(regs, f, key, ret, fl);
 	if (k == VG_PF_KEEP) {
 		if (track & VG_PF_TRACK_CLOSE)
 			PF_TAKE(tgid, fd0); /* sent: forget it */
@@ -1166,15 +1328,13 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, fd0))
 		return 1; /* the state needs it: its fd's open was sent */
-	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && PF_ALIAS(ret))
-		return 1; /* fd.name is not the string the predicate tested */
-	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
-		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
-	__u32 zero = 0;
-	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
-	if (st && nr < VG_NR_MAX)
-		st->filtered[nr]++;
-	return 0;
+	if (k == VG_PF_DROP_PATH && file) {
+		if (PF_ALIAS(ret))
+			return 1; /* fd.name is not the string the predicate tested */
+		if (cast)
+			vg_pf_dc_put(key, ret, fl, ret);
+	}
+	return pf_dropped(nr, tgid, ret, track, modern);
 }
 
 /* modern: the helpers of 5.17 (see the top of the file); a constant. */

@@ -688,10 +688,18 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 			pf = cap->pf[nr] == 1 ? 2 : 1;
 			uint32_t key = (pf == 2 ? VG_NR_MAX : 0) + nr;
 			struct vg_pf_sc sc = t->sc[nr];
-			if (++cap->pf_gen == 0)
+			/* never 0, and never VG_PF_GEN_ANY's bit: the predicate
+			 * for any string has gen ^ VG_PF_GEN_ANY */
+			if (++cap->pf_gen >= VG_PF_GEN_ANY)
 				cap->pf_gen = 1;
 			sc.gen = cap->pf_gen; /* a new predicate: no cached verdict is its */
-			if (bpf_map_update_elem(fd, &key, &sc, BPF_ANY)) {
+			/* its predicate for any string naming a file, first:
+			 * the kernel reads it only for a live slot */
+			uint32_t akey = 2 * VG_NR_MAX + key;
+			struct vg_pf_sc any = t->any[nr];
+			any.gen = sc.gen ^ VG_PF_GEN_ANY;
+			if (bpf_map_update_elem(fd, &akey, &any, BPF_ANY) ||
+			    bpf_map_update_elem(fd, &key, &sc, BPF_ANY)) {
 				snprintf(err, errlen, "updating the prefilter map: %s",
 					 strerror(errno));
 				return -1;

@@ -145,10 +145,13 @@ static bool meet(struct vg_pf_clause *a, const struct vg_pf_clause *b)
  * simple path) times its access modes and return classes. */
 static long width(const struct vg_pf_clause *c)
 {
-	long path = c->nonsimple & 1 ? 1
-		    : c->plen >= 2   ? 64 - c->plen
-		    : c->tkind	     ? 8 + c->nt
-				     : 4096;
+	long path = c->plen >= 2 ? 64 - c->plen : c->tkind ? 8 + c->nt : 4096;
+	/* one that holds on strings that are not simple only lets few of the
+	 * callers' strings through, but its tests of fd.name are what the
+	 * predicate for any string naming a file has (struct vg_pf_table's
+	 * any): joining it with another kind of test loses them */
+	if (c->nonsimple & 1)
+		path = (path + 15) / 16;
 	return path * __builtin_popcount(c->acc) * __builtin_popcount(c->ret);
 }
 
@@ -842,6 +845,41 @@ bool vg_engine_needs_fdtable(const struct vg_engine *e)
 
 /* ---- the table ------------------------------------------------------------ */
 
+/* The predicate for any string that names the file (struct vg_pf_table's
+ * any): acc's clauses with their tests of fd.name made on the file's own
+ * path, which is simple (absolute, exact), so that a clause that holds
+ * only on strings that are not simple (fd.nameraw contains "/../") holds
+ * there wherever its tests of fd.name do.  acc is the analysis of one
+ * open-family syscall's rules; tmp is scratch. */
+static void any_of(const struct dnf *acc, const struct vg_sc_desc *d, const struct vg_sysreg *row,
+		   struct vg_pf_sc *f, struct dnf *tmp)
+{
+	*tmp = *acc;
+	for (int i = 0; i < tmp->n; i++) {
+		struct vg_pf_clause *c = &tmp->c[i];
+		uint8_t rc = c->ret;
+		c->ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
+				   (rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
+		c->nonsimple = 0;
+	}
+	shrink(tmp, VG_PF_CLAUSES, true);
+	memset(f, 0, sizeof(*f));
+	f->n = (uint8_t)tmp->n;
+	memcpy(f->c, tmp->c, (size_t)tmp->n * sizeof(tmp->c[0]));
+	f->fsrc = row->open == VG_OPEN_ARGS    ? VG_PF_FL_ARG
+		  : row->open == VG_OPEN_HOW   ? VG_PF_FL_HOW
+		  : row->open == VG_OPEN_CREAT ? VG_PF_FL_CREAT
+					       : VG_PF_FL_NONE;
+	f->farg = row->flags_arg;
+	f->parg = -1;
+	for (int i = 0; i < f->n; i++)
+		if (f->c[i].plen || f->c[i].tkind)
+			f->pathcheck = 1;
+	if (f->pathcheck)
+		f->parg = d->p0;
+	vg_pf_sc_masks(f);
+}
+
 void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 {
 	vg_pf_table_all(t);
@@ -852,6 +890,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	bool files = fdtable_reader(e, true) != NULL, any = fdtable_reader(e, false) != NULL;
 	size_t nrules = vg_engine_rule_count(e);
 	struct dnf *acc = vg_xmalloc(sizeof(*acc)), *one = vg_xmalloc(sizeof(*one));
+	struct dnf *anyd = vg_xmalloc(sizeof(*anyd));
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		const struct vg_sysreg *row = vg_sysreg(nr);
 		if (!want[nr] || !row || !vg_syscall_desc(nr))
@@ -878,6 +917,8 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		}
 		if (acc->top)
 			continue;
+		if (d->flags & VG_SC_FDPATH)
+			any_of(acc, d, row, &t->any[nr], anyd);
 		/* in the kernel's terms before the clauses others cover are
 		 * dropped and the rest joined: clauses the analysis alone tells
 		 * apart are then equal */
@@ -922,4 +963,5 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	}
 	free(acc);
 	free(one);
+	free(anyd);
 }

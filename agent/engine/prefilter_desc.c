@@ -203,6 +203,18 @@ void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out)
 			f->n == 1 ? "" : "s");
 		for (int i = 0; i < f->n; i++)
 			put_clause(out, f, &f->c[i], &names);
+		const struct vg_pf_sc *a = &t->any[nr];
+		const struct vg_sc_desc *d = vg_syscall_desc(nr);
+		if (!d || !(d->flags & VG_SC_FDPATH) || !f->pathcheck)
+			continue;
+		fprintf(out,
+			"  on the file's own path, for any string naming it (the kernel's "
+			"cache per file): kept when one of %d clause%s holds\n",
+			a->n, a->n == 1 ? "" : "s");
+		for (int i = 0; i < a->n; i++) {
+			fputs("  ", out);
+			put_clause(out, a, &a->c[i], &names);
+		}
 	}
 	fputs("dropped whole:", out);
 	for (int nr = 0; nr < VG_NR_MAX; nr++)

@@ -5,16 +5,26 @@
 #include "pfeval.h"
 #include "sysreg.h"
 
+void vg_pf_sc_keep_all(struct vg_pf_sc *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->n = 1;
+	f->c[0].ret = VG_PF_RET_OK | VG_PF_RET_FAIL;
+	f->c[0].acc = VG_PF_ACC_ANY;
+	vg_pf_sc_masks(f);
+}
+
 void vg_pf_table_all(struct vg_pf_table *t)
 {
 	memset(t, 0, sizeof(*t));
+	for (int nr = 0; nr < VG_NR_MAX; nr++)
+		vg_pf_sc_keep_all(&t->any[nr]);
 }
 
-bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
+/* The open flags of record r for predicate f, as the kernel reads them;
+ * *have: whether it did. */
+static uint32_t rec_flags(const struct vg_pf_sc *f, const struct vg_rec *r, int *have)
 {
-	if (r->h.kind != VG_K_SYSCALL || r->h.nr >= VG_NR_MAX || !t->on[r->h.nr])
-		return true;
-	const struct vg_pf_sc *f = &t->sc[r->h.nr];
 	uint32_t fl = 0;
 	int have_flags = 0;
 	switch (f->fsrc) {
@@ -35,6 +45,32 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 		have_flags = 1;
 		break;
 	}
+	*have = have_flags;
+	return fl;
+}
+
+bool vg_pf_rec_keep_any(const struct vg_pf_table *t, const struct vg_rec *r, const char *path)
+{
+	if (r->h.kind != VG_K_SYSCALL || r->h.nr >= VG_NR_MAX || !t->on[r->h.nr] || !path)
+		return true;
+	const struct vg_pf_sc *a = &t->any[r->h.nr];
+	int have_flags;
+	uint32_t fl = rec_flags(a, r, &have_flags);
+	size_t l = strlen(path);
+	if (l > VG_PF_SCAN - 1)
+		return true; /* the kernel caches no such path */
+	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
+	memcpy(p, path, l);
+	return vg_pf_keep(a, r->h.ret, fl, have_flags, p, (uint32_t)l + 1) == VG_PF_KEEP;
+}
+
+bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
+{
+	if (r->h.kind != VG_K_SYSCALL || r->h.nr >= VG_NR_MAX || !t->on[r->h.nr])
+		return true;
+	const struct vg_pf_sc *f = &t->sc[r->h.nr];
+	int have_flags;
+	uint32_t fl = rec_flags(f, r, &have_flags);
 	/* the kernel reads at most VG_PF_BUF - 1 bytes of the path */
 	char p[VG_PF_BUF] __attribute__((aligned(8))) = {0};
 	uint32_t n = 0;
@@ -218,6 +254,22 @@ void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 	}
 }
 
+/* d := a predicate that keeps what d or s keeps. */
+static void sc_widen(struct vg_pf_sc *d, const struct vg_pf_sc *s)
+{
+	d->pathcheck |= s->pathcheck;
+	if (s->parg >= 0)
+		d->parg = s->parg;
+	d->track |= s->track; /* keep what either keeps */
+	for (int i = 0; i < s->n; i++) {
+		if (d->n < VG_PF_CLAUSES)
+			d->c[d->n++] = s->c[i];
+		else
+			vg_pf_clause_join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
+	}
+	vg_pf_sc_masks(d);
+}
+
 void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 {
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
@@ -225,19 +277,11 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 			continue;
 		if (!a->on[nr]) {
 			t->on[nr] = 0;
+			vg_pf_sc_keep_all(&t->any[nr]);
 			continue;
 		}
-		struct vg_pf_sc *d = &t->sc[nr];
-		const struct vg_pf_sc *s = &a->sc[nr];
-		d->pathcheck |= s->pathcheck;
-		d->track |= s->track; /* keep what either keeps */
-		for (int i = 0; i < s->n; i++) {
-			if (d->n < VG_PF_CLAUSES)
-				d->c[d->n++] = s->c[i];
-			else
-				vg_pf_clause_join(&d->c[VG_PF_CLAUSES - 1], &s->c[i]);
-		}
-		vg_pf_sc_masks(d);
+		sc_widen(&t->sc[nr], &a->sc[nr]);
+		sc_widen(&t->any[nr], &a->any[nr]);
 	}
 }
 

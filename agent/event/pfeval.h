@@ -18,6 +18,14 @@
 struct vg_pf_table {
 	uint8_t on[VG_NR_MAX]; /* 1: events of nr go through sc[nr]; 0: all are sent */
 	struct vg_pf_sc sc[VG_NR_MAX];
+	/* With on[nr], for the opens whose record carries the file's path
+	 * (VG_SC_FDPATH): the predicate for any string that names a file,
+	 * tested on the file's own path, which fd.name then is (a symlink, a
+	 * relative path or one with "..": sc[nr]'s clauses that hold only on
+	 * strings that are not simple, with their tests of fd.name).  The
+	 * kernel's cache of verdicts per file (vg_sys_exit_cast) answers from
+	 * it.  A syscall without one keeps every file (n 1, no test). */
+	struct vg_pf_sc any[VG_NR_MAX];
 };
 
 /* Every syscall sent (the prefilter off). */
@@ -27,6 +35,10 @@ void vg_pf_table_all(struct vg_pf_table *t);
  * capture delivers it; anything else is always sent).  The path is taken
  * from r's first path string, as the kernel read it. */
 bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r);
+
+/* Whether the kernel's cache per file would keep record r, a successful
+ * open of the file whose own path is path (fd.name): t->any on it. */
+bool vg_pf_rec_keep_any(const struct vg_pf_table *t, const struct vg_rec *r, const char *path);
 
 /* The kernel's memory of dropped opens (vg_pf_procs in bpf/vigil.bpf.c),
  * for runs of the predicate on recordings: vg_pf_sim_keep() decides as the
@@ -50,6 +62,9 @@ void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b);
 /* t := a table that sends what a or t sends (the union, for a hot reload
  * that must drop nothing either rule set needs while they swap). */
 void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a);
+
+/* f := a predicate that keeps every event (one clause, no test). */
+void vg_pf_sc_keep_all(struct vg_pf_sc *f);
 
 /* Counts for logs: syscalls filtered, and of them those dropped whole. */
 void vg_pf_table_count(const struct vg_pf_table *t, int *filtered, int *dropped);
