@@ -898,18 +898,13 @@ static __always_inline int str_is_path(struct scratch *s, __u32 src, struct dent
 		return 0;
 	__u32 pos = n - 1; /* the string's bytes before pos are left to match */
 	__u32 ioff = bpf_core_field_offset(struct dentry, d_inode) + sizeof(void *);
+	/* the mount's root: read again only where the walk crosses a mount */
+	struct dentry *mnt_root = cast ? vm->mnt_root : BPF_CORE_READ(vm, mnt_root);
 	for (int i = 0; i < NAME_DEPTH; i++) {
 		if (d == root_d && vm == root_m)
 			return pos == 0 || n == 2; /* all of it, or "/" itself */
 		struct mount *m = container_of(vm, struct mount, mnt);
-		struct dentry *mnt_root, *parent;
-		if (cast) {
-			mnt_root = vm->mnt_root;
-			parent = d->d_parent;
-		} else {
-			mnt_root = BPF_CORE_READ(vm, mnt_root);
-			parent = BPF_CORE_READ(d, d_parent);
-		}
+		struct dentry *parent = cast ? d->d_parent : BPF_CORE_READ(d, d_parent);
 		if (d == mnt_root || d == parent) {
 			struct mount *mp = BPF_CORE_READ(m, mnt_parent);
 			if (d != mnt_root || m == mp)
@@ -919,6 +914,9 @@ static __always_inline int str_is_path(struct scratch *s, __u32 src, struct dent
 			if (cast) {
 				d = bpf_rdonly_cast(d, bpf_core_type_id_kernel(struct dentry));
 				vm = bpf_rdonly_cast(vm, bpf_core_type_id_kernel(struct vfsmount));
+				mnt_root = vm->mnt_root;
+			} else {
+				mnt_root = BPF_CORE_READ(vm, mnt_root);
 			}
 			continue;
 		}
