@@ -803,6 +803,9 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	__u32 pn = 0;
 	if (path == PF_PATH_HELD) {
 		pn = s->pf_n;
+		/* bounded as a read's length is: older verifiers take no other */
+		if (pn > VG_PF_BUF)
+			pn = 0;
 		path = 0;
 	} else {
 		s->pf_n = 0;
@@ -827,13 +830,8 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
  * string's bytes [start, start + k) in s->path.  A global function: the
  * verifier checks its loop once, not at every step of the walks that call
  * it. */
-__noinline int vg_name_eq(__u32 start, __u32 k, __u32 src)
+static __always_inline int name_words_eq(const char *buf, const char *str, __u32 start, __u32 k)
 {
-	struct scratch *s = scratch_get();
-	if (!s)
-		return 0;
-	const char *buf = &s->path[VG_STR_MAX];
-	const char *str = src ? s->dc[(src - 1) & (PF_DC - 1)].path : s->path;
 	for (__u32 j = 0; j < VG_PF_SCAN / 8; j++) {
 		if (j * 8 >= k)
 			break;
@@ -846,6 +844,21 @@ __noinline int vg_name_eq(__u32 start, __u32 k, __u32 src)
 			return 0;
 	}
 	return 1;
+}
+
+__noinline int vg_name_eq(__u32 start, __u32 k)
+{
+	struct scratch *s = scratch_get();
+	return s ? name_words_eq(&s->path[VG_STR_MAX], s->path, start, k) : 0;
+}
+
+/* vg_name_eq against the string of the per-file cache's entry i: its own
+ * function, for the one program that has the cache (older verifiers lose
+ * the bounds of a pointer chosen at run time between two strings). */
+__noinline int vg_name_eq_dc(__u32 start, __u32 k, __u32 i)
+{
+	struct scratch *s = scratch_get();
+	return s ? name_words_eq(&s->path[VG_STR_MAX], s->dc[i & (PF_DC - 1)].path, start, k) : 0;
 }
 
 /* A component's name against the string str's bytes [start, start + k):
@@ -873,7 +886,7 @@ static __always_inline int name_eq(struct scratch *s, const char *str, __u32 sta
 	}
 	if (bpf_probe_read_kernel(&s->path[VG_STR_MAX], k & VG_PF_IMASK, name))
 		return 0;
-	return vg_name_eq(start, k, src);
+	return src ? vg_name_eq_dc(start, k, src - 1) : vg_name_eq(start, k);
 }
 
 /* Whether the path of the file (dentry d in mount vm), as the capture
@@ -1287,17 +1300,22 @@ static __always_inline int pf_keep(struct pt_regs *regs, const struct vg_pf_sc *
 	return vg_pf_decide(key, ret, fl, path);
 }
 
-/* An event the prefilter drops: its open remembered (its close is then
- * dropped too), counted.  0, always. */
-static __always_inline int pf_dropped(__u32 nr, __u32 tgid, long ret, __u8 track, const bool modern)
+/* A dropped event, counted.  0, always. */
+static __always_inline int pf_counted(__u32 nr)
 {
-	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
-		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
 	__u32 zero = 0;
 	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
 	if (st && nr < VG_NR_MAX)
 		st->filtered[nr]++;
 	return 0;
+}
+
+/* A dropped open: remembered (its close is then dropped too), counted. */
+static __always_inline int pf_dropped(__u32 nr, __u32 tgid, long ret, __u8 track, const bool modern)
+{
+	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
+		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
+	return pf_counted(nr);
 }
 
 /* Whether the prefilter lets this syscall event through (d->pf != 0), and
@@ -1312,13 +1330,22 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	__u8 track = f->track;
 	__u32 tgid = pt >> 32;
 	long fd0 = (int)regs->di;
-	__u64 fl = f->n ? pf_flags(regs, f) : 0;
-	/* an open that returned a file: the per-file cache first, where the
-	 * kernel can read the file's dentries with plain loads; a hit drops */
-	bool file = (d->flags & VG_SC_FDPATH) && ret >= 0;
-	if (cast && file && f->pathcheck && vg_pf_dc_get(key, ret, fl, ret) >= 0)
-		return pf_dropped(nr, tgid, ret, track, modern);
-	int k = pf_keep(regs, f, key, ret, fl);
+	__u64 fl = 0;
+	int k;
+	if (cast) {
+		/* an open that returned a file: the per-file cache first, where
+		 * the kernel reads the file's dentries with plain loads; a hit
+		 * drops */
+		fl = f->n ? pf_flags(regs, f) : 0;
+		if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f->pathcheck &&
+		    vg_pf_dc_get(key, ret, fl, ret) >= 0)
+			return pf_dropped(nr, tgid, ret, track, modern);
+		k = pf_keep(regs, f, key, ret, fl);
+	} else {
+		/* the flags read after the clause count, as 5.10's verifier
+		 * takes it (read before, it loses a bound further on) */
+		k = f->n ? pf_keep(regs, f, key, ret, pf_flags(regs, f)) : VG_PF_DROP;
+	}
 	if (k == VG_PF_KEEP) {
 		if (track & VG_PF_TRACK_CLOSE)
 			PF_TAKE(tgid, fd0); /* sent: forget it */
@@ -1326,13 +1353,13 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	}
 	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, fd0))
 		return 1; /* the state needs it: its fd's open was sent */
-	if (k == VG_PF_DROP_PATH && file) {
-		if (PF_ALIAS(ret))
-			return 1; /* fd.name is not the string the predicate tested */
-		if (cast)
-			vg_pf_dc_put(key, ret, fl, ret);
-	}
-	return pf_dropped(nr, tgid, ret, track, modern);
+	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && PF_ALIAS(ret))
+		return 1; /* fd.name is not the string the predicate tested */
+	if (cast && k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0)
+		vg_pf_dc_put(key, ret, fl, ret); /* the string is the file's path */
+	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
+		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
+	return pf_counted(nr);
 }
 
 /* modern: the helpers of 5.17 (see the top of the file); a constant. */
