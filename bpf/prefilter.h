@@ -132,7 +132,10 @@ struct vg_pf_sc {
 	 * others are not looked at, and a call with no candidate clause is
 	 * decided before its path is read (vg_pf_sc_masks computes them) */
 	__u8 masked;
-	__u8 pad;
+	/* an open-family predicate whose predicate for any string naming a
+	 * file (struct vg_pf_table's any) drops some successful opens: the
+	 * kernel's cache per file is worth filling */
+	__u8 dcache;
 	__u16 cmask[8];
 	/* (vg_pf_sc_masks, with masked) the clauses that test the path, the
 	 * ones that hold only for paths that are not simple, the ones that

@@ -1337,7 +1337,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		 * the kernel reads the file's dentries with plain loads; a hit
 		 * drops */
 		fl = f->n ? pf_flags(regs, f) : 0;
-		if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f->pathcheck &&
+		if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache &&
 		    vg_pf_dc_get(key, ret, fl, ret) >= 0)
 			return pf_dropped(nr, tgid, ret, track, modern);
 		k = pf_keep(regs, f, key, ret, fl);
@@ -1355,7 +1355,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		return 1; /* the state needs it: its fd's open was sent */
 	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && PF_ALIAS(ret))
 		return 1; /* fd.name is not the string the predicate tested */
-	if (cast && k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0)
+	if (cast && k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache)
 		vg_pf_dc_put(key, ret, fl, ret); /* the string is the file's path */
 	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
 		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);

@@ -845,6 +845,19 @@ bool vg_engine_needs_fdtable(const struct vg_engine *e)
 
 /* ---- the table ------------------------------------------------------------ */
 
+/* Whether predicate a can drop a successful open of some simple path: no
+ * clause holds for every one of them. */
+static bool any_drops(const struct vg_pf_sc *a)
+{
+	for (int i = 0; i < a->n; i++) {
+		const struct vg_pf_clause *c = &a->c[i];
+		if ((c->ret & VG_PF_RET_OK) && (c->acc & 7) == 7 && !c->flags_all && c->plen < 2 &&
+		    !c->tkind)
+			return false;
+	}
+	return true;
+}
+
 /* The predicate for any string that names the file (struct vg_pf_table's
  * any): acc's clauses with their tests of fd.name made on the file's own
  * path, which is simple (absolute, exact), so that a clause that holds
@@ -959,6 +972,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		if (track && row->apply == VG_SA_CLOSE)
 			f->track = VG_PF_TRACK_CLOSE;
 		vg_pf_sc_masks(f);
+		f->dcache = (d->flags & VG_SC_FDPATH) && any_drops(&t->any[nr]);
 		t->on[nr] = 1;
 	}
 	free(acc);

@@ -282,6 +282,7 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 		}
 		sc_widen(&t->sc[nr], &a->sc[nr]);
 		sc_widen(&t->any[nr], &a->any[nr]);
+		t->sc[nr].dcache &= a->sc[nr].dcache;
 	}
 }
 
