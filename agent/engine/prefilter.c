@@ -845,6 +845,35 @@ bool vg_engine_needs_fdtable(const struct vg_engine *e)
 
 /* ---- the table ------------------------------------------------------------ */
 
+/* Clause c's return classes in the kernel's terms. */
+static void kernel_ret(struct vg_pf_clause *c)
+{
+	uint8_t rc = c->ret;
+	c->ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
+			   (rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
+}
+
+/* f := the predicate of clauses cl for syscall row/d: where its flags are,
+ * and its path argument when a clause looks at the path (masks apart). */
+static void sc_fill(struct vg_pf_sc *f, const struct dnf *cl, const struct vg_sysreg *row,
+		    const struct vg_sc_desc *d)
+{
+	memset(f, 0, sizeof(*f));
+	f->n = (uint8_t)cl->n;
+	memcpy(f->c, cl->c, (size_t)cl->n * sizeof(cl->c[0]));
+	f->fsrc = row->open == VG_OPEN_ARGS    ? VG_PF_FL_ARG
+		  : row->open == VG_OPEN_HOW   ? VG_PF_FL_HOW
+		  : row->open == VG_OPEN_CREAT ? VG_PF_FL_CREAT
+					       : VG_PF_FL_NONE;
+	f->farg = row->flags_arg;
+	f->parg = -1;
+	for (int i = 0; i < f->n; i++)
+		if (f->c[i].plen || f->c[i].nonsimple || f->c[i].tkind)
+			f->pathcheck = 1;
+	if (f->pathcheck)
+		f->parg = d->p0;
+}
+
 /* Whether predicate a can drop a successful open of some simple path: no
  * clause holds for every one of them. */
 static bool any_drops(const struct vg_pf_sc *a)
@@ -869,27 +898,11 @@ static void any_of(const struct dnf *acc, const struct vg_sc_desc *d, const stru
 {
 	*tmp = *acc;
 	for (int i = 0; i < tmp->n; i++) {
-		struct vg_pf_clause *c = &tmp->c[i];
-		uint8_t rc = c->ret;
-		c->ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
-				   (rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
-		c->nonsimple = 0;
+		kernel_ret(&tmp->c[i]);
+		tmp->c[i].nonsimple = 0;
 	}
 	shrink(tmp, VG_PF_CLAUSES, true);
-	memset(f, 0, sizeof(*f));
-	f->n = (uint8_t)tmp->n;
-	memcpy(f->c, tmp->c, (size_t)tmp->n * sizeof(tmp->c[0]));
-	f->fsrc = row->open == VG_OPEN_ARGS    ? VG_PF_FL_ARG
-		  : row->open == VG_OPEN_HOW   ? VG_PF_FL_HOW
-		  : row->open == VG_OPEN_CREAT ? VG_PF_FL_CREAT
-					       : VG_PF_FL_NONE;
-	f->farg = row->flags_arg;
-	f->parg = -1;
-	for (int i = 0; i < f->n; i++)
-		if (f->c[i].plen || f->c[i].tkind)
-			f->pathcheck = 1;
-	if (f->pathcheck)
-		f->parg = d->p0;
+	sc_fill(f, tmp, row, d);
 	vg_pf_sc_masks(f);
 }
 
@@ -937,9 +950,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		 * apart are then equal */
 		for (int i = 0; i < acc->n; i++) {
 			struct vg_pf_clause *c = &acc->c[i];
-			uint8_t rc = c->ret;
-			c->ret = (uint8_t)((rc & R_OK ? VG_PF_RET_OK : 0) |
-					   (rc & (R_SERR | R_FAIL) ? VG_PF_RET_FAIL : 0));
+			kernel_ret(c);
 			c->nonsimple &= 1;
 			/* no path argument to look at: no path is simple.  On a
 			 * path that is not simple the kernel makes no path test */
@@ -953,20 +964,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		}
 		shrink(acc, VG_PF_CLAUSES, true);
 		struct vg_pf_sc *f = &t->sc[nr];
-		memset(f, 0, sizeof(*f));
-		f->n = (uint8_t)acc->n;
-		memcpy(f->c, acc->c, (size_t)acc->n * sizeof(acc->c[0]));
-		f->fsrc = row->open == VG_OPEN_ARGS    ? VG_PF_FL_ARG
-			  : row->open == VG_OPEN_HOW   ? VG_PF_FL_HOW
-			  : row->open == VG_OPEN_CREAT ? VG_PF_FL_CREAT
-						       : VG_PF_FL_NONE;
-		f->farg = row->flags_arg;
-		f->parg = -1;
-		for (int i = 0; i < f->n; i++)
-			if (f->c[i].plen || f->c[i].nonsimple || f->c[i].tkind)
-				f->pathcheck = 1;
-		if (f->pathcheck)
-			f->parg = d->p0;
+		sc_fill(f, acc, row, d);
 		if (track && row->apply == VG_SA_OPEN)
 			f->track = VG_PF_TRACK_OPEN;
 		if (track && row->apply == VG_SA_CLOSE)

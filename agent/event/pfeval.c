@@ -85,7 +85,7 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 	if (k == VG_PF_KEEP)
 		return true;
 	/* the kernel keeps a successful open whose string may be an alias
-	 * (vg_pf_alias) when a path test dropped it: the ones whose record
+	 * (PF_ALIAS, str_is_path) when a path test dropped it: the ones whose record
 	 * carries the file's own path */
 	const struct vg_sc_desc *d = vg_syscall_desc(r->h.nr);
 	return k == VG_PF_DROP_PATH && d && (d->flags & VG_SC_FDPATH) && r->h.ret >= 0 &&
