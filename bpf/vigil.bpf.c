@@ -668,7 +668,7 @@ static __always_inline __u32 put_base(struct scratch *s, __u32 off, int slot, st
 /* The first n (<= 8) bytes at p as a number, the rest zero. */
 int vg_str_is_path(long fd);
 int vg_str_is_path_btf(long fd);
-int vg_str_is_path_cast(long fd, __u32 src);
+int vg_str_is_path_cast(long fd);
 
 /* Whether the record must carry the path of the file at fd (VG_S_FILE):
  * unless the caller's string (VG_S_PATH0, absolute, at most VG_PF_SCAN
@@ -683,7 +683,7 @@ static __always_inline bool fd_path_needed(struct scratch *s, long fd, const boo
 	if (bpf_probe_read_kernel(s->path, n & (2 * VG_PF_SCAN - 1), E(s)->data))
 		return true;
 	s->pf_n = n;
-	return !(cast	  ? vg_str_is_path_cast(fd, 0)
+	return !(cast	  ? vg_str_is_path_cast(fd)
 		 : modern ? vg_str_is_path_btf(fd)
 			  : vg_str_is_path(fd));
 }
@@ -998,20 +998,28 @@ __noinline int vg_str_is_path_btf(long fd)
 			   t->fs->root.dentry, t->fs->root.mnt, false);
 }
 
+/* The file at fd in the current task's table as a bpf_rdonly_cast
+ * pointer (vg_sys_exit_cast), NULL when none: the slot is read as a kiocb,
+ * whose first member is the file pointer. */
+static __always_inline struct file *fd_file_cast(long fd)
+{
+	struct file **slot = pf_fd_slot(fd);
+	if (!slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0)
+		return NULL;
+	struct kiocb *kio = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct kiocb));
+	return kio->ki_filp;
+}
+
 /* str_is_path with plain loads (bpf_rdonly_cast): the slot is read as a
  * kiocb, whose first member is the file pointer. */
-__noinline int vg_str_is_path_cast(long fd, __u32 src)
+__noinline int vg_str_is_path_cast(long fd)
 {
 	struct scratch *s = scratch_get();
-	struct file **slot = pf_fd_slot(fd);
-	if (!s || !slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0)
-		return 0;
-	struct kiocb *kio = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct kiocb));
-	struct file *f = kio->ki_filp;
-	if (!f)
+	struct file *f = fd_file_cast(fd);
+	if (!s || !f)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	return str_is_path(s, src, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry,
+	return str_is_path(s, 0, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry,
 			   t->fs->root.mnt, true);
 }
 
@@ -1021,11 +1029,7 @@ __noinline int vg_str_is_path_cast(long fd, __u32 src)
  * that file's dentry and mount and the task's root in k (NULL: none). */
 static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 k[4], __u32 *i)
 {
-	struct file **slot = pf_fd_slot(fd);
-	if (!slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0)
-		return NULL;
-	struct kiocb *kio = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct kiocb));
-	struct file *f = kio->ki_filp;
+	struct file *f = fd_file_cast(fd);
 	if (!f)
 		return NULL;
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -1119,9 +1123,7 @@ __noinline int vg_pf_dc_put(__u32 key, __s64 ret, __u64 fl, long fd)
  * capture's own (str_is_path), so that a string the prefilter trusts is
  * the one the record would carry as fd.name. */
 #define PF_ALIAS(fd)                                                                               \
-	(cast	  ? !vg_str_is_path_cast(fd, 0)                                                    \
-	 : modern ? !vg_str_is_path_btf(fd)                                                        \
-		  : !vg_str_is_path(fd))
+	(cast ? !vg_str_is_path_cast(fd) : modern ? !vg_str_is_path_btf(fd) : !vg_str_is_path(fd))
 
 /* The process's row of vg_pf_procs; with create, made if missing. */
 static __always_inline struct vg_pf_proc *pf_proc(__u32 tgid, int create)
