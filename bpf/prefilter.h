@@ -63,6 +63,7 @@
 #define VG_PF_BUF (VG_PF_SCAN + 8)
 #define VG_PF_IMASK (VG_PF_SCAN - 1) /* a byte index within the scanned path */
 #define VG_PF_TAILS 8		     /* component hashes a clause's tail test holds for */
+#define VG_PF_SUBMAX 16		     /* bytes of a clause's substring test */
 
 /* tail tests (clause.tkind): the hash (vg_pf_hash) of the path's last
  * component (fd.filename) or of the one before it (the last of
@@ -104,6 +105,7 @@ struct vg_pf_proc {
  * it is compared a word at a time. */
 struct vg_pf_clause {
 	char prefix[VG_PF_PREFIX]; /* zero after plen */
+	char sub[VG_PF_SUBMAX];	   /* the path contains these slen bytes; zero after */
 	__u32 th[VG_PF_TAILS];
 	__u32 flags_all; /* open flag bits that must all be set */
 	__u8 ret;	 /* VG_PF_RET_* classes it holds for */
@@ -112,7 +114,8 @@ struct vg_pf_clause {
 	__u8 nonsimple;	 /* holds only for paths that are not simple */
 	__u8 tkind;	 /* VG_PF_TAIL_*: a test of a component's hash */
 	__u8 nt;
-	__u8 tpad[6];
+	__u8 slen; /* substring test's length; 0: none */
+	__u8 tpad[5];
 } __attribute__((aligned(8)));
 
 /* One syscall's predicate: kept when one of the n clauses holds (n = 0:
@@ -137,16 +140,18 @@ struct vg_pf_sc {
 	 * kernel's cache per file is worth filling */
 	__u8 dcache;
 	__u16 cmask[8];
-	/* (vg_pf_sc_masks, with masked) the clauses that test the path, the
-	 * ones that hold only for paths that are not simple, the ones that
-	 * test the last component's hash and the one before's */
+	/* (vg_pf_sc_masks, with masked) the clauses that test the path
+	 * (a prefix, a substring, a tail or not simple), the ones that hold
+	 * only for paths that are not simple, the ones that test the last
+	 * component's hash and the one before's */
 	__u16 pmask, nsmask, tbase, tparent;
 	/* set by the capture at each write of a predicate, never 0: the
 	 * kernel's verdict cache (struct vg_pf_vc) holds a verdict only for
 	 * the predicate that gave it.  A slot's predicate for any string
 	 * naming a file has its string predicate's gen ^ VG_PF_GEN_ANY */
 	__u32 gen;
-	__u32 pad3;
+	__u16 smask; /* (vg_pf_sc_masks) the clauses with a substring test */
+	__u16 pad3;
 	/* for a simple path p: the clauses whose prefix test p[1] passes
 	 * (all but the ones with a prefix of 2 bytes or more and another
 	 * second byte), so that most fail without being looked at */
@@ -356,6 +361,83 @@ VG_PF_FN int vg_pf_prefix_ok(const char *p, const struct vg_pf_clause *c)
 }
 #undef VG_PF_WORD
 
+/* Whether simple path p (n bytes with its NUL) contains the slen bytes
+ * (1 to VG_PF_SUBMAX, none of them NUL) of the words w0, w1 (little-endian,
+ * zero past slen): fd.name is p less a trailing '/', so a substring of it
+ * is one of p.  One position at a time, two unaligned words compared under
+ * the masks of the string's bytes (its non-zero ones): no branch but the
+ * loop's and the match's, which keeps the verifier's walk of the loop to
+ * one path (a word-wise scan for the first byte with a loop over its hits
+ * cost it 55K instructions more, and this test only runs on the clauses
+ * the predicate's masks leave). */
+VG_PF_FN int vg_pf_sub_in(const char *p, __u32 n, __u64 w0, __u64 w1, __u32 slen)
+{
+	if (slen == 0)
+		return 1;
+	if (slen > VG_PF_SUBMAX || n < 2 || n > VG_PF_SCAN || slen > n - 1)
+		return 0;
+	__u32 last = n - 1 - slen; /* the last start a match can have */
+	__u64 m0 = ~((vg_pf_eqb(w0, 0) >> 7) * 0xff), m1 = ~((vg_pf_eqb(w1, 0) >> 7) * 0xff);
+	for (__u32 i = 0; i < VG_PF_SCAN; i++) {
+		if (i > last)
+			break;
+		/* a string of more than 8 bytes starts before VG_PF_SCAN - 9,
+		 * so its second word is inside the buffer; for a shorter one
+		 * it wraps round (m1 is 0) */
+		__u64 a, b;
+		VG_PF_LOAD64(a, &p[i & VG_PF_IMASK]);
+		VG_PF_LOAD64(b, &p[(i + 8) & VG_PF_IMASK]);
+		if (!(((a ^ w0) & m0) | ((b ^ w1) & m1)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Clause c's substring test on path p (n bytes with its NUL).  In the BPF
+ * program p is always the scratch's path buffer, and the test is the
+ * global function vg_pf_sub (bpf/vigil.bpf.c), which the verifier checks
+ * once on its own rather than in every clause of the predicate's loop. */
+VG_PF_FN __u64 vg_pf_subw(const struct vg_pf_clause *c, __u32 k)
+{
+	__u64 v;
+	VG_PF_LOAD64(v, &c->sub[k * 8]);
+	return v;
+}
+#ifdef __bpf__
+int vg_pf_sub(__u64 w0, __u64 w1, __u32 slen, __u32 n);
+#define VG_PF_SUB_OK(c, p, n) vg_pf_sub(vg_pf_subw(c, 0), vg_pf_subw(c, 1), (c)->slen, (n))
+#else
+#define VG_PF_SUB_OK(c, p, n) vg_pf_sub_in((p), (n), vg_pf_subw(c, 0), vg_pf_subw(c, 1), (c)->slen)
+#endif
+
+/* Of the clauses in sm, the ones whose substring test fails on simple path
+ * p.  Before the predicate's loop, not in it, and in the BPF program in a
+ * global function (VG_PF_SUBFAIL): a mask built up bit by bit in the
+ * predicate's own code is a constant the verifier would follow in each of
+ * its values. */
+VG_PF_FN __u32 vg_pf_subfail(const struct vg_pf_sc *f, __u32 sm, const char *p, __u32 n)
+{
+	__u32 fail = 0, nc = f->n;
+	for (__u32 i = 0; i < VG_PF_CLAUSES; i++) {
+		if (i >= nc)
+			break;
+		if (!(sm & (1u << i)))
+			continue;
+		const struct vg_pf_clause *c = &f->c[i & (VG_PF_CLAUSES - 1)];
+		/* arithmetic, not a branch: a mask built from constants would be
+		 * followed by older verifiers in each of its values */
+		if (c->slen)
+			fail |= (1u - ((__u32)VG_PF_SUB_OK(c, p, n) & 1)) << i;
+	}
+	return fail;
+}
+#ifdef __bpf__
+__u32 vg_pf_subfail_g(__u32 sm, __u32 n);
+#define VG_PF_SUBFAIL(f, sm, p, n) vg_pf_subfail_g((sm), (n))
+#else
+#define VG_PF_SUBFAIL(f, sm, p, n) vg_pf_subfail((f), (sm), (p), (n))
+#endif
+
 /* The predicate: 0 drop, 1 keep (VG_PF_DROP_PATH: dropped after a
  * clause that tests the path failed on it, so the path's aliases matter).
  * ret: the return value; oflags/have_flags: the open flags when they could
@@ -393,11 +475,20 @@ VG_PF_FN int vg_pf_keep(const struct vg_pf_sc *f, __s64 ret, __u32 oflags, int h
 			if (tails_ok && !vg_pf_bloom(f->bloom[1], tails[1]))
 				cand &= ~(__u32)f->tparent;
 		}
+		/* the substring tests of the clauses left, at once */
+		if (cand & f->smask)
+			cand &= ~VG_PF_SUBFAIL(f, cand & f->smask, p, n);
 		by_path = cand != was;
 		if (!cand)
 			return by_path ? VG_PF_DROP_PATH : VG_PF_DROP;
 	} else if (simple) {
 		tails_ok = vg_pf_tails(p, n - 1, tails);
+		cand &= ~VG_PF_SUBFAIL(f, 0xffff, p, n);
+		/* a drop is then said to be by the path whatever failed
+		 * (the alias check follows it): a by_path that depends on
+		 * the call would have the verifier walk the loop below once
+		 * more */
+		by_path = 1;
 	}
 	__u8 rc = ret < 0 ? VG_PF_RET_FAIL : VG_PF_RET_OK;
 	__u8 acc = have_flags ? (__u8)(1u << (oflags & 3)) : VG_PF_ACC_ANY;

@@ -209,6 +209,7 @@ struct scratch {
 	char path[3 * VG_STR_MAX] __attribute__((aligned(8)));
 	struct walk cw;		      /* the compat walk's state (vg_walk_path) */
 	__u32 pf_n;		      /* the prefilter's path in path[]: its length with the NUL */
+	__u32 pf_key;		      /* the predicate vg_pf_decide is testing (vg_pf's key) */
 	struct vg_pf_vc vc[VG_PF_VC]; /* the prefilter's verdict cache */
 	struct pf_dc dc[PF_DC];	      /* its cache per file (pf_dc_get) */
 };
@@ -785,6 +786,27 @@ static __always_inline __u32 sock_from_user(struct scratch *s, __u32 off, const 
 	return off;
 }
 
+/* A clause's substring test (bpf/prefilter.h, VG_PF_SUB_OK) on the path
+ * the predicate reads, the scratch's path buffer: a global function, so
+ * that the verifier checks its loops once. */
+__noinline int vg_pf_sub(__u64 w0, __u64 w1, __u32 slen, __u32 n)
+{
+	struct scratch *s = scratch_get();
+	return s ? vg_pf_sub_in(s->path, n, w0, w1, slen) : 1;
+}
+
+/* vg_pf_subfail (VG_PF_SUBFAIL) for the predicate vg_pf_decide is testing
+ * (s->pf_key) on its path: none fails when it cannot be found. */
+__noinline __u32 vg_pf_subfail_g(__u32 sm, __u32 n)
+{
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	__u32 key = s->pf_key;
+	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
+	return f ? vg_pf_subfail(f, sm, s->path, n) : 0;
+}
+
 /* The prefilter's decision for one event (1: send it), in a global
  * function: the verifier checks its loops once, on their own, for both
  * program variants.  fl: the open flags, bit 32 set when they were read;
@@ -800,6 +822,7 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 	struct scratch *s = scratch_get();
 	if (!s)
 		return VG_PF_KEEP;
+	s->pf_key = key;
 	__u32 pn = 0;
 	if (path == PF_PATH_HELD) {
 		pn = s->pf_n;

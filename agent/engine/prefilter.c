@@ -137,6 +137,11 @@ static bool meet(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 		a->nt = k;
 		memset(a->th + k, 0, (VG_PF_TAILS - k) * sizeof(a->th[0]));
 	} /* two tests of different components: a's alone (wider) */
+	/* two substrings: either alone is wider than both; the longer */
+	if (b->slen > a->slen) {
+		memcpy(a->sub, b->sub, VG_PF_SUBMAX);
+		a->slen = b->slen;
+	}
 	return a->ret && a->acc;
 }
 
@@ -146,6 +151,8 @@ static bool meet(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 static long width(const struct vg_pf_clause *c)
 {
 	long path = c->plen >= 2 ? 64 - c->plen : c->tkind ? 8 + c->nt : 4096;
+	if (c->slen && path > 512 - 16 * c->slen)
+		path = 512 - 16 * c->slen;
 	/* one that holds on strings that are not simple only lets few of the
 	 * callers' strings through, but its tests of fd.name are what the
 	 * predicate for any string naming a file has (struct vg_pf_table's
@@ -159,7 +166,8 @@ static long width(const struct vg_pf_clause *c)
  * guess: false when unsure).  b's return classes and access modes must
  * cover a's, b's open flags be among a's, b's nonsimple bits (each narrows)
  * among a's, its tail test the same component with a superset of a's
- * names, its prefix one a's extends.  In the analysis a clause's prefix
+ * names, its prefix one a's extends, its substring one a's prefix or
+ * substring holds.  In the analysis a clause's prefix
  * and names are facts about fd.name whether the path is simple or not;
  * the kernel (bpf/prefilter.h, `kernel`) tests them on simple paths only,
  * so there a clause that holds on paths that are not simple alone is
@@ -172,6 +180,8 @@ static bool subsumed(const struct vg_pf_clause *a, const struct vg_pf_clause *b,
 		return false;
 	if (kernel && (a->nonsimple & 1))
 		return true;
+	if (b->slen && !vg_pf_clause_implies_sub(a, b->sub, b->slen))
+		return false;
 	if (b->tkind) {
 		if (a->tkind != b->tkind)
 			return false;
@@ -504,6 +514,20 @@ static void check(const struct ctx *x, const struct vg_cond_node *n, bool neg, s
 	if (neg || !x->open)
 		return;
 	bool name = !strcmp(f, "fd.name"), dir = !strcmp(f, "fd.directory");
+	bool fname = !strcmp(f, "fd.filename");
+	/* the path contains the literal: fd.name contains it when it, its
+	 * directory or its file name contains it, ends with it, or its file
+	 * name starts with it.  A longer literal's head is enough. */
+	if ((name || dir || fname) && k.ktype == VG_FT_STR &&
+	    (!strcmp(k.op, "contains") || (fname && !strcmp(k.op, "startswith")) ||
+	     (!strcmp(k.op, "endswith") && (fname || !k.len || !memchr(k.s, '/', k.len))))) {
+		if (!k.len || memchr(k.s, 0, k.len))
+			return; /* every path contains "", none a NUL */
+		c.slen = (uint8_t)(k.len < VG_PF_SUBMAX ? k.len : VG_PF_SUBMAX);
+		memcpy(c.sub, k.s, c.slen);
+		set_one(out, &c);
+		return;
+	}
 	if (!strcmp(f, "fd.filename") && (!strcmp(k.op, "=") || !strcmp(k.op, "in"))) {
 		/* the path's last component is one of these names */
 		uint32_t nitems = !strcmp(k.op, "=") ? 1 : k.nset;
@@ -868,7 +892,7 @@ static void sc_fill(struct vg_pf_sc *f, const struct dnf *cl, const struct vg_sy
 	f->farg = row->flags_arg;
 	f->parg = -1;
 	for (int i = 0; i < f->n; i++)
-		if (f->c[i].plen || f->c[i].nonsimple || f->c[i].tkind)
+		if (f->c[i].plen || f->c[i].nonsimple || f->c[i].tkind || f->c[i].slen)
 			f->pathcheck = 1;
 	if (f->pathcheck)
 		f->parg = d->p0;
@@ -881,7 +905,7 @@ static bool any_drops(const struct vg_pf_sc *a)
 	for (int i = 0; i < a->n; i++) {
 		const struct vg_pf_clause *c = &a->c[i];
 		if ((c->ret & VG_PF_RET_OK) && (c->acc & 7) == 7 && !c->flags_all && c->plen < 2 &&
-		    !c->tkind)
+		    !c->tkind && !c->slen)
 			return false;
 	}
 	return true;
@@ -958,8 +982,9 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 				c->nonsimple = 0;
 			if (d->p0 < 0 || c->nonsimple) {
 				memset(c->prefix, 0, sizeof(c->prefix));
+				memset(c->sub, 0, sizeof(c->sub));
 				memset(c->th, 0, sizeof(c->th));
-				c->plen = c->tkind = c->nt = 0;
+				c->plen = c->tkind = c->nt = c->slen = 0;
 			}
 		}
 		shrink(acc, VG_PF_CLAUSES, true);

@@ -143,6 +143,11 @@ static void put_clause(FILE *out, const struct vg_pf_sc *f, const struct vg_pf_c
 		fputs("path starts with ", out);
 		put_str(out, c->prefix, c->plen);
 	}
+	if (f->pathcheck && !c->nonsimple && c->slen) {
+		sep(out, &first);
+		fputs("path contains ", out);
+		put_str(out, c->sub, c->slen);
+	}
 	if (f->pathcheck && !c->nonsimple && c->tkind) {
 		sep(out, &first);
 		fputs(c->tkind == VG_PF_TAIL_BASE ? "last component" : "parent directory's name",

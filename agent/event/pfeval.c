@@ -187,17 +187,19 @@ void vg_pf_sim_free(struct vg_pf_sim *sim)
 void vg_pf_sc_masks(struct vg_pf_sc *f)
 {
 	memset(f->cmask, 0, sizeof(f->cmask));
-	f->pmask = f->nsmask = f->tbase = f->tparent = 0;
+	f->pmask = f->nsmask = f->tbase = f->tparent = f->smask = 0;
 	memset(f->bloom, 0, sizeof(f->bloom));
 	for (int k = 0; k < 256; k++)
 		f->second[k] = 0;
 	for (int i = 0; i < f->n && i < VG_PF_CLAUSES; i++) {
 		const struct vg_pf_clause *c = &f->c[i];
 		uint16_t bit = (uint16_t)(1u << i);
-		if (c->plen || c->nonsimple || c->tkind)
+		if (c->plen || c->nonsimple || c->tkind || c->slen)
 			f->pmask |= bit;
 		if (c->nonsimple)
 			f->nsmask |= bit;
+		if (c->slen)
+			f->smask |= bit;
 		if (c->tkind == VG_PF_TAIL_BASE || c->tkind == VG_PF_TAIL_PARENT) {
 			int kind = c->tkind == VG_PF_TAIL_PARENT;
 			if (kind)
@@ -219,8 +221,25 @@ void vg_pf_sc_masks(struct vg_pf_sc *f)
 	f->masked = 1;
 }
 
+bool vg_pf_clause_implies_sub(const struct vg_pf_clause *c, const char *sub, uint8_t slen)
+{
+	return (c->slen && memmem(c->sub, c->slen, sub, slen)) ||
+	       (c->plen && memmem(c->prefix, c->plen, sub, slen));
+}
+
 void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b)
 {
+	/* a substring survives when the other clause holds only on paths
+	 * that contain it too (the longer of two such) */
+	bool ka = a->slen && vg_pf_clause_implies_sub(b, a->sub, a->slen);
+	bool kb = b->slen && vg_pf_clause_implies_sub(a, b->sub, b->slen);
+	if (kb && (!ka || b->slen > a->slen)) {
+		memcpy(a->sub, b->sub, VG_PF_SUBMAX);
+		a->slen = b->slen;
+	} else if (!ka) {
+		memset(a->sub, 0, VG_PF_SUBMAX);
+		a->slen = 0;
+	}
 	a->ret |= b->ret;
 	a->acc |= b->acc;
 	a->flags_all &= b->flags_all;

@@ -58,6 +58,9 @@ void vg_pf_sc_masks(struct vg_pf_sc *f);
 
 /* a := the smallest clause that holds wherever a or b does. */
 void vg_pf_clause_join(struct vg_pf_clause *a, const struct vg_pf_clause *b);
+/* Whether clause c holds only on paths that contain the slen bytes at sub
+ * (its substring or its prefix holds them). */
+bool vg_pf_clause_implies_sub(const struct vg_pf_clause *c, const char *sub, uint8_t slen);
 
 /* t := a table that sends what a or t sends (the union, for a hot reload
  * that must drop nothing either rule set needs while they swap). */

@@ -295,6 +295,84 @@ def test_file_cache_follows_renames():
     check(o1 - o0 >= 250, "opens of the plain file filtered: %d (want >= 250)" % (o1 - o0))
 
 
+SUB_RULES = """
+- rule: Key read
+  desc: a read of a file whose path holds a marker
+  condition: >
+    evt.type in (open, openat) and evt.is_open_read = true and fd.name contains "-vkey-"
+  output: key read (file=%fd.name raw=%fd.nameraw)
+  priority: WARNING
+"""
+
+SUB_SCRIPT = r"""
+import os, sys
+d = sys.argv[1]
+def rd(p):
+    with open(p) as f:
+        f.read()
+for _ in range(300):
+    rd(os.path.join(d, "plain"))
+    rd(os.path.join(d, "dir", "f"))
+rd(os.path.join(d, "a-vkey-b"))                        # simple, contains
+rd(os.path.join(d, "link"))                            # symlink to it
+rd(os.path.join(d, "dir", "..", "a-vkey-b"))           # not simple
+os.rename(os.path.join(d, "plain"), os.path.join(d, "p-vkey-"))
+rd(os.path.join(d, "p-vkey-"))                         # a renamed cached file
+os.rename(os.path.join(d, "dir"), os.path.join(d, "dir-vkey-"))
+os.chdir(os.path.join(d, "dir-vkey-"))
+rd("f")                                                # its renamed directory, relative
+"""
+
+
+def test_substring_tests_in_the_kernel():
+    """A rule that tests `fd.name contains`: the kernel tests the string
+    (bpf/prefilter.h vg_pf_sub_in), so that the 600 opens of paths without
+    it are dropped (nothing was before: `contains` stood for anything), and
+    its cache per file caches them.  Every open of a path that holds it
+    must still alert: by its simple name, through a symlink whose name does
+    not hold it, by a path with "..", after a cached file was renamed to a
+    name that holds it, and by a relative name after a cached file's
+    directory was."""
+    d = tempfile.mkdtemp(prefix="vigil-pfsub-", dir="/var/tmp")
+    for name in ("plain", "a-vkey-b"):
+        with open(os.path.join(d, name), "w") as f:
+            f.write("x")
+    os.makedirs(os.path.join(d, "dir"))
+    with open(os.path.join(d, "dir", "f"), "w") as f:
+        f.write("x")
+    os.symlink(os.path.join(d, "a-vkey-b"), os.path.join(d, "link"))
+    rules, cfg = os.path.join(d, "rules.yaml"), os.path.join(d, "vigil.yaml")
+    with open(rules, "w") as f:
+        f.write(SUB_RULES)
+    with open(cfg, "w") as f:
+        f.write("metrics:\n  listen: 127.0.0.1:0\ncapture:\n  prefilter: on\n")
+    v = Vigil(["run", "-c", cfg, "-r", rules])
+    try:
+        port = v.metrics_port()
+        o0 = filtered(port, "openat")
+        r = subprocess.run(["python3", "-c", SUB_SCRIPT, d], capture_output=True, text=True,
+                           timeout=60,
+                           preexec_fn=lambda: os.sched_setaffinity(0, {os.cpu_count() - 1}))
+        check(r.returncode == 0, "script: %s" % r.stderr)
+        time.sleep(1)
+        o1 = filtered(port, "openat")
+    finally:
+        v.stop()
+        subprocess.run(["rm", "-rf", d])
+    got = [a["output"] for a in alerts(v, "Key read")]
+    v.close()
+    key = os.path.join(d, "a-vkey-b")
+    want = [(key, key), (key, os.path.join(d, "link")),
+            (key, os.path.join(d, "dir", "..", "a-vkey-b")),
+            (os.path.join(d, "p-vkey-"), os.path.join(d, "p-vkey-")),
+            (os.path.join(d, "dir-vkey-", "f"), "f")]
+    for name, raw in want:
+        check(any("file=%s raw=%s)" % (name, raw) in o for o in got),
+              "no alert for %s opened as %s: %s" % (name, raw, got))
+    check(len(got) == len(want), "alerts: %s" % got)
+    check(o1 - o0 >= 550, "opens filtered: %d (want >= 550)" % (o1 - o0))
+
+
 def test_fchmod_names_its_file_with_opens_dropped():
     """The default rules, the prefilter on: the open of a file is dropped
     in the kernel, and an fchmod that sets its setuid bit still names it
@@ -431,4 +509,4 @@ if __name__ == "__main__":
     main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket,
           test_aliases_are_not_dropped, test_aliases_name_the_file_prefilter_off,
           test_fchmod_names_its_file_with_opens_dropped, test_file_cache_follows_renames,
-          test_busy_workload_same_alerts])
+          test_substring_tests_in_the_kernel, test_busy_workload_same_alerts])

@@ -98,6 +98,14 @@ static const char *const PATHS[] = {
 	"/tmp/.hidden",
 	"/root/.ssh/../.ssh/id_rsa",
 	"/etc/x..y",
+	"/tmp/id_rsa.bak",
+	"/home/u/.ssh/id_rsa",
+	"/etc/security/pwquality.conf",
+	"/etc/security/pwquality.conf.d/x",
+	"/etc/security/pw",
+	"/var/log/x.log",
+	"/root/.kube/x.log",
+	"/etc/sudoers.d/sudo_x",
 	"/home/u..v/id_rsa",
 	"etc/shadow",
 	"./x",
@@ -648,12 +656,19 @@ static void test_abstractions(void **unused)
 		uint32_t flags_all;
 		uint8_t tkind;
 		const char *tail;
+		const char *sub; /* a substring test: its bytes (the literal's head) */
 	} cases[] = {
-		{"evt.arg.flags contains O_CREAT", 0100, 0, NULL},
-		{"evt.arg.flags contains O_TRUNC", 01000, 0, NULL},
-		{"fd.name endswith /.aws/credentials", 0, VG_PF_TAIL_BASE, "credentials"},
-		{"fd.filename = token", 0, VG_PF_TAIL_BASE, "token"},
-		{"fd.directory endswith /.ssh", 0, VG_PF_TAIL_PARENT, ".ssh"},
+		{"evt.arg.flags contains O_CREAT", 0100, 0, NULL, NULL},
+		{"evt.arg.flags contains O_TRUNC", 01000, 0, NULL, NULL},
+		{"fd.name endswith /.aws/credentials", 0, VG_PF_TAIL_BASE, "credentials", NULL},
+		{"fd.filename = token", 0, VG_PF_TAIL_BASE, "token", NULL},
+		{"fd.directory endswith /.ssh", 0, VG_PF_TAIL_PARENT, ".ssh", NULL},
+		{"fd.name contains id_rsa", 0, 0, NULL, "id_rsa"},
+		{"fd.name endswith .pem", 0, 0, NULL, ".pem"},
+		{"fd.filename startswith .bash", 0, 0, NULL, ".bash"},
+		{"fd.filename contains sudo", 0, 0, NULL, "sudo"},
+		{"fd.directory contains kube", 0, 0, NULL, "kube"},
+		{"fd.name contains /etc/security/pwquality", 0, 0, NULL, "/etc/security/pw"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[512];
@@ -675,6 +690,9 @@ static void test_abstractions(void **unused)
 				f->c[0].th[0],
 				vg_pf_hash(cases[i].tail, (uint32_t)strlen(cases[i].tail)));
 		}
+		const char *sub = cases[i].sub ? cases[i].sub : "";
+		assert_int_equal(f->c[0].slen, strlen(sub));
+		assert_memory_equal(f->c[0].sub, sub, strlen(sub));
 		pfset_free(&ps);
 	}
 }
@@ -719,6 +737,13 @@ static const char *const ATOMS[] = {
 	"fd.name endswith /passwd",
 	"fd.directory endswith /bin",
 	"fd.directory endswith /etc",
+	"fd.name contains id_rsa",
+	"fd.name contains /.ssh/",
+	"fd.name contains \"/etc/security/pwquality\"",
+	"fd.filename contains sudo",
+	"fd.filename startswith .bash",
+	"fd.name endswith .log",
+	"fd.directory contains kube",
 	"evt.rawres >= 0",
 	"evt.rawres < 0",
 	"evt.rawres = 0",
@@ -896,6 +921,69 @@ static void test_predicate(void **unused)
 	}
 }
 
+/* The substring test (vg_pf_sub_in) against memmem on random paths over a
+ * small alphabet, so that matches are frequent and fall at every offset
+ * and across words; the bytes after a path's NUL hold the needle, which
+ * must not count. */
+static void test_substring(void **unused)
+{
+	(void)unused;
+	static const char alpha[] = "/aid_";
+	char p[VG_PF_BUF] __attribute__((aligned(8)));
+	long found = 0, tried = 0;
+	for (int it = 0; it < 200000; it++) {
+		uint32_t l = 1 + rnd(VG_PF_SCAN - 1), slen = 1 + rnd(VG_PF_SUBMAX);
+		char needle[VG_PF_SUBMAX] = {0};
+		for (uint32_t i = 0; i < slen; i++)
+			needle[i] = alpha[rnd(sizeof(alpha) - 1)];
+		for (uint32_t i = 0; i < sizeof(p); i++) /* what earlier paths left */
+			p[i] = needle[i % slen];
+		p[0] = '/';
+		for (uint32_t i = 1; i < l; i++)
+			p[i] = alpha[rnd(sizeof(alpha) - 1)];
+		p[l] = 0;
+		uint64_t w[2];
+		memcpy(w, needle, sizeof(w));
+		int want = memmem(p, l, needle, slen) != NULL;
+		int got = vg_pf_sub_in(p, l + 1, w[0], w[1], slen);
+		if (got != want)
+			fail_msg("'%s' contains '%.*s': %d, expected %d", p, (int)slen, needle, got,
+				 want);
+		found += want;
+		tried++;
+	}
+	assert_true(found > tried / 10 && found < tried * 9 / 10);
+	/* a clause with a substring test: only simple paths are tested */
+	struct vg_pf_sc f;
+	memset(&f, 0, sizeof(f));
+	f.n = 1;
+	f.pathcheck = 1;
+	f.c[0] = (struct vg_pf_clause){.ret = VG_PF_RET_ANY, .acc = VG_PF_ACC_ANY, .slen = 6};
+	memcpy(f.c[0].sub, "id_rsa", 6);
+	vg_pf_sc_masks(&f);
+	static const struct {
+		const char *path;
+		int keep;
+	} cases[] = {
+		{"/home/u/.ssh/id_rsa", 1},
+		{"/tmp/id_rsa.pub", 1},
+		{"/id_rsa", 1},
+		{"/tmp/id_rs", 0},
+		{"/tmp/x", 0},
+		{"/tmp/../id_rsa", 1},
+		{"tmp/x", 1}, /* relative: not simple */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(p, 0, sizeof(p));
+		strcpy(p, cases[i].path);
+		int k = vg_pf_keep(&f, 3, 0, 1, p, (uint32_t)strlen(p) + 1);
+		if ((k == VG_PF_KEEP) != cases[i].keep)
+			fail_msg("%s: %d, expected %d", cases[i].path, k, cases[i].keep);
+		if (!cases[i].keep)
+			assert_int_equal(k, VG_PF_DROP_PATH); /* its aliases matter */
+	}
+}
+
 /* Whether kernel clause b holds wherever a does (bpf/prefilter.h's
  * vg_pf_keep): the test's own reading of the table, for the checks that no
  * clause is redundant. */
@@ -918,6 +1006,10 @@ static bool pf_covers(const struct vg_pf_clause *b, const struct vg_pf_clause *a
 				return false;
 		}
 	}
+	/* b's substring is in every path a's substring or prefix holds for */
+	if (b->slen && !(a->slen && memmem(a->sub, a->slen, b->sub, b->slen)) &&
+	    !(a->plen && memmem(a->prefix, a->plen, b->sub, b->slen)))
+		return false;
 	int bl = b->plen == 1 && b->prefix[0] == '/' ? 0 : b->plen; /* simple paths start so */
 	return !bl || (a->plen >= bl && !memcmp(a->prefix, b->prefix, (size_t)bl));
 }
@@ -1299,6 +1391,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_predicate),
 		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_substring),
 		cmocka_unit_test(test_verdict_cache),
 		cmocka_unit_test(test_as_openat),
 		cmocka_unit_test(test_abstractions),
