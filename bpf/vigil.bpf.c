@@ -181,21 +181,40 @@ struct cgwalk {
 
 /* The prefilter's cache of verdicts per file (vg_sys_exit_cast): an open
  * whose file (dentry, mount), task root, return class and flags are an
- * entry's, and whose file's path is still the entry's (str_is_path, from
- * the leaf up: a rename or a new mount shows there), gets the entry's
+ * entry's, and whose file's path is still the entry's, gets the entry's
  * verdict for any string naming the file without its string being read
  * or tested.  Filled from an open whose simple string was found to be the
  * file's exact path, with the verdict of the predicate for any string
- * (the slot's vg_pf entry + 2 * VG_NR_MAX) on it. */
+ * (the slot's vg_pf entry + 2 * VG_NR_MAX) on it.
+ *
+ * "Still the entry's path" is checked on the steps of the walk from the
+ * file up to the task's root (pf_chain), not on the names' bytes: each
+ * step's dentry and mount, its name's hash and length, and its d_seq,
+ * which the kernel bumps whenever it moves or renames the dentry (d_move,
+ * d_exchange).  The same dentries with the same names under the same
+ * parents up to the same root are the same path.  A rename of the file or
+ * of a directory above it bumps that dentry's d_seq; a mount moved shows
+ * as another mountpoint or parent mount; a dentry freed and reused at the
+ * same address under the same parent would need its new name to have the
+ * old one's length and 32-bit salted hash, and the d_seq the old one had.
+ * Three loads a step instead of the name's words (each load through a
+ * bpf_rdonly_cast pointer carries the JIT's range check). */
+#define NAME_DEPTH 12 /* steps compared; a deeper path is not taken for its string */
 #define PF_DC 16
+struct pf_step {
+	__u64 d, vm; /* the dentry and its mount */
+	__u64 hl;    /* d_name.hash_len */
+	__u32 seq;   /* d_seq */
+	__u32 pad;
+};
 struct pf_dc {
 	__u64 de, mnt, rd, rm; /* the file's dentry and mount, the task's root */
 	__u32 gen;	       /* vg_pf_sc.gen of the predicate; 0: empty */
 	__u32 oflags;
-	__u16 n; /* the path's length with its NUL */
 	__u8 ctx, verdict;
-	__u32 pad;
-	char path[VG_PF_BUF] __attribute__((aligned(8)));
+	__u8 nstep; /* steps from the file to the root */
+	__u8 pad[5];
+	struct pf_step st[NAME_DEPTH];
 };
 
 /* The record under construction, with slack after it so that a string
@@ -847,8 +866,6 @@ __noinline int vg_pf_decide(__u32 key, __s64 ret, __u64 fl, __u64 path)
 
 /* ---- is the caller's string the file's path? ----------------------------- */
 
-#define NAME_DEPTH 12 /* components compared; a deeper path is not taken for its string */
-
 /* Whether the name copied into s->path[VG_STR_MAX...] (k bytes) is the
  * string's bytes [start, start + k) in s->path.  A global function: the
  * verifier checks its loop once, not at every step of the walks that call
@@ -875,21 +892,12 @@ __noinline int vg_name_eq(__u32 start, __u32 k)
 	return s ? name_words_eq(&s->path[VG_STR_MAX], s->path, start, k) : 0;
 }
 
-/* vg_name_eq against the string of the per-file cache's entry i: its own
- * function, for the one program that has the cache (older verifiers lose
- * the bounds of a pointer chosen at run time between two strings). */
-__noinline int vg_name_eq_dc(__u32 start, __u32 k, __u32 i)
-{
-	struct scratch *s = scratch_get();
-	return s ? name_words_eq(&s->path[VG_STR_MAX], s->dc[i & (PF_DC - 1)].path, start, k) : 0;
-}
-
 /* A component's name against the string str's bytes [start, start + k):
  * a short name stored in the dentry (inl, cast programs) word by word with
  * plain loads; any other copied into s->path[VG_STR_MAX...] (the walk's
  * head area, unused until a walk) and compared by vg_name_eq. */
 static __always_inline int name_eq(struct scratch *s, const char *str, __u32 start, __u32 k,
-				   const char *name, const __u64 *inl, __u32 src)
+				   const char *name, const __u64 *inl)
 {
 	if (inl) { /* constant offsets: the verifier takes no other in a dentry */
 		if (k > 40)
@@ -909,7 +917,7 @@ static __always_inline int name_eq(struct scratch *s, const char *str, __u32 sta
 	}
 	if (bpf_probe_read_kernel(&s->path[VG_STR_MAX], k & VG_PF_IMASK, name))
 		return 0;
-	return src ? vg_name_eq_dc(start, k, src - 1) : vg_name_eq(start, k);
+	return vg_name_eq(start, k);
 }
 
 /* Whether the path of the file (dentry d in mount vm), as the capture
@@ -922,14 +930,12 @@ static __always_inline int name_eq(struct scratch *s, const char *str, __u32 sta
  * own last component), /proc/self/root, a bind of a directory.  cast: the
  * dentries and mounts are read with plain loads (bpf_rdonly_cast
  * pointers), else with probe reads. */
-static __always_inline int str_is_path(struct scratch *s, __u32 src, struct dentry *d,
-				       struct vfsmount *vm, struct dentry *root_d,
-				       struct vfsmount *root_m, const bool cast)
+static __always_inline int str_is_path(struct scratch *s, struct dentry *d, struct vfsmount *vm,
+				       struct dentry *root_d, struct vfsmount *root_m,
+				       const bool cast)
 {
-	/* the string: s->path (src 0), or cache entry src - 1's */
-	struct pf_dc *e = &s->dc[(src - 1) & (PF_DC - 1)];
-	const char *str = src ? e->path : s->path;
-	__u32 n = src ? e->n : s->pf_n;
+	const char *str = s->path;
+	__u32 n = s->pf_n;
 	if (n < 2 || n > VG_PF_SCAN || str[0] != '/' || !d || !vm)
 		return 0;
 	__u32 pos = n - 1; /* the string's bytes before pos are left to match */
@@ -974,7 +980,7 @@ static __always_inline int str_is_path(struct scratch *s, __u32 src, struct dent
 		const __u64 *inl = NULL;
 		if (cast && (unsigned long)name == (unsigned long)d + ioff)
 			inl = (const __u64 *)((char *)d + ioff);
-		if (!name_eq(s, str, start, k, name, inl, src))
+		if (!name_eq(s, str, start, k, name, inl))
 			return 0;
 		pos = start - 1;
 		d = parent;
@@ -991,7 +997,7 @@ __noinline int vg_str_is_path(long fd)
 	struct file *f = fd_file(t, fd);
 	if (!s || !f)
 		return 0;
-	return str_is_path(s, 0, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+	return str_is_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
 			   BPF_CORE_READ(t, fs, root.dentry), BPF_CORE_READ(t, fs, root.mnt),
 			   false);
 }
@@ -1017,7 +1023,7 @@ __noinline int vg_str_is_path_btf(long fd)
 	if (!s || !slot || bpf_probe_read_kernel(&f, sizeof(f), slot) || !f)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	return str_is_path(s, 0, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+	return str_is_path(s, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
 			   t->fs->root.dentry, t->fs->root.mnt, false);
 }
 
@@ -1042,8 +1048,8 @@ __noinline int vg_str_is_path_cast(long fd)
 	if (!s || !f)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
-	return str_is_path(s, 0, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry,
-			   t->fs->root.mnt, true);
+	return str_is_path(s, f->f_path.dentry, f->f_path.mnt, t->fs->root.dentry, t->fs->root.mnt,
+			   true);
 }
 
 /* The per-file cache (struct pf_dc), vg_sys_exit_cast only.  The entry
@@ -1065,11 +1071,54 @@ static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 
 	return &s->dc[*i];
 }
 
+/* The steps of the walk from dentry d in mount vm up to the task's root
+ * (rd, rm), as str_is_path and put_path take them: recorded into e (put)
+ * or compared with e's (struct pf_dc says what a step holds).  0: too
+ * deep, detached, or (compared) not the recorded path. */
+static __always_inline int pf_chain(struct pf_dc *e, struct dentry *d, struct vfsmount *vm,
+				    struct dentry *rd, struct vfsmount *rm, const bool put)
+{
+	struct dentry *mnt_root = vm->mnt_root;
+	for (int i = 0; i < NAME_DEPTH; i++) {
+		if (d == rd && vm == rm) {
+			if (put)
+				e->nstep = (__u8)i;
+			return put || e->nstep == i;
+		}
+		struct pf_step *st = &e->st[i];
+		__u64 hl = d->d_name.hash_len;
+		__u32 seq = d->d_seq.seqcount.sequence;
+		if (put) {
+			st->d = (__u64)d;
+			st->vm = (__u64)vm;
+			st->hl = hl;
+			st->seq = seq;
+		} else if (st->d != (__u64)d || st->vm != (__u64)vm || st->hl != hl ||
+			   st->seq != seq) {
+			return 0;
+		}
+		struct dentry *parent = d->d_parent;
+		if (d == mnt_root || d == parent) {
+			struct mount *m = container_of(vm, struct mount, mnt);
+			struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+			if (d != mnt_root || m == mp)
+				return 0; /* the global root, or a detached tree */
+			d = bpf_rdonly_cast(BPF_CORE_READ(m, mnt_mountpoint),
+					    bpf_core_type_id_kernel(struct dentry));
+			vm = bpf_rdonly_cast(&mp->mnt, bpf_core_type_id_kernel(struct vfsmount));
+			mnt_root = vm->mnt_root;
+			continue;
+		}
+		d = parent;
+	}
+	return 0;
+}
+
 /* The cached verdict for the file the open of predicate key returned as
  * fd (VG_PF_DROP or VG_PF_DROP_PATH), or -1: the string is then read and
  * tested.  A hit needs the same predicate, file, root, return class and
- * flags, and the file's path still the entry's, component by component
- * (str_is_path): so fd.name is the path the verdict was made for. */
+ * flags, and the file's path still the entry's (pf_chain): so fd.name is
+ * the path the verdict was made for. */
 __noinline int vg_pf_dc_get(__u32 key, __s64 ret, __u64 fl, long fd)
 {
 	struct scratch *s = scratch_get();
@@ -1084,13 +1133,9 @@ __noinline int vg_pf_dc_get(__u32 key, __s64 ret, __u64 fl, long fd)
 	    e->rm != k[3] || e->ctx != vg_pf_vc_ctx(ret, have) ||
 	    e->oflags != (have ? (__u32)fl : 0))
 		return -1;
-	struct dentry *de = bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry));
-	struct vfsmount *vm =
-		bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount));
-	struct dentry *rd = bpf_rdonly_cast((void *)k[2], bpf_core_type_id_kernel(struct dentry));
-	struct vfsmount *rm =
-		bpf_rdonly_cast((void *)k[3], bpf_core_type_id_kernel(struct vfsmount));
-	if (!str_is_path(s, i + 1, de, vm, rd, rm, true))
+	if (!pf_chain(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
+		      bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount)),
+		      (struct dentry *)k[2], (struct vfsmount *)k[3], false))
 		return -1;
 	return e->verdict;
 }
@@ -1098,7 +1143,10 @@ __noinline int vg_pf_dc_get(__u32 key, __s64 ret, __u64 fl, long fd)
 /* After an open of predicate key whose string (s->path) was found to be
  * the exact path of the file it returned as fd: the verdict of the
  * predicate for any string naming that file, cached for the next opens of
- * the file when it drops them. */
+ * the file when it drops them.  The steps are recorded first, then the
+ * string is compared with the path again: a rename between the two shows
+ * in the compare (names read after it) or in a later lookup (the d_seq
+ * recorded before it), never as a path recorded for another string. */
 __noinline int vg_pf_dc_put(__u32 key, __s64 ret, __u64 fl, long fd)
 {
 	struct scratch *s = scratch_get();
@@ -1121,16 +1169,15 @@ __noinline int vg_pf_dc_put(__u32 key, __s64 ret, __u64 fl, long fd)
 	if (!e)
 		return 0;
 	e->gen = 0;
-	for (int j = 0; j < VG_PF_BUF / 8; j++) {
-		__u64 w;
-		VG_PF_LOAD64(w, &s->path[j * 8]);
-		VG_PF_STORE64(&e->path[j * 8], w);
-	}
+	if (!pf_chain(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
+		      bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount)),
+		      (struct dentry *)k[2], (struct vfsmount *)k[3], true) ||
+	    !vg_str_is_path_cast(fd))
+		return 0;
 	e->de = k[0];
 	e->mnt = k[1];
 	e->rd = k[2];
 	e->rm = k[3];
-	e->n = (__u16)n;
 	e->ctx = vg_pf_vc_ctx(ret, have);
 	e->oflags = ofl;
 	e->verdict = (__u8)v;

@@ -295,6 +295,76 @@ def test_file_cache_follows_renames():
     check(o1 - o0 >= 250, "opens of the plain file filtered: %d (want >= 250)" % (o1 - o0))
 
 
+MOVE_SCRIPT = r"""
+import ctypes, os, subprocess, sys
+stage = sys.argv[1]
+def rd(p):
+    with open(p) as f:
+        f.read()
+libc = ctypes.CDLL(None, use_errno=True)
+# two directories of names of the same length swapped in one step
+plain, secret = os.path.join(stage, "plainx"), os.path.join(stage, "secret")
+for _ in range(300):
+    rd(os.path.join(plain, "f"))
+if libc.renameat2(-100, plain.encode(), -100, secret.encode(), 2) != 0:  # RENAME_EXCHANGE
+    sys.exit("renameat2: errno %d" % ctypes.get_errno())
+rd(os.path.join(secret, "f"))
+# a mount moved under the secret directory
+mnt = os.path.join(stage, "mnt")
+for _ in range(300):
+    rd(os.path.join(mnt, "f"))
+subprocess.run(["mount", "--move", mnt, os.path.join(secret, "m")], check=True)
+rd(os.path.join(secret, "m", "f"))
+"""
+
+
+def test_file_cache_follows_exchanges_and_moved_mounts():
+    """The cache per file checks the walk's steps, not the names' bytes
+    (bpf/vigil.bpf.c pf_chain): two directories exchanged in one step
+    (renameat2 RENAME_EXCHANGE, names of the same length) and a mount moved
+    under a secret directory must both make the next open of a cached file
+    a miss, and alert with its new name.  Fails when a step's d_seq, name or
+    mountpoint is not compared."""
+    stage = tempfile.mkdtemp(prefix="vigil-pfmv-", dir="/var/tmp")
+    subprocess.run(["mount", "-t", "tmpfs", "none", stage], check=True)
+    subprocess.run(["mount", "--make-private", stage], check=True)
+    d = tempfile.mkdtemp(prefix="vigil-pfmvc-")
+    try:
+        for sub in ("plainx", "plainx/m", "secret", "mnt"):  # m: secret/m after the exchange
+            os.makedirs(os.path.join(stage, sub))
+        subprocess.run(["mount", "-t", "tmpfs", "none", os.path.join(stage, "mnt")], check=True)
+        for sub in ("plainx/f", "secret/f", "mnt/f"):
+            with open(os.path.join(stage, sub), "w") as f:
+                f.write("x")
+        rules, cfg = os.path.join(d, "rules.yaml"), os.path.join(d, "vigil.yaml")
+        with open(rules, "w") as f:
+            f.write(RENAME_RULES.replace("/var/tmp/vigil-secret-", stage + "/secret/"))
+        with open(cfg, "w") as f:
+            f.write("metrics:\n  listen: 127.0.0.1:0\ncapture:\n  prefilter: on\n")
+        v = Vigil(["run", "-c", cfg, "-r", rules])
+        try:
+            port = v.metrics_port()
+            o0 = filtered(port, "openat")
+            r = subprocess.run(["python3", "-c", MOVE_SCRIPT, stage], capture_output=True,
+                               text=True, timeout=60,
+                               preexec_fn=lambda: os.sched_setaffinity(0, {os.cpu_count() - 1}))
+            check(r.returncode == 0, "script: %s" % r.stderr)
+            time.sleep(1)
+            o1 = filtered(port, "openat")
+        finally:
+            v.stop()
+    finally:
+        subprocess.run(["umount", "-R", stage])
+        subprocess.run(["rm", "-rf", stage, d])
+    got = [a["output"] for a in alerts(v, "Secret read")]
+    v.close()
+    for name in ("secret/f", "secret/m/f"):
+        want = os.path.join(stage, name)
+        check(any("file=%s raw=%s)" % (want, want) in o for o in got),
+              "no alert for %s: %s" % (want, got))
+    check(o1 - o0 >= 550, "opens filtered: %d (want >= 550)" % (o1 - o0))
+
+
 SUB_RULES = """
 - rule: Key read
   desc: a read of a file whose path holds a marker
@@ -509,4 +579,5 @@ if __name__ == "__main__":
     main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket,
           test_aliases_are_not_dropped, test_aliases_name_the_file_prefilter_off,
           test_fchmod_names_its_file_with_opens_dropped, test_file_cache_follows_renames,
+          test_file_cache_follows_exchanges_and_moved_mounts,
           test_substring_tests_in_the_kernel, test_busy_workload_same_alerts])
