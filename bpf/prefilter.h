@@ -415,19 +415,31 @@ int vg_pf_sub(__u64 w0, __u64 w1, __u32 slen, __u32 n);
  * global function (VG_PF_SUBFAIL): a mask built up bit by bit in the
  * predicate's own code is a constant the verifier would follow in each of
  * its values. */
+#define VG_PF_SUBTESTS 4 /* substring tests made per event at most */
 VG_PF_FN __u32 vg_pf_subfail(const struct vg_pf_sc *f, __u32 sm, const char *p, __u32 n)
 {
+	/* a rule set of many substrings (a hostile Rule) costs each event
+	 * at most VG_PF_SUBTESTS scans of the path: the clauses of sm after
+	 * its first VG_PF_SUBTESTS are taken to hold.  Counted on the mask,
+	 * not in the loop: a count there is a constant the verifier would
+	 * follow in each of its values. */
+	__u32 left = sm, lim = 0;
+	for (int k = 0; k < VG_PF_SUBTESTS; k++) {
+		lim |= left & -left;
+		left &= left - 1;
+	}
 	__u32 fail = 0, nc = f->n;
 	for (__u32 i = 0; i < VG_PF_CLAUSES; i++) {
 		if (i >= nc)
 			break;
-		if (!(sm & (1u << i)))
+		if (!(lim & (1u << i)))
 			continue;
 		const struct vg_pf_clause *c = &f->c[i & (VG_PF_CLAUSES - 1)];
+		if (!c->slen)
+			continue;
 		/* arithmetic, not a branch: a mask built from constants would be
 		 * followed by older verifiers in each of its values */
-		if (c->slen)
-			fail |= (1u - ((__u32)VG_PF_SUB_OK(c, p, n) & 1)) << i;
+		fail |= (1u - ((__u32)VG_PF_SUB_OK(c, p, n) & 1)) << i;
 	}
 	return fail;
 }

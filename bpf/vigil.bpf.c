@@ -1004,13 +1004,17 @@ __noinline int vg_str_is_path(long fd)
 
 /* The address of fd's slot in the current task's fd table (the modern
  * programs: BTF loads), NULL past the table's end. */
-static __always_inline struct file **pf_fd_slot(long fd)
+static __always_inline struct file **pf_fd_slot_of(struct task_struct *t, long fd)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct fdtable *fdt = t->files->fdt;
 	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
 	return &fdt->fd[fd];
+}
+
+static __always_inline struct file **pf_fd_slot(long fd)
+{
+	return pf_fd_slot_of(bpf_get_current_task_btf(), fd);
 }
 
 /* str_is_path for the modern programs: the fd's slot through BTF loads,
@@ -1030,13 +1034,18 @@ __noinline int vg_str_is_path_btf(long fd)
 /* The file at fd in the current task's table as a bpf_rdonly_cast
  * pointer (vg_sys_exit_cast), NULL when none: the slot is read as a kiocb,
  * whose first member is the file pointer. */
-static __always_inline struct file *fd_file_cast(long fd)
+static __always_inline struct file *fd_file_cast_of(struct task_struct *t, long fd)
 {
-	struct file **slot = pf_fd_slot(fd);
+	struct file **slot = pf_fd_slot_of(t, fd);
 	if (!slot || bpf_core_field_offset(struct kiocb, ki_filp) != 0)
 		return NULL;
 	struct kiocb *kio = bpf_rdonly_cast((void *)slot, bpf_core_type_id_kernel(struct kiocb));
 	return kio->ki_filp;
+}
+
+static __always_inline struct file *fd_file_cast(long fd)
+{
+	return fd_file_cast_of(bpf_get_current_task_btf(), fd);
 }
 
 /* str_is_path with plain loads (bpf_rdonly_cast): the slot is read as a
@@ -1058,10 +1067,10 @@ __noinline int vg_str_is_path_cast(long fd)
  * that file's dentry and mount and the task's root in k (NULL: none). */
 static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 k[4], __u32 *i)
 {
-	struct file *f = fd_file_cast(fd);
+	struct task_struct *t = bpf_get_current_task_btf(); /* once: a helper call */
+	struct file *f = fd_file_cast_of(t, fd);
 	if (!f)
 		return NULL;
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct dentry *de = f->f_path.dentry;
 	k[0] = (__u64)de;
 	k[1] = (__u64)f->f_path.mnt;
@@ -1114,22 +1123,20 @@ static __always_inline int pf_chain(struct pf_dc *e, struct dentry *d, struct vf
 	return 0;
 }
 
-/* The cached verdict for the file the open of predicate key returned as
- * fd (VG_PF_DROP or VG_PF_DROP_PATH), or -1: the string is then read and
- * tested.  A hit needs the same predicate, file, root, return class and
- * flags, and the file's path still the entry's (pf_chain): so fd.name is
- * the path the verdict was made for. */
-__noinline int vg_pf_dc_get(__u32 key, __s64 ret, __u64 fl, long fd)
+/* The cached verdict for the file the open of the predicate of generation
+ * gen (vg_pf_sc.gen) returned as fd (VG_PF_DROP or VG_PF_DROP_PATH), or -1: the string is then read
+ * and tested.  A hit needs the same predicate, file, root, return class and flags, and the file's
+ * path still the entry's (pf_chain): so fd.name is the path the verdict was made for. */
+__noinline int vg_pf_dc_get(__u32 gen, __s64 ret, __u64 fl, long fd)
 {
 	struct scratch *s = scratch_get();
-	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
-	if (!s || !f || !f->gen)
+	if (!s || !gen)
 		return -1;
 	__u64 k[4];
 	__u32 i = 0;
 	struct pf_dc *e = pf_dc_at(s, fd, k, &i);
 	int have = (int)(fl >> 32);
-	if (!e || e->gen != f->gen || e->de != k[0] || e->mnt != k[1] || e->rd != k[2] ||
+	if (!e || e->gen != gen || e->de != k[0] || e->mnt != k[1] || e->rd != k[2] ||
 	    e->rm != k[3] || e->ctx != vg_pf_vc_ctx(ret, have) ||
 	    e->oflags != (have ? (__u32)fl : 0))
 		return -1;
@@ -1410,7 +1417,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		 * drops */
 		fl = f->n ? pf_flags(regs, f) : 0;
 		if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache &&
-		    vg_pf_dc_get(key, ret, fl, ret) >= 0)
+		    vg_pf_dc_get(f->gen, ret, fl, ret) >= 0)
 			return pf_dropped(nr, tgid, ret, track, modern);
 		k = pf_keep(regs, f, key, ret, fl);
 	} else {

@@ -982,6 +982,28 @@ static void test_substring(void **unused)
 		if (!cases[i].keep)
 			assert_int_equal(k, VG_PF_DROP_PATH); /* its aliases matter */
 	}
+	/* an event pays for VG_PF_SUBTESTS scans at most: with one clause
+	 * more than that, none containing its string, the last is taken to
+	 * hold and the path is kept */
+	static const char *const subs[] = {"aaa", "bbb", "ccc", "ddd", "eee"};
+	for (int nsub = VG_PF_SUBTESTS; nsub <= VG_PF_SUBTESTS + 1; nsub++) {
+		memset(&f, 0, sizeof(f));
+		f.n = (uint8_t)nsub;
+		f.pathcheck = 1;
+		for (int i = 0; i < nsub; i++) {
+			f.c[i] = (struct vg_pf_clause){
+				.ret = VG_PF_RET_ANY, .acc = VG_PF_ACC_ANY, .slen = 3};
+			memcpy(f.c[i].sub, subs[i], 3);
+		}
+		vg_pf_sc_masks(&f);
+		memset(p, 0, sizeof(p));
+		strcpy(p, "/tmp/x");
+		assert_int_equal(vg_pf_keep(&f, 3, 0, 1, p, 7),
+				 nsub > VG_PF_SUBTESTS ? VG_PF_KEEP : VG_PF_DROP_PATH);
+		strcpy(p, "/tmp/eee");
+		assert_int_equal(vg_pf_keep(&f, 3, 0, 1, p, 9),
+				 nsub > VG_PF_SUBTESTS ? VG_PF_KEEP : VG_PF_DROP_PATH);
+	}
 }
 
 /* Whether kernel clause b holds wherever a does (bpf/prefilter.h's
