@@ -55,9 +55,10 @@
 #endif
 
 #define VG_PF_CLAUSES 16
-#define VG_PF_GEN_ANY 0x80000000u /* see vg_pf_sc.gen */
-#define VG_PF_PREFIX 32		  /* bytes of a clause's path prefix */
-#define VG_PF_SCAN 128		  /* path bytes inspected: a longer path is not simple */
+#define VG_PF_GEN_ANY 0x80000000u    /* see vg_pf_sc.gen */
+#define VG_PF_GEN_NARROW 0x40000000u /* see vg_pf_sc.gen */
+#define VG_PF_PREFIX 32		     /* bytes of a clause's path prefix */
+#define VG_PF_SCAN 128		     /* path bytes inspected: a longer path is not simple */
 /* the path buffer the predicate reads: the scanned bytes, a NUL and slack
  * for a word load */
 #define VG_PF_BUF (VG_PF_SCAN + 8)
@@ -148,10 +149,16 @@ struct vg_pf_sc {
 	/* set by the capture at each write of a predicate, never 0: the
 	 * kernel's verdict cache (struct vg_pf_vc) holds a verdict only for
 	 * the predicate that gave it.  A slot's predicate for any string
-	 * naming a file has its string predicate's gen ^ VG_PF_GEN_ANY */
+	 * naming a file has its string predicate's gen ^ VG_PF_GEN_ANY, its
+	 * predicate without namespaced Rules gen ^ VG_PF_GEN_NARROW */
 	__u32 gen;
 	__u16 smask; /* (vg_pf_sc_masks) the clauses with a substring test */
-	__u16 pad3;
+	/* namespaced Rules add clauses to this predicate: the same slot's
+	 * predicate of the other rules (struct vg_pf_table's narrow, at
+	 * 4 * VG_NR_MAX + key, gen ^ VG_PF_GEN_NARROW) decides for the tasks
+	 * of the cgroups user space found in no such namespace (vg_pf_ncg) */
+	__u8 nsplit;
+	__u8 pad3;
 	/* for a simple path p: the clauses whose prefix test p[1] passes
 	 * (all but the ones with a prefix of 2 bytes or more and another
 	 * second byte), so that most fail without being looked at */

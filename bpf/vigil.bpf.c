@@ -98,13 +98,25 @@ struct {
 /* The prefilter's predicates (bpf/prefilter.h), two slots per syscall:
  * key slot * VG_NR_MAX + nr; vg_interest's pf says which slot is live.
  * 2 * VG_NR_MAX + key: that slot's predicate for any string naming a file
- * (struct vg_pf_table's any), the per-file cache's (pf_dc). */
+ * (struct vg_pf_table's any), the per-file cache's (pf_dc).
+ * 4 * VG_NR_MAX + key: its predicate without namespaced Rules (narrow),
+ * for the tasks of the cgroups in vg_pf_ncg. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4 * VG_NR_MAX);
+	__uint(max_entries, 6 * VG_NR_MAX);
 	__type(key, __u32);
 	__type(value, struct vg_pf_sc);
 } vg_pf SEC(".maps");
+
+/* The cgroups (ids) user space found to be the host's or a pod's of a
+ * namespace without Rules: their tasks' events go through the predicates
+ * without namespaced Rules.  An LRU: one forgotten gets every rule's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} vg_pf_ncg SEC(".maps");
 
 /* The opens the prefilter dropped and whose fd is still open, so that
  * their closes need not be sent either (bpf/prefilter.h): per process
@@ -1397,6 +1409,24 @@ static __always_inline int pf_dropped(__u32 nr, __u32 tgid, long ret, __u8 track
 	return pf_counted(nr);
 }
 
+/* The verdict of the predicate without namespaced Rules of slot key's
+ * (f->nsplit; gen: f's) for a task of a cgroup user space found in no
+ * namespace with Rules (vg_pf_ncg); VG_PF_KEEP for any other.  Only asked
+ * about what f keeps: the look-up of the cgroup costs nothing on the
+ * events f drops.  A global function: 5.10's verifier loses a bound when
+ * the second predicate's code is inlined next to the first's. */
+__noinline int vg_pf_narrow(__u32 key, __s64 ret, __u64 fl, __u64 path, __u32 gen)
+{
+	__u64 cg = bpf_get_current_cgroup_id();
+	if (!bpf_map_lookup_elem(&vg_pf_ncg, &cg))
+		return VG_PF_KEEP;
+	__u32 nkey = 4 * VG_NR_MAX + key;
+	struct vg_pf_sc *nf = bpf_map_lookup_elem(&vg_pf, &nkey);
+	if (!nf || nf->gen != (gen ^ VG_PF_GEN_NARROW))
+		return VG_PF_KEEP; /* not the same write's */
+	return vg_pf_decide(nkey, ret, fl, path);
+}
+
 /* Whether the prefilter lets this syscall event through (d->pf != 0), and
  * its memory of dropped opens kept. */
 static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc *d, __u32 nr,
@@ -1425,6 +1455,11 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		 * takes it (read before, it loses a bound further on) */
 		k = f->n ? pf_keep(regs, f, key, ret, pf_flags(regs, f)) : VG_PF_DROP;
 	}
+	/* not in the 5.10 program: its verifier loses a bound further on
+	 * (there, every task gets the predicate of every rule) */
+	if (modern && k == VG_PF_KEEP && f->nsplit)
+		k = vg_pf_narrow(key, ret, cast ? fl : pf_flags(regs, f),
+				 f->parg >= 0 && f->parg < 6 ? regs_arg(regs, f->parg) : 0, f->gen);
 	if (k == VG_PF_KEEP) {
 		if (track & VG_PF_TRACK_CLOSE)
 			PF_TAKE(tgid, fd0); /* sent: forget it */

@@ -688,17 +688,21 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 			pf = cap->pf[nr] == 1 ? 2 : 1;
 			uint32_t key = (pf == 2 ? VG_NR_MAX : 0) + nr;
 			struct vg_pf_sc sc = t->sc[nr];
-			/* never 0, and never VG_PF_GEN_ANY's bit: the predicate
-			 * for any string has gen ^ VG_PF_GEN_ANY */
-			if (++cap->pf_gen >= VG_PF_GEN_ANY)
+			/* never 0, and neither VG_PF_GEN_ANY's bit nor
+			 * VG_PF_GEN_NARROW's: the predicate for any string has
+			 * gen ^ VG_PF_GEN_ANY, the one without namespaced Rules
+			 * gen ^ VG_PF_GEN_NARROW */
+			if (++cap->pf_gen >= VG_PF_GEN_NARROW)
 				cap->pf_gen = 1;
 			sc.gen = cap->pf_gen; /* a new predicate: no cached verdict is its */
 			/* its predicate for any string naming a file, first:
 			 * the kernel reads it only for a live slot */
-			uint32_t akey = 2 * VG_NR_MAX + key;
-			struct vg_pf_sc any = t->any[nr];
+			uint32_t akey = 2 * VG_NR_MAX + key, nkey = 4 * VG_NR_MAX + key;
+			struct vg_pf_sc any = t->any[nr], narrow = t->narrow[nr];
 			any.gen = sc.gen ^ VG_PF_GEN_ANY;
+			narrow.gen = sc.gen ^ VG_PF_GEN_NARROW;
 			if (bpf_map_update_elem(fd, &akey, &any, BPF_ANY) ||
+			    bpf_map_update_elem(fd, &nkey, &narrow, BPF_ANY) ||
 			    bpf_map_update_elem(fd, &key, &sc, BPF_ANY)) {
 				snprintf(err, errlen, "updating the prefilter map: %s",
 					 strerror(errno));
@@ -712,6 +716,27 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 			return -1;
 	}
 	return 0;
+}
+
+int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid)
+{
+	uint8_t one = 1;
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.vg_pf_ncg), &cgid, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int vg_capture_pf_narrow_clear(struct vg_capture *cap)
+{
+	int fd = bpf_map__fd(cap->skel->maps.vg_pf_ncg);
+	uint64_t key, next;
+	/* from the first key each time: a deleted key cannot be the cursor */
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
 }
 
 int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, void *ctx)

@@ -130,8 +130,10 @@ void vg_engine_interest(const struct vg_engine *e, uint8_t want[VG_NR_MAX]);
 
 /* The kernel-side prefilter for this rule set (prefilter.c, bpf/prefilter.h):
  * per captured syscall, a predicate every event some enabled rule can match
- * or the state needs satisfies.  Rules scoped to a namespace widen it for
- * every namespace. */
+ * or the state needs satisfies.  Where namespaced Rules add to it, the
+ * table also holds the predicate without them (struct vg_pf_table's
+ * narrow) and their namespaces, for the tasks of the host and of the
+ * other namespaces' pods. */
 struct vg_pf_table;
 void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t);
 /* That predicate in words, to out (prefilter_desc.c; `vigil validate

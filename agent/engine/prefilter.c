@@ -930,6 +930,38 @@ static void any_of(const struct dnf *acc, const struct vg_sc_desc *d, const stru
 	vg_pf_sc_masks(f);
 }
 
+/* f := the kernel's predicate from the analysis' clauses acc (changed) for
+ * syscall row/d; track: the kernel remembers the opens it drops. */
+static void kernel_sc(struct dnf *acc, const struct vg_sc_desc *d, const struct vg_sysreg *row,
+		      bool track, struct vg_pf_sc *f)
+{
+	/* in the kernel's terms before the clauses others cover are dropped
+	 * and the rest joined: clauses the analysis alone tells apart are
+	 * then equal */
+	for (int i = 0; i < acc->n; i++) {
+		struct vg_pf_clause *c = &acc->c[i];
+		kernel_ret(c);
+		c->nonsimple &= 1;
+		/* no path argument to look at: no path is simple.  On a path
+		 * that is not simple the kernel makes no path test */
+		if (d->p0 < 0)
+			c->nonsimple = 0;
+		if (d->p0 < 0 || c->nonsimple) {
+			memset(c->prefix, 0, sizeof(c->prefix));
+			memset(c->sub, 0, sizeof(c->sub));
+			memset(c->th, 0, sizeof(c->th));
+			c->plen = c->tkind = c->nt = c->slen = 0;
+		}
+	}
+	shrink(acc, VG_PF_CLAUSES, true);
+	sc_fill(f, acc, row, d);
+	if (track && row->apply == VG_SA_OPEN)
+		f->track = VG_PF_TRACK_OPEN;
+	if (track && row->apply == VG_SA_CLOSE)
+		f->track = VG_PF_TRACK_CLOSE;
+	vg_pf_sc_masks(f);
+}
+
 void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 {
 	vg_pf_table_all(t);
@@ -940,7 +972,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	bool files = fdtable_reader(e, true) != NULL, any = fdtable_reader(e, false) != NULL;
 	size_t nrules = vg_engine_rule_count(e);
 	struct dnf *acc = vg_xmalloc(sizeof(*acc)), *one = vg_xmalloc(sizeof(*one));
-	struct dnf *anyd = vg_xmalloc(sizeof(*anyd));
+	struct dnf *anyd = vg_xmalloc(sizeof(*anyd)), *nacc = vg_xmalloc(sizeof(*nacc));
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		const struct vg_sysreg *row = vg_sysreg(nr);
 		if (!want[nr] || !row || !vg_syscall_desc(nr))
@@ -957,48 +989,44 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		 * openat, VG_SC_ASOPENAT) meets the rules of that one */
 		const struct vg_sc_desc *d = vg_syscall_desc(nr);
 		int as = d->flags & VG_SC_ASOPENAT ? VG_NR_openat : nr;
+		/* acc: every rule's; nacc: the rules that are not a namespaced
+		 * Rule's (the predicate for the tasks of no such namespace) */
 		set_false(acc);
+		set_false(nacc);
+		bool split = false;
 		for (size_t i = 0; i < nrules && !acc->top; i++) {
 			const struct vg_rule *r = vg_engine_rule(e, i);
 			if (!r->enabled || !r->types[as])
 				continue;
 			analyse(r, as, one);
 			dnf_or(acc, one);
+			if (r->tenant)
+				split = true;
+			else
+				dnf_or(nacc, one);
 		}
 		if (acc->top)
 			continue;
 		if (d->flags & VG_SC_FDPATH)
 			any_of(acc, d, row, &t->any[nr], anyd);
-		/* in the kernel's terms before the clauses others cover are
-		 * dropped and the rest joined: clauses the analysis alone tells
-		 * apart are then equal */
-		for (int i = 0; i < acc->n; i++) {
-			struct vg_pf_clause *c = &acc->c[i];
-			kernel_ret(c);
-			c->nonsimple &= 1;
-			/* no path argument to look at: no path is simple.  On a
-			 * path that is not simple the kernel makes no path test */
-			if (d->p0 < 0)
-				c->nonsimple = 0;
-			if (d->p0 < 0 || c->nonsimple) {
-				memset(c->prefix, 0, sizeof(c->prefix));
-				memset(c->sub, 0, sizeof(c->sub));
-				memset(c->th, 0, sizeof(c->th));
-				c->plen = c->tkind = c->nt = c->slen = 0;
-			}
-		}
-		shrink(acc, VG_PF_CLAUSES, true);
 		struct vg_pf_sc *f = &t->sc[nr];
-		sc_fill(f, acc, row, d);
-		if (track && row->apply == VG_SA_OPEN)
-			f->track = VG_PF_TRACK_OPEN;
-		if (track && row->apply == VG_SA_CLOSE)
-			f->track = VG_PF_TRACK_CLOSE;
-		vg_pf_sc_masks(f);
+		kernel_sc(acc, d, row, track, f);
 		f->dcache = (d->flags & VG_SC_FDPATH) && any_drops(&t->any[nr]);
+		f->nsplit = split && !nacc->top;
+		if (f->nsplit)
+			kernel_sc(nacc, d, row, track, &t->narrow[nr]);
+		else
+			t->narrow[nr] = *f;
 		t->on[nr] = 1;
+	}
+	/* the namespaces whose Rules the narrow predicates leave out */
+	for (size_t i = 0; i < nrules; i++) {
+		const struct vg_rule *r = vg_engine_rule(e, i);
+		if (r->enabled && r->tenant)
+			vg_pf_table_add_tenant(t, vg_pf_ns_hash(r->tenant));
 	}
 	free(acc);
 	free(one);
 	free(anyd);
+	free(nacc);
 }

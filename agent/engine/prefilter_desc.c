@@ -208,6 +208,17 @@ void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out)
 			f->n == 1 ? "" : "s");
 		for (int i = 0; i < f->n; i++)
 			put_clause(out, f, &f->c[i], &names);
+		if (f->nsplit) {
+			const struct vg_pf_sc *w = &t->narrow[nr];
+			fprintf(out,
+				"  on the host and in pods of namespaces without Rules: kept when "
+				"one of %d clause%s holds\n",
+				w->n, w->n == 1 ? "" : "s");
+			for (int i = 0; i < w->n; i++) {
+				fputs("  ", out);
+				put_clause(out, w, &w->c[i], &names);
+			}
+		}
 		const struct vg_pf_sc *a = &t->any[nr];
 		const struct vg_sc_desc *d = vg_syscall_desc(nr);
 		if (!d || !(d->flags & VG_SC_FDPATH) || !f->pathcheck)

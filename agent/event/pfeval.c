@@ -17,8 +17,48 @@ void vg_pf_sc_keep_all(struct vg_pf_sc *f)
 void vg_pf_table_all(struct vg_pf_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	for (int nr = 0; nr < VG_NR_MAX; nr++)
+	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		vg_pf_sc_keep_all(&t->any[nr]);
+		vg_pf_sc_keep_all(&t->narrow[nr]);
+	}
+}
+
+uint64_t vg_pf_ns_hash(const char *ns)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *p = (const unsigned char *)ns; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+bool vg_pf_tenant(const struct vg_pf_table *t, const char *ns)
+{
+	if (t->tenants_over)
+		return true;
+	uint64_t h = vg_pf_ns_hash(ns);
+	for (uint32_t i = 0; i < t->ntenants && i < VG_PF_TENANTS; i++)
+		if (t->tenants[i] == h)
+			return true;
+	return false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void vg_pf_table_add_tenant(struct vg_pf_table *t, uint64_t h)
+{
+	for (uint32_t i = 0; i < t->ntenants; i++)
+		if (t->tenants[i] == h)
+			return;
+	if (t->ntenants == VG_PF_TENANTS) {
+		t->tenants_over = 1;
+		return;
+	}
+	t->tenants[t->ntenants++] = h;
+	qsort(t->tenants, t->ntenants, sizeof(t->tenants[0]), cmp_u64);
 }
 
 /* The open flags of record r for predicate f, as the kernel reads them;
@@ -299,10 +339,17 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 			vg_pf_sc_keep_all(&t->any[nr]);
 			continue;
 		}
+		uint8_t split = t->sc[nr].nsplit | a->sc[nr].nsplit;
 		sc_widen(&t->sc[nr], &a->sc[nr]);
 		sc_widen(&t->any[nr], &a->any[nr]);
+		sc_widen(&t->narrow[nr], &a->narrow[nr]);
 		t->sc[nr].dcache &= a->sc[nr].dcache;
+		t->sc[nr].nsplit = split;
 	}
+	/* the namespaces that have Rules in either */
+	for (uint32_t i = 0; i < a->ntenants; i++)
+		vg_pf_table_add_tenant(t, a->tenants[i]);
+	t->tenants_over |= a->tenants_over;
 }
 
 void vg_pf_table_count(const struct vg_pf_table *t, int *filtered, int *dropped)

@@ -46,6 +46,13 @@ int ag_process_record(struct vg_agent *a, const struct vg_rec *raw, size_t size)
 		ag_on_swap(a);
 	if (vg_state_apply(a->st, raw, size, a->ev))
 		return 0; /* counted by the state as a bad record */
+	if (a->pfn && a->ev->proc && !vg_pfn_decided(a->pfn, raw->h.cgroup_id, raw->h.ts)) {
+		/* the host's, or a pod's whose namespace is known */
+		const struct vg_proc *p = a->ev->proc;
+		bool host = !strcmp(p->container_id, "host");
+		const struct vg_container_meta *m = host ? NULL : vg_state_meta(a->st, p);
+		vg_pfn_note(a->pfn, raw->h.cgroup_id, host, m ? m->ns_name : NULL);
+	}
 	if (raw->h.kind == VG_K_PROC || !in_tree(a, a->ev))
 		return 0;
 	if (on_event(a, a->ev))
@@ -264,6 +271,8 @@ int vg_agent_run(struct vg_agent *a)
 	}
 	report_features(a, cap);
 	a->map_cap = cap;
+	if (a->cfg->capture.prefilter && !strcmp(a->cfg->capture.prefilter, "on"))
+		a->pfn = vg_pfn_new(cap);
 	if (a->reload) {
 		int r = ag_start_rules(a);
 		if (r) {
@@ -413,6 +422,7 @@ void vg_agent_free(struct vg_agent *a)
 	vg_hold_free(a->hold);
 	vg_cmeta_free(a->cmeta);
 	vg_state_free(a->st);
+	vg_pfn_free(a->pfn);
 	free(a->ev);
 	free(a);
 }

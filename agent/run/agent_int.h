@@ -20,6 +20,7 @@
 #include "cmeta.h"
 #include "hold.h"
 #include "log.h"
+#include "pfnarrow.h"
 #include "reload.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ struct vg_agent {
 	size_t npaths;
 	const char *origin;
 	struct vg_capture *map_cap; /* where set_interest writes, once open */
+	struct vg_pfn *pfn;	    /* cgroups without namespaced Rules (prefilter on) */
 	_Atomic uint64_t builds;
 	vg_agent_build_fn build_hook;
 	void *build_ctx;

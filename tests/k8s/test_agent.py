@@ -1062,6 +1062,102 @@ def install_rbac():
     kubectl("apply", "-f", "-", input=p.stdout)
 
 
+def open_counts(agent):
+    """(sent, filtered in the kernel) openat events so far."""
+    import urllib.request
+    text = urllib.request.urlopen(
+        f"http://127.0.0.1:{agent.metrics_port()}/metrics", timeout=10).read().decode()
+
+    def one(name):
+        m = re.search(r'^%s\{syscall="openat"\} (\S+)$' % name, text, re.M)
+        return float(m.group(1)) if m else 0.0
+    return one("vigil_events_total"), one("vigil_events_filtered_total")
+
+
+def team_rule(ns, rule, mark):
+    return {"apiVersion": "vigil.dev/v1alpha1", "kind": "Rule",
+            "metadata": {"name": "opens", "namespace": ns},
+            "spec": {"rule": rule, "description": "a read of the marked file",
+                     "condition": f"evt.type in (open, openat) and fd.name startswith /tmp/{mark}",
+                     "output": "team open %fd.name in %k8s.ns.name", "priority": "Warning"}}
+
+
+def test_namespaced_rule_widens_the_kernel_filter_only_for_its_namespace():
+    """The kernel's prefilter with a namespaced Rule about opens: its clauses
+    are tested for the tasks of its namespace's pods only.  3000 opens of
+    the marked path by the host and by a pod of another namespace are
+    dropped in the kernel (each was sent before: the Rule widened the
+    predicate for every task); the Rule's own pod alerts on each of its
+    opens.  Then the other namespace gets a Rule while its pod runs: the
+    agent took that pod's cgroup for one without Rules, and must drop it
+    from the kernel's list before the new Rule runs, or the pod's opens
+    after it go unseen."""
+    node = f"node-{RUN}-n"
+    apply_crds()
+    ns_a, ns_b = fresh_ns("vna"), fresh_ns("vnb")
+    ca, cb = Container(), Container()
+    mark = "vgt-" + secrets.token_hex(3)
+    host_path = os.path.join("/tmp", mark)
+    agent = None
+    try:
+        for c in (ca, cb):
+            with open(os.path.join(c.dir, "rootfs", "tmp", mark), "w") as f:
+                f.write("x")
+        with open(host_path, "w") as f:
+            f.write("x")
+        make_pod(ns_a, "pa", node, {"app": "x"})
+        make_pod(ns_b, "pb", node, {"app": "x"})
+        set_container(ns_a, "pa", ca.id)
+        set_container(ns_b, "pb", cb.id)
+        apply(team_rule(ns_a, "Team A open", mark))
+        agent = Agent(node)
+        agent.wait_synced()
+        ok = wait_for(lambda: accepted("vr", "opens", ns_a), "status of the Rule of A")
+        check(ok["status"] == "True", f"Rule of A: {ok}")
+        time.sleep(1.0)
+        s0, f0 = open_counts(agent)
+        for _ in range(3000):
+            with open(host_path) as f:
+                f.read()
+        time.sleep(1.0)
+        s1, f1 = open_counts(agent)
+        check(f1 - f0 >= 3000 and s1 - s0 < 1000,
+              f"the host's 3000 opens: {f1 - f0:.0f} filtered, {s1 - s0:.0f} sent")
+        loop = (f"sleep 1; i=0; while [ $i -lt 3000 ]; do read x < /tmp/{mark}; "
+                f"i=$((i+1)); done")
+        cb.run(["sh", "-c", loop])
+        time.sleep(1.0)
+        s2, f2 = open_counts(agent)
+        check(f2 - f1 >= 2900 and s2 - s1 < 1000,
+              f"the pod of {ns_b}'s 3000 opens: {f2 - f1:.0f} filtered, {s2 - s1:.0f} sent")
+        ca.run(["sh", "-c", loop.replace("3000", "20")])
+        got = wait_for(lambda: len(alerts(agent, "Team A open")) >= 20 and
+                       alerts(agent, "Team A open"), "the Rule of A's 20 alerts")
+        check(len(got) == 20 and all(a["k8s"]["namespace"] == ns_a for a in got),
+              f"Team A open: {len(got)} alerts")
+        # B's pod runs, is listed as one without Rules, then B gets a Rule
+        slow = (f"sleep 2; i=0; while [ $i -lt 60 ]; do read x < /tmp/{mark}; "
+                f"i=$((i+1)); sleep 0.25; done")
+        th = threading.Thread(target=cb.run, args=(["sh", "-c", slow],), kwargs={"timeout": 60})
+        th.start()
+        time.sleep(4.0)
+        apply(team_rule(ns_b, "Team B open", mark))
+        ok = wait_for(lambda: accepted("vr", "opens", ns_b), "status of the Rule of B")
+        check(ok["status"] == "True", f"Rule of B: {ok}")
+        th.join(60)
+        b = alerts(agent, "Team B open")
+        check(len(b) >= 5 and all(a["k8s"]["namespace"] == ns_b for a in b),
+              f"opens of {ns_b}'s running pod after its Rule: {len(b)} alerts")
+        check(agent.stop() == 0, "exit code")
+    finally:
+        if agent:
+            agent.close()
+        ca.close()
+        cb.close()
+        if os.path.exists(host_path):
+            os.unlink(host_path)
+
+
 TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
          test_events_of_unknown_container_wait_for_the_pod,
          test_host_process_event_on_node,
@@ -1074,7 +1170,8 @@ TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
          test_pod_status_late_first_process_alerted,
          test_tenant_rules_confined_errors_limits,
          test_tenant_rule_throttled_cost_in_status_and_metrics,
-         test_tenant_cannot_starve_or_impersonate_cluster_rules]
+         test_tenant_cannot_starve_or_impersonate_cluster_rules,
+         test_namespaced_rule_widens_the_kernel_filter_only_for_its_namespace]
 
 
 if __name__ == "__main__":

@@ -1061,6 +1061,62 @@ static bool pf_keeps(const struct vg_pf_sc *f, const char *path, long ret, unsig
 	return vg_pf_keep(f, ret, flags, 1, p, (uint32_t)strlen(p) + 1) == VG_PF_KEEP;
 }
 
+/* A namespaced Rule's clauses are in the predicate for every task, not in
+ * the one for the host and the pods of other namespaces (narrow); the
+ * table names its namespace; a widening keeps both. */
+static void test_namespaced_rules_narrow(void **unused)
+{
+	(void)unused;
+	static const char cluster[] =
+		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
+		"/etc/shadow\n  output: o\n  priority: WARNING\n";
+	static const char team[] =
+		"- rule: t\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
+		"/tmp/team\n  output: o\n  priority: WARNING\n";
+	struct vg_diag d;
+	memset(&d, 0, sizeof(d));
+	struct vg_ruleset *rc = vg_ruleset_new(), *rt = vg_ruleset_new();
+	vg_ruleset_add_text(rc, "c.yaml", cluster, strlen(cluster), &d);
+	vg_ruleset_add_text(rt, "t.yaml", team, strlen(team), &d);
+	struct vg_engine_src src[2] = {{.rs = rc},
+				       {.rs = rt, .confined = true, .tenant = "team-a"}};
+	struct vg_engine *e = vg_engine_build_multi(src, 2, NULL, &d);
+	assert_non_null(e);
+	assert_int_equal(d.errors, 0);
+	struct vg_pf_table *t = calloc(1, sizeof(*t)), *c = calloc(1, sizeof(*t));
+	vg_engine_prefilter(e, t);
+	int nr = VG_NR_openat;
+	assert_true(t->on[nr] && t->sc[nr].nsplit);
+	assert_true(pf_keeps(&t->sc[nr], "/tmp/team/x", 3, 0));
+	assert_false(pf_keeps(&t->narrow[nr], "/tmp/team/x", 3, 0));
+	assert_true(pf_keeps(&t->narrow[nr], "/etc/shadow", 3, 0));
+	assert_true(pf_keeps(&t->sc[nr], "/etc/shadow", 3, 0));
+	assert_false(pf_keeps(&t->narrow[nr], "/tmp/x", 3, 0));
+	assert_true(vg_pf_tenant(t, "team-a"));
+	assert_false(vg_pf_tenant(t, "team-b"));
+	/* the cluster's rules alone: no narrow predicate of its own, no
+	 * namespace */
+	struct vg_engine *ec = vg_engine_build(rc, &d);
+	vg_engine_prefilter(ec, c);
+	assert_false(c->sc[nr].nsplit);
+	assert_memory_equal(&c->narrow[nr], &c->sc[nr], sizeof(c->sc[nr]));
+	assert_int_equal(c->ntenants, 0);
+	/* a reload from the cluster's rules to both: the widened table has
+	 * the namespace and a narrow predicate without its clauses */
+	vg_pf_table_widen(c, t);
+	assert_true(c->sc[nr].nsplit);
+	assert_true(vg_pf_tenant(c, "team-a"));
+	assert_true(pf_keeps(&c->sc[nr], "/tmp/team/x", 3, 0));
+	assert_false(pf_keeps(&c->narrow[nr], "/tmp/team/x", 3, 0));
+	free(t);
+	free(c);
+	vg_engine_free(e);
+	vg_engine_free(ec);
+	vg_ruleset_free(rc);
+	vg_ruleset_free(rt);
+	vg_diag_free(&d);
+}
+
 /* Rules with the same condition, or one narrower than another's, give the
  * kernel one clause, not one each; a clause only paths that are not simple
  * reach goes into one that holds for them anyway. */
@@ -1414,6 +1470,7 @@ int main(void)
 		cmocka_unit_test(test_predicate),
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_substring),
+		cmocka_unit_test(test_namespaced_rules_narrow),
 		cmocka_unit_test(test_verdict_cache),
 		cmocka_unit_test(test_as_openat),
 		cmocka_unit_test(test_abstractions),
