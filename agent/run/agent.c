@@ -46,12 +46,18 @@ int ag_process_record(struct vg_agent *a, const struct vg_rec *raw, size_t size)
 		ag_on_swap(a);
 	if (vg_state_apply(a->st, raw, size, a->ev))
 		return 0; /* counted by the state as a bad record */
-	if (a->pfn && a->ev->proc && !vg_pfn_decided(a->pfn, raw->h.cgroup_id, raw->h.ts)) {
-		/* the host's, or a pod's whose namespace is known */
-		const struct vg_proc *p = a->ev->proc;
-		bool host = !strcmp(p->container_id, "host");
-		const struct vg_container_meta *m = host ? NULL : vg_state_meta(a->st, p);
-		vg_pfn_note(a->pfn, raw->h.cgroup_id, host, m ? m->ns_name : NULL);
+	if (a->pfn && !vg_pfn_decided(a->pfn, raw->h.cgroup_id, raw->h.ts)) {
+		/* the record's cgroup's container, from the cgroup path of an
+		 * exec in it (not the process's, which a process that joined the
+		 * cgroup without an exec, runc's init, still has from before):
+		 * the host's, or a pod's whose namespace is known */
+		char cid[VG_CONTAINER_ID_LEN];
+		if (vg_state_record_container(a->st, raw, size, cid)) {
+			bool host = !strcmp(cid, "host");
+			const struct vg_container_meta *m =
+				host || !a->cmeta ? NULL : vg_cmeta_lookup(a->cmeta, cid);
+			vg_pfn_note(a->pfn, raw->h.cgroup_id, host, m ? m->ns_name : NULL);
+		}
 	}
 	if (raw->h.kind == VG_K_PROC || !in_tree(a, a->ev))
 		return 0;

@@ -25,7 +25,6 @@ struct vg_pfn {
 	uint32_t ntenants;
 	bool over;
 	_Atomic uint64_t gen; /* clears of the kernel's list */
-	_Atomic uint64_t listed;
 	/* capture thread */
 	uint64_t seen_gen, reset_ts;
 	uint64_t *done;
@@ -74,7 +73,6 @@ void vg_pfn_tenants(struct vg_pfn *n, const struct vg_pf_table *t)
 			       "capture.prefilter: clearing the cgroups without Rules: %s",
 			       strerror(-rc));
 		atomic_fetch_add(&n->gen, 1);
-		atomic_store(&n->listed, 0);
 	}
 	memcpy(n->tenants, t->tenants, sizeof(n->tenants));
 	n->ntenants = t->ntenants < VG_PF_TENANTS ? t->ntenants : VG_PF_TENANTS;
@@ -111,10 +109,8 @@ void vg_pfn_note(struct vg_pfn *n, uint64_t cg, bool host, const char *ns)
 	if (!cg || (!host && !ns))
 		return;
 	pthread_mutex_lock(&n->mu);
-	if (host || (!n->over && !has_tenant(n, vg_pf_ns_hash(ns)))) {
-		if (!vg_capture_pf_narrow_add(n->cap, cg))
-			atomic_fetch_add(&n->listed, 1);
-	}
+	if (host || (!n->over && !has_tenant(n, vg_pf_ns_hash(ns))))
+		(void)vg_capture_pf_narrow_add(n->cap, cg); /* full: the LRU makes room */
 	uint64_t g = atomic_load(&n->gen);
 	pthread_mutex_unlock(&n->mu);
 	if (g != n->seen_gen)
@@ -126,10 +122,4 @@ void vg_pfn_note(struct vg_pfn *n, uint64_t cg, bool host, const char *ns)
 		n->done[i] = cg;
 		n->ndone++;
 	}
-}
-
-void vg_pfn_counts(struct vg_pfn *n, uint64_t *listed, uint64_t *clears)
-{
-	*listed = atomic_load(&n->listed);
-	*clears = atomic_load(&n->gen);
 }

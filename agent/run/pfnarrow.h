@@ -39,7 +39,4 @@ bool vg_pfn_decided(struct vg_pfn *n, uint64_t cg, uint64_t ts);
  * (NULL: not known yet, asked again at its next record). */
 void vg_pfn_note(struct vg_pfn *n, uint64_t cg, bool host, const char *ns);
 
-/* Cgroups listed in the kernel so far, and clears of the list. */
-void vg_pfn_counts(struct vg_pfn *n, uint64_t *listed, uint64_t *clears);
-
 #endif

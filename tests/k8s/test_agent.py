@@ -1074,7 +1074,7 @@ def open_counts(agent):
     return one("vigil_events_total"), one("vigil_events_filtered_total")
 
 
-def team_rule(ns, rule, mark):
+def opens_rule(ns, rule, mark):
     return {"apiVersion": "vigil.dev/v1alpha1", "kind": "Rule",
             "metadata": {"name": "opens", "namespace": ns},
             "spec": {"rule": rule, "description": "a read of the marked file",
@@ -1109,7 +1109,7 @@ def test_namespaced_rule_widens_the_kernel_filter_only_for_its_namespace():
         make_pod(ns_b, "pb", node, {"app": "x"})
         set_container(ns_a, "pa", ca.id)
         set_container(ns_b, "pb", cb.id)
-        apply(team_rule(ns_a, "Team A open", mark))
+        apply(opens_rule(ns_a, "Team A open", mark))
         agent = Agent(node)
         agent.wait_synced()
         ok = wait_for(lambda: accepted("vr", "opens", ns_a), "status of the Rule of A")
@@ -1141,7 +1141,7 @@ def test_namespaced_rule_widens_the_kernel_filter_only_for_its_namespace():
         th = threading.Thread(target=cb.run, args=(["sh", "-c", slow],), kwargs={"timeout": 60})
         th.start()
         time.sleep(4.0)
-        apply(team_rule(ns_b, "Team B open", mark))
+        apply(opens_rule(ns_b, "Team B open", mark))
         ok = wait_for(lambda: accepted("vr", "opens", ns_b), "status of the Rule of B")
         check(ok["status"] == "True", f"Rule of B: {ok}")
         th.join(60)
