@@ -726,6 +726,13 @@ int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid)
 	return 0;
 }
 
+int vg_capture_pf_narrow_del(struct vg_capture *cap, uint64_t cgid)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(cap->skel->maps.vg_pf_ncg), &cgid))
+		return -errno;
+	return 0;
+}
+
 int vg_capture_pf_narrow_clear(struct vg_capture *cap)
 {
 	int fd = bpf_map__fd(cap->skel->maps.vg_pf_ncg);

@@ -61,6 +61,7 @@ struct vg_pf_table;
  * of namespaces without one).  A full map (an LRU) forgets the least used:
  * a cgroup not in it gets every rule's predicate.  0, or -errno. */
 int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid);
+int vg_capture_pf_narrow_del(struct vg_capture *cap, uint64_t cgid);
 int vg_capture_pf_narrow_clear(struct vg_capture *cap);
 int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t, char *err,
 			     size_t errlen);

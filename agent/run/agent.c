@@ -8,9 +8,11 @@
 #include "state.h"
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 
 /* ---- the loop ------------------------------------------------------------- */
 
@@ -46,6 +48,11 @@ int ag_process_record(struct vg_agent *a, const struct vg_rec *raw, size_t size)
 		ag_on_swap(a);
 	if (vg_state_apply(a->st, raw, size, a->ev))
 		return 0; /* counted by the state as a bad record */
+	if (a->pfn && (raw->h.kind == VG_K_EXEC || raw->h.kind == VG_K_PROC)) {
+		char cid[VG_CONTAINER_ID_LEN];
+		if (vg_state_record_container(a->st, raw, size, cid))
+			vg_pfn_exec(a->pfn, raw->h.cgroup_id, cid);
+	}
 	if (a->pfn && !vg_pfn_decided(a->pfn, raw->h.cgroup_id, raw->h.ts)) {
 		/* the record's cgroup's container, from the cgroup path of an
 		 * exec in it (not the process's, which a process that joined the
@@ -277,8 +284,19 @@ int vg_agent_run(struct vg_agent *a)
 	}
 	report_features(a, cap);
 	a->map_cap = cap;
-	if (a->cfg->capture.prefilter && !strcmp(a->cfg->capture.prefilter, "on"))
-		a->pfn = vg_pfn_new(cap);
+	if (a->cfg->capture.prefilter && !strcmp(a->cfg->capture.prefilter, "on")) {
+		/* the records' cgroup id is the task's v2 cgroup's: without a v2
+		 * hierarchy every task has the same, and no cgroup is filtered
+		 * without namespaced Rules (with one beside v1's, vg_pfn_exec
+		 * finds the ids a runtime left shared) */
+		struct statfs sf, su;
+		if ((!statfs("/sys/fs/cgroup", &sf) && sf.f_type == CGROUP2_SUPER_MAGIC) ||
+		    (!statfs("/sys/fs/cgroup/unified", &su) && su.f_type == CGROUP2_SUPER_MAGIC))
+			a->pfn = vg_pfn_new(cap);
+		else
+			vg_log(VG_LOG_INFO, "capture.prefilter: no cgroup v2 hierarchy: namespaced "
+					    "Rules widen the kernel's filter for every task");
+	}
 	if (a->reload) {
 		int r = ag_start_rules(a);
 		if (r) {

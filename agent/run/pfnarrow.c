@@ -1,8 +1,10 @@
 /* pfnarrow.c - see pfnarrow.h. */
 #include "pfnarrow.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,14 @@
  * forgot is listed again at its next record after that). */
 #define DONE_SLOTS 16384
 #define DONE_NS (60ull * 1000000000ull)
+/* Which container each cgroup's exec records named (vg_pfn_exec): open
+ * addressing; when full, a cgroup without a slot is not listed. */
+#define OWN_SLOTS 16384
+struct owner {
+	uint64_t cg;
+	char cid[13]; /* VG_CONTAINER_ID_LEN */
+	bool mixed;   /* named two containers: never listed */
+};
 
 struct vg_pfn {
 	struct vg_capture *cap;
@@ -29,6 +39,8 @@ struct vg_pfn {
 	uint64_t seen_gen, reset_ts;
 	uint64_t *done;
 	size_t ndone;
+	struct owner *own;
+	size_t nown;
 };
 
 struct vg_pfn *vg_pfn_new(struct vg_capture *cap)
@@ -37,6 +49,7 @@ struct vg_pfn *vg_pfn_new(struct vg_capture *cap)
 	n->cap = cap;
 	pthread_mutex_init(&n->mu, NULL);
 	n->done = vg_xcalloc(DONE_SLOTS, sizeof(*n->done));
+	n->own = vg_xcalloc(OWN_SLOTS, sizeof(*n->own));
 	return n;
 }
 
@@ -46,6 +59,7 @@ void vg_pfn_free(struct vg_pfn *n)
 		return;
 	pthread_mutex_destroy(&n->mu);
 	free(n->done);
+	free(n->own);
 	free(n);
 }
 
@@ -104,10 +118,51 @@ bool vg_pfn_decided(struct vg_pfn *n, uint64_t cg, uint64_t ts)
 	}
 }
 
+/* cg's owner slot (capture thread), NULL when the table is full. */
+static struct owner *owner_of(struct vg_pfn *n, uint64_t cg, bool add)
+{
+	for (size_t i = slot_of(cg) & (OWN_SLOTS - 1), k = 0; k < OWN_SLOTS;
+	     i = (i + 1) & (OWN_SLOTS - 1), k++) {
+		if (n->own[i].cg == cg)
+			return &n->own[i];
+		if (!n->own[i].cg) {
+			if (!add || n->nown >= OWN_SLOTS / 2)
+				return NULL;
+			n->own[i].cg = cg;
+			n->nown++;
+			return &n->own[i];
+		}
+	}
+	return NULL;
+}
+
+void vg_pfn_exec(struct vg_pfn *n, uint64_t cg, const char *cid)
+{
+	struct owner *o = cg ? owner_of(n, cg, true) : NULL;
+	if (!o || o->mixed)
+		return;
+	if (!o->cid[0]) {
+		snprintf(o->cid, sizeof(o->cid), "%s", cid);
+		return;
+	}
+	if (!strcmp(o->cid, cid))
+		return;
+	o->mixed = true;
+	pthread_mutex_lock(&n->mu);
+	int rc = vg_capture_pf_narrow_del(n->cap, cg);
+	pthread_mutex_unlock(&n->mu);
+	if (rc && rc != -ENOENT)
+		vg_log(VG_LOG_ERROR, "capture.prefilter: unlisting cgroup %llu: %s",
+		       (unsigned long long)cg, strerror(-rc));
+}
+
 void vg_pfn_note(struct vg_pfn *n, uint64_t cg, bool host, const char *ns)
 {
 	if (!cg || (!host && !ns))
 		return;
+	const struct owner *o = owner_of(n, cg, false);
+	if (!o || o->mixed)
+		return; /* no exec seen in it, or one naming another container */
 	pthread_mutex_lock(&n->mu);
 	if (host || (!n->over && !has_tenant(n, vg_pf_ns_hash(ns))))
 		(void)vg_capture_pf_narrow_add(n->cap, cg); /* full: the LRU makes room */

@@ -39,4 +39,11 @@ bool vg_pfn_decided(struct vg_pfn *n, uint64_t cg, uint64_t ts);
  * (NULL: not known yet, asked again at its next record). */
 void vg_pfn_note(struct vg_pfn *n, uint64_t cg, bool host, const char *ns);
 
+/* Every exec record (and every process the start-up scan found): cgroup cg's tasks are container
+ * cid's ("host" or 12 hex, from the record's cgroup path).  A record's cgroup id is the task's v2
+ * cgroup's and its path the v1 cpu hierarchy's where the host has one; where a runtime leaves a
+ * container's tasks in a v2 cgroup the host shares, one id names two containers: such a cgroup
+ * leaves the kernel's list and is never listed again. */
+void vg_pfn_exec(struct vg_pfn *n, uint64_t cg, const char *cid);
+
 #endif

@@ -23,8 +23,9 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import uuid
 
-from livelib import VIGIL, Container, Vigil, check, main
+from livelib import VIGIL, Container, Vigil, check, main, skip
 
 SRC = os.environ.get("VIGIL_SRC", os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -360,6 +361,84 @@ def test_file_cache_follows_exchanges_and_moved_mounts():
     check(nfilt >= 550, "opens filtered: %d (want >= 550)" % nfilt)
 
 
+NCG_SCRIPT = r"""
+import os, subprocess, sys
+v2, cpu = sys.argv[1], sys.argv[2]
+with open(os.path.join(v2, "cgroup.procs"), "w") as f:
+    f.write(str(os.getpid()))
+subprocess.run(["true"])  # an exec on the host, in a v2 cgroup of its own
+print(os.stat(v2).st_ino, flush=True)
+sys.stdin.readline()
+with open(os.path.join(cpu, "cgroup.procs"), "w") as f:
+    f.write(str(os.getpid()))
+subprocess.run(["true"])  # a container's by its v1 cpu path, in the same v2 cgroup
+print("moved", flush=True)
+sys.stdin.readline()
+"""
+
+
+def listed(cg):
+    """Whether the kernel's list of cgroups without namespaced Rules
+    (vg_pf_ncg) has cgroup id cg."""
+    key = [str(b) for b in cg.to_bytes(8, "little")]
+    r = subprocess.run(["bpftool", "map", "lookup", "name", "vg_pf_ncg", "key"] + key,
+                       capture_output=True, text=True)
+    return r.returncode == 0
+
+
+def test_cgroup_of_two_containers_leaves_the_list():
+    """The agent lists host cgroups for the predicates without namespaced
+    Rules (agent/run/pfnarrow.c) by the records' v2 cgroup id, while the
+    container comes from the v1 cpu path where the host has one.  A runtime
+    that leaves a container's tasks in a v2 cgroup the host shares would
+    have the container's events filtered without its namespace's Rules: an
+    exec there naming a container must take the cgroup off the list for
+    good.  Fails when the agent lists by the first exec alone."""
+    if not os.path.isdir("/sys/fs/cgroup/unified") or not os.path.isdir("/sys/fs/cgroup/cpu"):
+        skip("needs a host with cgroup v1 cpu and a v2 hierarchy beside it")
+    tag = uuid.uuid4().hex
+    v2 = "/sys/fs/cgroup/unified/vigil-ncg-" + tag[:12]
+    cpu = "/sys/fs/cgroup/cpu/kubepods/besteffort/pod%s/%s" % (uuid.uuid4(), tag + tag)
+    os.makedirs(v2)
+    os.makedirs(cpu)
+    d = tempfile.mkdtemp(prefix="vigil-pfncg-")
+    cfg = os.path.join(d, "vigil.yaml")
+    with open(cfg, "w") as f:
+        f.write("metrics:\n  listen: 127.0.0.1:0\ncapture:\n  prefilter: on\n")
+    v = Vigil(["run", "-c", cfg])
+    p = None
+    try:
+        v.metrics_port()
+        p = subprocess.Popen(["python3", "-c", NCG_SCRIPT, v2, cpu], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        cg = int(p.stdout.readline())
+        deadline = time.time() + 5
+        while not listed(cg) and time.time() < deadline:
+            time.sleep(0.1)
+        check(listed(cg), "the host's v2 cgroup %d was not listed" % cg)
+        p.stdin.write("\n")
+        p.stdin.flush()
+        check(p.stdout.readline().strip() == "moved", "the helper did not move")
+        deadline = time.time() + 5
+        while listed(cg) and time.time() < deadline:
+            time.sleep(0.1)
+        check(not listed(cg), "cgroup %d still listed after a container's exec in it" % cg)
+        # and it stays off: more host execs there do not list it again
+        subprocess.run(["sh", "-c", "echo $$ > %s/cgroup.procs; true; /bin/true" % v2])
+        time.sleep(1.0)
+        check(not listed(cg), "cgroup %d listed again" % cg)
+    finally:
+        if p:
+            p.stdin.close()
+            p.wait(10)
+        v.stop()
+        v.close()
+        for c in (cpu, v2):
+            subprocess.run(["rmdir", c], capture_output=True)
+        subprocess.run(["rmdir", os.path.dirname(cpu)], capture_output=True)
+        subprocess.run(["rm", "-rf", d])
+
+
 SUB_RULES = """
 - rule: Key read
   desc: a read of a file whose path holds a marker
@@ -561,4 +640,5 @@ if __name__ == "__main__":
           test_aliases_are_not_dropped, test_aliases_name_the_file_prefilter_off,
           test_fchmod_names_its_file_with_opens_dropped, test_file_cache_follows_renames,
           test_file_cache_follows_exchanges_and_moved_mounts,
+          test_cgroup_of_two_containers_leaves_the_list,
           test_substring_tests_in_the_kernel, test_busy_workload_same_alerts])
