@@ -1023,7 +1023,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	for (size_t i = 0; i < nrules; i++) {
 		const struct vg_rule *r = vg_engine_rule(e, i);
 		if (r->enabled && r->tenant)
-			vg_pf_table_add_tenant(t, vg_pf_ns_hash(r->tenant));
+			vg_pf_tenants_add(&t->tenants, vg_pf_ns_hash(r->tenant));
 	}
 	free(acc);
 	free(one);

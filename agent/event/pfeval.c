@@ -31,15 +31,29 @@ uint64_t vg_pf_ns_hash(const char *ns)
 	return h ? h : 1;
 }
 
-bool vg_pf_tenant(const struct vg_pf_table *t, const char *ns)
+static bool has_hash(const struct vg_pf_tenants *t, uint64_t h)
 {
-	if (t->tenants_over)
-		return true;
-	uint64_t h = vg_pf_ns_hash(ns);
-	for (uint32_t i = 0; i < t->ntenants && i < VG_PF_TENANTS; i++)
-		if (t->tenants[i] == h)
+	for (uint32_t i = 0; i < t->n && i < VG_PF_TENANTS; i++)
+		if (t->h[i] == h)
 			return true;
 	return false;
+}
+
+bool vg_pf_tenant(const struct vg_pf_tenants *t, const char *ns)
+{
+	return t->over || has_hash(t, vg_pf_ns_hash(ns));
+}
+
+bool vg_pf_tenants_within(const struct vg_pf_tenants *a, const struct vg_pf_tenants *b)
+{
+	if (b->over)
+		return true;
+	if (a->over)
+		return false;
+	for (uint32_t i = 0; i < a->n && i < VG_PF_TENANTS; i++)
+		if (!has_hash(b, a->h[i]))
+			return false;
+	return true;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -48,17 +62,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void vg_pf_table_add_tenant(struct vg_pf_table *t, uint64_t h)
+void vg_pf_tenants_add(struct vg_pf_tenants *t, uint64_t h)
 {
-	for (uint32_t i = 0; i < t->ntenants; i++)
-		if (t->tenants[i] == h)
-			return;
-	if (t->ntenants == VG_PF_TENANTS) {
-		t->tenants_over = 1;
+	if (has_hash(t, h))
+		return;
+	if (t->n == VG_PF_TENANTS) {
+		t->over = 1;
 		return;
 	}
-	t->tenants[t->ntenants++] = h;
-	qsort(t->tenants, t->ntenants, sizeof(t->tenants[0]), cmp_u64);
+	t->h[t->n++] = h;
+	qsort(t->h, t->n, sizeof(t->h[0]), cmp_u64);
 }
 
 /* The open flags of record r for predicate f, as the kernel reads them;
@@ -347,9 +360,9 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 		t->sc[nr].nsplit = split;
 	}
 	/* the namespaces that have Rules in either */
-	for (uint32_t i = 0; i < a->ntenants; i++)
-		vg_pf_table_add_tenant(t, a->tenants[i]);
-	t->tenants_over |= a->tenants_over;
+	for (uint32_t i = 0; i < a->tenants.n; i++)
+		vg_pf_tenants_add(&t->tenants, a->tenants.h[i]);
+	t->tenants.over |= a->tenants.over;
 }
 
 void vg_pf_table_count(const struct vg_pf_table *t, int *filtered, int *dropped)

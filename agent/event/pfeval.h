@@ -15,7 +15,14 @@
 #include "prefilter.h"
 #include "vigil.h"
 
+/* The namespaces that have Rules: vg_pf_ns_hash of their names. */
 #define VG_PF_TENANTS 64
+struct vg_pf_tenants {
+	uint64_t h[VG_PF_TENANTS]; /* ascending, zero after n */
+	uint32_t n;
+	uint8_t over; /* more than VG_PF_TENANTS: every pod's namespace counts */
+};
+
 struct vg_pf_table {
 	uint8_t on[VG_NR_MAX]; /* 1: events of nr go through sc[nr]; 0: all are sent */
 	struct vg_pf_sc sc[VG_NR_MAX];
@@ -32,21 +39,18 @@ struct vg_pf_table {
 	 * it instead of sc[nr] on the tasks of cgroups the agent found to be
 	 * the host's or a pod's of a namespace with no such Rule. */
 	struct vg_pf_sc narrow[VG_NR_MAX];
-	/* The namespaces that have Rules (vg_pf_ns_hash of their names,
-	 * ascending, zero after ntenants); tenants_over: more than
-	 * VG_PF_TENANTS of them, every pod's namespace counts as one. */
-	uint64_t tenants[VG_PF_TENANTS];
-	uint32_t ntenants;
-	uint8_t tenants_over;
+	struct vg_pf_tenants tenants; /* whose Rules narrow leaves out */
 };
 
 /* A namespace name's hash in struct vg_pf_table's tenants (FNV-1a; 0 is
  * never one).  A collision only takes a namespace for one with Rules. */
 uint64_t vg_pf_ns_hash(const char *ns);
-/* Whether namespace ns has Rules according to t. */
-bool vg_pf_tenant(const struct vg_pf_table *t, const char *ns);
-/* Add a namespace's hash to t's tenants (kept sorted, no copies). */
-void vg_pf_table_add_tenant(struct vg_pf_table *t, uint64_t h);
+/* Whether namespace ns is one of t. */
+bool vg_pf_tenant(const struct vg_pf_tenants *t, const char *ns);
+/* Add a namespace's hash to t (kept sorted, no copies). */
+void vg_pf_tenants_add(struct vg_pf_tenants *t, uint64_t h);
+/* Whether every namespace of a is one of b. */
+bool vg_pf_tenants_within(const struct vg_pf_tenants *a, const struct vg_pf_tenants *b);
 
 /* Every syscall sent (the prefilter off). */
 void vg_pf_table_all(struct vg_pf_table *t);

@@ -8,11 +8,9 @@
 #include "state.h"
 
 #include <errno.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 
 /* ---- the loop ------------------------------------------------------------- */
 
@@ -42,30 +40,36 @@ static int on_event(struct vg_agent *a, struct vg_event *ev)
 	return 0;
 }
 
+/* The kernel's list of cgroups without namespaced Rules (pfnarrow.h),
+ * from an applied record: its cgroup's container is the one the cgroup
+ * path of an exec in it names (not the process's, which one that joined
+ * the cgroup without an exec, runc's init, still has from before). */
+static void pfn_record(struct vg_agent *a, const struct vg_rec *raw, size_t size)
+{
+	bool exec = raw->h.kind == VG_K_EXEC || raw->h.kind == VG_K_PROC;
+	bool decided = vg_pfn_decided(a->pfn, raw->h.cgroup_id, raw->h.ts);
+	char cid[VG_CONTAINER_ID_LEN];
+	if ((decided && !exec) || !vg_state_record_container(a->st, raw, size, cid))
+		return;
+	if (exec)
+		vg_pfn_exec(a->pfn, raw->h.cgroup_id, cid);
+	if (decided)
+		return;
+	/* the host's, or a pod's whose namespace is known */
+	bool host = !strcmp(cid, "host");
+	const struct vg_container_meta *m =
+		host || !a->cmeta ? NULL : vg_cmeta_lookup(a->cmeta, cid);
+	vg_pfn_note(a->pfn, raw->h.cgroup_id, host, m ? m->ns_name : NULL);
+}
+
 int ag_process_record(struct vg_agent *a, const struct vg_rec *raw, size_t size)
 {
 	if (a->reload && vg_reload_poll(a->reload, raw->h.ts, &a->eng))
 		ag_on_swap(a);
 	if (vg_state_apply(a->st, raw, size, a->ev))
 		return 0; /* counted by the state as a bad record */
-	if (a->pfn && (raw->h.kind == VG_K_EXEC || raw->h.kind == VG_K_PROC)) {
-		char cid[VG_CONTAINER_ID_LEN];
-		if (vg_state_record_container(a->st, raw, size, cid))
-			vg_pfn_exec(a->pfn, raw->h.cgroup_id, cid);
-	}
-	if (a->pfn && !vg_pfn_decided(a->pfn, raw->h.cgroup_id, raw->h.ts)) {
-		/* the record's cgroup's container, from the cgroup path of an
-		 * exec in it (not the process's, which a process that joined the
-		 * cgroup without an exec, runc's init, still has from before):
-		 * the host's, or a pod's whose namespace is known */
-		char cid[VG_CONTAINER_ID_LEN];
-		if (vg_state_record_container(a->st, raw, size, cid)) {
-			bool host = !strcmp(cid, "host");
-			const struct vg_container_meta *m =
-				host || !a->cmeta ? NULL : vg_cmeta_lookup(a->cmeta, cid);
-			vg_pfn_note(a->pfn, raw->h.cgroup_id, host, m ? m->ns_name : NULL);
-		}
-	}
+	if (a->pfn)
+		pfn_record(a, raw, size);
 	if (raw->h.kind == VG_K_PROC || !in_tree(a, a->ev))
 		return 0;
 	if (on_event(a, a->ev))
@@ -289,9 +293,7 @@ int vg_agent_run(struct vg_agent *a)
 		 * hierarchy every task has the same, and no cgroup is filtered
 		 * without namespaced Rules (with one beside v1's, vg_pfn_exec
 		 * finds the ids a runtime left shared) */
-		struct statfs sf, su;
-		if ((!statfs("/sys/fs/cgroup", &sf) && sf.f_type == CGROUP2_SUPER_MAGIC) ||
-		    (!statfs("/sys/fs/cgroup/unified", &su) && su.f_type == CGROUP2_SUPER_MAGIC))
+		if (vg_procscan_has_cgroup2(a->cfg->proc_root))
 			a->pfn = vg_pfn_new(cap);
 		else
 			vg_log(VG_LOG_INFO, "capture.prefilter: no cgroup v2 hierarchy: namespaced "

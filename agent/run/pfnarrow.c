@@ -20,7 +20,9 @@
 #define DONE_SLOTS 16384
 #define DONE_NS (60ull * 1000000000ull)
 /* Which container each cgroup's exec records named (vg_pfn_exec): open
- * addressing; when full, a cgroup without a slot is not listed. */
+ * addressing.  Half full, it keeps only the cgroups that named two, and
+ * the kernel's list is cleared with the rest (a cgroup is only listed
+ * with an owner, so none stays listed without one). */
 #define OWN_SLOTS 16384
 struct owner {
 	uint64_t cg;
@@ -31,9 +33,7 @@ struct owner {
 struct vg_pfn {
 	struct vg_capture *cap;
 	pthread_mutex_t mu; /* tenants, and the kernel's list */
-	uint64_t tenants[VG_PF_TENANTS];
-	uint32_t ntenants;
-	bool over;
+	struct vg_pf_tenants tenants;
 	_Atomic uint64_t gen; /* clears of the kernel's list */
 	/* capture thread */
 	uint64_t seen_gen, reset_ts;
@@ -63,34 +63,27 @@ void vg_pfn_free(struct vg_pfn *n)
 	free(n);
 }
 
-static bool has_tenant(const struct vg_pfn *n, uint64_t h)
+/* Empties the kernel's list (n->mu held); the capture thread's memory
+ * of decided cgroups goes at its next look. */
+static void clear_list(struct vg_pfn *n)
 {
-	for (uint32_t i = 0; i < n->ntenants; i++)
-		if (n->tenants[i] == h)
-			return true;
-	return false;
+	int rc = vg_capture_pf_narrow_clear(n->cap);
+	if (rc)
+		vg_log(VG_LOG_ERROR, "capture.prefilter: clearing the cgroups without Rules: %s",
+		       strerror(-rc));
+	atomic_fetch_add(&n->gen, 1);
 }
 
 void vg_pfn_tenants(struct vg_pfn *n, const struct vg_pf_table *t)
 {
 	pthread_mutex_lock(&n->mu);
-	bool grown = t->tenants_over && !n->over;
-	for (uint32_t i = 0; i < t->ntenants && !grown; i++)
-		grown = !has_tenant(n, t->tenants[i]) && !n->over;
-	if (grown) {
+	if (!vg_pf_tenants_within(&t->tenants, &n->tenants)) {
 		/* a namespace's Rules are about to run: none of its cgroups may
 		 * stay on the list.  Every cgroup goes (a name is all the table
 		 * has); the capture thread lists them again at their records */
-		int rc = vg_capture_pf_narrow_clear(n->cap);
-		if (rc)
-			vg_log(VG_LOG_ERROR,
-			       "capture.prefilter: clearing the cgroups without Rules: %s",
-			       strerror(-rc));
-		atomic_fetch_add(&n->gen, 1);
+		clear_list(n);
 	}
-	memcpy(n->tenants, t->tenants, sizeof(n->tenants));
-	n->ntenants = t->ntenants < VG_PF_TENANTS ? t->ntenants : VG_PF_TENANTS;
-	n->over = t->tenants_over;
+	n->tenants = t->tenants;
 	pthread_mutex_unlock(&n->mu);
 }
 
@@ -118,22 +111,47 @@ bool vg_pfn_decided(struct vg_pfn *n, uint64_t cg, uint64_t ts)
 	}
 }
 
-/* cg's owner slot (capture thread), NULL when the table is full. */
+static struct owner *owner_slot(struct owner *own, uint64_t cg)
+{
+	size_t i = slot_of(cg) & (OWN_SLOTS - 1);
+	while (own[i].cg && own[i].cg != cg)
+		i = (i + 1) & (OWN_SLOTS - 1);
+	return &own[i];
+}
+
+/* The owners of the cgroups seen in the longest time go: all but the
+ * cgroups that named two containers (cgroup ids are not reused, so the
+ * table would otherwise fill with the dead). */
+static void owners_flush(struct vg_pfn *n)
+{
+	struct owner *keep = vg_xcalloc(OWN_SLOTS, sizeof(*keep));
+	size_t k = 0;
+	for (size_t i = 0; i < OWN_SLOTS && k < OWN_SLOTS / 4; i++)
+		if (n->own[i].mixed) {
+			*owner_slot(keep, n->own[i].cg) = n->own[i];
+			k++;
+		}
+	free(n->own);
+	n->own = keep;
+	n->nown = k;
+	pthread_mutex_lock(&n->mu);
+	clear_list(n);
+	pthread_mutex_unlock(&n->mu);
+}
+
+/* cg's owner slot (capture thread); add: made if missing.  NULL: none. */
 static struct owner *owner_of(struct vg_pfn *n, uint64_t cg, bool add)
 {
-	for (size_t i = slot_of(cg) & (OWN_SLOTS - 1), k = 0; k < OWN_SLOTS;
-	     i = (i + 1) & (OWN_SLOTS - 1), k++) {
-		if (n->own[i].cg == cg)
-			return &n->own[i];
-		if (!n->own[i].cg) {
-			if (!add || n->nown >= OWN_SLOTS / 2)
-				return NULL;
-			n->own[i].cg = cg;
-			n->nown++;
-			return &n->own[i];
-		}
+	struct owner *o = owner_slot(n->own, cg);
+	if (o->cg || !add)
+		return o->cg ? o : NULL;
+	if (n->nown >= OWN_SLOTS / 2) {
+		owners_flush(n);
+		o = owner_slot(n->own, cg);
 	}
-	return NULL;
+	o->cg = cg;
+	n->nown++;
+	return o;
 }
 
 void vg_pfn_exec(struct vg_pfn *n, uint64_t cg, const char *cid)
@@ -164,7 +182,7 @@ void vg_pfn_note(struct vg_pfn *n, uint64_t cg, bool host, const char *ns)
 	if (!o || o->mixed)
 		return; /* no exec seen in it, or one naming another container */
 	pthread_mutex_lock(&n->mu);
-	if (host || (!n->over && !has_tenant(n, vg_pf_ns_hash(ns))))
+	if (host || !vg_pf_tenant(&n->tenants, ns))
 		(void)vg_capture_pf_narrow_add(n->cap, cg); /* full: the LRU makes room */
 	uint64_t g = atomic_load(&n->gen);
 	pthread_mutex_unlock(&n->mu);

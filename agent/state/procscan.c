@@ -24,10 +24,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -519,6 +521,20 @@ static char *cgroup_root(const char *proc_root)
 	if (!slash)
 		memmove(s, s + 1, cap - 1); /* "proc": relative root "." */
 	return s;
+}
+
+bool vg_procscan_has_cgroup2(const char *proc_root)
+{
+	char *root = cgroup_root(proc_root);
+	size_t cap = strlen(root) + sizeof("/unified");
+	char *unified = vg_xmalloc(cap);
+	snprintf(unified, cap, "%s/unified", root);
+	struct statfs sf;
+	bool v2 = (!statfs(root, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC) ||
+		  (!statfs(unified, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC);
+	free(root);
+	free(unified);
+	return v2;
 }
 
 int vg_procscan(const char *proc_root, vg_record_cb emit, void *ctx)

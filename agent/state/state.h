@@ -221,4 +221,9 @@ int vg_procscan(const char *proc_root, vg_record_cb emit, void *ctx);
  * container's).  Returns it, or 0 if proc_root/self cannot be read. */
 uint32_t vg_procscan_self(const char *proc_root);
 
+/* Whether the host of proc_root has a cgroup v2 hierarchy, alone or beside
+ * v1's (unified): without one every task has the same v2 cgroup id, the
+ * one records carry. */
+bool vg_procscan_has_cgroup2(const char *proc_root);
+
 #endif

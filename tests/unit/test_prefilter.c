@@ -1092,20 +1092,20 @@ static void test_namespaced_rules_narrow(void **unused)
 	assert_true(pf_keeps(&t->narrow[nr], "/etc/shadow", 3, 0));
 	assert_true(pf_keeps(&t->sc[nr], "/etc/shadow", 3, 0));
 	assert_false(pf_keeps(&t->narrow[nr], "/tmp/x", 3, 0));
-	assert_true(vg_pf_tenant(t, "team-a"));
-	assert_false(vg_pf_tenant(t, "team-b"));
+	assert_true(vg_pf_tenant(&t->tenants, "team-a"));
+	assert_false(vg_pf_tenant(&t->tenants, "team-b"));
 	/* the cluster's rules alone: no narrow predicate of its own, no
 	 * namespace */
 	struct vg_engine *ec = vg_engine_build(rc, &d);
 	vg_engine_prefilter(ec, c);
 	assert_false(c->sc[nr].nsplit);
 	assert_memory_equal(&c->narrow[nr], &c->sc[nr], sizeof(c->sc[nr]));
-	assert_int_equal(c->ntenants, 0);
+	assert_int_equal(c->tenants.n, 0);
 	/* a reload from the cluster's rules to both: the widened table has
 	 * the namespace and a narrow predicate without its clauses */
 	vg_pf_table_widen(c, t);
 	assert_true(c->sc[nr].nsplit);
-	assert_true(vg_pf_tenant(c, "team-a"));
+	assert_true(vg_pf_tenant(&c->tenants, "team-a"));
 	assert_true(pf_keeps(&c->sc[nr], "/tmp/team/x", 3, 0));
 	assert_false(pf_keeps(&c->narrow[nr], "/tmp/team/x", 3, 0));
 	free(t);
