@@ -183,6 +183,17 @@ static void put_reader(void *ctx, const struct vg_rule *r)
 	fprintf(x->out, "  %s\n", r->name);
 }
 
+/* A predicate: its title line, then its clauses, each after indent. */
+static void put_pred(FILE *out, const char *title, const char *indent, const struct vg_pf_sc *f,
+		     const struct names *names)
+{
+	fprintf(out, "%s: kept when one of %d clause%s holds\n", title, f->n, f->n == 1 ? "" : "s");
+	for (int i = 0; i < f->n; i++) {
+		fputs(indent, out);
+		put_clause(out, f, &f->c[i], names);
+	}
+}
+
 void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out)
 {
 	struct vg_pf_table *t = vg_xmalloc(sizeof(*t));
@@ -204,33 +215,16 @@ void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out)
 			whole += t->on[nr];
 			continue;
 		}
-		fprintf(out, "%s: kept when one of %d clause%s holds\n", vg_evtype_name(nr), f->n,
-			f->n == 1 ? "" : "s");
-		for (int i = 0; i < f->n; i++)
-			put_clause(out, f, &f->c[i], &names);
-		if (f->nsplit) {
-			const struct vg_pf_sc *w = &t->narrow[nr];
-			fprintf(out,
-				"  on the host and in pods of namespaces without Rules: kept when "
-				"one of %d clause%s holds\n",
-				w->n, w->n == 1 ? "" : "s");
-			for (int i = 0; i < w->n; i++) {
-				fputs("  ", out);
-				put_clause(out, w, &w->c[i], &names);
-			}
-		}
-		const struct vg_pf_sc *a = &t->any[nr];
+		put_pred(out, vg_evtype_name(nr), "", f, &names);
+		if (f->nsplit)
+			put_pred(out, "  on the host and in pods of namespaces without Rules", "  ",
+				 &t->narrow[nr], &names);
 		const struct vg_sc_desc *d = vg_syscall_desc(nr);
-		if (!d || !(d->flags & VG_SC_FDPATH) || !f->pathcheck)
-			continue;
-		fprintf(out,
-			"  on the file's own path, for any string naming it (the kernel's "
-			"cache per file): kept when one of %d clause%s holds\n",
-			a->n, a->n == 1 ? "" : "s");
-		for (int i = 0; i < a->n; i++) {
-			fputs("  ", out);
-			put_clause(out, a, &a->c[i], &names);
-		}
+		if (d && (d->flags & VG_SC_FDPATH) && f->pathcheck)
+			put_pred(out,
+				 "  on the file's own path, for any string naming it (the kernel's "
+				 "cache per file)",
+				 "  ", &t->any[nr], &names);
 	}
 	fputs("dropped whole:", out);
 	for (int nr = 0; nr < VG_NR_MAX; nr++)
