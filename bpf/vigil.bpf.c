@@ -932,6 +932,31 @@ static __always_inline int name_eq(struct scratch *s, const char *str, __u32 sta
 	return vg_name_eq(start, k);
 }
 
+/* The walk's step from a mount's root to its mountpoint in the parent
+ * mount, as put_path takes it: *d (the root of mount *vm, whose root is
+ * *mnt_root) becomes the mountpoint, *vm the parent mount.  0 at the
+ * global root or in a detached tree.  cast: the new dentry and mount as
+ * bpf_rdonly_cast pointers, for plain loads. */
+static __always_inline int mount_up(struct dentry **d, struct vfsmount **vm,
+				    struct dentry **mnt_root, const bool cast)
+{
+	struct mount *m = container_of(*vm, struct mount, mnt);
+	struct mount *mp = BPF_CORE_READ(m, mnt_parent);
+	if (*d != *mnt_root || m == mp)
+		return 0;
+	struct dentry *md = BPF_CORE_READ(m, mnt_mountpoint);
+	if (cast) {
+		*d = bpf_rdonly_cast(md, bpf_core_type_id_kernel(struct dentry));
+		*vm = bpf_rdonly_cast(&mp->mnt, bpf_core_type_id_kernel(struct vfsmount));
+		*mnt_root = (*vm)->mnt_root;
+	} else {
+		*d = md;
+		*vm = &mp->mnt;
+		*mnt_root = BPF_CORE_READ(&mp->mnt, mnt_root);
+	}
+	return 1;
+}
+
 /* Whether the path of the file (dentry d in mount vm), as the capture
  * walks it from the task's root (put_path), is exactly the string in
  * s->path (s->pf_n bytes with its NUL).  Compared a component at a time
@@ -957,21 +982,10 @@ static __always_inline int str_is_path(struct scratch *s, struct dentry *d, stru
 	for (int i = 0; i < NAME_DEPTH; i++) {
 		if (d == root_d && vm == root_m)
 			return pos == 0 || n == 2; /* all of it, or "/" itself */
-		struct mount *m = container_of(vm, struct mount, mnt);
 		struct dentry *parent = cast ? d->d_parent : BPF_CORE_READ(d, d_parent);
 		if (d == mnt_root || d == parent) {
-			struct mount *mp = BPF_CORE_READ(m, mnt_parent);
-			if (d != mnt_root || m == mp)
-				return 0; /* the global root, or a detached tree */
-			d = BPF_CORE_READ(m, mnt_mountpoint);
-			vm = &mp->mnt;
-			if (cast) {
-				d = bpf_rdonly_cast(d, bpf_core_type_id_kernel(struct dentry));
-				vm = bpf_rdonly_cast(vm, bpf_core_type_id_kernel(struct vfsmount));
-				mnt_root = vm->mnt_root;
-			} else {
-				mnt_root = BPF_CORE_READ(vm, mnt_root);
-			}
+			if (!mount_up(&d, &vm, &mnt_root, cast))
+				return 0;
 			continue;
 		}
 		__u32 k;
@@ -1120,14 +1134,8 @@ static __always_inline int pf_chain(struct pf_dc *e, struct dentry *d, struct vf
 		}
 		struct dentry *parent = d->d_parent;
 		if (d == mnt_root || d == parent) {
-			struct mount *m = container_of(vm, struct mount, mnt);
-			struct mount *mp = BPF_CORE_READ(m, mnt_parent);
-			if (d != mnt_root || m == mp)
-				return 0; /* the global root, or a detached tree */
-			d = bpf_rdonly_cast(BPF_CORE_READ(m, mnt_mountpoint),
-					    bpf_core_type_id_kernel(struct dentry));
-			vm = bpf_rdonly_cast(&mp->mnt, bpf_core_type_id_kernel(struct vfsmount));
-			mnt_root = vm->mnt_root;
+			if (!mount_up(&d, &vm, &mnt_root, true))
+				return 0;
 			continue;
 		}
 		d = parent;
