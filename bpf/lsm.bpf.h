@@ -187,6 +187,8 @@ int BPF_PROG(vg_lsm_file_open, struct file *f)
 	struct path fp = BPF_CORE_READ(f, f_path);
 	__u32 off = put_path(s, 0, VG_S_PATH0, &fp, &root, false);
 	submit_sc(s, off, VG_CAT_FILE);
+	if (fd >= 0) /* the state's now */
+		pf_forget_all(pt >> 32);
 	return 0;
 }
 
@@ -246,6 +248,8 @@ int BPF_PROG(vg_lsm_connect, struct socket *sock, struct sockaddr *address, int 
 	sock_from_sk(s, sk);
 	__u32 off = sock_from_kaddr(s, 0, address, addrlen);
 	submit_sc(s, off, VG_CAT_NET);
+	if (fd >= 0) /* the state may add it to its table */
+		pf_forget_all(bpf_get_current_pid_tgid() >> 32);
 	return 0;
 }
 
@@ -270,6 +274,8 @@ int BPF_PROG(vg_lsm_accept, struct sock *sk, struct socket *parent)
 	E(s)->arg[0] = (__u64)-1L; /* the listening socket's fd is not at hand */
 	sock_from_sk(s, sk);
 	submit_sc(s, 0, VG_CAT_NET);
+	if (fd >= 0) /* the state's now */
+		pf_forget_all(bpf_get_current_pid_tgid() >> 32);
 	return 0;
 }
 

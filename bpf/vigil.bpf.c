@@ -65,10 +65,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CGROUP_DEPTH 8 /* cgroup path components kept */
 #define ENV_MAX 2048   /* bytes of environment per exec */
 #define HALF (VG_STR_MAX - 1)
-#define VG_PF_NR_CLOSE_RANGE 436 /* x86-64; not one of VG_SYSCALLS */
-#define VG_PF_NR_DUP 32
-#define VG_PF_NR_DUP2 33
-#define VG_PF_NR_DUP3 292
+#define VG_PF_NR_CLOSE 3
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
@@ -87,6 +84,9 @@ const volatile __u32 vg_self_tgid = 0;
  * cache line the consumer on another CPU keeps writing: that miss cost
  * ~40 ns per record. */
 const volatile __u64 vg_wakeup_bytes = 128 * 1024;
+/* Set by user space once its start-up scan of /proc is done (before it,
+ * a sent close leaves its fd's bit clear: see vg_pf_procs). */
+__u32 vg_pf_scanned = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -118,13 +118,20 @@ struct {
 	__type(value, __u8);
 } vg_pf_ncg SEC(".maps");
 
-/* The opens the prefilter dropped and whose fd is still open, so that
- * their closes need not be sent either (bpf/prefilter.h): per process
- * (tgid), a bit per fd below VG_PF_TFDS.  A process's row goes at its exec
- * (a new image: an fd it kept open is one the state may know) and at its
- * exit; nothing else removes a row that a thread of the process could
- * still hold, so a preallocated row is never reused under it.  A process
- * that finds the map full is not tracked: its closes are all sent. */
+/* The fds the state does not know, so that their closes need not be sent
+ * (bpf/prefilter.h): per process (tgid), a bit per fd below VG_PF_TFDS,
+ * set once a close of the fd was sent (the state dropped it then), cleared
+ * when a sent record names the fd again (an open, a socket, a dup, a
+ * pipe...: the state may know it from then on).  A dropped open writes
+ * nothing, and neither does the close of its fd, whose bit is still set
+ * from the last close of that number: the open+close loop of a file no
+ * rule names costs a look-up and a bit test per close, no write.  A row
+ * starts with no bit set (every fd may be known: the start-up scan, a
+ * fork's copy of the parent's table), and goes at the process's exec (the
+ * state keeps what survives it) and at its exit; nothing else removes a
+ * row that a thread of the process could still hold, so a preallocated
+ * row is never reused under it.  A process that finds the map full is not
+ * tracked: its closes are all sent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -241,6 +248,7 @@ struct scratch {
 	struct walk cw;		      /* the compat walk's state (vg_walk_path) */
 	__u32 pf_n;		      /* the prefilter's path in path[]: its length with the NUL */
 	__u32 pf_key;		      /* the predicate vg_pf_decide is testing (vg_pf's key) */
+	__u32 pf_close;		      /* the record being built is a close to put: its fd + 1 */
 	struct vg_pf_vc vc[VG_PF_VC]; /* the prefilter's verdict cache */
 	struct pf_dc dc[PF_DC];	      /* its cache per file (pf_dc_get) */
 };
@@ -330,19 +338,22 @@ static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, _
 
 /* Copy size bytes at rec to the ring, counting them (type: the label of
  * vigil_events_total, exec and syscalls by number). */
-static __always_inline void ring_out(void *rec, __u32 size, int cat, __u32 type)
+/* 0: the record is in the ring. */
+static __always_inline int ring_out(void *rec, __u32 size, int cat, __u32 type)
 {
 	__u32 zero = 0;
 	struct vg_stats *st = bpf_map_lookup_elem(&vg_stats_map, &zero);
 	if (!st)
-		return;
+		return 1;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	st->unwoken += size;
 	if (st->unwoken >= vg_wakeup_bytes) {
 		st->unwoken = 0;
 		flags = BPF_RB_FORCE_WAKEUP;
 	}
-	count(st, cat, bpf_ringbuf_output(&vg_ring, rec, size, flags) != 0, type);
+	int lost = bpf_ringbuf_output(&vg_ring, rec, size, flags) != 0;
+	count(st, cat, lost, type);
+	return lost;
 }
 
 /* Copy the record (header + used bytes of data) to the ring. */
@@ -398,6 +409,10 @@ _Static_assert(__builtin_offsetof(struct vg_rec, aux) ==
 		       WIRE_AT % 8 == 0 && WIRE_AT >= sizeof(struct vg_hdr),
 	       "struct vg_sc_wire must overlay struct vg_rec's tail");
 
+/* A record lost (too long, or the ring full) is no close to put
+ * (s->pf_close): its fd's entry stays in the state.  Said through s, not
+ * returned: a value out of here costs 5.10's verifier the bounds of the
+ * next record's building. */
 static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
 {
 	struct vg_rec *e = E(s);
@@ -424,9 +439,8 @@ static __always_inline void submit_sc(struct scratch *s, __u32 used, int cat)
 	__builtin_memcpy(&w->h, &e->h, sizeof(e->h));
 	__u32 size = sizeof(struct vg_sc_wire) + (used & DATA_MASK);
 	w->h.size = size;
-	if (size > VG_REC_MAX)
-		return;
-	ring_out(w, size, cat, w->h.nr);
+	if (size > VG_REC_MAX || ring_out(w, size, cat, w->h.nr))
+		s->pf_close = 0;
 }
 
 /* Copy a user memory block that is a NUL-separated list (argv, env). */
@@ -1288,68 +1302,157 @@ static __always_inline void pf_rows_free(__u32 tgid)
 	}
 }
 
-/* Whether fd is one whose open was dropped in row p (and forget it: it is
- * being closed or replaced).  The bits change with atomic adds (every
- * kernel has them, unlike atomic and/or): a bit is only added when it is
- * clear and taken away when it is set, and the kernel hands an fd number
- * to one open at a time, so no add carries into a neighbour. */
-static __always_inline int pf_bit_take(struct vg_pf_proc *p, long fd)
+/* Whether fd's bit is set in row p (the state does not know the fd). */
+static __always_inline int pf_bit_has(struct vg_pf_proc *p, long fd)
 {
-	if (!p)
+	return p && (p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)] & (1ull << (fd & 63)));
+}
+
+/* fd's bit in row p cleared (take) or set (put); take says whether it was
+ * set.  Atomic: the threads of a process share its row.  With rows (the
+ * modern program), atomic and/or; 5.10 has only atomic adds, which two
+ * threads putting the same bit at once (two closes of one number, the
+ * second after a reuse, both seeing it clear) would carry into the next
+ * fd's: there that can only make a close the state needs look like one it
+ * does not, for that process, until the next record naming that fd. */
+static __always_inline int pf_bit_take(struct vg_pf_proc *p, long fd, const bool rows)
+{
+	if (!pf_bit_has(p, fd))
 		return 0;
 	__u64 *w = &p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)];
 	__u64 m = 1ull << (fd & 63);
-	if (!(*w & m))
-		return 0;
-	__sync_fetch_and_add(w, -m);
+	if (rows)
+		__sync_fetch_and_and(w, ~m);
+	else
+		__sync_fetch_and_add(w, -m);
 	return 1;
 }
 
-static __always_inline void pf_bit_set(struct vg_pf_proc *p, long fd)
+static __always_inline void pf_bit_put(struct vg_pf_proc *p, long fd, const bool rows)
 {
-	if (!p)
+	if (!p || pf_bit_has(p, fd))
 		return;
 	__u64 *w = &p->bits[(fd >> 6) & (VG_PF_TFDS / 64 - 1)];
 	__u64 m = 1ull << (fd & 63);
-	if (!(*w & m))
+	if (rows)
+		__sync_fetch_and_or(w, m);
+	else
 		__sync_fetch_and_add(w, m);
 }
 
-/* Whether fd of process tgid is one whose open was dropped, forgetting
- * it; and remembering a dropped open's fd.  Global functions: the
- * verifier checks each once, not at every call; one pair per program
- * variant (the modern one's compare-and-swap is not for 5.10's). */
+/* Whether the state does not know fd of process tgid (its close may be
+ * dropped); the state may know it (take: a sent record names it); it does
+ * not (put: its close was sent).  Global functions: the verifier checks
+ * each once, not at every call; one set per program variant (the modern
+ * one's atomics are not for 5.10's). */
+__noinline int pf_fd_has(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0; /* not tracked: its close is sent */
+	return pf_bit_has(pf_proc(tgid, 0), fd);
+}
+
 __noinline int pf_fd_take(__u32 tgid, long fd)
 {
 	if (fd < 0 || fd >= VG_PF_TFDS)
 		return 0;
-	return pf_bit_take(pf_proc(tgid, 0), fd);
+	return pf_bit_take(pf_proc(tgid, 0), fd, false);
 }
 
-__noinline int pf_fd_remember(__u32 tgid, long fd)
+__noinline int pf_fd_put(__u32 tgid, long fd)
 {
 	if (fd < 0 || fd >= VG_PF_TFDS)
-		return 0; /* not tracked: its close is sent */
-	pf_bit_set(pf_proc(tgid, 1), fd);
+		return 0;
+	pf_bit_put(pf_proc(tgid, 1), fd, false);
 	return 0;
+}
+
+__noinline int pf_fd_has_rows(__u32 tgid, long fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS)
+		return 0;
+	return pf_bit_has(pf_row(tgid), fd);
 }
 
 __noinline int pf_fd_take_rows(__u32 tgid, long fd)
 {
 	if (fd < 0 || fd >= VG_PF_TFDS)
 		return 0;
-	return pf_bit_take(pf_row(tgid), fd);
+	return pf_bit_take(pf_row(tgid), fd, true);
 }
 
-__noinline int pf_fd_remember_rows(__u32 tgid, long fd)
+__noinline int pf_fd_put_rows(__u32 tgid, long fd)
 {
 	if (fd < 0 || fd >= VG_PF_TFDS)
 		return 0;
-	pf_bit_set(pf_row_claim(tgid), fd);
+	pf_bit_put(pf_row_claim(tgid), fd, true);
 	return 0;
 }
 
+/* An fd the state learns from an io_uring record (the BPF-LSM programs):
+ * every bit of the process cleared, in both variants' memories (those
+ * programs run beside either), with plain stores (5.10 has no atomic
+ * that clears one bit safely beside another thread's).  Rare; a store
+ * that loses a concurrent put only makes a close be sent. */
+static __always_inline void pf_forget_all(__u32 tgid)
+{
+	struct vg_pf_proc *p = pf_row(tgid);
+	struct vg_pf_proc *q = pf_proc(tgid, 0);
+	for (int i = 0; i < VG_PF_TFDS / 64; i++) {
+		if (p)
+			p->bits[i] = 0;
+		if (q)
+			q->bits[i] = 0;
+	}
+}
+
+/* A new process (at its fork) or a new image (at its exec): its row, made
+ * if missing, says that every fd not open in its table fdt is one the
+ * state does not know.  The state's table of a new process is a copy of
+ * its parent's; after an exec it loses what the exec closed: so what it
+ * holds is the fds open in the kernel's table, and entries of fds closed
+ * where vigil does not look (close_range, io_uring), whose reuse by a
+ * dropped open the state would not see anyway.  The fork's child has not
+ * run yet, and an exec'ing task is its process's only thread: no other
+ * thread writes the row meanwhile.  A word that cannot be read counts as
+ * all open.  Nothing before the start-up scan is done (it may read an fd
+ * opened after this): then the row goes, and every fd may be known. */
+static __always_inline void pf_row_init(struct vg_pf_proc *p, __u64 fdt)
+{
+	if (!p)
+		return;
+	struct fdtable *t = (struct fdtable *)fdt;
+	unsigned long *open = BPF_CORE_READ(t, open_fds);
+	unsigned int max = BPF_CORE_READ(t, max_fds);
+	for (int i = 0; i < VG_PF_TFDS / 64; i++) {
+		__u64 w = 0;
+		if ((unsigned int)i * 64 < max && bpf_probe_read_kernel(&w, sizeof(w), open + i))
+			w = ~0ull;
+		p->bits[i] = ~w;
+	}
+}
+
+__noinline int pf_fds_init(__u32 tgid, __u64 fdt)
+{
+	bpf_map_delete_elem(&vg_pf_procs, &tgid);
+	if (vg_pf_scanned && fdt)
+		pf_row_init(pf_proc(tgid, 1), fdt);
+	return 0;
+}
+
+__noinline int pf_fds_init_rows(__u32 tgid, __u64 fdt)
+{
+	if (!vg_pf_scanned || !fdt) {
+		pf_rows_free(tgid);
+		return 0;
+	}
+	pf_row_init(pf_row_claim(tgid), fdt);
+	return 0;
+}
+
+#define PF_HAS(tgid, fd) (modern ? pf_fd_has_rows(tgid, fd) : pf_fd_has(tgid, fd))
 #define PF_TAKE(tgid, fd) (modern ? pf_fd_take_rows(tgid, fd) : pf_fd_take(tgid, fd))
+#define PF_PUT(tgid, fd) (modern ? pf_fd_put_rows(tgid, fd) : pf_fd_put(tgid, fd))
 
 /* Argument i of the call, from the tracepoint's registers: the prefilter
  * decides before anything is copied into the record. */
@@ -1409,14 +1512,6 @@ static __always_inline int pf_counted(__u32 nr)
 	return 0;
 }
 
-/* A dropped open: remembered (its close is then dropped too), counted. */
-static __always_inline int pf_dropped(__u32 nr, __u32 tgid, long ret, __u8 track, const bool modern)
-{
-	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
-		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
-	return pf_counted(nr);
-}
-
 /* The verdict of the predicate without namespaced Rules of slot key's
  * (f->nsplit; gen: f's) for a task of a cgroup user space found in no
  * namespace with Rules (vg_pf_ncg); VG_PF_KEEP for any other.  Only asked
@@ -1435,8 +1530,9 @@ __noinline int vg_pf_narrow(__u32 key, __s64 ret, __u64 fl, __u64 path, __u32 ge
 	return vg_pf_decide(nkey, ret, fl, path);
 }
 
-/* Whether the prefilter lets this syscall event through (d->pf != 0), and
- * its memory of dropped opens kept. */
+/* Whether the prefilter lets this syscall event through (d->pf != 0):
+ * 0 no, 1 yes, 2 yes, a close whose fd the state will no longer know once
+ * the record is out (the caller puts its bit then). */
 static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc *d, __u32 nr,
 				   long ret, __u64 pt, const bool modern, const bool cast)
 {
@@ -1456,7 +1552,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		fl = f->n ? pf_flags(regs, f) : 0;
 		if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache &&
 		    vg_pf_dc_get(f->gen, ret, fl, ret) >= 0)
-			return pf_dropped(nr, tgid, ret, track, modern);
+			return pf_counted(nr);
 		k = pf_keep(regs, f, key, ret, fl);
 	} else {
 		/* the flags read after the clause count, as 5.10's verifier
@@ -1468,19 +1564,14 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	if (modern && k == VG_PF_KEEP && f->nsplit)
 		k = vg_pf_narrow(key, ret, cast ? fl : pf_flags(regs, f),
 				 f->parg >= 0 && f->parg < 6 ? regs_arg(regs, f->parg) : 0, f->gen);
-	if (k == VG_PF_KEEP) {
-		if (track & VG_PF_TRACK_CLOSE)
-			PF_TAKE(tgid, fd0); /* sent: forget it */
-		return 1;
-	}
-	if ((track & VG_PF_TRACK_CLOSE) && !PF_TAKE(tgid, fd0))
-		return 1; /* the state needs it: its fd's open was sent */
+	if (k == VG_PF_KEEP)
+		return track & VG_PF_TRACK_CLOSE ? 2 : 1;
+	if ((track & VG_PF_TRACK_CLOSE) && !PF_HAS(tgid, fd0))
+		return 2; /* the state may know the fd: it needs the close */
 	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && PF_ALIAS(ret))
 		return 1; /* fd.name is not the string the predicate tested */
 	if (cast && k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache)
 		vg_pf_dc_put(key, ret, fl, ret); /* the string is the file's path */
-	if ((track & VG_PF_TRACK_OPEN) && ret >= 0)
-		modern ? pf_fd_remember_rows(tgid, ret) : pf_fd_remember(tgid, ret);
 	return pf_counted(nr);
 }
 
@@ -1491,15 +1582,6 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	__u32 nr = regs->orig_ax;
 	if (nr >= VG_NR_MAX)
 		return 0;
-	if (nr == VG_PF_NR_CLOSE_RANGE && ret == 0) {
-		/* closes fds vigil does not see: forget them all (the closes
-		 * of fds opened before it and still open are then sent) */
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		struct vg_pf_proc *p = modern ? pf_row(tgid) : pf_proc(tgid, 0);
-		if (p)
-			for (int i = 0; i < VG_PF_TFDS / 64; i++)
-				p->bits[i] = 0;
-	}
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
 	if (!d || !d->cat)
 		return 0;
@@ -1511,18 +1593,30 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		return 0;
 
 	/* the prefilter first: a dropped event costs no copy */
-	if (d->pf && !pf_pass(regs, d, nr, ret, pt, modern, cast))
-		return 0;
+	int pass = 1;
+	if (d->pf) {
+		pass = pf_pass(regs, d, nr, ret, pt, modern, cast);
+		if (!pass)
+			return 0;
+	}
+	/* sent: the fds it names are ones the state may know from now on.
+	 * Any return of 0 or more is taken for an fd (a byte count taken
+	 * for one only costs that fd's next close a record); and the socket
+	 * fd argument, which the state may add to its table (connect on an
+	 * fd it did not know).  Before the record: the nearer the open,
+	 * the smaller the window in which another thread's close of the fd
+	 * finds its bit still set (see docs/prefilter.md); and calls in the
+	 * middle of the record's building cost older verifiers its bounds */
+	if (ret >= 0 && nr != VG_PF_NR_CLOSE)
+		PF_TAKE(pt >> 32, ret);
+	if (d->sfd >= 0 && d->sfd < 6)
+		PF_TAKE(pt >> 32, (int)regs_arg(regs, d->sfd));
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
+	/* there, not on the stack: the calls' stacks add up */
+	s->pf_close = pass == 2 && ret == 0 ? (__u32)(int)regs->di + 1 : 0;
 	reg_args(regs, E(s)->arg);
-	/* sent, and the fd it returns is one the state knows now: no
-	 * dropped open's any more (one closed where vigil does not look,
-	 * io_uring's close, may have left its bit; dup2/dup3 replace one) */
-	if (ret >= 0 && ((d->flags & VG_SC_FDPATH) || d->sfd == VG_A_RET || nr == VG_PF_NR_DUP ||
-			 nr == VG_PF_NR_DUP2 || nr == VG_PF_NR_DUP3))
-		PF_TAKE(pt >> 32, ret);
 	struct task_struct *t = modern ? (struct task_struct *)bpf_get_current_task_btf()
 				       : (struct task_struct *)bpf_get_current_task();
 	fill_hdr(s, t, pt, VG_K_SYSCALL, nr, ret, modern);
@@ -1595,11 +1689,17 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		}
 	}
 	submit_sc(s, off, d->cat);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	/* a close the state gets: it no longer knows the fd.  Not for a
+	 * record lost on a full ring (the state still has the entry, whose
+	 * next close must go), nor before the start-up scan is done (it may
+	 * read the fd's next file from /proc after this close) */
+	if (s->pf_close && vg_pf_scanned)
+		PF_PUT(tgid, (long)s->pf_close - 1);
 	/* a pipe's or socketpair's fds are the state's now; done here, once
 	 * the record is out: calls in the middle of the record's building
 	 * cost older verifiers its length's bounds (a spilled u32) */
 	if (E(s)->h.flags & VG_F_FDPAIR) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 		PF_TAKE(tgid, (int)E(s)->aux[0]);
 		PF_TAKE(tgid, (int)E(s)->aux[1]);
 	}
@@ -1740,10 +1840,11 @@ static __always_inline int exec_body(struct task_struct *t, struct linux_binprm 
 	__u64 pt = bpf_get_current_pid_tgid();
 	if ((__u32)(pt >> 32) == vg_self_tgid)
 		return 0;
-	/* a new image, alone in its process: fds it kept open are forgotten */
+	/* a new image, alone in its process: the fds it did not keep are
+	 * ones the state does not know */
 	__u32 tgid = pt >> 32;
-	bpf_map_delete_elem(&vg_pf_procs, &tgid);
-	pf_rows_free(tgid);
+	__u64 fdt = (__u64)BPF_CORE_READ(t, files, fdt);
+	modern ? pf_fds_init_rows(tgid, fdt) : pf_fds_init(tgid, fdt);
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
@@ -1818,8 +1919,8 @@ int BPF_PROG(vg_exec_compat, struct task_struct *t, pid_t old_pid, struct linux_
 	return exec_body(t, bprm, false);
 }
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
+static __always_inline int fork_body(struct task_struct *parent, struct task_struct *child,
+				     const bool modern)
 {
 	__u32 cpid = BPF_CORE_READ(child, pid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
@@ -1827,6 +1928,9 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 		return 0; /* a thread: the process tree does not change */
 	if (BPF_CORE_READ(parent, tgid) == vg_self_tgid)
 		return 0;
+	/* its fds that are not open: ones the state does not know */
+	__u64 fdt = (__u64)BPF_CORE_READ(child, files, fdt);
+	modern ? pf_fds_init_rows(ctgid, fdt) : pf_fds_init(ctgid, fdt);
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
@@ -1840,6 +1944,18 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	E(s)->fork.start_ns = BPF_CORE_READ(child, start_boottime);
 	submit(s, 0, VG_CAT_NONE);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return fork_body(parent, child, true);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vg_fork_compat, struct task_struct *parent, struct task_struct *child)
+{
+	return fork_body(parent, child, false);
 }
 
 static __always_inline int exit_body(struct task_struct *t)

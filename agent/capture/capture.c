@@ -315,6 +315,8 @@ static void choose_variants(struct vg_capture *cap, bool lsm)
 	bpf_program__set_autoload(k->progs.vg_exec, modern);
 	bpf_program__set_autoload(k->progs.vg_sys_exit_compat, !modern);
 	bpf_program__set_autoload(k->progs.vg_exec_compat, !modern);
+	bpf_program__set_autoload(k->progs.vg_fork, modern);
+	bpf_program__set_autoload(k->progs.vg_fork_compat, !modern);
 	bpf_program__set_autoload(k->progs.vg_exit, cap->feat[F_EXIT_GROUP_DEAD].on);
 	bpf_program__set_autoload(k->progs.vg_exit_live, !cap->feat[F_EXIT_GROUP_DEAD].on);
 	cap->sys_exit = cast	 ? k->progs.vg_sys_exit_cast
@@ -744,6 +746,11 @@ int vg_capture_pf_narrow_clear(struct vg_capture *cap)
 			return -errno;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+void vg_capture_pf_scanned(struct vg_capture *cap)
+{
+	__atomic_store_n(&cap->skel->bss->vg_pf_scanned, 1, __ATOMIC_SEQ_CST);
 }
 
 int vg_capture_poll(struct vg_capture *cap, int timeout_ms, vg_capture_cb cb, void *ctx)

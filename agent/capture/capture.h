@@ -63,6 +63,12 @@ struct vg_pf_table;
 int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid);
 int vg_capture_pf_narrow_del(struct vg_capture *cap, uint64_t cgid);
 int vg_capture_pf_narrow_clear(struct vg_capture *cap);
+/* Tell the kernel that the state's start-up scan of /proc is done: from
+ * now on a close the state gets makes the kernel drop the fd's next closes
+ * while no record names the fd again (before, the scan could read the
+ * fd's next file, which the kernel would then take for one the state does
+ * not know). */
+void vg_capture_pf_scanned(struct vg_capture *cap);
 int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t, char *err,
 			     size_t errlen);
 

@@ -145,15 +145,36 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 	       r->len[VG_S_FILE] > 0;
 }
 
-static bool sim_take(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
+static bool sim_has(const struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
+{
+	uint64_t key = (uint64_t)pid << 32 | (uint32_t)fd;
+	for (size_t i = 0; i < sim->n; i++)
+		if (sim->keys[i] == key)
+			return true;
+	return false;
+}
+
+static void sim_take(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
 {
 	uint64_t key = (uint64_t)pid << 32 | (uint32_t)fd;
 	for (size_t i = 0; i < sim->n; i++)
 		if (sim->keys[i] == key) {
 			sim->keys[i] = sim->keys[--sim->n];
-			return true;
+			return;
 		}
-	return false;
+}
+
+static void sim_put(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
+{
+	if (fd < 0 || fd >= VG_PF_TFDS || sim_has(sim, pid, fd))
+		return;
+	if (sim->n == sim->cap) {
+		sim->cap = sim->cap * 2 + 64;
+		sim->keys = realloc(sim->keys, sim->cap * sizeof(*sim->keys));
+		if (!sim->keys)
+			abort();
+	}
+	sim->keys[sim->n++] = (uint64_t)pid << 32 | (uint32_t)fd;
 }
 
 static void sim_forget_pid(struct vg_pf_sim *sim, uint32_t pid)
@@ -165,30 +186,25 @@ static void sim_forget_pid(struct vg_pf_sim *sim, uint32_t pid)
 			i++;
 }
 
-/* Whether syscall nr returns a new fd (the kernel's test in sys_exit). */
-static bool returns_fd(uint32_t nr)
+/* A record the kernel sends: the fds it names are ones the state may know
+ * from now on (the kernel's test in sys_exit: any return of 0 or more but
+ * a close's, the socket fd argument, a pipe's pair); and a close it sends
+ * for a predicate that tracks closes, one it no longer knows. */
+static void sim_sent(struct vg_pf_sim *sim, const struct vg_rec *r, uint8_t track)
 {
-	switch (nr) {
-#define X(name, num, cat, p0, d0, p1, d1, sfd, sa, sal, xs, fdp, fl)                               \
-	case num:                                                                                  \
-		return ((fl)&VG_SC_FDPATH) || (sfd) == VG_A_RET || (num) == VG_NR_dup ||           \
-		       (num) == VG_NR_dup2 || (num) == VG_NR_dup3;
-		VG_SYSCALLS(X)
-#undef X
-	default:
-		return false;
-	}
-}
-
-/* A record the kernel sends: the fds it returns are the state's now. */
-static void sim_sent(struct vg_pf_sim *sim, const struct vg_rec *r)
-{
-	if (r->h.ret >= 0 && returns_fd(r->h.nr))
-		sim_take(sim, r->h.pid, r->h.ret);
+	uint32_t pid = r->h.pid;
+	bool close = r->h.nr == VG_NR_close;
+	if (r->h.ret >= 0 && !close)
+		sim_take(sim, pid, r->h.ret);
+	const struct vg_sc_desc *d = vg_syscall_desc(r->h.nr);
+	if (d && d->sfd >= 0 && d->sfd < 6)
+		sim_take(sim, pid, (int32_t)r->arg[d->sfd]);
 	if (r->h.flags & VG_F_FDPAIR) {
-		sim_take(sim, r->h.pid, (int32_t)r->aux[0]);
-		sim_take(sim, r->h.pid, (int32_t)r->aux[1]);
+		sim_take(sim, pid, (int32_t)r->aux[0]);
+		sim_take(sim, pid, (int32_t)r->aux[1]);
 	}
+	if ((track & VG_PF_TRACK_CLOSE) && r->h.ret == 0)
+		sim_put(sim, pid, (int32_t)r->arg[0]);
 }
 
 bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const struct vg_rec *r)
@@ -202,33 +218,16 @@ bool vg_pf_sim_keep(const struct vg_pf_table *t, struct vg_pf_sim *sim, const st
 	if (r->h.kind != VG_K_SYSCALL)
 		return true;
 	if (r->h.nr >= VG_NR_MAX || !t->on[r->h.nr]) {
-		sim_sent(sim, r);
+		sim_sent(sim, r, 0);
 		return true;
 	}
 	uint8_t track = t->sc[r->h.nr].track;
-	int64_t fd = (int32_t)r->arg[0];
-	if (vg_pf_rec_keep(t, r)) {
-		if (track & VG_PF_TRACK_CLOSE)
-			sim_take(sim, pid, fd);
-		sim_sent(sim, r);
+	if (vg_pf_rec_keep(t, r) ||
+	    ((track & VG_PF_TRACK_CLOSE) && !sim_has(sim, pid, (int32_t)r->arg[0]))) {
+		sim_sent(sim, r, track);
 		return true;
 	}
-	if ((track & VG_PF_TRACK_CLOSE) && !sim_take(sim, pid, fd))
-		return true;
-	if ((track & VG_PF_TRACK_OPEN) && r->h.ret >= 0 && r->h.ret < VG_PF_TFDS) {
-		uint64_t key = (uint64_t)pid << 32 | (uint32_t)r->h.ret;
-		for (size_t i = 0; i < sim->n; i++)
-			if (sim->keys[i] == key)
-				return false;
-		if (sim->n == sim->cap) {
-			sim->cap = sim->cap * 2 + 64;
-			sim->keys = realloc(sim->keys, sim->cap * sizeof(*sim->keys));
-			if (!sim->keys)
-				abort();
-		}
-		sim->keys[sim->n++] = key;
-	}
-	return false;
+	return false; /* a close's bit stays set: the state still does not know the fd */
 }
 
 void vg_pf_sim_free(struct vg_pf_sim *sim)

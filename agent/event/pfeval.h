@@ -64,12 +64,14 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r);
  * open of the file whose own path is path (fd.name): t->any on it. */
 bool vg_pf_rec_keep_any(const struct vg_pf_table *t, const struct vg_rec *r, const char *path);
 
-/* The kernel's memory of dropped opens (vg_pf_procs in bpf/vigil.bpf.c),
- * for runs of the predicate on recordings: vg_pf_sim_keep() decides as the
- * kernel does for every record, closes of tracked fds included (fds below
- * VG_PF_TFDS), and follows execs, exits, dup2/dup3 and kept opens like the
- * kernel (recordings hold no close_range, after which the kernel forgets
- * the process's dropped opens). */
+/* The kernel's memory of the fds the state does not know (vg_pf_procs in
+ * bpf/vigil.bpf.c), for runs of the predicate on recordings:
+ * vg_pf_sim_keep() decides as the kernel does for every record, closes of
+ * tracked fds included (fds below VG_PF_TFDS): a close it sends makes its
+ * fd unknown, any record it sends that names an fd (a return of 0 or more,
+ * the socket fd argument, a pipe's pair) makes that fd known again, and an
+ * exec or exit forgets the process.  It takes the start-up scan for done
+ * and no record for lost on the ring. */
 struct vg_pf_sim {
 	uint64_t *keys; /* pid << 32 | fd */
 	size_t n, cap;

@@ -320,6 +320,7 @@ int vg_agent_run(struct vg_agent *a)
 		return -1;
 	}
 	vg_log(VG_LOG_DEBUG, "seeded %d processes from %s", n, a->cfg->proc_root);
+	vg_capture_pf_scanned(cap);
 	if (a->reg) { /* published for the collect callbacks from here on */
 		vg_metric_family_set_collect(a->m.events, NULL, NULL);
 		vg_metric_family_set_collect(a->m.events_dropped, NULL, NULL);

@@ -121,6 +121,36 @@ def test_fd_closed_unseen_then_reused_by_a_socket():
     v.close()
 
 
+def test_fds_the_state_knows_keep_their_closes():
+    """The kernel drops a close when the state does not know its fd: the
+    number's last close was sent, or the process (or image) never had it
+    open.  Every way such a number becomes a socket the state knows must
+    make its close be sent again: socket() on it, dup2() onto it, a socket
+    a fork's child or an exec'd image inherits.  Otherwise the socket's
+    entry stays in the state, and the file opened next on that number
+    passes for a socket (fchmod on it raises the rule).  20 rounds of each,
+    and the control (fchmod on a real socket): exactly one alert.  And the
+    memory pays: the 20 rounds drop closes in the kernel."""
+    helper, target, rules, cfg = setup()
+    v = Vigil(["run", "-c", cfg, "-r", rules])
+    try:
+        port = v.metrics_port()
+        c0 = filtered(port, "close")
+        run_helper(helper, "sock-fchmod")
+        for _ in range(20):
+            run_helper(helper, "known-fds", target)
+        time.sleep(1)
+        c1 = filtered(port, "close")
+    finally:
+        v.stop()
+    got = alerts(v, "Socket mode changed")
+    check(len(got) == 1, "want exactly the control's alert, got %d: %s" % (
+        len(got), [a.get("output") for a in got][:3]))
+    check("type=ipv4" in got[0].get("output", ""), "control alert: %s" % got[0].get("output"))
+    check(c1 - c0 >= 20, "closes filtered: %d (want >= 20)" % (c1 - c0))
+    v.close()
+
+
 ALIAS_RULES = """
 - rule: Shadow read
   desc: test
@@ -637,6 +667,7 @@ def test_busy_workload_same_alerts():
 
 if __name__ == "__main__":
     main([test_dropped_opens_closes_are_dropped, test_fd_closed_unseen_then_reused_by_a_socket,
+          test_fds_the_state_knows_keep_their_closes,
           test_aliases_are_not_dropped, test_aliases_name_the_file_prefilter_off,
           test_fchmod_names_its_file_with_opens_dropped, test_file_cache_follows_renames,
           test_file_cache_follows_exchanges_and_moved_mounts,

@@ -22,6 +22,14 @@
  *                                FILE again on it and fchmod it (a socket's entry
  *                                left in the state would call it a socket)
  *   vgattack sock-fchmod         fchmod a UDP socket
+ *   vgattack known-fds FILE      the ways an fd number whose close was sent (or
+ *                                that a new process or image never had open)
+ *                                becomes a socket the state knows: socket(),
+ *                                dup2() onto it, a socket inherited over fork
+ *                                and kept over exec; each socket then closed,
+ *                                FILE opened on its number and fchmod'ed (a
+ *                                socket's entry left in the state, its close
+ *                                dropped in the kernel, would call it a socket)
  *   vgattack noop                exit 0
  */
 #ifndef _GNU_SOURCE
@@ -210,6 +218,19 @@ static int fd_threads(const char *file, int n)
 	return 0;
 }
 
+/* FILE reopened on fd (just closed), fchmod'ed, closed. */
+static int reopen_on(const char *file, int fd)
+{
+	int again = open(file, O_RDONLY);
+	if (again != fd) {
+		fprintf(stderr, "vgattack: the reopen got fd %d, not %d\n", again, fd);
+		return 2;
+	}
+	fchmod(again, 0644);
+	close(again);
+	return 0;
+}
+
 static int stale_fd(const char *file)
 {
 	int fd = open(file, O_RDONLY);
@@ -223,13 +244,74 @@ static int stale_fd(const char *file)
 		return 2;
 	}
 	close(s);
-	int again = open(file, O_RDONLY);
-	if (again != fd) {
-		fprintf(stderr, "vgattack: the reopen got fd %d, not %d\n", again, fd);
+	return reopen_on(file, fd);
+}
+
+static int known_fds(const char *file, int argc, char **argv)
+{
+	if (argc > 4 && !strcmp(argv[3], "after-exec")) {
+		/* the new image: the socket it kept is the state's */
+		int s = atoi(argv[4]);
+		if (close(s))
+			return fail("close after exec");
+		return reopen_on(file, s);
+	}
+	/* socket() on a number whose last close was sent */
+	int f = open(file, O_RDONLY);
+	if (f < 0)
+		return fail(file);
+	close(f);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s != f) {
+		fprintf(stderr, "vgattack: socket got fd %d, not %d\n", s, f);
 		return 2;
 	}
-	fchmod(again, 0644);
-	close(again);
+	close(s);
+	int r = reopen_on(file, f);
+	if (r)
+		return r;
+	/* dup2() of a socket onto a number never used before */
+	int hi = 700;
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0 || dup2(s, hi) != hi)
+		return fail("dup2");
+	close(s);
+	close(hi);
+	int d = open(file, O_RDONLY);
+	if (d < 0 || dup2(d, hi) != hi)
+		return fail("dup2 file");
+	close(d);
+	fchmod(hi, 0644);
+	close(hi);
+	/* a socket inherited over fork, closed by the child */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0)
+		return fail("socket");
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail("fork");
+	if (pid == 0) {
+		close(s);
+		_exit(reopen_on(file, s));
+	}
+	int st = 0;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return fail("fork child");
+	/* and kept over exec (the socket has no FD_CLOEXEC) */
+	pid = fork();
+	if (pid < 0)
+		return fail("fork");
+	if (pid == 0) {
+		char num[16];
+		snprintf(num, sizeof(num), "%d", s);
+		char *args[] = {"/proc/self/exe", "known-fds", (char *)file,
+				"after-exec",	  num,	       NULL};
+		execve("/proc/self/exe", args, environ);
+		_exit(fail("execve"));
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return fail("exec child");
+	close(s);
 	return 0;
 }
 
@@ -257,6 +339,8 @@ int main(int argc, char **argv)
 		return stale_fd(x);
 	if (!strcmp(a, "sock-fchmod"))
 		return sock_fchmod();
+	if (!strcmp(a, "known-fds"))
+		return known_fds(x, argc, argv);
 	if (!strcmp(a, "flood"))
 		return flood(x, argc > 3 ? argv[3] : "5");
 	if (!strcmp(a, "memfd-exec"))
