@@ -94,9 +94,10 @@
 #define VG_PF_TRACK_OPEN 1
 #define VG_PF_TRACK_CLOSE 2
 
-/* The kernel's memory of dropped opens (vg_pf_procs): per process, a bit
- * per fd below VG_PF_TFDS whose open was dropped and that is still open.
- * An fd at or above it is not remembered (its close is sent). */
+/* The kernel's memory of the fds the state does not know (vg_pf_procs,
+ * vg_pf_rows; docs/prefilter.md, "Closes"): per process, a bit per fd
+ * below VG_PF_TFDS.  An fd at or above it is not tracked (its close is
+ * sent). */
 #define VG_PF_TFDS 1024
 struct vg_pf_proc {
 	__u64 bits[VG_PF_TFDS / 64];
@@ -127,9 +128,9 @@ struct vg_pf_sc {
 	__s8 farg; /* VG_PF_FL_ARG: the flags argument */
 	__s8 parg; /* the path argument, -1 none */
 	__u8 pathcheck;
-	/* VG_PF_TRACK_OPEN: an open this predicate drops is remembered
-	 * (process image, fd); VG_PF_TRACK_CLOSE: a close the clauses do not
-	 * keep is dropped when its fd is one of those */
+	/* VG_PF_TRACK_OPEN: opens of fds no rule reads (the kernel writes
+	 * nothing for them); VG_PF_TRACK_CLOSE: a close the clauses do not
+	 * keep is dropped when the state does not know its fd */
 	__u8 track;
 	/* masked: cmask[(ret < 0) * 4 + (flags & O_ACCMODE)] has bit i set
 	 * when clause i holds for that return class and access mode, so the

@@ -931,7 +931,7 @@ static void any_of(const struct dnf *acc, const struct vg_sc_desc *d, const stru
 }
 
 /* f := the kernel's predicate from the analysis' clauses acc (changed) for
- * syscall row/d; track: the kernel remembers the opens it drops. */
+ * syscall row/d; track: the kernel tracks the fds the state does not know (closes). */
 static void kernel_sc(struct dnf *acc, const struct vg_sc_desc *d, const struct vg_sysreg *row,
 		      bool track, struct vg_pf_sc *f)
 {

@@ -242,8 +242,8 @@ void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out)
 	if (!t->on[VG_NR_close])
 		fputs("closes: all sent\n", out);
 	else if (c->track & VG_PF_TRACK_CLOSE)
-		fputs("closes: dropped when their open was (the kernel tracks the opens it "
-		      "drops)\n",
+		fputs("closes: dropped when the state does not know their fd (the kernel "
+		      "tracks which)\n",
 		      out);
 	else
 		fputs("closes: filtered (no rule reads the fd table)\n", out);
