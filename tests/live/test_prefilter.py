@@ -79,6 +79,16 @@ def run_helper(helper, *args):
     check(r.returncode == 0, "vgattack %s: rc %d %s" % (" ".join(args), r.returncode, r.stderr))
 
 
+def only_the_controls_alert(v):
+    """The stopped agent v raised "Socket mode changed" once: for the
+    control's fchmod on a real socket, not for a file an fd table entry
+    left behind calls a socket."""
+    got = alerts(v, "Socket mode changed")
+    check(len(got) == 1, "want exactly the control's alert, got %d: %s" % (
+        len(got), [a.get("output") for a in got][:3]))
+    check("type=ipv4" in got[0].get("output", ""), "control alert: %s" % got[0].get("output"))
+
+
 def test_dropped_opens_closes_are_dropped():
     """2000 opens and closes in one thread, then 2000 opened in one thread
     and closed in another: every one of those closes is filtered in the
@@ -114,10 +124,7 @@ def test_fd_closed_unseen_then_reused_by_a_socket():
         time.sleep(1)
     finally:
         v.stop()
-    got = alerts(v, "Socket mode changed")
-    check(len(got) == 1, "want exactly the control's alert, got %d: %s" % (
-        len(got), [a.get("output") for a in got][:3]))
-    check("type=ipv4" in got[0].get("output", ""), "control alert: %s" % got[0].get("output"))
+    only_the_controls_alert(v)
     v.close()
 
 
@@ -143,10 +150,7 @@ def test_fds_the_state_knows_keep_their_closes():
         c1 = filtered(port, "close")
     finally:
         v.stop()
-    got = alerts(v, "Socket mode changed")
-    check(len(got) == 1, "want exactly the control's alert, got %d: %s" % (
-        len(got), [a.get("output") for a in got][:3]))
-    check("type=ipv4" in got[0].get("output", ""), "control alert: %s" % got[0].get("output"))
+    only_the_controls_alert(v)
     check(c1 - c0 >= 20, "closes filtered: %d (want >= 20)" % (c1 - c0))
     v.close()
 
