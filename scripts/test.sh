@@ -39,10 +39,23 @@ if [ -z "${VIGIL_FALCO_RULES:-}" ]; then
 fi
 export VIGIL_FALCO_RULES=${VIGIL_FALCO_RULES:-$ROOT/../shared/falco-rules}
 
-stage() { printf '\n==== %s ====\n' "$*"; }
+T0=$SECONDS
+stage() { printf '\n==== %s ==== (%d s into the run)\n' "$*" $((SECONDS - T0)); }
+# A stage that hangs fails within its limit, naming itself, instead of
+# holding the run until CI's own deadline (which names nothing).  The
+# limits are several times what each stage takes on a cold 2-core machine.
+limit() {
+  local s=$1 rc=0
+  shift
+  timeout -k 30 "$s" "$@" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "test.sh: timed out after ${s} s: $*" >&2
+  fi
+  return "$rc"
+}
 
 stage "dependencies"
-scripts/deps.sh
+limit 1800 scripts/deps.sh
 
 stage "build (plain)"
 scripts/build.sh build
@@ -84,7 +97,7 @@ for f in "${fuzzers[@]}"; do
   args=("$corpus")
   [ -d "$seeds" ] && args+=("$seeds")
   echo "-- $name"
-  "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 "${args[@]}" \
+  limit $((FUZZ_SECONDS + 300)) "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 "${args[@]}" \
     >"build-fuzz/$name.log" 2>&1 || { tail -50 "build-fuzz/$name.log"; exit 1; }
   grep -E '^Done|#[0-9]+.*DONE' "build-fuzz/$name.log" | tail -1 || true
 done
@@ -103,38 +116,39 @@ stage "compiled conditions and the engine's matching agree with their trees (all
 build/bench_engine 300000 verify | tail -2
 
 stage "replay tests (capture fixtures through real rule files)"
-VIGIL_BIN=$ROOT/build/vigil VIGIL_FALCO_RULES=$FALCO python3 tests/replay/run.py
+limit 900 env VIGIL_BIN="$ROOT/build/vigil" VIGIL_FALCO_RULES="$FALCO" python3 tests/replay/run.py
 
 stage "live tests (root, real eBPF)"
-VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+limit 2400 env VIGIL_BIN="$ROOT/build/vigil" VIGIL_BUILD="$ROOT/build" tests/live/run.sh
 
 stage "live tests again with capture.prefilter: off (the same tests must pass both ways)"
-VIGIL_LIVE_PREFILTER=off VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/live/run.sh
+limit 2400 env VIGIL_LIVE_PREFILTER=off VIGIL_BIN="$ROOT/build/vigil" VIGIL_BUILD="$ROOT/build" \
+  tests/live/run.sh
 
 stage "sinks: syslog against a real rsyslogd (unix, UDP, TCP, TLS, restart), the program sink"
 # the test starts its own rsyslogd (its own configuration, socket and ports):
 # the machine's rsyslog service and /dev/log are neither needed nor touched
-VIGIL_BUILD=$ROOT/build python3 tests/sinks/test_sinks.py
+limit 900 env VIGIL_BUILD="$ROOT/build" python3 tests/sinks/test_sinks.py
 
 stage "kernel matrix (5.10, 6.1, 6.12 under qemu TCG)"
-VIGIL_FALCO_RULES=$FALCO tests/kernels/run.sh build
+limit 2400 env VIGIL_FALCO_RULES="$FALCO" tests/kernels/run.sh build
 
 stage "kubernetes end-to-end (real kube-apiserver + etcd)"
 # run.sh stops the cluster it starts, also on failure
-tests/k8s/run.sh build
+limit 2700 tests/k8s/run.sh build
 
 stage "Kubernetes audit webhook: a real kube-apiserver's audit events through the official k8s_audit rules"
-VIGIL_FALCO_RULES=$FALCO python3 tests/k8s/test_audit.py "$ROOT/build"
+limit 900 env VIGIL_FALCO_RULES="$FALCO" python3 tests/k8s/test_audit.py "$ROOT/build"
 
 stage "packaging (chart, image, benign workload)"
-VIGIL_BIN=$ROOT/build/vigil VIGIL_BUILD=$ROOT/build tests/pkg/run.sh
+limit 1800 env VIGIL_BIN="$ROOT/build/vigil" VIGIL_BUILD="$ROOT/build" tests/pkg/run.sh
 
 stage "Kubernetes: CRDs and vigil convert (real kube-apiserver)"
-VIGIL_FALCO_RULES=$FALCO tests/k8s/test_crds.sh "$ROOT/build"
+limit 900 env VIGIL_FALCO_RULES="$FALCO" tests/k8s/test_crds.sh "$ROOT/build"
 
 stage "benchmarks still run (bench/load.py --quick, no thresholds)"
 # it holds /tmp/vigil-bench.lock itself: one benchmark at a time on the machine
-bench/load.py --build "$ROOT/build" --quick
-VIGIL_FALCO_RULES=$FALCO flock /tmp/vigil-bench.lock build/bench_audit quick
+limit 900 bench/load.py --build "$ROOT/build" --quick
+limit 600 env VIGIL_FALCO_RULES="$FALCO" flock /tmp/vigil-bench.lock build/bench_audit quick
 
 stage "all tests passed"

@@ -88,6 +88,12 @@ struct vg_audit {
 	uint64_t drops_pending;
 	int *conns; /* fds of the open connections */
 	size_t nconns;
+	/* connections whose thread has ended or is ending: joined (by the
+	 * acceptor, or by vg_audit_free) before they are freed, so that no
+	 * thread of ours runs after vg_audit_free returned, not even in
+	 * OpenSSL's thread-exit handlers (a fork meanwhile would copy their
+	 * locks held into the child) */
+	struct conn *done;
 
 	struct vg_metric_series *m_req[RES_NRESULTS];
 	struct vg_metric_series *m_ev_queued, *m_ev_dropped, *m_ev_done;
@@ -373,6 +379,8 @@ uint64_t vg_audit_take_drops(struct vg_audit *a)
 struct conn {
 	struct vg_audit *a;
 	int fd;
+	pthread_t thread;
+	struct conn *done_next;
 	SSL *ssl;
 	bool cert_bad;	   /* the client's chain failed verification (note_verify) */
 	uint64_t deadline; /* monotonic ns: the current handshake or request */
@@ -652,7 +660,10 @@ static bool one_request(struct conn *c)
 	return !close;
 }
 
-static void conn_forget(struct vg_audit *a, int fd)
+/* Off the list of open connections (vg_audit_free no longer shuts its fd
+ * down: the fd is closed after this), and onto the list to join when c
+ * is given. */
+static void conn_forget(struct vg_audit *a, int fd, struct conn *c)
 {
 	pthread_mutex_lock(&a->mu);
 	for (size_t i = 0; i < a->nconns; i++)
@@ -660,9 +671,29 @@ static void conn_forget(struct vg_audit *a, int fd)
 			a->conns[i] = a->conns[--a->nconns];
 			break;
 		}
+	if (c) {
+		c->done_next = a->done;
+		a->done = c;
+	}
 	if (!a->nconns)
 		pthread_cond_broadcast(&a->idle);
 	pthread_mutex_unlock(&a->mu);
+}
+
+/* Joins the threads of the connections that ended and frees them.  Called
+ * by the acceptor, which set each c->thread, or once the acceptor is gone. */
+static void conn_reap(struct vg_audit *a)
+{
+	pthread_mutex_lock(&a->mu);
+	struct conn *c = a->done;
+	a->done = NULL;
+	pthread_mutex_unlock(&a->mu);
+	while (c) {
+		struct conn *next = c->done_next;
+		pthread_join(c->thread, NULL);
+		free(c);
+		c = next;
+	}
 }
 
 static void *conn_main(void *arg)
@@ -694,9 +725,9 @@ static void *conn_main(void *arg)
 		ERR_clear_error();
 	}
 	SSL_free(c->ssl);
-	conn_forget(a, c->fd);
-	close(c->fd);
-	free(c);
+	int fd = c->fd;
+	conn_forget(a, fd, c); /* c is the reaper's from here */
+	close(fd);
 	return NULL;
 }
 
@@ -705,6 +736,7 @@ static void *acceptor_main(void *arg)
 	struct vg_audit *a = arg;
 	struct pollfd p[2] = {{a->lfd, POLLIN, 0}, {a->stop_pipe[0], POLLIN, 0}};
 	while (!atomic_load(&a->stopping)) {
+		conn_reap(a);
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
@@ -727,16 +759,17 @@ static void *acceptor_main(void *arg)
 		struct conn *c = vg_xcalloc(1, sizeof(*c));
 		c->a = a;
 		c->fd = fd;
+		/* joinable: conn_reap joins it, here or in vg_audit_free, both
+		 * after this store (the thread may be on the done list before
+		 * pthread_create returns) */
 		pthread_t t;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &at, conn_main, c)) {
-			conn_forget(a, fd);
+		if (pthread_create(&t, NULL, conn_main, c)) {
+			conn_forget(a, fd, NULL);
 			close(fd);
 			free(c);
+			continue;
 		}
-		pthread_attr_destroy(&at);
+		c->thread = t;
 	}
 	return NULL;
 }
@@ -770,6 +803,7 @@ void vg_audit_free(struct vg_audit *a)
 	while (a->nconns)
 		pthread_cond_wait(&a->idle, &a->mu);
 	pthread_mutex_unlock(&a->mu);
+	conn_reap(a);
 	while (a->head) {
 		struct batch *b = a->head;
 		a->head = b->next;

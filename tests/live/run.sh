@@ -11,7 +11,8 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for t in test_*.py; do
   echo "-- $t"
-  python3 "$t" | tee "$out" || rc=1
+  # a file that hangs is one failure, not the end of the whole run
+  timeout -k 30 1200 python3 "$t" | tee "$out" || rc=1
   # each file ends with "N passed, N failed, N skipped"; a file that
   # stopped before it counts as one failure
   if [[ $(tail -1 "$out") =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then

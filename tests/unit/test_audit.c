@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <dirent.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -649,6 +650,44 @@ static void test_no_sigpipe(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static int nthreads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* vg_audit_free returns once every thread of the receiver has ended, the
+ * connections' too: a thread still ending (in OpenSSL's thread-exit
+ * handlers, which take its global locks) when the process forks leaves
+ * those locks held in the child, whose first TLS call then hangs.  Here
+ * the connections end just before the free, the worst case. */
+static void test_free_joins_threads(void **state)
+{
+	(void)state;
+	int before = nthreads();
+	char *body = event_list(1, "j");
+	for (int round = 0; round < 60; round++) {
+		struct vg_audit_opts o = base_opts();
+		struct rx r;
+		rx_start(&r, &o);
+		struct cl c[4];
+		for (int i = 0; i < 4; i++) {
+			cl_open(&c[i], r.port, "apiserver");
+			assert_int_equal(cl_post(&c[i], AUTH, body, strlen(body)), 200);
+		}
+		for (int i = 0; i < 4; i++)
+			cl_close(&c[i]);
+		rx_stop(&r);
+		assert_int_equal(nthreads(), before);
+	}
+	free(body);
+}
+
 /* Configuration errors name the key. */
 static void test_config_errors(void **state)
 {
@@ -679,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_slowloris),
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_no_sigpipe),
+		cmocka_unit_test(test_free_joins_threads),
 		cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);
