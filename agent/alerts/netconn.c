@@ -113,6 +113,43 @@ void nc_close(struct nc *c)
 	c->fd = -1;
 }
 
+void nc_finish(struct nc *c, int wait_ms)
+{
+	if (c->fd < 0 || c->o->kind == NC_UDP || c->o->kind == NC_UNIX_DGRAM) {
+		nc_close(c);
+		return;
+	}
+	uint64_t deadline = vg_now_mono_ns() + (uint64_t)wait_ms * 1000000ull;
+	/* close_notify (the peer's is not awaited: 0 says ours is out); a
+	 * full send buffer (a slow peer) makes it wait for room */
+	for (int i = 0; c->ssl && i < 64; i++) {
+		int r = SSL_shutdown(c->ssl);
+		if (r >= 0 || SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_WRITE)
+			break;
+		uint64_t now = vg_now_mono_ns();
+		struct pollfd p = {c->fd, POLLOUT, 0};
+		if (now >= deadline || poll(&p, 1, (int)((deadline - now) / 1000000ull) + 1) <= 0)
+			break;
+	}
+	ERR_clear_error();
+	shutdown(c->fd, SHUT_WR);
+	char junk[4096];
+	for (int i = 0; i < 256; i++) { /* bounded: the peer may keep talking */
+		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			break; /* the peer's end, or its reset */
+		if (r > 0)
+			continue;
+		uint64_t now = vg_now_mono_ns();
+		if (now >= deadline)
+			break;
+		struct pollfd p = {c->fd, POLLIN, 0};
+		if (poll(&p, 1, (int)((deadline - now) / 1000000ull) + 1) == 0)
+			break;
+	}
+	nc_close(c);
+}
+
 static bool giving_up(const struct nc *c)
 {
 	return c->give_up && atomic_load_explicit(c->give_up, memory_order_relaxed);

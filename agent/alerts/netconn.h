@@ -63,6 +63,15 @@ long nc_read(struct nc *c, void *buf, size_t len, uint64_t deadline_ns, const ch
  * has anything to say). */
 bool nc_peer_closed(struct nc *c);
 
+/* Closes at once (an error, a peer that left): no close_notify. */
 void nc_close(struct nc *c);
+
+/* The end of a healthy stream connection: a TLS close_notify after the
+ * last message, the write side shut (FIN), then the peer's input read and
+ * dropped until it closes too or wait_ms passed, and only then closed.  A
+ * receiver reading strictly takes an end without close_notify for a
+ * truncation (rsyslog's TLS input drops what it had not parsed yet), and a
+ * close with unread input sends a reset. */
+void nc_finish(struct nc *c, int wait_ms);
 
 #endif

@@ -277,7 +277,7 @@ static int syslog_deliver(struct vg_sink *s, const struct vg_alert *a, char *err
 
 static void syslog_free(struct syslog *g)
 {
-	nc_close(&g->conn);
+	nc_finish(&g->conn, 1000);
 	nc_tls_free(g->tls);
 	free(g->hostname);
 	free(g->app_name);
