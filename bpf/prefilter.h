@@ -91,7 +91,6 @@
 #define VG_PF_FL_HOW 2	 /* openat2's struct open_how (argument 2) */
 #define VG_PF_FL_CREAT 3 /* creat: O_WRONLY|O_CREAT|O_TRUNC */
 
-#define VG_PF_TRACK_OPEN 1
 #define VG_PF_TRACK_CLOSE 2
 
 /* The kernel's memory of the fds the state does not know (vg_pf_procs,
@@ -128,9 +127,8 @@ struct vg_pf_sc {
 	__s8 farg; /* VG_PF_FL_ARG: the flags argument */
 	__s8 parg; /* the path argument, -1 none */
 	__u8 pathcheck;
-	/* VG_PF_TRACK_OPEN: opens of fds no rule reads (the kernel writes
-	 * nothing for them); VG_PF_TRACK_CLOSE: a close the clauses do not
-	 * keep is dropped when the state does not know its fd */
+	/* VG_PF_TRACK_CLOSE: a close the clauses do not keep is dropped when
+	 * the state does not know its fd */
 	__u8 track;
 	/* masked: cmask[(ret < 0) * 4 + (flags & O_ACCMODE)] has bit i set
 	 * when clause i holds for that return class and access mode, so the

@@ -337,8 +337,7 @@ static __always_inline void fill_hdr(struct scratch *s, struct task_struct *t, _
 }
 
 /* Copy size bytes at rec to the ring, counting them (type: the label of
- * vigil_events_total, exec and syscalls by number). */
-/* 0: the record is in the ring. */
+ * vigil_events_total, exec and syscalls by number).  0: it is in the ring. */
 static __always_inline int ring_out(void *rec, __u32 size, int cat, __u32 type)
 {
 	__u32 zero = 0;

@@ -955,8 +955,6 @@ static void kernel_sc(struct dnf *acc, const struct vg_sc_desc *d, const struct 
 	}
 	shrink(acc, VG_PF_CLAUSES, true);
 	sc_fill(f, acc, row, d);
-	if (track && row->apply == VG_SA_OPEN)
-		f->track = VG_PF_TRACK_OPEN;
 	if (track && row->apply == VG_SA_CLOSE)
 		f->track = VG_PF_TRACK_CLOSE;
 	vg_pf_sc_masks(f);

@@ -1,5 +1,6 @@
 /* pfeval.c - see pfeval.h. */
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include "pfeval.h"
@@ -145,23 +146,26 @@ bool vg_pf_rec_keep(const struct vg_pf_table *t, const struct vg_rec *r)
 	       r->len[VG_S_FILE] > 0;
 }
 
-static bool sim_has(const struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
+/* The index of (pid, fd) in sim's keys, -1 when not there. */
+static ssize_t sim_find(const struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
 {
 	uint64_t key = (uint64_t)pid << 32 | (uint32_t)fd;
 	for (size_t i = 0; i < sim->n; i++)
 		if (sim->keys[i] == key)
-			return true;
-	return false;
+			return (ssize_t)i;
+	return -1;
+}
+
+static bool sim_has(const struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
+{
+	return sim_find(sim, pid, fd) >= 0;
 }
 
 static void sim_take(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
 {
-	uint64_t key = (uint64_t)pid << 32 | (uint32_t)fd;
-	for (size_t i = 0; i < sim->n; i++)
-		if (sim->keys[i] == key) {
-			sim->keys[i] = sim->keys[--sim->n];
-			return;
-		}
+	ssize_t i = sim_find(sim, pid, fd);
+	if (i >= 0)
+		sim->keys[i] = sim->keys[--sim->n];
 }
 
 static void sim_put(struct vg_pf_sim *sim, uint32_t pid, int64_t fd)
