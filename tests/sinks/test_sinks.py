@@ -7,7 +7,7 @@ rsyslog configuration are never touched), and real programs.
 
 usage: VIGIL_BUILD=build python3 tests/sinks/test_sinks.py [test_name...]
 """
-import json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import json, os, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time
 
 BUILD = os.environ.get("VIGIL_BUILD", "build")
 DRV = os.path.join(BUILD, "sinkdrv")
@@ -330,7 +330,6 @@ def test_tls_close_loses_nothing():
     run in three: 190 or 200 of 300 arrived).  The peer is Python's ssl
     (OpenSSL) with ragged ends refused; it reads only after the driver
     closed, so the sink's close meets unread data on both sides."""
-    import ssl
     d = tempfile.mkdtemp(prefix="vigil-tlsclose-")
     try:
         sh = lambda *c: subprocess.run(c, check=True, capture_output=True)
@@ -365,7 +364,6 @@ def test_tls_close_loses_nothing():
             got["data"] = data
             c.close()
 
-        import threading
         th = threading.Thread(target=serve, daemon=True)
         th.start()
         n = 500
