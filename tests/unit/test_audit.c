@@ -650,13 +650,31 @@ static void test_no_sigpipe(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The threads of this process that have not begun to exit.  A joined
+ * thread may still be listed for a moment (the kernel wakes pthread_join
+ * from inside the thread's exit, before it is gone from /proc), but with
+ * PF_EXITING (0x4) in its flags, which the kernel sets before that wake. */
 static int nthreads(void)
 {
 	DIR *d = opendir("/proc/self/task");
 	assert_non_null(d);
 	int n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[300], line[512];
+		snprintf(p, sizeof(p), "/proc/self/task/%s/stat", e->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue; /* gone meanwhile */
+		char *rp = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+		fclose(f);
+		unsigned long flags = 0;
+		/* after the name: state ppid pgrp session tty_nr tpgid flags */
+		if (rp && sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
+		    !(flags & 0x4))
+			n++;
+	}
 	closedir(d);
 	return n;
 }
