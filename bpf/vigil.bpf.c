@@ -207,22 +207,25 @@ struct cgwalk {
  * (the slot's vg_pf entry + 2 * VG_NR_MAX) on it.
  *
  * "Still the entry's path" is checked on the steps of the walk from the
- * file up to the task's root (pf_chain), not on the names' bytes: each
- * step's dentry and mount, its name's hash and length, and its d_seq,
- * which the kernel bumps whenever it moves or renames the dentry (d_move,
- * d_exchange).  The same dentries with the same names under the same
- * parents up to the same root are the same path.  A rename of the file or
- * of a directory above it bumps that dentry's d_seq; a mount moved shows
- * as another mountpoint or parent mount; a dentry freed and reused at the
- * same address under the same parent would need its new name to have the
- * old one's length and 32-bit salted hash, and the d_seq the old one had.
- * Three loads a step instead of the name's words (each load through a
- * bpf_rdonly_cast pointer carries the JIT's range check). */
+ * file up to the task's root (pf_chain_same), not on the names' bytes:
+ * each step's dentry, mount and d_seq, which the kernel bumps whenever it
+ * moves or renames the dentry (d_move, d_exchange), and the file's own
+ * name's hash and length.  A rename of the file or of a directory above
+ * it bumps that dentry's d_seq; a mount moved shows as another mountpoint
+ * or parent mount.  The directories' names need no compare: a dentry
+ * holds a reference on its parent, so while the file's dentry is the one
+ * recorded, every directory above it is the recorded one too, whose name
+ * only a rename (its d_seq) changes.  A file's dentry freed and reused at
+ * the same address (and then possibly its directories too) would need its
+ * new name to have the old one's length and 32-bit hash, which the kernel
+ * salts with the parent's address, and the old d_seq.  Two loads a
+ * directory, three for the file, instead of the names' words (each load
+ * through a bpf_rdonly_cast pointer carries the JIT's range check). */
 #define NAME_DEPTH 12 /* steps compared; a deeper path is not taken for its string */
 #define PF_DC 16
 struct pf_step {
 	__u64 d, vm; /* the dentry and its mount */
-	__u64 hl;    /* d_name.hash_len */
+	__u64 hl;    /* d_name.hash_len (compared for the file's step only) */
 	__u32 seq;   /* d_seq */
 	__u32 pad;
 };
@@ -1119,32 +1122,40 @@ static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 
 	return &s->dc[*i];
 }
 
+/* mount_up for the per-file cache's compare: the same step with plain
+ * loads only (bpf_rdonly_cast), so that the compare's loop makes no call
+ * and keeps its values in registers. */
+static __always_inline int mount_up_ld(struct dentry **d, struct vfsmount **vm,
+				       struct dentry **mnt_root)
+{
+	struct mount *m = bpf_rdonly_cast(container_of(*vm, struct mount, mnt),
+					  bpf_core_type_id_kernel(struct mount));
+	struct mount *mp = m->mnt_parent;
+	if (*d != *mnt_root || m == mp)
+		return 0;
+	*d = bpf_rdonly_cast(m->mnt_mountpoint, bpf_core_type_id_kernel(struct dentry));
+	*vm = bpf_rdonly_cast(&mp->mnt, bpf_core_type_id_kernel(struct vfsmount));
+	*mnt_root = (*vm)->mnt_root;
+	return 1;
+}
+
 /* The steps of the walk from dentry d in mount vm up to the task's root
- * (rd, rm), as str_is_path and put_path take them: recorded into e (put)
- * or compared with e's (struct pf_dc says what a step holds).  0: too
- * deep, detached, or (compared) not the recorded path. */
-static __always_inline int pf_chain(struct pf_dc *e, struct dentry *d, struct vfsmount *vm,
-				    struct dentry *rd, struct vfsmount *rm, const bool put)
+ * (rd, rm), as str_is_path and put_path take them, recorded into e (struct
+ * pf_dc says what a step holds).  0: too deep or detached. */
+static __always_inline int pf_chain_put(struct pf_dc *e, struct dentry *d, struct vfsmount *vm,
+					struct dentry *rd, struct vfsmount *rm)
 {
 	struct dentry *mnt_root = vm->mnt_root;
 	for (int i = 0; i < NAME_DEPTH; i++) {
 		if (d == rd && vm == rm) {
-			if (put)
-				e->nstep = (__u8)i;
-			return put || e->nstep == i;
+			e->nstep = (__u8)i;
+			return 1;
 		}
 		struct pf_step *st = &e->st[i];
-		__u64 hl = d->d_name.hash_len;
-		__u32 seq = d->d_seq.seqcount.sequence;
-		if (put) {
-			st->d = (__u64)d;
-			st->vm = (__u64)vm;
-			st->hl = hl;
-			st->seq = seq;
-		} else if (st->d != (__u64)d || st->vm != (__u64)vm || st->hl != hl ||
-			   st->seq != seq) {
-			return 0;
-		}
+		st->d = (__u64)d;
+		st->vm = (__u64)vm;
+		st->hl = d->d_name.hash_len;
+		st->seq = d->d_seq.seqcount.sequence;
 		struct dentry *parent = d->d_parent;
 		if (d == mnt_root || d == parent) {
 			if (!mount_up(&d, &vm, &mnt_root, true))
@@ -1156,10 +1167,43 @@ static __always_inline int pf_chain(struct pf_dc *e, struct dentry *d, struct vf
 	return 0;
 }
 
+/* Whether the walk from d in vm is still the one recorded in e by
+ * pf_chain_put for the same root (rd, rm): the same dentries, mounts and
+ * d_seq at each of its e->nstep steps and the file's name (struct pf_dc
+ * says why the directories' names need no compare), then the root.  The root
+ * test is made at the recorded depth only: a recorded step is never the
+ * root (the put stops there), so a walk that matches the steps cannot meet
+ * the root before. */
+static __always_inline int pf_chain_same(const struct pf_dc *e, struct dentry *d,
+					 struct vfsmount *vm, struct dentry *rd,
+					 struct vfsmount *rm)
+{
+	__u32 n = e->nstep;
+	struct dentry *mnt_root = vm->mnt_root;
+	for (__u32 i = 0; i < NAME_DEPTH; i++) {
+		if (i == n)
+			return d == rd && vm == rm;
+		const struct pf_step *st = &e->st[i];
+		if (st->d != (__u64)d || st->vm != (__u64)vm ||
+		    st->seq != d->d_seq.seqcount.sequence)
+			return 0;
+		if (i == 0 && st->hl != d->d_name.hash_len)
+			return 0;
+		struct dentry *parent = d->d_parent;
+		if (d == mnt_root || d == parent) {
+			if (!mount_up_ld(&d, &vm, &mnt_root))
+				return 0;
+			continue;
+		}
+		d = parent;
+	}
+	return 0;
+}
+
 /* The cached verdict for the file the open of the predicate of generation
  * gen (vg_pf_sc.gen) returned as fd (VG_PF_DROP or VG_PF_DROP_PATH), or -1: the string is then read
  * and tested.  A hit needs the same predicate, file, root, return class and flags, and the file's
- * path still the entry's (pf_chain): so fd.name is the path the verdict was made for. */
+ * path still the entry's (pf_chain_same): so fd.name is the path the verdict was made for. */
 __noinline int vg_pf_dc_get(__u32 gen, __s64 ret, __u64 fl, long fd)
 {
 	struct scratch *s = scratch_get();
@@ -1173,9 +1217,9 @@ __noinline int vg_pf_dc_get(__u32 gen, __s64 ret, __u64 fl, long fd)
 	    e->rm != k[3] || e->ctx != vg_pf_vc_ctx(ret, have) ||
 	    e->oflags != (have ? (__u32)fl : 0))
 		return -1;
-	if (!pf_chain(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
-		      bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount)),
-		      (struct dentry *)k[2], (struct vfsmount *)k[3], false))
+	if (!pf_chain_same(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
+			   bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount)),
+			   (struct dentry *)k[2], (struct vfsmount *)k[3]))
 		return -1;
 	return e->verdict;
 }
@@ -1209,9 +1253,9 @@ __noinline int vg_pf_dc_put(__u32 key, __s64 ret, __u64 fl, long fd)
 	if (!e)
 		return 0;
 	e->gen = 0;
-	if (!pf_chain(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
-		      bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount)),
-		      (struct dentry *)k[2], (struct vfsmount *)k[3], true) ||
+	if (!pf_chain_put(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
+			  bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount)),
+			  (struct dentry *)k[2], (struct vfsmount *)k[3]) ||
 	    !vg_str_is_path_cast(fd))
 		return 0;
 	e->de = k[0];
