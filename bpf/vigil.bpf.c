@@ -1111,7 +1111,7 @@ static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 
 {
 	struct task_struct *t = bpf_get_current_task_btf(); /* once: a helper call */
 	struct file *f = fd_file_cast_of(t, fd);
-	if (!f)
+	if (!f || t->tgid == vg_self_tgid) /* the agent's own: see sys_exit_body */
 		return NULL;
 	struct dentry *de = f->f_path.dentry;
 	k[0] = (__u64)de;
@@ -1583,14 +1583,13 @@ __noinline int vg_pf_narrow(__u32 key, __s64 ret, __u64 fl, __u64 path, __u32 ge
  * 0 no, 1 yes, 2 yes, a close whose fd the state will no longer know once
  * the record is out (the caller puts its bit then). */
 static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc *d, __u32 nr,
-				   long ret, __u64 pt, const bool modern, const bool cast)
+				   long ret, __u64 *pt, const bool modern, const bool cast)
 {
 	__u32 key = (d->pf == 2 ? VG_NR_MAX : 0) + nr;
 	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
 	if (!f)
 		return 1;
 	__u8 track = f->track;
-	__u32 tgid = pt >> 32;
 	long fd0 = (int)regs->di;
 	__u64 fl = 0;
 	int k;
@@ -1602,6 +1601,10 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache &&
 		    vg_pf_dc_get(f->gen, ret, fl, ret) >= 0)
 			return pf_counted(nr);
+		/* past the cache, the caller's pid and tgid (see sys_exit_body) */
+		*pt = bpf_get_current_pid_tgid();
+		if ((__u32)(*pt >> 32) == vg_self_tgid)
+			return 0;
 		k = pf_keep(regs, f, key, ret, fl);
 	} else {
 		/* the flags read after the clause count, as 5.10's verifier
@@ -1610,6 +1613,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 	}
 	/* not in the 5.10 program: its verifier loses a bound further on
 	 * (there, every task gets the predicate of every rule) */
+	__u32 tgid = *pt >> 32;
 	if (modern && k == VG_PF_KEEP && f->nsplit)
 		k = vg_pf_narrow(key, ret, cast ? fl : pf_flags(regs, f),
 				 f->parg >= 0 && f->parg < 6 ? regs_arg(regs, f->parg) : 0, f->gen);
@@ -1634,18 +1638,30 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	struct vg_sc_desc *d = bpf_map_lookup_elem(&vg_interest, &nr);
 	if (!d || !d->cat)
 		return 0;
-	__u64 pt = bpf_get_current_pid_tgid();
-	if ((__u32)(pt >> 32) == vg_self_tgid)
-		return 0;
 	/* a successful execve is reported by sched_process_exec */
 	if ((d->flags & VG_SC_EXEC) && ret == 0)
 		return 0;
+	/* the agent's own events are not captured.  vg_sys_exit_cast asks
+	 * for the pid and tgid only past the prefilter's per-file cache
+	 * (pf_pass): a hit needs neither, and the cache leaves out the
+	 * agent's tasks itself */
+	__u64 pt = 0;
+	if (!cast || !d->pf) {
+		pt = bpf_get_current_pid_tgid();
+		if ((__u32)(pt >> 32) == vg_self_tgid)
+			return 0;
+	}
 
 	/* the prefilter first: a dropped event costs no copy */
 	int pass = 1;
 	if (d->pf) {
-		pass = pf_pass(regs, d, nr, ret, pt, modern, cast);
+		pass = pf_pass(regs, d, nr, ret, &pt, modern, cast);
 		if (!pass)
+			return 0;
+	}
+	if (!pt) { /* vg_sys_exit_cast, a slot without a predicate */
+		pt = bpf_get_current_pid_tgid();
+		if ((__u32)(pt >> 32) == vg_self_tgid)
 			return 0;
 	}
 	/* sent: the fds it names are ones the state may know from now on.
