@@ -1224,28 +1224,37 @@ __noinline int vg_pf_dc_get(__u32 gen, __s64 ret, __u64 fl, long fd)
 	return e->verdict;
 }
 
-/* After an open of predicate key whose string (s->path) was found to be
- * the exact path of the file it returned as fd: the verdict of the
- * predicate for any string naming that file, cached for the next opens of
- * the file when it drops them.  The steps are recorded first, then the
- * string is compared with the path again: a rename between the two shows
- * in the compare (names read after it) or in a later lookup (the d_seq
- * recorded before it), never as a path recorded for another string. */
-__noinline int vg_pf_dc_put(__u32 key, __s64 ret, __u64 fl, long fd)
+/* After an open of predicate key (generation gen) whose string (s->path)
+ * the predicate dropped: the verdict of the predicate for any string
+ * naming a file (vg_pf's key + 2 * VG_NR_MAX) on that string, which
+ * vg_pf_dc_put caches for the file; VG_PF_KEEP: nothing to cache.  Not
+ * called from vg_pf_dc_put: the chain program -> vg_pf_dc_put ->
+ * vg_pf_decide -> ... was at the verifier's limit of 512 bytes of stack. */
+__noinline int vg_pf_dc_verdict(__u32 key, __u32 gen, __s64 ret, __u64 fl)
 {
 	struct scratch *s = scratch_get();
-	struct vg_pf_sc *f = bpf_map_lookup_elem(&vg_pf, &key);
 	__u32 akey = 2 * VG_NR_MAX + key;
 	struct vg_pf_sc *a = bpf_map_lookup_elem(&vg_pf, &akey);
-	if (!s || !f || !a || !f->gen || a->gen != (f->gen ^ VG_PF_GEN_ANY))
-		return 0;
+	if (!s || !a || !gen || a->gen != (gen ^ VG_PF_GEN_ANY))
+		return VG_PF_KEEP;
 	__u32 n = s->pf_n;
 	if (n < 2 || n > VG_PF_SCAN)
-		return 0;
-	int have = (int)(fl >> 32);
-	__u32 ofl = have ? (__u32)fl : 0;
+		return VG_PF_KEEP;
 	int v = vg_pf_decide(akey, ret, fl, PF_PATH_HELD);
-	if (v == VG_PF_KEEP || s->pf_n != n)
+	return s->pf_n == n ? v : VG_PF_KEEP;
+}
+
+/* Verdict v (vg_pf_dc_verdict's) of the predicate of generation gen,
+ * cached for the file the open returned as fd if its string (s->path) is
+ * the exact path of that file, for the next opens of the file.  The steps
+ * are recorded first, then the string is compared with the path again: a
+ * rename between the two shows in the compare (names read after it) or in
+ * a later lookup (the d_seq recorded before it), never as a path recorded
+ * for another string. */
+__noinline int vg_pf_dc_put(__u32 gen, __s64 ret, __u64 fl, long fd, int v)
+{
+	struct scratch *s = scratch_get();
+	if (!s || !gen || v == VG_PF_KEEP)
 		return 0;
 	__u64 k[4];
 	__u32 i = 0;
@@ -1258,14 +1267,15 @@ __noinline int vg_pf_dc_put(__u32 key, __s64 ret, __u64 fl, long fd)
 			  (struct dentry *)k[2], (struct vfsmount *)k[3]) ||
 	    !vg_str_is_path_cast(fd))
 		return 0;
+	int have = (int)(fl >> 32);
 	e->de = k[0];
 	e->mnt = k[1];
 	e->rd = k[2];
 	e->rm = k[3];
 	e->ctx = vg_pf_vc_ctx(ret, have);
-	e->oflags = ofl;
+	e->oflags = have ? (__u32)fl : 0;
 	e->verdict = (__u8)v;
-	e->gen = f->gen;
+	e->gen = gen;
 	return 0;
 }
 
@@ -1623,8 +1633,13 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		return 2; /* the state may know the fd: it needs the close */
 	if (k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && PF_ALIAS(ret))
 		return 1; /* fd.name is not the string the predicate tested */
-	if (cast && k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache)
-		vg_pf_dc_put(key, ret, fl, ret); /* the string is the file's path */
+	if (cast && k == VG_PF_DROP_PATH && (d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache) {
+		/* the string is the file's path */
+		__u32 gen = f->gen;
+		int v = vg_pf_dc_verdict(key, gen, ret, fl);
+		if (v != VG_PF_KEEP)
+			vg_pf_dc_put(gen, ret, fl, ret, v);
+	}
 	return pf_counted(nr);
 }
 
