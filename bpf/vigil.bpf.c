@@ -271,6 +271,14 @@ struct kernfs_node___old {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
 
+/* The current task's bpf_get_current_pid_tgid() into *pt; whether the
+ * task is the agent's own, whose events are not captured. */
+static __always_inline bool pt_self(__u64 *pt)
+{
+	*pt = bpf_get_current_pid_tgid();
+	return (__u32)(*pt >> 32) == vg_self_tgid;
+}
+
 static __always_inline struct scratch *scratch_get(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -1612,8 +1620,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		    vg_pf_dc_get(f->gen, ret, fl, ret) >= 0)
 			return pf_counted(nr);
 		/* past the cache, the caller's pid and tgid (see sys_exit_body) */
-		*pt = bpf_get_current_pid_tgid();
-		if ((__u32)(*pt >> 32) == vg_self_tgid)
+		if (pt_self(pt))
 			return 0;
 		k = pf_keep(regs, f, key, ret, fl);
 	} else {
@@ -1661,11 +1668,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 	 * (pf_pass): a hit needs neither, and the cache leaves out the
 	 * agent's tasks itself */
 	__u64 pt = 0;
-	if (!cast || !d->pf) {
-		pt = bpf_get_current_pid_tgid();
-		if ((__u32)(pt >> 32) == vg_self_tgid)
-			return 0;
-	}
+	if (!cast && pt_self(&pt))
+		return 0;
 
 	/* the prefilter first: a dropped event costs no copy */
 	int pass = 1;
@@ -1674,11 +1678,8 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		if (!pass)
 			return 0;
 	}
-	if (!pt) { /* vg_sys_exit_cast, a slot without a predicate */
-		pt = bpf_get_current_pid_tgid();
-		if ((__u32)(pt >> 32) == vg_self_tgid)
-			return 0;
-	}
+	if (!pt && pt_self(&pt)) /* vg_sys_exit_cast, no predicate on the way */
+		return 0;
 	/* sent: the fds it names are ones the state may know from now on.
 	 * Any return of 0 or more is taken for an fd (a byte count taken
 	 * for one only costs that fd's next close a record); and the socket
@@ -1917,8 +1918,8 @@ static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct tas
 static __always_inline int exec_body(struct task_struct *t, struct linux_binprm *bprm,
 				     const bool modern)
 {
-	__u64 pt = bpf_get_current_pid_tgid();
-	if ((__u32)(pt >> 32) == vg_self_tgid)
+	__u64 pt;
+	if (pt_self(&pt))
 		return 0;
 	/* a new image, alone in its process: the fds it did not keep are
 	 * ones the state does not know */
@@ -2040,8 +2041,8 @@ int BPF_PROG(vg_fork_compat, struct task_struct *parent, struct task_struct *chi
 
 static __always_inline int exit_body(struct task_struct *t)
 {
-	__u64 pt = bpf_get_current_pid_tgid();
-	if ((__u32)(pt >> 32) == vg_self_tgid)
+	__u64 pt;
+	if (pt_self(&pt))
 		return 0;
 	__u32 tgid = pt >> 32; /* the last thread: no one holds the row */
 	bpf_map_delete_elem(&vg_pf_procs, &tgid);
