@@ -1056,7 +1056,14 @@ __noinline int vg_str_is_path(long fd)
  * programs: BTF loads), NULL past the table's end. */
 static __always_inline struct file **pf_fd_slot_of(struct task_struct *t, long fd)
 {
-	struct fdtable *fdt = t->files->fdt;
+	struct files_struct *fs = t->files;
+	struct fdtable *fdt = fs->fdt;
+	/* a process's first fds are in its files_struct's own table (fdtab,
+	 * whose fd is fs->fd_array) until the table grows: then the slot's
+	 * address is loaded beside the table's pointer, not after it (a
+	 * dependent load fewer on every open of the prefilter's cache) */
+	if (fd >= 0 && fd < bpf_core_field_size(fs->fd_array) / sizeof(void *) && fdt == &fs->fdtab)
+		return &fs->fdtab.fd[fd];
 	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
 	return &fdt->fd[fd];
@@ -1112,10 +1119,11 @@ __noinline int vg_str_is_path_cast(long fd)
 }
 
 /* The per-file cache (struct pf_dc), vg_sys_exit_cast only.  The entry
- * of scratch s a lookup or a fill for fd's file goes to (its slot in *i:
- * the dentry's name hash, which the kernel salts with the parent), with
- * that file's dentry and mount and the task's root in k (NULL: none). */
-static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 k[4], __u32 *i)
+ * of scratch s a lookup or a fill for fd's file goes to (its slot: the
+ * dentry's name hash, which the kernel salts with the parent), with that
+ * file's dentry and mount, the task's root and the dentry's
+ * d_name.hash_len in k (NULL: none). */
+static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 k[5])
 {
 	struct task_struct *t = bpf_get_current_task_btf(); /* once: a helper call */
 	struct file *f = fd_file_cast_of(t, fd);
@@ -1126,8 +1134,8 @@ static __always_inline struct pf_dc *pf_dc_at(struct scratch *s, long fd, __u64 
 	k[1] = (__u64)f->f_path.mnt;
 	k[2] = (__u64)t->fs->root.dentry;
 	k[3] = (__u64)t->fs->root.mnt;
-	*i = de->d_name.hash & (PF_DC - 1);
-	return &s->dc[*i];
+	k[4] = de->d_name.hash_len; /* the hash in its low 32 bits */
+	return &s->dc[k[4] & (PF_DC - 1)];
 }
 
 /* mount_up for the per-file cache's compare: the same step with plain
@@ -1176,26 +1184,23 @@ static __always_inline int pf_chain_put(struct pf_dc *e, struct dentry *d, struc
 }
 
 /* Whether the walk from d in vm is still the one recorded in e by
- * pf_chain_put for the same root (rd, rm): the same dentries, mounts and
- * d_seq at each of its e->nstep steps and the file's name (struct pf_dc
- * says why the directories' names need no compare), then the root.  The root
- * test is made at the recorded depth only: a recorded step is never the
- * root (the put stops there), so a walk that matches the steps cannot meet
- * the root before. */
+ * pf_chain_put for the same root (e->rd, e->rm): the same dentries, mounts
+ * and d_seq at each of its e->nstep steps (the file's name is its
+ * caller's compare; struct pf_dc says why the directories' names need
+ * none), then the root.  The root test is made at the recorded depth
+ * only: a recorded step is never the root (the put stops there), so a
+ * walk that matches the steps cannot meet the root before. */
 static __always_inline int pf_chain_same(const struct pf_dc *e, struct dentry *d,
-					 struct vfsmount *vm, struct dentry *rd,
-					 struct vfsmount *rm)
+					 struct vfsmount *vm)
 {
 	__u32 n = e->nstep;
 	struct dentry *mnt_root = vm->mnt_root;
 	for (__u32 i = 0; i < NAME_DEPTH; i++) {
 		if (i == n)
-			return d == rd && vm == rm;
+			return (__u64)d == e->rd && (__u64)vm == e->rm;
 		const struct pf_step *st = &e->st[i];
 		if (st->d != (__u64)d || st->vm != (__u64)vm ||
 		    st->seq != d->d_seq.seqcount.sequence)
-			return 0;
-		if (i == 0 && st->hl != d->d_name.hash_len)
 			return 0;
 		struct dentry *parent = d->d_parent;
 		if (d == mnt_root || d == parent) {
@@ -1211,23 +1216,23 @@ static __always_inline int pf_chain_same(const struct pf_dc *e, struct dentry *d
 /* The cached verdict for the file the open of the predicate of generation
  * gen (vg_pf_sc.gen) returned as fd (VG_PF_DROP or VG_PF_DROP_PATH), or -1: the string is then read
  * and tested.  A hit needs the same predicate, file, root, return class and flags, and the file's
- * path still the entry's (pf_chain_same): so fd.name is the path the verdict was made for. */
-__noinline int vg_pf_dc_get(__u32 gen, __s64 ret, __u64 fl, long fd)
+ * path still the entry's (pf_chain_same): so fd.name is the path the verdict was made for.
+ * Inlined into the program: as a global function, its call and frame cost the open+close loop of
+ * bench/prefilter.py about a point of overhead, for 17K more instructions to verify. */
+static __always_inline int pf_dc_get(__u32 gen, __s64 ret, __u64 fl, long fd)
 {
 	struct scratch *s = scratch_get();
 	if (!s || !gen)
 		return -1;
-	__u64 k[4];
-	__u32 i = 0;
-	struct pf_dc *e = pf_dc_at(s, fd, k, &i);
+	__u64 k[5];
+	struct pf_dc *e = pf_dc_at(s, fd, k);
 	int have = (int)(fl >> 32);
 	if (!e || e->gen != gen || e->de != k[0] || e->mnt != k[1] || e->rd != k[2] ||
-	    e->rm != k[3] || e->ctx != vg_pf_vc_ctx(ret, have) ||
+	    e->rm != k[3] || e->st[0].hl != k[4] || e->ctx != vg_pf_vc_ctx(ret, have) ||
 	    e->oflags != (have ? (__u32)fl : 0))
 		return -1;
 	if (!pf_chain_same(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
-			   bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount)),
-			   (struct dentry *)k[2], (struct vfsmount *)k[3]))
+			   bpf_rdonly_cast((void *)k[1], bpf_core_type_id_kernel(struct vfsmount))))
 		return -1;
 	return e->verdict;
 }
@@ -1264,9 +1269,8 @@ __noinline int vg_pf_dc_put(__u32 gen, __s64 ret, __u64 fl, long fd, int v)
 	struct scratch *s = scratch_get();
 	if (!s || !gen || v == VG_PF_KEEP)
 		return 0;
-	__u64 k[4];
-	__u32 i = 0;
-	struct pf_dc *e = pf_dc_at(s, fd, k, &i);
+	__u64 k[5];
+	struct pf_dc *e = pf_dc_at(s, fd, k);
 	if (!e)
 		return 0;
 	e->gen = 0;
@@ -1617,7 +1621,7 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		 * drops */
 		fl = f->n ? pf_flags(regs, f) : 0;
 		if ((d->flags & VG_SC_FDPATH) && ret >= 0 && f->dcache &&
-		    vg_pf_dc_get(f->gen, ret, fl, ret) >= 0)
+		    pf_dc_get(f->gen, ret, fl, ret) >= 0)
 			return pf_counted(nr);
 		/* past the cache, the caller's pid and tgid (see sys_exit_body) */
 		if (pt_self(pt))
