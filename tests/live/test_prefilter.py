@@ -395,6 +395,64 @@ def test_file_cache_follows_exchanges_and_moved_mounts():
     check(nfilt >= 550, "opens filtered: %d (want >= 550)" % nfilt)
 
 
+GROWN_SCRIPT = r"""
+import os, sys
+plain, secret = sys.argv[1], sys.argv[2]
+# a fork of a process with few fds open starts in the files_struct's own
+# table (this one may have inherited a grown table from its parent)
+pid = os.fork()
+if pid:
+    sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+for _ in range(300):
+    with open(plain) as f:
+        f.read()
+# the plain file open on a low fd while the fd table grows past the
+# files_struct's own 64 slots: the grown table is a copy, and the old
+# slot keeps its pointer to the plain file once the fd is closed (the
+# file itself held open on another fd, so that no new file takes its
+# memory)
+low = os.open(plain, os.O_RDONLY)
+held = [os.open("/dev/null", os.O_RDONLY) for _ in range(100)]
+keep = os.dup(low)
+os.close(low)
+for fd in held:
+    os.close(fd)
+fd = os.open(secret, os.O_RDONLY)
+if fd != low:
+    print("the secret file took fd %d, not %d" % (fd, low), file=sys.stderr)
+    os._exit(1)
+os.read(fd, 1)
+os.close(fd)
+os.close(keep)
+os._exit(0)
+"""
+
+
+def test_file_cache_past_a_grown_fd_table():
+    """The cache's key is the file at the open's fd.  A process's first
+    fds live in its files_struct's own table until the table grows; after
+    that the old table's slots are stale (an fd closed in the new table
+    keeps its old file there).  A secret file opened on the number a
+    cached plain file held before the table grew must alert: fails when
+    the key reads the files_struct's own table without checking that it
+    is still the one in use (the plain file's cached verdict drops it)."""
+    d = tempfile.mkdtemp(prefix="vigil-pfgrow-")
+    tag = os.path.basename(d)
+    plain, secret = "/var/tmp/vigil-plain-" + tag, "/var/tmp/vigil-secret-" + tag
+    for p in (plain, secret):
+        with open(p, "w") as f:
+            f.write("x")
+    try:
+        v, nfilt = run_pinned(d, RENAME_RULES, GROWN_SCRIPT, plain, secret)
+    finally:
+        subprocess.run(["rm", "-rf", secret, plain, d])
+    got = [a["output"] for a in alerts(v, "Secret read")]
+    v.close()
+    check(any("file=%s raw=%s)" % (secret, secret) in o for o in got),
+          "no alert for %s: %s" % (secret, got))
+    check(nfilt >= 250, "opens of the plain file filtered: %d (want >= 250)" % nfilt)
+
+
 NCG_SCRIPT = r"""
 import os, subprocess, sys
 v2, cpu = sys.argv[1], sys.argv[2]
@@ -674,6 +732,6 @@ if __name__ == "__main__":
           test_fds_the_state_knows_keep_their_closes,
           test_aliases_are_not_dropped, test_aliases_name_the_file_prefilter_off,
           test_fchmod_names_its_file_with_opens_dropped, test_file_cache_follows_renames,
-          test_file_cache_follows_exchanges_and_moved_mounts,
+          test_file_cache_follows_exchanges_and_moved_mounts, test_file_cache_past_a_grown_fd_table,
           test_cgroup_of_two_containers_leaves_the_list,
           test_substring_tests_in_the_kernel, test_busy_workload_same_alerts])
