@@ -41,6 +41,11 @@
  * fs.path.name needs no fd table in user space (and the opens of such
  * files can stay in the kernel, see docs/prefilter.md) */
 #define VG_SC_FDFILE 0x100
+/* the return value is a process or thread id, never an fd (the clone
+ * family): the prefilter's memory of fds does not take it for one (a
+ * thread id below 1024, after the pid counter wraps or in a new pid
+ * namespace, would make that fd's next close be sent for nothing) */
+#define VG_SC_RETPID 0x200
 
 /* categories (value 0 means "not interesting" in the interest map) */
 enum vg_cat {
@@ -70,9 +75,9 @@ enum vg_cat {
 	X(bind,          49,  VG_CAT_NET,   -1, -1, -1, -1,  0,         1,  2, -1, -1, 0) \
 	X(listen,        50,  VG_CAT_NET,   -1, -1, -1, -1,  0,        -1, -1, -1, -1, 0) \
 	X(socketpair,    53,  VG_CAT_NET,   -1, -1, -1, -1, -1,        -1, -1, -1,  3, 0) \
-	X(clone,         56,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
-	X(fork,          57,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
-	X(vfork,         58,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(clone,         56,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_RETPID) \
+	X(fork,          57,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_RETPID) \
+	X(vfork,         58,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_RETPID) \
 	X(execve,        59,  VG_CAT_PROC,   0, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_EXEC) \
 	X(kill,          62,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(chdir,         80,  VG_CAT_FILE,   0, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_CWD) \
@@ -120,7 +125,7 @@ enum vg_cat {
 	X(userfaultfd,  323,  VG_CAT_OTHER, -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
 	X(io_uring_setup, 425, VG_CAT_OTHER, -1, -1, -1, -1, -1,       -1, -1, -1, -1, 0) \
 	X(io_uring_register, 427, VG_CAT_OTHER, -1, -1, -1, -1, -1,    -1, -1, -1, -1, 0) \
-	X(clone3,       435,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, 0) \
+	X(clone3,       435,  VG_CAT_PROC,  -1, -1, -1, -1, -1,        -1, -1, -1, -1, VG_SC_RETPID) \
 	X(openat2,      437,  VG_CAT_FILE,   1,  0, -1, -1, -1,        -1, -1, -1, -1, VG_SC_OPENHOW | VG_SC_FDPATH)
 /* clang-format on */
 

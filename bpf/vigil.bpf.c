@@ -1686,13 +1686,14 @@ static __always_inline int sys_exit_body(struct pt_regs *regs, long ret, const b
 		return 0;
 	/* sent: the fds it names are ones the state may know from now on.
 	 * Any return of 0 or more is taken for an fd (a byte count taken
-	 * for one only costs that fd's next close a record); and the socket
+	 * for one only costs that fd's next close a record), but a process
+	 * id (VG_SC_RETPID); and the socket
 	 * fd argument, which the state may add to its table (connect on an
 	 * fd it did not know).  Before the record: the nearer the open,
 	 * the smaller the window in which another thread's close of the fd
 	 * finds its bit still set (see docs/prefilter.md); and calls in the
 	 * middle of the record's building cost older verifiers its bounds */
-	if (ret >= 0 && nr != VG_PF_NR_CLOSE)
+	if (ret >= 0 && nr != VG_PF_NR_CLOSE && !(d->flags & VG_SC_RETPID))
 		PF_TAKE(pt >> 32, ret);
 	if (d->sfd >= 0 && d->sfd < 6)
 		PF_TAKE(pt >> 32, (int)regs_arg(regs, d->sfd));

@@ -192,15 +192,16 @@ static void sim_forget_pid(struct vg_pf_sim *sim, uint32_t pid)
 
 /* A record the kernel sends: the fds it names are ones the state may know
  * from now on (the kernel's test in sys_exit: any return of 0 or more but
- * a close's, the socket fd argument, a pipe's pair); and a close it sends
- * for a predicate that tracks closes, one it no longer knows. */
+ * a close's and a process id's, the socket fd argument, a pipe's pair);
+ * and a close it sends for a predicate that tracks closes, one it no
+ * longer knows. */
 static void sim_sent(struct vg_pf_sim *sim, const struct vg_rec *r, uint8_t track)
 {
 	uint32_t pid = r->h.pid;
 	bool close = r->h.nr == VG_NR_close;
-	if (r->h.ret >= 0 && !close)
-		sim_take(sim, pid, r->h.ret);
 	const struct vg_sc_desc *d = vg_syscall_desc(r->h.nr);
+	if (r->h.ret >= 0 && !close && !(d && (d->flags & VG_SC_RETPID)))
+		sim_take(sim, pid, r->h.ret);
 	if (d && d->sfd >= 0 && d->sfd < 6)
 		sim_take(sim, pid, (int32_t)r->arg[d->sfd]);
 	if (r->h.flags & VG_F_FDPAIR) {

@@ -17,6 +17,10 @@
  *   vgattack flood FILE SECONDS  open and close FILE as fast as it can
  *   vgattack fd-churn FILE N     N times: open FILE, close it
  *   vgattack fd-threads FILE N   one thread opens FILE N times, another closes them
+ *   vgattack tid-fds FILE N      N threads started and joined one after the other,
+ *                                then FILE opened N times and the N fds closed (in a
+ *                                new pid namespace the threads' ids are the fd
+ *                                numbers that follow)
  *   vgattack stale-fd FILE       open FILE, close it with close_range, get the
  *                                same fd number from socket(), close that, open
  *                                FILE again on it and fchmod it (a socket's entry
@@ -218,6 +222,29 @@ static int fd_threads(const char *file, int n)
 	return 0;
 }
 
+static void *noop_thread(void *arg)
+{
+	return arg;
+}
+
+static int tid_fds(const char *file, int n)
+{
+	static int fds[4096];
+	if (n < 1 || n > 4096)
+		return fail("tid-fds: N");
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, noop_thread, NULL) || pthread_join(t, NULL))
+			return fail("thread");
+	}
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = open(file, O_RDONLY)) < 0)
+			return fail(file);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	return 0;
+}
+
 /* FILE reopened on fd (just closed), fchmod'ed, closed. */
 static int reopen_on(const char *file, int fd)
 {
@@ -335,6 +362,8 @@ int main(int argc, char **argv)
 		return fd_churn(x, argc > 3 ? atoi(argv[3]) : 1000);
 	if (!strcmp(a, "fd-threads"))
 		return fd_threads(x, argc > 3 ? atoi(argv[3]) : 1000);
+	if (!strcmp(a, "tid-fds"))
+		return tid_fds(x, argc > 3 ? atoi(argv[3]) : 100);
 	if (!strcmp(a, "stale-fd"))
 		return stale_fd(x);
 	if (!strcmp(a, "sock-fchmod"))
