@@ -225,12 +225,12 @@ struct cgwalk {
 #define PF_DC 16
 struct pf_step {
 	__u64 d, vm; /* the dentry and its mount */
-	__u64 hl;    /* d_name.hash_len (compared for the file's step only) */
 	__u32 seq;   /* d_seq */
 	__u32 pad;
 };
 struct pf_dc {
 	__u64 de, mnt, rd, rm; /* the file's dentry and mount, the task's root */
+	__u64 hl;	       /* the file's d_name.hash_len */
 	__u32 gen;	       /* vg_pf_sc.gen of the predicate; 0: empty */
 	__u32 oflags;
 	__u8 ctx, verdict;
@@ -1170,7 +1170,6 @@ static __always_inline int pf_chain_put(struct pf_dc *e, struct dentry *d, struc
 		struct pf_step *st = &e->st[i];
 		st->d = (__u64)d;
 		st->vm = (__u64)vm;
-		st->hl = d->d_name.hash_len;
 		st->seq = d->d_seq.seqcount.sequence;
 		struct dentry *parent = d->d_parent;
 		if (d == mnt_root || d == parent) {
@@ -1228,7 +1227,7 @@ static __always_inline int pf_dc_get(__u32 gen, __s64 ret, __u64 fl, long fd)
 	struct pf_dc *e = pf_dc_at(s, fd, k);
 	int have = (int)(fl >> 32);
 	if (!e || e->gen != gen || e->de != k[0] || e->mnt != k[1] || e->rd != k[2] ||
-	    e->rm != k[3] || e->st[0].hl != k[4] || e->ctx != vg_pf_vc_ctx(ret, have) ||
+	    e->rm != k[3] || e->hl != k[4] || e->ctx != vg_pf_vc_ctx(ret, have) ||
 	    e->oflags != (have ? (__u32)fl : 0))
 		return -1;
 	if (!pf_chain_same(e, bpf_rdonly_cast((void *)k[0], bpf_core_type_id_kernel(struct dentry)),
@@ -1284,6 +1283,7 @@ __noinline int vg_pf_dc_put(__u32 gen, __s64 ret, __u64 fl, long fd, int v)
 	e->mnt = k[1];
 	e->rd = k[2];
 	e->rm = k[3];
+	e->hl = k[4];
 	e->ctx = vg_pf_vc_ctx(ret, have);
 	e->oflags = have ? (__u32)fl : 0;
 	e->verdict = (__u8)v;
