@@ -152,12 +152,19 @@ struct vg_pf_sc {
 	 * predicate without namespaced Rules gen ^ VG_PF_GEN_NARROW */
 	__u32 gen;
 	__u16 smask; /* (vg_pf_sc_masks) the clauses with a substring test */
-	/* namespaced Rules add clauses to this predicate: the same slot's
-	 * predicate of the other rules (struct vg_pf_table's narrow, at
-	 * 4 * VG_NR_MAX + key, gen ^ VG_PF_GEN_NARROW) decides for the tasks
-	 * of the cgroups user space found in no such namespace (vg_pf_ncg) */
+	/* namespaced Rules add clauses to this predicate: for the tasks of
+	 * the cgroups user space placed (vg_pf_ncg), a predicate without the
+	 * clauses of other namespaces' Rules decides (vg_pf_narrow): the
+	 * host's and those of a namespace without Rules for this syscall get
+	 * the same slot's predicate of the cluster's rules (struct
+	 * vg_pf_table's narrow, at 4 * VG_NR_MAX + key, gen ^
+	 * VG_PF_GEN_NARROW), a pod's of a namespace with such Rules its
+	 * namespace's (struct vg_pf_tpred, found through vg_pf_tix) */
 	__u8 nsplit;
-	__u8 pad3;
+	/* (in a narrow predicate) some namespace's Rules for this syscall
+	 * have no predicate of their own (more than VG_PF_TPREDS): a pod's
+	 * task of a namespace without one gets the whole predicate */
+	__u8 tover;
 	/* for a simple path p: the clauses whose prefix test p[1] passes
 	 * (all but the ones with a prefix of 2 bytes or more and another
 	 * second byte), so that most fail without being looked at */
@@ -167,6 +174,23 @@ struct vg_pf_sc {
 	 * component's bit is clear fails every such test at once */
 	__u64 bloom[2][4];
 	struct vg_pf_clause c[VG_PF_CLAUSES];
+};
+
+/* The predicates of the namespaces with Rules (struct vg_pf_tpred): per
+ * write of the table at most VG_PF_TPREDS, in one of two pools of vg_pf
+ * (6 * VG_NR_MAX + pool * VG_PF_TPREDS + i: the writes alternate, so the
+ * one the live slots name is never overwritten).  vg_pf_tix finds one
+ * from the namespace (vg_pf_ns_hash of its name), the whole predicate's
+ * key and gen (a write's entries are found only with its predicates). */
+#define VG_PF_TPREDS 256
+struct vg_pf_tk {
+	__u64 h;
+	__u32 key;
+	__u32 gen;
+};
+struct vg_pf_tv {
+	__u32 idx; /* in the pools: [0, 2 * VG_PF_TPREDS) */
+	__u32 gen; /* the predicate's own */
 };
 
 /* The clauses that can hold for this return value and these flags

@@ -100,22 +100,33 @@ struct {
  * 2 * VG_NR_MAX + key: that slot's predicate for any string naming a file
  * (struct vg_pf_table's any), the per-file cache's (pf_dc).
  * 4 * VG_NR_MAX + key: its predicate without namespaced Rules (narrow),
- * for the tasks of the cgroups in vg_pf_ncg. */
+ * for the tasks of the host's cgroups in vg_pf_ncg and of the pods' of
+ * namespaces without Rules for the syscall.
+ * 6 * VG_NR_MAX + i: the namespaces' own (VG_PF_TPREDS, vg_pf_tix). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 6 * VG_NR_MAX);
+	__uint(max_entries, 6 * VG_NR_MAX + 2 * VG_PF_TPREDS);
 	__type(key, __u32);
 	__type(value, struct vg_pf_sc);
 } vg_pf SEC(".maps");
 
-/* The cgroups (ids) user space found to be the host's or a pod's of a
- * namespace without Rules: their tasks' events go through the predicates
- * without namespaced Rules.  An LRU: one forgotten gets every rule's. */
+/* Where each namespace's predicate for a slot's write is (VG_PF_TPREDS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * VG_PF_TPREDS);
+	__type(key, struct vg_pf_tk);
+	__type(value, struct vg_pf_tv);
+} vg_pf_tix SEC(".maps");
+
+/* The cgroups (ids) user space placed: 0 for the host's, else the
+ * namespace (vg_pf_ns_hash) of the pod whose cgroup it is.  Their tasks'
+ * events go through the predicates without other namespaces' Rules.  An
+ * LRU: one forgotten gets every rule's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, __u64);
 } vg_pf_ncg SEC(".maps");
 
 /* The fds the state does not know, so that their closes need not be sent
@@ -1583,21 +1594,41 @@ static __always_inline int pf_counted(__u32 nr)
 	return 0;
 }
 
-/* The verdict of the predicate without namespaced Rules of slot key's
- * (f->nsplit; gen: f's) for a task of a cgroup user space found in no
- * namespace with Rules (vg_pf_ncg); VG_PF_KEEP for any other.  Only asked
- * about what f keeps: the look-up of the cgroup costs nothing on the
- * events f drops.  A global function: 5.10's verifier loses a bound when
- * the second predicate's code is inlined next to the first's. */
+/* The verdict of the predicate without other namespaces' Rules of slot
+ * key's (f->nsplit; gen: f's) for a task of a cgroup user space placed
+ * (vg_pf_ncg): its namespace's own predicate if it has Rules for the
+ * syscall (vg_pf_tix), else the cluster's rules' (narrow); VG_PF_KEEP for
+ * any other task.  Only asked about what f keeps: the look-ups cost
+ * nothing on the events f drops.  A global function: 5.10's verifier loses
+ * a bound when the second predicate's code is inlined next to the
+ * first's. */
 __noinline int vg_pf_narrow(__u32 key, __s64 ret, __u64 fl, __u64 path, __u32 gen)
 {
 	__u64 cg = bpf_get_current_cgroup_id();
-	if (!bpf_map_lookup_elem(&vg_pf_ncg, &cg))
+	__u64 *ns = bpf_map_lookup_elem(&vg_pf_ncg, &cg);
+	if (!ns)
 		return VG_PF_KEEP;
+	__u64 h = *ns;
+	if (h) {
+		struct vg_pf_tk tk = {.h = h, .key = key, .gen = gen};
+		struct vg_pf_tv *tv = bpf_map_lookup_elem(&vg_pf_tix, &tk);
+		if (tv) {
+			__u32 idx = tv->idx, tgen = tv->gen;
+			if (idx >= 2 * VG_PF_TPREDS)
+				return VG_PF_KEEP;
+			__u32 tkey = 6 * VG_NR_MAX + idx;
+			struct vg_pf_sc *tf = bpf_map_lookup_elem(&vg_pf, &tkey);
+			if (!tf || tf->gen != tgen)
+				return VG_PF_KEEP; /* not the same write's */
+			return vg_pf_decide(tkey, ret, fl, path);
+		}
+	}
 	__u32 nkey = 4 * VG_NR_MAX + key;
 	struct vg_pf_sc *nf = bpf_map_lookup_elem(&vg_pf, &nkey);
 	if (!nf || nf->gen != (gen ^ VG_PF_GEN_NARROW))
 		return VG_PF_KEEP; /* not the same write's */
+	if (h && nf->tover)
+		return VG_PF_KEEP; /* a namespace's predicate did not fit */
 	return vg_pf_decide(nkey, ret, fl, path);
 }
 

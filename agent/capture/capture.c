@@ -76,6 +76,11 @@ struct vg_capture {
 	uint8_t want[VG_NR_MAX]; /* the interest set last written */
 	uint8_t pf[VG_NR_MAX];	 /* each interest row's pf byte (0, or live slot + 1) */
 	uint32_t pf_gen;	 /* the last vg_pf_sc.gen written (the kernel's verdict cache) */
+	/* the namespaces' predicates (VG_PF_TPREDS): the pool the last write
+	 * used, and each pool's entries in vg_pf_tix */
+	uint32_t tpool;
+	uint32_t ntix[2];
+	struct vg_pf_tk tix[2][VG_PF_TPREDS];
 };
 
 size_t vg_capture_expand(const void *data, size_t size, struct vg_rec *out)
@@ -679,10 +684,58 @@ int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX
 	return 0;
 }
 
+/* A new vg_pf_sc.gen: never 0, and neither VG_PF_GEN_ANY's bit nor
+ * VG_PF_GEN_NARROW's (a slot's predicate for any string has gen ^
+ * VG_PF_GEN_ANY, the one without namespaced Rules gen ^ VG_PF_GEN_NARROW). */
+static uint32_t next_gen(struct vg_capture *cap)
+{
+	if (++cap->pf_gen >= VG_PF_GEN_NARROW)
+		cap->pf_gen = 1;
+	return cap->pf_gen;
+}
+
+/* The namespaces' predicates for syscall nr of t, whose whole predicate is
+ * at key with gen, into pool. */
+static int write_tpreds(struct vg_capture *cap, const struct vg_pf_table *t, uint32_t nr,
+			uint32_t key, uint32_t gen, uint32_t pool)
+{
+	int fd = bpf_map__fd(cap->skel->maps.vg_pf), xfd = bpf_map__fd(cap->skel->maps.vg_pf_tix);
+	for (uint32_t i = 0; i < t->ntp && i < VG_PF_TPREDS; i++) {
+		if (t->tp[i].nr != nr)
+			continue;
+		if (cap->ntix[pool] >= VG_PF_TPREDS)
+			return -ENOSPC; /* a table holds no more */
+		struct vg_pf_sc sc = t->tp[i].sc;
+		sc.gen = next_gen(cap);
+		struct vg_pf_tk tk;
+		memset(&tk, 0, sizeof(tk));
+		tk.h = t->tp[i].h;
+		tk.key = key;
+		tk.gen = gen;
+		struct vg_pf_tv tv = {.idx = pool * VG_PF_TPREDS + cap->ntix[pool], .gen = sc.gen};
+		uint32_t mkey = 6 * VG_NR_MAX + tv.idx;
+		/* the predicate before the entry that names it */
+		if (bpf_map_update_elem(fd, &mkey, &sc, BPF_ANY) ||
+		    bpf_map_update_elem(xfd, &tk, &tv, BPF_ANY))
+			return -errno;
+		cap->tix[pool][cap->ntix[pool]++] = tk;
+	}
+	return 0;
+}
+
 int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t, char *err,
 			     size_t errlen)
 {
 	int fd = bpf_map__fd(cap->skel->maps.vg_pf);
+	/* the namespaces' predicates go to the pool the last write did not
+	 * use: the live slots name its entries.  The entries of the write
+	 * before it (found only with the gens of predicates no slot is live
+	 * with any longer) go first */
+	uint32_t pool = cap->tpool ^= 1;
+	int xfd = bpf_map__fd(cap->skel->maps.vg_pf_tix);
+	for (uint32_t i = 0; i < cap->ntix[pool]; i++)
+		(void)bpf_map_delete_elem(xfd, &cap->tix[pool][i]);
+	cap->ntix[pool] = 0;
 	for (uint32_t nr = 0; nr < VG_NR_MAX; nr++) {
 		uint8_t pf = 0;
 		if (t && t->on[nr]) {
@@ -690,19 +743,20 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 			pf = cap->pf[nr] == 1 ? 2 : 1;
 			uint32_t key = (pf == 2 ? VG_NR_MAX : 0) + nr;
 			struct vg_pf_sc sc = t->sc[nr];
-			/* never 0, and neither VG_PF_GEN_ANY's bit nor
-			 * VG_PF_GEN_NARROW's: the predicate for any string has
-			 * gen ^ VG_PF_GEN_ANY, the one without namespaced Rules
-			 * gen ^ VG_PF_GEN_NARROW */
-			if (++cap->pf_gen >= VG_PF_GEN_NARROW)
-				cap->pf_gen = 1;
-			sc.gen = cap->pf_gen; /* a new predicate: no cached verdict is its */
-			/* its predicate for any string naming a file, first:
-			 * the kernel reads it only for a live slot */
+			sc.gen = next_gen(cap); /* a new predicate: no cached verdict is its */
+			/* its predicates for any string naming a file, without
+			 * namespaced Rules and of each namespace with some, first:
+			 * the kernel reads them only for a live slot */
 			uint32_t akey = 2 * VG_NR_MAX + key, nkey = 4 * VG_NR_MAX + key;
 			struct vg_pf_sc any = t->any[nr], narrow = t->narrow[nr];
 			any.gen = sc.gen ^ VG_PF_GEN_ANY;
 			narrow.gen = sc.gen ^ VG_PF_GEN_NARROW;
+			int rc = sc.nsplit ? write_tpreds(cap, t, nr, key, sc.gen, pool) : 0;
+			if (rc) {
+				snprintf(err, errlen, "updating the namespaces' prefilter maps: %s",
+					 strerror(-rc));
+				return -1;
+			}
 			if (bpf_map_update_elem(fd, &akey, &any, BPF_ANY) ||
 			    bpf_map_update_elem(fd, &nkey, &narrow, BPF_ANY) ||
 			    bpf_map_update_elem(fd, &key, &sc, BPF_ANY)) {
@@ -720,10 +774,9 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 	return 0;
 }
 
-int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid)
+int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid, uint64_t ns)
 {
-	uint8_t one = 1;
-	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.vg_pf_ncg), &cgid, &one, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(cap->skel->maps.vg_pf_ncg), &cgid, &ns, BPF_ANY))
 		return -errno;
 	return 0;
 }

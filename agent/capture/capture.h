@@ -55,12 +55,14 @@ int vg_capture_set_interest(struct vg_capture *cap, const uint8_t want[VG_NR_MAX
  * event sees half a predicate.  Widening before a rule swap and narrowing
  * after it is the caller's (agent/run/reload.c). */
 struct vg_pf_table;
-/* The cgroups (ids) whose tasks the kernel filters with the predicates
- * without namespaced Rules (struct vg_pf_table's narrow): the caller's
- * to keep to cgroups no namespaced Rule can match (the host's, the pods'
- * of namespaces without one).  A full map (an LRU) forgets the least used:
- * a cgroup not in it gets every rule's predicate.  0, or -errno. */
-int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid);
+/* The cgroups (ids) whose tasks the kernel filters with a predicate
+ * without other namespaces' Rules: ns 0 for the host's (the predicates of
+ * the cluster's rules, struct vg_pf_table's narrow), a namespace's hash
+ * (vg_pf_ns_hash) for its pods' (its own predicates, tp, or narrow where
+ * it has no Rules).  The caller's to keep to what it knows.  A full map
+ * (an LRU) forgets the least used: a cgroup not in it gets every rule's
+ * predicate.  0, or -errno. */
+int vg_capture_pf_narrow_add(struct vg_capture *cap, uint64_t cgid, uint64_t ns);
 int vg_capture_pf_narrow_del(struct vg_capture *cap, uint64_t cgid);
 int vg_capture_pf_narrow_clear(struct vg_capture *cap);
 /* Tell the kernel that the state's start-up scan of /proc is done: from

@@ -34,6 +34,7 @@
  * runs on the fields and comparisons of conditions and outputs; what it
  * cannot bound sends everything.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -960,6 +961,54 @@ static void kernel_sc(struct dnf *acc, const struct vg_sc_desc *d, const struct 
 	vg_pf_sc_masks(f);
 }
 
+/* The kernel's predicate that keeps every event of syscall row (a rule
+ * may match any): track as kernel_sc's. */
+static void keep_all_sc(const struct vg_sysreg *row, bool track, struct vg_pf_sc *f)
+{
+	vg_pf_sc_keep_all(f);
+	if (track && row->apply == VG_SA_CLOSE)
+		f->track = VG_PF_TRACK_CLOSE;
+}
+
+/* The predicates of the namespaces with Rules for syscall nr (rules of
+ * type as): each the cluster's clauses base and its own Rules'.  Rules of
+ * one hash (vg_pf_ns_hash) are one namespace's.  acc, one: scratch. */
+static void tenant_preds(const struct vg_engine *e, int nr, int as, const struct vg_sc_desc *d,
+			 const struct vg_sysreg *row, bool track, const struct dnf *base,
+			 struct vg_pf_table *t, struct dnf *acc, struct dnf *one)
+{
+	size_t nrules = vg_engine_rule_count(e);
+	for (size_t i = 0; i < nrules; i++) {
+		const struct vg_rule *r = vg_engine_rule(e, i);
+		if (!r->enabled || !r->tenant || !r->types[as])
+			continue;
+		uint64_t h = vg_pf_ns_hash(r->tenant);
+		if (vg_pf_tpred_of(t, h, (uint32_t)nr))
+			continue; /* made at the namespace's first rule */
+		if (t->ntp == VG_PF_TPREDS) {
+			t->narrow[nr].tover = 1; /* its pods get the whole predicate */
+			return;
+		}
+		*acc = *base;
+		for (size_t j = i; j < nrules && !acc->top; j++) {
+			const struct vg_rule *q = vg_engine_rule(e, j);
+			if (!q->enabled || !q->tenant || !q->types[as] ||
+			    vg_pf_ns_hash(q->tenant) != h)
+				continue;
+			analyse(q, as, one);
+			dnf_or(acc, one);
+		}
+		struct vg_pf_tpred *tp = &t->tp[t->ntp++];
+		tp->h = h;
+		tp->nr = (uint32_t)nr;
+		snprintf(tp->ns, sizeof(tp->ns), "%s", r->tenant);
+		if (acc->top)
+			keep_all_sc(row, track, &tp->sc);
+		else
+			kernel_sc(acc, d, row, track, &tp->sc);
+	}
+}
+
 void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 {
 	vg_pf_table_all(t);
@@ -971,6 +1020,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	size_t nrules = vg_engine_rule_count(e);
 	struct dnf *acc = vg_xmalloc(sizeof(*acc)), *one = vg_xmalloc(sizeof(*one));
 	struct dnf *anyd = vg_xmalloc(sizeof(*anyd)), *nacc = vg_xmalloc(sizeof(*nacc));
+	struct dnf *base = vg_xmalloc(sizeof(*base));
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		const struct vg_sysreg *row = vg_sysreg(nr);
 		if (!want[nr] || !row || !vg_syscall_desc(nr))
@@ -992,7 +1042,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		set_false(acc);
 		set_false(nacc);
 		bool split = false;
-		for (size_t i = 0; i < nrules && !acc->top; i++) {
+		for (size_t i = 0; i < nrules && !nacc->top; i++) {
 			const struct vg_rule *r = vg_engine_rule(e, i);
 			if (!r->enabled || !r->types[as])
 				continue;
@@ -1003,28 +1053,32 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 			else
 				dnf_or(nacc, one);
 		}
-		if (acc->top)
-			continue;
-		if (d->flags & VG_SC_FDPATH)
-			any_of(acc, d, row, &t->any[nr], anyd);
+		if (nacc->top)
+			continue; /* the cluster's rules may match any: all are sent */
 		struct vg_pf_sc *f = &t->sc[nr];
-		kernel_sc(acc, d, row, track, f);
-		f->dcache = (d->flags & VG_SC_FDPATH) && any_drops(&t->any[nr]);
-		f->nsplit = split && !nacc->top;
-		if (f->nsplit)
+		/* a namespaced Rule that may match any event keeps every one
+		 * of its namespace's pods, not of every task */
+		if (acc->top) {
+			keep_all_sc(row, track, f);
+		} else {
+			if (d->flags & VG_SC_FDPATH)
+				any_of(acc, d, row, &t->any[nr], anyd);
+			kernel_sc(acc, d, row, track, f);
+			f->dcache = (d->flags & VG_SC_FDPATH) && any_drops(&t->any[nr]);
+		}
+		f->nsplit = split;
+		if (f->nsplit) {
+			*base = *nacc;
 			kernel_sc(nacc, d, row, track, &t->narrow[nr]);
-		else
+			tenant_preds(e, nr, as, d, row, track, base, t, acc, one);
+		} else {
 			t->narrow[nr] = *f;
+		}
 		t->on[nr] = 1;
-	}
-	/* the namespaces whose Rules the narrow predicates leave out */
-	for (size_t i = 0; i < nrules; i++) {
-		const struct vg_rule *r = vg_engine_rule(e, i);
-		if (r->enabled && r->tenant)
-			vg_pf_tenants_add(&t->tenants, vg_pf_ns_hash(r->tenant));
 	}
 	free(acc);
 	free(one);
 	free(anyd);
 	free(nacc);
+	free(base);
 }

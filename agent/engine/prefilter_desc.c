@@ -216,9 +216,23 @@ void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out)
 			continue;
 		}
 		put_pred(out, vg_evtype_name(nr), "", f, &names);
-		if (f->nsplit)
-			put_pred(out, "  on the host and in pods of namespaces without Rules", "  ",
-				 &t->narrow[nr], &names);
+		if (f->nsplit) {
+			put_pred(out,
+				 t->narrow[nr].tover
+					 ? "  on the host (pods of namespaces with no predicate of "
+					   "their own: the whole one)"
+					 : "  on the host and in pods of namespaces without Rules "
+					   "for it",
+				 "  ", &t->narrow[nr], &names);
+			for (uint32_t i = 0; i < t->ntp; i++) {
+				if (t->tp[i].nr != (uint32_t)nr)
+					continue;
+				char head[128];
+				snprintf(head, sizeof(head), "  in pods of namespace %s",
+					 t->tp[i].ns);
+				put_pred(out, head, "  ", &t->tp[i].sc, &names);
+			}
+		}
 		const struct vg_sc_desc *d = vg_syscall_desc(nr);
 		if (d && (d->flags & VG_SC_FDPATH) && f->pathcheck)
 			put_pred(out,

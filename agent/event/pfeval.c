@@ -32,47 +32,12 @@ uint64_t vg_pf_ns_hash(const char *ns)
 	return h ? h : 1;
 }
 
-static bool has_hash(const struct vg_pf_tenants *t, uint64_t h)
+const struct vg_pf_sc *vg_pf_tpred_of(const struct vg_pf_table *t, uint64_t h, uint32_t nr)
 {
-	for (uint32_t i = 0; i < t->n && i < VG_PF_TENANTS; i++)
-		if (t->h[i] == h)
-			return true;
-	return false;
-}
-
-bool vg_pf_tenant(const struct vg_pf_tenants *t, const char *ns)
-{
-	return t->over || has_hash(t, vg_pf_ns_hash(ns));
-}
-
-bool vg_pf_tenants_within(const struct vg_pf_tenants *a, const struct vg_pf_tenants *b)
-{
-	if (b->over)
-		return true;
-	if (a->over)
-		return false;
-	for (uint32_t i = 0; i < a->n && i < VG_PF_TENANTS; i++)
-		if (!has_hash(b, a->h[i]))
-			return false;
-	return true;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-void vg_pf_tenants_add(struct vg_pf_tenants *t, uint64_t h)
-{
-	if (has_hash(t, h))
-		return;
-	if (t->n == VG_PF_TENANTS) {
-		t->over = 1;
-		return;
-	}
-	t->h[t->n++] = h;
-	qsort(t->h, t->n, sizeof(t->h[0]), cmp_u64);
+	for (uint32_t i = 0; i < t->ntp && i < VG_PF_TPREDS; i++)
+		if (t->tp[i].h == h && t->tp[i].nr == nr)
+			return &t->tp[i].sc;
+	return NULL;
 }
 
 /* The open flags of record r for predicate f, as the kernel reads them;
@@ -346,8 +311,50 @@ static void sc_widen(struct vg_pf_sc *d, const struct vg_pf_sc *s)
 	vg_pf_sc_masks(d);
 }
 
+/* The predicate the kernel tests on the tasks of namespace h's pods for
+ * syscall nr (t->on[nr]). */
+static const struct vg_pf_sc *tenant_sc(const struct vg_pf_table *t, uint64_t h, uint32_t nr)
+{
+	const struct vg_pf_sc *f = vg_pf_tpred_of(t, h, nr);
+	return f ? f : t->narrow[nr].tover ? &t->sc[nr] : &t->narrow[nr];
+}
+
+/* tp[*n] := namespace (h, name)'s predicate for nr in the union of t and
+ * a, unless it is there; *over: no room. */
+static void tenant_widen(struct vg_pf_tpred *tp, uint32_t *n, bool *over,
+			 const struct vg_pf_table *t, const struct vg_pf_table *a, uint64_t h,
+			 const char *name, uint32_t nr)
+{
+	for (uint32_t i = 0; i < *n; i++)
+		if (tp[i].h == h && tp[i].nr == nr)
+			return;
+	if (*n == VG_PF_TPREDS) {
+		*over = true;
+		return;
+	}
+	struct vg_pf_tpred *w = &tp[(*n)++];
+	w->h = h;
+	w->nr = nr;
+	memcpy(w->ns, name, sizeof(w->ns));
+	w->sc = *tenant_sc(t, h, nr);
+	sc_widen(&w->sc, tenant_sc(a, h, nr));
+}
+
 void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 {
+	/* the namespaces' predicates first, from both tables as they were */
+	struct vg_pf_tpred *tp = malloc(VG_PF_TPREDS * sizeof(*tp));
+	uint32_t ntp = 0;
+	bool over[VG_NR_MAX] = {0};
+	for (int pass = 0; pass < 2 && tp; pass++) {
+		const struct vg_pf_table *x = pass ? a : t;
+		for (uint32_t i = 0; i < x->ntp && i < VG_PF_TPREDS; i++) {
+			uint32_t nr = x->tp[i].nr;
+			if (nr < VG_NR_MAX && t->on[nr] && a->on[nr])
+				tenant_widen(tp, &ntp, &over[nr], t, a, x->tp[i].h, x->tp[i].ns,
+					     nr);
+		}
+	}
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		if (!t->on[nr])
 			continue;
@@ -357,16 +364,18 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 			continue;
 		}
 		uint8_t split = t->sc[nr].nsplit | a->sc[nr].nsplit;
+		uint8_t tover = t->narrow[nr].tover | a->narrow[nr].tover | over[nr] | !tp;
 		sc_widen(&t->sc[nr], &a->sc[nr]);
 		sc_widen(&t->any[nr], &a->any[nr]);
 		sc_widen(&t->narrow[nr], &a->narrow[nr]);
 		t->sc[nr].dcache &= a->sc[nr].dcache;
 		t->sc[nr].nsplit = split;
+		t->narrow[nr].tover = split && tover;
 	}
-	/* the namespaces that have Rules in either */
-	for (uint32_t i = 0; i < a->tenants.n; i++)
-		vg_pf_tenants_add(&t->tenants, a->tenants.h[i]);
-	t->tenants.over |= a->tenants.over;
+	t->ntp = ntp;
+	if (tp)
+		memcpy(t->tp, tp, ntp * sizeof(*tp));
+	free(tp);
 }
 
 void vg_pf_table_count(const struct vg_pf_table *t, int *filtered, int *dropped)

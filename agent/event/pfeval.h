@@ -15,12 +15,15 @@
 #include "prefilter.h"
 #include "vigil.h"
 
-/* The namespaces that have Rules: vg_pf_ns_hash of their names. */
-#define VG_PF_TENANTS 64
-struct vg_pf_tenants {
-	uint64_t h[VG_PF_TENANTS]; /* ascending, zero after n */
-	uint32_t n;
-	uint8_t over; /* more than VG_PF_TENANTS: every pod's namespace counts */
+/* A namespace's predicate for one syscall: the cluster's rules and the
+ * Rules of the namespaces of hash h (one, but for a collision).  The
+ * kernel tests it instead of the whole one on the tasks of the cgroups the
+ * agent found to be that namespace's pods. */
+struct vg_pf_tpred {
+	uint64_t h;  /* vg_pf_ns_hash of the namespace's name */
+	uint32_t nr; /* the syscall */
+	char ns[64]; /* the namespace (the first of that hash), for descriptions */
+	struct vg_pf_sc sc;
 };
 
 struct vg_pf_table {
@@ -37,20 +40,21 @@ struct vg_pf_table {
 	/* With on[nr]: the predicate of the rules that are not a namespaced
 	 * Rule's (sc[nr] itself when sc[nr].nsplit is 0).  The kernel tests
 	 * it instead of sc[nr] on the tasks of cgroups the agent found to be
-	 * the host's or a pod's of a namespace with no such Rule. */
+	 * the host's or a pod's of a namespace with no Rule for nr. */
 	struct vg_pf_sc narrow[VG_NR_MAX];
-	struct vg_pf_tenants tenants; /* whose Rules narrow leaves out */
+	/* With sc[nr].nsplit: each namespace with Rules for nr has its own
+	 * predicate, tp[i].nr == nr (narrow[nr].tover when one did not fit) */
+	uint32_t ntp;
+	struct vg_pf_tpred tp[VG_PF_TPREDS];
 };
 
-/* A namespace name's hash in struct vg_pf_table's tenants (FNV-1a; 0 is
- * never one).  A collision only takes a namespace for one with Rules. */
+/* A namespace name's hash (FNV-1a; 0 is never one: the kernel's list of
+ * cgroups takes 0 for the host's).  A collision only takes a namespace's
+ * Rules for another's too (their predicate is one, made of both). */
 uint64_t vg_pf_ns_hash(const char *ns);
-/* Whether namespace ns is one of t. */
-bool vg_pf_tenant(const struct vg_pf_tenants *t, const char *ns);
-/* Add a namespace's hash to t (kept sorted, no copies). */
-void vg_pf_tenants_add(struct vg_pf_tenants *t, uint64_t h);
-/* Whether every namespace of a is one of b. */
-bool vg_pf_tenants_within(const struct vg_pf_tenants *a, const struct vg_pf_tenants *b);
+/* Namespace h's predicate for syscall nr in t; NULL: it has no Rules
+ * for nr (narrow[nr] is its predicate, or sc[nr] with narrow[nr].tover). */
+const struct vg_pf_sc *vg_pf_tpred_of(const struct vg_pf_table *t, uint64_t h, uint32_t nr);
 
 /* Every syscall sent (the prefilter off). */
 void vg_pf_table_all(struct vg_pf_table *t);

@@ -100,10 +100,6 @@ static int set_prefilter(void *ctx, const struct vg_pf_table *t, char *err, size
 	struct vg_agent *a = ctx;
 	if (!a->map_cap)
 		return 0;
-	/* before the kernel's predicates: a new namespace with Rules leaves
-	 * the list of cgroups without any first */
-	if (a->pfn)
-		vg_pfn_tenants(a->pfn, t);
 	int rc = vg_capture_set_prefilter(a->map_cap, t, err, errlen);
 	if (rc) {
 		vg_log(VG_LOG_ERROR, "capture.prefilter: %s", err);

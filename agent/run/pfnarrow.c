@@ -2,8 +2,6 @@
 #include "pfnarrow.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +30,7 @@ struct owner {
 
 struct vg_pfn {
 	struct vg_capture *cap;
-	pthread_mutex_t mu; /* tenants, and the kernel's list */
-	struct vg_pf_tenants tenants;
-	_Atomic uint64_t gen; /* clears of the kernel's list */
+	uint64_t gen; /* clears of the kernel's list */
 	/* capture thread */
 	uint64_t seen_gen, reset_ts;
 	uint64_t *done;
@@ -47,7 +43,6 @@ struct vg_pfn *vg_pfn_new(struct vg_capture *cap)
 {
 	struct vg_pfn *n = vg_xcalloc(1, sizeof(*n));
 	n->cap = cap;
-	pthread_mutex_init(&n->mu, NULL);
 	n->done = vg_xcalloc(DONE_SLOTS, sizeof(*n->done));
 	n->own = vg_xcalloc(OWN_SLOTS, sizeof(*n->own));
 	return n;
@@ -57,34 +52,20 @@ void vg_pfn_free(struct vg_pfn *n)
 {
 	if (!n)
 		return;
-	pthread_mutex_destroy(&n->mu);
 	free(n->done);
 	free(n->own);
 	free(n);
 }
 
-/* Empties the kernel's list (n->mu held); the capture thread's memory
- * of decided cgroups goes at its next look. */
+/* Empties the kernel's list; the memory of decided cgroups goes at its
+ * next look. */
 static void clear_list(struct vg_pfn *n)
 {
 	int rc = vg_capture_pf_narrow_clear(n->cap);
 	if (rc)
-		vg_log(VG_LOG_ERROR, "capture.prefilter: clearing the cgroups without Rules: %s",
+		vg_log(VG_LOG_ERROR, "capture.prefilter: clearing the placed cgroups: %s",
 		       strerror(-rc));
-	atomic_fetch_add(&n->gen, 1);
-}
-
-void vg_pfn_tenants(struct vg_pfn *n, const struct vg_pf_table *t)
-{
-	pthread_mutex_lock(&n->mu);
-	if (!vg_pf_tenants_within(&t->tenants, &n->tenants)) {
-		/* a namespace's Rules are about to run: none of its cgroups may
-		 * stay on the list.  Every cgroup goes (a name is all the table
-		 * has); the capture thread lists them again at their records */
-		clear_list(n);
-	}
-	n->tenants = t->tenants;
-	pthread_mutex_unlock(&n->mu);
+	n->gen++;
 }
 
 static size_t slot_of(uint64_t cg)
@@ -96,7 +77,7 @@ bool vg_pfn_decided(struct vg_pfn *n, uint64_t cg, uint64_t ts)
 {
 	if (!cg)
 		return true;
-	uint64_t g = atomic_load(&n->gen);
+	uint64_t g = n->gen;
 	if (g != n->seen_gen || ts >= n->reset_ts || n->ndone >= DONE_SLOTS / 2) {
 		memset(n->done, 0, DONE_SLOTS * sizeof(*n->done));
 		n->ndone = 0;
@@ -134,9 +115,7 @@ static void owners_flush(struct vg_pfn *n)
 	free(n->own);
 	n->own = keep;
 	n->nown = k;
-	pthread_mutex_lock(&n->mu);
 	clear_list(n);
-	pthread_mutex_unlock(&n->mu);
 }
 
 /* cg's owner slot (capture thread); add: made if missing.  NULL: none. */
@@ -166,9 +145,7 @@ void vg_pfn_exec(struct vg_pfn *n, uint64_t cg, const char *cid)
 	if (!strcmp(o->cid, cid))
 		return;
 	o->mixed = true;
-	pthread_mutex_lock(&n->mu);
 	int rc = vg_capture_pf_narrow_del(n->cap, cg);
-	pthread_mutex_unlock(&n->mu);
 	if (rc && rc != -ENOENT)
 		vg_log(VG_LOG_ERROR, "capture.prefilter: unlisting cgroup %llu: %s",
 		       (unsigned long long)cg, strerror(-rc));
@@ -181,13 +158,10 @@ void vg_pfn_note(struct vg_pfn *n, uint64_t cg, bool host, const char *ns)
 	const struct owner *o = owner_of(n, cg, false);
 	if (!o || o->mixed)
 		return; /* no exec seen in it, or one naming another container */
-	pthread_mutex_lock(&n->mu);
-	if (host || !vg_pf_tenant(&n->tenants, ns))
-		(void)vg_capture_pf_narrow_add(n->cap, cg); /* full: the LRU makes room */
-	uint64_t g = atomic_load(&n->gen);
-	pthread_mutex_unlock(&n->mu);
-	if (g != n->seen_gen)
-		return; /* cleared since the last look: decided again */
+	/* a pod's namespace never changes: whether it has Rules is the
+	 * kernel's predicates' to say, written with them (full: the LRU
+	 * makes room) */
+	(void)vg_capture_pf_narrow_add(n->cap, cg, host ? 0 : vg_pf_ns_hash(ns));
 	size_t i = slot_of(cg);
 	while (n->done[i] && n->done[i] != cg)
 		i = (i + 1) & (DONE_SLOTS - 1);

@@ -1,20 +1,18 @@
-/* pfnarrow.h - which cgroups the kernel may filter with the prefilter's
- * predicates without namespaced Rules (struct vg_pf_table's narrow).
+/* pfnarrow.h - which cgroups the kernel may filter with predicates
+ * without other namespaces' Rules (struct vg_pf_table's narrow and tp).
  *
  * A namespaced Rule only runs on events of pods of its namespace
- * (engine.h, tenancy), yet its clauses widen the kernel's predicate for
- * every task.  The kernel tests the predicate without them on the tasks of
- * the cgroups listed here (bpf/vigil.bpf.c, vg_pf_ncg): the host's, and
- * the pods' of namespaces that have no Rule.  A cgroup is listed only once
- * its records say which it is; a pod's whose metadata is not known yet is
- * not (it gets every rule's predicate).
+ * (engine.h, tenancy), yet its clauses widen the kernel's whole predicate
+ * for every task.  The kernel tests a narrower one on the tasks of the
+ * cgroups placed here (bpf/vigil.bpf.c, vg_pf_ncg): the host's get the
+ * cluster's rules' predicate, a pod's its namespace's (the cluster's rules
+ * and its Rules; the cluster's where it has none).  A cgroup is placed only
+ * once its records say which it is; a pod's whose metadata is not known
+ * yet is not (it gets every rule's predicate).  What a namespace's Rules
+ * are is the kernel's predicates' to say, written with them, so no Rule
+ * set change touches the list.
  *
- * Two threads: the reload worker hands over the namespaces with Rules of
- * each table it writes (vg_pfn_tenants; widened before a swap, so a new
- * namespace is in it before its Rules are armed: the kernel's list is
- * cleared then), the capture thread notes each record's cgroup
- * (vg_pfn_note).  One lock orders a note's check and write against a
- * clear. */
+ * One thread, the capture thread's (vg_pfn_note, vg_pfn_exec). */
 #ifndef VIGIL_PFNARROW_H
 #define VIGIL_PFNARROW_H
 
@@ -22,15 +20,10 @@
 #include <stdint.h>
 
 struct vg_capture;
-struct vg_pf_table;
 struct vg_pfn;
 
 struct vg_pfn *vg_pfn_new(struct vg_capture *cap);
 void vg_pfn_free(struct vg_pfn *n);
-
-/* The namespaces with Rules are now t's (reload worker, or the caller
- * before the worker starts). */
-void vg_pfn_tenants(struct vg_pfn *n, const struct vg_pf_table *t);
 
 /* Capture thread.  Whether cgroup cg needs no note (decided since the
  * kernel's list was last cleared); ts: the record's time (boot ns). */

@@ -1062,8 +1062,9 @@ static bool pf_keeps(const struct vg_pf_sc *f, const char *path, long ret, unsig
 }
 
 /* A namespaced Rule's clauses are in the predicate for every task, not in
- * the one for the host and the pods of other namespaces (narrow); the
- * table names its namespace; a widening keeps both. */
+ * the one for the host and the pods of other namespaces (narrow), and in
+ * its own namespace's predicate, not in another's; a widening keeps each
+ * namespace's and the narrow one's. */
 static void test_namespaced_rules_narrow(void **unused)
 {
 	(void)unused;
@@ -1073,47 +1074,156 @@ static void test_namespaced_rules_narrow(void **unused)
 	static const char team[] =
 		"- rule: t\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
 		"/tmp/team\n  output: o\n  priority: WARNING\n";
+	static const char other[] =
+		"- rule: o\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
+		"/srv/other\n  output: o\n  priority: WARNING\n"
+		"- rule: any\n  desc: d\n  condition: evt.type = unlinkat\n  output: o\n"
+		"  priority: WARNING\n";
 	struct vg_diag d;
 	memset(&d, 0, sizeof(d));
-	struct vg_ruleset *rc = vg_ruleset_new(), *rt = vg_ruleset_new();
+	struct vg_ruleset *rc = vg_ruleset_new(), *rt = vg_ruleset_new(), *ro = vg_ruleset_new();
 	vg_ruleset_add_text(rc, "c.yaml", cluster, strlen(cluster), &d);
 	vg_ruleset_add_text(rt, "t.yaml", team, strlen(team), &d);
-	struct vg_engine_src src[2] = {{.rs = rc},
-				       {.rs = rt, .confined = true, .tenant = "team-a"}};
+	vg_ruleset_add_text(ro, "o.yaml", other, strlen(other), &d);
+	struct vg_engine_src src[3] = {{.rs = rc},
+				       {.rs = rt, .confined = true, .tenant = "team-a"},
+				       {.rs = ro, .confined = true, .tenant = "team-b"}};
 	struct vg_engine *e = vg_engine_build_multi(src, 2, NULL, &d);
+	struct vg_engine *e2 = vg_engine_build_multi(src, 3, NULL, &d);
 	assert_non_null(e);
+	assert_non_null(e2);
 	assert_int_equal(d.errors, 0);
 	struct vg_pf_table *t = calloc(1, sizeof(*t)), *c = calloc(1, sizeof(*t));
+	struct vg_pf_table *t2 = calloc(1, sizeof(*t));
 	vg_engine_prefilter(e, t);
 	int nr = VG_NR_openat;
+	uint64_t ha = vg_pf_ns_hash("team-a"), hb = vg_pf_ns_hash("team-b");
 	assert_true(t->on[nr] && t->sc[nr].nsplit);
 	assert_true(pf_keeps(&t->sc[nr], "/tmp/team/x", 3, 0));
 	assert_false(pf_keeps(&t->narrow[nr], "/tmp/team/x", 3, 0));
 	assert_true(pf_keeps(&t->narrow[nr], "/etc/shadow", 3, 0));
 	assert_true(pf_keeps(&t->sc[nr], "/etc/shadow", 3, 0));
 	assert_false(pf_keeps(&t->narrow[nr], "/tmp/x", 3, 0));
-	assert_true(vg_pf_tenant(&t->tenants, "team-a"));
-	assert_false(vg_pf_tenant(&t->tenants, "team-b"));
+	const struct vg_pf_sc *fa = vg_pf_tpred_of(t, ha, (uint32_t)nr);
+	assert_non_null(fa);
+	assert_true(pf_keeps(fa, "/tmp/team/x", 3, 0));
+	assert_true(pf_keeps(fa, "/etc/shadow", 3, 0));
+	assert_false(pf_keeps(fa, "/tmp/x", 3, 0));
+	assert_null(vg_pf_tpred_of(t, hb, (uint32_t)nr));
+	for (uint32_t i = 0; i < t->ntp; i++) /* openat, and what is reported as openat */
+		assert_string_equal(t->tp[i].ns, "team-a");
+	assert_false(t->narrow[nr].tover);
+	/* two namespaces with Rules: each predicate has its own namespace's
+	 * clauses and the cluster's, not the other's.  team-b's rule that may
+	 * match any unlinkat keeps every one of its pods only */
+	vg_engine_prefilter(e2, t2);
+	fa = vg_pf_tpred_of(t2, ha, (uint32_t)nr);
+	const struct vg_pf_sc *fb = vg_pf_tpred_of(t2, hb, (uint32_t)nr);
+	assert_non_null(fa);
+	assert_non_null(fb);
+	assert_true(pf_keeps(&t2->sc[nr], "/srv/other/y", 3, 0));
+	assert_true(pf_keeps(&t2->sc[nr], "/tmp/team/x", 3, 0));
+	assert_false(pf_keeps(fa, "/srv/other/y", 3, 0));
+	assert_true(pf_keeps(fa, "/tmp/team/x", 3, 0));
+	assert_false(pf_keeps(fb, "/tmp/team/x", 3, 0));
+	assert_true(pf_keeps(fb, "/srv/other/y", 3, 0));
+	assert_true(pf_keeps(fb, "/etc/shadow", 3, 0));
+	assert_false(pf_keeps(&t2->narrow[nr], "/srv/other/y", 3, 0));
+	int cn = VG_NR_unlinkat;
+	assert_true(t2->on[cn] && t2->sc[cn].nsplit);
+	assert_true(pf_keeps(&t2->sc[cn], "/x", 0, 0));
+	assert_false(pf_keeps(&t2->narrow[cn], "/x", 0, 0));
+	assert_false(pf_keeps(&t2->narrow[cn], "/x", -2, 0));
+	assert_non_null(vg_pf_tpred_of(t2, hb, (uint32_t)cn));
+	assert_true(pf_keeps(vg_pf_tpred_of(t2, hb, (uint32_t)cn), "/x", -2, 0));
+	assert_null(vg_pf_tpred_of(t2, ha, (uint32_t)cn));
 	/* the cluster's rules alone: no narrow predicate of its own, no
-	 * namespace */
+	 * namespace's */
 	struct vg_engine *ec = vg_engine_build(rc, &d);
 	vg_engine_prefilter(ec, c);
 	assert_false(c->sc[nr].nsplit);
 	assert_memory_equal(&c->narrow[nr], &c->sc[nr], sizeof(c->sc[nr]));
-	assert_int_equal(c->tenants.n, 0);
-	/* a reload from the cluster's rules to both: the widened table has
-	 * the namespace and a narrow predicate without its clauses */
+	assert_int_equal(c->ntp, 0);
+	/* a reload from the cluster's rules to team-a's too: the widened
+	 * table has team-a's predicate and a narrow one without its clauses */
 	vg_pf_table_widen(c, t);
 	assert_true(c->sc[nr].nsplit);
-	assert_true(vg_pf_tenant(&c->tenants, "team-a"));
+	assert_non_null(vg_pf_tpred_of(c, ha, (uint32_t)nr));
+	assert_true(pf_keeps(vg_pf_tpred_of(c, ha, (uint32_t)nr), "/tmp/team/x", 3, 0));
 	assert_true(pf_keeps(&c->sc[nr], "/tmp/team/x", 3, 0));
 	assert_false(pf_keeps(&c->narrow[nr], "/tmp/team/x", 3, 0));
+	/* then to team-b's too: team-a's keeps its own (from both tables),
+	 * team-b's the cluster's and its own, not team-a's (it has none in
+	 * either); the narrow one neither */
+	vg_pf_table_widen(c, t2);
+	fa = vg_pf_tpred_of(c, ha, (uint32_t)nr);
+	fb = vg_pf_tpred_of(c, hb, (uint32_t)nr);
+	assert_non_null(fa);
+	assert_non_null(fb);
+	assert_true(pf_keeps(fa, "/tmp/team/x", 3, 0));
+	assert_false(pf_keeps(fa, "/srv/other/y", 3, 0));
+	assert_true(pf_keeps(fb, "/srv/other/y", 3, 0));
+	assert_false(pf_keeps(fb, "/tmp/team/x", 3, 0));
+	assert_true(pf_keeps(fb, "/etc/shadow", 3, 0));
+	assert_false(pf_keeps(&c->narrow[nr], "/srv/other/y", 3, 0));
+	assert_false(pf_keeps(&c->narrow[nr], "/tmp/team/x", 3, 0));
+	assert_false(c->narrow[nr].tover);
 	free(t);
+	free(t2);
 	free(c);
 	vg_engine_free(e);
+	vg_engine_free(e2);
 	vg_engine_free(ec);
 	vg_ruleset_free(rc);
 	vg_ruleset_free(rt);
+	vg_ruleset_free(ro);
+	vg_diag_free(&d);
+}
+
+/* More namespaces with Rules than a table has predicates for: the ones
+ * left out are marked (narrow's tover), so that their pods get the whole
+ * predicate, and the host keeps the narrow one. */
+static void test_namespaced_rules_overflow(void **unused)
+{
+	(void)unused;
+	static const char cluster[] =
+		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
+		"/etc/shadow\n  output: o\n  priority: WARNING\n";
+	enum { NS = VG_PF_TPREDS + 2 };
+	struct vg_diag d;
+	memset(&d, 0, sizeof(d));
+	struct vg_engine_src *src = calloc(NS + 1, sizeof(*src));
+	char(*names)[32] = calloc(NS, sizeof(*names));
+	src[0].rs = vg_ruleset_new();
+	vg_ruleset_add_text(src[0].rs, "c.yaml", cluster, strlen(cluster), &d);
+	for (int i = 0; i < NS; i++) {
+		char text[256];
+		snprintf(names[i], sizeof(names[i]), "ns-%d", i);
+		snprintf(text, sizeof(text),
+			 "- rule: t\n  desc: d\n  condition: evt.type = openat and fd.name "
+			 "startswith /tmp/t%d/\n  output: o\n  priority: WARNING\n",
+			 i);
+		src[i + 1].rs = vg_ruleset_new();
+		src[i + 1].confined = true;
+		src[i + 1].tenant = names[i];
+		vg_ruleset_add_text(src[i + 1].rs, "t.yaml", text, strlen(text), &d);
+	}
+	struct vg_engine *e = vg_engine_build_multi(src, NS + 1, NULL, &d);
+	assert_non_null(e);
+	assert_int_equal(d.errors, 0);
+	struct vg_pf_table *t = calloc(1, sizeof(*t));
+	vg_engine_prefilter(e, t);
+	int nr = VG_NR_openat;
+	assert_int_equal(t->ntp, VG_PF_TPREDS);
+	assert_true(t->narrow[nr].tover || t->narrow[VG_NR_open_by_handle_at].tover);
+	assert_false(pf_keeps(&t->narrow[nr], "/tmp/t0/x", 3, 0));
+	assert_true(pf_keeps(&t->sc[nr], "/tmp/t0/x", 3, 0));
+	free(t);
+	vg_engine_free(e);
+	for (int i = 0; i <= NS; i++)
+		vg_ruleset_free(src[i].rs);
+	free(src);
+	free(names);
 	vg_diag_free(&d);
 }
 
@@ -1471,6 +1581,7 @@ int main(void)
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_substring),
 		cmocka_unit_test(test_namespaced_rules_narrow),
+		cmocka_unit_test(test_namespaced_rules_overflow),
 		cmocka_unit_test(test_verdict_cache),
 		cmocka_unit_test(test_as_openat),
 		cmocka_unit_test(test_abstractions),
