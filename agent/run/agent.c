@@ -40,7 +40,7 @@ static int on_event(struct vg_agent *a, struct vg_event *ev)
 	return 0;
 }
 
-/* The kernel's list of cgroups without namespaced Rules (pfnarrow.h),
+/* The kernel's placement of cgroups by namespace (pfnarrow.h),
  * from an applied record: its cgroup's container is the one the cgroup
  * path of an exec in it names (not the process's, which one that joined
  * the cgroup without an exec, runc's init, still has from before). */

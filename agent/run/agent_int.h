@@ -49,7 +49,7 @@ struct vg_agent {
 	size_t npaths;
 	const char *origin;
 	struct vg_capture *map_cap; /* where set_interest writes, once open */
-	struct vg_pfn *pfn;	    /* cgroups without namespaced Rules (prefilter on) */
+	struct vg_pfn *pfn;	    /* cgroups placed by namespace (prefilter on) */
 	_Atomic uint64_t builds;
 	vg_agent_build_fn build_hook;
 	void *build_ctx;

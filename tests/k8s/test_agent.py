@@ -1083,28 +1083,56 @@ def opens_rule(ns, rule, mark):
 
 
 def test_namespaced_rule_widens_the_kernel_filter_only_for_its_namespace():
-    """The kernel's prefilter with a namespaced Rule about opens: its clauses
-    are tested for the tasks of its namespace's pods only.  3000 opens of
-    the marked path by the host and by a pod of another namespace are
-    dropped in the kernel (each was sent before: the Rule widened the
-    predicate for every task); the Rule's own pod alerts on each of its
-    opens.  Then the other namespace gets a Rule while its pod runs: the
-    agent took that pod's cgroup for one without Rules, and must drop it
-    from the kernel's list before the new Rule runs, or the pod's opens
-    after it go unseen."""
+    """The kernel's prefilter with namespaced Rules about opens: each Rule's
+    clauses are tested for the tasks of its own namespace's pods only.
+    3000 opens of A's marked path by the host and by a pod of another
+    namespace are dropped in the kernel (each was sent before: the Rule
+    widened the predicate for every task); A's pod alerts on each of its
+    opens.  Then the other namespace, B, gets a Rule of its own (another
+    path) while its pod runs: its opens after the Rule alert.  With both
+    namespaces' Rules loaded, A's pod's opens of B's path, B's pod's of A's
+    and the host's of B's are dropped in the kernel too (each was sent
+    when a namespace with Rules got every namespace's clauses), and each
+    Rule still alerts on its own pod's opens, not on the other's."""
     node = f"node-{RUN}-n"
     apply_crds()
     ns_a, ns_b = fresh_ns("vna"), fresh_ns("vnb")
     ca, cb = Container(), Container()
     mark = "vgt-" + secrets.token_hex(3)
-    host_path = os.path.join("/tmp", mark)
+    mark_b = "vgu-" + secrets.token_hex(3)
+    host_paths = [os.path.join("/tmp", m) for m in (mark, mark_b)]
     agent = None
+
+    def loop(m, n):
+        return (f"sleep 1; i=0; while [ $i -lt {n} ]; do read x < /tmp/{m}; "
+                f"i=$((i+1)); done")
+
+    def pod_opens(c, m, who):
+        s0, f0 = open_counts(agent)
+        c.run(["sh", "-c", loop(m, 3000)])
+        time.sleep(1.0)
+        s1, f1 = open_counts(agent)
+        check(f1 - f0 >= 2900 and s1 - s0 < 1000,
+              f"{who}'s 3000 opens of /tmp/{m}: {f1 - f0:.0f} filtered, {s1 - s0:.0f} sent")
+
+    def host_opens(m):
+        s0, f0 = open_counts(agent)
+        for _ in range(3000):
+            with open(os.path.join("/tmp", m)) as f:
+                f.read()
+        time.sleep(1.0)
+        s1, f1 = open_counts(agent)
+        check(f1 - f0 >= 3000 and s1 - s0 < 1000,
+              f"the host's 3000 opens of /tmp/{m}: {f1 - f0:.0f} filtered, {s1 - s0:.0f} sent")
+
     try:
         for c in (ca, cb):
-            with open(os.path.join(c.dir, "rootfs", "tmp", mark), "w") as f:
+            for m in (mark, mark_b):
+                with open(os.path.join(c.dir, "rootfs", "tmp", m), "w") as f:
+                    f.write("x")
+        for hp in host_paths:
+            with open(hp, "w") as f:
                 f.write("x")
-        with open(host_path, "w") as f:
-            f.write("x")
         make_pod(ns_a, "pa", node, {"app": "x"})
         make_pod(ns_b, "pb", node, {"app": "x"})
         set_container(ns_a, "pa", ca.id)
@@ -1115,47 +1143,50 @@ def test_namespaced_rule_widens_the_kernel_filter_only_for_its_namespace():
         ok = wait_for(lambda: accepted("vr", "opens", ns_a), "status of the Rule of A")
         check(ok["status"] == "True", f"Rule of A: {ok}")
         time.sleep(1.0)
-        s0, f0 = open_counts(agent)
-        for _ in range(3000):
-            with open(host_path) as f:
-                f.read()
-        time.sleep(1.0)
-        s1, f1 = open_counts(agent)
-        check(f1 - f0 >= 3000 and s1 - s0 < 1000,
-              f"the host's 3000 opens: {f1 - f0:.0f} filtered, {s1 - s0:.0f} sent")
-        loop = (f"sleep 1; i=0; while [ $i -lt 3000 ]; do read x < /tmp/{mark}; "
-                f"i=$((i+1)); done")
-        cb.run(["sh", "-c", loop])
-        time.sleep(1.0)
-        s2, f2 = open_counts(agent)
-        check(f2 - f1 >= 2900 and s2 - s1 < 1000,
-              f"the pod of {ns_b}'s 3000 opens: {f2 - f1:.0f} filtered, {s2 - s1:.0f} sent")
-        ca.run(["sh", "-c", loop.replace("3000", "20")])
+        host_opens(mark)
+        pod_opens(cb, mark, f"the pod of {ns_b}")
+        ca.run(["sh", "-c", loop(mark, 20)])
         got = wait_for(lambda: len(alerts(agent, "Team A open")) >= 20 and
                        alerts(agent, "Team A open"), "the Rule of A's 20 alerts")
         check(len(got) == 20 and all(a["k8s"]["namespace"] == ns_a for a in got),
               f"Team A open: {len(got)} alerts")
-        # B's pod runs, is listed as one without Rules, then B gets a Rule
-        slow = (f"sleep 2; i=0; while [ $i -lt 60 ]; do read x < /tmp/{mark}; "
+        # B's pod runs, is placed while B has no Rule, then B gets one
+        slow = (f"sleep 2; i=0; while [ $i -lt 60 ]; do read x < /tmp/{mark_b}; "
                 f"i=$((i+1)); sleep 0.25; done")
         th = threading.Thread(target=cb.run, args=(["sh", "-c", slow],), kwargs={"timeout": 60})
         th.start()
         time.sleep(4.0)
-        apply(opens_rule(ns_b, "Team B open", mark))
+        apply(opens_rule(ns_b, "Team B open", mark_b))
         ok = wait_for(lambda: accepted("vr", "opens", ns_b), "status of the Rule of B")
         check(ok["status"] == "True", f"Rule of B: {ok}")
         th.join(60)
         b = alerts(agent, "Team B open")
         check(len(b) >= 5 and all(a["k8s"]["namespace"] == ns_b for a in b),
               f"opens of {ns_b}'s running pod after its Rule: {len(b)} alerts")
+        # both namespaces have Rules: neither's widens the other's pods
+        pod_opens(ca, mark_b, f"the pod of {ns_a}")
+        pod_opens(cb, mark, f"the pod of {ns_b}")
+        host_opens(mark_b)
+        nb = len(alerts(agent, "Team B open"))
+        ca.run(["sh", "-c", loop(mark, 20)])
+        cb.run(["sh", "-c", loop(mark_b, 20)])
+        wait_for(lambda: len(alerts(agent, "Team A open")) >= 40 and
+                 len(alerts(agent, "Team B open")) >= nb + 20, "each Rule's 20 more alerts")
+        time.sleep(1.0)
+        a_all, b_all = alerts(agent, "Team A open"), alerts(agent, "Team B open")
+        check(len(a_all) == 40 and all(a["k8s"]["namespace"] == ns_a for a in a_all),
+              f"Team A open: {len(a_all)} alerts")
+        check(len(b_all) == nb + 20 and all(a["k8s"]["namespace"] == ns_b for a in b_all),
+              f"Team B open: {len(b_all)} alerts, {nb} before")
         check(agent.stop() == 0, "exit code")
     finally:
         if agent:
             agent.close()
         ca.close()
         cb.close()
-        if os.path.exists(host_path):
-            os.unlink(host_path)
+        for hp in host_paths:
+            if os.path.exists(hp):
+                os.unlink(hp)
 
 
 TESTS = [test_alert_carries_pod_metadata_and_becomes_event,
