@@ -1663,10 +1663,8 @@ static __always_inline int pf_pass(struct pt_regs *regs, const struct vg_sc_desc
 		 * takes it (read before, it loses a bound further on) */
 		k = f->n ? pf_keep(regs, f, key, ret, pf_flags(regs, f)) : VG_PF_DROP;
 	}
-	/* not in the 5.10 program: its verifier loses a bound further on
-	 * (there, every task gets the predicate of every rule) */
 	__u32 tgid = *pt >> 32;
-	if (modern && k == VG_PF_KEEP && f->nsplit)
+	if (k == VG_PF_KEEP && f->nsplit)
 		k = vg_pf_narrow(key, ret, cast ? fl : pf_flags(regs, f),
 				 f->parg >= 0 && f->parg < 6 ? regs_arg(regs, f->parg) : 0, f->gen);
 	if (k == VG_PF_KEEP)

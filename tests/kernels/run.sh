@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The kernel matrix: boots Debian's packaged cloud kernels under
 # qemu-system-x86_64 -accel tcg (KVM is not usable here) from an initramfs
-# holding busybox, vigil, its libraries, kmx_container and the rules, and
-# asserts what each guest's /init (tests/kernels/init) reports on the
-# serial console: the BPF programs load, `vigil capture` sees exec, open and
-# connect with paths and the container id, `vigil run` raises the expected
-# alerts with the default rules and with the official falco_rules.yaml.
+# holding busybox, vigil, its libraries, kmx_container, pfnsdrv and the
+# rules, and asserts what each guest's /init (tests/kernels/init) reports
+# on the serial console: the BPF programs load, `vigil capture` sees exec,
+# open and connect with paths and the container id, `vigil run` raises the
+# expected alerts with the default rules and with the official
+# falco_rules.yaml, the prefilter's predicates per namespace hold
+# (tests/live/pfnsdrv.c).
 # Where the kernel runs the bpf LSM (6.1, 6.12: LSM_SUITES) the same for
 # opens and connects made through io_uring and open_by_handle_at, which no
 # syscall reports (bpf/lsm.bpf.h; this CI host's kernel refuses BPF-LSM
@@ -39,8 +41,8 @@ die() { echo "kmatrix: $*" >&2; exit 1; }
 for t in qemu-system-x86_64 cpio gzip; do command -v $t >/dev/null || die "$t missing (scripts/deps.sh)"; done
 [ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
   die "/bin/busybox is not busybox-static"
-for b in vigil kmx_container kmx_uring_ops bench_capture; do
-  [ -x "$BUILD/$b" ] || die "build $BUILD first (vigil, kmx_container, kmx_uring_ops, bench_capture)"
+for b in vigil kmx_container kmx_uring_ops bench_capture pfnsdrv; do
+  [ -x "$BUILD/$b" ] || die "build $BUILD first (vigil, kmx_container, kmx_uring_ops, bench_capture, pfnsdrv)"
 done
 BENCH_SUITE=${VIGIL_KMATRIX_BENCH:-bookworm}
 # the suites whose kernels run the bpf LSM (Debian lists bpf in its default
@@ -60,12 +62,12 @@ mapfile -t KERNELS < <(tests/kernels/fetch.sh "${SUITES[@]}")
 S=$WORK/stage
 mkdir -p "$S"/{bin,etc,falco,proc,sys,dev,tmp}
 cp /bin/busybox "$S/bin/busybox"
-cp "$BUILD/vigil" "$BUILD/kmx_container" "$BUILD/bench_capture" "$S/bin/"
+cp "$BUILD/vigil" "$BUILD/kmx_container" "$BUILD/bench_capture" "$BUILD/pfnsdrv" "$S/bin/"
 # static, under the name the live tests' helper has (the rules see it)
 cp "$BUILD/kmx_uring_ops" "$S/bin/uring_ops"
-# vigil's and bench_capture's shared libraries and the dynamic loader, at
-# their own paths
-for b in vigil bench_capture; do ldd "$BUILD/$b"; done | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
+# vigil's, bench_capture's and pfnsdrv's shared libraries and the dynamic
+# loader, at their own paths
+for b in vigil bench_capture pfnsdrv; do ldd "$BUILD/$b"; done | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
   mkdir -p "$S$(dirname "$lib")"
   cp -L "$lib" "$S$lib"
 done
@@ -82,7 +84,7 @@ echo "kmatrix: initramfs $(du -h "$WORK/initrd.gz" | cut -f1)"
 EXPECT=(load variant capture_exec capture_open capture_connect capture_caps
   "alert_default: Interactive shell in a container"
   "alert_default: Sensitive file read by an untrusted program"
-  readyz_detail metric_features
+  readyz_detail metric_features prefilter_namespaces
   "alert_falco: Terminal shell in container"
   "alert_falco: Read sensitive file untrusted")
 # with the bpf LSM: io_uring open (alerts, evt.via, exactly one record),

@@ -25,7 +25,7 @@ import time
 import urllib.request
 import uuid
 
-from livelib import VIGIL, Container, Vigil, check, main, skip
+from livelib import VIGIL, Container, Vigil, check, helper, main, skip
 
 SRC = os.environ.get("VIGIL_SRC", os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -494,8 +494,8 @@ sys.stdin.readline()
 
 
 def listed(cg):
-    """Whether the kernel's list of cgroups without namespaced Rules
-    (vg_pf_ncg) has cgroup id cg."""
+    """Whether the kernel's list of placed cgroups (vg_pf_ncg) has cgroup
+    id cg."""
     key = [str(b) for b in cg.to_bytes(8, "little")]
     r = subprocess.run(["bpftool", "map", "lookup", "name", "vg_pf_ncg", "key"] + key,
                        capture_output=True, text=True)
@@ -503,7 +503,7 @@ def listed(cg):
 
 
 def test_cgroup_of_two_containers_leaves_the_list():
-    """The agent lists host cgroups for the predicates without namespaced
+    """The agent places host cgroups for the predicates without namespaced
     Rules (agent/run/pfnarrow.c) by the records' v2 cgroup id, while the
     container comes from the v1 cpu path where the host has one.  A runtime
     that leaves a container's tasks in a v2 cgroup the host shares would
@@ -582,6 +582,30 @@ os.rename(os.path.join(d, "dir"), os.path.join(d, "dir-vkey-"))
 os.chdir(os.path.join(d, "dir-vkey-"))
 rd("f")                                                # its renamed directory, relative
 """
+
+
+def test_kernel_predicates_per_namespace():
+    """The kernel's predicates per namespace, on this kernel (pfnsdrv: the
+    real engine and BPF maps, cgroups placed as the agent places them).  A
+    pod of team-a has its own Rule's opens and the cluster's sent, team-b's
+    dropped; the host and a namespace without Rules only the cluster's; a
+    cgroup not placed every rule's; again after the table is written twice
+    more (the pools alternate), after team-a's Rules go, with a widened
+    table, and with more namespaces than predicates (its pods then get the
+    whole predicate, the host the cluster's).  The kernel matrix runs the
+    same on 5.10, 6.1 and 6.12."""
+    root = "/sys/fs/cgroup/unified"
+    if not os.path.exists(os.path.join(root, "cgroup.procs")):
+        root = "/sys/fs/cgroup"
+    d = tempfile.mkdtemp(prefix="vigil-pfns-")
+    try:
+        r = subprocess.run([helper("pfnsdrv"), root, d], capture_output=True, text=True,
+                           timeout=120)
+        fails = [ln for ln in r.stdout.splitlines() if "FAIL" in ln]
+        check(r.returncode == 0 and r.stdout.rstrip().endswith("pfnsdrv: ok"),
+              "pfnsdrv: rc %d %s %s" % (r.returncode, fails, r.stderr.strip()))
+    finally:
+        subprocess.run(["rm", "-rf", d])
 
 
 def test_substring_tests_in_the_kernel():
@@ -758,5 +782,5 @@ if __name__ == "__main__":
           test_aliases_are_not_dropped, test_aliases_name_the_file_prefilter_off,
           test_fchmod_names_its_file_with_opens_dropped, test_file_cache_follows_renames,
           test_file_cache_follows_exchanges_and_moved_mounts, test_file_cache_past_a_grown_fd_table,
-          test_cgroup_of_two_containers_leaves_the_list,
+          test_cgroup_of_two_containers_leaves_the_list, test_kernel_predicates_per_namespace,
           test_substring_tests_in_the_kernel, test_busy_workload_same_alerts])
