@@ -162,7 +162,7 @@ struct vg_pf_sc {
 	 * namespace's (struct vg_pf_tpred, found through vg_pf_tix) */
 	__u8 nsplit;
 	/* (in a narrow predicate) some namespace's Rules for this syscall
-	 * have no predicate of their own (more than VG_PF_TPREDS): a pod's
+	 * have no predicate of their own (past VG_PF_TPREDS or VG_PF_TREFS): a pod's
 	 * task of a namespace without one gets the whole predicate */
 	__u8 tover;
 	/* for a simple path p: the clauses whose prefix test p[1] passes
@@ -176,13 +176,16 @@ struct vg_pf_sc {
 	struct vg_pf_clause c[VG_PF_CLAUSES];
 };
 
-/* The predicates of the namespaces with Rules (struct vg_pf_tpred): per
- * write of the table at most VG_PF_TPREDS, in one of two pools of vg_pf
- * (6 * VG_NR_MAX + pool * VG_PF_TPREDS + i: the writes alternate, so the
- * one the live slots name is never overwritten).  vg_pf_tix finds one
- * from the namespace (vg_pf_ns_hash of its name), the whole predicate's
- * key and gen (a write's entries are found only with its predicates). */
+/* The predicates of the namespaces with Rules (struct vg_pf_table's
+ * tsc): per write of the table at most VG_PF_TPREDS distinct ones (the
+ * namespaces whose Rules give the same predicate share it), in one of two
+ * pools of vg_pf (6 * VG_NR_MAX + pool * VG_PF_TPREDS + i: the writes
+ * alternate, so the one the live slots name is never overwritten).
+ * vg_pf_tix finds one from the namespace (vg_pf_ns_hash of its name), the
+ * whole predicate's key and gen (a write's entries are found only with
+ * its predicates): at most VG_PF_TREFS (namespace, syscall) per write. */
 #define VG_PF_TPREDS 256
+#define VG_PF_TREFS 4096
 struct vg_pf_tk {
 	__u64 h;
 	__u32 key;

@@ -110,10 +110,10 @@ struct {
 	__type(value, struct vg_pf_sc);
 } vg_pf SEC(".maps");
 
-/* Where each namespace's predicate for a slot's write is (VG_PF_TPREDS). */
+/* Where each namespace's predicate for a slot's write is (VG_PF_TREFS). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2 * VG_PF_TPREDS);
+	__uint(max_entries, 2 * VG_PF_TREFS);
 	__type(key, struct vg_pf_tk);
 	__type(value, struct vg_pf_tv);
 } vg_pf_tix SEC(".maps");

@@ -80,7 +80,7 @@ struct vg_capture {
 	 * used, and each pool's entries in vg_pf_tix */
 	uint32_t tpool;
 	uint32_t ntix[2];
-	struct vg_pf_tk tix[2][VG_PF_TPREDS];
+	struct vg_pf_tk tix[2][VG_PF_TREFS];
 };
 
 size_t vg_capture_expand(const void *data, size_t size, struct vg_rec *out)
@@ -695,28 +695,40 @@ static uint32_t next_gen(struct vg_capture *cap)
 }
 
 /* The namespaces' predicates for syscall nr of t, whose whole predicate is
- * at key with gen, into pool. */
+ * at key with gen, into pool: each of t's shared predicates once (at
+ * slot[pi], UINT32_MAX: not written yet), an entry of vg_pf_tix per
+ * namespace. */
 static int write_tpreds(struct vg_capture *cap, const struct vg_pf_table *t, uint32_t nr,
-			uint32_t key, uint32_t gen, uint32_t pool)
+			uint32_t key, uint32_t gen, uint32_t pool, uint32_t *npool, uint32_t *slot,
+			uint32_t *slotgen)
 {
 	int fd = bpf_map__fd(cap->skel->maps.vg_pf), xfd = bpf_map__fd(cap->skel->maps.vg_pf_tix);
-	for (uint32_t i = 0; i < t->ntp && i < VG_PF_TPREDS; i++) {
-		if (t->tp[i].nr != nr)
+	for (uint32_t i = 0; i < t->ntp && i < VG_PF_TREFS; i++) {
+		const struct vg_pf_tpred *tp = &t->tp[i];
+		if (tp->nr != nr || tp->pi >= t->ntsc)
 			continue;
-		if (cap->ntix[pool] >= VG_PF_TPREDS)
+		if (cap->ntix[pool] >= VG_PF_TREFS)
 			return -ENOSPC; /* a table holds no more */
-		struct vg_pf_sc sc = t->tp[i].sc;
-		sc.gen = next_gen(cap);
+		if (slot[tp->pi] == UINT32_MAX) {
+			if (*npool >= VG_PF_TPREDS)
+				return -ENOSPC;
+			struct vg_pf_sc sc = t->tsc[tp->pi];
+			sc.gen = next_gen(cap);
+			uint32_t idx = pool * VG_PF_TPREDS + (*npool)++;
+			uint32_t mkey = 6 * VG_NR_MAX + idx;
+			/* the predicate before the entries that name it */
+			if (bpf_map_update_elem(fd, &mkey, &sc, BPF_ANY))
+				return -errno;
+			slot[tp->pi] = idx;
+			slotgen[tp->pi] = sc.gen;
+		}
 		struct vg_pf_tk tk;
 		memset(&tk, 0, sizeof(tk));
-		tk.h = t->tp[i].h;
+		tk.h = tp->h;
 		tk.key = key;
 		tk.gen = gen;
-		struct vg_pf_tv tv = {.idx = pool * VG_PF_TPREDS + cap->ntix[pool], .gen = sc.gen};
-		uint32_t mkey = 6 * VG_NR_MAX + tv.idx;
-		/* the predicate before the entry that names it */
-		if (bpf_map_update_elem(fd, &mkey, &sc, BPF_ANY) ||
-		    bpf_map_update_elem(xfd, &tk, &tv, BPF_ANY))
+		struct vg_pf_tv tv = {.idx = slot[tp->pi], .gen = slotgen[tp->pi]};
+		if (bpf_map_update_elem(xfd, &tk, &tv, BPF_ANY))
 			return -errno;
 		cap->tix[pool][cap->ntix[pool]++] = tk;
 	}
@@ -736,6 +748,8 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 	for (uint32_t i = 0; i < cap->ntix[pool]; i++)
 		(void)bpf_map_delete_elem(xfd, &cap->tix[pool][i]);
 	cap->ntix[pool] = 0;
+	uint32_t npool = 0, slot[VG_PF_TPREDS], slotgen[VG_PF_TPREDS];
+	memset(slot, 0xff, sizeof(slot));
 	for (uint32_t nr = 0; nr < VG_NR_MAX; nr++) {
 		uint8_t pf = 0;
 		if (t && t->on[nr]) {
@@ -751,7 +765,9 @@ int vg_capture_set_prefilter(struct vg_capture *cap, const struct vg_pf_table *t
 			struct vg_pf_sc any = t->any[nr], narrow = t->narrow[nr];
 			any.gen = sc.gen ^ VG_PF_GEN_ANY;
 			narrow.gen = sc.gen ^ VG_PF_GEN_NARROW;
-			int rc = sc.nsplit ? write_tpreds(cap, t, nr, key, sc.gen, pool) : 0;
+			int rc = sc.nsplit ? write_tpreds(cap, t, nr, key, sc.gen, pool, &npool,
+							  slot, slotgen)
+					   : 0;
 			if (rc) {
 				snprintf(err, errlen, "updating the namespaces' prefilter maps: %s",
 					 strerror(-rc));

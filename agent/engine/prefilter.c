@@ -975,7 +975,8 @@ static void keep_all_sc(const struct vg_sysreg *row, bool track, struct vg_pf_sc
  * one hash (vg_pf_ns_hash) are one namespace's.  acc, one: scratch. */
 static void tenant_preds(const struct vg_engine *e, int nr, int as, const struct vg_sc_desc *d,
 			 const struct vg_sysreg *row, bool track, const struct dnf *base,
-			 struct vg_pf_table *t, struct dnf *acc, struct dnf *one)
+			 struct vg_pf_table *t, struct dnf *acc, struct dnf *one,
+			 struct vg_pf_sc *f)
 {
 	size_t nrules = vg_engine_rule_count(e);
 	for (size_t i = 0; i < nrules; i++) {
@@ -985,10 +986,8 @@ static void tenant_preds(const struct vg_engine *e, int nr, int as, const struct
 		uint64_t h = vg_pf_ns_hash(r->tenant);
 		if (vg_pf_tpred_of(t, h, (uint32_t)nr))
 			continue; /* made at the namespace's first rule */
-		if (t->ntp == VG_PF_TPREDS) {
-			t->narrow[nr].tover = 1; /* its pods get the whole predicate */
-			return;
-		}
+		if (t->narrow[nr].tover)
+			continue; /* no room left */
 		*acc = *base;
 		for (size_t j = i; j < nrules && !acc->top; j++) {
 			const struct vg_rule *q = vg_engine_rule(e, j);
@@ -998,14 +997,13 @@ static void tenant_preds(const struct vg_engine *e, int nr, int as, const struct
 			analyse(q, as, one);
 			dnf_or(acc, one);
 		}
-		struct vg_pf_tpred *tp = &t->tp[t->ntp++];
-		tp->h = h;
-		tp->nr = (uint32_t)nr;
-		snprintf(tp->ns, sizeof(tp->ns), "%s", r->tenant);
+		memset(f, 0, sizeof(*f)); /* compared whole: shared when the same */
 		if (acc->top)
-			keep_all_sc(row, track, &tp->sc);
+			keep_all_sc(row, track, f);
 		else
-			kernel_sc(acc, d, row, track, &tp->sc);
+			kernel_sc(acc, d, row, track, f);
+		if (!vg_pf_tpred_add(t, h, r->tenant, (uint32_t)nr, f))
+			t->narrow[nr].tover = 1; /* its pods get the whole predicate */
 	}
 }
 
@@ -1021,6 +1019,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	struct dnf *acc = vg_xmalloc(sizeof(*acc)), *one = vg_xmalloc(sizeof(*one));
 	struct dnf *anyd = vg_xmalloc(sizeof(*anyd)), *nacc = vg_xmalloc(sizeof(*nacc));
 	struct dnf *base = vg_xmalloc(sizeof(*base));
+	struct vg_pf_sc *tsc = vg_xmalloc(sizeof(*tsc));
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		const struct vg_sysreg *row = vg_sysreg(nr);
 		if (!want[nr] || !row || !vg_syscall_desc(nr))
@@ -1070,7 +1069,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		if (f->nsplit) {
 			*base = *nacc;
 			kernel_sc(nacc, d, row, track, &t->narrow[nr]);
-			tenant_preds(e, nr, as, d, row, track, base, t, acc, one);
+			tenant_preds(e, nr, as, d, row, track, base, t, acc, one, tsc);
 		} else {
 			t->narrow[nr] = *f;
 		}
@@ -1081,4 +1080,5 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	free(anyd);
 	free(nacc);
 	free(base);
+	free(tsc);
 }

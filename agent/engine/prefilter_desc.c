@@ -230,7 +230,8 @@ void vg_engine_prefilter_print(const struct vg_engine *e, FILE *out)
 				char head[128];
 				snprintf(head, sizeof(head), "  in pods of namespace %s",
 					 t->tp[i].ns);
-				put_pred(out, head, "  ", &t->tp[i].sc, &names);
+				if (t->tp[i].pi < t->ntsc)
+					put_pred(out, head, "  ", &t->tsc[t->tp[i].pi], &names);
 			}
 		}
 		const struct vg_sc_desc *d = vg_syscall_desc(nr);

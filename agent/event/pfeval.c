@@ -1,4 +1,5 @@
 /* pfeval.c - see pfeval.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <string.h>
@@ -34,10 +35,32 @@ uint64_t vg_pf_ns_hash(const char *ns)
 
 const struct vg_pf_sc *vg_pf_tpred_of(const struct vg_pf_table *t, uint64_t h, uint32_t nr)
 {
-	for (uint32_t i = 0; i < t->ntp && i < VG_PF_TPREDS; i++)
+	for (uint32_t i = 0; i < t->ntp && i < VG_PF_TREFS; i++)
 		if (t->tp[i].h == h && t->tp[i].nr == nr)
-			return &t->tp[i].sc;
+			return t->tp[i].pi < t->ntsc ? &t->tsc[t->tp[i].pi] : NULL;
 	return NULL;
+}
+
+bool vg_pf_tpred_add(struct vg_pf_table *t, uint64_t h, const char *ns, uint32_t nr,
+		     const struct vg_pf_sc *f)
+{
+	if (t->ntp >= VG_PF_TREFS)
+		return false;
+	uint32_t pi = 0;
+	while (pi < t->ntsc && memcmp(&t->tsc[pi], f, sizeof(*f)))
+		pi++;
+	if (pi == t->ntsc) {
+		if (t->ntsc >= VG_PF_TPREDS)
+			return false;
+		t->tsc[t->ntsc++] = *f;
+	}
+	struct vg_pf_tpred *tp = &t->tp[t->ntp++];
+	memset(tp, 0, sizeof(*tp));
+	tp->h = h;
+	tp->nr = nr;
+	tp->pi = pi;
+	snprintf(tp->ns, sizeof(tp->ns), "%s", ns);
+	return true;
 }
 
 /* The open flags of record r for predicate f, as the kernel reads them;
@@ -319,40 +342,34 @@ static const struct vg_pf_sc *tenant_sc(const struct vg_pf_table *t, uint64_t h,
 	return f ? f : t->narrow[nr].tover ? &t->sc[nr] : &t->narrow[nr];
 }
 
-/* tp[*n] := namespace (h, name)'s predicate for nr in the union of t and
- * a, unless it is there; *over: no room. */
-static void tenant_widen(struct vg_pf_tpred *tp, uint32_t *n, bool *over,
-			 const struct vg_pf_table *t, const struct vg_pf_table *a, uint64_t h,
-			 const char *name, uint32_t nr)
+/* w := namespace (h, name)'s predicate for nr in the union of t and a,
+ * unless it is there; *over: no room. */
+static void tenant_widen(struct vg_pf_table *w, bool *over, const struct vg_pf_table *t,
+			 const struct vg_pf_table *a, uint64_t h, const char *name, uint32_t nr)
 {
-	for (uint32_t i = 0; i < *n; i++)
-		if (tp[i].h == h && tp[i].nr == nr)
-			return;
-	if (*n == VG_PF_TPREDS) {
-		*over = true;
+	if (vg_pf_tpred_of(w, h, nr))
 		return;
-	}
-	struct vg_pf_tpred *w = &tp[(*n)++];
-	w->h = h;
-	w->nr = nr;
-	memcpy(w->ns, name, sizeof(w->ns));
-	w->sc = *tenant_sc(t, h, nr);
-	sc_widen(&w->sc, tenant_sc(a, h, nr));
+	struct vg_pf_sc f = *tenant_sc(t, h, nr);
+	sc_widen(&f, tenant_sc(a, h, nr));
+	if (!vg_pf_tpred_add(w, h, name, nr, &f))
+		*over = true;
 }
 
 void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 {
 	/* the namespaces' predicates first, from both tables as they were */
-	struct vg_pf_tpred *tp = malloc(VG_PF_TPREDS * sizeof(*tp));
-	uint32_t ntp = 0;
+	struct vg_pf_table *w = malloc(sizeof(*w));
 	bool over[VG_NR_MAX] = {0};
-	for (int pass = 0; pass < 2 && tp; pass++) {
-		const struct vg_pf_table *x = pass ? a : t;
-		for (uint32_t i = 0; i < x->ntp && i < VG_PF_TPREDS; i++) {
-			uint32_t nr = x->tp[i].nr;
-			if (nr < VG_NR_MAX && t->on[nr] && a->on[nr])
-				tenant_widen(tp, &ntp, &over[nr], t, a, x->tp[i].h, x->tp[i].ns,
-					     nr);
+	if (w) {
+		w->ntp = w->ntsc = 0;
+		for (int pass = 0; pass < 2; pass++) {
+			const struct vg_pf_table *x = pass ? a : t;
+			for (uint32_t i = 0; i < x->ntp && i < VG_PF_TREFS; i++) {
+				uint32_t nr = x->tp[i].nr;
+				if (nr < VG_NR_MAX && t->on[nr] && a->on[nr])
+					tenant_widen(w, &over[nr], t, a, x->tp[i].h, x->tp[i].ns,
+						     nr);
+			}
 		}
 	}
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
@@ -364,7 +381,7 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 			continue;
 		}
 		uint8_t split = t->sc[nr].nsplit | a->sc[nr].nsplit;
-		uint8_t tover = t->narrow[nr].tover | a->narrow[nr].tover | over[nr] | !tp;
+		uint8_t tover = t->narrow[nr].tover | a->narrow[nr].tover | over[nr] | !w;
 		sc_widen(&t->sc[nr], &a->sc[nr]);
 		sc_widen(&t->any[nr], &a->any[nr]);
 		sc_widen(&t->narrow[nr], &a->narrow[nr]);
@@ -372,10 +389,14 @@ void vg_pf_table_widen(struct vg_pf_table *t, const struct vg_pf_table *a)
 		t->sc[nr].nsplit = split;
 		t->narrow[nr].tover = split && tover;
 	}
-	t->ntp = ntp;
-	if (tp)
-		memcpy(t->tp, tp, ntp * sizeof(*tp));
-	free(tp);
+	t->ntp = t->ntsc = 0;
+	if (w) {
+		memcpy(t->tp, w->tp, w->ntp * sizeof(w->tp[0]));
+		memcpy(t->tsc, w->tsc, w->ntsc * sizeof(w->tsc[0]));
+		t->ntp = w->ntp;
+		t->ntsc = w->ntsc;
+	}
+	free(w);
 }
 
 void vg_pf_table_count(const struct vg_pf_table *t, int *filtered, int *dropped)

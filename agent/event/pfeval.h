@@ -22,8 +22,8 @@
 struct vg_pf_tpred {
 	uint64_t h;  /* vg_pf_ns_hash of the namespace's name */
 	uint32_t nr; /* the syscall */
+	uint32_t pi; /* the predicate: struct vg_pf_table's tsc[pi] */
 	char ns[64]; /* the namespace (the first of that hash), for descriptions */
-	struct vg_pf_sc sc;
 };
 
 struct vg_pf_table {
@@ -43,9 +43,11 @@ struct vg_pf_table {
 	 * the host's or a pod's of a namespace with no Rule for nr. */
 	struct vg_pf_sc narrow[VG_NR_MAX];
 	/* With sc[nr].nsplit: each namespace with Rules for nr has its own
-	 * predicate, tp[i].nr == nr (narrow[nr].tover when one did not fit) */
-	uint32_t ntp;
-	struct vg_pf_tpred tp[VG_PF_TPREDS];
+	 * predicate, tp[i].nr == nr (narrow[nr].tover when one did not fit);
+	 * namespaces whose predicates are the same share one of tsc */
+	uint32_t ntp, ntsc;
+	struct vg_pf_tpred tp[VG_PF_TREFS];
+	struct vg_pf_sc tsc[VG_PF_TPREDS];
 };
 
 /* A namespace name's hash (FNV-1a; 0 is never one: the kernel's list of
@@ -55,6 +57,11 @@ uint64_t vg_pf_ns_hash(const char *ns);
 /* Namespace h's predicate for syscall nr in t; NULL: it has no Rules
  * for nr (narrow[nr] is its predicate, or sc[nr] with narrow[nr].tover). */
 const struct vg_pf_sc *vg_pf_tpred_of(const struct vg_pf_table *t, uint64_t h, uint32_t nr);
+/* Give namespace h (name ns) predicate f for syscall nr in t, shared with
+ * any namespace's that is the same.  false: no room (the caller marks
+ * narrow[nr].tover). */
+bool vg_pf_tpred_add(struct vg_pf_table *t, uint64_t h, const char *ns, uint32_t nr,
+		     const struct vg_pf_sc *f);
 
 /* Every syscall sent (the prefilter off). */
 void vg_pf_table_all(struct vg_pf_table *t);

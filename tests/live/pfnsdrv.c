@@ -3,8 +3,9 @@
  *
  *   pfnsdrv CGROUP2_ROOT DIR
  *
- * Builds an engine of a cluster rule and the Rules of two namespaces (each
- * about opens of its own files under DIR), writes its prefilter into the
+ * Builds an engine of a cluster rule and the Rules of three namespaces
+ * (about opens of files under DIR: team-a's and team-c's the same, shared
+ * in the kernel, team-b's others), writes its prefilter into the
  * real BPF maps through the capture, makes cgroups under CGROUP2_ROOT and
  * places them as the agent does (vg_capture_pf_narrow_add: the host's, a
  * pod's of team-a, of a namespace without Rules; one not placed).  A child
@@ -110,13 +111,16 @@ static void expect(struct vg_capture *cap, const char *what, const char *cg, con
 	}
 }
 
-static struct vg_engine *build(const char *dir, bool with_a, struct vg_ruleset *rs[3])
+/* The cluster's rule (c-) and the Rules of team-b (b-), team-a (a-) and
+ * team-c (the same as team-a's: the kernel's predicate is shared);
+ * with_a: team-a's and team-c's too. */
+static struct vg_engine *build(const char *dir, bool with_a, struct vg_ruleset *rs[4])
 {
-	char text[3][512];
-	const char *who[3] = {"c", "a", "b"};
+	char text[4][512];
+	const char *who[4] = {"c", "a", "b", "a"};
 	struct vg_diag d;
 	memset(&d, 0, sizeof(d));
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		snprintf(text[i], sizeof(text[i]),
 			 "- rule: opens of %s\n  desc: d\n  condition: evt.type in (open, openat) "
 			 "and fd.name startswith %s/%s-\n  output: o\n  priority: WARNING\n",
@@ -124,10 +128,11 @@ static struct vg_engine *build(const char *dir, bool with_a, struct vg_ruleset *
 		rs[i] = vg_ruleset_new();
 		vg_ruleset_add_text(rs[i], who[i], text[i], strlen(text[i]), &d);
 	}
-	struct vg_engine_src src[3] = {{.rs = rs[0]},
+	struct vg_engine_src src[4] = {{.rs = rs[0]},
 				       {.rs = rs[2], .confined = true, .tenant = "team-b"},
-				       {.rs = rs[1], .confined = true, .tenant = "team-a"}};
-	struct vg_engine *e = vg_engine_build_multi(src, with_a ? 3 : 2, NULL, &d);
+				       {.rs = rs[1], .confined = true, .tenant = "team-a"},
+				       {.rs = rs[3], .confined = true, .tenant = "team-c"}};
+	struct vg_engine *e = vg_engine_build_multi(src, with_a ? 4 : 2, NULL, &d);
 	if (d.errors) {
 		vg_engine_free(e);
 		e = NULL;
@@ -143,7 +148,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *root = argv[1], *dir = argv[2];
-	char path[3][512], cg[4][512];
+	char path[3][512], cg[5][512];
 	const char *who[3] = {"c", "a", "b"};
 	for (int i = 0; i < 3; i++) {
 		snprintf(path[i], sizeof(path[i]), "%s/%s-file", dir, who[i]);
@@ -154,15 +159,15 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
-	const char *cgn[4] = {"host", "team-a", "team-z", "unplaced"};
-	for (int i = 0; i < 4; i++) {
+	const char *cgn[5] = {"host", "team-a", "team-z", "unplaced", "team-c"};
+	for (int i = 0; i < 5; i++) {
 		snprintf(cg[i], sizeof(cg[i]), "%s/pfns-%d-%s", root, (int)getpid(), cgn[i]);
 		if (mkdir(cg[i], 0755) && errno != EEXIST) {
 			perror(cg[i]);
 			return 2;
 		}
 	}
-	struct vg_ruleset *rs[3], *rs2[3];
+	struct vg_ruleset *rs[4], *rs2[4];
 	struct vg_engine *e = build(dir, true, rs), *e2 = build(dir, false, rs2);
 	struct vg_pf_table *t = calloc(1, sizeof(*t)), *t2 = calloc(1, sizeof(*t2));
 	char err[512];
@@ -186,16 +191,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pfnsdrv: %s\n", err);
 		return 2;
 	}
-	uint64_t id[4];
-	for (int i = 0; i < 4; i++)
+	uint64_t id[5];
+	for (int i = 0; i < 5; i++)
 		id[i] = cgroup_id(cg[i]);
 	vg_capture_pf_narrow_add(cap, id[0], 0);
 	vg_capture_pf_narrow_add(cap, id[1], vg_pf_ns_hash("team-a"));
 	vg_capture_pf_narrow_add(cap, id[2], vg_pf_ns_hash("team-z"));
+	vg_capture_pf_narrow_add(cap, id[4], vg_pf_ns_hash("team-c"));
 	/* team-a's pod: its own Rule's file and the cluster's, not team-b's */
 	expect(cap, "a pod of team-a", cg[1], path[1], 1);
 	expect(cap, "a pod of team-a", cg[1], path[0], 1);
 	expect(cap, "a pod of team-a", cg[1], path[2], 0);
+	/* team-c's Rule is team-a's: one predicate in the kernel for both */
+	expect(cap, "a pod of team-c (team-a's predicate)", cg[4], path[1], 1);
+	expect(cap, "a pod of team-c (team-a's predicate)", cg[4], path[2], 0);
 	/* the host and a namespace without Rules: the cluster's only */
 	expect(cap, "the host", cg[0], path[0], 1);
 	expect(cap, "the host", cg[0], path[1], 0);
@@ -248,10 +257,11 @@ int main(int argc, char **argv)
 	expect(cap, "a pod of team-z, no predicate of its own", cg[2], path[2], 1);
 	expect(cap, "the host, namespaces without predicates", cg[0], path[2], 0);
 	vg_capture_close(cap);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		rmdir(cg[i]);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 3; i++)
 		unlink(path[i]);
+	for (int i = 0; i < 4; i++) {
 		vg_ruleset_free(rs[i]);
 		vg_ruleset_free(rs2[i]);
 	}

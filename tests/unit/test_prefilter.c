@@ -1227,6 +1227,63 @@ static void test_namespaced_rules_overflow(void **unused)
 	vg_diag_free(&d);
 }
 
+/* Namespaces whose Rules are the same (a platform team's Rule applied in
+ * each) share one predicate per syscall: more of them than the table has
+ * predicates for all get their own, none is left to the whole one. */
+static void test_namespaced_rules_shared(void **unused)
+{
+	(void)unused;
+	static const char cluster[] =
+		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
+		"/etc/shadow\n  output: o\n  priority: WARNING\n";
+	static const char same[] =
+		"- rule: t\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
+		"/srv/app/\n  output: o\n  priority: WARNING\n";
+	enum { NS = 2 * VG_PF_TPREDS };
+	struct vg_diag d;
+	memset(&d, 0, sizeof(d));
+	struct vg_engine_src *src = calloc(NS + 1, sizeof(*src));
+	char(*names)[32] = calloc(NS, sizeof(*names));
+	src[0].rs = vg_ruleset_new();
+	vg_ruleset_add_text(src[0].rs, "c.yaml", cluster, strlen(cluster), &d);
+	for (int i = 0; i < NS; i++) {
+		snprintf(names[i], sizeof(names[i]), "ns-%d", i);
+		src[i + 1].rs = vg_ruleset_new();
+		src[i + 1].confined = true;
+		src[i + 1].tenant = names[i];
+		vg_ruleset_add_text(src[i + 1].rs, "t.yaml", same, strlen(same), &d);
+	}
+	struct vg_engine *e = vg_engine_build_multi(src, NS + 1, NULL, &d);
+	assert_non_null(e);
+	assert_int_equal(d.errors, 0);
+	struct vg_pf_table *t = calloc(1, sizeof(*t)), *w = calloc(1, sizeof(*w));
+	vg_engine_prefilter(e, t);
+	int nr = VG_NR_openat;
+	assert_false(t->narrow[nr].tover);
+	assert_true(t->ntsc <= 4);
+	const struct vg_pf_sc *f0 = vg_pf_tpred_of(t, vg_pf_ns_hash("ns-0"), (uint32_t)nr);
+	const struct vg_pf_sc *fl = vg_pf_tpred_of(t, vg_pf_ns_hash(names[NS - 1]), (uint32_t)nr);
+	assert_non_null(f0);
+	assert_ptr_equal(f0, fl);
+	assert_true(pf_keeps(fl, "/srv/app/x", 3, 0));
+	assert_false(pf_keeps(&t->narrow[nr], "/srv/app/x", 3, 0));
+	/* and widened with itself, the same */
+	memcpy(w, t, sizeof(*w));
+	vg_pf_table_widen(w, t);
+	assert_false(w->narrow[nr].tover);
+	assert_int_equal(w->ntp, t->ntp);
+	assert_true(pf_keeps(vg_pf_tpred_of(w, vg_pf_ns_hash(names[NS - 1]), (uint32_t)nr),
+			     "/srv/app/x", 3, 0));
+	free(t);
+	free(w);
+	vg_engine_free(e);
+	for (int i = 0; i <= NS; i++)
+		vg_ruleset_free(src[i].rs);
+	free(src);
+	free(names);
+	vg_diag_free(&d);
+}
+
 /* Rules with the same condition, or one narrower than another's, give the
  * kernel one clause, not one each; a clause only paths that are not simple
  * reach goes into one that holds for them anyway. */
@@ -1582,6 +1639,7 @@ int main(void)
 		cmocka_unit_test(test_substring),
 		cmocka_unit_test(test_namespaced_rules_narrow),
 		cmocka_unit_test(test_namespaced_rules_overflow),
+		cmocka_unit_test(test_namespaced_rules_shared),
 		cmocka_unit_test(test_verdict_cache),
 		cmocka_unit_test(test_as_openat),
 		cmocka_unit_test(test_abstractions),
