@@ -50,6 +50,7 @@ struct vg_agent {
 	const char *origin;
 	struct vg_capture *map_cap; /* where set_interest writes, once open */
 	struct vg_pfn *pfn;	    /* cgroups placed by namespace (prefilter on) */
+	int pf_tover;		    /* syscalls whose namespaces' predicates did not all fit */
 	_Atomic uint64_t builds;
 	vg_agent_build_fn build_hook;
 	void *build_ctx;

@@ -105,6 +105,19 @@ static int set_prefilter(void *ctx, const struct vg_pf_table *t, char *err, size
 		vg_log(VG_LOG_ERROR, "capture.prefilter: %s", err);
 		return rc;
 	}
+	/* namespaces' Rules past what the kernel holds widen the capture for
+	 * their pods (and those of namespaces without Rules): said once per
+	 * change (set_prefilter is called on the reload worker only) */
+	int tover = 0;
+	for (int nr = 0; nr < VG_NR_MAX; nr++)
+		tover += t->on[nr] && t->narrow[nr].tover;
+	if (tover != a->pf_tover)
+		vg_log(tover ? VG_LOG_WARNING : VG_LOG_INFO,
+		       "capture.prefilter: %d syscalls have namespaces' Rules past the kernel's %d "
+		       "predicates (%d namespace-syscall pairs): pods without a predicate of their "
+		       "own are filtered with every rule's for those",
+		       tover, VG_PF_TPREDS, VG_PF_TREFS);
+	a->pf_tover = tover;
 	int filtered, dropped;
 	vg_pf_table_count(t, &filtered, &dropped);
 	vg_log(VG_LOG_DEBUG,
