@@ -826,6 +826,144 @@ static void test_generated_rule_sets(void **unused)
 	assert_true(dropped > 0);
 }
 
+/* The namespace of a generated event's process (tenancy): pid % 3. */
+static const char *gen_ns(const struct vg_event *ev)
+{
+	static const char *const NS[] = {NULL, "team-a", "team-b"};
+	return NS[ev->proc->pid % 3];
+}
+
+/* t seen by the tasks of namespace ns (NULL: the host): for each split
+ * syscall the predicate the kernel asks after the whole one (vg_pf_narrow:
+ * the namespace's own, else narrow, else with tover the whole one). */
+static void ns_view(const struct vg_pf_table *t, const char *ns, struct vg_pf_table *v)
+{
+	memcpy(v, t, sizeof(*v));
+	for (int nr = 0; nr < VG_NR_MAX; nr++) {
+		if (!t->on[nr] || !t->sc[nr].nsplit)
+			continue;
+		const struct vg_pf_sc *f =
+			ns ? vg_pf_tpred_of(t, vg_pf_ns_hash(ns), (uint32_t)nr) : NULL;
+		v->sc[nr] = f ? *f : ns && t->narrow[nr].tover ? t->sc[nr] : t->narrow[nr];
+	}
+}
+
+/* Generated rule sets of the cluster and of two namespaces: every event a
+ * rule matches, under tenancy (a namespace's Rules only on its pods'
+ * events), is kept by the whole predicate and by the one the kernel asks
+ * for its process's namespace, and each namespace's predicate drops some
+ * event another namespace's Rules keep. */
+static void test_generated_tenant_rule_sets(void **unused)
+{
+	(void)unused;
+	static const char *const TYPES[] = {"(open, openat, openat2, creat)", "(openat)",
+					    "(openat, close)", "(creat, openat2)"};
+	static const char *const NS[] = {NULL, "team-a", "team-b"};
+	struct vg_pf_table *view[3];
+	for (int k = 0; k < 3; k++)
+		view[k] = malloc(sizeof(*view[k]));
+	uint64_t checked = 0, narrowed = 0;
+	int sets = 0;
+	for (int set = 0; set < 40; set++) {
+		struct vg_ruleset *rs[3];
+		struct vg_diag d;
+		memset(&d, 0, sizeof(d));
+		for (int k = 0; k < 3; k++) {
+			char *text = calloc(1, 65536);
+			size_t n = 0;
+			int nrules = 1 + (int)rnd(3);
+			for (int r = 0; r < nrules; r++) {
+				char c[4096];
+				gen_cond(c, sizeof(c), 2);
+				n += (size_t)snprintf(
+					text + n, 65536 - n,
+					"- rule: r%d-%d\n  desc: d\n  condition: >-\n    evt.type "
+					"in "
+					"%s and %s\n  output: o %%fd.name %%evt.res\n  priority: "
+					"WARNING\n",
+					k, r, TYPES[rnd(sizeof(TYPES) / sizeof(TYPES[0]))], c);
+			}
+			rs[k] = vg_ruleset_new();
+			vg_ruleset_add_text(rs[k], "gen.yaml", text, strlen(text), &d);
+			free(text);
+		}
+		struct vg_engine_src src[3] = {{.rs = rs[0]},
+					       {.rs = rs[1], .confined = true, .tenant = NS[1]},
+					       {.rs = rs[2], .confined = true, .tenant = NS[2]}};
+		struct vg_engine *e = d.errors ? NULL : vg_engine_build_multi(src, 3, NULL, &d);
+		if (!e || d.errors) { /* a generated condition a Rule may not read */
+			vg_engine_free(e);
+			for (int k = 0; k < 3; k++)
+				vg_ruleset_free(rs[k]);
+			vg_diag_free(&d);
+			continue;
+		}
+		sets++;
+		vg_engine_set_tenancy(e, gen_ns, 0);
+		struct vg_pf_table *t = malloc(sizeof(*t));
+		vg_engine_prefilter(e, t);
+		for (int k = 0; k < 3; k++)
+			ns_view(t, NS[k], view[k]);
+		uint8_t want[VG_NR_MAX];
+		vg_engine_interest(e, want);
+		struct vg_state_opts o = {
+			.ts_is_wall = true, .hostname = "node-1", .etc_root = "tests/unit/etc"};
+		struct world *w = calloc(1, sizeof(*w));
+		w->all = vg_state_new(&o);
+		w->kept = vg_state_new(&o);
+		struct vg_cond_scratch *s = vg_cond_scratch_new();
+		for (uint32_t p = 0; p < NPROCS; p++) {
+			spawn(w, 1000 + p, EXES[p % (sizeof(EXES) / sizeof(EXES[0]))], p % 3 == 0);
+			w->used[p][0] = w->used[p][1] = w->used[p][2] = true;
+		}
+		for (int i = 0; i < 10000; i++) {
+			uint32_t pid = 1000 + rnd(NPROCS);
+			int nr = random_event(w, want, pid);
+			if (nr < 0)
+				continue;
+			rb_size(&w->b);
+			struct vg_event ev;
+			struct hits ha = {0};
+			assert_int_equal(vg_state_apply(w->all, &w->b.r, w->b.r.h.size, &ev), 0);
+			vg_engine_match(e, &ev, s, on_match, &ha);
+			int k = (int)(pid % 3);
+			bool whole = vg_pf_rec_keep(t, &w->b.r),
+			     mine = vg_pf_rec_keep(view[k], &w->b.r);
+			if (ha.n) {
+				checked++;
+				if (!whole || !mine)
+					fail_msg("set %d: event %d (%s ret %lld path '%s', "
+						 "namespace %s) "
+						 "matches %s but the %s predicate drops it",
+						 set, i, vg_evtype_name(nr),
+						 (long long)w->b.r.h.ret,
+						 w->b.r.len[VG_S_PATH0] ? w->b.r.data : "",
+						 NS[k] ? NS[k] : "host", ha.out[0],
+						 whole ? "namespace's" : "whole");
+			} else if (whole && !mine) {
+				narrowed++;
+			}
+		}
+		vg_cond_scratch_free(s);
+		vg_state_free(w->all);
+		vg_state_free(w->kept);
+		free(w);
+		free(t);
+		vg_engine_free(e);
+		for (int k = 0; k < 3; k++)
+			vg_ruleset_free(rs[k]);
+		vg_diag_free(&d);
+	}
+	for (int k = 0; k < 3; k++)
+		free(view[k]);
+	printf("tenant rule sets: %d built, %llu matching events checked, %llu kept by the whole "
+	       "predicate and dropped by the namespace's\n",
+	       sets, (unsigned long long)checked, (unsigned long long)narrowed);
+	assert_true(sets >= 10);
+	assert_true(checked > 0);
+	assert_true(narrowed > 0);
+}
+
 /* The predicate itself on hand-made tables. */
 static void test_predicate(void **unused)
 {
@@ -1645,6 +1783,7 @@ int main(void)
 		cmocka_unit_test(test_abstractions),
 		cmocka_unit_test(test_fixed_rule_sets),
 		cmocka_unit_test(test_generated_rule_sets),
+		cmocka_unit_test(test_generated_tenant_rule_sets),
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_falco_rules),
 		cmocka_unit_test(test_redundant_clauses),
