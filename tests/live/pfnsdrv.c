@@ -88,6 +88,16 @@ static int opens_in(struct vg_capture *cap, const char *cg, const char *path)
 	return (int)c.sent;
 }
 
+/* t into the kernel's maps; exit 2 when it cannot be. */
+static void write_table(struct vg_capture *cap, const struct vg_pf_table *t)
+{
+	char err[512];
+	if (vg_capture_set_prefilter(cap, t, err, sizeof(err))) {
+		fprintf(stderr, "pfnsdrv: %s\n", err);
+		exit(2);
+	}
+}
+
 static uint64_t cgroup_id(const char *dir)
 {
 	struct stat st;
@@ -217,18 +227,12 @@ int main(int argc, char **argv)
 	/* written again, twice: the other pool, then this one again over the
 	 * entries the live slots no longer name */
 	for (int w = 0; w < 2; w++)
-		if (vg_capture_set_prefilter(cap, t, err, sizeof(err))) {
-			fprintf(stderr, "pfnsdrv: %s\n", err);
-			return 2;
-		}
+		write_table(cap, t);
 	expect(cap, "a pod of team-a, table written twice more", cg[1], path[1], 1);
 	expect(cap, "a pod of team-a, table written twice more", cg[1], path[2], 0);
 	/* team-a's Rules go: its pods get the cluster's predicate; team-b's
 	 * file stays filtered for them */
-	if (vg_capture_set_prefilter(cap, t2, err, sizeof(err))) {
-		fprintf(stderr, "pfnsdrv: %s\n", err);
-		return 2;
-	}
+	write_table(cap, t2);
 	expect(cap, "a pod of team-a, without its Rules", cg[1], path[2], 0);
 	expect(cap, "a pod of team-a, without its Rules", cg[1], path[0], 1);
 	/* a reload from there back to both, widened as reload.c does before
@@ -236,10 +240,7 @@ int main(int argc, char **argv)
 	struct vg_pf_table *w = malloc(sizeof(*w));
 	memcpy(w, t2, sizeof(*w));
 	vg_pf_table_widen(w, t);
-	if (vg_capture_set_prefilter(cap, w, err, sizeof(err))) {
-		fprintf(stderr, "pfnsdrv: %s\n", err);
-		return 2;
-	}
+	write_table(cap, w);
 	expect(cap, "a pod of team-a, widened table", cg[1], path[1], 1);
 	expect(cap, "a pod of team-a, widened table", cg[1], path[2], 0);
 	/* more namespaces than predicates (narrow's tover): a pod of a
@@ -249,10 +250,7 @@ int main(int argc, char **argv)
 	w->ntp = 0;
 	for (int nr = 0; nr < VG_NR_MAX; nr++)
 		w->narrow[nr].tover = w->sc[nr].nsplit;
-	if (vg_capture_set_prefilter(cap, w, err, sizeof(err))) {
-		fprintf(stderr, "pfnsdrv: %s\n", err);
-		return 2;
-	}
+	write_table(cap, w);
 	expect(cap, "a pod of team-a, no predicate of its own", cg[1], path[2], 1);
 	expect(cap, "a pod of team-z, no predicate of its own", cg[2], path[2], 1);
 	expect(cap, "the host, namespaces without predicates", cg[0], path[2], 0);

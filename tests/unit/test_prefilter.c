@@ -789,6 +789,24 @@ static void gen_cond(char *out, size_t cap, int depth)
 		snprintf(out, cap, "%s", ATOMS[0]);
 }
 
+/* A rules text of nrules generated rules (names rK-I), each of one of
+ * the ntypes event type lists and a condition of that depth. */
+static char *gen_rules(int k, int nrules, const char *const *types, size_t ntypes, int depth)
+{
+	char *text = calloc(1, 65536);
+	size_t n = 0;
+	for (int r = 0; r < nrules; r++) {
+		char c[4096];
+		gen_cond(c, sizeof(c), depth);
+		n += (size_t)snprintf(text + n, 65536 - n,
+				      "- rule: r%d-%d\n  desc: d\n  condition: >-\n    evt.type in "
+				      "%s and %s\n  output: o %%fd.name %%evt.res\n  priority: "
+				      "WARNING\n",
+				      k, r, types[rnd(ntypes)], c);
+	}
+	return text;
+}
+
 static void test_generated_rule_sets(void **unused)
 {
 	(void)unused;
@@ -796,19 +814,8 @@ static void test_generated_rule_sets(void **unused)
 					    "(openat, close)", "(creat, openat2)"};
 	uint64_t dropped = 0;
 	for (int set = 0; set < 60; set++) {
-		char *text = calloc(1, 65536);
-		size_t n = 0;
-		int nrules = 1 + (int)rnd(5);
-		for (int r = 0; r < nrules; r++) {
-			char c[4096];
-			gen_cond(c, sizeof(c), 3);
-			n += (size_t)snprintf(
-				text + n, 65536 - n,
-				"- rule: r%d\n  desc: d\n  condition: >-\n    evt.type in "
-				"%s and %s\n  output: o %%fd.name %%evt.res\n  priority: "
-				"WARNING\n",
-				r, TYPES[rnd(sizeof(TYPES) / sizeof(TYPES[0]))], c);
-		}
+		char *text =
+			gen_rules(0, 1 + (int)rnd(5), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), 3);
 		struct vg_ruleset *rs;
 		struct vg_diag d;
 		struct vg_engine *e = engine_of(text, &rs, &d);
@@ -869,20 +876,8 @@ static void test_generated_tenant_rule_sets(void **unused)
 		struct vg_diag d;
 		memset(&d, 0, sizeof(d));
 		for (int k = 0; k < 3; k++) {
-			char *text = calloc(1, 65536);
-			size_t n = 0;
-			int nrules = 1 + (int)rnd(3);
-			for (int r = 0; r < nrules; r++) {
-				char c[4096];
-				gen_cond(c, sizeof(c), 2);
-				n += (size_t)snprintf(
-					text + n, 65536 - n,
-					"- rule: r%d-%d\n  desc: d\n  condition: >-\n    evt.type "
-					"in "
-					"%s and %s\n  output: o %%fd.name %%evt.res\n  priority: "
-					"WARNING\n",
-					k, r, TYPES[rnd(sizeof(TYPES) / sizeof(TYPES[0]))], c);
-			}
+			char *text = gen_rules(k, 1 + (int)rnd(3), TYPES,
+					       sizeof(TYPES) / sizeof(TYPES[0]), 2);
 			rs[k] = vg_ruleset_new();
 			vg_ruleset_add_text(rs[k], "gen.yaml", text, strlen(text), &d);
 			free(text);
@@ -1318,51 +1313,75 @@ static void test_namespaced_rules_narrow(void **unused)
 	vg_diag_free(&d);
 }
 
+/* An engine of a cluster rule (opens of /etc/shadow) and n namespaces'
+ * Rules ("ns-I"): opens of /tmp/tI/ when distinct, else all of /srv/app/. */
+struct nsset {
+	struct vg_engine_src *src;
+	char (*names)[32];
+	int n;
+	struct vg_diag d;
+	struct vg_engine *e;
+};
+
+static void nsset_build(struct nsset *s, int n, bool distinct)
+{
+	static const char cluster[] =
+		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
+		"/etc/shadow\n  output: o\n  priority: WARNING\n";
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->src = calloc((size_t)n + 1, sizeof(*s->src));
+	s->names = calloc((size_t)n, sizeof(*s->names));
+	s->src[0].rs = vg_ruleset_new();
+	vg_ruleset_add_text(s->src[0].rs, "c.yaml", cluster, strlen(cluster), &s->d);
+	for (int i = 0; i < n; i++) {
+		char text[256], path[32];
+		snprintf(s->names[i], sizeof(s->names[i]), "ns-%d", i);
+		if (distinct)
+			snprintf(path, sizeof(path), "/tmp/t%d/", i);
+		else
+			snprintf(path, sizeof(path), "/srv/app/");
+		snprintf(text, sizeof(text),
+			 "- rule: t\n  desc: d\n  condition: evt.type = openat and fd.name "
+			 "startswith %s\n  output: o\n  priority: WARNING\n",
+			 path);
+		s->src[i + 1].rs = vg_ruleset_new();
+		s->src[i + 1].confined = true;
+		s->src[i + 1].tenant = s->names[i];
+		vg_ruleset_add_text(s->src[i + 1].rs, "t.yaml", text, strlen(text), &s->d);
+	}
+	s->e = vg_engine_build_multi(s->src, (size_t)n + 1, NULL, &s->d);
+	assert_non_null(s->e);
+	assert_int_equal(s->d.errors, 0);
+}
+
+static void nsset_free(struct nsset *s)
+{
+	vg_engine_free(s->e);
+	for (int i = 0; i <= s->n; i++)
+		vg_ruleset_free(s->src[i].rs);
+	free(s->src);
+	free(s->names);
+	vg_diag_free(&s->d);
+}
+
 /* More namespaces with Rules than a table has predicates for: the ones
  * left out are marked (narrow's tover), so that their pods get the whole
  * predicate, and the host keeps the narrow one. */
 static void test_namespaced_rules_overflow(void **unused)
 {
 	(void)unused;
-	static const char cluster[] =
-		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
-		"/etc/shadow\n  output: o\n  priority: WARNING\n";
-	enum { NS = VG_PF_TPREDS + 2 };
-	struct vg_diag d;
-	memset(&d, 0, sizeof(d));
-	struct vg_engine_src *src = calloc(NS + 1, sizeof(*src));
-	char(*names)[32] = calloc(NS, sizeof(*names));
-	src[0].rs = vg_ruleset_new();
-	vg_ruleset_add_text(src[0].rs, "c.yaml", cluster, strlen(cluster), &d);
-	for (int i = 0; i < NS; i++) {
-		char text[256];
-		snprintf(names[i], sizeof(names[i]), "ns-%d", i);
-		snprintf(text, sizeof(text),
-			 "- rule: t\n  desc: d\n  condition: evt.type = openat and fd.name "
-			 "startswith /tmp/t%d/\n  output: o\n  priority: WARNING\n",
-			 i);
-		src[i + 1].rs = vg_ruleset_new();
-		src[i + 1].confined = true;
-		src[i + 1].tenant = names[i];
-		vg_ruleset_add_text(src[i + 1].rs, "t.yaml", text, strlen(text), &d);
-	}
-	struct vg_engine *e = vg_engine_build_multi(src, NS + 1, NULL, &d);
-	assert_non_null(e);
-	assert_int_equal(d.errors, 0);
+	struct nsset ns;
+	nsset_build(&ns, VG_PF_TPREDS + 2, true);
 	struct vg_pf_table *t = calloc(1, sizeof(*t));
-	vg_engine_prefilter(e, t);
+	vg_engine_prefilter(ns.e, t);
 	int nr = VG_NR_openat;
 	assert_int_equal(t->ntp, VG_PF_TPREDS);
 	assert_true(t->narrow[nr].tover || t->narrow[VG_NR_open_by_handle_at].tover);
 	assert_false(pf_keeps(&t->narrow[nr], "/tmp/t0/x", 3, 0));
 	assert_true(pf_keeps(&t->sc[nr], "/tmp/t0/x", 3, 0));
 	free(t);
-	vg_engine_free(e);
-	for (int i = 0; i <= NS; i++)
-		vg_ruleset_free(src[i].rs);
-	free(src);
-	free(names);
-	vg_diag_free(&d);
+	nsset_free(&ns);
 }
 
 /* Namespaces whose Rules are the same (a platform team's Rule applied in
@@ -1371,36 +1390,16 @@ static void test_namespaced_rules_overflow(void **unused)
 static void test_namespaced_rules_shared(void **unused)
 {
 	(void)unused;
-	static const char cluster[] =
-		"- rule: c\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
-		"/etc/shadow\n  output: o\n  priority: WARNING\n";
-	static const char same[] =
-		"- rule: t\n  desc: d\n  condition: evt.type = openat and fd.name startswith "
-		"/srv/app/\n  output: o\n  priority: WARNING\n";
-	enum { NS = 2 * VG_PF_TPREDS };
-	struct vg_diag d;
-	memset(&d, 0, sizeof(d));
-	struct vg_engine_src *src = calloc(NS + 1, sizeof(*src));
-	char(*names)[32] = calloc(NS, sizeof(*names));
-	src[0].rs = vg_ruleset_new();
-	vg_ruleset_add_text(src[0].rs, "c.yaml", cluster, strlen(cluster), &d);
-	for (int i = 0; i < NS; i++) {
-		snprintf(names[i], sizeof(names[i]), "ns-%d", i);
-		src[i + 1].rs = vg_ruleset_new();
-		src[i + 1].confined = true;
-		src[i + 1].tenant = names[i];
-		vg_ruleset_add_text(src[i + 1].rs, "t.yaml", same, strlen(same), &d);
-	}
-	struct vg_engine *e = vg_engine_build_multi(src, NS + 1, NULL, &d);
-	assert_non_null(e);
-	assert_int_equal(d.errors, 0);
+	struct nsset ns;
+	nsset_build(&ns, 2 * VG_PF_TPREDS, false);
 	struct vg_pf_table *t = calloc(1, sizeof(*t)), *w = calloc(1, sizeof(*w));
-	vg_engine_prefilter(e, t);
+	vg_engine_prefilter(ns.e, t);
 	int nr = VG_NR_openat;
 	assert_false(t->narrow[nr].tover);
 	assert_true(t->ntsc <= 4);
 	const struct vg_pf_sc *f0 = vg_pf_tpred_of(t, vg_pf_ns_hash("ns-0"), (uint32_t)nr);
-	const struct vg_pf_sc *fl = vg_pf_tpred_of(t, vg_pf_ns_hash(names[NS - 1]), (uint32_t)nr);
+	const struct vg_pf_sc *fl =
+		vg_pf_tpred_of(t, vg_pf_ns_hash(ns.names[ns.n - 1]), (uint32_t)nr);
 	assert_non_null(f0);
 	assert_ptr_equal(f0, fl);
 	assert_true(pf_keeps(fl, "/srv/app/x", 3, 0));
@@ -1410,16 +1409,11 @@ static void test_namespaced_rules_shared(void **unused)
 	vg_pf_table_widen(w, t);
 	assert_false(w->narrow[nr].tover);
 	assert_int_equal(w->ntp, t->ntp);
-	assert_true(pf_keeps(vg_pf_tpred_of(w, vg_pf_ns_hash(names[NS - 1]), (uint32_t)nr),
+	assert_true(pf_keeps(vg_pf_tpred_of(w, vg_pf_ns_hash(ns.names[ns.n - 1]), (uint32_t)nr),
 			     "/srv/app/x", 3, 0));
 	free(t);
 	free(w);
-	vg_engine_free(e);
-	for (int i = 0; i <= NS; i++)
-		vg_ruleset_free(src[i].rs);
-	free(src);
-	free(names);
-	vg_diag_free(&d);
+	nsset_free(&ns);
 }
 
 /* Rules with the same condition, or one narrower than another's, give the
