@@ -413,6 +413,29 @@ struct tally {
 	uint64_t events, dropped, matched, any_checked;
 };
 
+/* The processes of a stream (NPROCS, every third in a container), with
+ * fds 0-2, in two states: the prefilter off and on. */
+static struct world *world_new(void)
+{
+	struct vg_state_opts o = {
+		.ts_is_wall = true, .hostname = "node-1", .etc_root = "tests/unit/etc"};
+	struct world *w = calloc(1, sizeof(*w));
+	w->all = vg_state_new(&o);
+	w->kept = vg_state_new(&o);
+	for (uint32_t p = 0; p < NPROCS; p++) {
+		spawn(w, 1000 + p, EXES[p % (sizeof(EXES) / sizeof(EXES[0]))], p % 3 == 0);
+		w->used[p][0] = w->used[p][1] = w->used[p][2] = true;
+	}
+	return w;
+}
+
+static void world_free(struct world *w)
+{
+	vg_state_free(w->all);
+	vg_state_free(w->kept);
+	free(w);
+}
+
 /* The stream through one engine: returns the counts. */
 static struct tally run_stream(struct vg_engine *e, const char *name, int nevents)
 {
@@ -420,16 +443,8 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 	vg_engine_prefilter(e, t);
 	uint8_t want[VG_NR_MAX];
 	vg_engine_interest(e, want);
-	struct vg_state_opts o = {
-		.ts_is_wall = true, .hostname = "node-1", .etc_root = "tests/unit/etc"};
-	struct world *w = calloc(1, sizeof(*w));
-	w->all = vg_state_new(&o);
-	w->kept = vg_state_new(&o);
+	struct world *w = world_new();
 	struct vg_cond_scratch *s = vg_cond_scratch_new();
-	for (uint32_t p = 0; p < NPROCS; p++) {
-		spawn(w, 1000 + p, EXES[p % (sizeof(EXES) / sizeof(EXES[0]))], p % 3 == 0);
-		w->used[p][0] = w->used[p][1] = w->used[p][2] = true;
-	}
 	struct tally ty = {0};
 	struct vg_pf_sim sim = {0};
 	struct logent {
@@ -524,9 +539,7 @@ static struct tally run_stream(struct vg_engine *e, const char *name, int nevent
 			       (unsigned long long)by_nr_drop[nr]);
 	vg_pf_sim_free(&sim);
 	vg_cond_scratch_free(s);
-	vg_state_free(w->all);
-	vg_state_free(w->kept);
-	free(w);
+	world_free(w);
 	free(t);
 	return ty;
 }
@@ -901,16 +914,8 @@ static void test_generated_tenant_rule_sets(void **unused)
 			ns_view(t, NS[k], view[k]);
 		uint8_t want[VG_NR_MAX];
 		vg_engine_interest(e, want);
-		struct vg_state_opts o = {
-			.ts_is_wall = true, .hostname = "node-1", .etc_root = "tests/unit/etc"};
-		struct world *w = calloc(1, sizeof(*w));
-		w->all = vg_state_new(&o);
-		w->kept = vg_state_new(&o);
+		struct world *w = world_new();
 		struct vg_cond_scratch *s = vg_cond_scratch_new();
-		for (uint32_t p = 0; p < NPROCS; p++) {
-			spawn(w, 1000 + p, EXES[p % (sizeof(EXES) / sizeof(EXES[0]))], p % 3 == 0);
-			w->used[p][0] = w->used[p][1] = w->used[p][2] = true;
-		}
 		for (int i = 0; i < 10000; i++) {
 			uint32_t pid = 1000 + rnd(NPROCS);
 			int nr = random_event(w, want, pid);
@@ -940,9 +945,7 @@ static void test_generated_tenant_rule_sets(void **unused)
 			}
 		}
 		vg_cond_scratch_free(s);
-		vg_state_free(w->all);
-		vg_state_free(w->kept);
-		free(w);
+		world_free(w);
 		free(t);
 		vg_engine_free(e);
 		for (int k = 0; k < 3; k++)
