@@ -970,29 +970,55 @@ static void keep_all_sc(const struct vg_sysreg *row, bool track, struct vg_pf_sc
 		f->track = VG_PF_TRACK_CLOSE;
 }
 
-/* The predicates of the namespaces with Rules for syscall nr (rules of
- * type as): each the cluster's clauses base and its own Rules'.  Rules of
- * one hash (vg_pf_ns_hash) are one namespace's.  acc, one: scratch. */
-static void tenant_preds(const struct vg_engine *e, int nr, int as, const struct vg_sc_desc *d,
-			 const struct vg_sysreg *row, bool track, const struct dnf *base,
-			 struct vg_pf_table *t, struct dnf *acc, struct dnf *one,
-			 struct vg_pf_sc *f)
+/* An enabled namespaced Rule: its namespace's hash (vg_pf_ns_hash; the
+ * Rules of one hash are one namespace's) and its index. */
+struct trule {
+	uint64_t h;
+	size_t i;
+};
+
+static int trule_cmp(const void *a, const void *b)
+{
+	const struct trule *x = a, *y = b;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The enabled namespaced Rules of e, grouped by namespace (*n of them). */
+static struct trule *trules_of(const struct vg_engine *e, size_t *n)
 {
 	size_t nrules = vg_engine_rule_count(e);
+	struct trule *tr = vg_xcalloc(nrules + 1, sizeof(*tr));
+	*n = 0;
 	for (size_t i = 0; i < nrules; i++) {
 		const struct vg_rule *r = vg_engine_rule(e, i);
-		if (!r->enabled || !r->tenant || !r->types[as])
+		if (r->enabled && r->tenant)
+			tr[(*n)++] = (struct trule){vg_pf_ns_hash(r->tenant), i};
+	}
+	qsort(tr, *n, sizeof(*tr), trule_cmp);
+	return tr;
+}
+
+/* The predicates of the namespaces with Rules for syscall nr (rules of
+ * type as; tr, ntr: trules_of's): each the cluster's clauses base and its
+ * own Rules'.  Once per namespace: a reload with thousands of them must
+ * not take seconds.  acc, one, f: scratch. */
+static void tenant_preds(const struct vg_engine *e, int nr, int as, const struct vg_sc_desc *d,
+			 const struct vg_sysreg *row, bool track, const struct dnf *base,
+			 const struct trule *tr, size_t ntr, struct vg_pf_table *t, struct dnf *acc,
+			 struct dnf *one, struct vg_pf_sc *f)
+{
+	for (size_t g = 0, end; g < ntr && !t->narrow[nr].tover; g = end) {
+		bool any = false;
+		for (end = g; end < ntr && tr[end].h == tr[g].h; end++)
+			any |= vg_engine_rule(e, tr[end].i)->types[as] != 0;
+		if (!any)
 			continue;
-		uint64_t h = vg_pf_ns_hash(r->tenant);
-		if (vg_pf_tpred_of(t, h, (uint32_t)nr))
-			continue; /* made at the namespace's first rule */
-		if (t->narrow[nr].tover)
-			continue; /* no room left */
 		*acc = *base;
-		for (size_t j = i; j < nrules && !acc->top; j++) {
-			const struct vg_rule *q = vg_engine_rule(e, j);
-			if (!q->enabled || !q->tenant || !q->types[as] ||
-			    vg_pf_ns_hash(q->tenant) != h)
+		for (size_t j = g; j < end && !acc->top; j++) {
+			const struct vg_rule *q = vg_engine_rule(e, tr[j].i);
+			if (!q->types[as])
 				continue;
 			analyse(q, as, one);
 			dnf_or(acc, one);
@@ -1002,7 +1028,8 @@ static void tenant_preds(const struct vg_engine *e, int nr, int as, const struct
 			keep_all_sc(row, track, f);
 		else
 			kernel_sc(acc, d, row, track, f);
-		if (!vg_pf_tpred_add(t, h, r->tenant, (uint32_t)nr, f))
+		const char *ns = vg_engine_rule(e, tr[g].i)->tenant;
+		if (!vg_pf_tpred_add(t, tr[g].h, ns, (uint32_t)nr, f))
 			t->narrow[nr].tover = 1; /* its pods get the whole predicate */
 	}
 }
@@ -1020,6 +1047,8 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	struct dnf *anyd = vg_xmalloc(sizeof(*anyd)), *nacc = vg_xmalloc(sizeof(*nacc));
 	struct dnf *base = vg_xmalloc(sizeof(*base));
 	struct vg_pf_sc *tsc = vg_xmalloc(sizeof(*tsc));
+	size_t ntr;
+	struct trule *tr = trules_of(e, &ntr);
 	for (int nr = 0; nr < VG_NR_MAX; nr++) {
 		const struct vg_sysreg *row = vg_sysreg(nr);
 		if (!want[nr] || !row || !vg_syscall_desc(nr))
@@ -1069,7 +1098,7 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 		if (f->nsplit) {
 			*base = *nacc;
 			kernel_sc(nacc, d, row, track, &t->narrow[nr]);
-			tenant_preds(e, nr, as, d, row, track, base, t, acc, one, tsc);
+			tenant_preds(e, nr, as, d, row, track, base, tr, ntr, t, acc, one, tsc);
 		} else {
 			t->narrow[nr] = *f;
 		}
@@ -1081,4 +1110,5 @@ void vg_engine_prefilter(const struct vg_engine *e, struct vg_pf_table *t)
 	free(nacc);
 	free(base);
 	free(tsc);
+	free(tr);
 }
