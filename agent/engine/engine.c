@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,49 +278,72 @@ static void build_src(struct vg_engine *e, struct vg_engine_src *src, uint8_t *a
 	src->diag_end = d->n;
 }
 
-static int cmp_tier(const void *a, const void *b)
+static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(((const struct tier *)a)->ns, ((const struct tier *)b)->ns);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* One tier per namespace of the enabled tenant rules. */
+static const struct tier *find_tier(const struct vg_engine *e, const char *ns);
+
+/* One tier per namespace of the enabled tenant rules.  Each rule's tier is
+ * looked up once: thousands of namespaces' Rules must not make a build
+ * (a reload) take namespaces x rules x event types string compares. */
 static void build_tiers(struct vg_engine *e, const uint8_t *active)
 {
-	e->cost = vg_xcalloc(e->nrules ? e->nrules : 1, sizeof(*e->cost));
-	for (size_t i = 0; i < e->nrules; i++) {
-		const char *ns = e->rules[i].tenant;
-		if (!active[i] || !ns)
+	size_t n = e->nrules;
+	e->cost = vg_xcalloc(n ? n : 1, sizeof(*e->cost));
+	const char **names = vg_xcalloc(n ? n : 1, sizeof(*names));
+	size_t nn = 0;
+	for (size_t i = 0; i < n; i++)
+		if (active[i] && e->rules[i].tenant)
+			names[nn++] = e->rules[i].tenant;
+	qsort(names, nn, sizeof(*names), cmp_str);
+	for (size_t j = 0; j < nn; j++) {
+		if (j && !strcmp(names[j], names[j - 1]))
 			continue;
-		size_t k = 0;
-		while (k < e->ntiers && strcmp(e->tiers[k].ns, ns))
-			k++;
-		if (k == e->ntiers) {
-			e->tiers = vg_xrealloc(e->tiers, (e->ntiers + 1) * sizeof(*e->tiers));
-			memset(&e->tiers[k], 0, sizeof(*e->tiers));
-			e->tiers[e->ntiers++].ns = vg_xstrdup(ns);
+		e->tiers = vg_xrealloc(e->tiers, (e->ntiers + 1) * sizeof(*e->tiers));
+		memset(&e->tiers[e->ntiers], 0, sizeof(*e->tiers));
+		e->tiers[e->ntiers++].ns = vg_xstrdup(names[j]);
+	}
+	free(names);
+	/* each tier's rules in load order: order[first[k] .. first[k + 1]) */
+	size_t *tier_of = vg_xcalloc(n ? n : 1, sizeof(*tier_of));
+	size_t *first = vg_xcalloc(e->ntiers + 1, sizeof(*first));
+	size_t *order = vg_xcalloc(nn ? nn : 1, sizeof(*order));
+	for (size_t i = 0; i < n; i++) {
+		tier_of[i] = SIZE_MAX;
+		if (active[i] && e->rules[i].tenant) {
+			tier_of[i] = (size_t)(find_tier(e, e->rules[i].tenant) - e->tiers);
+			first[tier_of[i] + 1]++;
 		}
 	}
-	if (e->ntiers)
-		qsort(e->tiers, e->ntiers, sizeof(*e->tiers), cmp_tier);
+	for (size_t k = 0; k < e->ntiers; k++)
+		first[k + 1] += first[k];
+	size_t *fill = vg_xcalloc(e->ntiers + 1, sizeof(*fill));
+	memcpy(fill, first, e->ntiers * sizeof(*fill));
+	for (size_t i = 0; i < n; i++)
+		if (tier_of[i] != SIZE_MAX)
+			order[fill[tier_of[i]]++] = i;
 	for (size_t k = 0; k < e->ntiers; k++) {
 		struct tier *tr = &e->tiers[k];
 		size_t total = 0;
 		for (int t = 0; t < VG_T_MAX; t++) {
 			tr->start[t] = (uint32_t)total;
-			for (size_t i = 0; i < e->nrules; i++)
-				total += active[i] && e->rules[i].tenant &&
-					 !strcmp(e->rules[i].tenant, tr->ns) &&
-					 e->rules[i].types[t];
+			for (size_t j = first[k]; j < first[k + 1]; j++)
+				total += e->rules[order[j]].types[t] != 0;
 		}
 		tr->start[VG_T_MAX] = (uint32_t)total;
 		tr->idx = vg_xcalloc(total ? total : 1, sizeof(*tr->idx));
-		size_t j = 0;
+		size_t m = 0;
 		for (int t = 0; t < VG_T_MAX; t++)
-			for (size_t i = 0; i < e->nrules; i++)
-				if (active[i] && e->rules[i].tenant &&
-				    !strcmp(e->rules[i].tenant, tr->ns) && e->rules[i].types[t])
-					tr->idx[j++] = &e->rules[i];
+			for (size_t j = first[k]; j < first[k + 1]; j++)
+				if (e->rules[order[j]].types[t])
+					tr->idx[m++] = &e->rules[order[j]];
 	}
+	free(tier_of);
+	free(first);
+	free(order);
+	free(fill);
 }
 
 struct vg_engine *vg_engine_build_multi(struct vg_engine_src *src, size_t nsrc,
