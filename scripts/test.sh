@@ -150,5 +150,6 @@ stage "benchmarks still run (bench/load.py --quick, no thresholds)"
 # it holds /tmp/vigil-bench.lock itself: one benchmark at a time on the machine
 limit 900 bench/load.py --build "$ROOT/build" --quick
 limit 600 env VIGIL_FALCO_RULES="$FALCO" flock /tmp/vigil-bench.lock build/bench_audit quick
+limit 300 build/bench_reload 2000 2
 
 stage "all tests passed"
